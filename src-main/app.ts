@@ -1,0 +1,79 @@
+/**
+ * The composition root, shared by the desktop shell and the headless CLI: open the store, build the
+ * services, start HTTP. Nothing here imports Electron.
+ */
+import { AdminTokens } from './auth/admin-tokens';
+import { LoginCodes } from './auth/login-codes';
+import { loadOrCreateSigningKey } from './auth/signing-key';
+import { systemClock, type Clock } from './clock';
+import { createHttpApp } from './http/create-app';
+import { HttpListener, type ListeningAddress } from './http/listener';
+import { DEFAULT_MAX_RESULTS, type ServerCapabilities } from './scim/service-provider-config';
+import { createAdminHandlers } from './services/admin-handlers';
+import type { Logger } from './services/admin-dispatch';
+import { createTenantService } from './services/tenants';
+import { openStore } from './store/store';
+import type { AdminHandlers } from '@shared/contract';
+
+export interface ScimdeskOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** The built renderer, served as the headless console. */
+  rendererDir: string;
+  clock?: Clock;
+  log?: Logger;
+}
+
+export interface RunningScimdesk {
+  readonly address: ListeningAddress;
+  readonly handlers: AdminHandlers;
+  /** A one-time console login URL (DESIGN.md §3). */
+  consoleLoginUrl(): string;
+  /** Stops accepting, finishes in-flight requests, then releases everything. */
+  close(): Promise<void>;
+}
+
+/** Admin sessions from the console's one-time code last a working day. */
+const SESSION_TTL_SECONDS = 12 * 3600;
+
+/** What is built so far; ServiceProviderConfig is derived from this and never claims more. */
+const CAPABILITIES: ServerCapabilities = {
+  patch: false,
+  bulk: { supported: false, maxOperations: 1000, maxPayloadSize: 4 * 1024 * 1024 },
+  filter: { supported: false, maxResults: DEFAULT_MAX_RESULTS },
+  changePassword: false,
+  sort: false,
+  etag: false,
+};
+
+export async function startScimdesk(options: ScimdeskOptions): Promise<RunningScimdesk> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? console;
+
+  const store = await openStore(options.dataDir);
+  const key = await loadOrCreateSigningKey(options.dataDir);
+  const tokens = new AdminTokens(key, clock);
+  const loginCodes = new LoginCodes(clock);
+  const handlers = createAdminHandlers({ tenants: createTenantService(store) });
+
+  const app = createHttpApp({
+    handlers,
+    tokens,
+    loginCodes,
+    capabilities: CAPABILITIES,
+    rendererDir: options.rendererDir,
+    sessionTtlSeconds: SESSION_TTL_SECONDS,
+    log,
+  });
+  const listener = new HttpListener(app);
+  const address = await listener.listen(options.host, options.port);
+
+  let closing: Promise<void> | undefined;
+  return {
+    address,
+    handlers,
+    consoleLoginUrl: () => `${address.url}/#code=${loginCodes.issue()}`,
+    close: () => (closing ??= listener.close()),
+  };
+}

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const SIGNING_KEY_FILE = 'admin-signing.key';
+const KEY_BYTES = 32;
+
+export class SigningKeyError extends Error {
+  override readonly name = 'SigningKeyError';
+}
+
+/**
+ * Reads the admin-token signing key from the data folder, creating it if absent.
+ *
+ * Creation is exclusive across processes: the key is written and fsync'd under a private temporary
+ * name, then hard-linked to its final name, and link() fails when the name exists. So two commands
+ * starting at once (a server and `scimdesk admin-token`) can never both write it, and no reader ever
+ * sees a half-written key. No lock is taken, so this works beside a running server.
+ */
+export async function loadOrCreateSigningKey(dataDir: string): Promise<Uint8Array> {
+  const file = join(dataDir, SIGNING_KEY_FILE);
+  const existing = await readKey(file);
+  if (existing) return existing;
+
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(temporary, 'wx', 0o600);
+  try {
+    await handle.writeFile(`${randomBytes(KEY_BYTES).toString('base64url')}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await link(temporary, file);
+    await syncFolder(dataDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    await unlink(temporary).catch(() => undefined);
+  }
+  const created = await readKey(file);
+  if (!created) throw new SigningKeyError(`${file} vanished while it was being created`);
+  return created;
+}
+
+async function readKey(file: string): Promise<Uint8Array | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  // Like ssh with a private key: a key others can read is refused, not silently used.
+  if (process.platform !== 'win32') {
+    const { mode } = await stat(file);
+    if ((mode & 0o077) !== 0) {
+      throw new SigningKeyError(
+        `${file} is readable by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${file}`,
+      );
+    }
+  }
+  const key = Buffer.from(text.trim(), 'base64url');
+  if (key.length !== KEY_BYTES) {
+    throw new SigningKeyError(`${file} does not hold a ${KEY_BYTES}-byte key; delete it to make a new one`);
+  }
+  return new Uint8Array(key);
+}
+
+async function syncFolder(dir: string): Promise<void> {
+  // Folder fsync makes the new name durable; Windows cannot open folders, and needs no such step.
+  if (process.platform === 'win32') return;
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

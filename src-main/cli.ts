@@ -1,0 +1,87 @@
+/**
+ * The headless entry: `scimdesk serve | start | admin-token`. Plain Node only — this file and
+ * everything it imports must never import `electron` (checked by test/integration/cli-build.test.ts).
+ */
+import { fileURLToPath } from 'node:url';
+import { printAdminToken } from './cli/admin-token';
+import { probeDesktop, runDesktop } from './cli/desktop';
+import { dataDirFlag, parseFlags, serveOptions, ttlFlag } from './cli/options';
+import { serve, type CliIo } from './cli/serve';
+import { ADMIN_TOKEN_HELP, MAIN_HELP, SERVE_HELP, START_HELP, UsageError } from './cli/usage';
+
+const appRoot = fileURLToPath(new URL('../..', import.meta.url));
+const rendererDir = fileURLToPath(new URL('../renderer', import.meta.url));
+
+const io: CliIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      io.out(MAIN_HELP);
+      return 0;
+    case '--version':
+    case 'version':
+      io.out(await version());
+      return 0;
+    case 'serve': {
+      const { flags, help } = parseFlags(rest, ['host', 'port', 'data']);
+      if (help) return printed(SERVE_HELP);
+      return serve(serveOptions(flags, process.env), rendererDir, io);
+    }
+    case 'start': {
+      const { flags, help } = parseFlags(rest, ['host', 'port', 'data']);
+      if (help) return printed(START_HELP);
+      const options = serveOptions(flags, process.env);
+      const desktop = probeDesktop();
+      if (desktop.ok) return runDesktop(desktop.binary, appRoot, { ...process.env, SCIMDESK_DATA_DIR: options.dataDir });
+      io.err(`scimdesk: not starting the desktop app because ${desktop.reason}; serving the web console instead`);
+      return serve(options, rendererDir, io);
+    }
+    case 'admin-token': {
+      const { flags, help } = parseFlags(rest, ['data', 'ttl']);
+      if (help) return printed(ADMIN_TOKEN_HELP);
+      return printAdminToken(dataDirFlag(flags.data, process.env), ttlFlag(flags.ttl), io);
+    }
+    default:
+      throw new UsageError(`unknown command '${command}' (commands: serve, start, admin-token)`);
+  }
+}
+
+function printed(text: string): number {
+  io.out(text);
+  return 0;
+}
+
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return `scimdesk ${pkg.version}`;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      io.err(`scimdesk: ${error.message} (see 'scimdesk --help')`);
+      process.exit(2);
+    }
+    io.err(`scimdesk: ${describe(error)}`);
+    process.exit(1);
+  },
+);
+
+function describe(error: unknown): string {
+  const err = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (err.code === 'EADDRINUSE') return `cannot listen on ${err.address}:${err.port}: the address is in use`;
+  if (err.code === 'EACCES' && err.port !== undefined) return `cannot listen on port ${err.port}: permission denied`;
+  return err.message ?? String(error);
+}

@@ -1,0 +1,48 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+export type DesktopProbe = { ok: true; binary: string } | { ok: false; reason: string };
+
+const DEFAULT_EXECUTABLE: Partial<Record<NodeJS.Platform, string>> = {
+  linux: 'electron',
+  win32: 'electron.exe',
+  darwin: 'Electron.app/Contents/MacOS/Electron',
+};
+
+/**
+ * Finds the Electron binary on disk without loading the `electron` package: Electron 45 downloads
+ * its binary on first `require('electron')`, which must never happen as a side effect of a probe.
+ */
+export function probeDesktop(env: NodeJS.ProcessEnv = process.env, platform = process.platform): DesktopProbe {
+  let packageDir: string;
+  try {
+    packageDir = dirname(createRequire(import.meta.url).resolve('electron/package.json'));
+  } catch {
+    return { ok: false, reason: 'the electron package is not installed (run npm ci)' };
+  }
+  const pathFile = join(packageDir, 'path.txt');
+  const executable = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : DEFAULT_EXECUTABLE[platform];
+  const distDir = env.ELECTRON_OVERRIDE_DIST_PATH ?? join(packageDir, 'dist');
+  const binary = executable ? join(distDir, executable) : undefined;
+  if (!binary || !existsSync(binary)) {
+    return { ok: false, reason: `the Electron binary is not installed (no ${binary ?? distDir})` };
+  }
+  if (platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) {
+    return { ok: false, reason: 'there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set)' };
+  }
+  return { ok: true, binary };
+}
+
+/** Runs the desktop app and resolves with its exit code. */
+export function runDesktop(binary: string, appRoot: string, env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, [appRoot], { stdio: 'inherit', env });
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    process.on('SIGTERM', forward);
+    process.on('SIGINT', forward);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}

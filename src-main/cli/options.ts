@@ -1,0 +1,69 @@
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { defaultDataDir } from '../data-dir';
+import { parseDuration } from '../duration';
+import { UsageError } from './usage';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+}
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 8585;
+const MAX_TTL_SECONDS = 30 * 86400;
+
+type Flags = Record<string, string | boolean | undefined>;
+
+/** Strict flag parsing: an unknown flag, a missing value or a stray argument is a UsageError. */
+export function parseFlags(args: string[], valueFlags: string[]): { flags: Flags; help: boolean } {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const name of valueFlags) options[name] = { type: 'string' };
+  try {
+    const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
+    return { flags: values, help: values.help === true };
+  } catch (error) {
+    throw new UsageError(cleanParseMessage((error as Error).message));
+  }
+}
+
+function cleanParseMessage(message: string): string {
+  // node's messages are long and sometimes multi-line; the CLI promises one line.
+  return message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '').trim();
+}
+
+export function serveOptions(flags: Flags, env: NodeJS.ProcessEnv): ServeOptions {
+  return { host: hostFlag(flags.host), port: portFlag(flags.port), dataDir: dataDirFlag(flags.data, env) };
+}
+
+export function dataDirFlag(value: string | boolean | undefined, env: NodeJS.ProcessEnv): string {
+  if (value === undefined) return defaultDataDir(env);
+  if (typeof value !== 'string' || value.trim() === '') throw new UsageError('--data needs a folder path');
+  return resolve(value);
+}
+
+export function ttlFlag(value: string | boolean | undefined): number {
+  if (value === undefined) return 12 * 3600;
+  const seconds = typeof value === 'string' ? parseDuration(value) : undefined;
+  if (seconds === undefined) throw new UsageError(`--ttl '${String(value)}' is not a duration like 90s, 30m, 12h or 7d`);
+  if (seconds > MAX_TTL_SECONDS) throw new UsageError(`--ttl '${value}' is longer than the maximum of 30d`);
+  return seconds;
+}
+
+function hostFlag(value: string | boolean | undefined): string {
+  if (value === undefined) return DEFAULT_HOST;
+  if (typeof value !== 'string' || !/^[\w.:-]+$/.test(value)) {
+    throw new UsageError(`--host '${String(value)}' is not a host name or IP address`);
+  }
+  return value;
+}
+
+function portFlag(value: string | boolean | undefined): number {
+  if (value === undefined) return DEFAULT_PORT;
+  const port = typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(port >= 0 && port <= 65535)) throw new UsageError(`--port '${String(value)}' is not a port number (0-65535)`);
+  return port;
+}

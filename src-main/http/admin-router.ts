@@ -1,0 +1,78 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { adminContract, type AdminHandlers, type AdminOperation } from '@shared/contract';
+import { ADMIN_OPERATION_NAMES } from '@shared/contract-ops';
+import { AdminError } from '@shared/errors';
+import { ADMIN_BASE_PATH, SessionRequest } from '@shared/session';
+import type { AdminTokens } from '../auth/admin-tokens';
+import type { LoginCodes } from '../auth/login-codes';
+import { dispatchAdminOperation, zodIssues } from '../services/admin-dispatch';
+import { requireAdminToken } from './admin-auth';
+import { JsonBodyError, readJsonBody } from './json-body';
+
+export interface AdminRouterDeps {
+  handlers: AdminHandlers;
+  tokens: AdminTokens;
+  loginCodes: LoginCodes;
+  sessionTtlSeconds: number;
+}
+
+/**
+ * The admin API, generated from the contract table: one route per row, with and without a trailing
+ * slash. Inputs merge the query (or JSON body) with the path parameters; errors say which of them
+ * a bad field came from.
+ */
+export function createAdminRouter(deps: AdminRouterDeps): Router {
+  const router = new Router({ prefix: ADMIN_BASE_PATH, strict: false });
+
+  // The session exchange comes before the gate: it is how the console gets its first token.
+  router.post('/session', async (ctx) => {
+    const parsed = SessionRequest.safeParse(await adminJsonBody(ctx));
+    if (!parsed.success) {
+      throw new AdminError('validation_failed', 'The request is not valid.', zodIssues(parsed.error, () => ['body']));
+    }
+    if (!deps.loginCodes.redeem(parsed.data.code)) {
+      throw new AdminError('unauthorized', 'This login code is unknown, already used or expired.');
+    }
+    const issued = await deps.tokens.issue(deps.sessionTtlSeconds);
+    ctx.body = { token: issued.token, expires_at: issued.expiresAt.toISOString() };
+  });
+
+  const gate = requireAdminToken(deps.tokens);
+  for (const name of ADMIN_OPERATION_NAMES) {
+    const operation: AdminOperation = adminContract[name];
+    router.register(operation.path, [operation.method], [
+      gate,
+      async (ctx: Context) => {
+        const params = ctx.params as Record<string, string>;
+        const fromBody = operation.method !== 'GET' && operation.method !== 'DELETE';
+        const source = fromBody ? await adminJsonBody(ctx) : ctx.query;
+        if (source !== undefined && (typeof source !== 'object' || source === null || Array.isArray(source))) {
+          throw new AdminError('validation_failed', 'The request is not valid.', [
+            { loc: ['body'], msg: 'Expected a JSON object', type: 'invalid_type' },
+          ]);
+        }
+        const input = { ...(source as Record<string, unknown> | undefined), ...params };
+        const output = await dispatchAdminOperation(deps.handlers, name, input, (field) =>
+          typeof field === 'string' && field in params ? ['path'] : [fromBody ? 'body' : 'query'],
+        );
+        ctx.status = operation.status;
+        if (operation.status !== 204) ctx.body = output;
+      },
+    ]);
+  }
+  return router;
+}
+
+async function adminJsonBody(ctx: Context): Promise<unknown> {
+  try {
+    return await readJsonBody(ctx);
+  } catch (error) {
+    if (!(error instanceof JsonBodyError)) throw error;
+    if (error.problem === 'too_large') throw new AdminError('payload_too_large', error.message);
+    if (error.problem === 'unsupported_media_type') throw new AdminError('unsupported_media_type', error.message);
+    throw new AdminError('validation_failed', error.message, [
+      { loc: ['body'], msg: error.message, type: 'json_invalid' },
+    ]);
+  }
+}

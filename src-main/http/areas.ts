@@ -1,0 +1,15 @@
+import { ADMIN_BASE_PATH } from '@shared/session';
+
+/** The three kinds of path the server answers, each with its own error format. */
+export type Area = 'admin' | 'scim' | 'console';
+
+export const TOKEN_SCIM_BASE = '/scim/v2';
+export const TENANT_SCIM_BASE = '/api/v1/tenants/:tenantId/scim/v2';
+const TENANT_SCIM_PATTERN = /^\/api\/v1\/tenants\/[^/]+\/scim\/v2(\/|$)/;
+
+export function areaOf(path: string): Area {
+  if (path === ADMIN_BASE_PATH || path.startsWith(`${ADMIN_BASE_PATH}/`)) return 'admin';
+  if (path === TOKEN_SCIM_BASE || path.startsWith(`${TOKEN_SCIM_BASE}/`)) return 'scim';
+  if (TENANT_SCIM_PATTERN.test(path)) return 'scim';
+  return 'console';
+}

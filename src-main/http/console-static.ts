@@ -1,0 +1,62 @@
+import { stat } from 'node:fs/promises';
+import { send } from '@koa/send';
+import type { Context, Next } from 'koa';
+import { areaOf } from './areas';
+
+/**
+ * Headless console: the built renderer as static files. Its CSP matches the one the Electron window
+ * enforces, so the page behaves alike in both modes. @koa/send resolves paths under `root` and
+ * refuses traversal (`..`, encoded or not) and hidden files.
+ */
+export const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export function serveConsole(rendererDir: string) {
+  let built: Promise<boolean> | undefined;
+  const isBuilt = () =>
+    (built ??= stat(`${rendererDir}/index.html`).then(
+      () => true,
+      () => false,
+    ));
+
+  return async function consoleFiles(ctx: Context, next: Next): Promise<void> {
+    if (areaOf(ctx.path) !== 'console' || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
+    if (!(await isBuilt())) {
+      built = undefined; // look again next time: a build may have finished meanwhile
+      ctx.status = 503;
+      ctx.type = 'text/plain; charset=utf-8';
+      ctx.body = 'The console is not built. Run `npm run build:app` in the scimdesk folder.';
+      return;
+    }
+    ctx.set('Content-Security-Policy', CONSOLE_CSP);
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('X-Frame-Options', 'DENY');
+    try {
+      await send(ctx, ctx.path === '/' ? '/index.html' : ctx.path, {
+        root: rendererDir,
+        index: 'index.html',
+        immutable: ctx.path.startsWith('/assets/'),
+        maxage: ctx.path.startsWith('/assets/') ? 365 * 24 * 3600 * 1000 : 0,
+      });
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status === 404 || status === 400 || status === 403) {
+        ctx.status = 404;
+        ctx.type = 'text/plain; charset=utf-8';
+        ctx.body = 'Not found';
+        return;
+      }
+      throw error;
+    }
+  };
+}

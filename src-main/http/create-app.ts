@@ -1,0 +1,47 @@
+/*
+ * Security posture of the HTTP server (DESIGN.md §5), in the order the middleware applies it:
+ * - it listens on 127.0.0.1 unless told otherwise (see listener.ts; a non-loopback bind warns);
+ * - no CORS: no Access-Control-* header is ever sent, so other web origins cannot read answers;
+ * - every admin route needs an admin token (HS256 JWT, signed with the data folder's key),
+ *   except the one-time-code exchange; SCIM tokens are refused on the admin API;
+ * - request bodies are capped (1 MiB) and read only as JSON;
+ * - errors never carry stack traces; unknown failures are logged here and answered with a bare 500;
+ * - no credential or login code is logged.
+ */
+import Koa from 'koa';
+import type { AdminHandlers } from '@shared/contract';
+import type { AdminTokens } from '../auth/admin-tokens';
+import type { LoginCodes } from '../auth/login-codes';
+import type { ServerCapabilities } from '../scim/service-provider-config';
+import type { Logger } from '../services/admin-dispatch';
+import { createAdminRouter } from './admin-router';
+import { serveConsole } from './console-static';
+import { errorMiddleware } from './error-middleware';
+import { createScimRouter } from './scim-router';
+
+export interface HttpAppDeps {
+  handlers: AdminHandlers;
+  tokens: AdminTokens;
+  loginCodes: LoginCodes;
+  capabilities: ServerCapabilities;
+  rendererDir: string;
+  sessionTtlSeconds: number;
+  log: Logger;
+}
+
+export function createHttpApp(deps: HttpAppDeps): Koa {
+  const app = new Koa();
+  // Koa would print every error itself; ours are rendered and logged by errorMiddleware.
+  app.silent = true;
+
+  const admin = createAdminRouter(deps);
+  const scim = createScimRouter(deps);
+
+  app.use(errorMiddleware(deps.log));
+  app.use(admin.routes());
+  app.use(admin.allowedMethods({ throw: true }));
+  app.use(scim.routes());
+  app.use(scim.allowedMethods({ throw: true }));
+  app.use(serveConsole(deps.rendererDir));
+  return app;
+}

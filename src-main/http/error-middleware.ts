@@ -1,0 +1,123 @@
+import type { Context, Next } from 'koa';
+import { AdminError, type AdminErrorCode } from '@shared/errors';
+import { SCIM_CONTENT_TYPE } from '@shared/scim/urns';
+import { ScimError, type ScimErrorStatus } from '../scim/errors';
+import type { Logger } from '../services/admin-dispatch';
+import { areaOf } from './areas';
+
+const ADMIN_STATUS: Record<AdminErrorCode, number> = {
+  validation_failed: 422,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  internal: 500,
+  unavailable: 503,
+};
+
+const ADMIN_CODE_BY_STATUS: Partial<Record<number, AdminErrorCode>> = Object.fromEntries(
+  Object.entries(ADMIN_STATUS).map(([code, status]) => [status, code as AdminErrorCode]),
+);
+
+/** Koa's own HTTP errors (body too large, bad method) carry a status and an `expose` flag. */
+interface HttpLikeError {
+  status: number;
+  expose?: boolean;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+function isHttpLikeError(error: unknown): error is HttpLikeError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as HttpLikeError).status === 'number' &&
+    typeof (error as HttpLikeError).message === 'string'
+  );
+}
+
+/**
+ * The single place where a thrown value becomes a response. Each area keeps its own format: RFC 7644
+ * §3.12 bodies on SCIM paths, seed 004's `{detail, code}` on the admin API, plain text elsewhere.
+ * Unknown errors become a generic 500 and are logged here with their detail; no stack leaves.
+ */
+export function errorMiddleware(log: Logger) {
+  return async function renderErrors(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw notFoundFor(ctx);
+      }
+    } catch (error) {
+      const area = areaOf(ctx.path);
+      if (area === 'scim') renderScim(ctx, toScimError(error, log));
+      else if (area === 'admin') renderAdmin(ctx, toAdminError(error, log));
+      else renderPlain(ctx, error, log);
+    }
+  };
+}
+
+function notFoundFor(ctx: Context): Error {
+  const area = areaOf(ctx.path);
+  if (area === 'scim') return ScimError.notFound(`No SCIM endpoint at ${ctx.path}.`);
+  if (area === 'admin') return new AdminError('not_found', `No admin endpoint at ${ctx.method} ${ctx.path}.`);
+  return Object.assign(new Error('Not found'), { status: 404, expose: true });
+}
+
+function toScimError(error: unknown, log: Logger): ScimError {
+  if (error instanceof ScimError) return error;
+  if (isHttpLikeError(error) && error.status < 500 && error.expose !== false) {
+    const status = error.status as ScimErrorStatus;
+    try {
+      return new ScimError(status, error.message);
+    } catch {
+      // A status RFC 7644 does not list for errors: report it as a plain bad request.
+      return new ScimError(400, error.message);
+    }
+  }
+  log.error('SCIM request failed:', error);
+  return ScimError.internal();
+}
+
+function toAdminError(error: unknown, log: Logger): { status: number; error: AdminError } {
+  if (error instanceof AdminError) return { status: ADMIN_STATUS[error.code], error };
+  if (isHttpLikeError(error) && error.status < 500 && error.expose !== false) {
+    const code = ADMIN_CODE_BY_STATUS[error.status] ?? 'validation_failed';
+    return { status: error.status, error: new AdminError(code, error.message) };
+  }
+  log.error('admin request failed:', error);
+  return { status: 500, error: new AdminError('internal', 'Internal error; details are in the server log.') };
+}
+
+function renderScim(ctx: Context, error: ScimError): void {
+  ctx.status = error.status;
+  ctx.type = `${SCIM_CONTENT_TYPE}; charset=utf-8`;
+  if (error.status === 401) ctx.set('WWW-Authenticate', 'Bearer realm="scimdesk"');
+  ctx.body = error.toBody();
+}
+
+function renderAdmin(ctx: Context, { status, error }: { status: number; error: AdminError }): void {
+  ctx.status = status;
+  if (status === 401) ctx.set('WWW-Authenticate', 'Bearer realm="scimdesk-admin"');
+  // Seed 004: validation → `{ detail: [{loc, msg, type}] }`; everything else `{ detail, code }`.
+  ctx.body =
+    error.code === 'validation_failed' && error.issues.length > 0
+      ? { detail: error.issues }
+      : { detail: error.message, code: error.code };
+}
+
+function renderPlain(ctx: Context, error: unknown, log: Logger): void {
+  if (isHttpLikeError(error) && error.status < 500 && error.expose !== false) {
+    ctx.status = error.status;
+    ctx.type = 'text/plain; charset=utf-8';
+    ctx.body = error.message;
+    return;
+  }
+  log.error('console request failed:', error);
+  ctx.status = 500;
+  ctx.type = 'text/plain; charset=utf-8';
+  ctx.body = 'Internal server error';
+}

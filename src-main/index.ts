@@ -1,0 +1,96 @@
+/**
+ * The Electron shell: start the composition root, open one hardened window, wire IPC. Nothing else.
+ * Security settings follow Electron's checklist (DESIGN.md §5): context isolation, sandbox, no Node
+ * in the page, a strict CSP, no navigation away, no new windows, no permissions.
+ */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron';
+import { startScimdesk, type RunningScimdesk } from './app';
+import { DEFAULT_HOST, DEFAULT_PORT } from './cli/options';
+import { defaultDataDir } from './data-dir';
+import { CONSOLE_CSP } from './http/console-static';
+import { registerAdminIpc } from './ipc/admin-ipc';
+
+const rendererDir = join(import.meta.dirname, '../renderer');
+const rendererIndex = join(rendererDir, 'index.html');
+const rendererUrl = pathToFileURL(rendererIndex).href;
+
+let running: RunningScimdesk | undefined;
+
+async function startServer(): Promise<RunningScimdesk> {
+  const options = { host: DEFAULT_HOST, dataDir: defaultDataDir(), rendererDir };
+  try {
+    return await startScimdesk({ ...options, port: DEFAULT_PORT });
+  } catch (error) {
+    // Another program may hold the usual port; any free one is better than no server.
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    return startScimdesk({ ...options, port: 0 });
+  }
+}
+
+function createWindow(): BrowserWindow {
+  const window = new BrowserWindow({
+    width: 1200,
+    height: 800,
+    title: 'scimdesk',
+    show: false,
+    webPreferences: {
+      preload: join(import.meta.dirname, '../preload/preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  });
+  window.once('ready-to-show', () => window.show());
+  void window.loadFile(rendererIndex);
+  return window;
+}
+
+function harden(): void {
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, grant) => grant(false));
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONSOLE_CSP] } });
+  });
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-navigate', (event, url) => {
+      if (url.split('#')[0] !== rendererUrl) event.preventDefault();
+    });
+    contents.setWindowOpenHandler(({ url }) => {
+      if (url.startsWith('https://')) void shell.openExternal(url);
+      return { action: 'deny' };
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  await app.whenReady();
+  harden();
+  running = await startServer();
+  console.log(`listening on ${running.address.url}`);
+  // The page may carry a hash route; the document itself must be the app's own file.
+  registerAdminIpc(ipcMain, running.handlers, (url) => url.split('#')[0] === rendererUrl, console);
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+}
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});
+
+let quitting = false;
+app.on('before-quit', (event) => {
+  if (quitting || !running) return;
+  event.preventDefault();
+  quitting = true;
+  void running.close().finally(() => app.quit());
+});
+
+main().catch((error: unknown) => {
+  dialog.showErrorBox('scimdesk could not start', (error as Error).message);
+  app.exit(1);
+});

@@ -1,0 +1,36 @@
+import { ADMIN_IPC_CHANNEL, isAdminOperationName } from '@shared/contract-ops';
+import type { AdminHandlers } from '@shared/contract';
+import type { AdminResult } from '@shared/errors';
+import { settleAdminOperation, type Logger } from '../services/admin-dispatch';
+
+/** The part of Electron's ipcMain this module needs; keeps the wiring testable without Electron. */
+export interface IpcMainLike {
+  handle(
+    channel: string,
+    listener: (event: { senderFrame: { url: string } | null }, ...args: unknown[]) => Promise<unknown>,
+  ): void;
+}
+
+/**
+ * One channel for every admin operation, derived from the contract table. Each call is checked in
+ * main, every time: the sender frame must be the app's own page, the operation a known one, and the
+ * payload valid against the contract (STYLE.md §4). Results travel as data (`AdminResult`).
+ */
+export function registerAdminIpc(
+  ipcMain: IpcMainLike,
+  handlers: AdminHandlers,
+  isTrustedFrame: (url: string) => boolean,
+  log: Logger,
+): void {
+  ipcMain.handle(ADMIN_IPC_CHANNEL, async (event, op, payload): Promise<AdminResult<unknown>> => {
+    const frameUrl = event.senderFrame?.url;
+    if (!frameUrl || !isTrustedFrame(frameUrl)) {
+      log.warn(`refused an admin IPC call from ${frameUrl ?? 'a destroyed frame'}`);
+      return { ok: false, error: { code: 'forbidden', message: 'This page may not use the admin API.' } };
+    }
+    if (!isAdminOperationName(op)) {
+      return { ok: false, error: { code: 'not_found', message: `Unknown admin operation: ${String(op)}.` } };
+    }
+    return settleAdminOperation(handlers, op, payload, log);
+  });
+}

@@ -1,0 +1,69 @@
+import type { z } from 'zod';
+import { adminContract } from '@shared/contract';
+import type { AdminOperationName } from '@shared/contract-ops';
+import type { AdminErrorData, AdminResult, ValidationIssue } from '@shared/errors';
+import { AdminError } from '@shared/errors';
+import type { AdminHandlers } from '@shared/contract';
+
+export type Logger = Pick<Console, 'error' | 'warn' | 'info'>;
+
+/** Where a top-level input field came from, so that HTTP errors say `query`, `path` or `body`. */
+export type LocateField = (field: string | number | undefined) => string[];
+
+export function zodIssues(error: z.ZodError, locate: LocateField = () => []): ValidationIssue[] {
+  return error.issues.map((issue) => ({
+    loc: [...locate(issue.path[0] as string | number | undefined), ...issue.path.map(pathKey)],
+    msg: issue.message,
+    type: issue.code,
+  }));
+}
+
+function pathKey(key: PropertyKey): string | number {
+  return typeof key === 'number' ? key : String(key);
+}
+
+/**
+ * Runs one admin operation: validate the raw input against the contract, call its handler, and
+ * check the handler's answer against the declared output. Shared by HTTP and IPC so that both
+ * transports apply the same rules.
+ */
+export async function dispatchAdminOperation(
+  handlers: AdminHandlers,
+  name: AdminOperationName,
+  rawInput: unknown,
+  locate?: LocateField,
+): Promise<unknown> {
+  const operation = adminContract[name];
+  const parsed = operation.input.safeParse(rawInput ?? {});
+  if (!parsed.success) {
+    throw new AdminError('validation_failed', 'The request is not valid.', zodIssues(parsed.error, locate));
+  }
+  const handler = handlers[name] as (input: unknown) => Promise<unknown>;
+  const output = await handler(parsed.data);
+  const checked = operation.output.safeParse(output);
+  if (!checked.success) {
+    // A handler that breaks its own contract is a bug on this side, never the caller's fault.
+    throw new Error(`admin operation ${name} returned data outside its contract: ${checked.error.message}`);
+  }
+  return checked.data;
+}
+
+/** Turns anything thrown by an operation into the error data both transports send. */
+export function toAdminErrorData(error: unknown, log: Logger): AdminErrorData {
+  if (error instanceof AdminError) return error.toData();
+  log.error('admin operation failed:', error);
+  return { code: 'internal', message: 'Internal error; details are in the server log.' };
+}
+
+export async function settleAdminOperation(
+  handlers: AdminHandlers,
+  name: AdminOperationName,
+  rawInput: unknown,
+  log: Logger,
+): Promise<AdminResult<unknown>> {
+  try {
+    return { ok: true, data: await dispatchAdminOperation(handlers, name, rawInput) };
+  } catch (error) {
+    return { ok: false, error: toAdminErrorData(error, log) };
+  }
+}

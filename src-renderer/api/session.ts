@@ -1,0 +1,25 @@
+import { AdminError } from '@shared/errors';
+import { ADMIN_BASE_PATH, SessionResponse } from '@shared/session';
+
+/** Trades the console's one-time login code for an admin token (kept in memory only). */
+export async function exchangeLoginCode(code: string, doFetch: typeof fetch = fetch): Promise<SessionResponse> {
+  let response: Response;
+  try {
+    response = await doFetch(`${ADMIN_BASE_PATH}/session`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ code }),
+    });
+  } catch (error) {
+    throw new AdminError('unavailable', `The server could not be reached (${(error as Error).message}).`);
+  }
+  const body = (await response.json().catch(() => undefined)) as unknown;
+  if (response.status === 401) {
+    throw new AdminError('unauthorized', 'This login code is unknown, already used or expired.');
+  }
+  const parsed = SessionResponse.safeParse(body);
+  if (!response.ok || !parsed.success) {
+    throw new AdminError('internal', `The server answered ${response.status} to the login.`);
+  }
+  return parsed.data;
+}

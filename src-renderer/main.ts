@@ -1,0 +1,32 @@
+import { createPinia } from 'pinia';
+import { createApp } from 'vue';
+import { z } from 'zod';
+import App from './App.vue';
+import { createAdminClient } from './api/client';
+import { consoleEnvironmentKey, type ConsoleEnvironment } from './api/environment';
+import { createHttpTransport } from './api/http-transport';
+import { createIpcTransport } from './api/ipc-transport';
+import { exchangeLoginCode } from './api/session';
+import { useSessionStore } from './stores/session';
+import { takeLoginCodeFromUrl } from './login-code';
+import './styles.css';
+
+// zod 4 probes `new Function` when it loads, which the strict CSP reports; jitless avoids the probe.
+z.config({ jitless: true });
+
+const app = createApp(App);
+const pinia = createPinia();
+app.use(pinia);
+
+const environment: ConsoleEnvironment = window.scimdesk
+  ? { mode: 'desktop', client: createAdminClient(createIpcTransport(window.scimdesk)) }
+  : {
+      mode: 'web',
+      client: createAdminClient(
+        createHttpTransport({ getToken: () => app.runWithContext(() => useSessionStore().token) }),
+      ),
+      exchangeLoginCode: (code) => exchangeLoginCode(code),
+      initialLoginCode: takeLoginCodeFromUrl(window.location, window.history),
+    };
+app.provide(consoleEnvironmentKey, environment);
+app.mount('#app');

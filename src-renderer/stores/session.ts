@@ -1,0 +1,75 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import { AdminError } from '@shared/errors';
+import { useConsoleEnvironment } from '../api/environment';
+
+export type SessionStatus = 'signed-out' | 'signing-in' | 'signed-in';
+
+/**
+ * Who the console is. The desktop app is always signed in (IPC is the main process itself); the web
+ * console holds an admin token in memory only, never in storage, so closing the tab ends the session.
+ */
+export const useSessionStore = defineStore('session', () => {
+  const environment = useConsoleEnvironment();
+  const token = ref<string>();
+  const expiresAt = ref<string>();
+  const status = ref<SessionStatus>(environment.mode === 'desktop' ? 'signed-in' : 'signed-out');
+  const error = ref<string>();
+
+  const needsSignIn = computed(() => environment.mode === 'web' && status.value !== 'signed-in');
+
+  /** Accepts either a one-time login code or an admin token from `scimdesk admin-token`. */
+  async function signIn(secret: string): Promise<void> {
+    const value = secret.trim();
+    if (!value) {
+      error.value = 'Enter a login code or an admin token.';
+      return;
+    }
+    status.value = 'signing-in';
+    error.value = undefined;
+    try {
+      if (isAdminToken(value)) {
+        token.value = value;
+        expiresAt.value = undefined;
+        // Proves the token before the console shows anything that needs it.
+        await environment.client.listTenants({ page: 1, per_page: 1 });
+      } else {
+        if (!environment.exchangeLoginCode) throw new AdminError('internal', 'Login codes are for the web console.');
+        const session = await environment.exchangeLoginCode(value);
+        token.value = session.token;
+        expiresAt.value = session.expires_at;
+      }
+      status.value = 'signed-in';
+    } catch (failure) {
+      signOut(describeSignInFailure(failure));
+    }
+  }
+
+  function signOut(reason?: string): void {
+    if (environment.mode === 'desktop') return;
+    token.value = undefined;
+    expiresAt.value = undefined;
+    status.value = 'signed-out';
+    error.value = reason;
+  }
+
+  /** Called by other stores when the server refuses the token (expired, or the key changed). */
+  function sessionRejected(): void {
+    signOut('Your session has ended. Sign in again with a new login code or admin token.');
+  }
+
+  return { token, expiresAt, status, error, needsSignIn, mode: environment.mode, signIn, signOut, sessionRejected };
+});
+
+function isAdminToken(value: string): boolean {
+  return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(value);
+}
+
+function describeSignInFailure(failure: unknown): string {
+  if (failure instanceof AdminError) {
+    if (failure.code === 'unauthorized') return failure.message;
+    if (failure.code === 'forbidden') return 'That is a SCIM token; the console needs an admin token.';
+    return `Sign-in failed: ${failure.message}`;
+  }
+  return `Sign-in failed: ${(failure as Error).message}`;
+}

@@ -1,0 +1,38 @@
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import { AdminError } from '@shared/errors';
+import type { Tenant } from '@shared/tenant';
+import { useConsoleEnvironment } from '../api/environment';
+import { useSessionStore } from './session';
+
+export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
+
+export const TENANTS_PER_PAGE = 50;
+
+export const useTenantsStore = defineStore('tenants', () => {
+  const { client } = useConsoleEnvironment();
+  const session = useSessionStore();
+  const items = ref<Tenant[]>([]);
+  const total = ref(0);
+  const page = ref(1);
+  const status = ref<LoadStatus>('idle');
+  const error = ref<string>();
+
+  async function load(requestedPage = page.value): Promise<void> {
+    status.value = 'loading';
+    error.value = undefined;
+    try {
+      const result = await client.listTenants({ page: requestedPage, per_page: TENANTS_PER_PAGE });
+      items.value = result.items;
+      total.value = result.total;
+      page.value = result.page;
+      status.value = 'ready';
+    } catch (failure) {
+      if (failure instanceof AdminError && failure.code === 'unauthorized') session.sessionRejected();
+      status.value = 'error';
+      error.value = failure instanceof Error ? failure.message : String(failure);
+    }
+  }
+
+  return { items, total, page, status, error, load, perPage: TENANTS_PER_PAGE };
+});

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+export const MAX_PER_PAGE = 200;
+
+/**
+ * Page selection on admin lists. Query strings arrive as text over HTTP and as numbers over IPC,
+ * so both are coerced; out-of-range values are refused (422) rather than silently clamped, since
+ * an admin script that asks for page 0 has a bug worth showing.
+ */
+export const PageQuery = z.object({
+  page: z.coerce.number().int().min(1).default(1),
+  per_page: z.coerce.number().int().min(1).max(MAX_PER_PAGE).default(50),
+});
+export type PageQuery = z.infer<typeof PageQuery>;
+
+/** Every admin list answers this shape (DESIGN.md §3). */
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({
+    items: z.array(item),
+    total: z.number().int().min(0),
+    page: z.number().int().min(1),
+    per_page: z.number().int().min(1),
+  });
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  per_page: number;
+}
+
+export function paginate<T>(all: readonly T[], { page, per_page }: PageQuery): Page<T> {
+  const start = (page - 1) * per_page;
+  return { items: all.slice(start, start + per_page), total: all.length, page, per_page };
+}
