@@ -40,7 +40,8 @@ async function main(argv: string[]): Promise<number> {
       if (help) return printed(START_HELP);
       const options = serveOptions(flags, process.env);
       const desktop = probeDesktop();
-      if (desktop.ok) return runDesktop(desktop.binary, appRoot, { ...process.env, SCIMDESK_DATA_DIR: options.dataDir });
+      if (desktop.ok)
+        return runDesktop(desktop.binary, appRoot, { ...process.env, SCIMDESK_DATA_DIR: options.dataDir });
       io.err(`scimdesk: not starting the desktop app because ${desktop.reason}; serving the web console instead`);
       return serve(options, rendererDir, io);
     }

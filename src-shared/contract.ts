@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { AdminErrorCode } from './errors';
 import type { AdminOperationName } from './contract-ops';
 import { PageQuery, pageOf } from './paging';

@@ -32,7 +32,10 @@ export function parseFlags(args: string[], valueFlags: string[]): { flags: Flags
 
 function cleanParseMessage(message: string): string {
   // node's messages are long and sometimes multi-line; the CLI promises one line.
-  return message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '').trim();
+  return message
+    .split('\n')[0]!
+    .replace(/\. To specify a positional argument.*$/, '')
+    .trim();
 }
 
 export function serveOptions(flags: Flags, env: NodeJS.ProcessEnv): ServeOptions {
@@ -48,7 +51,8 @@ export function dataDirFlag(value: string | boolean | undefined, env: NodeJS.Pro
 export function ttlFlag(value: string | boolean | undefined): number {
   if (value === undefined) return 12 * 3600;
   const seconds = typeof value === 'string' ? parseDuration(value) : undefined;
-  if (seconds === undefined) throw new UsageError(`--ttl '${String(value)}' is not a duration like 90s, 30m, 12h or 7d`);
+  if (seconds === undefined)
+    throw new UsageError(`--ttl '${String(value)}' is not a duration like 90s, 30m, 12h or 7d`);
   if (seconds > MAX_TTL_SECONDS) throw new UsageError(`--ttl '${value}' is longer than the maximum of 30d`);
   return seconds;
 }

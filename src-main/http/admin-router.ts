@@ -29,7 +29,11 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
   router.post('/session', async (ctx) => {
     const parsed = SessionRequest.safeParse(await adminJsonBody(ctx));
     if (!parsed.success) {
-      throw new AdminError('validation_failed', 'The request is not valid.', zodIssues(parsed.error, () => ['body']));
+      throw new AdminError(
+        'validation_failed',
+        'The request is not valid.',
+        zodIssues(parsed.error, () => ['body']),
+      );
     }
     if (!deps.loginCodes.redeem(parsed.data.code)) {
       throw new AdminError('unauthorized', 'This login code is unknown, already used or expired.');
@@ -41,25 +45,29 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
   const gate = requireAdminToken(deps.tokens);
   for (const name of ADMIN_OPERATION_NAMES) {
     const operation: AdminOperation = adminContract[name];
-    router.register(operation.path, [operation.method], [
-      gate,
-      async (ctx: Context) => {
-        const params = ctx.params as Record<string, string>;
-        const fromBody = operation.method !== 'GET' && operation.method !== 'DELETE';
-        const source = fromBody ? await adminJsonBody(ctx) : ctx.query;
-        if (source !== undefined && (typeof source !== 'object' || source === null || Array.isArray(source))) {
-          throw new AdminError('validation_failed', 'The request is not valid.', [
-            { loc: ['body'], msg: 'Expected a JSON object', type: 'invalid_type' },
-          ]);
-        }
-        const input = { ...(source as Record<string, unknown> | undefined), ...params };
-        const output = await dispatchAdminOperation(deps.handlers, name, input, (field) =>
-          typeof field === 'string' && field in params ? ['path'] : [fromBody ? 'body' : 'query'],
-        );
-        ctx.status = operation.status;
-        if (operation.status !== 204) ctx.body = output;
-      },
-    ]);
+    router.register(
+      operation.path,
+      [operation.method],
+      [
+        gate,
+        async (ctx: Context) => {
+          const params = ctx.params as Record<string, string>;
+          const fromBody = operation.method !== 'GET' && operation.method !== 'DELETE';
+          const source = fromBody ? await adminJsonBody(ctx) : ctx.query;
+          if (source !== undefined && (typeof source !== 'object' || source === null || Array.isArray(source))) {
+            throw new AdminError('validation_failed', 'The request is not valid.', [
+              { loc: ['body'], msg: 'Expected a JSON object', type: 'invalid_type' },
+            ]);
+          }
+          const input = { ...(source as Record<string, unknown> | undefined), ...params };
+          const output = await dispatchAdminOperation(deps.handlers, name, input, (field) =>
+            typeof field === 'string' && field in params ? ['path'] : [fromBody ? 'body' : 'query'],
+          );
+          ctx.status = operation.status;
+          if (operation.status !== 204) ctx.body = output;
+        },
+      ],
+    );
   }
   return router;
 }

@@ -91,7 +91,9 @@ function errorFromBody(status: number, body: unknown) {
     return { code: 'validation_failed' as const, message, issues };
   }
   return {
-    code: isAdminErrorCode(code) ? code : (CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'validation_failed')),
+    code: isAdminErrorCode(code)
+      ? code
+      : (CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'validation_failed')),
     message: typeof detail === 'string' ? detail : `The server answered ${status}.`,
   };
 }

@@ -1,0 +1,143 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededTenants, startTestServer, tempDataDir, type TestServer } from './harness';
+
+describe('admin API over HTTP', () => {
+  let server: TestServer;
+  let token: string;
+  let removeData: () => Promise<void>;
+
+  beforeAll(async () => {
+    const data = await tempDataDir();
+    removeData = data.remove;
+    await writeFile(join(data.dir, 'db.json'), JSON.stringify({ version: 1, tenants: seededTenants }));
+    server = await startTestServer({ dataDir: data.dir });
+    token = await server.adminToken();
+  });
+  afterAll(async () => {
+    await server.stop();
+    await removeData();
+  });
+
+  const get = (path: string, auth: string | null = token) =>
+    fetch(`${server.url}${path}`, { headers: auth ? { Authorization: `Bearer ${auth}` } : {} });
+
+  it('lists tenants oldest first in the admin list shape', async () => {
+    const response = await get('/api/v1/admin/tenants');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = (await response.json()) as { items: { name: string }[]; total: number };
+    expect(body).toMatchObject({ total: 2, page: 1, per_page: 50 });
+    expect(body.items.map((t) => t.name)).toEqual(['Acme', 'Beta Corp']);
+  });
+
+  it('accepts the path with a trailing slash', async () => {
+    expect((await get('/api/v1/admin/tenants/')).status).toBe(200);
+  });
+
+  it('pages with page and per_page', async () => {
+    const body = (await (await get('/api/v1/admin/tenants?page=2&per_page=1')).json()) as {
+      items: { name: string }[];
+    };
+    expect(body).toMatchObject({ total: 2, page: 2, per_page: 1 });
+    expect(body.items.map((t) => t.name)).toEqual(['Beta Corp']);
+  });
+
+  it('answers 422 with FastAPI-style details for bad query values', async () => {
+    const response = await get('/api/v1/admin/tenants?page=0&per_page=abc');
+    expect(response.status).toBe(422);
+    const body = (await response.json()) as { detail: { loc: string[]; msg: string; type: string }[] };
+    expect(body.detail.map((d) => d.loc)).toEqual([
+      ['query', 'page'],
+      ['query', 'per_page'],
+    ]);
+    expect(body.detail[0]).toMatchObject({ type: 'too_small' });
+  });
+
+  it('answers 401 with WWW-Authenticate without a token, and for a bad one', async () => {
+    for (const auth of [null, 'aaa.bbb.ccc', 'garbage']) {
+      const response = await get('/api/v1/admin/tenants', auth);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(await response.json()).toMatchObject({ code: 'unauthorized' });
+    }
+  });
+
+  it('answers 403 to a SCIM token on the admin API', async () => {
+    const response = await get('/api/v1/admin/tenants', 'scimdesk_0123456789abcdef');
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ code: 'forbidden' });
+  });
+
+  it('answers unknown admin paths with 404 and wrong methods with 405, in the admin shape', async () => {
+    const missing = await get('/api/v1/admin/nothing-here');
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ code: 'not_found' });
+    const wrong = await fetch(`${server.url}/api/v1/admin/tenants`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(wrong.status).toBe(405);
+    expect(await wrong.json()).toMatchObject({ code: 'method_not_allowed' });
+  });
+
+  it('sends no CORS headers', async () => {
+    const response = await fetch(`${server.url}/api/v1/admin/tenants`, {
+      headers: { Authorization: `Bearer ${token}`, Origin: 'https://evil.example' },
+    });
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('console session exchange', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.stop());
+
+  const exchange = (body: unknown, contentType = 'application/json') =>
+    fetch(`${server.url}/api/v1/admin/session`, {
+      method: 'POST',
+      headers: { 'Content-Type': contentType },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  it('trades a code for an admin token once, and refuses the code after', async () => {
+    const code = new URL(server.app.consoleLoginUrl()).hash.replace('#code=', '');
+    const first = await exchange({ code });
+    expect(first.status).toBe(200);
+    const session = (await first.json()) as { token: string; expires_at: string };
+    expect(Date.parse(session.expires_at)).toBeGreaterThan(Date.now() + 11 * 3600_000);
+    const listed = await fetch(`${server.url}/api/v1/admin/tenants`, {
+      headers: { Authorization: `Bearer ${session.token}` },
+    });
+    expect(listed.status).toBe(200);
+    expect(await listed.json()).toEqual({ items: [], total: 0, page: 1, per_page: 50 });
+
+    const again = await exchange({ code });
+    expect(again.status).toBe(401);
+    expect(await again.json()).toMatchObject({ code: 'unauthorized' });
+  });
+
+  it('refuses unknown codes with 401', async () => {
+    expect((await exchange({ code: 'never-issued' })).status).toBe(401);
+  });
+
+  it('validates the body: 422 for a missing code or malformed JSON, 415 for other media types', async () => {
+    const missing = await exchange({});
+    expect(missing.status).toBe(422);
+    expect(await missing.json()).toMatchObject({ detail: [{ loc: ['body', 'code'] }] });
+    const malformed = await exchange('{"code": ');
+    expect(malformed.status).toBe(422);
+    expect(await malformed.json()).toMatchObject({ detail: [{ loc: ['body'], type: 'json_invalid' }] });
+    expect((await exchange('code=x', 'application/x-www-form-urlencoded')).status).toBe(415);
+  });
+
+  it('refuses bodies over 1 MiB with 413', async () => {
+    const response = await exchange({ code: 'x'.repeat(1024 * 1024 + 10) });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ code: 'payload_too_large' });
+  });
+});

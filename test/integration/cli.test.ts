@@ -1,0 +1,162 @@
+import { stat } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli, runCliToEnd, tempDataDir } from './harness';
+
+let data: { dir: string; remove: () => Promise<void> };
+beforeEach(async () => {
+  data = await tempDataDir();
+});
+afterEach(() => data.remove());
+
+async function exchange(consoleUrl: string): Promise<Response> {
+  const url = new URL(consoleUrl);
+  return fetch(`${url.origin}/api/v1/admin/session`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ code: url.hash.replace('#code=', '') }),
+  });
+}
+
+describe('scimdesk serve', () => {
+  it('prints the listening line with the real port, then a working console URL', async () => {
+    const run = runCli(['serve', '--port', '0', '--data', data.dir]);
+    try {
+      await run.waitForLine(/^console: /);
+      expect(run.lines[0]).toMatch(/^listening on http:\/\/127\.0\.0\.1:(\d+)$/);
+      const port = Number(/:(\d+)$/.exec(run.lines[0]!)![1]);
+      expect(port).toBeGreaterThan(0);
+      expect(run.lines[1]).toMatch(new RegExp(`^console: http://127\\.0\\.0\\.1:${port}/#code=[\\w-]+$`));
+      const response = await exchange(run.lines[1]!.slice('console: '.length));
+      expect(response.status).toBe(200);
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('exits 0 on %s after finishing an in-flight request', async (signal) => {
+    const run = runCli(['serve', '--port', '0', '--data', data.dir]);
+    const url = new URL((await run.waitForLine(/^listening on /)).slice('listening on '.length));
+    // A login whose body is still arriving when the signal comes: the server must answer it.
+    const answer = new Promise<number>((resolve, reject) => {
+      const req = request(
+        { hostname: url.hostname, port: url.port, path: '/api/v1/admin/session', method: 'POST' },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.setHeader('Content-Type', 'application/json');
+      req.setHeader('Content-Length', '25');
+      req.write('{"code": "not-a-');
+      setTimeout(() => {
+        run.child.kill(signal);
+        setTimeout(() => req.end('code!!!"}'), 300);
+      }, 200);
+    });
+    expect(await answer).toBe(401);
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.stderr.join('\n')).toMatch(new RegExp(`received ${signal}`));
+  });
+
+  it('warns when asked to listen beyond loopback', async () => {
+    const run = runCli(['serve', '--host', '0.0.0.0', '--port', '0', '--data', data.dir]);
+    try {
+      await run.waitForLine(/^listening on http:\/\/0\.0\.0\.0:/);
+      expect(run.stderr.join('\n')).toMatch(/warning: listening on 0\.0\.0\.0/);
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
+  });
+
+  it('reports a port in use in one line with exit code 1', async () => {
+    const first = runCli(['serve', '--port', '0', '--data', data.dir]);
+    try {
+      const port = /:(\d+)$/.exec(await first.waitForLine(/^listening on /))![1]!;
+      const second = await runCliToEnd(['serve', '--port', port, '--data', data.dir]);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toEqual([`scimdesk: cannot listen on 127.0.0.1:${port}: the address is in use`]);
+    } finally {
+      first.child.kill('SIGTERM');
+      await first.exited;
+    }
+  });
+
+  it('defaults the data folder to SCIMDESK_DATA_DIR', async () => {
+    const run = runCli(['serve', '--port', '0'], { SCIMDESK_DATA_DIR: data.dir });
+    try {
+      await run.waitForLine(/^console: /);
+      expect((await stat(join(data.dir, 'admin-signing.key'))).isFile()).toBe(true);
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
+  });
+});
+
+describe('scimdesk admin-token', () => {
+  it('prints a token, as its last line, that the running server accepts', async () => {
+    const server = runCli(['serve', '--port', '0', '--data', data.dir]);
+    try {
+      const url = (await server.waitForLine(/^listening on /)).slice('listening on '.length);
+      const minted = await runCliToEnd(['admin-token', '--data', data.dir, '--ttl', '5m']);
+      expect(minted.code).toBe(0);
+      const token = minted.stdout.at(-1)!;
+      const ok = await fetch(`${url}/api/v1/admin/tenants`, { headers: { Authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+
+  it('creates the signing key exactly once when several commands race for it', async () => {
+    const runs = await Promise.all(Array.from({ length: 4 }, () => runCliToEnd(['admin-token', '--data', data.dir])));
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);
+    // Every token, minted by a different process, must verify against the one key on disk.
+    const server = runCli(['serve', '--port', '0', '--data', data.dir]);
+    try {
+      const url = (await server.waitForLine(/^listening on /)).slice('listening on '.length);
+      for (const run of runs) {
+        const response = await fetch(`${url}/api/v1/admin/tenants`, {
+          headers: { Authorization: `Bearer ${run.stdout.at(-1)}` },
+        });
+        expect(response.status).toBe(200);
+      }
+      const { mode } = await stat(join(data.dir, 'admin-signing.key'));
+      expect(mode & 0o777).toBe(0o600);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+});
+
+describe('CLI usage errors', () => {
+  it.each([
+    [['serve', '--bogus']],
+    [['serve', '--port', 'abc']],
+    [['serve', '--port']],
+    [['admin-token', '--ttl', 'forever']],
+    [['frobnicate']],
+  ])('%j exits 2 with one line on stderr', async (args) => {
+    const result = await runCliToEnd(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toHaveLength(1);
+    expect(result.stderr[0]).toMatch(/^scimdesk: .+\(see 'scimdesk --help'\)$/);
+    expect(result.stdout).toEqual([]);
+  });
+
+  it.each([[['--help']], [['serve', '--help']], [['admin-token', '-h']], [['start', '--help']]])(
+    '%j prints usage and exits 0',
+    async (args) => {
+      const result = await runCliToEnd(args);
+      expect(result.code).toBe(0);
+      expect(result.stdout.join('\n')).toMatch(/Usage/);
+    },
+  );
+});

@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './harness';
+
+describe('SCIM discovery slice', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.stop());
+
+  it('serves ServiceProviderConfig as application/scim+json', async () => {
+    const response = await fetch(`${server.url}/scim/v2/ServiceProviderConfig`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body.schemas).toEqual(['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig']);
+    expect(body).toMatchObject({
+      filter: { maxResults: 1000 },
+      bulk: { maxOperations: 1000, maxPayloadSize: 4 * 1024 * 1024 },
+      authenticationSchemes: [{ type: 'oauthbearertoken', primary: true }],
+      meta: { resourceType: 'ServiceProviderConfig', location: `${server.url}/scim/v2/ServiceProviderConfig` },
+    });
+  });
+
+  it('answers unknown SCIM paths with an RFC 7644 error body', async () => {
+    for (const path of ['/scim/v2/Nope', '/api/v1/tenants/t1/scim/v2/Nope']) {
+      const response = await fetch(`${server.url}${path}`);
+      expect(response.status).toBe(404);
+      expect(response.headers.get('content-type')).toMatch(/^application\/scim\+json/);
+      expect(await response.json()).toMatchObject({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+        status: '404',
+      });
+    }
+  });
+
+  it('answers a wrong method with 405 as a SCIM error', async () => {
+    const response = await fetch(`${server.url}/scim/v2/ServiceProviderConfig`, { method: 'DELETE' });
+    expect(response.status).toBe(405);
+    expect(await response.json()).toMatchObject({ status: '405' });
+    expect(server.errors).toEqual([]);
+  });
+});

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { dataDirFlag, parseFlags, serveOptions, ttlFlag } from '../../../src-main/cli/options';
+import { UsageError } from '../../../src-main/cli/usage';
+import { defaultDataDir } from '../../../src-main/data-dir';
+import { parseDuration } from '../../../src-main/duration';
+
+describe('CLI flags', () => {
+  it('reads serve flags with their defaults', () => {
+    const { flags } = parseFlags([], ['host', 'port', 'data']);
+    expect(serveOptions(flags, { SCIMDESK_DATA_DIR: '/tmp/d' })).toEqual({
+      host: '127.0.0.1',
+      port: 8585,
+      dataDir: '/tmp/d',
+    });
+  });
+
+  it('accepts port 0 and both flag spellings', () => {
+    const { flags } = parseFlags(['--port=0', '--host', '::1'], ['host', 'port', 'data']);
+    expect(serveOptions(flags, {})).toMatchObject({ host: '::1', port: 0 });
+  });
+
+  it.each([
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['--port'], /--port/],
+    [['extra'], /Unexpected argument 'extra'/],
+  ])('refuses %j with a one-line usage error', (args, message) => {
+    expect(() => parseFlags(args, ['host', 'port', 'data'])).toThrow(message);
+    try {
+      parseFlags(args, ['host', 'port', 'data']);
+    } catch (error) {
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as Error).message).not.toContain('\n');
+    }
+  });
+
+  it.each(['70000', '-1', 'abc', '80.5', ''])('refuses port %j', (port) => {
+    const { flags } = parseFlags([`--port=${port}`], ['host', 'port', 'data']);
+    expect(() => serveOptions(flags, {})).toThrow(UsageError);
+  });
+
+  it('refuses a host with spaces or slashes', () => {
+    const { flags } = parseFlags(['--host=a b/c'], ['host', 'port', 'data']);
+    expect(() => serveOptions(flags, {})).toThrow(/--host/);
+  });
+
+  it('resolves --data to an absolute path and refuses an empty one', () => {
+    expect(dataDirFlag('rel/dir', {})).toMatch(/^\/.*rel\/dir$/);
+    expect(() => dataDirFlag('', {})).toThrow(/--data/);
+  });
+
+  it('reads --ttl durations and refuses bad or too long ones', () => {
+    expect(ttlFlag(undefined)).toBe(12 * 3600);
+    expect(ttlFlag('90s')).toBe(90);
+    expect(ttlFlag('30m')).toBe(1800);
+    expect(ttlFlag('7d')).toBe(7 * 86400);
+    expect(ttlFlag('45')).toBe(45);
+    expect(() => ttlFlag('12x')).toThrow(/not a duration/);
+    expect(() => ttlFlag('0h')).toThrow(/not a duration/);
+    expect(() => ttlFlag('31d')).toThrow(/maximum of 30d/);
+  });
+
+  it('parses durations strictly', () => {
+    expect(parseDuration(' 2h ')).toBe(7200);
+    expect(parseDuration('1.5h')).toBeUndefined();
+    expect(parseDuration('h')).toBeUndefined();
+  });
+});
+
+describe('default data folder', () => {
+  it('prefers SCIMDESK_DATA_DIR', () => {
+    expect(defaultDataDir({ SCIMDESK_DATA_DIR: '/srv/scim' }, 'linux')).toBe('/srv/scim');
+  });
+  it('uses ~/.config/scimdesk on Linux, honouring XDG_CONFIG_HOME', () => {
+    expect(defaultDataDir({}, 'linux')).toMatch(/\.config\/scimdesk$/);
+    expect(defaultDataDir({ XDG_CONFIG_HOME: '/x' }, 'linux')).toBe('/x/scimdesk');
+  });
+  it('uses the platform app-data folder elsewhere', () => {
+    expect(defaultDataDir({}, 'darwin')).toMatch(/Library\/Application Support\/scimdesk$/);
+    expect(defaultDataDir({ APPDATA: 'C:\\Users\\a\\AppData\\Roaming' }, 'win32')).toContain('scimdesk');
+  });
+});

@@ -1,0 +1,104 @@
+import { createPinia, setActivePinia } from 'pinia';
+import { describe, expect, it, vi } from 'vitest';
+import { createApp } from 'vue';
+import type { AdminClient } from '@shared/contract';
+import { AdminError } from '@shared/errors';
+import { consoleEnvironmentKey, type ConsoleEnvironment } from '../../../src-renderer/api/environment';
+import { useSessionStore } from '../../../src-renderer/stores/session';
+import { useTenantsStore } from '../../../src-renderer/stores/tenants';
+
+const tenant = { id: 't1', name: 'Acme', created_at: '2026-01-01T00:00:00.000Z', delete_mode: 'delete' as const };
+const TOKEN = 'aaa.bbb.ccc';
+
+/** A fresh Pinia inside an app that provides a fake environment, as main.ts does for real. */
+function withEnvironment(environment: Partial<ConsoleEnvironment> & { client: AdminClient }) {
+  const app = createApp({});
+  const pinia = createPinia();
+  app.use(pinia);
+  setActivePinia(pinia);
+  app.provide(consoleEnvironmentKey, { mode: 'web', ...environment });
+  return <T>(fn: () => T): T => app.runWithContext(fn);
+}
+
+describe('session store', () => {
+  it('signs in with a one-time code through the exchange', async () => {
+    const exchangeLoginCode = vi.fn(async () => ({ token: TOKEN, expires_at: '2026-01-01T12:00:00.000Z' }));
+    const run = withEnvironment({ client: { listTenants: vi.fn() }, exchangeLoginCode });
+    const session = run(() => useSessionStore());
+    expect(session.needsSignIn).toBe(true);
+    await session.signIn(' code123 ');
+    expect(exchangeLoginCode).toHaveBeenCalledWith('code123');
+    expect(session.status).toBe('signed-in');
+    expect(session.token).toBe(TOKEN);
+    expect(session.needsSignIn).toBe(false);
+  });
+
+  it('explains a used or expired code', async () => {
+    const exchangeLoginCode = vi.fn(async () => {
+      throw new AdminError('unauthorized', 'This login code is unknown, already used or expired.');
+    });
+    const session = withEnvironment({ client: { listTenants: vi.fn() }, exchangeLoginCode })(() => useSessionStore());
+    await session.signIn('stale');
+    expect(session.status).toBe('signed-out');
+    expect(session.error).toMatch(/already used or expired/);
+  });
+
+  it('signs in with an admin token after proving it works', async () => {
+    const listTenants = vi.fn(async () => ({ items: [], total: 0, page: 1, per_page: 1 }));
+    const session = withEnvironment({ client: { listTenants } })(() => useSessionStore());
+    await session.signIn(TOKEN);
+    expect(listTenants).toHaveBeenCalledOnce();
+    expect(session.status).toBe('signed-in');
+  });
+
+  it('forgets an admin token the server refuses', async () => {
+    const listTenants = vi.fn(async () => {
+      throw new AdminError('unauthorized', 'The admin token has expired.');
+    });
+    const session = withEnvironment({ client: { listTenants } })(() => useSessionStore());
+    await session.signIn(TOKEN);
+    expect(session.token).toBeUndefined();
+    expect(session.error).toBe('The admin token has expired.');
+  });
+
+  it('asks for something when nothing was entered', async () => {
+    const session = withEnvironment({ client: { listTenants: vi.fn() } })(() => useSessionStore());
+    await session.signIn('   ');
+    expect(session.error).toMatch(/Enter a login code/);
+  });
+
+  it('is always signed in on the desktop', () => {
+    const session = withEnvironment({ mode: 'desktop', client: { listTenants: vi.fn() } })(() => useSessionStore());
+    expect(session.needsSignIn).toBe(false);
+    session.signOut();
+    expect(session.status).toBe('signed-in');
+  });
+});
+
+describe('tenants store', () => {
+  it('loads a page of tenants', async () => {
+    const listTenants = vi.fn(async () => ({ items: [tenant], total: 1, page: 1, per_page: 50 }));
+    const tenants = withEnvironment({ client: { listTenants } })(() => useTenantsStore());
+    const loading = tenants.load(1);
+    expect(tenants.status).toBe('loading');
+    await loading;
+    expect(tenants.status).toBe('ready');
+    expect(tenants.items).toEqual([tenant]);
+    expect(tenants.total).toBe(1);
+  });
+
+  it('shows the error and ends the session when the token is refused', async () => {
+    const listTenants = vi.fn(async () => {
+      throw new AdminError('unauthorized', 'The admin token has expired.');
+    });
+    const run = withEnvironment({ client: { listTenants } });
+    const session = run(() => useSessionStore());
+    const tenants = run(() => useTenantsStore());
+    session.status = 'signed-in';
+    await tenants.load();
+    expect(tenants.status).toBe('error');
+    expect(tenants.error).toBe('The admin token has expired.');
+    expect(session.status).toBe('signed-out');
+    expect(session.error).toMatch(/session has ended/);
+  });
+});
