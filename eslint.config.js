@@ -49,7 +49,7 @@ export default tseslint.config(
           patterns: [
             { group: nodeBuiltins, message: 'src-shared runs in the renderer too: no Node APIs.' },
             { group: ['electron'], message: 'src-shared must not depend on Electron.' },
-            { group: ['**/src-main/**', '**/src-renderer/**', '../*'], message: 'src-shared imports only itself.' },
+            { group: ['**/src-main/**', '**/src-renderer/**'], message: 'src-shared imports only itself.' },
           ],
         },
       ],
@@ -75,7 +75,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src-main/**/*.ts', 'test/**/*.ts', 'bin/**/*.js', '*.config.{ts,js}'],
+    files: ['src-main/**/*.ts', 'test/**/*.{ts,js}', 'bin/**/*.js', '*.config.{ts,js}'],
     languageOptions: { globals: globals.node },
   },
   {

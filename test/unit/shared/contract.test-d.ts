@@ -12,12 +12,10 @@ describe('admin contract types', () => {
 
   it('types the client from the table', () => {
     expectTypeOf<AdminClient['listTenants']>().parameter(0).toEqualTypeOf<AdminInput<'listTenants'>>();
-    expectTypeOf<AdminOutput<'listTenants'>['items'][number]['delete_mode']>().toEqualTypeOf<
-      'delete' | 'deactivate'
-    >();
+    expectTypeOf<AdminOutput<'listTenants'>['items'][number]['delete_mode']>().toEqualTypeOf<'delete' | 'deactivate'>();
   });
 
   it('lets the client omit defaulted paging fields', () => {
-    expectTypeOf<{}>().toExtend<AdminInput<'listTenants'>>();
+    expectTypeOf<Record<string, never>>().toExtend<AdminInput<'listTenants'>>();
   });
 });
