@@ -16,7 +16,10 @@ export function createScimRouter(deps: ScimRouterDeps): Router {
   const router = new Router({ prefix: TOKEN_SCIM_BASE, strict: false });
   router.get('/ServiceProviderConfig', (ctx) => {
     ctx.type = `${SCIM_CONTENT_TYPE}; charset=utf-8`;
-    ctx.body = serviceProviderConfig(deps.capabilities, `${ctx.protocol}://${ctx.host}${TOKEN_SCIM_BASE}/ServiceProviderConfig`);
+    ctx.body = serviceProviderConfig(
+      deps.capabilities,
+      `${ctx.protocol}://${ctx.host}${TOKEN_SCIM_BASE}/ServiceProviderConfig`,
+    );
   });
   return router;
 }

@@ -9,7 +9,12 @@ const APP_URL = 'file:///app/out/renderer/index.html';
 function wire(handlers: AdminHandlers) {
   const registered = new Map<string, Parameters<IpcMainLike['handle']>[1]>();
   const log = { error: vi.fn(), warn: vi.fn(), info: vi.fn() };
-  registerAdminIpc({ handle: (channel, listener) => registered.set(channel, listener) }, handlers, (url) => url === APP_URL, log);
+  registerAdminIpc(
+    { handle: (channel, listener) => registered.set(channel, listener) },
+    handlers,
+    (url) => url === APP_URL,
+    log,
+  );
   const listener = registered.get(ADMIN_IPC_CHANNEL);
   if (!listener) throw new Error('no handler registered on the admin channel');
   const call = (op: unknown, payload: unknown, url: string | null = APP_URL) =>

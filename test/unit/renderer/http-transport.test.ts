@@ -35,7 +35,9 @@ describe('admin client over HTTP', () => {
 
   it('maps a 422 body to validation_failed with its issues', async () => {
     const issues = [{ loc: ['query', 'page'], msg: 'Too small', type: 'too_small' }];
-    const client = createAdminClient(createHttpTransport({ getToken: () => 't', fetch: respond(422, { detail: issues }) }));
+    const client = createAdminClient(
+      createHttpTransport({ getToken: () => 't', fetch: respond(422, { detail: issues }) }),
+    );
     const error = await client.listTenants({ page: 0 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AdminError);
     expect(error).toMatchObject({ code: 'validation_failed', issues, message: 'query.page: Too small' });
