@@ -5,6 +5,8 @@ import { chromiumExecutable } from './test/e2e/chromium';
 export default defineConfig({
   testDir: 'test/e2e',
   testMatch: '**/*.spec.ts',
+  // Resolves the @shared alias for specs that run main-process code in the test process.
+  tsconfig: './tsconfig.node.json',
   forbidOnly: !!process.env.CI,
   retries: process.env.CI ? 1 : 0,
   workers: 2,
