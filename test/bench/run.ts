@@ -4,10 +4,12 @@
  * a subset: `npm run bench -- http`.
  */
 import { benchHttpDiscovery } from './http-discovery';
+import { benchScimCore } from './scim-core';
 import type { BenchRow } from './types';
 
 const suites: Record<string, () => Promise<BenchRow[]>> = {
   http: benchHttpDiscovery,
+  'scim-core': benchScimCore,
 };
 
 function format(value: number): string {

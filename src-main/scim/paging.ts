@@ -1,0 +1,47 @@
+import { ScimError } from './errors';
+import { DEFAULT_MAX_RESULTS } from './service-provider-config';
+
+/** RFC 7644 §3.4.2.4; values arrive as query-string text or as JSON numbers (`.search`). */
+export interface PageRequest {
+  startIndex?: number | string | undefined;
+  count?: number | string | undefined;
+}
+
+export interface Page {
+  /** 1-based. */
+  readonly startIndex: number;
+  readonly count: number;
+}
+
+/**
+ * DESIGN.md §3: startIndex < 1 is read as 1; a negative count is 0; count 0 asks for totalResults
+ * only; count is capped silently at `maxResults` (ServiceProviderConfig `filter.maxResults`), which
+ * is also the page size when count is absent. Text that is not an integer is 400 invalidValue.
+ */
+export function normalizePage(request: PageRequest, maxResults: number = DEFAULT_MAX_RESULTS): Page {
+  const start = toInteger('startIndex', request.startIndex);
+  const count = toInteger('count', request.count);
+  return {
+    startIndex: start === undefined || start < 1 ? 1 : start,
+    count: count === undefined ? maxResults : Math.min(Math.max(count, 0), maxResults),
+  };
+}
+
+function toInteger(name: string, value: number | string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number') {
+    if (Number.isInteger(value)) return value;
+  } else {
+    const t = value.trim();
+    if (t === '') return undefined;
+    if (/^[+-]?\d{1,15}$/.test(t)) return Number(t);
+    // Beyond 15 digits: still an integer, just far outside any list; clamp rather than lose precision.
+    if (/^[+-]?\d+$/.test(t)) return t.startsWith('-') ? Number.MIN_SAFE_INTEGER : Number.MAX_SAFE_INTEGER;
+  }
+  throw ScimError.badRequest('invalidValue', `${name} must be an integer, not "${String(value)}".`);
+}
+
+/** The slice of an ordered list that a page covers. */
+export function pageOf<T>(items: readonly T[], page: Page): T[] {
+  return items.slice(page.startIndex - 1, page.startIndex - 1 + page.count);
+}

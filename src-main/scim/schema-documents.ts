@@ -1,0 +1,88 @@
+import type { SchemaRegistry } from '@shared/scim/registry';
+import type { AttributeDefinition, ResourceTypeDefinition, SchemaDefinition } from '@shared/scim/schema-types';
+import { SCIM_URN } from '@shared/scim/urns';
+
+/** RFC 7643 §7: one attribute as the `/Schemas` endpoint describes it. */
+export interface AttributeDocument {
+  name: string;
+  type: AttributeDefinition['type'];
+  multiValued: boolean;
+  description: string;
+  required: boolean;
+  caseExact: boolean;
+  mutability: AttributeDefinition['mutability'];
+  returned: AttributeDefinition['returned'];
+  uniqueness: AttributeDefinition['uniqueness'];
+  subAttributes?: AttributeDocument[];
+  canonicalValues?: string[];
+  referenceTypes?: string[];
+}
+
+export function attributeDocument(a: AttributeDefinition): AttributeDocument {
+  const doc: AttributeDocument = {
+    name: a.name,
+    type: a.type,
+    multiValued: a.multiValued,
+    description: a.description,
+    required: a.required,
+    caseExact: a.caseExact,
+    mutability: a.mutability,
+    returned: a.returned,
+    uniqueness: a.uniqueness,
+  };
+  // RFC 7643 §7: subAttributes only for complex, referenceTypes only for reference; the product
+  // `default` is scimdesk's, not part of the representation.
+  if (a.type === 'complex') doc.subAttributes = a.subAttributes.map(attributeDocument);
+  if (a.canonicalValues.length > 0) doc.canonicalValues = [...a.canonicalValues];
+  if (a.type === 'reference') doc.referenceTypes = [...a.referenceTypes];
+  return doc;
+}
+
+/** RFC 7643 §7 / §8.7.1: a schema resource. `baseUrl` is the SCIM base (".../scim/v2"). */
+export function schemaDocument(schema: SchemaDefinition, baseUrl: string) {
+  return {
+    schemas: [SCIM_URN.schema],
+    id: schema.id,
+    name: schema.name,
+    description: schema.description,
+    attributes: schema.attributes.map(attributeDocument),
+    meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${schema.id}` },
+  };
+}
+
+/** RFC 7643 §6 / §8.6: a resource type resource. */
+export function resourceTypeDocument(type: ResourceTypeDefinition, baseUrl: string) {
+  return {
+    schemas: [SCIM_URN.resourceType],
+    id: type.name,
+    name: type.name,
+    endpoint: type.endpoint,
+    description: type.description,
+    schema: type.schema,
+    schemaExtensions: type.schemaExtensions.map((e) => ({ schema: e.schema, required: e.required })),
+    meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/${type.name}` },
+  };
+}
+
+/** The `/Schemas` and `/ResourceTypes` list bodies (RFC 7644 §4: ListResponse form). */
+export function schemasList(registry: SchemaRegistry, baseUrl: string) {
+  const resources = registry.schemas.map((s) => schemaDocument(s, baseUrl));
+  return {
+    schemas: [SCIM_URN.listResponse],
+    totalResults: resources.length,
+    startIndex: 1,
+    itemsPerPage: resources.length,
+    Resources: resources,
+  };
+}
+
+export function resourceTypesList(registry: SchemaRegistry, baseUrl: string) {
+  const resources = registry.resourceTypes.map((t) => resourceTypeDocument(t, baseUrl));
+  return {
+    schemas: [SCIM_URN.listResponse],
+    totalResults: resources.length,
+    startIndex: 1,
+    itemsPerPage: resources.length,
+    Resources: resources,
+  };
+}

@@ -1,0 +1,103 @@
+import { parseDateTime } from '@shared/scim/datetime';
+import type { ResolvedAttribute, ResourceSchema } from '@shared/scim/registry';
+import type { AttributeDefinition } from '@shared/scim/schema-types';
+import { ScimError } from './errors';
+import { parseAttributePath } from './filter/parser';
+import { printAttributePath } from './filter/printer';
+import { foldKey } from './plan-types';
+import { attributeValue, isRecord, type ResourceData } from './values';
+
+/** RFC 7644 §3.4.2.3. */
+export interface SortRequest {
+  sortBy?: string | undefined;
+  sortOrder?: string | undefined;
+}
+
+type Key = string | number | undefined;
+
+/**
+ * Sorts resources for a list response. With `sortBy`: by that attribute under its type's rules
+ * (case-folded when caseExact is false, dateTimes as instants), missing values last in either
+ * order, ties broken by `id` so pages never shuffle. Strings compare by code unit, not locale, so
+ * the order does not depend on the machine. For a multi-valued attribute the `primary` element's
+ * value is used, else the first (RFC 7644 §3.4.2.3).
+ * Without `sortBy`: by `meta.created`, then `id` — the stable order DESIGN.md §3 promises, whatever
+ * order the store produced the candidates in.
+ * Returns a new array; the input is not touched.
+ */
+export function sortResources<T extends ResourceData>(
+  resources: readonly T[],
+  schema: ResourceSchema,
+  request: SortRequest = {},
+): T[] {
+  const descending = parseSortOrder(request.sortOrder);
+  const sortBy = request.sortBy?.trim();
+  const read = sortBy ? keyReader(schema, sortBy) : createdReader(schema);
+  const rows = resources.map((r) => ({ r, k: read(r), id: typeof r['id'] === 'string' ? r['id'] : '' }));
+  const dir = sortBy && descending ? -1 : 1;
+  rows.sort((a, b) => {
+    if (a.k !== b.k) {
+      if (a.k === undefined) return 1;
+      if (b.k === undefined) return -1;
+      if (a.k < b.k) return -dir;
+      if (a.k > b.k) return dir;
+    }
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  });
+  return rows.map((row) => row.r);
+}
+
+function parseSortOrder(order: string | undefined): boolean {
+  if (order === undefined || order.trim() === '') return false;
+  const o = order.trim().toLowerCase();
+  if (o === 'ascending') return false;
+  if (o === 'descending') return true;
+  throw ScimError.badRequest('invalidValue', `sortOrder must be "ascending" or "descending", not "${order}".`);
+}
+
+function createdReader(schema: ResourceSchema): (r: ResourceData) => Key {
+  const resolved = schema.resolve({ name: 'meta', sub: 'created' });
+  return resolved ? reader(resolved) : () => undefined;
+}
+
+function keyReader(schema: ResourceSchema, sortBy: string): (r: ResourceData) => Key {
+  const path = parseAttributePath(sortBy);
+  const resolved = schema.resolve(path);
+  if (!resolved)
+    throw ScimError.badRequest('invalidValue', `sortBy names an unknown attribute '${printAttributePath(path)}'.`);
+  if (!resolved.sub && resolved.attribute.type === 'complex') {
+    const value = schema.subAttribute(resolved.attribute, 'value');
+    if (!value)
+      throw ScimError.badRequest('invalidValue', `sortBy '${sortBy}' is complex; name one of its sub-attributes.`);
+    return reader({ ...resolved, sub: value });
+  }
+  return reader(resolved);
+}
+
+function reader(resolved: ResolvedAttribute): (r: ResourceData) => Key {
+  const { attribute, sub } = resolved;
+  const leaf = sub ?? attribute;
+  const normalize = normalizer(leaf);
+  return (r) => {
+    let v = attributeValue(r, resolved);
+    if (attribute.multiValued && Array.isArray(v)) v = v.find((el) => isRecord(el) && el['primary'] === true) ?? v[0];
+    if (sub) v = isRecord(v) ? v[sub.name] : undefined;
+    return normalize(v);
+  };
+}
+
+function normalizer(leaf: AttributeDefinition): (v: unknown) => Key {
+  switch (leaf.type) {
+    case 'boolean':
+      return (v) => (typeof v === 'boolean' ? Number(v) : undefined);
+    case 'integer':
+    case 'decimal':
+      return (v) => (typeof v === 'number' && !Number.isNaN(v) ? v : undefined);
+    case 'dateTime':
+      return (v) => (typeof v === 'string' ? parseDateTime(v) : undefined);
+    default:
+      return leaf.caseExact
+        ? (v) => (typeof v === 'string' ? v : undefined)
+        : (v) => (typeof v === 'string' ? foldKey(v) : undefined);
+  }
+}

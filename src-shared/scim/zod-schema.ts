@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { parseDateTime } from './datetime';
+import type { ResourceSchema } from './registry';
+import type { AttributeDefinition, SchemaDefinition } from './schema-types';
+
+/**
+ * The contexts one schema is viewed in (STYLE.md 8, after scim2-models `context.py`):
+ * - create (POST) and replace (PUT): readOnly attributes are dropped (RFC 7643 §7: "ignored" on
+ *   write), required ones are required, product defaults fill absent values (DESIGN.md §3);
+ * - response: everything optional, `returned: never` (password) absent, no defaults invented.
+ */
+export type SchemaContext = 'create' | 'replace' | 'response';
+
+export interface ZodSchemaOptions {
+  /**
+   * The `compatible` profile's leniency (DESIGN.md §3): the strings "True"/"False" for booleans and
+   * a bare string for a singular complex attribute that has a `value` (Entra's `manager`).
+   */
+  lenient?: boolean;
+}
+
+type Shape = Record<string, z.ZodType>;
+
+/**
+ * Derives a zod schema for one resource type in one context. Input is first canonicalised: attribute
+ * names and extension URNs are matched case-insensitively (RFC 7643 §2.1) and rewritten to their
+ * schema spelling, and `null` values are dropped (RFC 7644 §3.5.1 reads null as "unassigned").
+ * Attributes no schema defines are stripped, as RFC 7644 §3.3 lets a service provider do.
+ */
+export function resourceZodSchema(
+  schema: ResourceSchema,
+  context: SchemaContext,
+  options: ZodSchemaOptions = {},
+): z.ZodType<Record<string, unknown>> {
+  const lenient = options.lenient ?? false;
+  const shape: Shape = {};
+  for (const a of schema.topLevel) addAttribute(shape, a, context, lenient);
+  for (const ext of schema.extensions) shape[ext.id] = objectFor(ext.attributes, context, lenient).optional();
+  const object = z.object(shape);
+  return z.preprocess((input) => canonicalize(input, schema.topLevel, schema.extensions, lenient), object) as z.ZodType<
+    Record<string, unknown>
+  >;
+}
+
+function included(a: AttributeDefinition, context: SchemaContext): boolean {
+  if (context === 'response') return a.returned !== 'never';
+  return a.mutability !== 'readOnly';
+}
+
+function addAttribute(shape: Shape, a: AttributeDefinition, context: SchemaContext, lenient: boolean): void {
+  if (!included(a, context)) return;
+  let t = valueType(a, context, lenient);
+  if (a.multiValued) t = z.array(t);
+  if (context !== 'response' && a.default !== undefined) {
+    shape[a.name] = t.optional().default(a.default as never);
+  } else if (context !== 'response' && a.required && a.name !== 'schemas') {
+    // `schemas` is required by RFC 7643 §3 but optional on write: seed 000 defaults it, and the
+    // server derives the stored list from the content (which extensions are present).
+    shape[a.name] = t;
+  } else if (context === 'response' && (a.name === 'id' || a.name === 'schemas')) {
+    // RFC 7643 §3: every representation has these.
+    shape[a.name] = t;
+  } else {
+    shape[a.name] = t.optional();
+  }
+}
+
+function objectFor(attrs: readonly AttributeDefinition[], context: SchemaContext, lenient: boolean) {
+  const shape: Shape = {};
+  for (const a of attrs) addAttribute(shape, a, context, lenient);
+  return z.object(shape);
+}
+
+const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}$/;
+
+function valueType(a: AttributeDefinition, context: SchemaContext, lenient: boolean): z.ZodType {
+  switch (a.type) {
+    case 'string':
+    case 'reference':
+      return z.string();
+    case 'binary':
+      return z.string().regex(BASE64, 'must be base64');
+    case 'boolean':
+      return lenient ? z.preprocess(lenientBoolean, z.boolean()) : z.boolean();
+    case 'integer':
+      return z.number().int();
+    case 'decimal':
+      return z.number();
+    case 'dateTime':
+      return z
+        .string()
+        .refine((s) => parseDateTime(s) !== undefined, 'must be an xsd:dateTime, e.g. 2011-05-13T04:42:34Z');
+    case 'complex':
+      return objectFor(a.subAttributes, context, lenient);
+  }
+}
+
+function lenientBoolean(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  const l = v.toLowerCase();
+  return l === 'true' ? true : l === 'false' ? false : v;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function canonicalize(
+  input: unknown,
+  attrs: readonly AttributeDefinition[],
+  extensions: readonly SchemaDefinition[],
+  lenient: boolean,
+): unknown {
+  if (!isRecord(input)) return input;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(input)) {
+    if (v === null) continue;
+    const lower = k.toLowerCase();
+    const ext = extensions.find((e) => e.id.toLowerCase() === lower);
+    if (ext) {
+      out[ext.id] = canonicalize(v, ext.attributes, [], lenient);
+      continue;
+    }
+    const a = attrs.find((x) => x.name.toLowerCase() === lower);
+    if (!a) {
+      out[k] = v;
+      continue;
+    }
+    out[a.name] = canonicalValue(v, a, lenient);
+  }
+  return out;
+}
+
+function canonicalValue(v: unknown, a: AttributeDefinition, lenient: boolean): unknown {
+  if (a.type !== 'complex') return v;
+  if (a.multiValued && Array.isArray(v)) return v.map((el) => canonicalize(el, a.subAttributes, [], lenient));
+  if (isRecord(v)) return canonicalize(v, a.subAttributes, [], lenient);
+  if (lenient && !a.multiValued && typeof v === 'string' && a.subAttributes.some((s) => s.name === 'value')) {
+    return { value: v };
+  }
+  return v;
+}
