@@ -1,0 +1,45 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createPasswordHasher, PasswordHasherBusyError } from '../../../src-main/services/password-hasher';
+
+// Cheap parameters: the tests are about behaviour, not cost.
+const hasher = createPasswordHasher({ workers: 2, params: { N: 2 ** 10, r: 8, p: 1, keyLength: 32 } });
+afterAll(() => hasher.close());
+
+describe('password hasher', () => {
+  it('produces a salted PHC-style scrypt string that verifies', async () => {
+    const encoded = await hasher.hash('correct horse battery staple');
+    expect(encoded).toMatch(/^\$scrypt\$ln=10,r=8,p=1\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/);
+    expect(encoded).not.toContain('correct horse');
+    await expect(hasher.verify('correct horse battery staple', encoded)).resolves.toBe(true);
+    await expect(hasher.verify('correct horse battery stapl', encoded)).resolves.toBe(false);
+  });
+
+  it('salts every hash differently', async () => {
+    const [a, b] = await Promise.all([hasher.hash('same'), hasher.hash('same')]);
+    expect(a).not.toBe(b);
+  });
+
+  it('handles many concurrent hashes with a small pool', async () => {
+    const passwords = Array.from({ length: 20 }, (_, i) => `pw-${i}-ünïcode-🔑`);
+    const hashes = await Promise.all(passwords.map((pw) => hasher.hash(pw)));
+    const checks = await Promise.all(passwords.map((pw, i) => hasher.verify(pw, hashes[i]!)));
+    expect(checks.every(Boolean)).toBe(true);
+  });
+
+  it('refuses malformed or absurd encodings instead of hashing with them', async () => {
+    await expect(hasher.verify('x', 'plaintext')).resolves.toBe(false);
+    await expect(hasher.verify('x', '$scrypt$ln=30,r=8,p=1$AAAA$AAAA')).resolves.toBe(false);
+  });
+
+  it('refuses work beyond its queue limit at once', async () => {
+    const tiny = createPasswordHasher({ workers: 1, maxQueued: 1, params: { N: 2 ** 10, r: 8, p: 1, keyLength: 32 } });
+    try {
+      const first = tiny.hash('a'); // taken by the worker
+      const second = tiny.hash('b'); // queued
+      await expect(tiny.hash('c')).rejects.toBeInstanceOf(PasswordHasherBusyError);
+      await expect(Promise.all([first, second])).resolves.toHaveLength(2);
+    } finally {
+      await tiny.close();
+    }
+  });
+});
