@@ -1,0 +1,37 @@
+/** Errors of the durable store. Messages name the file (and line) so that an admin can act on them. */
+
+/** The store cannot open: a corrupt journal, an invalid snapshot, an unknown version. */
+export class StoreOpenError extends Error {
+  override readonly name = 'StoreOpenError';
+}
+
+/** Another live process holds the data folder. */
+export class StoreLockedError extends Error {
+  override readonly name = 'StoreLockedError';
+  constructor(
+    message: string,
+    readonly pid: number,
+    readonly dataDir: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A change does not fit the state (missing tenant or document, a document without its key fields). */
+export class StoreDataError extends Error {
+  override readonly name = 'StoreDataError';
+}
+
+/**
+ * A journal write or fsync failed. What is in memory may no longer match the disk, so the store
+ * refuses everything after it; the process should exit and reopen, which recovers from the disk
+ * (the same choice PostgreSQL makes on an fsync failure).
+ */
+export class StoreFailedError extends Error {
+  override readonly name = 'StoreFailedError';
+}
+
+/** The store was closed. */
+export class StoreClosedError extends Error {
+  override readonly name = 'StoreClosedError';
+}

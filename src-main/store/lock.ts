@@ -1,0 +1,119 @@
+/**
+ * One server per data folder (DESIGN.md §4).
+ *
+ * The lock is a file, `scimdesk.lock`, holding the owner's pid and host. It is created atomically
+ * with its content (written under a private name, then hard-linked into place; link fails when the
+ * name exists), so nobody ever reads a half-written lock. A lock whose process is gone (a crash, a
+ * `kill -9`) is stale and is taken over; one whose process lives is refused with its pid.
+ *
+ * Limits, stated: a lock from another host cannot be checked and is refused; a dead owner's pid
+ * reused by an unrelated process makes the lock look live (the message says how to remove it).
+ * The admin-token signing key in the same folder is read without this lock, by design (DESIGN.md §3).
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StoreLockedError, StoreOpenError } from './errors';
+import { isErrno } from './fs-util';
+
+export const LOCK_FILE = 'scimdesk.lock';
+
+interface LockOwner {
+  pid: number;
+  host: string;
+  since: string;
+}
+
+export interface DataDirLock {
+  readonly file: string;
+  release(): Promise<void>;
+}
+
+/** Takeover attempts when several processes find the same stale lock at once. */
+const ATTEMPTS = 5;
+
+export async function acquireLock(dataDir: string): Promise<DataDirLock> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const file = join(dataDir, LOCK_FILE);
+  const mine: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  const content = `${JSON.stringify(mine)}\n`;
+  const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
+  await writeFile(temporary, content, { mode: 0o600, flag: 'wx' });
+  try {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      try {
+        await link(temporary, file);
+        return { file, release: () => releaseLock(file, content) };
+      } catch (error) {
+        if (!isErrno(error, 'EEXIST')) throw error;
+      }
+      const seen = await readFile(file, 'utf8').catch((error: unknown) => {
+        if (isErrno(error, 'ENOENT')) return undefined; // released meanwhile: try again
+        throw error;
+      });
+      if (seen === undefined) continue;
+      const owner = parseOwner(seen);
+      if (owner && isLive(owner)) {
+        throw new StoreLockedError(
+          `data folder ${dataDir} is in use by scimdesk process ${owner.pid}` +
+            `${owner.host === mine.host ? '' : ` on host ${owner.host}`} since ${owner.since}; ` +
+            `stop it first (or, if no such server runs, delete ${file})`,
+          owner.pid,
+          dataDir,
+        );
+      }
+      await takeOver(file, seen);
+    }
+    throw new StoreOpenError(`could not take the lock ${file}: other processes keep taking it over`);
+  } finally {
+    await unlink(temporary).catch(() => undefined);
+  }
+}
+
+/**
+ * Moves a stale lock aside and checks that what was moved is the stale lock that was read. If a
+ * competing process replaced it in the meantime, its fresh lock is put back (link refuses to clobber)
+ * and the next attempt finds it live.
+ */
+async function takeOver(file: string, staleContent: string): Promise<void> {
+  const aside = `${file}.stale.${process.pid}.${randomBytes(6).toString('hex')}`;
+  try {
+    await rename(file, aside);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return;
+    throw error;
+  }
+  const moved = await readFile(aside, 'utf8');
+  if (moved !== staleContent) await link(aside, file).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
+}
+
+async function releaseLock(file: string, content: string): Promise<void> {
+  // Only remove the lock if it is still ours (someone may have wrongly deleted and retaken it).
+  const current = await readFile(file, 'utf8').catch(() => undefined);
+  if (current === content) await unlink(file).catch(() => undefined);
+}
+
+function parseOwner(text: string): LockOwner | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<LockOwner>;
+    if (typeof value.pid === 'number' && typeof value.host === 'string') {
+      return { pid: value.pid, host: value.host, since: String(value.since ?? 'an unknown time') };
+    }
+  } catch {
+    // An unreadable lock has no live owner to protect; it is treated as stale.
+  }
+  return undefined;
+}
+
+function isLive(owner: LockOwner): boolean {
+  if (owner.host !== hostname()) return true;
+  try {
+    process.kill(owner.pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user — still alive.
+    return !isErrno(error, 'ESRCH');
+  }
+}

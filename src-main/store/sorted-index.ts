@@ -1,0 +1,134 @@
+/**
+ * An ordered multimap from string keys to ids, for indexes that answer prefix queries (userName).
+ *
+ * A sorted list of blocks (like Python's sortedcontainers): each block is a small sorted array, and
+ * the blocks are in order. Finding a key is two binary searches; inserting or removing moves at most
+ * one block's worth of entries, so a write costs O(log n + B) instead of the O(n) of one big sorted
+ * array. Keys compare by UTF-16 code units, so every key that starts with a prefix lies in one
+ * contiguous range.
+ */
+
+interface Entry {
+  readonly key: string;
+  readonly id: string;
+}
+
+/** Blocks split above this size; ~1,000 keeps inserts cheap and the block list short at 100k. */
+const MAX_BLOCK = 1024;
+
+function compare(a: Entry, key: string, id: string): number {
+  if (a.key !== key) return a.key < key ? -1 : 1;
+  if (a.id !== id) return a.id < id ? -1 : 1;
+  return 0;
+}
+
+export class SortedIndex {
+  private blocks: Entry[][] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Replaces the contents in O(n log n); used when a tenant is loaded, instead of n inserts. */
+  load(entries: Iterable<readonly [key: string, id: string]>): void {
+    const all: Entry[] = [];
+    for (const [key, id] of entries) all.push({ key, id });
+    all.sort((a, b) => compare(a, b.key, b.id));
+    this.blocks = [];
+    for (let start = 0; start < all.length; start += MAX_BLOCK / 2) {
+      this.blocks.push(all.slice(start, start + MAX_BLOCK / 2));
+    }
+    this.count = all.length;
+  }
+
+  insert(key: string, id: string): void {
+    if (this.blocks.length === 0) {
+      this.blocks.push([{ key, id }]);
+      this.count = 1;
+      return;
+    }
+    const b = this.blockFor(key, id);
+    const block = this.blocks[b] as Entry[];
+    const at = lowerBound(block, key, id);
+    const existing = block[at];
+    if (existing && compare(existing, key, id) === 0) return;
+    block.splice(at, 0, { key, id });
+    this.count++;
+    if (block.length > MAX_BLOCK) this.blocks.splice(b + 1, 0, block.splice(MAX_BLOCK / 2));
+  }
+
+  remove(key: string, id: string): boolean {
+    if (this.blocks.length === 0) return false;
+    const b = this.blockFor(key, id);
+    const block = this.blocks[b] as Entry[];
+    const at = lowerBound(block, key, id);
+    const existing = block[at];
+    if (!existing || compare(existing, key, id) !== 0) return false;
+    block.splice(at, 1);
+    this.count--;
+    if (block.length === 0) this.blocks.splice(b, 1);
+    return true;
+  }
+
+  /** Ids whose key equals `key`. */
+  equal(key: string): string[] {
+    const out: string[] = [];
+    for (const entry of this.from(key)) {
+      if (entry.key !== key) break;
+      out.push(entry.id);
+    }
+    return out;
+  }
+
+  /** Ids whose key starts with `prefix`, in key order. */
+  prefix(prefix: string): string[] {
+    const out: string[] = [];
+    for (const entry of this.from(prefix)) {
+      if (!entry.key.startsWith(prefix)) break;
+      out.push(entry.id);
+    }
+    return out;
+  }
+
+  /** Every entry in order; for tests and checks. */
+  *entries(): IterableIterator<readonly [string, string]> {
+    for (const block of this.blocks) for (const entry of block) yield [entry.key, entry.id];
+  }
+
+  /** Entries from the first one whose key is >= `key`. */
+  private *from(key: string): IterableIterator<Entry> {
+    if (this.blocks.length === 0) return;
+    // The empty id sorts before every real id, so this finds the first entry with this key.
+    let b = this.blockFor(key, '');
+    let at = lowerBound(this.blocks[b] as Entry[], key, '');
+    for (; b < this.blocks.length; b++, at = 0) {
+      const block = this.blocks[b] as Entry[];
+      for (; at < block.length; at++) yield block[at] as Entry;
+    }
+  }
+
+  /** The block where (key, id) is or would be inserted: the last block whose first entry is <= it. */
+  private blockFor(key: string, id: string): number {
+    let lo = 0;
+    let hi = this.blocks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      const first = (this.blocks[mid] as Entry[])[0] as Entry;
+      if (compare(first, key, id) <= 0) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+}
+
+function lowerBound(block: Entry[], key: string, id: string): number {
+  let lo = 0;
+  let hi = block.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compare(block[mid] as Entry, key, id) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,157 @@
+/**
+ * Reading and writing one tenant's documents.
+ *
+ * A transaction's callback is synchronous and applies each change to the live state as it is made,
+ * so the callback reads its own writes through the same indexes as everyone else (a Bulk request's
+ * later operations see its earlier ones). Node runs one callback at a time, so no other request can
+ * observe a transaction half-way. If the callback throws, its changes are undone in reverse order;
+ * if it returns, its changes become one journal record.
+ */
+import type { CandidateSource } from '../scim/plan-types';
+import {
+  SETTINGS_ID,
+  type ChangeOp,
+  type CollectionDocs,
+  type CollectionName,
+  type MemberValue,
+  type SettingsDoc,
+  type TenantRecord,
+} from './documents';
+import { checkedOp, collectionMap, type StoreState, type TenantState, type UndoOp } from './state';
+
+/**
+ * A read view of one tenant. Documents returned are frozen: never change one, write a new one.
+ * `list` runs over the live map in no significant order (a rolled-back delete moves a document to
+ * the end); services sort for stable pages. Collect it before writing in the same loop.
+ */
+export interface TenantReader {
+  readonly record: TenantRecord;
+  get<C extends CollectionName>(collection: C, id: string): CollectionDocs[C] | undefined;
+  list<C extends CollectionName>(collection: C): IterableIterator<CollectionDocs[C]>;
+  count(collection: CollectionName): number;
+  /** The tenant's indexes, for the filter planner's executor. */
+  readonly candidates: CandidateSource;
+  /** Ids of the groups listing `memberValue` (a user or group id) as a member: a user's `groups`. */
+  groupsOf(memberValue: string): string[];
+  settings(): SettingsDoc | undefined;
+}
+
+export interface MembersChange {
+  add?: MemberValue[];
+  /** Member values to remove (every member with that value). */
+  remove?: string[];
+}
+
+export interface TenantWriter extends TenantReader {
+  /** Creates or replaces a document (keyed by `doc.id`). */
+  put<C extends CollectionName>(collection: C, doc: CollectionDocs[C]): void;
+  /** Removes a document; false when there was none. Group memberships are not touched: see removeFromAllGroups. */
+  delete(collection: CollectionName, id: string): boolean;
+  /** Sets (and unsets) top-level fields of an existing document, journaling only those fields. */
+  merge<C extends CollectionName>(collection: C, id: string, set: Partial<CollectionDocs[C]>, unset?: string[]): void;
+  /**
+   * Changes a group's members by delta: removes every member whose value is listed, then appends the
+   * added members whose value the group does not list yet. Journals only the delta.
+   */
+  changeMembers(groupId: string, change: MembersChange): void;
+  /**
+   * Removes `memberValue` from every group listing it, found through the reverse index, so deleting
+   * a user costs in proportion to its groups, not to all groups. Returns the ids of the groups changed.
+   */
+  removeFromAllGroups(memberValue: string): string[];
+}
+
+export class TenantView implements TenantReader {
+  constructor(protected readonly tenant: TenantState) {}
+
+  get record(): TenantRecord {
+    return this.tenant.record;
+  }
+
+  get candidates(): CandidateSource {
+    return this.tenant.indexes;
+  }
+
+  get<C extends CollectionName>(collection: C, id: string): CollectionDocs[C] | undefined {
+    return this.tenant.collections[collection].get(id) as CollectionDocs[C] | undefined;
+  }
+
+  list<C extends CollectionName>(collection: C): IterableIterator<CollectionDocs[C]> {
+    return this.tenant.collections[collection].values() as IterableIterator<CollectionDocs[C]>;
+  }
+
+  count(collection: CollectionName): number {
+    return this.tenant.collections[collection].size;
+  }
+
+  groupsOf(memberValue: string): string[] {
+    return this.tenant.indexes.groupsOf(memberValue);
+  }
+
+  settings(): SettingsDoc | undefined {
+    return this.tenant.collections.settings.get(SETTINGS_ID);
+  }
+}
+
+export class Transaction extends TenantView implements TenantWriter {
+  /** The changes made, each already serialised for the journal. */
+  readonly opsJson: string[] = [];
+  private readonly undo: UndoOp[] = [];
+
+  constructor(
+    private readonly state: StoreState,
+    tenant: TenantState,
+  ) {
+    super(tenant);
+  }
+
+  put<C extends CollectionName>(collection: C, doc: CollectionDocs[C]): void {
+    this.stage({ op: 'put', tenant: this.record.id, collection, id: doc.id, doc });
+  }
+
+  delete(collection: CollectionName, id: string): boolean {
+    if (!collectionMap(this.tenant, collection).has(id)) return false;
+    this.stage({ op: 'delete', tenant: this.record.id, collection, id });
+    return true;
+  }
+
+  merge<C extends CollectionName>(
+    collection: C,
+    id: string,
+    set: Partial<CollectionDocs[C]>,
+    unset: string[] = [],
+  ): void {
+    this.stage({ op: 'merge', tenant: this.record.id, collection, id, set, unset });
+  }
+
+  changeMembers(groupId: string, change: MembersChange): void {
+    const add = change.add ?? [];
+    const remove = change.remove ?? [];
+    if (add.length === 0 && remove.length === 0) return;
+    this.stage({ op: 'members', tenant: this.record.id, group: groupId, add, remove });
+  }
+
+  removeFromAllGroups(memberValue: string): string[] {
+    const groups = this.groupsOf(memberValue);
+    for (const group of groups) this.changeMembers(group, { remove: [memberValue] });
+    return groups;
+  }
+
+  /** Undoes every change of this transaction, newest first. */
+  rollback(): void {
+    for (let i = this.undo.length - 1; i >= 0; i--) this.state.apply(this.undo[i] as UndoOp);
+    this.undo.length = 0;
+    this.opsJson.length = 0;
+  }
+
+  /**
+   * Serialises the change, then applies the parsed copy: what memory holds is then exactly what a
+   * replay of the journal line will rebuild (no undefined, no Date, no shared mutable objects).
+   */
+  private stage(op: ChangeOp): void {
+    const json = JSON.stringify(op);
+    const undo = this.state.apply(checkedOp(json));
+    if (undo) this.undo.push(undo);
+    this.opsJson.push(json);
+  }
+}

@@ -1,0 +1,205 @@
+/** Recovery from damaged files, the data-folder lock, and checkpoints under load. */
+import { spawn } from 'node:child_process';
+import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDurableStore, type DurableStore } from '../../../src-main/store/durable-store';
+import { StoreLockedError, StoreOpenError } from '../../../src-main/store/errors';
+import { LOCK_FILE } from '../../../src-main/store/lock';
+import { runFixture } from './children';
+
+const made: string[] = [];
+afterEach(async () => {
+  await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'scimdesk-recovery-'));
+  made.push(dir);
+  return dir;
+}
+
+/** No checkpoint on close, so what was written stays in the journal for these tests to damage. */
+const KEEP_JOURNAL = { closeCheckpointBytes: Number.MAX_SAFE_INTEGER };
+
+async function seed(dir: string, users: number): Promise<void> {
+  const store = await openDurableStore(dir, KEEP_JOURNAL);
+  await store.putTenant({ id: 't', name: 'T', created_at: '2024-01-01T00:00:00.000Z', delete_mode: 'delete' });
+  for (let i = 0; i < users; i++)
+    await store.write('t', (tx) => tx.put('users', { id: `u${i}`, userName: `user${i}` }));
+  await store.close();
+}
+
+async function onlySegment(dir: string): Promise<string> {
+  const segments = (await readdir(dir)).filter((name) => name.startsWith('journal-'));
+  expect(segments).toHaveLength(1);
+  return join(dir, segments[0] as string);
+}
+
+describe('journal recovery', () => {
+  it('drops and cuts off a torn last line, keeping everything before it', async () => {
+    const dir = await tempDir();
+    await seed(dir, 5);
+    const segment = await onlySegment(dir);
+    const intact = (await stat(segment)).size;
+    await appendFile(segment, '1a2b3c4d {"seq":7,"ops":[{"op":"put","ten');
+
+    const store = await openDurableStore(dir, KEEP_JOURNAL);
+    expect(store.stats().recoveredTornLine).toMatchObject({ file: segment, line: 7 });
+    expect(store.tenant('t')?.count('users')).toBe(5);
+    expect((await stat(segment)).size).toBe(intact);
+    await store.write('t', (tx) => tx.put('users', { id: 'after', userName: 'after' }));
+    await store.close();
+
+    const again = await openDurableStore(dir);
+    expect(again.tenant('t')?.get('users', 'after')).toBeDefined();
+    expect(again.stats().recoveredTornLine).toBeUndefined();
+    await again.close();
+  });
+
+  it('refuses to start over a damaged line in the middle, naming the file and line', async () => {
+    const dir = await tempDir();
+    await seed(dir, 5);
+    const segment = await onlySegment(dir);
+    const lines = (await readFile(segment, 'utf8')).split('\n');
+    lines[2] = (lines[2] as string).replace('user1', 'userX'); // parses, but the checksum no longer matches
+    await writeFile(segment, lines.join('\n'));
+
+    const error = await openDurableStore(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreOpenError);
+    expect((error as Error).message).toContain(`${segment} line 3`);
+    // The failed open released the lock: trying again gives the same answer, not "locked".
+    await expect(openDurableStore(dir)).rejects.toThrow(`${segment} line 3`);
+  });
+
+  it('refuses a journal with a gap (a lost segment) after the snapshot', async () => {
+    const dir = await tempDir();
+    await seed(dir, 3);
+    const segment = await onlySegment(dir);
+    const lines = (await readFile(segment, 'utf8')).split('\n');
+    lines.splice(1, 1);
+    await writeFile(segment, lines.join('\n'));
+    await expect(openDurableStore(dir)).rejects.toThrow(/holds change 3 but 2 was expected/);
+  });
+});
+
+describe('snapshot validation', () => {
+  it('keeps a backup of a snapshot that fails validation and refuses to start, naming both', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'db.json');
+    const bad = JSON.stringify({ version: 2, journalSeq: 0, tenants: [{ record: { id: 't' }, collections: {} }] });
+    await writeFile(file, bad);
+    const error = await openDurableStore(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreOpenError);
+    const message = (error as Error).message;
+    expect(message).toContain(file);
+    const backup = /a copy is kept at (\S+)\. /.exec(message)?.[1];
+    expect(backup).toBeDefined();
+    expect(await readFile(backup as string, 'utf8')).toBe(bad);
+    expect(await readFile(file, 'utf8')).toBe(bad); // the original is left for the admin to inspect
+    expect(message).toMatch(/tenants\.0\.record\.name/);
+  });
+
+  it('treats a snapshot that is not JSON the same way', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'db.json'), '{"version":2,"journ');
+    await expect(openDurableStore(dir)).rejects.toThrow(/not JSON.*a copy is kept at/);
+    expect((await readdir(dir)).some((name) => name.startsWith('db.json.invalid-'))).toBe(true);
+  });
+});
+
+describe('data-folder lock', () => {
+  it('refuses a second store in the same process', async () => {
+    const dir = await tempDir();
+    const store = await openDurableStore(dir);
+    await expect(openDurableStore(dir)).rejects.toThrow(StoreLockedError);
+    await store.close();
+    const again = await openDurableStore(dir);
+    await again.close();
+  });
+
+  it('refuses a folder held by a live process, with its pid, and takes it over once that process is killed', async () => {
+    const dir = await tempDir();
+    const holder = runFixture('hold-lock.ts', [dir]);
+    try {
+      await holder.waitFor('ready');
+      const error = await openDurableStore(dir).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreLockedError);
+      expect((error as StoreLockedError).pid).toBe(holder.process.pid);
+      expect((error as Error).message).toContain(`process ${holder.process.pid}`);
+      expect((error as Error).message).toContain(dir);
+    } finally {
+      holder.process.kill('SIGKILL');
+      await holder.exited;
+    }
+    const store = await openDurableStore(dir);
+    await store.close();
+  });
+
+  it('takes over a stale lock left by a dead pid', async () => {
+    const dir = await tempDir();
+    const dead = spawn(process.execPath, ['-e', '']);
+    const pid = dead.pid as number;
+    await new Promise((resolve) => dead.on('exit', resolve));
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid, host: hostname(), since: '2024-01-01T00:00:00Z' }));
+    const store = await openDurableStore(dir);
+    const lock = JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8')) as { pid: number };
+    expect(lock.pid).toBe(process.pid);
+    await store.close();
+    expect(await readdir(dir)).not.toContain(LOCK_FILE);
+  });
+});
+
+describe('checkpoint while writes continue', () => {
+  it('keeps acknowledging writes during a checkpoint and loses none of them', { timeout: 60_000 }, async () => {
+    const dir = await tempDir();
+    let store: DurableStore = await openDurableStore(dir, KEEP_JOURNAL);
+    await store.putTenant({ id: 't', name: 'T', created_at: '2024-01-01T00:00:00.000Z', delete_mode: 'delete' });
+    for (let batch = 0; batch < 20; batch++) {
+      await store.write('t', (tx) => {
+        for (let i = 0; i < 1000; i++) {
+          const id = `bulk-${batch}-${i}`;
+          tx.put('users', { id, userName: id, emails: [{ value: `${id}@example.com` }], active: true });
+        }
+      });
+    }
+    let done = false;
+    const checkpoint = store.checkpoint().finally(() => (done = true));
+    let duringCheckpoint = 0;
+    const writers = Array.from({ length: 8 }, async (_, w) => {
+      for (let k = 0; !done && k < 10_000; k++) {
+        await store.write('t', (tx) => tx.put('users', { id: `live-${w}-${k}`, userName: `live-${w}-${k}` }));
+        if (!done) duringCheckpoint++;
+      }
+    });
+    const stats = await checkpoint;
+    await Promise.all(writers);
+    expect(duringCheckpoint).toBeGreaterThan(0);
+    expect(stats?.seq).toBeGreaterThan(20);
+    expect(stats?.longestStallMs).toBeGreaterThan(0);
+    const count = store.tenant('t')?.count('users');
+    await store.close();
+    // The segments the snapshot covers are gone; one segment holds the writes made meanwhile.
+    expect((await readdir(dir)).filter((name) => name.startsWith('journal-'))).toHaveLength(1);
+
+    store = await openDurableStore(dir);
+    expect(store.tenant('t')?.count('users')).toBe(count);
+    expect(store.tenant('t')?.get('users', 'live-0-0')).toBeDefined();
+    await store.close();
+  });
+
+  it('checkpoints by itself when the journal passes its threshold', async () => {
+    const dir = await tempDir();
+    const store = await openDurableStore(dir, { checkpointBytes: 16 * 1024 });
+    await store.putTenant({ id: 't', name: 'T', created_at: '2024-01-01T00:00:00.000Z', delete_mode: 'delete' });
+    await Promise.all(
+      Array.from({ length: 400 }, (_, i) =>
+        store.write('t', (tx) => tx.put('users', { id: `u${i}`, userName: `user${i}`, note: 'x'.repeat(100) })),
+      ),
+    );
+    await store.checkpoint(); // waits for a running one, if any
+    expect(store.stats().snapshotSeq).toBeGreaterThan(0);
+    expect(store.stats().journal.flushes).toBeLessThan(400); // group commit shared flushes
+    await store.close();
+  });
+});

@@ -1,0 +1,169 @@
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type DurableStore, openDurableStore } from '../../../src-main/store/durable-store';
+import type { ScimTokenRecord, TenantRecord } from '../../../src-main/store/documents';
+import { StoreClosedError, StoreDataError, StoreOpenError } from '../../../src-main/store/errors';
+import { useTempDirs } from './tmp-dir';
+
+const tempDir = useTempDirs();
+const tenant = (id: string): TenantRecord => ({
+  id,
+  name: `Tenant ${id}`,
+  created_at: '2024-05-01T10:00:00.000Z',
+  delete_mode: 'delete',
+});
+
+async function withTenant(dir: string): Promise<DurableStore> {
+  const store = await openDurableStore(dir);
+  await store.putTenant(tenant('t1'));
+  return store;
+}
+
+describe('durable store API', () => {
+  it('keeps what was written across a reopen', async () => {
+    const dir = await tempDir();
+    const store = await withTenant(dir);
+    await store.write('t1', (tx) => {
+      tx.put('users', { id: 'u1', userName: 'Alice', emails: [{ value: 'alice@example.com', type: 'work' }] });
+      tx.put('groups', { id: 'g1', displayName: 'Staff', members: [{ value: 'u1', type: 'User' }] });
+      tx.put('settings', { id: 'tenant', profile: 'entra' });
+    });
+    await store.close();
+
+    const again = await openDurableStore(dir);
+    expect(again.listTenants()).toEqual([tenant('t1')]);
+    const view = again.tenant('t1');
+    expect(view?.get('users', 'u1')?.userName).toBe('Alice');
+    expect(view?.groupsOf('u1')).toEqual(['g1']);
+    expect(view?.settings()).toEqual({ id: 'tenant', profile: 'entra' });
+    expect([
+      ...(view?.candidates.lookup({ resource: 'User', index: 'emails.value', match: 'eq', key: 'alice@example.com' }) ??
+        []),
+    ]).toEqual(['u1']);
+    await again.close();
+  });
+
+  it('undoes a transaction that throws, and refuses an async one', async () => {
+    const store = await withTenant(await tempDir());
+    await expect(
+      store.write('t1', (tx) => {
+        tx.put('users', { id: 'u1', userName: 'a' });
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    expect(store.tenant('t1')?.count('users')).toBe(0);
+    await expect(store.write('t1', async (tx) => tx.put('users', { id: 'u2', userName: 'b' }))).rejects.toThrow(
+      'synchronous',
+    );
+    expect(store.tenant('t1')?.get('users', 'u2')).toBeUndefined();
+    expect(store.stats().seq).toBe(1); // only the tenant
+    await store.close();
+  });
+
+  it('reads its own writes inside a transaction, through the indexes', async () => {
+    const store = await withTenant(await tempDir());
+    const seen = await store.write('t1', (tx) => {
+      tx.put('users', { id: 'u1', userName: 'Bulk.User' });
+      return [...tx.candidates.lookup({ resource: 'User', index: 'userName', match: 'eq', key: 'bulk.user' })];
+    });
+    expect(seen).toEqual(['u1']);
+    await store.close();
+  });
+
+  it('freezes stored documents and refuses ones without their key fields', async () => {
+    const store = await withTenant(await tempDir());
+    const doc = { id: 'u1', userName: 'a', name: { givenName: 'A' } };
+    await store.write('t1', (tx) => tx.put('users', doc));
+    doc.userName = 'changed by the caller afterwards';
+    const stored = store.tenant('t1')?.get('users', 'u1');
+    expect(stored?.userName).toBe('a');
+    expect(() => {
+      (stored as { userName: string }).userName = 'x';
+    }).toThrow(TypeError);
+    await expect(
+      store.write('t1', (tx) => tx.put('users', { id: 'u2' } as unknown as { id: string; userName: string })),
+    ).rejects.toThrow(StoreDataError);
+    await expect(store.write('nope', () => undefined)).rejects.toThrow(StoreDataError);
+    await store.close();
+  });
+
+  it('journals a membership change as a delta, not the whole group', async () => {
+    const dir = await tempDir();
+    const store = await withTenant(dir);
+    const members = Array.from({ length: 2000 }, (_, i) => ({ value: `u${i}` }));
+    await store.write('t1', (tx) => tx.put('groups', { id: 'g1', displayName: 'Big', members }));
+    const journal = async () => {
+      const names = (await readdir(dir)).filter((n) => n.startsWith('journal-'));
+      let total = 0;
+      for (const name of names) total += (await stat(join(dir, name))).size;
+      return total;
+    };
+    const before = await journal();
+    await store.write('t1', (tx) => tx.changeMembers('g1', { add: [{ value: 'new' }], remove: ['u5'] }));
+    expect((await journal()) - before).toBeLessThan(300);
+    const group = store.tenant('t1')?.get('groups', 'g1');
+    expect(group?.members).toHaveLength(2000);
+    expect(group?.members?.at(-1)).toEqual({ value: 'new' });
+    expect(store.tenant('t1')?.groupsOf('u5')).toEqual([]);
+    await store.close();
+  });
+
+  it('removes a deleted user from its groups in the same record', async () => {
+    const store = await withTenant(await tempDir());
+    await store.write('t1', (tx) => {
+      tx.put('users', { id: 'u1', userName: 'a' });
+      tx.put('groups', { id: 'g1', displayName: 'One', members: [{ value: 'u1' }, { value: 'u2' }] });
+      tx.put('groups', { id: 'g2', displayName: 'Two', members: [{ value: 'u1' }] });
+      tx.put('groups', { id: 'g3', displayName: 'Three', members: [{ value: 'u2' }] });
+    });
+    const seq = store.stats().seq;
+    const changed = await store.write('t1', (tx) => {
+      tx.delete('users', 'u1');
+      return tx.removeFromAllGroups('u1');
+    });
+    expect(changed.sort()).toEqual(['g1', 'g2']);
+    expect(store.stats().seq).toBe(seq + 1);
+    expect(store.tenant('t1')?.get('groups', 'g2')?.members).toEqual([]);
+    await store.close();
+  });
+
+  it('finds SCIM tokens by hash across tenants, and forgets them with their tenant', async () => {
+    const store = await withTenant(await tempDir());
+    const token: ScimTokenRecord = {
+      id: 'tok1',
+      tenant_id: 't1',
+      name: 'Entra',
+      token_hash: 'abc123',
+      token_prefix: 'scim_ab',
+      created_at: '2024-05-01T10:00:00.000Z',
+      expires_at: null,
+      last_used_at: null,
+      revoked_at: null,
+    };
+    await store.write('t1', (tx) => tx.put('scimTokens', token));
+    expect(store.findScimToken('abc123')).toEqual({ tenant: 't1', token });
+    await store.write('t1', (tx) => tx.merge('scimTokens', 'tok1', { last_used_at: '2024-05-02T00:00:00.000Z' }));
+    expect(store.findScimToken('abc123')?.token.last_used_at).toBe('2024-05-02T00:00:00.000Z');
+    expect(await store.deleteTenant('t1')).toBe(true);
+    expect(store.findScimToken('abc123')).toBeUndefined();
+    expect(store.listTenants()).toEqual([]);
+    await store.close();
+    await expect(async () => store.listTenants()).rejects.toThrow(StoreClosedError);
+  });
+
+  it('opens a walking-skeleton (version 1) db.json and refuses one from a newer version', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'db.json'), JSON.stringify({ version: 1, tenants: [tenant('old')] }));
+    const store = await openDurableStore(dir);
+    expect(store.listTenants()).toEqual([tenant('old')]);
+    await store.checkpoint();
+    await store.close();
+    expect(JSON.parse(await readFile(join(dir, 'db.json'), 'utf8')).version).toBe(2);
+
+    const newer = await tempDir();
+    await writeFile(join(newer, 'db.json'), JSON.stringify({ version: 99, tenants: [] }));
+    await expect(openDurableStore(newer)).rejects.toThrow(StoreOpenError);
+    await expect(openDurableStore(newer)).rejects.toThrow(/newer scimdesk/);
+  });
+});

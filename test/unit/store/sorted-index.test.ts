@@ -1,0 +1,55 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { SortedIndex } from '../../../src-main/store/sorted-index';
+
+/** The model: a plain sorted list of [key, id] pairs. */
+function modelSorted(model: Set<string>): [string, string][] {
+  return [...model]
+    .map((pair) => JSON.parse(pair) as [string, string])
+    .sort(([ka, ia], [kb, ib]) => (ka !== kb ? (ka < kb ? -1 : 1) : ia < ib ? -1 : ia > ib ? 1 : 0));
+}
+
+const key = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'é', 'Z'), maxLength: 4 });
+const id = fc.constantFrom('1', '2', '3', '4', '5', '6');
+const step = fc.oneof(
+  fc.record({ kind: fc.constant('insert' as const), key, id }),
+  fc.record({ kind: fc.constant('remove' as const), key, id }),
+);
+
+describe('SortedIndex', () => {
+  it('matches a sorted-array model under random inserts and removes, across block splits', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 3000 }), key, (steps, probe) => {
+        const index = new SortedIndex();
+        const model = new Set<string>();
+        for (const s of steps) {
+          const pair = JSON.stringify([s.key, s.id]);
+          if (s.kind === 'insert') {
+            index.insert(s.key, s.id);
+            model.add(pair);
+          } else {
+            expect(index.remove(s.key, s.id)).toBe(model.delete(pair));
+          }
+        }
+        const sorted = modelSorted(model);
+        expect([...index.entries()]).toEqual(sorted);
+        expect(index.size).toBe(sorted.length);
+        expect(index.prefix(probe)).toEqual(sorted.filter(([k]) => k.startsWith(probe)).map(([, i]) => i));
+        expect(index.equal(probe)).toEqual(sorted.filter(([k]) => k === probe).map(([, i]) => i));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('bulk load gives the same order as inserts', () => {
+    const pairs = Array.from({ length: 5000 }, (_, i) => [`k${(i * 7919) % 5000}`, `id${i}`] as const);
+    const loaded = new SortedIndex();
+    loaded.load(pairs);
+    const inserted = new SortedIndex();
+    for (const [k, i] of pairs) inserted.insert(k, i);
+    expect([...loaded.entries()]).toEqual([...inserted.entries()]);
+    loaded.insert('k1', 'extra');
+    const expected = [...pairs.filter(([k]) => k === 'k1').map(([, i]) => i), 'extra'].sort();
+    expect(loaded.equal('k1')).toEqual(expected);
+  });
+});
