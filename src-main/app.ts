@@ -12,7 +12,7 @@ import { DEFAULT_MAX_RESULTS, type ServerCapabilities } from './scim/service-pro
 import { createAdminHandlers } from './services/admin-handlers';
 import type { Logger } from './services/admin-dispatch';
 import { createTenantService } from './services/tenants';
-import { openStore } from './store/store';
+import { openDurableStore } from './store/durable-store';
 import type { AdminHandlers } from '@shared/contract';
 
 export interface ScimdeskOptions {
@@ -47,12 +47,26 @@ const CAPABILITIES: ServerCapabilities = {
   etag: false,
 };
 
+function storeLog(log: Logger) {
+  return {
+    info: (message: string) => log.info(`store: ${message}`),
+    warn: (message: string) => log.warn(`store: ${message}`),
+    error: (message: string) => log.error(`store: ${message}`),
+  };
+}
+
 export async function startScimdesk(options: ScimdeskOptions): Promise<RunningScimdesk> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? console;
 
-  const store = await openStore(options.dataDir);
-  const key = await loadOrCreateSigningKey(options.dataDir);
+  const store = await openDurableStore(options.dataDir, { log: storeLog(log) });
+  let key: Uint8Array;
+  try {
+    key = await loadOrCreateSigningKey(options.dataDir);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const tokens = new AdminTokens(key, clock);
   const loginCodes = new LoginCodes(clock);
   const handlers = createAdminHandlers({ tenants: createTenantService(store) });
@@ -67,13 +81,20 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     log,
   });
   const listener = new HttpListener(app);
-  const address = await listener.listen(options.host, options.port);
+  let address: ListeningAddress;
+  try {
+    address = await listener.listen(options.host, options.port);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 
   let closing: Promise<void> | undefined;
   return {
     address,
     handlers,
     consoleLoginUrl: () => `${address.url}/#code=${loginCodes.issue()}`,
-    close: () => (closing ??= listener.close()),
+    // In-flight requests finish first, then the store flushes and releases the data-folder lock.
+    close: () => (closing ??= listener.close().then(() => store.close())),
   };
 }

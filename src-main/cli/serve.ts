@@ -15,7 +15,9 @@ export async function serve(options: ServeOptions, rendererDir: string, io: CliI
   if (!isLoopback(options.host)) {
     io.err(`warning: listening on ${options.host} exposes the SCIM and admin APIs beyond this machine`);
   }
-  const running = await startScimdesk({ ...options, rendererDir, log: console });
+  // Diagnostics go to stderr: stdout carries only the two ready lines that scripts read.
+  const log = { info: console.error, warn: console.warn, error: console.error };
+  const running = await startScimdesk({ ...options, rendererDir, log });
   io.out(`listening on ${running.address.url}`);
   io.out(`console: ${running.consoleLoginUrl()}`);
 

@@ -77,7 +77,9 @@ describe('scimdesk serve', () => {
     const first = runCli(['serve', '--port', '0', '--data', data.dir]);
     try {
       const port = /:(\d+)$/.exec(await first.waitForLine(/^listening on /))![1]!;
-      const second = await runCliToEnd(['serve', '--port', port, '--data', data.dir]);
+      const other = await tempDataDir();
+      const second = await runCliToEnd(['serve', '--port', port, '--data', other.dir]);
+      await other.remove();
       expect(second.code).toBe(1);
       expect(second.stderr).toEqual([`scimdesk: cannot listen on 127.0.0.1:${port}: the address is in use`]);
     } finally {
@@ -159,4 +161,29 @@ describe('CLI usage errors', () => {
       expect(result.stdout.join('\n')).toMatch(/Usage/);
     },
   );
+});
+
+describe('data-folder lock', () => {
+  it('refuses a second server on the same data folder, naming the pid', async () => {
+    const first = runCli(['serve', '--port', '0', '--data', data.dir]);
+    try {
+      await first.waitForLine(/^listening on /);
+      const second = await runCliToEnd(['serve', '--port', '0', '--data', data.dir]);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toHaveLength(1);
+      expect(second.stderr[0]).toContain(`in use by scimdesk process ${first.child.pid}`);
+      expect(second.stdout).toEqual([]);
+    } finally {
+      first.child.kill('SIGTERM');
+      await first.exited;
+    }
+    // Once the first server has stopped, the folder is free again.
+    const third = runCli(['serve', '--port', '0', '--data', data.dir]);
+    try {
+      await third.waitForLine(/^console: /);
+    } finally {
+      third.child.kill('SIGTERM');
+      expect((await third.exited).code).toBe(0);
+    }
+  });
 });
