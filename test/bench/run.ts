@@ -5,11 +5,13 @@
  */
 import { benchHttpDiscovery } from './http-discovery';
 import { benchScimCore } from './scim-core';
+import { benchStore } from './store';
 import type { BenchRow } from './types';
 
 const suites: Record<string, () => Promise<BenchRow[]>> = {
   http: benchHttpDiscovery,
   'scim-core': benchScimCore,
+  store: benchStore,
 };
 
 function format(value: number): string {
