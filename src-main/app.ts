@@ -11,7 +11,7 @@ import { HttpListener, type ListeningAddress } from './http/listener';
 import { DEFAULT_MAX_RESULTS, type ServerCapabilities } from './scim/service-provider-config';
 import { createAdminHandlers } from './services/admin-handlers';
 import type { Logger } from './services/admin-dispatch';
-import { createTenantService } from './services/tenants';
+import { createServices } from './services/index';
 import { openDurableStore } from './store/durable-store';
 import type { AdminHandlers } from '@shared/contract';
 
@@ -69,7 +69,8 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
   }
   const tokens = new AdminTokens(key, clock);
   const loginCodes = new LoginCodes(clock);
-  const handlers = createAdminHandlers({ tenants: createTenantService(store) });
+  const services = createServices({ store, clock });
+  const handlers = createAdminHandlers(services);
 
   const app = createHttpApp({
     handlers,
@@ -85,6 +86,7 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
   try {
     address = await listener.listen(options.host, options.port);
   } catch (error) {
+    await services.close();
     await store.close();
     throw error;
   }
@@ -95,6 +97,10 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     handlers,
     consoleLoginUrl: () => `${address.url}/#code=${loginCodes.issue()}`,
     // In-flight requests finish first, then the store flushes and releases the data-folder lock.
-    close: () => (closing ??= listener.close().then(() => store.close())),
+    close: () =>
+      (closing ??= listener
+        .close()
+        .then(() => services.close())
+        .then(() => store.close())),
   };
 }

@@ -4,10 +4,32 @@ import { z } from 'zod';
 export const DeleteMode = z.enum(['delete', 'deactivate']);
 export type DeleteMode = z.infer<typeof DeleteMode>;
 
+/** The compatibility profiles a tenant picks from (DESIGN.md §3). */
+export const CompatProfileName = z.enum(['compatible', 'entra', 'okta', 'strict']);
+export type CompatProfileName = z.infer<typeof CompatProfileName>;
+
+export const DEFAULT_LOG_MAX_ENTRIES = 100_000;
+
+export const TenantName = z.string().trim().min(1, 'A tenant needs a name.').max(200);
+
 export const Tenant = z.object({
   id: z.string().min(1),
   name: z.string().min(1).max(200),
   created_at: z.iso.datetime(),
   delete_mode: DeleteMode,
+  // Older stores lack the settings below; they read as the defaults.
+  compat_profile: CompatProfileName.default('compatible'),
+  log_max_entries: z.number().int().min(100).max(1_000_000).default(DEFAULT_LOG_MAX_ENTRIES),
 });
 export type Tenant = z.infer<typeof Tenant>;
+
+export const TenantCreate = z.object({
+  name: TenantName,
+  delete_mode: DeleteMode.optional(),
+  compat_profile: CompatProfileName.optional(),
+  log_max_entries: z.number().int().min(100).max(1_000_000).optional(),
+});
+export type TenantCreate = z.infer<typeof TenantCreate>;
+
+export const TenantUpdate = TenantCreate.partial();
+export type TenantUpdate = z.infer<typeof TenantUpdate>;

@@ -9,9 +9,29 @@ export interface CliIo {
 
 /**
  * `scimdesk serve`: start, print the two ready lines, and stop cleanly on SIGTERM/SIGINT.
- * Resolves with the exit code once the server has shut down.
+ * Resolves with the exit code once the server has shut down. The signal handlers are installed
+ * before anything starts, so a signal during start-up also ends in a clean stop (exit 0) rather than
+ * the default abrupt death, which would skip flushing the store and releasing its lock.
  */
 export async function serve(options: ServeOptions, rendererDir: string, io: CliIo): Promise<number> {
+  let stopRequested: ((signal: NodeJS.Signals) => void) | undefined;
+  let pendingSignal: NodeJS.Signals | undefined;
+  let signals = 0;
+  let forceExit: ((code: number) => void) | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      io.err(`received ${signal} again; exiting without waiting`);
+      forceExit?.(1);
+      if (!forceExit) process.exit(1);
+      return;
+    }
+    if (stopRequested) stopRequested(signal);
+    else pendingSignal = signal;
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
   if (!isLoopback(options.host)) {
     io.err(`warning: listening on ${options.host} exposes the SCIM and admin APIs beyond this machine`);
   }
@@ -22,14 +42,8 @@ export async function serve(options: ServeOptions, rendererDir: string, io: CliI
   io.out(`console: ${running.consoleLoginUrl()}`);
 
   return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        io.err(`received ${signal} again; exiting without waiting`);
-        resolve(1);
-        return;
-      }
-      stopping = true;
+    forceExit = resolve;
+    stopRequested = (signal) => {
       io.err(`received ${signal}; finishing in-flight requests`);
       running.close().then(
         () => resolve(0),
@@ -39,7 +53,6 @@ export async function serve(options: ServeOptions, rendererDir: string, io: CliI
         },
       );
     };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    if (pendingSignal) stopRequested(pendingSignal);
   });
 }

@@ -1,12 +1,8 @@
 import type { AdminHandlers } from '@shared/contract';
-import type { TenantService } from './tenants';
-
-export interface Services {
-  tenants: TenantService;
-}
+import type { Services } from './index';
 
 /** The admin contract's operations, mapped onto the services. HTTP and IPC both call these. */
-export function createAdminHandlers(services: Services): AdminHandlers {
+export function createAdminHandlers(services: Pick<Services, 'tenants'>): AdminHandlers {
   return {
     listTenants: async (input) => services.tenants.list(input),
   };

@@ -1,20 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { AdminError } from '@shared/errors';
 import type { Page, PageQuery } from '@shared/paging';
 import { paginate } from '@shared/paging';
-import type { Tenant } from '@shared/tenant';
+import { Tenant, type TenantCreate, type TenantUpdate } from '@shared/tenant';
+import type { Clock } from '../clock';
 import type { DurableStore } from '../store/durable-store';
+import type { TenantRecord } from '../store/documents';
+
+/** Called when a tenant goes, so that services with their own files (logs, history) forget it too. */
+export type TenantDeletedHook = (tenantId: string) => void | Promise<void>;
 
 export interface TenantService {
   list(query: PageQuery): Page<Tenant>;
+  get(id: string): Tenant;
+  create(input: TenantCreate): Promise<Tenant>;
+  update(id: string, input: TenantUpdate): Promise<Tenant>;
+  /** Deletes the tenant with all its users, groups, tokens and settings. */
+  delete(id: string): Promise<void>;
+  onDeleted(hook: TenantDeletedHook): void;
 }
 
-export function createTenantService(store: DurableStore): TenantService {
+export function newTenantId(): string {
+  return `tn_${randomBytes(8).toString('hex')}`;
+}
+
+export function createTenantService(store: DurableStore, clock: Clock, newId = newTenantId): TenantService {
+  const hooks: TenantDeletedHook[] = [];
+  const read = (record: TenantRecord): Tenant => Tenant.parse(record);
+  const require = (id: string): TenantRecord => {
+    const record = store.getTenant(id);
+    if (!record) throw new AdminError('not_found', `Tenant ${id} not found.`);
+    return record;
+  };
+  // Names are how people tell tenants apart in the console and in IdP setups: unique, ignoring case.
+  const assertNameFree = (name: string, self?: string) => {
+    const folded = name.toLowerCase();
+    const clash = store.listTenants().find((t) => t.id !== self && t.name.toLowerCase() === folded);
+    if (clash) throw new AdminError('conflict', `A tenant named "${clash.name}" already exists (${clash.id}).`);
+  };
+
   return {
     list(query) {
       // Oldest first, id as tie-break, so paging is stable across calls.
       const ordered = store
         .listTenants()
         .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
-      return paginate(ordered, query);
+      return paginate(ordered.map(read), query);
+    },
+    get(id) {
+      return read(require(id));
+    },
+    async create(input) {
+      assertNameFree(input.name);
+      const record = Tenant.parse({
+        id: newId(),
+        name: input.name,
+        created_at: new Date(clock.now()).toISOString(),
+        delete_mode: input.delete_mode ?? 'delete',
+        compat_profile: input.compat_profile,
+        log_max_entries: input.log_max_entries,
+      });
+      await store.putTenant(record);
+      return record;
+    },
+    async update(id, input) {
+      const current = read(require(id));
+      if (input.name !== undefined) assertNameFree(input.name, id);
+      const next = Tenant.parse({ ...current, ...definedOnly(input) });
+      await store.putTenant(next);
+      return next;
+    },
+    async delete(id) {
+      require(id);
+      await store.deleteTenant(id);
+      for (const hook of hooks) await hook(id);
+    },
+    onDeleted(hook) {
+      hooks.push(hook);
     },
   };
+}
+
+function definedOnly<T extends object>(input: T): Partial<T> {
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -66,6 +66,9 @@ export interface TenantRecord extends JsonObject {
   name: string;
   created_at: string;
   delete_mode: 'delete' | 'deactivate';
+  /** Absent in stores written before tenants had settings; read as the defaults. */
+  compat_profile?: 'compatible' | 'entra' | 'okta' | 'strict';
+  log_max_entries?: number;
 }
 
 /**

@@ -27,6 +27,8 @@ const oneTenant = {
   name: 'Acme',
   created_at: '2026-01-01T00:00:00.000Z',
   delete_mode: 'delete' as const,
+  compat_profile: 'compatible' as const,
+  log_max_entries: 100000,
 };
 
 describe('admin IPC', () => {

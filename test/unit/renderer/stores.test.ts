@@ -7,7 +7,14 @@ import { consoleEnvironmentKey, type ConsoleEnvironment } from '../../../src-ren
 import { useSessionStore } from '../../../src-renderer/stores/session';
 import { useTenantsStore } from '../../../src-renderer/stores/tenants';
 
-const tenant = { id: 't1', name: 'Acme', created_at: '2026-01-01T00:00:00.000Z', delete_mode: 'delete' as const };
+const tenant = {
+  id: 't1',
+  name: 'Acme',
+  created_at: '2026-01-01T00:00:00.000Z',
+  delete_mode: 'delete' as const,
+  compat_profile: 'compatible' as const,
+  log_max_entries: 100000,
+};
 const TOKEN = 'aaa.bbb.ccc';
 
 /** A fresh Pinia inside an app that provides a fake environment, as main.ts does for real. */

@@ -1,0 +1,355 @@
+/**
+ * Users and groups: the product's rules over the SCIM core and the store (DESIGN.md §3).
+ * - userName unique per tenant case-insensitively; externalId unique per resource type when present;
+ * - defaults on create and PUT; PUT replaces (readOnly attributes and meta.created kept; a password
+ *   absent from a PUT is kept, since clients can never read it back to resend it);
+ * - a user's `groups` is derived from memberships; members must exist in the tenant and carry a
+ *   `type`; `display` and `$ref` are derived when read, so renames show everywhere at once;
+ * - DELETE is a hard delete that leaves every group, or deactivation where the tenant says so;
+ * - passwords are hashed before the store transaction (which must be synchronous) and never stored.
+ * Uniqueness is checked inside the store transaction, so two concurrent creates cannot both win.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ResourceSchema, SchemaRegistry } from '@shared/scim/registry';
+import { resourceZodSchema, type ZodSchemaOptions } from '@shared/scim/zod-schema';
+import type { Clock } from '../../clock';
+import { ScimError } from '../../scim/errors';
+import { parseFilter } from '../../scim/filter/parser';
+import { listResponse, type ListQuery, type ListResponse } from '../../scim/list';
+import { normalizePage, pageOf } from '../../scim/paging';
+import { foldKey, type ResourceKind } from '../../scim/plan-types';
+import { compileProjection, type ProjectedResource, type ProjectionRequest } from '../../scim/projection';
+import { findMatching } from '../../scim/query';
+import { DEFAULT_MAX_RESULTS } from '../../scim/service-provider-config';
+import { sortResources } from '../../scim/sort';
+import type { ResourceData } from '../../scim/values';
+import type { DurableStore } from '../../store/durable-store';
+import type { Doc, GroupDoc, MemberValue, UserDoc } from '../../store/documents';
+import type { TenantReader, TenantWriter } from '../../store/transaction';
+import type { PasswordHasher } from '../password-hasher';
+import { collectionOf, etagMatches, RESOURCE_KINDS, revisionOf, versionTag } from './kinds';
+
+/** What a request brings that the rules depend on. */
+export interface ScimRequestContext {
+  tenantId: string;
+  /** The SCIM base URL the request used (`…/scim/v2`), for meta.location and $ref. */
+  baseUrl: string;
+  /** How lenient input parsing is (from the tenant's compatibility profile). */
+  parsing?: ZodSchemaOptions;
+}
+
+export interface WriteOptions {
+  /** The request's If-Match header (RFC 7644 §3.14): 412 when it does not match. */
+  ifMatch?: string | undefined;
+}
+
+export interface IdentityServiceDeps {
+  store: DurableStore;
+  registry: SchemaRegistry;
+  hasher: PasswordHasher;
+  clock: Clock;
+  newId?: () => string;
+  maxResults?: number;
+}
+
+type StoredMeta = { resourceType: string; created: string; lastModified: string; version: string };
+/** A user or group as the store keeps it: canonical attributes, no derived ones, no `password`. */
+type StoredResource = Doc & { meta: StoredMeta; members?: MemberValue[]; passwordHash?: string };
+
+function getStored(tenant: TenantReader, kind: ResourceKind, id: string): StoredResource | undefined {
+  return tenant.get(collectionOf(kind), id) as unknown as StoredResource | undefined;
+}
+
+function putStored(tx: TenantWriter, kind: ResourceKind, doc: StoredResource): StoredResource {
+  // The store checks the key fields (userName, displayName, member values) with its own schemas.
+  tx.put(collectionOf(kind), doc as unknown as UserDoc & GroupDoc);
+  return getStored(tx, kind, doc.id) as StoredResource;
+}
+
+export class IdentityService {
+  private readonly newId: () => string;
+  private readonly maxResults: number;
+
+  constructor(private readonly deps: IdentityServiceDeps) {
+    this.newId = deps.newId ?? randomUUID;
+    this.maxResults = deps.maxResults ?? DEFAULT_MAX_RESULTS;
+  }
+
+  schemaOf(kind: ResourceKind): ResourceSchema {
+    const schema = this.deps.registry.resource(kind);
+    if (!schema) throw new Error(`no schema for ${kind}`);
+    return schema;
+  }
+
+  get(kind: ResourceKind, id: string, ctx: ScimRequestContext, projection: ProjectionRequest = {}): ProjectedResource {
+    const tenant = this.reader(ctx);
+    const stored = this.find(tenant, kind, id);
+    return compileProjection(this.schemaOf(kind), projection)(this.present(tenant, kind, stored, ctx));
+  }
+
+  /** The current version tag, for If-None-Match on GET. */
+  versionOf(kind: ResourceKind, id: string, ctx: ScimRequestContext): string {
+    return this.find(this.reader(ctx), kind, id).meta.version;
+  }
+
+  async create(
+    kind: ResourceKind,
+    body: unknown,
+    ctx: ScimRequestContext,
+    projection: ProjectionRequest = {},
+  ): Promise<ProjectedResource> {
+    const schema = this.schemaOf(kind);
+    const input = this.parse(schema, 'create', body, ctx);
+    const passwordHash = await this.hashPassword(input);
+    const now = new Date(this.deps.clock.now()).toISOString();
+    const id = this.newId();
+    const doc = this.toDoc(schema, kind, input, {
+      id,
+      meta: { resourceType: kind, created: now, lastModified: now, version: versionTag(1) },
+      passwordHash,
+    });
+    const stored = await this.deps.store.write(ctx.tenantId, (tx) => {
+      this.checkUnique(tx, kind, doc, undefined);
+      const members = kind === 'Group' ? this.checkMembers(tx, doc, id) : undefined;
+      return putStored(tx, kind, members ? { ...doc, members } : doc);
+    });
+    return compileProjection(schema, projection)(this.present(this.reader(ctx), kind, stored, ctx));
+  }
+
+  async replace(
+    kind: ResourceKind,
+    id: string,
+    body: unknown,
+    ctx: ScimRequestContext,
+    options: WriteOptions = {},
+    projection: ProjectionRequest = {},
+  ): Promise<ProjectedResource> {
+    const schema = this.schemaOf(kind);
+    const input = this.parse(schema, 'replace', body, ctx);
+    const newHash = await this.hashPassword(input);
+    const stored = await this.deps.store.write(ctx.tenantId, (tx) => {
+      const current = this.find(tx, kind, id);
+      this.checkVersion(current, options);
+      this.checkImmutable(schema, current, input);
+      const doc = this.toDoc(schema, kind, input, {
+        id,
+        meta: {
+          ...current.meta,
+          lastModified: new Date(this.deps.clock.now()).toISOString(),
+          version: versionTag(revisionOf(current.meta.version) + 1),
+        },
+        passwordHash: newHash ?? current.passwordHash,
+      });
+      this.checkUnique(tx, kind, doc, id);
+      const members = kind === 'Group' ? this.checkMembers(tx, doc, id) : undefined;
+      return putStored(tx, kind, members ? { ...doc, members } : doc);
+    });
+    return compileProjection(schema, projection)(this.present(this.reader(ctx), kind, stored, ctx));
+  }
+
+  /** Hard delete (leaving every group), or deactivation for users where the tenant asks for it. */
+  async delete(kind: ResourceKind, id: string, ctx: ScimRequestContext, options: WriteOptions = {}): Promise<void> {
+    await this.deps.store.write(ctx.tenantId, (tx) => {
+      const current = this.find(tx, kind, id);
+      this.checkVersion(current, options);
+      if (kind === 'User' && tx.record.delete_mode === 'deactivate') {
+        if (current.active === false) return;
+        tx.merge('users', id, {
+          active: false,
+          meta: {
+            ...current.meta,
+            lastModified: new Date(this.deps.clock.now()).toISOString(),
+            version: versionTag(revisionOf(current.meta.version) + 1),
+          },
+        } as Partial<UserDoc>);
+        return;
+      }
+      tx.delete(collectionOf(kind), id);
+      tx.removeFromAllGroups(id);
+    });
+  }
+
+  list(kind: ResourceKind, query: ListQuery & { filter?: string | undefined }, ctx: ScimRequestContext): ListResponse {
+    const schema = this.schemaOf(kind);
+    const ast = query.filter !== undefined && query.filter.trim() !== '' ? parseFilter(query.filter) : undefined;
+    const page = normalizePage(query, this.maxResults);
+    const projector = compileProjection(schema, query);
+    const tenant = this.reader(ctx);
+    // Matching sees derived attributes too (a user's groups), so filters on them work.
+    const matched = findMatching(ast, schema, tenant.candidates, (id) => {
+      const doc = getStored(tenant, kind, id);
+      return doc && this.withDerived(tenant, kind, doc);
+    });
+    const sorted = page.count === 0 ? [] : sortResources(matched, schema, query);
+    const resources = pageOf(sorted, page).map((resource) =>
+      projector(this.present(tenant, kind, resource as StoredResource, ctx)),
+    );
+    return listResponse(resources, matched.length, page.startIndex);
+  }
+
+  // ---- helpers ----
+
+  private reader(ctx: ScimRequestContext): TenantReader {
+    const tenant = this.deps.store.tenant(ctx.tenantId);
+    if (!tenant) throw ScimError.notFound(`Tenant ${ctx.tenantId} not found.`);
+    return tenant;
+  }
+
+  private find(tenant: TenantReader, kind: ResourceKind, id: string): StoredResource {
+    const doc = getStored(tenant, kind, id);
+    if (!doc) throw ScimError.notFound(`${kind} ${id} not found.`);
+    return doc;
+  }
+
+  private parse(
+    schema: ResourceSchema,
+    context: 'create' | 'replace',
+    body: unknown,
+    ctx: ScimRequestContext,
+  ): Record<string, unknown> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw ScimError.badRequest('invalidSyntax', 'The request body must be a JSON object.');
+    }
+    const parsed = resourceZodSchema(schema, context, ctx.parsing ?? { lenient: true }).safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+      throw ScimError.badRequest('invalidValue', `${where}${issue?.message ?? 'invalid resource'}`);
+    }
+    return parsed.data;
+  }
+
+  private async hashPassword(input: Record<string, unknown>): Promise<string | undefined> {
+    const password = input.password;
+    delete input.password;
+    if (typeof password !== 'string') return undefined;
+    return this.deps.hasher.hash(password);
+  }
+
+  /** The stored form: canonical attributes, schemas from what is present, no derived fields. */
+  private toDoc(
+    schema: ResourceSchema,
+    kind: ResourceKind,
+    input: Record<string, unknown>,
+    fixed: { id: string; meta: StoredResource['meta']; passwordHash: string | undefined },
+  ): StoredResource {
+    const doc: Record<string, unknown> = { ...input };
+    delete doc.groups; // derived from memberships
+    const extensions = schema.extensions.filter((ext) => doc[ext.id] !== undefined).map((ext) => ext.id);
+    doc.schemas = [schema.core.id, ...extensions];
+    doc.id = fixed.id;
+    doc.meta = fixed.meta;
+    if (fixed.passwordHash !== undefined) doc.passwordHash = fixed.passwordHash;
+    if (kind === 'Group' && Array.isArray(doc.members)) {
+      doc.members = (doc.members as MemberValue[]).map((m) => ({
+        value: m.value,
+        ...(m.type ? { type: m.type } : {}),
+      }));
+    }
+    return doc as StoredResource;
+  }
+
+  private checkVersion(current: StoredResource, options: WriteOptions): void {
+    if (options.ifMatch !== undefined && !etagMatches(options.ifMatch, current.meta.version)) {
+      throw new ScimError(412, `The resource has changed: its version is ${current.meta.version}.`);
+    }
+  }
+
+  /** RFC 7643 §7: an immutable attribute may be set once, never changed. */
+  private checkImmutable(schema: ResourceSchema, current: StoredResource, input: Record<string, unknown>): void {
+    for (const attribute of schema.topLevel) {
+      if (attribute.mutability !== 'immutable') continue;
+      const before = current[attribute.name];
+      const after = input[attribute.name];
+      if (before !== undefined && after !== undefined && JSON.stringify(before) !== JSON.stringify(after)) {
+        throw ScimError.badRequest('mutability', `${attribute.name} is immutable and cannot be changed.`);
+      }
+    }
+  }
+
+  private checkUnique(tx: TenantReader, kind: ResourceKind, doc: StoredResource, self: string | undefined): void {
+    const others = (ids: Iterable<string>) => [...ids].filter((id) => id !== self);
+    if (kind === 'User') {
+      const userName = String(doc.userName);
+      const taken = others(
+        tx.candidates.lookup({ resource: 'User', index: 'userName', match: 'eq', key: foldKey(userName) }),
+      )
+        .map((id) => tx.get('users', id))
+        .some((user) => user !== undefined && foldKey(user.userName) === foldKey(userName));
+      if (taken) throw ScimError.conflict(`userName "${userName}" is already taken in this tenant.`);
+    }
+    if (typeof doc.externalId === 'string') {
+      const externalId = doc.externalId;
+      const collection = collectionOf(kind);
+      const taken = others(tx.candidates.lookup({ resource: kind, index: 'externalId', match: 'eq', key: externalId }))
+        .map((id) => tx.get(collection, id))
+        .some((other) => other !== undefined && other.externalId === externalId);
+      if (taken) throw ScimError.conflict(`externalId "${externalId}" is already used by another ${kind}.`);
+    }
+  }
+
+  /**
+   * Members must be users or groups of this tenant (RFC 7643 §4.2); duplicates collapse, and `type`
+   * is what the member really is, whatever the client said.
+   */
+  checkMembers(tx: TenantReader, doc: StoredResource, groupId: string): MemberValue[] | undefined {
+    if (!Array.isArray(doc.members)) return undefined;
+    const seen = new Set<string>();
+    const members: MemberValue[] = [];
+    for (const member of doc.members) {
+      if (seen.has(member.value)) continue;
+      seen.add(member.value);
+      if (member.value === groupId) {
+        throw ScimError.badRequest('invalidValue', 'A group cannot be a member of itself.');
+      }
+      const type = tx.get('users', member.value) ? 'User' : tx.get('groups', member.value) ? 'Group' : undefined;
+      if (!type)
+        throw ScimError.badRequest('invalidValue', `Member ${member.value} is not a user or group of this tenant.`);
+      members.push({ value: member.value, type });
+    }
+    return members;
+  }
+
+  /** The stored document plus what is derived from other documents (a user's groups). */
+  private withDerived(tenant: TenantReader, kind: ResourceKind, doc: StoredResource): ResourceData {
+    if (kind !== 'User') return doc;
+    const groups = tenant.groupsOf(doc.id);
+    return groups.length === 0 ? doc : { ...doc, groups: groups.map((value) => ({ value, type: 'direct' })) };
+  }
+
+  /** The full representation: derived attributes, display names, $ref and meta.location. */
+  private present(
+    tenant: TenantReader,
+    kind: ResourceKind,
+    doc: StoredResource,
+    ctx: ScimRequestContext,
+  ): ResourceData {
+    const base = ctx.baseUrl;
+    const location = `${base}/${RESOURCE_KINDS[kind].endpoint}/${doc.id}`;
+    const out: Record<string, unknown> = { ...doc, meta: { ...doc.meta, location } };
+    delete out.passwordHash;
+    if (kind === 'User') {
+      const groups = tenant.groupsOf(doc.id).flatMap((groupId) => {
+        const group = tenant.get('groups', groupId);
+        return group
+          ? [{ value: groupId, $ref: `${base}/Groups/${groupId}`, display: group.displayName, type: 'direct' }]
+          : [];
+      });
+      if (groups.length > 0) out.groups = groups;
+    } else if (doc.members) {
+      out.members = doc.members.map((member) => {
+        const user = tenant.get('users', member.value);
+        const group = user ? undefined : tenant.get('groups', member.value);
+        const type = user ? 'User' : 'Group';
+        const display = user ? ((user.displayName as string | undefined) ?? user.userName) : group?.displayName;
+        return {
+          value: member.value,
+          $ref: `${base}/${type === 'User' ? 'Users' : 'Groups'}/${member.value}`,
+          type,
+          ...(display !== undefined ? { display } : {}),
+        };
+      });
+    }
+    return out;
+  }
+}

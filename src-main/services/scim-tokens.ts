@@ -1,0 +1,184 @@
+/**
+ * SCIM bearer tokens (seed 004): 256 random bits with a recognisable `scimdesk_` prefix, stored only
+ * as a SHA-256 hash (exact and fast to look up; a password hash would be pointless for 256 random
+ * bits) plus a short display prefix. Revocation is a soft delete that takes effect at once, since
+ * every request looks the hash up in the live store.
+ *
+ * `last_used_at` is kept current in memory on every use and written to the store in batches (every
+ * 30 s and on close), so authenticating never costs a disk write; a crash may lose the last
+ * interval's timestamps, never a token.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { AdminError } from '@shared/errors';
+import { paginate, type Page, type PageQuery } from '@shared/paging';
+import type { CreatedScimToken, CredentialRefusal, ScimToken } from '@shared/scim-token';
+import type { Clock } from '../clock';
+import type { DurableStore } from '../store/durable-store';
+import type { ScimTokenRecord } from '../store/documents';
+
+export const SCIM_TOKEN_PREFIX = 'scimdesk_';
+const SECRET_BYTES = 32;
+const DISPLAY_PREFIX_CHARS = SCIM_TOKEN_PREFIX.length + 6;
+const SECRET_SHAPE = /^scimdesk_[A-Za-z0-9_-]{43}$/;
+const LAST_USED_FLUSH_MS = 30_000;
+
+export type TokenCheck =
+  { ok: true; tenantId: string; token: ScimToken } | { ok: false; reason: CredentialRefusal; token?: ScimToken };
+
+export interface CreateTokenInput {
+  tenant_id: string;
+  name: string;
+  expires_at?: string | null | undefined;
+}
+
+export interface UpdateTokenInput {
+  name?: string | undefined;
+  expires_at?: string | null | undefined;
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export class ScimTokenService {
+  /** id → { tenant, time } of uses not yet written to the store. */
+  private readonly pendingUses = new Map<string, { tenant: string; at: string }>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: DurableStore,
+    private readonly clock: Clock,
+  ) {
+    this.timer = setInterval(() => void this.flushLastUsed(), LAST_USED_FLUSH_MS);
+    this.timer.unref();
+  }
+
+  async create(input: CreateTokenInput): Promise<CreatedScimToken> {
+    if (!this.store.getTenant(input.tenant_id)) {
+      throw new AdminError('not_found', `Tenant ${input.tenant_id} not found.`);
+    }
+    const now = this.clock.now();
+    if (input.expires_at && Date.parse(input.expires_at) <= now) {
+      throw new AdminError('validation_failed', 'expires_at must be in the future.', [
+        { loc: ['body', 'expires_at'], msg: 'must be in the future', type: 'value_error' },
+      ]);
+    }
+    const secret = `${SCIM_TOKEN_PREFIX}${randomBytes(SECRET_BYTES).toString('base64url')}`;
+    const record: ScimTokenRecord = {
+      id: randomUUID(),
+      tenant_id: input.tenant_id,
+      name: input.name,
+      token_hash: hashSecret(secret),
+      token_prefix: secret.slice(0, DISPLAY_PREFIX_CHARS),
+      created_at: new Date(now).toISOString(),
+      expires_at: input.expires_at ? new Date(input.expires_at).toISOString() : null,
+      last_used_at: null,
+      revoked_at: null,
+    };
+    await this.store.write(input.tenant_id, (tx) => tx.put('scimTokens', record));
+    return { ...this.view(record), token: secret };
+  }
+
+  list(query: PageQuery & { tenant_id?: string | undefined }): Page<ScimToken> {
+    const tenants = query.tenant_id ? [query.tenant_id] : this.store.listTenants().map((t) => t.id);
+    const all: ScimToken[] = [];
+    for (const tenantId of tenants) {
+      const tenant = this.store.tenant(tenantId);
+      if (!tenant) {
+        if (query.tenant_id) throw new AdminError('not_found', `Tenant ${tenantId} not found.`);
+        continue;
+      }
+      for (const record of tenant.list('scimTokens')) all.push(this.view(record));
+    }
+    // Newest first: the token someone just made is the one they look for.
+    all.sort((a, b) => b.created_at.localeCompare(a.created_at) || a.id.localeCompare(b.id));
+    return paginate(all, query);
+  }
+
+  get(id: string): ScimToken {
+    return this.view(this.find(id).record);
+  }
+
+  async update(id: string, input: UpdateTokenInput): Promise<ScimToken> {
+    const { tenant, record } = this.find(id);
+    const set: Partial<ScimTokenRecord> = {};
+    if (input.name !== undefined) set.name = input.name;
+    if (input.expires_at !== undefined)
+      set.expires_at = input.expires_at ? new Date(input.expires_at).toISOString() : null;
+    if (Object.keys(set).length === 0) return this.view(record);
+    await this.store.write(tenant, (tx) => tx.merge('scimTokens', id, set));
+    return this.get(id);
+  }
+
+  /** Soft revoke: the record stays (for the log and the console), the secret stops working at once. */
+  async revoke(id: string): Promise<void> {
+    const { tenant, record } = this.find(id);
+    if (record.revoked_at) return;
+    await this.store.write(tenant, (tx) =>
+      tx.merge('scimTokens', id, { revoked_at: new Date(this.clock.now()).toISOString() }),
+    );
+  }
+
+  /**
+   * Checks a bearer secret: one hash and one map lookup. With `tenantId`, the token must belong to
+   * that tenant. Records the use when accepted.
+   */
+  authenticate(secret: string, tenantId?: string): TokenCheck {
+    if (!SECRET_SHAPE.test(secret)) return { ok: false, reason: 'malformed' };
+    const found = this.store.findScimToken(hashSecret(secret));
+    if (!found) return { ok: false, reason: 'unknown' };
+    const token = this.view(found.token);
+    if (found.token.revoked_at) return { ok: false, reason: 'revoked', token };
+    const now = this.clock.now();
+    if (found.token.expires_at && Date.parse(found.token.expires_at) <= now) {
+      return { ok: false, reason: 'expired', token };
+    }
+    if (tenantId !== undefined && found.tenant !== tenantId) return { ok: false, reason: 'wrong_tenant', token };
+    const at = new Date(now).toISOString();
+    this.pendingUses.set(found.token.id, { tenant: found.tenant, at });
+    return { ok: true, tenantId: found.tenant, token: { ...token, last_used_at: at } };
+  }
+
+  /** Writes the remembered last uses, one store transaction per tenant. */
+  async flushLastUsed(): Promise<void> {
+    if (this.pendingUses.size === 0) return;
+    const byTenant = new Map<string, [string, string][]>();
+    for (const [id, use] of this.pendingUses) {
+      byTenant.set(use.tenant, [...(byTenant.get(use.tenant) ?? []), [id, use.at]]);
+    }
+    this.pendingUses.clear();
+    for (const [tenant, uses] of byTenant) {
+      if (!this.store.getTenant(tenant)) continue;
+      await this.store.write(tenant, (tx) => {
+        for (const [id, at] of uses) if (tx.get('scimTokens', id)) tx.merge('scimTokens', id, { last_used_at: at });
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flushLastUsed();
+  }
+
+  private find(id: string): { tenant: string; record: ScimTokenRecord } {
+    for (const tenant of this.store.listTenants()) {
+      const record = this.store.tenant(tenant.id)?.get('scimTokens', id);
+      if (record) return { tenant: tenant.id, record };
+    }
+    throw new AdminError('not_found', `SCIM token ${id} not found.`);
+  }
+
+  private view(record: ScimTokenRecord): ScimToken {
+    const pending = this.pendingUses.get(record.id);
+    return {
+      id: record.id,
+      tenant_id: record.tenant_id,
+      name: record.name,
+      token_prefix: record.token_prefix,
+      created_at: record.created_at,
+      expires_at: record.expires_at,
+      last_used_at: pending?.at ?? record.last_used_at,
+      revoked_at: record.revoked_at,
+    };
+  }
+}

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/** A SCIM token as the admin API shows it (seed 004, DESIGN.md §3): never the secret or its hash. */
+export const ScimToken = z.object({
+  id: z.string(),
+  tenant_id: z.string(),
+  name: z.string(),
+  token_prefix: z.string(),
+  created_at: z.iso.datetime(),
+  expires_at: z.iso.datetime().nullable(),
+  last_used_at: z.iso.datetime().nullable(),
+  revoked_at: z.iso.datetime().nullable(),
+});
+export type ScimToken = z.infer<typeof ScimToken>;
+
+/** The one answer that carries the secret: right after creation, shown once. */
+export const CreatedScimToken = ScimToken.extend({ token: z.string() });
+export type CreatedScimToken = z.infer<typeof CreatedScimToken>;
+
+export const ScimTokenName = z.string().trim().min(1, 'A token needs a name.').max(200);
+
+/** Why a SCIM credential was refused; the request log shows it, the IdP only sees 401. */
+export const CREDENTIAL_REFUSALS = ['malformed', 'unknown', 'expired', 'revoked', 'wrong_tenant'] as const;
+export type CredentialRefusal = (typeof CREDENTIAL_REFUSALS)[number];

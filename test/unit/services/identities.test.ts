@@ -1,0 +1,219 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ScimRequestContext } from '../../../src-main/services/identities/identity-service';
+import { serviceHarness, type ServiceHarness } from './harness';
+
+const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+const BASE = 'http://127.0.0.1:8585/scim/v2';
+
+let h: ServiceHarness;
+let ctx: ScimRequestContext;
+beforeEach(async () => {
+  h = await serviceHarness();
+  const tenant = await h.services.tenants.create({ name: 'Acme' });
+  ctx = { tenantId: tenant.id, baseUrl: BASE };
+});
+afterEach(() => h.close());
+
+const ids = () => h.services.identities;
+const user = (userName: string, extra: Record<string, unknown> = {}) =>
+  ids().create('User', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName, ...extra }, ctx);
+
+describe('users', () => {
+  it('creates a user with meta, defaults and location', async () => {
+    const created = await user('bjensen@example.com', { emails: [{ value: 'bjensen@example.com', type: 'work' }] });
+    expect(created).toMatchObject({
+      userName: 'bjensen@example.com',
+      active: true,
+      emails: [{ value: 'bjensen@example.com', type: 'work', primary: false }],
+      meta: {
+        resourceType: 'User',
+        created: '2026-01-01T09:00:00.000Z',
+        lastModified: '2026-01-01T09:00:00.000Z',
+        version: 'W/"1"',
+        location: `${BASE}/Users/${created.id}`,
+      },
+    });
+    expect(ids().get('User', String(created.id), ctx)).toEqual(created);
+  });
+
+  it('keeps userName unique per tenant, ignoring case', async () => {
+    await user('Alice@Example.com');
+    await expect(user('alice@example.COM')).rejects.toMatchObject({ status: 409, scimType: 'uniqueness' });
+    const other = await h.services.tenants.create({ name: 'Other' });
+    await expect(
+      ids().create('User', { userName: 'alice@example.com' }, { ...ctx, tenantId: other.id }),
+    ).resolves.toMatchObject({ userName: 'alice@example.com' });
+  });
+
+  it('lets exactly one of many parallel creates of the same userName win', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) => user(i % 2 ? 'RACE@x.com' : 'race@x.com')),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(
+      results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.status),
+    ).toEqual(Array(11).fill(409));
+  });
+
+  it('keeps externalId unique per resource type when present', async () => {
+    await user('a@x.com', { externalId: 'ext-1' });
+    await expect(user('b@x.com', { externalId: 'ext-1' })).rejects.toMatchObject({ status: 409 });
+    await expect(user('c@x.com')).resolves.toBeDefined();
+    await expect(ids().create('Group', { displayName: 'G', externalId: 'ext-1' }, ctx)).resolves.toBeDefined();
+  });
+
+  it('refuses invalid bodies with invalidValue, saying where', async () => {
+    await expect(ids().create('User', { name: { givenName: 'x' } }, ctx)).rejects.toMatchObject({
+      status: 400,
+      scimType: 'invalidValue',
+      message: expect.stringContaining('userName'),
+    });
+    await expect(ids().create('User', [], ctx)).rejects.toMatchObject({ status: 400, scimType: 'invalidSyntax' });
+  });
+
+  it('hashes passwords, never returns them, never stores them in clear', async () => {
+    const created = await user('secret@x.com', { password: 'Tr0ub4dor&3-unique' });
+    expect(created).not.toHaveProperty('password');
+    expect(JSON.stringify(ids().get('User', String(created.id), ctx))).not.toContain('Tr0ub4dor');
+    await h.store.checkpoint(true);
+    expect(await h.diskText()).not.toContain('Tr0ub4dor&3-unique');
+  });
+
+  it('replaces on PUT: absent attributes cleared, created and password kept, version bumped', async () => {
+    const created = await user('put@x.com', { displayName: 'Before', title: 'Engineer', password: 'pw-put-1' });
+    h.clock.advance(60_000);
+    const replaced = await ids().replace(
+      'User',
+      String(created.id),
+      { userName: 'put@x.com', displayName: 'After' },
+      ctx,
+    );
+    expect(replaced).toMatchObject({ displayName: 'After', active: true });
+    expect(replaced).not.toHaveProperty('title');
+    expect(replaced.meta).toMatchObject({
+      created: '2026-01-01T09:00:00.000Z',
+      lastModified: '2026-01-01T09:01:00.000Z',
+      version: 'W/"2"',
+    });
+    const stored = h.store.tenant(ctx.tenantId)!.get('users', String(created.id))!;
+    expect(stored.passwordHash).toMatch(/^\$scrypt\$/);
+  });
+
+  it('honours If-Match on PUT and DELETE', async () => {
+    const created = await user('etag@x.com');
+    const id = String(created.id);
+    await expect(
+      ids().replace('User', id, { userName: 'etag@x.com' }, ctx, { ifMatch: 'W/"7"' }),
+    ).rejects.toMatchObject({
+      status: 412,
+    });
+    await expect(
+      ids().replace('User', id, { userName: 'etag@x.com' }, ctx, { ifMatch: 'W/"1"' }),
+    ).resolves.toBeDefined();
+    await expect(ids().delete('User', id, ctx, { ifMatch: '"1"' })).rejects.toMatchObject({ status: 412 });
+    await expect(ids().delete('User', id, ctx, { ifMatch: '*' })).resolves.toBeUndefined();
+  });
+
+  it('answers 404 for unknown ids', async () => {
+    expect(() => ids().get('User', 'nope', ctx)).toThrow(expect.objectContaining({ status: 404 }));
+    await expect(ids().delete('User', 'nope', ctx)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('deactivates instead of deleting when the tenant says so', async () => {
+    await h.services.tenants.update(ctx.tenantId, { delete_mode: 'deactivate' });
+    const created = await user('keep@x.com');
+    await ids().delete('User', String(created.id), ctx);
+    expect(ids().get('User', String(created.id), ctx)).toMatchObject({ active: false, meta: { version: 'W/"2"' } });
+  });
+
+  it('keeps an enterprise extension and lists it in schemas', async () => {
+    const created = await user('ent@x.com', { [ENTERPRISE]: { department: 'R&D', manager: { value: 'm1' } } });
+    expect(created.schemas).toEqual(['urn:ietf:params:scim:schemas:core:2.0:User', ENTERPRISE]);
+    expect(created[ENTERPRISE]).toMatchObject({ department: 'R&D', manager: { value: 'm1' } });
+  });
+});
+
+describe('groups and memberships', () => {
+  it('derives a user’s groups and the members’ display, type and $ref', async () => {
+    const alice = await user('alice@x.com', { displayName: 'Alice' });
+    const bob = await user('bob@x.com');
+    const group = await ids().create(
+      'Group',
+      { displayName: 'Admins', members: [{ value: alice.id }, { value: bob.id }] },
+      ctx,
+    );
+    expect(group.members).toEqual([
+      { value: alice.id, $ref: `${BASE}/Users/${alice.id}`, type: 'User', display: 'Alice' },
+      { value: bob.id, $ref: `${BASE}/Users/${bob.id}`, type: 'User', display: 'bob@x.com' },
+    ]);
+    expect(ids().get('User', String(alice.id), ctx).groups).toEqual([
+      { value: group.id, $ref: `${BASE}/Groups/${group.id}`, display: 'Admins', type: 'direct' },
+    ]);
+  });
+
+  it('refuses members that are not in the tenant', async () => {
+    await expect(ids().create('Group', { displayName: 'G', members: [{ value: 'ghost' }] }, ctx)).rejects.toMatchObject(
+      {
+        status: 400,
+        scimType: 'invalidValue',
+      },
+    );
+  });
+
+  it('removes a deleted user from every group', async () => {
+    const alice = await user('alice@x.com');
+    const g1 = await ids().create('Group', { displayName: 'G1', members: [{ value: alice.id }] }, ctx);
+    const g2 = await ids().create('Group', { displayName: 'G2', members: [{ value: alice.id }] }, ctx);
+    await ids().delete('User', String(alice.id), ctx);
+    expect(ids().get('Group', String(g1.id), ctx).members ?? []).toEqual([]);
+    expect(ids().get('Group', String(g2.id), ctx).members ?? []).toEqual([]);
+  });
+
+  it('ignores a user’s groups given on write (readOnly)', async () => {
+    const created = await user('ro@x.com', { groups: [{ value: 'g-fake' }] });
+    expect(created).not.toHaveProperty('groups');
+  });
+});
+
+describe('lists', () => {
+  it('filters, sorts, pages and projects', async () => {
+    for (const name of ['carol', 'alice', 'bob', 'dave']) {
+      await user(`${name}@x.com`, { displayName: name.toUpperCase(), active: name !== 'dave' });
+      h.clock.advance(1000);
+    }
+    const page = ids().list(
+      'User',
+      { filter: 'active eq true', sortBy: 'userName', startIndex: 2, count: 2, attributes: 'userName' },
+      ctx,
+    );
+    expect(page).toMatchObject({ totalResults: 3, startIndex: 2, itemsPerPage: 2 });
+    expect(page.Resources.map((r) => r.userName)).toEqual(['bob@x.com', 'carol@x.com']);
+    expect(page.Resources[0]).not.toHaveProperty('displayName');
+
+    const byName = ids().list('User', { filter: 'userName eq "ALICE@x.com"' }, ctx);
+    expect(byName.Resources.map((r) => r.userName)).toEqual(['alice@x.com']);
+    expect(ids().list('User', { count: 0 }, ctx)).toMatchObject({ totalResults: 4, itemsPerPage: 0, Resources: [] });
+    // Without sortBy: creation order, stable.
+    expect(
+      ids()
+        .list('User', {}, ctx)
+        .Resources.map((r) => r.userName),
+    ).toEqual(['carol@x.com', 'alice@x.com', 'bob@x.com', 'dave@x.com']);
+  });
+
+  it('filters on derived group membership', async () => {
+    const alice = await user('alice@x.com');
+    await user('bob@x.com');
+    const group = await ids().create('Group', { displayName: 'Ops', members: [{ value: alice.id }] }, ctx);
+    const members = ids().list('User', { filter: `groups.value eq "${group.id}"` }, ctx);
+    expect(members.Resources.map((r) => r.userName)).toEqual(['alice@x.com']);
+    const groups = ids().list('Group', { filter: `members[value eq "${alice.id}"]` }, ctx);
+    expect(groups.totalResults).toBe(1);
+  });
+
+  it('rejects a bad filter with invalidFilter', () => {
+    expect(() => ids().list('User', { filter: 'userName eq' }, ctx)).toThrow(
+      expect.objectContaining({ status: 400, scimType: 'invalidFilter' }),
+    );
+  });
+});

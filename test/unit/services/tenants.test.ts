@@ -1,0 +1,79 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { serviceHarness, type ServiceHarness } from './harness';
+
+let h: ServiceHarness;
+beforeEach(async () => {
+  h = await serviceHarness();
+});
+afterEach(() => h.close());
+
+describe('tenant service', () => {
+  it('creates tenants with defaults and lists them oldest first', async () => {
+    const a = await h.services.tenants.create({ name: 'Contoso' });
+    h.clock.advance(1000);
+    const b = await h.services.tenants.create({
+      name: 'Fabrikam',
+      delete_mode: 'deactivate',
+      compat_profile: 'strict',
+    });
+    expect(a).toMatchObject({
+      name: 'Contoso',
+      delete_mode: 'delete',
+      compat_profile: 'compatible',
+      log_max_entries: 100000,
+    });
+    expect(a.id).toMatch(/^tn_[0-9a-f]{16}$/);
+    expect(b).toMatchObject({ delete_mode: 'deactivate', compat_profile: 'strict' });
+    expect(h.services.tenants.list({ page: 1, per_page: 50 }).items.map((t) => t.name)).toEqual([
+      'Contoso',
+      'Fabrikam',
+    ]);
+  });
+
+  it('refuses a second tenant with the same name, ignoring case', async () => {
+    await h.services.tenants.create({ name: 'Contoso' });
+    await expect(h.services.tenants.create({ name: 'CONTOSO' })).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('renames and changes settings, keeping what was not given', async () => {
+    const tenant = await h.services.tenants.create({ name: 'Old' });
+    const updated = await h.services.tenants.update(tenant.id, { name: 'New', delete_mode: 'deactivate' });
+    expect(updated).toMatchObject({
+      id: tenant.id,
+      name: 'New',
+      delete_mode: 'deactivate',
+      created_at: tenant.created_at,
+    });
+    await h.restart();
+    expect(h.services.tenants.get(tenant.id)).toEqual(updated);
+  });
+
+  it('answers not_found for unknown tenants', async () => {
+    expect(() => h.services.tenants.get('tn_nope')).toThrow(expect.objectContaining({ code: 'not_found' }));
+    await expect(h.services.tenants.update('tn_nope', { name: 'x' })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(h.services.tenants.delete('tn_nope')).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('deletes a tenant with everything in it, and tells listeners', async () => {
+    const tenant = await h.services.tenants.create({ name: 'Doomed' });
+    const keep = await h.services.tenants.create({ name: 'Kept' });
+    const ctx = { tenantId: tenant.id, baseUrl: 'http://x/scim/v2' };
+    const user = await h.services.identities.create('User', { userName: 'doomed.user@example.com' }, ctx);
+    await h.services.identities.create('Group', { displayName: 'Doomed group', members: [{ value: user.id }] }, ctx);
+    const token = await h.services.scimTokens.create({ tenant_id: tenant.id, name: 'entra' });
+    const deleted: string[] = [];
+    h.services.tenants.onDeleted((id) => void deleted.push(id));
+
+    await h.services.tenants.delete(tenant.id);
+
+    expect(deleted).toEqual([tenant.id]);
+    expect(h.store.tenant(tenant.id)).toBeUndefined();
+    expect(h.services.scimTokens.authenticate(token.token)).toMatchObject({ ok: false, reason: 'unknown' });
+    await h.store.checkpoint(true);
+    await h.restart();
+    expect(h.services.tenants.list({ page: 1, per_page: 50 }).items.map((t) => t.id)).toEqual([keep.id]);
+    const disk = await h.diskText();
+    expect(disk).not.toContain(tenant.id);
+    expect(disk).not.toContain('doomed.user@example.com');
+  });
+});
