@@ -41,10 +41,10 @@ const SESSION_TTL_SECONDS = 12 * 3600;
 const CAPABILITIES: ServerCapabilities = {
   patch: false,
   bulk: { supported: false, maxOperations: 1000, maxPayloadSize: 4 * 1024 * 1024 },
-  filter: { supported: false, maxResults: DEFAULT_MAX_RESULTS },
+  filter: { supported: true, maxResults: DEFAULT_MAX_RESULTS },
   changePassword: false,
-  sort: false,
-  etag: false,
+  sort: true,
+  etag: true,
 };
 
 function storeLog(log: Logger) {
@@ -70,7 +70,8 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
   const tokens = new AdminTokens(key, clock);
   const loginCodes = new LoginCodes(clock);
   const services = createServices({ store, clock });
-  const handlers = createAdminHandlers(services);
+  let serverUrl = `http://${options.host}:${options.port}`;
+  const handlers = createAdminHandlers({ services, serverUrl: () => serverUrl });
 
   const app = createHttpApp({
     handlers,
@@ -80,11 +81,16 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     rendererDir: options.rendererDir,
     sessionTtlSeconds: SESSION_TTL_SECONDS,
     log,
+    registry: services.registry,
+    identities: services.identities,
+    scimTokens: services.scimTokens,
+    store,
   });
   const listener = new HttpListener(app);
   let address: ListeningAddress;
   try {
     address = await listener.listen(options.host, options.port);
+    serverUrl = address.url;
   } catch (error) {
     await services.close();
     await store.close();

@@ -3,7 +3,19 @@
  * check an operation name without bundling zod. contract.ts must give each name exactly one row;
  * TypeScript refuses a missing or an extra one.
  */
-export const ADMIN_OPERATION_NAMES = ['listTenants'] as const;
+export const ADMIN_OPERATION_NAMES = [
+  'listTenants',
+  'createTenant',
+  'getTenant',
+  'updateTenant',
+  'deleteTenant',
+  'listScimTokens',
+  'createScimToken',
+  'getScimEndpointInfo',
+  'getScimToken',
+  'updateScimToken',
+  'revokeScimToken',
+] as const;
 export type AdminOperationName = (typeof ADMIN_OPERATION_NAMES)[number];
 
 export function isAdminOperationName(value: unknown): value is AdminOperationName {

@@ -1,8 +1,15 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { AdminErrorCode } from './errors';
 import type { AdminOperationName } from './contract-ops';
 import { PageQuery, pageOf } from './paging';
-import { Tenant } from './tenant';
+import { ScimEndpointInfo } from './endpoint-info';
+import { CreatedScimToken, ScimToken, ScimTokenName } from './scim-token';
+import { Tenant, TenantCreate, TenantUpdate } from './tenant';
+
+const ById = z.object({ id: z.string().min(1).max(200) });
+const NoContent = z.undefined();
+/** ISO 8601 instants, or null for "never". */
+const ExpiresAt = z.iso.datetime({ offset: true }).nullable().optional();
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -32,6 +39,97 @@ export const adminContract = {
     output: pageOf(Tenant),
     errors: [],
     summary: 'List tenants, oldest first.',
+  },
+  createTenant: {
+    method: 'POST',
+    path: '/tenants',
+    status: 201,
+    input: TenantCreate,
+    output: Tenant,
+    errors: ['conflict'],
+    summary: 'Create a tenant; names are unique, ignoring case.',
+  },
+  getTenant: {
+    method: 'GET',
+    path: '/tenants/:id',
+    status: 200,
+    input: ById,
+    output: Tenant,
+    errors: ['not_found'],
+    summary: 'One tenant with its settings.',
+  },
+  updateTenant: {
+    method: 'PATCH',
+    path: '/tenants/:id',
+    status: 200,
+    input: TenantUpdate.extend(ById.shape),
+    output: Tenant,
+    errors: ['not_found', 'conflict'],
+    summary: 'Rename a tenant or change its settings (delete_mode, compat_profile, log_max_entries).',
+  },
+  deleteTenant: {
+    method: 'DELETE',
+    path: '/tenants/:id',
+    status: 204,
+    input: ById,
+    output: NoContent,
+    errors: ['not_found'],
+    summary: 'Delete a tenant with all its users, groups, tokens and logs.',
+  },
+  listScimTokens: {
+    method: 'GET',
+    path: '/scim-tokens',
+    status: 200,
+    input: PageQuery.extend({ tenant_id: z.string().min(1).optional() }),
+    output: pageOf(ScimToken),
+    errors: ['not_found'],
+    summary: 'List SCIM tokens, newest first, optionally of one tenant.',
+  },
+  createScimToken: {
+    method: 'POST',
+    path: '/scim-tokens',
+    status: 201,
+    input: z.object({ tenant_id: z.string().min(1), name: ScimTokenName, expires_at: ExpiresAt }),
+    output: CreatedScimToken,
+    errors: ['not_found'],
+    summary: 'Create a SCIM token; the secret `token` is shown in this answer only.',
+  },
+  // Before /scim-tokens/:id, which would otherwise take "endpoint-info" for an id.
+  getScimEndpointInfo: {
+    method: 'GET',
+    path: '/scim-tokens/endpoint-info',
+    status: 200,
+    input: z.object({ tenant_id: z.string().min(1) }),
+    output: ScimEndpointInfo,
+    errors: ['not_found'],
+    summary: 'The base URLs and the fields to paste into Microsoft Entra ID and Okta for a tenant.',
+  },
+  getScimToken: {
+    method: 'GET',
+    path: '/scim-tokens/:id',
+    status: 200,
+    input: ById,
+    output: ScimToken,
+    errors: ['not_found'],
+    summary: 'One SCIM token (never its secret).',
+  },
+  updateScimToken: {
+    method: 'PATCH',
+    path: '/scim-tokens/:id',
+    status: 200,
+    input: ById.extend({ name: ScimTokenName.optional(), expires_at: ExpiresAt }),
+    output: ScimToken,
+    errors: ['not_found'],
+    summary: 'Rename a SCIM token or change its expiry.',
+  },
+  revokeScimToken: {
+    method: 'DELETE',
+    path: '/scim-tokens/:id',
+    status: 204,
+    input: ById,
+    output: NoContent,
+    errors: ['not_found'],
+    summary: 'Revoke a SCIM token (soft delete): it stops working at once, its record stays.',
   },
 } as const satisfies { [K in AdminOperationName]: AdminOperation };
 

@@ -10,14 +10,18 @@
  */
 import Koa from 'koa';
 import type { AdminHandlers } from '@shared/contract';
+import type { SchemaRegistry } from '@shared/scim/registry';
 import type { AdminTokens } from '../auth/admin-tokens';
 import type { LoginCodes } from '../auth/login-codes';
 import type { ServerCapabilities } from '../scim/service-provider-config';
 import type { Logger } from '../services/admin-dispatch';
+import type { IdentityService } from '../services/identities/identity-service';
+import type { ScimTokenService } from '../services/scim-tokens';
+import type { DurableStore } from '../store/durable-store';
 import { createAdminRouter } from './admin-router';
 import { serveConsole } from './console-static';
 import { errorMiddleware } from './error-middleware';
-import { createScimRouter } from './scim-router';
+import { createScimRouter } from './scim/router';
 
 export interface HttpAppDeps {
   handlers: AdminHandlers;
@@ -27,6 +31,10 @@ export interface HttpAppDeps {
   rendererDir: string;
   sessionTtlSeconds: number;
   log: Logger;
+  registry: SchemaRegistry;
+  identities: IdentityService;
+  scimTokens: ScimTokenService;
+  store: DurableStore;
 }
 
 export function createHttpApp(deps: HttpAppDeps): Koa {
@@ -35,13 +43,12 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
   app.silent = true;
 
   const admin = createAdminRouter(deps);
-  const scim = createScimRouter(deps);
+  const scim = createScimRouter({ ...deps, adminTokens: deps.tokens });
 
   app.use(errorMiddleware(deps.log));
   app.use(admin.routes());
   app.use(admin.allowedMethods({ throw: true }));
   app.use(scim.routes());
-  app.use(scim.allowedMethods({ throw: true }));
   app.use(serveConsole(deps.rendererDir));
   return app;
 }

@@ -1,9 +1,65 @@
 import type { AdminHandlers } from '@shared/contract';
+import type { ScimEndpointInfo } from '@shared/endpoint-info';
 import type { Services } from './index';
 
+export interface AdminHandlerDeps {
+  services: Pick<Services, 'tenants' | 'scimTokens'>;
+  /** The server's own base URL (`http://127.0.0.1:8585`), known once it listens. */
+  serverUrl: () => string;
+}
+
 /** The admin contract's operations, mapped onto the services. HTTP and IPC both call these. */
-export function createAdminHandlers(services: Pick<Services, 'tenants'>): AdminHandlers {
+export function createAdminHandlers({ services, serverUrl }: AdminHandlerDeps): AdminHandlers {
+  const { tenants, scimTokens } = services;
   return {
-    listTenants: async (input) => services.tenants.list(input),
+    listTenants: async (input) => tenants.list(input),
+    createTenant: async (input) => tenants.create(input),
+    getTenant: async ({ id }) => tenants.get(id),
+    updateTenant: async ({ id, ...changes }) => tenants.update(id, changes),
+    deleteTenant: async ({ id }) => {
+      await tenants.delete(id);
+    },
+    listScimTokens: async (input) => scimTokens.list(input),
+    createScimToken: async (input) => scimTokens.create(input),
+    getScimEndpointInfo: async ({ tenant_id }) => endpointInfo(tenant_id, serverUrl(), services),
+    getScimToken: async ({ id }) => scimTokens.get(id),
+    updateScimToken: async ({ id, ...changes }) => scimTokens.update(id, changes),
+    revokeScimToken: async ({ id }) => {
+      await scimTokens.revoke(id);
+    },
+  };
+}
+
+function endpointInfo(
+  tenantId: string,
+  server: string,
+  { tenants, scimTokens }: AdminHandlerDeps['services'],
+): ScimEndpointInfo {
+  tenants.get(tenantId); // 404 for an unknown tenant
+  const tokenScoped = `${server}/scim/v2`;
+  const active = scimTokens
+    .list({ page: 1, per_page: 200, tenant_id: tenantId })
+    .items.filter((t) => !t.revoked_at && (!t.expires_at || Date.parse(t.expires_at) > Date.now())).length;
+  return {
+    tenant_id: tenantId,
+    scim_base_url: tokenScoped,
+    tenant_scim_base_url: `${server}/api/v1/tenants/${encodeURIComponent(tenantId)}/scim/v2`,
+    authentication: { scheme: 'Bearer', header: 'Authorization: Bearer <SCIM token>', type: 'oauthbearertoken' },
+    entra: {
+      tenant_url: tokenScoped,
+      secret_token: 'a SCIM token of this tenant (created with POST /api/v1/admin/scim-tokens/, shown once)',
+    },
+    okta: {
+      base_url: tokenScoped,
+      unique_identifier_field: 'userName',
+      authentication_mode: 'HTTP Header (Bearer token)',
+      supported_actions: [
+        'Import New Users and Profile Updates',
+        'Push New Users',
+        'Push Profile Updates',
+        'Push Groups',
+      ],
+    },
+    active_tokens: active,
   };
 }

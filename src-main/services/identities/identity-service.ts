@@ -170,21 +170,53 @@ export class IdentityService {
   }
 
   list(kind: ResourceKind, query: ListQuery & { filter?: string | undefined }, ctx: ScimRequestContext): ListResponse {
-    const schema = this.schemaOf(kind);
+    return this.search([kind], query, ctx);
+  }
+
+  /**
+   * A query over one or several resource types (RFC 7644 §3.4.3: a search at the root covers every
+   * type). A type whose schema lacks an attribute the filter names contributes nothing; if every type
+   * lacks it, the filter is invalid. Results come type by type, each sorted, then paged together.
+   */
+  search(
+    kinds: readonly ResourceKind[],
+    query: ListQuery & { filter?: string | undefined },
+    ctx: ScimRequestContext,
+  ): ListResponse {
     const ast = query.filter !== undefined && query.filter.trim() !== '' ? parseFilter(query.filter) : undefined;
     const page = normalizePage(query, this.maxResults);
-    const projector = compileProjection(schema, query);
     const tenant = this.reader(ctx);
-    // Matching sees derived attributes too (a user's groups), so filters on them work.
-    const matched = findMatching(ast, schema, tenant.candidates, (id) => {
-      const doc = getStored(tenant, kind, id);
-      return doc && this.withDerived(tenant, kind, doc);
-    });
-    const sorted = page.count === 0 ? [] : sortResources(matched, schema, query);
-    const resources = pageOf(sorted, page).map((resource) =>
-      projector(this.present(tenant, kind, resource as StoredResource, ctx)),
+    const matched: { kind: ResourceKind; resource: ResourceData }[] = [];
+    let total = 0;
+    let lastError: unknown;
+    let answered = 0;
+    for (const kind of kinds) {
+      const schema = this.schemaOf(kind);
+      let found: ResourceData[];
+      try {
+        // Matching sees derived attributes too (a user's groups), so filters on them work.
+        found = findMatching(ast, schema, tenant.candidates, (id) => {
+          const doc = getStored(tenant, kind, id);
+          return doc && this.withDerived(tenant, kind, doc);
+        });
+      } catch (error) {
+        if (kinds.length === 1) throw error;
+        lastError = error;
+        continue;
+      }
+      answered += 1;
+      total += found.length;
+      // count=0 asks for totalResults only: no need to sort.
+      if (page.count > 0) for (const resource of sortResources(found, schema, query)) matched.push({ kind, resource });
+    }
+    if (answered === 0 && lastError) throw lastError;
+    const projectors = new Map(kinds.map((kind) => [kind, compileProjection(this.schemaOf(kind), query)]));
+    const resources = pageOf(matched, page).map(({ kind, resource }) =>
+      (projectors.get(kind) as (r: ResourceData) => ProjectedResource)(
+        this.present(tenant, kind, resource as StoredResource, ctx),
+      ),
     );
-    return listResponse(resources, matched.length, page.startIndex);
+    return listResponse(resources, total, page.startIndex);
   }
 
   // ---- helpers ----

@@ -3,10 +3,12 @@ import { ADMIN_IPC_CHANNEL } from '@shared/contract-ops';
 import type { AdminHandlers } from '@shared/contract';
 import { AdminError } from '@shared/errors';
 import { registerAdminIpc, type IpcMainLike } from '../../../src-main/ipc/admin-ipc';
+import { fakeHandlers } from '../shared/fakes';
 
 const APP_URL = 'file:///app/out/renderer/index.html';
 
-function wire(handlers: AdminHandlers) {
+function wire(given: Partial<AdminHandlers>) {
+  const handlers = fakeHandlers(given);
   const registered = new Map<string, Parameters<IpcMainLike['handle']>[1]>();
   const log = { error: vi.fn(), warn: vi.fn(), info: vi.fn() };
   registerAdminIpc(

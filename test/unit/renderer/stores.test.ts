@@ -6,6 +6,7 @@ import { AdminError } from '@shared/errors';
 import { consoleEnvironmentKey, type ConsoleEnvironment } from '../../../src-renderer/api/environment';
 import { useSessionStore } from '../../../src-renderer/stores/session';
 import { useTenantsStore } from '../../../src-renderer/stores/tenants';
+import { fakeClient } from '../shared/fakes';
 
 const tenant = {
   id: 't1',
@@ -18,7 +19,8 @@ const tenant = {
 const TOKEN = 'aaa.bbb.ccc';
 
 /** A fresh Pinia inside an app that provides a fake environment, as main.ts does for real. */
-function withEnvironment(environment: Partial<ConsoleEnvironment> & { client: AdminClient }) {
+function withEnvironment(given: Omit<Partial<ConsoleEnvironment>, 'client'> & { client: Partial<AdminClient> }) {
+  const environment = { ...given, client: fakeClient(given.client) };
   const app = createApp({});
   const pinia = createPinia();
   app.use(pinia);

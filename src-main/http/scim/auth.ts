@@ -1,0 +1,77 @@
+import type { Context, Next } from 'koa';
+import type { ScimToken } from '@shared/scim-token';
+import { looksLikeAdminToken, type AdminTokens } from '../../auth/admin-tokens';
+import { ScimError } from '../../scim/errors';
+import type { ScimRequestContext } from '../../services/identities/identity-service';
+import type { ScimTokenService } from '../../services/scim-tokens';
+import type { DurableStore } from '../../store/durable-store';
+import { bearerToken } from '../admin-auth';
+
+/** Who is calling and for which tenant; set on ctx.state.scim by the auth middleware. */
+export interface ScimCaller extends ScimRequestContext {
+  /** `console`: the admin token browsing through the tenant path; `idp`: a SCIM token. */
+  source: 'idp' | 'console';
+  token?: ScimToken;
+}
+
+export interface ScimState {
+  scim?: ScimCaller;
+  /** Why a credential was refused, for the request log. */
+  authRefusal?: string;
+}
+
+export interface ScimAuthDeps {
+  adminTokens: AdminTokens;
+  scimTokens: ScimTokenService;
+  store: DurableStore;
+}
+
+/**
+ * DESIGN.md §3: on the tenant path the token must belong to that tenant (another tenant's token
+ * gets 404, revealing nothing); the admin token opens tenant paths as console traffic and is refused
+ * with 403 on `/scim/v2`, where the tenant would have to come from the token. Missing or bad
+ * credentials are 401 with `WWW-Authenticate: Bearer` (set by the error middleware).
+ */
+export function scimAuth(deps: ScimAuthDeps) {
+  return async function authenticateScim(ctx: Context, next: Next): Promise<void> {
+    const pathTenant = (ctx.params as { tenantId?: string }).tenantId;
+    const secret = bearerToken(ctx);
+    const state = ctx.state as ScimState;
+    if (!secret) {
+      state.authRefusal = 'missing';
+      throw ScimError.unauthorized();
+    }
+    const base = `${ctx.protocol}://${ctx.host}${pathTenant ? `/api/v1/tenants/${encodeURIComponent(pathTenant)}` : ''}/scim/v2`;
+
+    if (looksLikeAdminToken(secret)) {
+      const check = await deps.adminTokens.verify(secret);
+      if (!check.ok) {
+        state.authRefusal = `admin token ${check.reason}`;
+        throw ScimError.unauthorized(`The admin token is ${check.reason === 'expired' ? 'expired' : 'not valid'}.`);
+      }
+      if (!pathTenant) {
+        throw ScimError.forbidden(
+          'An admin token has no tenant: use /api/v1/tenants/{tenant_id}/scim/v2, or a SCIM token of the tenant.',
+        );
+      }
+      if (!deps.store.getTenant(pathTenant)) throw ScimError.notFound(`Tenant ${pathTenant} not found.`);
+      state.scim = { tenantId: pathTenant, baseUrl: base, source: 'console' };
+      return next();
+    }
+
+    const check = deps.scimTokens.authenticate(secret, pathTenant);
+    if (!check.ok) {
+      state.authRefusal = check.reason;
+      if (check.reason === 'wrong_tenant') throw ScimError.notFound(`Tenant ${pathTenant} not found.`);
+      throw ScimError.unauthorized(
+        check.reason === 'expired'
+          ? 'The SCIM token has expired.'
+          : check.reason === 'revoked'
+            ? 'The SCIM token has been revoked.'
+            : 'The bearer token is not a valid SCIM token.',
+      );
+    }
+    state.scim = { tenantId: check.tenantId, baseUrl: base, source: 'idp', token: check.token };
+    return next();
+  };
+}

@@ -1,0 +1,25 @@
+import type { Context } from 'koa';
+import { SCIM_CONTENT_TYPE } from '@shared/scim/urns';
+import { ScimError } from '../../scim/errors';
+import { JsonBodyError, readJsonBody } from '../json-body';
+
+/** Reads a SCIM request body; the three ways it can fail become RFC 7644 §3.12 errors. */
+export async function readScimBody(ctx: Context, limit?: number): Promise<unknown> {
+  try {
+    const body = await readJsonBody(ctx, limit);
+    if (body === undefined) throw ScimError.badRequest('invalidSyntax', 'The request has no body.');
+    return body;
+  } catch (error) {
+    if (!(error instanceof JsonBodyError)) throw error;
+    if (error.problem === 'too_large') throw new ScimError(413, error.message);
+    // RFC 7644 §3.12 has no 415; a body the server cannot read is invalidSyntax.
+    throw ScimError.badRequest('invalidSyntax', error.message);
+  }
+}
+
+export function sendScim(ctx: Context, status: number, body: unknown, etag?: string): void {
+  ctx.status = status;
+  ctx.type = `${SCIM_CONTENT_TYPE}; charset=utf-8`;
+  if (etag) ctx.set('ETag', etag);
+  ctx.body = body;
+}

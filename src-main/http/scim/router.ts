@@ -1,0 +1,174 @@
+/**
+ * The SCIM endpoints (RFC 7644 §3), mounted on both base paths: `/scim/v2` (tenant from the token)
+ * and `/api/v1/tenants/:tenantId/scim/v2` (tenant in the path). Routes only translate HTTP to the
+ * identity service and back; every rule lives in the service and the SCIM core.
+ */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { SchemaRegistry } from '@shared/scim/registry';
+import type { AdminTokens } from '../../auth/admin-tokens';
+import { ScimError } from '../../scim/errors';
+import type { ResourceKind } from '../../scim/plan-types';
+import { resourceTypesList, schemaDocument, schemasList, resourceTypeDocument } from '../../scim/schema-documents';
+import { serviceProviderConfig, type ServerCapabilities } from '../../scim/service-provider-config';
+import type { IdentityService } from '../../services/identities/identity-service';
+import { etagMatches } from '../../services/identities/kinds';
+import type { ScimTokenService } from '../../services/scim-tokens';
+import type { DurableStore } from '../../store/durable-store';
+import { TENANT_SCIM_BASE, TOKEN_SCIM_BASE } from '../areas';
+import { scimAuth, type ScimCaller, type ScimState } from './auth';
+import { readScimBody, sendScim } from './body';
+
+export interface ScimRouterDeps {
+  capabilities: ServerCapabilities;
+  registry: SchemaRegistry;
+  identities: IdentityService;
+  scimTokens: ScimTokenService;
+  adminTokens: AdminTokens;
+  store: DurableStore;
+}
+
+const ENDPOINTS: [string, ResourceKind][] = [
+  ['/Users', 'User'],
+  ['/Groups', 'Group'],
+];
+
+function caller(ctx: Context): ScimCaller {
+  const scim = (ctx.state as ScimState).scim;
+  if (!scim) throw new Error('SCIM route reached without authentication');
+  return scim;
+}
+
+function baseUrlOf(ctx: Context): string {
+  const tenant = (ctx.params as { tenantId?: string }).tenantId;
+  return `${ctx.protocol}://${ctx.host}${tenant ? `/api/v1/tenants/${encodeURIComponent(tenant)}` : ''}/scim/v2`;
+}
+
+/** Query-string values as the core wants them: one string per name, repeated names refused. */
+function queryText(ctx: Context, name: string): string | undefined {
+  const value = ctx.query[name];
+  if (Array.isArray(value)) throw ScimError.badRequest('invalidValue', `${name} may be given once.`);
+  return value;
+}
+
+function listQuery(ctx: Context) {
+  return {
+    filter: queryText(ctx, 'filter'),
+    startIndex: queryText(ctx, 'startIndex'),
+    count: queryText(ctx, 'count'),
+    sortBy: queryText(ctx, 'sortBy'),
+    sortOrder: queryText(ctx, 'sortOrder'),
+    attributes: queryText(ctx, 'attributes'),
+    excludedAttributes: queryText(ctx, 'excludedAttributes'),
+  };
+}
+
+function projection(ctx: Context) {
+  return { attributes: queryText(ctx, 'attributes'), excludedAttributes: queryText(ctx, 'excludedAttributes') };
+}
+
+/** RFC 7644 §3.4.3: the body of a POST .search request. */
+function searchQuery(body: unknown) {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw ScimError.badRequest('invalidSyntax', 'A search request body must be a JSON object.');
+  }
+  const b = body as Record<string, unknown>;
+  const text = (name: string) => {
+    const value = b[name];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'string' || typeof value === 'number') return value;
+    throw ScimError.badRequest('invalidValue', `${name} must be a string or a number.`);
+  };
+  const list = (name: string) => {
+    const value = b[name];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'string') return value;
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+    throw ScimError.badRequest('invalidValue', `${name} must be an array of attribute names.`);
+  };
+  const filter = text('filter');
+  return {
+    filter: filter === undefined ? undefined : String(filter),
+    startIndex: text('startIndex'),
+    count: text('count'),
+    sortBy: text('sortBy')?.toString(),
+    sortOrder: text('sortOrder')?.toString(),
+    attributes: list('attributes'),
+    excludedAttributes: list('excludedAttributes'),
+  };
+}
+
+function resourceRoutes(deps: ScimRouterDeps): Router {
+  const router = new Router({ strict: false });
+  const { identities } = deps;
+
+  // Discovery (RFC 7644 §4) describes the server, not a tenant: answered without credentials.
+  router.get('/ServiceProviderConfig', (ctx) =>
+    sendScim(ctx, 200, serviceProviderConfig(deps.capabilities, `${baseUrlOf(ctx)}/ServiceProviderConfig`)),
+  );
+  router.get('/Schemas', (ctx) => sendScim(ctx, 200, schemasList(deps.registry, baseUrlOf(ctx))));
+  router.get('/Schemas/:urn', (ctx) => {
+    const schema = deps.registry.schema(ctx.params.urn ?? '');
+    if (!schema) throw ScimError.notFound(`No schema ${ctx.params.urn}.`);
+    sendScim(ctx, 200, schemaDocument(schema, baseUrlOf(ctx)));
+  });
+  router.get('/ResourceTypes', (ctx) => sendScim(ctx, 200, resourceTypesList(deps.registry, baseUrlOf(ctx))));
+  router.get('/ResourceTypes/:name', (ctx) => {
+    const type = deps.registry.resourceTypes.find((t) => t.name === ctx.params.name);
+    if (!type) throw ScimError.notFound(`No resource type ${ctx.params.name}.`);
+    sendScim(ctx, 200, resourceTypeDocument(type, baseUrlOf(ctx)));
+  });
+
+  const auth = scimAuth(deps);
+  router.all('/Me', auth, () => {
+    throw new ScimError(501, '/Me is not supported: scimdesk tokens act for an IdP, not for a user.');
+  });
+  router.post('/.search', auth, async (ctx) => {
+    const query = searchQuery(await readScimBody(ctx));
+    sendScim(ctx, 200, identities.search(['User', 'Group'], query, caller(ctx)));
+  });
+
+  for (const [path, kind] of ENDPOINTS) {
+    router.get(path, auth, (ctx) => sendScim(ctx, 200, identities.list(kind, listQuery(ctx), caller(ctx))));
+    router.post(`${path}/.search`, auth, async (ctx) => {
+      sendScim(ctx, 200, identities.list(kind, searchQuery(await readScimBody(ctx)), caller(ctx)));
+    });
+    router.post(path, auth, async (ctx) => {
+      const created = await identities.create(kind, await readScimBody(ctx), caller(ctx), projection(ctx));
+      const meta = created.meta as { location: string; version: string };
+      ctx.set('Location', meta.location);
+      sendScim(ctx, 201, created, meta.version);
+    });
+    router.get(`${path}/:id`, auth, (ctx) => {
+      const id = ctx.params.id ?? '';
+      const version = identities.versionOf(kind, id, caller(ctx));
+      const ifNoneMatch = ctx.get('If-None-Match');
+      if (ifNoneMatch && etagMatches(ifNoneMatch, version)) {
+        ctx.status = 304;
+        ctx.set('ETag', version);
+        return;
+      }
+      sendScim(ctx, 200, identities.get(kind, id, caller(ctx), projection(ctx)), version);
+    });
+    router.put(`${path}/:id`, auth, async (ctx) => {
+      const body = await readScimBody(ctx);
+      const options = { ifMatch: ctx.get('If-Match') || undefined };
+      const replaced = await identities.replace(kind, ctx.params.id ?? '', body, caller(ctx), options, projection(ctx));
+      sendScim(ctx, 200, replaced, (replaced.meta as { version: string }).version);
+    });
+    router.delete(`${path}/:id`, auth, async (ctx) => {
+      await identities.delete(kind, ctx.params.id ?? '', caller(ctx), { ifMatch: ctx.get('If-Match') || undefined });
+      ctx.status = 204;
+    });
+  }
+  return router;
+}
+
+export function createScimRouter(deps: ScimRouterDeps): Router {
+  const routes = resourceRoutes(deps);
+  const root = new Router();
+  for (const base of [TOKEN_SCIM_BASE, TENANT_SCIM_BASE]) {
+    root.use(base, routes.routes(), routes.allowedMethods({ throw: true }));
+  }
+  return root;
+}
