@@ -1,0 +1,298 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './harness';
+
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const SCIM_JSON = 'application/scim+json';
+
+interface Setup {
+  server: TestServer;
+  admin: string;
+  tenantId: string;
+  secret: string;
+  tokenId: string;
+}
+
+async function adminCall(s: Pick<Setup, 'server' | 'admin'>, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${s.server.url}/api/v1/admin${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${s.admin}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+}
+
+async function setup(): Promise<Setup> {
+  const server = await startTestServer();
+  const admin = await server.adminToken();
+  const tenant = await adminCall({ server, admin }, 'POST', '/tenants', { name: 'Contoso' });
+  const tenantId = String(tenant.body?.id);
+  const token = await adminCall({ server, admin }, 'POST', '/scim-tokens/', { tenant_id: tenantId, name: 'idp' });
+  return { server, admin, tenantId, secret: String(token.body?.token), tokenId: String(token.body?.id) };
+}
+
+describe.each([
+  ['token-scoped /scim/v2', (s: Setup) => `${s.server.url}/scim/v2`],
+  ['tenant path', (s: Setup) => `${s.server.url}/api/v1/tenants/${s.tenantId}/scim/v2`],
+])('SCIM over HTTP on the %s', (_name, baseOf) => {
+  let s: Setup;
+  let base: string;
+  beforeAll(async () => {
+    s = await setup();
+    base = baseOf(s);
+  });
+  afterAll(() => s.server.stop());
+
+  const scim = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${base}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${s.secret}`, 'Content-Type': SCIM_JSON, ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  it('creates a user: 201, Location equal to meta.location, ETag, SCIM content type', async () => {
+    const response = await scim('POST', '/Users', { schemas: [USER], userName: 'create@example.com' });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
+    const user = (await response.json()) as { id: string; meta: { location: string; version: string } };
+    expect(response.headers.get('location')).toBe(user.meta.location);
+    expect(user.meta.location).toBe(`${base}/Users/${user.id}`);
+    expect(response.headers.get('etag')).toBe(user.meta.version);
+    const fetched = await scim('GET', `/Users/${user.id}`);
+    expect(fetched.status).toBe(200);
+    expect(await fetched.json()).toEqual(user);
+  });
+
+  it('accepts application/json bodies, with or without charset', async () => {
+    for (const [i, type] of [
+      'application/json',
+      'application/json; charset=utf-8',
+      'application/scim+json; charset=UTF-8',
+    ].entries()) {
+      const response = await scim('POST', '/Users', { userName: `ct${i}@example.com` }, { 'Content-Type': type });
+      expect(response.status).toBe(201);
+    }
+  });
+
+  it('answers If-None-Match with 304 and a stale If-Match with 412', async () => {
+    const created = (await (await scim('POST', '/Users', { userName: 'etag@example.com' })).json()) as {
+      id: string;
+      meta: { version: string };
+    };
+    const notModified = await scim('GET', `/Users/${created.id}`, undefined, { 'If-None-Match': created.meta.version });
+    expect(notModified.status).toBe(304);
+    const stale = await scim('PUT', `/Users/${created.id}`, { userName: 'etag@example.com' }, { 'If-Match': 'W/"99"' });
+    expect(stale.status).toBe(412);
+    expect(await stale.json()).toMatchObject({ status: '412' });
+    const fresh = await scim(
+      'PUT',
+      `/Users/${created.id}`,
+      { userName: 'etag@example.com', title: 'x' },
+      { 'If-Match': created.meta.version },
+    );
+    expect(fresh.status).toBe(200);
+    expect(fresh.headers.get('etag')).toBe('W/"2"');
+  });
+
+  it('deletes with 204, then answers 404', async () => {
+    const created = (await (await scim('POST', '/Users', { userName: 'gone@example.com' })).json()) as { id: string };
+    expect((await scim('DELETE', `/Users/${created.id}`)).status).toBe(204);
+    const after = await scim('GET', `/Users/${created.id}`);
+    expect(after.status).toBe(404);
+    expect(await after.json()).toMatchObject({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+      status: '404',
+    });
+  });
+
+  it('lists with a filter the way Entra and Okta look users up', async () => {
+    await scim('POST', '/Users', { userName: 'Lookup@Example.com', externalId: 'ext-lookup' });
+    const byName = await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "lookup@example.com"')}`);
+    expect(await byName.json()).toMatchObject({ totalResults: 1, startIndex: 1, itemsPerPage: 1 });
+    const okta = await scim(
+      'GET',
+      `/Users?filter=${encodeURIComponent('userName eq "nobody@example.com"')}&startIndex=1&count=1`,
+    );
+    expect(await okta.json()).toEqual({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+      totalResults: 0,
+      startIndex: 1,
+      itemsPerPage: 0,
+      Resources: [],
+    });
+    const byExternal = await scim('GET', `/Users?filter=${encodeURIComponent('externalId eq "ext-lookup"')}`);
+    expect(await byExternal.json()).toMatchObject({ totalResults: 1 });
+  });
+
+  it('serves groups with members and POST .search', async () => {
+    const user = (await (await scim('POST', '/Users', { userName: 'member@example.com' })).json()) as { id: string };
+    const group = await scim('POST', '/Groups', { displayName: 'Engineering', members: [{ value: user.id }] });
+    expect(group.status).toBe(201);
+    const search = await scim('POST', '/Groups/.search', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],
+      filter: `members[value eq "${user.id}"]`,
+      attributes: ['displayName'],
+    });
+    expect(search.status).toBe(200);
+    expect(await search.json()).toMatchObject({ totalResults: 1, Resources: [{ displayName: 'Engineering' }] });
+  });
+
+  it('serves discovery documents', async () => {
+    const schemas = (await (await scim('GET', '/Schemas')).json()) as { totalResults: number };
+    expect(schemas.totalResults).toBeGreaterThanOrEqual(3);
+    const user = await scim('GET', `/Schemas/${USER}`);
+    expect(await user.json()).toMatchObject({ id: USER, meta: { location: `${base}/Schemas/${USER}` } });
+    const types = await scim('GET', '/ResourceTypes/User');
+    expect(await types.json()).toMatchObject({ id: 'User', endpoint: '/Users' });
+    expect((await scim('GET', '/Schemas/urn:nope')).status).toBe(404);
+  });
+
+  it.each([
+    ['malformed JSON', '{"userName": ', 400, 'invalidSyntax'],
+    ['a JSON array', '[]', 400, 'invalidSyntax'],
+    ['a missing userName', { displayName: 'x' }, 400, 'invalidValue'],
+    ['a wrong type', { userName: 'wt@example.com', active: { yes: true } }, 400, 'invalidValue'],
+  ])('refuses %s with an RFC 7644 error', async (_what, body, status, scimType) => {
+    const response = await scim('POST', '/Users', body);
+    expect(response.status).toBe(status);
+    expect(await response.json()).toMatchObject({ status: String(status), scimType });
+  });
+
+  it('refuses a duplicate userName with 409 uniqueness', async () => {
+    await scim('POST', '/Users', { userName: 'dup@example.com' });
+    const again = await scim('POST', '/Users', { userName: 'DUP@example.com' });
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ scimType: 'uniqueness' });
+  });
+
+  it('refuses bad filters, unknown routes, wrong methods and oversized bodies', async () => {
+    const filter = await scim('GET', `/Users?filter=${encodeURIComponent('userName eq')}`);
+    expect(filter.status).toBe(400);
+    expect(await filter.json()).toMatchObject({ scimType: 'invalidFilter' });
+    const longFilter = await scim(
+      'GET',
+      `/Users?filter=${encodeURIComponent(`${'('.repeat(200)}userName pr${')'.repeat(200)}`)}`,
+    );
+    expect(longFilter.status).toBe(400);
+    expect((await scim('GET', '/Nope')).status).toBe(404);
+    const wrong = await scim('PATCH', '/Users');
+    expect(wrong.status).toBe(405);
+    expect(await wrong.json()).toMatchObject({ status: '405' });
+    const big = await scim('POST', '/Users', { userName: 'big@example.com', title: 'x'.repeat(1024 * 1024) });
+    expect(big.status).toBe(413);
+    expect(await big.json()).toMatchObject({ status: '413' });
+  });
+
+  it('survives hostile bodies: deep nesting and prototype keys', async () => {
+    const deep = `{"userName":"deep@example.com","name":${'['.repeat(50_000)}${']'.repeat(50_000)}}`;
+    const response = await scim('POST', '/Users', deep);
+    expect(response.status).toBe(400);
+    const proto = await scim(
+      'POST',
+      '/Users',
+      '{"userName":"proto@example.com","__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}',
+    );
+    expect([201, 400]).toContain(proto.status);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(s.server.errors).toEqual([]);
+  });
+
+  it('answers /Me with 501', async () => {
+    expect((await scim('GET', '/Me')).status).toBe(501);
+  });
+});
+
+describe('SCIM authentication', () => {
+  let s: Setup;
+  beforeAll(async () => {
+    s = await setup();
+  });
+  afterAll(() => s.server.stop());
+
+  const get = (path: string, token?: string) =>
+    fetch(`${s.server.url}${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+
+  it('answers 401 with WWW-Authenticate without a token or with a bad one', async () => {
+    for (const token of [undefined, 'garbage', `scimdesk_${'x'.repeat(43)}`]) {
+      const response = await get('/scim/v2/Users', token);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(await response.json()).toMatchObject({ status: '401' });
+    }
+  });
+
+  it('keeps tenants apart: another tenant’s path answers 404', async () => {
+    const other = await adminCall(s, 'POST', '/tenants', { name: 'Other' });
+    const response = await get(`/api/v1/tenants/${String(other.body?.id)}/scim/v2/Users`, s.secret);
+    expect(response.status).toBe(404);
+    expect((await get(`/api/v1/tenants/tn_missing/scim/v2/Users`, s.secret)).status).toBe(404);
+  });
+
+  it('lets the admin token browse the tenant path, and refuses it on /scim/v2', async () => {
+    expect((await get(`/api/v1/tenants/${s.tenantId}/scim/v2/Users`, s.admin)).status).toBe(200);
+    const refused = await get('/scim/v2/Users', s.admin);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ detail: expect.stringContaining('/api/v1/tenants/') });
+  });
+
+  it('stops a revoked token on the very next request', async () => {
+    const token = await adminCall(s, 'POST', '/scim-tokens', { tenant_id: s.tenantId, name: 'short-lived' });
+    const secret = String(token.body?.token);
+    expect((await get('/scim/v2/Users', secret)).status).toBe(200);
+    expect((await adminCall(s, 'DELETE', `/scim-tokens/${String(token.body?.id)}`)).status).toBe(204);
+    expect((await get('/scim/v2/Users', secret)).status).toBe(401);
+  });
+
+  it('records when a token was last used', async () => {
+    await get('/scim/v2/Users', s.secret);
+    const token = await adminCall(s, 'GET', `/scim-tokens/${s.tokenId}`);
+    expect(token.body?.last_used_at).toEqual(expect.any(String));
+  });
+});
+
+describe('admin API: tenants and SCIM tokens', () => {
+  let s: Setup;
+  beforeAll(async () => {
+    s = await setup();
+  });
+  afterAll(() => s.server.stop());
+
+  it('creates, reads, updates and deletes tenants with the documented statuses', async () => {
+    const created = await adminCall(s, 'POST', '/tenants/', { name: 'Fabrikam' });
+    expect(created.status).toBe(201);
+    const id = String(created.body?.id);
+    expect((await adminCall(s, 'GET', `/tenants/${id}`)).body).toMatchObject({ name: 'Fabrikam' });
+    const updated = await adminCall(s, 'PATCH', `/tenants/${id}`, { name: 'Fabrikam Inc', delete_mode: 'deactivate' });
+    expect(updated).toMatchObject({ status: 200, body: { name: 'Fabrikam Inc', delete_mode: 'deactivate' } });
+    expect((await adminCall(s, 'POST', '/tenants', { name: 'fabrikam inc' })).status).toBe(409);
+    expect((await adminCall(s, 'DELETE', `/tenants/${id}`)).status).toBe(204);
+    expect((await adminCall(s, 'GET', `/tenants/${id}`)).status).toBe(404);
+  });
+
+  it('validates admin input with 422 details', async () => {
+    const bad = await adminCall(s, 'POST', '/tenants', { name: '' });
+    expect(bad.status).toBe(422);
+    expect(bad.body).toMatchObject({ detail: [{ loc: ['body', 'name'] }] });
+    const badMode = await adminCall(s, 'PATCH', `/tenants/${s.tenantId}`, { delete_mode: 'shred' });
+    expect(badMode.status).toBe(422);
+  });
+
+  it('lists tokens per tenant without secrets, paged', async () => {
+    const list = await adminCall(s, 'GET', `/scim-tokens/?tenant_id=${s.tenantId}&page=1&per_page=10`);
+    expect(list).toMatchObject({ status: 200, body: { total: 1, page: 1, per_page: 10 } });
+    expect(JSON.stringify(list.body)).not.toContain(s.secret);
+    expect((await adminCall(s, 'GET', '/scim-tokens/?tenant_id=tn_none')).status).toBe(404);
+  });
+
+  it('gives endpoint info whose URLs work when pasted into an IdP', async () => {
+    const info = await adminCall(s, 'GET', `/scim-tokens/endpoint-info?tenant_id=${s.tenantId}`);
+    expect(info.status).toBe(200);
+    const entra = info.body?.entra as { tenant_url: string };
+    const okta = info.body?.okta as { base_url: string; unique_identifier_field: string };
+    expect(okta.unique_identifier_field).toBe('userName');
+    for (const url of [entra.tenant_url, okta.base_url, String(info.body?.tenant_scim_base_url)]) {
+      const response = await fetch(`${url}/Users?count=1`, { headers: { Authorization: `Bearer ${s.secret}` } });
+      expect(response.status).toBe(200);
+    }
+  });
+});
