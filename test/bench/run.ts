@@ -5,6 +5,7 @@
  */
 import { benchHttpDiscovery } from './http-discovery';
 import { benchScimCore } from './scim-core';
+import { benchServices } from './services';
 import { benchStore } from './store';
 import type { BenchRow } from './types';
 
@@ -12,6 +13,7 @@ const suites: Record<string, () => Promise<BenchRow[]>> = {
   http: benchHttpDiscovery,
   'scim-core': benchScimCore,
   store: benchStore,
+  services: benchServices,
 };
 
 function format(value: number): string {

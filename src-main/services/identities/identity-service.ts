@@ -242,13 +242,24 @@ export class IdentityService {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw ScimError.badRequest('invalidSyntax', 'The request body must be a JSON object.');
     }
-    const parsed = resourceZodSchema(schema, context, ctx.parsing ?? { lenient: true }).safeParse(body);
+    const parsed = this.validator(schema, context, ctx.parsing ?? { lenient: true }).safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
       throw ScimError.badRequest('invalidValue', `${where}${issue?.message ?? 'invalid resource'}`);
     }
     return parsed.data;
+  }
+
+  /** zod schemas are costly to build and pure: one per resource type, context and parsing options. */
+  private readonly validators = new WeakMap<ResourceSchema, Map<string, ReturnType<typeof resourceZodSchema>>>();
+  private validator(schema: ResourceSchema, context: 'create' | 'replace', parsing: ZodSchemaOptions) {
+    let byKey = this.validators.get(schema);
+    if (!byKey) this.validators.set(schema, (byKey = new Map()));
+    const key = `${context}:${JSON.stringify(parsing)}`;
+    let validator = byKey.get(key);
+    if (!validator) byKey.set(key, (validator = resourceZodSchema(schema, context, parsing)));
+    return validator;
   }
 
   private async hashPassword(input: Record<string, unknown>): Promise<string | undefined> {
