@@ -4,6 +4,7 @@
  * a subset: `npm run bench -- http`.
  */
 import { benchHttpDiscovery } from './http-discovery';
+import { benchHttpScim } from './http-scim';
 import { benchScimCore } from './scim-core';
 import { benchServices } from './services';
 import { benchStore } from './store';
@@ -14,6 +15,7 @@ const suites: Record<string, () => Promise<BenchRow[]>> = {
   'scim-core': benchScimCore,
   store: benchStore,
   services: benchServices,
+  'http-scim': benchHttpScim,
 };
 
 function format(value: number): string {
