@@ -1,6 +1,7 @@
 import type { SchemaRegistry } from '@shared/scim/registry';
 import type { AttributeDefinition, ResourceTypeDefinition, SchemaDefinition } from '@shared/scim/schema-types';
 import { SCIM_URN } from '@shared/scim/urns';
+import { ScimError } from './errors';
 
 /** RFC 7643 §7: one attribute as the `/Schemas` endpoint describes it. */
 export interface AttributeDocument {
@@ -38,8 +39,14 @@ export function attributeDocument(a: AttributeDefinition): AttributeDocument {
   return doc;
 }
 
+/** The SCIM base without a trailing slash, so locations never contain "//". */
+function base(baseUrl: string): string {
+  return baseUrl.replace(/\/+$/, '');
+}
+
 /** RFC 7643 §7 / §8.7.1: a schema resource. `baseUrl` is the SCIM base (".../scim/v2"). */
 export function schemaDocument(schema: SchemaDefinition, baseUrl: string) {
+  baseUrl = base(baseUrl);
   return {
     schemas: [SCIM_URN.schema],
     id: schema.id,
@@ -52,6 +59,7 @@ export function schemaDocument(schema: SchemaDefinition, baseUrl: string) {
 
 /** RFC 7643 §6 / §8.6: a resource type resource. */
 export function resourceTypeDocument(type: ResourceTypeDefinition, baseUrl: string) {
+  baseUrl = base(baseUrl);
   return {
     schemas: [SCIM_URN.resourceType],
     id: type.name,
@@ -85,4 +93,29 @@ export function resourceTypesList(registry: SchemaRegistry, baseUrl: string) {
     itemsPerPage: resources.length,
     Resources: resources,
   };
+}
+
+/** `/Schemas/{urn}` (RFC 7644 §4): the URN is matched case-insensitively; unknown is 404. */
+export function schemaDocumentByUrn(registry: SchemaRegistry, urn: string, baseUrl: string) {
+  const schema = registry.schema(urn);
+  if (!schema) throw ScimError.notFound(`No schema ${urn}.`);
+  return schemaDocument(schema, baseUrl);
+}
+
+/** `/ResourceTypes/{name}` (RFC 7644 §4): case-insensitive name; unknown is 404. */
+export function resourceTypeDocumentByName(registry: SchemaRegistry, name: string, baseUrl: string) {
+  const type = registry.resourceTypes.find((t) => t.name.toLowerCase() === name.toLowerCase());
+  if (!type) throw ScimError.notFound(`No resource type ${name}.`);
+  return resourceTypeDocument(type, baseUrl);
+}
+
+/**
+ * RFC 7644 §4: the discovery endpoints take no filter — "the service provider SHOULD respond with
+ * HTTP status code 403 (Forbidden) to ensure that clients cannot incorrectly assume that any
+ * matching conditions specified in a filter are true." Call with the request's query.
+ */
+export function checkDiscoveryQuery(query: { readonly filter?: unknown }): void {
+  if (query.filter !== undefined && query.filter !== '') {
+    throw ScimError.forbidden('Discovery endpoints do not support filtering (RFC 7644 §4).');
+  }
 }

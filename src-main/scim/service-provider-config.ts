@@ -15,13 +15,28 @@ export interface ServerCapabilities {
 
 export const DEFAULT_MAX_RESULTS = 1000;
 
+/**
+ * Everything the SCIM core implements (PATCH engine, bulk planning, filters, sort, ETags). The HTTP
+ * layer advertises a feature only once its route is wired, by overriding this value (RFC 7643 §5:
+ * the document must not claim more than the server does). Limits are DESIGN.md §3's.
+ */
+export const DEFAULT_SERVER_CAPABILITIES: ServerCapabilities = {
+  patch: true,
+  bulk: { supported: true, maxOperations: 1000, maxPayloadSize: 4 * 1024 * 1024 },
+  filter: { supported: true, maxResults: DEFAULT_MAX_RESULTS },
+  changePassword: false,
+  sort: true,
+  etag: true,
+};
+
+/** RFC 7643 §5 / §8.5: the `/ServiceProviderConfig` body; `location` is its absolute URL. */
 export function serviceProviderConfig(capabilities: ServerCapabilities, location: string) {
   return {
     schemas: [SCIM_URN.serviceProviderConfig],
     documentationUri: 'https://datatracker.ietf.org/doc/html/rfc7644',
     patch: { supported: capabilities.patch },
-    bulk: capabilities.bulk,
-    filter: capabilities.filter,
+    bulk: { ...capabilities.bulk },
+    filter: { ...capabilities.filter },
     changePassword: { supported: capabilities.changePassword },
     sort: { supported: capabilities.sort },
     etag: { supported: capabilities.etag },
@@ -30,6 +45,8 @@ export function serviceProviderConfig(capabilities: ServerCapabilities, location
         type: 'oauthbearertoken',
         name: 'Bearer token',
         description: 'A SCIM token created in scimdesk, sent as "Authorization: Bearer <token>".',
+        // RFC 7643 §5: the scheme's specification (RFC 6750, bearer tokens).
+        specUri: 'https://www.rfc-editor.org/info/rfc6750',
         primary: true,
       },
     ],

@@ -17,6 +17,16 @@ export interface ZodSchemaOptions {
    * a bare string for a singular complex attribute that has a `value` (Entra's `manager`).
    */
   lenient?: boolean;
+  /** The `booleanStrings` compatibility flag alone (overrides `lenient` for booleans when given). */
+  booleanStrings?: boolean;
+  /** The `bareManagerId` compatibility flag alone (overrides `lenient` for bare strings when given). */
+  bareStringValue?: boolean;
+}
+
+/** The two leniencies, resolved from the options. */
+interface Leniency {
+  readonly booleans: boolean;
+  readonly bareValue: boolean;
 }
 
 type Shape = Record<string, z.ZodType>;
@@ -32,7 +42,10 @@ export function resourceZodSchema(
   context: SchemaContext,
   options: ZodSchemaOptions = {},
 ): z.ZodType<Record<string, unknown>> {
-  const lenient = options.lenient ?? false;
+  const lenient: Leniency = {
+    booleans: options.booleanStrings ?? options.lenient ?? false,
+    bareValue: options.bareStringValue ?? options.lenient ?? false,
+  };
   const shape: Shape = {};
   for (const a of schema.topLevel) addAttribute(shape, a, context, lenient);
   for (const ext of schema.extensions) shape[ext.id] = objectFor(ext.attributes, context, lenient).optional();
@@ -47,7 +60,7 @@ function included(a: AttributeDefinition, context: SchemaContext): boolean {
   return a.mutability !== 'readOnly';
 }
 
-function addAttribute(shape: Shape, a: AttributeDefinition, context: SchemaContext, lenient: boolean): void {
+function addAttribute(shape: Shape, a: AttributeDefinition, context: SchemaContext, lenient: Leniency): void {
   if (!included(a, context)) return;
   let t = valueType(a, context, lenient);
   if (a.multiValued) t = z.array(t);
@@ -65,7 +78,7 @@ function addAttribute(shape: Shape, a: AttributeDefinition, context: SchemaConte
   }
 }
 
-function objectFor(attrs: readonly AttributeDefinition[], context: SchemaContext, lenient: boolean) {
+function objectFor(attrs: readonly AttributeDefinition[], context: SchemaContext, lenient: Leniency) {
   const shape: Shape = {};
   for (const a of attrs) addAttribute(shape, a, context, lenient);
   return z.object(shape);
@@ -73,7 +86,7 @@ function objectFor(attrs: readonly AttributeDefinition[], context: SchemaContext
 
 const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}$/;
 
-function valueType(a: AttributeDefinition, context: SchemaContext, lenient: boolean): z.ZodType {
+function valueType(a: AttributeDefinition, context: SchemaContext, lenient: Leniency): z.ZodType {
   switch (a.type) {
     case 'string':
     case 'reference':
@@ -81,7 +94,7 @@ function valueType(a: AttributeDefinition, context: SchemaContext, lenient: bool
     case 'binary':
       return z.string().regex(BASE64, 'must be base64');
     case 'boolean':
-      return lenient ? z.preprocess(lenientBoolean, z.boolean()) : z.boolean();
+      return lenient.booleans ? z.preprocess(lenientBoolean, z.boolean()) : z.boolean();
     case 'integer':
       return z.number().int();
     case 'decimal':
@@ -109,7 +122,7 @@ function canonicalize(
   input: unknown,
   attrs: readonly AttributeDefinition[],
   extensions: readonly SchemaDefinition[],
-  lenient: boolean,
+  lenient: Leniency,
 ): unknown {
   if (!isRecord(input)) return input;
   const out: Record<string, unknown> = {};
@@ -131,11 +144,11 @@ function canonicalize(
   return out;
 }
 
-function canonicalValue(v: unknown, a: AttributeDefinition, lenient: boolean): unknown {
+function canonicalValue(v: unknown, a: AttributeDefinition, lenient: Leniency): unknown {
   if (a.type !== 'complex') return v;
   if (a.multiValued && Array.isArray(v)) return v.map((el) => canonicalize(el, a.subAttributes, [], lenient));
   if (isRecord(v)) return canonicalize(v, a.subAttributes, [], lenient);
-  if (lenient && !a.multiValued && typeof v === 'string' && a.subAttributes.some((s) => s.name === 'value')) {
+  if (lenient.bareValue && !a.multiValued && typeof v === 'string' && a.subAttributes.some((s) => s.name === 'value')) {
     return { value: v };
   }
   return v;

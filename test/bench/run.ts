@@ -6,6 +6,7 @@
 import { benchHttpDiscovery } from './http-discovery';
 import { benchHttpScim } from './http-scim';
 import { benchScimCore } from './scim-core';
+import { benchScimPatch } from './scim-patch';
 import { benchServices } from './services';
 import { benchStore } from './store';
 import type { BenchRow } from './types';
@@ -13,6 +14,7 @@ import type { BenchRow } from './types';
 const suites: Record<string, () => Promise<BenchRow[]>> = {
   http: benchHttpDiscovery,
   'scim-core': benchScimCore,
+  'scim-patch': benchScimPatch,
   store: benchStore,
   services: benchServices,
   'http-scim': benchHttpScim,

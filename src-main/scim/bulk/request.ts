@@ -1,0 +1,241 @@
+import type { ResourceTypeDefinition } from '@shared/scim/schema-types';
+import { SCIM_URN } from '@shared/scim/urns';
+import type { CompatContext } from '../compat';
+import { ScimError } from '../errors';
+import { operationsOf, readEnvelope } from '../patch/request';
+import { isRecord } from '../values';
+
+/** RFC 7644 §3.7: bulk methods; GET is seed 003's addition (read inside a bulk job). */
+export const BULK_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'GET'] as const;
+export type BulkMethod = (typeof BULK_METHODS)[number];
+
+/** RFC 7644 §3.7.4 / RFC 7643 §5: advertised in ServiceProviderConfig `bulk`. */
+export interface BulkLimits {
+  readonly maxOperations: number;
+  /** Bytes of request body. */
+  readonly maxPayloadSize: number;
+}
+
+/** DESIGN.md §3: 1000 operations, 4 MiB. */
+export const DEFAULT_BULK_LIMITS: BulkLimits = { maxOperations: 1000, maxPayloadSize: 4 * 1024 * 1024 };
+
+/** How deep a bulk operation's data may nest: real SCIM data is 4 levels deep. */
+const MAX_DATA_DEPTH = 64;
+
+export const BULK_ID_PREFIX = 'bulkId:';
+/** A quoted reference inside a string: a PATCH path's filter, `members[value eq "bulkId:x"]`. */
+export const QUOTED_BULK_ID = /"bulkId:([^"\\]+)"/g;
+
+/** One operation of a BulkRequest, validated; bulkId references are still unresolved. */
+export interface BulkOperation {
+  /** 0-based position in the request. */
+  readonly index: number;
+  readonly method: BulkMethod;
+  readonly bulkId?: string;
+  /** The ETag to hold the write to (RFC 7644 §3.7: `version`), for If-Match. */
+  readonly version?: string;
+  /** As sent, e.g. "/Groups/bulkId:qwerty". */
+  readonly path: string;
+  /** The resource type the endpoint serves ("User"). */
+  readonly resourceType: string;
+  /** The endpoint ("/Users"). */
+  readonly endpoint: string;
+  /** The target id, or a "bulkId:..." reference; undefined for POST. */
+  readonly id?: string;
+  /** POST/PUT: the resource; PATCH: the PatchOp body. */
+  readonly data?: unknown;
+  /** bulkIds this operation refers to, in its path or anywhere in its data (RFC 7644 §3.7.2). */
+  readonly references: readonly string[];
+}
+
+export interface BulkRequest {
+  /** RFC 7644 §3.7.3: errors tolerated before the job stops; undefined = no limit. */
+  readonly failOnErrors?: number;
+  readonly operations: readonly BulkOperation[];
+}
+
+export interface BulkRequestOptions {
+  readonly resourceTypes: readonly ResourceTypeDefinition[];
+  readonly limits?: BulkLimits;
+  /** The body's size in bytes as received, when the HTTP layer measured it. */
+  readonly payloadBytes?: number;
+  readonly compat: CompatContext;
+}
+
+/**
+ * RFC 7644 §3.7.4: a body over maxPayloadSize is 413. Call it with the Content-Length (or the bytes
+ * read) before parsing the JSON, so an oversize body is never parsed.
+ */
+export function checkBulkPayloadSize(bytes: number, limits: BulkLimits = DEFAULT_BULK_LIMITS): void {
+  if (bytes > limits.maxPayloadSize) {
+    throw new ScimError(
+      413,
+      `The size of the bulk operation (${bytes} bytes) exceeds the maxPayloadSize (${limits.maxPayloadSize}).`,
+    );
+  }
+}
+
+function syntax(detail: string): ScimError {
+  return ScimError.badRequest('invalidSyntax', detail);
+}
+
+/**
+ * Validates a BulkRequest (RFC 7644 §3.7). Structural problems fail the whole request (400
+ * invalidSyntax / invalidValue, 413 for the limits) since no operation can be trusted to mean what
+ * it says; problems an operation can have on its own (a bad resource body) are left to execution
+ * and reported per operation.
+ */
+export function parseBulkRequest(body: unknown, options: BulkRequestOptions): BulkRequest {
+  const limits = options.limits ?? DEFAULT_BULK_LIMITS;
+  if (options.payloadBytes !== undefined) checkBulkPayloadSize(options.payloadBytes, limits);
+  const envelope = readEnvelope(body, SCIM_URN.bulkRequest, 'BulkRequest', options.compat);
+  const raw = operationsOf(envelope, 'BulkRequest', options.compat);
+  if (raw.length > limits.maxOperations) {
+    // RFC 7644 §3.7.4: too many operations is 413 as well.
+    throw new ScimError(
+      413,
+      `The number of operations (${raw.length}) exceeds the maxOperations (${limits.maxOperations}).`,
+    );
+  }
+  const failOnErrors = envelope['failOnErrors'];
+  if (
+    failOnErrors !== undefined &&
+    (typeof failOnErrors !== 'number' || !Number.isInteger(failOnErrors) || failOnErrors < 1)
+  ) {
+    throw ScimError.badRequest('invalidValue', '"failOnErrors" must be a positive integer.');
+  }
+  const endpoints = new Map(options.resourceTypes.map((t) => [t.endpoint.toLowerCase(), t]));
+  const operations = raw.map((op, i) => parseBulkOperation(op, i, endpoints, options.compat));
+  const seen = new Map<string, number>();
+  for (const op of operations) {
+    if (op.bulkId === undefined) continue;
+    const first = seen.get(op.bulkId);
+    if (first !== undefined) {
+      throw ScimError.badRequest(
+        'invalidValue',
+        `Operations ${first + 1} and ${op.index + 1} both use bulkId "${op.bulkId}"; bulkIds must be unique in a request.`,
+      );
+    }
+    seen.set(op.bulkId, op.index);
+  }
+  const out: { failOnErrors?: number; operations: BulkOperation[] } = { operations };
+  if (typeof failOnErrors === 'number') out.failOnErrors = failOnErrors;
+  return out;
+}
+
+function parseBulkOperation(
+  raw: unknown,
+  index: number,
+  endpoints: ReadonlyMap<string, ResourceTypeDefinition>,
+  compat: CompatContext,
+): BulkOperation {
+  const n = index + 1;
+  if (!isRecord(raw)) throw syntax(`Bulk operation ${n} must be a JSON object.`);
+  const methodRaw = raw['method'];
+  if (typeof methodRaw !== 'string') throw syntax(`Bulk operation ${n} needs a "method".`);
+  let method = methodRaw as BulkMethod;
+  if (!(BULK_METHODS as readonly string[]).includes(methodRaw)) {
+    const upper = methodRaw.toUpperCase();
+    if (!(BULK_METHODS as readonly string[]).includes(upper)) {
+      throw syntax(`Bulk operation ${n} has method "${methodRaw}"; use POST, PUT, PATCH, DELETE or GET.`);
+    }
+    // HTTP methods are case-sensitive (RFC 9110 §9.1); the same leniency as PATCH ops.
+    if (!compat.use('opCaseInsensitive')) {
+      throw compat.refuse(
+        'opCaseInsensitive',
+        'invalidSyntax',
+        `Bulk operation ${n} has method "${methodRaw}"; write "${upper}"`,
+      );
+    }
+    method = upper as BulkMethod;
+  }
+  const bulkId = optionalString(raw, 'bulkId', n);
+  const version = optionalString(raw, 'version', n);
+  const path = raw['path'];
+  if (typeof path !== 'string' || path === '') throw syntax(`Bulk operation ${n} needs a "path" such as "/Users".`);
+  const { type, id } = parseBulkPath(path, n, endpoints);
+  // RFC 7644 §3.7: bulkId is REQUIRED for POST; POST goes to a collection, the others to a resource.
+  if (method === 'POST') {
+    if (bulkId === undefined) throw syntax(`Bulk operation ${n} (POST) needs a "bulkId".`);
+    if (id !== undefined)
+      throw syntax(`Bulk operation ${n} (POST) must target a collection such as "${type.endpoint}".`);
+  } else if (id === undefined) {
+    throw syntax(`Bulk operation ${n} (${method}) must target a resource such as "${type.endpoint}/{id}".`);
+  }
+  if (bulkId !== undefined && (bulkId === '' || bulkId.includes('/'))) {
+    throw ScimError.badRequest('invalidValue', `Bulk operation ${n} has an empty or malformed "bulkId".`);
+  }
+  const hasData = raw['data'] !== undefined && raw['data'] !== null;
+  if ((method === 'POST' || method === 'PUT' || method === 'PATCH') && !hasData) {
+    throw syntax(`Bulk operation ${n} (${method}) needs "data".`);
+  }
+  const references = new Set<string>();
+  if (id?.startsWith(BULK_ID_PREFIX)) references.add(id.slice(BULK_ID_PREFIX.length));
+  if (hasData) collectReferences(raw['data'], references, 0, n);
+  const op: {
+    index: number;
+    method: BulkMethod;
+    bulkId?: string;
+    version?: string;
+    path: string;
+    resourceType: string;
+    endpoint: string;
+    id?: string;
+    data?: unknown;
+    references: string[];
+  } = { index, method, path, resourceType: type.name, endpoint: type.endpoint, references: [...references] };
+  if (bulkId !== undefined) op.bulkId = bulkId;
+  if (version !== undefined) op.version = version;
+  if (id !== undefined) op.id = id;
+  if (hasData && method !== 'DELETE' && method !== 'GET') op.data = raw['data'];
+  return op;
+}
+
+function optionalString(raw: Record<string, unknown>, key: string, n: number): string | undefined {
+  const v = raw[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw syntax(`Bulk operation ${n}: "${key}" must be a string.`);
+  return v;
+}
+
+/** "/Users", "/Users/{id}", "/Groups/bulkId:x" — relative to the SCIM base (RFC 7644 §3.7). */
+function parseBulkPath(
+  path: string,
+  n: number,
+  endpoints: ReadonlyMap<string, ResourceTypeDefinition>,
+): { type: ResourceTypeDefinition; id: string | undefined } {
+  const m = /^(\/[A-Za-z][A-Za-z0-9_-]*)(?:\/([^/?#]+))?\/?$/.exec(path);
+  const type = m ? endpoints.get((m[1] as string).toLowerCase()) : undefined;
+  if (!m || !type) {
+    const known = [...endpoints.values()].map((t) => t.endpoint).join(', ');
+    throw ScimError.badRequest(
+      'invalidValue',
+      `Bulk operation ${n} has path "${path}"; paths start with one of ${known}.`,
+    );
+  }
+  const raw = m[2];
+  let id: string | undefined;
+  if (raw !== undefined) {
+    try {
+      id = decodeURIComponent(raw);
+    } catch {
+      throw ScimError.badRequest('invalidValue', `Bulk operation ${n} has a malformed path "${path}".`);
+    }
+  }
+  return { type, id };
+}
+
+/** Every "bulkId:x" string anywhere in the data (members' values, a manager, PATCH values). */
+function collectReferences(v: unknown, out: Set<string>, depth: number, n: number): void {
+  if (depth > MAX_DATA_DEPTH) throw syntax(`Bulk operation ${n}: "data" nests deeper than ${MAX_DATA_DEPTH} levels.`);
+  if (typeof v === 'string') {
+    if (v.startsWith(BULK_ID_PREFIX) && v.length > BULK_ID_PREFIX.length) out.add(v.slice(BULK_ID_PREFIX.length));
+    else if (v.includes(`"${BULK_ID_PREFIX}`)) for (const m of v.matchAll(QUOTED_BULK_ID)) out.add(m[1] as string);
+    return;
+  }
+  if (Array.isArray(v)) {
+    for (const el of v) collectReferences(el, out, depth + 1, n);
+    return;
+  }
+  if (isRecord(v)) for (const el of Object.values(v)) collectReferences(el, out, depth + 1, n);
+}

@@ -1,0 +1,141 @@
+import type { ResourceSchema } from '@shared/scim/registry';
+import type { AttributeDefinition } from '@shared/scim/schema-types';
+import type { CompatContext } from '../compat';
+import { ScimError } from '../errors';
+import { foldKey } from '../plan-types';
+import { isRecord } from '../values';
+
+/**
+ * Values of multi-valued attributes (RFC 7643 §2.4): when two values are "the same value", adding
+ * without duplicates (RFC 7644 §3.5.2.1), and the one-primary rule.
+ */
+
+/** A stable JSON text with sorted keys: structural equality for small values. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (isRecord(v)) {
+    const keys = Object.keys(v).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'undefined';
+}
+
+/**
+ * The identity of a value: for complex values with a `value` sub-attribute, that value (folded when
+ * it is case-insensitive, RFC 7643 §2.3.1) — a member is the same member whatever its `display` or
+ * `type` says; otherwise the whole value (addresses, simple values).
+ */
+export function elementKeyFn(a: AttributeDefinition, schema: ResourceSchema): (el: unknown) => string {
+  const valueSub = a.type === 'complex' ? schema.subAttribute(a, 'value') : undefined;
+  if (!valueSub) return (el) => `j:${canonicalJson(el)}`;
+  const name = valueSub.name;
+  const fold = valueSub.caseExact ? (s: string) => s : foldKey;
+  return (el) => {
+    const v = isRecord(el) ? el[name] : undefined;
+    if (typeof v === 'string') return `v:${fold(v)}`;
+    return v === undefined ? `j:${canonicalJson(el)}` : `v:${canonicalJson(v)}`;
+  };
+}
+
+/**
+ * RFC 7644 §3.5.2.1: "If the target location already contains the value specified, no changes
+ * SHOULD be made"; a value with the same identity is updated in place with the sub-attributes the
+ * new one gives (a new `primary`, a corrected `type`), except immutable ones, which may only be set
+ * when the value is created (RFC 7643 §7) and are kept. Returns the new array, or the same array
+ * when nothing changed.
+ */
+export function mergeElements(
+  a: AttributeDefinition,
+  schema: ResourceSchema,
+  current: readonly unknown[],
+  incoming: readonly unknown[],
+): unknown[] {
+  const key = elementKeyFn(a, schema);
+  const identity = a.type === 'complex' ? schema.subAttribute(a, 'value')?.name : undefined;
+  let out: unknown[] | undefined;
+  // A scan is cheaper than a map for the usual one or two new values; a map bounds big batches.
+  const index = incoming.length > 4 ? new Map(current.map((el, i) => [key(el), i])) : undefined;
+  const find = (k: string, arr: readonly unknown[]) => {
+    if (index) return index.get(k) ?? -1;
+    for (let i = 0; i < arr.length; i++) if (key(arr[i]) === k) return i;
+    return -1;
+  };
+  for (const el of incoming) {
+    const arr = out ?? current;
+    const k = key(el);
+    const at = find(k, arr);
+    if (at < 0) {
+      out ??= [...current];
+      out.push(el);
+      index?.set(k, out.length - 1);
+      continue;
+    }
+    const existing = arr[at];
+    if (!isRecord(existing) || !isRecord(el)) continue; // same simple value: no-op
+    let changed = false;
+    const merged: Record<string, unknown> = { ...existing };
+    for (const [sub, v] of Object.entries(el)) {
+      // The identity matched (perhaps in another case): the value is "already contained".
+      if (sub === identity || canonicalJson(existing[sub]) === canonicalJson(v)) continue;
+      // Immutable parts of an existing value stay as they are: re-adding a member is a no-op even
+      // when the client spells its `$ref` or `type` differently.
+      if (schema.subAttribute(a, sub)?.mutability === 'immutable' && existing[sub] !== undefined) continue;
+      merged[sub] = v;
+      changed = true;
+    }
+    if (changed) {
+      out ??= [...current];
+      out[at] = merged;
+    }
+  }
+  return out ?? (current as unknown[]);
+}
+
+/** Removes the values whose identity matches one of `values` (Entra's member removal by list). */
+export function removeElements(
+  a: AttributeDefinition,
+  schema: ResourceSchema,
+  current: readonly unknown[],
+  values: readonly unknown[],
+): unknown[] {
+  const key = elementKeyFn(a, schema);
+  const drop = new Set(values.map(key));
+  return current.filter((el) => !drop.has(key(el)));
+}
+
+/**
+ * RFC 7643 §2.4: "The primary attribute value 'true' MUST appear no more than once." When a write
+ * leaves several, `primaryDemotesOthers` keeps the newest (a value this operation wrote, last one
+ * wins) and sets the others to false; without it the operation is refused.
+ */
+export function enforceOnePrimary(
+  a: AttributeDefinition,
+  schema: ResourceSchema,
+  arr: unknown[],
+  written: () => ReadonlySet<unknown>,
+  compat: CompatContext,
+  where: string,
+): unknown[] {
+  const primarySub = a.type === 'complex' ? schema.subAttribute(a, 'primary') : undefined;
+  if (!primarySub) return arr;
+  const name = primarySub.name;
+  const primaries: number[] = [];
+  arr.forEach((el, i) => {
+    if (isRecord(el) && el[name] === true) primaries.push(i);
+  });
+  if (primaries.length <= 1) return arr;
+  if (!compat.use('primaryDemotesOthers')) {
+    throw compat.refuse(
+      'primaryDemotesOthers',
+      'invalidValue',
+      `${where}: more than one value of '${a.name}' would have primary true (RFC 7643 §2.4 allows one)`,
+    );
+  }
+  const fresh = written();
+  const newest = [...primaries].reverse().find((i) => fresh.has(arr[i])) ?? (primaries.at(-1) as number);
+  return arr.map((el, i) => (i !== newest && primaries.includes(i) && isRecord(el) ? { ...el, [name]: false } : el));
+}
+
+export function mutabilityError(where: string, label: string, why: string): ScimError {
+  return ScimError.badRequest('mutability', `${where}: '${label}' is ${why}`);
+}

@@ -1,0 +1,98 @@
+import { SCIM_URN } from '@shared/scim/urns';
+import type { CompatContext } from '../compat';
+import { ScimError } from '../errors';
+import { isRecord } from '../values';
+import type { PatchOpName, PatchOperation } from './types';
+
+const OPS: readonly PatchOpName[] = ['add', 'remove', 'replace'];
+
+/** Bounds the work one request can ask for; 1 MiB of body cannot reach it with real operations. */
+export const MAX_PATCH_OPERATIONS = 10_000;
+
+function syntax(detail: string): ScimError {
+  return ScimError.badRequest('invalidSyntax', detail);
+}
+
+/**
+ * Reads a message envelope's `schemas` and its `Operations` key (RFC 7644 §3.5.2 PatchOp, §3.7
+ * BulkRequest). The envelope rules are shared because the same clients get them wrong the same way.
+ */
+export function readEnvelope(body: unknown, urn: string, what: string, ctx: CompatContext): Record<string, unknown> {
+  if (!isRecord(body)) throw syntax(`A ${what} request body must be a JSON object.`);
+  const schemas = body['schemas'];
+  const listed =
+    Array.isArray(schemas) && schemas.some((s) => typeof s === 'string' && s.toLowerCase() === urn.toLowerCase());
+  if (!listed) {
+    const problem = schemas === undefined ? `has no "schemas"` : `does not list ${urn} in "schemas"`;
+    if (!ctx.use('patchEnvelopeLenient')) {
+      throw ctx.refuse('patchEnvelopeLenient', 'invalidSyntax', `The ${what} request ${problem}`);
+    }
+  }
+  return body;
+}
+
+/** The `Operations` member, found case-insensitively when the flag allows it. */
+export function operationsOf(body: Record<string, unknown>, what: string, ctx: CompatContext): unknown[] {
+  let ops = body['Operations'];
+  if (ops === undefined) {
+    const key = Object.keys(body).find((k) => k.toLowerCase() === 'operations');
+    if (key !== undefined) {
+      if (!ctx.use('patchEnvelopeLenient')) {
+        throw ctx.refuse(
+          'patchEnvelopeLenient',
+          'invalidSyntax',
+          `The ${what} request spells "Operations" as "${key}"`,
+        );
+      }
+      ops = body[key];
+    }
+  }
+  if (!Array.isArray(ops)) throw syntax(`A ${what} request needs an "Operations" array.`);
+  return ops;
+}
+
+/**
+ * Validates a PatchOp body (RFC 7644 §3.5.2) into operations. Values are not looked at here; the
+ * engine checks them against the schema. Errors are 400 invalidSyntax (the message does not fit the
+ * PatchOp schema) or, for a non-string path, invalidPath.
+ */
+export function parsePatchRequest(body: unknown, ctx: CompatContext): PatchOperation[] {
+  const envelope = readEnvelope(body, SCIM_URN.patchOp, 'PatchOp', ctx);
+  const raw = operationsOf(envelope, 'PatchOp', ctx);
+  // RFC 7644 §3.5.2: "an array of one or more PATCH operations".
+  if (raw.length === 0) throw syntax('The PatchOp request has no operations.');
+  if (raw.length > MAX_PATCH_OPERATIONS) {
+    throw syntax(`The PatchOp request has ${raw.length} operations; at most ${MAX_PATCH_OPERATIONS} are accepted.`);
+  }
+  return raw.map((op, i) => parseOperation(op, i + 1, ctx));
+}
+
+export function parseOperation(op: unknown, n: number, ctx: CompatContext): PatchOperation {
+  if (!isRecord(op)) throw syntax(`Operation ${n} must be a JSON object.`);
+  const name = op['op'];
+  if (typeof name !== 'string') throw syntax(`Operation ${n} needs an "op" of add, remove or replace.`);
+  let opName: PatchOpName;
+  if ((OPS as readonly string[]).includes(name)) {
+    opName = name as PatchOpName;
+  } else {
+    const lower = name.toLowerCase();
+    if (!(OPS as readonly string[]).includes(lower)) {
+      throw syntax(`Operation ${n} has op "${name}"; RFC 7644 §3.5.2 defines add, remove and replace.`);
+    }
+    if (!ctx.use('opCaseInsensitive')) {
+      throw ctx.refuse('opCaseInsensitive', 'invalidSyntax', `Operation ${n} has op "${name}"; write "${lower}"`);
+    }
+    opName = lower as PatchOpName;
+  }
+  const path = op['path'];
+  if (path !== undefined && path !== null && typeof path !== 'string') {
+    throw ScimError.badRequest('invalidPath', `Operation ${n} (${opName}): "path" must be a string.`);
+  }
+  const hasValue = Object.hasOwn(op, 'value');
+  // RFC 7644 §3.5.2.1/3: add and replace "MUST contain a value".
+  if (opName !== 'remove' && !hasValue) throw syntax(`Operation ${n} (${opName}) has no "value".`);
+  const out: { op: PatchOpName; path?: string; value?: unknown; hasValue: boolean } = { op: opName, hasValue };
+  if (typeof path === 'string') out.path = path;
+  if (hasValue) out.value = op['value'];
+  return out;
+}

@@ -1,0 +1,111 @@
+import type { CompatFlagName, CompatFlags } from '@shared/scim/compat-flags';
+import type { ResourceSchema } from '@shared/scim/registry';
+import type { AttributeDefinition } from '@shared/scim/schema-types';
+import { resourceZodSchema } from '@shared/scim/zod-schema';
+import { CompatContext, zodOptionsFor } from './compat';
+import { ScimError } from './errors';
+import {
+  acceptNull,
+  coerceElements,
+  coerceScalar,
+  coerceSingularComplex,
+  unknownAttribute,
+  type ValueContext,
+} from './patch/coerce';
+import { enforceOnePrimary } from './patch/elements';
+import { isRecord } from './values';
+
+/**
+ * POST and PUT bodies (RFC 7644 §3.3, §3.5.1) read under a tenant's compatibility flags. The same
+ * value rules as PATCH apply first — so "False", a bare manager id or a `null` is accepted or
+ * refused by the same named flag, and reported as fired — then the zod view of the schema
+ * (`resourceZodSchema`) checks required attributes and fills the product defaults.
+ */
+export interface ResourceInput {
+  /** Canonical attribute names, defaults filled, readOnly attributes dropped. */
+  readonly resource: Record<string, unknown>;
+  readonly fired: readonly CompatFlagName[];
+  /** Names the body used that were left alone (unknown or readOnly attributes). */
+  readonly ignored: readonly string[];
+}
+
+export function validateResourceInput(
+  body: unknown,
+  schema: ResourceSchema,
+  context: 'create' | 'replace',
+  compat: CompatFlags | CompatContext,
+): ResourceInput {
+  const ctx = compat instanceof CompatContext ? compat : new CompatContext(compat);
+  if (!isRecord(body)) throw ScimError.badRequest('invalidSyntax', 'The request body must be a JSON object.');
+  const ignored: string[] = [];
+  const vctx: ValueContext = {
+    schema,
+    compat: ctx,
+    mode: 'write',
+    where: context === 'create' ? 'POST body' : 'PUT body',
+    ignore: (target) => ignored.push(target),
+  };
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    const ext = schema.extensions.find((e) => e.id.toLowerCase() === key.toLowerCase());
+    if (ext) {
+      if (value === null) {
+        acceptNull(ext.id, vctx);
+        continue;
+      }
+      if (!isRecord(value)) throw ScimError.badRequest('invalidValue', `${vctx.where}: '${ext.id}' must be an object.`);
+      const inner: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) {
+        const resolved = schema.resolve({ uri: ext.id, name: k });
+        if (!resolved || resolved.sub) unknownAttribute(`${ext.id}:${k}`, vctx);
+        else writeAttribute(inner, resolved.attribute, v, `${ext.id}:${resolved.attribute.name}`, vctx);
+      }
+      if (Object.keys(inner).length > 0) out[ext.id] = inner;
+      continue;
+    }
+    if (key.toLowerCase() === 'schemas') {
+      out['schemas'] = value;
+      continue;
+    }
+    const a = schema.topLevel.find((x) => x.name.toLowerCase() === key.toLowerCase());
+    if (!a) unknownAttribute(key, vctx);
+    else writeAttribute(out, a, value, a.name, vctx);
+  }
+  const parsed = resourceZodSchema(schema, context, zodOptionsFor(ctx.flags)).safeParse(out);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+    throw ScimError.badRequest('invalidValue', `${vctx.where}: ${issues}`);
+  }
+  return { resource: parsed.data, fired: ctx.fired, ignored };
+}
+
+function writeAttribute(
+  into: Record<string, unknown>,
+  a: AttributeDefinition,
+  value: unknown,
+  label: string,
+  vctx: ValueContext,
+): void {
+  // RFC 7644 §3.3 / §3.5.1: readOnly values in a POST or PUT body are ignored.
+  if (a.mutability === 'readOnly') {
+    vctx.ignore(label, 'readOnly');
+    return;
+  }
+  if (value === null) {
+    acceptNull(label, vctx);
+    return;
+  }
+  if (a.multiValued) {
+    const els = coerceElements(a, value, label, vctx);
+    const all = new Set(els);
+    if (els.length > 0) into[a.name] = enforceOnePrimary(a, vctx.schema, els, () => all, vctx.compat, vctx.where);
+    return;
+  }
+  if (a.type === 'complex') {
+    const c = coerceSingularComplex(a, value, label, vctx);
+    for (const k of Object.keys(c)) if (c[k] === null) delete c[k];
+    if (Object.keys(c).length > 0) into[a.name] = c;
+    return;
+  }
+  into[a.name] = coerceScalar(a, value, label, vctx);
+}

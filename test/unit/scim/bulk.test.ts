@@ -1,0 +1,335 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compatFlags } from '@shared/scim/compat-flags';
+import { SCIM_URN } from '@shared/scim/urns';
+import {
+  checkBulkPayloadSize,
+  parseBulkRequest,
+  planBulk,
+  resolveBulkIds,
+  startBulk,
+  type BulkOutcome,
+  type BulkRequest,
+  type BulkResponseBody,
+  type BulkStep,
+} from '../../../src-main/scim/bulk';
+import { CompatContext } from '../../../src-main/scim/compat';
+import { ScimError } from '../../../src-main/scim/errors';
+import { registry } from './helpers';
+import { expectRefusedBy, scimErrorOf } from './patch-helpers';
+
+const fixture = JSON.parse(readFileSync(resolve('test/fixtures/rfc/rfc7644-3.7-bulk.json'), 'utf8')) as {
+  requests: Record<string, unknown>;
+};
+
+const parse = (body: unknown, profile: Parameters<typeof compatFlags>[0] = 'compatible', extra = {}) =>
+  parseBulkRequest(body, {
+    resourceTypes: registry.resourceTypes,
+    compat: new CompatContext(compatFlags(profile)),
+    ...extra,
+  });
+
+const bulk = (ops: unknown[], extra: Record<string, unknown> = {}) => ({
+  schemas: [SCIM_URN.bulkRequest],
+  Operations: ops,
+  ...extra,
+});
+
+const postUser = (bulkId: string, data: Record<string, unknown> = {}) => ({
+  method: 'POST',
+  path: '/Users',
+  bulkId,
+  data: { userName: bulkId, ...data },
+});
+
+/** The loop the HTTP layer writes; `execute` plays the services (ids are "id-<n>"). */
+async function execute(
+  request: BulkRequest,
+  service: (step: BulkStep, n: number) => BulkOutcome | Promise<BulkOutcome>,
+): Promise<{ body: BulkResponseBody; seen: BulkStep[] }> {
+  const run = startBulk(planBulk(request));
+  const seen: BulkStep[] = [];
+  for (const step of run.steps()) {
+    seen.push(step);
+    try {
+      run.succeed(step, await service(step, seen.length));
+    } catch (e) {
+      run.fail(step, e);
+    }
+  }
+  return { body: run.response(), seen };
+}
+
+const created = (step: BulkStep, n: number): BulkOutcome =>
+  step.method === 'POST'
+    ? { status: 201, id: `id-${n}`, location: `https://x/scim/v2${step.endpoint}/id-${n}`, version: `W/"${n}"` }
+    : step.method === 'DELETE'
+      ? { status: 204 }
+      : { status: 200, version: `W/"${n}"` };
+
+describe('BulkRequest validation (RFC 7644 §3.7)', () => {
+  it('parses the RFC example, collecting bulkId references', () => {
+    const req = parse(fixture.requests['bulkIdReference']);
+    expect(req.operations.map((o) => [o.method, o.resourceType, o.bulkId, o.references])).toEqual([
+      ['POST', 'User', 'qwerty', []],
+      ['POST', 'Group', 'ytrewq', ['qwerty']],
+    ]);
+    const mixed = parse(fixture.requests['mixed']);
+    expect(mixed.failOnErrors).toBe(1);
+    expect(mixed.operations[1]).toMatchObject({
+      id: 'b7c14771-226c-4d05-8860-134711653041',
+      version: 'W/"3694e05e9dff591"',
+    });
+    expect(mixed.operations[3]).not.toHaveProperty('data');
+  });
+  it.each([
+    ['a body that is not an object', 'x', 'invalidSyntax'],
+    ['no Operations', { schemas: [SCIM_URN.bulkRequest] }, 'invalidSyntax'],
+    ['an unknown method', bulk([{ method: 'HEAD', path: '/Users/1' }]), 'invalidSyntax'],
+    ['POST without bulkId', bulk([{ method: 'POST', path: '/Users', data: { userName: 'a' } }]), 'invalidSyntax'],
+    ['POST to a resource', bulk([{ method: 'POST', path: '/Users/1', bulkId: 'a', data: {} }]), 'invalidSyntax'],
+    ['PUT to a collection', bulk([{ method: 'PUT', path: '/Users', data: {} }]), 'invalidSyntax'],
+    ['PATCH without data', bulk([{ method: 'PATCH', path: '/Users/1' }]), 'invalidSyntax'],
+    ['no path', bulk([{ method: 'DELETE' }]), 'invalidSyntax'],
+    ['an unknown endpoint', bulk([{ method: 'DELETE', path: '/Widgets/1' }]), 'invalidValue'],
+    ['a path with a query', bulk([{ method: 'GET', path: '/Users?filter=x' }]), 'invalidValue'],
+    ['duplicate bulkIds', bulk([postUser('a'), postUser('a')]), 'invalidValue'],
+    ['failOnErrors 0', bulk([postUser('a')], { failOnErrors: 0 }), 'invalidValue'],
+    ['failOnErrors not a number', bulk([postUser('a')], { failOnErrors: '1' }), 'invalidValue'],
+    [
+      'data nested absurdly deep',
+      bulk([postUser('a', { x: JSON.parse('['.repeat(100) + ']'.repeat(100)) as unknown })]),
+      'invalidSyntax',
+    ],
+  ])('%s → 400 %s', (_, body, scimType) => {
+    const e = scimErrorOf(() => parse(body));
+    expect([e.status, e.scimType]).toEqual([400, scimType]);
+  });
+  it('GET is accepted (seed 003), on a resource', () => {
+    expect(parse(bulk([{ method: 'GET', path: '/Users/abc' }])).operations[0]).toMatchObject({
+      method: 'GET',
+      id: 'abc',
+    });
+  });
+  it('schemas and method case follow the flags', () => {
+    const noSchemas = { Operations: [{ method: 'delete', path: '/Users/1' }] };
+    expect(parse(noSchemas).operations[0]?.method).toBe('DELETE');
+    expectRefusedBy(() => parse(noSchemas, 'strict'), 'patchEnvelopeLenient', 'invalidSyntax');
+    expectRefusedBy(() => parse(bulk([{ method: 'delete', path: '/Users/1' }]), 'strict'), 'opCaseInsensitive');
+  });
+});
+
+describe('limits (RFC 7644 §3.7.4): 413', () => {
+  it('maxOperations', () => {
+    const ops = Array.from({ length: 1001 }, (_, i) => ({ method: 'DELETE', path: `/Users/${i}` }));
+    expect(parse(bulk(ops.slice(0, 1000))).operations).toHaveLength(1000);
+    const e = scimErrorOf(() => parse(bulk(ops)));
+    expect(e.status).toBe(413);
+    expect(e.message).toContain('maxOperations (1000)');
+    expect(
+      scimErrorOf(() =>
+        parse(bulk(ops.slice(0, 3)), 'compatible', { limits: { maxOperations: 2, maxPayloadSize: 100 } }),
+      ).status,
+    ).toBe(413);
+  });
+  it('maxPayloadSize (4 MiB by default), checked before parsing and by parseBulkRequest', () => {
+    expect(() => checkBulkPayloadSize(4 * 1024 * 1024)).not.toThrow();
+    const e = scimErrorOf(() => checkBulkPayloadSize(4 * 1024 * 1024 + 1));
+    expect(e.status).toBe(413);
+    expect(e.message).toContain('maxPayloadSize (4194304)');
+    expect(scimErrorOf(() => parse(bulk([postUser('a')]), 'compatible', { payloadBytes: 5e6 })).status).toBe(413);
+    expect(e.toBody()).toEqual({ schemas: [SCIM_URN.error], status: '413', detail: e.message });
+  });
+});
+
+describe('planning and bulkId resolution', () => {
+  it('runs the RFC example, resolving the member reference', async () => {
+    const { body, seen } = await execute(parse(fixture.requests['bulkIdReference']), created);
+    expect(seen[1]?.data).toEqual({
+      schemas: [SCIM_URN.group],
+      displayName: 'Tour Guides',
+      members: [{ type: 'User', value: 'id-1' }],
+    });
+    expect(body).toEqual({
+      schemas: [SCIM_URN.bulkResponse],
+      Operations: [
+        { method: 'POST', bulkId: 'qwerty', version: 'W/"1"', location: 'https://x/scim/v2/Users/id-1', status: '201' },
+        {
+          method: 'POST',
+          bulkId: 'ytrewq',
+          version: 'W/"2"',
+          location: 'https://x/scim/v2/Groups/id-2',
+          status: '201',
+        },
+      ],
+    });
+  });
+  it('orders forward references after their definition, keeping request order otherwise', () => {
+    const req = parse(
+      bulk([
+        { method: 'POST', path: '/Groups', bulkId: 'g', data: { displayName: 'G', members: [{ value: 'bulkId:u2' }] } },
+        { method: 'DELETE', path: '/Users/x' },
+        postUser('u1'),
+        postUser('u2', { [SCIM_URN.enterpriseUser]: { manager: { value: 'bulkId:u1' } } }),
+      ]),
+    );
+    expect(planBulk(req).order.map((o) => o.index)).toEqual([1, 2, 3, 0]);
+  });
+  it('resolves references nested anywhere, in paths, and inside PATCH filters', async () => {
+    const req = parse(
+      bulk([
+        postUser('boss'),
+        postUser('u', {
+          [SCIM_URN.enterpriseUser]: { manager: { value: 'bulkId:boss' } },
+          emails: [{ value: 'x@y', display: 'bulkId:boss' }],
+        }),
+        { method: 'POST', path: '/Groups', bulkId: 'g', data: { displayName: 'G' } },
+        {
+          method: 'PATCH',
+          path: '/Groups/bulkId:g',
+          data: {
+            schemas: [SCIM_URN.patchOp],
+            Operations: [
+              { op: 'add', path: 'members', value: [{ value: 'bulkId:u' }, { value: 'bulkId:boss' }] },
+              { op: 'remove', path: 'members[value eq "bulkId:boss"]' },
+            ],
+          },
+        },
+        { method: 'GET', path: '/Users/bulkId:u' },
+      ]),
+    );
+    expect([...(req.operations[3]?.references ?? [])].sort()).toEqual(['boss', 'g', 'u']);
+    const { seen, body } = await execute(req, (step, n) =>
+      step.method === 'GET' ? { status: 200, response: { id: step.id } } : created(step, n),
+    );
+    expect(seen[1]?.data).toMatchObject({
+      [SCIM_URN.enterpriseUser]: { manager: { value: 'id-1' } },
+      emails: [{ display: 'id-1' }],
+    });
+    expect(seen[3]).toMatchObject({ method: 'PATCH', id: 'id-3' });
+    expect(seen[3]?.data).toEqual({
+      schemas: [SCIM_URN.patchOp],
+      Operations: [
+        { op: 'add', path: 'members', value: [{ value: 'id-2' }, { value: 'id-1' }] },
+        { op: 'remove', path: 'members[value eq "id-1"]' },
+      ],
+    });
+    expect(body.Operations[4]).toEqual({ method: 'GET', status: '200', response: { id: 'id-2' } });
+  });
+  it('refuses circular references with 409 (RFC 7644 §3.7.1), and runs the rest', async () => {
+    const req = parse(
+      bulk([
+        ...(fixture.requests['circular'] as { Operations: unknown[] }).Operations,
+        { method: 'DELETE', path: '/Users/z' },
+      ]),
+    );
+    const plan = planBulk(req);
+    expect([...plan.refused.keys()].sort()).toEqual([0, 1]);
+    const { body, seen } = await execute(req, created);
+    expect(seen.map((s) => s.method)).toEqual(['DELETE']);
+    expect(body.Operations.map((o) => [o.bulkId, o.status])).toEqual([
+      ['qwerty', '409'],
+      ['ytrewq', '409'],
+      [undefined, '204'],
+    ]);
+    expect(body.Operations[0]?.response).toMatchObject({ schemas: [SCIM_URN.error], status: '409' });
+    expect((body.Operations[0]?.response as { detail: string }).detail).toMatch(/circular/);
+  });
+  it('a self-reference is circular; an undefined bulkId is refused', () => {
+    const plan = planBulk(
+      parse(bulk([postUser('me', { displayName: 'bulkId:me' }), { method: 'DELETE', path: '/Users/bulkId:nope' }])),
+    );
+    expect(plan.refused.get(0)?.message).toMatch(/circular/);
+    expect(plan.refused.get(1)?.message).toMatch(/"nope", which no POST/);
+  });
+  it('an operation whose referent failed is reported, not run', async () => {
+    const req = parse(
+      bulk([
+        postUser('a'),
+        { method: 'POST', path: '/Groups', bulkId: 'g', data: { displayName: 'G', members: [{ value: 'bulkId:a' }] } },
+      ]),
+    );
+    const { body, seen } = await execute(req, (step, n) => {
+      if (step.operation.bulkId === 'a') throw ScimError.conflict('userName "a" is taken');
+      return created(step, n);
+    });
+    expect(seen).toHaveLength(1);
+    expect(body.Operations.map((o) => o.status)).toEqual(['409', '409']);
+    expect(body.Operations[0]?.response).toMatchObject({ scimType: 'uniqueness' });
+    expect((body.Operations[1]?.response as { detail: string }).detail).toMatch(/operation 1 that defines it failed/);
+  });
+});
+
+describe('failOnErrors (RFC 7644 §3.7.3)', () => {
+  const ops = [
+    { method: 'DELETE', path: '/Users/a' },
+    { method: 'DELETE', path: '/Users/missing1' },
+    { method: 'DELETE', path: '/Users/b' },
+    { method: 'DELETE', path: '/Users/missing2' },
+    { method: 'DELETE', path: '/Users/c' },
+  ];
+  const service = (step: BulkStep) => {
+    if (step.id?.startsWith('missing')) throw ScimError.notFound(`No user ${step.id}.`);
+    return { status: 204 };
+  };
+  it.each([
+    [undefined, ['204', '404', '204', '404', '204']],
+    [1, ['204', '404']],
+    [2, ['204', '404', '204', '404']],
+    [3, ['204', '404', '204', '404', '204']],
+  ])('failOnErrors %s', async (failOnErrors, statuses) => {
+    const { body } = await execute(parse(bulk(ops, failOnErrors === undefined ? {} : { failOnErrors })), service);
+    expect(body.Operations.map((o) => o.status)).toEqual(statuses);
+  });
+  it('refused operations count as errors; unexpected errors become 500 without detail', async () => {
+    const req = parse(
+      bulk(
+        [
+          { method: 'DELETE', path: '/Users/bulkId:nope' },
+          { method: 'DELETE', path: '/Users/a' },
+        ],
+        { failOnErrors: 1 },
+      ),
+    );
+    expect((await execute(req, service)).body.Operations).toHaveLength(1);
+    const boom = await execute(parse(bulk([{ method: 'DELETE', path: '/Users/a' }])), () => {
+      throw new TypeError('secret internals');
+    });
+    expect(boom.body.Operations[0]).toEqual({
+      method: 'DELETE',
+      status: '500',
+      response: { schemas: [SCIM_URN.error], status: '500', detail: 'Internal server error.' },
+    });
+  });
+  it('the loop must settle each step', () => {
+    const run = startBulk(
+      planBulk(
+        parse(
+          bulk([
+            { method: 'DELETE', path: '/Users/a' },
+            { method: 'DELETE', path: '/Users/b' },
+          ]),
+        ),
+      ),
+    );
+    const it = run.steps();
+    it.next();
+    expect(() => it.next()).toThrow(/neither/);
+  });
+});
+
+describe('resolveBulkIds', () => {
+  it('replaces whole-string and quoted references, leaves the rest and the input alone', () => {
+    const ids = new Map([['a', 'id-a']]);
+    const input = JSON.parse(
+      '{"x":["bulkId:a","bulkId:b","xbulkId:a"],"p":"m[value eq \\"bulkId:a\\"]","__proto__":{"v":"bulkId:a"}}',
+    ) as Record<string, unknown>;
+    const out = resolveBulkIds(input, ids) as Record<string, unknown>;
+    expect(out['x']).toEqual(['id-a', 'bulkId:b', 'xbulkId:a']);
+    expect(out['p']).toBe('m[value eq "id-a"]');
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).toEqual({ v: 'id-a' });
+    expect(input['x']).toEqual(['bulkId:a', 'bulkId:b', 'xbulkId:a']);
+  });
+});

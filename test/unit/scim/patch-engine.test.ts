@@ -1,0 +1,342 @@
+import { describe, expect, it } from 'vitest';
+import { compatFlags } from '@shared/scim/compat-flags';
+import { SCIM_URN } from '@shared/scim/urns';
+import { CompatContext } from '../../../src-main/scim/compat';
+import { applyPatch, applyPatchOperations, parsePatchRequest } from '../../../src-main/scim/patch';
+import { ScimSyntaxError } from '../../../src-main/scim/filter/syntax-error';
+import { userSchema } from './helpers';
+import { ENTERPRISE, group, patch, patchBody, scimErrorOf, user } from './patch-helpers';
+
+const errorOf = (fn: () => unknown) => {
+  const e = scimErrorOf(fn);
+  return { status: e.status, scimType: e.scimType, detail: e.message };
+};
+
+describe('request validation (RFC 7644 §3.5.2): invalidSyntax', () => {
+  it.each([
+    ['not an object', []],
+    ['no Operations', { schemas: [SCIM_URN.patchOp] }],
+    ['empty Operations', patchBody()],
+    ['an operation that is not an object', patchBody('add')],
+    ['an unknown op', patchBody({ op: 'merge', path: 'title', value: 'x' })],
+    ['add without value', patchBody({ op: 'add', path: 'title' })],
+    ['replace without value', patchBody({ op: 'replace' })],
+    ['op not a string', patchBody({ op: 1, path: 'title', value: 'x' })],
+  ])('%s', (_, body) => {
+    const e = errorOf(() => applyPatch(user(), body, { schema: userSchema, compat: compatFlags() }));
+    expect(e).toMatchObject({ status: 400, scimType: 'invalidSyntax' });
+  });
+  it('a non-string path is invalidPath', () => {
+    expect(errorOf(() => patch(user(), [{ op: 'add', path: 7, value: 'x' }]))).toMatchObject({
+      scimType: 'invalidPath',
+    });
+  });
+  it('path null is a path-less operation (seed 001: path string | null)', () => {
+    expect(patch(user(), [{ op: 'replace', path: null, value: { title: 'x' } }]).resource['title']).toBe('x');
+  });
+  it('parsePatchRequest normalises ops and records fired flags in the context', () => {
+    const ctx = new CompatContext(compatFlags());
+    const ops = parsePatchRequest(
+      patchBody({ op: 'ADD', path: 'title', value: 'x' }, { op: 'remove', path: 'title' }),
+      ctx,
+    );
+    expect(ops).toEqual([
+      { op: 'add', path: 'title', value: 'x', hasValue: true },
+      { op: 'remove', path: 'title', hasValue: false },
+    ]);
+    expect(ctx.fired).toEqual(['opCaseInsensitive']);
+    expect(applyPatchOperations(user(), ops, { schema: userSchema, compat: ctx }).changed).toEqual([]);
+  });
+});
+
+describe('paths', () => {
+  it('malformed paths are invalidPath with a position', () => {
+    for (const path of [
+      '',
+      'emails[type eq "work"',
+      'name..givenName',
+      'a b',
+      'emails[type eq]',
+      '__proto__.x',
+      'x:y',
+    ]) {
+      const e = scimErrorOf(() => patch(user(), [{ op: 'add', path, value: 'x' }]));
+      expect(e, path).toBeInstanceOf(ScimSyntaxError);
+      expect(e.scimType, path).toBe('invalidPath');
+    }
+  });
+  it('a sub-attribute of a multi-valued attribute needs a filter', () => {
+    expect(errorOf(() => patch(user(), [{ op: 'replace', path: 'emails.value', value: 'x' }]))).toMatchObject({
+      scimType: 'invalidPath',
+    });
+  });
+  it('a filter on a singular attribute, or naming an unknown sub-attribute, is invalidPath', () => {
+    expect(errorOf(() => patch(user(), [{ op: 'replace', path: 'name[givenName eq "x"]', value: {} }]))).toMatchObject({
+      scimType: 'invalidPath',
+    });
+    expect(errorOf(() => patch(user(), [{ op: 'remove', path: 'emails[colour eq "red"]' }]))).toMatchObject({
+      scimType: 'invalidPath',
+    });
+  });
+  it('names are case-insensitive (RFC 7643 §2.1), stored in schema spelling', () => {
+    const r = patch(user(), [
+      { op: 'replace', path: 'NAME.GIVENNAME', value: 'Babs' },
+      { op: 'replace', path: 'Emails[TYPE eq "work"].VALUE', value: 'babs@example.com' },
+      { op: 'add', path: `${ENTERPRISE.toUpperCase()}:DEPARTMENT`, value: 'Tour' },
+    ]);
+    expect(r.resource['name']).toEqual({ givenName: 'Babs', familyName: 'Jensen' });
+    expect(r.resource['emails']).toEqual([
+      { value: 'babs@example.com', type: 'work', primary: true },
+      { value: 'babs@jensen.org', type: 'home' },
+    ]);
+    expect(r.resource[ENTERPRISE]).toEqual({ department: 'Tour' });
+    expect(r.changed).toEqual(['name', 'emails', `${ENTERPRISE}:department`]);
+  });
+  it('core-URN-qualified paths resolve to core attributes', () => {
+    expect(patch(user(), [{ op: 'replace', path: `${SCIM_URN.user}:title`, value: 'Guide' }]).resource['title']).toBe(
+      'Guide',
+    );
+  });
+});
+
+describe('mutability (RFC 7643 §7)', () => {
+  it.each([
+    ['id', { op: 'replace', path: 'id', value: 'other' }],
+    ['meta', { op: 'replace', path: 'meta.version', value: 'W/"x"' }],
+    ['groups', { op: 'add', path: 'groups', value: [{ value: 'g1' }] }],
+    ['remove id', { op: 'remove', path: 'id' }],
+    ['manager.displayName', { op: 'replace', path: `${ENTERPRISE}:manager.displayName`, value: 'x' }],
+  ])('readOnly %s is refused', (_, op) => {
+    expect(errorOf(() => patch(user(), [op]))).toMatchObject({ status: 400, scimType: 'mutability' });
+  });
+  it('immutable members.value cannot change on an existing member, but new members may set it', () => {
+    expect(
+      errorOf(() => patch(group(), [{ op: 'replace', path: 'members[value eq "m1"].value', value: 'm9' }])),
+    ).toMatchObject({
+      scimType: 'mutability',
+    });
+    expect(errorOf(() => patch(group(), [{ op: 'remove', path: 'members[value eq "m1"].type' }]))).toMatchObject({
+      scimType: 'mutability',
+    });
+    expect(
+      errorOf(() => patch(group(), [{ op: 'replace', path: 'members[value eq "m1"].display', value: 'x' }])),
+    ).toMatchObject({
+      scimType: 'mutability',
+    });
+    expect(
+      patch(group(), [{ op: 'add', path: 'members', value: [{ value: 'm3', type: 'Group' }] }]).resource['members'],
+    ).toContainEqual({ value: 'm3', type: 'Group' });
+  });
+  it('readOnly sub-attributes inside a written value are dropped and reported', () => {
+    const r = patch(group([]), [{ op: 'add', path: 'members', value: [{ value: 'm1', display: 'Babs' }] }]);
+    expect(r.resource['members']).toEqual([{ value: 'm1' }]);
+    expect(r.ignored).toEqual([
+      { operation: 1, target: 'members.display', reason: expect.stringContaining('readOnly') },
+    ]);
+  });
+  it('required attributes cannot be removed', () => {
+    expect(errorOf(() => patch(user(), [{ op: 'remove', path: 'userName' }]))).toMatchObject({
+      scimType: 'invalidValue',
+    });
+    expect(errorOf(() => patch(group(), [{ op: 'replace', path: 'displayName', value: null }]))).toMatchObject({
+      scimType: 'invalidValue',
+    });
+  });
+  it('password is writeOnly: writable, reported without its value', () => {
+    const r = patch(user({ password: 'scrypt$old' }), [{ op: 'replace', path: 'password', value: 'n3w!' }]);
+    expect(r.resource['password']).toBe('n3w!');
+    expect(r.changes).toEqual([{ attribute: 'password', multiValued: false, redacted: true }]);
+  });
+});
+
+describe('values', () => {
+  it.each([
+    ['a number for a string', { op: 'replace', path: 'title', value: 5 }],
+    ['a string for a boolean', { op: 'replace', path: 'active', value: 'yes' }],
+    ['an object for a string', { op: 'replace', path: 'userName', value: { a: 1 } }],
+    ['a bad dateTime', { op: 'add', path: 'x509Certificates', value: [{ value: 'not base64!' }] }],
+    ['a non-object element', { op: 'add', path: 'emails', value: ['a@b'] }],
+    ['an element with no known sub-attribute', { op: 'add', path: 'emails', value: [{ colour: 'red' }] }],
+    ['a path-less value that is not an object', { op: 'add', value: 'x' }],
+    ['an extension that is not an object', { op: 'add', path: ENTERPRISE, value: 'x' }],
+    ['schemas naming an unknown URN', { op: 'add', value: { schemas: ['urn:x'] } }],
+  ])('%s is invalidValue', (_, op) => {
+    expect(errorOf(() => patch(user(), [op]))).toMatchObject({ status: 400, scimType: 'invalidValue' });
+  });
+  it('schemas is derived, so a valid write is ignored', () => {
+    const r = patch(user(), [{ op: 'replace', path: 'schemas', value: [SCIM_URN.user] }]);
+    expect(r.changed).toEqual([]);
+    expect(r.ignored[0]?.target).toBe('schemas');
+  });
+});
+
+describe('add (RFC 7644 §3.5.2.1)', () => {
+  it('merges into multi-valued attributes without duplicates, by value (case rules per attribute)', () => {
+    const r = patch(user(), [
+      { op: 'add', path: 'emails', value: [{ value: 'BJENSEN@example.com' }, { value: 'n@x.org' }] },
+    ]);
+    expect(r.resource['emails']).toEqual([
+      { value: 'bjensen@example.com', type: 'work', primary: true },
+      { value: 'babs@jensen.org', type: 'home' },
+      { value: 'n@x.org' },
+    ]);
+    // members.value is caseExact: another case is another member.
+    expect(
+      (patch(group(), [{ op: 'add', path: 'members', value: [{ value: 'M1' }] }]).resource['members'] as unknown[])
+        .length,
+    ).toBe(3);
+  });
+  it('dedups within one value list, and batches of many values', () => {
+    const many = Array.from({ length: 50 }, (_, i) => ({ value: `n${i % 25}` }));
+    const r = patch(group(), [{ op: 'add', path: 'members', value: [...many, { value: 'm1' }] }]);
+    expect((r.resource['members'] as unknown[]).length).toBe(27);
+    expect(r.changes[0]?.added).toHaveLength(25);
+  });
+  it('an existing value is updated in place with the new sub-attributes', () => {
+    const r = patch(user(), [{ op: 'add', path: 'emails', value: [{ value: 'babs@jensen.org', type: 'other' }] }]);
+    expect(r.resource['emails']).toEqual([
+      { value: 'bjensen@example.com', type: 'work', primary: true },
+      { value: 'babs@jensen.org', type: 'other' },
+    ]);
+  });
+  it('a singular attribute is replaced; a complex one merged', () => {
+    const r = patch(user(), [
+      { op: 'add', path: 'title', value: 'Guide' },
+      { op: 'add', path: 'name', value: { middleName: 'J' } },
+    ]);
+    expect(r.resource['name']).toEqual({ givenName: 'Barbara', familyName: 'Jensen', middleName: 'J' });
+  });
+  it('a sub-attribute path creates its complex attribute', () => {
+    const r = patch(user({ name: undefined }), [{ op: 'add', path: 'name.givenName', value: 'B' }]);
+    expect(r.resource['name']).toEqual({ givenName: 'B' });
+  });
+  it('an extension by its URN, path-less or as the path', () => {
+    const a = patch(user(), [
+      { op: 'add', value: { [ENTERPRISE]: { employeeNumber: '42', manager: { value: 'm' } } } },
+    ]);
+    expect(a.resource[ENTERPRISE]).toEqual({ employeeNumber: '42', manager: { value: 'm' } });
+    expect(a.resource['schemas']).toEqual([SCIM_URN.user, ENTERPRISE]);
+    expect(a.fired).toEqual([]);
+    const b = patch(user(), [{ op: 'add', path: ENTERPRISE, value: { costCenter: 'c1' } }]);
+    expect(b.resource[ENTERPRISE]).toEqual({ costCenter: 'c1' });
+  });
+  it('a new manager replaces the stale $ref; the same manager merges', () => {
+    const before = user({
+      schemas: [SCIM_URN.user, ENTERPRISE],
+      [ENTERPRISE]: { manager: { value: 'm1', $ref: '../Users/m1', displayName: 'Old' } },
+    });
+    const changed = patch(before, [{ op: 'replace', path: `${ENTERPRISE}:manager`, value: { value: 'm2' } }]);
+    expect(changed.resource[ENTERPRISE]).toEqual({ manager: { value: 'm2' } });
+    const same = patch(before, [{ op: 'replace', path: `${ENTERPRISE}:manager.$ref`, value: '../Users/m1?x' }]);
+    expect(same.resource[ENTERPRISE]).toEqual({ manager: { value: 'm1', $ref: '../Users/m1?x', displayName: 'Old' } });
+  });
+});
+
+describe('remove (RFC 7644 §3.5.2.2)', () => {
+  it('an absent attribute is a no-op', () => {
+    const r = patch(user(), [{ op: 'remove', path: 'nickName' }]);
+    expect(r.changed).toEqual([]);
+    expect(r.resource).toEqual(user());
+  });
+  it('the last sub-attribute removes the complex attribute', () => {
+    const r = patch(user({ name: { givenName: 'B' } }), [{ op: 'remove', path: 'name.givenName' }]);
+    expect(r.resource).not.toHaveProperty('name');
+  });
+  it('a sub-attribute of the filtered values', () => {
+    const r = patch(user(), [{ op: 'remove', path: 'emails[type eq "work"].primary' }]);
+    expect(r.resource['emails']).toEqual([
+      { value: 'bjensen@example.com', type: 'work' },
+      { value: 'babs@jensen.org', type: 'home' },
+    ]);
+  });
+  it('a whole extension', () => {
+    const r = patch(user({ schemas: [SCIM_URN.user, ENTERPRISE], [ENTERPRISE]: { department: 'd' } }), [
+      { op: 'remove', path: ENTERPRISE },
+    ]);
+    expect(r.resource).not.toHaveProperty(ENTERPRISE);
+    expect(r.resource['schemas']).toEqual([SCIM_URN.user]);
+  });
+});
+
+describe('replace (RFC 7644 §3.5.2.3)', () => {
+  it('replace of members sets the whole membership; re-sending it is no change', () => {
+    const r = patch(group(['m1', 'm2', 'm3']), [
+      { op: 'replace', path: 'members', value: [{ value: 'm3' }, { value: 'm4' }] },
+    ]);
+    expect(r.resource['members']).toEqual([{ value: 'm3' }, { value: 'm4' }]);
+    const same = patch(group(['m1']), [{ op: 'replace', path: 'members', value: [{ value: 'm1', type: 'User' }] }]);
+    expect(same.changed).toEqual([]);
+    expect(same.changes).toEqual([]);
+  });
+  it('replace with an empty list unassigns', () => {
+    expect(patch(group(), [{ op: 'replace', path: 'members', value: [] }]).resource).not.toHaveProperty('members');
+  });
+  it('a filter that matches several values replaces each', () => {
+    const r = patch(
+      user({
+        emails: [
+          { value: 'a', type: 'work' },
+          { value: 'b', type: 'work' },
+          { value: 'c', type: 'home' },
+        ],
+      }),
+      [{ op: 'replace', path: 'emails[type eq "work"].type', value: 'other' }],
+    );
+    expect(r.resource['emails']).toEqual([
+      { value: 'a', type: 'other' },
+      { value: 'b', type: 'other' },
+      { value: 'c', type: 'home' },
+    ]);
+  });
+  it('a filter with no eq terms cannot create a value: plain noTarget', () => {
+    const e = errorOf(() => patch(user(), [{ op: 'replace', path: 'emails[value co "zzz"].type', value: 'work' }]));
+    expect(e).toMatchObject({ scimType: 'noTarget' });
+  });
+  it('primary: at most one per attribute, the newest wins', () => {
+    const r = patch(user(), [{ op: 'replace', path: 'emails[type eq "home"].primary', value: true }]);
+    expect(r.resource['emails']).toEqual([
+      { value: 'bjensen@example.com', type: 'work', primary: false },
+      { value: 'babs@jensen.org', type: 'home', primary: true },
+    ]);
+  });
+});
+
+describe('atomicity and the change report', () => {
+  it('a failing later operation changes nothing', () => {
+    const before = group();
+    const snapshot = structuredClone(before);
+    expect(() =>
+      patch(before, [
+        { op: 'add', path: 'members', value: [{ value: 'm3' }] },
+        { op: 'replace', path: 'displayName', value: 'New' },
+        { op: 'replace', path: 'id', value: 'x' },
+      ]),
+    ).toThrow();
+    expect(before).toEqual(snapshot);
+  });
+  it('reports multi-valued changes as added/removed values only', () => {
+    const r = patch(group(['m1', 'm2']), [
+      { op: 'add', path: 'members', value: [{ value: 'm3' }] },
+      { op: 'remove', path: 'members[value eq "m1"]' },
+      { op: 'replace', path: 'displayName', value: 'Guides' },
+    ]);
+    expect(r.changes).toEqual([
+      { attribute: 'members', multiValued: true, added: [{ value: 'm3' }], removed: [{ value: 'm1', type: 'User' }] },
+      { attribute: 'displayName', multiValued: false, before: 'Tour Guides', after: 'Guides' },
+    ]);
+  });
+  it('a value set and then reset within one PATCH is no change', () => {
+    const r = patch(user(), [
+      { op: 'replace', path: 'title', value: 'x' },
+      { op: 'remove', path: 'title' },
+    ]);
+    expect(r.changed).toEqual([]);
+  });
+  it('shares untouched values with the input (copy-on-write)', () => {
+    const before = group(['m1', 'm2']);
+    const r = patch(before, [{ op: 'add', path: 'members', value: [{ value: 'm3' }] }]);
+    const out = r.resource['members'] as unknown[];
+    expect(out[0]).toBe((before.members as unknown[])[0]);
+    expect(r.resource['meta']).toBe(before.meta);
+  });
+});
