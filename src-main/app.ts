@@ -39,10 +39,10 @@ const SESSION_TTL_SECONDS = 12 * 3600;
 
 /** What is built so far; ServiceProviderConfig is derived from this and never claims more. */
 const CAPABILITIES: ServerCapabilities = {
-  patch: false,
-  bulk: { supported: false, maxOperations: 1000, maxPayloadSize: 4 * 1024 * 1024 },
+  patch: true,
+  bulk: { supported: true, maxOperations: 1000, maxPayloadSize: 4 * 1024 * 1024 },
   filter: { supported: true, maxResults: DEFAULT_MAX_RESULTS },
-  changePassword: false,
+  changePassword: true,
   sort: true,
   etag: true,
 };

@@ -37,10 +37,26 @@ type Shape = Record<string, z.ZodType>;
  * schema spelling, and `null` values are dropped (RFC 7644 §3.5.1 reads null as "unassigned").
  * Attributes no schema defines are stripped, as RFC 7644 §3.3 lets a service provider do.
  */
+/** Built schemas, per resource type, context and options: building is costly, the result is pure. */
+const built = new WeakMap<ResourceSchema, Map<string, z.ZodType<Record<string, unknown>>>>();
+
 export function resourceZodSchema(
   schema: ResourceSchema,
   context: SchemaContext,
   options: ZodSchemaOptions = {},
+): z.ZodType<Record<string, unknown>> {
+  let cache = built.get(schema);
+  if (!cache) built.set(schema, (cache = new Map()));
+  const key = `${context}|${options.lenient}|${options.booleanStrings}|${options.bareStringValue}`;
+  let zod = cache.get(key);
+  if (!zod) cache.set(key, (zod = buildResourceZodSchema(schema, context, options)));
+  return zod;
+}
+
+function buildResourceZodSchema(
+  schema: ResourceSchema,
+  context: SchemaContext,
+  options: ZodSchemaOptions,
 ): z.ZodType<Record<string, unknown>> {
   const lenient: Leniency = {
     booleans: options.booleanStrings ?? options.lenient ?? false,

@@ -7,13 +7,23 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { SchemaRegistry } from '@shared/scim/registry';
 import type { AdminTokens } from '../../auth/admin-tokens';
+import {
+  checkBulkPayloadSize,
+  DEFAULT_BULK_LIMITS,
+  parseBulkRequest,
+  planBulk,
+  startBulk,
+  type BulkOutcome,
+  type BulkStep,
+} from '../../scim/bulk/index';
 import { ScimError } from '../../scim/errors';
 import type { ResourceKind } from '../../scim/plan-types';
 import { resourceTypesList, schemaDocument, schemasList, resourceTypeDocument } from '../../scim/schema-documents';
 import { serviceProviderConfig, type ServerCapabilities } from '../../scim/service-provider-config';
-import type { IdentityService } from '../../services/identities/identity-service';
+import type { IdentityService, ScimRequestContext } from '../../services/identities/identity-service';
 import { etagMatches } from '../../services/identities/kinds';
 import type { ScimTokenService } from '../../services/scim-tokens';
+import type { Logger } from '../../services/admin-dispatch';
 import type { DurableStore } from '../../store/durable-store';
 import { TENANT_SCIM_BASE, TOKEN_SCIM_BASE } from '../areas';
 import { scimAuth, type ScimCaller, type ScimState } from './auth';
@@ -26,6 +36,7 @@ export interface ScimRouterDeps {
   scimTokens: ScimTokenService;
   adminTokens: AdminTokens;
   store: DurableStore;
+  log: Logger;
 }
 
 const ENDPOINTS: [string, ResourceKind][] = [
@@ -123,6 +134,29 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
   router.all('/Me', auth, () => {
     throw new ScimError(501, '/Me is not supported: scimdesk tokens act for an IdP, not for a user.');
   });
+  router.post('/Bulk', auth, async (ctx) => {
+    const limits = deps.capabilities.bulk.supported ? deps.capabilities.bulk : DEFAULT_BULK_LIMITS;
+    // RFC 7644 §3.7.4: refuse an oversize bulk before reading it, when its length is declared.
+    const declared = Number(ctx.get('Content-Length'));
+    if (Number.isFinite(declared) && declared > 0) checkBulkPayloadSize(declared, limits);
+    const body = await readScimBody(ctx, limits.maxPayloadSize);
+    const scim = caller(ctx);
+    const request = parseBulkRequest(body, {
+      resourceTypes: deps.registry.resourceTypes,
+      compat: identities.compatOf(scim),
+      limits,
+    });
+    const run = startBulk(planBulk(request));
+    for (const step of run.steps()) {
+      try {
+        run.succeed(step, await executeBulkStep(identities, step, scim));
+      } catch (error) {
+        if (!(error instanceof ScimError)) deps.log.error('bulk operation failed:', error);
+        run.fail(step, error);
+      }
+    }
+    sendScim(ctx, 200, run.response());
+  });
   router.post('/.search', auth, async (ctx) => {
     const query = searchQuery(await readScimBody(ctx));
     sendScim(ctx, 200, identities.search(['User', 'Group'], query, caller(ctx)));
@@ -156,12 +190,55 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
       const replaced = await identities.replace(kind, ctx.params.id ?? '', body, caller(ctx), options, projection(ctx));
       sendScim(ctx, 200, replaced, (replaced.meta as { version: string }).version);
     });
+    router.patch(`${path}/:id`, auth, async (ctx) => {
+      const body = await readScimBody(ctx);
+      const options = { ifMatch: ctx.get('If-Match') || undefined };
+      const { resource } = await identities.patch(
+        kind,
+        ctx.params.id ?? '',
+        body,
+        caller(ctx),
+        options,
+        projection(ctx),
+      );
+      sendScim(ctx, 200, resource, (resource.meta as { version: string }).version);
+    });
     router.delete(`${path}/:id`, auth, async (ctx) => {
       await identities.delete(kind, ctx.params.id ?? '', caller(ctx), { ifMatch: ctx.get('If-Match') || undefined });
       ctx.status = 204;
     });
   }
   return router;
+}
+
+/** One bulk operation through the same service calls as the single-resource routes. */
+async function executeBulkStep(
+  identities: IdentityService,
+  step: BulkStep,
+  scim: ScimRequestContext,
+): Promise<BulkOutcome> {
+  const kind = step.resourceType as ResourceKind;
+  const id = step.id ?? '';
+  const options = { ifMatch: step.version };
+  const describe = (resource: Record<string, unknown>) => {
+    const meta = resource.meta as { location: string; version: string };
+    return { id: String(resource.id), location: meta.location, version: meta.version };
+  };
+  switch (step.method) {
+    case 'POST':
+      return { status: 201, ...describe(await identities.create(kind, step.data, scim)) };
+    case 'PUT':
+      return { status: 200, ...describe(await identities.replace(kind, id, step.data, scim, options)) };
+    case 'PATCH':
+      return { status: 200, ...describe((await identities.patch(kind, id, step.data, scim, options)).resource) };
+    case 'DELETE':
+      await identities.delete(kind, id, scim, options);
+      return { status: 204, id };
+    case 'GET': {
+      const resource = identities.get(kind, id, scim);
+      return { status: 200, ...describe(resource), response: resource };
+    }
+  }
 }
 
 export function createScimRouter(deps: ScimRouterDeps): Router {

@@ -11,15 +11,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ResourceSchema, SchemaRegistry } from '@shared/scim/registry';
-import { resourceZodSchema, type ZodSchemaOptions } from '@shared/scim/zod-schema';
+import type { CompatProfileName } from '@shared/scim/compat-flags';
 import type { Clock } from '../../clock';
+import { checkIfMatchRequired, CompatContext } from '../../scim/compat';
 import { ScimError } from '../../scim/errors';
 import { parseFilter } from '../../scim/filter/parser';
 import { listResponse, type ListQuery, type ListResponse } from '../../scim/list';
 import { normalizePage, pageOf } from '../../scim/paging';
 import { foldKey, type ResourceKind } from '../../scim/plan-types';
 import { compileProjection, type ProjectedResource, type ProjectionRequest } from '../../scim/projection';
+import { applyPatch, type AttributeChange, type PatchResult } from '../../scim/patch/index';
 import { findMatching } from '../../scim/query';
+import { validateResourceInput } from '../../scim/resource-input';
 import { DEFAULT_MAX_RESULTS } from '../../scim/service-provider-config';
 import { sortResources } from '../../scim/sort';
 import type { ResourceData } from '../../scim/values';
@@ -34,8 +37,17 @@ export interface ScimRequestContext {
   tenantId: string;
   /** The SCIM base URL the request used (`…/scim/v2`), for meta.location and $ref. */
   baseUrl: string;
-  /** How lenient input parsing is (from the tenant's compatibility profile). */
-  parsing?: ZodSchemaOptions;
+  /**
+   * The tenant's compatibility flags for this request; it records which flags fired, for the request
+   * log. Created from the tenant's profile when absent.
+   */
+  compat?: CompatContext;
+}
+
+/** What a write did, beyond the resource: for the request log and the resource history. */
+export interface WriteReport {
+  changed: readonly string[];
+  changes: readonly AttributeChange[];
 }
 
 export interface WriteOptions {
@@ -64,6 +76,14 @@ function putStored(tx: TenantWriter, kind: ResourceKind, doc: StoredResource): S
   // The store checks the key fields (userName, displayName, member values) with its own schemas.
   tx.put(collectionOf(kind), doc as unknown as UserDoc & GroupDoc);
   return getStored(tx, kind, doc.id) as StoredResource;
+}
+
+/** The stored top-level key an engine change names: the attribute, or its extension's URN. */
+function topLevelKey(schema: ResourceSchema, attribute: string): string {
+  const ext = schema.extensions.find((e) => attribute.toLowerCase().startsWith(`${e.id.toLowerCase()}:`));
+  if (ext) return ext.id;
+  const whole = schema.extensions.find((e) => e.id.toLowerCase() === attribute.toLowerCase());
+  return whole ? whole.id : (attribute.split('.')[0] as string);
 }
 
 export class IdentityService {
@@ -125,6 +145,7 @@ export class IdentityService {
     projection: ProjectionRequest = {},
   ): Promise<ProjectedResource> {
     const schema = this.schemaOf(kind);
+    checkIfMatchRequired('PUT', options.ifMatch, this.compatOf(ctx));
     const input = this.parse(schema, 'replace', body, ctx);
     const newHash = await this.hashPassword(input);
     const stored = await this.deps.store.write(ctx.tenantId, (tx) => {
@@ -147,8 +168,100 @@ export class IdentityService {
     return compileProjection(schema, projection)(this.present(this.reader(ctx), kind, stored, ctx));
   }
 
+  /**
+   * RFC 7644 §3.5.2 PATCH through the core's engine, under the tenant's flags. A PATCH that changes
+   * nothing writes nothing and keeps the version. Changes are written as deltas: top-level
+   * attributes by merge, group members by membership change, so a 10,000-member group journals one
+   * member. A new password is hashed before the transaction, and the engine runs again inside it on
+   * the current document, so a concurrent write is never lost.
+   */
+  async patch(
+    kind: ResourceKind,
+    id: string,
+    body: unknown,
+    ctx: ScimRequestContext,
+    options: WriteOptions = {},
+    projection: ProjectionRequest = {},
+  ): Promise<{ resource: ProjectedResource; report: WriteReport }> {
+    const schema = this.schemaOf(kind);
+    const compat = this.compatOf(ctx);
+    checkIfMatchRequired('PATCH', options.ifMatch, compat);
+    const tenant = this.reader(ctx);
+    const first = this.find(tenant, kind, id);
+    this.checkVersion(first, options);
+    const preview = applyPatch(first, body, { schema, compat });
+    const password = preview.changed.includes('password') ? preview.resource.password : undefined;
+    const passwordHash = typeof password === 'string' ? await this.deps.hasher.hash(password) : undefined;
+
+    const { stored, result } = await this.deps.store.write(ctx.tenantId, (tx) => {
+      const current = this.find(tx, kind, id);
+      this.checkVersion(current, options);
+      const result: PatchResult =
+        current === first ? preview : applyPatch(current, body, { schema, compat: new CompatContext(compat.flags) });
+      if (result.changed.length === 0) return { stored: current, result };
+      this.writePatch(tx, kind, schema, current, result, passwordHash);
+      return { stored: this.find(tx, kind, id), result };
+    });
+    const resource = compileProjection(schema, projection)(this.present(this.reader(ctx), kind, stored, ctx));
+    return { resource, report: { changed: result.changed, changes: result.changes } };
+  }
+
+  /** Turns an engine result into store changes: merges of top-level keys, and member deltas. */
+  private writePatch(
+    tx: TenantWriter,
+    kind: ResourceKind,
+    schema: ResourceSchema,
+    current: StoredResource,
+    result: PatchResult,
+    passwordHash: string | undefined,
+  ): void {
+    const next = result.resource;
+    const topKeys = new Set<string>();
+    let membersChange: AttributeChange | undefined;
+    for (const change of result.changes) {
+      if (kind === 'Group' && change.attribute === 'members') membersChange = change;
+      else topKeys.add(topLevelKey(schema, change.attribute));
+    }
+    const set: Record<string, unknown> = {};
+    const unset: string[] = [];
+    for (const key of topKeys) {
+      if (key === 'password') {
+        if (passwordHash !== undefined) set.passwordHash = passwordHash;
+        else unset.push('passwordHash');
+        continue;
+      }
+      if (key === 'groups') continue; // derived, never stored
+      if (next[key] === undefined) unset.push(key);
+      else set[key] = next[key];
+    }
+    const candidate = { ...current, ...set } as StoredResource;
+    for (const key of unset) delete candidate[key];
+    if (kind === 'User' && candidate.userName === undefined) {
+      throw ScimError.badRequest('invalidValue', 'userName is required and cannot be removed.');
+    }
+    if (kind === 'Group' && candidate.displayName === undefined) {
+      throw ScimError.badRequest('invalidValue', 'displayName is required and cannot be removed.');
+    }
+    this.checkUnique(tx, kind, candidate, current.id);
+    const extensions = schema.extensions.filter((ext) => candidate[ext.id] !== undefined).map((ext) => ext.id);
+    set.schemas = [schema.core.id, ...extensions];
+    set.meta = {
+      ...current.meta,
+      lastModified: new Date(this.deps.clock.now()).toISOString(),
+      version: versionTag(revisionOf(current.meta.version) + 1),
+    };
+    if (membersChange) {
+      const removed = (membersChange.removed ?? []).map((m) => String((m as { value: unknown }).value));
+      const addedValues = (membersChange.added ?? []) as MemberValue[];
+      const add = this.checkMembers(tx, { ...candidate, members: addedValues }, current.id) ?? [];
+      tx.changeMembers(current.id, { remove: removed.filter((v) => !add.some((a) => a.value === v)), add });
+    }
+    tx.merge(collectionOf(kind), current.id, set as Partial<UserDoc & GroupDoc>, unset);
+  }
+
   /** Hard delete (leaving every group), or deactivation for users where the tenant asks for it. */
   async delete(kind: ResourceKind, id: string, ctx: ScimRequestContext, options: WriteOptions = {}): Promise<void> {
+    checkIfMatchRequired('DELETE', options.ifMatch, this.compatOf(ctx));
     await this.deps.store.write(ctx.tenantId, (tx) => {
       const current = this.find(tx, kind, id);
       this.checkVersion(current, options);
@@ -239,27 +352,17 @@ export class IdentityService {
     body: unknown,
     ctx: ScimRequestContext,
   ): Record<string, unknown> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw ScimError.badRequest('invalidSyntax', 'The request body must be a JSON object.');
-    }
-    const parsed = this.validator(schema, context, ctx.parsing ?? { lenient: true }).safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-      throw ScimError.badRequest('invalidValue', `${where}${issue?.message ?? 'invalid resource'}`);
-    }
-    return parsed.data;
+    // The same value rules as PATCH, under the tenant's flags, then the schema's zod view.
+    return { ...validateResourceInput(body, schema, context, this.compatOf(ctx)).resource };
   }
 
-  /** zod schemas are costly to build and pure: one per resource type, context and parsing options. */
-  private readonly validators = new WeakMap<ResourceSchema, Map<string, ReturnType<typeof resourceZodSchema>>>();
-  private validator(schema: ResourceSchema, context: 'create' | 'replace', parsing: ZodSchemaOptions) {
-    let byKey = this.validators.get(schema);
-    if (!byKey) this.validators.set(schema, (byKey = new Map()));
-    const key = `${context}:${JSON.stringify(parsing)}`;
-    let validator = byKey.get(key);
-    if (!validator) byKey.set(key, (validator = resourceZodSchema(schema, context, parsing)));
-    return validator;
+  /** The request's compatibility context, made from the tenant's profile on first use. */
+  compatOf(ctx: ScimRequestContext): CompatContext {
+    if (!ctx.compat) {
+      const profile = (this.reader(ctx).record.compat_profile ?? 'compatible') as CompatProfileName;
+      ctx.compat = CompatContext.forProfile(profile);
+    }
+    return ctx.compat;
   }
 
   private async hashPassword(input: Record<string, unknown>): Promise<string | undefined> {
