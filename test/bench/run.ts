@@ -7,6 +7,7 @@ import { benchHttpDiscovery } from './http-discovery';
 import { benchHttpScim } from './http-scim';
 import { benchScimCore } from './scim-core';
 import { benchScimPatch } from './scim-patch';
+import { benchRequestLog } from './request-log';
 import { benchServices } from './services';
 import { benchStore } from './store';
 import type { BenchRow } from './types';
@@ -17,6 +18,7 @@ const suites: Record<string, () => Promise<BenchRow[]>> = {
   'scim-patch': benchScimPatch,
   store: benchStore,
   services: benchServices,
+  'request-log': benchRequestLog,
   'http-scim': benchHttpScim,
 };
 

@@ -1,0 +1,219 @@
+import {
+  RequestLogSummary,
+  RequestSource as RequestSourceSchema,
+  type RequestLogEntry,
+  type RequestLogError,
+  type RequestLogToken,
+  type RequestSource,
+} from '@shared/request-log';
+import {
+  redactBody,
+  redactHeaders,
+  redactQuery,
+  scrubSecrets,
+  SecretSet,
+  type RawHeaders,
+  type RawQuery,
+} from './redact';
+
+/** What the HTTP capture middleware hands to `record`, once per request, after the response. */
+export interface RequestLogInput {
+  method: string;
+  path: string;
+  /** The raw query string (with or without `?`) or the parsed record. */
+  query?: RawQuery;
+  tenant_id: string | null;
+  token: RequestLogToken | null;
+  source: RequestSource;
+  status: number;
+  duration_ms: number;
+  request: { headers?: RawHeaders; body?: unknown };
+  response: { headers?: RawHeaders; body?: unknown };
+  /** Compatibility flags that fired (DESIGN.md §3). */
+  flags?: readonly string[];
+  error?: RequestLogError | null;
+  /** Epoch milliseconds, from the same clock the server uses. */
+  started_at: number;
+}
+
+/**
+ * One entry in the in-memory index: the summary fields and where the full line is. Strings that
+ * repeat (tenant ids, methods, token names, flag sets) are interned, so 100,000 rows cost little
+ * more than their paths. While the entry waits for the disk, `line` holds it.
+ */
+export class LogRow {
+  removed = false;
+  /** Set once written; until then the row is pending and `line` holds the bytes. */
+  segment = -1;
+  offset = 0;
+  length = 0;
+  line: Buffer | undefined;
+
+  constructor(
+    readonly seq: number,
+    readonly timeMs: number,
+    readonly tenant: string | null,
+    readonly method: string,
+    readonly path: string,
+    readonly query: string,
+    readonly status: number,
+    readonly durationMs: number,
+    readonly token: RequestLogToken | null,
+    readonly source: RequestSource,
+    readonly flags: readonly string[],
+    readonly hasError: boolean,
+  ) {}
+
+  get written(): boolean {
+    return this.segment >= 0;
+  }
+
+  toSummary(): RequestLogSummary {
+    return {
+      id: String(this.seq),
+      seq: this.seq,
+      time: new Date(this.timeMs).toISOString(),
+      method: this.method,
+      path: this.path,
+      query: this.query,
+      tenant_id: this.tenant,
+      token: this.token,
+      source: this.source,
+      status: this.status,
+      duration_ms: this.durationMs,
+      flags: [...this.flags],
+      has_error: this.hasError,
+    };
+  }
+}
+
+const MAX_INTERNED = 10_000;
+const MAX_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** Shares equal strings and small objects between rows; bounded, since methods and paths come from clients. */
+export class Interner {
+  private readonly strings = new Map<string, string>();
+  private readonly tokens = new Map<string, RequestLogToken>();
+  private readonly flagSets = new Map<string, readonly string[]>();
+
+  string<T extends string | null>(value: T): T {
+    if (value === null) return value;
+    const known = this.strings.get(value);
+    if (known !== undefined) return known as T;
+    if (this.strings.size < MAX_INTERNED) this.strings.set(value, value);
+    return value;
+  }
+
+  token(token: RequestLogToken | null): RequestLogToken | null {
+    if (!token) return null;
+    const key = `${token.id}\u0000${token.name}`;
+    const known = this.tokens.get(key);
+    if (known) return known;
+    const copy = Object.freeze({ id: token.id, name: token.name });
+    if (this.tokens.size < MAX_INTERNED) this.tokens.set(key, copy);
+    return copy;
+  }
+
+  flags(flags: readonly string[]): readonly string[] {
+    const key = flags.join('\u0000');
+    const known = this.flagSets.get(key);
+    if (known) return known;
+    const copy = Object.freeze([...flags]);
+    if (this.flagSets.size < MAX_INTERNED) this.flagSets.set(key, copy);
+    return copy;
+  }
+}
+
+export interface BuiltEntry {
+  row: LogRow;
+  line: Buffer;
+}
+
+function finiteOr(value: unknown, fallback: number): number {
+  const number = Number(value);
+  return Number.isFinite(number) ? number : fallback;
+}
+
+/**
+ * Redacts and serializes one request. The line is `<summary JSON>\t<detail JSON>\n`; the summary is
+ * what start-up re-indexes, the detail is read back by offset. Secrets found anywhere are scrubbed
+ * from the whole line before anything is kept (see `redact.ts`).
+ */
+export function buildEntry(
+  input: RequestLogInput,
+  seq: number,
+  nowMs: number,
+  bodyLimit: number,
+  interner: Interner,
+): BuiltEntry {
+  const secrets = new SecretSet();
+  const requestHeaders = redactHeaders(input.request?.headers, secrets);
+  const responseHeaders = redactHeaders(input.response?.headers, secrets);
+  const query = redactQuery(input.query, secrets);
+  const requestBody = redactBody(input.request?.body, secrets, bodyLimit);
+  const responseBody = redactBody(input.response?.body, secrets, bodyLimit);
+  const error = input.error ? { message: String(input.error.message), code: input.error.code } : null;
+  // Only times that print as an xsd:dateTime the log can read back (years 1970-9999).
+  const started = finiteOr(input.started_at, nowMs);
+  const timeMs = started >= 0 && started < MAX_TIME ? started : nowMs;
+
+  const summary: RequestLogSummary = {
+    id: String(seq),
+    seq,
+    time: new Date(timeMs).toISOString(),
+    method: String(input.method).toUpperCase(),
+    path: String(input.path),
+    query,
+    tenant_id: input.tenant_id ?? null,
+    token: input.token ? { id: String(input.token.id), name: String(input.token.name) } : null,
+    source: RequestSourceSchema.safeParse(input.source).success ? input.source : 'idp',
+    status: Math.trunc(finiteOr(input.status, 0)),
+    duration_ms: Math.max(0, finiteOr(input.duration_ms, 0)),
+    flags: (input.flags ?? []).map(String),
+    has_error: error !== null,
+  };
+  const detail: Pick<RequestLogEntry, 'request' | 'response' | 'error'> = {
+    request: { headers: requestHeaders, ...requestBody },
+    response: { headers: responseHeaders, ...responseBody },
+    error,
+  };
+  const head = JSON.stringify(summary);
+  const scrubbedHead = scrubSecrets(head, secrets, true);
+  // A secret in the path or query (rare) changes the summary: index what was kept, not what came in.
+  const kept = scrubbedHead === head ? summary : RequestLogSummary.parse(JSON.parse(scrubbedHead));
+  const line = `${scrubbedHead}\t${scrubSecrets(JSON.stringify(detail), secrets, true)}\n`;
+
+  const row = new LogRow(
+    seq,
+    timeMs,
+    interner.string(kept.tenant_id),
+    interner.string(kept.method),
+    kept.path,
+    kept.query,
+    kept.status,
+    kept.duration_ms,
+    interner.token(kept.token),
+    kept.source,
+    interner.flags(kept.flags),
+    kept.has_error,
+  );
+  return { row, line: Buffer.from(line, 'utf8') };
+}
+
+/** A row rebuilt from a line's head at start-up. */
+export function rowFromSummary(summary: RequestLogSummary, interner: Interner): LogRow {
+  return new LogRow(
+    summary.seq,
+    Date.parse(summary.time),
+    interner.string(summary.tenant_id),
+    interner.string(summary.method),
+    summary.path,
+    summary.query,
+    summary.status,
+    summary.duration_ms,
+    interner.token(summary.token),
+    summary.source,
+    interner.flags(summary.flags),
+    summary.has_error,
+  );
+}

@@ -1,0 +1,136 @@
+import type { RequestLogEvent } from '@shared/request-log';
+import type { Logger } from '../admin-dispatch';
+import type { LogRow } from './entry';
+
+/**
+ * The live feed. Each subscriber is only a cursor (the last `seq` it was given) over the log's own
+ * retained index: replay after `afterSeq` and live delivery are the same loop, and a slow
+ * subscriber costs one cursor, never a growing queue. Whatever leaves the index before a cursor
+ * reaches it (evicted by the caps, dropped while the disk was slow, purged) is reported to that
+ * subscriber as one `gap` event with the count, before the next entry.
+ *
+ * A listener that returns a promise is "busy" until it settles (an HTTP stream waiting for
+ * `drain`); nothing more is delivered to it meanwhile. Delivery happens off the `record` call,
+ * in batches, so neither a replay of 100,000 entries nor a stalled stream slows a SCIM request.
+ */
+
+export type RequestLogListener = (event: RequestLogEvent) => void | Promise<void>;
+
+export interface FeedSource {
+  firstAfter(seq: number): LogRow | undefined;
+  /** The last seq handed out (0 when none). */
+  lastSeq(): number;
+}
+
+/** Events delivered to one subscriber per turn of the event loop, before yielding. */
+const BATCH = 256;
+
+class Subscriber {
+  busy = false;
+  closed = false;
+  constructor(
+    public cursor: number,
+    readonly listener: RequestLogListener,
+  ) {}
+}
+
+export class Feed {
+  private readonly subscribers = new Set<Subscriber>();
+  private scheduled: NodeJS.Immediate | undefined;
+
+  constructor(
+    private readonly source: FeedSource,
+    private readonly log: Logger,
+  ) {}
+
+  get size(): number {
+    return this.subscribers.size;
+  }
+
+  /**
+   * Without `afterSeq`, live entries only. With it, every retained entry after it first (an id
+   * from a previous run is fine: seqs are never reused); an `afterSeq` beyond the last seq (a
+   * stale id from another data folder) is read as "live from now".
+   */
+  subscribe(afterSeq: number | undefined, listener: RequestLogListener): () => void {
+    const last = this.source.lastSeq();
+    const start =
+      afterSeq === undefined || !Number.isFinite(afterSeq) || afterSeq > last ? last : Math.max(0, afterSeq);
+    const subscriber = new Subscriber(Math.floor(start), listener);
+    this.subscribers.add(subscriber);
+    this.schedule();
+    return () => this.drop(subscriber);
+  }
+
+  /** New entries (or removals) happened: deliver on the next turn. */
+  notify(): void {
+    if (this.subscribers.size > 0) this.schedule();
+  }
+
+  close(): void {
+    for (const subscriber of this.subscribers) subscriber.closed = true;
+    this.subscribers.clear();
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+  }
+
+  private drop(subscriber: Subscriber): void {
+    subscriber.closed = true;
+    this.subscribers.delete(subscriber);
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = setImmediate(() => {
+      this.scheduled = undefined;
+      let more = false;
+      for (const subscriber of this.subscribers) more = this.pump(subscriber) || more;
+      if (more) this.schedule();
+    });
+  }
+
+  /** Delivers up to one batch; true when this subscriber has more waiting and is not busy. */
+  private pump(subscriber: Subscriber): boolean {
+    for (let budget = BATCH; budget > 0; budget--) {
+      if (subscriber.busy || subscriber.closed) return false;
+      const next = this.source.firstAfter(subscriber.cursor);
+      const gapEnd = next ? next.seq - 1 : this.source.lastSeq();
+      if (gapEnd > subscriber.cursor) {
+        const missed = gapEnd - subscriber.cursor;
+        subscriber.cursor = gapEnd;
+        this.emit(subscriber, { type: 'gap', missed, seq: gapEnd });
+        continue;
+      }
+      if (!next) return false;
+      subscriber.cursor = next.seq;
+      this.emit(subscriber, { type: 'entry', entry: next.toSummary() });
+    }
+    return !subscriber.busy && !subscriber.closed;
+  }
+
+  private emit(subscriber: Subscriber, event: RequestLogEvent): void {
+    let result: void | Promise<void>;
+    try {
+      result = subscriber.listener(event);
+    } catch (error) {
+      this.fail(subscriber, error);
+      return;
+    }
+    if (result && typeof result.then === 'function') {
+      subscriber.busy = true;
+      result.then(
+        () => {
+          subscriber.busy = false;
+          if (!subscriber.closed) this.schedule();
+        },
+        (error: unknown) => this.fail(subscriber, error),
+      );
+    }
+  }
+
+  /** A listener that throws is unsubscribed: one broken stream must not stop the others. */
+  private fail(subscriber: Subscriber, error: unknown): void {
+    this.drop(subscriber);
+    this.log.warn('request log: a live-feed subscriber failed and was removed', error);
+  }
+}

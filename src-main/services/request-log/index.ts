@@ -1,0 +1,11 @@
+export { createRequestLog, DEFAULT_REQUEST_LOG_LIMITS } from './request-log';
+export type {
+  RequestLog,
+  RequestLogLimits,
+  RequestLogListQuery,
+  RequestLogOptions,
+  RequestLogStats,
+  TenantLogLimits,
+} from './request-log';
+export type { RequestLogInput } from './entry';
+export type { RequestLogListener } from './feed';

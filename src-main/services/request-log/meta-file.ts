@@ -1,0 +1,46 @@
+import { open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * `<dir>/meta.json`: the small state of the request log that the segments cannot tell on their
+ * own. `reserved_seq` is the highest sequence number that may have been handed out, reserved in
+ * blocks ahead of use, so that after a crash (entries still in the write buffer are lost, their
+ * seqs were already streamed) numbering resumes above anything a client can have seen. Written
+ * aside, fsync'd, renamed: it is rare (once per block of seqs) and must not go backwards.
+ */
+export const LogMeta = z.object({
+  version: z.literal(1),
+  reserved_seq: z.number().int().min(0),
+  tenant_limits: z.record(z.string(), z.object({ maxEntries: z.number().int().min(1) })),
+});
+export type LogMeta = z.infer<typeof LogMeta>;
+
+const FILE = 'meta.json';
+
+export async function readLogMeta(dir: string): Promise<LogMeta | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed = LogMeta.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeLogMeta(dir: string, meta: LogMeta): Promise<void> {
+  const temp = join(dir, `${FILE}.tmp`);
+  const handle = await open(temp, 'w');
+  try {
+    await handle.writeFile(JSON.stringify(meta));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, join(dir, FILE));
+}

@@ -1,0 +1,76 @@
+import type { LogRow } from './entry';
+
+/**
+ * Matching for `list()`. Structured filters run over the in-memory index; free text first looks at
+ * the indexed fields (path, query, token name) and only then reads the entry's line (headers and
+ * bodies) — from the write buffer, or from disk in spans of nearby lines.
+ */
+
+export interface LogFilter {
+  tenant_id?: string;
+  method?: string;
+  /** An exact status, or a class such as `4xx`. */
+  status?: number | string;
+  path?: string;
+  q?: string;
+  /** Epoch ms, inclusive. */
+  since?: number;
+  until?: number;
+}
+
+export function structuredMatcher(filter: LogFilter): (row: LogRow) => boolean {
+  const method = filter.method?.toUpperCase();
+  const path = filter.path?.toLowerCase();
+  let statusLow = -Infinity;
+  let statusHigh = Infinity;
+  if (typeof filter.status === 'number') statusLow = statusHigh = filter.status;
+  else if (typeof filter.status === 'string') {
+    const exact = /^\d{3}$/.test(filter.status) ? Number(filter.status) : undefined;
+    const klass = /^([1-5])xx$/i.exec(filter.status)?.[1];
+    if (exact !== undefined) statusLow = statusHigh = exact;
+    else if (klass !== undefined) {
+      statusLow = Number(klass) * 100;
+      statusHigh = statusLow + 99;
+    }
+  }
+  const since = filter.since ?? -Infinity;
+  const until = filter.until ?? Infinity;
+  return (row) =>
+    (filter.tenant_id === undefined || row.tenant === filter.tenant_id) &&
+    (method === undefined || row.method === method) &&
+    row.status >= statusLow &&
+    row.status <= statusHigh &&
+    row.timeMs >= since &&
+    row.timeMs <= until &&
+    (path === undefined || row.path.toLowerCase().includes(path));
+}
+
+/** Free text over what the index holds. */
+export function indexedTextMatch(row: LogRow, needle: string): boolean {
+  return (
+    row.path.toLowerCase().includes(needle) ||
+    row.query.toLowerCase().includes(needle) ||
+    (row.token !== null && row.token.name.toLowerCase().includes(needle))
+  );
+}
+
+/**
+ * The needle as it appears inside serialized JSON (lower-cased text): quotes, backslashes and
+ * control characters are escaped there, so a search for `a"b` must look for `a\"b`.
+ */
+export function jsonNeedle(needle: string): string {
+  return JSON.stringify(needle).slice(1, -1);
+}
+
+/** Does the line (`<summary>\t<detail>\n`) of this row contain the needle in its detail part? */
+export function lineMatches(line: Buffer, start: number, end: number, needle: string): boolean {
+  const tab = line.indexOf(0x09, start);
+  const from = tab >= 0 && tab < end ? tab + 1 : start;
+  return line.toString('utf8', from, end).toLowerCase().includes(needle);
+}
+
+/** The line at `[start, end)` belongs to `seq` (a guard against a segment rewritten meanwhile). */
+export function lineIsFor(line: Buffer, start: number, seq: number): boolean {
+  const prefix = `{"id":"${seq}",`;
+  return line.toString('utf8', start, start + prefix.length) === prefix;
+}

@@ -1,0 +1,317 @@
+import { REDACTED } from '@shared/request-log';
+
+/**
+ * Redaction for the request log (DESIGN.md §4): pure functions, no I/O.
+ *
+ * Two passes. The structural pass replaces what is secret by *position*: credential headers,
+ * token-like query parameters, JSON properties named like secrets, the `value` of a SCIM PATCH
+ * operation whose `path` names `password`. Every value it removes is collected, and the second pass
+ * (`scrubSecrets`) removes those same strings wherever else they appear — an error detail that
+ * echoes a password, a response that repeats a bearer token — so that a secret seen once in a
+ * request cannot survive anywhere in its log entry.
+ */
+
+/** Header names redacted whole (values kept as `Scheme [redacted]` where they carry a scheme). */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'x-api-key']);
+const COOKIE_HEADERS = new Set(['cookie', 'set-cookie']);
+/** Any other header whose name says it carries a secret (`x-auth-token`, `x-client-secret`). */
+const SECRET_HEADER_NAME = /token|secret|api[-_]?key|passw(or)?d/i;
+
+/** Query parameters named in the issue, plus names that end like a token (`refresh_token`). */
+const SECRET_QUERY_NAMES = new Set([
+  'token',
+  'access_token',
+  'code',
+  'secret',
+  'password',
+  'api_key',
+  'apikey',
+  'key',
+  'sig',
+  'signature',
+]);
+const SECRET_QUERY_SUFFIX = /(?:^|[_.-])(?:token|secret|password|signature)$/i;
+
+/**
+ * JSON property names whose values are never logged. `password` is the issue's rule; the others
+ * are here because the admin API's own answers carry secrets shown once (`POST /scim-tokens/`
+ * answers `token`, `POST /session` answers the admin `token`), and DESIGN.md §4 says no token
+ * is ever logged in clear. Matched case-insensitively on the last segment of the name, so
+ * `urn:ietf:params:scim:schemas:core:2.0:User:password` counts as `password`.
+ */
+const SECRET_BODY_KEYS = new Set([
+  'password',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'client_secret',
+  'secret',
+  'api_key',
+  'apikey',
+]);
+
+/** Strings shorter than this are not scrubbed elsewhere: replacing "abc" everywhere would mangle text. */
+const MIN_SCRUB_LENGTH = 6;
+/** Deeper than any real SCIM body; a guard against cyclic objects handed in by mistake. */
+const MAX_DEPTH = 64;
+
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+export type RawHeaderValue = string | string[] | number | undefined;
+export type RawHeaders = Readonly<Record<string, RawHeaderValue>>;
+export type RawQuery = string | Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** Collects the secret values the structural pass removed, for `scrubSecrets`. */
+export class SecretSet {
+  readonly values = new Set<string>();
+
+  add(value: unknown): void {
+    if (typeof value === 'string') {
+      if (value.length >= MIN_SCRUB_LENGTH) this.values.add(value);
+    } else if (typeof value === 'number' || typeof value === 'boolean') {
+      this.add(String(value));
+    } else if (Array.isArray(value)) {
+      for (const item of value) this.add(item);
+    } else if (value !== null && typeof value === 'object') {
+      for (const item of Object.values(value)) this.add(item);
+    }
+  }
+}
+
+function lastSegment(name: string): string {
+  const cut = Math.max(name.lastIndexOf(':'), name.lastIndexOf('.'));
+  return (cut >= 0 ? name.slice(cut + 1) : name).toLowerCase();
+}
+
+export function isSecretBodyKey(name: string): boolean {
+  return SECRET_BODY_KEYS.has(lastSegment(name));
+}
+
+/** A PATCH path such as `password`, `PASSWORD` or `urn:...:User:password` (value filters ignored). */
+function isSecretPatchPath(path: unknown): boolean {
+  if (typeof path !== 'string') return false;
+  const bracket = path.indexOf('[');
+  return isSecretBodyKey(bracket >= 0 ? path.slice(0, bracket) : path);
+}
+
+export function isSecretQueryName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return SECRET_QUERY_NAMES.has(lower) || SECRET_QUERY_SUFFIX.test(lower);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Headers
+
+function redactCredential(value: string, secrets: SecretSet): string {
+  // RFC 9110 §11.4: credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ]; the scheme is useful.
+  const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) +(.+)$/s.exec(value.trim());
+  if (match) {
+    secrets.add(match[2]);
+    return `${match[1]} ${REDACTED}`;
+  }
+  secrets.add(value);
+  return REDACTED;
+}
+
+/** `a=1; b=2` → `a=[redacted]; b=[redacted]`; Set-Cookie keeps its attributes (Path, HttpOnly...). */
+function redactCookie(value: string, isSetCookie: boolean, secrets: SecretSet): string {
+  const parts = value.split(';');
+  const redactPart = (part: string): string => {
+    const eq = part.indexOf('=');
+    if (eq < 0) return part;
+    secrets.add(part.slice(eq + 1).trim());
+    return `${part.slice(0, eq + 1)}${REDACTED}`;
+  };
+  if (isSetCookie) return [redactPart(parts[0] ?? ''), ...parts.slice(1)].join(';');
+  return parts.map(redactPart).join(';');
+}
+
+export function redactHeaders(headers: RawHeaders | undefined, secrets: SecretSet): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (!headers) return out;
+  for (const [rawName, rawValue] of Object.entries(headers)) {
+    if (rawValue === undefined) continue;
+    const name = rawName.toLowerCase();
+    const redactOne = (value: string): string => {
+      if (CREDENTIAL_HEADERS.has(name)) return redactCredential(value, secrets);
+      if (COOKIE_HEADERS.has(name)) return redactCookie(value, name === 'set-cookie', secrets);
+      if (SECRET_HEADER_NAME.test(name)) {
+        secrets.add(value);
+        return REDACTED;
+      }
+      return value;
+    };
+    out[name] = Array.isArray(rawValue) ? rawValue.map((v) => redactOne(String(v))) : redactOne(String(rawValue));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query strings
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The query string as sent (without `?`), token-like parameters' values replaced. Other
+ * parameters are kept byte for byte: the log is for seeing what an IdP actually sent.
+ */
+export function redactQuery(query: RawQuery | undefined, secrets: SecretSet): string {
+  if (query === undefined) return '';
+  if (typeof query !== 'string') {
+    const parts: string[] = [];
+    for (const [name, value] of Object.entries(query)) {
+      if (value === undefined) continue;
+      for (const one of typeof value === 'string' ? [value] : value) {
+        parts.push(`${encodeURIComponent(name)}=${encodeURIComponent(one)}`);
+      }
+    }
+    return redactQuery(parts.join('&'), secrets);
+  }
+  const text = query.startsWith('?') ? query.slice(1) : query;
+  if (text === '') return '';
+  return text
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      if (eq < 0 || !isSecretQueryName(safeDecode(part.slice(0, eq)))) return part;
+      const value = part.slice(eq + 1);
+      secrets.add(value);
+      secrets.add(safeDecode(value));
+      return `${part.slice(0, eq)}=${REDACTED}`;
+    })
+    .join('&');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bodies
+
+/** A redacted deep copy; the caller's object is never modified. */
+export function redactJson(value: unknown, secrets: SecretSet, depth = 0): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return '[too deep]';
+  if (Array.isArray(value)) return value.map((item) => redactJson(item, secrets, depth + 1));
+  const record = value as Record<string, unknown>;
+  // RFC 7644 §3.5.2: {"op":"replace","path":"password","value":"x"} — the secret is in `value`.
+  const secretValue = isSecretPatchPath(record['path']);
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(record)) {
+    if (isSecretBodyKey(key) || (secretValue && key.toLowerCase() === 'value')) {
+      secrets.add(item);
+      out[key] = REDACTED;
+    } else {
+      out[key] = redactJson(item, secrets, depth + 1);
+    }
+  }
+  return out;
+}
+
+const SECRET_KEY_ALTERNATION = [...SECRET_BODY_KEYS].join('|');
+/** `"...password": <value>` in text that is not valid JSON (the malformed bodies are the ones worth logging). */
+const TEXT_JSON_SECRET = new RegExp(
+  `("(?:[^"\\\\]*[:.])?(?:${SECRET_KEY_ALTERNATION})"\\s*:\\s*)("(?:[^"\\\\]|\\\\.)*"?|[^,}\\]\\s]*)`,
+  'gi',
+);
+const TEXT_PATCH_SECRET_PATH = new RegExp(`"path"\\s*:\\s*"(?:[^"\\\\]*[:.])?password(?:\\[[^"]*)?"`, 'i');
+const TEXT_PATCH_VALUE = /("value"\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]*)/gi;
+/** `password=x&...` in form-encoded or other text bodies. */
+const TEXT_FORM_SECRET = new RegExp(`(^|[&?;\\s])((?:${SECRET_KEY_ALTERNATION})=)([^&;\\s]*)`, 'gi');
+
+function unquote(text: string): string {
+  return text.startsWith('"') ? text.slice(1, text.endsWith('"') && text.length > 1 ? -1 : undefined) : text;
+}
+
+/**
+ * Best effort for text that does not parse. When a PATCH path names `password` we cannot tell which
+ * `value` belongs to it without parsing, so every string `value` in the text is redacted.
+ */
+export function redactText(text: string, secrets: SecretSet): string {
+  let out = text.replace(TEXT_JSON_SECRET, (_all, prefix: string, value: string) => {
+    secrets.add(unquote(value));
+    return `${prefix}"${REDACTED}"`;
+  });
+  if (TEXT_PATCH_SECRET_PATH.test(out)) {
+    out = out.replace(TEXT_PATCH_VALUE, (_all, prefix: string, value: string) => {
+      secrets.add(unquote(value));
+      return `${prefix}"${REDACTED}"`;
+    });
+  }
+  return out.replace(TEXT_FORM_SECRET, (_all, lead: string, name: string, value: string) => {
+    secrets.add(value);
+    secrets.add(safeDecode(value));
+    return `${lead}${name}${REDACTED}`;
+  });
+}
+
+export interface RedactedBody {
+  body: unknown;
+  truncated: boolean;
+  bytes: number;
+}
+
+/** Cut at a UTF-8 character boundary, never inside a multi-byte sequence. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  let end = maxBytes;
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
+}
+
+function looksLikeJson(text: string): boolean {
+  const first = text.trimStart()[0];
+  return first === '{' || first === '[';
+}
+
+/**
+ * A body as the log keeps it: JSON (given parsed, or as text that parses) redacted structurally,
+ * other text redacted by pattern; past `limit` serialized bytes, the first `limit` bytes of the
+ * serialization as a string with `truncated: true`.
+ */
+export function redactBody(body: unknown, secrets: SecretSet, limit = DEFAULT_BODY_LIMIT): RedactedBody {
+  if (body === undefined || body === null || body === '') return { body: null, truncated: false, bytes: 0 };
+  let value: unknown;
+  if (body instanceof Uint8Array) body = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  if (typeof body === 'string') {
+    value = undefined;
+    if (looksLikeJson(body)) {
+      try {
+        value = redactJson(JSON.parse(body), secrets);
+      } catch {
+        value = undefined;
+      }
+    }
+    if (value === undefined) value = redactText(body, secrets);
+  } else {
+    value = redactJson(body, secrets);
+  }
+  const serialized = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+  const bytes = Buffer.byteLength(serialized, 'utf8');
+  if (bytes <= limit) return { body: value, truncated: false, bytes };
+  return { body: truncateUtf8(serialized, limit), truncated: true, bytes };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The second pass
+
+/**
+ * Replaces every collected secret in `text`. With `json`, `text` is serialized JSON and secrets are
+ * matched in their escaped form (as they appear inside JSON strings), so the result stays valid
+ * JSON. Longest first, so a secret containing another goes whole.
+ */
+export function scrubSecrets(text: string, secrets: SecretSet, json = false): string {
+  if (secrets.values.size === 0) return text;
+  let out = text;
+  const ordered = [...secrets.values].sort((a, b) => b.length - a.length);
+  for (const secret of ordered) {
+    const form = json ? JSON.stringify(secret).slice(1, -1) : secret;
+    if (out.includes(form)) out = out.split(form).join(REDACTED);
+  }
+  return out;
+}

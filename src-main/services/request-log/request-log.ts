@@ -1,0 +1,538 @@
+import { join } from 'node:path';
+import {
+  RequestLogEntry,
+  RequestLogSummary,
+  type RequestLogEntry as Entry,
+  type RequestLogSummary as Summary,
+} from '@shared/request-log';
+import type { Page } from '@shared/paging';
+import type { Clock } from '../../clock';
+import type { Logger } from '../admin-dispatch';
+import { buildEntry, Interner, rowFromSummary, type LogRow, type RequestLogInput } from './entry';
+import { Feed, type RequestLogListener } from './feed';
+import { LogIndex } from './log-index';
+import { readLogMeta, writeLogMeta, type LogMeta } from './meta-file';
+import { indexedTextMatch, jsonNeedle, lineIsFor, lineMatches, structuredMatcher, type LogFilter } from './query';
+import { DEFAULT_BODY_LIMIT } from './redact';
+import { AppendError, SegmentFiles, type Loc, type SegmentIo } from './segment-files';
+import { FlushTimer, SerialQueue } from './serial';
+
+/**
+ * The request log (issue #7, DESIGN.md §3-4): every HTTP request, redacted, capped, queryable and
+ * streamed live, in its own folder `<dataDir>/request-log/` — never in the store's journal, which
+ * must not be slowed by logging.
+ *
+ * `record` is synchronous and cheap: redact, serialize, append to the in-memory index and the write
+ * buffer, wake the feed. A timer writes the buffer in batches (no fsync: the last moments of log
+ * may be lost on a power cut). When the disk is slow or failing the buffer is bounded: the oldest
+ * buffered entries are dropped and counted, and errors go to the logger, never to the caller.
+ */
+
+export interface RequestLogLimits {
+  /** Entries kept in total (DESIGN.md §4: 100,000). */
+  maxEntries: number;
+  /** Bytes on disk plus buffered (DESIGN.md §4: 256 MB). Whole segments are deleted to stay under it. */
+  maxBytes: number;
+  /** A body is cut past this many serialized bytes (64 KiB). */
+  bodyLimitBytes: number;
+  /** Segment size; default `maxBytes / 16` within [64 KiB, 16 MiB], so the byte cap frees ~6% at a time. */
+  segmentBytes: number;
+  /** The write buffer is flushed this often (ms)... */
+  flushIntervalMs: number;
+  /** ...or as soon as it holds this many bytes. */
+  flushBytes: number;
+  /** Past this the oldest buffered entries are dropped (the disk is slow or failing). */
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_REQUEST_LOG_LIMITS: Omit<RequestLogLimits, 'segmentBytes'> = {
+  maxEntries: 100_000,
+  maxBytes: 256 * 1024 * 1024,
+  bodyLimitBytes: DEFAULT_BODY_LIMIT,
+  flushIntervalMs: 200,
+  flushBytes: 1024 * 1024,
+  maxBufferedBytes: 32 * 1024 * 1024,
+};
+
+export interface RequestLogOptions {
+  dataDir: string;
+  clock: Clock;
+  log: Logger;
+  limits?: Partial<RequestLogLimits>;
+  /** For tests: a file system that fails on demand. */
+  io?: SegmentIo;
+}
+
+export interface TenantLogLimits {
+  maxEntries: number;
+}
+
+/** `since`/`until` as epoch ms or ISO 8601 (the admin contract's parsed query can be passed as is). */
+export type RequestLogListQuery = Omit<LogFilter, 'since' | 'until'> & {
+  since?: number | string;
+  until?: number | string;
+  page: number;
+  per_page: number;
+};
+
+function toMs(value: number | string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = typeof value === 'number' ? value : Date.parse(value);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+export interface RequestLogStats {
+  entries: number;
+  /** On disk plus buffered. */
+  bytes: number;
+  segments: number;
+  buffered: number;
+  last_seq: number;
+  /** Lost because the write buffer was full (disk slow or failing). */
+  dropped: number;
+  /** Removed by the count and byte caps. */
+  evicted: number;
+  purged: number;
+  write_errors: number;
+  last_error: string | null;
+  /** Lines on disk that were not valid entries at start-up (skipped). */
+  corrupt_lines: number;
+  subscribers: number;
+}
+
+export interface RequestLog {
+  /** Never throws, never waits for the disk. */
+  record(input: RequestLogInput): void;
+  list(query: RequestLogListQuery): Promise<Page<Summary>>;
+  get(id: string): Promise<Entry | undefined>;
+  subscribe(options: { afterSeq?: number }, listener: RequestLogListener): () => void;
+  /** `null` removes the tenant's own cap. Persisted in the log's folder. */
+  setTenantLimits(tenantId: string, limits: TenantLogLimits | null): void;
+  /** Gone from queries at once; resolves once the tenant's lines are also gone from disk. */
+  purgeTenant(tenantId: string): Promise<void>;
+  stats(): RequestLogStats;
+  /** Writes what is buffered now. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Seqs are reserved this many at a time in meta.json (see meta-file.ts). */
+const SEQ_BLOCK = 10_000;
+/** Free-text search reads lines from disk in spans of about this size. */
+const SEARCH_SPAN = 1024 * 1024;
+
+function resolveLimits(partial: Partial<RequestLogLimits> | undefined): RequestLogLimits {
+  const merged = { ...DEFAULT_REQUEST_LOG_LIMITS, ...partial };
+  const segmentBytes =
+    partial?.segmentBytes ?? Math.min(16 * 1024 * 1024, Math.max(64 * 1024, Math.floor(merged.maxBytes / 16)));
+  return { ...merged, segmentBytes };
+}
+
+export async function createRequestLog(options: RequestLogOptions): Promise<RequestLog> {
+  const limits = resolveLimits(options.limits);
+  const { clock, log } = options;
+  const dir = join(options.dataDir, 'request-log');
+  const index = new LogIndex();
+  const interner = new Interner();
+  const segmentLive = new Map<number, number>();
+  const disk = new SerialQueue();
+  const metaQueue = new SerialQueue();
+  const counters = { dropped: 0, evicted: 0, purged: 0, writeErrors: 0, corrupt: 0 };
+  let lastError: string | null = null;
+  let failing = false;
+  let closed = false;
+
+  // The write buffer: rows in seq order; removed rows are skipped when written.
+  let pending: LogRow[] = [];
+  let pendingHead = 0;
+  let pendingBytes = 0;
+
+  const meta: LogMeta = (await readLogMeta(dir)) ?? { version: 1, reserved_seq: 0, tenant_limits: {} };
+  const tenantLimits = new Map(Object.entries(meta.tenant_limits));
+  let lastSeq = 0;
+
+  function liveOf(segment: number, delta: number): void {
+    segmentLive.set(segment, (segmentLive.get(segment) ?? 0) + delta);
+  }
+
+  /** Removes a row from everything in memory; its bytes leave the disk with its segment. */
+  function removeRow(row: LogRow): boolean {
+    if (!index.remove(row)) return false;
+    if (row.written) liveOf(row.segment, -1);
+    else if (row.line) {
+      pendingBytes -= row.line.length;
+      row.line = undefined;
+    }
+    return true;
+  }
+
+  function enforceCounts(tenant: string | null): void {
+    while (index.size > limits.maxEntries) {
+      const oldest = index.oldest();
+      if (!oldest || !removeRow(oldest)) break;
+      counters.evicted++;
+    }
+    const own = tenant === null ? undefined : tenantLimits.get(tenant);
+    if (tenant !== null && own) {
+      while (index.tenantSize(tenant) > own.maxEntries) {
+        const oldest = index.oldestOfTenant(tenant);
+        if (!oldest || !removeRow(oldest)) break;
+        counters.evicted++;
+      }
+    }
+  }
+
+  // --- start-up: rebuild the index from the segments -------------------------------------------
+  const files = await SegmentFiles.open(dir, { segmentBytes: limits.segmentBytes, io: options.io }, (head, loc) => {
+    let summary: Summary;
+    try {
+      const parsed = RequestLogSummary.safeParse(JSON.parse(head));
+      if (!parsed.success || parsed.data.seq <= lastSeq) throw new Error('not an entry');
+      summary = parsed.data;
+    } catch {
+      counters.corrupt++;
+      return;
+    }
+    const row = rowFromSummary(summary, interner);
+    row.segment = loc.segment;
+    row.offset = loc.offset;
+    row.length = loc.length;
+    lastSeq = summary.seq;
+    index.append(row);
+    liveOf(loc.segment, 1);
+    // The same rule as at run time, applied in the same order, evicts the same entries.
+    enforceCounts(row.tenant);
+  });
+  if (counters.corrupt > 0) log.warn(`request log: skipped ${counters.corrupt} unreadable line(s) in ${dir}`);
+
+  // After a crash, seqs up to the reservation may have been streamed: continue above them.
+  let nextSeq = Math.max(lastSeq, meta.reserved_seq) + 1;
+  let reserved = nextSeq - 1 + SEQ_BLOCK;
+  let reserving = false;
+  await writeLogMeta(dir, snapshotMeta());
+
+  function snapshotMeta(): LogMeta {
+    return { version: 1, reserved_seq: reserved, tenant_limits: Object.fromEntries(tenantLimits) };
+  }
+
+  function saveMeta(): Promise<void> {
+    const copy = snapshotMeta();
+    return metaQueue.run(() => writeLogMeta(dir, copy)).catch((error: unknown) => reportError('meta.json', error));
+  }
+
+  function reserveAhead(): void {
+    if (reserving || nextSeq < reserved - SEQ_BLOCK / 2) return;
+    reserving = true;
+    reserved += SEQ_BLOCK;
+    void saveMeta().finally(() => (reserving = false));
+  }
+
+  function reportError(what: string, error: unknown): void {
+    counters.writeErrors++;
+    lastError = `${what}: ${error instanceof Error ? error.message : String(error)}`;
+    // Once per failure streak: a full disk must not flood the console at 1,000 requests/s.
+    if (!failing) log.error(`request log: writing failed (${lastError}); buffering, oldest entries will be dropped`);
+    failing = true;
+  }
+
+  // --- disk jobs --------------------------------------------------------------------------------
+
+  /** Deletes sealed segments with no live entry left. */
+  async function collectSegments(): Promise<void> {
+    for (const info of [...files.segments]) {
+      if (info.id !== files.activeId && (segmentLive.get(info.id) ?? 0) <= 0) {
+        await files.remove(info.id);
+        segmentLive.delete(info.id);
+      }
+    }
+  }
+
+  /** The byte cap: whole oldest segments go, with their entries. */
+  async function enforceBytes(incoming: number): Promise<void> {
+    while (files.segments.length > 0 && files.totalBytes + incoming > limits.maxBytes) {
+      const oldest = files.segments[0]!.id;
+      for (let row = index.oldest(); row && row.written && row.segment <= oldest; row = index.oldest()) {
+        removeRow(row);
+        counters.evicted++;
+      }
+      await files.remove(oldest);
+      segmentLive.delete(oldest);
+    }
+  }
+
+  function takeBatch(): LogRow[] {
+    const batch: LogRow[] = [];
+    for (let i = pendingHead; i < pending.length; i++) {
+      const row = pending[i]!;
+      if (!row.removed && row.line) batch.push(row);
+    }
+    pending = [];
+    pendingHead = 0;
+    return batch;
+  }
+
+  async function writeBatch(): Promise<void> {
+    const batch = takeBatch();
+    if (batch.length === 0) return;
+    let bytes = 0;
+    for (const row of batch) bytes += row.line?.length ?? 0;
+    // A batch larger than the whole cap (tiny caps in tests) keeps only its newest part.
+    while (batch.length > 0 && bytes > limits.maxBytes) {
+      const row = batch.shift()!;
+      bytes -= row.line?.length ?? 0;
+      removeRow(row);
+      counters.evicted++;
+    }
+    const written = batch.filter((row) => row.line);
+    const place = (locs: readonly Loc[]): void => {
+      locs.forEach((loc, i) => {
+        const row = written[i] as LogRow;
+        row.segment = loc.segment;
+        row.offset = loc.offset;
+        row.length = loc.length;
+        if (!row.removed) {
+          pendingBytes -= row.line?.length ?? 0;
+          liveOf(loc.segment, 1);
+        }
+        row.line = undefined;
+      });
+    };
+    try {
+      await enforceBytes(bytes);
+      place(await files.append(written.map((row) => row.line as Buffer)));
+      await collectSegments();
+      if (failing) log.info('request log: writing works again');
+      failing = false;
+    } catch (error) {
+      if (error instanceof AppendError) place(error.written);
+      reportError('segment write', error);
+      // Back to the front of the buffer; the bound below decides what survives.
+      pending = [...written.filter((row) => !row.removed && !row.written), ...pending.slice(pendingHead)];
+      pendingHead = 0;
+      enforceBuffer();
+      timer.poke(false);
+    }
+  }
+
+  function enforceBuffer(): void {
+    while (pendingBytes > limits.maxBufferedBytes && pendingHead < pending.length) {
+      const row = pending[pendingHead++]!;
+      if (removeRow(row)) counters.dropped++;
+    }
+    if (pendingHead > 1024 && pendingHead * 2 > pending.length) {
+      pending = pending.slice(pendingHead);
+      pendingHead = 0;
+    }
+  }
+
+  function flush(): Promise<void> {
+    return disk.run(writeBatch);
+  }
+
+  const timer = new FlushTimer(limits.flushIntervalMs, () => {
+    void flush();
+  });
+
+  const feed = new Feed({ firstAfter: (seq) => index.firstAfter(seq), lastSeq: () => nextSeq - 1 }, log);
+
+  // Caps read from meta.json may be lower than what was on disk: enforce them, then tidy.
+  await enforceBytes(0);
+  await collectSegments();
+
+  // --- reads --------------------------------------------------------------------------------------
+
+  async function readLine(row: LogRow): Promise<Buffer | undefined> {
+    // Twice at most: a purge may rewrite the segment between reading the row's place and the file.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (row.removed) return undefined;
+      if (row.line) return row.line;
+      const line = await files.read({ segment: row.segment, offset: row.offset, length: row.length });
+      if (line && lineIsFor(line, 0, row.seq)) return line;
+    }
+    return undefined;
+  }
+
+  function parseDetail(row: LogRow, line: Buffer): Entry | undefined {
+    const text = line.toString('utf8');
+    const tab = text.indexOf('\t');
+    try {
+      const detail: unknown = JSON.parse(text.slice(tab + 1));
+      const parsed = RequestLogEntry.safeParse({ ...(detail as object), ...row.toSummary() });
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Rows among `rows` (newest first) whose stored line contains the needle. */
+  async function matchLines(rows: LogRow[], needle: string): Promise<Set<LogRow>> {
+    const found = new Set<LogRow>();
+    let i = 0;
+    while (i < rows.length) {
+      const first = rows[i]!;
+      if (first.line) {
+        if (lineMatches(first.line, 0, first.line.length, needle)) found.add(first);
+        i++;
+        continue;
+      }
+      // A run of rows from one segment, read as one span (rows are newest first: offsets fall).
+      let j = i + 1;
+      let low = first.offset;
+      const high = first.offset + first.length;
+      while (j < rows.length) {
+        const row = rows[j]!;
+        if (row.line || row.segment !== first.segment || row.offset > low || high - row.offset > SEARCH_SPAN) break;
+        low = row.offset;
+        j++;
+      }
+      const span = await files.readSpan(first.segment, low, high - low);
+      for (let k = i; k < j; k++) {
+        const row = rows[k]!;
+        const start = row.offset - low;
+        if (span && lineIsFor(span, start, row.seq)) {
+          if (lineMatches(span, start, start + row.length, needle)) found.add(row);
+        } else {
+          const line = await readLine(row);
+          if (line && lineMatches(line, 0, line.length, needle)) found.add(row);
+        }
+      }
+      i = j;
+    }
+    return found;
+  }
+
+  async function list(query: RequestLogListQuery): Promise<Page<Summary>> {
+    const matches = structuredMatcher({ ...query, since: toMs(query.since), until: toMs(query.until) });
+    const candidates: LogRow[] = [];
+    for (const row of index.newestFirst(query.tenant_id)) if (matches(row)) candidates.push(row);
+    let hits = candidates;
+    const needle = query.q?.trim().toLowerCase();
+    if (needle) {
+      const unresolved = candidates.filter((row) => !indexedTextMatch(row, needle));
+      const fromLines = await matchLines(unresolved, jsonNeedle(needle));
+      hits = candidates.filter((row) => !row.removed && (indexedTextMatch(row, needle) || fromLines.has(row)));
+    }
+    const start = (query.page - 1) * query.per_page;
+    return {
+      items: hits.slice(start, start + query.per_page).map((row) => row.toSummary()),
+      total: hits.length,
+      page: query.page,
+      per_page: query.per_page,
+    };
+  }
+
+  // --- the service --------------------------------------------------------------------------------
+
+  return {
+    record(input) {
+      if (closed) {
+        counters.dropped++;
+        return;
+      }
+      try {
+        const seq = nextSeq++;
+        const { row, line } = buildEntry(input, seq, clock.now(), limits.bodyLimitBytes, interner);
+        row.line = line;
+        index.append(row);
+        pending.push(row);
+        pendingBytes += line.length;
+        enforceCounts(row.tenant);
+        enforceBuffer();
+        reserveAhead();
+        feed.notify();
+        timer.poke(pendingBytes >= limits.flushBytes);
+      } catch (error) {
+        // A bug in redaction or an absurd input must cost the log an entry, not the request.
+        counters.dropped++;
+        log.error('request log: could not record an entry', error);
+      }
+    },
+
+    list,
+
+    async get(id) {
+      if (!/^\d{1,15}$/.test(id)) return undefined;
+      const row = index.get(Number(id));
+      if (!row) return undefined;
+      const line = await readLine(row);
+      return line ? parseDetail(row, line) : undefined;
+    },
+
+    subscribe({ afterSeq }, listener) {
+      return feed.subscribe(afterSeq, listener);
+    },
+
+    setTenantLimits(tenantId, tenantLimit) {
+      if (tenantLimit) tenantLimits.set(tenantId, { maxEntries: Math.max(1, Math.floor(tenantLimit.maxEntries)) });
+      else tenantLimits.delete(tenantId);
+      enforceCounts(tenantId);
+      feed.notify();
+      void saveMeta();
+      void disk.run(collectSegments).catch((error: unknown) => reportError('segment delete', error));
+    },
+
+    async purgeTenant(tenantId) {
+      const rows = index.rowsOfTenant(tenantId);
+      for (const row of rows) if (removeRow(row)) counters.purged++;
+      tenantLimits.delete(tenantId);
+      feed.notify();
+      void saveMeta();
+      // Queued behind any in-flight write, so rows being written now have their place on disk.
+      await disk.run(async () => {
+        const touched = new Set(rows.filter((row) => row.written).map((row) => row.segment));
+        if (touched.size === 0) return;
+        const keepBySegment = new Map<number, LogRow[]>();
+        for (const row of index.newestFirst()) {
+          if (touched.has(row.segment)) {
+            const list = keepBySegment.get(row.segment) ?? [];
+            list.push(row);
+            keepBySegment.set(row.segment, list);
+          }
+        }
+        for (const segment of touched) {
+          const keep = (keepBySegment.get(segment) ?? []).reverse();
+          const locs = await files.rewrite(segment, keep);
+          keep.forEach((row, i) => {
+            const loc = locs[i];
+            if (loc) {
+              row.offset = loc.offset;
+              row.length = loc.length;
+            }
+          });
+          if (keep.length === 0) segmentLive.delete(segment);
+        }
+      });
+    },
+
+    stats() {
+      return {
+        entries: index.size,
+        bytes: files.totalBytes + pendingBytes,
+        segments: files.segments.length,
+        buffered: Math.max(0, pending.length - pendingHead),
+        last_seq: nextSeq - 1,
+        dropped: counters.dropped,
+        evicted: counters.evicted,
+        purged: counters.purged,
+        write_errors: counters.writeErrors,
+        last_error: lastError,
+        corrupt_lines: counters.corrupt,
+        subscribers: feed.size,
+      };
+    },
+
+    flush,
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      timer.stop();
+      feed.close();
+      await flush();
+      await disk.idle();
+      reserved = nextSeq - 1;
+      await saveMeta();
+      await files.close().catch((error: unknown) => reportError('close', error));
+    },
+  };
+}

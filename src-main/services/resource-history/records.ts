@@ -1,0 +1,183 @@
+import { z } from 'zod';
+import { HistoryResourceKind, HistoryVersionKind, type HistoryVersion } from '@shared/resource-history';
+import type { Json, JsonObject } from './diff';
+
+/**
+ * The resource history's records and in-memory index.
+ *
+ * On disk each record is a line `<head>\t<body>\n` (see request-log/segment-files.ts). Heads are
+ * indexed at start; bodies are read back only to rebuild a version. Two roles:
+ * - `change`: the version's attribute-level changes (body `{changes}`), or nothing for a delete;
+ * - `base`: the whole resource at that version (body `{resource}`): written at creation, when the
+ *   changes since the previous base add up to a sizeable part of the resource (so bases never
+ *   outgrow the changes: history stays linear), and when the caps drop the records a version
+ *   depended on.
+ */
+
+export const RecordHead = z.object({
+  role: z.enum(['change', 'base']),
+  tenant: z.string(),
+  kind: HistoryResourceKind,
+  id: z.string(),
+  v: z.number().int().min(1),
+  type: HistoryVersionKind,
+  time: z.number(),
+  actor: z.string().nullable(),
+  request_seq: z.number().int().min(1).nullable(),
+  attrs: z.array(z.string()),
+  flags: z.array(z.string()),
+});
+export type RecordHead = z.infer<typeof RecordHead>;
+
+/** Where one record is: in the write buffer (`line`) or on disk. */
+export class RecordRef {
+  removed = false;
+  segment = -1;
+  offset = 0;
+  length = 0;
+  constructor(
+    readonly track: Track,
+    readonly version: VersionEntry,
+    readonly role: 'change' | 'base',
+    public line: Buffer | undefined,
+  ) {}
+
+  get written(): boolean {
+    return this.segment >= 0;
+  }
+}
+
+export interface VersionEntry {
+  v: number;
+  type: z.infer<typeof HistoryVersionKind>;
+  time: number;
+  actor: string | null;
+  requestSeq: number | null;
+  attrs: readonly string[];
+  flags: readonly string[];
+  change?: RecordRef;
+  base?: RecordRef;
+}
+
+/** One resource's history. */
+export class Track {
+  versions: VersionEntry[] = [];
+  /** Bytes of change records since the last base, and the size of that base: the snapshot rule. */
+  changeBytesSinceBase = 0;
+  changesSinceBase = 0;
+  lastBaseBytes = 0;
+  /** Set when records this resource depends on were lost (buffer overflow): the next one is a base. */
+  needsBase = false;
+
+  constructor(
+    readonly tenant: string,
+    readonly kind: z.infer<typeof HistoryResourceKind>,
+    readonly id: string,
+  ) {}
+
+  get key(): string {
+    return trackKey(this.tenant, this.kind, this.id);
+  }
+
+  get lastVersion(): number {
+    return this.versions.at(-1)?.v ?? 0;
+  }
+
+  /** The entry for version `v`, or where to insert it (binary search: versions are ascending). */
+  find(v: number): { at: number; entry: VersionEntry | undefined } {
+    let low = 0;
+    let high = this.versions.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.versions[mid]!.v < v) low = mid + 1;
+      else high = mid;
+    }
+    const entry = this.versions[low];
+    return { at: low, entry: entry?.v === v ? entry : undefined };
+  }
+}
+
+export function trackKey(tenant: string, kind: string, id: string): string {
+  return `${tenant}\u0000${kind}\u0000${id}`;
+}
+
+export function toHistoryVersion(entry: VersionEntry): HistoryVersion {
+  return {
+    version: entry.v,
+    time: new Date(entry.time).toISOString(),
+    kind: entry.type,
+    actor: entry.actor,
+    request_seq: entry.requestSeq,
+    attributes: [...entry.attrs],
+    flags: [...entry.flags],
+  };
+}
+
+export const REDACTED_PASSWORD = '[redacted]';
+
+/** `password`, any case, alone or as the last segment of `urn:...:password` / `a.password`. */
+function isPasswordKey(key: string): boolean {
+  const n = key.length;
+  // Called for every key of every member of a large group: reject without allocating first.
+  if (n < 8 || (key.charCodeAt(n - 8) | 0x20) !== 0x70) return false;
+  if (key.slice(n - 8).toLowerCase() !== 'password') return false;
+  return n === 8 || key[n - 9] === ':' || key[n - 9] === '.';
+}
+
+/**
+ * The value without `password` values (at any depth, any case, URN-qualified too): history never
+ * holds them. Copy-on-write: parts without a password are returned as they are, so a 10,000-member
+ * group costs one walk, and unchanged members stay the same objects (which the diff compares first).
+ */
+export function withoutPasswords(value: Json): Json {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let copy: Json[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i] as Json;
+      const safe = withoutPasswords(item);
+      if (safe !== item && !copy) copy = value.slice(0, i);
+      copy?.push(safe);
+    }
+    return copy ?? value;
+  }
+  let copy: JsonObject | undefined;
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const item = value[key] as Json;
+    const safe = isPasswordKey(key) ? REDACTED_PASSWORD : withoutPasswords(item);
+    if (safe !== item && !copy) {
+      copy = {};
+      for (const earlier of keys.slice(0, i)) setOwn(copy, earlier, value[earlier] as Json);
+    }
+    if (copy) setOwn(copy, key, safe);
+  }
+  return copy ?? value;
+}
+
+function setOwn(target: JsonObject, key: string, value: Json): void {
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+/** The password values inside `value`, serialized (usually none: no allocation then). */
+function passwordValues(value: Json, out: string[]): string[] {
+  if (value === null || typeof value !== 'object') return out;
+  if (Array.isArray(value)) {
+    for (const item of value) passwordValues(item, out);
+    return out;
+  }
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    if (isPasswordKey(key)) out.push(JSON.stringify(value[key]));
+    else passwordValues(value[key] as Json, out);
+  }
+  return out;
+}
+
+/** Did any password value change between the two (they compare equal once redacted)? */
+export function passwordChanged(before: Json, after: Json): boolean {
+  return passwordValues(before, []).join('\u0000') !== passwordValues(after, []).join('\u0000');
+}

@@ -1,0 +1,589 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Page } from '@shared/paging';
+import type { HistoryDiff, HistoryResourceKind, HistoryVersion, HistoryVersionDetail } from '@shared/resource-history';
+import type { Logger } from '../admin-dispatch';
+import { AppendError, SegmentFiles, type Loc, type SegmentIo } from '../request-log/segment-files';
+import { FlushTimer, SerialQueue } from '../request-log/serial';
+import { applyChangesInPlace, changedAttributes, diffResources, type Change, type Json, type JsonObject } from './diff';
+import {
+  passwordChanged,
+  RecordHead,
+  RecordRef,
+  REDACTED_PASSWORD,
+  toHistoryVersion,
+  Track,
+  trackKey,
+  withoutPasswords,
+  type VersionEntry,
+} from './records';
+
+/**
+ * Resource history (issue #7): per user and group, what changed at each version — changes, not
+ * copies (see records.ts for when a whole copy is written) — in `<dataDir>/history/`, batched and
+ * capped like the request log and sharing its segment files.
+ *
+ * Caps drop the *oldest segment* first (so the oldest records of every resource). Resources whose
+ * later versions survive get a fresh base written for their first surviving version before the
+ * segment goes, so every version still listed can be rebuilt. A resource untouched for longer
+ * than the retained window loses its history altogether (its current state is in the store).
+ */
+
+export interface ResourceHistoryLimits {
+  maxRecords: number;
+  maxBytes: number;
+  segmentBytes: number;
+  flushIntervalMs: number;
+  flushBytes: number;
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_HISTORY_LIMITS: Omit<ResourceHistoryLimits, 'segmentBytes'> = {
+  maxRecords: 100_000,
+  maxBytes: 256 * 1024 * 1024,
+  flushIntervalMs: 200,
+  flushBytes: 1024 * 1024,
+  maxBufferedBytes: 64 * 1024 * 1024,
+};
+
+/** About the change, from the caller: when, who, which request. */
+export interface HistoryMeta {
+  time: number;
+  actor?: string | null;
+  request_seq?: number | null;
+  /** Attribute names the caller knows changed (merged with those the diff finds). */
+  attributes?: readonly string[];
+  flags?: readonly string[];
+}
+
+export interface ResourceHistoryOptions {
+  dataDir: string;
+  log: Logger;
+  limits?: Partial<ResourceHistoryLimits>;
+  io?: SegmentIo;
+}
+
+export interface ResourceHistoryStats {
+  resources: number;
+  records: number;
+  bytes: number;
+  segments: number;
+  bases: number;
+  dropped: number;
+  write_errors: number;
+  last_error: string | null;
+}
+
+export interface ResourceHistory {
+  /** Each returns the version recorded (undefined when nothing changed or recording failed); never throws. */
+  recordCreate(tenant: string, kind: HistoryResourceKind, resource: JsonObject, meta: HistoryMeta): number | undefined;
+  recordChange(
+    tenant: string,
+    kind: HistoryResourceKind,
+    id: string,
+    before: JsonObject,
+    after: JsonObject,
+    meta: HistoryMeta,
+  ): number | undefined;
+  recordDelete(tenant: string, kind: HistoryResourceKind, id: string, meta: HistoryMeta): number | undefined;
+  /** Newest first. */
+  timeline(
+    tenant: string,
+    kind: HistoryResourceKind,
+    id: string,
+    paging: { page: number; per_page: number },
+  ): Page<HistoryVersion>;
+  version(tenant: string, kind: HistoryResourceKind, id: string, n: number): Promise<HistoryVersionDetail | undefined>;
+  diff(
+    tenant: string,
+    kind: HistoryResourceKind,
+    id: string,
+    from: number,
+    to: number,
+  ): Promise<HistoryDiff | undefined>;
+  purgeTenant(tenant: string): Promise<void>;
+  stats(): ResourceHistoryStats;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A new base once this many changes were recorded since the last one and they add up to 1/8 of it. */
+const BASE_EVERY_VERSIONS = 50;
+const BASE_MIN_BYTES = 4096;
+const CLEAN_MARKER = 'clean-shutdown';
+const MAX_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+
+export async function createResourceHistory(options: ResourceHistoryOptions): Promise<ResourceHistory> {
+  const merged = { ...DEFAULT_HISTORY_LIMITS, ...options.limits };
+  const limits: ResourceHistoryLimits = {
+    ...merged,
+    segmentBytes:
+      options.limits?.segmentBytes ?? Math.min(16 * 1024 * 1024, Math.max(64 * 1024, Math.floor(merged.maxBytes / 16))),
+  };
+  const { log } = options;
+  const dir = join(options.dataDir, 'history');
+  const tracks = new Map<string, Track>();
+  const segmentLive = new Map<number, number>();
+  const segmentTracks = new Map<number, Set<Track>>();
+  const disk = new SerialQueue();
+  const counters = { dropped: 0, writeErrors: 0, bases: 0 };
+  let lastError: string | null = null;
+  let failing = false;
+  let closed = false;
+  let liveRecords = 0;
+  let pending: RecordRef[] = [];
+  let pendingBytes = 0;
+
+  function place(ref: RecordRef, loc: Loc): void {
+    ref.segment = loc.segment;
+    ref.offset = loc.offset;
+    ref.length = loc.length;
+    if (ref.removed) return;
+    if (ref.line) pendingBytes -= ref.line.length;
+    ref.line = undefined;
+    segmentLive.set(loc.segment, (segmentLive.get(loc.segment) ?? 0) + 1);
+    let set = segmentTracks.get(loc.segment);
+    if (!set) segmentTracks.set(loc.segment, (set = new Set()));
+    set.add(ref.track);
+  }
+
+  function removeRef(ref: RecordRef | undefined): void {
+    if (!ref || ref.removed) return;
+    ref.removed = true;
+    liveRecords--;
+    if (ref.written) segmentLive.set(ref.segment, (segmentLive.get(ref.segment) ?? 0) - 1);
+    else if (ref.line) pendingBytes -= ref.line.length;
+    ref.line = undefined;
+  }
+
+  function dropVersions(track: Track, count: number): void {
+    for (const entry of track.versions.splice(0, count)) {
+      removeRef(entry.change);
+      removeRef(entry.base);
+    }
+    if (track.versions.length === 0) tracks.delete(track.key);
+  }
+
+  // --- start-up ---------------------------------------------------------------------------------
+  let corrupt = 0;
+  const files = await SegmentFiles.open(dir, { segmentBytes: limits.segmentBytes, io: options.io }, (text, loc) => {
+    let head: RecordHead;
+    try {
+      const parsed = RecordHead.safeParse(JSON.parse(text));
+      if (!parsed.success) throw new Error('not a record');
+      head = parsed.data;
+    } catch {
+      corrupt++;
+      return;
+    }
+    const key = trackKey(head.tenant, head.kind, head.id);
+    let track = tracks.get(key);
+    if (!track) tracks.set(key, (track = new Track(head.tenant, head.kind, head.id)));
+    const { at, entry: found } = track.find(head.v);
+    const entry: VersionEntry = found ?? {
+      v: head.v,
+      type: head.type,
+      time: head.time,
+      actor: head.actor,
+      requestSeq: head.request_seq,
+      attrs: head.attrs,
+      flags: head.flags,
+    };
+    if (!found) track.versions.splice(at, 0, entry);
+    removeRef(entry[head.role]);
+    const ref = new RecordRef(track, entry, head.role, undefined);
+    entry[head.role] = ref;
+    liveRecords++;
+    place(ref, loc);
+  });
+  if (corrupt > 0) log.warn(`resource history: skipped ${corrupt} unreadable line(s) in ${dir}`);
+  const cleanStart = await rm(join(dir, CLEAN_MARKER)).then(
+    () => true,
+    () => false,
+  );
+  for (const track of [...tracks.values()]) {
+    // Versions before the first base (or deletion) cannot be rebuilt: their base was lost.
+    const first = track.versions.findIndex((entry) => entry.base || entry.type === 'delete');
+    dropVersions(track, first < 0 ? track.versions.length : first);
+    // After a crash the last moments of history may be missing, so the next change of each
+    // resource cannot be trusted to follow the last version we have: it is written whole.
+    track.needsBase = !cleanStart;
+    track.lastBaseBytes = BASE_MIN_BYTES;
+  }
+
+  // --- recording --------------------------------------------------------------------------------
+
+  function addRecord(track: Track, entry: VersionEntry, role: 'change' | 'base', body: object): RecordRef {
+    const head: RecordHead = {
+      role,
+      tenant: track.tenant,
+      kind: track.kind,
+      id: track.id,
+      v: entry.v,
+      type: entry.type,
+      time: entry.time,
+      actor: entry.actor,
+      request_seq: entry.requestSeq,
+      attrs: [...entry.attrs],
+      flags: [...entry.flags],
+    };
+    const line = Buffer.from(`${JSON.stringify(head)}\t${JSON.stringify(body)}\n`, 'utf8');
+    const ref = new RecordRef(track, entry, role, line);
+    entry[role] = ref;
+    pending.push(ref);
+    pendingBytes += line.length;
+    liveRecords++;
+    if (role === 'base') {
+      counters.bases++;
+      track.lastBaseBytes = Math.max(line.length, BASE_MIN_BYTES);
+      track.changeBytesSinceBase = 0;
+      track.changesSinceBase = 0;
+      track.needsBase = false;
+    } else {
+      track.changeBytesSinceBase += line.length;
+      track.changesSinceBase++;
+    }
+    enforceBuffer();
+    timer.poke(pendingBytes >= limits.flushBytes);
+    return ref;
+  }
+
+  /** The write buffer is bounded: the oldest records go, and their resources restart from a base. */
+  function enforceBuffer(): void {
+    let head = 0;
+    while (pendingBytes > limits.maxBufferedBytes && head < pending.length) {
+      const ref = pending[head++]!;
+      if (ref.removed) continue;
+      const track = ref.track;
+      // Everything of this resource still unwritten depends on this record: drop it all.
+      const from = track.versions.findIndex(
+        (entry) => (entry.change && !entry.change.written) || (entry.base && !entry.base.written),
+      );
+      if (from >= 0) {
+        for (const entry of track.versions.splice(from)) {
+          removeRef(entry.change);
+          removeRef(entry.base);
+          counters.dropped++;
+        }
+      }
+      track.needsBase = true;
+      if (track.versions.length === 0) tracks.delete(track.key);
+    }
+    if (head > 0) pending = pending.slice(head);
+  }
+
+  function newEntry(
+    track: Track,
+    type: VersionEntry['type'],
+    meta: HistoryMeta,
+    attrs: readonly string[],
+  ): VersionEntry {
+    const entry: VersionEntry = {
+      v: track.lastVersion + 1,
+      type,
+      time: Number.isFinite(meta.time) && meta.time >= 0 && meta.time < MAX_TIME ? meta.time : 0,
+      actor: meta.actor == null ? null : String(meta.actor),
+      // What start-up will accept back (RecordHead): a positive integer or nothing.
+      requestSeq:
+        Number.isSafeInteger(meta.request_seq) && (meta.request_seq as number) >= 1 ? meta.request_seq! : null,
+      attrs: [...new Set([...attrs, ...(meta.attributes ?? [])])].sort(),
+      flags: [...(meta.flags ?? [])],
+    };
+    track.versions.push(entry);
+    return entry;
+  }
+
+  function trackFor(tenant: string, kind: HistoryResourceKind, id: string): Track {
+    const key = trackKey(tenant, kind, id);
+    let track = tracks.get(key);
+    if (!track) tracks.set(key, (track = new Track(tenant, kind, id)));
+    return track;
+  }
+
+  function guarded<T>(what: string, job: () => T): T | undefined {
+    if (closed) return undefined;
+    try {
+      return job();
+    } catch (error) {
+      // History is a record of changes already made: failing to keep it must not fail the change.
+      log.error(`resource history: could not record ${what}`, error);
+      return undefined;
+    }
+  }
+
+  // --- reading ----------------------------------------------------------------------------------
+
+  async function readBody(ref: RecordRef): Promise<{ resource?: JsonObject; changes?: Change[] } | undefined> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (ref.removed) return undefined;
+      const line = ref.line ?? (await files.read({ segment: ref.segment, offset: ref.offset, length: ref.length }));
+      if (!line) continue;
+      const text = line.toString('utf8');
+      const tab = text.indexOf('\t');
+      try {
+        const head = RecordHead.parse(JSON.parse(text.slice(0, tab)));
+        if (head.id !== ref.track.id || head.v !== ref.version.v || head.role !== ref.role) continue;
+        return JSON.parse(text.slice(tab + 1)) as { resource?: JsonObject; changes?: Change[] };
+      } catch {
+        continue;
+      }
+    }
+    return undefined;
+  }
+
+  /** The resource at version `v`: the nearest base at or before it, plus the changes after. */
+  async function rebuild(track: Track, v: number): Promise<JsonObject | null | undefined> {
+    const { at, entry } = track.find(v);
+    if (!entry) return undefined;
+    if (entry.type === 'delete') return null;
+    let start = at;
+    while (start >= 0 && !track.versions[start]!.base) start--;
+    if (start < 0) return undefined;
+    const base = await readBody(track.versions[start]!.base!);
+    if (!base?.resource) return undefined;
+    const resource = base.resource;
+    for (let i = start + 1; i <= at; i++) {
+      const change = track.versions[i]!.change;
+      const body = change ? await readBody(change) : undefined;
+      if (!body?.changes) return undefined;
+      applyChangesInPlace(resource, body.changes);
+    }
+    return resource;
+  }
+
+  // --- disk jobs --------------------------------------------------------------------------------
+
+  function reportError(what: string, error: unknown): void {
+    counters.writeErrors++;
+    lastError = `${what}: ${error instanceof Error ? error.message : String(error)}`;
+    if (!failing) log.error(`resource history: writing failed (${lastError})`);
+    failing = true;
+  }
+
+  /**
+   * Drops the oldest segment. Each resource with records in it loses every version up to its
+   * last record there; if later versions remain, the first of them gets a fresh base first.
+   */
+  async function dropOldestSegment(): Promise<void> {
+    const segment = files.segments[0]!.id;
+    if (files.activeId === segment) await files.seal();
+    const rebased: RecordRef[] = [];
+    for (const track of segmentTracks.get(segment) ?? []) {
+      const inSegment = (ref: RecordRef | undefined) => ref !== undefined && !ref.removed && ref.segment === segment;
+      let last = -1;
+      track.versions.forEach((entry, i) => {
+        if (inSegment(entry.change) || inSegment(entry.base)) last = i;
+      });
+      if (last < 0) continue;
+      const next = track.versions[last + 1];
+      if (next && !next.base && next.type !== 'delete') {
+        const resource = await rebuild(track, next.v);
+        if (resource) rebased.push(addRecordUnqueued(track, next, resource));
+      }
+      dropVersions(track, last + 1);
+    }
+    if (rebased.length > 0) {
+      const locs = await files.append(rebased.map((ref) => ref.line as Buffer));
+      rebased.forEach((ref, i) => place(ref, locs[i] as Loc));
+    }
+    await files.remove(segment);
+    segmentLive.delete(segment);
+    segmentTracks.delete(segment);
+  }
+
+  /** A base record written directly by a disk job (not through the buffer). */
+  function addRecordUnqueued(track: Track, entry: VersionEntry, resource: JsonObject): RecordRef {
+    const ref = addRecord(track, entry, 'base', { resource });
+    pending = pending.filter((candidate) => candidate !== ref);
+    return ref;
+  }
+
+  async function enforceCaps(incomingBytes: number): Promise<void> {
+    for (let rounds = files.segments.length; rounds > 0 && files.segments.length > 0; rounds--) {
+      if (files.totalBytes + incomingBytes <= limits.maxBytes && liveRecords <= limits.maxRecords) return;
+      await dropOldestSegment();
+    }
+  }
+
+  async function collectSegments(): Promise<void> {
+    for (const info of [...files.segments]) {
+      if (info.id !== files.activeId && (segmentLive.get(info.id) ?? 0) <= 0) {
+        await files.remove(info.id);
+        segmentLive.delete(info.id);
+        segmentTracks.delete(info.id);
+      }
+    }
+  }
+
+  async function writeBatch(): Promise<void> {
+    const batch = pending.filter((ref) => !ref.removed && ref.line);
+    pending = [];
+    if (batch.length === 0) return;
+    try {
+      await enforceCaps(batch.reduce((sum, ref) => sum + (ref.line?.length ?? 0), 0));
+      const written = batch.filter((ref) => ref.line);
+      try {
+        const locs = await files.append(written.map((ref) => ref.line as Buffer));
+        written.forEach((ref, i) => place(ref, locs[i] as Loc));
+      } catch (error) {
+        if (error instanceof AppendError) error.written.forEach((loc, i) => place(written[i] as RecordRef, loc));
+        throw error;
+      }
+      await collectSegments();
+      failing = false;
+    } catch (error) {
+      reportError('segment write', error);
+      pending = [...batch.filter((ref) => !ref.removed && !ref.written), ...pending];
+      enforceBuffer();
+      timer.poke(false);
+    }
+  }
+
+  const flush = (): Promise<void> => disk.run(writeBatch);
+  const timer = new FlushTimer(limits.flushIntervalMs, () => void flush());
+
+  // --- the service ------------------------------------------------------------------------------
+
+  return {
+    recordCreate(tenant, kind, resource, meta) {
+      return guarded('a creation', () => {
+        const clean = withoutPasswords(resource) as JsonObject;
+        if (typeof clean['id'] !== 'string') throw new Error('a resource without an id');
+        const track = trackFor(tenant, kind, clean['id']);
+        const entry = newEntry(
+          track,
+          'create',
+          meta,
+          Object.keys(clean).filter((name) => name !== 'meta'),
+        );
+        addRecord(track, entry, 'base', { resource: clean });
+        return entry.v;
+      });
+    },
+
+    recordChange(tenant, kind, id, before, after, meta) {
+      return guarded('a change', () => {
+        const cleanBefore = withoutPasswords(before) as JsonObject;
+        const cleanAfter = withoutPasswords(after) as JsonObject;
+        const changes = diffResources(cleanBefore, cleanAfter);
+        // Both sides read "[redacted]": say that the password changed, never what it was.
+        if (passwordChanged(before as Json, after as Json) && !changes.some((c) => c.path[0] === 'password')) {
+          changes.push({ op: 'set', path: ['password'], value: REDACTED_PASSWORD });
+        }
+        if (changes.length === 0 && !meta.attributes?.length && !meta.flags?.length) return undefined;
+        const track = trackFor(tenant, kind, id);
+        const last = track.versions.at(-1);
+        const entry = newEntry(track, 'change', meta, changedAttributes(changes));
+        if (!last || last.type === 'delete' || track.needsBase) {
+          addRecord(track, entry, 'base', { resource: cleanAfter });
+          return entry.v;
+        }
+        addRecord(track, entry, 'change', { changes });
+        // Bases never outgrow the changes they save replaying: history stays linear in the changes.
+        if (
+          track.changeBytesSinceBase >= track.lastBaseBytes ||
+          (track.changesSinceBase >= BASE_EVERY_VERSIONS && track.changeBytesSinceBase * 8 >= track.lastBaseBytes)
+        ) {
+          addRecord(track, entry, 'base', { resource: cleanAfter });
+        }
+        return entry.v;
+      });
+    },
+
+    recordDelete(tenant, kind, id, meta) {
+      return guarded('a deletion', () => {
+        const track = trackFor(tenant, kind, id);
+        const entry = newEntry(track, 'delete', meta, []);
+        addRecord(track, entry, 'change', {});
+        return entry.v;
+      });
+    },
+
+    timeline(tenant, kind, id, { page, per_page }) {
+      const versions = tracks.get(trackKey(tenant, kind, id))?.versions ?? [];
+      const end = versions.length - (page - 1) * per_page;
+      const items: HistoryVersion[] = [];
+      for (let i = end - 1; i >= Math.max(0, end - per_page); i--) items.push(toHistoryVersion(versions[i]!));
+      return { items, total: versions.length, page, per_page };
+    },
+
+    async version(tenant, kind, id, n) {
+      const track = tracks.get(trackKey(tenant, kind, id));
+      const entry = track?.find(n).entry;
+      if (!track || !entry) return undefined;
+      const resource = await rebuild(track, n);
+      if (resource === undefined) return undefined;
+      return { ...toHistoryVersion(entry), resource: resource as Record<string, unknown> | null };
+    },
+
+    async diff(tenant, kind, id, from, to) {
+      const track = tracks.get(trackKey(tenant, kind, id));
+      if (!track) return undefined;
+      const [a, b] = await Promise.all([rebuild(track, from), rebuild(track, to)]);
+      if (a === undefined || b === undefined) return undefined;
+      return { from, to, changes: diffResources(a ?? {}, b ?? {}) };
+    },
+
+    async purgeTenant(tenant) {
+      const touched = new Set<number>();
+      for (const track of [...tracks.values()]) {
+        if (track.tenant !== tenant) continue;
+        for (const entry of track.versions) {
+          for (const ref of [entry.change, entry.base]) if (ref?.written) touched.add(ref.segment);
+        }
+        dropVersions(track, track.versions.length);
+        tracks.delete(track.key);
+      }
+      await disk.run(async () => {
+        // Rows written while we waited for the queue were removed already; their places are known now.
+        for (const segment of touched) {
+          const keep: RecordRef[] = [];
+          for (const track of segmentTracks.get(segment) ?? []) {
+            for (const entry of track.versions) {
+              for (const ref of [entry.change, entry.base]) {
+                if (ref && !ref.removed && ref.segment === segment) keep.push(ref);
+              }
+            }
+          }
+          keep.sort((a, b) => a.offset - b.offset);
+          const locs = await files.rewrite(segment, keep);
+          keep.forEach((ref, i) => {
+            const loc = locs[i];
+            if (loc) ref.offset = loc.offset;
+          });
+          const remaining = segmentTracks.get(segment);
+          for (const track of remaining ?? []) if (track.tenant === tenant) remaining?.delete(track);
+          if (keep.length === 0) {
+            segmentLive.delete(segment);
+            segmentTracks.delete(segment);
+          }
+        }
+      });
+    },
+
+    stats() {
+      return {
+        resources: tracks.size,
+        records: liveRecords,
+        bytes: files.totalBytes + pendingBytes,
+        segments: files.segments.length,
+        bases: counters.bases,
+        dropped: counters.dropped,
+        write_errors: counters.writeErrors,
+        last_error: lastError,
+      };
+    },
+
+    flush,
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      timer.stop();
+      await flush();
+      await disk.idle();
+      await files.close();
+      if (pending.length === 0) await writeFile(join(dir, CLEAN_MARKER), '').catch(() => undefined);
+    },
+  };
+}

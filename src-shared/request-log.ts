@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { MAX_PER_PAGE } from './paging';
+
+/**
+ * The request log as the admin API shows it (DESIGN.md §3 "request logs"). Everything here is
+ * already redacted: the server never holds the secrets, so no view of the log can leak them.
+ */
+
+export const RequestSource = z.enum(['idp', 'console', 'admin']);
+export type RequestSource = z.infer<typeof RequestSource>;
+
+/** The marker that replaces every redacted value, in headers, query strings and bodies. */
+export const REDACTED = '[redacted]';
+
+export const RequestLogToken = z.object({ id: z.string(), name: z.string() });
+export type RequestLogToken = z.infer<typeof RequestLogToken>;
+
+/** One list row (and one live-feed entry): what the in-memory index holds, no bodies. */
+export const RequestLogSummary = z.object({
+  /** `seq` in decimal: ids are never reused, across restarts too. */
+  id: z.string(),
+  seq: z.number().int().min(1),
+  time: z.iso.datetime(),
+  method: z.string(),
+  path: z.string(),
+  /** The query string without `?`, token-like parameters redacted; '' when there was none. */
+  query: z.string(),
+  tenant_id: z.string().nullable(),
+  token: RequestLogToken.nullable(),
+  source: RequestSource,
+  status: z.number().int(),
+  duration_ms: z.number().min(0),
+  /** Compatibility flags that fired while serving the request (DESIGN.md §3). */
+  flags: z.array(z.string()),
+  /** True when the request ended in an error worth a detail (see the full entry). */
+  has_error: z.boolean(),
+});
+export type RequestLogSummary = z.infer<typeof RequestLogSummary>;
+
+export const HeaderValue = z.union([z.string(), z.array(z.string())]);
+export const RequestLogHeaders = z.record(z.string(), HeaderValue);
+export type RequestLogHeaders = z.infer<typeof RequestLogHeaders>;
+
+/**
+ * A captured body. JSON bodies are kept as JSON; text that is not JSON as a string. Past the limit
+ * (64 KiB serialized by default) the body becomes the first bytes of its serialization as a string,
+ * with `truncated: true`, since a cut JSON document is no longer JSON.
+ */
+export const CapturedBody = z.object({
+  body: z.unknown(),
+  truncated: z.boolean(),
+  /** Size of the body as received/sent, serialized, in bytes (before truncation). */
+  bytes: z.number().int().min(0),
+});
+export type CapturedBody = z.infer<typeof CapturedBody>;
+
+export const CapturedMessage = z.object({ headers: RequestLogHeaders }).extend(CapturedBody.shape);
+export type CapturedMessage = z.infer<typeof CapturedMessage>;
+
+export const RequestLogError = z.object({ message: z.string(), code: z.string().optional() });
+export type RequestLogError = z.infer<typeof RequestLogError>;
+
+/** `GET /request-logs/{id}`: the summary plus both messages. */
+export const RequestLogEntry = RequestLogSummary.extend({
+  request: CapturedMessage,
+  response: CapturedMessage,
+  error: RequestLogError.nullable(),
+});
+export type RequestLogEntry = z.infer<typeof RequestLogEntry>;
+
+/** `status` filter: an exact code (`404`) or a class (`4xx`). */
+export const StatusFilter = z.union([z.coerce.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/i)]);
+
+export const RequestLogQuery = z.object({
+  tenant_id: z.string().optional(),
+  method: z.string().optional(),
+  status: StatusFilter.optional(),
+  /** Substring of the path. */
+  path: z.string().optional(),
+  /** Free text over path, query, token name, headers and bodies (case-insensitive). */
+  q: z.string().max(200).optional(),
+  since: z.iso.datetime().optional(),
+  until: z.iso.datetime().optional(),
+  page: z.coerce.number().int().min(1).default(1),
+  per_page: z.coerce.number().int().min(1).max(MAX_PER_PAGE).default(50),
+});
+export type RequestLogQuery = z.infer<typeof RequestLogQuery>;
+
+/**
+ * The live feed. `gap` says how many entries this subscriber will never see (evicted by the caps,
+ * dropped while the disk was slow, or skipped while the subscriber was too slow); `seq` is the last
+ * sequence number the gap covers, so a stream can use it as its event id and resume after it.
+ */
+export const RequestLogEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('entry'), entry: RequestLogSummary }),
+  z.object({ type: z.literal('gap'), missed: z.number().int().min(1), seq: z.number().int().min(0) }),
+]);
+export type RequestLogEvent = z.infer<typeof RequestLogEvent>;

@@ -1,0 +1,225 @@
+import { describe, expect, it } from 'vitest';
+import {
+  redactBody,
+  redactHeaders,
+  redactQuery,
+  redactText,
+  scrubSecrets,
+  SecretSet,
+  truncateUtf8,
+} from '../../../../src-main/services/request-log/redact';
+
+const R = '[redacted]';
+
+describe('header redaction', () => {
+  it('keeps the scheme of credential headers and hides the rest', () => {
+    const secrets = new SecretSet();
+    const out = redactHeaders(
+      {
+        Authorization: 'Bearer scimdesk_abcdef123456',
+        'Proxy-Authorization': 'Basic dXNlcjpwYXNzd29yZA==',
+        'x-api-key': 'k-123456789',
+        'content-type': 'application/scim+json',
+      },
+      secrets,
+    );
+    expect(out).toEqual({
+      authorization: `Bearer ${R}`,
+      'proxy-authorization': `Basic ${R}`,
+      'x-api-key': R,
+      'content-type': 'application/scim+json',
+    });
+    expect([...secrets.values]).toEqual(
+      expect.arrayContaining(['scimdesk_abcdef123456', 'dXNlcjpwYXNzd29yZA==', 'k-123456789']),
+    );
+  });
+
+  it('redacts a credential without a scheme whole', () => {
+    expect(redactHeaders({ authorization: 'justatoken' }, new SecretSet())).toEqual({ authorization: R });
+  });
+
+  it('redacts cookie values but keeps names and Set-Cookie attributes', () => {
+    const out = redactHeaders(
+      { cookie: 'sid=abc123456; theme=dark', 'set-cookie': ['sid=zzz999999; Path=/; HttpOnly', 'a=b'] },
+      new SecretSet(),
+    );
+    expect(out).toEqual({ cookie: `sid=${R}; theme=${R}`, 'set-cookie': [`sid=${R}; Path=/; HttpOnly`, `a=${R}`] });
+  });
+
+  it('redacts headers whose names say they carry a token or secret', () => {
+    const out = redactHeaders(
+      { 'X-Auth-Token': 'tok-123456', 'x-client-secret': 's', 'www-authenticate': 'Bearer' },
+      new SecretSet(),
+    );
+    expect(out).toEqual({ 'x-auth-token': R, 'x-client-secret': R, 'www-authenticate': 'Bearer' });
+  });
+
+  it('drops undefined values and stringifies numbers', () => {
+    expect(redactHeaders({ 'content-length': 12, etag: undefined }, new SecretSet())).toEqual({
+      'content-length': '12',
+    });
+  });
+});
+
+describe('query redaction', () => {
+  it.each([
+    'token',
+    'access_token',
+    'code',
+    'secret',
+    'password',
+    'api_key',
+    'apikey',
+    'key',
+    'sig',
+    'signature',
+    'TOKEN',
+    'Access_Token',
+    'refresh_token',
+    'client_secret',
+  ])('redacts %s, case-insensitively', (name) => {
+    expect(redactQuery(`?a=1&${name}=s3cr3tvalue&b=2`, new SecretSet())).toBe(`a=1&${name}=${R}&b=2`);
+  });
+
+  it('keeps other parameters byte for byte, including SCIM filters', () => {
+    const query = 'filter=userName%20eq%20%22bjensen%22&startIndex=1&count=10';
+    expect(redactQuery(query, new SecretSet())).toBe(query);
+  });
+
+  it('matches encoded parameter names and accepts a record', () => {
+    const secrets = new SecretSet();
+    expect(redactQuery('%74oken=abcdef12', secrets)).toBe(`%74oken=${R}`);
+    expect(redactQuery({ filter: 'x eq "y"', token: ['one-secret', 'two-secret'] }, secrets)).toBe(
+      `filter=x%20eq%20%22y%22&token=${R}&token=${R}`,
+    );
+    expect(secrets.values.has('two-secret')).toBe(true);
+  });
+
+  it('answers an empty string for no query', () => {
+    expect(redactQuery(undefined, new SecretSet())).toBe('');
+    expect(redactQuery('?', new SecretSet())).toBe('');
+  });
+});
+
+describe('body redaction', () => {
+  it('redacts password properties at any depth and in any case, without touching the input', () => {
+    const body = {
+      userName: 'bjensen',
+      password: 'hunter2hunter2',
+      nested: { deeper: [{ PassWord: 'other-secret' }] },
+      'urn:ietf:params:scim:schemas:core:2.0:User:password': 'urn-secret',
+    };
+    const copy = structuredClone(body);
+    const out = redactBody(body, new SecretSet());
+    expect(out.body).toEqual({
+      userName: 'bjensen',
+      password: R,
+      nested: { deeper: [{ PassWord: R }] },
+      'urn:ietf:params:scim:schemas:core:2.0:User:password': R,
+    });
+    expect(body).toEqual(copy);
+  });
+
+  it('redacts the value of a PATCH operation whose path is password', () => {
+    const patch = {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [
+        { op: 'replace', path: 'password', value: 'patch-secret' },
+        { op: 'Replace', path: 'urn:ietf:params:scim:schemas:core:2.0:User:PASSWORD', value: 'urn-patch-secret' },
+        { op: 'replace', path: 'displayName', value: 'Babs' },
+        { op: 'replace', value: { password: 'pathless-secret', active: true } },
+      ],
+    };
+    const out = JSON.stringify(redactBody(patch, new SecretSet()).body);
+    for (const secret of ['patch-secret', 'urn-patch-secret', 'pathless-secret']) expect(out).not.toContain(secret);
+    expect(out).toContain('"value":"Babs"');
+    expect(out).toContain('"active":true');
+  });
+
+  it('redacts inside Bulk operations', () => {
+    const bulk = {
+      Operations: [
+        { method: 'POST', path: '/Users', data: { userName: 'a', password: 'bulk-secret-1' } },
+        {
+          method: 'PATCH',
+          path: '/Users/1',
+          data: { Operations: [{ op: 'add', path: 'password', value: 'bulk-secret-2' }] },
+        },
+      ],
+    };
+    const out = JSON.stringify(redactBody(bulk, new SecretSet()).body);
+    expect(out).not.toContain('bulk-secret');
+  });
+
+  it('redacts token-like properties in admin answers (a new SCIM token is shown once)', () => {
+    const out = redactBody({ id: 't1', token: 'scimdesk_abcdefgh', token_prefix: 'scimdesk_ab' }, new SecretSet());
+    expect(out.body).toEqual({ id: 't1', token: R, token_prefix: 'scimdesk_ab' });
+  });
+
+  it('parses JSON text and redacts it structurally', () => {
+    const out = redactBody('{"userName":"a","password":"text-secret"}', new SecretSet());
+    expect(out.body).toEqual({ userName: 'a', password: R });
+  });
+
+  it('redacts malformed JSON text by pattern', () => {
+    const secrets = new SecretSet();
+    const text = '{"userName":"a","Password": "malformed-secret", oops';
+    const out = redactBody(text, secrets).body as string;
+    expect(out).not.toContain('malformed-secret');
+    expect(out).toContain(`"Password": "${R}"`);
+    expect(secrets.values.has('malformed-secret')).toBe(true);
+  });
+
+  it('redacts every value in malformed PATCH text that names a password path', () => {
+    const text = '{"Operations":[{"op":"replace","path":"password","value":"bad-json-secret"}';
+    expect(redactText(text, new SecretSet())).not.toContain('bad-json-secret');
+  });
+
+  it('redacts form-encoded secrets', () => {
+    expect(redactText('user=a&password=form-secret&x=1', new SecretSet())).toBe(`user=a&password=${R}&x=1`);
+  });
+
+  it('truncates past the limit with a flag, keeping the original size', () => {
+    const body = { members: Array.from({ length: 200 }, (_, i) => ({ value: `member-${i}` })) };
+    const size = JSON.stringify(body).length;
+    const out = redactBody(body, new SecretSet(), 1024);
+    expect(out.truncated).toBe(true);
+    expect(out.bytes).toBe(size);
+    expect(typeof out.body).toBe('string');
+    expect(Buffer.byteLength(out.body as string)).toBeLessThanOrEqual(1024);
+    expect(redactBody({ a: 1 }, new SecretSet(), 1024)).toEqual({ body: { a: 1 }, truncated: false, bytes: 7 });
+  });
+
+  it('redacts before truncating, so a cut never exposes a secret', () => {
+    const body = { filler: 'x'.repeat(100), password: 'late-secret-value' };
+    const out = redactBody(body, new SecretSet(), 120);
+    expect(out.truncated).toBe(true);
+    expect(String(out.body)).not.toContain('late-secret');
+  });
+
+  it('treats absent bodies as null', () => {
+    expect(redactBody(undefined, new SecretSet())).toEqual({ body: null, truncated: false, bytes: 0 });
+    expect(redactBody('', new SecretSet())).toEqual({ body: null, truncated: false, bytes: 0 });
+  });
+});
+
+describe('truncateUtf8', () => {
+  it('never cuts inside a multi-byte character', () => {
+    const text = 'é'.repeat(10); // 2 bytes each
+    expect(truncateUtf8(text, 5)).toBe('éé');
+    expect(truncateUtf8('🔑🔑', 5)).toBe('🔑');
+    expect(truncateUtf8('abc', 10)).toBe('abc');
+  });
+});
+
+describe('scrubbing collected secrets', () => {
+  it('removes a secret wherever else it appears, also in its JSON-escaped form', () => {
+    const secrets = new SecretSet();
+    secrets.add('pa"ss\\word1');
+    secrets.add('abc'); // too short to scrub safely
+    const json = JSON.stringify({ detail: 'bad password pa"ss\\word1', other: 'abc' });
+    const out = scrubSecrets(json, secrets, true);
+    expect(JSON.parse(out)).toEqual({ detail: `bad password ${R}`, other: 'abc' });
+    expect(scrubSecrets('x pa"ss\\word1 y', secrets)).toBe(`x ${R} y`);
+  });
+});

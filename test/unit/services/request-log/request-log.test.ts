@@ -1,0 +1,284 @@
+import { appendFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createRequestLog, type RequestLog } from '../../../../src-main/services/request-log';
+import { clock, input, quietLog, readAll, useTempDirs } from './helpers';
+
+const tempDir = useTempDirs();
+
+async function open(dataDir: string, limits = {}, log = quietLog()): Promise<RequestLog> {
+  return createRequestLog({ dataDir, clock, log, limits });
+}
+
+async function segmentBytes(dataDir: string): Promise<number> {
+  const dir = join(dataDir, 'request-log');
+  let total = 0;
+  for (const name of await readdir(dir)) if (name.endsWith('.jsonl')) total += (await stat(join(dir, name))).size;
+  return total;
+}
+
+const page = { page: 1, per_page: 200 };
+
+describe('request log: record, get, list', () => {
+  it('records an entry, redacted, readable before and after it reaches the disk', async () => {
+    const dir = await tempDir();
+    const log = await open(dir);
+    log.record(
+      input(1, {
+        query: '?access_token=qs-secret-123&filter=userName%20eq%20%22a%22',
+        flags: ['lenient-boolean'],
+        request: {
+          headers: { authorization: 'Bearer hdr-secret-123' },
+          body: { userName: 'a', password: 'pw-secret-123' },
+        },
+      }),
+    );
+    const pending = await log.get('1');
+    await log.flush();
+    const written = await log.get('1');
+    expect(written).toEqual(pending);
+    expect(written).toMatchObject({
+      id: '1',
+      seq: 1,
+      method: 'POST',
+      tenant_id: 'tenant-a',
+      token: { id: 'tok-1', name: 'Entra provisioning' },
+      query: 'access_token=[redacted]&filter=userName%20eq%20%22a%22',
+      flags: ['lenient-boolean'],
+      request: { headers: { authorization: 'Bearer [redacted]' }, body: { userName: 'a', password: '[redacted]' } },
+      response: { truncated: false },
+    });
+    const text = JSON.stringify(written) + (await readAll(dir));
+    for (const secret of ['qs-secret-123', 'hdr-secret-123', 'pw-secret-123']) expect(text).not.toContain(secret);
+    expect(await log.get('2')).toBeUndefined();
+    expect(await log.get('not-a-number')).toBeUndefined();
+    await log.close();
+  });
+
+  it('filters by tenant, method, status, path, time, and pages newest first', async () => {
+    const log = await open(await tempDir());
+    const plan = [
+      { tenant_id: 'a', method: 'GET', status: 200, path: '/scim/v2/Users' },
+      { tenant_id: 'a', method: 'POST', status: 201, path: '/scim/v2/Users' },
+      { tenant_id: 'b', method: 'PATCH', status: 404, path: '/scim/v2/Groups/g1' },
+      { tenant_id: 'b', method: 'GET', status: 409, path: '/scim/v2/Groups' },
+      { tenant_id: null, method: 'GET', status: 500, path: '/api/v1/admin/tenants' },
+    ];
+    for (let n = 1; n <= 50; n++) log.record(input(n, plan[n % plan.length]));
+    await log.flush();
+    const all = await log.list(page);
+    expect(all.total).toBe(50);
+    expect(all.items.map((item) => item.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 50 - i));
+
+    expect((await log.list({ ...page, tenant_id: 'a' })).total).toBe(20);
+    expect((await log.list({ ...page, method: 'get' })).total).toBe(30);
+    expect((await log.list({ ...page, status: 404 })).total).toBe(10);
+    expect((await log.list({ ...page, status: '4xx' })).total).toBe(20);
+    expect((await log.list({ ...page, status: '5XX' })).total).toBe(10);
+    expect((await log.list({ ...page, path: 'groups' })).total).toBe(20);
+    expect((await log.list({ ...page, tenant_id: 'b', status: '4xx', method: 'PATCH' })).total).toBe(10);
+    const since = new Date(Date.parse('2024-05-01T10:00:00.000Z') + 41_000).toISOString();
+    expect((await log.list({ ...page, since })).items.map((item) => item.seq)).toEqual([
+      50, 49, 48, 47, 46, 45, 44, 43, 42, 41,
+    ]);
+    expect((await log.list({ ...page, until: Date.parse('2024-05-01T10:00:03.000Z') })).total).toBe(3);
+
+    const second = await log.list({ page: 2, per_page: 15 });
+    expect(second).toMatchObject({ total: 50, page: 2, per_page: 15 });
+    expect(second.items.map((item) => item.seq)).toEqual(Array.from({ length: 15 }, (_, i) => 35 - i));
+    expect((await log.list({ page: 9, per_page: 15 })).items).toEqual([]);
+    await log.close();
+  });
+
+  it('searches free text over path, query, token name and bodies, on disk and buffered', async () => {
+    const log = await open(await tempDir());
+    log.record(input(1, { path: '/scim/v2/Users/NeedlePath' }));
+    log.record(input(2, { query: 'filter=displayName%20eq%20needlequery' }));
+    log.record(input(3, { token: { id: 't', name: 'Okta NEEDLE token' } }));
+    log.record(input(4, { request: { body: { displayName: 'Needle "in" request' } } }));
+    log.record(input(5, { response: { body: { detail: 'needle in response' } } }));
+    log.record(input(6));
+    await log.flush();
+    log.record(input(7, { request: { body: 'raw needle text' } })); // still buffered
+    const found = await log.list({ ...page, q: 'NEEDLE' });
+    expect(found.items.map((item) => item.seq)).toEqual([7, 5, 4, 3, 2, 1]);
+    expect((await log.list({ ...page, q: 'needle "in"' })).items.map((item) => item.seq)).toEqual([4]);
+    expect((await log.list({ ...page, q: 'needle', tenant_id: 'other' })).total).toBe(0);
+    expect((await log.list({ ...page, q: 'password-that-is-not-there' })).total).toBe(0);
+    await log.close();
+  });
+
+  it('keeps a body past the limit as its first bytes, flagged', async () => {
+    const log = await open(await tempDir(), { bodyLimitBytes: 256 });
+    log.record(
+      input(1, { response: { body: { members: Array.from({ length: 100 }, (_, i) => ({ value: `m${i}` })) } } }),
+    );
+    await log.flush();
+    const entry = await log.get('1');
+    expect(entry?.response.truncated).toBe(true);
+    expect(typeof entry?.response.body).toBe('string');
+    expect(entry?.response.bytes).toBeGreaterThan(256);
+    expect(entry?.request.truncated).toBe(false);
+    await log.close();
+  });
+
+  it('never throws from record, whatever it is given', async () => {
+    const log = await open(await tempDir());
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic['self'] = cyclic;
+    expect(() => log.record(input(1, { request: { body: cyclic } }))).not.toThrow();
+    expect(() => log.record(input(2, { request: { body: { big: 10n } } }))).not.toThrow();
+    expect(() =>
+      log.record({ ...input(3), status: Number.NaN, started_at: Number.NaN, flags: undefined }),
+    ).not.toThrow();
+    await log.flush();
+    expect(log.stats().entries).toBe(2); // the BigInt body cannot be serialized: that entry is dropped
+    expect(log.stats().dropped).toBe(1);
+    expect((await log.get('1'))?.request.body).toMatchObject({ a: 1 });
+    await log.close();
+  });
+});
+
+describe('request log: caps', () => {
+  it('keeps the newest maxEntries and deletes segments with nothing left', async () => {
+    const dir = await tempDir();
+    const log = await open(dir, { maxEntries: 50, segmentBytes: 4096 });
+    for (let n = 1; n <= 300; n++) {
+      log.record(input(n));
+      if (n % 40 === 0) await log.flush();
+    }
+    await log.flush();
+    const all = await log.list(page);
+    expect(all.total).toBe(50);
+    expect(all.items.at(-1)?.seq).toBe(251);
+    expect(log.stats()).toMatchObject({ entries: 50, evicted: 250 });
+    expect(await log.get('250')).toBeUndefined();
+    expect((await log.get('251'))?.seq).toBe(251);
+    // Only segments holding retained entries remain: at most ~50 entries' worth plus one segment.
+    const oneEntry = (await segmentBytes(dir)) / 300;
+    expect(await segmentBytes(dir)).toBeLessThan(50 * 1200 + 4096);
+    expect(oneEntry).toBeGreaterThan(0);
+    await log.close();
+  });
+
+  it('keeps the bytes on disk under maxBytes, dropping the oldest segments', async () => {
+    const dir = await tempDir();
+    const maxBytes = 32 * 1024;
+    const log = await open(dir, { maxBytes, segmentBytes: 4096 });
+    for (let n = 1; n <= 400; n++) {
+      log.record(input(n));
+      if (n % 25 === 0) await log.flush();
+    }
+    await log.flush();
+    const onDisk = await segmentBytes(dir);
+    expect(onDisk).toBeLessThanOrEqual(maxBytes);
+    expect(log.stats().bytes).toBe(onDisk);
+    const all = await log.list(page);
+    expect(all.items[0]?.seq).toBe(400);
+    expect(all.total).toBeLessThan(400);
+    expect(all.total).toBeGreaterThan(10);
+    // What is listed can be read, what is not was evicted.
+    const oldestKept = all.items.at(-1)!.seq;
+    expect((await log.get(String(oldestKept)))?.seq).toBe(oldestKept);
+    expect(await log.get(String(oldestKept - 1))).toBeUndefined();
+    await log.close();
+  });
+
+  it('caps one tenant without touching the others, and remembers the cap', async () => {
+    const dir = await tempDir();
+    const log = await open(dir);
+    log.setTenantLimits('tenant-a', { maxEntries: 5 });
+    for (let n = 1; n <= 40; n++) log.record(input(n, { tenant_id: n % 2 ? 'tenant-a' : 'tenant-b' }));
+    expect((await log.list({ ...page, tenant_id: 'tenant-a' })).items.map((item) => item.seq)).toEqual([
+      39, 37, 35, 33, 31,
+    ]);
+    expect((await log.list({ ...page, tenant_id: 'tenant-b' })).total).toBe(20);
+    await log.close();
+
+    const reopened = await open(dir);
+    expect((await reopened.list({ ...page, tenant_id: 'tenant-a' })).total).toBe(5);
+    reopened.record(input(41, { tenant_id: 'tenant-a' }));
+    expect((await reopened.list({ ...page, tenant_id: 'tenant-a' })).items[0]?.seq).toBe(41);
+    expect((await reopened.list({ ...page, tenant_id: 'tenant-a' })).total).toBe(5);
+    reopened.setTenantLimits('tenant-a', { maxEntries: 2 });
+    expect((await reopened.list({ ...page, tenant_id: 'tenant-a' })).total).toBe(2);
+    reopened.setTenantLimits('tenant-a', null);
+    reopened.record(input(42, { tenant_id: 'tenant-a' }));
+    expect((await reopened.list({ ...page, tenant_id: 'tenant-a' })).total).toBe(3);
+    await reopened.close();
+  });
+
+  it('purges a tenant from memory at once and from disk when the promise resolves', async () => {
+    const dir = await tempDir();
+    const log = await open(dir, { segmentBytes: 4096 });
+    const marker = (n: number) => `purge-marker-${n}`;
+    for (let n = 1; n <= 60; n++) {
+      const tenant = n % 3 === 0 ? 'doomed' : 'kept';
+      log.record(
+        input(n, { tenant_id: tenant, request: { body: { note: tenant === 'doomed' ? marker(n) : 'fine' } } }),
+      );
+      if (n === 30) await log.flush();
+    }
+    const purged = log.purgeTenant('doomed'); // half on disk, half still buffered
+    expect((await log.list({ ...page, tenant_id: 'doomed' })).total).toBe(0);
+    await purged;
+    await log.flush();
+    expect(await readAll(dir)).not.toContain('purge-marker');
+    const kept = await log.list({ ...page, tenant_id: 'kept' });
+    expect(kept.total).toBe(40);
+    for (const item of kept.items) expect((await log.get(item.id))?.request.body).toEqual({ note: 'fine' });
+    await log.close();
+    const reopened = await open(dir);
+    expect((await reopened.list(page)).total).toBe(40);
+    await reopened.close();
+  });
+});
+
+describe('request log: restarts', () => {
+  it('continues seq after a clean restart, and reindexes what was written', async () => {
+    const dir = await tempDir();
+    const first = await open(dir);
+    for (let n = 1; n <= 10; n++) first.record(input(n));
+    await first.close();
+    const second = await open(dir);
+    expect(second.stats()).toMatchObject({ entries: 10, last_seq: 10 });
+    second.record(input(11));
+    expect((await second.list(page)).items[0]?.seq).toBe(11);
+    expect((await second.get('3'))?.request.body).toMatchObject({ userName: 'user3@contoso.example' });
+    await second.close();
+  });
+
+  it('never reuses a seq after a crash, even for entries that never reached the disk', async () => {
+    const dir = await tempDir();
+    const crashed = await open(dir);
+    for (let n = 1; n <= 10; n++) crashed.record(input(n));
+    await crashed.flush();
+    for (let n = 11; n <= 15; n++) crashed.record(input(n)); // streamed live, lost with the process
+    const reopened = await open(dir);
+    expect(reopened.stats().entries).toBe(10);
+    reopened.record(input(16));
+    const newest = (await reopened.list(page)).items[0]!;
+    expect(newest.seq).toBeGreaterThan(15);
+    await reopened.close();
+    await crashed.close();
+  });
+
+  it('tolerates a torn last line', async () => {
+    const dir = await tempDir();
+    const first = await open(dir);
+    for (let n = 1; n <= 5; n++) first.record(input(n));
+    await first.close();
+    const segments = (await readdir(join(dir, 'request-log'))).filter((name) => name.endsWith('.jsonl'));
+    await appendFile(join(dir, 'request-log', segments.at(-1)!), '{"id":"6","seq":6,"time":"2024-05-01T1');
+    const second = await open(dir);
+    expect(second.stats()).toMatchObject({ entries: 5, corrupt_lines: 0 });
+    second.record(input(7));
+    await second.close();
+    const third = await open(dir);
+    expect((await third.list(page)).items.map((item) => item.seq)).toEqual([expect.any(Number), 5, 4, 3, 2, 1]);
+    expect(third.stats().corrupt_lines).toBe(0);
+    const newest = (await third.list(page)).items[0]!;
+    expect((await third.get(newest.id))?.request.body).toMatchObject({ userName: 'user7@contoso.example' });
+    await third.close();
+  });
+});

@@ -1,0 +1,294 @@
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createResourceHistory,
+  type JsonObject,
+  type ResourceHistoryLimits,
+} from '../../../../src-main/services/resource-history';
+
+const made: string[] = [];
+afterEach(async () => {
+  await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'scimdesk-history-'));
+  made.push(dir);
+  return dir;
+}
+
+const log = { error: () => undefined, warn: () => undefined, info: () => undefined };
+const T0 = Date.parse('2024-05-01T10:00:00.000Z');
+const meta = (n: number, actor = 'Entra provisioning') => ({ time: T0 + n * 1000, actor, request_seq: n });
+
+function open(dataDir: string, limits: Partial<ResourceHistoryLimits> = {}) {
+  return createResourceHistory({ dataDir, log, limits });
+}
+
+async function historyBytes(dataDir: string): Promise<number> {
+  const dir = join(dataDir, 'history');
+  let total = 0;
+  for (const name of await readdir(dir)) if (name.endsWith('.jsonl')) total += (await stat(join(dir, name))).size;
+  return total;
+}
+
+const user = (patch: JsonObject = {}): JsonObject => ({
+  schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+  id: 'u1',
+  userName: 'bjensen@example.com',
+  name: { givenName: 'Barbara', familyName: 'Jensen' },
+  emails: [{ value: 'bjensen@example.com', type: 'work', primary: true }],
+  active: true,
+  ...patch,
+});
+
+describe('resource history', () => {
+  it('keeps a timeline, rebuilds every version and diffs any two', async () => {
+    const dir = await tempDir();
+    const history = await open(dir);
+    const v1 = user();
+    const v2 = user({ active: false });
+    const v3 = user({ active: false, name: { givenName: 'Babs', familyName: 'Jensen' }, emails: [] });
+    expect(history.recordCreate('t', 'User', v1, meta(1))).toBe(1);
+    expect(history.recordChange('t', 'User', 'u1', v1, v2, meta(2))).toBe(2);
+    expect(history.recordChange('t', 'User', 'u1', v2, v2, meta(3))).toBeUndefined(); // nothing changed
+    expect(history.recordChange('t', 'User', 'u1', v2, v3, meta(4, 'console'))).toBe(3);
+    const check = async (h: typeof history) => {
+      const timeline = h.timeline('t', 'User', 'u1', { page: 1, per_page: 10 });
+      expect(timeline.total).toBe(3);
+      expect(timeline.items.map((v) => [v.version, v.kind, v.actor, v.attributes])).toEqual([
+        [3, 'change', 'console', ['emails', 'name']],
+        [2, 'change', 'Entra provisioning', ['active']],
+        [1, 'create', 'Entra provisioning', ['active', 'emails', 'id', 'name', 'schemas', 'userName']],
+      ]);
+      expect(timeline.items[0]).toMatchObject({ time: '2024-05-01T10:00:04.000Z', request_seq: 4 });
+      expect((await h.version('t', 'User', 'u1', 1))?.resource).toEqual(v1);
+      expect((await h.version('t', 'User', 'u1', 2))?.resource).toEqual(v2);
+      expect((await h.version('t', 'User', 'u1', 3))?.resource).toEqual(v3);
+      expect(await h.version('t', 'User', 'u1', 4)).toBeUndefined();
+      expect((await h.diff('t', 'User', 'u1', 1, 3))?.changes).toEqual([
+        { op: 'set', path: ['name', 'givenName'], value: 'Babs' },
+        {
+          op: 'elements',
+          path: ['emails'],
+          removed: [{ index: 0, value: (v1['emails'] as JsonObject[])[0]! }],
+          added: [],
+        },
+        { op: 'set', path: ['active'], value: false },
+      ]);
+    };
+    await check(history); // from the write buffer
+    await history.flush();
+    await check(history); // from disk
+    await history.close();
+    await check(await open(dir)); // after a restart
+  });
+
+  it('pages the timeline newest first', async () => {
+    const history = await open(await tempDir());
+    let current = user();
+    history.recordCreate('t', 'User', current, meta(0));
+    for (let n = 1; n <= 24; n++) {
+      const next = user({ displayName: `name ${n}` });
+      history.recordChange('t', 'User', 'u1', current, next, meta(n));
+      current = next;
+    }
+    const second = history.timeline('t', 'User', 'u1', { page: 2, per_page: 10 });
+    expect(second.items.map((v) => v.version)).toEqual([15, 14, 13, 12, 11, 10, 9, 8, 7, 6]);
+    expect(history.timeline('t', 'User', 'u1', { page: 3, per_page: 10 }).items.map((v) => v.version)).toEqual([
+      5, 4, 3, 2, 1,
+    ]);
+    expect(history.timeline('t', 'User', 'nobody', { page: 1, per_page: 10 })).toEqual({
+      items: [],
+      total: 0,
+      page: 1,
+      per_page: 10,
+    });
+    await history.close();
+  });
+
+  it('records deletion and re-creation', async () => {
+    const history = await open(await tempDir());
+    history.recordCreate('t', 'User', user(), meta(1));
+    history.recordDelete('t', 'User', 'u1', meta(2));
+    history.recordChange('t', 'User', 'u1', user(), user({ active: false }), meta(3)); // after a delete: written whole
+    expect((await history.version('t', 'User', 'u1', 2))?.resource).toBeNull();
+    expect((await history.version('t', 'User', 'u1', 3))?.resource).toEqual(user({ active: false }));
+    expect((await history.diff('t', 'User', 'u1', 2, 3))?.changes.length).toBeGreaterThan(0);
+    await history.close();
+  });
+
+  it('never stores a password, but says it changed', async () => {
+    const dir = await tempDir();
+    const history = await open(dir);
+    const secrets = ['$scrypt$ln=15$c2FsdA$first-hash', 'clear-text-pw-1', '$scrypt$ln=15$c2FsdA$second-hash'];
+    history.recordCreate('t', 'User', user({ password: secrets[0]! }), meta(1));
+    history.recordChange(
+      't',
+      'User',
+      'u1',
+      user({ password: secrets[0]! }),
+      user({ password: secrets[2]!, 'urn:x:ext': { password: secrets[1]! } }),
+      meta(2),
+    );
+    expect(history.timeline('t', 'User', 'u1', { page: 1, per_page: 5 }).items[0]?.attributes).toContain('password');
+    const v2 = await history.version('t', 'User', 'u1', 2);
+    expect(v2?.resource).toMatchObject({ password: '[redacted]', 'urn:x:ext': { password: '[redacted]' } });
+    await history.close();
+    const onDisk = (await readdir(join(dir, 'history'))).map((name) => readFile(join(dir, 'history', name), 'utf8'));
+    const text = (await Promise.all(onDisk)).join('\n');
+    for (const secret of secrets) expect(text).not.toContain(secret);
+    expect(JSON.stringify(v2)).not.toContain('hash');
+  });
+
+  it('grows linearly: single-member changes to a 10,000-member group cost one element each', async () => {
+    const dir = await tempDir();
+    const history = await open(dir);
+    const members = Array.from({ length: 10_000 }, (_, i) => ({
+      value: `user-${String(i).padStart(5, '0')}`,
+      display: `User ${i}`,
+    }));
+    let group: JsonObject = { id: 'g1', displayName: 'Everyone', members };
+    history.recordCreate('t', 'Group', group, meta(0));
+    await history.flush();
+    const created = await historyBytes(dir);
+    const changes = 300;
+    for (let n = 1; n <= changes; n++) {
+      const list = group['members'] as JsonObject[];
+      const next =
+        n % 2
+          ? [...list, { value: `new-${n}`, display: `New ${n}` }]
+          : list.filter((m) => m['value'] !== `new-${n - 1}`);
+      const after = { ...group, members: next };
+      history.recordChange('t', 'Group', 'g1', group, after, meta(n));
+      group = after;
+    }
+    await history.flush();
+    const grown = (await historyBytes(dir)) - created;
+    // A copy per change would be 300 x ~450 KB; changes are ~300 bytes each, plus at most a few bases.
+    expect(grown).toBeLessThan(changes * 400 + 2 * created);
+    expect((await history.version('t', 'Group', 'g1', changes + 1))?.resource).toEqual(group);
+    expect((await history.version('t', 'Group', 'g1', 2))?.resource?.['members']).toHaveLength(10_001);
+    await history.close();
+  });
+
+  it('grows linearly while a group is built one member at a time', async () => {
+    const dir = await tempDir();
+    const history = await open(dir);
+    let group: JsonObject = { id: 'g1', displayName: 'Built', members: [] };
+    history.recordCreate('t', 'Group', group, meta(0));
+    const size = 2000;
+    for (let n = 0; n < size; n++) {
+      const after = {
+        ...group,
+        members: [...(group['members'] as JsonObject[]), { value: `user-${n}`, display: `User ${n}` }],
+      };
+      history.recordChange('t', 'Group', 'g1', group, after, meta(n + 1));
+      group = after;
+    }
+    await history.flush();
+    const finalSize = JSON.stringify(group).length;
+    // Quadratic would be ~size/2 full copies (~100 MB); linear stays within a small multiple of the changes.
+    expect(await historyBytes(dir)).toBeLessThan(12 * (size * 300 + finalSize));
+    expect((await history.version('t', 'Group', 'g1', size + 1))?.resource).toEqual(group);
+    expect((await history.version('t', 'Group', 'g1', 1001))?.resource?.['members']).toHaveLength(1000);
+    await history.close();
+  });
+});
+
+describe('resource history: caps and purge', () => {
+  it('drops the oldest records first, re-basing what is kept so every listed version rebuilds', async () => {
+    const dir = await tempDir();
+    const history = await open(dir, { maxBytes: 48 * 1024, segmentBytes: 6 * 1024 });
+    const states = new Map<number, JsonObject>();
+    let current = user();
+    history.recordCreate('t', 'User', current, meta(0));
+    states.set(1, current);
+    history.recordCreate('t', 'User', user({ id: 'old', userName: 'old' }), meta(0));
+    for (let n = 1; n <= 400; n++) {
+      const next = user({ displayName: `name ${n}`, title: n % 3 ? 'x' : 'y' });
+      history.recordChange('t', 'User', 'u1', current, next, meta(n));
+      states.set(n + 1, next);
+      current = next;
+      if (n % 20 === 0) await history.flush();
+    }
+    await history.flush();
+    expect(await historyBytes(dir)).toBeLessThanOrEqual(48 * 1024);
+    const timeline = history.timeline('t', 'User', 'u1', { page: 1, per_page: 200 });
+    expect(timeline.total).toBeLessThan(401);
+    expect(timeline.items[0]?.version).toBe(401);
+    const oldestKept = timeline.items.at(-1)!.version;
+    expect(oldestKept).toBeGreaterThan(1);
+    expect(timeline.items.map((item) => item.version)).toEqual(
+      Array.from({ length: 402 - oldestKept }, (_, i) => 401 - i),
+    );
+    for (const { version: v } of timeline.items) {
+      expect({ v, resource: (await history.version('t', 'User', 'u1', v))?.resource }).toEqual({
+        v,
+        resource: states.get(v),
+      });
+    }
+    expect(await history.version('t', 'User', 'u1', oldestKept - 1)).toBeUndefined();
+    // The resource untouched since the oldest segment went has no history left.
+    expect(history.timeline('t', 'User', 'old', { page: 1, per_page: 5 }).total).toBe(0);
+    await history.close();
+    const reopened = await open(dir, { maxBytes: 48 * 1024, segmentBytes: 6 * 1024 });
+    expect((await reopened.version('t', 'User', 'u1', oldestKept))?.resource).toEqual(states.get(oldestKept));
+    await reopened.close();
+  });
+
+  it('caps the number of records', async () => {
+    const history = await open(await tempDir(), { maxRecords: 100, segmentBytes: 2048 });
+    let current = user();
+    history.recordCreate('t', 'User', current, meta(0));
+    for (let n = 1; n <= 300; n++) {
+      const next = user({ displayName: `n${n}` });
+      history.recordChange('t', 'User', 'u1', current, next, meta(n));
+      current = next;
+      if (n % 10 === 0) await history.flush();
+    }
+    await history.flush();
+    expect(history.stats().records).toBeLessThanOrEqual(100);
+    expect((await history.version('t', 'User', 'u1', 301))?.resource).toEqual(current);
+    await history.close();
+  });
+
+  it('purges a tenant from memory and disk', async () => {
+    const dir = await tempDir();
+    const history = await open(dir, { segmentBytes: 2048 });
+    for (let n = 0; n < 20; n++) {
+      history.recordCreate('doomed', 'User', user({ id: `d${n}`, userName: `doomed-marker-${n}` }), meta(n));
+      history.recordCreate('kept', 'User', user({ id: `k${n}` }), meta(n));
+      if (n === 10) await history.flush();
+    }
+    await history.purgeTenant('doomed');
+    await history.flush();
+    expect(history.timeline('doomed', 'User', 'd1', { page: 1, per_page: 5 }).total).toBe(0);
+    expect((await history.version('kept', 'User', 'k3', 1))?.resource).toEqual(user({ id: 'k3' }));
+    await history.close();
+    const texts = await Promise.all(
+      (await readdir(join(dir, 'history'))).map((n) => readFile(join(dir, 'history', n), 'utf8')),
+    );
+    expect(texts.join('\n')).not.toContain('doomed-marker');
+    const reopened = await open(dir);
+    expect(reopened.stats().resources).toBe(20);
+    await reopened.close();
+  });
+
+  it('writes the next change whole after a crash, since the last moments may be missing', async () => {
+    const dir = await tempDir();
+    const crashed = await open(dir);
+    crashed.recordCreate('t', 'User', user(), meta(1));
+    await crashed.flush();
+    crashed.recordChange('t', 'User', 'u1', user(), user({ active: false }), meta(2)); // lost with the process
+    const reopened = await open(dir);
+    expect(reopened.timeline('t', 'User', 'u1', { page: 1, per_page: 5 }).total).toBe(1);
+    // The store says the user is inactive and now gets a title: version 2 must be that, not a replay onto v1.
+    const after = user({ active: false, title: 'Boss' });
+    reopened.recordChange('t', 'User', 'u1', user({ active: false }), after, meta(3));
+    expect((await reopened.version('t', 'User', 'u1', 2))?.resource).toEqual(after);
+    await reopened.close();
+    await crashed.close();
+  });
+});
