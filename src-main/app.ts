@@ -11,7 +11,7 @@ import { HttpListener, type ListeningAddress } from './http/listener';
 import { DEFAULT_MAX_RESULTS, type ServerCapabilities } from './scim/service-provider-config';
 import { createAdminHandlers } from './services/admin-handlers';
 import type { Logger } from './services/admin-dispatch';
-import { createServices } from './services/index';
+import { createServices, type Services } from './services/index';
 import { openDurableStore } from './store/durable-store';
 import type { AdminHandlers } from '@shared/contract';
 
@@ -69,10 +69,17 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
   }
   const tokens = new AdminTokens(key, clock);
   const loginCodes = new LoginCodes(clock);
-  const services = createServices({ store, clock });
+  let services: Services;
+  try {
+    services = await createServices({ store, clock, dataDir: options.dataDir, log });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   let serverUrl = `http://${options.host}:${options.port}`;
   const handlers = createAdminHandlers({ services, serverUrl: () => serverUrl });
 
+  const streams = new Set<() => void>();
   const app = createHttpApp({
     handlers,
     tokens,
@@ -85,6 +92,9 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     identities: services.identities,
     scimTokens: services.scimTokens,
     store,
+    requestLog: services.requestLog,
+    clock,
+    streams,
   });
   const listener = new HttpListener(app);
   let address: ListeningAddress;
@@ -104,8 +114,9 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     consoleLoginUrl: () => `${address.url}/#code=${loginCodes.issue()}`,
     // In-flight requests finish first, then the store flushes and releases the data-folder lock.
     close: () =>
-      (closing ??= listener
-        .close()
+      (closing ??= Promise.resolve()
+        .then(() => [...streams].forEach((stop) => stop()))
+        .then(() => listener.close())
         .then(() => services.close())
         .then(() => store.close())),
   };

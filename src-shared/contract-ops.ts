@@ -15,6 +15,12 @@ export const ADMIN_OPERATION_NAMES = [
   'getScimToken',
   'updateScimToken',
   'revokeScimToken',
+  'listRequestLogs',
+  'getRequestLog',
+  'getResourceHistory',
+  'getResourceVersion',
+  'diffResourceVersions',
+  'listCompatFlags',
 ] as const;
 export type AdminOperationName = (typeof ADMIN_OPERATION_NAMES)[number];
 

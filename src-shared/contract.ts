@@ -3,6 +3,15 @@ import type { AdminErrorCode } from './errors';
 import type { AdminOperationName } from './contract-ops';
 import { PageQuery, pageOf } from './paging';
 import { ScimEndpointInfo } from './endpoint-info';
+import { RequestLogEntry, RequestLogQuery, RequestLogSummary } from './request-log';
+import {
+  HistoryDiff,
+  HistoryResourceKind,
+  HistoryTimelineQuery,
+  HistoryVersion,
+  HistoryVersionDetail,
+} from './resource-history';
+import { CompatFlagsDocument } from './scim/compat-flags-document';
 import { CreatedScimToken, ScimToken, ScimTokenName } from './scim-token';
 import { Tenant, TenantCreate, TenantUpdate } from './tenant';
 
@@ -130,6 +139,71 @@ export const adminContract = {
     output: NoContent,
     errors: ['not_found'],
     summary: 'Revoke a SCIM token (soft delete): it stops working at once, its record stays.',
+  },
+  listRequestLogs: {
+    method: 'GET',
+    path: '/request-logs',
+    status: 200,
+    input: RequestLogQuery,
+    output: pageOf(RequestLogSummary),
+    errors: [],
+    summary: 'Logged requests, newest first, filtered by tenant, method, status (404 or 4xx), path, text and time.',
+  },
+  getRequestLog: {
+    method: 'GET',
+    path: '/request-logs/:id',
+    status: 200,
+    input: ById,
+    output: RequestLogEntry,
+    errors: ['not_found'],
+    summary: 'One logged request with its (redacted) headers and bodies.',
+  },
+  getResourceHistory: {
+    method: 'GET',
+    path: '/tenants/:tenant_id/history/:kind/:id',
+    status: 200,
+    input: HistoryTimelineQuery,
+    output: pageOf(HistoryVersion),
+    errors: ['not_found'],
+    summary: 'The versions of a user or group, newest first: when, by whom, which attributes.',
+  },
+  getResourceVersion: {
+    method: 'GET',
+    path: '/tenants/:tenant_id/history/:kind/:id/versions/:version',
+    status: 200,
+    input: z.object({
+      tenant_id: z.string().min(1),
+      kind: HistoryResourceKind,
+      id: z.string().min(1),
+      version: z.coerce.number().int().min(1),
+    }),
+    output: HistoryVersionDetail,
+    errors: ['not_found'],
+    summary: 'A user or group as it was at one version.',
+  },
+  diffResourceVersions: {
+    method: 'GET',
+    path: '/tenants/:tenant_id/history/:kind/:id/diff',
+    status: 200,
+    input: z.object({
+      tenant_id: z.string().min(1),
+      kind: HistoryResourceKind,
+      id: z.string().min(1),
+      from: z.coerce.number().int().min(1),
+      to: z.coerce.number().int().min(1),
+    }),
+    output: HistoryDiff,
+    errors: ['not_found'],
+    summary: 'What changed between two versions of a user or group.',
+  },
+  listCompatFlags: {
+    method: 'GET',
+    path: '/compat-flags',
+    status: 200,
+    input: z.object({}),
+    output: CompatFlagsDocument,
+    errors: [],
+    summary: 'The compatibility flags and which profile turns each on (for the console and docs).',
   },
 } as const satisfies { [K in AdminOperationName]: AdminOperation };
 

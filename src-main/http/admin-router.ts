@@ -7,11 +7,16 @@ import { ADMIN_BASE_PATH, SessionRequest } from '@shared/session';
 import type { AdminTokens } from '../auth/admin-tokens';
 import type { LoginCodes } from '../auth/login-codes';
 import { dispatchAdminOperation, zodIssues } from '../services/admin-dispatch';
+import type { RequestLog } from '../services/request-log/index';
 import { requireAdminToken } from './admin-auth';
+import { streamRequestLog } from './log-stream';
 import { JsonBodyError, readJsonBody } from './json-body';
 
 export interface AdminRouterDeps {
   handlers: AdminHandlers;
+  requestLog: RequestLog;
+  /** Open live streams, each with the function that ends it. */
+  streams: Set<() => void>;
   tokens: AdminTokens;
   loginCodes: LoginCodes;
   sessionTtlSeconds: number;
@@ -27,6 +32,8 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
 
   // The session exchange comes before the gate: it is how the console gets its first token.
   router.post('/session', async (ctx) => {
+    // The one-time code and the token it buys are secrets: the request log keeps neither body.
+    (ctx.state as { captureBodies?: boolean }).captureBodies = false;
     const parsed = SessionRequest.safeParse(await adminJsonBody(ctx));
     if (!parsed.success) {
       throw new AdminError(
@@ -43,6 +50,11 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
   });
 
   const gate = requireAdminToken(deps.tokens);
+  // Registered before the contract's `/request-logs/:id`, which would take "stream" for an id.
+  router.get('/request-logs/stream', gate, (ctx) => {
+    (ctx.state as { captureBodies?: boolean }).captureBodies = false;
+    streamRequestLog(ctx, deps.requestLog, deps.streams);
+  });
   for (const name of ADMIN_OPERATION_NAMES) {
     const operation: AdminOperation = adminContract[name];
     router.register(

@@ -6,7 +6,8 @@
  *   except the one-time-code exchange; SCIM tokens are refused on the admin API;
  * - request bodies are capped (1 MiB) and read only as JSON;
  * - errors never carry stack traces; unknown failures are logged here and answered with a bare 500;
- * - no credential or login code is logged.
+ * - every SCIM and admin request is captured in the request log, with credentials, cookies,
+ *   token-like query parameters and passwords redacted; the login-code exchange keeps no bodies.
  */
 import Koa from 'koa';
 import type { AdminHandlers } from '@shared/contract';
@@ -14,11 +15,14 @@ import type { SchemaRegistry } from '@shared/scim/registry';
 import type { AdminTokens } from '../auth/admin-tokens';
 import type { LoginCodes } from '../auth/login-codes';
 import type { ServerCapabilities } from '../scim/service-provider-config';
+import type { Clock } from '../clock';
 import type { Logger } from '../services/admin-dispatch';
+import type { RequestLog } from '../services/request-log/index';
 import type { IdentityService } from '../services/identities/identity-service';
 import type { ScimTokenService } from '../services/scim-tokens';
 import type { DurableStore } from '../store/durable-store';
 import { createAdminRouter } from './admin-router';
+import { captureRequests } from './capture';
 import { serveConsole } from './console-static';
 import { errorMiddleware } from './error-middleware';
 import { createScimRouter } from './scim/router';
@@ -35,6 +39,9 @@ export interface HttpAppDeps {
   identities: IdentityService;
   scimTokens: ScimTokenService;
   store: DurableStore;
+  requestLog: RequestLog;
+  clock: Clock;
+  streams: Set<() => void>;
 }
 
 export function createHttpApp(deps: HttpAppDeps): Koa {
@@ -45,6 +52,7 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
   const admin = createAdminRouter(deps);
   const scim = createScimRouter({ ...deps, adminTokens: deps.tokens });
 
+  app.use(captureRequests(deps.requestLog, deps.clock));
   app.use(errorMiddleware(deps.log));
   app.use(admin.routes());
   app.use(admin.allowedMethods({ throw: true }));

@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 import { AdminError, type AdminErrorCode } from '@shared/errors';
 import { SCIM_CONTENT_TYPE } from '@shared/scim/urns';
+import { ScimCompatError } from '../scim/compat';
 import { ScimError, type ScimErrorStatus } from '../scim/errors';
 import type { Logger } from '../services/admin-dispatch';
 import { areaOf } from './areas';
@@ -53,6 +54,7 @@ export function errorMiddleware(log: Logger) {
       }
     } catch (error) {
       const area = areaOf(ctx.path);
+      if (error instanceof ScimCompatError) (ctx.state as { errorFlag?: string }).errorFlag = error.flag;
       if (area === 'scim') renderScim(ctx, toScimError(error, log));
       else if (area === 'admin') renderAdmin(ctx, toAdminError(error, log));
       else renderPlain(ctx, error, log);

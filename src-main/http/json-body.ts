@@ -2,6 +2,8 @@ import type { Context } from 'koa';
 import getRawBody from 'raw-body';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/** No SCIM or admin body needs more; deeper input is refused before any code walks it. */
+export const MAX_JSON_DEPTH = 64;
 
 export type JsonBodyProblem = 'unsupported_media_type' | 'too_large' | 'malformed';
 
@@ -41,9 +43,31 @@ export async function readJsonBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Pr
     throw new JsonBodyError('malformed', 'The request body could not be read.');
   }
   if (text.trim() === '') return undefined;
+  // Kept for the request log, which shows what a client really sent, malformed or not.
+  (ctx.state as { requestBody?: unknown }).requestBody = text;
   try {
-    return JSON.parse(text) as unknown;
+    const parsed = JSON.parse(text) as unknown;
+    (ctx.state as { requestBody?: unknown }).requestBody = parsed;
+    if (depthOf(parsed) > MAX_JSON_DEPTH) {
+      throw new JsonBodyError('malformed', `The body is nested deeper than ${MAX_JSON_DEPTH} levels.`);
+    }
+    return parsed;
   } catch (error) {
+    if (error instanceof JsonBodyError) throw error;
     throw new JsonBodyError('malformed', `The body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/** Nesting depth of parsed JSON, measured without recursion (so hostile depth cannot overflow the stack). */
+export function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (typeof current !== 'object' || current === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_JSON_DEPTH) return deepest;
+    for (const child of Array.isArray(current) ? current : Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }

@@ -1,16 +1,22 @@
 import type { AdminHandlers } from '@shared/contract';
 import type { ScimEndpointInfo } from '@shared/endpoint-info';
+import { AdminError } from '@shared/errors';
+import { compatFlagsDocument } from '@shared/scim/compat-flags-document';
 import type { Services } from './index';
 
 export interface AdminHandlerDeps {
-  services: Pick<Services, 'tenants' | 'scimTokens'>;
+  services: Pick<Services, 'tenants' | 'scimTokens' | 'requestLog' | 'history'>;
   /** The server's own base URL (`http://127.0.0.1:8585`), known once it listens. */
   serverUrl: () => string;
 }
 
 /** The admin contract's operations, mapped onto the services. HTTP and IPC both call these. */
 export function createAdminHandlers({ services, serverUrl }: AdminHandlerDeps): AdminHandlers {
-  const { tenants, scimTokens } = services;
+  const { tenants, scimTokens, requestLog, history } = services;
+  const found = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new AdminError('not_found', `${what} not found.`);
+    return value;
+  };
   return {
     listTenants: async (input) => tenants.list(input),
     createTenant: async (input) => tenants.create(input),
@@ -27,6 +33,17 @@ export function createAdminHandlers({ services, serverUrl }: AdminHandlerDeps): 
     revokeScimToken: async ({ id }) => {
       await scimTokens.revoke(id);
     },
+    listRequestLogs: async (input) => requestLog.list(input),
+    getRequestLog: async ({ id }) => found(await requestLog.get(id), `Request log entry ${id}`),
+    getResourceHistory: async ({ tenant_id, kind, id, page, per_page }) => {
+      tenants.get(tenant_id);
+      return history.timeline(tenant_id, kind, id, { page, per_page });
+    },
+    getResourceVersion: async ({ tenant_id, kind, id, version }) =>
+      found(await history.version(tenant_id, kind, id, version), `Version ${version} of ${kind} ${id}`),
+    diffResourceVersions: async ({ tenant_id, kind, id, from, to }) =>
+      found(await history.diff(tenant_id, kind, id, from, to), `Versions ${from} and ${to} of ${kind} ${id}`),
+    listCompatFlags: async () => compatFlagsDocument(),
   };
 }
 

@@ -1,8 +1,11 @@
 import { coreSchemaRegistry, type SchemaRegistry } from '@shared/scim/registry';
 import type { Clock } from '../clock';
 import type { DurableStore } from '../store/durable-store';
+import type { Logger } from './admin-dispatch';
 import { IdentityService } from './identities/identity-service';
 import { createPasswordHasher, type PasswordHasher, type PasswordHasherOptions } from './password-hasher';
+import { createRequestLog, type RequestLog } from './request-log/index';
+import { createResourceHistory, type ResourceHistory } from './resource-history/index';
 import { ScimTokenService } from './scim-tokens';
 import { createTenantService, type TenantService } from './tenants';
 
@@ -10,29 +13,55 @@ export interface Services {
   tenants: TenantService;
   identities: IdentityService;
   scimTokens: ScimTokenService;
+  requestLog: RequestLog;
+  history: ResourceHistory;
   registry: SchemaRegistry;
-  /** Flushes what services hold in memory (token last-use times) and stops their workers. */
+  /** Flushes what services hold in memory (token last-use times, log buffers) and stops workers. */
   close(): Promise<void>;
 }
 
 export interface ServicesOptions {
   store: DurableStore;
   clock: Clock;
+  /** The data folder: the request log and the history keep their own files there. */
+  dataDir: string;
+  log: Logger;
   hasher?: PasswordHasherOptions;
 }
 
-export function createServices({ store, clock, hasher: hasherOptions }: ServicesOptions): Services {
+export async function createServices(options: ServicesOptions): Promise<Services> {
+  const { store, clock, dataDir, log } = options;
   const registry = coreSchemaRegistry();
-  const hasher: PasswordHasher = createPasswordHasher(hasherOptions);
+  const requestLog = await createRequestLog({ dataDir, clock, log });
+  const history = await createResourceHistory({ dataDir, log });
+  const hasher: PasswordHasher = createPasswordHasher(options.hasher);
   const scimTokens = new ScimTokenService(store, clock);
+  const tenants = createTenantService(store, clock);
+
+  // A tenant's own log cap follows its settings; a deleted tenant leaves nothing behind.
+  for (const tenant of store.listTenants()) {
+    if (tenant.log_max_entries !== undefined)
+      requestLog.setTenantLimits(tenant.id, { maxEntries: tenant.log_max_entries });
+  }
+  tenants.onChanged((tenant) => requestLog.setTenantLimits(tenant.id, { maxEntries: tenant.log_max_entries }));
+  tenants.onDeleted(async (tenantId) => {
+    requestLog.setTenantLimits(tenantId, null);
+    await requestLog.purgeTenant(tenantId);
+    await history.purgeTenant(tenantId);
+  });
+
   return {
-    tenants: createTenantService(store, clock),
-    identities: new IdentityService({ store, registry, hasher, clock }),
+    tenants,
+    identities: new IdentityService({ store, registry, hasher, clock, history }),
     scimTokens,
+    requestLog,
+    history,
     registry,
     async close() {
       await scimTokens.close();
       await hasher.close();
+      await history.close();
+      await requestLog.close();
     },
   };
 }

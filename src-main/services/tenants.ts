@@ -18,6 +18,8 @@ export interface TenantService {
   /** Deletes the tenant with all its users, groups, tokens and settings. */
   delete(id: string): Promise<void>;
   onDeleted(hook: TenantDeletedHook): void;
+  /** Called after a tenant is created or its settings change. */
+  onChanged(hook: (tenant: Tenant) => void): void;
 }
 
 export function newTenantId(): string {
@@ -26,6 +28,7 @@ export function newTenantId(): string {
 
 export function createTenantService(store: DurableStore, clock: Clock, newId = newTenantId): TenantService {
   const hooks: TenantDeletedHook[] = [];
+  const changeHooks: ((tenant: Tenant) => void)[] = [];
   const read = (record: TenantRecord): Tenant => Tenant.parse(record);
   const require = (id: string): TenantRecord => {
     const record = store.getTenant(id);
@@ -61,6 +64,7 @@ export function createTenantService(store: DurableStore, clock: Clock, newId = n
         log_max_entries: input.log_max_entries,
       });
       await store.putTenant(record);
+      for (const hook of changeHooks) hook(record);
       return record;
     },
     async update(id, input) {
@@ -68,6 +72,7 @@ export function createTenantService(store: DurableStore, clock: Clock, newId = n
       if (input.name !== undefined) assertNameFree(input.name, id);
       const next = Tenant.parse({ ...current, ...definedOnly(input) });
       await store.putTenant(next);
+      for (const hook of changeHooks) hook(next);
       return next;
     },
     async delete(id) {
@@ -77,6 +82,9 @@ export function createTenantService(store: DurableStore, clock: Clock, newId = n
     },
     onDeleted(hook) {
       hooks.push(hook);
+    },
+    onChanged(hook) {
+      changeHooks.push(hook);
     },
   };
 }

@@ -34,7 +34,7 @@ async function stop(child: ChildProcess): Promise<void> {
 /** A data folder with one tenant, `users` benchmark users and a SCIM token, made through the services. */
 async function seed(dir: string, users: number): Promise<{ secret: string; ids: string[]; userNames: string[] }> {
   const store = await openDurableStore(dir);
-  const services = createServices({ store, clock: systemClock });
+  const services = await createServices({ store, clock: systemClock, dataDir: dir, log: console });
   try {
     const tenant = await services.tenants.create({ name: 'Bench' });
     const ctx = { tenantId: tenant.id, baseUrl: 'http://127.0.0.1/scim/v2' };

@@ -13,7 +13,7 @@ const CONCURRENCY = 16;
 export async function benchServices(): Promise<BenchRow[]> {
   const dir = await mkdtemp(join(tmpdir(), 'scimdesk-bench-svc-'));
   const store = await openDurableStore(dir);
-  const services = createServices({ store, clock: systemClock });
+  const services = await createServices({ store, clock: systemClock, dataDir: dir, log: console });
   try {
     const tenant = await services.tenants.create({ name: 'Bench' });
     const ctx = { tenantId: tenant.id, baseUrl: 'http://127.0.0.1:8585/scim/v2' };

@@ -187,6 +187,17 @@ describe.each([
     const deep = `{"userName":"deep@example.com","name":${'['.repeat(50_000)}${']'.repeat(50_000)}}`;
     const response = await scim('POST', '/Users', deep);
     expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      scimType: 'invalidSyntax',
+      detail: expect.stringContaining('nested'),
+    });
+    // Deep, but within the limit, and of the wrong type: refused by validation, not by a crash.
+    const wrongType = await scim(
+      'POST',
+      '/Users',
+      `{"userName":"deep2@example.com","name":${'['.repeat(60)}${']'.repeat(60)}}`,
+    );
+    expect(wrongType.status).toBe(400);
     const proto = await scim(
       'POST',
       '/Users',

@@ -55,7 +55,7 @@ export function scimAuth(deps: ScimAuthDeps) {
         );
       }
       if (!deps.store.getTenant(pathTenant)) throw ScimError.notFound(`Tenant ${pathTenant} not found.`);
-      state.scim = { tenantId: pathTenant, baseUrl: base, source: 'console' };
+      state.scim = { tenantId: pathTenant, baseUrl: base, source: 'console', actor: 'console' };
       return next();
     }
 
@@ -71,7 +71,13 @@ export function scimAuth(deps: ScimAuthDeps) {
             : 'The bearer token is not a valid SCIM token.',
       );
     }
-    state.scim = { tenantId: check.tenantId, baseUrl: base, source: 'idp', token: check.token };
+    state.scim = {
+      tenantId: check.tenantId,
+      baseUrl: base,
+      source: 'idp',
+      token: check.token,
+      actor: `token "${check.token.name}"`,
+    };
     return next();
   };
 }

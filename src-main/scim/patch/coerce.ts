@@ -30,9 +30,29 @@ export function invalidValue(ctx: ValueContext, message: string): ScimError {
 
 const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}$/;
 
+/** A short excerpt of a value for an error message; bounded in depth and width, so hostile input (deeply nested or huge) costs nothing to describe. */
 function show(v: unknown): string {
+  const text = preview(v, 2);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function preview(v: unknown, depth: number): string {
+  if (Array.isArray(v)) {
+    if (depth === 0) return '[...]';
+    const head = v.slice(0, 3).map((x) => preview(x, depth - 1));
+    return `[${head.join(',')}${v.length > 3 ? ',...' : ''}]`;
+  }
+  if (v !== null && typeof v === 'object') {
+    if (depth === 0) return '{...}';
+    const keys = Object.keys(v);
+    const head = keys
+      .slice(0, 3)
+      .map((k) => `${JSON.stringify(k)}:${preview((v as Record<string, unknown>)[k], depth - 1)}`);
+    return `{${head.join(',')}${keys.length > 3 ? ',...' : ''}}`;
+  }
+  if (typeof v === 'string' && v.length > 60) return JSON.stringify(v.slice(0, 60));
   const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  return s === undefined ? String(v) : s;
 }
 
 /** One value of a non-complex attribute or sub-attribute. */

@@ -30,6 +30,9 @@ import type { DurableStore } from '../../store/durable-store';
 import type { Doc, GroupDoc, MemberValue, UserDoc } from '../../store/documents';
 import type { TenantReader, TenantWriter } from '../../store/transaction';
 import type { PasswordHasher } from '../password-hasher';
+import type { ResourceHistory } from '../resource-history/index';
+
+type HistoryJson = Parameters<ResourceHistory['recordCreate']>[2];
 import { collectionOf, etagMatches, RESOURCE_KINDS, revisionOf, versionTag } from './kinds';
 
 /** What a request brings that the rules depend on. */
@@ -42,6 +45,8 @@ export interface ScimRequestContext {
    * log. Created from the tenant's profile when absent.
    */
   compat?: CompatContext;
+  /** Who is writing, for the resource history: a token name, or "console". */
+  actor?: string;
 }
 
 /** What a write did, beyond the resource: for the request log and the resource history. */
@@ -62,6 +67,8 @@ export interface IdentityServiceDeps {
   clock: Clock;
   newId?: () => string;
   maxResults?: number;
+  /** Where each change is remembered (DESIGN.md §4); absent in tests that do not look. */
+  history?: ResourceHistory;
 }
 
 type StoredMeta = { resourceType: string; created: string; lastModified: string; version: string };
@@ -133,6 +140,7 @@ export class IdentityService {
       const members = kind === 'Group' ? this.checkMembers(tx, doc, id) : undefined;
       return putStored(tx, kind, members ? { ...doc, members } : doc);
     });
+    this.remember(ctx, kind, 'create', undefined, stored);
     return compileProjection(schema, projection)(this.present(this.reader(ctx), kind, stored, ctx));
   }
 
@@ -148,8 +156,10 @@ export class IdentityService {
     checkIfMatchRequired('PUT', options.ifMatch, this.compatOf(ctx));
     const input = this.parse(schema, 'replace', body, ctx);
     const newHash = await this.hashPassword(input);
+    let before: StoredResource | undefined;
     const stored = await this.deps.store.write(ctx.tenantId, (tx) => {
       const current = this.find(tx, kind, id);
+      before = current;
       this.checkVersion(current, options);
       this.checkImmutable(schema, current, input);
       const doc = this.toDoc(schema, kind, input, {
@@ -165,6 +175,7 @@ export class IdentityService {
       const members = kind === 'Group' ? this.checkMembers(tx, doc, id) : undefined;
       return putStored(tx, kind, members ? { ...doc, members } : doc);
     });
+    this.remember(ctx, kind, 'change', before, stored);
     return compileProjection(schema, projection)(this.present(this.reader(ctx), kind, stored, ctx));
   }
 
@@ -193,8 +204,10 @@ export class IdentityService {
     const password = preview.changed.includes('password') ? preview.resource.password : undefined;
     const passwordHash = typeof password === 'string' ? await this.deps.hasher.hash(password) : undefined;
 
+    let before: StoredResource | undefined;
     const { stored, result } = await this.deps.store.write(ctx.tenantId, (tx) => {
       const current = this.find(tx, kind, id);
+      before = current;
       this.checkVersion(current, options);
       const result: PatchResult =
         current === first ? preview : applyPatch(current, body, { schema, compat: new CompatContext(compat.flags) });
@@ -202,6 +215,7 @@ export class IdentityService {
       this.writePatch(tx, kind, schema, current, result, passwordHash);
       return { stored: this.find(tx, kind, id), result };
     });
+    if (result.changed.length > 0) this.remember(ctx, kind, 'change', before, stored, result.changed);
     const resource = compileProjection(schema, projection)(this.present(this.reader(ctx), kind, stored, ctx));
     return { resource, report: { changed: result.changed, changes: result.changes } };
   }
@@ -262,11 +276,11 @@ export class IdentityService {
   /** Hard delete (leaving every group), or deactivation for users where the tenant asks for it. */
   async delete(kind: ResourceKind, id: string, ctx: ScimRequestContext, options: WriteOptions = {}): Promise<void> {
     checkIfMatchRequired('DELETE', options.ifMatch, this.compatOf(ctx));
-    await this.deps.store.write(ctx.tenantId, (tx) => {
+    const outcome = await this.deps.store.write(ctx.tenantId, (tx) => {
       const current = this.find(tx, kind, id);
       this.checkVersion(current, options);
       if (kind === 'User' && tx.record.delete_mode === 'deactivate') {
-        if (current.active === false) return;
+        if (current.active === false) return undefined;
         tx.merge('users', id, {
           active: false,
           meta: {
@@ -275,11 +289,15 @@ export class IdentityService {
             version: versionTag(revisionOf(current.meta.version) + 1),
           },
         } as Partial<UserDoc>);
-        return;
+        return { before: current, after: this.find(tx, kind, id) };
       }
       tx.delete(collectionOf(kind), id);
       tx.removeFromAllGroups(id);
+      return { before: current, after: undefined };
     });
+    if (!outcome) return;
+    if (outcome.after) this.remember(ctx, kind, 'change', outcome.before, outcome.after, ['active']);
+    else this.remember(ctx, kind, 'delete', outcome.before, undefined);
   }
 
   list(kind: ResourceKind, query: ListQuery & { filter?: string | undefined }, ctx: ScimRequestContext): ListResponse {
@@ -333,6 +351,34 @@ export class IdentityService {
   }
 
   // ---- helpers ----
+
+  /** The resource as history keeps it: the stored document without the password hash. */
+  private remember(
+    ctx: ScimRequestContext,
+    kind: ResourceKind,
+    event: 'create' | 'change' | 'delete',
+    before: StoredResource | undefined,
+    after: StoredResource | undefined,
+    attributes?: readonly string[],
+  ): void {
+    const history = this.deps.history;
+    if (!history) return;
+    const meta = {
+      time: this.deps.clock.now(),
+      actor: ctx.actor ?? null,
+      ...(attributes ? { attributes } : {}),
+      flags: ctx.compat?.fired ?? [],
+    };
+    const strip = (doc: StoredResource): HistoryJson => {
+      const { passwordHash: _hash, ...rest } = doc;
+      return rest as unknown as HistoryJson;
+    };
+    const id = (after ?? before)?.id ?? '';
+    if (event === 'create' && after) history.recordCreate(ctx.tenantId, kind, strip(after), meta);
+    else if (event === 'change' && before && after)
+      history.recordChange(ctx.tenantId, kind, id, strip(before), strip(after), meta);
+    else if (event === 'delete') history.recordDelete(ctx.tenantId, kind, id, meta);
+  }
 
   private reader(ctx: ScimRequestContext): TenantReader {
     const tenant = this.deps.store.tenant(ctx.tenantId);

@@ -16,6 +16,8 @@ export interface ServiceHarness {
   close(): Promise<void>;
 }
 
+const quiet = { info: () => undefined, warn: () => undefined, error: (...args: unknown[]) => console.error(...args) };
+
 export async function serviceHarness(): Promise<ServiceHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'scimdesk-svc-'));
   let now = Date.UTC(2026, 0, 1, 9, 0, 0);
@@ -30,10 +32,10 @@ export async function serviceHarness(): Promise<ServiceHarness> {
       await harness.services.close();
       await harness.store.close();
       harness.store = await openDurableStore(dir);
-      harness.services = createServices({ store: harness.store, clock, hasher: cheap });
+      harness.services = await createServices({ store: harness.store, clock, hasher: cheap, dataDir: dir, log: quiet });
     },
     async diskText() {
-      const names = await readdir(dir);
+      const names = await readdir(dir, { recursive: true });
       const texts = await Promise.all(names.map((name) => readFile(join(dir, name), 'utf8').catch(() => '')));
       return texts.join('\n');
     },
@@ -43,6 +45,6 @@ export async function serviceHarness(): Promise<ServiceHarness> {
       await rm(dir, { recursive: true, force: true });
     },
   };
-  harness.services = createServices({ store: harness.store, clock, hasher: cheap });
+  harness.services = await createServices({ store: harness.store, clock, hasher: cheap, dataDir: dir, log: quiet });
   return harness;
 }

@@ -1,0 +1,65 @@
+import { performance } from 'node:perf_hooks';
+import type { Context, Next } from 'koa';
+import type { Clock } from '../clock';
+import type { RequestLog } from '../services/request-log/index';
+import { areaOf } from './areas';
+import type { ScimState } from './scim/auth';
+
+/** What handlers leave on ctx.state for the request log. */
+export interface CaptureState extends ScimState {
+  /** The request body as parsed (or its text, when it was not JSON). */
+  requestBody?: unknown;
+  /** False where bodies carry one-time secrets (the console's login code exchange). */
+  captureBodies?: boolean;
+  /** The compatibility flag named by the error that ended the request, if any. */
+  errorFlag?: string;
+}
+
+/**
+ * Feeds the request log (DESIGN.md §4) with every SCIM and admin request: who called, what was sent,
+ * what was answered, which compatibility flags fired. It runs outside the error middleware, so it
+ * sees the final status and body. `record` is synchronous and never throws: logging cannot fail or
+ * slow a request. Console files are not logged (they are not provisioning traffic).
+ */
+export function captureRequests(requestLog: RequestLog, clock: Clock) {
+  return async function capture(ctx: Context, next: Next): Promise<void> {
+    const area = areaOf(ctx.path);
+    if (area === 'console') return next();
+    const startedAt = clock.now();
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const state = ctx.state as CaptureState;
+      const bodies = state.captureBodies !== false;
+      const scim = state.scim;
+      const flags = new Set<string>(scim?.compat?.fired ?? []);
+      if (state.errorFlag) flags.add(state.errorFlag);
+      const pathTenant = /^\/api\/v1\/tenants\/([^/]+)\/scim\/v2/.exec(ctx.path)?.[1];
+      requestLog.record({
+        method: ctx.method,
+        path: ctx.path,
+        query: ctx.querystring,
+        tenant_id: scim?.tenantId ?? (pathTenant ? decodeURIComponent(pathTenant) : null),
+        token: scim?.token ? { id: scim.token.id, name: scim.token.name } : null,
+        source: area === 'admin' ? 'admin' : (scim?.source ?? 'idp'),
+        status: ctx.status,
+        duration_ms: performance.now() - started,
+        request: { headers: ctx.request.headers, body: bodies ? state.requestBody : undefined },
+        response: { headers: ctx.response.headers, body: bodies ? ctx.body : undefined },
+        flags: [...flags],
+        error: ctx.status >= 400 ? errorOf(ctx.body, state.authRefusal) : null,
+        started_at: startedAt,
+      });
+    }
+  };
+}
+
+/** The error as both error formats state it (SCIM `detail`/`scimType`, admin `detail`/`code`). */
+function errorOf(body: unknown, authRefusal: string | undefined) {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const detail = typeof b.detail === 'string' ? b.detail : Array.isArray(b.detail) ? 'validation failed' : 'error';
+  const code = typeof b.scimType === 'string' ? b.scimType : typeof b.code === 'string' ? b.code : undefined;
+  const message = authRefusal ? `${detail} (credential refused: ${authRefusal})` : detail;
+  return code ? { message, code } : { message };
+}

@@ -1,0 +1,60 @@
+import { PassThrough } from 'node:stream';
+import type { Context } from 'koa';
+import { AdminError } from '@shared/errors';
+import type { RequestLogEvent } from '@shared/request-log';
+import type { RequestLog } from '../services/request-log/index';
+
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * `GET /api/v1/admin/request-logs/stream`: new log entries as Server-Sent Events, read with fetch
+ * and the Authorization header (DESIGN.md §3: no credential in a URL). Each event's `id` is its
+ * sequence number, so a client resumes with `Last-Event-ID` (or `?after=`) without losing or
+ * repeating entries; a `gap` event says how many entries it will never see. The request log paces
+ * the stream: it hands over the next event only once the last one was written to the socket.
+ */
+export function streamRequestLog(ctx: Context, requestLog: RequestLog, open: Set<() => void>): void {
+  const resume = ctx.get('Last-Event-ID') || (typeof ctx.query.after === 'string' ? ctx.query.after : '');
+  if (resume !== '' && !/^\d{1,15}$/.test(resume)) {
+    throw new AdminError('validation_failed', 'Last-Event-ID must be a sequence number.', [
+      { loc: ['header', 'Last-Event-ID'], msg: 'must be a non-negative integer', type: 'int_parsing' },
+    ]);
+  }
+  const tenant =
+    typeof ctx.query.tenant_id === 'string' && ctx.query.tenant_id !== '' ? ctx.query.tenant_id : undefined;
+  const out = new PassThrough();
+  ctx.status = 200;
+  ctx.type = 'text/event-stream; charset=utf-8';
+  ctx.set('Cache-Control', 'no-cache, no-transform');
+  ctx.set('X-Accel-Buffering', 'no');
+  ctx.body = out;
+  ctx.req.socket.setTimeout(0);
+  ctx.req.socket.setNoDelay(true);
+
+  const write = (text: string): Promise<void> =>
+    out.write(text) ? Promise.resolve() : new Promise((resolve) => out.once('drain', () => resolve()));
+  out.write(': scimdesk request log\n\n');
+  const unsubscribe = requestLog.subscribe(
+    resume === '' ? {} : { afterSeq: Number(resume) },
+    (event: RequestLogEvent) => {
+      if (event.type === 'gap') {
+        return write(`id: ${event.seq}\nevent: gap\ndata: ${JSON.stringify({ missed: event.missed })}\n\n`);
+      }
+      // Another tenant's entry still moves the stream's position, so a resume skips it too.
+      if (tenant !== undefined && event.entry.tenant_id !== tenant) return write(`id: ${event.entry.seq}\n\n`);
+      return write(`id: ${event.entry.seq}\nevent: entry\ndata: ${JSON.stringify(event.entry)}\n\n`);
+    },
+  );
+  const heartbeat = setInterval(() => out.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  heartbeat.unref();
+  const stop = () => {
+    open.delete(stop);
+    clearInterval(heartbeat);
+    unsubscribe();
+    out.end();
+  };
+  // A server that shuts down ends its streams, or they would hold it open until the grace period.
+  open.add(stop);
+  ctx.req.once('close', stop);
+  out.once('error', stop);
+}
