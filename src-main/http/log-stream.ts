@@ -27,6 +27,8 @@ export function streamRequestLog(ctx: Context, requestLog: RequestLog, open: Set
   ctx.type = 'text/event-stream; charset=utf-8';
   ctx.set('Cache-Control', 'no-cache, no-transform');
   ctx.set('X-Accel-Buffering', 'no');
+  // A stream's connection is not reused: when the stream ends (a shutdown), the socket goes too.
+  ctx.set('Connection', 'close');
   ctx.body = out;
   ctx.req.socket.setTimeout(0);
   ctx.req.socket.setNoDelay(true);

@@ -1,0 +1,208 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './harness';
+
+interface SseEvent {
+  id?: string;
+  event?: string;
+  data?: string;
+}
+
+/** Reads Server-Sent Events from a fetch response until `until` says enough, or a timeout. */
+async function readEvents(response: Response, until: (events: SseEvent[]) => boolean, timeoutMs = 10_000) {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  const events: SseEvent[] = [];
+  let buffer = '';
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (!until(events)) {
+      if (Date.now() > deadline) throw new Error(`stream timed out with ${JSON.stringify(events)}`);
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event: SseEvent = {};
+        for (const line of block.split('\n')) {
+          if (line.startsWith(':')) continue;
+          const [field, ...rest] = line.split(': ');
+          if (field === 'id' || field === 'event' || field === 'data') event[field] = rest.join(': ');
+        }
+        if (event.id !== undefined || event.event !== undefined) events.push(event);
+      }
+    }
+  } finally {
+    await reader.cancel();
+  }
+  return events;
+}
+
+describe('request logs, history and the live stream', () => {
+  let server: TestServer;
+  let admin: string;
+  let tenantId: string;
+  let secret: string;
+  beforeAll(async () => {
+    server = await startTestServer();
+    admin = await server.adminToken();
+    tenantId = String((await adminJson('POST', '/tenants', { name: 'Logged' })).id);
+    secret = String((await adminJson('POST', '/scim-tokens', { tenant_id: tenantId, name: 'okta' })).token);
+  });
+  afterAll(() => server.stop());
+
+  async function adminJson(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+    const response = await fetch(`${server.url}/api/v1/admin${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return (await response.json()) as Record<string, unknown>;
+  }
+
+  const scim = (method: string, path: string, body?: unknown) =>
+    fetch(`${server.url}/scim/v2${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/scim+json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  const stream = (headers: Record<string, string> = {}, query = '') =>
+    fetch(`${server.url}/api/v1/admin/request-logs/stream${query}`, {
+      headers: { Authorization: `Bearer ${admin}`, ...headers },
+    });
+
+  it('logs SCIM traffic with credentials and passwords redacted, and the flags that fired', async () => {
+    const created = (await (
+      await scim('POST', '/Users', { userName: 'logged@example.com', password: 'S3cret-pw!' })
+    ).json()) as {
+      id: string;
+    };
+    await scim('PATCH', `/Users/${created.id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'Replace', path: 'active', value: 'False' }],
+    });
+    await scim('GET', '/Users?filter=bad%20filter');
+
+    const list = await adminJson('GET', `/request-logs?tenant_id=${tenantId}&per_page=10`);
+    const items = list.items as { id: string; method: string; status: number; flags: string[]; source: string }[];
+    expect(items.map((i) => `${i.method} ${i.status}`)).toEqual(['GET 400', 'PATCH 200', 'POST 201']);
+    expect(items[1]?.flags).toEqual(['opCaseInsensitive', 'booleanStrings']);
+    expect(items[2]?.source).toBe('idp');
+
+    const post = await adminJson('GET', `/request-logs/${items[2]!.id}`);
+    const text = JSON.stringify(post);
+    expect(text).not.toContain('S3cret-pw!');
+    expect(text).not.toContain(secret);
+    expect(post).toMatchObject({
+      request: { headers: { authorization: 'Bearer [redacted]' }, body: { password: '[redacted]' } },
+      response: { body: { userName: 'logged@example.com' } },
+      token: { name: 'okta' },
+    });
+    const failed = await adminJson('GET', `/request-logs/${items[0]!.id}`);
+    expect(failed).toMatchObject({ has_error: true, error: { code: 'invalidFilter' } });
+
+    const clientErrors = await adminJson('GET', `/request-logs?tenant_id=${tenantId}&status=4xx`);
+    expect(clientErrors.total).toBe(1);
+    const byText = await adminJson('GET', `/request-logs?tenant_id=${tenantId}&q=logged%40example.com`);
+    expect(byText.total).toBeGreaterThanOrEqual(1);
+    expect((await adminJson('GET', '/request-logs/999999')).code).toBe('not_found');
+  });
+
+  it('keeps a history of a user: timeline, any version, and a diff', async () => {
+    const user = (await (
+      await scim('POST', '/Users', { userName: 'history@example.com', title: 'Engineer' })
+    ).json()) as {
+      id: string;
+    };
+    await scim('PATCH', `/Users/${user.id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'title', value: 'Manager' }],
+    });
+    const base = `/tenants/${tenantId}/history/User/${user.id}`;
+    const timeline = await adminJson('GET', base);
+    expect(timeline).toMatchObject({
+      total: 2,
+      items: [
+        { version: 2, kind: 'change', attributes: ['title'], actor: 'token "okta"' },
+        { version: 1, kind: 'create' },
+      ],
+    });
+    expect(await adminJson('GET', `${base}/versions/1`)).toMatchObject({ resource: { title: 'Engineer' } });
+    const diff = await adminJson('GET', `${base}/diff?from=1&to=2`);
+    expect(diff.changes).toContainEqual({ op: 'set', path: ['title'], value: 'Manager' });
+  });
+
+  it('lists the compatibility flags for the console', async () => {
+    const doc = await adminJson('GET', '/compat-flags');
+    expect((doc.profiles as { name: string }[]).map((p) => p.name)).toEqual(['compatible', 'entra', 'okta', 'strict']);
+    expect(doc.flags).toContainEqual(expect.objectContaining({ name: 'booleanStrings', kind: 'leniency' }));
+  });
+
+  it('streams new entries and resumes after Last-Event-ID without loss or repetition', async () => {
+    const first = await stream();
+    expect(first.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const firstEvents = readEvents(first, (events) =>
+      events.some((e) => e.event === 'entry' && (e.data ?? '').includes('/scim/v2/Users/missing-1')),
+    );
+    await scim('GET', '/Users/missing-1');
+    const seen = await firstEvents;
+    const lastId = seen.at(-1)!.id!;
+
+    // While nobody listens, three more requests happen.
+    for (const n of [2, 3, 4]) await scim('GET', `/Users/missing-${n}`);
+
+    const resumed = await stream({ 'Last-Event-ID': lastId }, `?tenant_id=${tenantId}`);
+    const events = await readEvents(resumed, (evs) =>
+      evs.some((e) => e.event === 'entry' && (e.data ?? '').includes('/scim/v2/Users/missing-4')),
+    );
+    const paths = events.filter((e) => e.event === 'entry').map((e) => (JSON.parse(e.data!) as { path: string }).path);
+    expect(paths.filter((p) => p.includes('missing-'))).toEqual([
+      '/scim/v2/Users/missing-2',
+      '/scim/v2/Users/missing-3',
+      '/scim/v2/Users/missing-4',
+    ]);
+    const ids = events.map((e) => Number(e.id));
+    expect(ids.every((id) => id > Number(lastId))).toBe(true);
+    expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+  });
+
+  it('says with a gap event how many entries were evicted before a resume', async () => {
+    const small = String((await adminJson('POST', '/tenants', { name: 'Small log', log_max_entries: 100 })).id);
+    const token = String((await adminJson('POST', '/scim-tokens', { tenant_id: small, name: 'x' })).token);
+    const before = (await adminJson('GET', '/request-logs?per_page=1')).items as { seq: number }[];
+    const start = before[0]!.seq;
+    for (let i = 0; i < 130; i++) {
+      await fetch(`${server.url}/scim/v2/Users?count=0`, { headers: { Authorization: `Bearer ${token}` } });
+    }
+    const resumed = await stream({ 'Last-Event-ID': String(start) }, `?tenant_id=${small}`);
+    const events = await readEvents(resumed, (evs) => evs.filter((e) => e.event === 'entry').length >= 100);
+    const gap = events.find((e) => e.event === 'gap');
+    expect(gap).toBeDefined();
+    expect((JSON.parse(gap!.data!) as { missed: number }).missed).toBeGreaterThanOrEqual(30);
+  });
+
+  it('refuses the stream without an admin token, and a malformed Last-Event-ID', async () => {
+    expect((await fetch(`${server.url}/api/v1/admin/request-logs/stream`)).status).toBe(401);
+    const bad = await stream({ 'Last-Event-ID': 'abc' });
+    expect(bad.status).toBe(422);
+  });
+
+  it('ends open streams when the server stops', async () => {
+    const other = await startTestServer();
+    const token = await other.adminToken();
+    const response = await fetch(`${other.url}/api/v1/admin/request-logs/stream`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const reader = response.body!.getReader();
+    await reader.read();
+    const stopped = Date.now();
+    await other.stop();
+    // Well inside the 10 s grace after which a shutdown would cut connections by force.
+    expect(Date.now() - stopped).toBeLessThan(5000);
+    // The stream ends rather than hanging.
+    let done = false;
+    while (!done) done = (await reader.read()).done;
+  });
+});
