@@ -3,6 +3,7 @@
  * and `/api/v1/tenants/:tenantId/scim/v2` (tenant in the path). Routes only translate HTTP to the
  * identity service and back; every rule lives in the service and the SCIM core.
  */
+import { Readable } from 'node:stream';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { SchemaRegistry } from '@shared/scim/registry';
@@ -17,6 +18,7 @@ import {
   type BulkStep,
 } from '../../scim/bulk/index';
 import { ScimError } from '../../scim/errors';
+import { csvColumns, csvHeader, csvRow } from '../../scim/export-csv';
 import type { ResourceKind } from '../../scim/plan-types';
 import { resourceTypesList, schemaDocument, schemasList, resourceTypeDocument } from '../../scim/schema-documents';
 import { serviceProviderConfig, type ServerCapabilities } from '../../scim/service-provider-config';
@@ -163,7 +165,11 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
   });
 
   for (const [path, kind] of ENDPOINTS) {
-    router.get(path, auth, (ctx) => sendScim(ctx, 200, identities.list(kind, listQuery(ctx), caller(ctx))));
+    router.get(path, auth, (ctx) => {
+      const format = exportFormat(ctx);
+      if (format) return sendExport(ctx, format, kind, deps);
+      sendScim(ctx, 200, identities.list(kind, listQuery(ctx), caller(ctx)));
+    });
     router.post(`${path}/.search`, auth, async (ctx) => {
       sendScim(ctx, 200, identities.list(kind, searchQuery(await readScimBody(ctx)), caller(ctx)));
     });
@@ -209,6 +215,42 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     });
   }
   return router;
+}
+
+/**
+ * Seed 003's export: the whole filtered list as a stream, `format=ndjson|csv` or
+ * `Accept: application/x-ndjson` / `text/csv`. Not paged: sorted by id, pulled one resource at a
+ * time as the client reads, so 100,000 users stream in constant memory.
+ */
+function exportFormat(ctx: Context): 'ndjson' | 'csv' | undefined {
+  const format = queryText(ctx, 'format');
+  if (format !== undefined) {
+    if (format === 'ndjson' || format === 'csv') return format;
+    throw ScimError.badRequest('invalidValue', `format must be "ndjson" or "csv", not "${format}".`);
+  }
+  const accept = ctx.get('Accept');
+  if (/application\/x-ndjson/i.test(accept)) return 'ndjson';
+  if (/text\/csv/i.test(accept)) return 'csv';
+  return undefined;
+}
+
+function sendExport(ctx: Context, format: 'ndjson' | 'csv', kind: ResourceKind, deps: ScimRouterDeps): void {
+  const query = { filter: queryText(ctx, 'filter'), ...projection(ctx) };
+  const resources = deps.identities.exportResources(kind, query, caller(ctx));
+  // Pull the first resource now, so a bad filter is still an ordinary 400 and not a cut stream.
+  const first = resources.next();
+  const columns = format === 'csv' ? csvColumns(deps.identities.schemaOf(kind)) : [];
+  function* lines(): Generator<string> {
+    if (format === 'csv') yield csvHeader(columns);
+    for (let item = first; !item.done; item = resources.next()) {
+      yield format === 'csv' ? csvRow(columns, item.value) : `${JSON.stringify(item.value)}\n`;
+    }
+  }
+  (ctx.state as { captureBodies?: boolean }).captureBodies = false;
+  ctx.status = 200;
+  ctx.type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
+  if (format === 'csv') ctx.set('Content-Disposition', `attachment; filename="${kind.toLowerCase()}s.csv"`);
+  ctx.body = Readable.from(lines());
 }
 
 /** One bulk operation through the same service calls as the single-resource routes. */

@@ -350,6 +350,32 @@ export class IdentityService {
     return listResponse(resources, total, page.startIndex);
   }
 
+  /**
+   * Every resource matching a filter, in id order, for a streamed export: resources are presented
+   * and projected one at a time as the consumer pulls them, so the export's memory does not grow
+   * with its size (only the list of matching ids is held).
+   */
+  *exportResources(
+    kind: ResourceKind,
+    query: ProjectionRequest & { filter?: string | undefined },
+    ctx: ScimRequestContext,
+  ): Generator<ProjectedResource, void, undefined> {
+    const schema = this.schemaOf(kind);
+    const ast = query.filter !== undefined && query.filter.trim() !== '' ? parseFilter(query.filter) : undefined;
+    const projector = compileProjection(schema, query);
+    const tenant = this.reader(ctx);
+    const ids = findMatching(ast, schema, tenant.candidates, (id) => {
+      const doc = getStored(tenant, kind, id);
+      return doc && this.withDerived(tenant, kind, doc);
+    }).map((resource) => String(resource.id));
+    ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const id of ids) {
+      // A resource deleted while the export runs is skipped, not an error.
+      const doc = getStored(this.reader(ctx), kind, id);
+      if (doc) yield projector(this.present(this.reader(ctx), kind, doc, ctx));
+    }
+  }
+
   // ---- helpers ----
 
   /** The resource as history keeps it: the stored document without the password hash. */
