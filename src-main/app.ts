@@ -23,6 +23,8 @@ export interface ScimdeskOptions {
   rendererDir: string;
   clock?: Clock;
   log?: Logger;
+  /** The app's version, shown by the status operation. */
+  version?: string;
 }
 
 export interface RunningScimdesk {
@@ -76,8 +78,13 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     await store.close();
     throw error;
   }
-  let serverUrl = `http://${options.host}:${options.port}`;
-  const handlers = createAdminHandlers({ services, serverUrl: () => serverUrl });
+  const facts = {
+    url: `http://${options.host}:${options.port}`,
+    startedAt: clock.now(),
+    dataDir: options.dataDir,
+    version: options.version ?? '0.0.0',
+  };
+  const handlers = createAdminHandlers({ services, store, server: () => facts, clock });
 
   const streams = new Set<() => void>();
   const app = createHttpApp({
@@ -100,7 +107,7 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
   let address: ListeningAddress;
   try {
     address = await listener.listen(options.host, options.port);
-    serverUrl = address.url;
+    facts.url = address.url;
   } catch (error) {
     await services.close();
     await store.close();

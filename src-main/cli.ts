@@ -28,12 +28,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case '--version':
     case 'version':
-      io.out(await version());
+      io.out(`scimdesk ${await version()}`);
       return 0;
     case 'serve': {
       const { flags, help } = parseFlags(rest, ['host', 'port', 'data']);
       if (help) return printed(SERVE_HELP);
-      return serve(serveOptions(flags, process.env), rendererDir, io);
+      return serve({ ...serveOptions(flags, process.env), version: await version() }, rendererDir, io);
     }
     case 'start': {
       const { flags, help } = parseFlags(rest, ['host', 'port', 'data']);
@@ -43,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
       if (desktop.ok)
         return runDesktop(desktop.binary, appRoot, { ...process.env, SCIMDESK_DATA_DIR: options.dataDir });
       io.err(`scimdesk: not starting the desktop app because ${desktop.reason}; serving the web console instead`);
-      return serve(options, rendererDir, io);
+      return serve({ ...options, version: await version() }, rendererDir, io);
     }
     case 'admin-token': {
       const { flags, help } = parseFlags(rest, ['data', 'ttl']);
@@ -65,7 +65,7 @@ async function version(): Promise<string> {
   const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
     version: string;
   };
-  return `scimdesk ${pkg.version}`;
+  return pkg.version;
 }
 
 main(process.argv.slice(2)).then(

@@ -19,7 +19,7 @@ const rendererUrl = pathToFileURL(rendererIndex).href;
 let running: RunningScimdesk | undefined;
 
 async function startServer(): Promise<RunningScimdesk> {
-  const options = { host: DEFAULT_HOST, dataDir: defaultDataDir(), rendererDir };
+  const options = { host: DEFAULT_HOST, dataDir: defaultDataDir(), rendererDir, version: app.getVersion() };
   try {
     return await startScimdesk({ ...options, port: DEFAULT_PORT });
   } catch (error) {

@@ -21,6 +21,7 @@ export const ADMIN_OPERATION_NAMES = [
   'getResourceVersion',
   'diffResourceVersions',
   'listCompatFlags',
+  'getServerStatus',
 ] as const;
 export type AdminOperationName = (typeof ADMIN_OPERATION_NAMES)[number];
 

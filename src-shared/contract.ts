@@ -12,6 +12,7 @@ import {
   HistoryVersionDetail,
 } from './resource-history';
 import { CompatFlagsDocument } from './scim/compat-flags-document';
+import { ServerStatus } from './server-status';
 import { CreatedScimToken, ScimToken, ScimTokenName } from './scim-token';
 import { Tenant, TenantCreate, TenantUpdate } from './tenant';
 
@@ -204,6 +205,15 @@ export const adminContract = {
     output: CompatFlagsDocument,
     errors: [],
     summary: 'The compatibility flags and which profile turns each on (for the console and docs).',
+  },
+  getServerStatus: {
+    method: 'GET',
+    path: '/status',
+    status: 200,
+    input: z.object({}),
+    output: ServerStatus,
+    errors: [],
+    summary: 'Address, uptime, data folder, counts per tenant and requests in the last minute.',
   },
 } as const satisfies { [K in AdminOperationName]: AdminOperation };
 

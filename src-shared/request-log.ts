@@ -73,6 +73,7 @@ export const StatusFilter = z.union([z.coerce.number().int().min(100).max(599), 
 
 export const RequestLogQuery = z.object({
   tenant_id: z.string().optional(),
+  token_id: z.string().optional(),
   method: z.string().optional(),
   status: StatusFilter.optional(),
   /** Substring of the path. */

@@ -13,7 +13,11 @@ export interface CliIo {
  * before anything starts, so a signal during start-up also ends in a clean stop (exit 0) rather than
  * the default abrupt death, which would skip flushing the store and releasing its lock.
  */
-export async function serve(options: ServeOptions, rendererDir: string, io: CliIo): Promise<number> {
+export async function serve(
+  options: ServeOptions & { version?: string },
+  rendererDir: string,
+  io: CliIo,
+): Promise<number> {
   let stopRequested: ((signal: NodeJS.Signals) => void) | undefined;
   let pendingSignal: NodeJS.Signals | undefined;
   let signals = 0;

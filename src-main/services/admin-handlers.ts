@@ -2,16 +2,28 @@ import type { AdminHandlers } from '@shared/contract';
 import type { ScimEndpointInfo } from '@shared/endpoint-info';
 import { AdminError } from '@shared/errors';
 import { compatFlagsDocument } from '@shared/scim/compat-flags-document';
+import type { Clock } from '../clock';
+import type { DurableStore } from '../store/durable-store';
 import type { Services } from './index';
+
+/** Facts about the running server that no service holds. */
+export interface ServerFacts {
+  /** The server's own base URL (`http://127.0.0.1:8585`), known once it listens. */
+  url: string;
+  startedAt: number;
+  dataDir: string;
+  version: string;
+}
 
 export interface AdminHandlerDeps {
   services: Pick<Services, 'tenants' | 'scimTokens' | 'requestLog' | 'history'>;
-  /** The server's own base URL (`http://127.0.0.1:8585`), known once it listens. */
-  serverUrl: () => string;
+  store: Pick<DurableStore, 'listTenants' | 'tenant'>;
+  server: () => ServerFacts;
+  clock: Clock;
 }
 
 /** The admin contract's operations, mapped onto the services. HTTP and IPC both call these. */
-export function createAdminHandlers({ services, serverUrl }: AdminHandlerDeps): AdminHandlers {
+export function createAdminHandlers({ services, store, server, clock }: AdminHandlerDeps): AdminHandlers {
   const { tenants, scimTokens, requestLog, history } = services;
   const found = <T>(value: T | undefined, what: string): T => {
     if (value === undefined) throw new AdminError('not_found', `${what} not found.`);
@@ -27,7 +39,7 @@ export function createAdminHandlers({ services, serverUrl }: AdminHandlerDeps): 
     },
     listScimTokens: async (input) => scimTokens.list(input),
     createScimToken: async (input) => scimTokens.create(input),
-    getScimEndpointInfo: async ({ tenant_id }) => endpointInfo(tenant_id, serverUrl(), services),
+    getScimEndpointInfo: async ({ tenant_id }) => endpointInfo(tenant_id, server().url, services),
     getScimToken: async ({ id }) => scimTokens.get(id),
     updateScimToken: async ({ id, ...changes }) => scimTokens.update(id, changes),
     revokeScimToken: async ({ id }) => {
@@ -44,6 +56,31 @@ export function createAdminHandlers({ services, serverUrl }: AdminHandlerDeps): 
     diffResourceVersions: async ({ tenant_id, kind, id, from, to }) =>
       found(await history.diff(tenant_id, kind, id, from, to), `Versions ${from} and ${to} of ${kind} ${id}`),
     listCompatFlags: async () => compatFlagsDocument(),
+    getServerStatus: async () => {
+      const facts = server();
+      const now = clock.now();
+      const lastMinute = await requestLog.list({ since: now - 60_000, page: 1, per_page: 1 });
+      const logStats = requestLog.stats();
+      return {
+        version: facts.version,
+        url: facts.url,
+        started_at: new Date(facts.startedAt).toISOString(),
+        uptime_seconds: Math.max(0, (now - facts.startedAt) / 1000),
+        data_dir: facts.dataDir,
+        tenants: store.listTenants().map((tenant) => {
+          const reader = store.tenant(tenant.id);
+          return {
+            id: tenant.id,
+            name: tenant.name,
+            users: reader?.count('users') ?? 0,
+            groups: reader?.count('groups') ?? 0,
+            scim_tokens: reader?.count('scimTokens') ?? 0,
+          };
+        }),
+        requests_last_minute: lastMinute.total,
+        request_log: { entries: logStats.entries, bytes: logStats.bytes, dropped: logStats.dropped },
+      };
+    },
   };
 }
 

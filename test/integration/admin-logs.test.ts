@@ -134,6 +134,21 @@ describe('request logs, history and the live stream', () => {
     expect(diff.changes).toContainEqual({ op: 'set', path: ['title'], value: 'Manager' });
   });
 
+  it('filters the log by token and reports server status', async () => {
+    const other = String((await adminJson('POST', '/scim-tokens', { tenant_id: tenantId, name: 'other' })).token);
+    const otherId = (
+      (await adminJson('GET', `/scim-tokens?tenant_id=${tenantId}`)).items as { id: string; name: string }[]
+    ).find((t) => t.name === 'other')!.id;
+    await fetch(`${server.url}/scim/v2/Users?count=0`, { headers: { Authorization: `Bearer ${other}` } });
+    const byToken = await adminJson('GET', `/request-logs?token_id=${otherId}`);
+    expect(byToken).toMatchObject({ total: 1, items: [{ token: { name: 'other' } }] });
+
+    const status = await adminJson('GET', '/status');
+    expect(status).toMatchObject({ url: server.url, data_dir: server.dataDir, version: expect.any(String) });
+    expect(status.requests_last_minute).toBeGreaterThan(0);
+    expect(status.tenants).toContainEqual(expect.objectContaining({ id: tenantId, scim_tokens: 2 }));
+  });
+
   it('lists the compatibility flags for the console', async () => {
     const doc = await adminJson('GET', '/compat-flags');
     expect((doc.profiles as { name: string }[]).map((p) => p.name)).toEqual(['compatible', 'entra', 'okta', 'strict']);

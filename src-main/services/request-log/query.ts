@@ -8,6 +8,8 @@ import type { LogRow } from './entry';
 
 export interface LogFilter {
   tenant_id?: string;
+  /** The SCIM token that authenticated the request. */
+  token_id?: string;
   method?: string;
   /** An exact status, or a class such as `4xx`. */
   status?: number | string;
@@ -37,6 +39,7 @@ export function structuredMatcher(filter: LogFilter): (row: LogRow) => boolean {
   const until = filter.until ?? Infinity;
   return (row) =>
     (filter.tenant_id === undefined || row.tenant === filter.tenant_id) &&
+    (filter.token_id === undefined || row.token?.id === filter.token_id) &&
     (method === undefined || row.method === method) &&
     row.status >= statusLow &&
     row.status <= statusHigh &&
