@@ -14,13 +14,19 @@ import { ScimError, type ScimErrorStatus, type ScimType } from './errors';
  * builds refusals that name the flag, so the error `detail` and the request log both say which
  * choice changed the outcome (DESIGN.md §3: "a refusal caused by a flag names it").
  */
+const PROFILE_FLAGS = new Map<CompatProfileName, CompatFlags>();
+
 export class CompatContext {
   private readonly firedSet = new Set<CompatFlagName>();
 
   constructor(readonly flags: CompatFlags) {}
 
   static forProfile(profile: CompatProfileName, overrides?: Partial<Record<CompatFlagName, boolean>>): CompatContext {
-    return new CompatContext(compatFlags(profile, overrides));
+    if (overrides) return new CompatContext(compatFlags(profile, overrides));
+    // A profile's flags never change: resolve each once, not on every request.
+    let flags = PROFILE_FLAGS.get(profile);
+    if (!flags) PROFILE_FLAGS.set(profile, (flags = Object.freeze(compatFlags(profile))));
+    return new CompatContext(flags);
   }
 
   /** Whether the flag is on; when it is, records it as fired (the caller is about to use it). */

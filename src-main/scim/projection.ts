@@ -37,7 +37,27 @@ type Selection = { readonly schemas: Set<string>; readonly attrs: Set<string>; r
  * Names that are well-formed but unknown are ignored (RFC 7644 does not make them an error, and
  * IdPs ask for attributes of extensions a tenant may not have); malformed names are 400 invalidValue.
  */
+/**
+ * Projectors for the common requests (no attributes, or the same few lists IdPs repeat), kept per
+ * schema: compiling walks every attribute, projecting a resource should not.
+ */
+const compiled = new WeakMap<ResourceSchema, Map<string, Projector>>();
+const MAX_CACHED_PER_SCHEMA = 64;
+
 export function compileProjection(schema: ResourceSchema, request: ProjectionRequest = {}): Projector {
+  const key = JSON.stringify([request.attributes ?? null, request.excludedAttributes ?? null]);
+  let cache = compiled.get(schema);
+  if (!cache) compiled.set(schema, (cache = new Map()));
+  let projector = cache.get(key);
+  if (!projector) {
+    projector = buildProjector(schema, request);
+    if (cache.size >= MAX_CACHED_PER_SCHEMA) cache.delete(cache.keys().next().value as string);
+    cache.set(key, projector);
+  }
+  return projector;
+}
+
+function buildProjector(schema: ResourceSchema, request: ProjectionRequest): Projector {
   const attributes = select(schema, request.attributes);
   const excluded = attributes ? undefined : select(schema, request.excludedAttributes);
   const containers: ContainerRules[] = [
