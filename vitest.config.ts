@@ -15,6 +15,9 @@ export default defineConfig({
           sequence: { groupOrder: 0 },
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // A hang guard, not a performance bound: property tests run hundreds of cases and share
+          // two cores with the rest of the suite.
+          testTimeout: 30_000,
           typecheck: {
             enabled: true,
             include: ['test/unit/**/*.test-d.ts'],
