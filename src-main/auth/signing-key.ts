@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { syncFolder } from '../store/fs-util';
 
 export const SIGNING_KEY_FILE = 'admin-signing.key';
 const KEY_BYTES = 32;
@@ -66,15 +67,4 @@ async function readKey(file: string): Promise<Uint8Array | undefined> {
     throw new SigningKeyError(`${file} does not hold a ${KEY_BYTES}-byte key; delete it to make a new one`);
   }
   return new Uint8Array(key);
-}
-
-async function syncFolder(dir: string): Promise<void> {
-  // Folder fsync makes the new name durable; Windows cannot open folders, and needs no such step.
-  if (process.platform === 'win32') return;
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

@@ -1,27 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { startChild, stopChild } from './children';
 import type { BenchRow } from './types';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DURATION_S = 5;
 const CONNECTIONS = 16;
-
-/** Starts a child process and resolves with the URL from its first `listening on` line. */
-function startChild(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const match = /^listening on (http:\/\/\S+)$/.exec(line);
-      if (match) resolve({ child, url: match[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`benchmark server exited with ${code}`)));
-  });
-}
 
 async function requestsPerSecond(url: string): Promise<number> {
   const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S });
@@ -29,11 +14,6 @@ async function requestsPerSecond(url: string): Promise<number> {
     throw new Error(`${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors during the benchmark`);
   }
   return result.requests.average;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
 }
 
 /**
@@ -58,8 +38,8 @@ export async function benchHttpDiscovery(): Promise<BenchRow[]> {
       { name: 'scimdesk / bare node:http', value: ours / baseline, unit: 'ratio' },
     ];
   } finally {
-    await stop(scimdesk.child);
-    await stop(bare.child);
+    await stopChild(scimdesk.child);
+    await stopChild(bare.child);
     await rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,35 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { systemClock } from '../../src-main/clock';
 import { createServices } from '../../src-main/services/index';
 import { openDurableStore } from '../../src-main/store/durable-store';
 import { runConcurrently, scimUserBody } from './bench-users';
+import { startChild, stopChild } from './children';
 import type { BenchRow } from './types';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CONNECTIONS = 16;
 const SECONDS = 5;
-
-function startChild(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const match = /^listening on (http:\/\/\S+)$/.exec(line);
-      if (match) resolve({ child, url: match[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`benchmark server exited with ${code}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
-}
 
 /** A data folder with one tenant, `users` benchmark users and a SCIM token, made through the services. */
 async function seed(dir: string, users: number): Promise<{ secret: string; ids: string[]; userNames: string[] }> {
@@ -95,7 +76,7 @@ async function lookups(users: number): Promise<{ byId: number; byFilter: number 
     });
     return { byId, byFilter };
   } finally {
-    await stop(server.child);
+    await stopChild(server.child);
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -128,8 +109,8 @@ export async function benchHttpScim(): Promise<BenchRow[]> {
     creates = await measure({ url: scimdesk.url, requests: [{ setupRequest: (r) => ({ ...r, ...createRequest() }) }] });
     limit = await measure({ url: bare.url, requests: [{ setupRequest: (r) => ({ ...r, ...createRequest() }) }] });
   } finally {
-    await stop(scimdesk.child);
-    await stop(bare.child);
+    await stopChild(scimdesk.child);
+    await stopChild(bare.child);
     await rm(dir, { recursive: true, force: true });
   }
   const small = await lookups(1_000);

@@ -109,9 +109,7 @@ export class IdentityService {
   }
 
   get(kind: ResourceKind, id: string, ctx: ScimRequestContext, projection: ProjectionRequest = {}): ProjectedResource {
-    const tenant = this.reader(ctx);
-    const stored = this.find(tenant, kind, id);
-    return compileProjection(this.schemaOf(kind), projection)(this.present(tenant, kind, stored, ctx));
+    return this.respond(kind, this.find(this.reader(ctx), kind, id), ctx, projection);
   }
 
   /** The current version tag, for If-None-Match on GET. */
@@ -135,13 +133,9 @@ export class IdentityService {
       meta: { resourceType: kind, created: now, lastModified: now, version: versionTag(1) },
       passwordHash,
     });
-    const stored = await this.deps.store.write(ctx.tenantId, (tx) => {
-      this.checkUnique(tx, kind, doc, undefined);
-      const members = kind === 'Group' ? this.checkMembers(tx, doc, id) : undefined;
-      return putStored(tx, kind, members ? { ...doc, members } : doc);
-    });
+    const stored = await this.deps.store.write(ctx.tenantId, (tx) => this.putWhole(tx, kind, doc));
     this.remember(ctx, kind, 'create', undefined, stored);
-    return compileProjection(schema, projection)(this.present(this.reader(ctx), kind, stored, ctx));
+    return this.respond(kind, stored, ctx, projection);
   }
 
   async replace(
@@ -164,19 +158,13 @@ export class IdentityService {
       this.checkImmutable(schema, current, input);
       const doc = this.toDoc(schema, kind, input, {
         id,
-        meta: {
-          ...current.meta,
-          lastModified: new Date(this.deps.clock.now()).toISOString(),
-          version: versionTag(revisionOf(current.meta.version) + 1),
-        },
+        meta: this.nextMeta(current.meta),
         passwordHash: newHash ?? current.passwordHash,
       });
-      this.checkUnique(tx, kind, doc, id);
-      const members = kind === 'Group' ? this.checkMembers(tx, doc, id) : undefined;
-      return putStored(tx, kind, members ? { ...doc, members } : doc);
+      return this.putWhole(tx, kind, doc);
     });
     this.remember(ctx, kind, 'change', before, stored);
-    return compileProjection(schema, projection)(this.present(this.reader(ctx), kind, stored, ctx));
+    return this.respond(kind, stored, ctx, projection);
   }
 
   /**
@@ -216,8 +204,10 @@ export class IdentityService {
       return { stored: this.find(tx, kind, id), result };
     });
     if (result.changed.length > 0) this.remember(ctx, kind, 'change', before, stored, result.changed);
-    const resource = compileProjection(schema, projection)(this.present(this.reader(ctx), kind, stored, ctx));
-    return { resource, report: { changed: result.changed, changes: result.changes } };
+    return {
+      resource: this.respond(kind, stored, ctx, projection),
+      report: { changed: result.changed, changes: result.changes },
+    };
   }
 
   /** Turns an engine result into store changes: merges of top-level keys, and member deltas. */
@@ -259,11 +249,7 @@ export class IdentityService {
     this.checkUnique(tx, kind, candidate, current.id);
     const extensions = schema.extensions.filter((ext) => candidate[ext.id] !== undefined).map((ext) => ext.id);
     set.schemas = [schema.core.id, ...extensions];
-    set.meta = {
-      ...current.meta,
-      lastModified: new Date(this.deps.clock.now()).toISOString(),
-      version: versionTag(revisionOf(current.meta.version) + 1),
-    };
+    set.meta = this.nextMeta(current.meta);
     if (membersChange) {
       const removed = (membersChange.removed ?? []).map((m) => String((m as { value: unknown }).value));
       const addedValues = (membersChange.added ?? []) as MemberValue[];
@@ -281,14 +267,7 @@ export class IdentityService {
       this.checkVersion(current, options);
       if (kind === 'User' && tx.record.delete_mode === 'deactivate') {
         if (current.active === false) return undefined;
-        tx.merge('users', id, {
-          active: false,
-          meta: {
-            ...current.meta,
-            lastModified: new Date(this.deps.clock.now()).toISOString(),
-            version: versionTag(revisionOf(current.meta.version) + 1),
-          },
-        } as Partial<UserDoc>);
+        tx.merge('users', id, { active: false, meta: this.nextMeta(current.meta) } as Partial<UserDoc>);
         return { before: current, after: this.find(tx, kind, id) };
       }
       tx.delete(collectionOf(kind), id);
@@ -377,6 +356,32 @@ export class IdentityService {
   }
 
   // ---- helpers ----
+
+  /** Stores a whole resource (create, PUT) after the checks every whole write needs. */
+  private putWhole(tx: TenantWriter, kind: ResourceKind, doc: StoredResource): StoredResource {
+    this.checkUnique(tx, kind, doc, doc.id);
+    const members = kind === 'Group' ? this.checkMembers(tx, doc, doc.id) : undefined;
+    return putStored(tx, kind, members ? { ...doc, members } : doc);
+  }
+
+  /** The meta of the next version: modified now, revision + 1. */
+  private nextMeta(meta: StoredMeta): StoredMeta {
+    return {
+      ...meta,
+      lastModified: new Date(this.deps.clock.now()).toISOString(),
+      version: versionTag(revisionOf(meta.version) + 1),
+    };
+  }
+
+  /** The response representation of a stored resource, under the request's projection. */
+  private respond(
+    kind: ResourceKind,
+    stored: StoredResource,
+    ctx: ScimRequestContext,
+    projection: ProjectionRequest,
+  ): ProjectedResource {
+    return compileProjection(this.schemaOf(kind), projection)(this.present(this.reader(ctx), kind, stored, ctx));
+  }
 
   /** The resource as history keeps it: the stored document without the password hash. */
   private remember(
