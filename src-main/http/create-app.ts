@@ -22,6 +22,7 @@ import type { IdentityService } from '../services/identities/identity-service';
 import type { ScimTokenService } from '../services/scim-tokens';
 import type { DurableStore } from '../store/durable-store';
 import { createAdminRouter } from './admin-router';
+import { mountApiDocs } from './api-docs';
 import { captureRequests } from './capture';
 import { serveConsole } from './console-static';
 import { errorMiddleware } from './error-middleware';
@@ -57,6 +58,7 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
   app.use(admin.routes());
   app.use(admin.allowedMethods({ throw: true }));
   app.use(scim.routes());
+  mountApiDocs(app, { registry: deps.registry, capabilities: deps.capabilities });
   app.use(serveConsole(deps.rendererDir));
   return app;
 }

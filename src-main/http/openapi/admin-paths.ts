@@ -1,0 +1,284 @@
+import { adminContract, type AdminOperation } from '@shared/contract';
+import { ADMIN_OPERATION_NAMES } from '@shared/contract-ops';
+import { ADMIN_ERROR_CODES, type AdminErrorCode } from '@shared/errors';
+import { ADMIN_BASE_PATH, SessionRequest, SessionResponse } from '@shared/session';
+import { propertiesOf, withoutProperties, zodJsonSchema } from './json-schema';
+import {
+  ref,
+  type HttpMethodLower,
+  type JsonSchema,
+  type Operation,
+  type Parameter,
+  type PathItem,
+  type Reference,
+  type ResponseObject,
+} from './types';
+
+/**
+ * Tags group operations in the viewer and name its deep links (`/docs#/admin-tenants`). An admin
+ * operation's tag comes from the first segment of its contract path, so a new row lands in a group
+ * without an edit here; these descriptions are only for the groups known today.
+ */
+const ADMIN_TAG_DESCRIPTIONS: Record<string, string> = {
+  'admin-session': 'How the headless console trades its one-time login code for an admin token.',
+  'admin-tenants': 'Tenants and their settings.',
+  'admin-scim-tokens': 'The bearer tokens identity providers use on the SCIM API.',
+  'admin-request-logs': 'Captured SCIM and admin traffic, and its live stream.',
+  'admin-history': 'Versions of users and groups.',
+  'admin-compat-flags': 'Compatibility flags and the profiles that turn them on.',
+};
+
+/** The tags used by `paths`, in order of first use, with their descriptions. */
+export function adminTags(paths: Record<string, PathItem>): { name: string; description: string }[] {
+  const names = new Set(Object.values(paths).flatMap((item) => Object.values(item).flatMap((op) => op.tags)));
+  return [...names].map((name) => ({ name, description: ADMIN_TAG_DESCRIPTIONS[name] ?? '' }));
+}
+
+/**
+ * The status each admin error code is answered with. It restates error-middleware.ts's table for
+ * the document; the integration test calls the server to keep the two in step.
+ */
+const ADMIN_ERROR_STATUS: Record<AdminErrorCode, number> = {
+  validation_failed: 422,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  internal: 500,
+  unavailable: 503,
+};
+
+const ERROR_DESCRIPTIONS: Record<AdminErrorCode, string> = {
+  validation_failed: 'The input is not valid.',
+  unauthorized: 'No admin token, or one that is expired or not valid.',
+  forbidden: 'A SCIM token was sent to the admin API, which takes admin tokens only.',
+  not_found: 'The resource (or the tenant it belongs to) does not exist.',
+  conflict: 'The change would break a uniqueness rule (e.g. two tenants with one name).',
+  method_not_allowed: 'The path exists but not with this method.',
+  payload_too_large: 'The request body is over 1 MiB.',
+  unsupported_media_type: 'The request body is not `application/json`.',
+  internal: 'An unexpected failure; the detail is in the server log.',
+  unavailable: 'The server is shutting down or not ready.',
+};
+
+/** Response components for the admin errors, named `Admin_<code>`. */
+export function adminErrorComponents(): {
+  schemas: Record<string, JsonSchema>;
+  responses: Record<string, ResponseObject>;
+} {
+  const schemas: Record<string, JsonSchema> = {
+    AdminError: {
+      type: 'object',
+      description: 'Seed 004: every admin error except field validation.',
+      properties: {
+        detail: { type: 'string', description: 'What went wrong, for people.' },
+        code: { type: 'string', enum: [...ADMIN_ERROR_CODES], description: 'What went wrong, for programs.' },
+      },
+      required: ['detail', 'code'],
+    },
+    AdminValidationError: {
+      type: 'object',
+      description: 'Seed 004 (the FastAPI shape): one entry per invalid field.',
+      properties: {
+        detail: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              loc: {
+                type: 'array',
+                items: { type: ['string', 'integer'] },
+                description: 'Where the field is: ["body"|"query"|"path"|"header", name, ...].',
+              },
+              msg: { type: 'string' },
+              type: { type: 'string' },
+            },
+            required: ['loc', 'msg', 'type'],
+          },
+        },
+      },
+      required: ['detail'],
+    },
+  };
+  const responses: Record<string, ResponseObject> = {};
+  for (const code of ADMIN_ERROR_CODES) {
+    const schema =
+      code === 'validation_failed'
+        ? { anyOf: [ref('schemas', 'AdminValidationError'), ref('schemas', 'AdminError')] }
+        : ref('schemas', 'AdminError');
+    const response: ResponseObject = {
+      description: ERROR_DESCRIPTIONS[code],
+      content: { 'application/json': { schema } },
+    };
+    if (code === 'unauthorized') {
+      response.headers = {
+        'WWW-Authenticate': { description: 'Bearer realm="scimdesk-admin"', schema: { type: 'string' } },
+      };
+    }
+    responses[`Admin_${code}`] = response;
+  }
+  return { schemas, responses };
+}
+
+function errorResponses(codes: readonly AdminErrorCode[]): Record<string, Reference> {
+  const out: Record<string, Reference> = {};
+  for (const code of codes) out[String(ADMIN_ERROR_STATUS[code])] = ref('responses', `Admin_${code}`);
+  return out;
+}
+
+/** `/tenants/:id` → `/tenants/{id}`, and the parameter names in order. */
+export function openApiPath(koaPath: string): { path: string; params: string[] } {
+  const params: string[] = [];
+  const path = koaPath.replace(/:([A-Za-z0-9_]+)/g, (_match, name: string) => {
+    params.push(name);
+    return `{${name}}`;
+  });
+  return { path, params };
+}
+
+function tagOf(path: string): string {
+  if (path.includes('/history/')) return 'admin-history';
+  return `admin-${path.split('/')[1] ?? 'other'}`;
+}
+
+function contractOperation(
+  name: string,
+  row: AdminOperation,
+  schemas: Record<string, JsonSchema>,
+): { path: string; method: HttpMethodLower; operation: Operation } {
+  const { path, params } = openApiPath(row.path);
+  const input = zodJsonSchema(row.input, 'input', schemas, `${name}Input`) ?? { type: 'object' };
+  const output = zodJsonSchema(row.output, 'output', schemas, `${name}Output`);
+  const fields = propertiesOf(input);
+  const fromQuery = row.method === 'GET' || row.method === 'DELETE';
+
+  const parameters: Parameter[] = params.map((param) => ({
+    name: param,
+    in: 'path',
+    required: true,
+    schema: fields.find((f) => f.name === param)?.schema ?? { type: 'string' },
+  }));
+  if (fromQuery) {
+    for (const field of fields.filter((f) => !params.includes(f.name))) {
+      parameters.push({ name: field.name, in: 'query', required: field.required, schema: field.schema });
+    }
+  }
+
+  const errors: AdminErrorCode[] = ['unauthorized', 'forbidden', ...row.errors];
+  if (!fromQuery) errors.push('validation_failed', 'payload_too_large', 'unsupported_media_type');
+  else if (fields.length > 0) errors.push('validation_failed');
+
+  const success: ResponseObject =
+    output === undefined
+      ? { description: 'Done; no content.' }
+      : { description: 'Success.', content: { 'application/json': { schema: output } } };
+
+  const operation: Operation = {
+    operationId: name,
+    summary: row.summary,
+    tags: [tagOf(row.path)],
+    parameters,
+    responses: { [String(row.status)]: success, ...errorResponses(errors) },
+    security: [{ bearerAdmin: [] }],
+  };
+  if (!fromQuery) {
+    operation.requestBody = {
+      required: true,
+      content: { 'application/json': { schema: withoutProperties(input, params) } },
+    };
+  }
+  if (parameters.length === 0) delete operation.parameters;
+  return { path: `${ADMIN_BASE_PATH}${path}`, method: row.method.toLowerCase() as HttpMethodLower, operation };
+}
+
+/** The two admin routes that are not rows of the contract table (see admin-router.ts). */
+function extraOperations(schemas: Record<string, JsonSchema>): Record<string, PathItem> {
+  return {
+    [`${ADMIN_BASE_PATH}/session`]: {
+      post: {
+        operationId: 'createSession',
+        summary: 'Trade the one-time console login code for an admin token.',
+        description:
+          '`scimdesk serve` prints a console URL with `#code=...`: a code valid 10 minutes, usable once. ' +
+          'The token it buys is kept in memory by the console. Neither body is kept in the request log.',
+        tags: ['admin-session'],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': { schema: zodJsonSchema(SessionRequest, 'input', schemas, 'SessionRequest') ?? {} },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'A new admin token and when it expires.',
+            content: {
+              'application/json': {
+                schema: zodJsonSchema(SessionResponse, 'output', schemas, 'SessionResponse') ?? {},
+              },
+            },
+          },
+          ...errorResponses(['unauthorized', 'validation_failed', 'payload_too_large', 'unsupported_media_type']),
+        },
+        security: [],
+      },
+    },
+    [`${ADMIN_BASE_PATH}/request-logs/stream`]: {
+      get: {
+        operationId: 'streamRequestLogs',
+        summary: 'New request-log entries as Server-Sent Events.',
+        description:
+          'Read it with `fetch` and the `Authorization` header (no credential ever goes in a URL). Each ' +
+          "event's `id` is the entry's sequence number: resume with `Last-Event-ID` (or `after`) and " +
+          'nothing is lost or repeated. Events: `entry` (data: a request-log entry as JSON) and `gap` ' +
+          '(data: `{"missed": n}`, entries dropped before they could be sent). Comments keep the ' +
+          'connection alive every 15 s.',
+        tags: ['admin-request-logs'],
+        parameters: [
+          {
+            name: 'Last-Event-ID',
+            in: 'header',
+            required: false,
+            description: 'The last sequence number seen; the stream resumes after it.',
+            schema: { type: 'string', pattern: '^\\d{1,15}$' },
+          },
+          {
+            name: 'after',
+            in: 'query',
+            required: false,
+            description: 'Same as Last-Event-ID, for clients that cannot set headers.',
+            schema: { type: 'string', pattern: '^\\d{1,15}$' },
+          },
+          {
+            name: 'tenant_id',
+            in: 'query',
+            required: false,
+            description: "Only this tenant's entries.",
+            schema: { type: 'string' },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'An endless event stream.',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          ...errorResponses(['unauthorized', 'forbidden', 'validation_failed']),
+        },
+        security: [{ bearerAdmin: [] }],
+      },
+    },
+  };
+}
+
+/** Every admin operation: one per contract row, plus the session exchange and the live stream. */
+export function adminPaths(schemas: Record<string, JsonSchema>): Record<string, PathItem> {
+  const paths = extraOperations(schemas);
+  for (const name of ADMIN_OPERATION_NAMES) {
+    const { path, method, operation } = contractOperation(name, adminContract[name], schemas);
+    const item = (paths[path] ??= {});
+    item[method] = operation;
+  }
+  return paths;
+}
