@@ -1,11 +1,13 @@
 /**
- * The headless entry: `scimdesk serve | start | admin-token`. Plain Node only — this file and
+ * The headless entry: `scimdesk serve | start | admin-token | check | seed`. Plain Node only — this file and
  * everything it imports must never import `electron` (checked by test/integration/cli-build.test.ts).
  */
 import { fileURLToPath } from 'node:url';
 import { printAdminToken } from './cli/admin-token';
+import { checkCommand, type CommandIo } from './cli/check';
 import { probeDesktop, runDesktop } from './cli/desktop';
 import { dataDirFlag, parseFlags, serveOptions, ttlFlag } from './cli/options';
+import { seedCommand } from './cli/seed';
 import { serve, type CliIo } from './cli/serve';
 import { ADMIN_TOKEN_HELP, MAIN_HELP, SERVE_HELP, START_HELP, UsageError } from './cli/usage';
 
@@ -50,9 +52,25 @@ async function main(argv: string[]): Promise<number> {
       if (help) return printed(ADMIN_TOKEN_HELP);
       return printAdminToken(dataDirFlag(flags.data, process.env), ttlFlag(flags.ttl), io);
     }
+    case 'check':
+      return checkCommand(rest, commandIo());
+    case 'seed':
+      return seedCommand(rest, commandIo());
     default:
-      throw new UsageError(`unknown command '${command}' (commands: serve, start, admin-token)`);
+      throw new UsageError(`unknown command '${command}' (commands: serve, start, admin-token, check, seed)`);
   }
+}
+
+/** check and seed decide on colour and progress bars from the streams they write to. */
+function commandIo(): CommandIo {
+  return {
+    ...io,
+    writeErr: (text) => process.stderr.write(text),
+    stdoutIsTty: process.stdout.isTTY === true,
+    stderrIsTty: process.stderr.isTTY === true,
+    env: process.env,
+    flush: () => new Promise((resolve) => process.stdout.write('', () => resolve())),
+  };
 }
 
 function printed(text: string): number {

@@ -16,14 +16,22 @@ const MAX_TTL_SECONDS = 30 * 86400;
 
 type Flags = Record<string, string | boolean | undefined>;
 
-/** Strict flag parsing: an unknown flag, a missing value or a stray argument is a UsageError. */
-export function parseFlags(args: string[], valueFlags: string[]): { flags: Flags; help: boolean } {
+/**
+ * Strict flag parsing: an unknown flag, a missing value, a value given to an on/off switch or a stray
+ * argument is a UsageError. `switches` are on/off flags (`--json`), true when present.
+ */
+export function parseFlags(
+  args: readonly string[],
+  valueFlags: readonly string[],
+  switches: readonly string[] = [],
+): { flags: Flags; help: boolean } {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
     help: { type: 'boolean', short: 'h' },
   };
   for (const name of valueFlags) options[name] = { type: 'string' };
+  for (const name of switches) options[name] = { type: 'boolean' };
   try {
-    const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
+    const { values } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
     return { flags: values, help: values.help === true };
   } catch (error) {
     throw new UsageError(cleanParseMessage((error as Error).message));

@@ -8,6 +8,7 @@ import { benchHttpScim } from './http-scim';
 import { benchScimCore } from './scim-core';
 import { benchScimPatch } from './scim-patch';
 import { benchRequestLog } from './request-log';
+import { benchSeed } from './seed';
 import { benchServices } from './services';
 import { benchStore } from './store';
 import type { BenchRow } from './types';
@@ -19,6 +20,7 @@ const suites: Record<string, () => Promise<BenchRow[]>> = {
   store: benchStore,
   services: benchServices,
   'request-log': benchRequestLog,
+  seed: benchSeed,
   'http-scim': benchHttpScim,
 };
 

@@ -1,0 +1,121 @@
+import type { Exchange, RecordedRequest, RecordedResponse } from './types';
+
+/**
+ * The checker's only way out: every request goes to a path under the base URL it was given, with
+ * a timeout, without following redirects (a redirect could point anywhere), and comes back as an
+ * Exchange the report shows. It never throws for what the server does — a refused connection or a
+ * timeout is an Exchange with `error`, so a broken server yields a failed step, not a crash.
+ */
+
+export interface ScimHttpClientOptions {
+  readonly baseUrl: string;
+  readonly token: string;
+  /** Per request; a server that hangs fails that step only. */
+  readonly timeoutMs?: number;
+  /** Injected in tests; the global fetch otherwise. */
+  readonly fetch?: typeof fetch;
+}
+
+export interface OutgoingRequest {
+  readonly method: string;
+  /** Already encoded, relative to the base URL, starting with '/'. */
+  readonly path: string;
+  /** JSON to send, or raw text. */
+  readonly body?: unknown;
+  readonly rawBody?: string;
+  readonly anonymous?: boolean;
+}
+
+export const DEFAULT_TIMEOUT_MS = 15_000;
+/** Enough of a non-JSON answer (an HTML error page) to recognise it in the report. */
+const MAX_TEXT = 2_000;
+
+export function normalizeBaseUrl(raw: string): URL {
+  const url = new URL(raw);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`not an http(s) URL: ${raw}`);
+  url.hash = '';
+  url.search = '';
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  return url;
+}
+
+/** Joins a relative path to the base and refuses anything that would leave it. */
+export function resolveUnderBase(base: URL, path: string): URL {
+  if (!path.startsWith('/')) throw new Error(`request paths are relative to the base URL and start with '/': ${path}`);
+  const url = new URL(`${base.origin}${base.pathname}${path}`);
+  if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) {
+    throw new Error(`refusing to send outside ${base.href}: ${url.href}`);
+  }
+  return url;
+}
+
+export class ScimHttpClient {
+  readonly base: URL;
+  private readonly token: string;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: ScimHttpClientOptions) {
+    this.base = normalizeBaseUrl(options.baseUrl);
+    this.token = options.token;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  async send(request: OutgoingRequest): Promise<Exchange> {
+    const url = resolveUnderBase(this.base, request.path);
+    const headers: Record<string, string> = { Accept: 'application/scim+json, application/json' };
+    const hasBody = request.body !== undefined || request.rawBody !== undefined;
+    if (hasBody) headers['Content-Type'] = 'application/scim+json';
+    const recorded: RecordedRequest = {
+      method: request.method,
+      url: url.href,
+      headers: request.anonymous ? { ...headers } : { ...headers, Authorization: 'Bearer <redacted>' },
+      ...(hasBody ? { body: request.rawBody ?? request.body } : {}),
+    };
+    if (!request.anonymous) headers['Authorization'] = `Bearer ${this.token}`;
+    const started = performance.now();
+    try {
+      const response = await this.fetchImpl(url, {
+        method: request.method,
+        headers,
+        body: request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body)),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      const text = await response.text();
+      return { request: recorded, response: record(response, text), durationMs: elapsed(started) };
+    } catch (error) {
+      return { request: recorded, error: describeFetchError(error, this.timeoutMs), durationMs: elapsed(started) };
+    }
+  }
+}
+
+function record(response: Response, text: string): RecordedResponse {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers[name] = value;
+  });
+  return { status: response.status, headers, ...(text === '' ? {} : { body: parseBody(text) }) };
+}
+
+function parseBody(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text;
+  }
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}
+
+/** fetch's errors hide the useful part in `cause` (ECONNREFUSED, a certificate problem). */
+export function describeFetchError(error: unknown, timeoutMs: number): string {
+  const err = error as Error & { cause?: { code?: string; message?: string } };
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  const cause = err.cause;
+  if (cause?.code) return `${cause.code}${cause.message ? `: ${cause.message}` : ''}`;
+  return err.message ?? String(error);
+}

@@ -1,0 +1,264 @@
+import { randomBytes } from 'node:crypto';
+import { evaluate, statusList, valueAt } from './expectations';
+import { ScimHttpClient } from './http-client';
+import { PROFILES } from './profiles/index';
+import { serviceProviderConfigShape } from './shapes';
+import { buildPath, fillJson, MissingVariable } from './templates';
+import type {
+  CheckEvent,
+  CheckReport,
+  CleanupResult,
+  Exchange,
+  Feature,
+  Finding,
+  Json,
+  ProfileName,
+  StepDefinition,
+  StepResult,
+  Summary,
+  Verdict,
+} from './types';
+
+/**
+ * Runs profiles against one SCIM base URL, step by step, reporting each result as it comes, then
+ * deletes what it created (unless `keep`) — in a `finally`, so a failing or crashing step still
+ * cleans up. Steps run in sequence: provisioning sequences are stateful, and a checker that
+ * hammers the server would test something else.
+ */
+
+export interface CheckOptions {
+  readonly baseUrl: string;
+  readonly token: string;
+  readonly profiles: readonly ProfileName[];
+  readonly keep?: boolean;
+  readonly timeoutMs?: number;
+  /** Every name the run creates carries it; random unless given (tests). */
+  readonly runId?: string;
+  readonly fetch?: typeof fetch;
+  readonly onEvent?: (event: CheckEvent) => void;
+}
+
+interface Tracked {
+  readonly type: 'User' | 'Group';
+  readonly id: string;
+}
+
+const POST_CREATES: Readonly<Record<string, 'User' | 'Group'>> = { '/Users': 'User', '/Groups': 'Group' };
+
+const CONTENT_TYPE_FINDING = 'Content-Type is not application/scim+json (RFC 7644 §3.1, §8.1)';
+
+export function newRunId(): string {
+  // Lower-case letters and digits only: the profiles build case-variant names from it.
+  return randomBytes(5).toString('hex');
+}
+
+export async function runCheck(options: CheckOptions): Promise<CheckReport> {
+  const client = new ScimHttpClient({
+    baseUrl: options.baseUrl,
+    token: options.token,
+    timeoutMs: options.timeoutMs,
+    fetch: options.fetch,
+  });
+  const runId = options.runId ?? newRunId();
+  const emit = options.onEvent ?? (() => undefined);
+  const started = new Date();
+  const startedMs = performance.now();
+  const plan = options.profiles.flatMap((name) => PROFILES[name].steps.map((step) => ({ profile: name, step })));
+  emit({ type: 'start', target: client.base.href, profiles: options.profiles, total: plan.length });
+
+  const results: StepResult[] = [];
+  const tracked: Tracked[] = [];
+  let cleanup: CleanupResult;
+  try {
+    // Each profile has its own variables (and names), so profiles in one run cannot collide.
+    const varsByProfile = new Map<ProfileName, Record<string, string>>();
+    const features = new Map<Feature, boolean>();
+    for (const [index, { profile, step }] of plan.entries()) {
+      let vars = varsByProfile.get(profile);
+      if (!vars) varsByProfile.set(profile, (vars = { run: runId }));
+      const result = await runStep(client, profile, step, vars, features, tracked);
+      results.push(result);
+      emit({ type: 'step', index, total: plan.length, result });
+    }
+  } finally {
+    cleanup = await removeTracked(client, tracked, options.keep === true);
+    emit({ type: 'cleanup', result: cleanup });
+  }
+  const report: CheckReport = {
+    tool: 'scimdesk check',
+    reportVersion: 1,
+    target: client.base.href,
+    profiles: options.profiles,
+    runId,
+    startedAt: started.toISOString(),
+    durationMs: Math.round(performance.now() - startedMs),
+    steps: results,
+    cleanup,
+    summary: summarize(results),
+  };
+  emit({ type: 'done', report });
+  return report;
+}
+
+async function runStep(
+  client: ScimHttpClient,
+  profile: ProfileName,
+  step: StepDefinition,
+  vars: Record<string, string>,
+  features: Map<Feature, boolean>,
+  tracked: Tracked[],
+): Promise<StepResult> {
+  const expected = {
+    status: statusList(step.expect.status),
+    ...(step.expect.body ? { body: step.expect.body } : {}),
+    ...(step.expect.match !== undefined ? { match: safeFill(step.expect.match, vars) } : {}),
+    ...(step.expect.absent ? { absent: step.expect.absent } : {}),
+  };
+  const base = { profile, id: step.id, name: step.name, level: step.level, expected };
+  if (step.requires && features.get(step.requires) === false) {
+    const reason = `the server's ServiceProviderConfig says ${step.requires} is not supported`;
+    return { ...base, verdict: 'skipped', findings: [], skippedReason: reason };
+  }
+  let exchange: Exchange;
+  try {
+    const path = buildPath(step.path, step.query, vars);
+    const body = step.body;
+    exchange = await client.send({
+      method: step.method,
+      path,
+      ...(body === undefined ? {} : isRaw(body) ? { rawBody: body.raw } : { body: fillJson(body, vars) }),
+      ...(step.anonymous ? { anonymous: true } : {}),
+    });
+  } catch (error) {
+    if (error instanceof MissingVariable) {
+      return { ...base, verdict: 'skipped', findings: [], skippedReason: error.message };
+    }
+    throw error;
+  }
+  const findings: Finding[] = [
+    ...evaluate(step.expect, step.level, exchange, vars),
+    ...(step.advise ? evaluate(step.advise, 'recommended', exchange, vars) : []),
+    ...contentTypeFindings(exchange),
+  ];
+  remember(step, exchange, vars, features, tracked);
+  return { ...base, verdict: verdictOf(findings), findings, exchange };
+}
+
+/** `{ raw }` is how a step sends text that is not JSON (a malformed body on purpose). */
+function isRaw(body: Json | { readonly raw: string }): body is { readonly raw: string } {
+  return (
+    body !== null &&
+    typeof body === 'object' &&
+    !Array.isArray(body) &&
+    typeof body['raw'] === 'string' &&
+    Object.keys(body).length === 1
+  );
+}
+
+/** The expected body as the report shows it; a variable not yet captured stays as its template. */
+function safeFill(match: Json, vars: Record<string, string>): unknown {
+  try {
+    return fillJson(match, vars);
+  } catch {
+    return match;
+  }
+}
+
+function contentTypeFindings(exchange: Exchange): Finding[] {
+  const response = exchange.response;
+  if (!response || response.body === undefined || typeof response.body === 'string') return [];
+  const type = response.headers['content-type'] ?? '';
+  return /^application\/scim\+json\b/i.test(type) ? [] : [{ level: 'recommended', message: CONTENT_TYPE_FINDING }];
+}
+
+function verdictOf(findings: readonly Finding[]): Verdict {
+  if (findings.some((f) => f.level === 'required')) return 'fail';
+  return findings.length > 0 ? 'warning' : 'pass';
+}
+
+/** Captures variables, learns the server's features and keeps the cleanup list current. */
+function remember(
+  step: StepDefinition,
+  exchange: Exchange,
+  vars: Record<string, string>,
+  features: Map<Feature, boolean>,
+  tracked: Tracked[],
+): void {
+  const response = exchange.response;
+  if (!response) return;
+  const ok = response.status >= 200 && response.status < 300;
+  // Captured even when the step failed on a detail (200 instead of 201): later steps still run.
+  for (const [name, path] of Object.entries(step.capture ?? {})) {
+    const value = valueAt(response.body, path);
+    if (ok && (typeof value === 'string' || typeof value === 'number')) vars[name] = String(value);
+  }
+  // Any POST that created something is tracked, not only the steps meant to create: a server that
+  // accepts the duplicate a step sends to provoke a 409 must not keep the duplicate.
+  const creates = step.creates ?? (step.method === 'POST' ? POST_CREATES[step.path] : undefined);
+  if (creates && ok) {
+    const id = valueAt(response.body, 'id');
+    if (typeof id === 'string' && id !== '' && !tracked.some((t) => t.id === id)) tracked.push({ type: creates, id });
+  }
+  if (step.deletes && (ok || response.status === 404)) {
+    const id = vars[step.deletes];
+    const at = tracked.findIndex((t) => t.id === id);
+    if (at >= 0) tracked.splice(at, 1);
+  }
+  if (step.discovers && ok) {
+    const spc = serviceProviderConfigShape.safeParse(response.body);
+    if (spc.success) {
+      features.set('patch', spc.data.patch.supported);
+      features.set('filter', spc.data.filter.supported);
+      features.set('bulk', spc.data.bulk.supported);
+      features.set('sort', spc.data.sort.supported);
+      features.set('etag', spc.data.etag.supported);
+    }
+  }
+}
+
+/** Groups first (deleting a user first would make the server rewrite each group's members). */
+async function removeTracked(
+  client: ScimHttpClient,
+  tracked: readonly Tracked[],
+  keep: boolean,
+): Promise<CleanupResult> {
+  if (keep) return { kept: true, deleted: 0, failures: [], remaining: [...tracked] };
+  const order = [...tracked.filter((t) => t.type === 'Group'), ...tracked.filter((t) => t.type === 'User')];
+  const failures: { type: string; id: string; detail: string }[] = [];
+  let deleted = 0;
+  for (const item of order) {
+    const path = `/${item.type === 'User' ? 'Users' : 'Groups'}/${encodeURIComponent(item.id)}`;
+    const exchange = await client.send({ method: 'DELETE', path });
+    const status = exchange.response?.status;
+    if (status !== undefined && ((status >= 200 && status < 300) || status === 404)) deleted += 1;
+    else
+      failures.push({ ...item, detail: status === undefined ? (exchange.error ?? 'no answer') : `status ${status}` });
+  }
+  return {
+    kept: false,
+    deleted,
+    failures,
+    remaining: failures.map(({ type, id }) => ({ type, id })),
+  };
+}
+
+export function summarize(results: readonly StepResult[]): Summary {
+  const count = (verdict: Verdict) => results.filter((r) => r.verdict === verdict).length;
+  // A required step that could not run (its input failed earlier) has not passed either.
+  const requiredNotPassed = results.some(
+    (r) => r.level === 'required' && (r.verdict === 'fail' || r.verdict === 'skipped') && !skippedByServerChoice(r),
+  );
+  return {
+    total: results.length,
+    passed: count('pass'),
+    failed: count('fail'),
+    warnings: count('warning'),
+    skipped: count('skipped'),
+    ok: !requiredNotPassed,
+  };
+}
+
+/** Skipping what the server says it does not offer (PATCH, filters) is not a failure. */
+function skippedByServerChoice(result: StepResult): boolean {
+  return result.verdict === 'skipped' && (result.skippedReason ?? '').startsWith("the server's ServiceProviderConfig");
+}

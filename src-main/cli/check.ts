@@ -1,0 +1,77 @@
+import { formatCleanup, formatHeader, formatStep, formatSummary, runCheck, type Style } from '../check/index';
+import { PROFILE_NAMES, type ProfileName } from '../check/types';
+import { parseFlags } from './options';
+import { CHECK_HELP, UsageError } from './usage';
+
+/** `scimdesk check`: flags → the checker engine → a streamed human report or one JSON document. */
+
+export interface CommandIo {
+  /** One line to stdout / stderr. */
+  out(line: string): void;
+  err(line: string): void;
+  /** Raw stderr, for a progress bar redrawn in place. */
+  writeErr(text: string): void;
+  readonly stdoutIsTty: boolean;
+  readonly stderrIsTty: boolean;
+  readonly env: NodeJS.ProcessEnv;
+  /** Resolves once stdout has taken everything written: the CLI exits right after (pipes may be async). */
+  flush(): Promise<void>;
+}
+
+export function urlFlag(value: string | boolean | undefined): string {
+  if (typeof value !== 'string' || value === '') throw new UsageError('--url is required (the SCIM base URL)');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--url '${value}' is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`--url '${value}' must be an http:// or https:// URL`);
+  }
+  return value;
+}
+
+export function tokenFlag(value: string | boolean | undefined): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new UsageError('--token is required (a bearer token)');
+  return value;
+}
+
+function profileFlag(value: string | boolean | undefined): ProfileName[] {
+  if (value === undefined || value === 'all') return [...PROFILE_NAMES];
+  if (typeof value === 'string' && (PROFILE_NAMES as readonly string[]).includes(value)) return [value as ProfileName];
+  throw new UsageError(`--profile '${String(value)}' is not one of entra, okta, rfc, all`);
+}
+
+const VALUE_FLAGS = ['url', 'token', 'profile'];
+
+export async function checkCommand(args: readonly string[], io: CommandIo): Promise<number> {
+  const { flags, help } = parseFlags(args, VALUE_FLAGS, ['json', 'keep']);
+  if (help) {
+    io.out(CHECK_HELP);
+    return 0;
+  }
+  const baseUrl = urlFlag(flags.url);
+  const token = tokenFlag(flags.token);
+  const profiles = profileFlag(flags.profile);
+  const json = flags.json === true;
+  // NO_COLOR (no-color.org): any value turns colour off; so does a pipe.
+  const style: Style = { color: io.stdoutIsTty && io.env.NO_COLOR === undefined };
+  const report = await runCheck({
+    baseUrl,
+    token,
+    profiles,
+    keep: flags.keep === true,
+    onEvent: json
+      ? undefined
+      : (event) => {
+          if (event.type === 'start') io.out(formatHeader(event.target, event.profiles, style));
+          else if (event.type === 'step') for (const line of formatStep(event.result, style)) io.out(line);
+          else if (event.type === 'cleanup') for (const line of formatCleanup(event.result, style)) io.out(line);
+          else io.out(formatSummary(event.report.summary, style));
+        },
+  });
+  if (json) io.out(JSON.stringify(report, null, 2));
+  await io.flush();
+  return report.summary.ok ? 0 : 1;
+}

@@ -1,0 +1,102 @@
+import { SeedAuthError, SeedHttpError, seedScim, type SeedProgress, type SeedResult } from '../seed/index';
+import { tokenFlag, urlFlag, type CommandIo } from './check';
+import { parseFlags } from './options';
+import { SEED_HELP, UsageError } from './usage';
+
+/** `scimdesk seed`: flags → the loader, with a progress bar on a terminal and plain lines otherwise. */
+
+const VALUE_FLAGS = ['url', 'token', 'users', 'groups', 'seed', 'concurrency'];
+/** Far beyond any demo; keeps a typo (an extra zero or three) from running for hours. */
+const MAX_COUNT = 10_000_000;
+const LINE_INTERVAL_MS = 5_000;
+
+function countFlag(name: string, value: string | boolean | undefined, required: boolean): number | undefined {
+  if (value === undefined) {
+    if (required) throw new UsageError(`--${name} is required (a non-negative integer)`);
+    return undefined;
+  }
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || Number(value) > MAX_COUNT) {
+    throw new UsageError(`--${name} '${String(value)}' is not a non-negative integer (at most ${MAX_COUNT})`);
+  }
+  return Number(value);
+}
+
+export async function seedCommand(args: readonly string[], io: CommandIo): Promise<number> {
+  const { flags, help } = parseFlags(args, VALUE_FLAGS, ['passwords']);
+  if (help) {
+    io.out(SEED_HELP);
+    return 0;
+  }
+  const baseUrl = urlFlag(flags.url);
+  const token = tokenFlag(flags.token);
+  const users = countFlag('users', flags.users, true)!;
+  const groups = countFlag('groups', flags.groups, true)!;
+  const concurrency = countFlag('concurrency', flags.concurrency, false);
+  if (concurrency === 0) throw new UsageError('--concurrency must be at least 1');
+  const seed = flags.seed === undefined ? '1' : String(flags.seed);
+  if (seed.trim() === '') throw new UsageError('--seed needs a value');
+
+  const progress = createProgress(io);
+  let result: SeedResult;
+  try {
+    result = await seedScim({
+      baseUrl,
+      token,
+      users,
+      groups,
+      seed,
+      passwords: flags.passwords === true,
+      ...(concurrency === undefined ? {} : { concurrency }),
+      onProgress: progress.update,
+    });
+  } catch (error) {
+    progress.finish();
+    if (error instanceof SeedAuthError || error instanceof SeedHttpError) {
+      io.err(`scimdesk seed: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+  progress.finish();
+  const via = result.bulk ? `Bulk, ${result.bulk.requests} request(s)` : `${result.requests - 1} POST(s)`;
+  io.out(
+    `seeded ${result.usersCreated} users and ${result.groupsCreated} groups (${result.memberships} memberships) ` +
+      `into ${baseUrl} in ${result.seconds.toFixed(1)} s via ${via}` +
+      (result.retries > 0 ? `, ${result.retries} retries` : ''),
+  );
+  await io.flush();
+  if (result.failed === 0) return 0;
+  io.err(`scimdesk seed: ${result.failed} of ${users + groups} could not be created:`);
+  for (const failure of result.failures.slice(0, 10)) {
+    io.err(`  ${failure.count} × ${failure.kind}${failure.example ? ` (e.g. ${failure.example})` : ''}`);
+  }
+  if (result.droppedReferences > 0) io.err(`  ${result.droppedReferences} manager/member references left out`);
+  return 1;
+}
+
+/** A bar redrawn in place on a terminal; a plain line every few seconds when stderr is a file or pipe. */
+function createProgress(io: CommandIo): { update: (p: SeedProgress) => void; finish: () => void } {
+  let lastLine = 0;
+  let drawn = false;
+  return {
+    update(p) {
+      if (io.stderrIsTty) {
+        const width = 30;
+        const filled = p.total === 0 ? width : Math.round((p.done / p.total) * width);
+        const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`;
+        const failed = p.failed > 0 ? `, ${p.failed} failed` : '';
+        io.writeErr(`\r[${bar}] ${p.done}/${p.total} ${p.phase} (${p.mode}${failed})\u001b[K`);
+        drawn = true;
+        return;
+      }
+      const now = performance.now();
+      if (now - lastLine >= LINE_INTERVAL_MS || p.done === p.total) {
+        lastLine = now;
+        io.err(`seed: ${p.done}/${p.total} (${p.phase}, ${p.mode}${p.failed > 0 ? `, ${p.failed} failed` : ''})`);
+      }
+    },
+    finish() {
+      if (drawn) io.writeErr('\n');
+    },
+  };
+}

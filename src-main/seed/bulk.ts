@@ -1,0 +1,163 @@
+import { SCIM_URN } from '@shared/scim/urns';
+import type { SeedDirectory } from './generator';
+import { failure, readBulkResponse, type Outcome } from './outcomes';
+import { Slots } from './pool';
+import { groupBody, userBody } from './scim-bodies';
+import type { BulkLimits, LoadContext } from './types';
+
+/**
+ * Loading through /Bulk (RFC 7644 §3.7): users in index order, then groups, cut into requests within
+ * the server's maxOperations and maxPayloadSize. A reference to someone in the same request is a
+ * "bulkId:u<index>" (the server resolves it, §3.7.2); to someone in an earlier request, the id that
+ * request returned — so a request waits for the earlier requests it refers to, and otherwise up to
+ * `concurrency` requests are in flight (scimdesk, like most servers, runs one request's operations
+ * in sequence, so parallel requests are what fill a server's group commit).
+ */
+
+type Op = { readonly kind: 'user' | 'group'; readonly index: number };
+
+interface Chunk {
+  readonly number: number;
+  readonly ops: readonly Op[];
+  /** Earlier chunks holding users this one refers to. */
+  readonly dependsOn: ReadonlySet<number>;
+}
+
+/** We cap requests at this many operations even when a server allows more: latency grows with size. */
+export const MAX_OPERATIONS_PER_REQUEST = 1000;
+/** Room for the envelope and for ids longer than the "bulkId:u123" used to estimate sizes. */
+const BYTES_PER_REFERENCE = 48;
+const ENVELOPE_BYTES = 256;
+
+function refsOf(directory: SeedDirectory, op: Op): readonly number[] {
+  if (op.kind === 'user') {
+    const manager = directory.users[op.index]!.manager;
+    return manager === undefined ? [] : [manager];
+  }
+  return directory.groups[op.index]!.members;
+}
+
+function estimate(directory: SeedDirectory, op: Op, organization: string): number {
+  const refs = refsOf(directory, op);
+  const body =
+    op.kind === 'user'
+      ? userBody(directory.users[op.index]!, refs[0] === undefined ? undefined : `bulkId:u${refs[0]}`, organization)
+      : groupBody(
+          directory.groups[op.index]!,
+          refs.map((r) => `bulkId:u${r}`),
+        );
+  // ASCII data (names are slugged only in logins; display names may have accents: count bytes).
+  return Buffer.byteLength(JSON.stringify(body)) + 80 + refs.length * BYTES_PER_REFERENCE;
+}
+
+export function planChunks(directory: SeedDirectory, limits: BulkLimits, organization: string): Chunk[] {
+  const maxOps = Math.max(1, Math.min(limits.maxOperations, MAX_OPERATIONS_PER_REQUEST));
+  const maxBytes = Math.floor(limits.maxPayloadSize * 0.9) - ENVELOPE_BYTES;
+  const chunkOfUser = new Int32Array(directory.users.length).fill(-1);
+  const chunks: Chunk[] = [];
+  let ops: Op[] = [];
+  let bytes = 0;
+  const close = () => {
+    if (ops.length === 0) return;
+    const number = chunks.length;
+    const dependsOn = new Set<number>();
+    for (const op of ops) {
+      for (const ref of refsOf(directory, op)) {
+        const chunk = chunkOfUser[ref]!;
+        if (chunk >= 0 && chunk < number) dependsOn.add(chunk);
+      }
+    }
+    chunks.push({ number, ops, dependsOn });
+    ops = [];
+    bytes = 0;
+  };
+  const all: Op[] = [
+    ...directory.users.map((u) => ({ kind: 'user' as const, index: u.index })),
+    ...directory.groups.map((g) => ({ kind: 'group' as const, index: g.index })),
+  ];
+  for (const op of all) {
+    const size = estimate(directory, op, organization);
+    if (ops.length > 0 && (ops.length >= maxOps || bytes + size > maxBytes)) close();
+    ops.push(op);
+    bytes += size;
+    if (op.kind === 'user') chunkOfUser[op.index] = chunks.length;
+  }
+  close();
+  return chunks;
+}
+
+export async function loadWithBulk(ctx: LoadContext, limits: BulkLimits): Promise<number> {
+  const chunks = planChunks(ctx.directory, limits, ctx.organization);
+  const slots = new Slots(ctx.concurrency);
+  const finished: Promise<void>[] = [];
+  for (const chunk of chunks) {
+    const deps = [...chunk.dependsOn].map((n) => finished[n]!);
+    finished.push(
+      (async () => {
+        await Promise.all(deps);
+        await slots.acquire();
+        try {
+          if (ctx.fatal === undefined) await sendChunk(ctx, chunk);
+        } catch (error) {
+          ctx.fatal ??= error;
+        } finally {
+          slots.release();
+        }
+      })(),
+    );
+  }
+  await Promise.all(finished);
+  if (ctx.fatal !== undefined) throw ctx.fatal;
+  return chunks.length;
+}
+
+async function sendChunk(ctx: LoadContext, chunk: Chunk): Promise<void> {
+  const inChunk = new Set(chunk.ops.filter((op) => op.kind === 'user').map((op) => op.index));
+  const ref = (index: number): string | undefined => {
+    if (inChunk.has(index)) return `bulkId:u${index}`;
+    const id = ctx.userIds[index];
+    if (id === undefined) ctx.counts.droppedReferences += 1;
+    return id;
+  };
+  const memberCounts = new Map<number, number>();
+  const operations = chunk.ops.map((op) => {
+    if (op.kind === 'user') {
+      const user = ctx.directory.users[op.index]!;
+      const manager = user.manager === undefined ? undefined : ref(user.manager);
+      const data = userBody(user, manager, ctx.organization);
+      return JSON.stringify({ method: 'POST', path: '/Users', bulkId: `u${op.index}`, data });
+    }
+    const group = ctx.directory.groups[op.index]!;
+    const members = group.members.map(ref).filter((id): id is string => id !== undefined);
+    memberCounts.set(op.index, members.length);
+    return JSON.stringify({ method: 'POST', path: '/Groups', bulkId: `g${op.index}`, data: groupBody(group, members) });
+  });
+  // Serialised by hand so each operation is stringified once; failOnErrors is left out so one bad
+  // record does not stop the other 999 (RFC 7644 §3.7.3: without it the server runs them all).
+  const body = `{"schemas":["${SCIM_URN.bulkRequest}"],"Operations":[${operations.join(',')}]}`;
+  const response = await ctx.http.send('POST', '/Bulk', body);
+  const outcomes = response.status === 200 ? readBulkResponse(response.body) : undefined;
+  const whole: Outcome =
+    response.status === 200
+      ? { ok: false, kind: 'not in the BulkResponse', detail: 'the server did not report this operation' }
+      : failure(response.status, response.body);
+  for (const op of chunk.ops) {
+    const outcome = outcomes?.get(`${op.kind === 'user' ? 'u' : 'g'}${op.index}`) ?? whole;
+    record(ctx, op, outcome, memberCounts.get(op.index) ?? 0);
+  }
+  ctx.progress(chunk.ops.some((op) => op.kind === 'group') ? 'groups' : 'users');
+}
+
+function record(ctx: LoadContext, op: Op, outcome: Outcome, members: number): void {
+  if (op.kind === 'user') {
+    if (outcome.ok) {
+      ctx.userIds[op.index] = outcome.id;
+      ctx.counts.usersCreated += 1;
+    } else ctx.failures.add('user', outcome);
+    return;
+  }
+  if (outcome.ok) {
+    ctx.counts.groupsCreated += 1;
+    ctx.counts.memberships += members;
+  } else ctx.failures.add('group', outcome);
+}

@@ -1,0 +1,112 @@
+import { normalizeBaseUrl, resolveUnderBase, describeFetchError } from '../check/http-client';
+
+/**
+ * The loader's HTTP: JSON in and out under one base URL, retrying what a busy server asks to be
+ * retried (429, 503: honouring Retry-After, else exponential backoff), and stopping everything on
+ * 401/403 — more requests with a bad token would only fill the server's log with refusals.
+ */
+
+export class SeedAuthError extends Error {
+  override readonly name = 'SeedAuthError';
+}
+
+export class SeedHttpError extends Error {
+  override readonly name = 'SeedHttpError';
+}
+
+export interface SeedHttpOptions {
+  readonly baseUrl: string;
+  readonly token: string;
+  readonly timeoutMs?: number;
+  readonly fetch?: typeof fetch;
+  readonly maxRetries?: number;
+  /** Injected in tests so backoff does not wait. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface JsonResponse {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+const RETRYABLE = new Set([429, 503]);
+const MAX_DELAY_MS = 30_000;
+
+export class SeedHttp {
+  readonly base: URL;
+  retries = 0;
+  requests = 0;
+  private readonly options: SeedHttpOptions;
+  private readonly fetchImpl: typeof fetch;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(options: SeedHttpOptions) {
+    this.base = normalizeBaseUrl(options.baseUrl);
+    this.options = options;
+    this.fetchImpl = options.fetch ?? fetch;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** `body` is sent as is when a string (already serialised), else as JSON. */
+  async send(method: string, path: string, body?: unknown): Promise<JsonResponse> {
+    const url = resolveUnderBase(this.base, path);
+    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    const timeoutMs = this.options.timeoutMs ?? 120_000;
+    const maxRetries = this.options.maxRetries ?? 8;
+    for (let attempt = 0; ; attempt++) {
+      this.requests += 1;
+      let response: Response;
+      try {
+        response = await this.fetchImpl(url, {
+          method,
+          headers: {
+            Authorization: `Bearer ${this.options.token}`,
+            Accept: 'application/scim+json, application/json',
+            ...(payload === undefined ? {} : { 'Content-Type': 'application/scim+json' }),
+          },
+          body: payload,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (error) {
+        throw new SeedHttpError(`${method} ${url.href}: ${describeFetchError(error, timeoutMs)}`);
+      }
+      const text = await response.text();
+      if (response.status === 401 || response.status === 403) {
+        throw new SeedAuthError(
+          `${method} ${url.pathname} was refused with ${response.status}: check --token (a SCIM token for this base URL)${detailOf(text)}`,
+        );
+      }
+      if (RETRYABLE.has(response.status) && attempt < maxRetries) {
+        this.retries += 1;
+        await this.sleep(retryDelay(response.headers.get('retry-after'), attempt));
+        continue;
+      }
+      return { status: response.status, body: parse(text) };
+    }
+  }
+}
+
+/** Retry-After in seconds (RFC 9110 §10.2.3; HTTP dates are rare from APIs and read as backoff). */
+export function retryDelay(retryAfter: string | null, attempt: number): number {
+  const seconds = retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : undefined;
+  if (seconds !== undefined) return Math.min(seconds * 1000, MAX_DELAY_MS);
+  return Math.min(500 * 2 ** attempt, MAX_DELAY_MS);
+}
+
+function parse(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text.slice(0, 500);
+  }
+}
+
+function detailOf(text: string): string {
+  const body = parse(text);
+  if (body && typeof body === 'object' && 'detail' in body && typeof body.detail === 'string') {
+    return ` (server: ${body.detail.slice(0, 200)})`;
+  }
+  return '';
+}

@@ -1,0 +1,159 @@
+/**
+ * `scimdesk check` against scimdesk itself: every profile passes on both base paths, through the
+ * engine and through the built CLI; the run leaves the tenant as it found it unless --keep.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCheck } from '../../src-main/check/index';
+import type { CheckEvent } from '../../src-main/check/types';
+import { runCliToEnd, startTestServer, type TestServer } from './harness';
+
+let server: TestServer;
+let admin: string;
+
+async function adminPost(path: string, body: unknown): Promise<Record<string, string>> {
+  const response = await fetch(`${server.url}/api/v1/admin${path}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(201);
+  return (await response.json()) as Record<string, string>;
+}
+
+/** A fresh tenant and SCIM token, with both base URLs. */
+async function tenant(name: string) {
+  const { id } = await adminPost('/tenants', { name });
+  const { token } = await adminPost('/scim-tokens', { tenant_id: id, name: 'check' });
+  return {
+    token: token!,
+    bases: { token: `${server.url}/scim/v2`, tenant: `${server.url}/api/v1/tenants/${id}/scim/v2` },
+  };
+}
+
+async function count(base: string, token: string, type: 'Users' | 'Groups'): Promise<number> {
+  const response = await fetch(`${base}/${type}?count=0`, { headers: { Authorization: `Bearer ${token}` } });
+  return ((await response.json()) as { totalResults: number }).totalResults;
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  admin = await server.adminToken();
+});
+afterAll(() => server.stop());
+
+describe('scimdesk check against scimdesk', () => {
+  it.each([
+    ['token path', 'token'],
+    ['tenant path', 'tenant'],
+  ] as const)('passes every profile on the %s and leaves the tenant empty', async (_label, which) => {
+    const t = await tenant(`check ${which}`);
+    const events: CheckEvent[] = [];
+    const report = await runCheck({
+      baseUrl: t.bases[which],
+      token: t.token,
+      profiles: ['rfc', 'entra', 'okta'],
+      onEvent: (e) => events.push(e),
+    });
+    const notPassed = report.steps
+      .filter((s) => s.verdict !== 'pass')
+      .map((s) => `${s.id}: ${s.verdict} ${JSON.stringify(s.findings)}`);
+    expect(notPassed).toEqual([]);
+    expect(report.summary).toMatchObject({ ok: true, failed: 0, skipped: 0 });
+    expect(new Set(report.steps.map((s) => s.profile))).toEqual(new Set(['rfc', 'entra', 'okta']));
+    // Progress: start, one event per step, cleanup, done — in that order.
+    expect(events[0]?.type).toBe('start');
+    expect(events.filter((e) => e.type === 'step')).toHaveLength(report.steps.length);
+    expect(events.at(-1)?.type).toBe('done');
+    expect(report.cleanup.failures).toEqual([]);
+    expect(report.cleanup.deleted).toBeGreaterThan(0);
+    expect(await count(t.bases[which], t.token, 'Users')).toBe(0);
+    expect(await count(t.bases[which], t.token, 'Groups')).toBe(0);
+  });
+
+  it('leaves what it created with keep, and names it', async () => {
+    const t = await tenant('check keep');
+    const report = await runCheck({ baseUrl: t.bases.token, token: t.token, profiles: ['rfc'], keep: true });
+    expect(report.summary.ok).toBe(true);
+    expect(report.cleanup.kept).toBe(true);
+    // rfc deletes its first user and group itself; the second user stays.
+    expect(report.cleanup.remaining).toEqual([{ type: 'User', id: expect.any(String) }]);
+    expect(await count(t.bases.token, t.token, 'Users')).toBe(1);
+  });
+
+  it('uses new names each run, so repeated runs do not collide', async () => {
+    const t = await tenant('check twice');
+    const first = await runCheck({ baseUrl: t.bases.token, token: t.token, profiles: ['okta'], keep: true });
+    const second = await runCheck({ baseUrl: t.bases.token, token: t.token, profiles: ['okta'], keep: true });
+    expect(first.runId).not.toBe(second.runId);
+    expect(second.summary.ok).toBe(true);
+    expect(await count(t.bases.token, t.token, 'Users')).toBe(2);
+  });
+
+  it('reports a wrong token as failed steps, exit-worthy, without crashing', async () => {
+    const t = await tenant('check bad token');
+    const report = await runCheck({ baseUrl: t.bases.token, token: 'scimdesk_wrong', profiles: ['entra'] });
+    expect(report.summary.ok).toBe(false);
+    expect(report.steps.find((s) => s.id === 'entra.create-user')?.verdict).toBe('fail');
+    expect(report.steps.find((s) => s.id === 'entra.get-user')?.verdict).toBe('skipped');
+  });
+});
+
+describe('the built CLI', () => {
+  it('check --profile rfc exits 0 with the summary line', async () => {
+    const t = await tenant('cli check');
+    const run = await runCliToEnd(['check', '--url', t.bases.tenant, '--token', t.token, '--profile', 'rfc']);
+    expect(run.stderr).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.at(-1)).toMatch(/^summary: \d+ passed, 0 failed, \d+ warnings, 0 skipped \(\d+ steps\)$/);
+    expect(run.stdout.some((line) => line.startsWith('PASS users.create '))).toBe(true);
+    // Piped stdout: no colour codes.
+    expect(run.stdout.join('\n')).not.toContain('\u001b[');
+    expect(await count(t.bases.tenant, t.token, 'Users')).toBe(0);
+  });
+
+  it('check --json prints one JSON report', async () => {
+    const t = await tenant('cli json');
+    const run = await runCliToEnd(['check', '--json', '--url', t.bases.token, '--token', t.token, '--profile', 'okta']);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout.join('\n')) as {
+      summary: { ok: boolean; total: number };
+      steps: { id: string; verdict: string; exchange: { request: { headers: Record<string, string> } } }[];
+    };
+    expect(report.summary.ok).toBe(true);
+    expect(report.steps).toHaveLength(report.summary.total);
+    // The token never appears in the report.
+    expect(run.stdout.join('\n')).not.toContain(t.token);
+    expect(report.steps[0]!.exchange.request.headers['Authorization']).toBe('Bearer <redacted>');
+  });
+
+  it('exits 1 when required steps fail', async () => {
+    const t = await tenant('cli fail');
+    const run = await runCliToEnd(['check', '--url', t.bases.token, '--token', 'nope', '--profile', 'okta']);
+    expect(run.code).toBe(1);
+    expect(run.stdout.at(-1)).toMatch(/^summary: 0 passed, \d+ failed, .* required steps failed$/);
+  });
+
+  it.each([
+    [['check', '--token', 't'], /--url is required/],
+    [['check', '--url', 'ftp://example.com', '--token', 't'], /must be an http/],
+    [['check', '--url', 'http://127.0.0.1:1', '--token', 't', '--profile', 'azure'], /--profile 'azure'/],
+    [['check', '--url', 'http://127.0.0.1:1', '--token', 't', '--json=yes'], /'--json' does not take an argument/],
+    [['check', '--url', 'http://127.0.0.1:1', '--token', 't', '--frobnicate'], /--frobnicate/],
+    [['seed', '--url', 'http://127.0.0.1:1', '--token', 't', '--users', '3'], /--groups is required/],
+    [['seed', '--url', 'http://127.0.0.1:1', '--token', 't', '--users', '1.5', '--groups', '1'], /--users '1.5'/],
+    [['seed', '--url', 'http://127.0.0.1:1', '--token', 't', '--users', 'ten', '--groups', '1'], /--users 'ten'/],
+    [['seed', '--url', 'file:///etc', '--token', 't', '--users', '1', '--groups', '1'], /must be an http/],
+  ])('usage error %j exits 2 with one line', async (args, message) => {
+    const run = await runCliToEnd(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toHaveLength(1);
+    expect(run.stderr[0]).toMatch(message);
+    expect(run.stdout).toEqual([]);
+  });
+
+  it.each([['check'], ['seed']])('%s --help prints its usage', async (command) => {
+    const run = await runCliToEnd([command, '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout[0]).toMatch(new RegExp(`^Usage: scimdesk ${command} --url BASE --token TOKEN`));
+  });
+});

@@ -1,0 +1,155 @@
+/** `scimdesk seed` into scimdesk (Bulk and POSTs) and into a server without Bulk. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCIM_URN } from '@shared/scim/urns';
+import { seedScim } from '../../src-main/seed/index';
+import { BROKEN_SERVER_TOKEN, startBrokenScimServer } from '../fixtures/broken-scim-server';
+import { runCliToEnd, startTestServer, type TestServer } from './harness';
+
+let server: TestServer;
+let admin: string;
+
+async function tenant(name: string): Promise<{ base: string; token: string }> {
+  const post = async (path: string, body: unknown) =>
+    (await (
+      await fetch(`${server.url}/api/v1/admin${path}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    ).json()) as Record<string, string>;
+  const { id } = await post('/tenants', { name });
+  const { token } = await post('/scim-tokens', { tenant_id: id, name: 'seed' });
+  return { base: `${server.url}/scim/v2`, token: token! };
+}
+
+interface Listed {
+  totalResults: number;
+  Resources: Record<string, unknown>[];
+}
+
+async function list(t: { base: string; token: string }, type: string, query = ''): Promise<Listed> {
+  const response = await fetch(`${t.base}/${type}?count=1000${query}`, {
+    headers: { Authorization: `Bearer ${t.token}` },
+  });
+  return (await response.json()) as Listed;
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  admin = await server.adminToken();
+});
+afterAll(() => server.stop());
+
+describe.each(['bulk', 'post'] as const)('seed into scimdesk (%s)', (mode) => {
+  it('creates exactly N users and M groups, with managers and memberships', async () => {
+    const t = await tenant(`seed ${mode}`);
+    const progress: number[] = [];
+    const result = await seedScim({
+      baseUrl: t.base,
+      token: t.token,
+      users: 300,
+      groups: 12,
+      seed: 'it',
+      mode: mode === 'post' ? 'post' : 'auto',
+      onProgress: (p) => progress.push(p.done),
+    });
+    expect(result).toMatchObject({ mode, usersCreated: 300, groupsCreated: 12, failed: 0, droppedReferences: 0 });
+    if (mode === 'bulk') expect(result.bulk?.requests).toBe(1);
+    else expect(result.requests).toBe(300 + 12); // --mode post skips discovery
+    expect(progress.at(-1)).toBe(312);
+
+    const users = await list(t, 'Users');
+    const groups = await list(t, 'Groups');
+    expect(users.totalResults).toBe(300);
+    expect(groups.totalResults).toBe(12);
+    const ids = new Set(users.Resources.map((u) => u['id']));
+    const members = groups.Resources.flatMap((g) => (g['members'] as { value: string }[] | undefined) ?? []);
+    expect(members.length).toBe(result.memberships);
+    expect(members.length).toBeGreaterThan(0);
+    expect(members.every((m) => ids.has(m.value))).toBe(true);
+    // Everyone but the head of the company has a manager who is one of the seeded users.
+    const managers = users.Resources.map(
+      (u) => (u[SCIM_URN.enterpriseUser] as { manager?: { value: string } } | undefined)?.manager?.value,
+    );
+    expect(managers.filter((m) => m === undefined)).toHaveLength(1);
+    expect(managers.every((m) => m === undefined || ids.has(m))).toBe(true);
+  });
+});
+
+describe('seed', () => {
+  it('the same seed gives the same people; a second run into the same tenant reports the conflicts', async () => {
+    const t = await tenant('seed twice');
+    await seedScim({ baseUrl: t.base, token: t.token, users: 20, groups: 0, seed: 'same' });
+    const again = await seedScim({ baseUrl: t.base, token: t.token, users: 20, groups: 0, seed: 'same' });
+    expect(again.usersCreated).toBe(0);
+    expect(again.failed).toBe(20);
+    // The first conflicts are 409 uniqueness; reports of a user that failed fail with it (bulkId unresolved).
+    expect(again.failures[0]).toMatchObject({ kind: 'user: 409 uniqueness' });
+    expect(again.failures.reduce((sum, f) => sum + f.count, 0)).toBe(20);
+  });
+
+  it('uses POSTs against a server whose ServiceProviderConfig says no Bulk', async () => {
+    const broken = await startBrokenScimServer();
+    try {
+      const result = await seedScim({
+        baseUrl: broken.url,
+        token: BROKEN_SERVER_TOKEN,
+        users: 40,
+        groups: 5,
+        seed: 'x',
+      });
+      expect(result).toMatchObject({ mode: 'post', usersCreated: 40, groupsCreated: 5, failed: 0 });
+      expect(broken.users.size).toBe(40);
+      expect(broken.groups.size).toBe(5);
+      expect(broken.requests.filter((r) => r.includes('/Bulk'))).toEqual([]);
+    } finally {
+      await broken.stop();
+    }
+  });
+
+  it('stops with a clear message on 401', async () => {
+    await expect(
+      seedScim({ baseUrl: `${server.url}/scim/v2`, token: 'scimdesk_nope', users: 5, groups: 1, seed: 'x' }),
+    ).rejects.toThrow(/refused with 401: check --token/);
+  });
+
+  it('the built CLI seeds and prints one summary line', async () => {
+    const t = await tenant('seed cli');
+    const run = await runCliToEnd([
+      'seed',
+      '--url',
+      t.base,
+      '--token',
+      t.token,
+      '--users',
+      '30',
+      '--groups',
+      '3',
+      '--seed',
+      'cli',
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toEqual([
+      expect.stringMatching(/^seeded 30 users and 3 groups \(\d+ memberships\) into .* via Bulk, 1 request\(s\)$/),
+    ]);
+    // stderr is a pipe here: plain progress lines, no bar.
+    expect(run.stderr.at(-1)).toBe('seed: 33/33 (groups, bulk)');
+    expect((await list(t, 'Users')).totalResults).toBe(30);
+  });
+
+  it('the CLI exits 1 on a refused token', async () => {
+    const run = await runCliToEnd([
+      'seed',
+      '--url',
+      `${server.url}/scim/v2`,
+      '--token',
+      'bad',
+      '--users',
+      '1',
+      '--groups',
+      '0',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toEqual([expect.stringMatching(/^scimdesk seed: .*refused with 401/)]);
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { PROFILES } from '../../../src-main/check/profiles/index';
+import type { Profile } from '../../../src-main/check/types';
+
+/** Every `{{var}}` a step uses must be captured by an earlier step of the same profile (or be `run`). */
+function unresolvedVariables(profile: Profile): string[] {
+  const known = new Set(['run']);
+  const problems: string[] = [];
+  for (const step of profile.steps) {
+    const text = JSON.stringify([step.path, step.query, step.body, step.expect.match, step.advise?.match]);
+    for (const [, name] of text.matchAll(/\{\{(\w+)\}\}/g)) {
+      if (!known.has(name!)) problems.push(`${step.id} uses {{${name}}}`);
+    }
+    for (const name of Object.keys(step.capture ?? {})) known.add(name);
+  }
+  return problems;
+}
+
+describe.each(Object.values(PROFILES))('the $name profile', (profile) => {
+  it('has unique step ids', () => {
+    const ids = profile.steps.map((s) => s.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('uses only variables earlier steps capture', () => {
+    expect(unresolvedVariables(profile)).toEqual([]);
+  });
+
+  it('puts the run id in every name it creates, so runs do not collide', () => {
+    for (const step of profile.steps.filter((s) => s.creates)) {
+      expect([step.id, JSON.stringify(step.body).includes('{{run}}')]).toEqual([step.id, true]);
+    }
+  });
+
+  it('deletes, or leaves to cleanup, everything it creates', () => {
+    for (const step of profile.steps.filter((s) => s.creates)) {
+      expect([step.id, Object.keys(step.capture ?? {}).length]).toEqual([step.id, 1]);
+    }
+  });
+});
+
+it('step ids do not collide across profiles (a UI keys on them)', () => {
+  const ids = Object.values(PROFILES).flatMap((p) => p.steps.map((s) => s.id));
+  expect(new Set(ids).size).toBe(ids.length);
+});

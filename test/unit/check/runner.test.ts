@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { resolveUnderBase, normalizeBaseUrl, ScimHttpClient } from '../../../src-main/check/http-client';
+import { runCheck } from '../../../src-main/check/runner';
+
+describe('the HTTP client', () => {
+  it('keeps every request under the base URL', () => {
+    const base = normalizeBaseUrl('http://host:1/scim/v2/');
+    expect(resolveUnderBase(base, '/Users?x=1').href).toBe('http://host:1/scim/v2/Users?x=1');
+    expect(resolveUnderBase(base, '//evil.example/x').origin).toBe('http://host:1');
+    expect(() => resolveUnderBase(base, '/../../other')).toThrow(/outside/);
+    expect(() => resolveUnderBase(base, 'Users')).toThrow(/start with/);
+    expect(() => normalizeBaseUrl('ftp://host/')).toThrow(/http/);
+  });
+
+  it('redacts the token in what it records and never follows redirects', async () => {
+    const seen: RequestInit[] = [];
+    const fake: typeof fetch = async (_url, init) => {
+      seen.push(init!);
+      return new Response(null, { status: 302, headers: { Location: 'http://elsewhere/' } });
+    };
+    const client = new ScimHttpClient({ baseUrl: 'http://host/scim', token: 's3cret', fetch: fake });
+    const exchange = await client.send({ method: 'GET', path: '/Users' });
+    expect(exchange.request.headers['Authorization']).toBe('Bearer <redacted>');
+    expect(seen[0]!.redirect).toBe('manual');
+    expect(exchange.response?.status).toBe(302);
+  });
+
+  it('turns a hung server into a timed-out exchange', async () => {
+    const hang: typeof fetch = (_url, init) =>
+      new Promise((_, reject) => init!.signal!.addEventListener('abort', () => reject(init!.signal!.reason)));
+    const client = new ScimHttpClient({ baseUrl: 'http://host/scim', token: 't', fetch: hang, timeoutMs: 20 });
+    const exchange = await client.send({ method: 'GET', path: '/Users' });
+    expect(exchange.error).toBe('no answer within 20 ms');
+  });
+});
+
+describe('runCheck', () => {
+  it('skips steps whose inputs an earlier failure did not provide, and never throws on garbage', async () => {
+    const garbage: typeof fetch = async () => new Response('<html>oops</html>', { status: 500 });
+    const report = await runCheck({ baseUrl: 'http://host/scim', token: 't', profiles: ['okta'], fetch: garbage });
+    expect(report.summary.ok).toBe(false);
+    expect(report.steps.find((s) => s.id === 'okta.create-user')?.verdict).toBe('fail');
+    const skipped = report.steps.find((s) => s.id === 'okta.get-user')!;
+    expect(skipped.verdict).toBe('skipped');
+    expect(skipped.skippedReason).toBe('needs {{userId}}, which an earlier step did not provide');
+    expect(report.steps.find((s) => s.id === 'okta.create-user')?.exchange?.response?.body).toBe('<html>oops</html>');
+  });
+
+  it('skips what the ServiceProviderConfig says is unsupported without failing the run for it', async () => {
+    const spc = {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
+      patch: { supported: false },
+      bulk: { supported: false },
+      filter: { supported: false },
+      changePassword: { supported: false },
+      sort: { supported: false },
+      etag: { supported: false },
+      authenticationSchemes: [],
+    };
+    const fake: typeof fetch = async (url) =>
+      String(url).endsWith('/ServiceProviderConfig')
+        ? new Response(JSON.stringify(spc), { status: 200, headers: { 'Content-Type': 'application/scim+json' } })
+        : new Response(null, { status: 500 });
+    const report = await runCheck({ baseUrl: 'http://host/scim', token: 't', profiles: ['rfc'], fetch: fake });
+    const patchStep = report.steps.find((s) => s.id === 'users.patch-replace')!;
+    expect(patchStep.verdict).toBe('skipped');
+    expect(patchStep.skippedReason).toMatch(/patch is not supported/);
+    expect(report.steps.find((s) => s.id === 'filter.eq')?.verdict).toBe('skipped');
+  });
+
+  it('deletes what it created even when later steps fail', async () => {
+    const calls: string[] = [];
+    const fake: typeof fetch = async (url, init) => {
+      calls.push(`${init?.method} ${new URL(String(url)).pathname}`);
+      if (init?.method === 'POST' && String(url).endsWith('/Users')) {
+        return new Response(JSON.stringify({ id: `u${calls.length}` }), { status: 201 });
+      }
+      return new Response(null, { status: 500 });
+    };
+    const report = await runCheck({ baseUrl: 'http://host/scim', token: 't', profiles: ['entra'], fetch: fake });
+    expect(report.summary.ok).toBe(false);
+    const created = report.steps.filter((s) => s.exchange?.response?.status === 201).length;
+    expect(report.cleanup.remaining.length + report.cleanup.deleted).toBe(created);
+    expect(calls.filter((c) => c.startsWith('DELETE /scim/Users/')).length).toBeGreaterThanOrEqual(created);
+  });
+});
