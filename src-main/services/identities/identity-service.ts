@@ -405,10 +405,14 @@ export class IdentityService {
       return rest as unknown as HistoryJson;
     };
     const id = (after ?? before)?.id ?? '';
-    if (event === 'create' && after) history.recordCreate(ctx.tenantId, kind, strip(after), meta);
-    else if (event === 'change' && before && after)
-      history.recordChange(ctx.tenantId, kind, id, strip(before), strip(after), meta);
-    else if (event === 'delete') history.recordDelete(ctx.tenantId, kind, id, meta);
+    // Diffing and serialising a version is work the caller need not wait for: it runs right after,
+    // in the order the writes were acknowledged (the history records what is already durable).
+    setImmediate(() => {
+      if (event === 'create' && after) history.recordCreate(ctx.tenantId, kind, strip(after), meta);
+      else if (event === 'change' && before && after)
+        history.recordChange(ctx.tenantId, kind, id, strip(before), strip(after), meta);
+      else if (event === 'delete') history.recordDelete(ctx.tenantId, kind, id, meta);
+    });
   }
 
   private reader(ctx: ScimRequestContext): TenantReader {
