@@ -16,6 +16,29 @@ export const ADMIN_ERROR_CODES = [
 ] as const;
 export type AdminErrorCode = (typeof ADMIN_ERROR_CODES)[number];
 
+/** The HTTP status each admin error code is answered with (and read back from, by the client). */
+export const ADMIN_ERROR_STATUS: Readonly<Record<AdminErrorCode, number>> = {
+  validation_failed: 422,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  internal: 500,
+  unavailable: 503,
+};
+
+const CODE_BY_STATUS = new Map<number, AdminErrorCode>(
+  Object.entries(ADMIN_ERROR_STATUS).map(([code, status]) => [status, code as AdminErrorCode]),
+);
+
+/** The admin error code an HTTP status stands for, if any. */
+export function adminErrorCodeFor(status: number): AdminErrorCode | undefined {
+  return CODE_BY_STATUS.get(status);
+}
+
 /** One field-level problem, in the FastAPI shape seed 004 uses: `{ loc, msg, type }`. */
 export interface ValidationIssue {
   loc: (string | number)[];

@@ -1,27 +1,10 @@
 import type { Context, Next } from 'koa';
-import { AdminError, type AdminErrorCode } from '@shared/errors';
+import { ADMIN_ERROR_STATUS, AdminError, adminErrorCodeFor } from '@shared/errors';
 import { SCIM_CONTENT_TYPE } from '@shared/scim/urns';
 import { ScimCompatError } from '../scim/compat';
 import { ScimError, type ScimErrorStatus } from '../scim/errors';
 import type { Logger } from '../services/admin-dispatch';
 import { areaOf } from './areas';
-
-const ADMIN_STATUS: Record<AdminErrorCode, number> = {
-  validation_failed: 422,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  method_not_allowed: 405,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  internal: 500,
-  unavailable: 503,
-};
-
-const ADMIN_CODE_BY_STATUS: Partial<Record<number, AdminErrorCode>> = Object.fromEntries(
-  Object.entries(ADMIN_STATUS).map(([code, status]) => [status, code as AdminErrorCode]),
-);
 
 /** Koa's own HTTP errors (body too large, bad method) carry a status and an `expose` flag. */
 interface HttpLikeError {
@@ -85,9 +68,9 @@ function toScimError(error: unknown, log: Logger): ScimError {
 }
 
 function toAdminError(error: unknown, log: Logger): { status: number; error: AdminError } {
-  if (error instanceof AdminError) return { status: ADMIN_STATUS[error.code], error };
+  if (error instanceof AdminError) return { status: ADMIN_ERROR_STATUS[error.code], error };
   if (isHttpLikeError(error) && error.status < 500 && error.expose !== false) {
-    const code = ADMIN_CODE_BY_STATUS[error.status] ?? 'validation_failed';
+    const code = adminErrorCodeFor(error.status) ?? 'validation_failed';
     return { status: error.status, error: new AdminError(code, error.message) };
   }
   log.error('admin request failed:', error);

@@ -1,5 +1,5 @@
 import { adminContract } from '@shared/contract';
-import { isAdminErrorCode, type AdminErrorCode, type AdminResult, type ValidationIssue } from '@shared/errors';
+import { adminErrorCodeFor, isAdminErrorCode, type AdminResult, type ValidationIssue } from '@shared/errors';
 import { ADMIN_BASE_PATH } from '@shared/session';
 import type { AdminTransport } from './transport';
 
@@ -9,17 +9,6 @@ export interface HttpTransportOptions {
   getToken: () => string | undefined;
   fetch?: typeof fetch;
 }
-
-const CODE_BY_STATUS: Record<number, AdminErrorCode> = {
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  409: 'conflict',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  422: 'validation_failed',
-};
 
 /** The admin operations over HTTP, built from each row's method and path. */
 export function createHttpTransport(options: HttpTransportOptions): AdminTransport {
@@ -93,7 +82,7 @@ function errorFromBody(status: number, body: unknown) {
   return {
     code: isAdminErrorCode(code)
       ? code
-      : (CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'validation_failed')),
+      : (adminErrorCodeFor(status) ?? (status >= 500 ? 'internal' : 'validation_failed')),
     message: typeof detail === 'string' ? detail : `The server answered ${status}.`,
   };
 }

@@ -1,6 +1,6 @@
 import { adminContract, type AdminOperation } from '@shared/contract';
 import { ADMIN_OPERATION_NAMES } from '@shared/contract-ops';
-import { ADMIN_ERROR_CODES, type AdminErrorCode } from '@shared/errors';
+import { ADMIN_ERROR_CODES, ADMIN_ERROR_STATUS, type AdminErrorCode } from '@shared/errors';
 import { ADMIN_BASE_PATH, SessionRequest, SessionResponse } from '@shared/session';
 import { propertiesOf, withoutProperties, zodJsonSchema } from './json-schema';
 import {
@@ -33,23 +33,6 @@ export function adminTags(paths: Record<string, PathItem>): { name: string; desc
   const names = new Set(Object.values(paths).flatMap((item) => Object.values(item).flatMap((op) => op.tags)));
   return [...names].map((name) => ({ name, description: ADMIN_TAG_DESCRIPTIONS[name] ?? '' }));
 }
-
-/**
- * The status each admin error code is answered with. It restates error-middleware.ts's table for
- * the document; the integration test calls the server to keep the two in step.
- */
-const ADMIN_ERROR_STATUS: Record<AdminErrorCode, number> = {
-  validation_failed: 422,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  method_not_allowed: 405,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  internal: 500,
-  unavailable: 503,
-};
 
 const ERROR_DESCRIPTIONS: Record<AdminErrorCode, string> = {
   validation_failed: 'The input is not valid.',
