@@ -27,13 +27,15 @@ import { DEFAULT_MAX_RESULTS } from '../../scim/service-provider-config';
 import { sortResources } from '../../scim/sort';
 import type { ResourceData } from '../../scim/values';
 import type { DurableStore } from '../../store/durable-store';
-import type { Doc, GroupDoc, MemberValue, UserDoc } from '../../store/documents';
+import type { GroupDoc, MemberValue, UserDoc } from '../../store/documents';
 import type { TenantReader, TenantWriter } from '../../store/transaction';
 import type { PasswordHasher } from '../password-hasher';
 import type { ResourceHistory } from '../resource-history/index';
 
 type HistoryJson = Parameters<ResourceHistory['recordCreate']>[2];
-import { collectionOf, etagMatches, RESOURCE_KINDS, revisionOf, versionTag } from './kinds';
+import { collectionOf, etagMatches, revisionOf, versionTag } from './kinds';
+import { present, withDerived } from './present';
+import { getStored, putStored, type StoredMeta, type StoredResource } from './stored';
 
 /** What a request brings that the rules depend on. */
 export interface ScimRequestContext {
@@ -69,20 +71,6 @@ export interface IdentityServiceDeps {
   maxResults?: number;
   /** Where each change is remembered (DESIGN.md §4); absent in tests that do not look. */
   history?: ResourceHistory;
-}
-
-type StoredMeta = { resourceType: string; created: string; lastModified: string; version: string };
-/** A user or group as the store keeps it: canonical attributes, no derived ones, no `password`. */
-type StoredResource = Doc & { meta: StoredMeta; members?: MemberValue[]; passwordHash?: string };
-
-function getStored(tenant: TenantReader, kind: ResourceKind, id: string): StoredResource | undefined {
-  return tenant.get(collectionOf(kind), id) as unknown as StoredResource | undefined;
-}
-
-function putStored(tx: TenantWriter, kind: ResourceKind, doc: StoredResource): StoredResource {
-  // The store checks the key fields (userName, displayName, member values) with its own schemas.
-  tx.put(collectionOf(kind), doc as unknown as UserDoc & GroupDoc);
-  return getStored(tx, kind, doc.id) as StoredResource;
 }
 
 /** The stored top-level key an engine change names: the attribute, or its extension's URN. */
@@ -307,7 +295,7 @@ export class IdentityService {
         // Matching sees derived attributes too (a user's groups), so filters on them work.
         found = findMatching(ast, schema, tenant.candidates, (id) => {
           const doc = getStored(tenant, kind, id);
-          return doc && this.withDerived(tenant, kind, doc);
+          return doc && withDerived(tenant, kind, doc);
         });
       } catch (error) {
         if (kinds.length === 1) throw error;
@@ -323,7 +311,7 @@ export class IdentityService {
     const projectors = new Map(kinds.map((kind) => [kind, compileProjection(this.schemaOf(kind), query)]));
     const resources = pageOf(matched, page).map(({ kind, resource }) =>
       (projectors.get(kind) as (r: ResourceData) => ProjectedResource)(
-        this.present(tenant, kind, resource as StoredResource, ctx),
+        present(tenant, kind, resource as StoredResource, ctx.baseUrl),
       ),
     );
     return listResponse(resources, total, page.startIndex);
@@ -345,13 +333,13 @@ export class IdentityService {
     const tenant = this.reader(ctx);
     const ids = findMatching(ast, schema, tenant.candidates, (id) => {
       const doc = getStored(tenant, kind, id);
-      return doc && this.withDerived(tenant, kind, doc);
+      return doc && withDerived(tenant, kind, doc);
     }).map((resource) => String(resource.id));
     ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     for (const id of ids) {
       // A resource deleted while the export runs is skipped, not an error.
       const doc = getStored(this.reader(ctx), kind, id);
-      if (doc) yield projector(this.present(this.reader(ctx), kind, doc, ctx));
+      if (doc) yield projector(present(this.reader(ctx), kind, doc, ctx.baseUrl));
     }
   }
 
@@ -380,7 +368,7 @@ export class IdentityService {
     ctx: ScimRequestContext,
     projection: ProjectionRequest,
   ): ProjectedResource {
-    return compileProjection(this.schemaOf(kind), projection)(this.present(this.reader(ctx), kind, stored, ctx));
+    return compileProjection(this.schemaOf(kind), projection)(present(this.reader(ctx), kind, stored, ctx.baseUrl));
   }
 
   /** The resource as history keeps it: the stored document without the password hash. */
@@ -535,48 +523,5 @@ export class IdentityService {
       members.push({ value: member.value, type });
     }
     return members;
-  }
-
-  /** The stored document plus what is derived from other documents (a user's groups). */
-  private withDerived(tenant: TenantReader, kind: ResourceKind, doc: StoredResource): ResourceData {
-    if (kind !== 'User') return doc;
-    const groups = tenant.groupsOf(doc.id);
-    return groups.length === 0 ? doc : { ...doc, groups: groups.map((value) => ({ value, type: 'direct' })) };
-  }
-
-  /** The full representation: derived attributes, display names, $ref and meta.location. */
-  private present(
-    tenant: TenantReader,
-    kind: ResourceKind,
-    doc: StoredResource,
-    ctx: ScimRequestContext,
-  ): ResourceData {
-    const base = ctx.baseUrl;
-    const location = `${base}/${RESOURCE_KINDS[kind].endpoint}/${doc.id}`;
-    const out: Record<string, unknown> = { ...doc, meta: { ...doc.meta, location } };
-    delete out.passwordHash;
-    if (kind === 'User') {
-      const groups = tenant.groupsOf(doc.id).flatMap((groupId) => {
-        const group = tenant.get('groups', groupId);
-        return group
-          ? [{ value: groupId, $ref: `${base}/Groups/${groupId}`, display: group.displayName, type: 'direct' }]
-          : [];
-      });
-      if (groups.length > 0) out.groups = groups;
-    } else if (doc.members) {
-      out.members = doc.members.map((member) => {
-        const user = tenant.get('users', member.value);
-        const group = user ? undefined : tenant.get('groups', member.value);
-        const type = user ? 'User' : 'Group';
-        const display = user ? ((user.displayName as string | undefined) ?? user.userName) : group?.displayName;
-        return {
-          value: member.value,
-          $ref: `${base}/${type === 'User' ? 'Users' : 'Groups'}/${member.value}`,
-          type,
-          ...(display !== undefined ? { display } : {}),
-        };
-      });
-    }
-    return out;
   }
 }

@@ -1,0 +1,48 @@
+import type { ResourceKind } from '../../scim/plan-types';
+import type { ResourceData } from '../../scim/values';
+import type { TenantReader } from '../../store/transaction';
+import { RESOURCE_KINDS } from './kinds';
+import type { StoredResource } from './stored';
+
+/**
+ * What is derived from other documents rather than stored (DESIGN.md §3): a user's `groups`, a
+ * member's `display`, `type` and `$ref`, and `meta.location` from the base path the request used.
+ * Derived when read, so a rename shows everywhere at once.
+ */
+
+/** The stored document plus a user's groups (as filters see them). */
+export function withDerived(tenant: TenantReader, kind: ResourceKind, doc: StoredResource): ResourceData {
+  if (kind !== 'User') return doc;
+  const groups = tenant.groupsOf(doc.id);
+  return groups.length === 0 ? doc : { ...doc, groups: groups.map((value) => ({ value, type: 'direct' })) };
+}
+
+/** The full representation: derived attributes, display names, $ref and meta.location; no password hash. */
+export function present(tenant: TenantReader, kind: ResourceKind, doc: StoredResource, baseUrl: string): ResourceData {
+  const location = `${baseUrl}/${RESOURCE_KINDS[kind].endpoint}/${doc.id}`;
+  const out: Record<string, unknown> = { ...doc, meta: { ...doc.meta, location } };
+  delete out.passwordHash;
+  if (kind === 'User') {
+    const groups = tenant.groupsOf(doc.id).flatMap((groupId) => {
+      const group = tenant.get('groups', groupId);
+      return group
+        ? [{ value: groupId, $ref: `${baseUrl}/Groups/${groupId}`, display: group.displayName, type: 'direct' }]
+        : [];
+    });
+    if (groups.length > 0) out.groups = groups;
+  } else if (doc.members) {
+    out.members = doc.members.map((member) => {
+      const user = tenant.get('users', member.value);
+      const group = user ? undefined : tenant.get('groups', member.value);
+      const type = user ? 'User' : 'Group';
+      const display = user ? ((user.displayName as string | undefined) ?? user.userName) : group?.displayName;
+      return {
+        value: member.value,
+        $ref: `${baseUrl}/${type === 'User' ? 'Users' : 'Groups'}/${member.value}`,
+        type,
+        ...(display !== undefined ? { display } : {}),
+      };
+    });
+  }
+  return out;
+}

@@ -1,0 +1,18 @@
+import type { ResourceKind } from '../../scim/plan-types';
+import type { Doc, GroupDoc, MemberValue, UserDoc } from '../../store/documents';
+import type { TenantReader, TenantWriter } from '../../store/transaction';
+import { collectionOf } from './kinds';
+
+export type StoredMeta = { resourceType: string; created: string; lastModified: string; version: string };
+/** A user or group as the store keeps it: canonical attributes, no derived ones, no `password`. */
+export type StoredResource = Doc & { meta: StoredMeta; members?: MemberValue[]; passwordHash?: string };
+
+export function getStored(tenant: TenantReader, kind: ResourceKind, id: string): StoredResource | undefined {
+  return tenant.get(collectionOf(kind), id) as unknown as StoredResource | undefined;
+}
+
+export function putStored(tx: TenantWriter, kind: ResourceKind, doc: StoredResource): StoredResource {
+  // The store checks the key fields (userName, displayName, member values) with its own schemas.
+  tx.put(collectionOf(kind), doc as unknown as UserDoc & GroupDoc);
+  return getStored(tx, kind, doc.id) as StoredResource;
+}
