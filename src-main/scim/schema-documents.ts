@@ -72,9 +72,8 @@ export function resourceTypeDocument(type: ResourceTypeDefinition, baseUrl: stri
   };
 }
 
-/** The `/Schemas` and `/ResourceTypes` list bodies (RFC 7644 §4: ListResponse form). */
-export function schemasList(registry: SchemaRegistry, baseUrl: string) {
-  const resources = registry.schemas.map((s) => schemaDocument(s, baseUrl));
+/** RFC 7644 §4: discovery lists are ListResponses holding every resource, on one page. */
+function wholeList<T>(resources: T[]) {
   return {
     schemas: [SCIM_URN.listResponse],
     totalResults: resources.length,
@@ -84,15 +83,13 @@ export function schemasList(registry: SchemaRegistry, baseUrl: string) {
   };
 }
 
+/** The `/Schemas` and `/ResourceTypes` list bodies. */
+export function schemasList(registry: SchemaRegistry, baseUrl: string) {
+  return wholeList(registry.schemas.map((s) => schemaDocument(s, baseUrl)));
+}
+
 export function resourceTypesList(registry: SchemaRegistry, baseUrl: string) {
-  const resources = registry.resourceTypes.map((t) => resourceTypeDocument(t, baseUrl));
-  return {
-    schemas: [SCIM_URN.listResponse],
-    totalResults: resources.length,
-    startIndex: 1,
-    itemsPerPage: resources.length,
-    Resources: resources,
-  };
+  return wholeList(registry.resourceTypes.map((t) => resourceTypeDocument(t, baseUrl)));
 }
 
 /** `/Schemas/{urn}` (RFC 7644 §4): the URN is matched case-insensitively; unknown is 404. */

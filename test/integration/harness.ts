@@ -22,6 +22,8 @@ export interface TestServer {
   errors: unknown[][];
   /** Exchanges a fresh one-time code for an admin token, as the console does. */
   adminToken(): Promise<string>;
+  /** Creates a tenant and a SCIM token for it through the admin API, as a user would. */
+  tenantWithToken(name: string, admin?: string): Promise<{ tenantId: string; token: string; admin: string }>;
   stop(): Promise<void>;
 }
 
@@ -33,7 +35,7 @@ export async function startTestServer(options: { dataDir?: string } = {}): Promi
   const log = { error: (...args: unknown[]) => errors.push(args), warn: () => undefined, info: () => undefined };
   const app = await startScimdesk({ host: '127.0.0.1', port: 0, dataDir, rendererDir: RENDERER_DIR, log });
   const url = app.address.url;
-  return {
+  const server: TestServer = {
     app,
     url,
     dataDir,
@@ -48,11 +50,26 @@ export async function startTestServer(options: { dataDir?: string } = {}): Promi
       const body = (await response.json()) as { token: string };
       return body.token;
     },
+    async tenantWithToken(name, given) {
+      const admin = given ?? (await server.adminToken());
+      const post = async (path: string, body: unknown) =>
+        (await (
+          await fetch(`${url}/api/v1/admin${path}`, {
+            method: 'POST',
+            headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
+            body: JSON.stringify(body),
+          })
+        ).json()) as Record<string, string>;
+      const tenantId = String((await post('/tenants', { name })).id);
+      const token = String((await post('/scim-tokens', { tenant_id: tenantId, name: `${name} token` })).token);
+      return { tenantId, token, admin };
+    },
     async stop() {
       await app.close();
       await temp?.remove();
     },
   };
+  return server;
 }
 
 export interface CliRun {

@@ -40,17 +40,7 @@ describe.each(['entra', 'okta'])('%s provisioning sequence', (idp) => {
   let tenantId: string;
   beforeAll(async () => {
     server = await startTestServer();
-    const admin = await server.adminToken();
-    const call = async (path: string, body: unknown) =>
-      (await (
-        await fetch(`${server.url}/api/v1/admin${path}`, {
-          method: 'POST',
-          headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify(body),
-        })
-      ).json()) as Record<string, string>;
-    tenantId = (await call('/tenants', { name: `${idp} tenant` })).id!;
-    secret = (await call('/scim-tokens', { tenant_id: tenantId, name: idp })).token!;
+    ({ tenantId, token: secret } = await server.tenantWithToken(`${idp} tenant`));
   });
   afterAll(() => server.stop());
 

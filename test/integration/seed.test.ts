@@ -9,17 +9,8 @@ let server: TestServer;
 let admin: string;
 
 async function tenant(name: string): Promise<{ base: string; token: string }> {
-  const post = async (path: string, body: unknown) =>
-    (await (
-      await fetch(`${server.url}/api/v1/admin${path}`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      })
-    ).json()) as Record<string, string>;
-  const { id } = await post('/tenants', { name });
-  const { token } = await post('/scim-tokens', { tenant_id: id, name: 'seed' });
-  return { base: `${server.url}/scim/v2`, token: token! };
+  const { token } = await server.tenantWithToken(name, admin);
+  return { base: `${server.url}/scim/v2`, token };
 }
 
 interface Listed {
