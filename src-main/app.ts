@@ -12,7 +12,7 @@ import { DEFAULT_MAX_RESULTS, type ServerCapabilities } from './scim/service-pro
 import { createAdminHandlers } from './services/admin-handlers';
 import type { Logger } from './services/admin-dispatch';
 import { createServices, type Services } from './services/index';
-import { openDurableStore } from './store/durable-store';
+import { openDurableStore, type DurableStore } from './store/durable-store';
 import type { AdminHandlers } from '@shared/contract';
 
 export interface ScimdeskOptions {
@@ -25,11 +25,18 @@ export interface ScimdeskOptions {
   log?: Logger;
   /** The app's version, shown by the status operation. */
   version?: string;
+  /**
+   * Called when the data folder can no longer be written (a failed journal fsync). Nothing
+   * acknowledged is lost, but the server cannot go on; the caller should stop it and say why.
+   */
+  onFatal?: (error: Error) => void;
 }
 
 export interface RunningScimdesk {
   readonly address: ListeningAddress;
   readonly handlers: AdminHandlers;
+  /** The open store (its stats, and fault injection in tests). */
+  readonly store: DurableStore;
   /** A one-time console login URL (DESIGN.md §3). */
   consoleLoginUrl(): string;
   /** Stops accepting, finishes in-flight requests, then releases everything. */
@@ -61,7 +68,10 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
   const clock = options.clock ?? systemClock;
   const log = options.log ?? console;
 
-  const store = await openDurableStore(options.dataDir, { log: storeLog(log) });
+  const store = await openDurableStore(options.dataDir, {
+    log: storeLog(log),
+    onFailure: (error) => options.onFatal?.(error),
+  });
   let key: Uint8Array;
   try {
     key = await loadOrCreateSigningKey(options.dataDir);
@@ -118,6 +128,7 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
   return {
     address,
     handlers,
+    store,
     consoleLoginUrl: () => `${address.url}/#code=${loginCodes.issue()}`,
     // In-flight requests finish first, then the store flushes and releases the data-folder lock.
     close: () =>

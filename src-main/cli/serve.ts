@@ -41,16 +41,26 @@ export async function serve(
   }
   // Diagnostics go to stderr: stdout carries only the two ready lines that scripts read.
   const log = { info: console.error, warn: console.warn, error: console.error };
-  const running = await startScimdesk({ ...options, rendererDir, log });
+  let fatal: Error | undefined;
+  const running = await startScimdesk({
+    ...options,
+    rendererDir,
+    log,
+    onFatal: (error) => {
+      fatal = error;
+      io.err(`scimdesk: cannot write the data folder (${error.message}); stopping. Restart to recover.`);
+      stopRequested?.('SIGTERM');
+    },
+  });
   io.out(`listening on ${running.address.url}`);
   io.out(`console: ${running.consoleLoginUrl()}`);
 
   return new Promise<number>((resolve) => {
     forceExit = resolve;
     stopRequested = (signal) => {
-      io.err(`received ${signal}; finishing in-flight requests`);
+      if (!fatal) io.err(`received ${signal}; finishing in-flight requests`);
       running.close().then(
-        () => resolve(0),
+        () => resolve(fatal ? 1 : 0),
         (error: unknown) => {
           io.err(`scimdesk: shutdown failed: ${(error as Error).message}`);
           resolve(1);

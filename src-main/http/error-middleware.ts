@@ -4,6 +4,7 @@ import { SCIM_CONTENT_TYPE } from '@shared/scim/urns';
 import { ScimCompatError } from '../scim/compat';
 import { ScimError, type ScimErrorStatus } from '../scim/errors';
 import type { Logger } from '../services/admin-dispatch';
+import { StoreClosedError, StoreFailedError } from '../store/errors';
 import { areaOf } from './areas';
 
 /** Koa's own HTTP errors (body too large, bad method) carry a status and an `expose` flag. */
@@ -52,8 +53,18 @@ function notFoundFor(ctx: Context): Error {
   return Object.assign(new Error('Not found'), { status: 404, expose: true });
 }
 
+/** The data folder can no longer be written: say so plainly rather than as an anonymous 500. */
+const STORE_UNAVAILABLE =
+  'The server can no longer write its data folder and is stopping; nothing acknowledged was lost. Restart scimdesk.';
+
+function isStoreDown(error: unknown): boolean {
+  return error instanceof StoreFailedError || error instanceof StoreClosedError;
+}
+
 function toScimError(error: unknown, log: Logger): ScimError {
   if (error instanceof ScimError) return error;
+  // RFC 7644 §3.12 has no 503; 500 with a detail that says what happened and what to do.
+  if (isStoreDown(error)) return new ScimError(500, STORE_UNAVAILABLE);
   if (isHttpLikeError(error) && error.status < 500 && error.expose !== false) {
     const status = error.status as ScimErrorStatus;
     try {
@@ -69,6 +80,7 @@ function toScimError(error: unknown, log: Logger): ScimError {
 
 function toAdminError(error: unknown, log: Logger): { status: number; error: AdminError } {
   if (error instanceof AdminError) return { status: ADMIN_ERROR_STATUS[error.code], error };
+  if (isStoreDown(error)) return { status: 503, error: new AdminError('unavailable', STORE_UNAVAILABLE) };
   if (isHttpLikeError(error) && error.status < 500 && error.expose !== false) {
     const code = adminErrorCodeFor(error.status) ?? 'validation_failed';
     return { status: error.status, error: new AdminError(code, error.message) };

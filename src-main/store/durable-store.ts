@@ -41,6 +41,11 @@ export interface DurableStoreOptions {
   /** Longest stretch a snapshot write holds the event loop; default 5 ms. */
   sliceMs?: number;
   log?: StoreLog;
+  /**
+   * Called once when a journal write or flush fails: the store then refuses all work, and only a
+   * restart (which recovers from the disk) makes it usable again. The server uses it to stop.
+   */
+  onFailure?: (error: StoreFailedError) => void;
 }
 
 export interface CheckpointStats {
@@ -285,9 +290,12 @@ export class DurableStore {
     try {
       await this.parts.journal.append(encodeRecord(seq, opsJson));
     } catch (error) {
-      this.failure ??= error instanceof StoreFailedError ? error : new StoreFailedError(String(error));
-      this.options.log?.error(`${this.failure.message}; the store refuses further work, restart to recover`);
-      throw this.failure;
+      if (this.failure) throw this.failure;
+      const failure = error instanceof StoreFailedError ? error : new StoreFailedError(String(error));
+      this.failure = failure;
+      this.options.log?.error(`${failure.message}; the store refuses further work, restart to recover`);
+      this.options.onFailure?.(failure);
+      throw failure;
     }
     this.maybeCheckpoint();
   }

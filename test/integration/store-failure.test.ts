@@ -1,0 +1,92 @@
+/**
+ * When the journal can no longer be written (a failed write or fsync: a full or failing disk), the
+ * server refuses writes with an answer that says so, and tells its owner to stop. The failure is
+ * injected by closing the journal's file underneath the store — the one way to make a real write
+ * fail here without a special file system.
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDurableStore, type DurableStore } from '../../src-main/store/durable-store';
+import { StoreFailedError } from '../../src-main/store/errors';
+import { startScimdesk } from '../../src-main/app';
+import { RENDERER_DIR, tempDataDir } from './harness';
+
+function breakJournal(store: DurableStore): Promise<void> {
+  return (store as unknown as { parts: { journal: { handle: FileHandle } } }).parts.journal.handle.close();
+}
+
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step();
+  cleanup = [];
+});
+
+describe('a journal that cannot be written', () => {
+  it('fails the write, reports once, and refuses everything after', async () => {
+    const data = await tempDataDir();
+    cleanup.push(data.remove);
+    const failures: Error[] = [];
+    const store = await openDurableStore(data.dir, { onFailure: (error) => failures.push(error) });
+    await store.putTenant({ id: 't', name: 'T', created_at: '2026-01-01T00:00:00.000Z', delete_mode: 'delete' });
+    await breakJournal(store);
+    await expect(
+      store.putTenant({ id: 'u', name: 'U', created_at: '2026-01-01T00:00:00.000Z', delete_mode: 'delete' }),
+    ).rejects.toBeInstanceOf(StoreFailedError);
+    await expect(store.write('t', (tx) => tx.delete('users', 'x'))).rejects.toBeInstanceOf(StoreFailedError);
+    expect(failures).toHaveLength(1);
+    expect(() => store.listTenants()).toThrow(StoreFailedError);
+  });
+
+  it('answers SCIM and admin requests with a clear error and asks its owner to stop', async () => {
+    const data = await tempDataDir();
+    cleanup.push(data.remove);
+    const fatal: Error[] = [];
+    const errors: unknown[] = [];
+    const app = await startScimdesk({
+      host: '127.0.0.1',
+      port: 0,
+      dataDir: data.dir,
+      rendererDir: RENDERER_DIR,
+      log: { info: () => undefined, warn: () => undefined, error: (...args: unknown[]) => errors.push(args) },
+      onFatal: (error) => fatal.push(error),
+    });
+    cleanup.push(() => app.close().catch(() => undefined));
+    const code = new URL(app.consoleLoginUrl()).hash.replace('#code=', '');
+    const { token } = (await (
+      await fetch(`${app.address.url}/api/v1/admin/session`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ code }),
+      })
+    ).json()) as { token: string };
+    const post = (path: string, body: unknown) =>
+      fetch(`${app.address.url}/api/v1/admin${path}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const tenant = (await (await post('/tenants', { name: 'Before' })).json()) as { id: string };
+
+    await breakJournal(app.store);
+
+    const refused = await post('/tenants', { name: 'After' });
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({
+      code: 'unavailable',
+      detail: expect.stringContaining('Restart scimdesk'),
+    });
+    const scim = await fetch(`${app.address.url}/api/v1/tenants/${tenant.id}/scim/v2/Users`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
+      body: JSON.stringify({ userName: 'x@example.com' }),
+    });
+    expect(scim.status).toBe(500);
+    expect(await scim.json()).toMatchObject({ status: '500', detail: expect.stringContaining('Restart scimdesk') });
+    expect(fatal).toHaveLength(1);
+    // Stopping still works: in-flight requests end, the logs flush, the lock is released.
+    await expect(app.close()).resolves.toBeUndefined();
+    const again = await openDurableStore(data.dir);
+    expect(again.listTenants().map((t) => t.name)).toEqual(['Before']);
+    await again.close();
+  });
+});
