@@ -31,7 +31,7 @@ function ensureChromium() {
   console.error('e2e: installing Debian’s chromium package (about 35 s, once)…');
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
   run('apt-get', ['update', '-qq'], env);
-  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], env);
+  run('apt-get', ['install', '-y', '-qq', 'chromium'], env);
   return Boolean(chromiumPath());
 }
 
