@@ -8,7 +8,7 @@ import { loadOrCreateSigningKey } from './auth/signing-key';
 import { systemClock, type Clock } from './clock';
 import { createHttpApp } from './http/create-app';
 import { HttpListener, type ListeningAddress } from './http/listener';
-import { DEFAULT_MAX_RESULTS, type ServerCapabilities } from './scim/service-provider-config';
+import { DEFAULT_SERVER_CAPABILITIES } from './scim/service-provider-config';
 import { createAdminHandlers } from './services/admin-handlers';
 import type { Logger } from './services/admin-dispatch';
 import { createServices, type Services } from './services/index';
@@ -45,16 +45,6 @@ export interface RunningScimdesk {
 
 /** Admin sessions from the console's one-time code last a working day. */
 const SESSION_TTL_SECONDS = 12 * 3600;
-
-/** What is built so far; ServiceProviderConfig is derived from this and never claims more. */
-const CAPABILITIES: ServerCapabilities = {
-  patch: true,
-  bulk: { supported: true, maxOperations: 1000, maxPayloadSize: 4 * 1024 * 1024 },
-  filter: { supported: true, maxResults: DEFAULT_MAX_RESULTS },
-  changePassword: true,
-  sort: true,
-  etag: true,
-};
 
 function storeLog(log: Logger) {
   return {
@@ -101,7 +91,7 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     handlers,
     tokens,
     loginCodes,
-    capabilities: CAPABILITIES,
+    capabilities: DEFAULT_SERVER_CAPABILITIES,
     rendererDir: options.rendererDir,
     sessionTtlSeconds: SESSION_TTL_SECONDS,
     log,

@@ -24,7 +24,8 @@ export const DEFAULT_SERVER_CAPABILITIES: ServerCapabilities = {
   patch: true,
   bulk: { supported: true, maxOperations: 1000, maxPayloadSize: 4 * 1024 * 1024 },
   filter: { supported: true, maxResults: DEFAULT_MAX_RESULTS },
-  changePassword: false,
+  // A password is replaced by PUT or PATCH like any writeOnly attribute (RFC 7644 §3.5.2).
+  changePassword: true,
   sort: true,
   etag: true,
 };

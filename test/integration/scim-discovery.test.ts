@@ -41,3 +41,22 @@ describe('SCIM discovery slice', () => {
     expect(server.errors).toEqual([]);
   });
 });
+
+describe('discovery takes no filter (RFC 7644 §4)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.stop());
+
+  it('answers a filtered discovery request with 403, and finds resource types ignoring case', async () => {
+    for (const path of ['/scim/v2/Schemas', '/scim/v2/ResourceTypes', '/scim/v2/ServiceProviderConfig']) {
+      const response = await fetch(`${server.url}${path}?filter=${encodeURIComponent('id eq "User"')}`);
+      expect(response.status).toBe(403);
+      expect(await response.json()).toMatchObject({ status: '403' });
+    }
+    const user = await fetch(`${server.url}/scim/v2/ResourceTypes/user`);
+    expect(await user.json()).toMatchObject({ id: 'User' });
+    expect((await fetch(`${server.url}/scim/v2/ResourceTypes/Widget`)).status).toBe(404);
+  });
+});

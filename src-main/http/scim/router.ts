@@ -20,7 +20,13 @@ import {
 import { ScimError } from '../../scim/errors';
 import { csvColumns, csvHeader, csvRow } from '../../scim/export-csv';
 import type { ResourceKind } from '../../scim/plan-types';
-import { resourceTypesList, schemaDocument, schemasList, resourceTypeDocument } from '../../scim/schema-documents';
+import {
+  checkDiscoveryQuery,
+  resourceTypeDocumentByName,
+  resourceTypesList,
+  schemaDocumentByUrn,
+  schemasList,
+} from '../../scim/schema-documents';
 import { serviceProviderConfig, type ServerCapabilities } from '../../scim/service-provider-config';
 import type { IdentityService, ScimRequestContext } from '../../services/identities/identity-service';
 import { etagMatches } from '../../services/identities/kinds';
@@ -116,20 +122,25 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
   const { identities } = deps;
 
   // Discovery (RFC 7644 §4) describes the server, not a tenant: answered without credentials.
-  router.get('/ServiceProviderConfig', (ctx) =>
-    sendScim(ctx, 200, serviceProviderConfig(deps.capabilities, `${baseUrlOf(ctx)}/ServiceProviderConfig`)),
-  );
-  router.get('/Schemas', (ctx) => sendScim(ctx, 200, schemasList(deps.registry, baseUrlOf(ctx))));
-  router.get('/Schemas/:urn', (ctx) => {
-    const schema = deps.registry.schema(ctx.params.urn ?? '');
-    if (!schema) throw ScimError.notFound(`No schema ${ctx.params.urn}.`);
-    sendScim(ctx, 200, schemaDocument(schema, baseUrlOf(ctx)));
+  router.get('/ServiceProviderConfig', (ctx) => {
+    checkDiscoveryQuery(ctx.query);
+    sendScim(ctx, 200, serviceProviderConfig(deps.capabilities, `${baseUrlOf(ctx)}/ServiceProviderConfig`));
   });
-  router.get('/ResourceTypes', (ctx) => sendScim(ctx, 200, resourceTypesList(deps.registry, baseUrlOf(ctx))));
+  router.get('/Schemas', (ctx) => {
+    checkDiscoveryQuery(ctx.query);
+    sendScim(ctx, 200, schemasList(deps.registry, baseUrlOf(ctx)));
+  });
+  router.get('/Schemas/:urn', (ctx) => {
+    checkDiscoveryQuery(ctx.query);
+    sendScim(ctx, 200, schemaDocumentByUrn(deps.registry, ctx.params.urn ?? '', baseUrlOf(ctx)));
+  });
+  router.get('/ResourceTypes', (ctx) => {
+    checkDiscoveryQuery(ctx.query);
+    sendScim(ctx, 200, resourceTypesList(deps.registry, baseUrlOf(ctx)));
+  });
   router.get('/ResourceTypes/:name', (ctx) => {
-    const type = deps.registry.resourceTypes.find((t) => t.name === ctx.params.name);
-    if (!type) throw ScimError.notFound(`No resource type ${ctx.params.name}.`);
-    sendScim(ctx, 200, resourceTypeDocument(type, baseUrlOf(ctx)));
+    checkDiscoveryQuery(ctx.query);
+    sendScim(ctx, 200, resourceTypeDocumentByName(deps.registry, ctx.params.name ?? '', baseUrlOf(ctx)));
   });
 
   const auth = scimAuth(deps);

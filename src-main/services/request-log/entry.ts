@@ -183,28 +183,18 @@ export function buildEntry(
   const kept = scrubbedHead === head ? summary : RequestLogSummary.parse(JSON.parse(scrubbedHead));
   const line = `${scrubbedHead}\t${scrubSecrets(JSON.stringify(detail), secrets, true)}\n`;
 
-  const row = new LogRow(
-    seq,
-    timeMs,
-    interner.string(kept.tenant_id),
-    interner.string(kept.method),
-    kept.path,
-    kept.query,
-    kept.status,
-    kept.duration_ms,
-    interner.token(kept.token),
-    kept.source,
-    interner.flags(kept.flags),
-    kept.has_error,
-  );
-  return { row, line: Buffer.from(line, 'utf8') };
+  return { row: rowFromSummary(kept, interner, timeMs), line: Buffer.from(line, 'utf8') };
 }
 
-/** A row rebuilt from a line's head at start-up. */
-export function rowFromSummary(summary: RequestLogSummary, interner: Interner): LogRow {
+/** A row from an entry's summary: when it is recorded, and rebuilt from a line's head at start-up. */
+export function rowFromSummary(
+  summary: RequestLogSummary,
+  interner: Interner,
+  timeMs = Date.parse(summary.time),
+): LogRow {
   return new LogRow(
     summary.seq,
-    Date.parse(summary.time),
+    timeMs,
     interner.string(summary.tenant_id),
     interner.string(summary.method),
     summary.path,

@@ -26,7 +26,7 @@ describe('ServiceProviderConfig (RFC 7643 §5)', () => {
       patch: { supported: true },
       bulk: { supported: true, maxOperations: 1000, maxPayloadSize: 4194304 },
       filter: { supported: true, maxResults: 1000 },
-      changePassword: { supported: false },
+      changePassword: { supported: true },
       sort: { supported: true },
       etag: { supported: true },
       meta: { resourceType: 'ServiceProviderConfig', location: `${base}/ServiceProviderConfig` },
