@@ -17,6 +17,8 @@ export default defineConfig({
         input: {
           index: resolve(import.meta.dirname, 'src-main/index.ts'),
           cli: resolve(import.meta.dirname, 'src-main/cli.ts'),
+          // The request log's worker thread, loaded by path (see src-main/services/request-log/thread.ts).
+          'request-log-worker': resolve(import.meta.dirname, 'src-main/services/request-log/worker.ts'),
         },
       },
     },

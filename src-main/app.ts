@@ -23,6 +23,11 @@ export interface ScimdeskOptions {
   rendererDir: string;
   clock?: Clock;
   log?: Logger;
+  /**
+   * The built request-log worker script; without it the request log runs on the request thread
+   * (tests from sources, which have no built worker).
+   */
+  requestLogWorker?: URL;
   /** The app's version, shown by the status operation. */
   version?: string;
   /**
@@ -73,7 +78,13 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
   const loginCodes = new LoginCodes(clock);
   let services: Services;
   try {
-    services = await createServices({ store, clock, dataDir: options.dataDir, log });
+    services = await createServices({
+      store,
+      clock,
+      dataDir: options.dataDir,
+      log,
+      requestLogWorker: options.requestLogWorker,
+    });
   } catch (error) {
     await store.close();
     throw error;

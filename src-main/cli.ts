@@ -13,6 +13,8 @@ import { ADMIN_TOKEN_HELP, MAIN_HELP, SERVE_HELP, START_HELP, UsageError } from 
 
 const appRoot = fileURLToPath(new URL('../..', import.meta.url));
 const rendererDir = fileURLToPath(new URL('../renderer', import.meta.url));
+/** Built beside this entry by electron.vite.config.ts. */
+const requestLogWorker = new URL('./request-log-worker.js', import.meta.url);
 
 const io: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -35,7 +37,11 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const { flags, help } = parseFlags(rest, ['host', 'port', 'data']);
       if (help) return printed(SERVE_HELP);
-      return serve({ ...serveOptions(flags, process.env), version: await version() }, rendererDir, io);
+      return serve(
+        { ...serveOptions(flags, process.env), version: await version(), requestLogWorker },
+        rendererDir,
+        io,
+      );
     }
     case 'start': {
       const { flags, help } = parseFlags(rest, ['host', 'port', 'data']);
@@ -45,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
       if (desktop.ok)
         return runDesktop(desktop.binary, appRoot, { ...process.env, SCIMDESK_DATA_DIR: options.dataDir });
       io.err(`scimdesk: not starting the desktop app because ${desktop.reason}; serving the web console instead`);
-      return serve({ ...options, version: await version() }, rendererDir, io);
+      return serve({ ...options, version: await version(), requestLogWorker }, rendererDir, io);
     }
     case 'admin-token': {
       const { flags, help } = parseFlags(rest, ['data', 'ttl']);

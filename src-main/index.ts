@@ -19,7 +19,13 @@ const rendererUrl = pathToFileURL(rendererIndex).href;
 let running: RunningScimdesk | undefined;
 
 async function startServer(): Promise<RunningScimdesk> {
-  const options = { host: DEFAULT_HOST, dataDir: defaultDataDir(), rendererDir, version: app.getVersion() };
+  const options = {
+    host: DEFAULT_HOST,
+    dataDir: defaultDataDir(),
+    rendererDir,
+    version: app.getVersion(),
+    requestLogWorker: new URL('./request-log-worker.js', import.meta.url),
+  };
   try {
     return await startScimdesk({ ...options, port: DEFAULT_PORT });
   } catch (error) {

@@ -14,7 +14,7 @@ export interface CliIo {
  * the default abrupt death, which would skip flushing the store and releasing its lock.
  */
 export async function serve(
-  options: ServeOptions & { version?: string },
+  options: ServeOptions & { version?: string; requestLogWorker?: URL },
   rendererDir: string,
   io: CliIo,
 ): Promise<number> {

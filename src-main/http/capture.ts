@@ -7,7 +7,7 @@ import type { ScimState } from './scim/auth';
 
 /** What handlers leave on ctx.state for the request log. */
 export interface CaptureState extends ScimState {
-  /** The request body as parsed (or its text, when it was not JSON). */
+  /** The request body's text, as received (the log parses and redacts it). */
   requestBody?: unknown;
   /** False where bodies carry one-time secrets (the console's login code exchange). */
   captureBodies?: boolean;

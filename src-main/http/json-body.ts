@@ -43,11 +43,11 @@ export async function readJsonBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Pr
     throw new JsonBodyError('malformed', 'The request body could not be read.');
   }
   if (text.trim() === '') return undefined;
-  // Kept for the request log, which shows what a client really sent, malformed or not.
+  // Kept for the request log, which shows what a client really sent, malformed or not. The text,
+  // not the parsed value: it crosses to the log's thread as one string and is parsed there.
   (ctx.state as { requestBody?: unknown }).requestBody = text;
   try {
     const parsed = JSON.parse(text) as unknown;
-    (ctx.state as { requestBody?: unknown }).requestBody = parsed;
     if (depthOf(parsed) > MAX_JSON_DEPTH) {
       throw new JsonBodyError('malformed', `The body is nested deeper than ${MAX_JSON_DEPTH} levels.`);
     }

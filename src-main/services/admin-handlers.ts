@@ -60,7 +60,7 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
       const facts = server();
       const now = clock.now();
       const lastMinute = await requestLog.list({ since: now - 60_000, page: 1, per_page: 1 });
-      const logStats = requestLog.stats();
+      const logStats = await requestLog.stats();
       return {
         version: facts.version,
         url: facts.url,

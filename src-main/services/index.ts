@@ -4,7 +4,7 @@ import type { DurableStore } from '../store/durable-store';
 import type { Logger } from './admin-dispatch';
 import { IdentityService } from './identities/identity-service';
 import { createPasswordHasher, type PasswordHasher, type PasswordHasherOptions } from './password-hasher';
-import { createRequestLog, type RequestLog } from './request-log/index';
+import { createRequestLog, startRequestLogThread, type RequestLog } from './request-log/index';
 import { createResourceHistory, type ResourceHistory } from './resource-history/index';
 import { ScimTokenService } from './scim-tokens';
 import { createTenantService, type TenantService } from './tenants';
@@ -27,12 +27,16 @@ export interface ServicesOptions {
   dataDir: string;
   log: Logger;
   hasher?: PasswordHasherOptions;
+  /** Runs the request log on a worker thread from this built script (see request-log/thread.ts). */
+  requestLogWorker?: URL | undefined;
 }
 
 export async function createServices(options: ServicesOptions): Promise<Services> {
   const { store, clock, dataDir, log } = options;
   const registry = coreSchemaRegistry();
-  const requestLog = await createRequestLog({ dataDir, clock, log });
+  const requestLog = options.requestLogWorker
+    ? await startRequestLogThread({ workerUrl: options.requestLogWorker, dataDir, log })
+    : await createRequestLog({ dataDir, clock, log });
   const history = await createResourceHistory({ dataDir, log });
   const hasher: PasswordHasher = createPasswordHasher(options.hasher);
   const scimTokens = new ScimTokenService(store, clock);

@@ -137,7 +137,7 @@ async function atCapacity(dir: string): Promise<BenchRow[]> {
   await fill(log, 100_000);
   collectGarbage();
   const heap = process.memoryUsage().heapUsed - before;
-  const stats = log.stats();
+  const stats = await log.stats();
   const listMs = await timed(() => log.list({ tenant_id: 'tenant-3', status: '4xx', page: 1, per_page: 50 }), 20);
   const pageMs = await timed(() => log.list({ page: 100, per_page: 50 }), 20);
   const indexedTextMs = await timed(() => log.list({ q: 'entra provisioning', page: 1, per_page: 50 }), 5);
@@ -187,7 +187,7 @@ async function sustained(dir: string): Promise<BenchRow[]> {
     }, 10);
   });
   loop.disable();
-  const stats = log.stats();
+  const stats = await log.stats();
   await log.close();
   return [
     { name: '1,000 requests/s logged, 4 s', value: n / seconds, unit: 'entries/s', note: `${stats.dropped} dropped` },

@@ -3,12 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startScimdesk, type RunningScimdesk } from '../../src-main/app';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const RENDERER_DIR = join(ROOT, 'out', 'renderer');
 export const CLI = join(ROOT, 'out', 'main', 'cli.js');
+/** The request log's worker as built (global-setup.ts builds out/ first), so tests run it as users do. */
+export const REQUEST_LOG_WORKER = pathToFileURL(join(ROOT, 'out', 'main', 'request-log-worker.js'));
 
 export async function tempDataDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'scimdesk-it-'));
@@ -33,7 +35,14 @@ export async function startTestServer(options: { dataDir?: string } = {}): Promi
   const dataDir = options.dataDir ?? temp!.dir;
   const errors: unknown[][] = [];
   const log = { error: (...args: unknown[]) => errors.push(args), warn: () => undefined, info: () => undefined };
-  const app = await startScimdesk({ host: '127.0.0.1', port: 0, dataDir, rendererDir: RENDERER_DIR, log });
+  const app = await startScimdesk({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    rendererDir: RENDERER_DIR,
+    log,
+    requestLogWorker: REQUEST_LOG_WORKER,
+  });
   const url = app.address.url;
   const server: TestServer = {
     app,

@@ -21,5 +21,7 @@ export function sendScim(ctx: Context, status: number, body: unknown, etag?: str
   ctx.status = status;
   ctx.type = `${SCIM_CONTENT_TYPE}; charset=utf-8`;
   if (etag) ctx.set('ETag', etag);
-  ctx.body = body;
+  // Serialized here, once: Koa sends the string as it is, and the request log takes the same string
+  // across to its thread instead of cloning the object (see services/request-log/thread.ts).
+  ctx.body = JSON.stringify(body);
 }

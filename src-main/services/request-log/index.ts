@@ -1,4 +1,5 @@
 export { createRequestLog, DEFAULT_REQUEST_LOG_LIMITS } from './request-log';
+export { startRequestLogThread, RequestLogUnavailableError } from './thread';
 export type {
   RequestLog,
   RequestLogLimits,

@@ -110,7 +110,7 @@ export interface RequestLog {
   setTenantLimits(tenantId: string, limits: TenantLogLimits | null): void;
   /** Gone from queries at once; resolves once the tenant's lines are also gone from disk. */
   purgeTenant(tenantId: string): Promise<void>;
-  stats(): RequestLogStats;
+  stats(): Promise<RequestLogStats>;
   /** Writes what is buffered now. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -504,7 +504,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       });
     },
 
-    stats() {
+    async stats() {
       return {
         entries: index.size,
         bytes: files.totalBytes + pendingBytes,

@@ -46,7 +46,7 @@ describe('request log: a failing disk', () => {
       expect(() => log.record(input(n))).not.toThrow();
       if (n % 10 === 0) await log.flush();
     }
-    const failing = log.stats();
+    const failing = await log.stats();
     expect(failing.write_errors).toBeGreaterThan(1);
     expect(failing.last_error).toContain('ENOSPC');
     expect(failing.dropped).toBeGreaterThan(0);
@@ -56,7 +56,7 @@ describe('request log: a failing disk', () => {
 
     state.full = false;
     await log.flush();
-    expect(log.stats().buffered).toBe(0);
+    expect((await log.stats()).buffered).toBe(0);
     expect(quiet.lines.some((line) => line.includes('works again'))).toBe(true);
     const kept = (await log.list({ page: 1, per_page: 200 })).items.map((item) => item.seq);
     expect(kept).toHaveLength(60 - failing.dropped);
@@ -65,7 +65,7 @@ describe('request log: a failing disk', () => {
     // The torn halves were cut off: a restart reads exactly what was acknowledged as kept.
     const reopened = await createRequestLog({ dataDir: dir, clock, log: quietLog() });
     expect((await reopened.list({ page: 1, per_page: 200 })).items.map((item) => item.seq)).toEqual(kept);
-    expect(reopened.stats().corrupt_lines).toBe(0);
+    expect((await reopened.stats()).corrupt_lines).toBe(0);
     for (const seq of kept) expect((await reopened.get(String(seq)))?.seq).toBe(seq);
     await reopened.close();
   });

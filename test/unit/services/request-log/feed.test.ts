@@ -119,7 +119,7 @@ describe('request log: live feed', () => {
     });
     // Without a flush in between, the buffer bound alone drops the oldest entries.
     for (let n = 1; n <= 50; n++) log.record(input(n));
-    const dropped = log.stats().dropped;
+    const dropped = (await log.stats()).dropped;
     expect(dropped).toBeGreaterThan(0);
     const { events, listener, until } = collector();
     log.subscribe({ afterSeq: 0 }, listener);
@@ -140,7 +140,7 @@ describe('request log: live feed', () => {
     log.record(input(1));
     log.record(input(2));
     await good.until(2);
-    expect(log.stats().subscribers).toBe(1);
+    expect((await log.stats()).subscribers).toBe(1);
     expect(quiet.lines.some((line) => line.includes('subscriber failed'))).toBe(true);
     await log.close();
   });

@@ -132,8 +132,8 @@ describe('request log: record, get, list', () => {
       log.record({ ...input(3), status: Number.NaN, started_at: Number.NaN, flags: undefined }),
     ).not.toThrow();
     await log.flush();
-    expect(log.stats().entries).toBe(2); // the BigInt body cannot be serialized: that entry is dropped
-    expect(log.stats().dropped).toBe(1);
+    expect((await log.stats()).entries).toBe(2); // the BigInt body cannot be serialized: that entry is dropped
+    expect((await log.stats()).dropped).toBe(1);
     expect((await log.get('1'))?.request.body).toMatchObject({ a: 1 });
     await log.close();
   });
@@ -151,7 +151,7 @@ describe('request log: caps', () => {
     const all = await log.list(page);
     expect(all.total).toBe(50);
     expect(all.items.at(-1)?.seq).toBe(251);
-    expect(log.stats()).toMatchObject({ entries: 50, evicted: 250 });
+    expect(await log.stats()).toMatchObject({ entries: 50, evicted: 250 });
     expect(await log.get('250')).toBeUndefined();
     expect((await log.get('251'))?.seq).toBe(251);
     // Only segments holding retained entries remain: at most ~50 entries' worth plus one segment.
@@ -172,7 +172,7 @@ describe('request log: caps', () => {
     await log.flush();
     const onDisk = await segmentBytes(dir);
     expect(onDisk).toBeLessThanOrEqual(maxBytes);
-    expect(log.stats().bytes).toBe(onDisk);
+    expect((await log.stats()).bytes).toBe(onDisk);
     const all = await log.list(page);
     expect(all.items[0]?.seq).toBe(400);
     expect(all.total).toBeLessThan(400);
@@ -241,7 +241,7 @@ describe('request log: restarts', () => {
     for (let n = 1; n <= 10; n++) first.record(input(n));
     await first.close();
     const second = await open(dir);
-    expect(second.stats()).toMatchObject({ entries: 10, last_seq: 10 });
+    expect(await second.stats()).toMatchObject({ entries: 10, last_seq: 10 });
     second.record(input(11));
     expect((await second.list(page)).items[0]?.seq).toBe(11);
     expect((await second.get('3'))?.request.body).toMatchObject({ userName: 'user3@contoso.example' });
@@ -255,7 +255,7 @@ describe('request log: restarts', () => {
     await crashed.flush();
     for (let n = 11; n <= 15; n++) crashed.record(input(n)); // streamed live, lost with the process
     const reopened = await open(dir);
-    expect(reopened.stats().entries).toBe(10);
+    expect((await reopened.stats()).entries).toBe(10);
     reopened.record(input(16));
     const newest = (await reopened.list(page)).items[0]!;
     expect(newest.seq).toBeGreaterThan(15);
@@ -271,12 +271,12 @@ describe('request log: restarts', () => {
     const segments = (await readdir(join(dir, 'request-log'))).filter((name) => name.endsWith('.jsonl'));
     await appendFile(join(dir, 'request-log', segments.at(-1)!), '{"id":"6","seq":6,"time":"2024-05-01T1');
     const second = await open(dir);
-    expect(second.stats()).toMatchObject({ entries: 5, corrupt_lines: 0 });
+    expect(await second.stats()).toMatchObject({ entries: 5, corrupt_lines: 0 });
     second.record(input(7));
     await second.close();
     const third = await open(dir);
     expect((await third.list(page)).items.map((item) => item.seq)).toEqual([expect.any(Number), 5, 4, 3, 2, 1]);
-    expect(third.stats().corrupt_lines).toBe(0);
+    expect((await third.stats()).corrupt_lines).toBe(0);
     const newest = (await third.list(page)).items[0]!;
     expect((await third.get(newest.id))?.request.body).toMatchObject({ userName: 'user7@contoso.example' });
     await third.close();
