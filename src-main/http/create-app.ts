@@ -9,7 +9,7 @@
  * - every SCIM and admin request is captured in the request log, with credentials, cookies,
  *   token-like query parameters and passwords redacted; the login-code exchange keeps no bodies.
  */
-import Koa from 'koa';
+import Koa, { type Middleware, type Next } from 'koa';
 import type { AdminHandlers } from '@shared/contract';
 import type { SchemaRegistry } from '@shared/scim/registry';
 import type { AdminTokens } from '../auth/admin-tokens';
@@ -23,6 +23,7 @@ import type { ScimTokenService } from '../services/scim-tokens';
 import type { DurableStore } from '../store/durable-store';
 import { createAdminRouter } from './admin-router';
 import { mountApiDocs } from './api-docs';
+import { areaOf, type Area } from './areas';
 import { captureRequests } from './capture';
 import { serveConsole } from './console-static';
 import { errorMiddleware } from './error-middleware';
@@ -45,6 +46,14 @@ export interface HttpAppDeps {
   streams: Set<() => void>;
 }
 
+/**
+ * Runs a router only for its own area. Each router tests every one of its routes against a path;
+ * skipping the admin API's routes on SCIM traffic (and the reverse) saves that on every request.
+ */
+function onlyFor<T>(area: Area, middleware: (ctx: T, next: Next) => Promise<unknown>): Middleware {
+  return (ctx, next) => (areaOf(ctx.path) === area ? middleware(ctx as T, next) : next());
+}
+
 export function createHttpApp(deps: HttpAppDeps): Koa {
   const app = new Koa();
   // Koa would print every error itself; ours are rendered and logged by errorMiddleware.
@@ -55,9 +64,10 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
 
   app.use(captureRequests(deps.requestLog, deps.clock));
   app.use(errorMiddleware(deps.log));
-  app.use(admin.routes());
-  app.use(admin.allowedMethods({ throw: true }));
-  app.use(scim.routes());
+  app.use(onlyFor('admin', admin.allowedMethods({ throw: true })));
+  app.use(onlyFor('admin', admin.routes()));
+  app.use(onlyFor('scim', scim.allowedMethods({ throw: true })));
+  app.use(onlyFor('scim', scim.routes()));
   mountApiDocs(app, { registry: deps.registry, capabilities: deps.capabilities });
   app.use(serveConsole(deps.rendererDir));
   return app;

@@ -274,7 +274,10 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
     subscribe({ afterSeq }, listener) {
       const sub = nextSub++;
       subscribers.set(sub, { listener, afterSeq, queue: [], busy: false, finished: 0 });
-      if (ready) post({ t: 'subscribe', sub, afterSeq });
+      if (!ready) return () => dropSubscriber(sub);
+      // Like a call, a subscription sees every entry recorded before it (a replay is complete).
+      sendBatch();
+      post({ t: 'subscribe', sub, afterSeq });
       return () => dropSubscriber(sub);
     },
     setTenantLimits(tenantId, limits) {
