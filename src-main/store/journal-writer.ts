@@ -6,15 +6,27 @@
  * made durable with one more fdatasync. Under load, N concurrent writers share one disk flush
  * instead of paying N of them, and an idle store still flushes a lone write at once (no timer).
  *
+ * Where the platform has it, segments are opened with O_DSYNC, so one write is also the flush: a
+ * commit then waits for one thread-pool round trip instead of two (write, then fdatasync). Under
+ * load each round trip also waits its turn on a busy event loop, so this halves the time a batch
+ * spends between "queued" and "acknowledged" (issue #8). Without O_DSYNC (Windows), write + fdatasync.
+ *
  * A rotation marker in the queue starts a new segment: every record queued before it goes to the old
  * segment, everything after it to the new one. A checkpoint uses this to cut the journal exactly at
  * the sequence number its snapshot covers, without stopping writes.
  */
+import { constants } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StoreFailedError } from './errors';
 import { syncFolder, writeAll } from './fs-util';
 import { segmentFile, type SegmentInfo } from './journal-format';
+
+/** Undefined where the platform has no O_DSYNC; segments are then flushed with fdatasync. */
+const DSYNC: number | undefined = constants.O_DSYNC;
+const APPEND_FLAGS = DSYNC === undefined ? 'a' : constants.O_WRONLY | constants.O_APPEND | DSYNC;
+const CREATE_FLAGS =
+  DSYNC === undefined ? 'wx' : constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL | DSYNC;
 
 interface Waiter {
   resolve: () => void;
@@ -24,7 +36,7 @@ type Item = ({ kind: 'record'; bytes: Buffer } | { kind: 'rotate'; firstSeq: num
 
 export interface JournalStats {
   records: number;
-  /** fdatasync calls; records / flushes is the group-commit factor. */
+  /** Durable writes (O_DSYNC writes or fdatasync calls); records / flushes is the group-commit factor. */
   flushes: number;
   /** Bytes in all segments not yet covered by a snapshot. */
   bytes: number;
@@ -49,7 +61,7 @@ export class JournalWriter {
   /** Continues the last segment, or starts one at `nextSeq` when there is none. */
   static async open(dir: string, segments: SegmentInfo[], nextSeq: number): Promise<JournalWriter> {
     const last = segments.at(-1);
-    if (last) return new JournalWriter(dir, await open(last.file, 'a', 0o600), [...segments]);
+    if (last) return new JournalWriter(dir, await open(last.file, APPEND_FLAGS, 0o600), [...segments]);
     const created = await createSegment(dir, nextSeq);
     return new JournalWriter(dir, created.handle, [created.segment]);
   }
@@ -123,7 +135,7 @@ export class JournalWriter {
           const batch = this.queue.slice(0, taken) as Extract<Item, { kind: 'record' }>[];
           const bytes = batch.length === 1 ? head.bytes : Buffer.concat(batch.map((item) => item.bytes));
           await writeAll(this.handle, bytes);
-          await this.handle.datasync();
+          if (DSYNC === undefined) await this.handle.datasync();
           (this.segments.at(-1) as SegmentInfo).bytes += bytes.length;
           this.records += batch.length;
           this.flushes++;
@@ -154,7 +166,7 @@ export class JournalWriter {
 
 async function createSegment(dir: string, firstSeq: number): Promise<{ handle: FileHandle; segment: SegmentInfo }> {
   const file = segmentFile(dir, firstSeq);
-  const handle = await open(file, 'wx', 0o600);
+  const handle = await open(file, CREATE_FLAGS, 0o600);
   // The new name must be durable before a record in it is acknowledged.
   await syncFolder(dirname(file));
   return { handle, segment: { file, firstSeq, bytes: 0 } };
