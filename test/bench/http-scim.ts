@@ -6,7 +6,7 @@ import { systemClock } from '../../src-main/clock';
 import { createServices } from '../../src-main/services/index';
 import { openDurableStore } from '../../src-main/store/durable-store';
 import { runConcurrently, scimUserBody } from './bench-users';
-import { startChild, stopChild } from './children';
+import { cpuTimes, startChild, stopChild, type CpuTimes } from './children';
 import type { BenchRow } from './types';
 
 const CONNECTIONS = 16;
@@ -35,11 +35,25 @@ async function seed(dir: string, users: number): Promise<{ secret: string; ids: 
 }
 
 async function measure(options: autocannon.Options): Promise<number> {
+  return (await measureWithCpu(options)).rate;
+}
+
+/** Requests per second, and the server's CPU µs per request (all threads, main thread) where /proc tells. */
+async function measureWithCpu(
+  options: autocannon.Options,
+  pid?: number,
+): Promise<{ rate: number; cpu?: { processUs: number; mainUs: number } }> {
+  const before = cpuTimes(pid);
   const result = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...options });
+  const after = cpuTimes(pid);
   if (result.errors > 0 || result.non2xx > 0) {
     throw new Error(`${options.url}: ${result.non2xx} non-2xx answers and ${result.errors} errors`);
   }
-  return result.requests.average;
+  const perRequest = (a: CpuTimes, b: CpuTimes) => ({
+    processUs: ((b.processMs - a.processMs) * 1000) / result.requests.total,
+    mainUs: ((b.mainMs - a.mainMs) * 1000) / result.requests.total,
+  });
+  return { rate: result.requests.average, ...(before && after ? { cpu: perRequest(before, after) } : {}) };
 }
 
 function pick<T>(items: readonly T[]): T {
@@ -91,8 +105,8 @@ export async function benchHttpScim(): Promise<BenchRow[]> {
   const { secret } = await seed(dir, 0);
   const scimdesk = await startChild(['out/main/cli.js', 'serve', '--port', '0', '--data', dir]);
   const bare = await startChild(['test/bench/bare-fsync-server.js']);
-  let creates: number;
-  let limit: number;
+  let creates: Awaited<ReturnType<typeof measureWithCpu>>;
+  let limit: Awaited<ReturnType<typeof measureWithCpu>>;
   try {
     let n = 0;
     const createRequest = () => ({
@@ -106,8 +120,9 @@ export async function benchHttpScim(): Promise<BenchRow[]> {
       duration: 1,
       requests: [{ setupRequest: (r) => ({ ...r, ...createRequest() }) }],
     });
-    creates = await measure({ url: scimdesk.url, requests: [{ setupRequest: (r) => ({ ...r, ...createRequest() }) }] });
-    limit = await measure({ url: bare.url, requests: [{ setupRequest: (r) => ({ ...r, ...createRequest() }) }] });
+    const creating = { requests: [{ setupRequest: (r: autocannon.Request) => ({ ...r, ...createRequest() }) }] };
+    creates = await measureWithCpu({ url: scimdesk.url, ...creating }, scimdesk.child.pid);
+    limit = await measureWithCpu({ url: bare.url, ...creating }, bare.child.pid);
   } finally {
     await stopChild(scimdesk.child);
     await stopChild(bare.child);
@@ -115,15 +130,29 @@ export async function benchHttpScim(): Promise<BenchRow[]> {
   }
   const small = await lookups(1_000);
   const large = await lookups(100_000);
+  const cpuRows = (label: string, cpu: { processUs: number; mainUs: number } | undefined): BenchRow[] =>
+    cpu
+      ? [
+          { name: `${label}: CPU per request, event-loop thread`, value: cpu.mainUs, unit: 'µs' },
+          { name: `${label}: CPU per request, all threads`, value: cpu.processUs, unit: 'µs' },
+        ]
+      : [];
   return [
     {
       name: 'POST /Users durable creates',
-      value: creates,
+      value: creates.rate,
       unit: 'req/s',
       note: `${CONNECTIONS} connections, target ≥ 2,000`,
     },
-    { name: 'bare node:http, group-committed fsync append', value: limit, unit: 'req/s', note: 'the limit, same run' },
-    { name: 'creates / limit', value: creates / limit, unit: 'ratio', note: 'target ≥ 0.5' },
+    {
+      name: 'bare node:http, group-committed fsync append',
+      value: limit.rate,
+      unit: 'req/s',
+      note: 'the limit, same run',
+    },
+    { name: 'creates / limit', value: creates.rate / limit.rate, unit: 'ratio', note: 'target ≥ 0.5' },
+    ...cpuRows('scimdesk create', creates.cpu),
+    ...cpuRows('bare append', limit.cpu),
     { name: 'GET /Users/{id}, 1,000 users', value: small.byId, unit: 'req/s' },
     {
       name: 'GET /Users/{id}, 100,000 users',
