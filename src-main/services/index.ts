@@ -31,12 +31,27 @@ export interface ServicesOptions {
   requestLogWorker?: URL | undefined;
 }
 
+/**
+ * The request log on its thread when a built worker is given. A worker that cannot start at all
+ * (a packaging that cannot load it, say, which CI cannot try: it has no Electron) must not stop the
+ * server: the log then runs on the event loop, slower, and the log says so.
+ */
+async function openRequestLog(options: ServicesOptions): Promise<RequestLog> {
+  const { clock, dataDir, log } = options;
+  if (options.requestLogWorker) {
+    try {
+      return await startRequestLogThread({ workerUrl: options.requestLogWorker, dataDir, log });
+    } catch (error) {
+      log.warn('request log: its worker thread did not start; logging on the main thread instead:', error);
+    }
+  }
+  return createRequestLog({ dataDir, clock, log });
+}
+
 export async function createServices(options: ServicesOptions): Promise<Services> {
   const { store, clock, dataDir, log } = options;
   const registry = coreSchemaRegistry();
-  const requestLog = options.requestLogWorker
-    ? await startRequestLogThread({ workerUrl: options.requestLogWorker, dataDir, log })
-    : await createRequestLog({ dataDir, clock, log });
+  const requestLog = await openRequestLog(options);
   const history = await createResourceHistory({ dataDir, log });
   const hasher: PasswordHasher = createPasswordHasher(options.hasher);
   const scimTokens = new ScimTokenService(store, clock);

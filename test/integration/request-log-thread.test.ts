@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { startRequestLogThread, RequestLogUnavailableError } from '../../src-main/services/request-log';
 import type { RequestLogEvent } from '../../src-shared/request-log';
 import { collector, input, quietLog, seqsOf, useTempDirs } from '../unit/services/request-log/helpers';
-import { REQUEST_LOG_WORKER, ROOT } from './harness';
+import { startScimdesk } from '../../src-main/app';
+import { REQUEST_LOG_WORKER, RENDERER_DIR, ROOT } from './harness';
 
 const tempDir = useTempDirs();
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -166,5 +167,27 @@ describe('request log on its worker thread', () => {
     expect(() => log.record(input(200))).not.toThrow();
     await expect(log.list({ page: 1, per_page: 1 })).rejects.toBeInstanceOf(RequestLogUnavailableError);
     await log.close();
+  });
+
+  it('falls back to logging on the main thread when the worker cannot be loaded', async () => {
+    const logger = quietLog();
+    const app = await startScimdesk({
+      host: '127.0.0.1',
+      port: 0,
+      dataDir: await tempDir(),
+      rendererDir: RENDERER_DIR,
+      log: logger,
+      requestLogWorker: pathToFileURL(join(ROOT, 'test/fixtures/request-log/no-such-worker.js')),
+    });
+    try {
+      expect(logger.lines.some((line) => line.includes('did not start; logging on the main thread'))).toBe(true);
+      await fetch(`${app.address.url}/scim/v2/Users`);
+      await until(
+        async () => (await app.handlers.listRequestLogs({ page: 1, per_page: 10 })).total === 1,
+        'the refused request in the log',
+      );
+    } finally {
+      await app.close();
+    }
   });
 });
