@@ -33,6 +33,11 @@ export interface TenantReader {
   readonly candidates: CandidateSource;
   /** Ids of the groups listing `memberValue` (a user or group id) as a member: a user's `groups`. */
   groupsOf(memberValue: string): string[];
+  /**
+   * Up to `count` user or group ids from position `offset` in list order without sortBy
+   * (meta.created, then id): a page of a whole collection without sorting it.
+   */
+  inCreatedOrder(collection: 'users' | 'groups', offset: number, count: number): string[];
   settings(): SettingsDoc | undefined;
 }
 
@@ -86,6 +91,11 @@ export class TenantView implements TenantReader {
 
   groupsOf(memberValue: string): string[] {
     return this.tenant.indexes.groupsOf(memberValue);
+  }
+
+  inCreatedOrder(collection: 'users' | 'groups', offset: number, count: number): string[] {
+    const index = collection === 'users' ? this.tenant.indexes.usersByCreated : this.tenant.indexes.groupsByCreated;
+    return index.slice(offset, count);
   }
 
   settings(): SettingsDoc | undefined {

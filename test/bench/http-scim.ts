@@ -60,8 +60,8 @@ function pick<T>(items: readonly T[]): T {
   return items[Math.floor(Math.random() * items.length)] as T;
 }
 
-/** Lookups by id and by `userName eq` against a server holding `users` users. */
-async function lookups(users: number): Promise<{ byId: number; byFilter: number }> {
+/** Lookups by id and by `userName eq`, and pages of 100 anywhere in the list, against `users` users. */
+async function lookups(users: number): Promise<{ byId: number; byFilter: number; page: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'scimdesk-bench-http-'));
   const data = await seed(dir, users);
   const server = await startChild(['out/main/cli.js', 'serve', '--port', '0', '--data', dir]);
@@ -88,7 +88,17 @@ async function lookups(users: number): Promise<{ byId: number; byFilter: number 
       headers,
       requests: [{ setupRequest: (r) => ({ ...r, ...byFilterRequest() }) }],
     });
-    return { byId, byFilter };
+    // Okta's import: unfiltered pages of 100 through the whole directory.
+    const pageRequest = () => ({
+      method: 'GET' as const,
+      path: `/scim/v2/Users?startIndex=${1 + 100 * Math.floor(Math.random() * (users / 100))}&count=100`,
+    });
+    const page = await measure({
+      url: server.url,
+      headers,
+      requests: [{ setupRequest: (r) => ({ ...r, ...pageRequest() }) }],
+    });
+    return { byId, byFilter, page };
   } finally {
     await stopChild(server.child);
     await rm(dir, { recursive: true, force: true });
@@ -166,6 +176,13 @@ export async function benchHttpScim(): Promise<BenchRow[]> {
       value: large.byFilter,
       unit: 'req/s',
       note: `${pct(large.byFilter, small.byFilter)} vs 1,000 (target within 30%)`,
+    },
+    { name: 'GET /Users pages of 100, 1,000 users', value: small.page, unit: 'req/s' },
+    {
+      name: 'GET /Users pages of 100, 100,000 users',
+      value: large.page,
+      unit: 'req/s',
+      note: `${pct(large.page, small.page)} vs 1,000 (any startIndex)`,
     },
   ];
 }

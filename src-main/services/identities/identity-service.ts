@@ -284,6 +284,10 @@ export class IdentityService {
     const ast = query.filter !== undefined && query.filter.trim() !== '' ? parseFilter(query.filter) : undefined;
     const page = normalizePage(query, this.maxResults);
     const tenant = this.reader(ctx);
+    const [only] = kinds;
+    if (kinds.length === 1 && only && !ast && isBlank(query.sortBy) && isBlank(query.sortOrder)) {
+      return this.pageInCreatedOrder(tenant, only, page, query, ctx);
+    }
     const matched: { kind: ResourceKind; resource: ResourceData }[] = [];
     let total = 0;
     let lastError: unknown;
@@ -315,6 +319,27 @@ export class IdentityService {
       ),
     );
     return listResponse(resources, total, page.startIndex);
+  }
+
+  /**
+   * A page of a whole collection in the default order, read from the store's created-order index:
+   * the same answer as matching everything and sorting it (`sortResources` without sortBy), at the
+   * cost of one page. This is how Okta imports a directory: `startIndex=1&count=100`, then 101…
+   */
+  private pageInCreatedOrder(
+    tenant: TenantReader,
+    kind: ResourceKind,
+    page: { startIndex: number; count: number },
+    projection: ProjectionRequest,
+    ctx: ScimRequestContext,
+  ): ListResponse {
+    const project = compileProjection(this.schemaOf(kind), projection);
+    const collection = collectionOf(kind);
+    const ids = page.count > 0 ? tenant.inCreatedOrder(collection, page.startIndex - 1, page.count) : [];
+    const resources = ids.map((id) =>
+      project(present(tenant, kind, getStored(tenant, kind, id) as StoredResource, ctx.baseUrl)),
+    );
+    return listResponse(resources, tenant.count(collection), page.startIndex);
   }
 
   /**
@@ -524,4 +549,8 @@ export class IdentityService {
     }
     return members;
   }
+}
+
+function isBlank(value: string | undefined): boolean {
+  return value === undefined || value.trim() === '';
 }

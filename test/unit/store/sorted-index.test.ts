@@ -19,7 +19,7 @@ const step = fc.oneof(
 describe('SortedIndex', () => {
   it('matches a sorted-array model under random inserts and removes, across block splits', () => {
     fc.assert(
-      fc.property(fc.array(step, { maxLength: 3000 }), key, (steps, probe) => {
+      fc.property(fc.array(step, { maxLength: 3000 }), key, fc.nat(40), fc.nat(12), (steps, probe, offset, count) => {
         const index = new SortedIndex();
         const model = new Set<string>();
         for (const s of steps) {
@@ -36,6 +36,7 @@ describe('SortedIndex', () => {
         expect(index.size).toBe(sorted.length);
         expect(index.prefix(probe)).toEqual(sorted.filter(([k]) => k.startsWith(probe)).map(([, i]) => i));
         expect(index.equal(probe)).toEqual(sorted.filter(([k]) => k === probe).map(([, i]) => i));
+        expect(index.slice(offset, count)).toEqual(sorted.slice(offset, offset + count).map(([, i]) => i));
       }),
       { numRuns: 60 },
     );
@@ -51,5 +52,14 @@ describe('SortedIndex', () => {
     loaded.insert('k1', 'extra');
     const expected = [...pairs.filter(([k]) => k === 'k1').map(([, i]) => i), 'extra'].sort();
     expect(loaded.equal('k1')).toEqual(expected);
+  });
+
+  it('reads a page by position across many blocks', () => {
+    const index = new SortedIndex();
+    index.load(Array.from({ length: 100_000 }, (_, i) => [String(i).padStart(6, '0'), `id${i}`] as const));
+    expect(index.slice(0, 3)).toEqual(['id0', 'id1', 'id2']);
+    expect(index.slice(54_321, 3)).toEqual(['id54321', 'id54322', 'id54323']);
+    expect(index.slice(99_998, 10)).toEqual(['id99998', 'id99999']);
+    expect(index.slice(100_000, 10)).toEqual([]);
   });
 });
