@@ -5,6 +5,7 @@ import { compatFlagsDocument } from '@shared/scim/compat-flags-document';
 import type { Clock } from '../clock';
 import type { DurableStore } from '../store/durable-store';
 import type { Services } from './index';
+import { RequestLogUnavailableError } from './request-log/index';
 
 /** Facts about the running server that no service holds. */
 export interface ServerFacts {
@@ -29,6 +30,12 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
     if (value === undefined) throw new AdminError('not_found', `${what} not found.`);
     return value;
   };
+  /** A request log whose worker stopped for good says so (503), on HTTP and IPC alike, not "internal error". */
+  const fromLog = <T>(pending: Promise<T>): Promise<T> =>
+    pending.catch((error: unknown) => {
+      if (!(error instanceof RequestLogUnavailableError)) throw error;
+      throw new AdminError('unavailable', `The request log is unavailable (${error.message}); restart scimdesk.`);
+    });
   return {
     listTenants: async (input) => tenants.list(input),
     createTenant: async (input) => tenants.create(input),
@@ -45,8 +52,8 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
     revokeScimToken: async ({ id }) => {
       await scimTokens.revoke(id);
     },
-    listRequestLogs: async (input) => requestLog.list(input),
-    getRequestLog: async ({ id }) => found(await requestLog.get(id), `Request log entry ${id}`),
+    listRequestLogs: async (input) => fromLog(requestLog.list(input)),
+    getRequestLog: async ({ id }) => found(await fromLog(requestLog.get(id)), `Request log entry ${id}`),
     getResourceHistory: async ({ tenant_id, kind, id, page, per_page }) => {
       tenants.get(tenant_id);
       return history.timeline(tenant_id, kind, id, { page, per_page });
@@ -59,8 +66,8 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
     getServerStatus: async () => {
       const facts = server();
       const now = clock.now();
-      const lastMinute = await requestLog.list({ since: now - 60_000, page: 1, per_page: 1 });
-      const logStats = await requestLog.stats();
+      const lastMinute = await fromLog(requestLog.list({ since: now - 60_000, page: 1, per_page: 1 }));
+      const logStats = await fromLog(requestLog.stats());
       return {
         version: facts.version,
         url: facts.url,

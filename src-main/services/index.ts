@@ -65,7 +65,10 @@ export async function createServices(options: ServicesOptions): Promise<Services
   tenants.onChanged((tenant) => requestLog.setTenantLimits(tenant.id, { maxEntries: tenant.log_max_entries }));
   tenants.onDeleted(async (tenantId) => {
     requestLog.setTenantLimits(tenantId, null);
-    await requestLog.purgeTenant(tenantId);
+    await requestLog.purgeTenant(tenantId).catch((error: unknown) => {
+      // The tenant is gone from the store already; a log that cannot purge must not undo that.
+      log.error(`request log: could not remove the entries of deleted tenant ${tenantId}:`, error);
+    });
     await history.purgeTenant(tenantId);
   });
 

@@ -30,7 +30,7 @@ export interface TestServer {
 }
 
 /** The real server on port 0 with a temporary data folder (or the one given). */
-export async function startTestServer(options: { dataDir?: string } = {}): Promise<TestServer> {
+export async function startTestServer(options: { dataDir?: string; requestLogWorker?: URL } = {}): Promise<TestServer> {
   const temp = options.dataDir ? undefined : await tempDataDir();
   const dataDir = options.dataDir ?? temp!.dir;
   const errors: unknown[][] = [];
@@ -41,7 +41,7 @@ export async function startTestServer(options: { dataDir?: string } = {}): Promi
     dataDir,
     rendererDir: RENDERER_DIR,
     log,
-    requestLogWorker: REQUEST_LOG_WORKER,
+    requestLogWorker: options.requestLogWorker ?? REQUEST_LOG_WORKER,
   });
   const url = app.address.url;
   const server: TestServer = {

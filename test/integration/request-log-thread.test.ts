@@ -5,7 +5,7 @@ import { startRequestLogThread, RequestLogUnavailableError } from '../../src-mai
 import type { RequestLogEvent } from '../../src-shared/request-log';
 import { collector, input, quietLog, seqsOf, useTempDirs } from '../unit/services/request-log/helpers';
 import { startScimdesk } from '../../src-main/app';
-import { REQUEST_LOG_WORKER, RENDERER_DIR, ROOT } from './harness';
+import { REQUEST_LOG_WORKER, RENDERER_DIR, ROOT, startTestServer } from './harness';
 
 const tempDir = useTempDirs();
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -188,6 +188,42 @@ describe('request log on its worker thread', () => {
       );
     } finally {
       await app.close();
+    }
+  });
+
+  it('keeps serving SCIM when the log is gone for good, and says so on the admin API', async () => {
+    const server = await startTestServer({ requestLogWorker: CRASHING_WORKER });
+    try {
+      const admin = await server.adminToken();
+      const logs = () =>
+        fetch(`${server.url}/api/v1/admin/request-logs`, { headers: { Authorization: `Bearer ${admin}` } });
+      expect((await logs()).status).toBe(200);
+      // Four deaths: the first three are replaced, the fourth is final. A query sends the recorded
+      // entries first, so the worker dies on the /crash entry before it can answer.
+      for (let crash = 0; crash < 4; crash++) {
+        await until(async () => (await logs()).status === 200, 'a running worker');
+        expect((await fetch(`${server.url}/scim/v2/crash`)).status).toBe(404);
+        expect((await logs()).status).toBe(503);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await logs()).status).toBe(503);
+      const answer = (await (await logs()).json()) as { code: string; detail: string };
+      expect(answer.code).toBe('unavailable');
+      expect(answer.detail).toMatch(/request log is unavailable/);
+      const status = await fetch(`${server.url}/api/v1/admin/status`, {
+        headers: { Authorization: `Bearer ${admin}` },
+      });
+      expect(status.status).toBe(503);
+      // Provisioning itself is untouched.
+      const { token } = await server.tenantWithToken('Still provisioning', admin);
+      const created = await fetch(`${server.url}/scim/v2/Users`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
+        body: JSON.stringify({ userName: 'after@example.com' }),
+      });
+      expect(created.status).toBe(201);
+    } finally {
+      await server.stop();
     }
   });
 });
