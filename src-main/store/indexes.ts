@@ -8,7 +8,8 @@
  * (an unindexed attribute, or a prefix on a hash index) returns every id: candidates only need to be
  * a superset, because the evaluator re-checks each one.
  */
-import { parseDateTime } from '@shared/scim/datetime';
+// Relative, not @shared: the store also runs in plain child processes (crash tests) without the alias.
+import { parseDateTime } from '../../src-shared/scim/datetime';
 import { foldKey, type CandidateSource, type IndexLookup, type ResourceKind } from '../scim/plan-types';
 import type { GroupDoc, UserDoc } from './documents';
 import { MultiMap } from './multi-map';

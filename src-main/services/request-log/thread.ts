@@ -15,8 +15,9 @@ import type { CallMethod, FromWorker, RequestLogWorkerData, ToWorker } from './t
  * The proxy keeps the `RequestLog` contract: `record` never throws or waits; calls are ordered
  * after every entry recorded before them (a query made right after a request sees it); a feed
  * listener that returns a promise gets nothing more until it settles. If the worker dies, the
- * error is logged, pending calls fail, and a new worker takes over the same folder (up to
- * MAX_RESTARTS times), re-subscribing live feeds from where they were.
+ * error is logged, calls in flight fail, and a new worker takes over the same folder (up to
+ * MAX_RESTARTS times in RESTART_WINDOW_MS); calls made meanwhile wait for it, and live feeds
+ * resume after the last event they received. A worker that never came up is not restarted.
  */
 
 export interface RequestLogThreadOptions {
@@ -27,15 +28,18 @@ export interface RequestLogThreadOptions {
   limits?: Partial<RequestLogLimits>;
 }
 
-/** Entries held while a worker starts; past this they are dropped and counted. */
+/** Entries held while a worker (re)starts; past either bound they are dropped and counted. */
 const MAX_QUEUED = 10_000;
+const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 /**
  * Entries go across in batches: every message wakes the worker, and a wake-up costs more than
  * cloning a few entries. A batch leaves when it is this big or this old, or before any call.
  */
 const BATCH_ENTRIES = 128;
 const BATCH_MS = 5;
+/** More deaths than this within RESTART_WINDOW_MS and the log gives up (the worker is broken, not unlucky). */
 const MAX_RESTARTS = 3;
+const RESTART_WINDOW_MS = 10 * 60_000;
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -44,7 +48,7 @@ interface Pending {
 
 interface Subscriber {
   listener: RequestLogListener;
-  /** Resume point for a restarted worker: the last seq this subscriber was given. */
+  /** Resume point for a restarted worker: the last seq received from the old one (queued or given). */
   afterSeq: number | undefined;
   queue: RequestLogEvent[];
   busy: boolean;
@@ -55,6 +59,15 @@ export class RequestLogUnavailableError extends Error {
   override readonly name = 'RequestLogUnavailableError';
 }
 
+/** `running`: a worker answers; `restarting`: the last one died, the next is starting; `gone`: given up. */
+type Lifecycle = 'running' | 'restarting' | 'gone' | 'closed';
+
+/** A rough size of an entry for the bound on what waits during a restart. */
+function approximateBytes(input: RequestLogInput): number {
+  const size = (body: unknown) => (typeof body === 'string' ? body.length : body === undefined ? 0 : 4096);
+  return 1024 + size(input.request?.body) + size(input.response?.body);
+}
+
 export async function startRequestLogThread(options: RequestLogThreadOptions): Promise<RequestLog> {
   const { log } = options;
   const calls = new Map<number, Pending>();
@@ -63,22 +76,27 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
   let nextId = 1;
   let nextSub = 1;
   let batch: RequestLogInput[] = [];
+  let batchBytes = 0;
   let batchTimer: NodeJS.Timeout | undefined;
   let acksScheduled = false;
   let droppedHere = 0;
-  let restarts = 0;
-  let closing = false;
+  let deaths: number[] = [];
+  let state: Lifecycle = 'running';
   let worker: Worker;
-  let ready = false;
+  /** Calls made while a new worker starts wait here; settled when it is up or the log gives up. */
+  let restarted: Promise<void> = Promise.resolve();
+  let closing: Promise<void> | undefined;
 
+  const ready = () => state === 'running';
   const post = (message: ToWorker) => worker.postMessage(message);
 
   function sendBatch(): void {
     if (batchTimer) clearTimeout(batchTimer);
     batchTimer = undefined;
-    if (!ready || batch.length === 0) return;
+    if (!ready() || batch.length === 0) return;
     const entries = batch;
     batch = [];
+    batchBytes = 0;
     try {
       post({ t: 'record', entries });
     } catch {
@@ -96,7 +114,7 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
 
   function sendAcks(): void {
     acksScheduled = false;
-    if (!ready) return;
+    if (!ready()) return;
     for (const [sub, subscriber] of subscribers) {
       if (subscriber.finished === 0) continue;
       post({ t: 'ack', sub, count: subscriber.finished });
@@ -114,14 +132,13 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
 
   function dropSubscriber(sub: number): void {
     if (!subscribers.delete(sub)) return;
-    if (ready) post({ t: 'unsubscribe', sub });
+    if (ready()) post({ t: 'unsubscribe', sub });
   }
 
   /** Delivers queued events one at a time, waiting for a listener's promise like the in-thread feed. */
   function pump(sub: number, subscriber: Subscriber): void {
     while (!subscriber.busy && subscriber.queue.length > 0 && subscribers.has(sub)) {
       const event = subscriber.queue.shift() as RequestLogEvent;
-      subscriber.afterSeq = event.type === 'gap' ? event.seq : event.entry.seq;
       let result: void | Promise<void>;
       try {
         result = subscriber.listener(event);
@@ -162,7 +179,9 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
       case 'event': {
         const subscriber = subscribers.get(message.sub);
         if (!subscriber) return;
-        subscriber.queue.push(message.event);
+        const { event } = message;
+        subscriber.afterSeq = event.type === 'gap' ? event.seq : event.entry.seq;
+        subscriber.queue.push(event);
         pump(message.sub, subscriber);
         return;
       }
@@ -179,61 +198,100 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
     calls.clear();
   }
 
-  /** Starts a worker and resolves once its log is open; rejects with the worker's own reason. */
+  /** Picks up where the dead worker left off: caps, then entries recorded meanwhile, then feeds. */
+  function resume(): void {
+    for (const [tenantId, limits] of tenantLimits) post({ t: 'limits', tenantId, limits });
+    sendBatch();
+    for (const [sub, subscriber] of subscribers) {
+      // Credit for the old worker's events means nothing to the new one.
+      subscriber.finished = 0;
+      post({ t: 'subscribe', sub, afterSeq: subscriber.afterSeq });
+    }
+  }
+
+  /** A worker that was up has stopped: restart it, or give up if it keeps dying. */
+  function onDeath(code: number): void {
+    failCalls(new RequestLogUnavailableError(`the request log worker stopped (exit code ${code})`));
+    if (closing) return;
+    const now = Date.now();
+    deaths = [...deaths.filter((at) => now - at < RESTART_WINDOW_MS), now];
+    if (deaths.length > MAX_RESTARTS) {
+      state = 'gone';
+      droppedHere += batch.length;
+      batch = [];
+      batchBytes = 0;
+      log.error(`request log: the worker stopped ${deaths.length} times; not recording any more entries`);
+      return;
+    }
+    state = 'restarting';
+    log.warn(`request log: the worker stopped (exit code ${code}); starting a new one`);
+    // A close() that comes meanwhile waits for this, then closes the new worker properly.
+    restarted = spawn().then(
+      () => {
+        state = 'running';
+        resume();
+      },
+      (error: unknown) => {
+        state = 'gone';
+        log.error('request log: could not restart the worker; not recording any more entries:', error);
+      },
+    );
+  }
+
+  /**
+   * Starts a worker and resolves once its log is open; rejects with the worker's own reason. Only a
+   * worker that came up is restarted when it exits: one that failed to start is over (terminated).
+   */
   function spawn(): Promise<void> {
     const data: RequestLogWorkerData = { dataDir: options.dataDir, limits: options.limits };
-    const started = new Worker(options.workerUrl, { workerData: data });
+    let started: Worker;
+    try {
+      started = new Worker(options.workerUrl, { workerData: data });
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     worker = started;
-    ready = false;
     return new Promise((resolve, reject) => {
+      let up = false;
       let settled = false;
+      const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        void started.terminate();
+        reject(error);
+      };
       started.on('message', (message: FromWorker) => {
         if (message.t === 'ready' && !settled) {
           settled = true;
-          ready = true;
-          // A restarted worker picks up the tenants' caps and the live feeds where they were.
-          for (const [tenantId, limits] of tenantLimits) post({ t: 'limits', tenantId, limits });
-          for (const [sub, subscriber] of subscribers) post({ t: 'subscribe', sub, afterSeq: subscriber.afterSeq });
-          sendBatch();
+          up = true;
           resolve();
-        } else if (message.t === 'failed' && !settled) {
-          settled = true;
-          reject(new RequestLogUnavailableError(`the request log could not open: ${message.message}`));
+        } else if (message.t === 'failed') {
+          fail(new RequestLogUnavailableError(`the request log could not open: ${message.message}`));
         } else {
           onMessage(message);
         }
       });
       started.on('error', (error) => {
-        if (!settled) {
-          settled = true;
-          reject(error);
-        } else {
-          log.error('request log: the worker thread failed:', error);
-        }
+        if (!up) fail(error);
+        else log.error('request log: the worker thread failed:', error);
       });
       started.on('exit', (code) => {
-        ready = false;
-        if (!settled) {
-          settled = true;
-          reject(new RequestLogUnavailableError(`the request log worker exited with code ${code}`));
+        if (!up) {
+          fail(new RequestLogUnavailableError(`the request log worker exited with code ${code}`));
           return;
         }
-        if (closing || worker !== started) return;
-        failCalls(new RequestLogUnavailableError(`the request log worker stopped (exit code ${code})`));
-        if (restarts >= MAX_RESTARTS) {
-          log.error(`request log: the worker stopped ${restarts + 1} times; not recording any more entries`);
-          return;
-        }
-        restarts++;
-        log.warn(`request log: the worker stopped (exit code ${code}); starting a new one`);
-        spawn().catch((error: unknown) => log.error('request log: could not restart the worker:', error));
+        if (worker !== started) return;
+        onDeath(code);
       });
     });
   }
 
-  function call<T>(method: CallMethod, ...args: unknown[]): Promise<T> {
-    if (!ready) {
-      return Promise.reject(new RequestLogUnavailableError('the request log is not available (its worker stopped)'));
+  async function call<T>(method: CallMethod, ...args: unknown[]): Promise<T> {
+    if (state === 'restarting') await restarted;
+    if (!ready()) {
+      throw new RequestLogUnavailableError(
+        state === 'closed' ? 'the request log is closed' : 'its worker stopped and could not be replaced',
+      );
     }
     // Everything recorded before this call goes first: the worker handles messages in order.
     sendBatch();
@@ -248,23 +306,34 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
 
   return {
     record(input) {
-      if (closing) {
+      if (state === 'gone' || state === 'closed') {
         droppedHere++;
         return;
       }
-      if (batch.length >= MAX_QUEUED) {
+      const bytes = state === 'running' ? 0 : approximateBytes(input);
+      if (batch.length >= MAX_QUEUED || batchBytes + bytes > MAX_QUEUED_BYTES) {
         droppedHere++;
         return;
       }
       batch.push(input);
+      batchBytes += bytes;
+      if (!ready()) return;
       if (batch.length >= BATCH_ENTRIES) sendBatch();
       else batchTimer ??= setTimeout(sendBatch, BATCH_MS);
     },
     list: (query) => call('list', query),
     get: (id) => call('get', id),
-    purgeTenant: (tenantId) => {
+    async purgeTenant(tenantId) {
       tenantLimits.delete(tenantId);
-      return call('purgeTenant', tenantId);
+      // A deleted tenant must leave nothing behind: a purge cut off by a dying worker is made again
+      // on the next one (purging twice is harmless).
+      for (;;) {
+        try {
+          return await call<void>('purgeTenant', tenantId);
+        } catch (error) {
+          if (!(error instanceof RequestLogUnavailableError) || state !== 'restarting') throw error;
+        }
+      }
     },
     async stats() {
       const stats = await call<RequestLogStats>('stats');
@@ -274,34 +343,43 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
     subscribe({ afterSeq }, listener) {
       const sub = nextSub++;
       subscribers.set(sub, { listener, afterSeq, queue: [], busy: false, finished: 0 });
-      if (!ready) return () => dropSubscriber(sub);
-      // Like a call, a subscription sees every entry recorded before it (a replay is complete).
-      sendBatch();
-      post({ t: 'subscribe', sub, afterSeq });
+      if (ready()) {
+        // Like a call, a subscription sees every entry recorded before it (a replay is complete).
+        sendBatch();
+        post({ t: 'subscribe', sub, afterSeq });
+      }
       return () => dropSubscriber(sub);
     },
     setTenantLimits(tenantId, limits) {
       tenantLimits.set(tenantId, limits);
-      if (!ready) return;
+      if (!ready()) return;
       sendBatch();
       post({ t: 'limits', tenantId, limits });
     },
-    async close() {
-      if (closing) return;
-      sendBatch();
-      closing = true;
-      subscribers.clear();
-      try {
-        if (ready) {
-          const id = nextId++;
-          await new Promise((resolve, reject) => {
-            calls.set(id, { resolve, reject });
-            post({ t: 'call', id, method: 'close', args: [] });
-          });
+    close() {
+      closing ??= (async () => {
+        if (state === 'restarting') await restarted;
+        const wasRunning = ready();
+        if (wasRunning) sendBatch();
+        state = 'closed';
+        subscribers.clear();
+        try {
+          if (wasRunning) {
+            const id = nextId++;
+            await new Promise((resolve, reject) => {
+              calls.set(id, { resolve, reject });
+              post({ t: 'call', id, method: 'close', args: [] });
+            });
+          }
+        } catch (error) {
+          log.error('request log: closing failed:', error);
+        } finally {
+          droppedHere += batch.length;
+          batch = [];
+          await worker.terminate();
         }
-      } finally {
-        await worker.terminate();
-      }
+      })();
+      return closing;
     },
   };
 }

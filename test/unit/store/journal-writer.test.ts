@@ -45,4 +45,16 @@ describe('journal writer (group commit)', () => {
     expect((await listSegments(dir)).map((s) => s.firstSeq)).toEqual([3]);
     await writer.close();
   });
+
+  it('refuses an append that races close, instead of leaving it waiting forever', async () => {
+    const writer = await JournalWriter.open(await tempDir(), [], 1);
+    const outcome = Promise.resolve()
+      .then(() => writer.append('{"seq":1}\n'))
+      .then(
+        () => 'written',
+        (error: Error) => error.message,
+      );
+    await writer.close();
+    expect(await outcome).toMatch(/closed/);
+  });
 });
