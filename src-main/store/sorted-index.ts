@@ -48,9 +48,15 @@ export class SortedIndex {
       this.count = 1;
       return;
     }
-    const b = this.blockFor(key, id);
+    // Keys that only grow (the created-order index: each new resource is the newest) go at the end
+    // without a search.
+    const lastBlock = this.blocks.length - 1;
+    const tail = this.blocks[lastBlock] as Entry[];
+    const last = tail[tail.length - 1];
+    const appends = last !== undefined && compare(last, key, id) < 0;
+    const b = appends ? lastBlock : this.blockFor(key, id);
     const block = this.blocks[b] as Entry[];
-    const at = lowerBound(block, key, id);
+    const at = appends ? block.length : lowerBound(block, key, id);
     const existing = block[at];
     if (existing && compare(existing, key, id) === 0) return;
     block.splice(at, 0, { key, id });
