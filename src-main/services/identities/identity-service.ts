@@ -309,7 +309,8 @@ export class IdentityService {
       answered += 1;
       total += found.length;
       // count=0 asks for totalResults only: no need to sort.
-      if (page.count > 0) for (const resource of sortResources(found, schema, query)) matched.push({ kind, resource });
+      if (page.count > 0)
+        for (const resource of this.ordered(tenant, kind, found, query)) matched.push({ kind, resource });
     }
     if (answered === 0 && lastError) throw lastError;
     const projectors = new Map(kinds.map((kind) => [kind, compileProjection(this.schemaOf(kind), query)]));
@@ -319,6 +320,27 @@ export class IdentityService {
       ),
     );
     return listResponse(resources, total, page.startIndex);
+  }
+
+  /**
+   * Matches in list order. Without sortBy, a large share of a big collection (a filter no index
+   * answers, `active eq true` over 100,000 users) is put in order by walking the created-order
+   * index: the same order as sorting, without parsing and comparing every match's time.
+   */
+  private ordered(tenant: TenantReader, kind: ResourceKind, found: ResourceData[], query: ListQuery): ResourceData[] {
+    const collection = collectionOf(kind);
+    const size = tenant.count(collection);
+    const defaultOrder = isBlank(query.sortBy) && isBlank(query.sortOrder);
+    if (!defaultOrder || found.length < 256 || found.length * 16 < size) {
+      return sortResources(found, this.schemaOf(kind), query);
+    }
+    const byId = new Map(found.map((resource) => [String(resource.id), resource]));
+    const out: ResourceData[] = [];
+    for (const id of tenant.inCreatedOrder(collection, 0, size)) {
+      const resource = byId.get(id);
+      if (resource) out.push(resource);
+    }
+    return out;
   }
 
   /**

@@ -72,4 +72,27 @@ describe('lists without sortBy (the order Okta pages through)', () => {
     expect(ids().list('User', { count: 0 }, ctx)).toMatchObject({ totalResults: 5, itemsPerPage: 0, Resources: [] });
     expect(() => ids().list('User', { count: 'x' as unknown as number }, ctx)).toThrow();
   });
+
+  it('orders large filtered results like sortBy=meta.created', async () => {
+    for (let i = 0; i < 320; i += 16) {
+      h.clock.advance(i % 32 ? 0 : 1000);
+      await Promise.all(
+        Array.from({ length: 16 }, (_, k) =>
+          ids().create('User', { schemas: [USER], userName: `f${i + k}@x.example`, active: (i + k) % 5 !== 0 }, ctx),
+        ),
+      );
+    }
+    // The first two match enough users to be put in order by the created-order index; the last few.
+    for (const filter of ['active eq true', 'userName sw "f"', 'userName co "1"']) {
+      for (const [startIndex, count] of [
+        [1, 50],
+        [101, 100],
+        [250, 100],
+      ] as const) {
+        const fast = ids().list('User', { filter, startIndex, count }, ctx);
+        const sorted = ids().list('User', { filter, startIndex, count, sortBy: 'meta.created' }, ctx);
+        expect(fast).toEqual(sorted);
+      }
+    }
+  });
 });
