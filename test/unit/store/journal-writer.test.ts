@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { encodeRecord, listSegments } from '../../../src-main/store/journal-format';
 import { JournalWriter } from '../../../src-main/store/journal-writer';
@@ -56,5 +57,27 @@ describe('journal writer (group commit)', () => {
       );
     await writer.close();
     expect(await outcome).toMatch(/closed/);
+  });
+
+  // A SIGKILL keeps the page cache, so the crash tests cannot tell a durable write from a cached
+  // one; this checks the flag that makes each journal write durable, on the open segment itself.
+  it.runIf(process.platform === 'linux')('writes new and reopened segments with O_DSYNC (Linux)', async () => {
+    const dir = await tempDir();
+    const flagsOfSegment = async (): Promise<number> => {
+      for (const fd of await readdir('/proc/self/fd')) {
+        const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+        if (!target.startsWith(dir) || !target.endsWith('.log')) continue;
+        const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8');
+        return parseInt(/^flags:\s+(\d+)/m.exec(info)?.[1] ?? '0', 8);
+      }
+      throw new Error('no open journal segment');
+    };
+    const created = await JournalWriter.open(dir, [], 1);
+    expect(await flagsOfSegment()).toSatisfy((flags: number) => (flags & constants.O_DSYNC) === constants.O_DSYNC);
+    await created.append(encodeRecord(1, ['{"op":"tenant.delete","tenant":"t"}']));
+    await created.close();
+    const reopened = await JournalWriter.open(dir, await listSegments(dir), 2);
+    expect(await flagsOfSegment()).toSatisfy((flags: number) => (flags & constants.O_DSYNC) === constants.O_DSYNC);
+    await reopened.close();
   });
 });
