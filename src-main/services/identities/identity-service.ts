@@ -285,7 +285,8 @@ export class IdentityService {
     const page = normalizePage(query, this.maxResults);
     const tenant = this.reader(ctx);
     const [only] = kinds;
-    if (kinds.length === 1 && only && !ast && isBlank(query.sortBy) && isBlank(query.sortOrder)) {
+    const defaultOrder = isBlank(query.sortBy) && isBlank(query.sortOrder);
+    if (kinds.length === 1 && only && !ast && defaultOrder) {
       return this.pageInCreatedOrder(tenant, only, page, query, ctx);
     }
     const matched: { kind: ResourceKind; resource: ResourceData }[] = [];
@@ -310,7 +311,7 @@ export class IdentityService {
       total += found.length;
       // count=0 asks for totalResults only: no need to sort.
       if (page.count > 0)
-        for (const resource of this.ordered(tenant, kind, found, query)) matched.push({ kind, resource });
+        for (const resource of this.ordered(tenant, kind, found, query, defaultOrder)) matched.push({ kind, resource });
     }
     if (answered === 0 && lastError) throw lastError;
     const projectors = new Map(kinds.map((kind) => [kind, compileProjection(this.schemaOf(kind), query)]));
@@ -327,10 +328,15 @@ export class IdentityService {
    * answers, `active eq true` over 100,000 users) is put in order by walking the created-order
    * index: the same order as sorting, without parsing and comparing every match's time.
    */
-  private ordered(tenant: TenantReader, kind: ResourceKind, found: ResourceData[], query: ListQuery): ResourceData[] {
+  private ordered(
+    tenant: TenantReader,
+    kind: ResourceKind,
+    found: ResourceData[],
+    query: ListQuery,
+    defaultOrder: boolean,
+  ): ResourceData[] {
     const collection = collectionOf(kind);
     const size = tenant.count(collection);
-    const defaultOrder = isBlank(query.sortBy) && isBlank(query.sortOrder);
     if (!defaultOrder || found.length < 256 || found.length * 16 < size) {
       return sortResources(found, this.schemaOf(kind), query);
     }
