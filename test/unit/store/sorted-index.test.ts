@@ -11,9 +11,11 @@ function modelSorted(model: Set<string>): [string, string][] {
 
 const key = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'é', 'Z'), maxLength: 4 });
 const id = fc.constantFrom('1', '2', '3', '4', '5', '6');
+// Reads between writes move buffered inserts into the blocks, one by one or by a merge.
 const step = fc.oneof(
-  fc.record({ kind: fc.constant('insert' as const), key, id }),
-  fc.record({ kind: fc.constant('remove' as const), key, id }),
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('insert' as const), key, id }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('remove' as const), key, id }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('read' as const), key }) },
 );
 
 describe('SortedIndex', () => {
@@ -23,12 +25,15 @@ describe('SortedIndex', () => {
         const index = new SortedIndex();
         const model = new Set<string>();
         for (const s of steps) {
-          const pair = JSON.stringify([s.key, s.id]);
-          if (s.kind === 'insert') {
+          if (s.kind === 'read') {
+            const sorted = modelSorted(model);
+            expect(index.size).toBe(sorted.length);
+            expect(index.prefix(s.key)).toEqual(sorted.filter(([k]) => k.startsWith(s.key)).map(([, i]) => i));
+          } else if (s.kind === 'insert') {
             index.insert(s.key, s.id);
-            model.add(pair);
+            model.add(JSON.stringify([s.key, s.id]));
           } else {
-            expect(index.remove(s.key, s.id)).toBe(model.delete(pair));
+            expect(index.remove(s.key, s.id)).toBe(model.delete(JSON.stringify([s.key, s.id])));
           }
         }
         const sorted = modelSorted(model);
@@ -52,6 +57,22 @@ describe('SortedIndex', () => {
     loaded.insert('k1', 'extra');
     const expected = [...pairs.filter(([k]) => k === 'k1').map(([, i]) => i), 'extra'].sort();
     expect(loaded.equal('k1')).toEqual(expected);
+  });
+
+  it('merges many buffered inserts, duplicates included, into a loaded index', () => {
+    const index = new SortedIndex();
+    index.load(Array.from({ length: 3000 }, (_, i) => [`k${String(i * 2).padStart(5, '0')}`, 'a'] as const));
+    const added = Array.from({ length: 3000 }, (_, i) => `k${String(i * 2 + 1).padStart(5, '0')}`);
+    for (const k of added) index.insert(k, 'a');
+    index.insert('k00000', 'a'); // already there
+    index.insert('k00001', 'a'); // inserted twice
+    expect(index.size).toBe(6000);
+    expect(index.slice(0, 4)).toEqual(['a', 'a', 'a', 'a']);
+    expect([...index.entries()].map(([k]) => k)).toEqual(
+      Array.from({ length: 6000 }, (_, i) => `k${String(i).padStart(5, '0')}`),
+    );
+    expect(index.remove('k00001', 'a')).toBe(true);
+    expect(index.equal('k00001')).toEqual([]);
   });
 
   it('reads a page by position across many blocks', () => {
