@@ -47,7 +47,8 @@ export function validateResourceInput(
   };
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
-    const ext = schema.extensions.find((e) => e.id.toLowerCase() === key.toLowerCase());
+    const named = schema.schemaOf(key);
+    const ext = named === schema.core ? undefined : named;
     if (ext) {
       if (value === null) {
         acceptNull(ext.id, vctx);
@@ -67,7 +68,7 @@ export function validateResourceInput(
       out['schemas'] = value;
       continue;
     }
-    const a = schema.topLevel.find((x) => x.name.toLowerCase() === key.toLowerCase());
+    const a = schema.resolve({ uri: schema.core.id, name: key })?.attribute;
     if (!a) unknownAttribute(key, vctx);
     else writeAttribute(out, a, value, a.name, vctx);
   }

@@ -134,6 +134,24 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Definitions by lower-case name, built once per (immutable) list: canonicalising every key of every
+ * body by a search that lower-cases each candidate showed up in the create path's profile.
+ */
+const byLowerName = new WeakMap<readonly object[], Map<string, object>>();
+function lowerNames<T extends object>(items: readonly T[], nameOf: (item: T) => string): Map<string, T> {
+  let map = byLowerName.get(items) as Map<string, T> | undefined;
+  if (!map) {
+    map = new Map();
+    // The first definition wins, as the search this replaces did.
+    for (const item of items) if (!map.has(nameOf(item).toLowerCase())) map.set(nameOf(item).toLowerCase(), item);
+    byLowerName.set(items, map);
+  }
+  return map;
+}
+
+const NO_EXTENSIONS: readonly SchemaDefinition[] = [];
+
 function canonicalize(
   input: unknown,
   attrs: readonly AttributeDefinition[],
@@ -145,12 +163,12 @@ function canonicalize(
   for (const [k, v] of Object.entries(input)) {
     if (v === null) continue;
     const lower = k.toLowerCase();
-    const ext = extensions.find((e) => e.id.toLowerCase() === lower);
+    const ext = lowerNames(extensions, (e) => e.id).get(lower);
     if (ext) {
-      out[ext.id] = canonicalize(v, ext.attributes, [], lenient);
+      out[ext.id] = canonicalize(v, ext.attributes, NO_EXTENSIONS, lenient);
       continue;
     }
-    const a = attrs.find((x) => x.name.toLowerCase() === lower);
+    const a = lowerNames(attrs, (x) => x.name).get(lower);
     if (!a) {
       out[k] = v;
       continue;
@@ -162,8 +180,9 @@ function canonicalize(
 
 function canonicalValue(v: unknown, a: AttributeDefinition, lenient: Leniency): unknown {
   if (a.type !== 'complex') return v;
-  if (a.multiValued && Array.isArray(v)) return v.map((el) => canonicalize(el, a.subAttributes, [], lenient));
-  if (isRecord(v)) return canonicalize(v, a.subAttributes, [], lenient);
+  if (a.multiValued && Array.isArray(v))
+    return v.map((el) => canonicalize(el, a.subAttributes, NO_EXTENSIONS, lenient));
+  if (isRecord(v)) return canonicalize(v, a.subAttributes, NO_EXTENSIONS, lenient);
   if (lenient.bareValue && !a.multiValued && typeof v === 'string' && a.subAttributes.some((s) => s.name === 'value')) {
     return { value: v };
   }
