@@ -442,6 +442,7 @@ export class IdentityService {
       flags: ctx.compat?.fired ?? [],
     };
     const strip = (doc: StoredResource): HistoryJson => {
+      if (doc.passwordHash === undefined) return doc as unknown as HistoryJson;
       const { passwordHash: _hash, ...rest } = doc;
       return rest as unknown as HistoryJson;
     };

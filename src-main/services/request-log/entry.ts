@@ -15,6 +15,7 @@ import {
   type RawHeaders,
   type RawQuery,
 } from './redact';
+import { Interner as SharedInterner } from '../interner';
 
 /** What the HTTP capture middleware hands to `record`, once per request, after the response. */
 export interface RequestLogInput {
@@ -90,19 +91,9 @@ export class LogRow {
 const MAX_INTERNED = 10_000;
 const MAX_TIME = Date.parse('9999-12-31T23:59:59.999Z');
 
-/** Shares equal strings and small objects between rows; bounded, since methods and paths come from clients. */
-export class Interner {
-  private readonly strings = new Map<string, string>();
+/** The shared interner, plus the log's token objects; bounded, since methods and paths come from clients. */
+export class Interner extends SharedInterner {
   private readonly tokens = new Map<string, RequestLogToken>();
-  private readonly flagSets = new Map<string, readonly string[]>();
-
-  string<T extends string | null>(value: T): T {
-    if (value === null) return value;
-    const known = this.strings.get(value);
-    if (known !== undefined) return known as T;
-    if (this.strings.size < MAX_INTERNED) this.strings.set(value, value);
-    return value;
-  }
 
   token(token: RequestLogToken | null): RequestLogToken | null {
     if (!token) return null;
@@ -111,15 +102,6 @@ export class Interner {
     if (known) return known;
     const copy = Object.freeze({ id: token.id, name: token.name });
     if (this.tokens.size < MAX_INTERNED) this.tokens.set(key, copy);
-    return copy;
-  }
-
-  flags(flags: readonly string[]): readonly string[] {
-    const key = flags.join('\u0000');
-    const known = this.flagSets.get(key);
-    if (known) return known;
-    const copy = Object.freeze([...flags]);
-    if (this.flagSets.size < MAX_INTERNED) this.flagSets.set(key, copy);
     return copy;
   }
 }
@@ -203,7 +185,7 @@ export function rowFromSummary(
     summary.duration_ms,
     interner.token(summary.token),
     summary.source,
-    interner.flags(summary.flags),
+    interner.list(summary.flags),
     summary.has_error,
   );
 }

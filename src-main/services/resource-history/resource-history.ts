@@ -5,6 +5,7 @@ import type { HistoryDiff, HistoryResourceKind, HistoryVersion, HistoryVersionDe
 import type { Logger } from '../admin-dispatch';
 import { AppendError, SegmentFiles, type Loc, type SegmentIo } from '../request-log/segment-files';
 import { FlushTimer, SerialQueue } from '../request-log/serial';
+import { Interner } from '../interner';
 import { applyChangesInPlace, changedAttributes, diffResources, type Change, type Json, type JsonObject } from './diff';
 import {
   passwordChanged,
@@ -123,6 +124,8 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
   const { log } = options;
   const dir = join(options.dataDir, 'history');
   const tracks = new Map<string, Track>();
+  // Versions mostly repeat a few actors and attribute lists (every create names the same ones).
+  const interner = new Interner();
   const segmentLive = new Map<number, number>();
   const segmentTracks = new Map<number, Set<Track>>();
   const disk = new SerialQueue();
@@ -184,10 +187,10 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       v: head.v,
       type: head.type,
       time: head.time,
-      actor: head.actor,
+      actor: interner.string(head.actor),
       requestSeq: head.request_seq,
-      attrs: head.attrs,
-      flags: head.flags,
+      attrs: interner.list(head.attrs),
+      flags: interner.list(head.flags),
     };
     if (!found) track.versions.splice(at, 0, entry);
     removeRef(entry[head.role]);
@@ -214,19 +217,21 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
   // --- recording --------------------------------------------------------------------------------
 
   function addRecord(track: Track, entry: VersionEntry, role: 'change' | 'base', body: object): RecordRef {
-    const head: RecordHead = {
-      role,
-      tenant: track.tenant,
-      kind: track.kind,
-      id: track.id,
-      v: entry.v,
-      type: entry.type,
-      time: entry.time,
-      actor: entry.actor,
-      request_seq: entry.requestSeq,
-      attrs: [...entry.attrs],
-      flags: [...entry.flags],
-    };
+    // Serialized at once: the entry's shared, frozen lists go in as they are.
+    const head: Readonly<Omit<RecordHead, 'attrs' | 'flags'>> & { attrs: readonly string[]; flags: readonly string[] } =
+      {
+        role,
+        tenant: track.tenant,
+        kind: track.kind,
+        id: track.id,
+        v: entry.v,
+        type: entry.type,
+        time: entry.time,
+        actor: entry.actor,
+        request_seq: entry.requestSeq,
+        attrs: entry.attrs,
+        flags: entry.flags,
+      };
     const line = Buffer.from(`${JSON.stringify(head)}\t${JSON.stringify(body)}\n`, 'utf8');
     const ref = new RecordRef(track, entry, role, line);
     entry[role] = ref;
@@ -282,12 +287,12 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       v: track.lastVersion + 1,
       type,
       time: Number.isFinite(meta.time) && meta.time >= 0 && meta.time < MAX_TIME ? meta.time : 0,
-      actor: meta.actor == null ? null : String(meta.actor),
+      actor: meta.actor == null ? null : interner.string(String(meta.actor)),
       // What start-up will accept back (RecordHead): a positive integer or nothing.
       requestSeq:
         Number.isSafeInteger(meta.request_seq) && (meta.request_seq as number) >= 1 ? meta.request_seq! : null,
-      attrs: [...new Set([...attrs, ...(meta.attributes ?? [])])].sort(),
-      flags: [...(meta.flags ?? [])],
+      attrs: interner.list([...new Set([...attrs, ...(meta.attributes ?? [])])].sort()),
+      flags: interner.list(meta.flags ?? []),
     };
     track.versions.push(entry);
     return entry;

@@ -1,0 +1,30 @@
+/**
+ * Shares equal strings and lists of strings (tenant ids, actors, attribute names, compatibility
+ * flags) between the entries of a log or a history: most entries repeat a few values, and one
+ * frozen shared copy costs nothing per entry, where a copy each costs memory for as long as the
+ * entry lives (100,000 of them by default). Bounded, since the values come from clients.
+ */
+export class Interner {
+  private readonly strings = new Map<string, string>();
+  private readonly lists = new Map<string, readonly string[]>();
+
+  constructor(private readonly maxEach = 10_000) {}
+
+  string<T extends string | null>(value: T): T {
+    if (value === null) return value;
+    const known = this.strings.get(value);
+    if (known !== undefined) return known as T;
+    if (this.strings.size < this.maxEach) this.strings.set(value, value);
+    return value;
+  }
+
+  list(list: readonly string[]): readonly string[] {
+    const key = list.join('\u0000');
+    const known = this.lists.get(key);
+    // Two lists can share a key only if their strings hold U+0000; then they are compared in full.
+    if (known && known.length === list.length && known.every((item, i) => item === list[i])) return known;
+    const copy = Object.freeze([...list]);
+    if (this.lists.size < this.maxEach) this.lists.set(key, copy);
+    return copy;
+  }
+}
