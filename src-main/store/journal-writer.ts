@@ -61,6 +61,8 @@ export class JournalWriter {
   /** Set and cleared synchronously by drain(), so an append can never find it stale. */
   private running = false;
   private draining: Promise<void> = Promise.resolve();
+  /** Settles (never rejects) when the item queued last so far has: items finish in queue order. */
+  private tail: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
   private records = 0;
   private flushes = 0;
@@ -105,26 +107,34 @@ export class JournalWriter {
     if (covered.length > 0) await syncFolder(this.dir);
   }
 
-  /** Resolves when everything queued so far is durable (or has failed). */
-  async settled(): Promise<void> {
-    while (this.running) await this.draining;
+  /**
+   * Resolves when everything queued so far is durable (or has failed). A barrier, not a wait for an
+   * idle writer: under steady writes the queue is never empty, and a caller (a transaction that
+   * changed nothing) must not wait for writes that came after it.
+   */
+  settled(): Promise<void> {
+    return this.tail;
   }
 
   async close(): Promise<void> {
-    await this.settled();
+    // Idle, not just settled: nothing may be running when the file closes.
+    while (this.running) await this.draining;
     this.failure ??= new StoreFailedError('the journal is closed');
     await this.handle.close();
   }
 
   private enqueue(fields: { kind: 'record'; bytes: Buffer } | { kind: 'rotate'; firstSeq: number }): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise<void>((resolve, reject) => {
+    const done = new Promise<void>((resolve, reject) => {
       this.queue.push({ ...fields, resolve, reject });
       if (!this.running) {
         this.running = true;
         this.draining = endOfTurn().then(() => this.drain());
       }
     });
+    const ignore = () => undefined;
+    this.tail = done.then(ignore, ignore);
+    return done;
   }
 
   /**

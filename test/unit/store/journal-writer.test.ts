@@ -47,6 +47,28 @@ describe('journal writer (group commit)', () => {
     await writer.close();
   });
 
+  it('settles once what was queued before is durable, while later writes keep coming', async () => {
+    const dir = await tempDir();
+    const writer = await JournalWriter.open(dir, [], 1);
+    const line = (seq: number) => encodeRecord(seq, ['{"op":"tenant.delete","tenant":"t"}']);
+    let seq = 0;
+    const before = [writer.append(line(++seq)), writer.append(line(++seq))];
+    let beforeDone = false;
+    void Promise.all(before).then(() => (beforeDone = true));
+    let settledAt: number | undefined;
+    const barrier = writer.settled().then(() => (settledAt = seq));
+    // Steady writers that stop by themselves: the writer is never idle until they do.
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let k = 0; k < 50; k++) await writer.append(line(++seq));
+      }),
+    );
+    await barrier;
+    expect(beforeDone).toBe(true);
+    expect(settledAt).toBeLessThan(seq);
+    await writer.close();
+  });
+
   it('refuses an append that races close, instead of leaving it waiting forever', async () => {
     const writer = await JournalWriter.open(await tempDir(), [], 1);
     const outcome = Promise.resolve()
