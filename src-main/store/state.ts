@@ -35,6 +35,8 @@ export interface TenantState {
   record: TenantRecord;
   readonly collections: Collections;
   readonly indexes: TenantIndexes;
+  /** See TenantReader.identitiesVersion. */
+  identitiesVersion: number;
 }
 
 /** A change that undoes another; only for rolling back a transaction in memory, never journaled. */
@@ -51,6 +53,8 @@ export class StoreState {
   readonly tenants = new Map<string, TenantState>();
   /** token_hash → where the token lives; SCIM requests on /scim/v2 find their tenant by token. */
   private readonly tokenHashes = new Map<string, { tenant: string; id: string }>();
+  /** Source of identity versions: one counter for all tenants, so no version is ever given twice. */
+  private versions = 0;
 
   static fromSnapshot(data: SnapshotData): StoreState {
     const state = new StoreState();
@@ -141,6 +145,7 @@ export class StoreState {
       record,
       collections: { users, groups, scimTokens: new Map(), settings: new Map() },
       indexes: new TenantIndexes(users, groups),
+      identitiesVersion: ++this.versions,
     };
     this.tenants.set(record.id, tenant);
     return tenant;
@@ -151,6 +156,7 @@ export class StoreState {
     const map = collectionMap(tenant, collection);
     const previous = map.get(id);
     const tenantId = tenant.record.id;
+    if (collection === 'users' || collection === 'groups') tenant.identitiesVersion = ++this.versions;
     if (previous) this.unindex(tenant, collection, previous);
     if (doc) {
       const frozen = deepFreeze(doc);
@@ -171,6 +177,7 @@ export class StoreState {
     const previous = tenant.collections.groups.get(groupId);
     if (!previous) throw new StoreDataError(`membership change in missing group ${groupId}`);
     const { members: index } = tenant.indexes;
+    tenant.identitiesVersion = ++this.versions;
     const removing = new Set(remove.filter((value) => index.has(value, groupId)));
     const kept = removing.size > 0 ? (previous.members ?? []).filter((m) => !removing.has(m.value)) : previous.members;
     const added: MemberValue[] = [];

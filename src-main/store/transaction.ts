@@ -38,6 +38,11 @@ export interface TenantReader {
    * (meta.created, then id): a page of a whole collection without sorting it.
    */
   inCreatedOrder(collection: 'users' | 'groups', offset: number, count: number): string[];
+  /**
+   * Changes whenever a user or group of this tenant does (a membership included), to a number no
+   * tenant has had before: two reads with the same version saw the same users and groups.
+   */
+  readonly identitiesVersion: number;
   settings(): SettingsDoc | undefined;
 }
 
@@ -96,6 +101,10 @@ export class TenantView implements TenantReader {
   inCreatedOrder(collection: 'users' | 'groups', offset: number, count: number): string[] {
     const index = collection === 'users' ? this.tenant.indexes.usersByCreated : this.tenant.indexes.groupsByCreated;
     return index.slice(offset, count);
+  }
+
+  get identitiesVersion(): number {
+    return this.tenant.identitiesVersion;
   }
 
   settings(): SettingsDoc | undefined {

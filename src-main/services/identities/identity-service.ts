@@ -34,6 +34,7 @@ import type { ResourceHistory } from '../resource-history/index';
 
 type HistoryJson = Parameters<ResourceHistory['recordCreate']>[2];
 import { collectionOf, etagMatches, revisionOf, versionTag } from './kinds';
+import { ListCache, type MatchedList } from './list-cache';
 import { present, withDerived } from './present';
 import { getStored, putStored, type StoredMeta, type StoredResource } from './stored';
 
@@ -81,9 +82,13 @@ function topLevelKey(schema: ResourceSchema, attribute: string): string {
   return whole ? whole.id : (attribute.split('.')[0] as string);
 }
 
+/** Below this many resources of the queried types a scan costs about a millisecond: not kept. */
+const LIST_CACHE_MIN_RESOURCES = 1_000;
+
 export class IdentityService {
   private readonly newId: () => string;
   private readonly maxResults: number;
+  private readonly listCache = new ListCache();
 
   constructor(private readonly deps: IdentityServiceDeps) {
     this.newId = deps.newId ?? randomUUID;
@@ -289,7 +294,39 @@ export class IdentityService {
     if (kinds.length === 1 && only && !ast && defaultOrder) {
       return this.pageInCreatedOrder(tenant, only, page, query, ctx);
     }
-    const matched: { kind: ResourceKind; resource: ResourceData }[] = [];
+    const { kinds: kindOf, ids, total } = this.matchAll(kinds, ast, query, tenant, ctx, defaultOrder, page.count > 0);
+    const projectors = new Map(kinds.map((kind) => [kind, compileProjection(this.schemaOf(kind), query)]));
+    const first = page.startIndex - 1;
+    const resources = pageOf(ids, page).map((id, i) => {
+      const kind = kindOf[first + i] as ResourceKind;
+      const project = projectors.get(kind) as (r: ResourceData) => ProjectedResource;
+      return project(present(tenant, kind, getStored(tenant, kind, id) as StoredResource, ctx.baseUrl));
+    });
+    return listResponse(resources, total, page.startIndex);
+  }
+
+  /**
+   * Every match, type by type, each type in list order (`ordered` false: totals only, for count=0).
+   * In a big tenant the ordered matches are kept for the next page (see ListCache).
+   */
+  private matchAll(
+    kinds: readonly ResourceKind[],
+    ast: ReturnType<typeof parseFilter> | undefined,
+    query: ListQuery & { filter?: string | undefined },
+    tenant: TenantReader,
+    ctx: ScimRequestContext,
+    defaultOrder: boolean,
+    ordered: boolean,
+  ): MatchedList {
+    const size = kinds.reduce((n, kind) => n + tenant.count(collectionOf(kind)), 0);
+    const key =
+      size >= LIST_CACHE_MIN_RESOURCES
+        ? JSON.stringify([ctx.tenantId, kinds, query.filter ?? '', query.sortBy ?? '', query.sortOrder ?? ''])
+        : undefined;
+    const cached = key === undefined ? undefined : this.listCache.get(key, tenant.identitiesVersion);
+    if (cached) return cached;
+    const kindOf: ResourceKind[] = [];
+    const ids: string[] = [];
     let total = 0;
     let lastError: unknown;
     let answered = 0;
@@ -309,18 +346,16 @@ export class IdentityService {
       }
       answered += 1;
       total += found.length;
-      // count=0 asks for totalResults only: no need to sort.
-      if (page.count > 0)
-        for (const resource of this.ordered(tenant, kind, found, query, defaultOrder)) matched.push({ kind, resource });
+      if (!ordered) continue;
+      for (const resource of this.ordered(tenant, kind, found, query, defaultOrder)) {
+        kindOf.push(kind);
+        ids.push(String(resource.id));
+      }
     }
     if (answered === 0 && lastError) throw lastError;
-    const projectors = new Map(kinds.map((kind) => [kind, compileProjection(this.schemaOf(kind), query)]));
-    const resources = pageOf(matched, page).map(({ kind, resource }) =>
-      (projectors.get(kind) as (r: ResourceData) => ProjectedResource)(
-        present(tenant, kind, resource as StoredResource, ctx.baseUrl),
-      ),
-    );
-    return listResponse(resources, total, page.startIndex);
+    const list = { kinds: kindOf, ids, total };
+    if (key !== undefined && ordered) this.listCache.set(key, tenant.identitiesVersion, list);
+    return list;
   }
 
   /**

@@ -96,3 +96,87 @@ describe('lists without sortBy (the order Okta pages through)', () => {
     }
   });
 });
+
+describe('filtered lists of a big tenant, paged (matches kept between pages)', () => {
+  async function createUsers(tenant: ScimRequestContext, n: number, prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    for (let i = 0; i < n; i += 50) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(50, n - i) }, (_, k) =>
+          ids().create(
+            'User',
+            { schemas: [USER], userName: `${prefix}${i + k}@x.example`, active: (i + k) % 3 !== 0 },
+            tenant,
+          ),
+        ),
+      );
+      out.push(...batch.map((u) => String(u.id)));
+      h.clock.advance(10);
+    }
+    return out;
+  }
+
+  /** The same query written differently, so that nothing kept for the first can answer it. */
+  const fresh = (filter: string) => filter.replace(' eq ', '  eq ');
+
+  it('answers every page as a fresh scan would, before and after each kind of change', async () => {
+    const users = await createUsers(ctx, 1_050, 'big');
+    const expectSame = (filter: string, extra: Record<string, string | number> = {}) => {
+      for (const [startIndex, count] of [
+        [1, 100],
+        [301, 100],
+        [650, 100],
+        [2000, 10],
+      ] as const) {
+        const query = { filter, startIndex, count, ...extra };
+        expect(ids().list('User', query, ctx)).toEqual(ids().list('User', { ...query, filter: fresh(filter) }, ctx));
+      }
+      expect(ids().list('User', { filter, count: 0 }, ctx).totalResults).toBe(
+        ids().list('User', { filter: fresh(filter), count: 0 }, ctx).totalResults,
+      );
+    };
+    expectSame('active eq true');
+    expectSame('active eq true', { sortBy: 'userName', sortOrder: 'descending', attributes: 'userName' });
+    const before = ids().list('User', { filter: 'active eq true', count: 0 }, ctx).totalResults;
+
+    // A create, a replace and a delete each show on the next page.
+    await ids().create('User', { schemas: [USER], userName: 'late@x.example', active: true }, ctx);
+    expect(ids().list('User', { filter: 'active eq true', count: 1 }, ctx).totalResults).toBe(before + 1);
+    await ids().replace('User', users[1]!, { schemas: [USER], userName: 'big1@x.example', active: false }, ctx);
+    expect(ids().list('User', { filter: 'active eq true', count: 1 }, ctx).totalResults).toBe(before);
+    await ids().delete('User', users[2]!, ctx);
+    expect(ids().list('User', { filter: 'active eq true', count: 1 }, ctx).totalResults).toBe(before - 1);
+    expectSame('active eq true');
+
+    // A membership change shows in a filter on the derived `groups` of users.
+    const group = await ids().create('Group', { schemas: [GROUP], displayName: 'g', members: [] }, ctx);
+    const byGroup = `groups.value eq "${String(group.id)}"`;
+    expect(ids().list('User', { filter: byGroup }, ctx).totalResults).toBe(0);
+    await ids().patch(
+      'Group',
+      String(group.id),
+      {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'add', path: 'members', value: [{ value: users[5] }, { value: users[6] }] }],
+      },
+      ctx,
+    );
+    expect(
+      ids()
+        .list('User', { filter: byGroup }, ctx)
+        .Resources.map((r) => r.id),
+    ).toEqual([users[5], users[6]]);
+  });
+
+  it('keeps tenants apart: the same query in another tenant answers from that tenant', async () => {
+    await createUsers(ctx, 1_000, 'a');
+    const other = { tenantId: (await h.services.tenants.create({ name: 'Other' })).id, baseUrl: BASE };
+    await createUsers(other, 1_200, 'b');
+    const mine = ids().list('User', { filter: 'active eq true', count: 5 }, ctx);
+    const theirs = ids().list('User', { filter: 'active eq true', count: 5 }, other);
+    expect(mine.totalResults).toBe(666);
+    expect(theirs.totalResults).toBe(800);
+    expect(mine.Resources.every((r) => String(r.userName).startsWith('a'))).toBe(true);
+    expect(theirs.Resources.every((r) => String(r.userName).startsWith('b'))).toBe(true);
+  });
+});

@@ -228,3 +228,49 @@ describe('tenant indexes', () => {
     expect(sorted(tenant.indexes.all('User'))).toEqual(['u1']);
   });
 });
+
+describe('identities version', () => {
+  const record = (id: string) => ({ id, name: id, created_at: '2024-01-01T00:00:00Z', delete_mode: 'delete' as const });
+  const version = (state: StoreState, id = T) => state.tenants.get(id)?.identitiesVersion as number;
+
+  it('changes with every user or group change, membership included, and not with tokens', () => {
+    const state = freshState();
+    const seen = new Set([version(state)]);
+    const step = (op: Parameters<StoreState['apply']>[0], changes: boolean) => {
+      const before = version(state);
+      state.apply(op);
+      if (changes) {
+        expect(seen.has(version(state))).toBe(false);
+        seen.add(version(state));
+      } else expect(version(state)).toBe(before);
+    };
+    step({ op: 'put', tenant: T, collection: 'users', id: 'u1', doc: { id: 'u1', userName: 'a' } }, true);
+    step({ op: 'put', tenant: T, collection: 'groups', id: 'g1', doc: { id: 'g1', displayName: 'g' } }, true);
+    step({ op: 'members', tenant: T, group: 'g1', add: [{ value: 'u1' }], remove: [] }, true);
+    step({ op: 'merge', tenant: T, collection: 'users', id: 'u1', set: { active: false }, unset: [] }, true);
+    step({ op: 'delete', tenant: T, collection: 'users', id: 'u1' }, true);
+    const token = {
+      id: 'k1',
+      tenant_id: T,
+      name: 'k',
+      token_hash: 'h',
+      token_prefix: 'p',
+      created_at: '2024-01-01T00:00:00Z',
+      expires_at: null,
+      last_used_at: null,
+      revoked_at: null,
+    };
+    step({ op: 'put', tenant: T, collection: 'scimTokens', id: 'k1', doc: token }, false);
+    step({ op: 'merge', tenant: T, collection: 'scimTokens', id: 'k1', set: { last_used_at: 'x' }, unset: [] }, false);
+  });
+
+  it('never repeats across tenants, nor for a tenant deleted and made again', () => {
+    const state = freshState();
+    const first = version(state);
+    state.apply({ op: 'tenant.put', tenant: record('t2') });
+    expect(version(state, 't2')).not.toBe(first);
+    state.apply({ op: 'tenant.delete', tenant: T });
+    state.apply({ op: 'tenant.put', tenant: record(T) });
+    expect([first, version(state, 't2')]).not.toContain(version(state));
+  });
+});
