@@ -82,8 +82,8 @@ function topLevelKey(schema: ResourceSchema, attribute: string): string {
   return whole ? whole.id : (attribute.split('.')[0] as string);
 }
 
-/** Below this many resources of the queried types a scan costs about a millisecond: not kept. */
-const LIST_CACHE_MIN_RESOURCES = 1_000;
+/** Below this many resources examined (or put in order) a list costs about a millisecond: not kept. */
+const LIST_CACHE_MIN_WORK = 1_000;
 
 export class IdentityService {
   private readonly newId: () => string;
@@ -307,7 +307,8 @@ export class IdentityService {
 
   /**
    * Every match, type by type, each type in list order (`ordered` false: totals only, for count=0).
-   * In a big tenant the ordered matches are kept for the next page (see ListCache).
+   * When finding or ordering them was costly (1,000 resources or more), they are kept for the next
+   * page (see ListCache).
    */
   private matchAll(
     kinds: readonly ResourceKind[],
@@ -318,13 +319,10 @@ export class IdentityService {
     defaultOrder: boolean,
     ordered: boolean,
   ): MatchedList {
-    const size = kinds.reduce((n, kind) => n + tenant.count(collectionOf(kind)), 0);
-    const key =
-      size >= LIST_CACHE_MIN_RESOURCES
-        ? JSON.stringify([ctx.tenantId, kinds, query.filter ?? '', query.sortBy ?? '', query.sortOrder ?? ''])
-        : undefined;
-    const cached = key === undefined ? undefined : this.listCache.get(key, tenant.identitiesVersion);
+    const key = JSON.stringify([ctx.tenantId, kinds, query.filter ?? '', query.sortBy ?? '', query.sortOrder ?? '']);
+    const cached = this.listCache.get(key, tenant.identitiesVersion);
     if (cached) return cached;
+    let examined = 0;
     const kindOf: ResourceKind[] = [];
     const ids: string[] = [];
     let total = 0;
@@ -336,6 +334,7 @@ export class IdentityService {
       try {
         // Matching sees derived attributes too (a user's groups), so filters on them work.
         found = findMatching(ast, schema, tenant.candidates, (id) => {
+          examined++;
           const doc = getStored(tenant, kind, id);
           return doc && withDerived(tenant, kind, doc);
         });
@@ -354,7 +353,10 @@ export class IdentityService {
     }
     if (answered === 0 && lastError) throw lastError;
     const list = { kinds: kindOf, ids, total };
-    if (key !== undefined && ordered) this.listCache.set(key, tenant.identitiesVersion, list);
+    // Only what was costly to find or to order: an index lookup (`userName eq`) would just push out
+    // the scans the cache is for.
+    if (ordered && examined + ids.length >= LIST_CACHE_MIN_WORK)
+      this.listCache.set(key, tenant.identitiesVersion, list);
     return list;
   }
 
