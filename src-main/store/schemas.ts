@@ -78,7 +78,20 @@ export interface SnapshotTenant {
   collections: { [C in keyof CollectionDocs]?: CollectionDocs[C][] };
 }
 
-const Doc = z.looseObject({ id });
+/**
+ * Any object with a non-empty string id, as `z.looseObject({ id })` would accept, but checked in
+ * place instead of copied: the document is checked in full for its collection when it is applied
+ * (`checkDoc`), and a copy here was one more walk of every document on the create path (issue #8).
+ */
+const Doc = z.custom<{ id: string }>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as { id?: unknown }).id === 'string' &&
+    (value as { id: string }).id.length > 0,
+  { message: 'expected an object with a non-empty string id' },
+);
 
 const ChangeOpSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('tenant.put'), tenant: TenantRecordSchema }),

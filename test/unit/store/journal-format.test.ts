@@ -20,4 +20,19 @@ describe('journal line format', () => {
     expect(decodeRecord(line.slice(0, line.length - 3))).toBeUndefined();
     expect(decodeRecord(encodeRecord(7, ['{"op":"explode"}']).slice(0, -1))).toBeUndefined();
   });
+
+  it('reads a put only when its document is an object with a non-empty string id', () => {
+    const put = (doc: unknown) =>
+      decodeRecord(
+        encodeRecord(7, [JSON.stringify({ op: 'put', tenant: 't', collection: 'users', id: 'u', doc })]).slice(0, -1),
+      );
+    expect(put({ id: 'u', userName: 'a', extra: { kept: true } })?.ops[0]).toEqual({
+      op: 'put',
+      tenant: 't',
+      collection: 'users',
+      id: 'u',
+      doc: { id: 'u', userName: 'a', extra: { kept: true } },
+    });
+    for (const bad of [{}, [], { id: '' }, { id: 3 }, null, 'u']) expect(put(bad)).toBeUndefined();
+  });
 });
