@@ -4,7 +4,7 @@ import type { ResourceKind } from '../../scim/plan-types';
 export interface MatchedList {
   readonly kinds: readonly ResourceKind[];
   readonly ids: readonly string[];
-  /** totalResults (equal to ids.length). */
+  /** totalResults: ids.length, or more when only the total was asked for (count=0; ids then empty). */
   readonly total: number;
 }
 
