@@ -19,13 +19,14 @@ async function until(condition: () => boolean | Promise<boolean>, what: string):
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** A log thread on the built worker, in a fresh folder, logging nothing. */
+async function startThread() {
+  return startRequestLogThread({ workerUrl: REQUEST_LOG_WORKER, dataDir: await tempDir(), log: quietLog() });
+}
+
 describe('request log on its worker thread', () => {
   it('answers a query made right after recording with every entry, redacted', async () => {
-    const log = await startRequestLogThread({
-      workerUrl: REQUEST_LOG_WORKER,
-      dataDir: await tempDir(),
-      log: quietLog(),
-    });
+    const log = await startThread();
     for (let n = 1; n <= 300; n++) log.record(input(n));
     const page = await log.list({ page: 1, per_page: 500 });
     expect(page.total).toBe(300);
@@ -41,11 +42,7 @@ describe('request log on its worker thread', () => {
   });
 
   it('takes bodies as JSON text and keeps them as JSON', async () => {
-    const log = await startRequestLogThread({
-      workerUrl: REQUEST_LOG_WORKER,
-      dataDir: await tempDir(),
-      log: quietLog(),
-    });
+    const log = await startThread();
     log.record(
       input(1, {
         request: { headers: {}, body: '{"userName":"a@b.example","password":"hunter2-long"}' },
@@ -59,11 +56,7 @@ describe('request log on its worker thread', () => {
   });
 
   it('keeps tenant caps and purges across the thread', async () => {
-    const log = await startRequestLogThread({
-      workerUrl: REQUEST_LOG_WORKER,
-      dataDir: await tempDir(),
-      log: quietLog(),
-    });
+    const log = await startThread();
     log.setTenantLimits('tenant-a', { maxEntries: 5 });
     for (let n = 1; n <= 20; n++) log.record(input(n));
     for (let n = 21; n <= 23; n++) log.record(input(n, { tenant_id: 'tenant-b' }));
@@ -74,11 +67,7 @@ describe('request log on its worker thread', () => {
   });
 
   it('replays a backlog in order and paces a listener that returns a promise', async () => {
-    const log = await startRequestLogThread({
-      workerUrl: REQUEST_LOG_WORKER,
-      dataDir: await tempDir(),
-      log: quietLog(),
-    });
+    const log = await startThread();
     for (let n = 1; n <= 1000; n++) log.record(input(n));
     const events: RequestLogEvent[] = [];
     let busy = false;
@@ -98,11 +87,7 @@ describe('request log on its worker thread', () => {
   });
 
   it('stops delivering once unsubscribed', async () => {
-    const log = await startRequestLogThread({
-      workerUrl: REQUEST_LOG_WORKER,
-      dataDir: await tempDir(),
-      log: quietLog(),
-    });
+    const log = await startThread();
     const live = collector();
     const stop = log.subscribe({}, live.listener);
     await log.flush(); // the subscription is in place before the entries
