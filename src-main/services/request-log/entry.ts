@@ -1,7 +1,6 @@
 import {
   RequestLogSummary,
   RequestSource as RequestSourceSchema,
-  type RequestLogEntry,
   type RequestLogError,
   type RequestLogToken,
   type RequestSource,
@@ -13,6 +12,7 @@ import {
   scrubSecrets,
   SecretSet,
   type RawHeaders,
+  type RedactedBody,
   type RawQuery,
 } from './redact';
 import { Interner as SharedInterner } from '../interner';
@@ -154,16 +154,16 @@ export function buildEntry(
     flags: (input.flags ?? []).map(String),
     has_error: error !== null,
   };
-  const detail: Pick<RequestLogEntry, 'request' | 'response' | 'error'> = {
-    request: { headers: requestHeaders, ...requestBody },
-    response: { headers: responseHeaders, ...responseBody },
-    error,
-  };
+  // The detail as JSON.stringify would write Pick<RequestLogEntry, 'request' | 'response' | 'error'>,
+  // with each body's serialization taken as redactBody made it instead of made again.
+  const message = (headers: Record<string, string | string[]>, body: RedactedBody) =>
+    `{"headers":${JSON.stringify(headers)},"body":${body.json},"truncated":${body.truncated},"bytes":${body.bytes}}`;
+  const detail = `{"request":${message(requestHeaders, requestBody)},"response":${message(responseHeaders, responseBody)},"error":${JSON.stringify(error)}}`;
   const head = JSON.stringify(summary);
   const scrubbedHead = scrubSecrets(head, secrets, true);
   // A secret in the path or query (rare) changes the summary: index what was kept, not what came in.
   const kept = scrubbedHead === head ? summary : RequestLogSummary.parse(JSON.parse(scrubbedHead));
-  const line = `${scrubbedHead}\t${scrubSecrets(JSON.stringify(detail), secrets, true)}\n`;
+  const line = `${scrubbedHead}\t${scrubSecrets(detail, secrets, true)}\n`;
 
   return { row: rowFromSummary(kept, interner, timeMs), line: Buffer.from(line, 'utf8') };
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   redactBody,
@@ -187,7 +188,7 @@ describe('body redaction', () => {
     expect(out.bytes).toBe(size);
     expect(typeof out.body).toBe('string');
     expect(Buffer.byteLength(out.body as string)).toBeLessThanOrEqual(1024);
-    expect(redactBody({ a: 1 }, new SecretSet(), 1024)).toEqual({ body: { a: 1 }, truncated: false, bytes: 7 });
+    expect(redactBody({ a: 1 }, new SecretSet(), 1024)).toEqual({ body: { a: 1 }, truncated: false, bytes: 7, json: '{"a":1}' });
   });
 
   it('redacts before truncating, so a cut never exposes a secret', () => {
@@ -198,8 +199,69 @@ describe('body redaction', () => {
   });
 
   it('treats absent bodies as null', () => {
-    expect(redactBody(undefined, new SecretSet())).toEqual({ body: null, truncated: false, bytes: 0 });
-    expect(redactBody('', new SecretSet())).toEqual({ body: null, truncated: false, bytes: 0 });
+    expect(redactBody(undefined, new SecretSet())).toEqual({ body: null, truncated: false, bytes: 0, json: 'null' });
+    expect(redactBody('', new SecretSet())).toEqual({ body: null, truncated: false, bytes: 0, json: 'null' });
+  });
+});
+
+describe('JSON text the redaction would not change', () => {
+  /** JSON values whose property names are sometimes secret, in any case or behind a URN. */
+  const names = fc.oneof(
+    fc.string({ maxLength: 6 }),
+    fc.constantFrom('password', 'PassWord', 'urn:x:User:password', 'token', 'api_key', 'path', 'value', 'op'),
+  );
+  const json = fc.letrec<{ value: unknown }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.string(),
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(tie('value'), { maxLength: 4 }),
+      fc.dictionary(names, tie('value'), { maxKeys: 4 }),
+    ),
+  })).value;
+
+  it('logs exactly what the structural pass would, whether or not the text is kept as it came', () => {
+    fc.assert(
+      fc.property(json, fc.constantFrom(0, 2), (value, indent) => {
+        const text = JSON.stringify(value, null, indent);
+        if (text === undefined || !/^\s*[[{]/.test(text)) return;
+        const fromText = new SecretSet();
+        const fromValue = new SecretSet();
+        const logged = redactBody(text, fromText);
+        const expected = redactBody(value, fromValue);
+        expect(JSON.parse(logged.json)).toEqual(expected.body);
+        expect(logged.body).toEqual(expected.body);
+        expect(logged.json).not.toMatch(/[\n\r]/);
+        expect([...fromText.values].sort()).toEqual([...fromValue.values].sort());
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps compact JSON text without secrets as it came, sized by its own bytes', () => {
+    const text = '{"userName":"zoë","emails":[{"value":"a@b.example"}],"meta":{"version":"W/\\"1\\""}}';
+    const out = redactBody(text, new SecretSet());
+    expect(out.json).toBe(text);
+    expect(out.bytes).toBe(Buffer.byteLength(text));
+    expect(out.body).toEqual(JSON.parse(text));
+  });
+
+  it('does not let an escape spell a secret name past the redaction', () => {
+    const text = '{"userName":"a","pass\\u0077ord":"escaped-secret"}';
+    const secrets = new SecretSet();
+    const out = redactBody(text, secrets);
+    expect(out.json).not.toContain('escaped-secret');
+    expect(out.body).toEqual({ userName: 'a', password: R });
+    expect(secrets.values.has('escaped-secret')).toBe(true);
+  });
+
+  it('cuts text nested past the depth limit as the structural pass does', () => {
+    const deep = `${'['.repeat(80)}1${']'.repeat(80)}`;
+    expect(redactBody(deep, new SecretSet()).json).toBe(JSON.stringify(redactBody(JSON.parse(deep), new SecretSet()).body));
+    expect(redactBody(deep, new SecretSet()).json).toContain('[too deep]');
   });
 });
 
