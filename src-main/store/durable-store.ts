@@ -280,7 +280,7 @@ export class DurableStore {
 
   private commitOne(op: ChangeOp): Promise<void> {
     const json = JSON.stringify(op);
-    this.parts.state.apply(checkedOp(json));
+    this.parts.state.apply(checkedOp(op, json));
     return this.commit([json]);
   }
 

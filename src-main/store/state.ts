@@ -20,6 +20,7 @@ import {
 } from './documents';
 import { StoreDataError } from './errors';
 import { TenantIndexes } from './indexes';
+import { isPlainJson } from './plain-json';
 import {
   DocSchemas,
   describeIssue,
@@ -214,11 +215,12 @@ export class StoreState {
 }
 
 /**
- * Parses a serialised change and checks it with the journal's own schema, so that the live path
- * accepts exactly what a replay will (a change replay would refuse must never reach the journal).
+ * Checks a change with the journal's own schema, so that the live path accepts exactly what a
+ * replay will (a change replay would refuse must never reach the journal). `json` is the change as
+ * journaled: a change that is not plain JSON is applied as parsed back from it, as replay will.
  */
-export function checkedOp(json: string): ChangeOp {
-  const checked = parseChangeOp(JSON.parse(json));
+export function checkedOp(op: ChangeOp, json: string): ChangeOp {
+  const checked = parseChangeOp(isPlainJson(op) ? op : JSON.parse(json));
   if (!checked.ok) throw new StoreDataError(`malformed change (${checked.reason})`);
   return checked.op;
 }

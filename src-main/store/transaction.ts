@@ -53,7 +53,10 @@ export interface MembersChange {
 }
 
 export interface TenantWriter extends TenantReader {
-  /** Creates or replaces a document (keyed by `doc.id`). */
+  /**
+   * Creates or replaces a document (keyed by `doc.id`). A plain-JSON document is stored as given and
+   * frozen, with everything in it: build a new one to change it later.
+   */
   put<C extends CollectionName>(collection: C, doc: CollectionDocs[C]): void;
   /** Removes a document; false when there was none. Group memberships are not touched: see removeFromAllGroups. */
   delete(collection: CollectionName, id: string): boolean;
@@ -164,12 +167,13 @@ export class Transaction extends TenantView implements TenantWriter {
   }
 
   /**
-   * Serialises the change, then applies the parsed copy: what memory holds is then exactly what a
-   * replay of the journal line will rebuild (no undefined, no Date, no shared mutable objects).
+   * Serialises the change, then applies it as a replay of the journal line would rebuild it: the
+   * change itself when it is plain JSON (see plain-json.ts), otherwise the parsed copy (no undefined,
+   * no Date). Either way what is stored is frozen, so nothing shares a mutable object with the store.
    */
   private stage(op: ChangeOp): void {
     const json = JSON.stringify(op);
-    const undo = this.state.apply(checkedOp(json));
+    const undo = this.state.apply(checkedOp(op, json));
     if (undo) this.undo.push(undo);
     this.opsJson.push(json);
   }

@@ -75,8 +75,15 @@ describe('durable store API', () => {
     const store = await withTenant(await tempDir());
     const doc = { id: 'u1', userName: 'a', name: { givenName: 'A' } };
     await store.write('t1', (tx) => tx.put('users', doc));
-    doc.userName = 'changed by the caller afterwards';
+    // A plain-JSON document is kept as given, so the caller cannot change it behind the store's back.
+    expect(() => {
+      doc.userName = 'changed by the caller afterwards';
+    }).toThrow(TypeError);
+    expect(() => {
+      doc.name.givenName = 'changed deeper';
+    }).toThrow(TypeError);
     const stored = store.tenant('t1')?.get('users', 'u1');
+    expect(stored?.name).toEqual({ givenName: 'A' });
     expect(stored?.userName).toBe('a');
     expect(() => {
       (stored as { userName: string }).userName = 'x';
