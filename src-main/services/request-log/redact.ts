@@ -320,7 +320,8 @@ function unchangedJson(text: string): { value: unknown; json: string } | undefin
  * serialization as a string with `truncated: true`.
  */
 export function redactBody(body: unknown, secrets: SecretSet, limit = DEFAULT_BODY_LIMIT): RedactedBody {
-  if (body === undefined || body === null || body === '') return { body: null, truncated: false, bytes: 0, json: 'null' };
+  if (body === undefined || body === null || body === '')
+    return { body: null, truncated: false, bytes: 0, json: 'null' };
   let value: unknown;
   let serialized: string | undefined;
   if (body instanceof Uint8Array) body = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');

@@ -188,7 +188,12 @@ describe('body redaction', () => {
     expect(out.bytes).toBe(size);
     expect(typeof out.body).toBe('string');
     expect(Buffer.byteLength(out.body as string)).toBeLessThanOrEqual(1024);
-    expect(redactBody({ a: 1 }, new SecretSet(), 1024)).toEqual({ body: { a: 1 }, truncated: false, bytes: 7, json: '{"a":1}' });
+    expect(redactBody({ a: 1 }, new SecretSet(), 1024)).toEqual({
+      body: { a: 1 },
+      truncated: false,
+      bytes: 7,
+      json: '{"a":1}',
+    });
   });
 
   it('redacts before truncating, so a cut never exposes a secret', () => {
@@ -260,7 +265,9 @@ describe('JSON text the redaction would not change', () => {
 
   it('cuts text nested past the depth limit as the structural pass does', () => {
     const deep = `${'['.repeat(80)}1${']'.repeat(80)}`;
-    expect(redactBody(deep, new SecretSet()).json).toBe(JSON.stringify(redactBody(JSON.parse(deep), new SecretSet()).body));
+    expect(redactBody(deep, new SecretSet()).json).toBe(
+      JSON.stringify(redactBody(JSON.parse(deep), new SecretSet()).body),
+    );
     expect(redactBody(deep, new SecretSet()).json).toContain('[too deep]');
   });
 });
