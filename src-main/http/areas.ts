@@ -7,9 +7,14 @@ export const TOKEN_SCIM_BASE = '/scim/v2';
 export const TENANT_SCIM_BASE = '/api/v1/tenants/:tenantId/scim/v2';
 const TENANT_SCIM_PATTERN = /^\/api\/v1\/tenants\/[^/]+\/scim\/v2(\/|$)/;
 
+/** Under `/scim/v2`, where the tenant comes from the token. */
+export function isTokenBasePath(path: string): boolean {
+  return path === TOKEN_SCIM_BASE || path.startsWith(`${TOKEN_SCIM_BASE}/`);
+}
+
 export function areaOf(path: string): Area {
   if (path === ADMIN_BASE_PATH || path.startsWith(`${ADMIN_BASE_PATH}/`)) return 'admin';
-  if (path === TOKEN_SCIM_BASE || path.startsWith(`${TOKEN_SCIM_BASE}/`)) return 'scim';
+  if (isTokenBasePath(path)) return 'scim';
   if (TENANT_SCIM_PATTERN.test(path)) return 'scim';
   return 'console';
 }

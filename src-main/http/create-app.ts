@@ -27,7 +27,7 @@ import { areaOf, type Area } from './areas';
 import { captureRequests } from './capture';
 import { serveConsole } from './console-static';
 import { errorMiddleware } from './error-middleware';
-import { createScimRouter } from './scim/router';
+import { scimRoutes } from './scim/router';
 
 export interface HttpAppDeps {
   handlers: AdminHandlers;
@@ -60,14 +60,12 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
   app.silent = true;
 
   const admin = createAdminRouter(deps);
-  const scim = createScimRouter({ ...deps, adminTokens: deps.tokens });
 
   app.use(captureRequests(deps.requestLog, deps.clock));
   app.use(errorMiddleware(deps.log));
   app.use(onlyFor('admin', admin.allowedMethods({ throw: true })));
   app.use(onlyFor('admin', admin.routes()));
-  app.use(onlyFor('scim', scim.allowedMethods({ throw: true })));
-  app.use(onlyFor('scim', scim.routes()));
+  app.use(onlyFor('scim', scimRoutes({ ...deps, adminTokens: deps.tokens })));
   mountApiDocs(app, { registry: deps.registry, capabilities: deps.capabilities });
   app.use(serveConsole(deps.rendererDir));
   return app;

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
+import { jsonTextDepth } from '../json-depth';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** No SCIM or admin body needs more; deeper input is refused before any code walks it. */
@@ -48,7 +49,7 @@ export async function readJsonBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Pr
   (ctx.state as { requestBody?: unknown }).requestBody = text;
   try {
     const parsed = JSON.parse(text) as unknown;
-    if (depthOf(parsed) > MAX_JSON_DEPTH) {
+    if (jsonTextDepth(text) > MAX_JSON_DEPTH) {
       throw new JsonBodyError('malformed', `The body is nested deeper than ${MAX_JSON_DEPTH} levels.`);
     }
     return parsed;
@@ -56,18 +57,4 @@ export async function readJsonBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Pr
     if (error instanceof JsonBodyError) throw error;
     throw new JsonBodyError('malformed', `The body is not valid JSON: ${(error as Error).message}`);
   }
-}
-
-/** Nesting depth of parsed JSON, measured without recursion (so hostile depth cannot overflow the stack). */
-export function depthOf(value: unknown): number {
-  let deepest = 0;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [current, depth] = stack.pop() as [unknown, number];
-    if (typeof current !== 'object' || current === null) continue;
-    deepest = Math.max(deepest, depth);
-    if (deepest > MAX_JSON_DEPTH) return deepest;
-    for (const child of Array.isArray(current) ? current : Object.values(current)) stack.push([child, depth + 1]);
-  }
-  return deepest;
 }

@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import type { SchemaRegistry } from '@shared/scim/registry';
 import type { AdminTokens } from '../../auth/admin-tokens';
 import {
@@ -33,7 +33,7 @@ import { etagMatches } from '../../services/identities/kinds';
 import type { ScimTokenService } from '../../services/scim-tokens';
 import type { Logger } from '../../services/admin-dispatch';
 import type { DurableStore } from '../../store/durable-store';
-import { TENANT_SCIM_BASE, TOKEN_SCIM_BASE } from '../areas';
+import { isTokenBasePath, TENANT_SCIM_BASE, TOKEN_SCIM_BASE } from '../areas';
 import { scimAuth, type ScimCaller, type ScimState } from './auth';
 import { readScimBody, sendScim } from './body';
 
@@ -294,11 +294,30 @@ async function executeBulkStep(
   }
 }
 
-export function createScimRouter(deps: ScimRouterDeps): Router {
+/** The SCIM routes under each base path: one router each, `token` for `/scim/v2`. */
+export function createScimRouters(deps: ScimRouterDeps): { token: Router; tenant: Router } {
   const routes = resourceRoutes(deps);
-  const root = new Router();
-  for (const base of [TOKEN_SCIM_BASE, TENANT_SCIM_BASE]) {
+  const [token, tenant] = [TOKEN_SCIM_BASE, TENANT_SCIM_BASE].map((base) => {
+    const root = new Router();
     root.use(base, routes.routes(), routes.allowedMethods({ throw: true }));
-  }
-  return root;
+    return root;
+  }) as [Router, Router];
+  return { token, tenant };
+}
+
+/**
+ * The SCIM area's middleware. A router tests a request against every route it has, so each base
+ * path has its own and a request meets only the routes of the base it came in on (half of them).
+ */
+export function scimRoutes(deps: ScimRouterDeps) {
+  const { token, tenant } = createScimRouters(deps);
+  const chain = (router: Router) => {
+    const allowed = router.allowedMethods({ throw: true });
+    const routes = router.routes();
+    return (ctx: Parameters<typeof allowed>[0] & Parameters<typeof routes>[0], next: Next) =>
+      allowed(ctx, () => routes(ctx, next));
+  };
+  const [byToken, byTenant] = [chain(token), chain(tenant)];
+  return (ctx: Parameters<typeof byToken>[0], next: Next) =>
+    isTokenBasePath(ctx.path) ? byToken(ctx, next) : byTenant(ctx, next);
 }

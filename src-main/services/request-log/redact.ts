@@ -1,4 +1,5 @@
 import { REDACTED } from '@shared/request-log';
+import { jsonTextDepth } from '../../json-depth';
 
 /**
  * Redaction for the request log (DESIGN.md §4): pure functions, no I/O.
@@ -278,23 +279,6 @@ function looksLikeJson(text: string): boolean {
  */
 const MIGHT_CHANGE = /passw|token|secret|api_?key|\\[^"\\bfnrt]|[\n\r\t]/i;
 
-/** Nesting depth of JSON text (known to parse), counted without building anything. */
-function textDepth(text: string): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth);
-    else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return deepest;
-}
-
 /**
  * JSON text that the structural pass would give back unchanged (no property can be named like a
  * secret, no escape spells one, not too deep), so the text itself is the redacted body's
@@ -311,7 +295,7 @@ function unchangedJson(text: string): { value: unknown; json: string } | undefin
   }
   // Depth counts containers, redactJson counts levels below the top: deeper than MAX_DEPTH levels
   // means MAX_DEPTH + 1 containers.
-  return textDepth(text) <= MAX_DEPTH ? { value, json: text } : undefined;
+  return jsonTextDepth(text) <= MAX_DEPTH ? { value, json: text } : undefined;
 }
 
 /**

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { coreSchemaRegistry } from '@shared/scim/registry';
 import { createAdminRouter, type AdminRouterDeps } from '../../../src-main/http/admin-router';
 import { buildOpenApiDocument } from '../../../src-main/http/openapi/index';
-import { createScimRouter, type ScimRouterDeps } from '../../../src-main/http/scim/router';
+import { createScimRouters, type ScimRouterDeps } from '../../../src-main/http/scim/router';
 import { DEFAULT_SERVER_CAPABILITIES } from '../../../src-main/scim/service-provider-config';
 
 /**
@@ -33,12 +33,11 @@ function routesOf(router: Router): { key: string; path: string; methods: string[
     }));
 }
 
-const scimRoutes = routesOf(
-  createScimRouter({
-    capabilities: DEFAULT_SERVER_CAPABILITIES,
-    registry,
-  } as Partial<ScimRouterDeps> as ScimRouterDeps),
-);
+const scimRouters = createScimRouters({
+  capabilities: DEFAULT_SERVER_CAPABILITIES,
+  registry,
+} as Partial<ScimRouterDeps> as ScimRouterDeps);
+const scimRoutes = [...routesOf(scimRouters.token), ...routesOf(scimRouters.tenant)];
 const adminRoutes = routesOf(createAdminRouter({ streams: new Set() } as Partial<AdminRouterDeps> as AdminRouterDeps));
 const allRoutes = [...adminRoutes, ...scimRoutes];
 
