@@ -55,9 +55,10 @@ export interface MembersChange {
 export interface TenantWriter extends TenantReader {
   /**
    * Creates or replaces a document (keyed by `doc.id`). A plain-JSON document is stored as given and
-   * frozen, with everything in it: build a new one to change it later.
+   * frozen, with everything in it: build a new one to change it later. Returns the document as the
+   * journal holds it (its JSON), which is also exactly the stored document serialized.
    */
-  put<C extends CollectionName>(collection: C, doc: CollectionDocs[C]): void;
+  put<C extends CollectionName>(collection: C, doc: CollectionDocs[C]): string;
   /** Removes a document; false when there was none. Group memberships are not touched: see removeFromAllGroups. */
   delete(collection: CollectionName, id: string): boolean;
   /** Sets (and unsets) top-level fields of an existing document, journaling only those fields. */
@@ -127,8 +128,19 @@ export class Transaction extends TenantView implements TenantWriter {
     super(tenant);
   }
 
-  put<C extends CollectionName>(collection: C, doc: CollectionDocs[C]): void {
-    this.stage({ op: 'put', tenant: this.record.id, collection, id: doc.id, doc });
+  put<C extends CollectionName>(collection: C, doc: CollectionDocs[C]): string {
+    const op: ChangeOp = { op: 'put', tenant: this.record.id, collection, id: doc.id, doc };
+    const docJson: unknown = JSON.stringify(doc);
+    if (typeof docJson !== 'string' || typeof doc.id !== 'string') {
+      this.stage(op); // refused by the journal's schema, with its message
+      return String(docJson);
+    }
+    // What JSON.stringify(op) writes, with the document serialized once for the journal and the caller.
+    this.stage(
+      op,
+      `{"op":"put","tenant":${JSON.stringify(op.tenant)},"collection":${JSON.stringify(collection)},"id":${JSON.stringify(doc.id)},"doc":${docJson}}`,
+    );
+    return docJson;
   }
 
   delete(collection: CollectionName, id: string): boolean {
@@ -171,8 +183,7 @@ export class Transaction extends TenantView implements TenantWriter {
    * change itself when it is plain JSON (see plain-json.ts), otherwise the parsed copy (no undefined,
    * no Date). Either way what is stored is frozen, so nothing shares a mutable object with the store.
    */
-  private stage(op: ChangeOp): void {
-    const json = JSON.stringify(op);
+  private stage(op: ChangeOp, json = JSON.stringify(op)): void {
     const undo = this.state.apply(checkedOp(op, json));
     if (undo) this.undo.push(undo);
     this.opsJson.push(json);

@@ -36,7 +36,7 @@ type HistoryJson = Parameters<ResourceHistory['recordCreate']>[2];
 import { collectionOf, etagMatches, revisionOf, versionTag } from './kinds';
 import { ListCache, type MatchedList } from './list-cache';
 import { present, withDerived } from './present';
-import { getStored, putStored, type StoredMeta, type StoredResource } from './stored';
+import { getStored, putStored, type StoredMeta, type StoredResource, type WrittenResource } from './stored';
 
 /** What a request brings that the rules depend on. */
 export interface ScimRequestContext {
@@ -126,9 +126,9 @@ export class IdentityService {
       meta: { resourceType: kind, created: now, lastModified: now, version: versionTag(1) },
       passwordHash,
     });
-    const stored = await this.deps.store.write(ctx.tenantId, (tx) => this.putWhole(tx, kind, doc));
-    this.remember(ctx, kind, 'create', undefined, stored);
-    return this.respond(kind, stored, ctx, projection);
+    const written = await this.deps.store.write(ctx.tenantId, (tx) => this.putWhole(tx, kind, doc));
+    this.remember(ctx, kind, 'create', undefined, written.resource, undefined, written.json);
+    return this.respond(kind, written.resource, ctx, projection);
   }
 
   async replace(
@@ -154,7 +154,7 @@ export class IdentityService {
         meta: this.nextMeta(current.meta),
         passwordHash: newHash ?? current.passwordHash,
       });
-      return this.putWhole(tx, kind, doc);
+      return this.putWhole(tx, kind, doc).resource;
     });
     this.remember(ctx, kind, 'change', before, stored);
     return this.respond(kind, stored, ctx, projection);
@@ -436,7 +436,7 @@ export class IdentityService {
   // ---- helpers ----
 
   /** Stores a whole resource (create, PUT) after the checks every whole write needs. */
-  private putWhole(tx: TenantWriter, kind: ResourceKind, doc: StoredResource): StoredResource {
+  private putWhole(tx: TenantWriter, kind: ResourceKind, doc: StoredResource): WrittenResource {
     this.checkUnique(tx, kind, doc, doc.id);
     const members = kind === 'Group' ? this.checkMembers(tx, doc, doc.id) : undefined;
     return putStored(tx, kind, members ? { ...doc, members } : doc);
@@ -469,6 +469,8 @@ export class IdentityService {
     before: StoredResource | undefined,
     after: StoredResource | undefined,
     attributes?: readonly string[],
+    /** `after` as journaled, so a creation is not serialized a second time for the history. */
+    afterJson?: string,
   ): void {
     const history = this.deps.history;
     if (!history) return;
@@ -487,8 +489,10 @@ export class IdentityService {
     // Diffing and serialising a version is work the caller need not wait for: it runs right after,
     // in the order the writes were acknowledged (the history records what is already durable).
     setImmediate(() => {
-      if (event === 'create' && after) history.recordCreate(ctx.tenantId, kind, strip(after), meta);
-      else if (event === 'change' && before && after)
+      if (event === 'create' && after) {
+        const json = after.passwordHash === undefined ? afterJson : undefined;
+        history.recordCreate(ctx.tenantId, kind, strip(after), meta, json);
+      } else if (event === 'change' && before && after)
         history.recordChange(ctx.tenantId, kind, id, strip(before), strip(after), meta);
       else if (event === 'delete') history.recordDelete(ctx.tenantId, kind, id, meta);
     });

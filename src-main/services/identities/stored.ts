@@ -11,8 +11,14 @@ export function getStored(tenant: TenantReader, kind: ResourceKind, id: string):
   return tenant.get(collectionOf(kind), id) as unknown as StoredResource | undefined;
 }
 
-export function putStored(tx: TenantWriter, kind: ResourceKind, doc: StoredResource): StoredResource {
+/** A resource just written, with its JSON as the journal holds it (JSON.stringify(resource)). */
+export interface WrittenResource {
+  resource: StoredResource;
+  json: string;
+}
+
+export function putStored(tx: TenantWriter, kind: ResourceKind, doc: StoredResource): WrittenResource {
   // The store checks the key fields (userName, displayName, member values) with its own schemas.
-  tx.put(collectionOf(kind), doc as unknown as UserDoc & GroupDoc);
-  return getStored(tx, kind, doc.id) as StoredResource;
+  const json = tx.put(collectionOf(kind), doc as unknown as UserDoc & GroupDoc);
+  return { resource: getStored(tx, kind, doc.id) as StoredResource, json };
 }

@@ -77,7 +77,14 @@ export interface ResourceHistoryStats {
 
 export interface ResourceHistory {
   /** Each returns the version recorded (undefined when nothing changed or recording failed); never throws. */
-  recordCreate(tenant: string, kind: HistoryResourceKind, resource: JsonObject, meta: HistoryMeta): number | undefined;
+  /** `resourceJson`: JSON.stringify(resource), when the caller has it already (the store's). */
+  recordCreate(
+    tenant: string,
+    kind: HistoryResourceKind,
+    resource: JsonObject,
+    meta: HistoryMeta,
+    resourceJson?: string,
+  ): number | undefined;
   recordChange(
     tenant: string,
     kind: HistoryResourceKind,
@@ -216,7 +223,13 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
 
   // --- recording --------------------------------------------------------------------------------
 
-  function addRecord(track: Track, entry: VersionEntry, role: 'change' | 'base', body: object): RecordRef {
+  function addRecord(
+    track: Track,
+    entry: VersionEntry,
+    role: 'change' | 'base',
+    body: object,
+    bodyJson = JSON.stringify(body),
+  ): RecordRef {
     // Serialized at once: the entry's shared, frozen lists go in as they are.
     const head: Readonly<Omit<RecordHead, 'attrs' | 'flags'>> & { attrs: readonly string[]; flags: readonly string[] } =
       {
@@ -232,7 +245,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
         attrs: entry.attrs,
         flags: entry.flags,
       };
-    const line = Buffer.from(`${JSON.stringify(head)}\t${JSON.stringify(body)}\n`, 'utf8');
+    const line = Buffer.from(`${JSON.stringify(head)}\t${bodyJson}\n`, 'utf8');
     const ref = new RecordRef(track, entry, role, line);
     entry[role] = ref;
     pending.push(ref);
@@ -450,7 +463,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
   // --- the service ------------------------------------------------------------------------------
 
   return {
-    recordCreate(tenant, kind, resource, meta) {
+    recordCreate(tenant, kind, resource, meta, resourceJson) {
       return guarded('a creation', () => {
         const clean = withoutPasswords(resource) as JsonObject;
         if (typeof clean['id'] !== 'string') throw new Error('a resource without an id');
@@ -461,7 +474,9 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
           meta,
           Object.keys(clean).filter((name) => name !== 'meta'),
         );
-        addRecord(track, entry, 'base', { resource: clean });
+        // Without passwords to take out, the record's body is the caller's serialization.
+        const bodyJson = resourceJson !== undefined && clean === resource ? `{"resource":${resourceJson}}` : undefined;
+        addRecord(track, entry, 'base', { resource: clean }, bodyJson);
         return entry.v;
       });
     },

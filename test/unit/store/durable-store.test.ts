@@ -1,5 +1,6 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type DurableStore, openDurableStore } from '../../../src-main/store/durable-store';
 import type { ScimTokenRecord, TenantRecord } from '../../../src-main/store/documents';
@@ -19,6 +20,36 @@ async function withTenant(dir: string): Promise<DurableStore> {
   await store.putTenant(tenant('t1'));
   return store;
 }
+
+describe('a put as journaled', () => {
+  it('is what JSON.stringify writes of the change, and put returns the stored document serialized', async () => {
+    const dir = await tempDir();
+    const store = await withTenant(dir);
+    const ids = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ minLength: 1 }),
+        fc.string(),
+        fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 3 }),
+        fc.boolean(),
+        async (id, userName, extra, withUndefined) => {
+          if (ids.has(id)) return;
+          ids.add(id);
+          const doc = { ...extra, id, userName, ...(withUndefined ? { gone: undefined } : {}) };
+          const returned = await store.write('t1', (tx) => tx.put('users', doc));
+          const stored = store.tenant('t1')?.get('users', id);
+          expect(returned).toBe(JSON.stringify(stored));
+          const journal = (await readdir(dir)).filter((name) => name.startsWith('journal-'));
+          const text = (await Promise.all(journal.map((name) => readFile(join(dir, name), 'utf8')))).join('');
+          const op = JSON.stringify({ op: 'put', tenant: 't1', collection: 'users', id, doc });
+          expect(text).toContain(`"ops":[${op}]}`);
+        },
+      ),
+      { numRuns: 60 },
+    );
+    await store.close();
+  });
+});
 
 describe('durable store API', () => {
   it('keeps what was written across a reopen', async () => {

@@ -72,9 +72,11 @@ const transaction = fc.record({ changes: fc.array(change, { minLength: 1, maxLen
 function run(tx: Transaction, c: Change): void {
   switch (c.kind) {
     case 'putUser':
-      return tx.put('users', c.doc);
+      tx.put('users', c.doc);
+      return;
     case 'putGroup':
-      return tx.put('groups', c.doc);
+      tx.put('groups', c.doc);
+      return;
     case 'delete':
       tx.delete(c.collection, c.id);
       return;

@@ -142,6 +142,23 @@ describe('resource history', () => {
     expect(JSON.stringify(v2)).not.toContain('hash');
   });
 
+  it("keeps a creation the same when it takes the caller's serialization, and never a password from it", async () => {
+    const dir = await tempDir();
+    const history = await open(dir);
+    const plain = user({ id: 'u2' });
+    history.recordCreate('t', 'User', plain, meta(1), JSON.stringify(plain));
+    // A caller's JSON that still holds a password is not used: the history takes it out itself.
+    const withPassword = user({ id: 'u3', password: 'clear-text-pw-2' });
+    history.recordCreate('t', 'User', withPassword, meta(2), JSON.stringify(withPassword));
+    await history.close();
+    const reopened = await open(dir);
+    expect((await reopened.version('t', 'User', 'u2', 1))?.resource).toEqual(plain);
+    expect((await reopened.version('t', 'User', 'u3', 1))?.resource).toMatchObject({ password: '[redacted]' });
+    await reopened.close();
+    const onDisk = (await readdir(join(dir, 'history'))).map((name) => readFile(join(dir, 'history', name), 'utf8'));
+    expect((await Promise.all(onDisk)).join('\n')).not.toContain('clear-text-pw-2');
+  });
+
   it('grows linearly: single-member changes to a 10,000-member group cost one element each', async () => {
     const dir = await tempDir();
     const history = await open(dir);
