@@ -276,8 +276,10 @@ function looksLikeJson(text: string): boolean {
  * Text the structural pass might change: any substring a secret property name (SECRET_BODY_KEYS,
  * any case) would contain, a backslash escape JSON.stringify would not write (`\/`, `\u0070`, which
  * could spell a name), or a raw line break or tab (never in a serialization). One pattern, one scan.
+ * Unicode case folding (`u`): the Kelvin sign lower-cases to `k`, so `to\u212Aen` names a secret to
+ * `isSecretBodyKey` and must match here too (without `u`, `/token/i` does not match it).
  */
-const MIGHT_CHANGE = /passw|token|secret|api_?key|\\[^"\\bfnrt]|[\n\r\t]/i;
+const MIGHT_CHANGE = /passw|token|secret|api_?key|\\[^"\\bfnrt]|[\n\r\t]/iu;
 
 /**
  * JSON text that the structural pass would give back unchanged (no property can be named like a

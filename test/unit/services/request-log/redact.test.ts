@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  isSecretBodyKey,
   redactBody,
   redactHeaders,
   redactQuery,
@@ -261,6 +262,26 @@ describe('JSON text the redaction would not change', () => {
     expect(out.json).not.toContain('escaped-secret');
     expect(out.body).toEqual({ userName: 'a', password: R });
     expect(secrets.values.has('escaped-secret')).toBe(true);
+  });
+
+  it('redacts a name spelled with a character that lower-cases to a secret name (Kelvin sign)', () => {
+    // Every character whose toLowerCase() is ASCII, outside ASCII: today only U+212A KELVIN SIGN.
+    const folding = [];
+    for (let c = 0x80; c < 0x110000; c++) {
+      if (c >= 0xd800 && c < 0xe000) continue;
+      if (/^[\x00-\x7f]+$/.test(String.fromCodePoint(c).toLowerCase())) folding.push(String.fromCodePoint(c));
+    }
+    let tried = 0;
+    for (const char of folding) {
+      const name = `to${char}en`;
+      if (!isSecretBodyKey(name)) continue;
+      tried++;
+      const text = JSON.stringify({ userName: 'a', [name]: 'kelvin-folded-1' });
+      const out = redactBody(text, new SecretSet());
+      expect(out.json).not.toContain('kelvin-folded-1');
+      expect(out.json).toBe(JSON.stringify(redactBody(JSON.parse(text), new SecretSet()).body));
+    }
+    expect(tried).toBeGreaterThan(0);
   });
 
   it('cuts text nested past the depth limit as the structural pass does', () => {
