@@ -131,7 +131,7 @@ export class Transaction extends TenantView implements TenantWriter {
   put<C extends CollectionName>(collection: C, doc: CollectionDocs[C]): string {
     const op: ChangeOp = { op: 'put', tenant: this.record.id, collection, id: doc.id, doc };
     const docJson: unknown = JSON.stringify(doc);
-    if (typeof docJson !== 'string' || typeof doc.id !== 'string') {
+    if (typeof docJson !== 'string' || typeof doc.id !== 'string' || typeof collection !== 'string') {
       this.stage(op); // refused by the journal's schema, with its message
       return String(docJson);
     }

@@ -43,6 +43,17 @@ describe('plain JSON (kept as given by the store instead of a parsed copy)', () 
       expect(isPlainJson({ id: 'x', nested: [value] }), JSON.stringify(value) ?? String(value)).toBe(false);
     }
   });
+
+  it('is nothing while a toJSON on the shared prototypes changes what JSON.stringify writes', () => {
+    expect(isPlainJson({ id: 'x' })).toBe(true);
+    Object.defineProperty(Object.prototype, 'toJSON', { value: () => ({ polluted: true }), configurable: true });
+    try {
+      expect(isPlainJson({ id: 'x' })).toBe(false);
+    } finally {
+      delete (Object.prototype as { toJSON?: unknown }).toJSON;
+    }
+    expect(isPlainJson({ id: 'x' })).toBe(true);
+  });
 });
 
 describe('what the store keeps of a document that is not plain JSON', () => {
