@@ -282,22 +282,15 @@ function looksLikeJson(text: string): boolean {
 const MIGHT_CHANGE = /passw|token|secret|api_?key|\\[^"\\bfnrt]|[\n\r\t]/iu;
 
 /**
- * JSON text that the structural pass would give back unchanged (no property can be named like a
- * secret, no escape spells one, not too deep), so the text itself is the redacted body's
- * serialization. Most bodies are like this; skipping the copy and the second serialization halves
- * the log's cost per request (issue #8). Undefined when the text must take the structural pass.
+ * Whether JSON text (known to parse) is what the structural pass would give back unchanged: no
+ * property can be named like a secret, no escape spells one, not too deep. The text itself is then
+ * the redacted body's serialization. Most bodies are like this; skipping the copy and the second
+ * serialization cuts about a third of the log's cost per entry (issue #8).
  */
-function unchangedJson(text: string): { value: unknown; json: string } | undefined {
-  if (MIGHT_CHANGE.test(text)) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+function keptAsItCame(text: string): boolean {
   // Depth counts containers, redactJson counts levels below the top: deeper than MAX_DEPTH levels
   // means MAX_DEPTH + 1 containers.
-  return jsonTextDepth(text) <= MAX_DEPTH ? { value, json: text } : undefined;
+  return !MIGHT_CHANGE.test(text) && jsonTextDepth(text) <= MAX_DEPTH;
 }
 
 /**
@@ -314,14 +307,12 @@ export function redactBody(body: unknown, secrets: SecretSet, limit = DEFAULT_BO
   if (typeof body === 'string') {
     value = undefined;
     if (looksLikeJson(body)) {
-      const unchanged = unchangedJson(body);
-      if (unchanged) ({ value, json: serialized } = unchanged);
-      else {
-        try {
-          value = redactJson(JSON.parse(body), secrets);
-        } catch {
-          value = undefined;
-        }
+      try {
+        const parsed: unknown = JSON.parse(body);
+        if (keptAsItCame(body)) [value, serialized] = [parsed, body];
+        else value = redactJson(parsed, secrets);
+      } catch {
+        value = undefined;
       }
     }
     if (value === undefined) value = redactText(body, secrets);
