@@ -490,6 +490,7 @@ export class IdentityService {
     // in the order the writes were acknowledged (the history records what is already durable).
     setImmediate(() => {
       if (event === 'create' && after) {
+        // The journaled JSON holds the password hash that strip() takes out: not usable then.
         const json = after.passwordHash === undefined ? afterJson : undefined;
         history.recordCreate(ctx.tenantId, kind, strip(after), meta, json);
       } else if (event === 'change' && before && after)

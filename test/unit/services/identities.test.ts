@@ -1,3 +1,5 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ScimRequestContext } from '../../../src-main/services/identities/identity-service';
 import { serviceHarness, type ServiceHarness } from './harness';
@@ -77,6 +79,23 @@ describe('users', () => {
     expect(JSON.stringify(ids().get('User', String(created.id), ctx))).not.toContain('Tr0ub4dor');
     await h.store.checkpoint(true);
     expect(await h.diskText()).not.toContain('Tr0ub4dor&3-unique');
+  });
+
+  it("keeps a created user's password hash out of its history, with or without a password", async () => {
+    const withPassword = await user('hashed@x.com', { password: 'Tr0ub4dor&3-unique' });
+    const without = await user('plain@x.com', { title: 'Engineer' });
+    const hash = h.store.tenant(ctx.tenantId)?.get('users', String(withPassword.id))?.passwordHash;
+    expect(typeof hash).toBe('string');
+    await new Promise((resolve) => setImmediate(resolve)); // the history records right after the answer
+    const version = (id: unknown) => h.services.history.version(ctx.tenantId, 'User', String(id), 1);
+    expect((await version(withPassword.id))?.resource).not.toHaveProperty('passwordHash');
+    expect((await version(without.id))?.resource).toMatchObject({ userName: 'plain@x.com', title: 'Engineer' });
+    await h.services.history.flush();
+    const names = await readdir(join(h.dir, 'history'));
+    const text = (await Promise.all(names.map((name) => readFile(join(h.dir, 'history', name), 'utf8')))).join('');
+    expect(text).toContain('plain@x.com');
+    expect(text).not.toContain(String(hash));
+    expect(text).not.toContain('passwordHash');
   });
 
   it('replaces on PUT: absent attributes cleared, created and password kept, version bumped', async () => {
