@@ -9,7 +9,7 @@ import {
   redactBody,
   redactHeaders,
   redactQuery,
-  scrubSecrets,
+  scrubJsonSecrets,
   SecretSet,
   type RawHeaders,
   type RedactedBody,
@@ -160,10 +160,11 @@ export function buildEntry(
     `{"headers":${JSON.stringify(headers)},"body":${body.json},"truncated":${body.truncated},"bytes":${body.bytes}}`;
   const detail = `{"request":${message(requestHeaders, requestBody)},"response":${message(responseHeaders, responseBody)},"error":${JSON.stringify(error)}}`;
   const head = JSON.stringify(summary);
-  const scrubbedHead = scrubSecrets(head, secrets, true);
+  // Numbers in the summary (seq, status, duration) are the server's own, never a client's secret.
+  const scrubbedHead = scrubJsonSecrets(head, secrets, false);
   // A secret in the path or query (rare) changes the summary: index what was kept, not what came in.
   const kept = scrubbedHead === head ? summary : RequestLogSummary.parse(JSON.parse(scrubbedHead));
-  const line = `${scrubbedHead}\t${scrubSecrets(detail, secrets, true)}\n`;
+  const line = `${scrubbedHead}\t${scrubJsonSecrets(detail, secrets)}\n`;
 
   return { row: rowFromSummary(kept, interner, timeMs), line: Buffer.from(line, 'utf8') };
 }

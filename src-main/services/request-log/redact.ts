@@ -331,18 +331,40 @@ export function redactBody(body: unknown, secrets: SecretSet, limit = DEFAULT_BO
 // ---------------------------------------------------------------------------------------------
 // The second pass
 
-/**
- * Replaces every collected secret in `text`. With `json`, `text` is serialized JSON and secrets are
- * matched in their escaped form (as they appear inside JSON strings), so the result stays valid
- * JSON. Longest first, so a secret containing another goes whole.
- */
-export function scrubSecrets(text: string, secrets: SecretSet, json = false): string {
-  if (secrets.values.size === 0) return text;
+/** Replaces every collected secret in `text`, longest first, so a secret containing another goes whole. */
+export function scrubSecrets(text: string, secrets: SecretSet): string {
   let out = text;
-  const ordered = [...secrets.values].sort((a, b) => b.length - a.length);
-  for (const secret of ordered) {
-    const form = json ? JSON.stringify(secret).slice(1, -1) : secret;
-    if (out.includes(form)) out = out.split(form).join(REDACTED);
-  }
+  for (const secret of longestFirst(secrets)) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   return out;
+}
+
+function longestFirst(secrets: SecretSet): string[] {
+  return [...secrets.values].sort((a, b) => b.length - a.length);
+}
+
+/** A JSON string, or a number: the values a secret can sit in (keys are strings too). */
+const JSON_VALUE = /"(?:[^"\\]|\\.)*"|-?\d[\d.eE+-]*/g;
+
+/**
+ * `scrubSecrets` for serialized JSON, keeping it JSON. Only values are touched: a string keeps its
+ * quotes around `[redacted]`, and with `numbers` a number holding a secret becomes the string
+ * `"[redacted]"`. Replacing text anywhere, as before, cut through numbers and punctuation (a
+ * numeric password echoed as a count, a bearer token `:false,`) and left a line that no longer
+ * parsed. A string is searched in its decoded form, so an escape (`\n` before a secret `n12345`)
+ * is never split.
+ */
+export function scrubJsonSecrets(json: string, secrets: SecretSet, numbers = true): string {
+  if (secrets.values.size === 0) return json;
+  const ordered = longestFirst(secrets);
+  // Serialized text holds a string's secret in its escaped form (each character escapes alike).
+  const forms = ordered.map((secret) => JSON.stringify(secret).slice(1, -1));
+  const holds = (text: string) => forms.some((form) => text.includes(form));
+  if (!holds(json)) return json;
+  return json.replace(JSON_VALUE, (token) => {
+    if (!holds(token)) return token;
+    if (token[0] !== '"') return numbers ? JSON.stringify(REDACTED) : token;
+    const value = JSON.parse(token) as string;
+    const scrubbed = scrubSecrets(value, secrets);
+    return scrubbed === value ? token : JSON.stringify(scrubbed);
+  });
 }

@@ -6,10 +6,12 @@ import {
   redactHeaders,
   redactQuery,
   redactText,
+  scrubJsonSecrets,
   scrubSecrets,
   SecretSet,
   truncateUtf8,
 } from '../../../../src-main/services/request-log/redact';
+import { buildEntry, Interner } from '../../../../src-main/services/request-log/entry';
 
 const R = '[redacted]';
 
@@ -309,8 +311,79 @@ describe('scrubbing collected secrets', () => {
     secrets.add('pa"ss\\word1');
     secrets.add('abc'); // too short to scrub safely
     const json = JSON.stringify({ detail: 'bad password pa"ss\\word1', other: 'abc' });
-    const out = scrubSecrets(json, secrets, true);
+    const out = scrubJsonSecrets(json, secrets);
     expect(JSON.parse(out)).toEqual({ detail: `bad password ${R}`, other: 'abc' });
     expect(scrubSecrets('x pa"ss\\word1 y', secrets)).toBe(`x ${R} y`);
+  });
+
+  it('keeps JSON valid: values are scrubbed, punctuation and escapes are never cut', () => {
+    const secrets = new SecretSet();
+    secrets.add(':false,'); // a bearer token that spells JSON punctuation
+    secrets.add(12345678); // a numeric password
+    secrets.add('n12345'); // would cut the escape \n if matched in the serialized text
+    const json = JSON.stringify({
+      truncated: false,
+      bytes: 0,
+      totalResults: 12345678,
+      note: 'a\n12345',
+      id: 'u-12345678',
+    });
+    const out = scrubJsonSecrets(json, secrets);
+    expect(JSON.parse(out)).toEqual({ truncated: false, bytes: 0, totalResults: R, note: 'a\n12345', id: `u-${R}` });
+    // Without numbers (the summary's own counters), a number is kept as it is.
+    expect(JSON.parse(scrubJsonSecrets(json, secrets, false))).toMatchObject({ totalResults: 12345678 });
+  });
+
+  it('gives a log line whose head and detail parse when a credential spells JSON punctuation or a number', () => {
+    const input = {
+      method: 'POST',
+      path: '/scim/v2/Users',
+      query: '',
+      tenant_id: 't1',
+      token: null,
+      source: 'idp' as const,
+      status: 401,
+      duration_ms: 1,
+      request: { headers: { authorization: 'Bearer :false,' }, body: '{"password":12345678}' },
+      response: { headers: {}, body: '{"totalResults":12345678,"truncated":false}' },
+      started_at: 0,
+    };
+    const line = buildEntry(input, 12345678, 0, 65536, new Interner()).line.toString('utf8');
+    const [head, detail] = [line.slice(0, line.indexOf('\t')), line.slice(line.indexOf('\t') + 1, -1)];
+    expect(JSON.parse(head)).toMatchObject({ seq: 12345678, status: 401 });
+    const parsed = JSON.parse(detail) as { request: { body: unknown }; response: { body: unknown } };
+    expect(parsed.request.body).toEqual({ password: R });
+    expect(parsed.response.body).toEqual({ totalResults: R, truncated: false });
+    expect(detail).not.toContain('12345678');
+  });
+
+  it('always leaves JSON that parses, with no secret left in any value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.array(fc.nat(), { minLength: 1, maxLength: 3 }), (value, picks) => {
+        const json = JSON.stringify(value);
+        if (json === undefined || json.length < 6) return;
+        // Secrets cut from the serialization itself: they straddle quotes, escapes and numbers.
+        const secrets = new SecretSet();
+        for (const pick of picks) {
+          const start = pick % (json.length - 5);
+          secrets.add(json.slice(start, start + 6 + (pick % 4)));
+        }
+        const out = scrubJsonSecrets(json, secrets);
+        const parsed: unknown = JSON.parse(out);
+        const leaves: string[] = [];
+        const walk = (v: unknown): void => {
+          if (typeof v === 'string' || typeof v === 'number') leaves.push(String(v));
+          else if (v && typeof v === 'object') {
+            for (const [key, child] of Object.entries(v)) {
+              leaves.push(key);
+              walk(child);
+            }
+          }
+        };
+        walk(parsed);
+        for (const leaf of leaves) for (const secret of secrets.values) expect(leaf).not.toContain(secret);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
