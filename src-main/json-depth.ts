@@ -1,7 +1,7 @@
 /**
  * Nesting depth of JSON text that is known to parse: `1` for `{}` or `[]`, `0` for a bare value.
  * Counted over the characters (skipping strings) rather than over the parsed value, so it builds
- * nothing: it runs on every request body and every logged body.
+ * nothing.
  */
 export function jsonTextDepth(text: string): number {
   let depth = 0;
@@ -17,4 +17,22 @@ export function jsonTextDepth(text: string): number {
     else if (c === 0x7d || c === 0x5d) depth--;
   }
   return deepest;
+}
+
+/**
+ * Whether JSON text that is known to parse nests deeper than `limit`. It runs on every request
+ * body and every logged body, so it first counts the `{` and `[` characters with `indexOf` (a
+ * native search, about twenty times faster than walking the characters in JS): the depth cannot
+ * exceed that count. Only text with more openers than the limit (brackets in strings included)
+ * is walked.
+ */
+export function jsonTextDeeperThan(text: string, limit: number): boolean {
+  if (countUpTo(text, '{', limit + 1) + countUpTo(text, '[', limit + 1) <= limit) return false;
+  return jsonTextDepth(text) > limit;
+}
+
+function countUpTo(text: string, char: string, cap: number): number {
+  let count = 0;
+  for (let i = text.indexOf(char); i !== -1 && count < cap; i = text.indexOf(char, i + 1)) count++;
+  return count;
 }

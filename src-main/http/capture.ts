@@ -51,10 +51,10 @@ export function captureRequests(requestLog: RequestLog, clock: Clock) {
         error: ctx.status >= 400 ? errorOf(ctx.body, state.authRefusal) : null,
         started_at: startedAt,
       };
-      // Redacting and serialising an entry costs tens of microseconds: done right after the
-      // response is on its way rather than before it, in request order. The objects it reads
-      // (headers, bodies) are not changed once the response is sent.
-      setImmediate(() => requestLog.record(entry));
+      // Called before Koa writes the response: `record` only queues the entry (for the log's
+      // thread, or for the next turn of the event loop when the log runs here; see
+      // services/index.ts), so it costs the request no redaction or serialization.
+      requestLog.record(entry);
     }
   };
 }

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
-import { jsonTextDepth } from '../json-depth';
+import { jsonTextDeeperThan } from '../json-depth';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** No SCIM or admin body needs more; deeper input is refused before any code walks it. */
@@ -49,7 +49,7 @@ export async function readJsonBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Pr
   (ctx.state as { requestBody?: unknown }).requestBody = text;
   try {
     const parsed = JSON.parse(text) as unknown;
-    if (jsonTextDepth(text) > MAX_JSON_DEPTH) {
+    if (jsonTextDeeperThan(text, MAX_JSON_DEPTH)) {
       throw new JsonBodyError('malformed', `The body is nested deeper than ${MAX_JSON_DEPTH} levels.`);
     }
     return parsed;

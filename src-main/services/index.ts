@@ -4,9 +4,10 @@ import type { DurableStore } from '../store/durable-store';
 import type { Logger } from './admin-dispatch';
 import { IdentityService } from './identities/identity-service';
 import { createPasswordHasher, type PasswordHasher, type PasswordHasherOptions } from './password-hasher';
-import { createRequestLog, startRequestLogThread, type RequestLog } from './request-log/index';
+import { createRequestLog, startRequestLogThread, type RequestLog, type RequestLogInput } from './request-log/index';
 import { createResourceHistory, type ResourceHistory } from './resource-history/index';
 import { ScimTokenService } from './scim-tokens';
+import { turnQueue } from './turn-queue';
 import { createTenantService, type TenantService } from './tenants';
 
 export interface Services {
@@ -45,7 +46,34 @@ async function openRequestLog(options: ServicesOptions): Promise<RequestLog> {
       log.warn('request log: its worker thread did not start; logging on the main thread instead:', error);
     }
   }
-  return createRequestLog({ dataDir, clock, log });
+  return recordingAfterThisTurn(await createRequestLog({ dataDir, clock, log }));
+}
+
+/**
+ * On the event loop, redacting and serializing an entry costs tens of microseconds: each one is
+ * recorded right after the turn that captured it (the response is on its way by then), in order.
+ * The objects an entry holds (headers, bodies) are not changed once the response is sent.
+ */
+function recordingAfterThisTurn(requestLog: RequestLog): RequestLog {
+  const queue = turnQueue<RequestLogInput>((entry) => requestLog.record(entry));
+  // A call sees every entry recorded before it, as with the log's thread.
+  const first =
+    <A extends unknown[], R>(call: (...args: A) => R) =>
+    (...args: A): R => {
+      queue.drain();
+      return call(...args);
+    };
+  return {
+    record: (input) => queue.push(input),
+    list: first(requestLog.list),
+    get: first(requestLog.get),
+    subscribe: first(requestLog.subscribe),
+    setTenantLimits: first(requestLog.setTenantLimits),
+    purgeTenant: first(requestLog.purgeTenant),
+    stats: first(requestLog.stats),
+    flush: first(requestLog.flush),
+    close: first(requestLog.close),
+  };
 }
 
 export async function createServices(options: ServicesOptions): Promise<Services> {

@@ -37,6 +37,7 @@ import { collectionOf, etagMatches, revisionOf, versionTag } from './kinds';
 import { ListCache, type MatchedList } from './list-cache';
 import { present, withDerived } from './present';
 import { getStored, putStored, type StoredMeta, type StoredResource, type WrittenResource } from './stored';
+import { turnQueue } from '../turn-queue';
 
 /** What a request brings that the rules depend on. */
 export interface ScimRequestContext {
@@ -89,6 +90,8 @@ export class IdentityService {
   private readonly newId: () => string;
   private readonly maxResults: number;
   private readonly listCache = new ListCache();
+  /** History records run after the turn that acknowledged their writes (the history never throws). */
+  private readonly historyQueue = turnQueue<() => void>((record) => record());
 
   constructor(private readonly deps: IdentityServiceDeps) {
     this.newId = deps.newId ?? randomUUID;
@@ -488,7 +491,7 @@ export class IdentityService {
     const id = (after ?? before)?.id ?? '';
     // Diffing and serialising a version is work the caller need not wait for: it runs right after,
     // in the order the writes were acknowledged (the history records what is already durable).
-    setImmediate(() => {
+    this.historyQueue.push(() => {
       if (event === 'create' && after) {
         // The journaled JSON holds the password hash that strip() takes out: not usable then.
         const json = after.passwordHash === undefined ? afterJson : undefined;

@@ -1,5 +1,5 @@
 import { REDACTED } from '@shared/request-log';
-import { jsonTextDepth } from '../../json-depth';
+import { jsonTextDeeperThan } from '../../json-depth';
 
 /**
  * Redaction for the request log (DESIGN.md §4): pure functions, no I/O.
@@ -290,7 +290,7 @@ const MIGHT_CHANGE = /passw|token|secret|api_?key|\\[^"\\bfnrt]|[\n\r\t]/iu;
 function keptAsItCame(text: string): boolean {
   // Depth counts containers, redactJson counts levels below the top: deeper than MAX_DEPTH levels
   // means MAX_DEPTH + 1 containers.
-  return !MIGHT_CHANGE.test(text) && jsonTextDepth(text) <= MAX_DEPTH;
+  return !MIGHT_CHANGE.test(text) && !jsonTextDeeperThan(text, MAX_DEPTH);
 }
 
 /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonTextDepth } from '../../../src-main/json-depth';
+import { jsonTextDeeperThan, jsonTextDepth } from '../../../src-main/json-depth';
 
 /** Depth of a parsed value, counted the obvious way. */
 function depthOfValue(value: unknown): number {
@@ -27,11 +27,22 @@ describe('depth of JSON text', () => {
       ),
     })).v;
     fc.assert(
-      fc.property(value, fc.constantFrom(0, 1), (v, indent) => {
-        expect(jsonTextDepth(JSON.stringify(v, null, indent))).toBe(depthOfValue(v));
+      fc.property(value, fc.constantFrom(0, 1), fc.integer({ min: 0, max: 6 }), (v, indent, limit) => {
+        const text = JSON.stringify(v, null, indent);
+        expect(jsonTextDepth(text)).toBe(depthOfValue(v));
+        expect(jsonTextDeeperThan(text, limit)).toBe(depthOfValue(v) > limit);
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('tells text deeper than a limit from text that is not, brackets in strings or not', () => {
+    // Few brackets: answered from the count alone. Many brackets in a string: the walk decides.
+    expect(jsonTextDeeperThan('{"a":[{"b":1}]}', 3)).toBe(false);
+    expect(jsonTextDeeperThan('{"a":[{"b":1}]}', 2)).toBe(true);
+    expect(jsonTextDeeperThan(JSON.stringify({ s: '['.repeat(100) }), 64)).toBe(false);
+    expect(jsonTextDeeperThan(`${'['.repeat(65)}${']'.repeat(65)}`, 64)).toBe(true);
+    expect(jsonTextDeeperThan(`${'['.repeat(64)}${']'.repeat(64)}`, 64)).toBe(false);
   });
 
   it('counts deep nesting without recursion', () => {
