@@ -33,21 +33,21 @@ export function captureRequests(requestLog: RequestLog, clock: Clock) {
       const state = ctx.state as CaptureState;
       const bodies = state.captureBodies !== false;
       const scim = state.scim;
-      const flags = new Set<string>(scim?.compat?.fired ?? []);
-      if (state.errorFlag) flags.add(state.errorFlag);
-      const pathTenant = /^\/api\/v1\/tenants\/([^/]+)\/scim\/v2/.exec(ctx.path)?.[1];
+      const flags: string[] = [...(scim?.compat?.fired ?? [])];
+      if (state.errorFlag && !flags.includes(state.errorFlag)) flags.push(state.errorFlag);
+      const path = ctx.path;
       const entry: RequestLogInput = {
         method: ctx.method,
-        path: ctx.path,
+        path,
         query: ctx.querystring,
-        tenant_id: scim?.tenantId ?? (pathTenant ? decodeURIComponent(pathTenant) : null),
+        tenant_id: scim?.tenantId ?? tenantInPath(path),
         token: scim?.token ? { id: scim.token.id, name: scim.token.name } : null,
         source: area === 'admin' ? 'admin' : (scim?.source ?? 'idp'),
         status: ctx.status,
         duration_ms: performance.now() - started,
         request: { headers: ctx.request.headers, body: bodies ? state.requestBody : undefined },
         response: { headers: ctx.response.headers, body: bodies ? ctx.body : undefined },
-        flags: [...flags],
+        flags,
         error: ctx.status >= 400 ? errorOf(ctx.body, state.authRefusal) : null,
         started_at: startedAt,
       };
@@ -57,6 +57,17 @@ export function captureRequests(requestLog: RequestLog, clock: Clock) {
       requestLog.record(entry);
     }
   };
+}
+
+/** The tenant a tenant-path request named, when no credential said which (refused requests). */
+function tenantInPath(path: string): string | null {
+  const named = /^\/api\/v1\/tenants\/([^/]+)\/scim\/v2/.exec(path)?.[1];
+  if (!named) return null;
+  try {
+    return decodeURIComponent(named);
+  } catch {
+    return named;
+  }
 }
 
 /** The error as both error formats state it (SCIM `detail`/`scimType`, admin `detail`/`code`). */

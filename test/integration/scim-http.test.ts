@@ -239,6 +239,18 @@ describe('SCIM authentication', () => {
     expect((await get(`/api/v1/tenants/tn_missing/scim/v2/Users`, s.secret)).status).toBe(404);
   });
 
+  it('answers a tenant id that is not valid percent-encoding with a SCIM error, not a 500', async () => {
+    for (const [token, status] of [
+      [s.secret, 404],
+      ['garbage', 401],
+    ] as const) {
+      const response = await get('/api/v1/tenants/%E0%A4/scim/v2/Users', token);
+      expect(response.status).toBe(status);
+      expect(response.headers.get('content-type')).toMatch(/^application\/scim\+json/);
+      expect(await response.json()).toMatchObject({ status: String(status) });
+    }
+  });
+
   it('lets the admin token browse the tenant path, and refuses it on /scim/v2', async () => {
     expect((await get(`/api/v1/tenants/${s.tenantId}/scim/v2/Users`, s.admin)).status).toBe(200);
     const refused = await get('/scim/v2/Users', s.admin);
