@@ -150,13 +150,20 @@ describe('resource history', () => {
     // A caller's JSON that still holds a password is not used: the history takes it out itself.
     const withPassword = user({ id: 'u3', password: 'clear-text-pw-2' });
     history.recordCreate('t', 'User', withPassword, meta(2), JSON.stringify(withPassword));
+    const nested = user({ id: 'u4', 'urn:x:ext': { PassWord: 'clear-text-pw-3' } });
+    history.recordCreate('t', 'User', nested, meta(3), JSON.stringify(nested));
     await history.close();
     const reopened = await open(dir);
     expect((await reopened.version('t', 'User', 'u2', 1))?.resource).toEqual(plain);
     expect((await reopened.version('t', 'User', 'u3', 1))?.resource).toMatchObject({ password: '[redacted]' });
+    expect((await reopened.version('t', 'User', 'u4', 1))?.resource).toMatchObject({
+      'urn:x:ext': { PassWord: '[redacted]' },
+    });
     await reopened.close();
     const onDisk = (await readdir(join(dir, 'history'))).map((name) => readFile(join(dir, 'history', name), 'utf8'));
-    expect((await Promise.all(onDisk)).join('\n')).not.toContain('clear-text-pw-2');
+    const text = (await Promise.all(onDisk)).join('\n');
+    expect(text).not.toContain('clear-text-pw-2');
+    expect(text).not.toContain('clear-text-pw-3');
   });
 
   it('grows linearly: single-member changes to a 10,000-member group cost one element each', async () => {
