@@ -1,7 +1,7 @@
 import type { CompatFlagName, CompatFlags } from '@shared/scim/compat-flags';
 import type { ResourceSchema } from '@shared/scim/registry';
 import type { AttributeDefinition } from '@shared/scim/schema-types';
-import { resourceZodSchema } from '@shared/scim/zod-schema';
+import { canonicalResourceZodSchema } from '@shared/scim/zod-schema';
 import { CompatContext, zodOptionsFor } from './compat';
 import { ScimError } from './errors';
 import {
@@ -19,7 +19,8 @@ import { isRecord } from './values';
  * POST and PUT bodies (RFC 7644 §3.3, §3.5.1) read under a tenant's compatibility flags. The same
  * value rules as PATCH apply first — so "False", a bare manager id or a `null` is accepted or
  * refused by the same named flag, and reported as fired — then the zod view of the schema
- * (`resourceZodSchema`) checks required attributes and fills the product defaults.
+ * (`canonicalResourceZodSchema`: the names are canonical by then) checks required attributes and
+ * fills the product defaults.
  */
 export interface ResourceInput {
   /** Canonical attribute names, defaults filled, readOnly attributes dropped. */
@@ -45,6 +46,22 @@ export function validateResourceInput(
     where: context === 'create' ? 'POST body' : 'PUT body',
     ignore: (target) => ignored.push(target),
   };
+  const out = coerceResourceBody(body, vctx);
+  const parsed = canonicalResourceZodSchema(schema, context, zodOptionsFor(ctx.flags)).safeParse(out);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+    throw ScimError.badRequest('invalidValue', `${vctx.where}: ${issues}`);
+  }
+  return { resource: parsed.data, fired: ctx.fired, ignored };
+}
+
+/**
+ * A body's attributes under their schema spelling, each value read by the PATCH value rules:
+ * canonical input for the zod view (see `canonicalResourceZodSchema`). Nulls are gone (accepted
+ * as "unassigned" or refused by the flag), unknown and readOnly attributes are left out.
+ */
+export function coerceResourceBody(body: Record<string, unknown>, vctx: ValueContext): Record<string, unknown> {
+  const { schema } = vctx;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
     const named = schema.schemaOf(key);
@@ -65,19 +82,15 @@ export function validateResourceInput(
       continue;
     }
     if (key.toLowerCase() === 'schemas') {
-      out['schemas'] = value;
+      // The stored list is derived from the content; a null one is simply not given.
+      if (value !== null) out['schemas'] = value;
       continue;
     }
     const a = schema.resolve({ uri: schema.core.id, name: key })?.attribute;
     if (!a) unknownAttribute(key, vctx);
     else writeAttribute(out, a, value, a.name, vctx);
   }
-  const parsed = resourceZodSchema(schema, context, zodOptionsFor(ctx.flags)).safeParse(out);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
-    throw ScimError.badRequest('invalidValue', `${vctx.where}: ${issues}`);
-  }
-  return { resource: parsed.data, fired: ctx.fired, ignored };
+  return out;
 }
 
 function writeAttribute(

@@ -38,26 +38,50 @@ type Shape = Record<string, z.ZodType>;
  * Attributes no schema defines are stripped, as RFC 7644 §3.3 lets a service provider do.
  */
 /** Built schemas, per resource type, context and options: building is costly, the result is pure. */
-const built = new WeakMap<ResourceSchema, Map<string, z.ZodType<Record<string, unknown>>>>();
+interface BuiltSchemas {
+  /** Canonicalizes first: for input as a client wrote it. */
+  readonly any: z.ZodType<Record<string, unknown>>;
+  /** The object alone: for input already canonical. */
+  readonly canonical: z.ZodType<Record<string, unknown>>;
+}
+const built = new WeakMap<ResourceSchema, Map<string, BuiltSchemas>>();
+
+function builtFor(schema: ResourceSchema, context: SchemaContext, options: ZodSchemaOptions): BuiltSchemas {
+  let cache = built.get(schema);
+  if (!cache) built.set(schema, (cache = new Map()));
+  const key = `${context}|${options.lenient}|${options.booleanStrings}|${options.bareStringValue}`;
+  let schemas = cache.get(key);
+  if (!schemas) cache.set(key, (schemas = buildResourceZodSchemas(schema, context, options)));
+  return schemas;
+}
 
 export function resourceZodSchema(
   schema: ResourceSchema,
   context: SchemaContext,
   options: ZodSchemaOptions = {},
 ): z.ZodType<Record<string, unknown>> {
-  let cache = built.get(schema);
-  if (!cache) built.set(schema, (cache = new Map()));
-  const key = `${context}|${options.lenient}|${options.booleanStrings}|${options.bareStringValue}`;
-  let zod = cache.get(key);
-  if (!zod) cache.set(key, (zod = buildResourceZodSchema(schema, context, options)));
-  return zod;
+  return builtFor(schema, context, options).any;
 }
 
-function buildResourceZodSchema(
+/**
+ * The same checks and defaults as `resourceZodSchema`, for input that is canonical already: every
+ * name in its schema spelling, extensions under their URN, no `null`, no bare string for a complex
+ * value (what `validateResourceInput` builds). It skips the canonicalizing copy, which for such
+ * input gives back an equal object, on every POST and PUT.
+ */
+export function canonicalResourceZodSchema(
+  schema: ResourceSchema,
+  context: SchemaContext,
+  options: ZodSchemaOptions = {},
+): z.ZodType<Record<string, unknown>> {
+  return builtFor(schema, context, options).canonical;
+}
+
+function buildResourceZodSchemas(
   schema: ResourceSchema,
   context: SchemaContext,
   options: ZodSchemaOptions,
-): z.ZodType<Record<string, unknown>> {
+): BuiltSchemas {
   const lenient: Leniency = {
     booleans: options.booleanStrings ?? options.lenient ?? false,
     bareValue: options.bareStringValue ?? options.lenient ?? false,
@@ -65,10 +89,12 @@ function buildResourceZodSchema(
   const shape: Shape = {};
   for (const a of schema.topLevel) addAttribute(shape, a, context, lenient);
   for (const ext of schema.extensions) shape[ext.id] = objectFor(ext.attributes, context, lenient).optional();
-  const object = z.object(shape);
-  return z.preprocess((input) => canonicalize(input, schema.topLevel, schema.extensions, lenient), object) as z.ZodType<
-    Record<string, unknown>
-  >;
+  const object = z.object(shape) as z.ZodType<Record<string, unknown>>;
+  const any = z.preprocess(
+    (input) => canonicalize(input, schema.topLevel, schema.extensions, lenient),
+    object,
+  ) as z.ZodType<Record<string, unknown>>;
+  return { any, canonical: object };
 }
 
 function included(a: AttributeDefinition, context: SchemaContext): boolean {

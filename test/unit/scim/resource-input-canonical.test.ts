@@ -1,0 +1,98 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compatFlags, type CompatProfileName } from '@shared/scim/compat-flags';
+import { SCIM_URN } from '@shared/scim/urns';
+import { canonicalResourceZodSchema, resourceZodSchema } from '@shared/scim/zod-schema';
+import { CompatContext, zodOptionsFor } from '../../../src-main/scim/compat';
+import { ScimError } from '../../../src-main/scim/errors';
+import { coerceResourceBody } from '../../../src-main/scim/resource-input';
+import { groupSchema, userSchema } from './helpers';
+
+/** A key as a client may spell it: the schema's, upper-cased, or lower-cased. */
+const spelled = (name: string) => fc.constantFrom(name, name.toUpperCase(), name.toLowerCase());
+
+const scalar = fc.oneof(
+  fc.string({ maxLength: 6 }),
+  fc.constantFrom('True', 'false', '2011-05-13T04:42:34Z', 'not a date'),
+  fc.boolean(),
+  fc.integer(),
+  fc.constant(null),
+);
+const complex = fc.dictionary(
+  fc.constantFrom('value', 'type', 'primary', 'display', 'givenName', 'familyName', 'formatted', 'ref', 'nope'),
+  scalar,
+  { maxKeys: 4 },
+);
+const value = fc.oneof(scalar, complex, fc.array(fc.oneof(complex, scalar), { maxLength: 3 }));
+
+const userKeys = [
+  'schemas',
+  'userName',
+  'externalId',
+  'active',
+  'displayName',
+  'name',
+  'emails',
+  'phoneNumbers',
+  'addresses',
+  'title',
+  'password',
+  'id',
+  'meta',
+  'groups',
+  'unknownThing',
+];
+const enterprise = fc.dictionary(
+  fc.constantFrom('employeeNumber', 'manager', 'department', 'costCenter', 'other').chain(spelled),
+  value,
+  { maxKeys: 3 },
+);
+const userBody = fc
+  .tuple(
+    fc.dictionary(fc.constantFrom(...userKeys).chain(spelled), value, { maxKeys: 6 }),
+    fc.option(fc.oneof(enterprise, fc.constant(null)), { nil: undefined }),
+    fc.oneof(fc.constant('x@example.com'), fc.string({ maxLength: 4 })),
+  )
+  .map(([attrs, ext, userName]) => ({
+    userName,
+    ...attrs,
+    ...(ext === undefined ? {} : { [SCIM_URN.enterpriseUser]: ext }),
+  }));
+const groupBody = fc.dictionary(
+  fc.constantFrom('schemas', 'displayName', 'members', 'externalId', 'other').chain(spelled),
+  value,
+  { maxKeys: 4 },
+);
+
+describe('the zod view for canonical input', () => {
+  it.each([
+    ['User', userSchema, userBody],
+    ['Group', groupSchema, groupBody],
+  ] as const)('checks and fills a coerced %s body exactly as the canonicalizing view does', (_kind, schema, body) => {
+    fc.assert(
+      fc.property(
+        body,
+        fc.constantFrom<CompatProfileName>('strict', 'compatible'),
+        fc.constantFrom('create', 'replace') as fc.Arbitrary<'create' | 'replace'>,
+        (b, profile, context) => {
+          const compat = new CompatContext(compatFlags(profile));
+          const vctx = { schema, compat, mode: 'write' as const, where: 'POST body', ignore: () => undefined };
+          let coerced: Record<string, unknown>;
+          try {
+            coerced = coerceResourceBody(b as Record<string, unknown>, vctx);
+          } catch (error) {
+            if (error instanceof ScimError) return; // refused before the zod view: nothing to compare
+            throw error;
+          }
+          const options = zodOptionsFor(compat.flags);
+          const viaCopy = resourceZodSchema(schema, context, options).safeParse(coerced);
+          const direct = canonicalResourceZodSchema(schema, context, options).safeParse(coerced);
+          expect(direct.success).toBe(viaCopy.success);
+          if (direct.success && viaCopy.success) expect(direct.data).toEqual(viaCopy.data);
+          else expect(direct.error?.issues).toEqual(viaCopy.error?.issues);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+});
