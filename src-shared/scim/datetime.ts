@@ -8,6 +8,55 @@ const DATE_TIME = /^(-?\d{4,})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z
 
 /** Milliseconds since the epoch, or undefined when the text is not an xsd:dateTime. */
 export function parseDateTime(text: string): number | undefined {
+  if (text.length === 24) {
+    const ms = isoUtcMillis(text);
+    if (ms !== undefined) return ms;
+  }
+  return parseDateTimeByPattern(text);
+}
+
+/**
+ * The form the server itself writes (`toISOString`: `2011-05-13T04:42:34.000Z`), read by position:
+ * every create and every index key reads one, and the pattern's captures cost several times more.
+ * Undefined for anything else (out-of-range fields included), which the pattern then reads.
+ */
+function isoUtcMillis(text: string): number | undefined {
+  if (
+    text.charCodeAt(4) !== 0x2d ||
+    text.charCodeAt(7) !== 0x2d ||
+    text.charCodeAt(10) !== 0x54 ||
+    text.charCodeAt(13) !== 0x3a ||
+    text.charCodeAt(16) !== 0x3a ||
+    text.charCodeAt(19) !== 0x2e ||
+    text.charCodeAt(23) !== 0x5a
+  ) {
+    return undefined;
+  }
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
+  const millis = digits(text, 20, 3);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || millis < 0) return undefined;
+  return (((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60 + second) * 1000 + millis;
+}
+
+/** The decimal number in `count` characters from `start`, or -1 if one is not a digit. */
+function digits(text: string, start: number, count: number): number {
+  let n = 0;
+  for (let i = start; i < start + count; i++) {
+    const d = text.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** Any xsd:dateTime, by pattern. Exported for the test that holds the fast path to it. */
+export function parseDateTimeByPattern(text: string): number | undefined {
   const m = DATE_TIME.exec(text);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, frac, zone] = m;

@@ -10,7 +10,7 @@ import {
 } from '@shared/scim/schemas/index';
 import { SCIM_URN } from '@shared/scim/urns';
 import { resourceZodSchema } from '@shared/scim/zod-schema';
-import { parseDateTime } from '@shared/scim/datetime';
+import { parseDateTime, parseDateTimeByPattern } from '@shared/scim/datetime';
 import { compileFilter } from '../../../src-main/scim/filter/evaluate';
 import { parseFilter } from '../../../src-main/scim/filter/parser';
 import { project } from '../../../src-main/scim/projection';
@@ -271,6 +271,29 @@ describe('parseDateTime', () => {
     ['yesterday', undefined],
   ])('%s', (text, expected) => {
     expect(parseDateTime(text)).toBe(expected);
+  });
+});
+
+describe('parseDateTime reads the server’s own form by position exactly as by pattern', () => {
+  it('on 24-character texts of that shape, valid or not', async () => {
+    const fc = (await import('fast-check')).default;
+    const field = (n: number) => fc.stringMatching(new RegExp(`^[0-9]{${n}}$`));
+    const oddField = (n: number) => fc.oneof(field(n), fc.string({ minLength: n, maxLength: n }));
+    const text = fc
+      .tuple(oddField(4), oddField(2), oddField(2), oddField(2), oddField(2), oddField(2), oddField(3))
+      .map(([y, mo, d, h, mi, s, ms]) => `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`);
+    const instant = fc
+      .date({ min: new Date(Date.UTC(0, 0, 1)), max: new Date(Date.UTC(9999, 11, 31)), noInvalidDate: true })
+      .map((date) => date.toISOString());
+    fc.assert(
+      fc.property(fc.oneof(text, instant), (t) => {
+        expect(parseDateTime(t)).toBe(parseDateTimeByPattern(t));
+      }),
+      { numRuns: 3000 },
+    );
+    for (const t of ['2024-02-29T24:00:00.000Z', '2011-05-13T04:42:60.000Z', '0000-01-01T00:00:00.000Z']) {
+      expect(parseDateTime(t)).toBe(parseDateTimeByPattern(t));
+    }
   });
 });
 
