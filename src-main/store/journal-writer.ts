@@ -46,7 +46,7 @@ interface Waiter {
   resolve: () => void;
   reject: (error: Error) => void;
 }
-type Item = ({ kind: 'record'; bytes: Buffer } | { kind: 'rotate'; firstSeq: number }) & Waiter;
+type Item = ({ kind: 'record'; line: string } | { kind: 'rotate'; firstSeq: number }) & Waiter;
 
 export interface JournalStats {
   records: number;
@@ -62,7 +62,8 @@ export class JournalWriter {
   private running = false;
   private draining: Promise<void> = Promise.resolve();
   /** Settles (never rejects) when the item queued last so far has: items finish in queue order. */
-  private tail: Promise<void> = Promise.resolve();
+  /** What the last queued item returned (items settle in order): `settled()` waits for it. */
+  private last: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
   private records = 0;
   private flushes = 0;
@@ -88,7 +89,7 @@ export class JournalWriter {
 
   /** Resolves once the line is durable. */
   append(line: string): Promise<void> {
-    return this.enqueue({ kind: 'record', bytes: Buffer.from(line, 'utf8') });
+    return this.enqueue({ kind: 'record', line });
   }
 
   /**
@@ -113,7 +114,8 @@ export class JournalWriter {
    * changed nothing) must not wait for writes that came after it.
    */
   settled(): Promise<void> {
-    return this.tail;
+    const ignore = () => undefined;
+    return this.last.then(ignore, ignore);
   }
 
   async close(): Promise<void> {
@@ -123,7 +125,7 @@ export class JournalWriter {
     await this.handle.close();
   }
 
-  private enqueue(fields: { kind: 'record'; bytes: Buffer } | { kind: 'rotate'; firstSeq: number }): Promise<void> {
+  private enqueue(fields: { kind: 'record'; line: string } | { kind: 'rotate'; firstSeq: number }): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     const done = new Promise<void>((resolve, reject) => {
       this.queue.push({ ...fields, resolve, reject });
@@ -132,8 +134,7 @@ export class JournalWriter {
         this.draining = endOfTurn().then(() => this.drain());
       }
     });
-    const ignore = () => undefined;
-    this.tail = done.then(ignore, ignore);
+    this.last = done;
     return done;
   }
 
@@ -159,7 +160,8 @@ export class JournalWriter {
         } else {
           while (taken < this.queue.length && (this.queue[taken] as Item).kind === 'record') taken++;
           const batch = this.queue.slice(0, taken) as Extract<Item, { kind: 'record' }>[];
-          const bytes = batch.length === 1 ? head.bytes : Buffer.concat(batch.map((item) => item.bytes));
+          // One encoding per write, not one per record and a copy into the batch.
+          const bytes = Buffer.from(batch.length === 1 ? head.line : batch.map((item) => item.line).join(''), 'utf8');
           await writeAll(this.handle, bytes);
           if (DSYNC === undefined) await this.handle.datasync();
           (this.segments.at(-1) as SegmentInfo).bytes += bytes.length;
