@@ -521,8 +521,9 @@ export class IdentityService {
     body: unknown,
     ctx: ScimRequestContext,
   ): Record<string, unknown> {
-    // The same value rules as PATCH, under the tenant's flags, then the schema's zod view.
-    return { ...validateResourceInput(body, schema, context, this.compatOf(ctx)).resource };
+    // The same value rules as PATCH, under the tenant's flags, then the schema's zod view. Its
+    // result is a new object (z.object builds its output), which the caller may change.
+    return validateResourceInput(body, schema, context, this.compatOf(ctx)).resource;
   }
 
   /** The request's compatibility context, made from the tenant's profile on first use. */

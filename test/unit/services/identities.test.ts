@@ -81,6 +81,13 @@ describe('users', () => {
     expect(await h.diskText()).not.toContain('Tr0ub4dor&3-unique');
   });
 
+  it('leaves the body it was given as it was (a caller may send it again)', async () => {
+    const body = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'same@x.com', password: 'pw-1' };
+    const before = structuredClone(body);
+    await ids().create('User', body, ctx);
+    expect(body).toEqual(before);
+  });
+
   it("keeps a created user's password hash out of its history, with or without a password", async () => {
     const withPassword = await user('hashed@x.com', { password: 'Tr0ub4dor&3-unique' });
     const without = await user('plain@x.com', { title: 'Engineer' });
