@@ -306,7 +306,10 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       // What start-up will accept back (RecordHead): a positive integer or nothing.
       requestSeq:
         Number.isSafeInteger(meta.request_seq) && (meta.request_seq as number) >= 1 ? meta.request_seq! : null,
-      attrs: interner.list([...new Set([...attrs, ...(meta.attributes ?? [])])].sort()),
+      // `attrs` holds no name twice (every caller's list is made from keys or a set).
+      attrs: interner.list(
+        meta.attributes?.length ? [...new Set([...attrs, ...meta.attributes])].sort() : [...attrs].sort(),
+      ),
       flags: interner.list(meta.flags ?? []),
     };
     track.versions.push(entry);
