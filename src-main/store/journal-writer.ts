@@ -38,6 +38,9 @@ const CREATE_FLAGS =
   DSYNC === undefined ? 'wx' : constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL | DSYNC;
 
 /** Resolves in this turn's check phase, after the I/O callbacks (new requests) the loop is running. */
+/** What one write takes at most (characters of journal text); the rest waits for the next write. */
+export const MAX_BATCH_CHARS = 32 * 1024 * 1024;
+
 function endOfTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -158,7 +161,15 @@ export class JournalWriter {
           taken = 1;
           await this.startSegment(head.firstSeq);
         } else {
-          while (taken < this.queue.length && (this.queue[taken] as Item).kind === 'record') taken++;
+          // Up to MAX_BATCH_CHARS per write: the batch is joined into one string first, and a
+          // string cannot hold more than ~512 Mi characters (a slow disk under large bodies).
+          let chars = 0;
+          while (taken < this.queue.length) {
+            const item = this.queue[taken] as Item;
+            if (item.kind !== 'record' || (taken > 0 && chars + item.line.length > MAX_BATCH_CHARS)) break;
+            chars += item.line.length;
+            taken++;
+          }
           const batch = this.queue.slice(0, taken) as Extract<Item, { kind: 'record' }>[];
           // One encoding per write, not one per record and a copy into the batch.
           const bytes = Buffer.from(batch.length === 1 ? head.line : batch.map((item) => item.line).join(''), 'utf8');

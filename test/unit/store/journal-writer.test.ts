@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { encodeRecord, listSegments } from '../../../src-main/store/journal-format';
-import { JournalWriter } from '../../../src-main/store/journal-writer';
+import { JournalWriter, MAX_BATCH_CHARS } from '../../../src-main/store/journal-writer';
 import { useTempDirs } from './tmp-dir';
 
 const tempDir = useTempDirs();
@@ -29,6 +29,27 @@ describe('journal writer (group commit)', () => {
       .split('\n')
       .map((line) => (JSON.parse(line.slice(9)) as { seq: number }).seq);
     expect(seqs).toEqual(Array.from({ length: 640 }, (_, i) => i + 1));
+  });
+
+  it('splits what queued behind a slow write into writes of bounded size, all kept in order', async () => {
+    // A batch is joined into one string: unbounded, a few hundred large bodies queued behind a
+    // slow disk would pass the longest string V8 can make and fail the store.
+    const dir = await tempDir();
+    const writer = await JournalWriter.open(dir, [], 1);
+    const padding = 'x'.repeat(4 * 1024 * 1024);
+    const count = Math.ceil((2.5 * MAX_BATCH_CHARS) / padding.length);
+    const appended = Array.from({ length: count }, (_, i) =>
+      writer.append(encodeRecord(i + 1, [JSON.stringify({ op: 'tenant.delete', tenant: padding })])),
+    );
+    await Promise.all(appended);
+    expect(writer.stats).toMatchObject({ records: count, flushes: 3 });
+    await writer.close();
+    const [segment] = await listSegments(dir);
+    const seqs = (await readFile(segment?.file as string, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line.slice(9)) as { seq: number }).seq);
+    expect(seqs).toEqual(Array.from({ length: count }, (_, i) => i + 1));
   });
 
   it('puts records queued before a rotation in the old segment and later ones in the new', async () => {
