@@ -10,13 +10,24 @@ export interface TurnQueue<T> {
   drain(): void;
 }
 
-/** `handle` must not throw: an item that fails is the handler's to report. */
+/**
+ * `handle` should not throw (an item that fails is the handler's to report). If it does, the other
+ * items are still handled, then the first error is thrown, as a callback of its own would have.
+ */
 export function turnQueue<T>(handle: (item: T) => void): TurnQueue<T> {
   let queued: T[] = [];
   const drain = () => {
     const items = queued;
     queued = [];
-    for (const item of items) handle(item);
+    let failure: { error: unknown } | undefined;
+    for (const item of items) {
+      try {
+        handle(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure) throw failure.error;
   };
   return {
     push(item) {

@@ -18,6 +18,18 @@ describe('turn queue', () => {
     expect(seen).toEqual([1, 2, 3]);
   });
 
+  it('handles every item even when one throws, then throws that error', () => {
+    const seen: number[] = [];
+    const queue = turnQueue<number>((n) => {
+      seen.push(n);
+      if (n === 1) throw new Error('item 1 failed');
+    });
+    queue.push(1);
+    queue.push(2);
+    expect(() => queue.drain()).toThrow('item 1 failed');
+    expect(seen).toEqual([1, 2]);
+  });
+
   it('runs what is queued at once when drained, and not again after the turn', async () => {
     const seen: string[] = [];
     const queue = turnQueue<string>((s) => seen.push(s));
