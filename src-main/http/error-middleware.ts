@@ -39,11 +39,18 @@ export function errorMiddleware(log: Logger) {
     } catch (error) {
       const area = areaOf(ctx.path);
       if (error instanceof ScimCompatError) (ctx.state as { errorFlag?: string }).errorFlag = error.flag;
-      if (area === 'scim') renderScim(ctx, toScimError(error, log));
-      else if (area === 'admin') renderAdmin(ctx, toAdminError(error, log));
-      else renderPlain(ctx, error, log);
+      // The routers answer a method no route has (PROPFIND, say) with a 501 that http-errors marks
+      // unexposed; it is the client's mistake, not the server's failure, and is said as such.
+      const failure = isHttpLikeError(error) && error.status === 501 ? methodNotImplemented(ctx.method) : error;
+      if (area === 'scim') renderScim(ctx, toScimError(failure, log));
+      else if (area === 'admin') renderAdmin(ctx, toAdminError(failure, log));
+      else renderPlain(ctx, failure, log);
     }
   };
+}
+
+function methodNotImplemented(method: string): HttpLikeError {
+  return { status: 501, expose: true, message: `The server does not support the ${method} method.` };
 }
 
 function notFoundFor(ctx: Context): Error {
@@ -65,7 +72,7 @@ function toScimError(error: unknown, log: Logger): ScimError {
   if (error instanceof ScimError) return error;
   // RFC 7644 §3.12 has no 503; 500 with a detail that says what happened and what to do.
   if (isStoreDown(error)) return new ScimError(500, STORE_UNAVAILABLE);
-  if (isHttpLikeError(error) && error.status < 500 && error.expose !== false) {
+  if (isHttpLikeError(error) && (error.status < 500 || error.status === 501) && error.expose !== false) {
     const status = error.status as ScimErrorStatus;
     try {
       return new ScimError(status, error.message);
@@ -81,7 +88,7 @@ function toScimError(error: unknown, log: Logger): ScimError {
 function toAdminError(error: unknown, log: Logger): { status: number; error: AdminError } {
   if (error instanceof AdminError) return { status: ADMIN_ERROR_STATUS[error.code], error };
   if (isStoreDown(error)) return { status: 503, error: new AdminError('unavailable', STORE_UNAVAILABLE) };
-  if (isHttpLikeError(error) && error.status < 500 && error.expose !== false) {
+  if (isHttpLikeError(error) && (error.status < 500 || error.status === 501) && error.expose !== false) {
     const code = adminErrorCodeFor(error.status) ?? 'validation_failed';
     return { status: error.status, error: new AdminError(code, error.message) };
   }
@@ -107,7 +114,7 @@ function renderAdmin(ctx: Context, { status, error }: { status: number; error: A
 }
 
 function renderPlain(ctx: Context, error: unknown, log: Logger): void {
-  if (isHttpLikeError(error) && error.status < 500 && error.expose !== false) {
+  if (isHttpLikeError(error) && (error.status < 500 || error.status === 501) && error.expose !== false) {
     ctx.status = error.status;
     ctx.type = 'text/plain; charset=utf-8';
     ctx.body = error.message;

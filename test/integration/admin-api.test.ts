@@ -80,6 +80,12 @@ describe('admin API over HTTP', () => {
     });
     expect(wrong.status).toBe(405);
     expect(await wrong.json()).toMatchObject({ code: 'method_not_allowed' });
+    const unknown = await fetch(`${server.url}/api/v1/admin/tenants`, {
+      method: 'PROPFIND',
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(unknown.status).toBe(501);
+    expect(await unknown.json()).toMatchObject({ code: 'not_implemented' });
   });
 
   it('sends no CORS headers', async () => {

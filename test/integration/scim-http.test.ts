@@ -178,6 +178,10 @@ describe.each([
     const wrong = await scim('PATCH', '/Users');
     expect(wrong.status).toBe(405);
     expect(await wrong.json()).toMatchObject({ status: '405' });
+    // A method no route has: RFC 7644 §3.12's 501, not a server failure.
+    const unknown = await scim('PROPFIND', '/Users');
+    expect(unknown.status).toBe(501);
+    expect(await unknown.json()).toMatchObject({ status: '501', detail: expect.stringContaining('PROPFIND') });
     const big = await scim('POST', '/Users', { userName: 'big@example.com', title: 'x'.repeat(1024 * 1024) });
     expect(big.status).toBe(413);
     expect(await big.json()).toMatchObject({ status: '413' });

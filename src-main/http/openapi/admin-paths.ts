@@ -41,6 +41,7 @@ const ERROR_DESCRIPTIONS: Record<AdminErrorCode, string> = {
   not_found: 'The resource (or the tenant it belongs to) does not exist.',
   conflict: 'The change would break a uniqueness rule (e.g. two tenants with one name).',
   method_not_allowed: 'The path exists but not with this method.',
+  not_implemented: 'The server answers this HTTP method on no path (e.g. PROPFIND).',
   payload_too_large: 'The request body is over 1 MiB.',
   unsupported_media_type: 'The request body is not `application/json`.',
   internal: 'An unexpected failure; the detail is in the server log.',
