@@ -7,6 +7,15 @@ import { useTempDirs } from './tmp-dir';
 
 const tempDir = useTempDirs();
 
+/** The sequence numbers of the records in the folder's first segment, in file order. */
+async function seqsInFirstSegment(dir: string): Promise<number[]> {
+  const [segment] = await listSegments(dir);
+  return (await readFile(segment?.file as string, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => (JSON.parse(line.slice(9)) as { seq: number }).seq);
+}
+
 describe('journal writer (group commit)', () => {
   it('shares flushes between concurrent appends and writes them all, in order', async () => {
     const dir = await tempDir();
@@ -23,12 +32,7 @@ describe('journal writer (group commit)', () => {
     expect(records).toBe(640);
     expect(flushes).toBeLessThan(records);
     await writer.close();
-    const [segment] = await listSegments(dir);
-    const seqs = (await readFile(segment?.file as string, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((line) => (JSON.parse(line.slice(9)) as { seq: number }).seq);
-    expect(seqs).toEqual(Array.from({ length: 640 }, (_, i) => i + 1));
+    expect(await seqsInFirstSegment(dir)).toEqual(Array.from({ length: 640 }, (_, i) => i + 1));
   });
 
   it('splits what queued behind a slow write into writes of bounded size, all kept in order', async () => {
@@ -44,12 +48,7 @@ describe('journal writer (group commit)', () => {
     await Promise.all(appended);
     expect(writer.stats).toMatchObject({ records: count, flushes: 3 });
     await writer.close();
-    const [segment] = await listSegments(dir);
-    const seqs = (await readFile(segment?.file as string, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((line) => (JSON.parse(line.slice(9)) as { seq: number }).seq);
-    expect(seqs).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+    expect(await seqsInFirstSegment(dir)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
   });
 
   it('puts records queued before a rotation in the old segment and later ones in the new', async () => {
