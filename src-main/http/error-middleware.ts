@@ -49,6 +49,11 @@ export function errorMiddleware(log: Logger) {
   };
 }
 
+/** An error whose status and message are meant for the client (a 4xx, or a 501 for a method). */
+function isClientFacing(error: unknown): error is HttpLikeError {
+  return isHttpLikeError(error) && (error.status < 500 || error.status === 501) && error.expose !== false;
+}
+
 function methodNotImplemented(method: string): HttpLikeError {
   return { status: 501, expose: true, message: `The server does not support the ${method} method.` };
 }
@@ -72,7 +77,7 @@ function toScimError(error: unknown, log: Logger): ScimError {
   if (error instanceof ScimError) return error;
   // RFC 7644 §3.12 has no 503; 500 with a detail that says what happened and what to do.
   if (isStoreDown(error)) return new ScimError(500, STORE_UNAVAILABLE);
-  if (isHttpLikeError(error) && (error.status < 500 || error.status === 501) && error.expose !== false) {
+  if (isClientFacing(error)) {
     const status = error.status as ScimErrorStatus;
     try {
       return new ScimError(status, error.message);
@@ -88,7 +93,7 @@ function toScimError(error: unknown, log: Logger): ScimError {
 function toAdminError(error: unknown, log: Logger): { status: number; error: AdminError } {
   if (error instanceof AdminError) return { status: ADMIN_ERROR_STATUS[error.code], error };
   if (isStoreDown(error)) return { status: 503, error: new AdminError('unavailable', STORE_UNAVAILABLE) };
-  if (isHttpLikeError(error) && (error.status < 500 || error.status === 501) && error.expose !== false) {
+  if (isClientFacing(error)) {
     const code = adminErrorCodeFor(error.status) ?? 'validation_failed';
     return { status: error.status, error: new AdminError(code, error.message) };
   }
@@ -114,7 +119,7 @@ function renderAdmin(ctx: Context, { status, error }: { status: number; error: A
 }
 
 function renderPlain(ctx: Context, error: unknown, log: Logger): void {
-  if (isHttpLikeError(error) && (error.status < 500 || error.status === 501) && error.expose !== false) {
+  if (isClientFacing(error)) {
     ctx.status = error.status;
     ctx.type = 'text/plain; charset=utf-8';
     ctx.body = error.message;
