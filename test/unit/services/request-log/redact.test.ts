@@ -239,7 +239,8 @@ describe('JSON text the redaction would not change', () => {
         const fromText = new SecretSet();
         const fromValue = new SecretSet();
         const logged = redactBody(text, fromText);
-        const expected = redactBody(value, fromValue);
+        // The structural pass over what the text holds (JSON writes -0 as 0, so not `value` itself).
+        const expected = redactBody(JSON.parse(text) as unknown, fromValue);
         expect(JSON.parse(logged.json)).toEqual(expected.body);
         expect(logged.body).toEqual(expected.body);
         expect(logged.json).not.toMatch(/[\n\r]/);
