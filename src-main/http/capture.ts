@@ -9,6 +9,10 @@ import type { ScimState } from './scim/auth';
 export interface CaptureState extends ScimState {
   /** The request body's text, as received (the log parses and redacts it). */
   requestBody?: unknown;
+  /** `requestBody` parsed as a JSON object or array. */
+  requestBodyIsJson?: boolean;
+  /** The JSON text of an object that `sendScim` answered with. */
+  responseJson?: string;
   /** False where bodies carry one-time secrets (the console's login code exchange). */
   captureBodies?: boolean;
   /** The compatibility flag named by the error that ended the request, if any. */
@@ -45,8 +49,17 @@ export function captureRequests(requestLog: RequestLog, clock: Clock) {
         source: area === 'admin' ? 'admin' : (scim?.source ?? 'idp'),
         status: ctx.status,
         duration_ms: performance.now() - started,
-        request: { headers: ctx.request.headers, body: bodies ? state.requestBody : undefined },
-        response: { headers: ctx.response.headers, body: bodies ? ctx.body : undefined },
+        request: {
+          headers: ctx.request.headers,
+          body: bodies ? state.requestBody : undefined,
+          bodyIsJson: state.requestBodyIsJson === true,
+        },
+        response: {
+          headers: ctx.response.headers,
+          body: bodies ? ctx.body : undefined,
+          // Only while the body is still the text sendScim wrote (an error may have replaced it).
+          bodyIsJson: typeof ctx.body === 'string' && ctx.body === state.responseJson,
+        },
         flags,
         error: ctx.status >= 400 ? errorOf(ctx.body, state.authRefusal) : null,
         started_at: startedAt,

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
 import { jsonTextDeeperThan } from '../json-depth';
+import type { CaptureState } from './capture';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** No SCIM or admin body needs more; deeper input is refused before any code walks it. */
@@ -46,12 +47,15 @@ export async function readJsonBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Pr
   if (text.trim() === '') return undefined;
   // Kept for the request log, which shows what a client really sent, malformed or not. The text,
   // not the parsed value: it crosses to the log's thread as one string and is parsed there.
-  (ctx.state as { requestBody?: unknown }).requestBody = text;
+  const state = ctx.state as CaptureState;
+  state.requestBody = text;
   try {
     const parsed = JSON.parse(text) as unknown;
     if (jsonTextDeeperThan(text, MAX_JSON_DEPTH)) {
       throw new JsonBodyError('malformed', `The body is nested deeper than ${MAX_JSON_DEPTH} levels.`);
     }
+    // Parsed here: the log need not parse it again to keep it as it came.
+    state.requestBodyIsJson = typeof parsed === 'object' && parsed !== null;
     return parsed;
   } catch (error) {
     if (error instanceof JsonBodyError) throw error;

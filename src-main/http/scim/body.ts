@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { SCIM_CONTENT_TYPE } from '@shared/scim/urns';
 import { ScimError } from '../../scim/errors';
+import type { CaptureState } from '../capture';
 import { JsonBodyError, readJsonBody } from '../json-body';
 
 /** Reads a SCIM request body; the three ways it can fail become RFC 7644 §3.12 errors. */
@@ -23,5 +24,8 @@ export function sendScim(ctx: Context, status: number, body: unknown, etag?: str
   if (etag) ctx.set('ETag', etag);
   // Serialized here, once: Koa sends the string as it is, and the request log takes the same string
   // across to its thread instead of cloning the object (see services/request-log/thread.ts).
-  ctx.body = JSON.stringify(body);
+  const json = JSON.stringify(body);
+  ctx.body = json;
+  // The capture tells the log this exact text is a JSON object, if it is still the body then.
+  if (typeof body === 'object' && body !== null) (ctx.state as CaptureState).responseJson = json;
 }

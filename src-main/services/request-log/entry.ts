@@ -17,6 +17,17 @@ import {
 } from './redact';
 import { Interner as SharedInterner } from '../interner';
 
+/** A request or a response as captured. */
+export interface CapturedMessage {
+  headers?: RawHeaders;
+  body?: unknown;
+  /**
+   * True when the request thread knows `body` is text of a JSON object or array (it parsed it, or
+   * wrote it with JSON.stringify): the log does not parse it again to keep it as it came.
+   */
+  bodyIsJson?: boolean;
+}
+
 /** What the HTTP capture middleware hands to `record`, once per request, after the response. */
 export interface RequestLogInput {
   method: string;
@@ -28,8 +39,8 @@ export interface RequestLogInput {
   source: RequestSource;
   status: number;
   duration_ms: number;
-  request: { headers?: RawHeaders; body?: unknown };
-  response: { headers?: RawHeaders; body?: unknown };
+  request: CapturedMessage;
+  response: CapturedMessage;
   /** Compatibility flags that fired (DESIGN.md §3). */
   flags?: readonly string[];
   error?: RequestLogError | null;
@@ -132,8 +143,8 @@ export function buildEntry(
   const requestHeaders = redactHeaders(input.request?.headers, secrets);
   const responseHeaders = redactHeaders(input.response?.headers, secrets);
   const query = redactQuery(input.query, secrets);
-  const requestBody = redactBody(input.request?.body, secrets, bodyLimit);
-  const responseBody = redactBody(input.response?.body, secrets, bodyLimit);
+  const requestBody = redactBody(input.request?.body, secrets, bodyLimit, input.request?.bodyIsJson === true);
+  const responseBody = redactBody(input.response?.body, secrets, bodyLimit, input.response?.bodyIsJson === true);
   const error = input.error ? { message: String(input.error.message), code: input.error.code } : null;
   // Only times that print as an xsd:dateTime the log can read back (years 1970-9999).
   const started = finiteOr(input.started_at, nowMs);

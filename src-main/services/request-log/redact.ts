@@ -251,7 +251,8 @@ export function redactText(text: string, secrets: SecretSet): string {
 }
 
 export interface RedactedBody {
-  body: unknown;
+  /** The redacted value; absent when text known to be JSON was kept as it came, unparsed. */
+  body?: unknown;
   truncated: boolean;
   bytes: number;
   /** `body` serialized as JSON, for the entry's line (so it is not serialized a second time). */
@@ -296,14 +297,25 @@ function keptAsItCame(text: string): boolean {
 /**
  * A body as the log keeps it: JSON (given parsed, or as text that parses) redacted structurally,
  * other text redacted by pattern; past `limit` serialized bytes, the first `limit` bytes of the
- * serialization as a string with `truncated: true`.
+ * serialization as a string with `truncated: true`. `knownJson` says the text is a JSON object or
+ * array (the request thread parsed or wrote it): then it is not parsed again to be kept as it came.
  */
-export function redactBody(body: unknown, secrets: SecretSet, limit = DEFAULT_BODY_LIMIT): RedactedBody {
+export function redactBody(
+  body: unknown,
+  secrets: SecretSet,
+  limit = DEFAULT_BODY_LIMIT,
+  knownJson = false,
+): RedactedBody {
   if (body === undefined || body === null || body === '')
     return { body: null, truncated: false, bytes: 0, json: 'null' };
   let value: unknown;
   let serialized: string | undefined;
   if (body instanceof Uint8Array) body = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  if (typeof body === 'string' && knownJson && keptAsItCame(body)) {
+    // An object or array: measured by its serialization, which is the text itself.
+    const bytes = Buffer.byteLength(body, 'utf8');
+    if (bytes <= limit) return { truncated: false, bytes, json: body };
+  }
   if (typeof body === 'string') {
     value = undefined;
     if (looksLikeJson(body)) {

@@ -245,6 +245,15 @@ describe('JSON text the redaction would not change', () => {
         expect(logged.body).toEqual(expected.body);
         expect(logged.json).not.toMatch(/[\n\r]/);
         expect([...fromText.values].sort()).toEqual([...fromValue.values].sort());
+        // Told the text is a JSON object or array, the log keeps the same line without parsing it.
+        const fromHint = new SecretSet();
+        const hinted = redactBody(text, fromHint, undefined, true);
+        expect({ json: hinted.json, bytes: hinted.bytes, truncated: hinted.truncated }).toEqual({
+          json: logged.json,
+          bytes: logged.bytes,
+          truncated: logged.truncated,
+        });
+        expect([...fromHint.values].sort()).toEqual([...fromText.values].sort());
       }),
       { numRuns: 500 },
     );
