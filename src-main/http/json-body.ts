@@ -46,9 +46,11 @@ export async function readJsonBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Pr
   }
   if (text.trim() === '') return undefined;
   // Kept for the request log, which shows what a client really sent, malformed or not. The text,
-  // not the parsed value: it crosses to the log's thread as one string and is parsed there.
+  // not the parsed value: it crosses to the log's thread as one string, parsed there only when the
+  // text is not marked as JSON below (the mark always describes this text, never an earlier one).
   const state = ctx.state as CaptureState;
   state.requestBody = text;
+  state.requestBodyIsJson = false;
   try {
     const parsed = JSON.parse(text) as unknown;
     if (jsonTextDeeperThan(text, MAX_JSON_DEPTH)) {
