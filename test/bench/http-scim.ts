@@ -15,8 +15,9 @@ const SECONDS = 5;
  * Load before any measured round. V8 compiles scimdesk's request path over its first seconds
  * under load (about 600 optimized compiles, most of them in the first 4 s; a handful per second
  * after that, by --trace-opt), and those compiles run on the same two cores. A round that starts
- * cold measures the compiler, not the server: cold 6 s runs made 35-55 % fewer creates than warm ones in the same minutes. The
- * bare server's few functions are compiled within milliseconds; it gets the same warm-up.
+ * cold measures the compiler, not the server: cold 6 s runs made 35-55 % fewer creates than warm
+ * ones in the same minutes. The bare server's few functions are compiled within milliseconds; it
+ * gets the same warm-up.
  */
 const WARM_UP_SECONDS = 6;
 
