@@ -129,7 +129,8 @@ async function lookupServer(users: number): Promise<{ server: LookupServer; stop
   };
 }
 
-type LookupKind = 'byId' | 'byFilter' | 'page' | 'filteredPage';
+const LOOKUP_KINDS = ['byId', 'byFilter', 'page', 'filteredPage'] as const;
+type LookupKind = (typeof LOOKUP_KINDS)[number];
 
 /** Medians of alternating rounds against the 1,000-user and the 100,000-user server. */
 async function lookups(): Promise<Record<LookupKind, { small: number; large: number }>> {
@@ -144,12 +145,12 @@ async function lookups(): Promise<Record<LookupKind, { small: number; large: num
           duration,
           requests: [{ setupRequest: (r) => ({ ...r, ...server[kind]() }) }],
         });
-      for (const kind of ['byId', 'byFilter', 'page', 'filteredPage'] as const) {
+      for (const kind of LOOKUP_KINDS) {
         await rate(small.server, kind, WARM_UP_SECONDS / 2);
         await rate(large.server, kind, WARM_UP_SECONDS / 2);
       }
       const out = {} as Record<LookupKind, { small: number; large: number }>;
-      for (const kind of ['byId', 'byFilter', 'page', 'filteredPage'] as const) {
+      for (const kind of LOOKUP_KINDS) {
         const smallRates: number[] = [];
         const largeRates: number[] = [];
         for (let round = 0; round < ROUNDS; round++) {
