@@ -28,7 +28,23 @@ describe('Interner', () => {
     expect(interner.list(['x'])).toEqual(['x']);
     expect(interner.list(['y'])).toEqual(['y']);
     const unremembered = interner.list(['z']);
+    // Another list in between, so that ['z'] is not the last one given (which is kept apart).
+    interner.list(['w']);
     expect(interner.list(['z'])).not.toBe(unremembered);
     expect(interner.list(['z'])).toEqual(['z']);
+  });
+
+  it('answers a list equal to the last one with that same copy, and a different one with its own', () => {
+    const interner = new Interner();
+    const users = interner.list(['active', 'userName']);
+    expect(interner.list(['active', 'userName'])).toBe(users);
+    expect(interner.list(['active', 'displayName'])).toEqual(['active', 'displayName']);
+    expect(interner.list(['active'])).toEqual(['active']);
+    expect(interner.list(['active', 'userName', 'title'])).toEqual(['active', 'userName', 'title']);
+    expect(interner.list(['active', 'userName'])).toBe(users);
+    // Empty lists in between (no flags) do not displace it.
+    expect(interner.list([])).toBe(interner.list([]));
+    expect(Object.isFrozen(interner.list([]))).toBe(true);
+    expect(interner.list(['active', 'userName'])).toBe(users);
   });
 });
