@@ -13,8 +13,8 @@ import {
   RecordRef,
   REDACTED_PASSWORD,
   toHistoryVersion,
-  Track,
-  trackKey,
+  type Track,
+  TrackIndex,
   withoutPasswords,
   type VersionEntry,
 } from './records';
@@ -132,7 +132,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
   };
   const { log } = options;
   const dir = join(options.dataDir, 'history');
-  const tracks = new Map<string, Track>();
+  const tracks = new TrackIndex();
   // Versions mostly repeat a few actors and attribute lists (every create names the same ones).
   const interner = new Interner();
   const segmentLive = new Map<number, number>();
@@ -173,7 +173,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       removeRef(entry.change);
       removeRef(entry.base);
     }
-    if (track.versions.length === 0) tracks.delete(track.key);
+    if (track.versions.length === 0) tracks.delete(track);
   }
 
   // --- start-up ---------------------------------------------------------------------------------
@@ -188,9 +188,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       corrupt++;
       return;
     }
-    const key = trackKey(head.tenant, head.kind, head.id);
-    let track = tracks.get(key);
-    if (!track) tracks.set(key, (track = new Track(head.tenant, head.kind, head.id)));
+    const track = tracks.open(head.tenant, head.kind, head.id);
     const { at, entry: found } = track.find(head.v);
     const entry: VersionEntry = found ?? {
       v: head.v,
@@ -213,7 +211,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
     () => true,
     () => false,
   );
-  for (const track of [...tracks.values()]) {
+  for (const track of tracks.all()) {
     // Versions before the first base (or deletion) cannot be rebuilt: their base was lost.
     const first = track.versions.findIndex((entry) => entry.base || entry.type === 'delete');
     dropVersions(track, first < 0 ? track.versions.length : first);
@@ -287,7 +285,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
         }
       }
       track.needsBase = true;
-      if (track.versions.length === 0) tracks.delete(track.key);
+      if (track.versions.length === 0) tracks.delete(track);
     }
     if (head > 0) pending = pending.slice(head);
   }
@@ -314,13 +312,6 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
     };
     track.versions.push(entry);
     return entry;
-  }
-
-  function trackFor(tenant: string, kind: HistoryResourceKind, id: string): Track {
-    const key = trackKey(tenant, kind, id);
-    let track = tracks.get(key);
-    if (!track) tracks.set(key, (track = new Track(tenant, kind, id)));
-    return track;
   }
 
   function guarded<T>(what: string, job: () => T): T | undefined {
@@ -477,7 +468,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
             ? resource
             : (withoutPasswords(resource) as JsonObject);
         if (typeof clean['id'] !== 'string') throw new Error('a resource without an id');
-        const track = trackFor(tenant, kind, clean['id']);
+        const track = tracks.open(tenant, kind, clean['id']);
         const entry = newEntry(
           track,
           'create',
@@ -501,7 +492,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
           changes.push({ op: 'set', path: ['password'], value: REDACTED_PASSWORD });
         }
         if (changes.length === 0 && !meta.attributes?.length && !meta.flags?.length) return undefined;
-        const track = trackFor(tenant, kind, id);
+        const track = tracks.open(tenant, kind, id);
         const last = track.versions.at(-1);
         const entry = newEntry(track, 'change', meta, changedAttributes(changes));
         if (!last || last.type === 'delete' || track.needsBase) {
@@ -522,7 +513,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
 
     recordDelete(tenant, kind, id, meta) {
       return guarded('a deletion', () => {
-        const track = trackFor(tenant, kind, id);
+        const track = tracks.open(tenant, kind, id);
         const entry = newEntry(track, 'delete', meta, []);
         addRecord(track, entry, 'change', {});
         return entry.v;
@@ -530,7 +521,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
     },
 
     timeline(tenant, kind, id, { page, per_page }) {
-      const versions = tracks.get(trackKey(tenant, kind, id))?.versions ?? [];
+      const versions = tracks.get(tenant, kind, id)?.versions ?? [];
       const end = versions.length - (page - 1) * per_page;
       const items: HistoryVersion[] = [];
       for (let i = end - 1; i >= Math.max(0, end - per_page); i--) items.push(toHistoryVersion(versions[i]!));
@@ -538,7 +529,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
     },
 
     async version(tenant, kind, id, n) {
-      const track = tracks.get(trackKey(tenant, kind, id));
+      const track = tracks.get(tenant, kind, id);
       const entry = track?.find(n).entry;
       if (!track || !entry) return undefined;
       const resource = await rebuild(track, n);
@@ -547,7 +538,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
     },
 
     async diff(tenant, kind, id, from, to) {
-      const track = tracks.get(trackKey(tenant, kind, id));
+      const track = tracks.get(tenant, kind, id);
       if (!track) return undefined;
       const [a, b] = await Promise.all([rebuild(track, from), rebuild(track, to)]);
       if (a === undefined || b === undefined) return undefined;
@@ -556,13 +547,12 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
 
     async purgeTenant(tenant) {
       const touched = new Set<number>();
-      for (const track of [...tracks.values()]) {
-        if (track.tenant !== tenant) continue;
+      for (const track of tracks.ofTenant(tenant)) {
         for (const entry of track.versions) {
           for (const ref of [entry.change, entry.base]) if (ref?.written) touched.add(ref.segment);
         }
         dropVersions(track, track.versions.length);
-        tracks.delete(track.key);
+        tracks.delete(track);
       }
       await disk.run(async () => {
         // Rows written while we waited for the queue were removed already; their places are known now.

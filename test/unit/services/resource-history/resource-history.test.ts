@@ -278,6 +278,33 @@ describe('resource history: caps and purge', () => {
     await history.close();
   });
 
+  it('keeps the same id apart across tenants and kinds, in memory and after a restart', async () => {
+    const dir = await tempDir();
+    const history = await open(dir);
+    history.recordCreate('t1', 'User', user({ id: 'x', userName: 'one@example.com' }), meta(1));
+    history.recordCreate('t2', 'User', user({ id: 'x', userName: 'two@example.com' }), meta(2));
+    history.recordCreate('t1', 'Group', { id: 'x', displayName: 'Group x' }, meta(3));
+    history.recordChange('t2', 'User', 'x', user({ id: 'x' }), user({ id: 'x', active: false }), meta(4));
+    const versions = (h: typeof history, tenant: string, kind: 'User' | 'Group') =>
+      h.timeline(tenant, kind, 'x', { page: 1, per_page: 10 }).items.map((v) => v.kind);
+    const check = (h: typeof history) => {
+      expect(versions(h, 't1', 'User')).toEqual(['create']);
+      expect(versions(h, 't2', 'User')).toEqual(['change', 'create']);
+      expect(versions(h, 't1', 'Group')).toEqual(['create']);
+      expect(versions(h, 't2', 'Group')).toEqual([]);
+      expect(h.stats().resources).toBe(3);
+    };
+    check(history);
+    await history.close();
+    const reopened = await open(dir);
+    check(reopened);
+    await reopened.purgeTenant('t1');
+    expect(versions(reopened, 't1', 'Group')).toEqual([]);
+    expect(versions(reopened, 't2', 'User')).toEqual(['change', 'create']);
+    expect(reopened.stats().resources).toBe(1);
+    await reopened.close();
+  });
+
   it('purges a tenant from memory and disk', async () => {
     const dir = await tempDir();
     const history = await open(dir, { segmentBytes: 2048 });
