@@ -122,9 +122,11 @@ export class TrackIndex {
     return track;
   }
 
+  /** Removes this track (a stale one, replaced since by a new track of the resource, stays out). */
   delete(track: Track): void {
     const kinds = this.byTenant.get(track.tenant);
-    if (!kinds?.[track.kind].delete(track.id)) return;
+    if (kinds?.[track.kind].get(track.id) !== track) return;
+    kinds[track.kind].delete(track.id);
     this.count--;
     if (kinds.User.size === 0 && kinds.Group.size === 0) this.byTenant.delete(track.tenant);
   }

@@ -353,11 +353,14 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
     let start = at;
     while (start >= 0 && !track.versions[start]!.base) start--;
     if (start < 0) return undefined;
-    const base = await readBody(track.versions[start]!.base!);
+    // Taken before the first read: while it waits, the caps may drop this resource's oldest
+    // versions (shifting the list). A record dropped meanwhile reads as gone (readBody), and so
+    // does the version.
+    const [first, ...changes] = track.versions.slice(start, at + 1);
+    const base = await readBody(first!.base!);
     if (!base?.resource) return undefined;
     const resource = base.resource;
-    for (let i = start + 1; i <= at; i++) {
-      const change = track.versions[i]!.change;
+    for (const { change } of changes) {
       const body = change ? await readBody(change) : undefined;
       if (!body?.changes) return undefined;
       applyChangesInPlace(resource, body.changes);
@@ -551,8 +554,8 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
         for (const entry of track.versions) {
           for (const ref of [entry.change, entry.base]) if (ref?.written) touched.add(ref.segment);
         }
+        // Left without versions, the track leaves the index too.
         dropVersions(track, track.versions.length);
-        tracks.delete(track);
       }
       await disk.run(async () => {
         // Rows written while we waited for the queue were removed already; their places are known now.

@@ -1,3 +1,4 @@
+import * as fsPromises from 'node:fs/promises';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import {
   type JsonObject,
   type ResourceHistoryLimits,
 } from '../../../../src-main/services/resource-history';
+import { TrackIndex } from '../../../../src-main/services/resource-history/records';
 
 const made: string[] = [];
 afterEach(async () => {
@@ -303,6 +305,65 @@ describe('resource history: caps and purge', () => {
     expect(versions(reopened, 't2', 'User')).toEqual(['change', 'create']);
     expect(reopened.stats().resources).toBe(1);
     await reopened.close();
+  });
+
+  it('answers a version whose records the caps drop while it is being read: gone, not a failure', async () => {
+    const dir = await tempDir();
+    // Reads of record bodies wait at a gate the test opens; everything else goes to the disk.
+    const waiting: (() => void)[] = [];
+    let gated = false;
+    const io = {
+      ...fsPromises,
+      open: (async (...args: Parameters<typeof fsPromises.open>) => {
+        const handle = await fsPromises.open(...args);
+        if (args[1] !== 'r' || !gated) return handle;
+        const read = handle.read.bind(handle) as (...a: unknown[]) => Promise<unknown>;
+        return Object.assign(handle, {
+          read: async (...a: unknown[]) => {
+            await new Promise<void>((resolve) => waiting.push(resolve));
+            return read(...a);
+          },
+        });
+      }) as typeof fsPromises.open,
+    };
+    const history = await createResourceHistory({
+      dataDir: dir,
+      log,
+      limits: { segmentBytes: 2048, maxRecords: 6 },
+      io,
+    });
+    const v1 = user();
+    const v2 = user({ active: false });
+    const v3 = user({ active: false, title: 'Engineer' });
+    history.recordCreate('t', 'User', v1, meta(1));
+    history.recordChange('t', 'User', 'u1', v1, v2, meta(2));
+    history.recordChange('t', 'User', 'u1', v2, v3, meta(3));
+    await history.flush();
+    gated = true;
+    const asked = history.version('t', 'User', 'u1', 3);
+    while (waiting.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    // Enough other resources that the record cap drops the oldest segment, u1's records with it.
+    for (let n = 0; n < 12; n++) history.recordCreate('t', 'User', user({ id: `other${n}` }), meta(10 + n));
+    await history.flush();
+    expect(history.timeline('t', 'User', 'u1', { page: 1, per_page: 10 }).total).toBe(0);
+    gated = false;
+    for (const open of waiting.splice(0)) open();
+    await expect(asked).resolves.toBeUndefined();
+    await history.close();
+  });
+
+  it('removes a track from the index only while it is the one the index holds', () => {
+    const tracks = new TrackIndex();
+    const stale = tracks.open('t', 'User', 'x');
+    tracks.delete(stale);
+    const live = tracks.open('t', 'User', 'x');
+    tracks.delete(stale);
+    expect(tracks.get('t', 'User', 'x')).toBe(live);
+    expect(tracks.size).toBe(1);
+    tracks.delete(live);
+    expect(tracks.get('t', 'User', 'x')).toBeUndefined();
+    expect(tracks.size).toBe(0);
+    expect(tracks.all()).toEqual([]);
   });
 
   it('purges a tenant from memory and disk', async () => {
