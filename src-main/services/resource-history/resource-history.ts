@@ -395,7 +395,9 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       const next = track.versions[last + 1];
       if (next && !next.base && next.type !== 'delete') {
         const resource = await rebuild(track, next.v);
-        if (resource) rebased.push(addRecordUnqueued(track, next, resource));
+        // A purge may have dropped the resource's versions during the reads: then nothing of it
+        // may be written back.
+        if (resource && track.versions[last + 1] === next) rebased.push(addRecordUnqueued(track, next, resource));
       }
       dropVersions(track, last + 1);
     }
@@ -549,16 +551,18 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
     },
 
     async purgeTenant(tenant) {
-      const touched = new Set<number>();
+      const purged: RecordRef[] = [];
       for (const track of tracks.ofTenant(tenant)) {
         for (const entry of track.versions) {
-          for (const ref of [entry.change, entry.base]) if (ref?.written) touched.add(ref.segment);
+          for (const ref of [entry.change, entry.base]) if (ref) purged.push(ref);
         }
         // Left without versions, the track leaves the index too.
         dropVersions(track, track.versions.length);
       }
       await disk.run(async () => {
-        // Rows written while we waited for the queue were removed already; their places are known now.
+        // Where the records went is known only now: a write in flight when the purge began has
+        // put some of them on disk meanwhile (removed, but with their places set).
+        const touched = new Set(purged.filter((ref) => ref.written).map((ref) => ref.segment));
         for (const segment of touched) {
           const keep: RecordRef[] = [];
           for (const track of segmentTracks.get(segment) ?? []) {

@@ -45,6 +45,45 @@ const user = (patch: JsonObject = {}): JsonObject => ({
   ...patch,
 });
 
+/**
+ * An `io` whose reads of record bodies (or, for 'writes', openings of a segment to write to) wait,
+ * while the gate is closed, until the test lets each one through (`release`) or opens the gate;
+ * everything else goes to the disk at once.
+ */
+function gatedIo(what: 'reads' | 'writes' = 'reads') {
+  const waiting: (() => void)[] = [];
+  let closed = false;
+  const io = {
+    ...fsPromises,
+    open: (async (...args: Parameters<typeof fsPromises.open>) => {
+      if (what === 'writes' && args[1] !== 'r' && closed) await new Promise<void>((resolve) => waiting.push(resolve));
+      const handle = await fsPromises.open(...args);
+      if (what === 'writes' || args[1] !== 'r' || !closed) return handle;
+      const read = handle.read.bind(handle) as (...a: unknown[]) => Promise<unknown>;
+      return Object.assign(handle, {
+        read: async (...a: unknown[]) => {
+          if (closed) await new Promise<void>((resolve) => waiting.push(resolve));
+          return read(...a);
+        },
+      });
+    }) as typeof fsPromises.open,
+  };
+  return {
+    io,
+    close: () => void (closed = true),
+    /** Resolves once a read (or write) waits at the gate. */
+    async nextRead(): Promise<void> {
+      while (waiting.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    },
+    /** Lets the oldest waiting read through. */
+    release: () => waiting.shift()?.(),
+    open(): void {
+      closed = false;
+      for (const release of waiting.splice(0)) release();
+    },
+  };
+}
+
 describe('resource history', () => {
   it('keeps a timeline, rebuilds every version and diffs any two', async () => {
     const dir = await tempDir();
@@ -309,28 +348,12 @@ describe('resource history: caps and purge', () => {
 
   it('answers a version whose records the caps drop while it is being read: gone, not a failure', async () => {
     const dir = await tempDir();
-    // Reads of record bodies wait at a gate the test opens; everything else goes to the disk.
-    const waiting: (() => void)[] = [];
-    let gated = false;
-    const io = {
-      ...fsPromises,
-      open: (async (...args: Parameters<typeof fsPromises.open>) => {
-        const handle = await fsPromises.open(...args);
-        if (args[1] !== 'r' || !gated) return handle;
-        const read = handle.read.bind(handle) as (...a: unknown[]) => Promise<unknown>;
-        return Object.assign(handle, {
-          read: async (...a: unknown[]) => {
-            await new Promise<void>((resolve) => waiting.push(resolve));
-            return read(...a);
-          },
-        });
-      }) as typeof fsPromises.open,
-    };
+    const gate = gatedIo();
     const history = await createResourceHistory({
       dataDir: dir,
       log,
       limits: { segmentBytes: 2048, maxRecords: 6 },
-      io,
+      io: gate.io,
     });
     const v1 = user();
     const v2 = user({ active: false });
@@ -339,15 +362,14 @@ describe('resource history: caps and purge', () => {
     history.recordChange('t', 'User', 'u1', v1, v2, meta(2));
     history.recordChange('t', 'User', 'u1', v2, v3, meta(3));
     await history.flush();
-    gated = true;
+    gate.close();
     const asked = history.version('t', 'User', 'u1', 3);
-    while (waiting.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    await gate.nextRead();
     // Enough other resources that the record cap drops the oldest segment, u1's records with it.
     for (let n = 0; n < 12; n++) history.recordCreate('t', 'User', user({ id: `other${n}` }), meta(10 + n));
     await history.flush();
     expect(history.timeline('t', 'User', 'u1', { page: 1, per_page: 10 }).total).toBe(0);
-    gated = false;
-    for (const open of waiting.splice(0)) open();
+    gate.open();
     await expect(asked).resolves.toBeUndefined();
     await history.close();
   });
@@ -385,6 +407,76 @@ describe('resource history: caps and purge', () => {
     expect(texts.join('\n')).not.toContain('doomed-marker');
     const reopened = await open(dir);
     expect(reopened.stats().resources).toBe(20);
+    await reopened.close();
+  });
+
+  it('writes nothing back for a tenant purged while the caps rebuild one of its resources', async () => {
+    const dir = await tempDir();
+    const gate = gatedIo();
+    const history = await createResourceHistory({
+      dataDir: dir,
+      log,
+      limits: { segmentBytes: 1024, maxRecords: 8 },
+      io: gate.io,
+    });
+    const v1 = user({ userName: 'doomed-marker' });
+    const v2 = user({ userName: 'doomed-marker', active: false });
+    const v3 = user({ userName: 'doomed-marker', active: false, title: 'Engineer' });
+    history.recordCreate('doomed', 'User', v1, meta(1));
+    history.recordChange('doomed', 'User', 'u1', v1, v2, meta(2));
+    await history.flush();
+    // Fills the first segment, so that u1's third version lands in the next one.
+    history.recordCreate('kept', 'User', user({ id: 'k0' }), meta(3));
+    await history.flush();
+    history.recordChange('doomed', 'User', 'u1', v2, v3, meta(5));
+    await history.flush();
+    expect(history.stats().segments).toBe(2);
+    gate.close();
+    // Past the record cap: the first segment goes, and u1's version 3 must first be rebuilt whole,
+    // from three reads. The tenant is purged while the last of them is on its way.
+    for (let n = 1; n < 6; n++) history.recordCreate('kept', 'User', user({ id: `k${n}` }), meta(4 + n));
+    const flushed = history.flush();
+    for (let read = 1; read < 3; read++) {
+      await gate.nextRead();
+      gate.release();
+    }
+    await gate.nextRead();
+    const purged = history.purgeTenant('doomed');
+    gate.open();
+    await Promise.all([flushed, purged]);
+    await history.flush();
+    expect(history.timeline('doomed', 'User', 'u1', { page: 1, per_page: 5 }).total).toBe(0);
+    expect(history.stats()).toMatchObject({ resources: 6, records: 6 });
+    await history.close();
+    const texts = await Promise.all(
+      (await readdir(join(dir, 'history'))).map((n) => readFile(join(dir, 'history', n), 'utf8')),
+    );
+    expect(texts.join('\n')).not.toContain('doomed-marker');
+    const reopened = await open(dir);
+    expect(reopened.stats().resources).toBe(6);
+    await reopened.close();
+  });
+
+  it('leaves nothing on disk of a tenant purged while its records are being written', async () => {
+    const dir = await tempDir();
+    const gate = gatedIo('writes');
+    const history = await createResourceHistory({ dataDir: dir, log, io: gate.io });
+    history.recordCreate('kept', 'User', user({ id: 'k0' }), meta(1));
+    gate.close();
+    history.recordCreate('doomed', 'User', user({ userName: 'doomed-marker' }), meta(2));
+    const flushed = history.flush();
+    await gate.nextRead();
+    const purged = history.purgeTenant('doomed');
+    gate.open();
+    await Promise.all([flushed, purged]);
+    expect(history.stats()).toMatchObject({ resources: 1, records: 1 });
+    await history.close();
+    const texts = await Promise.all(
+      (await readdir(join(dir, 'history'))).map((n) => readFile(join(dir, 'history', n), 'utf8')),
+    );
+    expect(texts.join('\n')).not.toContain('doomed-marker');
+    const reopened = await open(dir);
+    expect(reopened.stats().resources).toBe(1);
     await reopened.close();
   });
 
