@@ -584,23 +584,26 @@ export class IdentityService {
   }
 
   private checkUnique(tx: TenantReader, kind: ResourceKind, doc: StoredResource, self: string | undefined): void {
-    const others = (ids: Iterable<string>) => [...ids].filter((id) => id !== self);
+    // Runs in every create and PUT: plain loops over the index's candidates, each key folded once.
     if (kind === 'User') {
       const userName = String(doc.userName);
-      const taken = others(
-        tx.candidates.lookup({ resource: 'User', index: 'userName', match: 'eq', key: foldKey(userName) }),
-      )
-        .map((id) => tx.get('users', id))
-        .some((user) => user !== undefined && foldKey(user.userName) === foldKey(userName));
-      if (taken) throw ScimError.conflict(`userName "${userName}" is already taken in this tenant.`);
+      const key = foldKey(userName);
+      for (const id of tx.candidates.lookup({ resource: 'User', index: 'userName', match: 'eq', key })) {
+        const user = id === self ? undefined : tx.get('users', id);
+        if (user !== undefined && foldKey(user.userName) === key) {
+          throw ScimError.conflict(`userName "${userName}" is already taken in this tenant.`);
+        }
+      }
     }
     if (typeof doc.externalId === 'string') {
       const externalId = doc.externalId;
       const collection = collectionOf(kind);
-      const taken = others(tx.candidates.lookup({ resource: kind, index: 'externalId', match: 'eq', key: externalId }))
-        .map((id) => tx.get(collection, id))
-        .some((other) => other !== undefined && other.externalId === externalId);
-      if (taken) throw ScimError.conflict(`externalId "${externalId}" is already used by another ${kind}.`);
+      for (const id of tx.candidates.lookup({ resource: kind, index: 'externalId', match: 'eq', key: externalId })) {
+        const other = id === self ? undefined : tx.get(collection, id);
+        if (other !== undefined && other.externalId === externalId) {
+          throw ScimError.conflict(`externalId "${externalId}" is already used by another ${kind}.`);
+        }
+      }
     }
   }
 
