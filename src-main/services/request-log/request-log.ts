@@ -491,14 +491,16 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
         }
         for (const segment of touched) {
           const keep = (keepBySegment.get(segment) ?? []).reverse();
-          const locs = await files.rewrite(segment, keep);
-          keep.forEach((row, i) => {
-            const loc = locs[i];
-            if (loc) {
-              row.offset = loc.offset;
-              row.length = loc.length;
-            }
-          });
+          // The new places must be known as soon as the rewritten file replaces the old one.
+          await files.rewrite(segment, keep, (locs) =>
+            keep.forEach((row, i) => {
+              const loc = locs[i];
+              if (loc) {
+                row.offset = loc.offset;
+                row.length = loc.length;
+              }
+            }),
+          );
           if (keep.length === 0) segmentLive.delete(segment);
         }
       });

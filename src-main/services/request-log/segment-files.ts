@@ -252,10 +252,15 @@ export class SegmentFiles {
 
   /**
    * Rewrites a segment keeping only the given lines (in order), for purges: the removed bytes must
-   * really leave the disk. Written aside, fsync'd and renamed over, so a crash leaves either the
+   * really leave the disk. `renamed` learns the new places as soon as the new file is in place,
+   * before the folder's fsync: a read in between must not use the old offsets. Written aside, fsync'd and renamed over, so a crash leaves either the
    * old file or the new one; fsync'd because a purged tenant's data coming back would be a leak.
    */
-  async rewrite(segment: number, keep: readonly Loc[]): Promise<Loc[]> {
+  async rewrite(
+    segment: number,
+    keep: readonly Loc[],
+    renamed?: (locs: (Loc | undefined)[]) => void,
+  ): Promise<(Loc | undefined)[]> {
     if (keep.length === 0) {
       await this.remove(segment);
       return [];
@@ -264,11 +269,15 @@ export class SegmentFiles {
     const info = this.list.find((candidate) => candidate.id === segment);
     if (!info) return [];
     const parts: Buffer[] = [];
-    const locs: Loc[] = [];
+    // One per kept line, in the same order: undefined for a line that could not be read.
+    const locs: (Loc | undefined)[] = [];
     let offset = 0;
     for (const loc of keep) {
       const line = await this.read(loc);
-      if (!line) continue;
+      if (!line) {
+        locs.push(undefined);
+        continue;
+      }
       parts.push(line);
       locs.push({ segment, offset, length: line.length });
       offset += line.length;
@@ -282,6 +291,7 @@ export class SegmentFiles {
       await handle.close();
     }
     await this.io.rename(temp, this.path(segment));
+    renamed?.(locs);
     await this.syncDir();
     info.bytes = offset;
     return locs;

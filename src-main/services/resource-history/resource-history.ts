@@ -229,6 +229,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
     role: 'change' | 'base',
     body: object,
     bodyJson = JSON.stringify(body),
+    queued = true,
   ): RecordRef {
     // Serialized at once: the entry's shared, frozen lists go in as they are.
     const head: Readonly<Omit<RecordHead, 'attrs' | 'flags'>> & { attrs: readonly string[]; flags: readonly string[] } =
@@ -248,7 +249,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
     const line = Buffer.from(`${JSON.stringify(head)}\t${bodyJson}\n`, 'utf8');
     const ref = new RecordRef(track, entry, role, line);
     entry[role] = ref;
-    pending.push(ref);
+    if (queued) pending.push(ref);
     pendingBytes += line.length;
     liveRecords++;
     if (role === 'base') {
@@ -261,8 +262,10 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       track.changeBytesSinceBase += line.length;
       track.changesSinceBase++;
     }
-    enforceBuffer();
-    timer.poke(pendingBytes >= limits.flushBytes);
+    if (queued) {
+      enforceBuffer();
+      timer.poke(pendingBytes >= limits.flushBytes);
+    }
     return ref;
   }
 
@@ -274,9 +277,9 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       if (ref.removed) continue;
       const track = ref.track;
       // Everything of this resource still unwritten depends on this record: drop it all.
-      const from = track.versions.findIndex(
-        (entry) => (entry.change && !entry.change.written) || (entry.base && !entry.base.written),
-      );
+      // From this record's version on: earlier ones are on disk or on their way there (a write in
+      // flight, a caps rebase), and later ones are all still queued.
+      const from = track.versions.indexOf(ref.version);
       if (from >= 0) {
         for (const entry of track.versions.splice(from)) {
           removeRef(entry.change);
@@ -336,7 +339,14 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       const tab = text.indexOf('\t');
       try {
         const head = RecordHead.parse(JSON.parse(text.slice(0, tab)));
-        if (head.id !== ref.track.id || head.v !== ref.version.v || head.role !== ref.role) continue;
+        if (
+          head.tenant !== ref.track.tenant ||
+          head.kind !== ref.track.kind ||
+          head.id !== ref.track.id ||
+          head.v !== ref.version.v ||
+          head.role !== ref.role
+        )
+          continue;
         return JSON.parse(text.slice(tab + 1)) as { resource?: JsonObject; changes?: Change[] };
       } catch {
         continue;
@@ -385,6 +395,9 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
     const segment = files.segments[0]!.id;
     if (files.activeId === segment) await files.seal();
     const rebased: RecordRef[] = [];
+    // Records of the dropped versions kept elsewhere (a base an earlier drop wrote): they must
+    // leave the disk too, or a restart brings their versions back.
+    const elsewhere = new Set<number>();
     for (const track of segmentTracks.get(segment) ?? []) {
       const inSegment = (ref: RecordRef | undefined) => ref !== undefined && !ref.removed && ref.segment === segment;
       let last = -1;
@@ -399,6 +412,11 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
         // may be written back.
         if (resource && track.versions[last + 1] === next) rebased.push(addRecordUnqueued(track, next, resource));
       }
+      for (const entry of track.versions.slice(0, last + 1)) {
+        for (const ref of [entry.change, entry.base]) {
+          if (ref?.written && !ref.removed && ref.segment !== segment) elsewhere.add(ref.segment);
+        }
+      }
       dropVersions(track, last + 1);
     }
     if (rebased.length > 0) {
@@ -408,13 +426,40 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
     await files.remove(segment);
     segmentLive.delete(segment);
     segmentTracks.delete(segment);
+    for (const other of elsewhere) await rewriteLive(other);
+  }
+
+  /** Rewrites a segment keeping only its live records. */
+  async function rewriteLive(segment: number): Promise<void> {
+    const keep: RecordRef[] = [];
+    const holding = new Set<Track>();
+    for (const track of segmentTracks.get(segment) ?? []) {
+      for (const entry of track.versions) {
+        for (const ref of [entry.change, entry.base]) {
+          if (ref && !ref.removed && ref.segment === segment) {
+            keep.push(ref);
+            holding.add(track);
+          }
+        }
+      }
+    }
+    keep.sort((a, b) => a.offset - b.offset);
+    // The new places must be known as soon as the rewritten file replaces the old one.
+    await files.rewrite(segment, keep, (locs) =>
+      keep.forEach((ref, i) => {
+        const loc = locs[i];
+        if (loc) ref.offset = loc.offset;
+      }),
+    );
+    if (keep.length === 0) {
+      segmentLive.delete(segment);
+      segmentTracks.delete(segment);
+    } else segmentTracks.set(segment, holding);
   }
 
   /** A base record written directly by a disk job (not through the buffer). */
   function addRecordUnqueued(track: Track, entry: VersionEntry, resource: JsonObject): RecordRef {
-    const ref = addRecord(track, entry, 'base', { resource });
-    pending = pending.filter((candidate) => candidate !== ref);
-    return ref;
+    return addRecord(track, entry, 'base', { resource }, undefined, false);
   }
 
   async function enforceCaps(incomingBytes: number): Promise<void> {
@@ -563,28 +608,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
         // Where the records went is known only now: a write in flight when the purge began has
         // put some of them on disk meanwhile (removed, but with their places set).
         const touched = new Set(purged.filter((ref) => ref.written).map((ref) => ref.segment));
-        for (const segment of touched) {
-          const keep: RecordRef[] = [];
-          for (const track of segmentTracks.get(segment) ?? []) {
-            for (const entry of track.versions) {
-              for (const ref of [entry.change, entry.base]) {
-                if (ref && !ref.removed && ref.segment === segment) keep.push(ref);
-              }
-            }
-          }
-          keep.sort((a, b) => a.offset - b.offset);
-          const locs = await files.rewrite(segment, keep);
-          keep.forEach((ref, i) => {
-            const loc = locs[i];
-            if (loc) ref.offset = loc.offset;
-          });
-          const remaining = segmentTracks.get(segment);
-          for (const track of remaining ?? []) if (track.tenant === tenant) remaining?.delete(track);
-          if (keep.length === 0) {
-            segmentLive.delete(segment);
-            segmentTracks.delete(segment);
-          }
-        }
+        for (const segment of touched) await rewriteLive(segment);
       });
     },
 

@@ -496,3 +496,119 @@ describe('resource history: caps and purge', () => {
     await crashed.close();
   });
 });
+
+describe('resource history: buffer bound, caps and reads against disk jobs in flight', () => {
+  const versionsOf = (h: Awaited<ReturnType<typeof open>>, id = 'u1') =>
+    h.timeline('t', 'User', id, { page: 1, per_page: 500 }).items.map((item) => item.version);
+
+  it('keeps versions on their way to disk when the buffer bound drops newer ones', async () => {
+    const dir = await tempDir();
+    const gate = gatedIo('writes');
+    const limits = { maxBufferedBytes: 1500, flushIntervalMs: 1e6 };
+    const history = await createResourceHistory({ dataDir: dir, log, io: gate.io, limits });
+    const [a, b, c, d] = [user(), user({ active: false }), user({ title: 'Engineer' }), user({ title: 'Boss' })];
+    gate.close();
+    history.recordCreate('t', 'User', a, meta(1));
+    history.recordChange('t', 'User', 'u1', a, b, meta(2));
+    const flushed = history.flush(); // versions 1 and 2 wait at the gate
+    await gate.nextRead();
+    history.recordChange('t', 'User', 'u1', b, c, meta(3));
+    // Over the bound: the oldest queued record (u1's version 3) goes, not what is being written.
+    history.recordCreate('t', 'User', user({ id: 'big', displayName: 'x'.repeat(800) }), meta(4));
+    history.recordChange('t', 'User', 'u1', c, d, meta(5));
+    gate.open();
+    await flushed;
+    await history.flush();
+    const before = versionsOf(history);
+    expect(before).toEqual([3, 2, 1]);
+    const resources = await Promise.all(before.map((v) => history.version('t', 'User', 'u1', v)));
+    expect(resources.map((r) => r?.resource)).toEqual([d, b, a]);
+    await history.close();
+    const reopened = await open(dir);
+    expect(versionsOf(reopened)).toEqual(before);
+    const reread = await Promise.all(before.map((v) => reopened.version('t', 'User', 'u1', v)));
+    expect(reread.map((r) => r?.resource)).toEqual([d, b, a]);
+    await reopened.close();
+  });
+
+  it('writes the caps’ fresh base even when it does not fit the buffer bound', async () => {
+    const dir = await tempDir();
+    const limits = { segmentBytes: 1024, maxRecords: 4, maxBufferedBytes: 1300, flushIntervalMs: 1e6 };
+    const history = await open(dir, limits);
+    const [v1, v2, v3] = [user(), user({ active: false }), user({ active: false, title: 'Engineer' })];
+    history.recordCreate('t', 'User', v1, meta(1));
+    history.recordChange('t', 'User', 'u1', v1, v2, meta(2));
+    await history.flush();
+    history.recordCreate('t', 'User', user({ id: 'k0' }), meta(3));
+    await history.flush();
+    history.recordChange('t', 'User', 'u1', v2, v3, meta(4));
+    await history.flush();
+    expect(history.stats().segments).toBe(2);
+    // About 1,000 bytes: within the bound alone, not with u1's rebuilt base on top.
+    history.recordCreate('t', 'User', user({ id: 'k1', displayName: 'x'.repeat(750) }), meta(5));
+    await history.flush(); // past the record cap: the first segment goes, u1's version 3 is rebased
+    expect(history.stats()).toMatchObject({ write_errors: 0, last_error: null });
+    expect(versionsOf(history)).toEqual([3]);
+    expect((await history.version('t', 'User', 'u1', 3))?.resource).toEqual(v3);
+    await history.close();
+  });
+
+  it.each([
+    ['the same id in every tenant', ['u1', 'u1', 'u1']],
+    ['ids of their own', ['a1', 'b1', 'c1']],
+  ])('reads the right version while a purge rewrites its segment (%s)', async (_, ids) => {
+    const dir = await tempDir();
+    // Holds the folder fsync that follows the rewritten segment's rename.
+    let release: (() => void) | undefined;
+    let holdNext = false;
+    const io = {
+      ...fsPromises,
+      open: (async (...args: Parameters<typeof fsPromises.open>) => {
+        if (holdNext && args[0] === join(dir, 'history') && args[1] === 'r') {
+          holdNext = false;
+          await new Promise<void>((resolve) => (release = resolve));
+        }
+        return fsPromises.open(...args);
+      }) as typeof fsPromises.open,
+    };
+    const history = await createResourceHistory({ dataDir: dir, log, io });
+    const [a, b, c] = ['A', 'B', 'C'].map((tenant, i) => user({ id: ids[i]!, userName: `tenant-${tenant}` }));
+    history.recordCreate('A', 'User', a!, meta(1));
+    history.recordCreate('B', 'User', b!, meta(2));
+    history.recordCreate('C', 'User', c!, meta(3));
+    await history.flush();
+    holdNext = true;
+    const purged = history.purgeTenant('A');
+    while (!release) await new Promise((resolve) => setImmediate(resolve));
+    // The segment is renamed over; the folder's fsync has not returned.
+    expect((await history.version('B', 'User', ids[1]!, 1))?.resource).toEqual(b);
+    expect((await history.version('C', 'User', ids[2]!, 1))?.resource).toEqual(c);
+    release();
+    await purged;
+    await history.close();
+  });
+
+  it('brings back after a restart no version the caps dropped', async () => {
+    const dir = await tempDir();
+    const limits = { maxBytes: 48 * 1024, segmentBytes: 6 * 1024, flushIntervalMs: 1e6 };
+    const history = await open(dir, limits);
+    const ids = ['u1', 'u2', 'u3'];
+    const current = new Map(ids.map((id) => [id, user({ id })]));
+    for (const id of ids) history.recordCreate('t', 'User', current.get(id)!, meta(0));
+    for (let n = 1; n <= 600; n++) {
+      const id = ids[n % 3]!;
+      const next = user({ id, displayName: `name ${n}`, title: n % 7 ? 'x' : 'y' });
+      history.recordChange('t', 'User', id, current.get(id)!, next, meta(n));
+      current.set(id, next);
+      if (n % 17 === 0) await history.flush();
+    }
+    await history.flush();
+    const before = ids.map((id) => versionsOf(history, id));
+    const { records } = history.stats();
+    await history.close();
+    const reopened = await open(dir, limits);
+    expect(ids.map((id) => versionsOf(reopened, id))).toEqual(before);
+    expect(reopened.stats().records).toBe(records);
+    await reopened.close();
+  });
+});
