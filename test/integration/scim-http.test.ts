@@ -94,6 +94,38 @@ describe.each([
     expect(fresh.headers.get('etag')).toBe('W/"2"');
   });
 
+  it('honours attributes and excludedAttributes on writes, with Location and ETag from the stored resource', async () => {
+    const created = await scim('POST', '/Users?attributes=userName', { schemas: [USER], userName: 'slim@example.com' });
+    expect(created.status).toBe(201);
+    const body = (await created.json()) as Record<string, unknown>;
+    expect(body).toEqual({ schemas: [USER], id: body.id, userName: 'slim@example.com' });
+    const stored = (await (await scim('GET', `/Users/${String(body.id)}`)).json()) as {
+      meta: { location: string; version: string };
+    };
+    expect(created.headers.get('location')).toBe(stored.meta.location);
+    expect(created.headers.get('etag')).toBe('W/"1"');
+    const put = await scim('PUT', `/Users/${String(body.id)}?attributes=nickName`, {
+      schemas: [USER],
+      userName: 'slim@example.com',
+      nickName: 'Slim',
+    });
+    expect(put.status).toBe(200);
+    expect(await put.json()).toEqual({ schemas: [USER], id: body.id, nickName: 'Slim' });
+    expect(put.headers.get('etag')).toBe('W/"2"');
+    const patch = await scim('PATCH', `/Users/${String(body.id)}?excludedAttributes=emails,meta`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'title', value: 'Engineer' }],
+    });
+    expect(patch.status).toBe(200);
+    expect(await patch.json()).not.toHaveProperty('meta');
+    expect(patch.headers.get('etag')).toBe('W/"3"');
+    const group = await scim('POST', '/Groups?excludedAttributes=meta', { displayName: 'Slim group' });
+    expect(group.status).toBe(201);
+    const groupBody = (await group.json()) as Record<string, unknown>;
+    expect(groupBody).not.toHaveProperty('meta');
+    expect(group.headers.get('location')).toBe(`${base}/Groups/${String(groupBody.id)}`);
+  });
+
   it('deletes with 204, then answers 404', async () => {
     const created = (await (await scim('POST', '/Users', { userName: 'gone@example.com' })).json()) as { id: string };
     expect((await scim('DELETE', `/Users/${created.id}`)).status).toBe(204);

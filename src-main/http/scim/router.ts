@@ -28,7 +28,7 @@ import {
   schemasList,
 } from '../../scim/schema-documents';
 import { serviceProviderConfig, type ServerCapabilities } from '../../scim/service-provider-config';
-import type { IdentityService, ScimRequestContext } from '../../services/identities/identity-service';
+import type { IdentityService, ScimRequestContext, WriteAnswer } from '../../services/identities/identity-service';
 import { etagMatches } from '../../services/identities/kinds';
 import type { ScimTokenService } from '../../services/scim-tokens';
 import type { Logger } from '../../services/admin-dispatch';
@@ -186,9 +186,8 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     });
     router.post(path, auth, async (ctx) => {
       const created = await identities.create(kind, await readScimBody(ctx), caller(ctx), projection(ctx));
-      const meta = created.meta as { location: string; version: string };
-      ctx.set('Location', meta.location);
-      sendScim(ctx, 201, created, meta.version);
+      ctx.set('Location', created.location);
+      sendScim(ctx, 201, created.resource, created.version);
     });
     router.get(`${path}/:id`, auth, (ctx) => {
       const id = ctx.params.id ?? '';
@@ -205,20 +204,13 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
       const body = await readScimBody(ctx);
       const options = { ifMatch: ctx.get('If-Match') || undefined };
       const replaced = await identities.replace(kind, ctx.params.id ?? '', body, caller(ctx), options, projection(ctx));
-      sendScim(ctx, 200, replaced, (replaced.meta as { version: string }).version);
+      sendScim(ctx, 200, replaced.resource, replaced.version);
     });
     router.patch(`${path}/:id`, auth, async (ctx) => {
       const body = await readScimBody(ctx);
       const options = { ifMatch: ctx.get('If-Match') || undefined };
-      const { resource } = await identities.patch(
-        kind,
-        ctx.params.id ?? '',
-        body,
-        caller(ctx),
-        options,
-        projection(ctx),
-      );
-      sendScim(ctx, 200, resource, (resource.meta as { version: string }).version);
+      const patched = await identities.patch(kind, ctx.params.id ?? '', body, caller(ctx), options, projection(ctx));
+      sendScim(ctx, 200, patched.resource, patched.version);
     });
     router.delete(`${path}/:id`, auth, async (ctx) => {
       await identities.delete(kind, ctx.params.id ?? '', caller(ctx), { ifMatch: ctx.get('If-Match') || undefined });
@@ -273,23 +265,31 @@ async function executeBulkStep(
   const kind = step.resourceType as ResourceKind;
   const id = step.id ?? '';
   const options = { ifMatch: step.version };
-  const describe = (resource: Record<string, unknown>) => {
-    const meta = resource.meta as { location: string; version: string };
-    return { id: String(resource.id), location: meta.location, version: meta.version };
-  };
+  const describe = ({ resource, location, version }: WriteAnswer) => ({
+    id: String(resource.id),
+    location,
+    version,
+  });
   switch (step.method) {
     case 'POST':
       return { status: 201, ...describe(await identities.create(kind, step.data, scim)) };
     case 'PUT':
       return { status: 200, ...describe(await identities.replace(kind, id, step.data, scim, options)) };
     case 'PATCH':
-      return { status: 200, ...describe((await identities.patch(kind, id, step.data, scim, options)).resource) };
+      return { status: 200, ...describe(await identities.patch(kind, id, step.data, scim, options)) };
     case 'DELETE':
       await identities.delete(kind, id, scim, options);
       return { status: 204, id };
     case 'GET': {
       const resource = identities.get(kind, id, scim);
-      return { status: 200, ...describe(resource), response: resource };
+      const meta = resource.meta as { location: string; version: string };
+      return {
+        status: 200,
+        id: String(resource.id),
+        location: meta.location,
+        version: meta.version,
+        response: resource,
+      };
     }
   }
 }

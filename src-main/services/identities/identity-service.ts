@@ -35,7 +35,7 @@ import type { ResourceHistory } from '../resource-history/index';
 type HistoryJson = Parameters<ResourceHistory['recordCreate']>[2];
 import { collectionOf, etagMatches, revisionOf, versionTag } from './kinds';
 import { ListCache, type MatchedList } from './list-cache';
-import { present, withDerived } from './present';
+import { locationOf, present, withDerived } from './present';
 import { getStored, putStored, type StoredMeta, type StoredResource, type WrittenResource } from './stored';
 import { turnQueue } from '../turn-queue';
 
@@ -57,6 +57,17 @@ export interface ScimRequestContext {
 export interface WriteReport {
   changed: readonly string[];
   changes: readonly AttributeChange[];
+}
+
+/**
+ * A write's answer: the representation under the request's projection, plus where the written
+ * resource is and its version, for the Location and ETag headers. Those come from the stored
+ * resource, since `attributes`/`excludedAttributes` may leave `meta` out of the representation.
+ */
+export interface WriteAnswer {
+  resource: ProjectedResource;
+  location: string;
+  version: string;
 }
 
 export interface WriteOptions {
@@ -118,7 +129,7 @@ export class IdentityService {
     body: unknown,
     ctx: ScimRequestContext,
     projection: ProjectionRequest = {},
-  ): Promise<ProjectedResource> {
+  ): Promise<WriteAnswer> {
     const schema = this.schemaOf(kind);
     const input = this.parse(schema, 'create', body, ctx);
     // Most creates carry no password: no await (a turn of the microtask queue) for them.
@@ -132,7 +143,7 @@ export class IdentityService {
     });
     const written = await this.deps.store.write(ctx.tenantId, (tx) => this.putWhole(tx, kind, doc));
     this.remember(ctx, kind, 'create', undefined, written.resource, undefined, written.json);
-    return this.respond(kind, written.resource, ctx, projection);
+    return this.answer(kind, written.resource, ctx, projection);
   }
 
   async replace(
@@ -142,7 +153,7 @@ export class IdentityService {
     ctx: ScimRequestContext,
     options: WriteOptions = {},
     projection: ProjectionRequest = {},
-  ): Promise<ProjectedResource> {
+  ): Promise<WriteAnswer> {
     const schema = this.schemaOf(kind);
     checkIfMatchRequired('PUT', options.ifMatch, this.compatOf(ctx));
     const input = this.parse(schema, 'replace', body, ctx);
@@ -161,7 +172,7 @@ export class IdentityService {
       return this.putWhole(tx, kind, doc).resource;
     });
     this.remember(ctx, kind, 'change', before, stored);
-    return this.respond(kind, stored, ctx, projection);
+    return this.answer(kind, stored, ctx, projection);
   }
 
   /**
@@ -178,7 +189,7 @@ export class IdentityService {
     ctx: ScimRequestContext,
     options: WriteOptions = {},
     projection: ProjectionRequest = {},
-  ): Promise<{ resource: ProjectedResource; report: WriteReport }> {
+  ): Promise<WriteAnswer & { report: WriteReport }> {
     const schema = this.schemaOf(kind);
     const compat = this.compatOf(ctx);
     checkIfMatchRequired('PATCH', options.ifMatch, compat);
@@ -202,7 +213,7 @@ export class IdentityService {
     });
     if (result.changed.length > 0) this.remember(ctx, kind, 'change', before, stored, result.changed);
     return {
-      resource: this.respond(kind, stored, ctx, projection),
+      ...this.answer(kind, stored, ctx, projection),
       report: { changed: result.changed, changes: result.changes },
     };
   }
@@ -463,6 +474,19 @@ export class IdentityService {
     projection: ProjectionRequest,
   ): ProjectedResource {
     return compileProjection(this.schemaOf(kind), projection)(present(this.reader(ctx), kind, stored, ctx.baseUrl));
+  }
+
+  private answer(
+    kind: ResourceKind,
+    stored: StoredResource,
+    ctx: ScimRequestContext,
+    projection: ProjectionRequest,
+  ): WriteAnswer {
+    return {
+      resource: this.respond(kind, stored, ctx, projection),
+      location: locationOf(kind, stored.id, ctx.baseUrl),
+      version: stored.meta.version,
+    };
   }
 
   /** The resource as history keeps it: the stored document without the password hash. */

@@ -17,9 +17,14 @@ export function withDerived(tenant: TenantReader, kind: ResourceKind, doc: Store
   return groups.length === 0 ? doc : { ...doc, groups: groups.map((value) => ({ value, type: 'direct' })) };
 }
 
+/** `meta.location`: where the resource is, under the base path the request used. */
+export function locationOf(kind: ResourceKind, id: string, baseUrl: string): string {
+  return `${baseUrl}/${RESOURCE_KINDS[kind].endpoint}/${id}`;
+}
+
 /** The full representation: derived attributes, display names, $ref and meta.location; no password hash. */
 export function present(tenant: TenantReader, kind: ResourceKind, doc: StoredResource, baseUrl: string): ResourceData {
-  const location = `${baseUrl}/${RESOURCE_KINDS[kind].endpoint}/${doc.id}`;
+  const location = locationOf(kind, doc.id, baseUrl);
   const out: Record<string, unknown> = { ...doc, meta: { ...doc.meta, location } };
   delete out.passwordHash;
   if (kind === 'User') {

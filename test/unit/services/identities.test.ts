@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ScimRequestContext } from '../../../src-main/services/identities/identity-service';
+import type { IdentityService, ScimRequestContext } from '../../../src-main/services/identities/identity-service';
 import { serviceHarness, type ServiceHarness } from './harness';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -17,8 +17,11 @@ beforeEach(async () => {
 afterEach(() => h.close());
 
 const ids = () => h.services.identities;
+/** Creates and replaces through the service, answering the representation. */
+const create = async (...args: Parameters<IdentityService['create']>) => (await ids().create(...args)).resource;
+const replace = async (...args: Parameters<IdentityService['replace']>) => (await ids().replace(...args)).resource;
 const user = (userName: string, extra: Record<string, unknown> = {}) =>
-  ids().create('User', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName, ...extra }, ctx);
+  create('User', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName, ...extra }, ctx);
 
 describe('users', () => {
   it('creates a user with meta, defaults and location', async () => {
@@ -43,7 +46,7 @@ describe('users', () => {
     await expect(user('alice@example.COM')).rejects.toMatchObject({ status: 409, scimType: 'uniqueness' });
     const other = await h.services.tenants.create({ name: 'Other' });
     await expect(
-      ids().create('User', { userName: 'alice@example.com' }, { ...ctx, tenantId: other.id }),
+      create('User', { userName: 'alice@example.com' }, { ...ctx, tenantId: other.id }),
     ).resolves.toMatchObject({ userName: 'alice@example.com' });
   });
 
@@ -61,16 +64,16 @@ describe('users', () => {
     await user('a@x.com', { externalId: 'ext-1' });
     await expect(user('b@x.com', { externalId: 'ext-1' })).rejects.toMatchObject({ status: 409 });
     await expect(user('c@x.com')).resolves.toBeDefined();
-    await expect(ids().create('Group', { displayName: 'G', externalId: 'ext-1' }, ctx)).resolves.toBeDefined();
+    await expect(create('Group', { displayName: 'G', externalId: 'ext-1' }, ctx)).resolves.toBeDefined();
   });
 
   it('refuses invalid bodies with invalidValue, saying where', async () => {
-    await expect(ids().create('User', { name: { givenName: 'x' } }, ctx)).rejects.toMatchObject({
+    await expect(create('User', { name: { givenName: 'x' } }, ctx)).rejects.toMatchObject({
       status: 400,
       scimType: 'invalidValue',
       message: expect.stringContaining('userName'),
     });
-    await expect(ids().create('User', [], ctx)).rejects.toMatchObject({ status: 400, scimType: 'invalidSyntax' });
+    await expect(create('User', [], ctx)).rejects.toMatchObject({ status: 400, scimType: 'invalidSyntax' });
   });
 
   it('hashes passwords, never returns them, never stores them in clear', async () => {
@@ -84,7 +87,7 @@ describe('users', () => {
   it('leaves the body it was given as it was (a caller may send it again)', async () => {
     const body = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'same@x.com', password: 'pw-1' };
     const before = structuredClone(body);
-    await ids().create('User', body, ctx);
+    await create('User', body, ctx);
     expect(body).toEqual(before);
   });
 
@@ -108,12 +111,7 @@ describe('users', () => {
   it('replaces on PUT: absent attributes cleared, created and password kept, version bumped', async () => {
     const created = await user('put@x.com', { displayName: 'Before', title: 'Engineer', password: 'pw-put-1' });
     h.clock.advance(60_000);
-    const replaced = await ids().replace(
-      'User',
-      String(created.id),
-      { userName: 'put@x.com', displayName: 'After' },
-      ctx,
-    );
+    const replaced = await replace('User', String(created.id), { userName: 'put@x.com', displayName: 'After' }, ctx);
     expect(replaced).toMatchObject({ displayName: 'After', active: true });
     expect(replaced).not.toHaveProperty('title');
     expect(replaced.meta).toMatchObject({
@@ -128,14 +126,10 @@ describe('users', () => {
   it('honours If-Match on PUT and DELETE', async () => {
     const created = await user('etag@x.com');
     const id = String(created.id);
-    await expect(
-      ids().replace('User', id, { userName: 'etag@x.com' }, ctx, { ifMatch: 'W/"7"' }),
-    ).rejects.toMatchObject({
+    await expect(replace('User', id, { userName: 'etag@x.com' }, ctx, { ifMatch: 'W/"7"' })).rejects.toMatchObject({
       status: 412,
     });
-    await expect(
-      ids().replace('User', id, { userName: 'etag@x.com' }, ctx, { ifMatch: 'W/"1"' }),
-    ).resolves.toBeDefined();
+    await expect(replace('User', id, { userName: 'etag@x.com' }, ctx, { ifMatch: 'W/"1"' })).resolves.toBeDefined();
     await expect(ids().delete('User', id, ctx, { ifMatch: '"1"' })).rejects.toMatchObject({ status: 412 });
     await expect(ids().delete('User', id, ctx, { ifMatch: '*' })).resolves.toBeUndefined();
   });
@@ -163,7 +157,7 @@ describe('groups and memberships', () => {
   it('derives a user’s groups and the members’ display, type and $ref', async () => {
     const alice = await user('alice@x.com', { displayName: 'Alice' });
     const bob = await user('bob@x.com');
-    const group = await ids().create(
+    const group = await create(
       'Group',
       { displayName: 'Admins', members: [{ value: alice.id }, { value: bob.id }] },
       ctx,
@@ -178,18 +172,16 @@ describe('groups and memberships', () => {
   });
 
   it('refuses members that are not in the tenant', async () => {
-    await expect(ids().create('Group', { displayName: 'G', members: [{ value: 'ghost' }] }, ctx)).rejects.toMatchObject(
-      {
-        status: 400,
-        scimType: 'invalidValue',
-      },
-    );
+    await expect(create('Group', { displayName: 'G', members: [{ value: 'ghost' }] }, ctx)).rejects.toMatchObject({
+      status: 400,
+      scimType: 'invalidValue',
+    });
   });
 
   it('removes a deleted user from every group', async () => {
     const alice = await user('alice@x.com');
-    const g1 = await ids().create('Group', { displayName: 'G1', members: [{ value: alice.id }] }, ctx);
-    const g2 = await ids().create('Group', { displayName: 'G2', members: [{ value: alice.id }] }, ctx);
+    const g1 = await create('Group', { displayName: 'G1', members: [{ value: alice.id }] }, ctx);
+    const g2 = await create('Group', { displayName: 'G2', members: [{ value: alice.id }] }, ctx);
     await ids().delete('User', String(alice.id), ctx);
     expect(ids().get('Group', String(g1.id), ctx).members ?? []).toEqual([]);
     expect(ids().get('Group', String(g2.id), ctx).members ?? []).toEqual([]);
@@ -230,7 +222,7 @@ describe('lists', () => {
   it('filters on derived group membership', async () => {
     const alice = await user('alice@x.com');
     await user('bob@x.com');
-    const group = await ids().create('Group', { displayName: 'Ops', members: [{ value: alice.id }] }, ctx);
+    const group = await create('Group', { displayName: 'Ops', members: [{ value: alice.id }] }, ctx);
     const members = ids().list('User', { filter: `groups.value eq "${group.id}"` }, ctx);
     expect(members.Resources.map((r) => r.userName)).toEqual(['alice@x.com']);
     const groups = ids().list('Group', { filter: `members[value eq "${alice.id}"]` }, ctx);

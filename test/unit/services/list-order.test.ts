@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ScimRequestContext } from '../../../src-main/services/identities/identity-service';
+import type { IdentityService, ScimRequestContext } from '../../../src-main/services/identities/identity-service';
 import { serviceHarness, type ServiceHarness } from './harness';
 
 const BASE = 'http://127.0.0.1:8585/scim/v2';
@@ -15,6 +15,9 @@ beforeEach(async () => {
 afterEach(() => h.close());
 
 const ids = () => h.services.identities;
+/** Creates and replaces through the service, answering the representation. */
+const create = async (...args: Parameters<IdentityService['create']>) => (await ids().create(...args)).resource;
+const replace = async (...args: Parameters<IdentityService['replace']>) => (await ids().replace(...args)).resource;
 
 /** Every page of a list without sortBy, against the same pages sorted explicitly by meta.created. */
 function expectPagesMatchSortedOnes(kind: 'User' | 'Group', total: number): void {
@@ -34,17 +37,17 @@ describe('lists without sortBy (the order Okta pages through)', () => {
     for (let i = 0; i < 60; i++) {
       // Several users share a creation time, so the id decides between them.
       if (i % 3 === 0) h.clock.advance(1000);
-      users.push(String((await ids().create('User', { schemas: [USER], userName: `u${i}@x.example` }, ctx)).id));
+      users.push(String((await create('User', { schemas: [USER], userName: `u${i}@x.example` }, ctx)).id));
     }
     const groups: string[] = [];
     for (let i = 0; i < 12; i++) {
       h.clock.advance(i % 2 ? 0 : 500);
       const members = users.slice(i, i + 3).map((value) => ({ value }));
-      groups.push(String((await ids().create('Group', { schemas: [GROUP], displayName: `g${i}`, members }, ctx)).id));
+      groups.push(String((await create('Group', { schemas: [GROUP], displayName: `g${i}`, members }, ctx)).id));
     }
     for (const id of users.slice(10, 20)) await ids().delete('User', id, ctx);
     h.clock.advance(5000);
-    await ids().replace('User', users[30]!, { schemas: [USER], userName: 'renamed@x.example' }, ctx);
+    await replace('User', users[30]!, { schemas: [USER], userName: 'renamed@x.example' }, ctx);
     await ids().delete('Group', groups[3]!, ctx);
 
     expectPagesMatchSortedOnes('User', 50);
@@ -62,7 +65,7 @@ describe('lists without sortBy (the order Okta pages through)', () => {
   });
 
   it('still projects attributes, counts with count=0 and validates startIndex and count', async () => {
-    for (let i = 0; i < 5; i++) await ids().create('User', { schemas: [USER], userName: `p${i}@x.example` }, ctx);
+    for (let i = 0; i < 5; i++) await create('User', { schemas: [USER], userName: `p${i}@x.example` }, ctx);
     const page = ids().list('User', { startIndex: 2, count: 2, attributes: 'userName' }, ctx);
     expect(page).toMatchObject({ totalResults: 5, startIndex: 2, itemsPerPage: 2 });
     expect(page.Resources.map((r) => Object.keys(r).sort())).toEqual([
@@ -78,7 +81,7 @@ describe('lists without sortBy (the order Okta pages through)', () => {
       h.clock.advance(i % 32 ? 0 : 1000);
       await Promise.all(
         Array.from({ length: 16 }, (_, k) =>
-          ids().create('User', { schemas: [USER], userName: `f${i + k}@x.example`, active: (i + k) % 5 !== 0 }, ctx),
+          create('User', { schemas: [USER], userName: `f${i + k}@x.example`, active: (i + k) % 5 !== 0 }, ctx),
         ),
       );
     }
@@ -103,7 +106,7 @@ describe('filtered lists of a big tenant, paged (matches kept between pages)', (
     for (let i = 0; i < n; i += 50) {
       const batch = await Promise.all(
         Array.from({ length: Math.min(50, n - i) }, (_, k) =>
-          ids().create(
+          create(
             'User',
             { schemas: [USER], userName: `${prefix}${i + k}@x.example`, active: (i + k) % 3 !== 0 },
             tenant,
@@ -140,16 +143,16 @@ describe('filtered lists of a big tenant, paged (matches kept between pages)', (
     const before = ids().list('User', { filter: 'active eq true', count: 0 }, ctx).totalResults;
 
     // A create, a replace and a delete each show on the next page.
-    await ids().create('User', { schemas: [USER], userName: 'late@x.example', active: true }, ctx);
+    await create('User', { schemas: [USER], userName: 'late@x.example', active: true }, ctx);
     expect(ids().list('User', { filter: 'active eq true', count: 1 }, ctx).totalResults).toBe(before + 1);
-    await ids().replace('User', users[1]!, { schemas: [USER], userName: 'big1@x.example', active: false }, ctx);
+    await replace('User', users[1]!, { schemas: [USER], userName: 'big1@x.example', active: false }, ctx);
     expect(ids().list('User', { filter: 'active eq true', count: 1 }, ctx).totalResults).toBe(before);
     await ids().delete('User', users[2]!, ctx);
     expect(ids().list('User', { filter: 'active eq true', count: 1 }, ctx).totalResults).toBe(before - 1);
     expectSame('active eq true');
 
     // A membership change shows in a filter on the derived `groups` of users.
-    const group = await ids().create('Group', { schemas: [GROUP], displayName: 'g', members: [] }, ctx);
+    const group = await create('Group', { schemas: [GROUP], displayName: 'g', members: [] }, ctx);
     const byGroup = `groups.value eq "${String(group.id)}"`;
     expect(ids().list('User', { filter: byGroup }, ctx).totalResults).toBe(0);
     await ids().patch(

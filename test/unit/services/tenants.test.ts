@@ -58,7 +58,7 @@ describe('tenant service', () => {
     const tenant = await h.services.tenants.create({ name: 'Doomed' });
     const keep = await h.services.tenants.create({ name: 'Kept' });
     const ctx = { tenantId: tenant.id, baseUrl: 'http://x/scim/v2' };
-    const user = await h.services.identities.create('User', { userName: 'doomed.user@example.com' }, ctx);
+    const { resource: user } = await h.services.identities.create('User', { userName: 'doomed.user@example.com' }, ctx);
     await h.services.identities.create('Group', { displayName: 'Doomed group', members: [{ value: user.id }] }, ctx);
     const token = await h.services.scimTokens.create({ tenant_id: tenant.id, name: 'entra' });
     const deleted: string[] = [];
