@@ -111,7 +111,10 @@ function addAttribute(shape: Shape, a: AttributeDefinition, context: SchemaConte
   } else if (context !== 'response' && a.required && a.name !== 'schemas') {
     // `schemas` is required by RFC 7643 §3 but optional on write: seed 000 defaults it, and the
     // server derives the stored list from the content (which extensions are present).
-    shape[a.name] = t;
+    // A required string must say something: RFC 7643 §4.1.1 asks for "a non-empty userName", and
+    // a blank one (or a blank group displayName) names nobody.
+    shape[a.name] =
+      a.type === 'string' && !a.multiValued ? (t as z.ZodString).refine(isNotBlank, 'must not be empty') : t;
   } else if (context === 'response' && (a.name === 'id' || a.name === 'schemas')) {
     // RFC 7643 §3: every representation has these.
     shape[a.name] = t;
@@ -148,6 +151,11 @@ function valueType(a: AttributeDefinition, context: SchemaContext, lenient: Leni
     case 'complex':
       return objectFor(a.subAttributes, context, lenient);
   }
+}
+
+/** Whether a string has something besides white space. */
+function isNotBlank(value: string): boolean {
+  return value.trim() !== '';
 }
 
 function lenientBoolean(v: unknown): unknown {

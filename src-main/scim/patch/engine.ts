@@ -477,7 +477,8 @@ class PatchRun {
     for (const { label, resolved } of this.touched.values()) {
       const a = resolved.attribute;
       const after = this.peek(resolved);
-      if (a.required && !isPresent(after)) {
+      // Blank counts as unassigned, as on create and PUT (zod-schema.ts: RFC 7643 §4.1.1's non-empty userName).
+      if (a.required && (!isPresent(after) || (typeof after === 'string' && after.trim() === ''))) {
         throw ScimError.badRequest('invalidValue', `The PATCH would leave required attribute '${label}' unassigned.`);
       }
       const change = attributeChange(label, a, valueIn(this.original, resolved), after);

@@ -76,6 +76,19 @@ describe('users', () => {
     await expect(create('User', [], ctx)).rejects.toMatchObject({ status: 400, scimType: 'invalidSyntax' });
   });
 
+  it('refuses a blank userName or group displayName on create, PUT and PATCH', async () => {
+    const refused = { status: 400, scimType: 'invalidValue' };
+    for (const blank of ['', '   ']) {
+      await expect(user(blank)).rejects.toMatchObject({ ...refused, message: expect.stringContaining('userName') });
+      await expect(create('Group', { displayName: blank }, ctx)).rejects.toMatchObject(refused);
+    }
+    const alice = await user('alice@x.com');
+    await expect(replace('User', String(alice.id), { userName: ' ' }, ctx)).rejects.toMatchObject(refused);
+    const patch = { Operations: [{ op: 'replace', path: 'userName', value: '\t ' }] };
+    await expect(ids().patch('User', String(alice.id), patch, ctx)).rejects.toMatchObject(refused);
+    expect(ids().get('User', String(alice.id), ctx).userName).toBe('alice@x.com');
+  });
+
   it('hashes passwords, never returns them, never stores them in clear', async () => {
     const created = await user('secret@x.com', { password: 'Tr0ub4dor&3-unique' });
     expect(created).not.toHaveProperty('password');
