@@ -77,7 +77,7 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
   app.use(errorMiddleware(deps.log));
   app.use(
     byArea(
-      { allowedMethods: admin.allowedMethods({ throw: true }), routes: admin.routes() },
+      { allowedMethods: admin.allowedMethods(), routes: admin.routes() },
       scimRoutes({ ...deps, adminTokens: deps.tokens }),
     ),
   );

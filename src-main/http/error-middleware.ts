@@ -36,15 +36,17 @@ export function errorMiddleware(log: Logger) {
       if (ctx.status === 404 && ctx.body === undefined) {
         throw notFoundFor(ctx);
       }
+      // The routers answer a method a path does not take with a bare 405 (or a method no route
+      // has with a 501), and set `Allow` (RFC 9110 §15.5.6): the body is said here, the header kept.
+      if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
+        throw methodRefused(ctx.status, ctx.method, ctx.response.get('Allow'));
+      }
     } catch (error) {
       const area = areaOf(ctx.path);
       if (error instanceof ScimCompatError) (ctx.state as { errorFlag?: string }).errorFlag = error.flag;
-      // The routers answer a method no route has (PROPFIND, say) with a 501 that http-errors marks
-      // unexposed; it is the client's mistake, not the server's failure, and is said as such.
-      const failure = isHttpLikeError(error) && error.status === 501 ? methodNotImplemented(ctx.method) : error;
-      if (area === 'scim') renderScim(ctx, toScimError(failure, log));
-      else if (area === 'admin') renderAdmin(ctx, toAdminError(failure, log));
-      else renderPlain(ctx, failure, log);
+      if (area === 'scim') renderScim(ctx, toScimError(error, log));
+      else if (area === 'admin') renderAdmin(ctx, toAdminError(error, log));
+      else renderPlain(ctx, error, log);
     }
   };
 }
@@ -54,8 +56,13 @@ function isClientFacing(error: unknown): error is HttpLikeError {
   return isHttpLikeError(error) && (error.status < 500 || error.status === 501) && error.expose !== false;
 }
 
-function methodNotImplemented(method: string): HttpLikeError {
-  return { status: 501, expose: true, message: `The server does not support the ${method} method.` };
+/** A method the path does not take (405), or one no route has (501, PROPFIND, say): the client's mistake. */
+function methodRefused(status: 405 | 501, method: string, allow: string): HttpLikeError {
+  const message =
+    status === 501
+      ? `The server does not support the ${method} method.`
+      : `${method} is not allowed here${allow ? `; this path takes ${allow}` : ''}.`;
+  return { status, expose: true, message };
 }
 
 function notFoundFor(ctx: Context): Error {

@@ -79,6 +79,7 @@ describe('admin API over HTTP', () => {
       headers: { Authorization: `Bearer ${token}` },
     });
     expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('HEAD, GET, POST');
     expect(await wrong.json()).toMatchObject({ code: 'method_not_allowed' });
     const unknown = await fetch(`${server.url}/api/v1/admin/tenants`, {
       method: 'PROPFIND',

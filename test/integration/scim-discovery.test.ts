@@ -37,6 +37,7 @@ describe('SCIM discovery slice', () => {
   it('answers a wrong method with 405 as a SCIM error', async () => {
     const response = await fetch(`${server.url}/scim/v2/ServiceProviderConfig`, { method: 'DELETE' });
     expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('HEAD, GET');
     expect(await response.json()).toMatchObject({ status: '405' });
     expect(server.errors).toEqual([]);
   });

@@ -209,7 +209,8 @@ describe.each([
     expect((await scim('GET', '/Nope')).status).toBe(404);
     const wrong = await scim('PATCH', '/Users');
     expect(wrong.status).toBe(405);
-    expect(await wrong.json()).toMatchObject({ status: '405' });
+    expect(wrong.headers.get('allow')).toBe('HEAD, GET, POST');
+    expect(await wrong.json()).toMatchObject({ status: '405', detail: expect.stringContaining('HEAD, GET, POST') });
     // A method no route has: RFC 7644 §3.12's 501, not a server failure.
     const unknown = await scim('PROPFIND', '/Users');
     expect(unknown.status).toBe(501);

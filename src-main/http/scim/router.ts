@@ -299,7 +299,7 @@ export function createScimRouters(deps: ScimRouterDeps): { token: Router; tenant
   const routes = resourceRoutes(deps);
   const [token, tenant] = [TOKEN_SCIM_BASE, TENANT_SCIM_BASE].map((base) => {
     const root = new Router();
-    root.use(base, routes.routes(), routes.allowedMethods({ throw: true }));
+    root.use(base, routes.routes(), routes.allowedMethods());
     return root;
   }) as [Router, Router];
   return { token, tenant };
@@ -312,7 +312,7 @@ export function createScimRouters(deps: ScimRouterDeps): { token: Router; tenant
 export function scimRoutes(deps: ScimRouterDeps) {
   const { token, tenant } = createScimRouters(deps);
   const chain = (router: Router) => {
-    const allowed = router.allowedMethods({ throw: true });
+    const allowed = router.allowedMethods();
     const routes = router.routes();
     return (ctx: Parameters<typeof allowed>[0] & Parameters<typeof routes>[0], next: Next) =>
       allowed(ctx, () => routes(ctx, next));
