@@ -29,7 +29,8 @@ const JSON_TYPES = ['application/json', 'application/scim+json'];
 export async function readJsonBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
   const length = ctx.request.length;
   if (!ctx.request.type && !length && !ctx.req.headers['transfer-encoding']) return undefined;
-  if (!JSON_TYPES.includes(ctx.request.type)) {
+  // Media types compare case-insensitively (RFC 9110 §8.3.1): APPLICATION/JSON is JSON too.
+  if (!JSON_TYPES.includes(ctx.request.type.trim().toLowerCase())) {
     throw new JsonBodyError(
       'unsupported_media_type',
       `Send the body as application/json or application/scim+json (got ${ctx.request.type || 'none'}).`,

@@ -63,11 +63,13 @@ describe.each([
     expect(await fetched.json()).toEqual(user);
   });
 
-  it('accepts application/json bodies, with or without charset', async () => {
+  it('accepts application/json bodies, with or without charset, in any case', async () => {
     for (const [i, type] of [
       'application/json',
       'application/json; charset=utf-8',
       'application/scim+json; charset=UTF-8',
+      'APPLICATION/JSON',
+      'Application/SCIM+json ; charset=utf-8',
     ].entries()) {
       const response = await scim('POST', '/Users', { userName: `ct${i}@example.com` }, { 'Content-Type': type });
       expect(response.status).toBe(201);
