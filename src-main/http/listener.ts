@@ -1,6 +1,14 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type Koa from 'koa';
+import { SCIM_CONTENT_TYPE, SCIM_URN } from '@shared/scim/urns';
+import { areaOf } from './areas';
+
+/**
+ * Room for a request line and headers. Node's default (16 KiB) cut off filters the SCIM layer
+ * accepts: 8,192 characters (DEFAULT_FILTER_LIMITS) can take three times that once percent-encoded.
+ */
+export const MAX_HEADER_BYTES = 64 * 1024;
 
 export interface ListeningAddress {
   host: string;
@@ -13,7 +21,8 @@ export class HttpListener {
   private readonly server: Server;
 
   constructor(app: Koa) {
-    this.server = createServer(app.callback());
+    this.server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app.callback());
+    this.server.on('clientError', answerClientError);
     // Slow or idle clients must not hold the process open or pin memory.
     this.server.headersTimeout = 30_000;
     this.server.requestTimeout = 120_000;
@@ -45,6 +54,50 @@ export class HttpListener {
       this.server.closeIdleConnections();
     });
   }
+}
+
+/**
+ * Requests Node's HTTP parser refuses never reach the app. Node's own answers have no body; this
+ * one explains a request line and headers over MAX_HEADER_BYTES (in the path's error format: a
+ * long filter belongs in the body of POST .search) and otherwise answers as Node does.
+ */
+function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
+  if (!socket.writable || socket.bytesWritten > 0) {
+    socket.destroy(error);
+    return;
+  }
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    // Ended, not destroyed, and the rest of the request read and dropped: a client still sending
+    // it would otherwise meet a reset before it reads the answer.
+    socket.end(headerOverflowAnswer(error.rawPacket));
+    socket.resume();
+    socket.setTimeout(5_000, () => socket.destroy());
+    return;
+  }
+  const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+  socket.destroy(error);
+}
+
+function headerOverflowAnswer(rawPacket: Buffer | undefined): string {
+  const detail =
+    `The request line and headers are over ${MAX_HEADER_BYTES / 1024} KiB. ` +
+    'Send a long filter in the body of POST .search (RFC 7644 §3.4.3) instead of the URL.';
+  // `rawPacket` is the chunk the overflow happened in, which holds the request line only when it
+  // came in one piece. Without it, the request is taken for SCIM: long filters are what make URLs
+  // this long, and the admin API and the console build none.
+  const path = /^[A-Z]+ ([^ ?\r\n]*)/.exec(rawPacket?.toString('latin1', 0, 2048) ?? '')?.[1];
+  const area = path === undefined ? 'scim' : areaOf(path);
+  const [type, body] =
+    area === 'scim'
+      ? [`${SCIM_CONTENT_TYPE}; charset=utf-8`, JSON.stringify({ schemas: [SCIM_URN.error], status: '431', detail })]
+      : area === 'admin'
+        ? ['application/json; charset=utf-8', JSON.stringify({ detail, code: 'payload_too_large' })]
+        : ['text/plain; charset=utf-8', detail];
+  return (
+    'HTTP/1.1 431 Request Header Fields Too Large\r\n' +
+    `Content-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
 }
 
 export function urlHost(host: string): string {

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './harness';
 
@@ -220,6 +221,31 @@ describe.each([
     const big = await scim('POST', '/Users', { userName: 'big@example.com', title: 'x'.repeat(1024 * 1024) });
     expect(big.status).toBe(413);
     expect(await big.json()).toMatchObject({ status: '413' });
+  });
+
+  it('takes filters up to their limit in the URL, and explains a URL too long for any server', async () => {
+    // 7,014 characters, over 21 KB once percent-encoded: above Node's default header room.
+    const spaces = `userName eq "${' '.repeat(7000)}"`;
+    const long = await scim('GET', `/Users?filter=${encodeURIComponent(spaces)}`);
+    expect(long.status).toBe(200);
+    expect(await long.json()).toMatchObject({ totalResults: 0 });
+    // On a connection of its own (fetch's pool would reuse one the server then closes).
+    const tooLong = await new Promise<{ status?: number; type?: string; body: string }>((resolve, reject) => {
+      const url = `${base}/Users?filter=${encodeURIComponent(`userName eq "${'x'.repeat(70_000)}"`)}`;
+      const req = request(url, { agent: false, headers: { Authorization: `Bearer ${s.secret}` } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body }));
+      });
+      req.on('error', reject).end();
+    });
+    expect(tooLong.status).toBe(431);
+    expect(tooLong.type).toBe('application/scim+json; charset=utf-8');
+    expect(JSON.parse(tooLong.body)).toMatchObject({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+      status: '431',
+      detail: expect.stringContaining('POST .search'),
+    });
   });
 
   it('survives hostile bodies: deep nesting and prototype keys', async () => {
