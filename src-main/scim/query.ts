@@ -1,7 +1,7 @@
 import type { ResourceSchema } from '@shared/scim/registry';
 import { executePlan } from './execute-plan';
 import type { FilterNode } from './filter/ast';
-import { compileFilter } from './filter/evaluate';
+import { compileFilter, type FilterOptions } from './filter/evaluate';
 import { DEFAULT_INDEXES, plan, type IndexSpec } from './plan';
 import type { CandidateSource, ResourceKind } from './plan-types';
 import type { ResourceData } from './values';
@@ -17,8 +17,9 @@ export function findMatching(
   source: CandidateSource,
   load: (id: string) => ResourceData | undefined,
   indexes: readonly IndexSpec[] = DEFAULT_INDEXES,
+  options: FilterOptions = {},
 ): ResourceData[] {
-  const predicate = ast ? compileFilter(ast, schema) : () => true;
+  const predicate = ast ? compileFilter(ast, schema, options) : () => true;
   const kind = schema.type.name as ResourceKind;
   const out: ResourceData[] = [];
   for (const id of executePlan(plan(ast, schema, indexes), source, kind)) {

@@ -172,6 +172,23 @@ describe.each([
     expect(await search.json()).toMatchObject({ totalResults: 1, Resources: [{ displayName: 'Engineering' }] });
   });
 
+  it('searches across types at the root, reading an attribute a type lacks as absent', async () => {
+    const searchRoot = async (filter: string) => {
+      const response = await scim('POST', '/.search', { filter, attributes: ['userName', 'displayName'] });
+      const body = (await response.json()) as { Resources?: { userName?: string; displayName?: string }[] };
+      return { status: response.status, names: (body.Resources ?? []).map((r) => r.userName ?? r.displayName).sort() };
+    };
+    await scim('POST', '/Users', { userName: 'rootsearch-bo@example.com' });
+    await scim('POST', '/Groups', { displayName: 'rootsearch-group' });
+    expect(await searchRoot('displayName eq "rootsearch-group" or userName sw "rootsearch-"')).toEqual({
+      status: 200,
+      names: ['rootsearch-bo@example.com', 'rootsearch-group'],
+    });
+    const notAUser = await searchRoot('not (userName pr) and displayName sw "rootsearch"');
+    expect(notAUser).toEqual({ status: 200, names: ['rootsearch-group'] });
+    expect((await searchRoot('usrName sw "x"')).status).toBe(400);
+  });
+
   it('serves discovery documents', async () => {
     const schemas = (await (await scim('GET', '/Schemas')).json()) as { totalResults: number };
     expect(schemas.totalResults).toBeGreaterThanOrEqual(3);

@@ -29,18 +29,73 @@ type Scope = { readonly kind: 'resource' } | { readonly kind: 'element'; readonl
  * "the specified attribute and filter comparison combination is not supported") for unknown
  * attributes and for operators the attribute's type does not support.
  */
-export function compileFilter(ast: FilterNode, schema: ResourceSchema): Predicate {
-  return new Compiler(schema).node(ast, { kind: 'resource' });
+export function compileFilter(ast: FilterNode, schema: ResourceSchema, options: FilterOptions = {}): Predicate {
+  return new Compiler(schema, options).node(ast, { kind: 'resource' });
+}
+
+export interface FilterOptions {
+  /**
+   * For a search across resource types (POST /.search, RFC 7644 §3.4.3): "for filtered attributes
+   * that are not part of a particular resource type, the service provider SHALL treat the
+   * attribute as if there is no attribute value" (§3.4.2.1). Unknown top-level attributes then
+   * read as absent instead of failing the filter; see `checkKnownToSome` for typos.
+   */
+  unknownAsAbsent?: boolean;
+}
+
+/**
+ * Throws invalidFilter for an attribute that none of `schemas` has: absent in every type, it is a
+ * typo, not a filter on another type's attribute.
+ */
+export function checkKnownToSome(ast: FilterNode, schemas: readonly ResourceSchema[]): void {
+  const visit = (node: FilterNode): void => {
+    switch (node.kind) {
+      case 'and':
+      case 'or':
+        visit(node.left);
+        visit(node.right);
+        return;
+      case 'not':
+        visit(node.filter);
+        return;
+      case 'compare':
+      case 'present':
+      case 'valuePath':
+        if (!schemas.some((schema) => schema.resolve(node.path))) {
+          throw new ScimSyntaxError(
+            'invalidFilter',
+            positionOf(node.path) ?? 0,
+            `unknown attribute '${printAttributePath(node.path)}'`,
+          );
+        }
+    }
+  };
+  visit(ast);
 }
 
 export function matchesFilter(resource: ResourceData, ast: FilterNode, schema: ResourceSchema): boolean {
   return compileFilter(ast, schema)(resource);
 }
 
+/** Matches nothing: what a comparison on an attribute the type does not have gives. */
+const NEVER: Predicate = () => false;
+const ALWAYS: Predicate = () => true;
+
 class Compiler {
-  constructor(private readonly schema: ResourceSchema) {}
+  constructor(
+    private readonly schema: ResourceSchema,
+    private readonly options: FilterOptions,
+  ) {}
 
   node(node: FilterNode, scope: Scope): Predicate {
+    if (node.kind === 'compare' || node.kind === 'present' || node.kind === 'valuePath') {
+      if (scope.kind === 'resource' && this.options.unknownAsAbsent && !this.schema.resolve(node.path)) {
+        // No value: `ne` and `eq null` hold ("not equal", "absent"); everything else fails.
+        const holds =
+          node.kind === 'compare' && (node.op === 'ne' ? node.value !== null : node.value === null && node.op === 'eq');
+        return holds ? ALWAYS : NEVER;
+      }
+    }
     switch (node.kind) {
       case 'and': {
         const l = this.node(node.left, scope);

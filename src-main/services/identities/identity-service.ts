@@ -16,6 +16,7 @@ import type { Clock } from '../../clock';
 import { checkIfMatchRequired, CompatContext } from '../../scim/compat';
 import { ScimError } from '../../scim/errors';
 import { parseFilter } from '../../scim/filter/parser';
+import { checkKnownToSome } from '../../scim/filter/evaluate';
 import { listResponse, type ListQuery, type ListResponse } from '../../scim/list';
 import { normalizePage, pageOf } from '../../scim/paging';
 import { foldKey, type ResourceKind } from '../../scim/plan-types';
@@ -343,16 +344,25 @@ export class IdentityService {
     let total = 0;
     let lastError: unknown;
     let answered = 0;
+    // Across types (POST /.search), an attribute one type lacks reads as absent in it (RFC 7644
+    // §3.4.2.1); one that no type has is still a mistake.
+    const acrossTypes = kinds.length > 1;
+    if (acrossTypes && ast)
+      checkKnownToSome(
+        ast,
+        kinds.map((kind) => this.schemaOf(kind)),
+      );
     for (const kind of kinds) {
       const schema = this.schemaOf(kind);
       let found: ResourceData[];
       try {
         // Matching sees derived attributes too (a user's groups), so filters on them work.
-        found = findMatching(ast, schema, tenant.candidates, (id) => {
+        const load = (id: string) => {
           examined++;
           const doc = getStored(tenant, kind, id);
           return doc && withDerived(tenant, kind, doc);
-        });
+        };
+        found = findMatching(ast, schema, tenant.candidates, load, undefined, { unknownAsAbsent: acrossTypes });
       } catch (error) {
         if (kinds.length === 1) throw error;
         lastError = error;

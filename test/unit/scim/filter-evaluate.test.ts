@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import rfc from '../../fixtures/rfc/rfc7644-3.4.2.2-filters.json';
-import { compileFilter } from '../../../src-main/scim/filter/evaluate';
+import { checkKnownToSome, compileFilter } from '../../../src-main/scim/filter/evaluate';
 import { parseFilter } from '../../../src-main/scim/filter/parser';
 import { printFilter } from '../../../src-main/scim/filter/printer';
 import type { ResourceData } from '../../../src-main/scim/values';
@@ -142,5 +142,42 @@ describe('schema-level errors are invalidFilter with the position of the path', 
   it('a Group attribute is unknown on Users and vice versa', () => {
     expect(() => compileFilter(parseFilter('members pr'), userSchema)).toThrow(/unknown attribute 'members'/);
     expect(() => compileFilter(parseFilter('userName pr'), groupSchema)).toThrow(/unknown attribute 'userName'/);
+  });
+});
+
+describe('across resource types, an attribute a type lacks reads as absent (RFC 7644 §3.4.2.1)', () => {
+  const group: ResourceData = { id: 'g1', displayName: 'G1', members: [{ value: 'u1' }] };
+  const across = (filter: string) => compileFilter(parseFilter(filter), groupSchema, { unknownAsAbsent: true })(group);
+
+  it.each([
+    ['displayName eq "G1" or userName sw "b"', true],
+    ['userName sw "b"', false],
+    ['userName pr', false],
+    ['not (userName pr)', true],
+    ['userName ne "bjensen"', true],
+    ['userName eq null', true],
+    ['userName ne null', false],
+    ['emails[type eq "work"]', false],
+    ['members pr and not (emails pr)', true],
+  ])('%s on a group: %s', (filter, expected) => {
+    expect(across(filter)).toBe(expected);
+  });
+
+  it('still refuses such a filter on one type, and a sub-attribute the type’s attribute lacks', () => {
+    expect(syntaxErrorOf(() => compileFilter(parseFilter('userName pr'), groupSchema))).toMatchObject({
+      scimType: 'invalidFilter',
+    });
+    expect(
+      syntaxErrorOf(() => compileFilter(parseFilter('members[nope eq "x"]'), groupSchema, { unknownAsAbsent: true })),
+    ).toMatchObject({ scimType: 'invalidFilter' });
+  });
+
+  it('refuses an attribute that no type has (a typo), naming it', () => {
+    const check = (filter: string) => () => checkKnownToSome(parseFilter(filter), [userSchema, groupSchema]);
+    expect(check('members pr or userName sw "b"')).not.toThrow();
+    expect(syntaxErrorOf(check('displayName pr or usrName sw "b"'))).toMatchObject({
+      scimType: 'invalidFilter',
+      message: expect.stringContaining('usrName'),
+    });
   });
 });
