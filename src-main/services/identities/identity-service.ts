@@ -280,12 +280,20 @@ export class IdentityService {
         return { before: current, after: this.find(tx, kind, id) };
       }
       tx.delete(collectionOf(kind), id);
-      tx.removeFromAllGroups(id);
-      return { before: current, after: undefined };
+      // The groups that listed it change too: a new version each, so their ETags move.
+      const groups: { before: StoredResource; after: StoredResource }[] = [];
+      for (const groupId of tx.removeFromAllGroups(id)) {
+        const group = this.find(tx, 'Group', groupId);
+        tx.merge('groups', groupId, { meta: this.nextMeta(group.meta) } as Partial<GroupDoc>);
+        groups.push({ before: group, after: this.find(tx, 'Group', groupId) });
+      }
+      return { before: current, after: undefined, groups };
     });
     if (!outcome) return;
     if (outcome.after) this.remember(ctx, kind, 'change', outcome.before, outcome.after, ['active']);
     else this.remember(ctx, kind, 'delete', outcome.before, undefined);
+    for (const group of outcome.groups ?? [])
+      this.remember(ctx, 'Group', 'change', group.before, group.after, ['members']);
   }
 
   list(kind: ResourceKind, query: ListQuery & { filter?: string | undefined }, ctx: ScimRequestContext): ListResponse {
@@ -294,8 +302,8 @@ export class IdentityService {
 
   /**
    * A query over one or several resource types (RFC 7644 §3.4.3: a search at the root covers every
-   * type). A type whose schema lacks an attribute the filter names contributes nothing; if every type
-   * lacks it, the filter is invalid. Results come type by type, each sorted, then paged together.
+   * type). An attribute a type's schema lacks reads as absent in that type (§3.4.2.1); one that no
+   * type has makes the filter invalid. Results come type by type, each sorted, then paged together.
    */
   search(
     kinds: readonly ResourceKind[],

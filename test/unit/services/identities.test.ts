@@ -191,13 +191,26 @@ describe('groups and memberships', () => {
     });
   });
 
-  it('removes a deleted user from every group', async () => {
+  it('removes a deleted user from every group, each group getting a new version and a history entry', async () => {
     const alice = await user('alice@x.com');
-    const g1 = await create('Group', { displayName: 'G1', members: [{ value: alice.id }] }, ctx);
+    const bob = await user('bob@x.com');
+    const g1 = await create('Group', { displayName: 'G1', members: [{ value: alice.id }, { value: bob.id }] }, ctx);
     const g2 = await create('Group', { displayName: 'G2', members: [{ value: alice.id }] }, ctx);
+    const untouched = await create('Group', { displayName: 'G3', members: [{ value: bob.id }] }, ctx);
     await ids().delete('User', String(alice.id), ctx);
-    expect(ids().get('Group', String(g1.id), ctx).members ?? []).toEqual([]);
+    expect(ids().get('Group', String(g1.id), ctx)).toMatchObject({
+      members: [{ value: bob.id }],
+      meta: { version: 'W/"2"' },
+    });
     expect(ids().get('Group', String(g2.id), ctx).members ?? []).toEqual([]);
+    expect(ids().versionOf('Group', String(g2.id), ctx)).toBe('W/"2"');
+    expect(ids().versionOf('Group', String(untouched.id), ctx)).toBe('W/"1"');
+    await new Promise((resolve) => setImmediate(resolve)); // the history records right after the answer
+    const timeline = h.services.history.timeline(ctx.tenantId, 'Group', String(g1.id), { page: 1, per_page: 5 });
+    expect(timeline.items.map((item) => [item.version, item.kind, item.attributes])).toEqual([
+      [2, 'change', ['members']],
+      [1, 'create', expect.any(Array)],
+    ]);
   });
 
   it('ignores a user’s groups given on write (readOnly)', async () => {
