@@ -31,7 +31,9 @@ async function seed(dir: string, users: number): Promise<{ secret: string; ids: 
     const ids: string[] = [];
     const userNames: string[] = [];
     await runConcurrently(users, 64, async (i) => {
-      const { resource: user } = await services.identities.create('User', scimUserBody(i), ctx, { attributes: 'userName' });
+      const { resource: user } = await services.identities.create('User', scimUserBody(i), ctx, {
+        attributes: 'userName',
+      });
       ids.push(String(user.id));
       userNames.push(String(user.userName));
     });
