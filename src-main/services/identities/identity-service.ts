@@ -36,7 +36,7 @@ import type { ResourceHistory } from '../resource-history/index';
 type HistoryJson = Parameters<ResourceHistory['recordCreate']>[2];
 import { collectionOf, etagMatches, revisionOf, versionTag } from './kinds';
 import { ListCache, type MatchedList } from './list-cache';
-import { locationOf, present, withDerived } from './present';
+import { filterReadsDerived, locationOf, present, withDerived } from './present';
 import { getStored, putStored, type StoredMeta, type StoredResource, type WrittenResource } from './stored';
 import { turnQueue } from '../turn-queue';
 
@@ -355,6 +355,7 @@ export class IdentityService {
     // Across types (POST /.search), an attribute one type lacks reads as absent in it (RFC 7644
     // §3.4.2.1); one that no type has is still a mistake.
     const acrossTypes = kinds.length > 1;
+    const readsDerived = ast !== undefined && filterReadsDerived(ast);
     if (acrossTypes && ast)
       checkKnownToSome(
         ast,
@@ -364,11 +365,13 @@ export class IdentityService {
       const schema = this.schemaOf(kind);
       let found: ResourceData[];
       try {
-        // Matching sees derived attributes too (a user's groups), so filters on them work.
+        // Matching sees derived attributes too (a user's groups), so filters on them work; a
+        // filter on a value derived when read (a member's display) sees the full representation.
         const load = (id: string) => {
           examined++;
           const doc = getStored(tenant, kind, id);
-          return doc && withDerived(tenant, kind, doc);
+          if (!doc) return undefined;
+          return readsDerived ? present(tenant, kind, doc, ctx.baseUrl) : withDerived(tenant, kind, doc);
         };
         found = findMatching(ast, schema, tenant.candidates, load, undefined, { unknownAsAbsent: acrossTypes });
       } catch (error) {

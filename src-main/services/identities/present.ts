@@ -1,3 +1,4 @@
+import type { FilterNode } from '../../scim/filter/ast';
 import type { ResourceKind } from '../../scim/plan-types';
 import type { ResourceData } from '../../scim/values';
 import type { TenantReader } from '../../store/transaction';
@@ -50,4 +51,35 @@ export function present(tenant: TenantReader, kind: ResourceKind, doc: StoredRes
     });
   }
   return out;
+}
+
+/** The sub-attributes `present` derives, by the multi-valued attribute they are in. */
+const DERIVED_SUBS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['members', ['display', '$ref']],
+  ['groups', ['display', '$ref']],
+]);
+
+/**
+ * Whether a filter reads a value `present` derives (`members.display`, `groups[display eq ...]`):
+ * such a filter must be matched against the full representation, or it could never match what the
+ * server answers. Other filters see the cheaper `withDerived` form.
+ */
+export function filterReadsDerived(ast: FilterNode): boolean {
+  const derived = (attribute: string, sub: string | undefined) =>
+    sub !== undefined && (DERIVED_SUBS.get(attribute.toLowerCase())?.includes(sub.toLowerCase()) ?? false);
+  const visit = (node: FilterNode, parent: string | undefined): boolean => {
+    switch (node.kind) {
+      case 'and':
+      case 'or':
+        return visit(node.left, parent) || visit(node.right, parent);
+      case 'not':
+        return visit(node.filter, parent);
+      case 'valuePath':
+        return visit(node.filter, node.path.name);
+      case 'compare':
+      case 'present':
+        return parent !== undefined ? derived(parent, node.path.name) : derived(node.path.name, node.path.sub);
+    }
+  };
+  return visit(ast, undefined);
 }

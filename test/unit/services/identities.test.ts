@@ -182,6 +182,17 @@ describe('groups and memberships', () => {
     expect(ids().get('User', String(alice.id), ctx).groups).toEqual([
       { value: group.id, $ref: `${BASE}/Groups/${group.id}`, display: 'Admins', type: 'direct' },
     ]);
+    // Filters see the values as answered, derived ones included.
+    const found = (kind: 'User' | 'Group', filter: string) =>
+      ids()
+        .list(kind, { filter }, ctx)
+        .Resources.map((r) => r.id);
+    expect(found('Group', 'members.display eq "alice"')).toEqual([group.id]);
+    expect(found('Group', 'members[display sw "bob" and type eq "User"]')).toEqual([group.id]);
+    expect(found('Group', `members.$ref ew "/Users/${String(bob.id)}"`)).toEqual([group.id]);
+    expect(found('Group', 'members.display eq "carol"')).toEqual([]);
+    expect(found('User', 'groups.display eq "admins"')).toEqual([alice.id, bob.id]);
+    expect(found('User', 'not (groups[display eq "Admins"])')).not.toContain(alice.id);
   });
 
   it('refuses members that are not in the tenant', async () => {
