@@ -20,6 +20,8 @@ export class JsonBodyError extends Error {
 }
 
 const JSON_TYPES = ['application/json', 'application/scim+json'];
+/** Refuses bytes that are not UTF-8 instead of replacing them; drops a leading BOM as before. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Reads a JSON request body within a byte limit. Written here rather than taken from a body-parser
@@ -36,22 +38,31 @@ export async function readJsonBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Pr
       `Send the body as application/json or application/scim+json (got ${ctx.request.type || 'none'}).`,
     );
   }
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await getRawBody(ctx.req, { limit, length, encoding: 'utf8' });
+    bytes = await getRawBody(ctx.req, { limit, length });
   } catch (error) {
     if ((error as { type?: string }).type === 'entity.too.large') {
       throw new JsonBodyError('too_large', `Request body exceeds the limit of ${limit} bytes.`);
     }
     throw new JsonBodyError('malformed', 'The request body could not be read.');
   }
-  if (text.trim() === '') return undefined;
   // Kept for the request log, which shows what a client really sent, malformed or not. The text,
   // not the parsed value: it crosses to the log's thread as one string, parsed there only when the
   // text is not marked as JSON below (the mark always describes this text, never an earlier one).
   const state = ctx.state as CaptureState;
-  state.requestBody = text;
   state.requestBodyIsJson = false;
+  let text: string;
+  try {
+    text = STRICT_UTF8.decode(bytes);
+  } catch {
+    // RFC 8259 §8.1: JSON between systems is UTF-8. Replacing bad bytes with U+FFFD would store
+    // something the client never sent.
+    state.requestBody = bytes.toString('utf8');
+    throw new JsonBodyError('malformed', 'The request body is not valid UTF-8.');
+  }
+  if (text.trim() === '') return undefined;
+  state.requestBody = text;
   try {
     const parsed = JSON.parse(text) as unknown;
     if (jsonTextDeeperThan(text, MAX_JSON_DEPTH)) {

@@ -265,6 +265,22 @@ describe.each([
     });
   });
 
+  it('refuses a body that is not UTF-8 instead of storing replacement characters', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"userName":"bad'), Buffer.from([0xff, 0xfe]), Buffer.from('@x.com"}')]);
+    const response = await fetch(`${base}/Users`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${s.secret}`, 'Content-Type': SCIM_JSON },
+      body: bytes,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      scimType: 'invalidSyntax',
+      detail: expect.stringContaining('UTF-8'),
+    });
+    const bom = await scim('POST', '/Users', `\uFEFF${JSON.stringify({ userName: 'bom@example.com' })}`);
+    expect(bom.status).toBe(201);
+  });
+
   it('survives hostile bodies: deep nesting and prototype keys', async () => {
     const deep = `{"userName":"deep@example.com","name":${'['.repeat(50_000)}${']'.repeat(50_000)}}`;
     const response = await scim('POST', '/Users', deep);
