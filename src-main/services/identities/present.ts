@@ -1,13 +1,15 @@
+import { SCIM_URN } from '@shared/scim/urns';
 import type { FilterNode } from '../../scim/filter/ast';
 import type { ResourceKind } from '../../scim/plan-types';
-import type { ResourceData } from '../../scim/values';
+import { isRecord, type ResourceData } from '../../scim/values';
 import type { TenantReader } from '../../store/transaction';
 import { RESOURCE_KINDS } from './kinds';
 import type { StoredResource } from './stored';
 
 /**
  * What is derived from other documents rather than stored (DESIGN.md §3): a user's `groups`, a
- * member's `display`, `type` and `$ref`, and `meta.location` from the base path the request used.
+ * member's `display`, `type` and `$ref`, a manager's `$ref` and `displayName`, and `meta.location`
+ * from the base path the request used.
  * Derived when read, so a rename shows everywhere at once.
  */
 
@@ -36,6 +38,8 @@ export function present(tenant: TenantReader, kind: ResourceKind, doc: StoredRes
         : [];
     });
     if (groups.length > 0) out.groups = groups;
+    const manager = managerOf(tenant, out, baseUrl);
+    if (manager) out[SCIM_URN.enterpriseUser] = manager;
   } else if (doc.members) {
     out.members = doc.members.map((member) => {
       const user = tenant.get('users', member.value);
@@ -53,10 +57,29 @@ export function present(tenant: TenantReader, kind: ResourceKind, doc: StoredRes
   return out;
 }
 
-/** The sub-attributes `present` derives, by the multi-valued attribute they are in. */
+/**
+ * The enterprise extension with its manager's `$ref` and `displayName` (RFC 7643 §4.3), when the
+ * manager is a user of this tenant; undefined when there is nothing to derive.
+ */
+function managerOf(tenant: TenantReader, user: Record<string, unknown>, baseUrl: string): ResourceData | undefined {
+  const enterprise = user[SCIM_URN.enterpriseUser];
+  if (!isRecord(enterprise) || !isRecord(enterprise.manager) || typeof enterprise.manager.value !== 'string') {
+    return undefined;
+  }
+  const boss = tenant.get('users', enterprise.manager.value);
+  if (!boss) return undefined;
+  const displayName = (boss.displayName as string | undefined) ?? boss.userName;
+  return {
+    ...enterprise,
+    manager: { ...enterprise.manager, $ref: locationOf('User', boss.id, baseUrl), displayName },
+  };
+}
+
+/** The sub-attributes `present` derives (lower case), by the (complex) attribute they are in. */
 const DERIVED_SUBS: ReadonlyMap<string, readonly string[]> = new Map([
   ['members', ['display', '$ref']],
   ['groups', ['display', '$ref']],
+  ['manager', ['displayname', '$ref']],
 ]);
 
 /**

@@ -191,7 +191,7 @@ describe('groups and memberships', () => {
     expect(found('Group', 'members[display sw "bob" and type eq "User"]')).toEqual([group.id]);
     expect(found('Group', `members.$ref ew "/Users/${String(bob.id)}"`)).toEqual([group.id]);
     expect(found('Group', 'members.display eq "carol"')).toEqual([]);
-    expect(found('User', 'groups.display eq "admins"')).toEqual([alice.id, bob.id]);
+    expect(found('User', 'groups.display eq "admins"').sort()).toEqual([alice.id, bob.id].sort());
     expect(found('User', 'not (groups[display eq "Admins"])')).not.toContain(alice.id);
   });
 
@@ -222,6 +222,26 @@ describe('groups and memberships', () => {
       [2, 'change', ['members']],
       [1, 'create', expect.any(Array)],
     ]);
+  });
+
+  it('derives a manager’s $ref and displayName when the manager is a user here', async () => {
+    const boss = await user('boss@x.com', { displayName: 'The Boss' });
+    const employee = await user('emp@x.com', { [ENTERPRISE]: { manager: { value: boss.id } } });
+    expect(employee[ENTERPRISE]).toEqual({
+      manager: { value: boss.id, $ref: `${BASE}/Users/${String(boss.id)}`, displayName: 'The Boss' },
+    });
+    await replace('User', String(boss.id), { userName: 'boss@x.com', displayName: 'Chief' }, ctx);
+    expect(ids().get('User', String(employee.id), ctx)[ENTERPRISE]).toMatchObject({
+      manager: { displayName: 'Chief' },
+    });
+    const filter = `${ENTERPRISE}:manager.displayName eq "chief"`;
+    expect(
+      ids()
+        .list('User', { filter }, ctx)
+        .Resources.map((r) => r.id),
+    ).toEqual([employee.id]);
+    const elsewhere = await user('remote@x.com', { [ENTERPRISE]: { manager: { value: 'not-provisioned-yet' } } });
+    expect(elsewhere[ENTERPRISE]).toEqual({ manager: { value: 'not-provisioned-yet' } });
   });
 
   it('ignores a user’s groups given on write (readOnly)', async () => {
