@@ -62,7 +62,10 @@ export class HttpListener {
  * long filter belongs in the body of POST .search) and otherwise answers as Node does.
  */
 function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
-  if (!socket.writable || socket.bytesWritten > 0) {
+  // As Node decides: an answer only while no response is half-written on this connection (an
+  // earlier response on a kept-alive connection is complete and does not count).
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent: boolean } | null })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent) {
     socket.destroy(error);
     return;
   }
@@ -74,7 +77,12 @@ function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }
     socket.setTimeout(5_000, () => socket.destroy());
     return;
   }
-  const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  const status =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? '408 Request Timeout'
+      : error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+        ? '413 Payload Too Large'
+        : '400 Bad Request';
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
   socket.destroy(error);
 }

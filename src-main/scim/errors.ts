@@ -60,9 +60,6 @@ export class ScimError extends Error {
   static notFound(detail: string): ScimError {
     return new ScimError(404, detail);
   }
-  static methodNotAllowed(method: string, allowed: readonly string[]): ScimError {
-    return new ScimError(405, `${method} is not allowed here; allowed: ${allowed.join(', ')}.`);
-  }
   static conflict(detail: string): ScimError {
     return new ScimError(409, detail, 'uniqueness');
   }

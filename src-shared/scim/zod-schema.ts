@@ -153,9 +153,12 @@ function valueType(a: AttributeDefinition, context: SchemaContext, lenient: Leni
   }
 }
 
-/** Whether a string has something besides white space. */
-function isNotBlank(value: string): boolean {
-  return value.trim() !== '';
+/** White space, and the format characters that show nothing (zero-width space, joiners, BOM). */
+const BLANK = /^[\s\u200b-\u200d\u2060\ufeff]*$/;
+
+/** Whether a string shows something. */
+export function isNotBlank(value: string): boolean {
+  return !BLANK.test(value);
 }
 
 function lenientBoolean(v: unknown): unknown {

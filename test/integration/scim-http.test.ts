@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './harness';
 
@@ -187,6 +188,9 @@ describe.each([
     const notAUser = await searchRoot('not (userName pr) and displayName sw "rootsearch"');
     expect(notAUser).toEqual({ status: 200, names: ['rootsearch-group'] });
     expect((await searchRoot('usrName sw "x"')).status).toBe(400);
+    // A comparison one type's attribute refuses is invalid, even though the other type lacks it.
+    expect((await searchRoot('userName gt true')).status).toBe(400);
+    expect((await searchRoot('emails[value gt 3]')).status).toBe(400);
   });
 
   it('serves discovery documents', async () => {
@@ -263,6 +267,24 @@ describe.each([
       status: '431',
       detail: expect.stringContaining('POST .search'),
     });
+  });
+
+  it('answers an over-long request on a kept-alive connection too', async () => {
+    const { hostname, port, pathname } = new URL(base);
+    const answers = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => {
+        const head = (path: string) =>
+          `GET ${pathname}${path} HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${s.secret}\r\n\r\n`;
+        socket.write(head('/Users?count=1'));
+        socket.write(head(`/Users?filter=${'x'.repeat(70_000)}`));
+      });
+      let text = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      socket.on('close', () => resolve(text)).on('error', reject);
+    });
+    expect(answers).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(answers).toContain('HTTP/1.1 431 Request Header Fields Too Large');
+    expect(answers).toContain('POST .search');
   });
 
   it('refuses a body that is not UTF-8 instead of storing replacement characters', async () => {

@@ -19,6 +19,7 @@
  * report can compare values by identity. Keys are always the schema's own names, never input keys.
  */
 import type { CompatFlags } from '@shared/scim/compat-flags';
+import { isNotBlank } from '@shared/scim/zod-schema';
 import type { ResolvedAttribute, ResourceSchema } from '@shared/scim/registry';
 import type { AttributeDefinition, SchemaDefinition } from '@shared/scim/schema-types';
 import { CompatContext } from '../compat';
@@ -477,8 +478,8 @@ class PatchRun {
     for (const { label, resolved } of this.touched.values()) {
       const a = resolved.attribute;
       const after = this.peek(resolved);
-      // Blank counts as unassigned, as on create and PUT (zod-schema.ts: RFC 7643 §4.1.1's non-empty userName).
-      if (a.required && (!isPresent(after) || (typeof after === 'string' && after.trim() === ''))) {
+      // Blank counts as unassigned, as on create and PUT (RFC 7643 §4.1.1's non-empty userName).
+      if (a.required && (!isPresent(after) || (typeof after === 'string' && !isNotBlank(after)))) {
         throw ScimError.badRequest('invalidValue', `The PATCH would leave required attribute '${label}' unassigned.`);
       }
       const change = attributeChange(label, a, valueIn(this.original, resolved), after);

@@ -279,21 +279,24 @@ export class IdentityService {
         tx.merge('users', id, { active: false, meta: this.nextMeta(current.meta) } as Partial<UserDoc>);
         return { before: current, after: this.find(tx, kind, id) };
       }
+      // The groups that listed it change too: a new version each, so their ETags move. Read
+      // before the removal: stored documents are replaced, never changed, so these stay as they were.
+      const listing = tx.groupsOf(id).map((groupId) => this.find(tx, 'Group', groupId));
       tx.delete(collectionOf(kind), id);
-      // The groups that listed it change too: a new version each, so their ETags move.
-      const groups: { before: StoredResource; after: StoredResource }[] = [];
-      for (const groupId of tx.removeFromAllGroups(id)) {
-        const group = this.find(tx, 'Group', groupId);
-        tx.merge('groups', groupId, { meta: this.nextMeta(group.meta) } as Partial<GroupDoc>);
-        groups.push({ before: group, after: this.find(tx, 'Group', groupId) });
-      }
+      tx.removeFromAllGroups(id);
+      const groups = listing.map((before) => {
+        const removed = this.find(tx, 'Group', before.id);
+        tx.merge('groups', before.id, { meta: this.nextMeta(removed.meta) } as Partial<GroupDoc>);
+        return { before, after: this.find(tx, 'Group', before.id) };
+      });
       return { before: current, after: undefined, groups };
     });
     if (!outcome) return;
     if (outcome.after) this.remember(ctx, kind, 'change', outcome.before, outcome.after, ['active']);
     else this.remember(ctx, kind, 'delete', outcome.before, undefined);
-    for (const group of outcome.groups ?? [])
+    for (const group of outcome.groups ?? []) {
       this.remember(ctx, 'Group', 'change', group.before, group.after, ['members']);
+    }
   }
 
   list(kind: ResourceKind, query: ListQuery & { filter?: string | undefined }, ctx: ScimRequestContext): ListResponse {
@@ -343,19 +346,25 @@ export class IdentityService {
     defaultOrder: boolean,
     ordered: boolean,
   ): MatchedList {
-    const key = JSON.stringify([ctx.tenantId, kinds, query.filter ?? '', query.sortBy ?? '', query.sortOrder ?? '']);
+    const readsDerived = ast !== undefined && filterReadsDerived(ast);
+    // A filter on a derived `$ref` or `meta.location` depends on the base path it came in on.
+    const key = JSON.stringify([
+      ctx.tenantId,
+      kinds,
+      query.filter ?? '',
+      query.sortBy ?? '',
+      query.sortOrder ?? '',
+      readsDerived ? ctx.baseUrl : '',
+    ]);
     const cached = this.listCache.get(key, tenant.identitiesVersion);
     if (cached) return cached;
     let examined = 0;
     const kindOf: ResourceKind[] = [];
     const ids: string[] = [];
     let total = 0;
-    let lastError: unknown;
-    let answered = 0;
     // Across types (POST /.search), an attribute one type lacks reads as absent in it (RFC 7644
     // §3.4.2.1); one that no type has is still a mistake.
     const acrossTypes = kinds.length > 1;
-    const readsDerived = ast !== undefined && filterReadsDerived(ast);
     if (acrossTypes && ast)
       checkKnownToSome(
         ast,
@@ -363,23 +372,16 @@ export class IdentityService {
       );
     for (const kind of kinds) {
       const schema = this.schemaOf(kind);
-      let found: ResourceData[];
-      try {
-        // Matching sees derived attributes too (a user's groups), so filters on them work; a
-        // filter on a value derived when read (a member's display) sees the full representation.
-        const load = (id: string) => {
-          examined++;
-          const doc = getStored(tenant, kind, id);
-          if (!doc) return undefined;
-          return readsDerived ? present(tenant, kind, doc, ctx.baseUrl) : withDerived(tenant, kind, doc);
-        };
-        found = findMatching(ast, schema, tenant.candidates, load, undefined, { unknownAsAbsent: acrossTypes });
-      } catch (error) {
-        if (kinds.length === 1) throw error;
-        lastError = error;
-        continue;
-      }
-      answered += 1;
+      // Matching sees derived attributes too (a user's groups), so filters on them work; a filter
+      // on a value derived when read (a member's display) sees the full representation.
+      const load = (id: string) => {
+        examined++;
+        const doc = getStored(tenant, kind, id);
+        if (!doc) return undefined;
+        return readsDerived ? present(tenant, kind, doc, ctx.baseUrl) : withDerived(tenant, kind, doc);
+      };
+      // A filter that fails for one type (an operator its attribute's type refuses) is invalid.
+      const found = findMatching(ast, schema, tenant.candidates, load, undefined, { unknownAsAbsent: acrossTypes });
       total += found.length;
       if (!ordered) continue;
       for (const resource of this.ordered(tenant, kind, found, query, defaultOrder)) {
@@ -387,7 +389,6 @@ export class IdentityService {
         ids.push(String(resource.id));
       }
     }
-    if (answered === 0 && lastError) throw lastError;
     const list = { kinds: kindOf, ids, total };
     // Only what was costly to find or to order: an index lookup (`userName eq`) would just push out
     // the scans the cache is for.

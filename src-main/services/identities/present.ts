@@ -80,6 +80,7 @@ const DERIVED_SUBS: ReadonlyMap<string, readonly string[]> = new Map([
   ['members', ['display', '$ref']],
   ['groups', ['display', '$ref']],
   ['manager', ['displayname', '$ref']],
+  ['meta', ['location']],
 ]);
 
 /**

@@ -252,9 +252,10 @@ export class SegmentFiles {
 
   /**
    * Rewrites a segment keeping only the given lines (in order), for purges: the removed bytes must
-   * really leave the disk. `renamed` learns the new places as soon as the new file is in place,
-   * before the folder's fsync: a read in between must not use the old offsets. Written aside, fsync'd and renamed over, so a crash leaves either the
+   * really leave the disk. Written aside, fsync'd and renamed over, so a crash leaves either the
    * old file or the new one; fsync'd because a purged tenant's data coming back would be a leak.
+   * `renamed` learns the new places as soon as the new file is in place, before the folder's
+   * fsync: a read in between must not use the old offsets.
    */
   async rewrite(
     segment: number,

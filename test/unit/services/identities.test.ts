@@ -78,7 +78,7 @@ describe('users', () => {
 
   it('refuses a blank userName or group displayName on create, PUT and PATCH', async () => {
     const refused = { status: 400, scimType: 'invalidValue' };
-    for (const blank of ['', '   ']) {
+    for (const blank of ['', '   ', '\u200b', ' \ufeff ']) {
       await expect(user(blank)).rejects.toMatchObject({ ...refused, message: expect.stringContaining('userName') });
       await expect(create('Group', { displayName: blank }, ctx)).rejects.toMatchObject(refused);
     }
@@ -191,6 +191,7 @@ describe('groups and memberships', () => {
     expect(found('Group', 'members[display sw "bob" and type eq "User"]')).toEqual([group.id]);
     expect(found('Group', `members.$ref ew "/Users/${String(bob.id)}"`)).toEqual([group.id]);
     expect(found('Group', 'members.display eq "carol"')).toEqual([]);
+    expect(found('Group', `meta.location sw "${BASE}/Groups/"`)).toEqual([group.id]);
     expect(found('User', 'groups.display eq "admins"').sort()).toEqual([alice.id, bob.id].sort());
     expect(found('User', 'not (groups[display eq "Admins"])')).not.toContain(alice.id);
   });
@@ -222,6 +223,11 @@ describe('groups and memberships', () => {
       [2, 'change', ['members']],
       [1, 'create', expect.any(Array)],
     ]);
+    const { changes } = (await h.services.history.diff(ctx.tenantId, 'Group', String(g1.id), 1, 2))!;
+    expect(changes.filter((change) => change.path[0] === 'members')).not.toEqual([]);
+    expect(
+      JSON.stringify((await h.services.history.version(ctx.tenantId, 'Group', String(g1.id), 2))?.resource),
+    ).not.toContain(String(alice.id));
   });
 
   it('derives a manager’s $ref and displayName when the manager is a user here', async () => {
