@@ -395,8 +395,8 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
     const segment = files.segments[0]!.id;
     if (files.activeId === segment) await files.seal();
     const rebased: RecordRef[] = [];
-    // Records of the dropped versions kept elsewhere (a base an earlier drop wrote): they must
-    // leave the disk too, or a restart brings their versions back.
+    // Records of dropped versions kept in other segments (rare: see keepFrom) must leave the disk
+    // too, or a restart brings those versions back.
     const elsewhere = new Set<number>();
     for (const track of segmentTracks.get(segment) ?? []) {
       const inSegment = (ref: RecordRef | undefined) => ref !== undefined && !ref.removed && ref.segment === segment;
@@ -405,19 +405,38 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
         if (inSegment(entry.change) || inSegment(entry.base)) last = i;
       });
       if (last < 0) continue;
-      const next = track.versions[last + 1];
-      if (next && !next.base && next.type !== 'delete') {
+      // Versions from one that stands alone outside this segment (a base an earlier drop wrote, or
+      // a deletion) on still rebuild, if each later one up to `last` keeps a record elsewhere: the
+      // earliest such version is kept. Dropping it would leave its base behind on disk.
+      const survives = (ref: RecordRef | undefined) => ref !== undefined && !ref.removed && ref.segment !== segment;
+      let keepFrom = last + 1;
+      for (let i = last, chain = true; i >= 0 && chain; i--) {
+        const entry = track.versions[i]!;
+        if (survives(entry.base) || (entry.type === 'delete' && survives(entry.change))) keepFrom = i;
+        chain = survives(entry.base) || survives(entry.change);
+      }
+      const next = track.versions[keepFrom];
+      if (keepFrom === last + 1 && next && !next.base && next.type !== 'delete') {
         const resource = await rebuild(track, next.v);
         // A purge may have dropped the resource's versions during the reads: then nothing of it
         // may be written back.
-        if (resource && track.versions[last + 1] === next) rebased.push(addRecordUnqueued(track, next, resource));
+        if (resource && track.versions[keepFrom] === next) rebased.push(addRecordUnqueued(track, next, resource));
       }
-      for (const entry of track.versions.slice(0, last + 1)) {
+      for (const entry of track.versions.slice(0, keepFrom)) {
         for (const ref of [entry.change, entry.base]) {
           if (ref?.written && !ref.removed && ref.segment !== segment) elsewhere.add(ref.segment);
         }
       }
-      dropVersions(track, last + 1);
+      dropVersions(track, keepFrom);
+      // Kept versions lose their records in this segment (they rebuild from the others).
+      for (const entry of track.versions.slice(0, last + 1 - keepFrom)) {
+        for (const role of ['change', 'base'] as const) {
+          if (inSegment(entry[role])) {
+            removeRef(entry[role]);
+            entry[role] = undefined;
+          }
+        }
+      }
     }
     if (rebased.length > 0) {
       const locs = await files.append(rebased.map((ref) => ref.line as Buffer));

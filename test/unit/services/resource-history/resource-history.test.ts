@@ -588,27 +588,39 @@ describe('resource history: buffer bound, caps and reads against disk jobs in fl
     await history.close();
   });
 
-  it('brings back after a restart no version the caps dropped', async () => {
+  it('brings back after a restart no version the caps dropped, and rebuilds every one it lists', async () => {
     const dir = await tempDir();
     const limits = { maxBytes: 48 * 1024, segmentBytes: 6 * 1024, flushIntervalMs: 1e6 };
     const history = await open(dir, limits);
     const ids = ['u1', 'u2', 'u3'];
-    const current = new Map(ids.map((id) => [id, user({ id })]));
-    for (const id of ids) history.recordCreate('t', 'User', current.get(id)!, meta(0));
+    // Every state of each resource: version v is states[id][v - 1].
+    const states = new Map(ids.map((id) => [id, [user({ id })]]));
+    for (const id of ids) history.recordCreate('t', 'User', states.get(id)![0]!, meta(0));
     for (let n = 1; n <= 600; n++) {
       const id = ids[n % 3]!;
+      const seen = states.get(id)!;
       const next = user({ id, displayName: `name ${n}`, title: n % 7 ? 'x' : 'y' });
-      history.recordChange('t', 'User', id, current.get(id)!, next, meta(n));
-      current.set(id, next);
+      history.recordChange('t', 'User', id, seen.at(-1)!, next, meta(n));
+      seen.push(next);
       if (n % 17 === 0) await history.flush();
     }
     await history.flush();
+    const rebuildsAll = async (h: Awaited<ReturnType<typeof open>>) => {
+      for (const id of ids) {
+        for (const v of versionsOf(h, id)) {
+          expect((await h.version('t', 'User', id, v))?.resource).toEqual(states.get(id)![v - 1]);
+        }
+      }
+    };
     const before = ids.map((id) => versionsOf(history, id));
+    expect(before.every((versions) => versions.length > 0)).toBe(true);
+    await rebuildsAll(history);
     const { records } = history.stats();
     await history.close();
     const reopened = await open(dir, limits);
     expect(ids.map((id) => versionsOf(reopened, id))).toEqual(before);
     expect(reopened.stats().records).toBe(records);
+    await rebuildsAll(reopened);
     await reopened.close();
   });
 });
