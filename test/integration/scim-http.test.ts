@@ -234,6 +234,10 @@ describe.each([
     const wrong = await scim('PATCH', '/Users');
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('HEAD, GET, POST');
+    const getSearch = await scim('GET', '/Users/.search');
+    expect(getSearch.status).toBe(405);
+    expect(getSearch.headers.get('allow')).toBe('POST');
+    expect(await getSearch.json()).toMatchObject({ status: '405' });
     expect(await wrong.json()).toMatchObject({ status: '405', detail: expect.stringContaining('HEAD, GET, POST') });
     // A method no route has: RFC 7644 §3.12's 501, not a server failure.
     const unknown = await scim('PROPFIND', '/Users');

@@ -184,6 +184,13 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     router.post(`${path}/.search`, auth, async (ctx) => {
       sendScim(ctx, 200, identities.list(kind, searchQuery(await readScimBody(ctx)), caller(ctx)));
     });
+    // `.search` takes POST only (RFC 7644 §3.4.3); without this, GET would look up a resource
+    // whose id is ".search" and answer 404.
+    router.all(`${path}/.search`, (ctx) => {
+      ctx.set('Allow', 'POST');
+      if (ctx.method === 'OPTIONS') ctx.body = '';
+      else ctx.status = 405;
+    });
     router.post(path, auth, async (ctx) => {
       const created = await identities.create(kind, await readScimBody(ctx), caller(ctx), projection(ctx));
       ctx.set('Location', created.location);
