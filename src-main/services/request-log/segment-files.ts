@@ -38,6 +38,15 @@ export interface SegmentFilesOptions {
 
 const NAME = /^(\d{10})\.jsonl$/;
 const SCAN_CHUNK = 1024 * 1024;
+/** Segments kept open for reading; the least recently read beyond this are closed. */
+const MAX_READERS = 8;
+
+/** A read handle shared by the reads of one segment; closed once retired and unused. */
+interface Reader {
+  readonly handle: Promise<FileHandle>;
+  users: number;
+  retired: boolean;
+}
 const TAB = 0x09;
 const NEWLINE = 0x0a;
 
@@ -71,6 +80,11 @@ export class SegmentFiles {
   private readonly list: SegmentInfo[] = [];
   private active: { info: SegmentInfo; handle: FileHandle } | undefined;
   private sealed = false;
+  /**
+   * Open read handles by segment. A caps roll rebuilds thousands of resources from many small
+   * reads; opening and closing the file around each one tripled its thread-pool round trips.
+   */
+  private readonly readers = new Map<number, Reader>();
 
   private constructor(
     readonly dir: string,
@@ -225,23 +239,54 @@ export class SegmentFiles {
   }
 
   async readSpan(segment: number, offset: number, length: number): Promise<Buffer | undefined> {
-    let handle: FileHandle;
+    const reader = this.reader(segment);
+    reader.users++;
     try {
-      handle = await this.io.open(this.path(segment), 'r');
-    } catch {
-      return undefined;
-    }
-    try {
+      const handle = await reader.handle;
       const buffer = Buffer.allocUnsafe(length);
       const { bytesRead } = await handle.read(buffer, 0, length, offset);
       return bytesRead === length ? buffer : undefined;
+    } catch {
+      // Gone (removed by the caps meanwhile) or unreadable: the next read opens it afresh.
+      this.retire(segment, reader);
+      return undefined;
     } finally {
-      await handle.close();
+      reader.users--;
+      if (reader.retired && reader.users === 0) closeReader(reader);
     }
+  }
+
+  /** The segment's read handle, opened on first use; the least recently used beyond MAX_READERS go. */
+  private reader(segment: number): Reader {
+    let reader = this.readers.get(segment);
+    if (reader) {
+      this.readers.delete(segment); // re-inserted below: the map's order is the order of use
+    } else {
+      reader = { handle: this.io.open(this.path(segment), 'r'), users: 0, retired: false };
+      reader.handle.catch(() => undefined); // a failed open is reported to the read that waits on it
+    }
+    this.readers.set(segment, reader);
+    for (const [id, oldest] of this.readers) {
+      if (this.readers.size <= MAX_READERS) break;
+      this.retire(id, oldest);
+    }
+    return reader;
+  }
+
+  /**
+   * Stops handing out the segment's read handle (the file is being replaced or deleted, or too
+   * many are open); reads already using it finish on it first.
+   */
+  private retire(segment: number, reader = this.readers.get(segment)): void {
+    if (!reader) return;
+    if (this.readers.get(segment) === reader) this.readers.delete(segment);
+    reader.retired = true;
+    if (reader.users === 0) closeReader(reader);
   }
 
   async remove(segment: number): Promise<void> {
     if (this.activeId === segment) await this.seal();
+    this.retire(segment);
     const at = this.list.findIndex((info) => info.id === segment);
     if (at < 0) return;
     await this.io.unlink(this.path(segment)).catch((error: NodeJS.ErrnoException) => {
@@ -292,6 +337,7 @@ export class SegmentFiles {
       await handle.close();
     }
     await this.io.rename(temp, this.path(segment));
+    this.retire(segment); // its handle reads the old file
     renamed?.(locs);
     await this.syncDir();
     info.bytes = offset;
@@ -313,6 +359,7 @@ export class SegmentFiles {
 
   /** Flushes the open segment to disk (once, at close; never per entry). */
   async close(): Promise<void> {
+    for (const segment of [...this.readers.keys()]) this.retire(segment);
     const active = this.active;
     this.active = undefined;
     if (!active) return;
@@ -322,4 +369,8 @@ export class SegmentFiles {
       await active.handle.close();
     }
   }
+}
+
+function closeReader(reader: Reader): void {
+  reader.handle.then((handle) => handle.close()).catch(() => undefined);
 }
