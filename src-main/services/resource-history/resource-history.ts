@@ -254,10 +254,14 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
     liveRecords++;
     if (role === 'base') {
       counters.bases++;
-      track.lastBaseBytes = Math.max(line.length, BASE_MIN_BYTES);
-      track.changeBytesSinceBase = 0;
-      track.changesSinceBase = 0;
-      track.needsBase = false;
+      if (entry === track.versions.at(-1)) {
+        track.lastBaseBytes = Math.max(line.length, BASE_MIN_BYTES);
+        track.changeBytesSinceBase = 0;
+        track.changesSinceBase = 0;
+      }
+      // A base the caps rebuild from old records is not the resource's current state: a pending
+      // `needsBase` (a version the buffer bound dropped) must stay for the next change.
+      if (queued) track.needsBase = false;
     } else {
       track.changeBytesSinceBase += line.length;
       track.changesSinceBase++;
@@ -653,7 +657,11 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       await flush();
       await disk.idle();
       await files.close();
-      if (pending.length === 0) await writeFile(join(dir, CLEAN_MARKER), '').catch(() => undefined);
+      // Clean only if nothing was lost: after a buffer-bound drop the next change of a resource
+      // must be written whole after a restart too, or it would extend a version that is gone.
+      if (pending.length === 0 && counters.dropped === 0) {
+        await writeFile(join(dir, CLEAN_MARKER), '').catch(() => undefined);
+      }
     },
   };
 }

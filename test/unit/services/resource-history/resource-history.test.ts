@@ -588,6 +588,57 @@ describe('resource history: buffer bound, caps and reads against disk jobs in fl
     await history.close();
   });
 
+  it('writes the next change whole after a clean restart that followed a buffer-bound drop', async () => {
+    const dir = await tempDir();
+    const limits = { maxBufferedBytes: 1000, flushIntervalMs: 1e7 };
+    const history = await open(dir, limits);
+    const [a, b, c] = [user(), user({ title: 'Engineer' }), user({ title: 'Engineer', active: false })];
+    history.recordCreate('t', 'User', a, meta(1));
+    await history.flush();
+    history.recordChange('t', 'User', 'u1', a, b, meta(2)); // queued, then dropped by the bound:
+    history.recordCreate('t', 'User', user({ id: 'big', displayName: 'x'.repeat(700) }), meta(3));
+    expect(history.stats().dropped).toBeGreaterThanOrEqual(1);
+    expect(versionsOf(history)).toEqual([1]);
+    await history.close();
+    const reopened = await open(dir, limits);
+    // The store went a -> b -> c; the history has only a. Version 2 must be c, not a with b -> c.
+    expect(reopened.recordChange('t', 'User', 'u1', b, c, meta(4))).toBe(2);
+    expect((await reopened.version('t', 'User', 'u1', 2))?.resource).toEqual(c);
+    await reopened.close();
+  });
+
+  it('keeps writing whole after a buffer-bound drop even when the caps rebase an older version', async () => {
+    const dir = await tempDir();
+    const limits = { segmentBytes: 1024, maxRecords: 3, maxBufferedBytes: 1200, flushIntervalMs: 1e7 };
+    const history = await open(dir, limits);
+    // Small resources, so that the record sizes put each record where the comments say.
+    const small = (patch: JsonObject = {}): JsonObject => ({
+      schemas: ['x'],
+      id: 'u1',
+      userName: 'b@example.com',
+      desc: 'y'.repeat(300),
+      active: true,
+      ...patch,
+    });
+    const [a, b, c] = [small(), small({ title: 'Engineer' }), small({ title: 'Boss' })];
+    const d = small({ title: 'Boss', active: false });
+    history.recordCreate('t', 'User', a, meta(1));
+    history.recordCreate('t', 'User', small({ id: 'k0' }), meta(2));
+    await history.flush(); // the first segment: u1 version 1, k0
+    history.recordChange('t', 'User', 'u1', a, b, meta(3));
+    await history.flush(); // the second: u1 version 2, a change
+    expect(history.stats().segments).toBe(2);
+    history.recordChange('t', 'User', 'u1', b, c, meta(4)); // queued, then dropped by the bound:
+    history.recordCreate('t', 'User', small({ id: 'big', notes: 'x'.repeat(500) }), meta(5));
+    expect(history.stats().dropped).toBe(1);
+    await history.flush(); // past the record cap: the first segment goes, version 2 is rebased
+    expect(versionsOf(history)).toEqual([2]);
+    // The store went b -> c -> d; version 3 must be d, not version 2 with c -> d applied.
+    expect(history.recordChange('t', 'User', 'u1', c, d, meta(6))).toBe(3);
+    expect((await history.version('t', 'User', 'u1', 3))?.resource).toEqual(d);
+    await history.close();
+  });
+
   it('brings back after a restart no version the caps dropped, and rebuilds every one it lists', async () => {
     const dir = await tempDir();
     const limits = { maxBytes: 48 * 1024, segmentBytes: 6 * 1024, flushIntervalMs: 1e6 };
