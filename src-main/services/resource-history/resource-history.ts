@@ -1,4 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from '@shared/paging';
 import type { HistoryDiff, HistoryResourceKind, HistoryVersion, HistoryVersionDetail } from '@shared/resource-history';
@@ -119,6 +119,11 @@ export interface ResourceHistory {
 const BASE_EVERY_VERSIONS = 50;
 const BASE_MIN_BYTES = 4096;
 const CLEAN_MARKER = 'clean-shutdown';
+
+/** A resource's line in the clean-shutdown marker. */
+function trackKey(track: { tenant: string; kind: string; id: string }): string {
+  return JSON.stringify([track.tenant, track.kind, track.id]);
+}
 /** A key withoutPasswords() would redact ends in "password", any ASCII case (no other letter folds to one of these). */
 const PASSWORD_IN_TEXT = /password/i;
 const MAX_TIME = Date.parse('9999-12-31T23:59:59.999Z');
@@ -207,17 +212,24 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
     place(ref, loc);
   });
   if (corrupt > 0) log.warn(`resource history: skipped ${corrupt} unreadable line(s) in ${dir}`);
-  const cleanStart = await rm(join(dir, CLEAN_MARKER)).then(
-    () => true,
-    () => false,
-  );
+  // The marker lists the resources whose next change must still be written whole (the buffer
+  // bound dropped versions of theirs, or a crash came before their next change): a clean shutdown
+  // does not make up for those.
+  const marker = await readFile(join(dir, CLEAN_MARKER), 'utf8').catch(() => undefined);
+  const cleanStart =
+    marker !== undefined &&
+    (await rm(join(dir, CLEAN_MARKER)).then(
+      () => true,
+      () => false,
+    ));
+  const stale = new Set(marker?.split('\n').filter(Boolean));
   for (const track of tracks.all()) {
     // Versions before the first base (or deletion) cannot be rebuilt: their base was lost.
     const first = track.versions.findIndex((entry) => entry.base || entry.type === 'delete');
     dropVersions(track, first < 0 ? track.versions.length : first);
     // After a crash the last moments of history may be missing, so the next change of each
     // resource cannot be trusted to follow the last version we have: it is written whole.
-    track.needsBase = !cleanStart;
+    track.needsBase = !cleanStart || stale.has(trackKey(track));
     track.lastBaseBytes = BASE_MIN_BYTES;
   }
 
@@ -573,6 +585,8 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
           return entry.v;
         }
         addRecord(track, entry, 'change', { changes });
+        // Over the buffer bound, this very version may have gone already: no base for it then.
+        if (entry.change?.removed) return undefined;
         // Bases never outgrow the changes they save replaying: history stays linear in the changes.
         if (
           track.changeBytesSinceBase >= track.lastBaseBytes ||
@@ -657,10 +671,10 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       await flush();
       await disk.idle();
       await files.close();
-      // Clean only if nothing was lost: after a buffer-bound drop the next change of a resource
-      // must be written whole after a restart too, or it would extend a version that is gone.
-      if (pending.length === 0 && counters.dropped === 0) {
-        await writeFile(join(dir, CLEAN_MARKER), '').catch(() => undefined);
+      if (pending.length === 0) {
+        const stale = tracks.all().filter((track) => track.needsBase);
+        const text = stale.map((track) => `${trackKey(track)}\n`).join('');
+        await writeFile(join(dir, CLEAN_MARKER), text).catch(() => undefined);
       }
     },
   };

@@ -600,10 +600,31 @@ describe('resource history: buffer bound, caps and reads against disk jobs in fl
     expect(history.stats().dropped).toBeGreaterThanOrEqual(1);
     expect(versionsOf(history)).toEqual([1]);
     await history.close();
+    // Two clean restarts before the next change: the second must not forget it either.
+    await (await open(dir, limits)).close();
     const reopened = await open(dir, limits);
     // The store went a -> b -> c; the history has only a. Version 2 must be c, not a with b -> c.
     expect(reopened.recordChange('t', 'User', 'u1', b, c, meta(4))).toBe(2);
     expect((await reopened.version('t', 'User', 'u1', 2))?.resource).toEqual(c);
+    await reopened.close();
+  });
+
+  it('leaves no base behind for a change whose own record overflowed the buffer bound', async () => {
+    const dir = await tempDir();
+    const limits = { maxBufferedBytes: 6000, flushIntervalMs: 1e7 };
+    const history = await open(dir, limits);
+    const [a, b, c] = [user(), user({ notes: 'b'.repeat(3000) }), user({ notes: 'c'.repeat(3000) })];
+    history.recordCreate('t', 'User', a, meta(1));
+    await history.flush();
+    history.recordChange('t', 'User', 'u1', a, b, meta(2)); // queued
+    // Over the bound: versions 2 and 3 go, and the base version 3's size calls for must not come.
+    history.recordChange('t', 'User', 'u1', b, c, meta(3));
+    expect(versionsOf(history)).toEqual([1]);
+    await history.flush();
+    expect(history.stats().records).toBe(1);
+    await history.close();
+    const reopened = await open(dir, limits);
+    expect(versionsOf(reopened)).toEqual([1]);
     await reopened.close();
   });
 
