@@ -117,6 +117,17 @@ function searchQuery(body: unknown) {
   };
 }
 
+/**
+ * `.search` takes POST only (RFC 7644 §3.4.3): another method on it is a 405, not a lookup of a
+ * resource whose id is ".search" (a 404).
+ */
+function notSearch(ctx: Context, next: Next): unknown {
+  if (ctx.params.id !== '.search') return next();
+  ctx.set('Allow', 'POST');
+  ctx.status = 405;
+  return undefined;
+}
+
 function resourceRoutes(deps: ScimRouterDeps): Router {
   const router = new Router({ strict: false });
   const { identities } = deps;
@@ -184,19 +195,12 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     router.post(`${path}/.search`, auth, async (ctx) => {
       sendScim(ctx, 200, identities.list(kind, searchQuery(await readScimBody(ctx)), caller(ctx)));
     });
-    // `.search` takes POST only (RFC 7644 §3.4.3); without this, GET would look up a resource
-    // whose id is ".search" and answer 404.
-    router.all(`${path}/.search`, (ctx) => {
-      ctx.set('Allow', 'POST');
-      if (ctx.method === 'OPTIONS') ctx.body = '';
-      else ctx.status = 405;
-    });
     router.post(path, auth, async (ctx) => {
       const created = await identities.create(kind, await readScimBody(ctx), caller(ctx), projection(ctx));
       ctx.set('Location', created.location);
       sendScim(ctx, 201, created.resource, created.version);
     });
-    router.get(`${path}/:id`, auth, (ctx) => {
+    router.get(`${path}/:id`, notSearch, auth, (ctx) => {
       const id = ctx.params.id ?? '';
       const version = identities.versionOf(kind, id, caller(ctx));
       const ifNoneMatch = ctx.get('If-None-Match');
@@ -207,19 +211,19 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
       }
       sendScim(ctx, 200, identities.get(kind, id, caller(ctx), projection(ctx)), version);
     });
-    router.put(`${path}/:id`, auth, async (ctx) => {
+    router.put(`${path}/:id`, notSearch, auth, async (ctx) => {
       const body = await readScimBody(ctx);
       const options = { ifMatch: ctx.get('If-Match') || undefined };
       const replaced = await identities.replace(kind, ctx.params.id ?? '', body, caller(ctx), options, projection(ctx));
       sendScim(ctx, 200, replaced.resource, replaced.version);
     });
-    router.patch(`${path}/:id`, auth, async (ctx) => {
+    router.patch(`${path}/:id`, notSearch, auth, async (ctx) => {
       const body = await readScimBody(ctx);
       const options = { ifMatch: ctx.get('If-Match') || undefined };
       const patched = await identities.patch(kind, ctx.params.id ?? '', body, caller(ctx), options, projection(ctx));
       sendScim(ctx, 200, patched.resource, patched.version);
     });
-    router.delete(`${path}/:id`, auth, async (ctx) => {
+    router.delete(`${path}/:id`, notSearch, auth, async (ctx) => {
       await identities.delete(kind, ctx.params.id ?? '', caller(ctx), { ifMatch: ctx.get('If-Match') || undefined });
       ctx.status = 204;
     });
