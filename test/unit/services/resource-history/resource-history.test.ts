@@ -28,6 +28,13 @@ function open(dataDir: string, limits: Partial<ResourceHistoryLimits> = {}) {
   return createResourceHistory({ dataDir, log, limits });
 }
 
+/** Everything the history's files hold, as text: what must not contain a purged tenant's data. */
+async function historyText(dataDir: string): Promise<string> {
+  const dir = join(dataDir, 'history');
+  const texts = await Promise.all((await readdir(dir)).map((name) => readFile(join(dir, name), 'utf8')));
+  return texts.join('\n');
+}
+
 async function historyBytes(dataDir: string): Promise<number> {
   const dir = join(dataDir, 'history');
   let total = 0;
@@ -401,10 +408,7 @@ describe('resource history: caps and purge', () => {
     expect(history.timeline('doomed', 'User', 'd1', { page: 1, per_page: 5 }).total).toBe(0);
     expect((await history.version('kept', 'User', 'k3', 1))?.resource).toEqual(user({ id: 'k3' }));
     await history.close();
-    const texts = await Promise.all(
-      (await readdir(join(dir, 'history'))).map((n) => readFile(join(dir, 'history', n), 'utf8')),
-    );
-    expect(texts.join('\n')).not.toContain('doomed-marker');
+    expect(await historyText(dir)).not.toContain('doomed-marker');
     const reopened = await open(dir);
     expect(reopened.stats().resources).toBe(20);
     await reopened.close();
@@ -448,10 +452,7 @@ describe('resource history: caps and purge', () => {
     expect(history.timeline('doomed', 'User', 'u1', { page: 1, per_page: 5 }).total).toBe(0);
     expect(history.stats()).toMatchObject({ resources: 6, records: 6 });
     await history.close();
-    const texts = await Promise.all(
-      (await readdir(join(dir, 'history'))).map((n) => readFile(join(dir, 'history', n), 'utf8')),
-    );
-    expect(texts.join('\n')).not.toContain('doomed-marker');
+    expect(await historyText(dir)).not.toContain('doomed-marker');
     const reopened = await open(dir);
     expect(reopened.stats().resources).toBe(6);
     await reopened.close();
@@ -471,10 +472,7 @@ describe('resource history: caps and purge', () => {
     await Promise.all([flushed, purged]);
     expect(history.stats()).toMatchObject({ resources: 1, records: 1 });
     await history.close();
-    const texts = await Promise.all(
-      (await readdir(join(dir, 'history'))).map((n) => readFile(join(dir, 'history', n), 'utf8')),
-    );
-    expect(texts.join('\n')).not.toContain('doomed-marker');
+    expect(await historyText(dir)).not.toContain('doomed-marker');
     const reopened = await open(dir);
     expect(reopened.stats().resources).toBe(1);
     await reopened.close();
