@@ -283,10 +283,9 @@ export class IdentityService {
       // before the removal: stored documents are replaced, never changed, so these stay as they were.
       const listing = tx.groupsOf(id).map((groupId) => this.find(tx, 'Group', groupId));
       tx.delete(collectionOf(kind), id);
-      tx.removeFromAllGroups(id);
       const groups = listing.map((before) => {
-        const removed = this.find(tx, 'Group', before.id);
-        tx.merge('groups', before.id, { meta: this.nextMeta(removed.meta) } as Partial<GroupDoc>);
+        tx.changeMembers(before.id, { remove: [id] });
+        tx.merge('groups', before.id, { meta: this.nextMeta(before.meta) } as Partial<GroupDoc>);
         return { before, after: this.find(tx, 'Group', before.id) };
       });
       return { before: current, after: undefined, groups };
