@@ -42,3 +42,30 @@ export function recordPosition<T extends object>(node: T, offset: number): T {
 export function positionOf(node: object): number | undefined {
   return positions.get(node);
 }
+
+/**
+ * Every attribute path a filter reads, in order: a comparison's or `pr`'s path, and a value path's
+ * attribute; paths inside `[ ]` come with that attribute as `parent` (they are relative to it).
+ */
+export function* attributePaths(
+  node: FilterNode,
+  parent?: AttributePath,
+): Generator<{ readonly path: AttributePath; readonly parent?: AttributePath | undefined }> {
+  switch (node.kind) {
+    case 'and':
+    case 'or':
+      yield* attributePaths(node.left, parent);
+      yield* attributePaths(node.right, parent);
+      return;
+    case 'not':
+      yield* attributePaths(node.filter, parent);
+      return;
+    case 'valuePath':
+      yield { path: node.path, parent };
+      yield* attributePaths(node.filter, node.path);
+      return;
+    case 'compare':
+    case 'present':
+      yield { path: node.path, parent };
+  }
+}

@@ -3,7 +3,7 @@ import type { ResourceSchema } from '@shared/scim/registry';
 import type { AttributeDefinition } from '@shared/scim/schema-types';
 import { foldKey } from '../plan-types';
 import { containerOf, isPresent, isRecord, type ResourceData } from '../values';
-import { positionOf, type AttributePath, type CompValue, type CompareOp, type FilterNode } from './ast';
+import { attributePaths, positionOf, type AttributePath, type CompValue, type CompareOp, type FilterNode } from './ast';
 import { printAttributePath } from './printer';
 import { ScimSyntaxError } from './syntax-error';
 
@@ -48,29 +48,15 @@ export interface FilterOptions {
  * typo, not a filter on another type's attribute.
  */
 export function checkKnownToSome(ast: FilterNode, schemas: readonly ResourceSchema[]): void {
-  const visit = (node: FilterNode): void => {
-    switch (node.kind) {
-      case 'and':
-      case 'or':
-        visit(node.left);
-        visit(node.right);
-        return;
-      case 'not':
-        visit(node.filter);
-        return;
-      case 'compare':
-      case 'present':
-      case 'valuePath':
-        if (!schemas.some((schema) => schema.resolve(node.path))) {
-          throw new ScimSyntaxError(
-            'invalidFilter',
-            positionOf(node.path) ?? 0,
-            `unknown attribute '${printAttributePath(node.path)}'`,
-          );
-        }
+  for (const { path, parent } of attributePaths(ast)) {
+    if (parent === undefined && !schemas.some((schema) => schema.resolve(path))) {
+      throw new ScimSyntaxError(
+        'invalidFilter',
+        positionOf(path) ?? 0,
+        `unknown attribute '${printAttributePath(path)}'`,
+      );
     }
-  };
-  visit(ast);
+  }
 }
 
 export function matchesFilter(resource: ResourceData, ast: FilterNode, schema: ResourceSchema): boolean {

@@ -1,5 +1,5 @@
 import { SCIM_URN } from '@shared/scim/urns';
-import type { FilterNode } from '../../scim/filter/ast';
+import { attributePaths, type FilterNode } from '../../scim/filter/ast';
 import type { ResourceKind } from '../../scim/plan-types';
 import { isRecord, type ResourceData } from '../../scim/values';
 import type { TenantReader } from '../../store/transaction';
@@ -91,19 +91,8 @@ const DERIVED_SUBS: ReadonlyMap<string, readonly string[]> = new Map([
 export function filterReadsDerived(ast: FilterNode): boolean {
   const derived = (attribute: string, sub: string | undefined) =>
     sub !== undefined && (DERIVED_SUBS.get(attribute.toLowerCase())?.includes(sub.toLowerCase()) ?? false);
-  const visit = (node: FilterNode, parent: string | undefined): boolean => {
-    switch (node.kind) {
-      case 'and':
-      case 'or':
-        return visit(node.left, parent) || visit(node.right, parent);
-      case 'not':
-        return visit(node.filter, parent);
-      case 'valuePath':
-        return visit(node.filter, node.path.name);
-      case 'compare':
-      case 'present':
-        return parent !== undefined ? derived(parent, node.path.name) : derived(node.path.name, node.path.sub);
-    }
-  };
-  return visit(ast, undefined);
+  for (const { path, parent } of attributePaths(ast)) {
+    if (parent !== undefined ? derived(parent.name, path.name) : derived(path.name, path.sub)) return true;
+  }
+  return false;
 }
