@@ -24,8 +24,8 @@ const log = { error: () => undefined, warn: () => undefined, info: () => undefin
 const T0 = Date.parse('2024-05-01T10:00:00.000Z');
 const meta = (n: number, actor = 'Entra provisioning') => ({ time: T0 + n * 1000, actor, request_seq: n });
 
-function open(dataDir: string, limits: Partial<ResourceHistoryLimits> = {}) {
-  return createResourceHistory({ dataDir, log, limits });
+function open(dataDir: string, limits: Partial<ResourceHistoryLimits> = {}, io?: typeof fsPromises) {
+  return createResourceHistory({ dataDir, log, limits, ...(io ? { io } : {}) });
 }
 
 /** Everything the history's files hold, as text: what must not contain a purged tenant's data. */
@@ -356,12 +356,7 @@ describe('resource history: caps and purge', () => {
   it('answers a version whose records the caps drop while it is being read: gone, not a failure', async () => {
     const dir = await tempDir();
     const gate = gatedIo();
-    const history = await createResourceHistory({
-      dataDir: dir,
-      log,
-      limits: { segmentBytes: 2048, maxRecords: 6 },
-      io: gate.io,
-    });
+    const history = await open(dir, { segmentBytes: 2048, maxRecords: 6 }, gate.io);
     const v1 = user();
     const v2 = user({ active: false });
     const v3 = user({ active: false, title: 'Engineer' });
@@ -417,12 +412,7 @@ describe('resource history: caps and purge', () => {
   it('writes nothing back for a tenant purged while the caps rebuild one of its resources', async () => {
     const dir = await tempDir();
     const gate = gatedIo();
-    const history = await createResourceHistory({
-      dataDir: dir,
-      log,
-      limits: { segmentBytes: 1024, maxRecords: 8 },
-      io: gate.io,
-    });
+    const history = await open(dir, { segmentBytes: 1024, maxRecords: 8 }, gate.io);
     const v1 = user({ userName: 'doomed-marker' });
     const v2 = user({ userName: 'doomed-marker', active: false });
     const v3 = user({ userName: 'doomed-marker', active: false, title: 'Engineer' });
@@ -461,7 +451,7 @@ describe('resource history: caps and purge', () => {
   it('leaves nothing on disk of a tenant purged while its records are being written', async () => {
     const dir = await tempDir();
     const gate = gatedIo('writes');
-    const history = await createResourceHistory({ dataDir: dir, log, io: gate.io });
+    const history = await open(dir, {}, gate.io);
     history.recordCreate('kept', 'User', user({ id: 'k0' }), meta(1));
     gate.close();
     history.recordCreate('doomed', 'User', user({ userName: 'doomed-marker' }), meta(2));
@@ -503,7 +493,7 @@ describe('resource history: buffer bound, caps and reads against disk jobs in fl
     const dir = await tempDir();
     const gate = gatedIo('writes');
     const limits = { maxBufferedBytes: 1500, flushIntervalMs: 1e6 };
-    const history = await createResourceHistory({ dataDir: dir, log, io: gate.io, limits });
+    const history = await open(dir, limits, gate.io);
     const [a, b, c, d] = [user(), user({ active: false }), user({ title: 'Engineer' }), user({ title: 'Boss' })];
     gate.close();
     history.recordCreate('t', 'User', a, meta(1));
@@ -569,7 +559,7 @@ describe('resource history: buffer bound, caps and reads against disk jobs in fl
         return fsPromises.open(...args);
       }) as typeof fsPromises.open,
     };
-    const history = await createResourceHistory({ dataDir: dir, log, io });
+    const history = await open(dir, {}, io);
     const [a, b, c] = ['A', 'B', 'C'].map((tenant, i) => user({ id: ids[i]!, userName: `tenant-${tenant}` }));
     history.recordCreate('A', 'User', a!, meta(1));
     history.recordCreate('B', 'User', b!, meta(2));
