@@ -98,6 +98,41 @@ describe.each([
     expect(fresh.headers.get('etag')).toBe('W/"2"');
   });
 
+  it('holds PUT, PATCH and DELETE to If-None-Match: 412 when it names the current version or *', async () => {
+    const created = (await (await scim('POST', '/Users', { userName: 'inm@example.com' })).json()) as {
+      id: string;
+      meta: { version: string };
+    };
+    const path = `/Users/${created.id}`;
+    const patch = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [] as unknown[] };
+    const titled = (title: string) => ({
+      ...patch,
+      Operations: [{ op: 'replace', path: 'title', value: title }],
+    });
+    for (const tag of [created.meta.version, '*', `W/"0", ${created.meta.version}`]) {
+      const refused = [
+        await scim('PUT', path, { userName: 'inm@example.com', title: 'put' }, { 'If-None-Match': tag }),
+        await scim('PATCH', path, titled('patch'), { 'If-None-Match': tag }),
+        await scim('DELETE', path, undefined, { 'If-None-Match': tag }),
+      ];
+      for (const response of refused) {
+        expect(response.status).toBe(412);
+        expect(await response.json()).toMatchObject({
+          status: '412',
+          detail: expect.stringContaining('If-None-Match'),
+        });
+      }
+    }
+    const unchanged = await scim('GET', path);
+    expect(unchanged.headers.get('etag')).toBe(created.meta.version);
+    expect(await unchanged.json()).not.toHaveProperty('title');
+
+    // A tag of another version lets the write through.
+    const patched = await scim('PATCH', path, titled('patched'), { 'If-None-Match': 'W/"99"' });
+    expect(patched.status).toBe(200);
+    expect(await patched.json()).toMatchObject({ title: 'patched' });
+    expect((await scim('DELETE', path, undefined, { 'If-None-Match': created.meta.version })).status).toBe(204);
+  });
   it('honours attributes and excludedAttributes on writes, with Location and ETag from the stored resource', async () => {
     const created = await scim('POST', '/Users?attributes=userName', { schemas: [USER], userName: 'slim@example.com' });
     expect(created.status).toBe(201);

@@ -133,6 +133,13 @@ export function scimParameters(capabilities: ServerCapabilities): Record<string,
       description: 'Answer 304 without a body if the resource still has this version.',
       schema: { type: 'string' },
     },
+    IfNoneMatchWrite: {
+      name: 'If-None-Match',
+      in: 'header',
+      required: false,
+      description: 'Refuse with 412 if the resource has this version, or any version with `*` (RFC 9110 §13.1.2).',
+      schema: { type: 'string' },
+    },
   };
 }
 
@@ -203,7 +210,7 @@ function resourcePaths(
     '200',
     { description: `A page of ${plural}.`, content: scimContent(ref('schemas', names.list)) },
   ];
-  const ifMatch = capabilities.etag ? ['IfMatch'] : [];
+  const conditionHeaders = capabilities.etag ? ['IfMatch', 'IfNoneMatchWrite'] : [];
   const write = scimBody(ref('schemas', names.write), `The ${type}; readOnly attributes are ignored.`);
 
   const getOne: Operation = operation(base, {
@@ -247,7 +254,7 @@ function resourcePaths(
       put: operation(base, {
         id: `replace${type}`,
         summary: `Replace a ${type} (RFC 7644 §3.5.1): attributes left out are cleared.`,
-        params: ['ResourceId', ...PROJECTION_PARAMS, ...ifMatch],
+        params: ['ResourceId', ...PROJECTION_PARAMS, ...conditionHeaders],
         body: write,
         ok: one('200', `The ${type} as stored.`),
         errors: ['400', '404', '409', '412', '413'],
@@ -255,7 +262,7 @@ function resourcePaths(
       patch: operation(base, {
         id: `patch${type}`,
         summary: `Modify a ${type} (RFC 7644 §3.5.2).`,
-        params: ['ResourceId', ...PROJECTION_PARAMS, ...ifMatch],
+        params: ['ResourceId', ...PROJECTION_PARAMS, ...conditionHeaders],
         body: scimBody(ref('schemas', 'PatchOp'), 'The operations, applied in order, all or none.'),
         ok: one('200', `The ${type} as stored.`),
         errors: ['400', '404', '409', '412', '413'],
@@ -266,7 +273,7 @@ function resourcePaths(
         description:
           'A hard delete by default (removing a user from every group); a tenant with ' +
           '`delete_mode: "deactivate"` sets `active` to false instead.',
-        params: ['ResourceId', ...ifMatch],
+        params: ['ResourceId', ...conditionHeaders],
         ok: ['204', { description: 'Deleted.' }],
         errors: ['404', '412'],
       }),

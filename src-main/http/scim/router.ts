@@ -28,7 +28,12 @@ import {
   schemasList,
 } from '../../scim/schema-documents';
 import { serviceProviderConfig, type ServerCapabilities } from '../../scim/service-provider-config';
-import type { IdentityService, ScimRequestContext, WriteAnswer } from '../../services/identities/identity-service';
+import type {
+  IdentityService,
+  ScimRequestContext,
+  WriteAnswer,
+  WriteOptions,
+} from '../../services/identities/identity-service';
 import { etagMatches } from '../../services/identities/kinds';
 import type { ScimTokenService } from '../../services/scim-tokens';
 import type { Logger } from '../../services/admin-dispatch';
@@ -64,6 +69,11 @@ function baseUrlOf(ctx: Context): string {
 }
 
 /** Query-string values as the core wants them: one string per name, repeated names refused. */
+/** The preconditions a PUT, PATCH or DELETE is held to (RFC 7644 §3.14, RFC 9110 §13.1). */
+function conditions(ctx: Context): WriteOptions {
+  return { ifMatch: ctx.get('If-Match') || undefined, ifNoneMatch: ctx.get('If-None-Match') || undefined };
+}
+
 function queryText(ctx: Context, name: string): string | undefined {
   const value = ctx.query[name];
   if (Array.isArray(value)) throw ScimError.badRequest('invalidValue', `${name} may be given once.`);
@@ -213,18 +223,30 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     });
     router.put(`${path}/:id`, notSearch, auth, async (ctx) => {
       const body = await readScimBody(ctx);
-      const options = { ifMatch: ctx.get('If-Match') || undefined };
-      const replaced = await identities.replace(kind, ctx.params.id ?? '', body, caller(ctx), options, projection(ctx));
+      const replaced = await identities.replace(
+        kind,
+        ctx.params.id ?? '',
+        body,
+        caller(ctx),
+        conditions(ctx),
+        projection(ctx),
+      );
       sendScim(ctx, 200, replaced.resource, replaced.version);
     });
     router.patch(`${path}/:id`, notSearch, auth, async (ctx) => {
       const body = await readScimBody(ctx);
-      const options = { ifMatch: ctx.get('If-Match') || undefined };
-      const patched = await identities.patch(kind, ctx.params.id ?? '', body, caller(ctx), options, projection(ctx));
+      const patched = await identities.patch(
+        kind,
+        ctx.params.id ?? '',
+        body,
+        caller(ctx),
+        conditions(ctx),
+        projection(ctx),
+      );
       sendScim(ctx, 200, patched.resource, patched.version);
     });
     router.delete(`${path}/:id`, notSearch, auth, async (ctx) => {
-      await identities.delete(kind, ctx.params.id ?? '', caller(ctx), { ifMatch: ctx.get('If-Match') || undefined });
+      await identities.delete(kind, ctx.params.id ?? '', caller(ctx), conditions(ctx));
       ctx.status = 204;
     });
   }

@@ -74,6 +74,12 @@ export interface WriteAnswer {
 export interface WriteOptions {
   /** The request's If-Match header (RFC 7644 §3.14): 412 when it does not match. */
   ifMatch?: string | undefined;
+  /**
+   * The request's If-None-Match header: 412 when it names the resource's version, or `*` (any
+   * version). RFC 9110 §13.1.2 lets a client hold a write to "only if the resource has changed
+   * since I read it", or refuse to overwrite what exists.
+   */
+  ifNoneMatch?: string | undefined;
 }
 
 export interface IdentityServiceDeps {
@@ -613,6 +619,12 @@ export class IdentityService {
   private checkVersion(current: StoredResource, options: WriteOptions): void {
     if (options.ifMatch !== undefined && !etagMatches(options.ifMatch, current.meta.version)) {
       throw new ScimError(412, `The resource has changed: its version is ${current.meta.version}.`);
+    }
+    if (options.ifNoneMatch !== undefined && etagMatches(options.ifNoneMatch, current.meta.version)) {
+      throw new ScimError(
+        412,
+        `If-None-Match names the resource's current version (${current.meta.version}), so it was not changed.`,
+      );
     }
   }
 
