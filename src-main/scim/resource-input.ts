@@ -47,6 +47,7 @@ export function validateResourceInput(
     ignore: (target) => ignored.push(target),
   };
   const out = coerceResourceBody(body, vctx);
+  if (ctx.isOn('strictSchemaValidation')) checkListedSchemas(body, out, vctx);
   const parsed = canonicalResourceZodSchema(schema, context, zodOptionsFor(ctx.flags)).safeParse(out);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
@@ -91,6 +92,34 @@ export function coerceResourceBody(body: Record<string, unknown>, vctx: ValueCon
     else writeAttribute(out, a, value, a.name, vctx);
   }
   return out;
+}
+
+/**
+ * Under `strictSchemaValidation`, a body's `schemas` must say what it is (RFC 7643 §3: REQUIRED,
+ * "the schemas ... used to indicate the attributes contained"): the type's core schema, every
+ * extension the body fills, and nothing this type does not have. Otherwise the server derives the
+ * stored list from the content, so a client that sends none or a wrong one never learns it.
+ */
+function checkListedSchemas(body: Record<string, unknown>, out: Record<string, unknown>, vctx: ValueContext): void {
+  const { schema, compat, where } = vctx;
+  const refuse = (problem: string) => compat.refuse('strictSchemaValidation', 'invalidValue', `${where}: ${problem}`);
+  const listed = out['schemas'];
+  if (listed === undefined) {
+    throw refuse(`'schemas' is required and must list ${schema.core.id}.`);
+  }
+  // Not a list of strings: the zod view refuses it with the attribute's type.
+  if (!Array.isArray(listed) || !listed.every((urn) => typeof urn === 'string')) return;
+  const named = new Set(listed.map((urn) => urn.toLowerCase()));
+  for (const urn of listed) {
+    if (!schema.schemaOf(urn)) throw refuse(`'schemas' lists ${urn}, which is not a schema of this resource type.`);
+  }
+  if (!named.has(schema.core.id.toLowerCase())) throw refuse(`'schemas' must list ${schema.core.id}.`);
+  for (const key of Object.keys(body)) {
+    const ext = schema.schemaOf(key);
+    if (ext && ext !== schema.core && body[key] !== null && !named.has(ext.id.toLowerCase())) {
+      throw refuse(`the body fills ${ext.id}, which 'schemas' does not list.`);
+    }
+  }
 }
 
 function writeAttribute(

@@ -163,8 +163,8 @@ export const COMPAT_FLAG_SPECS = {
     kind: 'strictness',
     scope: ['patch', 'write'],
     changes:
-      'Attributes no schema defines are refused (400 invalidPath / invalidValue) instead of ignored and reported.',
-    rfc: 'RFC 7644 §3.3 lets a service provider ignore attributes it does not know.',
+      'Attributes no schema defines are refused (400 invalidPath / invalidValue) instead of ignored and reported; a POST or PUT body must list in `schemas` its core schema and every extension it fills, and no other.',
+    rfc: 'RFC 7644 §3.3 lets a service provider ignore attributes it does not know; RFC 7643 §3 makes `schemas` REQUIRED.',
     seenFrom: 'For client authors: catches misspelled attribute names.',
     profiles: { compatible: false, entra: false, okta: false, strict: true },
   },

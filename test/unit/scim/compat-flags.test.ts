@@ -237,6 +237,39 @@ describe('flags on POST/PUT bodies (validateResourceInput)', () => {
       'strictSchemaValidation',
     );
   });
+  it('strict: a body must list its core schema and the extensions it fills, and nothing else', () => {
+    const strict = compatFlags('strict');
+    const create = (body: Record<string, unknown>) => () => validateResourceInput(body, userSchema, 'create', strict);
+    const refusals: [Record<string, unknown>, RegExp][] = [
+      [{ userName: 'b' }, /'schemas' is required/],
+      [{ schemas: [SCIM_URN.group], userName: 'b' }, /lists urn:ietf:params:scim:schemas:core:2\.0:Group/],
+      [{ schemas: [ENTERPRISE], userName: 'b' }, /must list urn:ietf:params:scim:schemas:core:2\.0:User/],
+      [{ schemas: [SCIM_URN.user], userName: 'b', [ENTERPRISE]: { department: 'R&D' } }, /fills .*enterprise/],
+    ];
+    for (const [body, detail] of refusals) {
+      const error = expectRefusedBy(create(body), 'strictSchemaValidation');
+      expect(error.status).toBe(400);
+      expect(error.scimType).toBe('invalidValue');
+      expect(error.message).toMatch(detail);
+    }
+    // URNs compare case-insensitively; an extension set to null (where nulls are accepted) fills nothing.
+    const nullExtension = validateResourceInput(
+      { schemas: [SCIM_URN.user.toUpperCase()], userName: 'b', [ENTERPRISE]: null },
+      userSchema,
+      'create',
+      compatFlags('strict', { nullAsAbsent: true }),
+    );
+    expect(nullExtension.fired).toEqual(['nullAsAbsent']);
+    const ok = validateResourceInput(
+      { schemas: [SCIM_URN.user, ENTERPRISE.toLowerCase()], userName: 'b', [ENTERPRISE]: { department: 'R&D' } },
+      userSchema,
+      'replace',
+      strict,
+    );
+    expect(ok.fired).toEqual([]);
+    // Other profiles derive the list from the content and accept a body without one.
+    expect(validateResourceInput({ userName: 'b' }, userSchema, 'create', compatFlags('entra')).fired).toEqual([]);
+  });
   it('drops readOnly and unknown attributes, fills defaults, checks required', () => {
     const r = validateResourceInput(
       { id: 'x', meta: {}, groups: [{ value: 'g' }], userName: 'b', shoeSize: 9, emails: [{ value: 'a@b' }] },
