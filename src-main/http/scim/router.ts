@@ -180,7 +180,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
       compat: identities.compatOf(scim),
       limits,
     });
-    const run = startBulk(planBulk(request));
+    const run = startBulk(planBulk(request), { baseUrl: scim.baseUrl });
     for (const step of run.steps()) {
       try {
         run.succeed(step, await executeBulkStep(identities, step, scim));

@@ -1,6 +1,6 @@
 import { ScimError } from '../errors';
 import { isRecord } from '../values';
-import { BULK_ID_PREFIX, QUOTED_BULK_ID, type BulkOperation, type BulkRequest } from './request';
+import { BULK_ID_PREFIX, QUOTED_BULK_ID, quotedBulkId, type BulkOperation, type BulkRequest } from './request';
 
 /**
  * The order a bulk job runs in (RFC 7644 §3.7.2): an operation that uses "bulkId:x" runs after the
@@ -57,21 +57,36 @@ export function planBulk(request: BulkRequest): BulkPlan {
     }
   }
   if (order.length < ops.length) {
-    const stuck = ops.filter((op) => indegree[op.index]! > 0);
-    const list = stuck.map((op) => op.bulkId ?? `#${op.index + 1}`).join(', ');
-    for (const op of stuck) {
+    const isStuck = (i: number) => indegree[i]! > 0;
+    for (const op of ops.filter((o) => isStuck(o.index))) {
+      // Each names only what it itself waits on: listing the whole cycle in every operation's
+      // error made the answer grow with the square of the cycle (1,000 operations: gigabytes).
+      const waitsOn = [...new Set(op.references.filter((ref) => isStuck(definer.get(ref) ?? -1)))];
       refused.set(
         op.index,
         new ScimError(
           409,
-          `Operation ${op.index + 1} is part of, or depends on, a circular bulkId reference among ${list}; ` +
-            'create the resources first, then link them with PATCH (RFC 7644 §3.7.1).',
+          `Operation ${op.index + 1} waits on ${describeBulkIds(waitsOn)}, part of or behind a circular bulkId ` +
+            'reference; create the resources first, then link them with PATCH (RFC 7644 §3.7.1).',
         ),
       );
       order.push(op);
     }
   }
   return { request, order, refused };
+}
+
+const NAMED_IN_ERRORS = 3;
+const MAX_ID_IN_ERRORS = 64;
+
+/** A few bulkIds, each cut short, for an error detail of bounded size. */
+function describeBulkIds(ids: readonly string[]): string {
+  const named = ids.slice(0, NAMED_IN_ERRORS).map((id) => {
+    const cut = id.length > MAX_ID_IN_ERRORS ? `${id.slice(0, MAX_ID_IN_ERRORS)}…` : id;
+    return JSON.stringify(cut);
+  });
+  const more = ids.length - named.length;
+  return `bulkId ${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
 }
 
 function insertSorted(arr: number[], v: number): void {
@@ -98,8 +113,9 @@ export function resolveBulkIds(value: unknown, ids: ReadonlyMap<string, string>)
       if (id !== undefined) return id;
     }
     return value.includes(`"${BULK_ID_PREFIX}`)
-      ? value.replace(QUOTED_BULK_ID, (whole, ref: string) => {
-          const id = ids.get(ref);
+      ? value.replace(QUOTED_BULK_ID, (whole, escaped: string) => {
+          const ref = quotedBulkId(escaped);
+          const id = ref === undefined ? undefined : ids.get(ref);
           return id === undefined ? whole : JSON.stringify(id);
         })
       : value;

@@ -23,8 +23,21 @@ export const DEFAULT_BULK_LIMITS: BulkLimits = { maxOperations: 1000, maxPayload
 const MAX_DATA_DEPTH = 64;
 
 export const BULK_ID_PREFIX = 'bulkId:';
-/** A quoted reference inside a string: a PATCH path's filter, `members[value eq "bulkId:x"]`. */
-export const QUOTED_BULK_ID = /"bulkId:([^"\\]+)"/g;
+/**
+ * A quoted reference inside a string: a PATCH path's filter, `members[value eq "bulkId:x"]`. The
+ * quotes hold a filter string literal, whose escapes are JSON's (RFC 7644 §3.4.2.2), so a bulkId
+ * with a quote in it appears there as `bulkId:a\"b`.
+ */
+export const QUOTED_BULK_ID = /"bulkId:((?:[^"\\]|\\.)+)"/g;
+
+/** The bulkId a QUOTED_BULK_ID match names (its escapes read), or undefined for a bad escape. */
+export function quotedBulkId(escaped: string): string | undefined {
+  try {
+    return JSON.parse(`"${escaped}"`) as string;
+  } catch {
+    return undefined;
+  }
+}
 
 /** One operation of a BulkRequest, validated; bulkId references are still unresolved. */
 export interface BulkOperation {
@@ -230,7 +243,11 @@ function collectReferences(v: unknown, out: Set<string>, depth: number, n: numbe
   if (depth > MAX_DATA_DEPTH) throw syntax(`Bulk operation ${n}: "data" nests deeper than ${MAX_DATA_DEPTH} levels.`);
   if (typeof v === 'string') {
     if (v.startsWith(BULK_ID_PREFIX) && v.length > BULK_ID_PREFIX.length) out.add(v.slice(BULK_ID_PREFIX.length));
-    else if (v.includes(`"${BULK_ID_PREFIX}`)) for (const m of v.matchAll(QUOTED_BULK_ID)) out.add(m[1] as string);
+    else if (v.includes(`"${BULK_ID_PREFIX}`))
+      for (const m of v.matchAll(QUOTED_BULK_ID)) {
+        const ref = quotedBulkId(m[1] as string);
+        if (ref) out.add(ref);
+      }
     return;
   }
   if (Array.isArray(v)) {

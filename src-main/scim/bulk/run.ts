@@ -6,7 +6,7 @@ import { BULK_ID_PREFIX, type BulkMethod, type BulkOperation } from './request';
 /**
  * Executing a bulk plan, as a loop the HTTP layer writes (RFC 7644 §3.7):
  *
- *   const run = startBulk(planBulk(parseBulkRequest(body, options)));
+ *   const run = startBulk(planBulk(parseBulkRequest(body, options)), { baseUrl });
  *   for (const step of run.steps()) {
  *     try { run.succeed(step, await execute(step)); } catch (e) { run.fail(step, e); }
  *   }
@@ -65,7 +65,10 @@ export class BulkRun {
   private errors = 0;
   private pending: BulkStep | undefined;
 
-  constructor(readonly plan: BulkPlan) {}
+  constructor(
+    readonly plan: BulkPlan,
+    private readonly baseUrl: string,
+  ) {}
 
   /** True once failOnErrors errors were seen; later operations are not run nor reported. */
   get stopped(): boolean {
@@ -113,7 +116,8 @@ export class BulkRun {
     const out: BulkResponseOperation = { method: op.method, status: String(outcome.status) };
     if (op.bulkId !== undefined) out.bulkId = op.bulkId;
     if (outcome.version !== undefined) out.version = outcome.version;
-    if (outcome.location !== undefined) out.location = outcome.location;
+    const location = outcome.location ?? this.targetOf(op);
+    if (location !== undefined) out.location = location;
     if (outcome.response !== undefined) out.response = outcome.response;
     this.results.set(op.index, out);
   }
@@ -164,10 +168,24 @@ export class BulkRun {
     const body: ScimErrorBody = error.toBody();
     const out: BulkResponseOperation = { method: op.method, status: body.status, response: body };
     if (op.bulkId !== undefined) out.bulkId = op.bulkId;
+    // RFC 7644 §3.7.3: `location` is required "except in the event of a POST failure".
+    const location = this.targetOf(op);
+    if (location !== undefined) out.location = location;
     this.results.set(op.index, out);
+  }
+
+  /**
+   * The URI an operation on an existing resource names, with its bulkId resolved; undefined for a
+   * POST, and for a "bulkId:x" target whose POST did not run (no resource has that URI).
+   */
+  private targetOf(op: BulkOperation): string | undefined {
+    if (op.method === 'POST' || op.id === undefined) return undefined;
+    const id = op.id.startsWith(BULK_ID_PREFIX) ? this.ids.get(op.id.slice(BULK_ID_PREFIX.length)) : op.id;
+    return id === undefined ? undefined : `${this.baseUrl}${op.endpoint}/${encodeURIComponent(id)}`;
   }
 }
 
-export function startBulk(plan: BulkPlan): BulkRun {
-  return new BulkRun(plan);
+/** `baseUrl` is the SCIM base the request came in on (no trailing slash), for each result's location. */
+export function startBulk(plan: BulkPlan, options: { baseUrl: string }): BulkRun {
+  return new BulkRun(plan, options.baseUrl);
 }

@@ -19,6 +19,8 @@ import { ScimError } from '../../../src-main/scim/errors';
 import { registry } from './helpers';
 import { expectRefusedBy, scimErrorOf } from './patch-helpers';
 
+const BASE = 'https://idp.example/scim/v2';
+
 const fixture = JSON.parse(readFileSync(resolve('test/fixtures/rfc/rfc7644-3.7-bulk.json'), 'utf8')) as {
   requests: Record<string, unknown>;
 };
@@ -48,7 +50,7 @@ async function execute(
   request: BulkRequest,
   service: (step: BulkStep, n: number) => BulkOutcome | Promise<BulkOutcome>,
 ): Promise<{ body: BulkResponseBody; seen: BulkStep[] }> {
-  const run = startBulk(planBulk(request));
+  const run = startBulk(planBulk(request), { baseUrl: BASE });
   const seen: BulkStep[] = [];
   for (const step of run.steps()) {
     seen.push(step);
@@ -215,7 +217,12 @@ describe('planning and bulkId resolution', () => {
         { op: 'remove', path: 'members[value eq "id-1"]' },
       ],
     });
-    expect(body.Operations[4]).toEqual({ method: 'GET', status: '200', response: { id: 'id-2' } });
+    expect(body.Operations[4]).toEqual({
+      method: 'GET',
+      location: `${BASE}/Users/id-2`,
+      status: '200',
+      response: { id: 'id-2' },
+    });
   });
   it('refuses circular references with 409 (RFC 7644 §3.7.1), and runs the rest', async () => {
     const req = parse(
@@ -235,6 +242,31 @@ describe('planning and bulkId resolution', () => {
     ]);
     expect(body.Operations[0]?.response).toMatchObject({ schemas: [SCIM_URN.error], status: '409' });
     expect((body.Operations[0]?.response as { detail: string }).detail).toMatch(/circular/);
+  });
+  it('names in each refusal only what that operation waits on, so a large cycle answers in bounded size', () => {
+    const long = 'x'.repeat(1800);
+    const cycle = Array.from({ length: 1000 }, (_, i) => ({
+      method: 'POST',
+      path: '/Groups',
+      bulkId: `${long}${i}`,
+      data: { displayName: `cy${i}`, members: [{ value: `bulkId:${long}${(i + 1) % 1000}` }] },
+    }));
+    const plan = planBulk(
+      parse(
+        bulk([...cycle, postUser('a', { displayName: 'bulkId:b' }), postUser('b', { displayName: 'bulkId:a' })]),
+        'compatible',
+        { limits: { maxOperations: 1002, maxPayloadSize: 8 * 1024 * 1024 } },
+      ),
+    );
+    expect(plan.refused.size).toBe(1002);
+    for (const error of plan.refused.values()) {
+      expect(error.status).toBe(409);
+      expect(error.message.length).toBeLessThan(300);
+    }
+    expect(plan.refused.get(0)?.message).toMatch(/^Operation 1 waits on bulkId "x{64}…", part of or behind a circular/);
+    // Two cycles are not mixed up: each operation names its own.
+    expect(plan.refused.get(1000)?.message).toMatch(/waits on bulkId "b",/);
+    expect(plan.refused.get(1001)?.message).toMatch(/waits on bulkId "a",/);
   });
   it('a self-reference is circular; an undefined bulkId is refused', () => {
     const plan = planBulk(
@@ -282,6 +314,37 @@ describe('failOnErrors (RFC 7644 §3.7.3)', () => {
     const { body } = await execute(parse(bulk(ops, failOnErrors === undefined ? {} : { failOnErrors })), service);
     expect(body.Operations.map((o) => o.status)).toEqual(statuses);
   });
+  it('every result but a POST failure has a location (RFC 7644 §3.7.3), failures and DELETEs included', async () => {
+    const { body } = await execute(
+      parse(
+        bulk([
+          postUser('u'),
+          { method: 'PUT', path: '/Users/bulkId:u', version: 'W/"9"', data: { userName: 'u' } },
+          { method: 'DELETE', path: '/Users/bulkId:u' },
+          { method: 'DELETE', path: '/Users/a b' },
+          { method: 'PATCH', path: '/Groups/bulkId:nope', data: { Operations: [] } },
+          postUser('taken'),
+        ]),
+      ),
+      (step, n) => {
+        if (step.method === 'PUT') throw new ScimError(412, 'stale');
+        if (step.operation.bulkId === 'taken') throw ScimError.conflict('taken');
+        if (step.id === 'a b') throw ScimError.notFound('No user "a b".');
+        return step.method === 'POST'
+          ? { status: 201, id: `id-${n}`, location: `${BASE}/Users/id-${n}` }
+          : { status: 204 };
+      },
+    );
+    expect(body.Operations.map((o) => [o.method, o.status, o.location])).toEqual([
+      ['POST', '201', `${BASE}/Users/id-1`],
+      ['PUT', '412', `${BASE}/Users/id-1`],
+      ['DELETE', '204', `${BASE}/Users/id-1`],
+      ['DELETE', '404', `${BASE}/Users/a%20b`],
+      // No resource has a location for a bulkId no POST defined, nor for a failed POST.
+      ['PATCH', '409', undefined],
+      ['POST', '409', undefined],
+    ]);
+  });
   it('refused operations count as errors; unexpected errors become 500 without detail', async () => {
     const req = parse(
       bulk(
@@ -298,6 +361,7 @@ describe('failOnErrors (RFC 7644 §3.7.3)', () => {
     });
     expect(boom.body.Operations[0]).toEqual({
       method: 'DELETE',
+      location: `${BASE}/Users/a`,
       status: '500',
       response: { schemas: [SCIM_URN.error], status: '500', detail: 'Internal server error.' },
     });
@@ -312,6 +376,7 @@ describe('failOnErrors (RFC 7644 §3.7.3)', () => {
           ]),
         ),
       ),
+      { baseUrl: BASE },
     );
     const it = run.steps();
     it.next();
@@ -331,5 +396,20 @@ describe('resolveBulkIds', () => {
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
     expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).toEqual({ v: 'id-a' });
     expect(input['x']).toEqual(['bulkId:a', 'bulkId:b', 'xbulkId:a']);
+  });
+  it('reads a quoted reference with escapes as the filter does: a bulkId with a quote resolves', () => {
+    const req = parse(
+      bulk([
+        postUser('q"\\x'),
+        {
+          method: 'PATCH',
+          path: '/Groups/g1',
+          data: { Operations: [{ op: 'remove', path: 'members[value eq "bulkId:q\\"\\\\x"]' }] },
+        },
+      ]),
+    );
+    expect(req.operations[1]?.references).toEqual(['q"\\x']);
+    const out = resolveBulkIds(req.operations[1]?.data, new Map([['q"\\x', 'id-q']]));
+    expect(out).toMatchObject({ Operations: [{ path: 'members[value eq "id-q"]' }] });
   });
 });
