@@ -17,8 +17,9 @@ export interface Doc extends JsonObject {
   id: string;
 }
 
+/** RFC 7643 §4.1.2: `value` is not required (a PATCH may remove it and leave `type` and `primary`). */
 export interface EmailValue extends JsonObject {
-  value: string;
+  value?: string;
 }
 
 export interface UserDoc extends Doc {

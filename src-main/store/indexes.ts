@@ -140,7 +140,7 @@ export class TenantIndexes implements CandidateSource {
 
 function emailKeys(user: UserDoc): Set<string> {
   const keys = new Set<string>();
-  for (const email of user.emails ?? []) keys.add(foldKey(email.value));
+  for (const email of user.emails ?? []) if (email.value !== undefined) keys.add(foldKey(email.value));
   return keys;
 }
 

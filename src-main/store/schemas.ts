@@ -9,7 +9,7 @@ import type { ChangeOp, CollectionDocs, JournalRecord, TenantRecord } from './do
 
 const id = z.string().min(1);
 
-const Email = z.looseObject({ value: z.string() });
+const Email = z.looseObject({ value: z.string().optional() });
 const Member = z.looseObject({ value: z.string(), type: z.string().optional(), display: z.string().optional() });
 
 export const DocSchemas = {

@@ -165,6 +165,31 @@ describe.each([
     expect(group.headers.get('location')).toBe(`${base}/Groups/${String(groupBody.id)}`);
   });
 
+  it('takes emails without a value: what Entra sends when a user’s mail is cleared, and bodies that give none', async () => {
+    const created = (await (
+      await scim('POST', '/Users', {
+        userName: 'mail-cleared@example.com',
+        emails: [{ value: 'original@example.org', type: 'work', primary: true }],
+      })
+    ).json()) as { id: string };
+    const cleared = await scim('PATCH', `/Users/${created.id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'Remove', path: 'emails[type eq "work"].value' }],
+    });
+    expect(cleared.status).toBe(200);
+    expect(await cleared.json()).toMatchObject({ emails: [{ type: 'work', primary: true }] });
+    const found = await scim('GET', `/Users?filter=${encodeURIComponent('emails.value eq "original@example.org"')}`);
+    expect(await found.json()).toMatchObject({ totalResults: 0 });
+
+    const valueless = await scim('POST', '/Users', { userName: 'no-mail@example.com', emails: [{ type: 'work' }] });
+    expect(valueless.status).toBe(201);
+    const nulled = await scim('POST', '/Users', {
+      userName: 'null-mail@example.com',
+      emails: [{ value: null, type: 'home' }],
+    });
+    expect(nulled.status).toBe(201);
+  });
+
   it('deletes with 204, then answers 404', async () => {
     const created = (await (await scim('POST', '/Users', { userName: 'gone@example.com' })).json()) as { id: string };
     expect((await scim('DELETE', `/Users/${created.id}`)).status).toBe(204);

@@ -21,7 +21,7 @@ const user = fc.record(
     id: fc.constantFrom(...userIds),
     userName: fc.constantFrom(...names),
     externalId: fc.constantFrom(...exts),
-    emails: fc.array(fc.record({ value: fc.constantFrom(...emails) }), { maxLength: 3 }),
+    emails: fc.array(fc.record({ value: fc.constantFrom(...emails) }, { requiredKeys: [] }), { maxLength: 3 }),
   },
   { requiredKeys: ['id', 'userName'] },
 );
@@ -139,7 +139,7 @@ function scan(state: StoreState, lookup: IndexLookup): string[] {
         case 'externalId':
           return u.externalId === key;
         case 'emails.value':
-          return (u.emails ?? []).some((e) => foldKey(e.value) === key);
+          return (u.emails ?? []).some((e) => e.value !== undefined && foldKey(e.value) === key);
         default:
           return true;
       }
