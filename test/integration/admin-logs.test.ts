@@ -134,6 +134,36 @@ describe('request logs, history and the live stream', () => {
     expect(diff.changes).toContainEqual({ op: 'set', path: ['title'], value: 'Manager' });
   });
 
+  it('keeps the version of a resource a PUT restates, as Okta does on every push', async () => {
+    const body = {
+      userName: 'restated@example.com',
+      name: { givenName: 'Re', familyName: 'Stated' },
+      emails: [{ value: 'restated@example.com', type: 'work', primary: true }],
+    };
+    const user = (await (await scim('POST', '/Users', body)).json()) as { id: string; meta: { version: string } };
+    // The same content again, keys in another order, null for what is not set.
+    const restated = { emails: body.emails, name: { familyName: 'Stated', givenName: 'Re' }, userName: body.userName };
+    for (const again of [body, restated, { ...body, title: null }]) {
+      const response = await scim('PUT', `/Users/${user.id}`, again);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('etag')).toBe(user.meta.version);
+    }
+    const changed = await scim('PUT', `/Users/${user.id}`, { ...body, title: 'Lead' });
+    expect(changed.headers.get('etag')).toBe('W/"2"');
+    const timeline = await adminJson('GET', `/tenants/${tenantId}/history/User/${user.id}`);
+    expect(timeline).toMatchObject({ total: 2, items: [{ version: 2, attributes: ['title'] }, { version: 1 }] });
+
+    // Groups too: members restated without their type (the server fills it in).
+    const group = (await (
+      await scim('POST', '/Groups', { displayName: 'Restated', members: [{ value: user.id }] })
+    ).json()) as { id: string; meta: { version: string } };
+    const again = await scim('PUT', `/Groups/${group.id}`, { displayName: 'Restated', members: [{ value: user.id }] });
+    expect(again.headers.get('etag')).toBe(group.meta.version);
+    // A password is a change even when it is the same one: only its salted hash is kept.
+    const password = await scim('PUT', `/Users/${user.id}`, { ...body, title: 'Lead', password: 'S3cret!pass' });
+    expect(password.headers.get('etag')).toBe('W/"3"');
+  });
+
   it('filters the log by token and reports server status', async () => {
     const other = String((await adminJson('POST', '/scim-tokens', { tenant_id: tenantId, name: 'other' })).token);
     const otherId = (

@@ -32,6 +32,7 @@ import type { GroupDoc, MemberValue, UserDoc } from '../../store/documents';
 import type { TenantReader, TenantWriter } from '../../store/transaction';
 import type { PasswordHasher } from '../password-hasher';
 import type { ResourceHistory } from '../resource-history/index';
+import { sameJson, type Json } from '../resource-history/diff';
 
 type HistoryJson = Parameters<ResourceHistory['recordCreate']>[2];
 import { collectionOf, etagMatches, revisionOf, versionTag } from './kinds';
@@ -171,14 +172,22 @@ export class IdentityService {
       before = current;
       this.checkVersion(current, options);
       this.checkImmutable(schema, current, input);
-      const doc = this.toDoc(schema, kind, input, {
-        id,
-        meta: this.nextMeta(current.meta),
-        passwordHash: newHash ?? current.passwordHash,
-      });
-      return this.putWhole(tx, kind, doc).resource;
+      const doc = this.checkedWhole(
+        tx,
+        kind,
+        this.toDoc(schema, kind, input, {
+          id,
+          meta: this.nextMeta(current.meta),
+          passwordHash: newHash ?? current.passwordHash,
+        }),
+      );
+      // A PUT that restates the resource keeps its version, as a PATCH that changes nothing does:
+      // Okta sends a whole PUT on every profile push, and each must not break other clients'
+      // If-Match or add an empty version to the history. A new password is always a change.
+      if (newHash === undefined && sameContent(current, doc)) return current;
+      return putStored(tx, kind, doc).resource;
     });
-    this.remember(ctx, kind, 'change', before, stored);
+    if (stored !== before) this.remember(ctx, kind, 'change', before, stored);
     return this.answer(kind, stored, ctx, projection);
   }
 
@@ -479,9 +488,14 @@ export class IdentityService {
 
   /** Stores a whole resource (create, PUT) after the checks every whole write needs. */
   private putWhole(tx: TenantWriter, kind: ResourceKind, doc: StoredResource): WrittenResource {
+    return putStored(tx, kind, this.checkedWhole(tx, kind, doc));
+  }
+
+  /** A whole resource as it will be stored: unique where it must be, its members checked. */
+  private checkedWhole(tx: TenantReader, kind: ResourceKind, doc: StoredResource): StoredResource {
     this.checkUnique(tx, kind, doc, doc.id);
     const members = kind === 'Group' ? this.checkMembers(tx, doc, doc.id) : undefined;
-    return putStored(tx, kind, members ? { ...doc, members } : doc);
+    return members ? { ...doc, members } : doc;
   }
 
   /** The meta of the next version: modified now, revision + 1. */
@@ -689,4 +703,12 @@ export class IdentityService {
 
 function isBlank(value: string | undefined): boolean {
   return value === undefined || value.trim() === '';
+}
+
+/** Whether two stored forms of a resource say the same, whatever their meta and key order. */
+function sameContent(a: StoredResource, b: StoredResource): boolean {
+  const content = (doc: StoredResource) => Object.keys(doc).filter((key) => key !== 'meta');
+  const keys = content(a);
+  if (keys.length !== content(b).length) return false;
+  return keys.every((key) => Object.hasOwn(b, key) && sameJson(a[key] as Json, b[key] as Json));
 }
