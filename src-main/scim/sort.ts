@@ -17,8 +17,8 @@ type Key = string | number | undefined;
 
 /**
  * Sorts resources for a list response. With `sortBy`: by that attribute under its type's rules
- * (case-folded when caseExact is false, dateTimes as instants), missing values last in either
- * order, ties broken by `id` so pages never shuffle. Strings compare by code unit, not locale, so
+ * (case-folded when caseExact is false, dateTimes as instants), missing values last ascending and
+ * first descending, ties broken by `id` (ascending either way) so pages never shuffle. Strings compare by code unit, not locale, so
  * the order does not depend on the machine. For a multi-valued attribute the `primary` element's
  * value is used, else the first (RFC 7644 §3.4.2.3).
  * Without `sortBy`: by `meta.created`, then `id` — the stable order DESIGN.md §3 promises, whatever
@@ -37,8 +37,9 @@ export function sortResources<T extends ResourceData>(
   const dir = sortBy && descending ? -1 : 1;
   rows.sort((a, b) => {
     if (a.k !== b.k) {
-      if (a.k === undefined) return 1;
-      if (b.k === undefined) return -1;
+      // RFC 7644 §3.4.2.3: without a value, "ordered last if ascending and first if descending".
+      if (a.k === undefined) return dir;
+      if (b.k === undefined) return -dir;
       if (a.k < b.k) return -dir;
       if (a.k > b.k) return dir;
     }

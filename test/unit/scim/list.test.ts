@@ -45,13 +45,13 @@ describe('sortResources (RFC 7644 §3.4.2.3)', () => {
       'd',
     ]);
   });
-  it('puts missing values last in both orders', () => {
+  it('puts missing values last ascending and first descending (RFC 7644 §3.4.2.3)', () => {
     expect(ids(sortResources(users, userSchema, { sortBy: 'name.familyName' }))).toEqual(['a', 'd', 'c', 'b']);
     expect(ids(sortResources(users, userSchema, { sortBy: 'name.familyName', sortOrder: 'descending' }))).toEqual([
+      'b',
       'c',
       'a',
       'd',
-      'b',
     ]);
   });
   it('sorts dateTime as instants', () => {
