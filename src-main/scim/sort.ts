@@ -30,22 +30,53 @@ export function sortResources<T extends ResourceData>(
   schema: ResourceSchema,
   request: SortRequest = {},
 ): T[] {
+  return sortAcrossTypes([{ schema, resources }], request).map((row) => row.resource);
+}
+
+/**
+ * `sortResources` over several resource types at once (a search at the root, RFC 7644 §3.4.3): one
+ * order for all of them, each resource's key read under its own type's schema. An attribute one
+ * type lacks has no value there; one that no type has is refused. Each result names its group.
+ */
+export function sortAcrossTypes<T extends ResourceData>(
+  groups: readonly { schema: ResourceSchema; resources: readonly T[] }[],
+  request: SortRequest = {},
+): { resource: T; group: number }[] {
   const descending = parseSortOrder(request.sortOrder);
   const sortBy = request.sortBy?.trim();
-  const read = sortBy ? keyReader(schema, sortBy) : createdReader(schema);
-  const rows = resources.map((r) => ({ r, k: read(r), id: typeof r['id'] === 'string' ? r['id'] : '' }));
+  const readers = groups.map(({ schema }) =>
+    sortBy ? keyReader(schema, sortBy, groups.length > 1) : createdReader(schema),
+  );
+  if (sortBy && readers.every((read) => read === undefined)) {
+    throw ScimError.badRequest(
+      'invalidValue',
+      `sortBy names an unknown attribute '${printAttributePath(parseAttributePath(sortBy))}'.`,
+    );
+  }
+  const rows = groups.flatMap(({ resources }, group) => {
+    const read = readers[group] ?? (() => undefined);
+    return resources.map((resource) => ({
+      resource,
+      group,
+      k: read(resource),
+      id: typeof resource['id'] === 'string' ? resource['id'] : '',
+    }));
+  });
   const dir = sortBy && descending ? -1 : 1;
   rows.sort((a, b) => {
     if (a.k !== b.k) {
       // RFC 7644 §3.4.2.3: without a value, "ordered last if ascending and first if descending".
       if (a.k === undefined) return dir;
       if (b.k === undefined) return -dir;
+      // Types agree on the attributes they share (displayName, meta.*); should two ever differ,
+      // numbers sort before strings rather than compare by JavaScript's coercions.
+      if (typeof a.k !== typeof b.k) return typeof a.k === 'number' ? -dir : dir;
       if (a.k < b.k) return -dir;
       if (a.k > b.k) return dir;
     }
     return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
   });
-  return rows.map((row) => row.r);
+  return rows;
 }
 
 function parseSortOrder(order: string | undefined): boolean {
@@ -61,9 +92,11 @@ function createdReader(schema: ResourceSchema): (r: ResourceData) => Key {
   return resolved ? reader(resolved) : () => undefined;
 }
 
-function keyReader(schema: ResourceSchema, sortBy: string): (r: ResourceData) => Key {
+/** The key of `sortBy` in one type; undefined when the type lacks it and `lacking` may be (several types). */
+function keyReader(schema: ResourceSchema, sortBy: string, lacking = false): ((r: ResourceData) => Key) | undefined {
   const path = parseAttributePath(sortBy);
   const resolved = schema.resolve(path);
+  if (!resolved && lacking) return undefined;
   if (!resolved)
     throw ScimError.badRequest('invalidValue', `sortBy names an unknown attribute '${printAttributePath(path)}'.`);
   if (!resolved.sub && resolved.attribute.type === 'complex') {

@@ -253,6 +253,44 @@ describe.each([
     expect((await searchRoot('emails[value gt 3]')).status).toBe(400);
   });
 
+  it('sorts a search at the root as one list across types, and sorts by values derived when read', async () => {
+    const bob = (await (
+      await scim('POST', '/Users', { userName: 'xsort-bob@example.com', displayName: 'xsort-bob' })
+    ).json()) as { id: string };
+    const amy = (await (
+      await scim('POST', '/Users', { userName: 'xsort-amy@example.com', displayName: 'xsort-amy' })
+    ).json()) as { id: string };
+    await scim('POST', '/Groups', { displayName: 'xsort-aaa', members: [{ value: bob.id }] });
+    await scim('POST', '/Groups', { displayName: 'xsort-zzz', members: [{ value: amy.id }] });
+    const rootSorted = async (sortBy: string, sortOrder: string, count?: number) => {
+      const response = await scim('POST', '/.search', {
+        filter: 'displayName sw "xsort-"',
+        sortBy,
+        sortOrder,
+        attributes: ['displayName'],
+        ...(count === undefined ? {} : { count }),
+      });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { Resources: { displayName: string }[] }).Resources.map((r) => r.displayName);
+    };
+    expect(await rootSorted('displayName', 'ascending')).toEqual(['xsort-aaa', 'xsort-amy', 'xsort-bob', 'xsort-zzz']);
+    expect(await rootSorted('displayName', 'descending', 2)).toEqual(['xsort-zzz', 'xsort-bob']);
+    // userName only users have: groups have no value, so they come last ascending, first descending.
+    expect(await rootSorted('userName', 'ascending')).toEqual(['xsort-amy', 'xsort-bob', 'xsort-aaa', 'xsort-zzz']);
+    expect((await rootSorted('userName', 'descending')).slice(2)).toEqual(['xsort-bob', 'xsort-amy']);
+    const unknown = await scim('POST', '/.search', { sortBy: 'shoeSize' });
+    expect(unknown.status).toBe(400);
+
+    // members.display is derived from the member's displayName when read: the sort sees it.
+    const groupsBy = async (sortOrder: string) => {
+      const query = `filter=${encodeURIComponent('displayName sw "xsort-"')}&sortBy=members.display&sortOrder=${sortOrder}`;
+      const body = (await (await scim('GET', `/Groups?${query}`)).json()) as { Resources: { displayName: string }[] };
+      return body.Resources.map((r) => r.displayName);
+    };
+    expect(await groupsBy('ascending')).toEqual(['xsort-zzz', 'xsort-aaa']);
+    expect(await groupsBy('descending')).toEqual(['xsort-aaa', 'xsort-zzz']);
+  });
+
   it('serves discovery documents', async () => {
     const schemas = (await (await scim('GET', '/Schemas')).json()) as { totalResults: number };
     expect(schemas.totalResults).toBeGreaterThanOrEqual(3);

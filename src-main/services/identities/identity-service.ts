@@ -25,7 +25,7 @@ import { applyPatch, type AttributeChange, type PatchResult } from '../../scim/p
 import { findMatching } from '../../scim/query';
 import { validateResourceInput } from '../../scim/resource-input';
 import { DEFAULT_MAX_RESULTS } from '../../scim/service-provider-config';
-import { sortResources } from '../../scim/sort';
+import { sortAcrossTypes, sortResources } from '../../scim/sort';
 import type { ResourceData } from '../../scim/values';
 import type { DurableStore } from '../../store/durable-store';
 import type { GroupDoc, MemberValue, UserDoc } from '../../store/documents';
@@ -37,7 +37,7 @@ import { sameJson, type Json } from '../resource-history/diff';
 type HistoryJson = Parameters<ResourceHistory['recordCreate']>[2];
 import { collectionOf, etagMatches, revisionOf, versionTag } from './kinds';
 import { ListCache, type MatchedList } from './list-cache';
-import { filterReadsDerived, locationOf, present, withDerived } from './present';
+import { filterReadsDerived, locationOf, present, sortReadsDerived, withDerived } from './present';
 import { getStored, putStored, type StoredMeta, type StoredResource, type WrittenResource } from './stored';
 import { turnQueue } from '../turn-queue';
 
@@ -320,7 +320,7 @@ export class IdentityService {
   /**
    * A query over one or several resource types (RFC 7644 §3.4.3: a search at the root covers every
    * type). An attribute a type's schema lacks reads as absent in that type (§3.4.2.1); one that no
-   * type has makes the filter invalid. Results come type by type, each sorted, then paged together.
+   * type has makes the filter (or sortBy) invalid. All types' results are sorted and paged together.
    */
   search(
     kinds: readonly ResourceKind[],
@@ -360,7 +360,8 @@ export class IdentityService {
     defaultOrder: boolean,
     ordered: boolean,
   ): MatchedList {
-    const readsDerived = ast !== undefined && filterReadsDerived(ast);
+    // Filters and sorts on values derived when read see the representation the server answers.
+    const readsDerived = (ast !== undefined && filterReadsDerived(ast)) || sortReadsDerived(query.sortBy);
     // A filter on a derived `$ref` or `meta.location` depends on the base path it came in on.
     const key = JSON.stringify([
       ctx.tenantId,
@@ -384,6 +385,7 @@ export class IdentityService {
         ast,
         kinds.map((kind) => this.schemaOf(kind)),
       );
+    const matchedByKind: { schema: ResourceSchema; resources: ResourceData[] }[] = [];
     for (const kind of kinds) {
       const schema = this.schemaOf(kind);
       // Matching sees derived attributes too (a user's groups), so filters on them work; a filter
@@ -398,8 +400,19 @@ export class IdentityService {
       const found = findMatching(ast, schema, tenant.candidates, load, undefined, { unknownAsAbsent: acrossTypes });
       total += found.length;
       if (!ordered) continue;
+      if (acrossTypes) {
+        matchedByKind.push({ schema, resources: found });
+        continue;
+      }
       for (const resource of this.ordered(tenant, kind, found, query, defaultOrder)) {
         kindOf.push(kind);
+        ids.push(String(resource.id));
+      }
+    }
+    // One order over every type (RFC 7644 §3.4.3), not each type's results one after the other.
+    if (acrossTypes && ordered) {
+      for (const { resource, group } of sortAcrossTypes(matchedByKind, query)) {
+        kindOf.push(kinds[group] as ResourceKind);
         ids.push(String(resource.id));
       }
     }

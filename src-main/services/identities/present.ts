@@ -1,5 +1,6 @@
 import { SCIM_URN } from '@shared/scim/urns';
-import { attributePaths, type FilterNode } from '../../scim/filter/ast';
+import { attributePaths, type AttributePath, type FilterNode } from '../../scim/filter/ast';
+import { parseAttributePath } from '../../scim/filter/parser';
 import type { ResourceKind } from '../../scim/plan-types';
 import { isRecord, type ResourceData } from '../../scim/values';
 import type { TenantReader } from '../../store/transaction';
@@ -89,10 +90,24 @@ const DERIVED_SUBS: ReadonlyMap<string, readonly string[]> = new Map([
  * server answers. Other filters see the cheaper `withDerived` form.
  */
 export function filterReadsDerived(ast: FilterNode): boolean {
-  const derived = (attribute: string, sub: string | undefined) =>
-    sub !== undefined && (DERIVED_SUBS.get(attribute.toLowerCase())?.includes(sub.toLowerCase()) ?? false);
   for (const { path, parent } of attributePaths(ast)) {
-    if (parent !== undefined ? derived(parent.name, path.name) : derived(path.name, path.sub)) return true;
+    if (parent !== undefined ? isDerived(parent.name, path.name) : isDerived(path.name, path.sub)) return true;
   }
   return false;
+}
+
+/** Whether a sortBy names a value `present` derives (`members.display`): it sorts what is answered. */
+export function sortReadsDerived(sortBy: string | undefined): boolean {
+  if (sortBy === undefined || sortBy.trim() === '') return false;
+  let path: AttributePath;
+  try {
+    path = parseAttributePath(sortBy.trim());
+  } catch {
+    return false; // the sort refuses it with its own message
+  }
+  return isDerived(path.name, path.sub);
+}
+
+function isDerived(attribute: string, sub: string | undefined): boolean {
+  return sub !== undefined && (DERIVED_SUBS.get(attribute.toLowerCase())?.includes(sub.toLowerCase()) ?? false);
 }

@@ -3,9 +3,9 @@ import { SCIM_URN } from '@shared/scim/urns';
 import { ScimError } from '../../../src-main/scim/errors';
 import { buildListResponse, listResponse } from '../../../src-main/scim/list';
 import { normalizePage, pageOf } from '../../../src-main/scim/paging';
-import { sortResources } from '../../../src-main/scim/sort';
+import { sortAcrossTypes, sortResources } from '../../../src-main/scim/sort';
 import type { ResourceData } from '../../../src-main/scim/values';
-import { ids, userSchema } from './helpers';
+import { groupSchema, ids, userSchema } from './helpers';
 
 const users: ResourceData[] = [
   {
@@ -53,6 +53,26 @@ describe('sortResources (RFC 7644 §3.4.2.3)', () => {
       'a',
       'd',
     ]);
+  });
+  it('sorts several types as one list, an attribute a type lacks reading as absent there', () => {
+    const people: ResourceData[] = [
+      { id: 'u1', userName: 'bob', displayName: 'Bob' },
+      { id: 'u2', userName: 'amy', displayName: 'amy' },
+    ];
+    const teams: ResourceData[] = [
+      { id: 'g1', displayName: 'Zulu' },
+      { id: 'g2', displayName: 'alpha' },
+    ];
+    const groups = [
+      { schema: userSchema, resources: people },
+      { schema: groupSchema, resources: teams },
+    ];
+    const order = (sortBy: string, sortOrder?: string) =>
+      sortAcrossTypes(groups, { sortBy, sortOrder }).map((row) => `${row.group}:${String(row.resource.id)}`);
+    expect(order('displayName')).toEqual(['1:g2', '0:u2', '0:u1', '1:g1']);
+    expect(order('userName')).toEqual(['0:u2', '0:u1', '1:g1', '1:g2']);
+    expect(order('userName', 'descending')).toEqual(['1:g1', '1:g2', '0:u1', '0:u2']);
+    expect(() => order('shoeSize')).toThrow(/unknown attribute 'shoeSize'/);
   });
   it('sorts dateTime as instants', () => {
     // c's 02:00+02:00 is 00:00Z, the earliest.

@@ -142,7 +142,9 @@ describe('users', () => {
     await expect(replace('User', id, { userName: 'etag@x.com' }, ctx, { ifMatch: 'W/"7"' })).rejects.toMatchObject({
       status: 412,
     });
-    await expect(replace('User', id, { userName: 'etag@x.com' }, ctx, { ifMatch: 'W/"1"' })).resolves.toBeDefined();
+    await expect(
+      replace('User', id, { userName: 'etag@x.com', title: 'changed' }, ctx, { ifMatch: 'W/"1"' }),
+    ).resolves.toBeDefined();
     await expect(ids().delete('User', id, ctx, { ifMatch: '"1"' })).rejects.toMatchObject({ status: 412 });
     await expect(ids().delete('User', id, ctx, { ifMatch: '*' })).resolves.toBeUndefined();
   });
