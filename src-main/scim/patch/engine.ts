@@ -24,6 +24,7 @@ import type { ResolvedAttribute, ResourceSchema } from '@shared/scim/registry';
 import type { AttributeDefinition, SchemaDefinition } from '@shared/scim/schema-types';
 import { CompatContext } from '../compat';
 import { ScimError } from '../errors';
+import type { FilterNode } from '../filter/ast';
 import { printFilter } from '../filter/printer';
 import { ScimSyntaxError } from '../filter/syntax-error';
 import { isPresent, isRecord, type ResourceData } from '../values';
@@ -44,18 +45,27 @@ import { parsePatchRequest } from './request';
 import { equalityTemplate, resolvePatchPath, type PatchTarget } from './target';
 import type { AttributeChange, IgnoredTarget, PatchOpName, PatchOperation, PatchResult } from './types';
 
+export type FilterView = (attribute: string, filter: FilterNode) => ((element: unknown) => unknown) | undefined;
+
 export interface PatchOptions {
   /** The resource type's schema (per tenant, custom extensions included). */
   readonly schema: ResourceSchema;
   /** The tenant's flags, or this request's context (fired flags then accumulate in it). */
   readonly compat: CompatFlags | CompatContext;
+  /**
+   * How the stored values of a multi-valued attribute read to a value filter, when the caller
+   * derives some of what it answers (a member's `display` and `$ref`): a view for this attribute
+   * and filter, or undefined when the filter reads stored values only. So `members[display eq
+   * "x"]` selects what a GET shows. Only matching sees the view; values written stay as stored.
+   */
+  readonly filterView?: FilterView;
 }
 
 /** Validates a PatchOp body and applies it. Throws ScimError; the input resource is never modified. */
 export function applyPatch(resource: ResourceData, body: unknown, options: PatchOptions): PatchResult {
   const compat = contextOf(options.compat);
   const ops = parsePatchRequest(body, compat);
-  return new PatchRun(resource, options.schema, compat).run(ops);
+  return new PatchRun(resource, options.schema, compat, options.filterView).run(ops);
 }
 
 /** Applies operations already validated by `parsePatchRequest`. */
@@ -64,7 +74,7 @@ export function applyPatchOperations(
   ops: readonly PatchOperation[],
   options: PatchOptions,
 ): PatchResult {
-  return new PatchRun(resource, options.schema, contextOf(options.compat)).run(ops);
+  return new PatchRun(resource, options.schema, contextOf(options.compat), options.filterView).run(ops);
 }
 
 function contextOf(compat: CompatFlags | CompatContext): CompatContext {
@@ -95,6 +105,7 @@ class PatchRun {
     private readonly original: ResourceData,
     private readonly schema: ResourceSchema,
     private readonly compat: CompatContext,
+    private readonly filterView?: FilterView,
   ) {
     this.work = { ...original };
     this.owned.add(this.work);
@@ -300,6 +311,18 @@ class PatchRun {
     this.set(resolved, isPresent(next) ? next : undefined);
   }
 
+  /** The indexes of the values a filter selects, each read through the caller's view. */
+  private matching(
+    attribute: string,
+    list: readonly unknown[],
+    filter: { readonly ast: FilterNode; readonly test: (el: unknown) => boolean },
+  ): number[] {
+    const view = this.filterView?.(attribute, filter.ast);
+    const out: number[] = [];
+    for (let i = 0; i < list.length; i++) if (filter.test(view ? view(list[i]) : list[i])) out.push(i);
+    return out;
+  }
+
   /** `attr[filter]` and `attr[filter].sub` for add and replace. */
   private filtered(op: PatchOpName, target: AttributeTarget, value: unknown): void {
     const { resolved, label } = target;
@@ -307,7 +330,7 @@ class PatchRun {
     const a = resolved.attribute;
     const sub = resolved.sub;
     const current = asList(this.peek(resolved));
-    const matches = matchingIndexes(current, filter.test);
+    const matches = this.matching(a.name, current, filter);
     if (matches.length === 0) {
       // RFC 7644 §3.5.2.3: "no record match was made" is 400 noTarget; Entra ID expects the value
       // to be created (its first work email), which filterNoMatchAdds does from the filter's eq terms.
@@ -361,7 +384,7 @@ class PatchRun {
     const current = this.peek(resolved);
     if (target.filter) {
       const list = asList(current);
-      const matches = matchingIndexes(list, target.filter.test);
+      const matches = this.matching(a.name, list, target.filter);
       if (matches.length === 0) {
         const what = `no value of '${a.name}' matches [${printFilter(target.filter.ast)}]`;
         if (this.compat.use('removeNoMatchSucceeds')) return this.vctx.ignore(label, `${what}; nothing to remove`);
@@ -528,12 +551,6 @@ function valueIn(resource: ResourceData, resolved: ResolvedAttribute): unknown {
 
 function asList(v: unknown): readonly unknown[] {
   return Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
-}
-
-function matchingIndexes(list: readonly unknown[], test: (el: unknown) => boolean): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < list.length; i++) if (test(list[i])) out.push(i);
-  return out;
 }
 
 function without(obj: Record<string, unknown>, key: string): Record<string, unknown> {

@@ -21,7 +21,7 @@ import { listResponse, type ListQuery, type ListResponse } from '../../scim/list
 import { normalizePage, pageOf } from '../../scim/paging';
 import { foldKey, type ResourceKind } from '../../scim/plan-types';
 import { compileProjection, type ProjectedResource, type ProjectionRequest } from '../../scim/projection';
-import { applyPatch, type AttributeChange, type PatchResult } from '../../scim/patch/index';
+import { applyPatch, type AttributeChange, type FilterView, type PatchResult } from '../../scim/patch/index';
 import { findMatching } from '../../scim/query';
 import { validateResourceInput } from '../../scim/resource-input';
 import { DEFAULT_MAX_RESULTS } from '../../scim/service-provider-config';
@@ -37,7 +37,7 @@ import { sameJson, type Json } from '../resource-history/diff';
 type HistoryJson = Parameters<ResourceHistory['recordCreate']>[2];
 import { collectionOf, etagMatches, revisionOf, versionTag } from './kinds';
 import { ListCache, type MatchedList } from './list-cache';
-import { filterReadsDerived, locationOf, present, sortReadsDerived, withDerived } from './present';
+import { filterReadsDerived, locationOf, memberFilterView, present, sortReadsDerived, withDerived } from './present';
 import { getStored, putStored, type StoredMeta, type StoredResource, type WrittenResource } from './stored';
 import { turnQueue } from '../turn-queue';
 
@@ -212,7 +212,7 @@ export class IdentityService {
     const tenant = this.reader(ctx);
     const first = this.find(tenant, kind, id);
     this.checkVersion(first, options);
-    const preview = applyPatch(first, body, { schema, compat });
+    const preview = applyPatch(first, body, { schema, compat, filterView: this.filterViewOf(kind, tenant, ctx) });
     const password = preview.changed.includes('password') ? preview.resource.password : undefined;
     const passwordHash = typeof password === 'string' ? await this.deps.hasher.hash(password) : undefined;
 
@@ -222,7 +222,13 @@ export class IdentityService {
       before = current;
       this.checkVersion(current, options);
       const result: PatchResult =
-        current === first ? preview : applyPatch(current, body, { schema, compat: new CompatContext(compat.flags) });
+        current === first
+          ? preview
+          : applyPatch(current, body, {
+              schema,
+              compat: new CompatContext(compat.flags),
+              filterView: this.filterViewOf(kind, tx, ctx),
+            });
       if (result.changed.length === 0) return { stored: current, result };
       this.writePatch(tx, kind, schema, current, result, passwordHash);
       return { stored: this.find(tx, kind, id), result };
@@ -232,6 +238,11 @@ export class IdentityService {
       ...this.answer(kind, stored, ctx, projection),
       report: { changed: result.changed, changes: result.changes },
     };
+  }
+
+  /** What a PATCH value filter reads of a group's members: what a GET answers (see memberFilterView). */
+  private filterViewOf(kind: ResourceKind, tenant: TenantReader, ctx: ScimRequestContext): FilterView | undefined {
+    return kind === 'Group' ? memberFilterView(tenant, ctx.baseUrl) : undefined;
   }
 
   /** Turns an engine result into store changes: merges of top-level keys, and member deltas. */

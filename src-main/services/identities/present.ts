@@ -1,8 +1,10 @@
 import { SCIM_URN } from '@shared/scim/urns';
 import { attributePaths, type AttributePath, type FilterNode } from '../../scim/filter/ast';
 import { parseAttributePath } from '../../scim/filter/parser';
+import type { FilterView } from '../../scim/patch/index';
 import type { ResourceKind } from '../../scim/plan-types';
 import { isRecord, type ResourceData } from '../../scim/values';
+import type { MemberValue } from '../../store/documents';
 import type { TenantReader } from '../../store/transaction';
 import { RESOURCE_KINDS } from './kinds';
 import type { StoredResource } from './stored';
@@ -42,20 +44,40 @@ export function present(tenant: TenantReader, kind: ResourceKind, doc: StoredRes
     const manager = managerOf(tenant, out, baseUrl);
     if (manager) out[SCIM_URN.enterpriseUser] = manager;
   } else if (doc.members) {
-    out.members = doc.members.map((member) => {
-      const user = tenant.get('users', member.value);
-      const group = user ? undefined : tenant.get('groups', member.value);
-      const type = user ? 'User' : 'Group';
-      const display = user ? ((user.displayName as string | undefined) ?? user.userName) : group?.displayName;
-      return {
-        value: member.value,
-        $ref: `${baseUrl}/${type === 'User' ? 'Users' : 'Groups'}/${member.value}`,
-        type,
-        ...(display !== undefined ? { display } : {}),
-      };
-    });
+    out.members = doc.members.map((member) => presentMember(tenant, member, baseUrl));
   }
   return out;
+}
+
+/**
+ * The PATCH engine's view of a group's members for a value filter that reads what is derived
+ * (`members[display eq "x"]`, `members[$ref eq "…"]`); none for other filters, which read the
+ * stored members as they are (the common `members[value eq "id"]` costs nothing more).
+ */
+export function memberFilterView(tenant: TenantReader, baseUrl: string): FilterView {
+  return (attribute, filter) => {
+    if (attribute.toLowerCase() !== 'members') return undefined;
+    const readsDerived = [...attributePaths(filter)].some(({ path }) => isDerived('members', path.name));
+    if (!readsDerived) return undefined;
+    return (element) =>
+      isRecord(element) && typeof element.value === 'string'
+        ? presentMember(tenant, element as MemberValue, baseUrl)
+        : element;
+  };
+}
+
+/** A group member as answered: its `type`, `$ref` and `display` read from the member itself. */
+export function presentMember(tenant: TenantReader, member: MemberValue, baseUrl: string): ResourceData {
+  const user = tenant.get('users', member.value);
+  const group = user ? undefined : tenant.get('groups', member.value);
+  const type = user ? 'User' : 'Group';
+  const display = user ? ((user.displayName as string | undefined) ?? user.userName) : group?.displayName;
+  return {
+    value: member.value,
+    $ref: `${baseUrl}/${type === 'User' ? 'Users' : 'Groups'}/${member.value}`,
+    type,
+    ...(display !== undefined ? { display } : {}),
+  };
 }
 
 /**
