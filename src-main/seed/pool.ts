@@ -1,12 +1,3 @@
-/** Runs `task(i)` for i in [0, count) with at most `limit` in flight, in index order of start. */
-export async function runPool(count: number, limit: number, task: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await task(next++);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, count)) }, worker));
-}
-
 /** A counting semaphore: `acquire` waits for a free slot. */
 export class Slots {
   private free: number;

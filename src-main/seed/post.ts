@@ -1,5 +1,5 @@
 import { readCreated } from './outcomes';
-import { runPool } from './pool';
+import { runPool } from '../run-pool';
 import { groupBody, userBody } from './scim-bodies';
 import type { LoadContext } from './types';
 

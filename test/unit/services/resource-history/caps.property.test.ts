@@ -393,4 +393,25 @@ describe('resource history under random caps, purges and restarts (property)', (
     },
     300_000,
   );
+
+  it('writes no base a purge dropped while the caps rebuilt other resources (a case the property found)', async () => {
+    const write = (tenant: number): Op => ({ t: 'write', tenant, res: 0, edits: [] });
+    const rename = (tenant: number): Op => ({ t: 'write', tenant, res: 0, edits: [{ k: 'displayName', n: 0 }] });
+    const limits = { segmentBytes: 1024, maxRecords: 5, maxBytes: 8192, flushIntervalMs: 10_000_000 };
+    const ops: Op[] = [
+      write(0),
+      write(1),
+      write(2),
+      { t: 'reopen' },
+      { t: 'delete', tenant: 2, res: 0 },
+      { t: 'bgflush' },
+      rename(0),
+      rename(1),
+      { t: 'yield' },
+      { t: 'yield' },
+      { t: 'purge', tenant: 0 },
+      { t: 'flush' },
+    ];
+    await runCase(limits, ops, []);
+  });
 });
