@@ -38,6 +38,15 @@ export async function readJsonBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Pr
       `Send the body as application/json or application/scim+json (got ${ctx.request.type || 'none'}).`,
     );
   }
+  // A compressed body would otherwise be read as text and refused as "not UTF-8", which names the
+  // wrong problem. RFC 9110 §8.4.1: a coding the server does not apply is refused (415).
+  const coding = (ctx.get('Content-Encoding') || 'identity').trim().toLowerCase();
+  if (coding !== 'identity') {
+    throw new JsonBodyError(
+      'unsupported_media_type',
+      `Content-Encoding "${coding}" is not supported: send the body uncompressed.`,
+    );
+  }
   let bytes: Buffer;
   try {
     bytes = await getRawBody(ctx.req, { limit, length });

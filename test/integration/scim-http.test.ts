@@ -437,6 +437,33 @@ describe.each([
     expect(bom.status).toBe(201);
   });
 
+  it('names a compressed body as such instead of reading it as text', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const gzipped = await fetch(`${base}/Users`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${s.secret}`, 'Content-Type': SCIM_JSON, 'Content-Encoding': 'gzip' },
+      body: gzipSync(JSON.stringify({ userName: 'gzip@example.com' })),
+    });
+    expect(gzipped.status).toBe(400);
+    expect(await gzipped.json()).toMatchObject({
+      scimType: 'invalidSyntax',
+      detail: 'Content-Encoding "gzip" is not supported: send the body uncompressed.',
+    });
+    const identity = await scim(
+      'POST',
+      '/Users',
+      { userName: 'identity@example.com' },
+      { 'Content-Encoding': 'Identity' },
+    );
+    expect(identity.status).toBe(201);
+    const admin = await fetch(`${s.server.url}/api/v1/admin/tenants`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${s.admin}`, 'Content-Type': 'application/json', 'Content-Encoding': 'br' },
+      body: '{"name":"x"}',
+    });
+    expect(admin.status).toBe(415);
+  });
+
   it('survives hostile bodies: deep nesting and prototype keys', async () => {
     const deep = `{"userName":"deep@example.com","name":${'['.repeat(50_000)}${']'.repeat(50_000)}}`;
     const response = await scim('POST', '/Users', deep);
