@@ -18,6 +18,7 @@ import {
   type BulkStep,
 } from '../../scim/bulk/index';
 import { ScimError } from '../../scim/errors';
+import { parseSearchRequest } from '../../scim/search-request';
 import { csvColumns, csvHeader, csvRow } from '../../scim/export-csv';
 import type { ResourceKind } from '../../scim/plan-types';
 import {
@@ -97,35 +98,6 @@ function projection(ctx: Context) {
 }
 
 /** RFC 7644 §3.4.3: the body of a POST .search request. */
-function searchQuery(body: unknown) {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw ScimError.badRequest('invalidSyntax', 'A search request body must be a JSON object.');
-  }
-  const b = body as Record<string, unknown>;
-  const text = (name: string) => {
-    const value = b[name];
-    if (value === undefined || value === null) return undefined;
-    if (typeof value === 'string' || typeof value === 'number') return value;
-    throw ScimError.badRequest('invalidValue', `${name} must be a string or a number.`);
-  };
-  const list = (name: string) => {
-    const value = b[name];
-    if (value === undefined || value === null) return undefined;
-    if (typeof value === 'string') return value;
-    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
-    throw ScimError.badRequest('invalidValue', `${name} must be an array of attribute names.`);
-  };
-  const filter = text('filter');
-  return {
-    filter: filter === undefined ? undefined : String(filter),
-    startIndex: text('startIndex'),
-    count: text('count'),
-    sortBy: text('sortBy')?.toString(),
-    sortOrder: text('sortOrder')?.toString(),
-    attributes: list('attributes'),
-    excludedAttributes: list('excludedAttributes'),
-  };
-}
 
 /**
  * `.search` takes POST only (RFC 7644 §3.4.3): another method on it is a 405, not a lookup of a
@@ -192,7 +164,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     sendScim(ctx, 200, run.response());
   });
   router.post('/.search', auth, async (ctx) => {
-    const query = searchQuery(await readScimBody(ctx));
+    const query = parseSearchRequest(await readScimBody(ctx), identities.compatOf(caller(ctx)));
     sendScim(ctx, 200, identities.search(['User', 'Group'], query, caller(ctx)));
   });
 
@@ -203,7 +175,15 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
       sendScim(ctx, 200, identities.list(kind, listQuery(ctx), caller(ctx)));
     });
     router.post(`${path}/.search`, auth, async (ctx) => {
-      sendScim(ctx, 200, identities.list(kind, searchQuery(await readScimBody(ctx)), caller(ctx)));
+      sendScim(
+        ctx,
+        200,
+        identities.list(
+          kind,
+          parseSearchRequest(await readScimBody(ctx), identities.compatOf(caller(ctx))),
+          caller(ctx),
+        ),
+      );
     });
     router.post(path, auth, async (ctx) => {
       const created = await identities.create(kind, await readScimBody(ctx), caller(ctx), projection(ctx));
