@@ -123,6 +123,11 @@ function select(schema: ResourceSchema, list: string | readonly string[] | undef
       selection.schemas.add(whole.id.toLowerCase());
       continue;
     }
+    // The core schema's URN names all of its attributes, as an extension's URN names all of its.
+    if (whole) {
+      for (const a of whole.attributes) selection.attrs.add(key(whole.id, a.name));
+      continue;
+    }
     const path: AttributePath = parseAttributePath(item);
     const resolved: ResolvedAttribute | undefined = schema.resolve(path);
     if (!resolved) continue;

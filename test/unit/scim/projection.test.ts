@@ -70,6 +70,26 @@ describe('projection (RFC 7644 §3.4.2.5, §3.9)', () => {
     });
   });
 
+  it('the core schema URN names every core attribute, in attributes= and in excludedAttributes=', () => {
+    const core = project(user, userSchema, { attributes: SCIM_URN.user.toUpperCase() });
+    expect(core).toMatchObject({
+      schemas: [SCIM_URN.user],
+      id: 'u1',
+      userName: 'bjensen',
+      active: true,
+    });
+    expect(core).not.toHaveProperty('password');
+    expect(core).not.toHaveProperty(ENT);
+    // The common attributes (externalId, meta; RFC 7643 §3.1) belong to no schema and stay.
+    expect(project(user, userSchema, { excludedAttributes: SCIM_URN.user })).toEqual({
+      schemas: [SCIM_URN.user, ENT],
+      id: 'u1',
+      externalId: 'e1',
+      meta: user['meta'],
+      [ENT]: user[ENT],
+    });
+  });
+
   it('excludedAttributes= removes attributes, sub-attributes and whole extensions, but never id or schemas', () => {
     const out = project(user, userSchema, {
       excludedAttributes: `emails.type, name, ${ENT.toLowerCase()}, id, schemas, meta`,
