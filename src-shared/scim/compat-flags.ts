@@ -135,7 +135,7 @@ export const COMPAT_FLAG_SPECS = {
   },
   nullAsAbsent: {
     kind: 'leniency',
-    scope: ['patch', 'write'],
+    scope: ['patch', 'write', 'bulk'],
     changes:
       '`null` attribute values are read as unassigned: dropped on create/PUT, and in PATCH a null value removes the target.',
     rfc: 'RFC 7643 §2.5 equates null and unassigned; strict refuses it so a client learns it sends nulls.',

@@ -110,7 +110,14 @@ export function parseBulkRequest(body: unknown, options: BulkRequestOptions): Bu
       `The number of operations (${raw.length}) exceeds the maxOperations (${limits.maxOperations}).`,
     );
   }
-  const failOnErrors = envelope['failOnErrors'];
+  let failOnErrors = envelope['failOnErrors'];
+  // What Entra and Okta do with unmapped values elsewhere; read as "no limit" like any null.
+  if (failOnErrors === null) {
+    if (!options.compat.use('nullAsAbsent')) {
+      throw options.compat.refuse('nullAsAbsent', 'invalidValue', '"failOnErrors" is null.');
+    }
+    failOnErrors = undefined;
+  }
   if (
     failOnErrors !== undefined &&
     (typeof failOnErrors !== 'number' || !Number.isInteger(failOnErrors) || failOnErrors < 1)

@@ -294,6 +294,10 @@ describe('planning and bulkId resolution', () => {
 });
 
 describe('failOnErrors (RFC 7644 §3.7.3)', () => {
+  it('reads null as no limit where nulls are absent values, and refuses it naming the flag in strict', () => {
+    expect(parse(bulk([postUser('a')], { failOnErrors: null }))).not.toHaveProperty('failOnErrors');
+    expectRefusedBy(() => parse(bulk([postUser('a')], { failOnErrors: null }), 'strict'), 'nullAsAbsent');
+  });
   const ops = [
     { method: 'DELETE', path: '/Users/a' },
     { method: 'DELETE', path: '/Users/missing1' },
