@@ -1,4 +1,4 @@
-import { parseDateTime } from '@shared/scim/datetime';
+import { parseDateTimeMicros } from '@shared/scim/datetime';
 import type { ResolvedAttribute, ResourceSchema } from '@shared/scim/registry';
 import type { AttributeDefinition } from '@shared/scim/schema-types';
 import { ScimError } from './errors';
@@ -128,7 +128,7 @@ function normalizer(leaf: AttributeDefinition): (v: unknown) => Key {
     case 'decimal':
       return (v) => (typeof v === 'number' && !Number.isNaN(v) ? v : undefined);
     case 'dateTime':
-      return (v) => (typeof v === 'string' ? parseDateTime(v) : undefined);
+      return (v) => (typeof v === 'string' ? parseDateTimeMicros(v) : undefined);
     default:
       return leaf.caseExact
         ? (v) => (typeof v === 'string' ? v : undefined)

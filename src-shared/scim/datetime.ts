@@ -16,6 +16,23 @@ export function parseDateTime(text: string): number | undefined {
 }
 
 /**
+ * Microseconds since the epoch, for comparing instants (filters, sorting): xsd:dateTime allows any
+ * number of fractional digits, and a client's "…32.2819Z" is later than the server's "…32.281Z",
+ * which milliseconds would call equal. Digits beyond the microsecond are dropped (.NET's seventh).
+ */
+export function parseDateTimeMicros(text: string): number | undefined {
+  const ms = parseDateTime(text);
+  if (ms === undefined) return undefined;
+  // The server's own form (`…:34.123Z`) stops at the millisecond.
+  if (text.length === 24 && text.charCodeAt(23) === 0x5a) return ms * 1000;
+  const fraction = SUB_MILLIS.exec(text)?.[1];
+  return ms * 1000 + (fraction ? Number(fraction.padEnd(3, '0')) : 0);
+}
+
+/** The fourth to sixth fractional digits of a dateTime's seconds. */
+const SUB_MILLIS = /T\d{2}:\d{2}:\d{2}\.\d{3}(\d{1,3})/i;
+
+/**
  * The form the server itself writes (`toISOString`: `2011-05-13T04:42:34.000Z`), read by position:
  * every create and every index key reads one, and the pattern's captures cost several times more.
  * Undefined for anything else (out-of-range fields included), which the pattern then reads.

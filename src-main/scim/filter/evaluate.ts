@@ -1,4 +1,4 @@
-import { parseDateTime } from '@shared/scim/datetime';
+import { parseDateTimeMicros } from '@shared/scim/datetime';
 import type { ResourceSchema } from '@shared/scim/registry';
 import type { AttributeDefinition } from '@shared/scim/schema-types';
 import { foldKey } from '../plan-types';
@@ -236,7 +236,7 @@ class Compiler {
       case 'dateTime': {
         if (op === 'co' || op === 'sw' || op === 'ew')
           this.fail(at, `'${op}' does not apply to dateTime; use gt, ge, lt, le or eq`);
-        const t = typeof value === 'string' ? parseDateTime(value) : undefined;
+        const t = typeof value === 'string' ? parseDateTimeMicros(value) : undefined;
         if (t === undefined)
           this.fail(
             at,
@@ -246,7 +246,7 @@ class Compiler {
         return ordered(
           op,
           t,
-          (v) => (typeof v === 'string' ? parseDateTime(v) : undefined),
+          (v) => (typeof v === 'string' ? parseDateTimeMicros(v) : undefined),
           () => this.fail(at, `'${op}' does not apply to dateTime`),
         );
       }

@@ -59,6 +59,19 @@ describe('dateTime compares as instants (RFC 7643 §2.3.5)', () => {
     expect(matching('meta.lastModified gt "2024-01-01T10:00:00Z"', rs)).toEqual(['b']);
     expect(matching('meta.lastModified le "2024-01-01T11:00:00+01:00"', rs)).toEqual(['a', 'd']);
   });
+  it('compares fractional seconds past the millisecond, to the microsecond', () => {
+    const server: ResourceData[] = [{ id: 's', meta: { created: '2026-12-03T19:58:32.281Z' } }];
+    expect(matching('meta.created lt "2026-12-03T19:58:32.2819Z"', server)).toEqual(['s']);
+    expect(matching('meta.created eq "2026-12-03T19:58:32.2819Z"', server)).toEqual([]);
+    expect(matching('meta.created eq "2026-12-03T19:58:32.281000Z"', server)).toEqual(['s']);
+    expect(matching('meta.created ge "2026-12-03T19:58:32.2811Z"', server)).toEqual([]);
+    const precise: ResourceData[] = [
+      { id: 'p1', meta: { created: '2026-12-03T19:58:32.281001' } },
+      { id: 'p2', meta: { created: '2026-12-03T21:58:32.2810009+02:00' } },
+    ];
+    // The seventh digit (.NET's ticks) is past the microsecond: p2 reads as .281000.
+    expect(matching('meta.created gt "2026-12-03T19:58:32.281Z"', precise)).toEqual(['p1']);
+  });
   it('refuses a comparison value that is not a dateTime, and co/sw/ew', () => {
     expect(syntaxErrorOf(() => matching('meta.lastModified gt "yesterday"', rs)).reason).toMatch(/xsd:dateTime/);
     expect(syntaxErrorOf(() => matching('meta.lastModified sw "2024"', rs)).reason).toMatch(

@@ -10,7 +10,7 @@ import {
 } from '@shared/scim/schemas/index';
 import { SCIM_URN } from '@shared/scim/urns';
 import { resourceZodSchema } from '@shared/scim/zod-schema';
-import { parseDateTime, parseDateTimeByPattern } from '@shared/scim/datetime';
+import { parseDateTime, parseDateTimeByPattern, parseDateTimeMicros } from '@shared/scim/datetime';
 import { compileFilter } from '../../../src-main/scim/filter/evaluate';
 import { parseFilter } from '../../../src-main/scim/filter/parser';
 import { project } from '../../../src-main/scim/projection';
@@ -271,6 +271,33 @@ describe('parseDateTime', () => {
     ['yesterday', undefined],
   ])('%s', (text, expected) => {
     expect(parseDateTime(text)).toBe(expected);
+  });
+});
+
+describe('parseDateTimeMicros', () => {
+  it('keeps the fractional digits past the millisecond, up to the microsecond, whatever the offset', async () => {
+    const fc = (await import('fast-check')).default;
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date(Date.UTC(1, 0, 1)), max: new Date(Date.UTC(9999, 11, 31)), noInvalidDate: true }),
+        fc.stringMatching(/^[0-9]{0,6}$/),
+        fc.constantFrom('Z', '+02:00', '-05:30', ''),
+        (date, extra, zone) => {
+          const ms = date.getTime();
+          const shift =
+            zone === '' || zone === 'Z'
+              ? 0
+              : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4))) * 60_000;
+          const local = new Date(ms + shift).toISOString().slice(0, 23);
+          const micros = ms * 1000 + Number(extra.slice(0, 3).padEnd(3, '0'));
+          expect(parseDateTimeMicros(`${local}${extra}${zone}`)).toBe(micros);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    expect(parseDateTimeMicros('2011-05-13T04:42:34Z')).toBe(Date.UTC(2011, 4, 13, 4, 42, 34) * 1000);
+    expect(parseDateTimeMicros('2011-05-13T04:42:34.1234')).toBe(Date.UTC(2011, 4, 13, 4, 42, 34, 123) * 1000 + 400);
+    expect(parseDateTimeMicros('yesterday')).toBeUndefined();
   });
 });
 
