@@ -159,6 +159,26 @@ describe('request logs, history and the live stream', () => {
     ).json()) as { id: string; meta: { version: string } };
     const again = await scim('PUT', `/Groups/${group.id}`, { displayName: 'Restated', members: [{ value: user.id }] });
     expect(again.headers.get('etag')).toBe(group.meta.version);
+    // A user with a manager: PUT back what a GET answered (manager $ref and displayName derived),
+    // then the body first sent, and again: one version throughout.
+    const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+    const withManager = {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', ENT],
+      userName: 'managed@example.com',
+      [ENT]: { department: 'R&D', manager: { value: user.id } },
+    };
+    const managed = (await (await scim('POST', '/Users', withManager)).json()) as { id: string };
+    for (let round = 0; round < 2; round++) {
+      const answered = (await (await scim('GET', `/Users/${managed.id}`)).json()) as Record<string, unknown>;
+      expect(answered[ENT]).toMatchObject({
+        manager: { value: user.id, $ref: expect.any(String), displayName: 'restated@example.com' },
+      });
+      const back = await scim('PUT', `/Users/${managed.id}`, answered);
+      expect(back.headers.get('etag')).toBe('W/"1"');
+      const first = await scim('PUT', `/Users/${managed.id}`, withManager);
+      expect(first.headers.get('etag')).toBe('W/"1"');
+    }
+
     // A password is a change even when it is the same one: only its salted hash is kept.
     const password = await scim('PUT', `/Users/${user.id}`, { ...body, title: 'Lead', password: 'S3cret!pass' });
     expect(password.headers.get('etag')).toBe('W/"3"');

@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ResourceSchema, SchemaRegistry } from '@shared/scim/registry';
+import { SCIM_URN } from '@shared/scim/urns';
 import type { CompatProfileName } from '@shared/scim/compat-flags';
 import type { Clock } from '../../clock';
 import { checkIfMatchRequired, CompatContext } from '../../scim/compat';
@@ -26,7 +27,7 @@ import { findMatching } from '../../scim/query';
 import { validateResourceInput } from '../../scim/resource-input';
 import { DEFAULT_MAX_RESULTS } from '../../scim/service-provider-config';
 import { sortAcrossTypes, sortResources } from '../../scim/sort';
-import type { ResourceData } from '../../scim/values';
+import { isRecord, type ResourceData } from '../../scim/values';
 import type { DurableStore } from '../../store/durable-store';
 import type { GroupDoc, MemberValue, UserDoc } from '../../store/documents';
 import type { TenantReader, TenantWriter } from '../../store/transaction';
@@ -273,6 +274,11 @@ export class IdentityService {
       if (next[key] === undefined) unset.push(key);
       else set[key] = next[key];
     }
+    if (kind === 'User' && isRecord(set[SCIM_URN.enterpriseUser])) {
+      set[SCIM_URN.enterpriseUser] = withStoredManager(tx, { [SCIM_URN.enterpriseUser]: set[SCIM_URN.enterpriseUser] })[
+        SCIM_URN.enterpriseUser
+      ];
+    }
     const candidate = { ...current, ...set } as StoredResource;
     for (const key of unset) delete candidate[key];
     if (kind === 'User' && candidate.userName === undefined) {
@@ -518,7 +524,8 @@ export class IdentityService {
   /** A whole resource as it will be stored: unique where it must be, its members checked. */
   private checkedWhole(tx: TenantReader, kind: ResourceKind, doc: StoredResource): StoredResource {
     this.checkUnique(tx, kind, doc, doc.id);
-    const members = kind === 'Group' ? this.checkMembers(tx, doc, doc.id) : undefined;
+    if (kind === 'User') return withStoredManager(tx, doc);
+    const members = this.checkMembers(tx, doc, doc.id);
     return members ? { ...doc, members } : doc;
   }
 
@@ -735,4 +742,19 @@ function sameContent(a: StoredResource, b: StoredResource): boolean {
   const keys = content(a);
   if (keys.length !== content(b).length) return false;
   return keys.every((key) => Object.hasOwn(b, key) && sameJson(a[key] as Json, b[key] as Json));
+}
+
+/**
+ * The enterprise manager as stored: for a manager who is a user of this tenant, `$ref` and
+ * `displayName` are derived when read (present.ts), so only `value` is kept. Otherwise a GET's
+ * answer PUT back would differ from what is stored and make a new version of an unchanged user.
+ * A manager from elsewhere keeps what the client said of it.
+ */
+function withStoredManager<T extends Record<string, unknown>>(tenant: TenantReader, doc: T): T {
+  const enterprise = doc[SCIM_URN.enterpriseUser];
+  if (!isRecord(enterprise) || !isRecord(enterprise.manager)) return doc;
+  const { value } = enterprise.manager;
+  if (typeof value !== 'string' || !tenant.get('users', value)) return doc;
+  if (Object.keys(enterprise.manager).length === 1) return doc;
+  return { ...doc, [SCIM_URN.enterpriseUser]: { ...enterprise, manager: { value } } };
 }
