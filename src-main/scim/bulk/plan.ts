@@ -1,6 +1,6 @@
 import { ScimError } from '../errors';
 import { isRecord } from '../values';
-import { BULK_ID_PREFIX, QUOTED_BULK_ID, quotedBulkId, type BulkOperation, type BulkRequest } from './request';
+import { BULK_ID_PREFIX, mapQuotedBulkIds, type BulkOperation, type BulkRequest } from './request';
 
 /**
  * The order a bulk job runs in (RFC 7644 §3.7.2): an operation that uses "bulkId:x" runs after the
@@ -113,10 +113,9 @@ export function resolveBulkIds(value: unknown, ids: ReadonlyMap<string, string>)
       if (id !== undefined) return id;
     }
     return value.includes(`"${BULK_ID_PREFIX}`)
-      ? value.replace(QUOTED_BULK_ID, (whole, escaped: string) => {
-          const ref = quotedBulkId(escaped);
-          const id = ref === undefined ? undefined : ids.get(ref);
-          return id === undefined ? whole : JSON.stringify(id);
+      ? mapQuotedBulkIds(value, (ref) => {
+          const id = ids.get(ref);
+          return id === undefined ? undefined : JSON.stringify(id);
         })
       : value;
   }

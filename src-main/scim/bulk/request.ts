@@ -24,16 +24,46 @@ const MAX_DATA_DEPTH = 64;
 
 export const BULK_ID_PREFIX = 'bulkId:';
 /**
- * A quoted reference inside a string: a PATCH path's filter, `members[value eq "bulkId:x"]`. The
- * quotes hold a filter string literal, whose escapes are JSON's (RFC 7644 §3.4.2.2), so a bulkId
- * with a quote in it appears there as `bulkId:a\"b`.
+ * Rewrites the quoted references inside a string: a PATCH path's filter, `members[value eq
+ * "bulkId:x"]`. The string's literals are walked as the filter reads them (JSON's escapes, RFC
+ * 7644 §3.4.2.2), so a bulkId with a quote in it (`"bulkId:a\"b"`) is one reference, and an escaped
+ * quote inside another literal (`"say \"bulkId:x\" hi"`) is none. `replace` gets each bulkId and
+ * returns the text to put in place of its literal, or undefined to leave it.
  */
-export const QUOTED_BULK_ID = /"bulkId:((?:[^"\\]|\\.)+)"/g;
+export function mapQuotedBulkIds(text: string, replace: (bulkId: string) => string | undefined): string {
+  let out = '';
+  let from = 0;
+  for (let i = text.indexOf('"'); i >= 0; i = text.indexOf('"', i)) {
+    let end = i + 1;
+    while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+    if (end >= text.length) break; // an unterminated literal: the filter parser reports it
+    const literal = text.slice(i, end + 1);
+    const bulkId = decodedBulkId(literal);
+    const replacement = bulkId === undefined ? undefined : replace(bulkId);
+    if (replacement !== undefined) {
+      out += text.slice(from, i) + replacement;
+      from = end + 1;
+    }
+    i = end + 1;
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
 
-/** The bulkId a QUOTED_BULK_ID match names (its escapes read), or undefined for a bad escape. */
-export function quotedBulkId(escaped: string): string | undefined {
+/** The bulkIds a string's quoted references name (see mapQuotedBulkIds). */
+export function quotedBulkIds(text: string): string[] {
+  const found: string[] = [];
+  mapQuotedBulkIds(text, (bulkId) => {
+    found.push(bulkId);
+    return undefined;
+  });
+  return found;
+}
+
+function decodedBulkId(literal: string): string | undefined {
+  if (!literal.startsWith(`"${BULK_ID_PREFIX}`)) return undefined;
   try {
-    return JSON.parse(`"${escaped}"`) as string;
+    const text = JSON.parse(literal) as string;
+    return text.length > BULK_ID_PREFIX.length ? text.slice(BULK_ID_PREFIX.length) : undefined;
   } catch {
     return undefined;
   }
@@ -250,11 +280,7 @@ function collectReferences(v: unknown, out: Set<string>, depth: number, n: numbe
   if (depth > MAX_DATA_DEPTH) throw syntax(`Bulk operation ${n}: "data" nests deeper than ${MAX_DATA_DEPTH} levels.`);
   if (typeof v === 'string') {
     if (v.startsWith(BULK_ID_PREFIX) && v.length > BULK_ID_PREFIX.length) out.add(v.slice(BULK_ID_PREFIX.length));
-    else if (v.includes(`"${BULK_ID_PREFIX}`))
-      for (const m of v.matchAll(QUOTED_BULK_ID)) {
-        const ref = quotedBulkId(m[1] as string);
-        if (ref) out.add(ref);
-      }
+    else if (v.includes(`"${BULK_ID_PREFIX}`)) for (const ref of quotedBulkIds(v)) out.add(ref);
     return;
   }
   if (Array.isArray(v)) {

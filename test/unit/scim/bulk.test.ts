@@ -416,4 +416,20 @@ describe('resolveBulkIds', () => {
     const out = resolveBulkIds(req.operations[1]?.data, new Map([['q"\\x', 'id-q']]));
     expect(out).toMatchObject({ Operations: [{ path: 'members[value eq "id-q"]' }] });
   });
+  it('finds references in whole literals only: an escaped quote inside another literal starts none', () => {
+    const path = 'members[display eq "say \\"bulkId:x\\" hi" or value eq "bulkId:u"]';
+    const req = parse(
+      bulk([postUser('u'), { method: 'PATCH', path: '/Groups/g1', data: { Operations: [{ op: 'remove', path }] } }]),
+    );
+    expect(req.operations[1]?.references).toEqual(['u']);
+    expect(
+      resolveBulkIds(
+        path,
+        new Map([
+          ['u', 'id-u'],
+          ['x', 'id-x'],
+        ]),
+      ),
+    ).toBe('members[display eq "say \\"bulkId:x\\" hi" or value eq "id-u"]');
+  });
 });
