@@ -102,7 +102,8 @@ export function coerceResourceBody(body: Record<string, unknown>, vctx: ValueCon
  */
 function checkListedSchemas(body: Record<string, unknown>, out: Record<string, unknown>, vctx: ValueContext): void {
   const { schema, compat, where } = vctx;
-  const refuse = (problem: string) => compat.refuse('strictSchemaValidation', 'invalidValue', `${where}: ${problem}`);
+  // RFC 7644 §3.12 invalidSyntax: the body "did not conform to the request schema", as for .search.
+  const refuse = (problem: string) => compat.refuse('strictSchemaValidation', 'invalidSyntax', `${where}: ${problem}`);
   const listed = out['schemas'];
   if (listed === undefined) {
     throw refuse(`'schemas' is required and must list ${schema.core.id}.`);

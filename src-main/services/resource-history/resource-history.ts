@@ -420,6 +420,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
     // Each resource is handled on its own (its rebuild reads only its own records), so several
     // rebuilds wait on the disk at once: one at a time, a roll under churn cost ~130 µs a change.
     const holding = [...(segmentTracks.get(segment) ?? [])];
+    let failure: { error: unknown } | undefined;
     await runPool(holding.length, REBUILDS_IN_FLIGHT, async (at) => {
       const track = holding[at]!;
       const inSegment = (ref: RecordRef | undefined) => ref !== undefined && !ref.removed && ref.segment === segment;
@@ -460,13 +461,16 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
           }
         }
       }
-    });
-    // A purge while other resources were rebuilt may have dropped a base made before it.
+    }).catch((error: unknown) => (failure = { error }));
+    // A purge while other resources were rebuilt may have dropped a base made before it. The bases
+    // made are written even when one rebuild failed: their resources have dropped the versions
+    // they replace.
     const bases = rebased.filter((ref) => !ref.removed);
     if (bases.length > 0) {
       const locs = await files.append(bases.map((ref) => ref.line as Buffer));
       bases.forEach((ref, i) => place(ref, locs[i] as Loc));
     }
+    if (failure) throw failure.error;
     await files.remove(segment);
     segmentLive.delete(segment);
     segmentTracks.delete(segment);

@@ -249,7 +249,7 @@ describe('flags on POST/PUT bodies (validateResourceInput)', () => {
     for (const [body, detail] of refusals) {
       const error = expectRefusedBy(create(body), 'strictSchemaValidation');
       expect(error.status).toBe(400);
-      expect(error.scimType).toBe('invalidValue');
+      expect(error.scimType).toBe('invalidSyntax');
       expect(error.message).toMatch(detail);
     }
     // URNs compare case-insensitively; an extension set to null (where nulls are accepted) fills nothing.
