@@ -274,10 +274,8 @@ export class IdentityService {
       if (next[key] === undefined) unset.push(key);
       else set[key] = next[key];
     }
-    if (kind === 'User' && isRecord(set[SCIM_URN.enterpriseUser])) {
-      set[SCIM_URN.enterpriseUser] = withStoredManager(tx, { [SCIM_URN.enterpriseUser]: set[SCIM_URN.enterpriseUser] })[
-        SCIM_URN.enterpriseUser
-      ];
+    if (kind === 'User' && set[SCIM_URN.enterpriseUser] !== undefined) {
+      set[SCIM_URN.enterpriseUser] = withStoredManager(tx, set[SCIM_URN.enterpriseUser]);
     }
     const candidate = { ...current, ...set } as StoredResource;
     for (const key of unset) delete candidate[key];
@@ -524,7 +522,10 @@ export class IdentityService {
   /** A whole resource as it will be stored: unique where it must be, its members checked. */
   private checkedWhole(tx: TenantReader, kind: ResourceKind, doc: StoredResource): StoredResource {
     this.checkUnique(tx, kind, doc, doc.id);
-    if (kind === 'User') return withStoredManager(tx, doc);
+    if (kind === 'User') {
+      const enterprise = withStoredManager(tx, doc[SCIM_URN.enterpriseUser]);
+      return enterprise === doc[SCIM_URN.enterpriseUser] ? doc : { ...doc, [SCIM_URN.enterpriseUser]: enterprise };
+    }
     const members = this.checkMembers(tx, doc, doc.id);
     return members ? { ...doc, members } : doc;
   }
@@ -745,16 +746,15 @@ function sameContent(a: StoredResource, b: StoredResource): boolean {
 }
 
 /**
- * The enterprise manager as stored: for a manager who is a user of this tenant, `$ref` and
+ * The enterprise extension with its manager as stored: for a manager who is a user of this tenant, `$ref` and
  * `displayName` are derived when read (present.ts), so only `value` is kept. Otherwise a GET's
  * answer PUT back would differ from what is stored and make a new version of an unchanged user.
  * A manager from elsewhere keeps what the client said of it.
  */
-function withStoredManager<T extends Record<string, unknown>>(tenant: TenantReader, doc: T): T {
-  const enterprise = doc[SCIM_URN.enterpriseUser];
-  if (!isRecord(enterprise) || !isRecord(enterprise.manager)) return doc;
+function withStoredManager<T>(tenant: TenantReader, enterprise: T): T {
+  if (!isRecord(enterprise) || !isRecord(enterprise.manager)) return enterprise;
   const { value } = enterprise.manager;
-  if (typeof value !== 'string' || !tenant.get('users', value)) return doc;
-  if (Object.keys(enterprise.manager).length === 1) return doc;
-  return { ...doc, [SCIM_URN.enterpriseUser]: { ...enterprise, manager: { value } } };
+  if (typeof value !== 'string' || !tenant.get('users', value)) return enterprise;
+  if (Object.keys(enterprise.manager).length === 1) return enterprise;
+  return { ...enterprise, manager: { value } } as T;
 }
