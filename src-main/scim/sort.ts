@@ -18,8 +18,8 @@ type Key = string | number | undefined;
 /**
  * Sorts resources for a list response. With `sortBy`: by that attribute under its type's rules
  * (case-folded when caseExact is false, dateTimes as instants), missing values last ascending and
- * first descending, ties broken by `id` (ascending either way) so pages never shuffle. Strings compare by code unit, not locale, so
- * the order does not depend on the machine. For a multi-valued attribute the `primary` element's
+ * first descending, ties broken by `id` (ascending either way) so pages never shuffle. Strings
+ * compare by code unit, not locale, so the order does not depend on the machine. For a multi-valued attribute the `primary` element's
  * value is used, else the first (RFC 7644 §3.4.2.3).
  * Without `sortBy`: by `meta.created`, then `id` — the stable order DESIGN.md §3 promises, whatever
  * order the store produced the candidates in.
@@ -92,7 +92,10 @@ function createdReader(schema: ResourceSchema): (r: ResourceData) => Key {
   return resolved ? reader(resolved) : () => undefined;
 }
 
-/** The key of `sortBy` in one type; undefined when the type lacks it and `lacking` may be (several types). */
+/**
+ * How to read `sortBy`'s key in one type. When the type lacks the attribute: undefined if
+ * `lacking` allows it (one of several types), else a 400.
+ */
 function keyReader(schema: ResourceSchema, sortBy: string, lacking = false): ((r: ResourceData) => Key) | undefined {
   const path = parseAttributePath(sortBy);
   const resolved = schema.resolve(path);
