@@ -178,6 +178,16 @@ describe('request logs, history and the live stream', () => {
       const first = await scim('PUT', `/Users/${managed.id}`, withManager);
       expect(first.headers.get('etag')).toBe('W/"1"');
     }
+    // A PATCH that sets the manager as a GET shows it changes nothing either.
+    const shown = ((await (await scim('GET', `/Users/${managed.id}`)).json()) as Record<string, { manager: unknown }>)[
+      ENT
+    ]?.manager;
+    const samePatch = await scim('PATCH', `/Users/${managed.id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: `${ENT}:manager`, value: shown }],
+    });
+    expect(samePatch.status).toBe(200);
+    expect(samePatch.headers.get('etag')).toBe('W/"1"');
 
     // A password is a change even when it is the same one: only its salted hash is kept.
     const password = await scim('PUT', `/Users/${user.id}`, { ...body, title: 'Lead', password: 'S3cret!pass' });

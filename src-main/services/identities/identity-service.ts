@@ -230,8 +230,9 @@ export class IdentityService {
               compat: new CompatContext(compat.flags),
               filterView: this.filterViewOf(kind, tx, ctx),
             });
-      if (result.changed.length === 0) return { stored: current, result };
-      this.writePatch(tx, kind, schema, current, result, passwordHash);
+      if (result.changed.length === 0 || !this.writePatch(tx, kind, schema, current, result, passwordHash)) {
+        return { stored: current, result: { ...result, changed: [], changes: [] } };
+      }
       return { stored: this.find(tx, kind, id), result };
     });
     if (result.changed.length > 0) this.remember(ctx, kind, 'change', before, stored, result.changed);
@@ -246,7 +247,10 @@ export class IdentityService {
     return kind === 'Group' ? memberFilterView(tenant, ctx.baseUrl) : undefined;
   }
 
-  /** Turns an engine result into store changes: merges of top-level keys, and member deltas. */
+  /**
+   * Turns an engine result into store changes: merges of top-level keys, and member deltas. False
+   * when, once stored as the store keeps it, nothing would change.
+   */
   private writePatch(
     tx: TenantWriter,
     kind: ResourceKind,
@@ -254,7 +258,7 @@ export class IdentityService {
     current: StoredResource,
     result: PatchResult,
     passwordHash: string | undefined,
-  ): void {
+  ): boolean {
     const next = result.resource;
     const topKeys = new Set<string>();
     let membersChange: AttributeChange | undefined;
@@ -276,6 +280,11 @@ export class IdentityService {
     }
     if (kind === 'User' && set[SCIM_URN.enterpriseUser] !== undefined) {
       set[SCIM_URN.enterpriseUser] = withStoredManager(tx, set[SCIM_URN.enterpriseUser]);
+      // A manager given as a GET shows it (with $ref and displayName) is stored as it was.
+      if (sameJson(set[SCIM_URN.enterpriseUser] as Json, current[SCIM_URN.enterpriseUser] as Json)) {
+        delete set[SCIM_URN.enterpriseUser];
+      }
+      if (Object.keys(set).length === 0 && unset.length === 0) return false;
     }
     const candidate = { ...current, ...set } as StoredResource;
     for (const key of unset) delete candidate[key];
@@ -296,6 +305,7 @@ export class IdentityService {
       tx.changeMembers(current.id, { remove: removed.filter((v) => !add.some((a) => a.value === v)), add });
     }
     tx.merge(collectionOf(kind), current.id, set as Partial<UserDoc & GroupDoc>, unset);
+    return true;
   }
 
   /** Hard delete (leaving every group), or deactivation for users where the tenant asks for it. */
