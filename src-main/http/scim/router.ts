@@ -69,12 +69,12 @@ function baseUrlOf(ctx: Context): string {
   return `${ctx.protocol}://${ctx.host}${tenant ? `/api/v1/tenants/${encodeURIComponent(tenant)}` : ''}/scim/v2`;
 }
 
-/** Query-string values as the core wants them: one string per name, repeated names refused. */
 /** The preconditions a PUT, PATCH or DELETE is held to (RFC 7644 §3.14, RFC 9110 §13.1). */
 function conditions(ctx: Context): WriteOptions {
   return { ifMatch: ctx.get('If-Match') || undefined, ifNoneMatch: ctx.get('If-None-Match') || undefined };
 }
 
+/** Query-string values as the core wants them: one string per name, repeated names refused. */
 function queryText(ctx: Context, name: string): string | undefined {
   const value = ctx.query[name];
   if (Array.isArray(value)) throw ScimError.badRequest('invalidValue', `${name} may be given once.`);
@@ -96,8 +96,6 @@ function listQuery(ctx: Context) {
 function projection(ctx: Context) {
   return { attributes: queryText(ctx, 'attributes'), excludedAttributes: queryText(ctx, 'excludedAttributes') };
 }
-
-/** RFC 7644 §3.4.3: the body of a POST .search request. */
 
 /**
  * `.search` takes POST only (RFC 7644 §3.4.3): another method on it is a 405, not a lookup of a
