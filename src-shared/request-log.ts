@@ -15,6 +15,8 @@ export const REDACTED = '[redacted]';
 export const RequestLogToken = z.object({ id: z.string(), name: z.string() });
 export type RequestLogToken = z.infer<typeof RequestLogToken>;
 
+export const MAX_REQUEST_ID_LENGTH = 64;
+
 /** One list row (and one live-feed entry): what the in-memory index holds, no bodies. */
 export const RequestLogSummary = z.object({
   /** `seq` in decimal: ids are never reused, across restarts too. */
@@ -34,6 +36,11 @@ export const RequestLogSummary = z.object({
   flags: z.array(z.string()),
   /** True when the request ended in an error worth a detail (see the full entry). */
   has_error: z.boolean(),
+  /**
+   * The id the server gave the request; a resource history version names the request that made it
+   * by this id. Absent on entries written before ids existed.
+   */
+  request_id: z.string().min(1).max(MAX_REQUEST_ID_LENGTH).optional(),
 });
 export type RequestLogSummary = z.infer<typeof RequestLogSummary>;
 

@@ -34,7 +34,9 @@ export const HistoryVersion = z.object({
   kind: HistoryVersionKind,
   /** Who made the change: a token name, "console", "admin"... as the caller said. */
   actor: z.string().nullable(),
-  /** The request log entry of the request that made it, when there was one. */
+  /** The id of the HTTP request that made it (the request log's `request_id`), when there was one. */
+  request_id: z.string().nullable(),
+  /** That request's entry in the request log (its `seq`), while the log still holds it. */
   request_seq: z.number().int().min(1).nullable(),
   /** Top-level attributes that changed (`meta` left out). */
   attributes: z.array(z.string()),

@@ -3,6 +3,7 @@ import type { Context, Next } from 'koa';
 import type { Clock } from '../clock';
 import type { RequestLog, RequestLogInput } from '../services/request-log/index';
 import { areaOf } from './areas';
+import { requestIdSource } from './request-ids';
 import type { ScimState } from './scim/auth';
 
 /** What handlers leave on ctx.state for the request log. */
@@ -26,9 +27,12 @@ export interface CaptureState extends ScimState {
  * slow a request. Console files are not logged (they are not provisioning traffic).
  */
 export function captureRequests(requestLog: RequestLog, clock: Clock) {
+  const nextRequestId = requestIdSource();
   return async function capture(ctx: Context, next: Next): Promise<void> {
     const area = areaOf(ctx.path);
     if (area === 'console') return next();
+    const requestId = nextRequestId();
+    (ctx.state as CaptureState).requestId = requestId;
     const startedAt = clock.now();
     const started = performance.now();
     try {
@@ -41,6 +45,7 @@ export function captureRequests(requestLog: RequestLog, clock: Clock) {
       if (state.errorFlag && !flags.includes(state.errorFlag)) flags.push(state.errorFlag);
       const path = ctx.path;
       const entry: RequestLogInput = {
+        request_id: requestId,
         method: ctx.method,
         path,
         query: ctx.querystring,

@@ -1,6 +1,7 @@
 import type { AdminHandlers } from '@shared/contract';
 import type { ScimEndpointInfo } from '@shared/endpoint-info';
 import { AdminError } from '@shared/errors';
+import type { HistoryVersion } from '@shared/resource-history';
 import { compatFlagsDocument } from '@shared/scim/compat-flags-document';
 import type { Clock } from '../clock';
 import type { DurableStore } from '../store/durable-store';
@@ -36,6 +37,19 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
       if (!(error instanceof RequestLogUnavailableError)) throw error;
       throw new AdminError('unavailable', `The request log is unavailable (${error.message}); restart scimdesk.`);
     });
+  /**
+   * Names the request log entries of the requests that made these versions. The history keeps only
+   * the request's id (the log numbers a request after the history has recorded its change), so the
+   * seq is looked up here; a log that no longer holds the entry, or is down, leaves it null.
+   */
+  const withRequestSeqs = async <V extends HistoryVersion>(tenantId: string, versions: V[]): Promise<V[]> => {
+    const ids = [...new Set(versions.flatMap((v) => (v.request_id === null ? [] : [v.request_id])))];
+    if (ids.length === 0) return versions;
+    const seqs = await requestLog.seqsOf(tenantId, ids).catch(() => ({}) as Record<string, number>);
+    return versions.map((v) =>
+      v.request_id !== null && seqs[v.request_id] ? { ...v, request_seq: seqs[v.request_id] } : v,
+    );
+  };
   return {
     listTenants: async (input) => tenants.list(input),
     createTenant: async (input) => tenants.create(input),
@@ -56,10 +70,14 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
     getRequestLog: async ({ id }) => found(await fromLog(requestLog.get(id)), `Request log entry ${id}`),
     getResourceHistory: async ({ tenant_id, kind, id, page, per_page }) => {
       tenants.get(tenant_id);
-      return history.timeline(tenant_id, kind, id, { page, per_page });
+      const timeline = history.timeline(tenant_id, kind, id, { page, per_page });
+      return { ...timeline, items: await withRequestSeqs(tenant_id, timeline.items) };
     },
-    getResourceVersion: async ({ tenant_id, kind, id, version }) =>
-      found(await history.version(tenant_id, kind, id, version), `Version ${version} of ${kind} ${id}`),
+    getResourceVersion: async ({ tenant_id, kind, id, version }) => {
+      const detail = found(await history.version(tenant_id, kind, id, version), `Version ${version} of ${kind} ${id}`);
+      const [named] = await withRequestSeqs(tenant_id, [detail]);
+      return named ?? detail;
+    },
     diffResourceVersions: async ({ tenant_id, kind, id, from, to }) =>
       found(await history.diff(tenant_id, kind, id, from, to), `Versions ${from} and ${to} of ${kind} ${id}`),
     listCompatFlags: async () => compatFlagsDocument(),

@@ -67,6 +67,7 @@ function recordingAfterThisTurn(requestLog: RequestLog): RequestLog {
     record: (input) => queue.push(input),
     list: first(requestLog.list),
     get: first(requestLog.get),
+    seqsOf: first(requestLog.seqsOf),
     subscribe: first(requestLog.subscribe),
     setTenantLimits: first(requestLog.setTenantLimits),
     purgeTenant: first(requestLog.purgeTenant),

@@ -134,6 +134,62 @@ describe('request logs, history and the live stream', () => {
     expect(diff.changes).toContainEqual({ op: 'set', path: ['title'], value: 'Manager' });
   });
 
+  it('names the request log entry of the request behind each version, Bulk and console included', async () => {
+    const created = await scim('POST', '/Users', { userName: 'linked@example.com' });
+    const user = (await created.json()) as { id: string };
+    const bulk = await scim('POST', '/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: [
+        {
+          method: 'PATCH',
+          path: `/Users/${user.id}`,
+          data: {
+            schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+            Operations: [{ op: 'replace', path: 'title', value: 'Bulk' }],
+          },
+        },
+        {
+          method: 'PATCH',
+          path: `/Users/${user.id}`,
+          data: {
+            schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+            Operations: [{ op: 'replace', path: 'title', value: 'Bulk 2' }],
+          },
+        },
+      ],
+    });
+    expect(bulk.status).toBe(200);
+    // The console browsing through the tenant path with the admin token.
+    const consolePatch = await fetch(`${server.url}/api/v1/tenants/${tenantId}/scim/v2/Users/${user.id}`, {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/scim+json' },
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', path: 'title', value: 'Console' }],
+      }),
+    });
+    expect(consolePatch.status).toBe(200);
+
+    const timeline = await adminJson('GET', `/tenants/${tenantId}/history/User/${user.id}`);
+    const items = timeline.items as { version: number; request_id: string | null; request_seq: number | null }[];
+    expect(items.map((item) => item.version)).toEqual([4, 3, 2, 1]);
+    const requestOf = async (item: (typeof items)[number]) => {
+      expect(item.request_seq).toEqual(expect.any(Number));
+      const entry = await adminJson('GET', `/request-logs/${item.request_seq}`);
+      expect(entry.request_id).toBe(item.request_id);
+      return `${String(entry.method)} ${String(entry.path)} ${String(entry.source)}`;
+    };
+    expect(await requestOf(items[3]!)).toBe('POST /scim/v2/Users idp');
+    expect(await requestOf(items[2]!)).toBe('POST /scim/v2/Bulk idp');
+    expect(await requestOf(items[1]!)).toBe('POST /scim/v2/Bulk idp');
+    expect(items[1]!.request_seq).toBe(items[2]!.request_seq);
+    expect(await requestOf(items[0]!)).toBe(`PATCH /api/v1/tenants/${tenantId}/scim/v2/Users/${user.id} console`);
+    const version = await adminJson('GET', `/tenants/${tenantId}/history/User/${user.id}/versions/1`);
+    expect(version).toMatchObject({ request_id: items[3]!.request_id, request_seq: items[3]!.request_seq });
+    // Ids are the requests' own: no two requests share one.
+    expect(new Set(items.map((item) => item.request_id)).size).toBe(3);
+  });
+
   it('keeps the version of a resource a PUT restates, as Okta does on every push', async () => {
     const body = {
       userName: 'restated@example.com',

@@ -16,6 +16,8 @@ export interface ScimCaller extends ScimRequestContext {
 
 export interface ScimState {
   scim?: ScimCaller;
+  /** The request's id, given by the capture middleware: the request log and the history both name it. */
+  requestId?: string;
   /** Why a credential was refused, for the request log. */
   authRefusal?: string;
 }
@@ -55,7 +57,13 @@ export function scimAuth(deps: ScimAuthDeps) {
         );
       }
       if (!deps.store.getTenant(pathTenant)) throw ScimError.notFound(`Tenant ${pathTenant} not found.`);
-      state.scim = { tenantId: pathTenant, baseUrl: base, source: 'console', actor: 'console' };
+      state.scim = {
+        tenantId: pathTenant,
+        baseUrl: base,
+        source: 'console',
+        actor: 'console',
+        requestId: state.requestId,
+      };
       return next();
     }
 
@@ -77,6 +85,7 @@ export function scimAuth(deps: ScimAuthDeps) {
       source: 'idp',
       token: check.token,
       actor: `token "${check.token.name}"`,
+      requestId: state.requestId,
     };
     return next();
   };

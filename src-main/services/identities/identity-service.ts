@@ -54,6 +54,8 @@ export interface ScimRequestContext {
   compat?: CompatContext;
   /** Who is writing, for the resource history: a token name, or "console". */
   actor?: string;
+  /** The HTTP request's id in the request log, so the history can name the request behind a change. */
+  requestId?: string;
 }
 
 /** What a write did, beyond the resource: for the request log and the resource history. */
@@ -588,6 +590,7 @@ export class IdentityService {
     const meta = {
       time: this.deps.clock.now(),
       actor: ctx.actor ?? null,
+      request_id: ctx.requestId ?? null,
       ...(attributes ? { attributes } : {}),
       flags: ctx.compat?.fired ?? [],
     };

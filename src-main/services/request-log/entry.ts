@@ -1,4 +1,5 @@
 import {
+  MAX_REQUEST_ID_LENGTH,
   RequestLogSummary,
   RequestSource as RequestSourceSchema,
   type RequestLogError,
@@ -30,6 +31,8 @@ export interface CapturedMessage {
 
 /** What the HTTP capture middleware hands to `record`, once per request, after the response. */
 export interface RequestLogInput {
+  /** The id the capture middleware gave the request (see http/request-ids.ts); the history names it. */
+  request_id?: string;
   method: string;
   path: string;
   /** The raw query string (with or without `?`) or the parsed record. */
@@ -74,6 +77,7 @@ export class LogRow {
     readonly source: RequestSource,
     readonly flags: readonly string[],
     readonly hasError: boolean,
+    readonly requestId: string | undefined,
   ) {}
 
   get written(): boolean {
@@ -95,6 +99,7 @@ export class LogRow {
       duration_ms: this.durationMs,
       flags: [...this.flags],
       has_error: this.hasError,
+      ...(this.requestId === undefined ? {} : { request_id: this.requestId }),
     };
   }
 }
@@ -164,6 +169,7 @@ export function buildEntry(
     duration_ms: Math.max(0, finiteOr(input.duration_ms, 0)),
     flags: (input.flags ?? []).map(String),
     has_error: error !== null,
+    ...(isRequestId(input.request_id) ? { request_id: input.request_id } : {}),
   };
   // The detail as JSON.stringify would write Pick<RequestLogEntry, 'request' | 'response' | 'error'>,
   // with each body's serialization taken as redactBody made it instead of made again.
@@ -199,5 +205,11 @@ export function rowFromSummary(
     summary.source,
     interner.list(summary.flags),
     summary.has_error,
+    summary.request_id,
   );
+}
+
+/** What the summary's schema accepts back at start-up as a request id. */
+function isRequestId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_REQUEST_ID_LENGTH;
 }

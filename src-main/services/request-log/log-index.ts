@@ -39,6 +39,8 @@ class RowQueue {
 export class LogIndex {
   private readonly all = new RowQueue();
   private readonly byTenant = new Map<string, RowQueue>();
+  /** Rows by the id the server gave their request: how a history version finds its request. */
+  private readonly byRequestId = new Map<string, LogRow>();
 
   get size(): number {
     return this.all.live;
@@ -46,6 +48,7 @@ export class LogIndex {
 
   append(row: LogRow): void {
     this.all.push(row);
+    if (row.requestId !== undefined) this.byRequestId.set(row.requestId, row);
     if (row.tenant !== null) {
       let queue = this.byTenant.get(row.tenant);
       if (!queue) this.byTenant.set(row.tenant, (queue = new RowQueue()));
@@ -58,6 +61,8 @@ export class LogIndex {
     if (row.removed) return false;
     row.removed = true;
     this.all.onRemoved();
+    if (row.requestId !== undefined && this.byRequestId.get(row.requestId) === row)
+      this.byRequestId.delete(row.requestId);
     if (row.tenant !== null) {
       const queue = this.byTenant.get(row.tenant);
       queue?.onRemoved();
@@ -104,6 +109,11 @@ export class LogIndex {
       if (!row.removed) return row;
     }
     return undefined;
+  }
+
+  /** The retained row of the request with this id. */
+  byRequest(requestId: string): LogRow | undefined {
+    return this.byRequestId.get(requestId);
   }
 
   get(seq: number): LogRow | undefined {

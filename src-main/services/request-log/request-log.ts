@@ -105,6 +105,11 @@ export interface RequestLog {
   record(input: RequestLogInput): void;
   list(query: RequestLogListQuery): Promise<Page<Summary>>;
   get(id: string): Promise<Entry | undefined>;
+  /**
+   * The seqs of the tenant's retained entries with these request ids (see http/request-ids.ts), by
+   * id; ids with no such entry (never logged, evicted, another tenant's) are left out.
+   */
+  seqsOf(tenantId: string, requestIds: readonly string[]): Promise<Record<string, number>>;
   subscribe(options: { afterSeq?: number }, listener: RequestLogListener): () => void;
   /** `null` removes the tenant's own cap. Persisted in the log's folder. */
   setTenantLimits(tenantId: string, limits: TenantLogLimits | null): void;
@@ -456,6 +461,15 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       if (!row) return undefined;
       const line = await readLine(row);
       return line ? parseDetail(row, line) : undefined;
+    },
+
+    async seqsOf(tenantId, requestIds) {
+      const seqs: Record<string, number> = {};
+      for (const id of requestIds) {
+        const row = typeof id === 'string' ? index.byRequest(id) : undefined;
+        if (row && row.tenant === tenantId) seqs[id] = row.seq;
+      }
+      return seqs;
     },
 
     subscribe({ afterSeq }, listener) {

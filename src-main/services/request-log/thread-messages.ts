@@ -14,7 +14,7 @@ export interface RequestLogWorkerData {
 }
 
 /** The proxy's awaited operations, by name, with their arguments. */
-export type CallMethod = 'list' | 'get' | 'purgeTenant' | 'stats' | 'flush' | 'close';
+export type CallMethod = 'list' | 'get' | 'seqsOf' | 'purgeTenant' | 'stats' | 'flush' | 'close';
 
 export type ToWorker =
   | { t: 'record'; entries: RequestLogInput[] }

@@ -323,6 +323,7 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
     },
     list: (query) => call('list', query),
     get: (id) => call('get', id),
+    seqsOf: (tenantId, requestIds) => call('seqsOf', tenantId, [...requestIds]),
     async purgeTenant(tenantId) {
       tenantLimits.delete(tenantId);
       // A deleted tenant must leave nothing behind: a purge cut off by a dying worker is made again

@@ -42,6 +42,8 @@ function serve(requestLog: RequestLog): void {
         return requestLog.list(args[0] as Parameters<RequestLog['list']>[0]);
       case 'get':
         return requestLog.get(String(args[0]));
+      case 'seqsOf':
+        return requestLog.seqsOf(String(args[0]), args[1] as string[]);
       case 'purgeTenant':
         return requestLog.purgeTenant(String(args[0]));
       case 'stats':

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_REQUEST_ID_LENGTH } from '@shared/request-log';
 import { HistoryResourceKind, HistoryVersionKind, type HistoryVersion } from '@shared/resource-history';
 import type { Json, JsonObject } from './diff';
 
@@ -23,7 +24,8 @@ export const RecordHead = z.object({
   type: HistoryVersionKind,
   time: z.number(),
   actor: z.string().nullable(),
-  request_seq: z.number().int().min(1).nullable(),
+  /** The HTTP request that made the version (see http/request-ids.ts); absent in older records. */
+  request_id: z.string().min(1).max(MAX_REQUEST_ID_LENGTH).nullable().optional(),
   attrs: z.array(z.string()),
   flags: z.array(z.string()),
 });
@@ -52,7 +54,7 @@ export interface VersionEntry {
   type: z.infer<typeof HistoryVersionKind>;
   time: number;
   actor: string | null;
-  requestSeq: number | null;
+  requestId: string | null;
   attrs: readonly string[];
   flags: readonly string[];
   change?: RecordRef;
@@ -151,7 +153,9 @@ export function toHistoryVersion(entry: VersionEntry): HistoryVersion {
     time: new Date(entry.time).toISOString(),
     kind: entry.type,
     actor: entry.actor,
-    request_seq: entry.requestSeq,
+    request_id: entry.requestId,
+    // Filled by whoever can ask the request log (admin-handlers.ts): the history does not know it.
+    request_seq: null,
     attributes: [...entry.attrs],
     flags: [...entry.flags],
   };

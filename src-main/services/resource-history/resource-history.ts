@@ -1,6 +1,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from '@shared/paging';
+import { MAX_REQUEST_ID_LENGTH } from '@shared/request-log';
 import type { HistoryDiff, HistoryResourceKind, HistoryVersion, HistoryVersionDetail } from '@shared/resource-history';
 import type { Logger } from '../admin-dispatch';
 import { AppendError, SegmentFiles, type Loc, type SegmentIo } from '../request-log/segment-files';
@@ -52,7 +53,8 @@ export const DEFAULT_HISTORY_LIMITS: Omit<ResourceHistoryLimits, 'segmentBytes'>
 export interface HistoryMeta {
   time: number;
   actor?: string | null;
-  request_seq?: number | null;
+  /** The HTTP request that made the change, as the request log names it (http/request-ids.ts). */
+  request_id?: string | null;
   /** Attribute names the caller knows changed (merged with those the diff finds). */
   attributes?: readonly string[];
   flags?: readonly string[];
@@ -203,7 +205,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       type: head.type,
       time: head.time,
       actor: interner.string(head.actor),
-      requestSeq: head.request_seq,
+      requestId: head.request_id ?? null,
       attrs: interner.list(head.attrs),
       flags: interner.list(head.flags),
     };
@@ -257,7 +259,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
         type: entry.type,
         time: entry.time,
         actor: entry.actor,
-        request_seq: entry.requestSeq,
+        request_id: entry.requestId,
         attrs: entry.attrs,
         flags: entry.flags,
       };
@@ -324,8 +326,12 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       time: Number.isFinite(meta.time) && meta.time >= 0 && meta.time < MAX_TIME ? meta.time : 0,
       actor: meta.actor == null ? null : interner.string(String(meta.actor)),
       // What start-up will accept back (RecordHead): a positive integer or nothing.
-      requestSeq:
-        Number.isSafeInteger(meta.request_seq) && (meta.request_seq as number) >= 1 ? meta.request_seq! : null,
+      requestId:
+        typeof meta.request_id === 'string' &&
+        meta.request_id.length > 0 &&
+        meta.request_id.length <= MAX_REQUEST_ID_LENGTH
+          ? meta.request_id
+          : null,
       // `attrs` holds no name twice (every caller's list is made from keys or a set).
       attrs: interner.list(
         meta.attributes?.length ? [...new Set([...attrs, ...meta.attributes])].sort() : [...attrs].sort(),

@@ -13,7 +13,7 @@ import {
 
 const log = { error: () => undefined, warn: () => undefined, info: () => undefined };
 const T0 = Date.parse('2024-05-01T10:00:00.000Z');
-const meta = (n: number) => ({ time: T0 + n * 1000, actor: 'Entra provisioning', request_seq: n });
+const meta = (n: number) => ({ time: T0 + n * 1000, actor: 'Entra provisioning', request_id: `req.${n}` });
 
 const TENANTS = ['tnt-ALPHA-q7x1', 'tnt-BRAVO-z9k4', 'tnt-CHARLIE-m3p8'] as const;
 const RES = [
@@ -185,8 +185,8 @@ async function runCase(limits: Partial<ResourceHistoryLimits>, ops: Op[], trace:
             const exp = m.versions.get(item.version);
             if (!exp) fail(`${where}: v${item.version} unknown to the model`);
             if (item.kind !== exp!.type) fail(`${where}: v${item.version} kind ${item.kind} != ${exp!.type}`);
-            if (item.request_seq !== exp!.seq)
-              fail(`${where}: v${item.version} seq ${item.request_seq} != ${exp!.seq}`);
+            if (item.request_id !== `req.${exp!.seq}`)
+              fail(`${where}: v${item.version} request ${item.request_id} != req.${exp!.seq}`);
             const got = await h.version(TENANTS[t]!, RES[r]!.kind, RES[r]!.id, item.version);
             if (!got) fail(`${where}: v${item.version} listed but cannot be rebuilt (listed ${JSON.stringify(vs)})`);
             try {

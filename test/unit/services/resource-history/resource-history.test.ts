@@ -22,7 +22,7 @@ async function tempDir(): Promise<string> {
 
 const log = { error: () => undefined, warn: () => undefined, info: () => undefined };
 const T0 = Date.parse('2024-05-01T10:00:00.000Z');
-const meta = (n: number, actor = 'Entra provisioning') => ({ time: T0 + n * 1000, actor, request_seq: n });
+const meta = (n: number, actor = 'Entra provisioning') => ({ time: T0 + n * 1000, actor, request_id: `r${n}` });
 
 function open(dataDir: string, limits: Partial<ResourceHistoryLimits> = {}, io?: typeof fsPromises) {
   return createResourceHistory({ dataDir, log, limits, ...(io ? { io } : {}) });
@@ -110,7 +110,11 @@ describe('resource history', () => {
         [2, 'change', 'Entra provisioning', ['active']],
         [1, 'create', 'Entra provisioning', ['active', 'emails', 'id', 'name', 'schemas', 'userName']],
       ]);
-      expect(timeline.items[0]).toMatchObject({ time: '2024-05-01T10:00:04.000Z', request_seq: 4 });
+      expect(timeline.items[0]).toMatchObject({
+        time: '2024-05-01T10:00:04.000Z',
+        request_id: 'r4',
+        request_seq: null,
+      });
       expect((await h.version('t', 'User', 'u1', 1))?.resource).toEqual(v1);
       expect((await h.version('t', 'User', 'u1', 2))?.resource).toEqual(v2);
       expect((await h.version('t', 'User', 'u1', 3))?.resource).toEqual(v3);
