@@ -110,6 +110,42 @@ describe('request logs, history and the live stream', () => {
     expect((await adminJson('GET', '/request-logs/999999')).code).toBe('not_found');
   });
 
+  it('never logs a password, whichever way the request writes it', async () => {
+    const tenant = String((await adminJson('POST', '/tenants', { name: 'Passwords' })).id);
+    const token = String((await adminJson('POST', '/scim-tokens', { tenant_id: tenant, name: 'entra' })).token);
+    const send = (method: string, path: string, body?: string) =>
+      fetch(`${server.url}/scim/v2${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
+        body,
+      });
+    const user = (await (await send('POST', '/Users', JSON.stringify({ userName: 'pw@example.com' }))).json()) as {
+      id: string;
+    };
+    const patch = (operation: Record<string, unknown>) =>
+      JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [operation] });
+    const passwords = ['Spaced-path-pw-1', 'Capital-key-pw-2', 'Wrong-type-pw-3', 'Malformed-pw-4', 'Filter-pw-5'];
+    const long = `${passwords[2]}${'x'.repeat(80)}`;
+    const answers = [
+      await send('PATCH', `/Users/${user.id}`, patch({ op: 'replace', path: ' password', value: passwords[0] })),
+      await send('PATCH', `/Users/${user.id}`, patch({ op: 'replace', Path: 'password', Value: passwords[1] })),
+      await send('POST', '/Users', JSON.stringify({ userName: 'typed@example.com', password: [long] })),
+      await send('POST', '/Users', `{'userName':'bad@example.com','pass\\u0077ord':'${passwords[3]}'`),
+      await send('GET', `/Users?filter=${encodeURIComponent(`password eq "${passwords[4]}"`)}`),
+    ];
+    // (A capitalised `Path` is refused in the strict profile; a filter on password matches nobody.)
+    expect(answers.map((answer) => answer.status)).toEqual([200, 400, 400, 400, 200]);
+    const refused = (await answers[2]!.json()) as { detail: string };
+    expect(refused.detail).toContain("'password' is never returned");
+    expect(refused.detail).not.toContain(passwords[2]);
+
+    const list = await adminJson('GET', `/request-logs?tenant_id=${tenant}&per_page=10`);
+    const ids = (list.items as { id: string }[]).map((item) => item.id);
+    expect(ids).toHaveLength(6);
+    const logged = JSON.stringify(await Promise.all(ids.map((id) => adminJson('GET', `/request-logs/${id}`))));
+    for (const password of passwords) expect(logged).not.toContain(password);
+  });
+
   it('keeps a history of a user: timeline, any version, and a diff', async () => {
     const user = (await (
       await scim('POST', '/Users', { userName: 'history@example.com', title: 'Engineer' })

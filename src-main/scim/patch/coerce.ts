@@ -30,10 +30,23 @@ export function invalidValue(ctx: ValueContext, message: string): ScimError {
 
 const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}$/;
 
-/** A short excerpt of a value for an error message; bounded in depth and width, so hostile input (deeply nested or huge) costs nothing to describe. */
-function show(v: unknown): string {
+/**
+ * A short excerpt of a value for an error message; bounded in depth and width, so hostile input
+ * (deeply nested or huge) costs nothing to describe. The value of an attribute that is never
+ * returned (`password`) is described by its shape alone: error messages reach the client and the
+ * request log, and the log's redaction removes a secret only where it finds it whole.
+ */
+function show(a: AttributeDefinition, v: unknown): string {
+  if (a.returned === 'never') return `${shapeOf(v)} (not shown: '${a.name}' is never returned)`;
   const text = preview(v, 2);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function shapeOf(v: unknown): string {
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  return `${article(typeof v)} ${typeof v}`;
 }
 
 function preview(v: unknown, depth: number): string {
@@ -64,7 +77,7 @@ export function coerceScalar(a: AttributeDefinition, v: unknown, label: string, 
       break;
     case 'binary':
       if (typeof v === 'string' && BASE64.test(v)) return v;
-      throw invalidValue(ctx, `'${label}' must be base64 text, got ${show(v)}`);
+      throw invalidValue(ctx, `'${label}' must be base64 text, got ${show(a, v)}`);
     case 'boolean': {
       if (typeof v === 'boolean') return v;
       const lower = typeof v === 'string' ? v.toLowerCase() : undefined;
@@ -74,7 +87,7 @@ export function coerceScalar(a: AttributeDefinition, v: unknown, label: string, 
         throw ctx.compat.refuse(
           'booleanStrings',
           'invalidValue',
-          `${ctx.where}: '${label}' must be the JSON literal true or false, got the string ${show(v)}`,
+          `${ctx.where}: '${label}' must be the JSON literal true or false, got the string ${show(a, v)}`,
         );
       }
       break;
@@ -87,12 +100,12 @@ export function coerceScalar(a: AttributeDefinition, v: unknown, label: string, 
       break;
     case 'dateTime':
       if (typeof v === 'string' && parseDateTime(v) !== undefined) return v;
-      throw invalidValue(ctx, `'${label}' must be an xsd:dateTime such as "2011-05-13T04:42:34Z", got ${show(v)}`);
+      throw invalidValue(ctx, `'${label}' must be an xsd:dateTime such as "2011-05-13T04:42:34Z", got ${show(a, v)}`);
     case 'complex':
       // RFC 7643 §2.3.8: sub-attributes are never complex, so this only happens for a bad definition.
       throw invalidValue(ctx, `'${label}' cannot hold a complex value here`);
   }
-  throw invalidValue(ctx, `'${label}' must be ${article(a.type)} ${a.type}, got ${show(v)}`);
+  throw invalidValue(ctx, `'${label}' must be ${article(a.type)} ${a.type}, got ${show(a, v)}`);
 }
 
 function article(type: string): string {
@@ -190,7 +203,7 @@ export function coerceElements(a: AttributeDefinition, v: unknown, label: string
 /** One element of a multi-valued attribute. */
 export function coerceElement(a: AttributeDefinition, el: unknown, label: string, ctx: ValueContext): unknown {
   if (a.type !== 'complex') return coerceScalar(a, el, label, ctx);
-  if (!isRecord(el)) throw invalidValue(ctx, `each value of '${label}' must be an object, got ${show(el)}`);
+  if (!isRecord(el)) throw invalidValue(ctx, `each value of '${label}' must be an object, got ${show(a, el)}`);
   const c = coerceComplex(a, el, label, ctx, false);
   if (Object.keys(c).length === 0) throw invalidValue(ctx, `a value of '${label}' has no known sub-attributes`);
   return c;
@@ -213,8 +226,8 @@ export function coerceSingularComplex(
     throw ctx.compat.refuse(
       'bareManagerId',
       'invalidValue',
-      `${ctx.where}: '${label}' is complex; give {"value": ${show(v)}} rather than a bare string`,
+      `${ctx.where}: '${label}' is complex; give {"value": ${show(a, v)}} rather than a bare string`,
     );
   }
-  throw invalidValue(ctx, `'${label}' is complex; give an object of its sub-attributes, got ${show(v)}`);
+  throw invalidValue(ctx, `'${label}' is complex; give an object of its sub-attributes, got ${show(a, v)}`);
 }

@@ -80,7 +80,10 @@ export class SecretSet {
   }
 }
 
-function lastSegment(name: string): string {
+function lastSegment(spelled: string): string {
+  // The PATCH path parser skips whitespace around a path (`" password"` sets the password), so the
+  // redaction must read the name the same way.
+  const name = spelled.trim();
   const cut = Math.max(name.lastIndexOf(':'), name.lastIndexOf('.'));
   return (cut >= 0 ? name.slice(cut + 1) : name).toLowerCase();
 }
@@ -94,6 +97,25 @@ function isSecretPatchPath(path: unknown): boolean {
   if (typeof path !== 'string') return false;
   const bracket = path.indexOf('[');
   return isSecretBodyKey(bracket >= 0 ? path.slice(0, bracket) : path);
+}
+
+/** The value of an object's `path` property, its name matched as the PATCH parser matches it (any case). */
+function patchPathOf(record: Record<string, unknown>): unknown {
+  if ('path' in record) return record['path'];
+  for (const key of Object.keys(record)) if (key.toLowerCase() === 'path') return record[key];
+  return undefined;
+}
+
+/** `password eq "x"` and the like in a filter: the comparison value is a password guess. */
+const FILTER_SECRET_COMPARISON = /(\bpassword"?\s+(?:eq|ne|co|sw|ew|gt|ge|lt|le)\s+)("(?:[^"\\]|\\.)*"?)/gi;
+
+/** A filter with the values it compares `password` against replaced (rare: password is never returned). */
+function redactFilter(filter: string, secrets: SecretSet): string {
+  return filter.replace(FILTER_SECRET_COMPARISON, (_all, lead: string, literal: string) => {
+    secrets.add(literal);
+    secrets.add(unquote(literal));
+    return `${lead}"${REDACTED}"`;
+  });
 }
 
 export function isSecretQueryName(name: string): boolean {
@@ -181,8 +203,15 @@ export function redactQuery(query: RawQuery | undefined, secrets: SecretSet): st
     .split('&')
     .map((part) => {
       const eq = part.indexOf('=');
-      if (eq < 0 || !isSecretQueryName(safeDecode(part.slice(0, eq)))) return part;
+      if (eq < 0) return part;
+      const name = safeDecode(part.slice(0, eq));
       const value = part.slice(eq + 1);
+      if (name.toLowerCase() === 'filter') {
+        const filter = safeDecode(value);
+        const redacted = redactFilter(filter, secrets);
+        return redacted === filter ? part : `${part.slice(0, eq)}=${encodeURIComponent(redacted)}`;
+      }
+      if (!isSecretQueryName(name)) return part;
       secrets.add(value);
       secrets.add(safeDecode(value));
       return `${part.slice(0, eq)}=${REDACTED}`;
@@ -200,12 +229,15 @@ export function redactJson(value: unknown, secrets: SecretSet, depth = 0): unkno
   if (Array.isArray(value)) return value.map((item) => redactJson(item, secrets, depth + 1));
   const record = value as Record<string, unknown>;
   // RFC 7644 §3.5.2: {"op":"replace","path":"password","value":"x"} — the secret is in `value`.
-  const secretValue = isSecretPatchPath(record['path']);
+  const secretValue = isSecretPatchPath(patchPathOf(record));
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(record)) {
     if (isSecretBodyKey(key) || (secretValue && key.toLowerCase() === 'value')) {
       secrets.add(item);
       out[key] = REDACTED;
+    } else if (typeof item === 'string' && key.toLowerCase() === 'filter') {
+      // A .search request's filter.
+      out[key] = redactFilter(item, secrets);
     } else {
       out[key] = redactJson(item, secrets, depth + 1);
     }
@@ -214,18 +246,30 @@ export function redactJson(value: unknown, secrets: SecretSet, depth = 0): unkno
 }
 
 const SECRET_KEY_ALTERNATION = [...SECRET_BODY_KEYS].join('|');
-/** `"...password": <value>` in text that is not valid JSON (the malformed bodies are the ones worth logging). */
+/** Whitespace as text that is not JSON may hold it: raw, or written as a JSON escape. */
+const TEXT_SPACE = String.raw`(?:\s|\\[tnr])*`;
+/** A value in text that is not JSON: double- or single-quoted (possibly unterminated), or bare. */
+const TEXT_VALUE = String.raw`("(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|[^,}\]\s]*)`;
+/**
+ * `"...password": <value>` in text that is not valid JSON (the malformed bodies are the ones worth
+ * logging): the name quoted with either quote or not at all, with whitespace around it.
+ */
 const TEXT_JSON_SECRET = new RegExp(
-  `("(?:[^"\\\\]*[:.])?(?:${SECRET_KEY_ALTERNATION})"\\s*:\\s*)("(?:[^"\\\\]|\\\\.)*"?|[^,}\\]\\s]*)`,
+  String.raw`((["']?)${TEXT_SPACE}(?:[^"'\\\s{},]*[:.])?(?:${SECRET_KEY_ALTERNATION})${TEXT_SPACE}\2\s*:\s*)` +
+    TEXT_VALUE,
   'gi',
 );
-const TEXT_PATCH_SECRET_PATH = new RegExp(`"path"\\s*:\\s*"(?:[^"\\\\]*[:.])?password(?:\\[[^"]*)?"`, 'i');
-const TEXT_PATCH_VALUE = /("value"\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]*)/gi;
+const TEXT_PATCH_VALUE = new RegExp(String.raw`(["']?value["']?\s*:\s*)` + TEXT_VALUE, 'gi');
+/** A JSON `\uXXXX` escape of a character that could spell a name or the space around it. */
+const TEXT_NAME_ESCAPE = /\\u(00[2-7][0-9a-fA-F])/g;
+const NAME_CHARACTER = /^[\w :.$-]$/;
 /** `password=x&...` in form-encoded or other text bodies. */
 const TEXT_FORM_SECRET = new RegExp(`(^|[&?;\\s])((?:${SECRET_KEY_ALTERNATION})=)([^&;\\s]*)`, 'gi');
 
 function unquote(text: string): string {
-  return text.startsWith('"') ? text.slice(1, text.endsWith('"') && text.length > 1 ? -1 : undefined) : text;
+  const quote = text[0];
+  if (quote !== '"' && quote !== "'") return text;
+  return text.slice(1, text.endsWith(quote) && text.length > 1 ? -1 : undefined);
 }
 
 /**
@@ -233,11 +277,19 @@ function unquote(text: string): string {
  * `value` belongs to it without parsing, so every string `value` in the text is redacted.
  */
 export function redactText(text: string, secrets: SecretSet): string {
-  let out = text.replace(TEXT_JSON_SECRET, (_all, prefix: string, value: string) => {
+  // `"pass\u0077ord"` names the password as well as the plain spelling does; the escapes of such
+  // characters are written out first so that the patterns below see the names.
+  let out = text.replace(TEXT_NAME_ESCAPE, (escape, hex: string) => {
+    const character = String.fromCharCode(parseInt(hex, 16));
+    return NAME_CHARACTER.test(character) ? character : escape;
+  });
+  out = out.replace(TEXT_JSON_SECRET, (_all, prefix: string, _quote: string, value: string) => {
     secrets.add(unquote(value));
     return `${prefix}"${REDACTED}"`;
   });
-  if (TEXT_PATCH_SECRET_PATH.test(out)) {
+  // Without parsing there is no telling which `value` a PATCH path names, so any text that has a
+  // path and mentions a password loses all its values: over-redacting a malformed body is cheap.
+  if (/path/i.test(out) && /password/i.test(out)) {
     out = out.replace(TEXT_PATCH_VALUE, (_all, prefix: string, value: string) => {
       secrets.add(unquote(value));
       return `${prefix}"${REDACTED}"`;

@@ -179,6 +179,48 @@ describe('body redaction', () => {
     expect(redactText(text, new SecretSet())).not.toContain('bad-json-secret');
   });
 
+  it.each([' password', 'password ', '\tpassword\n', ' urn:ietf:params:scim:schemas:core:2.0:User:password '])(
+    'redacts the value of a PATCH path the parser would read as password (%j), and a capitalised Path key',
+    (path) => {
+      const patch = {
+        Operations: [
+          { op: 'replace', path, value: 'spaced-secret' },
+          { op: 'replace', Path: path, Value: 'capital-secret' },
+        ],
+      };
+      const out = JSON.stringify(redactBody(patch, new SecretSet()).body);
+      expect(out).not.toContain('spaced-secret');
+      expect(out).not.toContain('capital-secret');
+      // And as text that does not parse.
+      const text = JSON.stringify(patch).slice(0, -1);
+      expect(redactText(text, new SecretSet())).not.toMatch(/spaced-secret|capital-secret/);
+    },
+  );
+
+  it.each([
+    ["{'userName':'a','password':'single-quoted-secret'", 'single-quoted-secret'],
+    ['{"userName":"a","pass\\u0077ord":"escaped-name-secret",', 'escaped-name-secret'],
+    ['{userName: a, password: bare-secret-value', 'bare-secret-value'],
+    ['{"userName":"a"," password ":"spaced-key-secret" oops', 'spaced-key-secret'],
+    ["{'Operations':[{'op':'replace','path':'password','value':'quoted-patch-secret'}", 'quoted-patch-secret'],
+  ])('redacts a secret in malformed text however its name is written: %s', (text, secret) => {
+    const secrets = new SecretSet();
+    const out = redactBody(text, secrets).body as string;
+    expect(out).not.toContain(secret);
+    expect(secrets.values.has(secret)).toBe(true);
+  });
+
+  it('redacts the values a filter compares password against, in the query and in a .search body', () => {
+    const secrets = new SecretSet();
+    const query = `filter=${encodeURIComponent('userName eq "a" and PASSWORD eq "filter-secret"')}&count=1`;
+    const out = redactQuery(query, secrets);
+    expect(decodeURIComponent(out)).toBe(`filter=userName eq "a" and PASSWORD eq "${R}"&count=1`);
+    expect(secrets.values.has('filter-secret')).toBe(true);
+    const search = redactBody('{"filter":"password sw \\"search-secret\\"","count":1}', new SecretSet(), 1024, true);
+    expect(search.json).not.toContain('search-secret');
+    expect(search.body).toEqual({ filter: `password sw "${R}"`, count: 1 });
+  });
+
   it('redacts form-encoded secrets', () => {
     expect(redactText('user=a&password=form-secret&x=1', new SecretSet())).toBe(`user=a&password=${R}&x=1`);
   });
