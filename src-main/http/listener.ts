@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type Koa from 'koa';
 import { SCIM_CONTENT_TYPE, SCIM_URN } from '@shared/scim/urns';
@@ -19,9 +19,27 @@ export interface ListeningAddress {
 /** Starting and stopping the listener, kept apart from the app so that tests can use app.callback(). */
 export class HttpListener {
   private readonly server: Server;
+  private closing = false;
+  /** Responses not yet sent whole, with their connections: a shutdown closes each one after its response. */
+  private readonly unsent = new Map<ServerResponse, Socket>();
+  /**
+   * Handlers still running. Koa goes on with a request whose connection was cut, so the services
+   * must not close under it: `close` waits for these, not only for the connections.
+   */
+  private running = 0;
+  private onHandlersDone: (() => void) | undefined;
 
   constructor(app: Koa) {
-    this.server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app.callback());
+    const handle = app.callback();
+    this.server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
+      this.unsent.set(res, req.socket);
+      res.once('close', () => this.unsent.delete(res));
+      if (this.closing) closeAfter(res, req.socket);
+      this.running++;
+      void handle(req, res).finally(() => {
+        if (--this.running === 0) this.onHandlersDone?.();
+      });
+    });
     this.server.on('clientError', answerClientError);
     // Slow or idle clients must not hold the process open or pin memory.
     this.server.headersTimeout = 30_000;
@@ -41,19 +59,48 @@ export class HttpListener {
     });
   }
 
-  /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes what is left. */
-  close(graceMs = 10_000): Promise<void> {
+  /**
+   * Stops accepting, lets in-flight requests finish (up to graceMs), then closes what is left.
+   * Node's `server.close()` closes only the connections idle at that moment: a kept-alive
+   * connection in use would go on taking requests until the grace ran out and was cut mid-request.
+   * So every response from now on says `Connection: close` and its connection ends after it.
+   * Resolves once no handler runs any more (or a second grace has passed).
+   */
+  async close(graceMs = 10_000): Promise<void> {
+    if (this.closing || !this.server.listening) return;
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const [res, socket] of this.unsent) closeAfter(res, socket);
+    this.server.closeIdleConnections();
+    const force = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    await closed;
+    clearTimeout(force);
+    await this.handlersDone(graceMs);
+  }
+
+  private handlersDone(graceMs: number): Promise<void> {
+    if (this.running === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      if (!this.server.listening) return resolve();
-      const force = setTimeout(() => this.server.closeAllConnections(), graceMs);
-      force.unref();
-      this.server.close(() => {
-        clearTimeout(force);
+      // A handler stuck for good (a hung disk) must not hold the process: past the grace the
+      // services close under it, and it fails rather than waits.
+      const giveUp = setTimeout(resolve, graceMs);
+      this.onHandlersDone = () => {
+        clearTimeout(giveUp);
         resolve();
-      });
-      this.server.closeIdleConnections();
+      };
     });
   }
+}
+
+/** Ends the connection once this response is sent: by its header if not yet written, else by hand. */
+function closeAfter(res: ServerResponse, socket: Socket): void {
+  if (!res.headersSent) {
+    // Node then writes `Connection: close` and ends the connection after the response. (A header
+    // set by hand would not do: Koa removes every header when it answers an error.)
+    res.shouldKeepAlive = false;
+    return;
+  }
+  res.once('finish', () => socket.end());
 }
 
 /**

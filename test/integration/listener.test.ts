@@ -1,0 +1,131 @@
+import { connect, type Socket } from 'node:net';
+import Koa from 'koa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HttpListener, type ListeningAddress } from '../../src-main/http/listener';
+
+/** A latch a test opens by hand. */
+function latch() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+/** A server with `/fast` and `/slow` (which answers once the test opens `release`). */
+async function start() {
+  const release = latch();
+  const slowStarted = latch();
+  const handled: string[] = [];
+  const app = new Koa();
+  app.use(async (ctx) => {
+    if (ctx.path === '/slow') {
+      slowStarted.open();
+      await release.opened;
+    }
+    ctx.body = `done ${ctx.path}`;
+    handled.push(ctx.path);
+  });
+  const listener = new HttpListener(app);
+  const address = await listener.listen('127.0.0.1', 0);
+  return { listener, address, release, slowStarted, handled };
+}
+
+/** A raw connection, so that the test sees exactly what travels on one kept-alive socket. */
+class Connection {
+  readonly socket: Socket;
+  private text = '';
+  readonly ended: Promise<void>;
+
+  constructor(address: ListeningAddress) {
+    this.socket = connect(address.port, address.host);
+    this.socket.setEncoding('utf8');
+    this.socket.on('data', (chunk: string) => (this.text += chunk));
+    this.socket.on('error', () => {});
+    this.ended = new Promise((resolve) => this.socket.once('close', () => resolve()));
+  }
+
+  send(path: string): void {
+    this.socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+  }
+
+  /** Waits for the next whole response and returns it (head and body). */
+  async response(): Promise<string> {
+    for (;;) {
+      const end = this.text.indexOf('\r\n\r\n');
+      if (end >= 0) {
+        const length = Number(/content-length: (\d+)/i.exec(this.text.slice(0, end))?.[1] ?? 0);
+        if (this.text.length >= end + 4 + length) {
+          const whole = this.text.slice(0, end + 4 + length);
+          this.text = this.text.slice(whole.length);
+          return whole;
+        }
+      }
+      await new Promise((resolve) => this.socket.once('data', resolve));
+    }
+  }
+}
+
+const refused = (address: ListeningAddress) =>
+  new Promise<string>((resolve) => {
+    const socket = connect(address.port, address.host);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('accepted');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+  });
+
+describe('stopping the HTTP listener', () => {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  it('answers the request in flight with Connection: close, closes idle connections and takes no new ones', async () => {
+    const server = await start();
+    cleanups.push(
+      () => server.release.open(),
+      () => server.listener.close(),
+    );
+    const busy = new Connection(server.address);
+    const idle = new Connection(server.address);
+    busy.send('/fast');
+    idle.send('/fast');
+    expect(await busy.response()).toMatch(/Connection: keep-alive/i);
+    expect(await idle.response()).toMatch(/Connection: keep-alive/i);
+    busy.send('/slow');
+    await server.slowStarted.opened;
+
+    let stopped = false;
+    const stopping = server.listener.close().then(() => (stopped = true));
+    await idle.ended;
+    expect(await refused(server.address)).toBe('ECONNREFUSED');
+    expect(stopped).toBe(false);
+
+    server.release.open();
+    const last = await busy.response();
+    expect(last).toMatch(/^HTTP\/1\.1 200/);
+    expect(last).toMatch(/Connection: close/i);
+    expect(last).toMatch(/done \/slow$/);
+    await busy.ended;
+    await stopping;
+    expect(server.handled).toEqual(['/fast', '/fast', '/slow']);
+  });
+
+  it('waits for a handler whose connection the grace cut, so nothing closes under it', async () => {
+    const server = await start();
+    cleanups.push(() => server.release.open());
+    const client = new Connection(server.address);
+    client.send('/slow');
+    await server.slowStarted.opened;
+
+    let stopped = false;
+    const stopping = server.listener.close(300).then(() => (stopped = true));
+    // The grace runs out: the connection is cut, but the handler is still at work.
+    await client.ended;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(stopped).toBe(false);
+    server.release.open();
+    await stopping;
+    expect(server.handled).toEqual(['/slow']);
+  });
+});
