@@ -2,13 +2,17 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type Koa from 'koa';
 import { SCIM_CONTENT_TYPE, SCIM_URN } from '@shared/scim/urns';
-import { areaOf } from './areas';
+import { areaOf, type Area } from './areas';
 
 /**
  * Room for a request line and headers. Node's default (16 KiB) cut off filters the SCIM layer
  * accepts: 8,192 characters (DEFAULT_FILTER_LIMITS) can take three times that once percent-encoded.
  */
 export const MAX_HEADER_BYTES = 64 * 1024;
+/** Slow or idle clients must not hold the process open or pin memory. */
+const HEADERS_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 120_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 export interface ListeningAddress {
   host: string;
@@ -41,10 +45,9 @@ export class HttpListener {
       });
     });
     this.server.on('clientError', answerClientError);
-    // Slow or idle clients must not hold the process open or pin memory.
-    this.server.headersTimeout = 30_000;
-    this.server.requestTimeout = 120_000;
-    this.server.keepAliveTimeout = 5_000;
+    this.server.headersTimeout = HEADERS_TIMEOUT_MS;
+    this.server.requestTimeout = REQUEST_TIMEOUT_MS;
+    this.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   }
 
   listen(host: string, port: number): Promise<ListeningAddress> {
@@ -104,9 +107,9 @@ function closeAfter(res: ServerResponse, socket: Socket): void {
 }
 
 /**
- * Requests Node's HTTP parser refuses never reach the app. Node's own answers have no body; this
- * one explains a request line and headers over MAX_HEADER_BYTES (in the path's error format: a
- * long filter belongs in the body of POST .search) and otherwise answers as Node does.
+ * Requests Node's HTTP parser refuses never reach the app. Node's own answers have no body; these
+ * say what was wrong, in the error format of the path the request was for (RFC 7644 §3.12 on SCIM
+ * paths), as every other failure does.
  */
 function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
   // As Node decides: an answer only while no response is half-written on this connection (an
@@ -116,41 +119,70 @@ function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }
     socket.destroy(error);
     return;
   }
+  const area = areaOfPacket(error.rawPacket);
   if (error.code === 'HPE_HEADER_OVERFLOW') {
     // Ended, not destroyed, and the rest of the request read and dropped: a client still sending
     // it would otherwise meet a reset before it reads the answer.
-    socket.end(headerOverflowAnswer(error.rawPacket));
+    socket.end(
+      errorAnswer(
+        area,
+        431,
+        'Request Header Fields Too Large',
+        `The request line and headers are over ${MAX_HEADER_BYTES / 1024} KiB. ` +
+          'Send a long filter in the body of POST .search (RFC 7644 §3.4.3) instead of the URL.',
+      ),
+    );
     socket.resume();
     socket.setTimeout(5_000, () => socket.destroy());
     return;
   }
-  const status =
+  const answer =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? '408 Request Timeout'
+      ? errorAnswer(
+          area,
+          408,
+          'Request Timeout',
+          `The request did not arrive in time: headers are read for at most ${HEADERS_TIMEOUT_MS / 1000} s ` +
+            `and a whole request for at most ${REQUEST_TIMEOUT_MS / 1000} s.`,
+        )
       : error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
-        ? '413 Payload Too Large'
-        : '400 Bad Request';
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+        ? errorAnswer(area, 413, 'Payload Too Large', 'The chunk extensions of the request body are over 16 KiB.')
+        : errorAnswer(area, 400, 'Bad Request', `The request is not valid HTTP/1.1: ${parserReason(error)}.`);
+  socket.end(answer);
   socket.destroy(error);
 }
 
-function headerOverflowAnswer(rawPacket: Buffer | undefined): string {
-  const detail =
-    `The request line and headers are over ${MAX_HEADER_BYTES / 1024} KiB. ` +
-    'Send a long filter in the body of POST .search (RFC 7644 §3.4.3) instead of the URL.';
-  // `rawPacket` is the chunk the overflow happened in, which holds the request line only when it
-  // came in one piece. Without it, the request is taken for SCIM: long filters are what make URLs
-  // this long, and the admin API and the console build none.
+/**
+ * The area of the path in `rawPacket`, the chunk the parser failed in, which holds the request
+ * line only when it came in one piece. Without it the request is taken for SCIM: IdPs and scripts
+ * send what the parser refuses (over-long filters, odd framing); the admin API and console do not.
+ */
+function areaOfPacket(rawPacket: Buffer | undefined): Area {
   const path = /^[A-Z]+ ([^ ?\r\n]*)/.exec(rawPacket?.toString('latin1', 0, 2048) ?? '')?.[1];
-  const area = path === undefined ? 'scim' : areaOf(path);
+  return path === undefined ? 'scim' : areaOf(path);
+}
+
+/** Node's reason ("Parse Error: Invalid header value char"), without its prefix. */
+function parserReason(error: Error & { reason?: unknown }): string {
+  const reason = typeof error.reason === 'string' ? error.reason : error.message.replace(/^Parse Error:\s*/, '');
+  return reason.replace(/\.$/, '') || 'the parser refused it';
+}
+
+const ADMIN_CODES: Partial<Record<number, string>> = { 413: 'payload_too_large', 431: 'payload_too_large' };
+
+function errorAnswer(area: Area, status: number, reason: string, detail: string): string {
+  const code = ADMIN_CODES[status];
   const [type, body] =
     area === 'scim'
-      ? [`${SCIM_CONTENT_TYPE}; charset=utf-8`, JSON.stringify({ schemas: [SCIM_URN.error], status: '431', detail })]
+      ? [
+          `${SCIM_CONTENT_TYPE}; charset=utf-8`,
+          JSON.stringify({ schemas: [SCIM_URN.error], status: String(status), detail }),
+        ]
       : area === 'admin'
-        ? ['application/json; charset=utf-8', JSON.stringify({ detail, code: 'payload_too_large' })]
+        ? ['application/json; charset=utf-8', JSON.stringify(code ? { detail, code } : { detail })]
         : ['text/plain; charset=utf-8', detail];
   return (
-    'HTTP/1.1 431 Request Header Fields Too Large\r\n' +
+    `HTTP/1.1 ${status} ${reason}\r\n` +
     `Content-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   );
 }

@@ -421,6 +421,31 @@ describe.each([
     expect(answers).toContain('POST .search');
   });
 
+  it.each([
+    ['a Content-Length that is not a number', 'Content-Length: ten\r\n\r\n', 400, 'not valid HTTP/1.1'],
+    ['both Content-Length and chunked', 'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n', 400, 'HTTP/1.1'],
+    ['chunk extensions over 16 KiB', `Transfer-Encoding: chunked\r\n\r\n5;${'x'.repeat(20_000)}\r\n`, 413, '16 KiB'],
+  ])('answers a request the HTTP parser refuses (%s) with a SCIM error', async (_case, rest, status, detail) => {
+    const { hostname, port, pathname } = new URL(base);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => {
+        socket.write(`POST ${pathname}/Users HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${s.secret}\r\n`);
+        socket.write(rest);
+      });
+      let text = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      socket.on('close', () => resolve(text)).on('error', reject);
+    });
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(head).toMatch(/Content-Type: application\/scim\+json; charset=utf-8/);
+    expect(JSON.parse(body)).toEqual({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+      status: String(status),
+      detail: expect.stringContaining(detail),
+    });
+  });
+
   it('refuses a body that is not UTF-8 instead of storing replacement characters', async () => {
     const bytes = Buffer.concat([Buffer.from('{"userName":"bad'), Buffer.from([0xff, 0xfe]), Buffer.from('@x.com"}')]);
     const response = await fetch(`${base}/Users`, {
