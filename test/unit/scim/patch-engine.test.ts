@@ -340,3 +340,49 @@ describe('atomicity and the change report', () => {
     expect(r.resource['meta']).toBe(before.meta);
   });
 });
+
+describe('the work one PATCH may ask for', () => {
+  const emails = (n: number) => Array.from({ length: n }, (_, i) => ({ value: `e${i}@example.com`, type: 'other' }));
+  const removals = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ op: 'remove', path: `emails[value eq "zz${i}"]` }));
+
+  it('refuses, at once and by name, operations that would go through too many list values', () => {
+    // 10,000 operations on 20,000 values each took 14 s of the server's single thread.
+    const started = performance.now();
+    const e = scimErrorOf(() => patch(user({ emails: emails(20_000) }), removals(10_000), 'compatible'));
+    expect(performance.now() - started).toBeLessThan(5_000); // a guard against a hang, not a benchmark
+    expect(e.status).toBe(400);
+    expect(e.scimType).toBe('tooMany');
+    expect(e.message).toMatch(
+      /more than 2,000,000 values of multi-valued attributes.*'emails' reads its 20,000 values/,
+    );
+    expect(e.message).toContain('several requests');
+  });
+
+  it('counts every operation that reads a list, whatever it does with it', () => {
+    const limited = (resource: Record<string, unknown>, ops: unknown[]) =>
+      applyPatch(resource, patchBody(...ops), {
+        schema: userSchema,
+        compat: compatFlags('compatible'),
+        maxListValues: 110,
+      });
+    const fifty = user({ emails: emails(50) });
+    const add = { op: 'add', path: 'emails', value: [{ value: 'new@example.com' }] };
+    const replaceFiltered = { op: 'replace', path: 'emails[value eq "e1@example.com"].type', value: 'work' };
+    // Two operations on 50 and 51 values are within 110; a third is not, whichever kind it is.
+    expect(() => limited(fifty, [add, replaceFiltered])).not.toThrow();
+    for (const third of [add, replaceFiltered, removals(1)[0]]) {
+      expect(scimErrorOf(() => limited(fifty, [add, replaceFiltered, third])).scimType).toBe('tooMany');
+    }
+    // Operations on single-valued attributes cost nothing.
+    const titles = Array.from({ length: 500 }, (_, i) => ({ op: 'replace', path: 'title', value: `t${i}` }));
+    expect(limited(fifty, titles).resource['title']).toBe('t499');
+  });
+
+  it('lets a large group take a realistic batch of member changes', () => {
+    const members = Array.from({ length: 100_000 }, (_, i) => `m${i}`);
+    const ops = Array.from({ length: 19 }, (_, i) => ({ op: 'remove', path: `members[value eq "m${i}"]` }));
+    const result = patch(group(members), ops, 'compatible');
+    expect((result.resource['members'] as unknown[]).length).toBe(100_000 - 19);
+  });
+});
