@@ -82,6 +82,15 @@ export async function readJsonBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Pr
     return parsed;
   } catch (error) {
     if (error instanceof JsonBodyError) throw error;
-    throw new JsonBodyError('malformed', `The body is not valid JSON: ${(error as Error).message}`);
+    throw new JsonBodyError('malformed', `The body is not valid JSON: ${jsonErrorReason((error as Error).message)}`);
   }
+}
+
+/**
+ * V8's reason, without the excerpt of the body it quotes around an unexpected token: the excerpt
+ * can hold the start of a password (`"password":Hunter2-Ve`), and the request log's redaction only
+ * removes secrets it finds whole. The other reasons give a position instead, which is kept.
+ */
+function jsonErrorReason(message: string): string {
+  return message.replace(/^(Unexpected token '[\s\S]{1,2}'), [\s\S]* is not valid JSON$/, '$1');
 }

@@ -1,5 +1,7 @@
+import { unescape } from 'node:querystring';
 import { REDACTED } from '@shared/request-log';
 import { jsonTextDeeperThan } from '../../json-depth';
+import { findNamedValues, replaceValues } from './redact-text';
 
 /**
  * Redaction for the request log (DESIGN.md §4): pure functions, no I/O.
@@ -107,7 +109,7 @@ function patchPathOf(record: Record<string, unknown>): unknown {
 }
 
 /** `password eq "x"` and the like in a filter: the comparison value is a password guess. */
-const FILTER_SECRET_COMPARISON = /(\bpassword"?\s+(?:eq|ne|co|sw|ew|gt|ge|lt|le)\s+)("(?:[^"\\]|\\.)*"?)/gi;
+const FILTER_SECRET_COMPARISON = /(\bpassword"?\s+(?:eq|ne|co|sw|ew|gt|ge|lt|le)\s*)("(?:[^"\\]|\\.)*"?|[^\s()\]"]+)/gi;
 
 /** A filter with the values it compares `password` against replaced (rare: password is never returned). */
 function redactFilter(filter: string, secrets: SecretSet): string {
@@ -173,12 +175,12 @@ export function redactHeaders(headers: RawHeaders | undefined, secrets: SecretSe
 // ---------------------------------------------------------------------------------------------
 // Query strings
 
+/**
+ * Decoded as Koa's query parser decodes (node:querystring): a malformed `%` escape stays as it is
+ * and the rest is decoded, so one stray `%` cannot hide a filter's password from the redaction.
+ */
 function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text.replace(/\+/g, ' '));
-  } catch {
-    return text;
-  }
+  return unescape(text.replace(/\+/g, ' '));
 }
 
 /**
@@ -246,20 +248,9 @@ export function redactJson(value: unknown, secrets: SecretSet, depth = 0): unkno
 }
 
 const SECRET_KEY_ALTERNATION = [...SECRET_BODY_KEYS].join('|');
-/** Whitespace as text that is not JSON may hold it: raw, or written as a JSON escape. */
-const TEXT_SPACE = String.raw`(?:\s|\\[tnr])*`;
-/** A value in text that is not JSON: double- or single-quoted (possibly unterminated), or bare. */
-const TEXT_VALUE = String.raw`("(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|[^,}\]\s]*)`;
-/**
- * `"...password": <value>` in text that is not valid JSON (the malformed bodies are the ones worth
- * logging): the name quoted with either quote or not at all, with whitespace around it.
- */
-const TEXT_JSON_SECRET = new RegExp(
-  String.raw`((["']?)${TEXT_SPACE}(?:[^"'\\\s{},]*[:.])?(?:${SECRET_KEY_ALTERNATION})${TEXT_SPACE}\2\s*:\s*)` +
-    TEXT_VALUE,
-  'gi',
-);
-const TEXT_PATCH_VALUE = new RegExp(String.raw`(["']?value["']?\s*:\s*)` + TEXT_VALUE, 'gi');
+/** Secret property names in text that is not JSON (see redact-text.ts for how a pair is found). */
+const TEXT_SECRET_NAME = new RegExp(SECRET_KEY_ALTERNATION, 'gi');
+const TEXT_PATCH_VALUE_NAME = /value/gi;
 /** A JSON `\uXXXX` escape of a character that could spell a name or the space around it. */
 const TEXT_NAME_ESCAPE = /\\u(00[2-7][0-9a-fA-F])/g;
 const NAME_CHARACTER = /^[\w :.$-]$/;
@@ -272,29 +263,31 @@ function unquote(text: string): string {
   return text.slice(1, text.endsWith(quote) && text.length > 1 ? -1 : undefined);
 }
 
+/** The values of the pairs `names` finds, replaced, each collected for the second pass. */
+function redactNamedValues(text: string, names: RegExp, secrets: SecretSet): string {
+  const values = findNamedValues(text, names);
+  for (const value of values) {
+    secrets.add(value.raw);
+    for (const string of value.strings) secrets.add(string);
+  }
+  return replaceValues(text, values, `"${REDACTED}"`);
+}
+
 /**
  * Best effort for text that does not parse. When a PATCH path names `password` we cannot tell which
- * `value` belongs to it without parsing, so every string `value` in the text is redacted.
+ * `value` belongs to it without parsing, so every `value` in the text is redacted.
  */
 export function redactText(text: string, secrets: SecretSet): string {
   // `"pass\u0077ord"` names the password as well as the plain spelling does; the escapes of such
-  // characters are written out first so that the patterns below see the names.
+  // characters are written out first so that the names are seen.
   let out = text.replace(TEXT_NAME_ESCAPE, (escape, hex: string) => {
     const character = String.fromCharCode(parseInt(hex, 16));
     return NAME_CHARACTER.test(character) ? character : escape;
   });
-  out = out.replace(TEXT_JSON_SECRET, (_all, prefix: string, _quote: string, value: string) => {
-    secrets.add(unquote(value));
-    return `${prefix}"${REDACTED}"`;
-  });
+  out = redactNamedValues(out, TEXT_SECRET_NAME, secrets);
   // Without parsing there is no telling which `value` a PATCH path names, so any text that has a
   // path and mentions a password loses all its values: over-redacting a malformed body is cheap.
-  if (/path/i.test(out) && /password/i.test(out)) {
-    out = out.replace(TEXT_PATCH_VALUE, (_all, prefix: string, value: string) => {
-      secrets.add(unquote(value));
-      return `${prefix}"${REDACTED}"`;
-    });
-  }
+  if (/path/i.test(out) && /password/i.test(out)) out = redactNamedValues(out, TEXT_PATCH_VALUE_NAME, secrets);
   return out.replace(TEXT_FORM_SECRET, (_all, lead: string, name: string, value: string) => {
     secrets.add(value);
     secrets.add(safeDecode(value));

@@ -210,6 +210,51 @@ describe('body redaction', () => {
     expect(secrets.values.has(secret)).toBe(true);
   });
 
+  it.each([
+    ['{"password":[ "Array-secret-1", "Array-secret-2" ], "x":1', ['Array-secret-1', 'Array-secret-2']],
+    ['{"Operations":[{"path":"password","value":{ "x": "Patch-obj-1" }}', ['Patch-obj-1']],
+    ['{password: correct horse battery, x: 1', ['correct horse battery']],
+  ])('redacts a whole list, object or bare phrase in malformed text: %s', (text, hidden) => {
+    const secrets = new SecretSet();
+    const out = redactText(text, secrets);
+    for (const secret of hidden) {
+      expect(out).not.toContain(secret);
+      expect(secrets.values.has(secret)).toBe(true);
+    }
+  });
+
+  it('redacts malformed text in time linear in its size, however it is built', () => {
+    // Each of these took seconds to minutes with the pattern the scanner replaced.
+    const texts = [
+      `${' '.repeat(4000)}password${' '.repeat(4000)}x`,
+      `password${' '.repeat(500_000)}`,
+      `{${'a'.repeat(500_000)}`,
+      `${'password '.repeat(50_000)}`,
+      `${'"password":"'.repeat(50_000)}`,
+      `${'{"password":['.repeat(50_000)}`,
+    ];
+    const started = performance.now();
+    for (const text of texts) redactBody(text, new SecretSet(), 1 << 20);
+    expect(performance.now() - started).toBeLessThan(3_000); // a guard against a hang, not a benchmark
+  });
+
+  it.each([
+    ['password eq 12345678', 'password eq "[redacted]"'],
+    ['password eq"Secret-pw-1"', 'password eq"[redacted]"'],
+    ['userName eq "a" and (password ne Secret-pw-2)', 'userName eq "a" and (password ne "[redacted]")'],
+  ])('redacts a password comparison however its value is written: %s', (filter, expected) => {
+    expect(decodeURIComponent(redactQuery(`filter=${encodeURIComponent(filter)}`, new SecretSet()))).toBe(
+      `filter=${expected}`,
+    );
+    expect(redactBody({ Filter: filter }, new SecretSet()).body).toEqual({ Filter: expected });
+  });
+
+  it('decodes a query as the server does, so a stray % does not hide a password comparison', () => {
+    const query = 'filter=password%20eq%20%22Pct-secret-pw%22%20and%20x%20eq%20%22100%%22';
+    const out = redactQuery(query, new SecretSet());
+    expect(out).not.toContain('Pct-secret-pw');
+  });
+
   it('redacts the values a filter compares password against, in the query and in a .search body', () => {
     const secrets = new SecretSet();
     const query = `filter=${encodeURIComponent('userName eq "a" and PASSWORD eq "filter-secret"')}&count=1`;
