@@ -220,6 +220,35 @@ describe.each([
     expect(await byExternal.json()).toMatchObject({ totalResults: 1 });
   });
 
+  it('bounds the list work of a PATCH, and of all the PATCHes of one Bulk request together', async () => {
+    const emails = Array.from({ length: 20_000 }, (_, i) => ({ value: `w${i}@example.com`, type: 'other' }));
+    const created = await scim('POST', '/Users', { schemas: [USER], userName: 'many-emails@example.com', emails });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const patchOf = (ops: number) => ({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: Array.from({ length: ops }, (_, i) => ({ op: 'remove', path: `emails[value eq "gone${i}"]` })),
+    });
+    // 120 operations on 20,000 values: 2.4 million, over the bound of 2 million.
+    const alone = await scim('PATCH', `/Users/${id}`, patchOf(120));
+    expect(alone.status).toBe(400);
+    expect(await alone.json()).toMatchObject({ scimType: 'tooMany', detail: expect.stringContaining('this PATCH') });
+    // 60 are fine on their own; two such PATCHes in one Bulk request are not.
+    const bulk = await scim('POST', '/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: [1, 2].map((n) => ({ method: 'PATCH', path: `/Users/${id}`, bulkId: `p${n}`, data: patchOf(60) })),
+    });
+    expect(bulk.status).toBe(200);
+    const { Operations } = (await bulk.json()) as {
+      Operations: { status: string; response?: { scimType?: string } }[];
+    };
+    expect(Operations.map((op) => op.status)).toEqual(['200', '400']);
+    expect(Operations[1]!.response).toMatchObject({
+      scimType: 'tooMany',
+      detail: expect.stringContaining('Bulk request'),
+    });
+  });
+
   it('selects members in a PATCH by the display and $ref a GET shows', async () => {
     const one = (await (
       await scim('POST', '/Users', { userName: 'member-one@example.com', displayName: 'Member One' })

@@ -18,6 +18,7 @@ import {
   type BulkStep,
 } from '../../scim/bulk/index';
 import { ScimError } from '../../scim/errors';
+import { MAX_PATCH_LIST_VALUES, PatchListBudget } from '../../scim/patch/engine';
 import { parseSearchRequest } from '../../scim/search-request';
 import { csvColumns, csvHeader, csvRow } from '../../scim/export-csv';
 import type { ResourceKind } from '../../scim/plan-types';
@@ -144,7 +145,8 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     const declared = Number(ctx.get('Content-Length'));
     if (Number.isFinite(declared) && declared > 0) checkBulkPayloadSize(declared, limits);
     const body = await readScimBody(ctx, limits.maxPayloadSize);
-    const scim = caller(ctx);
+    // One budget of PATCH list work for the whole request (see PatchListBudget).
+    const scim = { ...caller(ctx), patchBudget: new PatchListBudget(MAX_PATCH_LIST_VALUES, 'Bulk request') };
     const request = parseBulkRequest(body, {
       resourceTypes: deps.registry.resourceTypes,
       compat: identities.compatOf(scim),

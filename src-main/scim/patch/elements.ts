@@ -133,7 +133,8 @@ export function enforceOnePrimary(
   }
   const fresh = written();
   const newest = [...primaries].reverse().find((i) => fresh.has(arr[i])) ?? (primaries.at(-1) as number);
-  return arr.map((el, i) => (i !== newest && primaries.includes(i) && isRecord(el) ? { ...el, [name]: false } : el));
+  const demoted = new Set(primaries);
+  return arr.map((el, i) => (i !== newest && demoted.has(i) && isRecord(el) ? { ...el, [name]: false } : el));
 }
 
 export function mutabilityError(where: string, label: string, why: string): ScimError {

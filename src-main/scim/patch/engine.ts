@@ -24,7 +24,7 @@ import type { ResolvedAttribute, ResourceSchema } from '@shared/scim/registry';
 import type { AttributeDefinition, SchemaDefinition } from '@shared/scim/schema-types';
 import { CompatContext } from '../compat';
 import { ScimError } from '../errors';
-import type { FilterNode } from '../filter/ast';
+import { attributePaths, type FilterNode } from '../filter/ast';
 import { printFilter } from '../filter/printer';
 import { ScimSyntaxError } from '../filter/syntax-error';
 import { isPresent, isRecord, type ResourceData } from '../values';
@@ -55,6 +55,19 @@ import type { AttributeChange, IgnoredTarget, PatchOpName, PatchOperation, Patch
  */
 export const MAX_PATCH_LIST_VALUES = 2_000_000;
 
+/**
+ * What is left of MAX_PATCH_LIST_VALUES. One per PATCH by default; a Bulk request gives all its
+ * PATCH operations one (scope `Bulk request`), or a 4 MiB Bulk of PATCHes each just under the
+ * bound would hold the server for minutes.
+ */
+export class PatchListBudget {
+  used = 0;
+  constructor(
+    readonly max: number = MAX_PATCH_LIST_VALUES,
+    readonly scope: string = 'PATCH',
+  ) {}
+}
+
 export type FilterView = (attribute: string, filter: FilterNode) => ((element: unknown) => unknown) | undefined;
 
 export interface PatchOptions {
@@ -69,8 +82,8 @@ export interface PatchOptions {
    * "x"]` selects what a GET shows. Only matching sees the view; values written stay as stored.
    */
   readonly filterView?: FilterView;
-  /** Overrides MAX_PATCH_LIST_VALUES (tests). */
-  readonly maxListValues?: number;
+  /** The list work this PATCH may do (see MAX_PATCH_LIST_VALUES); a new one by default. */
+  readonly listBudget?: PatchListBudget;
 }
 
 /** Validates a PatchOp body and applies it. Throws ScimError; the input resource is never modified. */
@@ -114,9 +127,7 @@ class PatchRun {
   private vctx!: ValueContext;
   private readonly schema: ResourceSchema;
   private readonly filterView: FilterView | undefined;
-  /** Values of multi-valued attributes gone through so far (see MAX_PATCH_LIST_VALUES). */
-  private listValues = 0;
-  private readonly maxListValues: number;
+  private readonly budget: PatchListBudget;
 
   constructor(
     private readonly original: ResourceData,
@@ -125,7 +136,7 @@ class PatchRun {
   ) {
     this.schema = options.schema;
     this.filterView = options.filterView;
-    this.maxListValues = options.maxListValues ?? MAX_PATCH_LIST_VALUES;
+    this.budget = options.listBudget ?? new PatchListBudget();
     this.work = { ...original };
     this.owned.add(this.work);
   }
@@ -348,7 +359,7 @@ class PatchRun {
     const filter = target.filter!;
     const a = resolved.attribute;
     const sub = resolved.sub;
-    const current = this.listOf(resolved, asList(this.peek(resolved)));
+    const current = this.listOf(resolved, asList(this.peek(resolved)), filter.ast);
     const matches = this.matching(a.name, current, filter);
     if (matches.length === 0) {
       // RFC 7644 §3.5.2.3: "no record match was made" is 400 noTarget; Entra ID expects the value
@@ -402,7 +413,7 @@ class PatchRun {
     const sub = resolved.sub;
     const current = this.peek(resolved);
     if (target.filter) {
-      const list = this.listOf(resolved, asList(current));
+      const list = this.listOf(resolved, asList(current), target.filter.ast);
       const matches = this.matching(a.name, list, target.filter);
       if (matches.length === 0) {
         const what = `no value of '${a.name}' matches [${printFilter(target.filter.ast)}]`;
@@ -461,15 +472,21 @@ class PatchRun {
     throw mutabilityError(this.where, label, 'immutable: set when the value is created, never changed (RFC 7643 §7)');
   }
 
-  /** A list an operation is about to go through, counted against MAX_PATCH_LIST_VALUES. */
-  private listOf(resolved: ResolvedAttribute, list: readonly unknown[]): readonly unknown[] {
-    this.listValues += list.length;
-    if (this.listValues > this.maxListValues) {
+  /**
+   * A list an operation is about to go through, counted against MAX_PATCH_LIST_VALUES: once per
+   * value, or once per value and filter term when a filter tests each value.
+   */
+  private listOf(resolved: ResolvedAttribute, list: readonly unknown[], filter?: FilterNode): readonly unknown[] {
+    const terms = filter ? [...attributePaths(filter)].length : 1;
+    this.budget.used += list.length * Math.max(1, terms);
+    if (this.budget.used > this.budget.max) {
+      const per = terms > 1 ? ` and each of its filter's ${terms} terms` : '';
       throw ScimError.badRequest(
         'tooMany',
-        `${this.where}: this PATCH would go through more than ${this.maxListValues.toLocaleString('en-US')} values ` +
-          `of multi-valued attributes in all (each operation on '${resolved.attribute.name}' reads its ` +
-          `${list.length.toLocaleString('en-US')} values); send its operations in several requests.`,
+        `${this.where}: this ${this.budget.scope} would go through more than ${this.budget.max.toLocaleString('en-US')} ` +
+          `values of multi-valued attributes in all (this operation reads each of the ` +
+          `${list.length.toLocaleString('en-US')} values of '${resolved.attribute.name}'${per}); ` +
+          `send its operations in several requests.`,
       );
     }
     return list;

@@ -23,6 +23,7 @@ import { normalizePage, pageOf } from '../../scim/paging';
 import { foldKey, type ResourceKind } from '../../scim/plan-types';
 import { compileProjection, type ProjectedResource, type ProjectionRequest } from '../../scim/projection';
 import { applyPatch, type AttributeChange, type FilterView, type PatchResult } from '../../scim/patch/index';
+import type { PatchListBudget } from '../../scim/patch/engine';
 import { findMatching } from '../../scim/query';
 import { validateResourceInput } from '../../scim/resource-input';
 import { DEFAULT_MAX_RESULTS } from '../../scim/service-provider-config';
@@ -56,6 +57,8 @@ export interface ScimRequestContext {
   actor?: string;
   /** The HTTP request's id in the request log, so the history can name the request behind a change. */
   requestId?: string;
+  /** Shared by the PATCH operations of one Bulk request; a PATCH of its own has its own. */
+  patchBudget?: PatchListBudget;
 }
 
 /** What a write did, beyond the resource: for the request log and the resource history. */
@@ -215,7 +218,12 @@ export class IdentityService {
     const tenant = this.reader(ctx);
     const first = this.find(tenant, kind, id);
     this.checkVersion(first, options);
-    const preview = applyPatch(first, body, { schema, compat, filterView: this.filterViewOf(kind, tenant, ctx) });
+    const preview = applyPatch(first, body, {
+      schema,
+      compat,
+      filterView: this.filterViewOf(kind, tenant, ctx),
+      listBudget: ctx.patchBudget,
+    });
     const password = preview.changed.includes('password') ? preview.resource.password : undefined;
     const passwordHash = typeof password === 'string' ? await this.deps.hasher.hash(password) : undefined;
 
@@ -231,6 +239,7 @@ export class IdentityService {
               schema,
               compat: new CompatContext(compat.flags),
               filterView: this.filterViewOf(kind, tx, ctx),
+              // A run again after a concurrent write does the same work: not charged twice.
             });
       if (result.changed.length === 0 || !this.writePatch(tx, kind, schema, current, result, passwordHash)) {
         return { stored: current, result: { ...result, changed: [], changes: [] } };

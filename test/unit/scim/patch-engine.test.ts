@@ -3,6 +3,7 @@ import { compatFlags } from '@shared/scim/compat-flags';
 import { SCIM_URN } from '@shared/scim/urns';
 import { CompatContext } from '../../../src-main/scim/compat';
 import { applyPatch, applyPatchOperations, parsePatchRequest } from '../../../src-main/scim/patch';
+import { PatchListBudget } from '../../../src-main/scim/patch/engine';
 import { ScimSyntaxError } from '../../../src-main/scim/filter/syntax-error';
 import { userSchema } from './helpers';
 import { ENTERPRISE, group, patch, patchBody, scimErrorOf, user } from './patch-helpers';
@@ -354,7 +355,7 @@ describe('the work one PATCH may ask for', () => {
     expect(e.status).toBe(400);
     expect(e.scimType).toBe('tooMany');
     expect(e.message).toMatch(
-      /more than 2,000,000 values of multi-valued attributes.*'emails' reads its 20,000 values/,
+      /this PATCH would go through more than 2,000,000 values of multi-valued attributes.*each of the 20,000 values of 'emails'/,
     );
     expect(e.message).toContain('several requests');
   });
@@ -364,7 +365,7 @@ describe('the work one PATCH may ask for', () => {
       applyPatch(resource, patchBody(...ops), {
         schema: userSchema,
         compat: compatFlags('compatible'),
-        maxListValues: 110,
+        listBudget: new PatchListBudget(110),
       });
     const fifty = user({ emails: emails(50) });
     const add = { op: 'add', path: 'emails', value: [{ value: 'new@example.com' }] };
@@ -377,6 +378,23 @@ describe('the work one PATCH may ask for', () => {
     // Operations on single-valued attributes cost nothing.
     const titles = Array.from({ length: 500 }, (_, i) => ({ op: 'replace', path: 'title', value: `t${i}` }));
     expect(limited(fifty, titles).resource['title']).toBe('t499');
+  });
+
+  it('counts a filter once per term and value, and shares a budget between PATCHes given one', () => {
+    const wide = `emails[${Array.from({ length: 40 }, (_, i) => `value eq "z${i}"`).join(' or ')}]`;
+    const budget = new PatchListBudget(1_000, 'Bulk request');
+    const run = (ops: unknown[]) =>
+      applyPatch(user({ emails: emails(20) }), patchBody(...ops), {
+        schema: userSchema,
+        compat: compatFlags('compatible'),
+        listBudget: budget,
+      });
+    // 20 values × 40 terms = 800: within 1,000 once, not twice.
+    expect(() => run([{ op: 'remove', path: wide }])).not.toThrow();
+    const e = scimErrorOf(() => run([{ op: 'remove', path: wide }]));
+    expect(e.scimType).toBe('tooMany');
+    expect(e.message).toContain('this Bulk request would go through more than 1,000 values');
+    expect(e.message).toContain("each of the 20 values of 'emails' and each of its filter's 40 terms");
   });
 
   it('lets a large group take a realistic batch of member changes', () => {
