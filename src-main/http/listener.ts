@@ -23,9 +23,11 @@ export interface ListeningAddress {
 /** Starting and stopping the listener, kept apart from the app so that tests can use app.callback(). */
 export class HttpListener {
   private readonly server: Server;
-  private closing = false;
-  /** Responses not yet sent whole, with their connections: a shutdown closes each one after its response. */
-  private readonly unsent = new Map<ServerResponse, Socket>();
+  private closing: Promise<void> | undefined;
+  /** Per connection, its newest response not yet sent whole (pipelined requests queue behind it). */
+  private readonly newest = new Map<Socket, ServerResponse>();
+  /** Per connection being closed, how it was arranged that it ends after a given response. */
+  private readonly lastOf = new Map<Socket, LastResponse>();
   /**
    * Handlers still running. Koa goes on with a request whose connection was cut, so the services
    * must not close under it: `close` waits for these, not only for the connections.
@@ -36,9 +38,14 @@ export class HttpListener {
   constructor(app: Koa) {
     const handle = app.callback();
     this.server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
-      this.unsent.set(res, req.socket);
-      res.once('close', () => this.unsent.delete(res));
-      if (this.closing) closeAfter(res, req.socket);
+      const socket = req.socket;
+      this.newest.set(socket, res);
+      res.once('close', () => {
+        if (this.newest.get(socket) === res) this.newest.delete(socket);
+      });
+      // A request pipelined behind a response that already told the client the connection ends
+      // is never answered: it is not run either (its client sends it again on a new connection).
+      if (this.closing && !this.endAfter(socket, res)) return;
       this.running++;
       void handle(req, res).finally(() => {
         if (--this.running === 0) this.onHandlersDone?.();
@@ -66,19 +73,34 @@ export class HttpListener {
    * Stops accepting, lets in-flight requests finish (up to graceMs), then closes what is left.
    * Node's `server.close()` closes only the connections idle at that moment: a kept-alive
    * connection in use would go on taking requests until the grace ran out and was cut mid-request.
-   * So every response from now on says `Connection: close` and its connection ends after it.
-   * Resolves once no handler runs any more (or a second grace has passed).
+   * So each connection ends after the newest response it has to send, which says
+   * `Connection: close`. Resolves once no handler runs any more (or a second grace has passed).
    */
-  async close(graceMs = 10_000): Promise<void> {
-    if (this.closing || !this.server.listening) return;
-    this.closing = true;
+  close(graceMs = 10_000): Promise<void> {
+    this.closing ??= this.shutdown(graceMs);
+    return this.closing;
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    if (!this.server.listening) return;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const [res, socket] of this.unsent) closeAfter(res, socket);
+    for (const [socket, res] of this.newest) this.endAfter(socket, res);
     this.server.closeIdleConnections();
     const force = setTimeout(() => this.server.closeAllConnections(), graceMs);
     await closed;
     clearTimeout(force);
     await this.handlersDone(graceMs);
+  }
+
+  /**
+   * Makes `res` the last response of its connection, in place of an earlier one (the responses
+   * before it must still be sent). False when the earlier one has already said `Connection: close`.
+   */
+  private endAfter(socket: Socket, res: ServerResponse): boolean {
+    const earlier = this.lastOf.get(socket);
+    if (earlier && !earlier.revoke()) return false;
+    this.lastOf.set(socket, lastResponse(res, socket));
+    return true;
   }
 
   private handlersDone(graceMs: number): Promise<void> {
@@ -95,15 +117,37 @@ export class HttpListener {
   }
 }
 
-/** Ends the connection once this response is sent: by its header if not yet written, else by hand. */
-function closeAfter(res: ServerResponse, socket: Socket): void {
+interface LastResponse {
+  /** Lets the connection go on after this response; false once that can no longer be undone. */
+  revoke(): boolean;
+}
+
+/** Ends the connection once `res` is sent: by its header if not yet written, else by hand. */
+function lastResponse(res: ServerResponse, socket: Socket): LastResponse {
   if (!res.headersSent) {
     // Node then writes `Connection: close` and ends the connection after the response. (A header
     // set by hand would not do: Koa removes every header when it answers an error.)
     res.shouldKeepAlive = false;
-    return;
+    return {
+      revoke: () => {
+        if (res.headersSent) return false;
+        res.shouldKeepAlive = true;
+        return true;
+      },
+    };
   }
-  res.once('finish', () => socket.end());
+  let ended = false;
+  const end = () => {
+    ended = true;
+    socket.end();
+  };
+  res.once('finish', end);
+  return {
+    revoke: () => {
+      res.off('finish', end);
+      return !ended;
+    },
+  };
 }
 
 /**

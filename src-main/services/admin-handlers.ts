@@ -25,6 +25,20 @@ export interface AdminHandlerDeps {
 }
 
 /** The admin contract's operations, mapped onto the services. HTTP and IPC both call these. */
+/**
+ * How long the history waits for the request log to name requests. The log runs on a worker that
+ * can be busy or restarting; a timeline without links is better than one that does not come.
+ */
+const SEQ_LOOKUP_MS = 2_000;
+
+function withinMs<T>(ms: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export function createAdminHandlers({ services, store, server, clock }: AdminHandlerDeps): AdminHandlers {
   const { tenants, scimTokens, requestLog, history } = services;
   const found = <T>(value: T | undefined, what: string): T => {
@@ -45,7 +59,9 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
   const withRequestSeqs = async <V extends HistoryVersion>(tenantId: string, versions: V[]): Promise<V[]> => {
     const ids = [...new Set(versions.flatMap((v) => (v.request_id === null ? [] : [v.request_id])))];
     if (ids.length === 0) return versions;
-    const seqs = await requestLog.seqsOf(tenantId, ids).catch(() => ({}) as Record<string, number>);
+    const seqs = await withinMs(SEQ_LOOKUP_MS, requestLog.seqsOf(tenantId, ids)).catch(
+      () => ({}) as Record<string, number>,
+    );
     return versions.map((v) =>
       v.request_id !== null && seqs[v.request_id] ? { ...v, request_seq: seqs[v.request_id] } : v,
     );

@@ -111,6 +111,30 @@ describe('stopping the HTTP listener', () => {
     expect(server.handled).toEqual(['/fast', '/fast', '/slow']);
   });
 
+  it('answers every request pipelined on a connection before ending it', async () => {
+    const server = await start();
+    cleanups.push(
+      () => server.release.open(),
+      () => server.listener.close(),
+    );
+    const client = new Connection(server.address);
+    client.send('/slow');
+    await server.slowStarted.opened;
+    client.send('/first');
+    client.send('/second');
+    // Wait until the server has parsed both pipelined requests (they queue behind /slow).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stopping = server.listener.close();
+    expect(server.listener.close()).toBe(stopping);
+    server.release.open();
+    const answers = [await client.response(), await client.response(), await client.response()];
+    expect(answers.map((answer) => /done (\/\w+)$/.exec(answer)?.[1])).toEqual(['/slow', '/first', '/second']);
+    // The two pipelined answers were written (as kept-alive) before the shutdown; the connection
+    // ends after the last of them all the same.
+    await client.ended;
+    await stopping;
+  });
+
   it('waits for a handler whose connection the grace cut, so nothing closes under it', async () => {
     const server = await start();
     cleanups.push(() => server.release.open());
