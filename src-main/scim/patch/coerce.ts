@@ -64,6 +64,8 @@ function preview(v: unknown, depth: number): string {
     return `{${head.join(',')}${keys.length > 3 ? ',...' : ''}}`;
   }
   if (typeof v === 'string' && v.length > 60) return JSON.stringify(v.slice(0, 60));
+  // JSON.parse reads 1e400 as Infinity, which JSON.stringify would show as "null".
+  if (typeof v === 'number' && !Number.isFinite(v)) return 'a number out of range (over 1.8e308)';
   const s = JSON.stringify(v);
   return s === undefined ? String(v) : s;
 }

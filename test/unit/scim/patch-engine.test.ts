@@ -404,3 +404,24 @@ describe('the work one PATCH may ask for', () => {
     expect((result.resource['members'] as unknown[]).length).toBe(100_000 - 19);
   });
 });
+
+describe('bad values in error messages', () => {
+  it('says a number JSON reads as Infinity is out of range, rather than "null"', () => {
+    const e = scimErrorOf(() => patch(user(), [{ op: 'replace', path: 'title', value: JSON.parse('1e400') }]));
+    expect(e.message).toContain("'title' must be a string, got a number out of range");
+  });
+
+  it('describes a bad password by its shape, never by its value', () => {
+    const secret = `Never-shown-${'x'.repeat(70)}`;
+    for (const [value, shape] of [
+      [[secret], 'an array of 1'],
+      [{ value: secret }, 'an object'],
+      [12345678, 'a number'],
+    ] as const) {
+      const e = scimErrorOf(() => patch(user(), [{ op: 'replace', path: 'password', value }]));
+      expect(e.message).toContain(`got ${shape} (not shown: 'password' is never returned)`);
+      expect(e.message).not.toContain('Never-shown');
+      expect(e.message).not.toContain('12345678');
+    }
+  });
+});
