@@ -4,7 +4,7 @@ import { SCIM_CONTENT_TYPE } from '@shared/scim/urns';
 import { ScimCompatError } from '../scim/compat';
 import { ScimError, type ScimErrorStatus } from '../scim/errors';
 import type { Logger } from '../services/admin-dispatch';
-import { StoreClosedError, StoreFailedError } from '../store/errors';
+import { StoreClosedError, StoreFailedError, StoreNoTenantError } from '../store/errors';
 import { areaOf } from './areas';
 
 /** Koa's own HTTP errors (body too large, bad method) carry a status and an `expose` flag. */
@@ -80,10 +80,12 @@ function isStoreDown(error: unknown): boolean {
   return error instanceof StoreFailedError || error instanceof StoreClosedError;
 }
 
-function toScimError(error: unknown, log: Logger): ScimError {
+/** Any error as the SCIM error a client is shown; the unexpected ones are logged here, with detail. */
+export function toScimError(error: unknown, log: Logger): ScimError {
   if (error instanceof ScimError) return error;
   // RFC 7644 §3.12 has no 503; 500 with a detail that says what happened and what to do.
   if (isStoreDown(error)) return new ScimError(500, STORE_UNAVAILABLE);
+  if (error instanceof StoreNoTenantError) return ScimError.notFound(`Tenant ${error.tenantId} not found.`);
   if (isClientFacing(error)) {
     const status = error.status as ScimErrorStatus;
     try {
@@ -100,6 +102,9 @@ function toScimError(error: unknown, log: Logger): ScimError {
 function toAdminError(error: unknown, log: Logger): { status: number; error: AdminError } {
   if (error instanceof AdminError) return { status: ADMIN_ERROR_STATUS[error.code], error };
   if (isStoreDown(error)) return { status: 503, error: new AdminError('unavailable', STORE_UNAVAILABLE) };
+  if (error instanceof StoreNoTenantError) {
+    return { status: 404, error: new AdminError('not_found', `Tenant ${error.tenantId} not found.`) };
+  }
   if (isClientFacing(error)) {
     const code = adminErrorCodeFor(error.status) ?? 'validation_failed';
     return { status: error.status, error: new AdminError(code, error.message) };

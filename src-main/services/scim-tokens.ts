@@ -140,6 +140,19 @@ export class ScimTokenService {
     return { ok: true, tenantId: found.tenant, token: { ...token, last_used_at: at } };
   }
 
+  /**
+   * Why a token accepted earlier in a request is refused now (revoked, expired, or gone with its
+   * tenant), or undefined while it is still good. For long requests (Bulk): a revocation takes
+   * effect at once (DESIGN.md §3), not after the request that was under way. Records no use.
+   */
+  refusalNow(tenantId: string, tokenId: string): 'revoked' | 'expired' | 'deleted' | undefined {
+    const record = this.store.tenant(tenantId)?.get('scimTokens', tokenId);
+    if (!record) return 'deleted';
+    if (record.revoked_at) return 'revoked';
+    if (record.expires_at && Date.parse(record.expires_at) <= this.clock.now()) return 'expired';
+    return undefined;
+  }
+
   /** Writes the remembered last uses, one store transaction per tenant. */
   async flushLastUsed(): Promise<void> {
     if (this.pendingUses.size === 0) return;

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Low } from 'lowdb';
 import type { ChangeOp, ScimTokenRecord, TenantRecord } from './documents';
-import { StoreClosedError, StoreDataError, StoreFailedError } from './errors';
+import { StoreClosedError, StoreFailedError, StoreNoTenantError } from './errors';
 import { encodeRecord } from './journal-format';
 import { replayJournal } from './journal-replay';
 import { JournalWriter, type JournalStats } from './journal-writer';
@@ -176,7 +176,7 @@ export class DurableStore {
   async write<R>(tenantId: string, fn: (tx: TenantWriter) => R): Promise<R> {
     this.assertUsable();
     const tenant = this.parts.state.tenants.get(tenantId);
-    if (!tenant) throw new StoreDataError(`no tenant ${tenantId}`);
+    if (!tenant) throw new StoreNoTenantError(tenantId);
     const tx = new Transaction(this.parts.state, tenant);
     let result: R;
     try {

@@ -19,7 +19,18 @@ export class StoreLockedError extends Error {
 
 /** A change does not fit the state (missing tenant or document, a document without its key fields). */
 export class StoreDataError extends Error {
-  override readonly name = 'StoreDataError';
+  override readonly name: string = 'StoreDataError';
+}
+
+/**
+ * The tenant a write was for does not exist (any more): deleted while the request was under way,
+ * between its checks and its write. The caller's mistake in effect, not the store's: a 404.
+ */
+export class StoreNoTenantError extends StoreDataError {
+  override readonly name = 'StoreNoTenantError';
+  constructor(readonly tenantId: string) {
+    super(`no tenant ${tenantId}`);
+  }
 }
 
 /**

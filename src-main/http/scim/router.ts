@@ -41,6 +41,7 @@ import type { ScimTokenService } from '../../services/scim-tokens';
 import type { Logger } from '../../services/admin-dispatch';
 import type { DurableStore } from '../../store/durable-store';
 import { isTokenBasePath, TENANT_SCIM_BASE, TOKEN_SCIM_BASE } from '../areas';
+import { toScimError } from '../error-middleware';
 import { scimAuth, type ScimCaller, type ScimState } from './auth';
 import { readScimBody, sendScim } from './body';
 
@@ -154,11 +155,15 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     });
     const run = startBulk(planBulk(request), { baseUrl: scim.baseUrl });
     for (const step of run.steps()) {
+      const refusal = scim.token ? deps.scimTokens.refusalNow(scim.tenantId, scim.token.id) : undefined;
+      if (refusal) {
+        run.fail(step, ScimError.unauthorized(`The token was ${refusal} while this Bulk request ran.`));
+        continue;
+      }
       try {
         run.succeed(step, await executeBulkStep(identities, step, scim));
       } catch (error) {
-        if (!(error instanceof ScimError)) deps.log.error('bulk operation failed:', error);
-        run.fail(step, error);
+        run.fail(step, toScimError(error, deps.log));
       }
     }
     sendScim(ctx, 200, run.response());
