@@ -306,17 +306,36 @@ export class IdentityService {
       throw ScimError.badRequest('invalidValue', 'displayName is required and cannot be removed.');
     }
     this.checkUnique(tx, kind, candidate, current.id);
+    const membership = membersChange ? this.netMembership(tx, candidate, current, membersChange) : undefined;
+    // A replace of `members` by the same members reads as all removed and all added again (the client
+    // leaves out the `type` we store): nothing changes, so no new version either.
+    if (!membership && Object.keys(set).length === 0 && unset.length === 0) return false;
     const extensions = schema.extensions.filter((ext) => candidate[ext.id] !== undefined).map((ext) => ext.id);
     set.schemas = [schema.core.id, ...extensions];
     set.meta = this.nextMeta(current.meta);
-    if (membersChange) {
-      const removed = (membersChange.removed ?? []).map((m) => String((m as { value: unknown }).value));
-      const addedValues = (membersChange.added ?? []) as MemberValue[];
-      const add = this.checkMembers(tx, { ...candidate, members: addedValues }, current.id) ?? [];
-      tx.changeMembers(current.id, { remove: removed.filter((v) => !add.some((a) => a.value === v)), add });
-    }
+    if (membership) tx.changeMembers(current.id, membership);
     tx.merge(collectionOf(kind), current.id, set as Partial<UserDoc & GroupDoc>, unset);
     return true;
+  }
+
+  /** The members a PATCH really removes and adds, checked; undefined when it comes to nothing. */
+  private netMembership(
+    tx: TenantWriter,
+    candidate: StoredResource,
+    current: StoredResource,
+    change: AttributeChange,
+  ): { remove: string[]; add: MemberValue[] } | undefined {
+    const present = new Set(
+      (Array.isArray(current.members) ? (current.members as MemberValue[]) : []).map((m) => m.value),
+    );
+    const added =
+      this.checkMembers(tx, { ...candidate, members: (change.added ?? []) as MemberValue[] }, current.id) ?? [];
+    const readded = new Set(added.map((m) => m.value));
+    const remove = (change.removed ?? [])
+      .map((m) => String((m as { value: unknown }).value))
+      .filter((value) => present.has(value) && !readded.has(value));
+    const add = added.filter((m) => !present.has(m.value));
+    return remove.length > 0 || add.length > 0 ? { remove, add } : undefined;
   }
 
   /** Hard delete (leaving every group), or deactivation for users where the tenant asks for it. */
@@ -761,7 +780,10 @@ function isBlank(value: string | undefined): boolean {
 
 /** Whether two stored forms of a resource say the same, whatever their meta and key order. */
 function sameContent(a: StoredResource, b: StoredResource): boolean {
-  const content = (doc: StoredResource) => Object.keys(doc).filter((key) => key !== 'meta');
+  // An empty list is unassigned (RFC 7643 §2.5): a group whose members were all removed stores
+  // `members: []`, and the same group PUT back without members has no key.
+  const content = (doc: StoredResource) =>
+    Object.keys(doc).filter((key) => key !== 'meta' && !(Array.isArray(doc[key]) && doc[key].length === 0));
   const keys = content(a);
   if (keys.length !== content(b).length) return false;
   return keys.every((key) => Object.hasOwn(b, key) && sameJson(a[key] as Json, b[key] as Json));

@@ -232,6 +232,37 @@ describe('groups and memberships', () => {
     ).not.toContain(String(alice.id));
   });
 
+  it('keeps the version of a group whose members a PATCH or PUT restates', async () => {
+    const alice = await user('alice@x.com');
+    const bob = await user('bob@x.com');
+    const group = await create(
+      'Group',
+      { displayName: 'Devs', members: [{ value: alice.id }, { value: bob.id }] },
+      ctx,
+    );
+    const gid = String(group.id);
+    const patchGroup = (...ops: unknown[]) =>
+      ids().patch('Group', gid, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: ops }, ctx);
+    // The members as the client knows them: without the `type` the server stores.
+    const same = [{ value: bob.id }, { value: alice.id }];
+    await patchGroup({ op: 'replace', path: 'members', value: same });
+    await patchGroup({ op: 'replace', value: { members: same } });
+    await patchGroup({ op: 'add', path: 'members', value: [{ value: alice.id }] });
+    expect(ids().versionOf('Group', gid, ctx)).toBe('W/"1"');
+    // A real change still makes a version; restating it afterwards does not.
+    await patchGroup({ op: 'replace', path: 'members', value: [{ value: bob.id }] });
+    expect(ids().versionOf('Group', gid, ctx)).toBe('W/"2"');
+    expect(ids().get('Group', gid, ctx).members).toEqual([expect.objectContaining({ value: bob.id })]);
+    // Emptied by PATCH, then PUT back without members, as Okta's push does.
+    await patchGroup({ op: 'remove', path: 'members' });
+    expect(ids().versionOf('Group', gid, ctx)).toBe('W/"3"');
+    await replace('Group', gid, { displayName: 'Devs' }, ctx);
+    expect(ids().versionOf('Group', gid, ctx)).toBe('W/"3"');
+    await new Promise((resolve) => setImmediate(resolve)); // the history records right after the answer
+    const timeline = h.services.history.timeline(ctx.tenantId, 'Group', gid, { page: 1, per_page: 10 });
+    expect(timeline.items.map((item) => item.version)).toEqual([3, 2, 1]);
+  });
+
   it('derives a manager’s $ref and displayName when the manager is a user here', async () => {
     const boss = await user('boss@x.com', { displayName: 'The Boss' });
     const employee = await user('emp@x.com', { [ENTERPRISE]: { manager: { value: boss.id } } });
