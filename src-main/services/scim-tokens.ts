@@ -59,11 +59,7 @@ export class ScimTokenService {
       throw new AdminError('not_found', `Tenant ${input.tenant_id} not found.`);
     }
     const now = this.clock.now();
-    if (input.expires_at && Date.parse(input.expires_at) <= now) {
-      throw new AdminError('validation_failed', 'expires_at must be in the future.', [
-        { loc: ['body', 'expires_at'], msg: 'must be in the future', type: 'value_error' },
-      ]);
-    }
+    this.checkExpiry(input.expires_at, now);
     const secret = `${SCIM_TOKEN_PREFIX}${randomBytes(SECRET_BYTES).toString('base64url')}`;
     const record: ScimTokenRecord = {
       id: randomUUID(),
@@ -104,11 +100,22 @@ export class ScimTokenService {
     const { tenant, record } = this.find(id);
     const set: Partial<ScimTokenRecord> = {};
     if (input.name !== undefined) set.name = input.name;
-    if (input.expires_at !== undefined)
+    if (input.expires_at !== undefined) {
+      this.checkExpiry(input.expires_at, this.clock.now());
       set.expires_at = input.expires_at ? new Date(input.expires_at).toISOString() : null;
+    }
     if (Object.keys(set).length === 0) return this.view(record);
     await this.store.write(tenant, (tx) => tx.merge('scimTokens', id, set));
     return this.get(id);
+  }
+
+  /** An expiry is set in the future, on create and on update alike: to stop a token now, revoke it. */
+  private checkExpiry(expiresAt: string | null | undefined, now: number): void {
+    if (expiresAt && Date.parse(expiresAt) <= now) {
+      throw new AdminError('validation_failed', 'expires_at must be in the future; to stop a token now, revoke it.', [
+        { loc: ['body', 'expires_at'], msg: 'must be in the future', type: 'value_error' },
+      ]);
+    }
   }
 
   /** Soft revoke: the record stays (for the log and the console), the secret stops working at once. */

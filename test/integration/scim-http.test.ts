@@ -601,6 +601,26 @@ describe('SCIM authentication', () => {
     expect((await get('/scim/v2/Users', secret)).status).toBe(401);
   });
 
+  it('stops an expired token on the first request after its expiry, on both base paths', async () => {
+    const expiresAt = new Date(Date.now() + 1_000).toISOString();
+    const token = await adminCall(s, 'POST', '/scim-tokens', {
+      tenant_id: s.tenantId,
+      name: 'expiring',
+      expires_at: expiresAt,
+    });
+    const secret = String(token.body?.token);
+    const tenantPath = `/api/v1/tenants/${s.tenantId}/scim/v2/Users`;
+    expect((await get('/scim/v2/Users', secret)).status).toBe(200);
+    expect((await get(tenantPath, secret)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(expiresAt) - Date.now()) + 50));
+    for (const path of ['/scim/v2/Users', tenantPath]) {
+      const refused = await get(path, secret);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(await refused.json()).toMatchObject({ status: '401', detail: expect.stringMatching(/expired/i) });
+    }
+  });
+
   it('records when a token was last used', async () => {
     await get('/scim/v2/Users', s.secret);
     const token = await adminCall(s, 'GET', `/scim-tokens/${s.tokenId}`);

@@ -71,6 +71,12 @@ describe('SCIM tokens', () => {
     await expect(
       tokens().create({ tenant_id: tenantId, name: 'x', expires_at: '2020-01-01T00:00:00Z' }),
     ).rejects.toMatchObject({ code: 'validation_failed' });
+    // On update too: a token is stopped by revoking it, not by an expiry in the past.
+    await expect(tokens().update(created.id, { expires_at: '2020-01-01T00:00:00Z' })).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('revoke'),
+    });
+    expect(tokens().get(created.id).expires_at).toBe('2027-01-01T00:00:00.000Z');
   });
 
   it('lists newest first, per tenant or all, with paging', async () => {
