@@ -132,11 +132,16 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     store,
     consoleLoginUrl: () => `${address.url}/#code=${loginCodes.issue()}`,
     // In-flight requests finish first, then the store flushes and releases the data-folder lock.
+    // The store closes (releasing the data folder's lock) even when a service fails to.
     close: () =>
-      (closing ??= Promise.resolve()
-        .then(() => [...streams].forEach((stop) => stop()))
-        .then(() => listener.close())
-        .then(() => services.close())
-        .then(() => store.close())),
+      (closing ??= (async () => {
+        for (const stop of [...streams]) stop();
+        await listener.close();
+        try {
+          await services.close();
+        } finally {
+          await store.close();
+        }
+      })()),
   };
 }

@@ -108,11 +108,27 @@ export async function createServices(options: ServicesOptions): Promise<Services
     requestLog,
     history,
     registry,
+    /**
+     * Closes each service even when one before it fails: after a store failure the tokens' last
+     * uses cannot be written, and the log and history must still flush what they hold. Rejects
+     * with the first failure once all are closed.
+     */
     async close() {
-      await scimTokens.close();
-      await hasher.close();
-      await history.close();
-      await requestLog.close();
+      const failures: unknown[] = [];
+      for (const [name, close] of [
+        ['SCIM tokens', () => scimTokens.close()],
+        ['password hasher', () => hasher.close()],
+        ['resource history', () => history.close()],
+        ['request log', () => requestLog.close()],
+      ] as const) {
+        try {
+          await close();
+        } catch (error) {
+          log.error(`closing the ${name} failed:`, error);
+          failures.push(error);
+        }
+      }
+      if (failures.length > 0) throw failures[0];
     },
   };
 }

@@ -245,8 +245,12 @@ export class DurableStore {
       await this.checkpointRun;
       if (!this.failure && journal.stats.bytes >= this.limits.closeCheckpointBytes) await this.checkpoint();
     } finally {
-      await journal.close();
-      await lock.release();
+      try {
+        await journal.close();
+      } finally {
+        // After a failed journal too: a dead process must not keep the next start out.
+        await lock.release();
+      }
     }
   }
 

@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDurableStore, type DurableStore } from '../../src-main/store/durable-store';
 import { StoreFailedError } from '../../src-main/store/errors';
 import { startScimdesk } from '../../src-main/app';
+import { systemClock } from '../../src-main/clock';
+import { createRequestLog } from '../../src-main/services/request-log/request-log';
 import { RENDERER_DIR, tempDataDir } from './harness';
 
 function breakJournal(store: DurableStore): Promise<void> {
@@ -88,5 +90,51 @@ describe('a journal that cannot be written', () => {
     const again = await openDurableStore(data.dir);
     expect(again.listTenants().map((t) => t.name)).toEqual(['Before']);
     await again.close();
+  });
+  it('still flushes the request log and releases the lock when a SCIM token was in use', async () => {
+    const data = await tempDataDir();
+    cleanup.push(data.remove);
+    const errors: unknown[] = [];
+    const app = await startScimdesk({
+      host: '127.0.0.1',
+      port: 0,
+      dataDir: data.dir,
+      rendererDir: RENDERER_DIR,
+      log: { info: () => undefined, warn: () => undefined, error: (...args: unknown[]) => errors.push(args) },
+    });
+    const code = new URL(app.consoleLoginUrl()).hash.replace('#code=', '');
+    const { token } = (await (
+      await fetch(`${app.address.url}/api/v1/admin/session`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ code }),
+      })
+    ).json()) as { token: string };
+    const admin = async (path: string, body: unknown) =>
+      (await (
+        await fetch(`${app.address.url}/api/v1/admin${path}`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).json()) as Record<string, string>;
+    const tenant = await admin('/tenants', { name: 'Busy' });
+    const scimToken = await admin('/scim-tokens', { tenant_id: tenant.id, name: 'okta' });
+    // A request with the token: its last use waits to be written at close, which now fails.
+    const listed = await fetch(`${app.address.url}/scim/v2/Users`, {
+      headers: { Authorization: `Bearer ${scimToken.token}` },
+    });
+    expect(listed.status).toBe(200);
+
+    await breakJournal(app.store);
+    await expect(app.close()).rejects.toBeInstanceOf(StoreFailedError);
+
+    // The lock is released, and the log holds the request made before the failure.
+    const again = await openDurableStore(data.dir);
+    await again.close();
+    const log = await createRequestLog({ dataDir: data.dir, clock: systemClock, log: console });
+    const entries = await log.list({ page: 1, per_page: 50 });
+    expect(entries.items.map((entry) => `${entry.method} ${entry.path}`)).toContain('GET /scim/v2/Users');
+    await log.close();
   });
 });
