@@ -50,6 +50,27 @@ async function openRequestLog(options: ServicesOptions): Promise<RequestLog> {
 }
 
 /**
+ * A deleted tenant leaves nothing behind: its purge removes what the log holds, and this drops
+ * what its requests still under way record afterwards (a create that was hashing a password when
+ * the tenant went answers 404 and is logged after the purge). Tenant ids are never reused, so
+ * remembering the deleted ones for the life of the process is safe.
+ */
+function forgettingDeletedTenants(requestLog: RequestLog): RequestLog {
+  const deleted = new Set<string>();
+  return {
+    ...requestLog,
+    record: (input) => {
+      if (input.tenant_id && deleted.has(input.tenant_id)) return;
+      requestLog.record(input);
+    },
+    purgeTenant: (tenantId) => {
+      deleted.add(tenantId);
+      return requestLog.purgeTenant(tenantId);
+    },
+  };
+}
+
+/**
  * On the event loop, redacting and serializing an entry costs tens of microseconds: each one is
  * recorded right after the turn that captured it (the response is on its way by then), in order.
  * The objects an entry holds (headers, bodies) are not changed once the response is sent.
@@ -80,7 +101,7 @@ function recordingAfterThisTurn(requestLog: RequestLog): RequestLog {
 export async function createServices(options: ServicesOptions): Promise<Services> {
   const { store, clock, dataDir, log } = options;
   const registry = coreSchemaRegistry();
-  const requestLog = await openRequestLog(options);
+  const requestLog = forgettingDeletedTenants(await openRequestLog(options));
   const history = await createResourceHistory({ dataDir, log });
   const hasher: PasswordHasher = createPasswordHasher(options.hasher);
   const scimTokens = new ScimTokenService(store, clock);

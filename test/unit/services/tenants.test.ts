@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RequestLogInput } from '../../../src-main/services/request-log/entry';
 import { serviceHarness, type ServiceHarness } from './harness';
 
 let h: ServiceHarness;
@@ -75,5 +76,29 @@ describe('tenant service', () => {
     const disk = await h.diskText();
     expect(disk).not.toContain(tenant.id);
     expect(disk).not.toContain('doomed.user@example.com');
+  });
+  it('keeps no log entry of a request that was under way when its tenant was deleted', async () => {
+    const doomed = await h.services.tenants.create({ name: 'Doomed' });
+    const kept = await h.services.tenants.create({ name: 'Kept' });
+    const entry = (tenantId: string, userName: string): RequestLogInput => ({
+      method: 'POST',
+      path: '/scim/v2/Users',
+      tenant_id: tenantId,
+      token: null,
+      source: 'idp',
+      status: 404,
+      duration_ms: 1,
+      request: { headers: {}, body: { userName } },
+      response: { headers: {}, body: null },
+      started_at: h.clock.now(),
+    });
+    await h.services.tenants.delete(doomed.id);
+    // The response of a request that outlived its tenant is recorded after the purge.
+    h.services.requestLog.record(entry(doomed.id, 'late.user@example.com'));
+    h.services.requestLog.record(entry(kept.id, 'kept.user@example.com'));
+    await h.services.requestLog.flush();
+    const items = (await h.services.requestLog.list({ page: 1, per_page: 50 })).items;
+    expect(items.map((item) => item.tenant_id)).toEqual([kept.id]);
+    expect(await h.diskText()).not.toContain('late.user@example.com');
   });
 });
