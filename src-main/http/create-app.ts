@@ -66,6 +66,20 @@ function byArea<A, S>(
   };
 }
 
+/**
+ * Answers show only what is on disk. A read sees the store's memory, which runs ahead of the disk
+ * by the writes waiting for the next group commit: a GET could show a version that a crash then
+ * loses (the next write numbering it again, with other content), and a 409 or 412 could be decided
+ * by such a write. So each SCIM and admin answer waits until everything written before it is
+ * durable. Writes have waited already; a read waits at most for the flush under way.
+ */
+function answeringWhatIsDurable(store: Pick<DurableStore, 'settled'>): Middleware {
+  return async (ctx, next) => {
+    await next();
+    if (areaOf(ctx.path) !== 'console') await store.settled();
+  };
+}
+
 export function createHttpApp(deps: HttpAppDeps): Koa {
   const app = new Koa();
   // Koa would print every error itself; ours are rendered and logged by errorMiddleware.
@@ -75,6 +89,7 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
 
   app.use(captureRequests(deps.requestLog, deps.clock));
   app.use(errorMiddleware(deps.log));
+  app.use(answeringWhatIsDurable(deps.store));
   app.use(
     byArea(
       { allowedMethods: admin.allowedMethods(), routes: admin.routes() },

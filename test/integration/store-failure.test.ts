@@ -137,4 +137,48 @@ describe('a journal that cannot be written', () => {
     expect(entries.items.map((entry) => `${entry.method} ${entry.path}`)).toContain('GET /scim/v2/Users');
     await log.close();
   });
+  it('answers a read only once what it shows is on disk', async () => {
+    const data = await tempDataDir();
+    cleanup.push(data.remove);
+    const app = await startScimdesk({ host: '127.0.0.1', port: 0, dataDir: data.dir, rendererDir: RENDERER_DIR });
+    cleanup.push(() => app.close());
+    const tenant = await app.handlers.createTenant({ name: 'Durable reads' });
+    const { token } = await app.handlers.createScimToken({ tenant_id: tenant.id, name: 'okta' });
+    const scim = (method: string, path: string, body?: unknown) =>
+      fetch(`${app.address.url}/scim/v2${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const { id } = (await (await scim('POST', '/Users', { userName: 'durable@example.com' })).json()) as { id: string };
+
+    // Hold the journal's next write, as a slow disk would.
+    const handle = (app.store as unknown as { parts: { journal: { handle: FileHandle } } }).parts.journal.handle;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const write = handle.write.bind(handle) as (...args: unknown[]) => Promise<unknown>;
+    (handle as unknown as { write: (...args: unknown[]) => Promise<unknown> }).write = async (...args) => {
+      await released;
+      return write(...args);
+    };
+
+    const patched = scim('PATCH', `/Users/${id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'title', value: 'Not yet on disk' }],
+    });
+    const inMemory = () => app.store.tenant(tenant.id)?.get('users', id)?.title === 'Not yet on disk';
+    for (let i = 0; i < 200 && !inMemory(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(inMemory()).toBe(true);
+    let answered = false;
+    const read = scim('GET', `/Users/${id}`).then(async (response) => {
+      answered = true;
+      return (await response.json()) as { title?: string; meta: { version: string } };
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(answered).toBe(false);
+
+    release();
+    expect((await patched).status).toBe(200);
+    expect(await read).toMatchObject({ title: 'Not yet on disk', meta: { version: 'W/"2"' } });
+  });
 });
