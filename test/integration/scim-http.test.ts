@@ -249,6 +249,28 @@ describe.each([
     });
   });
 
+  it('bounds what the GETs of a Bulk request put in its answer', async () => {
+    // About 0.9 MB of JSON: 40 GETs of it would be 36 MB of answer from a 4 KB request.
+    const emails = Array.from({ length: 22_000 }, (_, i) => ({ value: `large${i}@example.com` }));
+    const created = await scim('POST', '/Users', { schemas: [USER], userName: 'large@example.com', emails });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const bulk = await scim('POST', '/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: Array.from({ length: 40 }, () => ({ method: 'GET', path: `/Users/${id}` })),
+    });
+    expect(bulk.status).toBe(200);
+    const { Operations } = (await bulk.json()) as {
+      Operations: { status: string; response?: { emails?: unknown[]; scimType?: string; detail?: string } }[];
+    };
+    const statuses = Operations.map((op) => op.status);
+    expect(statuses[0]).toBe('200');
+    expect(Operations[0]!.response?.emails).toHaveLength(22_000);
+    expect(statuses.at(-1)).toBe('400');
+    expect(statuses.join(',')).toMatch(/^(200,)+(400,)*400$/);
+    expect(Operations.at(-1)!.response).toMatchObject({ scimType: 'tooMany', detail: expect.stringContaining('MiB') });
+  });
+
   it('selects members in a PATCH by the display and $ref a GET shows', async () => {
     const one = (await (
       await scim('POST', '/Users', { userName: 'member-one@example.com', displayName: 'Member One' })

@@ -24,7 +24,17 @@ export function sendScim(ctx: Context, status: number, body: unknown, etag?: str
   if (etag) ctx.set('ETag', etag);
   // Serialized here, once: Koa sends the string as it is, and the request log takes the same string
   // across to its thread instead of cloning the object (see services/request-log/thread.ts).
-  const json = JSON.stringify(body);
+  let json: string;
+  try {
+    json = JSON.stringify(body);
+  } catch (error) {
+    // Past ~512 MiB a string cannot hold the answer (a page of very large resources).
+    if (!(error instanceof RangeError)) throw error;
+    throw ScimError.badRequest(
+      'tooMany',
+      'The answer is too large to send; ask for fewer resources (count) or fewer attributes (attributes).',
+    );
+  }
   ctx.body = json;
   // The capture tells the log this exact text is a JSON object, if it is still the body then.
   if (typeof body === 'object' && body !== null) (ctx.state as CaptureState).responseJson = json;

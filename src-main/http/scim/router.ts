@@ -154,6 +154,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
       limits,
     });
     const run = startBulk(planBulk(request), { baseUrl: scim.baseUrl });
+    let answerBytes = 0;
     for (const step of run.steps()) {
       const refusal = scim.token ? deps.scimTokens.refusalNow(scim.tenantId, scim.token.id) : undefined;
       if (refusal) {
@@ -161,7 +162,14 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
         continue;
       }
       try {
-        run.succeed(step, await executeBulkStep(identities, step, scim));
+        const outcome = await executeBulkStep(identities, step, scim);
+        // A GET's resource goes into the answer whole: 400 GETs of one large user in a 40 KB
+        // request made an answer too large for a string and held the thread for seconds.
+        if (outcome.response !== undefined) {
+          answerBytes += JSON.stringify(outcome.response).length;
+          if (answerBytes > MAX_BULK_ANSWER_CHARS) throw bulkAnswerTooLarge();
+        }
+        run.succeed(step, outcome);
       } catch (error) {
         run.fail(step, toScimError(error, deps.log));
       }
@@ -272,6 +280,16 @@ function sendExport(ctx: Context, format: 'ndjson' | 'csv', kind: ResourceKind, 
   ctx.type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
   if (format === 'csv') ctx.set('Content-Disposition', `attachment; filename="${kind.toLowerCase()}s.csv"`);
   ctx.body = Readable.from(lines());
+}
+
+/** How much of its resources' JSON a Bulk answer may carry (GET operations), in characters. */
+const MAX_BULK_ANSWER_CHARS = 32 * 1024 * 1024;
+
+function bulkAnswerTooLarge(): ScimError {
+  return ScimError.badRequest(
+    'tooMany',
+    `The Bulk answer would carry more than ${MAX_BULK_ANSWER_CHARS / 1024 / 1024} MiB of resources; GET the rest in another request.`,
+  );
 }
 
 /** One bulk operation through the same service calls as the single-resource routes. */
