@@ -1,5 +1,6 @@
 import {
   MAX_REQUEST_ID_LENGTH,
+  REDACTED,
   RequestLogSummary,
   RequestSource as RequestSourceSchema,
   type RequestLogError,
@@ -7,6 +8,7 @@ import {
   type RequestSource,
 } from '@shared/request-log';
 import {
+  MAX_SECRETS,
   redactBody,
   redactHeaders,
   redactQuery,
@@ -148,9 +150,14 @@ export function buildEntry(
   const requestHeaders = redactHeaders(input.request?.headers, secrets);
   const responseHeaders = redactHeaders(input.response?.headers, secrets);
   const query = redactQuery(input.query, secrets);
-  const requestBody = redactBody(input.request?.body, secrets, bodyLimit, input.request?.bodyIsJson === true);
-  const responseBody = redactBody(input.response?.body, secrets, bodyLimit, input.response?.bodyIsJson === true);
-  const error = input.error ? { message: String(input.error.message), code: input.error.code } : null;
+  let requestBody = redactBody(input.request?.body, secrets, bodyLimit, input.request?.bodyIsJson === true);
+  let responseBody = redactBody(input.response?.body, secrets, bodyLimit, input.response?.bodyIsJson === true);
+  let error = input.error ? { message: String(input.error.message), code: input.error.code } : null;
+  if (secrets.overflowed) {
+    // Too many secrets to scrub from the rest of the entry: keep none of what could hold them.
+    [requestBody, responseBody] = [withheld(requestBody), withheld(responseBody)];
+    if (error) error = { ...error, message: WITHHELD };
+  }
   // Only times that print as an xsd:dateTime the log can read back (years 1970-9999).
   const started = finiteOr(input.started_at, nowMs);
   const timeMs = started >= 0 && started < MAX_TIME ? started : nowMs;
@@ -184,6 +191,14 @@ export function buildEntry(
   const line = `${scrubbedHead}\t${scrubJsonSecrets(detail, secrets)}\n`;
 
   return { row: rowFromSummary(kept, interner, timeMs), line: Buffer.from(line, 'utf8') };
+}
+
+const WITHHELD = `${REDACTED}: the request holds more than ${MAX_SECRETS} secrets`;
+
+function withheld(body: RedactedBody): RedactedBody {
+  return body.bytes === 0
+    ? body
+    : { body: WITHHELD, truncated: false, bytes: body.bytes, json: JSON.stringify(WITHHELD) };
 }
 
 /** A row from an entry's summary: when it is recorded, and rebuilt from a line's head at start-up. */

@@ -65,13 +65,28 @@ export type RawHeaderValue = string | string[] | number | undefined;
 export type RawHeaders = Readonly<Record<string, RawHeaderValue>>;
 export type RawQuery = string | Readonly<Record<string, string | readonly string[] | undefined>>;
 
+/**
+ * How many secrets one entry may collect. The second pass compares every JSON value with every
+ * secret, so an audit's body of 380,000 strings under `password` cost the log's worker 5 s per
+ * request. Real requests carry a handful (a bearer token, a password), a Bulk of users with
+ * passwords one each; with 256 and bodies cut at 64 KiB an entry costs ~10 ms at worst. Past it,
+ * the entry keeps no body at all (see `overflowed`): `scimdesk seed --passwords`'s Bulk requests
+ * of 1,000 users are logged without their bodies.
+ */
+export const MAX_SECRETS = 256;
+
 /** Collects the secret values the structural pass removed, for `scrubSecrets`. */
 export class SecretSet {
   readonly values = new Set<string>();
+  /** More than MAX_SECRETS were offered: scrubbing cannot be trusted to be cheap and complete. */
+  overflowed = false;
 
   add(value: unknown): void {
+    if (this.overflowed) return;
     if (typeof value === 'string') {
-      if (value.length >= MIN_SCRUB_LENGTH) this.values.add(value);
+      if (value.length < MIN_SCRUB_LENGTH || this.values.has(value)) return;
+      if (this.values.size >= MAX_SECRETS) this.overflowed = true;
+      else this.values.add(value);
     } else if (typeof value === 'number' || typeof value === 'boolean') {
       this.add(String(value));
     } else if (Array.isArray(value)) {

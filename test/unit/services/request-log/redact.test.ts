@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   isSecretBodyKey,
+  MAX_SECRETS,
   redactBody,
   redactHeaders,
   redactQuery,
@@ -452,6 +453,35 @@ describe('scrubbing collected secrets', () => {
     expect(parsed.request.body).toEqual({ password: R });
     expect(parsed.response.body).toEqual({ totalResults: R, truncated: false });
     expect(detail).not.toContain('12345678');
+  });
+
+  it('withholds the bodies of a request with more secrets than it can scrub, cheaply', () => {
+    const many = Array.from({ length: 100_000 }, (_, i) => `secret-${String(i).padStart(6, '0')}`);
+    const body = JSON.stringify({ userName: 'x', password: many, echo: many.slice(0, 1000) });
+    const input = {
+      method: 'POST',
+      path: '/scim/v2/Users',
+      query: 'token=query-secret-1',
+      tenant_id: 't1',
+      token: null,
+      source: 'idp' as const,
+      status: 400,
+      duration_ms: 1,
+      request: { headers: { authorization: 'Bearer header-secret-1' }, body },
+      response: { headers: {}, body: JSON.stringify({ detail: `echo ${many[5]!}` }) },
+      error: { message: `echo ${many[7]!}`, code: 'invalidValue' },
+      started_at: 0,
+    };
+    const started = performance.now();
+    const line = buildEntry(input, 1, 0, 65536, new Interner()).line.toString('utf8');
+    expect(performance.now() - started).toBeLessThan(5_000); // a guard against a hang, not a benchmark
+    const [head, detail] = [line.slice(0, line.indexOf('\t')), line.slice(line.indexOf('\t') + 1, -1)];
+    expect(JSON.parse(head)).toMatchObject({ query: `token=${R}` });
+    const parsed = JSON.parse(detail) as { request: { body: unknown; headers: unknown }; response: { body: unknown } };
+    expect(parsed.request.body).toBe(`${R}: the request holds more than ${MAX_SECRETS} secrets`);
+    expect(parsed.response.body).toBe(parsed.request.body);
+    expect(parsed.request.headers).toEqual({ authorization: `Bearer ${R}` });
+    expect(line).not.toMatch(/secret-0|header-secret|query-secret/);
   });
 
   it('always leaves JSON that parses, with no secret left in any value', () => {
