@@ -615,10 +615,15 @@ export class IdentityService {
   ): void {
     const history = this.deps.history;
     if (!history) return;
+    // The history numbers a version as the resource does (meta.version), so that a version lost
+    // from the history (its last moments before a crash) leaves a gap rather than shifting the
+    // numbers of every version after it. A deletion is the revision after the last one.
+    const version = after ? revisionOf(after.meta.version) : before ? revisionOf(before.meta.version) + 1 : 0;
     const meta = {
       time: this.deps.clock.now(),
       actor: ctx.actor ?? null,
       request_id: ctx.requestId ?? null,
+      ...(version > 0 ? { version } : {}),
       ...(attributes ? { attributes } : {}),
       flags: ctx.compat?.fired ?? [],
     };

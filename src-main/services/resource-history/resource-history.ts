@@ -55,6 +55,11 @@ export interface HistoryMeta {
   actor?: string | null;
   /** The HTTP request that made the change, as the request log names it (http/request-ids.ts). */
   request_id?: string | null;
+  /**
+   * The version's number: the resource's own revision (meta.version). Without it, or when it does
+   * not follow the last version recorded, the next number is used.
+   */
+  version?: number;
   /** Attribute names the caller knows changed (merged with those the diff finds). */
   attributes?: readonly string[];
   flags?: readonly string[];
@@ -320,8 +325,9 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
     meta: HistoryMeta,
     attrs: readonly string[],
   ): VersionEntry {
+    const last = track.lastVersion;
     const entry: VersionEntry = {
-      v: track.lastVersion + 1,
+      v: Number.isSafeInteger(meta.version) && (meta.version as number) > last ? (meta.version as number) : last + 1,
       type,
       time: Number.isFinite(meta.time) && meta.time >= 0 && meta.time < MAX_TIME ? meta.time : 0,
       actor: meta.actor == null ? null : interner.string(String(meta.actor)),
@@ -599,7 +605,10 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
         const track = tracks.open(tenant, kind, id);
         const last = track.versions.at(-1);
         const entry = newEntry(track, 'change', meta, changedAttributes(changes));
-        if (!last || last.type === 'delete' || track.needsBase) {
+        // A gap in the numbers means versions in between were never recorded: `before` is not the
+        // last version this history holds, so a change against it would rebuild a wrong state.
+        const gap = last !== undefined && entry.v !== last.v + 1;
+        if (!last || last.type === 'delete' || track.needsBase || gap) {
           addRecord(track, entry, 'base', { resource: cleanAfter });
           return entry.v;
         }

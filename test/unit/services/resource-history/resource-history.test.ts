@@ -489,6 +489,39 @@ describe('resource history: caps and purge', () => {
   });
 });
 
+describe('resource history: numbered as the resource is', () => {
+  const numbered = (n: number) => ({ ...meta(n), version: n });
+
+  it('keeps the resource’s own numbers across a crash that lost versions: a gap, not a shift', async () => {
+    const dir = await tempDir();
+    const crashed = await open(dir);
+    crashed.recordCreate('t', 'User', user(), numbered(1));
+    await crashed.flush();
+    // Versions 2 and 3 are durable in the store but were still in the history's buffer.
+    crashed.recordChange('t', 'User', 'u1', user(), user({ title: 'Two' }), numbered(2));
+    crashed.recordChange('t', 'User', 'u1', user({ title: 'Two' }), user({ title: 'Three' }), numbered(3));
+    const reopened = await open(dir);
+    const after = user({ title: 'Four' });
+    reopened.recordChange('t', 'User', 'u1', user({ title: 'Three' }), after, numbered(4));
+    const timeline = reopened.timeline('t', 'User', 'u1', { page: 1, per_page: 5 });
+    expect(timeline.items.map((item) => item.version)).toEqual([4, 1]);
+    expect((await reopened.version('t', 'User', 'u1', 4))?.resource).toEqual(after);
+    expect(await reopened.version('t', 'User', 'u1', 2)).toBeUndefined();
+    await reopened.close();
+    await crashed.close();
+  });
+
+  it('writes a version whole when the one before it was never recorded, even after a clean start', async () => {
+    const history = await open(await tempDir());
+    history.recordCreate('t', 'User', user(), numbered(1));
+    // Version 2 changed nothing the history keeps (it was not recorded); version 3 follows it.
+    const after = user({ title: 'Three', active: false });
+    history.recordChange('t', 'User', 'u1', user({ active: false }), after, numbered(3));
+    expect((await history.version('t', 'User', 'u1', 3))?.resource).toEqual(after);
+    await history.close();
+  });
+});
+
 describe('resource history: buffer bound, caps and reads against disk jobs in flight', () => {
   const versionsOf = (h: Awaited<ReturnType<typeof open>>, id = 'u1') =>
     h.timeline('t', 'User', id, { page: 1, per_page: 500 }).items.map((item) => item.version);
