@@ -102,24 +102,8 @@ describe('a journal that cannot be written', () => {
       rendererDir: RENDERER_DIR,
       log: { info: () => undefined, warn: () => undefined, error: (...args: unknown[]) => errors.push(args) },
     });
-    const code = new URL(app.consoleLoginUrl()).hash.replace('#code=', '');
-    const { token } = (await (
-      await fetch(`${app.address.url}/api/v1/admin/session`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ code }),
-      })
-    ).json()) as { token: string };
-    const admin = async (path: string, body: unknown) =>
-      (await (
-        await fetch(`${app.address.url}/api/v1/admin${path}`, {
-          method: 'POST',
-          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify(body),
-        })
-      ).json()) as Record<string, string>;
-    const tenant = await admin('/tenants', { name: 'Busy' });
-    const scimToken = await admin('/scim-tokens', { tenant_id: tenant.id, name: 'okta' });
+    const tenant = await app.handlers.createTenant({ name: 'Busy' });
+    const scimToken = await app.handlers.createScimToken({ tenant_id: tenant.id, name: 'okta' });
     // A request with the token: its last use waits to be written at close, which now fails.
     const listed = await fetch(`${app.address.url}/scim/v2/Users`, {
       headers: { Authorization: `Bearer ${scimToken.token}` },
