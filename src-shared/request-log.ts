@@ -17,6 +17,11 @@ export type RequestLogToken = z.infer<typeof RequestLogToken>;
 
 export const MAX_REQUEST_ID_LENGTH = 64;
 
+/** A request id as the log's summary and the history's records accept it back. */
+export function isRequestId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_REQUEST_ID_LENGTH;
+}
+
 /** One list row (and one live-feed entry): what the in-memory index holds, no bodies. */
 export const RequestLogSummary = z.object({
   /** `seq` in decimal: ids are never reused, across restarts too. */

@@ -24,7 +24,6 @@ export interface AdminHandlerDeps {
   clock: Clock;
 }
 
-/** The admin contract's operations, mapped onto the services. HTTP and IPC both call these. */
 /**
  * How long the history waits for the request log to name requests. The log runs on a worker that
  * can be busy or restarting; a timeline without links is better than one that does not come.
@@ -39,6 +38,7 @@ function withinMs<T>(ms: number, promise: Promise<T>): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** The admin contract's operations, mapped onto the services. HTTP and IPC both call these. */
 export function createAdminHandlers({ services, store, server, clock }: AdminHandlerDeps): AdminHandlers {
   const { tenants, scimTokens, requestLog, history } = services;
   const found = <T>(value: T | undefined, what: string): T => {

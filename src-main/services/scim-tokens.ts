@@ -136,11 +136,9 @@ export class ScimTokenService {
     const found = this.store.findScimToken(hashSecret(secret));
     if (!found) return { ok: false, reason: 'unknown' };
     const token = this.view(found.token);
-    if (found.token.revoked_at) return { ok: false, reason: 'revoked', token };
     const now = this.clock.now();
-    if (found.token.expires_at && Date.parse(found.token.expires_at) <= now) {
-      return { ok: false, reason: 'expired', token };
-    }
+    const refused = refusalOf(found.token, now);
+    if (refused) return { ok: false, reason: refused, token };
     if (tenantId !== undefined && found.tenant !== tenantId) return { ok: false, reason: 'wrong_tenant', token };
     const at = new Date(now).toISOString();
     this.pendingUses.set(found.token.id, { tenant: found.tenant, at });
@@ -154,10 +152,7 @@ export class ScimTokenService {
    */
   refusalNow(tenantId: string, tokenId: string): 'revoked' | 'expired' | 'deleted' | undefined {
     const record = this.store.tenant(tenantId)?.get('scimTokens', tokenId);
-    if (!record) return 'deleted';
-    if (record.revoked_at) return 'revoked';
-    if (record.expires_at && Date.parse(record.expires_at) <= this.clock.now()) return 'expired';
-    return undefined;
+    return record ? refusalOf(record, this.clock.now()) : 'deleted';
   }
 
   /** Writes the remembered last uses, one store transaction per tenant. */
@@ -202,4 +197,11 @@ export class ScimTokenService {
       revoked_at: record.revoked_at,
     };
   }
+}
+
+/** Why a token's own record refuses it at `now`, or undefined while it is good. */
+function refusalOf(record: ScimTokenRecord, now: number): 'revoked' | 'expired' | undefined {
+  if (record.revoked_at) return 'revoked';
+  if (record.expires_at && Date.parse(record.expires_at) <= now) return 'expired';
+  return undefined;
 }

@@ -1,5 +1,5 @@
 import {
-  MAX_REQUEST_ID_LENGTH,
+  isRequestId,
   REDACTED,
   RequestLogSummary,
   RequestSource as RequestSourceSchema,
@@ -222,9 +222,4 @@ export function rowFromSummary(
     summary.has_error,
     summary.request_id,
   );
-}
-
-/** What the summary's schema accepts back at start-up as a request id. */
-function isRequestId(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_REQUEST_ID_LENGTH;
 }

@@ -1,7 +1,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from '@shared/paging';
-import { MAX_REQUEST_ID_LENGTH } from '@shared/request-log';
+import { isRequestId } from '@shared/request-log';
 import type { HistoryDiff, HistoryResourceKind, HistoryVersion, HistoryVersionDetail } from '@shared/resource-history';
 import type { Logger } from '../admin-dispatch';
 import { AppendError, SegmentFiles, type Loc, type SegmentIo } from '../request-log/segment-files';
@@ -332,12 +332,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       time: Number.isFinite(meta.time) && meta.time >= 0 && meta.time < MAX_TIME ? meta.time : 0,
       actor: meta.actor == null ? null : interner.string(String(meta.actor)),
       // What start-up will accept back (RecordHead): a positive integer or nothing.
-      requestId:
-        typeof meta.request_id === 'string' &&
-        meta.request_id.length > 0 &&
-        meta.request_id.length <= MAX_REQUEST_ID_LENGTH
-          ? meta.request_id
-          : null,
+      requestId: isRequestId(meta.request_id) ? meta.request_id : null,
       // `attrs` holds no name twice (every caller's list is made from keys or a set).
       attrs: interner.list(
         meta.attributes?.length ? [...new Set([...attrs, ...meta.attributes])].sort() : [...attrs].sort(),
