@@ -8,7 +8,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDurableStore, type DurableStore } from '../../src-main/store/durable-store';
 import { StoreFailedError } from '../../src-main/store/errors';
-import { startScimdesk } from '../../src-main/app';
+import { startScimdesk, type ScimdeskOptions } from '../../src-main/app';
 import { systemClock } from '../../src-main/clock';
 import { createRequestLog } from '../../src-main/services/request-log/request-log';
 import { RENDERER_DIR, tempDataDir } from './harness';
@@ -22,6 +22,22 @@ afterEach(async () => {
   for (const step of cleanup.reverse()) await step();
   cleanup = [];
 });
+
+/** A server on a temporary data folder, its log kept quiet: these tests break it on purpose. */
+async function startOnTempData(options: Partial<ScimdeskOptions> = {}) {
+  const data = await tempDataDir();
+  cleanup.push(data.remove);
+  const quiet = () => undefined;
+  const app = await startScimdesk({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir: data.dir,
+    rendererDir: RENDERER_DIR,
+    log: { info: quiet, warn: quiet, error: quiet },
+    ...options,
+  });
+  return { data, app };
+}
 
 describe('a journal that cannot be written', () => {
   it('fails the write, reports once, and refuses everything after', async () => {
@@ -40,18 +56,8 @@ describe('a journal that cannot be written', () => {
   });
 
   it('answers SCIM and admin requests with a clear error and asks its owner to stop', async () => {
-    const data = await tempDataDir();
-    cleanup.push(data.remove);
     const fatal: Error[] = [];
-    const errors: unknown[] = [];
-    const app = await startScimdesk({
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: data.dir,
-      rendererDir: RENDERER_DIR,
-      log: { info: () => undefined, warn: () => undefined, error: (...args: unknown[]) => errors.push(args) },
-      onFatal: (error) => fatal.push(error),
-    });
+    const { data, app } = await startOnTempData({ onFatal: (error) => fatal.push(error) });
     cleanup.push(() => app.close().catch(() => undefined));
     const code = new URL(app.consoleLoginUrl()).hash.replace('#code=', '');
     const { token } = (await (
@@ -92,16 +98,7 @@ describe('a journal that cannot be written', () => {
     await again.close();
   });
   it('still flushes the request log and releases the lock when a SCIM token was in use', async () => {
-    const data = await tempDataDir();
-    cleanup.push(data.remove);
-    const errors: unknown[] = [];
-    const app = await startScimdesk({
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: data.dir,
-      rendererDir: RENDERER_DIR,
-      log: { info: () => undefined, warn: () => undefined, error: (...args: unknown[]) => errors.push(args) },
-    });
+    const { data, app } = await startOnTempData();
     const tenant = await app.handlers.createTenant({ name: 'Busy' });
     const scimToken = await app.handlers.createScimToken({ tenant_id: tenant.id, name: 'okta' });
     // A request with the token: its last use waits to be written at close, which now fails.
@@ -122,9 +119,7 @@ describe('a journal that cannot be written', () => {
     await log.close();
   });
   it('answers a read only once what it shows is on disk', async () => {
-    const data = await tempDataDir();
-    cleanup.push(data.remove);
-    const app = await startScimdesk({ host: '127.0.0.1', port: 0, dataDir: data.dir, rendererDir: RENDERER_DIR });
+    const { app } = await startOnTempData();
     cleanup.push(() => app.close());
     const tenant = await app.handlers.createTenant({ name: 'Durable reads' });
     const { token } = await app.handlers.createScimToken({ tenant_id: tenant.id, name: 'okta' });
