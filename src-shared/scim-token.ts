@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayName } from './display-name';
 
 /** A SCIM token as the admin API shows it (seed 004, DESIGN.md §3): never the secret or its hash. */
 export const ScimToken = z.object({
@@ -17,7 +18,7 @@ export type ScimToken = z.infer<typeof ScimToken>;
 export const CreatedScimToken = ScimToken.extend({ token: z.string() });
 export type CreatedScimToken = z.infer<typeof CreatedScimToken>;
 
-export const ScimTokenName = z.string().trim().min(1, 'A token needs a name.').max(200);
+export const ScimTokenName = displayName('token');
 
 /** Why a SCIM credential was refused; the request log shows it, the IdP only sees 401. */
 export const CREDENTIAL_REFUSALS = ['malformed', 'unknown', 'expired', 'revoked', 'wrong_tenant'] as const;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayName } from './display-name';
 
 /** What DELETE on a SCIM resource does in this tenant (DESIGN.md §3). */
 export const DeleteMode = z.enum(['delete', 'deactivate']);
@@ -10,7 +11,7 @@ export type CompatProfileName = z.infer<typeof CompatProfileName>;
 
 export const DEFAULT_LOG_MAX_ENTRIES = 100_000;
 
-export const TenantName = z.string().trim().min(1, 'A tenant needs a name.').max(200);
+export const TenantName = displayName('tenant');
 
 export const Tenant = z.object({
   id: z.string().min(1),

@@ -89,6 +89,36 @@ describe('admin API over HTTP', () => {
     expect(await unknown.json()).toMatchObject({ code: 'not_implemented' });
   });
 
+  it('refuses tenant and token names with control characters or bidirectional overrides', async () => {
+    const send = (method: string, path: string, body: unknown) =>
+      fetch(`${server.url}/api/v1/admin${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const refused = async (response: Response, codePoint: string) => {
+      expect(response.status).toBe(422);
+      const body = (await response.json()) as { detail: { loc: string[]; msg: string }[] };
+      expect(body.detail[0]?.loc).toEqual(['body', 'name']);
+      expect(body.detail[0]?.msg).toContain(codePoint);
+    };
+    // Reads as "Acme exe.pdf" in the console while it is "Acme \u202Efdp.exe".
+    await refused(await send('POST', '/tenants', { name: 'Acme \u202Efdp.exe' }), 'U+202E');
+    await refused(await send('POST', '/tenants', { name: 'Acme\nreal tenant: Beta' }), 'U+000A');
+    const created = await send('POST', '/tenants', { name: 'Zürich 東京 🚀' });
+    expect(created.status).toBe(201);
+    const tenant = (await created.json()) as { id: string; name: string };
+    expect(tenant.name).toBe('Zürich 東京 🚀');
+    await refused(await send('PATCH', `/tenants/${tenant.id}`, { name: 'x\u2066y' }), 'U+2066');
+    await refused(await send('POST', '/scim-tokens', { tenant_id: tenant.id, name: '\u001b[31mred' }), 'U+001B');
+    const scimToken = await send('POST', '/scim-tokens', { tenant_id: tenant.id, name: 'Entra ID' });
+    expect(scimToken.status).toBe(201);
+    const { id } = (await scimToken.json()) as { id: string };
+    await refused(await send('PATCH', `/scim-tokens/${id}`, { name: 'Entra\u0085ID' }), 'U+0085');
+    const names = (await (await get('/api/v1/admin/tenants')).json()) as { items: { name: string }[] };
+    expect(names.items.map((t) => t.name)).toEqual(['Acme', 'Beta Corp', 'Zürich 東京 🚀']);
+  });
+
   it('sends no CORS headers', async () => {
     const response = await fetch(`${server.url}/api/v1/admin/tenants`, {
       headers: { Authorization: `Bearer ${token}`, Origin: 'https://evil.example' },

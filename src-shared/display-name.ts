@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/**
+ * Characters a name shown in the console, the CLI and the request log may not hold: C0 and C1
+ * controls (a newline or an escape sequence forges lines in a terminal or a log view) and the
+ * bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), with which a
+ * name reads differently from what it is ("Trojan Source", CVE-2021-42574).
+ */
+function unshowable(code: number): boolean {
+  return (
+    code <= 0x1f ||
+    (code >= 0x7f && code <= 0x9f) ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069)
+  );
+}
+
+/** The first unshowable character's code point and its 0-based index, if there is one. */
+function firstUnshowable(name: string): { code: number; index: number } | undefined {
+  for (let index = 0; index < name.length; index++) {
+    const code = name.charCodeAt(index);
+    if (unshowable(code)) return { code, index };
+  }
+  return undefined;
+}
+
+/** A trimmed, non-empty name of at most 200 characters that shows as what it is. */
+export function displayName(what: 'tenant' | 'token'): z.ZodType<string> {
+  return z
+    .string()
+    .trim()
+    .min(1, `A ${what} needs a name.`)
+    .max(200)
+    .superRefine((name, ctx) => {
+      const found = firstUnshowable(name);
+      if (found) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            `A ${what} name may not contain control characters or bidirectional overrides ` +
+            `(U+${found.code.toString(16).toUpperCase().padStart(4, '0')} at position ${found.index + 1}).`,
+        });
+      }
+    });
+}
