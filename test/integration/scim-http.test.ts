@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './harness';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const SCIM_JSON = 'application/scim+json';
 
 interface Setup {
@@ -247,6 +249,63 @@ describe.each([
       scimType: 'tooMany',
       detail: expect.stringContaining('Bulk request'),
     });
+  });
+
+  it('resolves circular bulkIds (RFC 7644 §3.7.1): both groups exist, each a member of the other', async () => {
+    const rfc = JSON.parse(readFileSync('test/fixtures/rfc/rfc7644-3.7-bulk.json', 'utf8')) as {
+      requests: { circular: { Operations: { data: { displayName: string } }[] } };
+    };
+    const request = structuredClone(rfc.requests.circular);
+    // Unique names per base path: both describe blocks share nothing but the fixture.
+    for (const op of request.Operations) op.data.displayName += ` ${base.length}`;
+    const bulk = await scim('POST', '/Bulk', request);
+    expect(bulk.status).toBe(200);
+    const { Operations } = (await bulk.json()) as {
+      Operations: { bulkId: string; status: string; location: string; version: string }[];
+    };
+    expect(Operations.map((op) => [op.bulkId, op.status])).toEqual([
+      ['qwerty', '201'],
+      ['ytrewq', '201'],
+    ]);
+    const [a, b] = await Promise.all(
+      Operations.map(async (op) => {
+        const response = await fetch(op.location, { headers: { Authorization: `Bearer ${s.secret}` } });
+        expect(response.headers.get('etag')).toBe(op.version);
+        return (await response.json()) as { id: string; members: { value: string; type: string }[] };
+      }),
+    );
+    expect(a!.members).toMatchObject([{ value: b!.id, type: 'Group' }]);
+    expect(b!.members).toMatchObject([{ value: a!.id, type: 'Group' }]);
+  });
+
+  it('takes back a circle whose POST fails, even where DELETE only deactivates users', async () => {
+    const tenantPath = `/tenants/${s.tenantId}`;
+    expect((await adminCall(s, 'PATCH', tenantPath, { delete_mode: 'deactivate' })).status).toBe(200);
+    try {
+      const taken = `circle-taken-${base.length}@example.com`;
+      expect((await scim('POST', '/Users', { schemas: [USER], userName: taken })).status).toBe(201);
+      const manager = (ref: string) => ({ [ENTERPRISE]: { manager: { value: ref } } });
+      const bulk = await scim('POST', '/Bulk', {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+        Operations: [
+          {
+            method: 'POST',
+            path: '/Users',
+            bulkId: 'a',
+            data: { userName: `circle-a-${base.length}`, ...manager('bulkId:b') },
+          },
+          { method: 'POST', path: '/Users', bulkId: 'b', data: { userName: taken, ...manager('bulkId:a') } },
+        ],
+      });
+      const { Operations } = (await bulk.json()) as { Operations: { status: string; response: { detail: string } }[] };
+      expect(Operations.map((op) => op.status)).toEqual(['409', '409']);
+      expect(Operations[0]!.response.detail).toMatch(/circular bulkId reference with operation 2, which failed/);
+      const filter = encodeURIComponent(`userName eq "circle-a-${base.length}"`);
+      const left = (await (await scim('GET', `/Users?filter=${filter}`)).json()) as { totalResults: number };
+      expect(left.totalResults).toBe(0);
+    } finally {
+      await adminCall(s, 'PATCH', tenantPath, { delete_mode: 'delete' });
+    }
   });
 
   it('bounds what the GETs of a Bulk request put in its answer', async () => {

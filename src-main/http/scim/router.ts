@@ -157,7 +157,8 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     let answerBytes = 0;
     for (const step of run.steps()) {
       const refusal = scim.token ? deps.scimTokens.refusalNow(scim.tenantId, scim.token.id) : undefined;
-      if (refusal) {
+      // Taking back what a failed circle created still runs: it leaves the tenant as it was.
+      if (refusal && step.role !== 'undo') {
         run.fail(step, ScimError.unauthorized(`The token was ${refusal} while this Bulk request ran.`));
         continue;
       }
@@ -300,7 +301,7 @@ async function executeBulkStep(
 ): Promise<BulkOutcome> {
   const kind = step.resourceType as ResourceKind;
   const id = step.id ?? '';
-  const options = { ifMatch: step.version };
+  const options = { ifMatch: step.version, purge: step.role === 'undo' };
   const describe = ({ resource, location, version }: WriteAnswer) => ({
     id: String(resource.id),
     location,

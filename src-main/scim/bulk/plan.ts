@@ -1,21 +1,27 @@
 import { ScimError } from '../errors';
 import { isRecord } from '../values';
+import { circlesOf, deferForward, type Circle, type Deferral } from './circles';
 import { BULK_ID_PREFIX, mapQuotedBulkIds, type BulkOperation, type BulkRequest } from './request';
 
 /**
  * The order a bulk job runs in (RFC 7644 §3.7.2): an operation that uses "bulkId:x" runs after the
  * POST that defines x, whatever order the client wrote them in; otherwise request order is kept.
- * Operations that cannot run are refused up front with the error they will report:
+ * POSTs that refer to each other in a circle run together, their forward references deferred to a
+ * PATCH (see circles.ts). Operations that cannot run are refused up front with the error they will
+ * report:
  * - a reference no POST in the request defines;
- * - a circular reference (A's members name B, B's name A; or a POST naming itself). RFC 7644 §3.7.1
- *   lets the service provider "return HTTP status code 409 (Conflict)" rather than create-then-patch.
+ * - a circle that cannot be untangled: a forward reference that is not a Group's member or a User's
+ *   manager. RFC 7644 §3.7.1 lets the service provider "return HTTP status code 409 (Conflict)"
+ *   after a failed attempt.
  */
 export interface BulkPlan {
   readonly request: BulkRequest;
-  /** Every operation exactly once, dependencies first. */
+  /** Every operation exactly once, dependencies first; a circle's members next to each other. */
   readonly order: readonly BulkOperation[];
   /** Operations refused before execution, by index. */
   readonly refused: ReadonlyMap<number, ScimError>;
+  /** The circle each member of an untangled circle belongs to, by operation index. */
+  readonly circles: ReadonlyMap<number, Circle>;
 }
 
 export function planBulk(request: BulkRequest): BulkPlan {
@@ -25,7 +31,6 @@ export function planBulk(request: BulkRequest): BulkPlan {
 
   const refused = new Map<number, ScimError>();
   const dependsOn: number[][] = ops.map(() => []);
-  const dependents: number[][] = ops.map(() => []);
   for (const op of ops) {
     for (const ref of op.references) {
       const d = definer.get(ref);
@@ -40,40 +45,86 @@ export function planBulk(request: BulkRequest): BulkPlan {
         continue;
       }
       dependsOn[op.index]!.push(d);
-      dependents[d]!.push(op.index);
     }
   }
 
-  // Kahn's algorithm, always taking the lowest ready index, so request order is kept where it can be.
-  const indegree = dependsOn.map((d) => d.length);
-  const ready = ops.filter((op) => indegree[op.index] === 0).map((op) => op.index);
+  // Each circle becomes one unit of the order; every other operation is a unit of its own.
+  const unitOf = ops.map((op) => op.index);
+  const circles = new Map<number, Circle>();
+  for (const indexes of circlesOf(dependsOn)) {
+    for (const i of indexes) unitOf[i] = indexes[0]!;
+    const members = indexes.map((i) => ops[i]!);
+    const untangled = untangle(members);
+    if ('refusals' in untangled) {
+      for (const [i, error] of untangled.refusals) refused.set(i, error);
+    } else {
+      const circle: Circle = { members, deferrals: untangled.deferrals };
+      for (const i of indexes) circles.set(i, circle);
+    }
+  }
+  const unitMembers = new Map<number, number[]>();
+  for (const op of ops) pushTo(unitMembers, unitOf[op.index]!, op.index);
+  const unitDependents = new Map<number, number[]>();
+  const indegree = new Map<number, number>([...unitMembers.keys()].map((unit) => [unit, 0]));
+  for (const op of ops) {
+    const unit = unitOf[op.index]!;
+    for (const d of new Set(dependsOn[op.index]!.map((i) => unitOf[i]!))) {
+      if (d === unit) continue;
+      indegree.set(unit, indegree.get(unit)! + 1);
+      pushTo(unitDependents, d, unit);
+    }
+  }
+
+  // Kahn's algorithm over the units (circles contracted, so no unit waits forever), always taking
+  // the unit whose first operation comes first, so request order is kept where it can be.
+  const ready = [...indegree].filter(([, n]) => n === 0).map(([unit]) => unit);
   const order: BulkOperation[] = [];
   while (ready.length > 0) {
-    const i = ready.shift() as number;
-    order.push(ops[i]!);
-    for (const j of dependents[i]!) {
-      indegree[j]!--;
-      if (indegree[j] === 0) insertSorted(ready, j);
+    const unit = ready.shift() as number;
+    for (const i of unitMembers.get(unit)!) order.push(ops[i]!);
+    for (const j of unitDependents.get(unit) ?? []) {
+      indegree.set(j, indegree.get(j)! - 1);
+      if (indegree.get(j) === 0) insertSorted(ready, j);
     }
   }
-  if (order.length < ops.length) {
-    const isStuck = (i: number) => indegree[i]! > 0;
-    for (const op of ops.filter((o) => isStuck(o.index))) {
-      // Each names only what it itself waits on: listing the whole cycle in every operation's
-      // error made the answer grow with the square of the cycle (1,000 operations: gigabytes).
-      const waitsOn = [...new Set(op.references.filter((ref) => isStuck(definer.get(ref) ?? -1)))];
-      refused.set(
-        op.index,
-        new ScimError(
-          409,
-          `Operation ${op.index + 1} waits on ${describeBulkIds(waitsOn)}, part of or behind a circular bulkId ` +
-            'reference; create the resources first, then link them with PATCH (RFC 7644 §3.7.1).',
-        ),
-      );
-      order.push(op);
-    }
+  return { request, order, refused, circles };
+}
+
+/**
+ * What each member of a circle defers, or, when some forward reference cannot be deferred, the
+ * 409 each member is refused with.
+ */
+function untangle(
+  members: readonly BulkOperation[],
+): { deferrals: Map<number, Deferral> } | { refusals: Map<number, ScimError> } {
+  const deferrals = new Map<number, Deferral>();
+  const stuck: BulkOperation[] = [];
+  members.forEach((op, position) => {
+    const forward = new Set(members.slice(position).map((m) => m.bulkId as string));
+    if (!op.references.some((ref) => forward.has(ref))) return;
+    const deferral = deferForward(op, forward);
+    if (deferral) deferrals.set(op.index, deferral);
+    else stuck.push(op);
+  });
+  if (stuck.length === 0) return { deferrals };
+  const inCircle = new Set(members.map((m) => m.bulkId as string));
+  const refusals = new Map<number, ScimError>();
+  for (const op of members) {
+    // Each names only what it itself waits on: listing the whole circle in every operation's
+    // error made the answer grow with the square of the circle (1,000 operations: gigabytes).
+    const waitsOn = op.references.filter((ref) => inCircle.has(ref));
+    refusals.set(
+      op.index,
+      new ScimError(
+        409,
+        `Operation ${op.index + 1} waits on ${describeBulkIds(waitsOn)}, part of a circular bulkId reference ` +
+          `that cannot be untangled: operation ${stuck[0]!.index + 1} refers to a POST after it other than ` +
+          "through a Group's members or a User's manager. Create the resources first, then link them with " +
+          'PATCH (RFC 7644 §3.7.1).',
+      ),
+    );
   }
-  return { request, order, refused };
+  return { refusals };
 }
 
 const NAMED_IN_ERRORS = 3;
@@ -87,6 +138,12 @@ function describeBulkIds(ids: readonly string[]): string {
   });
   const more = ids.length - named.length;
   return `bulkId ${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
+function pushTo(map: Map<number, number[]>, key: number, value: number): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 function insertSorted(arr: number[], v: number): void {

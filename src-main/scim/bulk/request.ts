@@ -275,6 +275,13 @@ function parseBulkPath(
   return { type, id };
 }
 
+/** The bulkIds a value refers to anywhere in it, for data `parseBulkRequest` has accepted already. */
+export function referencesIn(value: unknown): Set<string> {
+  const found = new Set<string>();
+  collectReferences(value, found, 0, 0);
+  return found;
+}
+
 /** Every "bulkId:x" string anywhere in the data (members' values, a manager, PATCH values). */
 function collectReferences(v: unknown, out: Set<string>, depth: number, n: number): void {
   if (depth > MAX_DATA_DEPTH) throw syntax(`Bulk operation ${n}: "data" nests deeper than ${MAX_DATA_DEPTH} levels.`);

@@ -1,5 +1,6 @@
 import { SCIM_URN } from '@shared/scim/urns';
 import { ScimError, type ScimErrorBody } from '../errors';
+import type { Circle } from './circles';
 import { resolveBulkIds, type BulkPlan } from './plan';
 import { BULK_ID_PREFIX, type BulkMethod, type BulkOperation } from './request';
 
@@ -17,9 +18,14 @@ import { BULK_ID_PREFIX, type BulkMethod, type BulkOperation } from './request';
  * after `failOnErrors` errors (RFC 7644 §3.7.3) are handled inside. State only, no I/O.
  */
 
-/** One operation ready to execute: the method, the target and the data with bulkIds resolved. */
+/**
+ * One operation ready to execute: the method, the target and the data with bulkIds resolved.
+ * A circle (see circles.ts) adds steps of its own: `link` PATCHes in the references its POSTs
+ * deferred, `undo` removes what the circle created when a step of it failed.
+ */
 export interface BulkStep {
   readonly operation: BulkOperation;
+  readonly role: 'operation' | 'link' | 'undo';
   readonly method: BulkMethod;
   readonly resourceType: string;
   readonly endpoint: string;
@@ -64,6 +70,8 @@ export class BulkRun {
   private readonly results = new Map<number, BulkResponseOperation>();
   private errors = 0;
   private pending: BulkStep | undefined;
+  /** How the step a circle yielded last went (circles decide their results only at their end). */
+  private circleStep: { outcome: BulkOutcome } | { error: ScimError } | undefined;
 
   constructor(
     readonly plan: BulkPlan,
@@ -79,35 +87,31 @@ export class BulkRun {
   *steps(): Generator<BulkStep, void, void> {
     for (const op of this.plan.order) {
       if (this.stopped) return;
+      const circle = this.plan.circles.get(op.index);
+      if (circle) {
+        if (op === circle.members[0]) yield* this.runCircle(circle);
+        continue;
+      }
       const refused = this.plan.refused.get(op.index);
       if (refused) {
         this.record(op, refused);
         continue;
       }
-      const missing = op.references.find((ref) => !this.ids.has(ref));
-      if (missing !== undefined) {
-        const by = this.failedIds.get(missing);
-        this.record(
-          op,
-          new ScimError(
-            409,
-            `Operation ${op.index + 1} refers to bulkId "${missing}", which could not be resolved` +
-              (by === undefined ? '.' : `: operation ${by + 1} that defines it failed.`),
-          ),
-        );
+      const unresolved = this.unresolved(op, op.references);
+      if (unresolved) {
+        this.record(op, unresolved);
         continue;
       }
-      const step = this.stepFor(op);
-      this.pending = step;
-      yield step;
-      if (this.pending === step) {
-        throw new Error(`BulkRun: operation ${op.index + 1} was neither succeed()ed nor fail()ed`);
-      }
+      yield* this.offer(this.stepFor(op));
     }
   }
 
   succeed(step: BulkStep, outcome: BulkOutcome): void {
     this.settle(step);
+    if (this.plan.circles.has(step.operation.index)) {
+      this.circleStep = { outcome };
+      return;
+    }
     const op = step.operation;
     if (op.method === 'POST' && op.bulkId !== undefined) {
       if (outcome.id === undefined) throw new Error(`BulkRun: POST ${op.bulkId} succeeded without an id`);
@@ -125,7 +129,9 @@ export class BulkRun {
   /** Records a failed operation; anything but a ScimError is reported as a generic 500. */
   fail(step: BulkStep, error: unknown): void {
     this.settle(step);
-    this.record(step.operation, error instanceof ScimError ? error : ScimError.internal());
+    const scimError = error instanceof ScimError ? error : ScimError.internal();
+    if (this.plan.circles.has(step.operation.index)) this.circleStep = { error: scimError };
+    else this.record(step.operation, scimError);
   }
 
   /** RFC 7644 §3.7.3: the BulkResponse, operations in request order; the HTTP status is 200. */
@@ -139,25 +145,170 @@ export class BulkRun {
     return this.ids;
   }
 
+  /** Yields a step and checks that the caller settled it. */
+  private *offer(step: BulkStep): Generator<BulkStep, void, void> {
+    this.pending = step;
+    yield step;
+    if (this.pending === step) {
+      throw new Error(`BulkRun: operation ${step.operation.index + 1} was neither succeed()ed nor fail()ed`);
+    }
+  }
+
+  /** The 409 for an operation whose references include one no POST has resolved (yet). */
+  private unresolved(op: BulkOperation, references: readonly string[]): ScimError | undefined {
+    const missing = references.find((ref) => !this.ids.has(ref));
+    if (missing === undefined) return undefined;
+    const by = this.failedIds.get(missing);
+    return new ScimError(
+      409,
+      `Operation ${op.index + 1} refers to bulkId "${missing}", which could not be resolved` +
+        (by === undefined ? '.' : `: operation ${by + 1} that defines it failed.`),
+    );
+  }
+
+  /** Runs a circle's step and returns how it went. */
+  private *circleRun(step: BulkStep): Generator<BulkStep, { outcome: BulkOutcome } | { error: ScimError }, void> {
+    this.circleStep = undefined;
+    yield* this.offer(step);
+    return this.takeCircleStep();
+  }
+
+  private takeCircleStep(): { outcome: BulkOutcome } | { error: ScimError } {
+    const settled = this.circleStep;
+    if (!settled) throw new Error('BulkRun: a circle step was not settled');
+    this.circleStep = undefined;
+    return settled;
+  }
+
+  /**
+   * A circle is all or nothing, as a single operation is: its POSTs run, then the PATCHes that add
+   * what they deferred; if any of those fails, what the circle created is removed again and every
+   * member reports an error (the one that failed its own).
+   */
+  private *runCircle(circle: Circle): Generator<BulkStep, void, void> {
+    const inCircle = new Set(circle.members.map((op) => op.bulkId as string));
+    const created: { op: BulkOperation; id: string; location?: string; version?: string }[] = [];
+    // A member refused up front (a bulkId nothing defines) fails the circle before anything runs.
+    const refused = circle.members.find((op) => this.plan.refused.has(op.index));
+    let failure: { op: BulkOperation; error: ScimError } | undefined = refused && {
+      op: refused,
+      error: this.plan.refused.get(refused.index) as ScimError,
+    };
+    for (const op of failure ? [] : circle.members) {
+      const deferral = circle.deferrals.get(op.index);
+      // Backward references inside the circle are resolved by now; forward ones are deferred.
+      const outside = op.references.filter((ref) => !inCircle.has(ref) || this.ids.has(ref));
+      const refusal = this.unresolved(op, outside);
+      if (refusal) {
+        failure = { op, error: refusal };
+        break;
+      }
+      const result = yield* this.circleRun(this.stepFor(op, deferral ? deferral.data : op.data));
+      if ('error' in result) {
+        failure = { op, error: result.error };
+        break;
+      }
+      const { id, location, version } = result.outcome;
+      if (id === undefined) throw new Error(`BulkRun: POST ${op.bulkId} succeeded without an id`);
+      this.ids.set(op.bulkId as string, id);
+      created.push({
+        op,
+        id,
+        ...(location === undefined ? {} : { location }),
+        ...(version === undefined ? {} : { version }),
+      });
+    }
+    for (const entry of failure ? [] : created) {
+      const deferral = circle.deferrals.get(entry.op.index);
+      if (!deferral) continue;
+      const result = yield* this.circleRun({
+        operation: entry.op,
+        role: 'link',
+        method: 'PATCH',
+        resourceType: entry.op.resourceType,
+        endpoint: entry.op.endpoint,
+        id: entry.id,
+        data: resolveBulkIds(deferral.link, this.ids),
+        // Held to the version the POST made, which also satisfies a tenant that requires If-Match.
+        ...(entry.version === undefined ? {} : { version: entry.version }),
+      });
+      if ('error' in result) {
+        const { status, scimType, message } = result.error;
+        failure = {
+          op: entry.op,
+          error: new ScimError(
+            status,
+            `Operation ${entry.op.index + 1} was created, but adding the references it waited for in its ` +
+              `circular bulkId reference failed: ${message} It was removed again, with the rest of the circle.`,
+            scimType,
+          ),
+        };
+        break;
+      }
+      if (result.outcome.version !== undefined) entry.version = result.outcome.version;
+    }
+    if (!failure) {
+      for (const { op, location, version } of created) {
+        const out: BulkResponseOperation = { method: op.method, bulkId: op.bulkId as string, status: '201' };
+        if (version !== undefined) out.version = version;
+        if (location !== undefined) out.location = location;
+        this.results.set(op.index, out);
+      }
+      return;
+    }
+    const leftovers = new Map<number, string>();
+    for (const entry of created.reverse()) {
+      this.ids.delete(entry.op.bulkId as string);
+      const result = yield* this.circleRun({
+        operation: entry.op,
+        role: 'undo',
+        method: 'DELETE',
+        resourceType: entry.op.resourceType,
+        endpoint: entry.op.endpoint,
+        // No If-Match: removing a member of the circle gives the groups listing it new versions.
+        id: entry.id,
+      });
+      if ('error' in result) {
+        leftovers.set(
+          entry.op.index,
+          ` Its resource ${entry.location ?? entry.id} could not be removed: ${result.error.message}`,
+        );
+      }
+    }
+    for (const op of circle.members) {
+      const own = op === failure.op;
+      const error = own
+        ? failure.error
+        : new ScimError(
+            409,
+            `Operation ${op.index + 1} is part of a circular bulkId reference with operation ` +
+              `${failure.op.index + 1}, which failed; nothing the circle created was kept.`,
+          );
+      const leftover = leftovers.get(op.index);
+      this.record(op, leftover ? new ScimError(error.status, error.message + leftover, error.scimType) : error);
+    }
+  }
+
   private settle(step: BulkStep): void {
     if (this.pending !== step) throw new Error('BulkRun: settle the step steps() yielded last, once');
     this.pending = undefined;
   }
 
-  private stepFor(op: BulkOperation): BulkStep {
+  private stepFor(op: BulkOperation, data: unknown = op.data): BulkStep {
     const step: {
       operation: BulkOperation;
+      role: 'operation';
       method: BulkMethod;
       resourceType: string;
       endpoint: string;
       id?: string;
       data?: unknown;
       version?: string;
-    } = { operation: op, method: op.method, resourceType: op.resourceType, endpoint: op.endpoint };
+    } = { operation: op, role: 'operation', method: op.method, resourceType: op.resourceType, endpoint: op.endpoint };
     if (op.id !== undefined) {
       step.id = op.id.startsWith(BULK_ID_PREFIX) ? (this.ids.get(op.id.slice(BULK_ID_PREFIX.length)) ?? op.id) : op.id;
     }
-    if (op.data !== undefined) step.data = op.references.length > 0 ? resolveBulkIds(op.data, this.ids) : op.data;
+    if (data !== undefined) step.data = op.references.length > 0 ? resolveBulkIds(data, this.ids) : data;
     if (op.version !== undefined) step.version = op.version;
     return step;
   }

@@ -87,6 +87,11 @@ export interface WriteOptions {
    * since I read it", or refuse to overwrite what exists.
    */
   ifNoneMatch?: string | undefined;
+  /**
+   * DELETE only: remove the resource whatever the tenant's `delete_mode`. For a Bulk circle that
+   * takes back what it created (see scim/bulk/circles.ts): the client was told it does not exist.
+   */
+  purge?: boolean;
 }
 
 export interface IdentityServiceDeps {
@@ -340,11 +345,12 @@ export class IdentityService {
 
   /** Hard delete (leaving every group), or deactivation for users where the tenant asks for it. */
   async delete(kind: ResourceKind, id: string, ctx: ScimRequestContext, options: WriteOptions = {}): Promise<void> {
-    checkIfMatchRequired('DELETE', options.ifMatch, this.compatOf(ctx));
+    // A purge takes back this request's own creation: there is no version the client could know.
+    if (!options.purge) checkIfMatchRequired('DELETE', options.ifMatch, this.compatOf(ctx));
     const outcome = await this.deps.store.write(ctx.tenantId, (tx) => {
       const current = this.find(tx, kind, id);
       this.checkVersion(current, options);
-      if (kind === 'User' && tx.record.delete_mode === 'deactivate') {
+      if (kind === 'User' && tx.record.delete_mode === 'deactivate' && !options.purge) {
         if (current.active === false) return undefined;
         tx.merge('users', id, { active: false, meta: this.nextMeta(current.meta) } as Partial<UserDoc>);
         return { before: current, after: this.find(tx, kind, id) };

@@ -224,56 +224,223 @@ describe('planning and bulkId resolution', () => {
       response: { id: 'id-2' },
     });
   });
-  it('refuses circular references with 409 (RFC 7644 §3.7.1), and runs the rest', async () => {
+  it('resolves the RFC 7644 §3.7.1 circle: both groups created, then the first linked to the second', async () => {
     const req = parse(
       bulk([
         ...(fixture.requests['circular'] as { Operations: unknown[] }).Operations,
         { method: 'DELETE', path: '/Users/z' },
       ]),
     );
-    const plan = planBulk(req);
-    expect([...plan.refused.keys()].sort()).toEqual([0, 1]);
+    expect(planBulk(req).refused.size).toBe(0);
     const { body, seen } = await execute(req, created);
-    expect(seen.map((s) => s.method)).toEqual(['DELETE']);
-    expect(body.Operations.map((o) => [o.bulkId, o.status])).toEqual([
-      ['qwerty', '409'],
-      ['ytrewq', '409'],
-      [undefined, '204'],
+    expect(seen.map((s) => [s.role, s.method, s.id])).toEqual([
+      ['operation', 'POST', undefined],
+      ['operation', 'POST', undefined],
+      ['link', 'PATCH', 'id-1'],
+      ['operation', 'DELETE', 'z'],
     ]);
-    expect(body.Operations[0]?.response).toMatchObject({ schemas: [SCIM_URN.error], status: '409' });
-    expect((body.Operations[0]?.response as { detail: string }).detail).toMatch(/circular/);
+    expect(seen[0]?.data).toEqual({ schemas: [SCIM_URN.group], displayName: 'Group A', members: [] });
+    expect(seen[1]?.data).toEqual({
+      schemas: [SCIM_URN.group],
+      displayName: 'Group B',
+      members: [{ type: 'Group', value: 'id-1' }],
+    });
+    expect(seen[2]).toMatchObject({
+      version: 'W/"1"',
+      data: {
+        schemas: [SCIM_URN.patchOp],
+        Operations: [{ op: 'add', path: 'members', value: [{ type: 'Group', value: 'id-2' }] }],
+      },
+    });
+    expect(body.Operations).toEqual([
+      // The first group's version is the one its link made.
+      { method: 'POST', bulkId: 'qwerty', status: '201', version: 'W/"3"', location: 'https://x/scim/v2/Groups/id-1' },
+      { method: 'POST', bulkId: 'ytrewq', status: '201', version: 'W/"2"', location: 'https://x/scim/v2/Groups/id-2' },
+      { method: 'DELETE', status: '204', location: `${BASE}/Users/z` },
+    ]);
   });
-  it('names in each refusal only what that operation waits on, so a large cycle answers in bounded size', () => {
+  it("untangles users that are each other's manager, and runs what waits on the circle after it", async () => {
+    const manager = (ref: string) => ({ [SCIM_URN.enterpriseUser]: { department: 'R&D', manager: { value: ref } } });
+    const req = parse(
+      bulk([
+        { method: 'POST', path: '/Groups', bulkId: 'g', data: { displayName: 'G', members: [{ value: 'bulkId:a' }] } },
+        postUser('a', manager('bulkId:b')),
+        postUser('b', manager('bulkId:a')),
+      ]),
+    );
+    expect(planBulk(req).order.map((o) => o.index)).toEqual([1, 2, 0]);
+    const { body, seen } = await execute(req, created);
+    expect(seen.map((s) => [s.role, s.method, s.operation.bulkId])).toEqual([
+      ['operation', 'POST', 'a'],
+      ['operation', 'POST', 'b'],
+      ['link', 'PATCH', 'a'],
+      ['operation', 'POST', 'g'],
+    ]);
+    expect(seen[0]?.data).toEqual({ userName: 'a', [SCIM_URN.enterpriseUser]: { department: 'R&D' } });
+    expect(seen[1]?.data).toEqual({ userName: 'b', ...manager('id-1') });
+    expect(seen[2]?.data).toEqual({
+      schemas: [SCIM_URN.patchOp],
+      Operations: [{ op: 'add', path: `${SCIM_URN.enterpriseUser}:manager`, value: { value: 'id-2' } }],
+    });
+    expect(seen[3]?.data).toEqual({ displayName: 'G', members: [{ value: 'id-1' }] });
+    expect(body.Operations.map((o) => [o.bulkId, o.status])).toEqual([
+      ['g', '201'],
+      ['a', '201'],
+      ['b', '201'],
+    ]);
+  });
+  it('takes back what a circle created when one of its POSTs fails; what waits on it fails too', async () => {
+    const req = parse(
+      bulk([
+        { method: 'POST', path: '/Groups', bulkId: 'a', data: { displayName: 'A', members: [{ value: 'bulkId:b' }] } },
+        { method: 'POST', path: '/Groups', bulkId: 'b', data: { displayName: 'B', members: [{ value: 'bulkId:a' }] } },
+        { method: 'PATCH', path: '/Groups/bulkId:a', data: { schemas: [SCIM_URN.patchOp], Operations: [] } },
+        postUser('after'),
+      ]),
+    );
+    const { body, seen } = await execute(req, (step, n) => {
+      if (step.operation.bulkId === 'b') throw ScimError.conflict('displayName "B" is taken');
+      return created(step, n);
+    });
+    expect(seen.map((s) => [s.role, s.method, s.id])).toEqual([
+      ['operation', 'POST', undefined],
+      ['operation', 'POST', undefined],
+      ['undo', 'DELETE', 'id-1'],
+      ['operation', 'POST', undefined],
+    ]);
+    expect(body.Operations.map((o) => o.status)).toEqual(['409', '409', '409', '201']);
+    const details = body.Operations.map((o) => (o.response as { detail?: string } | undefined)?.detail);
+    expect(details[0]).toBe(
+      'Operation 1 is part of a circular bulkId reference with operation 2, which failed; nothing the circle created was kept.',
+    );
+    expect(body.Operations[1]?.response).toMatchObject({ scimType: 'uniqueness', detail: 'displayName "B" is taken' });
+    expect(details[2]).toMatch(/bulkId "a", which could not be resolved: operation 1 that defines it failed/);
+    expect(body.Operations[0]).not.toHaveProperty('location');
+  });
+  it('takes back the whole circle when a link fails, and names a resource it could not remove', async () => {
+    const req = parse(bulk((fixture.requests['circular'] as { Operations: unknown[] }).Operations));
+    const { body, seen } = await execute(req, (step, n) => {
+      if (step.role === 'link') throw ScimError.badRequest('invalidValue', 'The group is full.');
+      if (step.role === 'undo' && step.id === 'id-2') throw ScimError.notFound('Group id-2 was deleted meanwhile.');
+      return created(step, n);
+    });
+    expect(seen.map((s) => [s.role, s.id])).toEqual([
+      ['operation', undefined],
+      ['operation', undefined],
+      ['link', 'id-1'],
+      ['undo', 'id-2'],
+      ['undo', 'id-1'],
+    ]);
+    expect(body.Operations[0]?.response).toMatchObject({
+      status: '400',
+      scimType: 'invalidValue',
+      detail:
+        'Operation 1 was created, but adding the references it waited for in its circular bulkId reference ' +
+        'failed: The group is full. It was removed again, with the rest of the circle.',
+    });
+    expect(body.Operations[1]?.response).toMatchObject({
+      status: '409',
+      detail:
+        'Operation 2 is part of a circular bulkId reference with operation 1, which failed; nothing the circle ' +
+        'created was kept. Its resource https://x/scim/v2/Groups/id-2 could not be removed: Group id-2 was deleted meanwhile.',
+    });
+  });
+  it('runs nothing of a circle one of whose members is refused', async () => {
+    const req = parse(
+      bulk([
+        { method: 'POST', path: '/Groups', bulkId: 'a', data: { displayName: 'A', members: [{ value: 'bulkId:b' }] } },
+        {
+          method: 'POST',
+          path: '/Groups',
+          bulkId: 'b',
+          data: { displayName: 'B', members: [{ value: 'bulkId:a' }, { value: 'bulkId:nope' }] },
+        },
+      ]),
+    );
+    const { body, seen } = await execute(req, created);
+    expect(seen).toEqual([]);
+    expect((body.Operations[1]?.response as { detail: string }).detail).toMatch(/"nope", which no POST/);
+    expect((body.Operations[0]?.response as { detail: string }).detail).toMatch(/with operation 2, which failed/);
+  });
+  it('keeps a circle going when failOnErrors is reached inside it, so it is still taken back', async () => {
+    const req = parse(
+      bulk([...(fixture.requests['circular'] as { Operations: unknown[] }).Operations, postUser('x')], {
+        failOnErrors: 1,
+      }),
+    );
+    const { body, seen } = await execute(req, (step, n) => {
+      if (step.role === 'link') throw ScimError.badRequest('invalidValue', 'no');
+      return created(step, n);
+    });
+    expect(seen.map((s) => s.role)).toEqual(['operation', 'operation', 'link', 'undo', 'undo']);
+    expect(body.Operations.map((o) => o.status)).toEqual(['400', '409']);
+  });
+  it('refuses a circle it cannot untangle, each refusal naming only what its operation waits on', () => {
     const long = 'x'.repeat(1800);
+    // A bulkId in externalId or a member's display cannot be added by a later PATCH of members.
     const cycle = Array.from({ length: 1000 }, (_, i) => ({
       method: 'POST',
       path: '/Groups',
       bulkId: `${long}${i}`,
-      data: { displayName: `cy${i}`, members: [{ value: `bulkId:${long}${(i + 1) % 1000}` }] },
+      data: { displayName: `cy${i}`, externalId: `bulkId:${long}${(i + 1) % 1000}` },
     }));
     const plan = planBulk(
       parse(
-        bulk([...cycle, postUser('a', { displayName: 'bulkId:b' }), postUser('b', { displayName: 'bulkId:a' })]),
+        bulk([
+          ...cycle,
+          postUser('a', { displayName: 'bulkId:b' }),
+          postUser('b', { displayName: 'bulkId:a' }),
+          {
+            method: 'POST',
+            path: '/Groups',
+            bulkId: 'c',
+            data: { displayName: 'C', members: [{ value: 'bulkId:d' }] },
+          },
+          {
+            method: 'POST',
+            path: '/Groups',
+            bulkId: 'd',
+            data: { displayName: 'D', members: [{ value: 'x', display: 'bulkId:c' }, { value: 'bulkId:c' }] },
+          },
+        ]),
         'compatible',
-        { limits: { maxOperations: 1002, maxPayloadSize: 8 * 1024 * 1024 } },
+        { limits: { maxOperations: 1004, maxPayloadSize: 8 * 1024 * 1024 } },
       ),
     );
     expect(plan.refused.size).toBe(1002);
+    expect(plan.circles.size).toBe(2);
     for (const error of plan.refused.values()) {
       expect(error.status).toBe(409);
-      expect(error.message.length).toBeLessThan(300);
+      expect(error.message.length).toBeLessThan(400);
     }
-    expect(plan.refused.get(0)?.message).toMatch(/^Operation 1 waits on bulkId "x{64}…", part of or behind a circular/);
-    // Two cycles are not mixed up: each operation names its own.
-    expect(plan.refused.get(1000)?.message).toMatch(/waits on bulkId "b",/);
-    expect(plan.refused.get(1001)?.message).toMatch(/waits on bulkId "a",/);
-  });
-  it('a self-reference is circular; an undefined bulkId is refused', () => {
-    const plan = planBulk(
-      parse(bulk([postUser('me', { displayName: 'bulkId:me' }), { method: 'DELETE', path: '/Users/bulkId:nope' }])),
+    expect(plan.refused.get(0)?.message).toMatch(
+      /^Operation 1 waits on bulkId "x{64}…", part of a circular bulkId reference that cannot be untangled: operation 1 refers/,
     );
-    expect(plan.refused.get(0)?.message).toMatch(/circular/);
+    // Two circles are not mixed up: each operation names its own.
+    expect(plan.refused.get(1000)?.message).toMatch(/waits on bulkId "b",/);
+    expect(plan.refused.get(1001)?.message).toMatch(/waits on bulkId "a",.*operation 1001 refers/);
+    // Only d's forward reference in c's circle is c itself, from d backwards: c defers d; d's display is backward.
+    expect(plan.circles.get(1002)?.deferrals.has(1002)).toBe(true);
+  });
+  it('a self-reference is a circle of one; an undefined bulkId is refused', () => {
+    const plan = planBulk(
+      parse(
+        bulk([
+          postUser('me', { displayName: 'bulkId:me' }),
+          { method: 'DELETE', path: '/Users/bulkId:nope' },
+          {
+            method: 'POST',
+            path: '/Groups',
+            bulkId: 'g',
+            data: { displayName: 'G', members: [{ value: 'bulkId:g' }] },
+          },
+        ]),
+      ),
+    );
+    expect(plan.refused.get(0)?.message).toMatch(/circular bulkId reference that cannot be untangled/);
     expect(plan.refused.get(1)?.message).toMatch(/"nope", which no POST/);
+    // A group naming itself is deferred to a PATCH, which the service then refuses (and the group goes).
+    expect(plan.circles.get(2)?.deferrals.get(2)?.data).toEqual({ displayName: 'G', members: [] });
   });
   it('an operation whose referent failed is reported, not run', async () => {
     const req = parse(
