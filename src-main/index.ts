@@ -77,7 +77,14 @@ async function main(): Promise<void> {
   running = await startServer();
   console.log(`listening on ${running.address.url}`);
   // The page may carry a hash route; the document itself must be the app's own file.
-  registerAdminIpc(ipcMain, running.handlers, (url) => url.split('#')[0] === rendererUrl, console);
+  const { store } = running;
+  registerAdminIpc(
+    ipcMain,
+    running.handlers,
+    (url) => url.split('#')[0] === rendererUrl,
+    console,
+    () => store.settled(),
+  );
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();

@@ -15,12 +15,16 @@ export interface IpcMainLike {
  * One channel for every admin operation, derived from the contract table. Each call is checked in
  * main, every time: the sender frame must be the app's own page, the operation a known one, and the
  * payload valid against the contract (STYLE.md §4). Results travel as data (`AdminResult`).
+ *
+ * Like an HTTP answer (see http/create-app.ts), an IPC answer waits until everything written before
+ * it is durable (`settled`): the console must not show a version that a crash would take back.
  */
 export function registerAdminIpc(
   ipcMain: IpcMainLike,
   handlers: AdminHandlers,
   isTrustedFrame: (url: string) => boolean,
   log: Logger,
+  settled: () => Promise<void>,
 ): void {
   ipcMain.handle(ADMIN_IPC_CHANNEL, async (event, op, payload): Promise<AdminResult<unknown>> => {
     const frameUrl = event.senderFrame?.url;
@@ -31,6 +35,8 @@ export function registerAdminIpc(
     if (!isAdminOperationName(op)) {
       return { ok: false, error: { code: 'not_found', message: `Unknown admin operation: ${String(op)}.` } };
     }
-    return settleAdminOperation(handlers, op, payload, log);
+    const result = await settleAdminOperation(handlers, op, payload, log);
+    await settled();
+    return result;
   });
 }

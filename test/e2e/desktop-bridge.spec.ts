@@ -36,6 +36,7 @@ test('the desktop renderer lists tenants over IPC without signing in', async ({ 
     app.handlers,
     (url) => url.startsWith(`${app.address.url}/`),
     console,
+    () => app.store.settled(),
   );
   const calls: string[] = [];
   await page.exposeFunction('__ipcInvoke', (frameUrl: string, op: string, input: unknown) => {

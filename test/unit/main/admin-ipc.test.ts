@@ -7,7 +7,7 @@ import { fakeHandlers } from '../shared/fakes';
 
 const APP_URL = 'file:///app/out/renderer/index.html';
 
-function wire(given: Partial<AdminHandlers>) {
+function wire(given: Partial<AdminHandlers>, settled: () => Promise<void> = async () => undefined) {
   const handlers = fakeHandlers(given);
   const registered = new Map<string, Parameters<IpcMainLike['handle']>[1]>();
   const log = { error: vi.fn(), warn: vi.fn(), info: vi.fn() };
@@ -16,6 +16,7 @@ function wire(given: Partial<AdminHandlers>) {
     handlers,
     (url) => url === APP_URL,
     log,
+    settled,
   );
   const listener = registered.get(ADMIN_IPC_CHANNEL);
   if (!listener) throw new Error('no handler registered on the admin channel');
@@ -48,6 +49,25 @@ describe('admin IPC', () => {
       data: { items: [oneTenant], total: 1, page: 1, per_page: 50 },
     });
     expect(listTenants).toHaveBeenCalledWith({ page: 1, per_page: 50 });
+  });
+
+  it('answers only once what the answer shows is durable', async () => {
+    let durable = () => {};
+    const settled = vi.fn(() => new Promise<void>((resolve) => (durable = resolve)));
+    const { call } = wire(
+      { listTenants: async () => ({ items: [oneTenant], total: 1, page: 1, per_page: 50 }) },
+      settled,
+    );
+    let answered = false;
+    const answer = call('listTenants', {}).then((result) => {
+      answered = true;
+      return result;
+    });
+    await vi.waitFor(() => expect(settled).toHaveBeenCalledTimes(1));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(answered).toBe(false);
+    durable();
+    await expect(answer).resolves.toMatchObject({ ok: true });
   });
 
   it('refuses calls from any other frame, and from destroyed frames', async () => {
