@@ -438,6 +438,9 @@ class PatchRun {
       const next = without(current, sub.name);
       return this.set(resolved, isPresent(next) ? next : undefined);
     }
+    // Where Entra sends the members to remove, a null is "no value", which removes them all: only
+    // where nulls are absent values. Strict refuses it rather than empty the group.
+    if (a.multiValued && hasValue && value === null) acceptNull(label, this.vctx);
     if (a.multiValued && hasValue && value !== null) {
       // Entra ID: {"op":"Remove","path":"members","value":[{"value":"id"}]}. RFC 7644 §3.5.2.2 has no
       // value for remove and would drop every member; off, we refuse rather than empty the group.

@@ -302,3 +302,14 @@ describe('checkIfMatchRequired', () => {
     expect(() => checkIfMatchRequired('put', ' ', on)).toThrow(/If-Match/);
   });
 });
+
+describe('remove of a multi-valued attribute with "value": null', () => {
+  const removeNull = groupPatch([{ op: 'remove', path: 'members', value: null }]);
+  it('empties the group only where nulls are absent values; strict refuses rather than empty it', () => {
+    const lenient = removeNull(compatFlags('compatible')) as { resource: object; fired: readonly string[] };
+    expect(lenient.resource).not.toHaveProperty('members');
+    expect(lenient.fired).toContain('nullAsAbsent');
+    const error = expectRefusedBy(() => removeNull(compatFlags('strict')), 'nullAsAbsent', 'invalidValue');
+    expect(error.message).toContain("'members' is null");
+  });
+});
