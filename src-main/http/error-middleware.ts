@@ -3,8 +3,8 @@ import { ADMIN_ERROR_STATUS, AdminError, adminErrorCodeFor } from '@shared/error
 import { SCIM_CONTENT_TYPE } from '@shared/scim/urns';
 import { ScimCompatError } from '../scim/compat';
 import { ScimError, type ScimErrorStatus } from '../scim/errors';
-import type { Logger } from '../services/admin-dispatch';
-import { StoreClosedError, StoreFailedError, StoreNoTenantError } from '../store/errors';
+import { isStoreDown, STORE_UNAVAILABLE, storeErrorAsAdmin, type Logger } from '../services/admin-dispatch';
+import { StoreNoTenantError } from '../store/errors';
 import { areaOf } from './areas';
 
 /** Koa's own HTTP errors (body too large, bad method) carry a status and an `expose` flag. */
@@ -72,14 +72,6 @@ function notFoundFor(ctx: Context): Error {
   return Object.assign(new Error('Not found'), { status: 404, expose: true });
 }
 
-/** The data folder can no longer be written: say so plainly rather than as an anonymous 500. */
-const STORE_UNAVAILABLE =
-  'The server can no longer write its data folder and is stopping; nothing acknowledged was lost. Restart scimdesk.';
-
-function isStoreDown(error: unknown): boolean {
-  return error instanceof StoreFailedError || error instanceof StoreClosedError;
-}
-
 /** Any error as the SCIM error a client is shown; the unexpected ones are logged here, with detail. */
 export function toScimError(error: unknown, log: Logger): ScimError {
   if (error instanceof ScimError) return error;
@@ -100,11 +92,8 @@ export function toScimError(error: unknown, log: Logger): ScimError {
 }
 
 function toAdminError(error: unknown, log: Logger): { status: number; error: AdminError } {
-  if (error instanceof AdminError) return { status: ADMIN_ERROR_STATUS[error.code], error };
-  if (isStoreDown(error)) return { status: 503, error: new AdminError('unavailable', STORE_UNAVAILABLE) };
-  if (error instanceof StoreNoTenantError) {
-    return { status: 404, error: new AdminError('not_found', `Tenant ${error.tenantId} not found.`) };
-  }
+  const known = error instanceof AdminError ? error : storeErrorAsAdmin(error);
+  if (known) return { status: ADMIN_ERROR_STATUS[known.code], error: known };
   if (isClientFacing(error)) {
     const code = adminErrorCodeFor(error.status) ?? 'validation_failed';
     return { status: error.status, error: new AdminError(code, error.message) };

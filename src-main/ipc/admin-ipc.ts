@@ -1,7 +1,7 @@
 import { ADMIN_IPC_CHANNEL, isAdminOperationName } from '@shared/contract-ops';
 import type { AdminHandlers } from '@shared/contract';
 import type { AdminResult } from '@shared/errors';
-import { settleAdminOperation, type Logger } from '../services/admin-dispatch';
+import { settleAdminOperation, toAdminErrorData, type Logger } from '../services/admin-dispatch';
 
 /** The part of Electron's ipcMain this module needs; keeps the wiring testable without Electron. */
 export interface IpcMainLike {
@@ -36,7 +36,12 @@ export function registerAdminIpc(
       return { ok: false, error: { code: 'not_found', message: `Unknown admin operation: ${String(op)}.` } };
     }
     const result = await settleAdminOperation(handlers, op, payload, log);
-    await settled();
+    try {
+      await settled();
+    } catch (error) {
+      // The store failed before what the answer shows was durable: say that, as HTTP does.
+      return { ok: false, error: toAdminErrorData(error, log) };
+    }
     return result;
   });
 }

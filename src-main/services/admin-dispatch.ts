@@ -4,6 +4,7 @@ import type { AdminOperationName } from '@shared/contract-ops';
 import type { AdminErrorData, AdminResult, ValidationIssue } from '@shared/errors';
 import { AdminError } from '@shared/errors';
 import type { AdminHandlers } from '@shared/contract';
+import { StoreClosedError, StoreFailedError, StoreNoTenantError } from '../store/errors';
 
 export type Logger = Pick<Console, 'error' | 'warn' | 'info'>;
 
@@ -48,9 +49,25 @@ export async function dispatchAdminOperation(
   return checked.data;
 }
 
+/** The data folder can no longer be written: say so plainly rather than as an anonymous 500. */
+export const STORE_UNAVAILABLE =
+  'The server can no longer write its data folder and is stopping; nothing acknowledged was lost. Restart scimdesk.';
+
+export function isStoreDown(error: unknown): boolean {
+  return error instanceof StoreFailedError || error instanceof StoreClosedError;
+}
+
+/** A store error as the admin error its caller is shown, over HTTP or IPC alike. */
+export function storeErrorAsAdmin(error: unknown): AdminError | undefined {
+  if (isStoreDown(error)) return new AdminError('unavailable', STORE_UNAVAILABLE);
+  if (error instanceof StoreNoTenantError) return new AdminError('not_found', `Tenant ${error.tenantId} not found.`);
+  return undefined;
+}
+
 /** Turns anything thrown by an operation into the error data both transports send. */
 export function toAdminErrorData(error: unknown, log: Logger): AdminErrorData {
-  if (error instanceof AdminError) return error.toData();
+  const known = error instanceof AdminError ? error : storeErrorAsAdmin(error);
+  if (known) return known.toData();
   log.error('admin operation failed:', error);
   return { code: 'internal', message: 'Internal error; details are in the server log.' };
 }

@@ -3,6 +3,7 @@ import { ADMIN_IPC_CHANNEL } from '@shared/contract-ops';
 import type { AdminHandlers } from '@shared/contract';
 import { AdminError } from '@shared/errors';
 import { registerAdminIpc, type IpcMainLike } from '../../../src-main/ipc/admin-ipc';
+import { StoreFailedError } from '../../../src-main/store/errors';
 import { fakeHandlers } from '../shared/fakes';
 
 const APP_URL = 'file:///app/out/renderer/index.html';
@@ -68,6 +69,18 @@ describe('admin IPC', () => {
     expect(answered).toBe(false);
     durable();
     await expect(answer).resolves.toMatchObject({ ok: true });
+  });
+
+  it('says the store is unavailable when it failed before the answer was durable', async () => {
+    const failed = async () => {
+      throw new StoreFailedError('journal write failed: EIO');
+    };
+    const { call, log } = wire({ listTenants: async () => ({ items: [], total: 0, page: 1, per_page: 50 }) }, failed);
+    await expect(call('listTenants', {})).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'unavailable', message: expect.stringContaining('Restart scimdesk') },
+    });
+    expect(log.error).not.toHaveBeenCalled();
   });
 
   it('refuses calls from any other frame, and from destroyed frames', async () => {
