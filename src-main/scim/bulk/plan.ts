@@ -48,11 +48,13 @@ export function planBulk(request: BulkRequest): BulkPlan {
     }
   }
 
-  // Each circle becomes one unit of the order; every other operation is a unit of its own.
+  // Each circle becomes one unit of the order, named by its last member: it runs where that member
+  // sits, so what the request puts between its members and does not depend on it runs first, as
+  // written. Every other operation is a unit of its own.
   const unitOf = ops.map((op) => op.index);
   const circles = new Map<number, Circle>();
   for (const indexes of circlesOf(dependsOn)) {
-    for (const i of indexes) unitOf[i] = indexes[0]!;
+    for (const i of indexes) unitOf[i] = indexes[indexes.length - 1]!;
     const members = indexes.map((i) => ops[i]!);
     const untangled = untangle(members);
     if ('refusals' in untangled) {
@@ -76,8 +78,11 @@ export function planBulk(request: BulkRequest): BulkPlan {
   }
 
   // Kahn's algorithm over the units (circles contracted, so no unit waits forever), always taking
-  // the unit whose first operation comes first, so request order is kept where it can be.
-  const ready = [...indegree].filter(([, n]) => n === 0).map(([unit]) => unit);
+  // the lowest-named unit ready, so request order is kept where it can be.
+  const ready = [...indegree]
+    .filter(([, n]) => n === 0)
+    .map(([unit]) => unit)
+    .sort((a, b) => a - b);
   const order: BulkOperation[] = [];
   while (ready.length > 0) {
     const unit = ready.shift() as number;
@@ -98,18 +103,37 @@ function untangle(
   members: readonly BulkOperation[],
 ): { deferrals: Map<number, Deferral> } | { refusals: Map<number, ScimError> } {
   const deferrals = new Map<number, Deferral>();
-  const stuck: BulkOperation[] = [];
+  let stuck: { op: BulkOperation; error: ScimError } | undefined;
   members.forEach((op, position) => {
     const forward = new Set(members.slice(position).map((m) => m.bulkId as string));
-    if (!op.references.some((ref) => forward.has(ref))) return;
+    if (stuck || !op.references.some((ref) => forward.has(ref))) return;
     const deferral = deferForward(op, forward);
-    if (deferral) deferrals.set(op.index, deferral);
-    else stuck.push(op);
+    if (deferral && !(op.resourceType === 'Group' && deferral.refs.has(op.bulkId as string))) {
+      deferrals.set(op.index, deferral);
+      return;
+    }
+    stuck = {
+      op,
+      error: deferral
+        ? // Nothing to try: the link could never be made, and the group would be created and removed again.
+          ScimError.badRequest('invalidValue', `Operation ${op.index + 1}: a group cannot be a member of itself.`)
+        : new ScimError(
+            409,
+            `Operation ${op.index + 1} refers to itself or to a later POST of its circular bulkId reference ` +
+              "other than through a Group's members or a User's manager, so the circle cannot be untangled. Create the " +
+              'resources first, then link them with PATCH (RFC 7644 §3.7.1).',
+          ),
+    };
   });
-  if (stuck.length === 0) return { deferrals };
+  if (!stuck) return { deferrals };
+  const cause = stuck;
   const inCircle = new Set(members.map((m) => m.bulkId as string));
   const refusals = new Map<number, ScimError>();
   for (const op of members) {
+    if (op === cause.op) {
+      refusals.set(op.index, cause.error);
+      continue;
+    }
     // Each names only what it itself waits on: listing the whole circle in every operation's
     // error made the answer grow with the square of the circle (1,000 operations: gigabytes).
     const waitsOn = op.references.filter((ref) => inCircle.has(ref));
@@ -118,9 +142,7 @@ function untangle(
       new ScimError(
         409,
         `Operation ${op.index + 1} waits on ${describeBulkIds(waitsOn)}, part of a circular bulkId reference ` +
-          `that cannot be untangled: operation ${stuck[0]!.index + 1} refers to a POST after it other than ` +
-          "through a Group's members or a User's manager. Create the resources first, then link them with " +
-          'PATCH (RFC 7644 §3.7.1).',
+          `that cannot be run: operation ${cause.op.index + 1} is refused.`,
       ),
     );
   }

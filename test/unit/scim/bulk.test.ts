@@ -414,11 +414,14 @@ describe('planning and bulkId resolution', () => {
       expect(error.message.length).toBeLessThan(400);
     }
     expect(plan.refused.get(0)?.message).toMatch(
-      /^Operation 1 waits on bulkId "x{64}…", part of a circular bulkId reference that cannot be untangled: operation 1 refers/,
+      /^Operation 1 refers to itself or to a later POST of its circular bulkId reference other than through a Group's members/,
+    );
+    expect(plan.refused.get(1)?.message).toMatch(
+      /^Operation 2 waits on bulkId "x{64}…", part of a circular bulkId reference that cannot be run: operation 1 is refused\.$/,
     );
     // Two circles are not mixed up: each operation names its own.
-    expect(plan.refused.get(1000)?.message).toMatch(/waits on bulkId "b",/);
-    expect(plan.refused.get(1001)?.message).toMatch(/waits on bulkId "a",.*operation 1001 refers/);
+    expect(plan.refused.get(1000)?.message).toMatch(/^Operation 1001 refers to itself or to a later POST/);
+    expect(plan.refused.get(1001)?.message).toMatch(/waits on bulkId "a",.*operation 1001 is refused/);
     // Only d's forward reference in c's circle is c itself, from d backwards: c defers d; d's display is backward.
     expect(plan.circles.get(1002)?.deferrals.has(1002)).toBe(true);
   });
@@ -437,10 +440,35 @@ describe('planning and bulkId resolution', () => {
         ]),
       ),
     );
-    expect(plan.refused.get(0)?.message).toMatch(/circular bulkId reference that cannot be untangled/);
+    expect(plan.refused.get(0)?.message).toMatch(/circle cannot be untangled/);
     expect(plan.refused.get(1)?.message).toMatch(/"nope", which no POST/);
-    // A group naming itself is deferred to a PATCH, which the service then refuses (and the group goes).
-    expect(plan.circles.get(2)?.deferrals.get(2)?.data).toEqual({ displayName: 'G', members: [] });
+    // A group naming itself as a member could never be linked: refused before anything is written.
+    expect(plan.refused.get(2)).toMatchObject({ status: 400, scimType: 'invalidValue' });
+    expect(plan.refused.get(2)?.message).toBe('Operation 3: a group cannot be a member of itself.');
+    expect(plan.circles.size).toBe(0);
+  });
+  it('runs a circle where its last member sits, after what the request puts between its members', () => {
+    const plan = planBulk(
+      parse(
+        bulk([
+          {
+            method: 'POST',
+            path: '/Groups',
+            bulkId: 'g1',
+            data: { displayName: '1', members: [{ value: 'bulkId:g2' }] },
+          },
+          { method: 'DELETE', path: '/Users/x' },
+          {
+            method: 'POST',
+            path: '/Groups',
+            bulkId: 'g2',
+            data: { displayName: '2', members: [{ value: 'bulkId:g1' }, { value: 'x' }] },
+          },
+          { method: 'PATCH', path: '/Groups/bulkId:g1', data: { schemas: [SCIM_URN.patchOp], Operations: [] } },
+        ]),
+      ),
+    );
+    expect(plan.order.map((o) => o.index)).toEqual([1, 0, 2, 3]);
   });
   it('an operation whose referent failed is reported, not run', async () => {
     const req = parse(
