@@ -1,17 +1,26 @@
 import { z } from 'zod';
 
 /**
- * Characters a name shown in the console, the CLI and the request log may not hold: C0 and C1
- * controls (a newline or an escape sequence forges lines in a terminal or a log view) and the
- * bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), with which a
- * name reads differently from what it is ("Trojan Source", CVE-2021-42574).
+ * Characters a name shown in the console, the CLI and the request log may not hold:
+ * - C0 and C1 controls, and the line and paragraph separators U+2028/U+2029: a newline or an
+ *   escape sequence forges lines in a terminal or a log view;
+ * - the bidirectional marks, embeddings, overrides and isolates (U+061C, U+200E/U+200F,
+ *   U+202A–U+202E, U+2066–U+2069), with which a name reads differently from what it is ("Trojan
+ *   Source", CVE-2021-42574);
+ * - the invisible U+200B and U+FEFF, which make two names that look alike differ.
+ * The zero-width joiners U+200C/U+200D stay: emoji sequences and some scripts need them.
  */
 function unshowable(code: number): boolean {
   return (
     code <= 0x1f ||
     (code >= 0x7f && code <= 0x9f) ||
-    (code >= 0x202a && code <= 0x202e) ||
-    (code >= 0x2066 && code <= 0x2069)
+    code === 0x061c ||
+    code === 0x200b ||
+    code === 0x200e ||
+    code === 0x200f ||
+    (code >= 0x2028 && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069) ||
+    code === 0xfeff
   );
 }
 
@@ -37,7 +46,7 @@ export function displayName(what: 'tenant' | 'token'): z.ZodType<string> {
         ctx.addIssue({
           code: 'custom',
           message:
-            `A ${what} name may not contain control characters or bidirectional overrides ` +
+            `A ${what} name may not contain control characters, invisible characters or bidirectional controls ` +
             `(U+${found.code.toString(16).toUpperCase().padStart(4, '0')} at position ${found.index + 1}).`,
         });
       }
