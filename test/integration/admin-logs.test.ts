@@ -179,6 +179,37 @@ describe('request logs, history and the live stream', () => {
     expect(diff.changes).toContainEqual({ op: 'set', path: ['title'], value: 'Manager' });
   });
 
+  it('says a password changed, by PUT or by PATCH, in the timeline and in diffs, never what it is', async () => {
+    const body = { userName: 'pw-history@example.com', password: 'first-Secret-1' };
+    const user = (await (await scim('POST', '/Users', body)).json()) as { id: string };
+    expect((await scim('PUT', `/Users/${user.id}`, { ...body, password: 'second-Secret-2' })).status).toBe(200);
+    const patched = await scim('PATCH', `/Users/${user.id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'password', value: 'third-Secret-3' }],
+    });
+    expect(patched.status).toBe(200);
+    const base = `/tenants/${tenantId}/history/User/${user.id}`;
+    const timeline = await adminJson('GET', base);
+    expect(timeline).toMatchObject({
+      total: 3,
+      items: [{ version: 3, attributes: ['password'] }, { version: 2, attributes: ['password'] }, { version: 1 }],
+    });
+    const setPassword = { op: 'set', path: ['password'], value: '[redacted]' };
+    for (const [from, to] of [
+      [1, 2],
+      [2, 3],
+      [1, 3],
+      [3, 1],
+    ]) {
+      expect((await adminJson('GET', `${base}/diff?from=${from}&to=${to}`)).changes).toContainEqual(setPassword);
+    }
+    const version = await adminJson('GET', `${base}/versions/2`);
+    expect(version).toMatchObject({ resource: { userName: body.userName, password: '[redacted]' } });
+    const shown = JSON.stringify([timeline, version]);
+    for (const secret of ['first-Secret', 'second-Secret', 'third-Secret', '$scrypt'])
+      expect(shown).not.toContain(secret);
+  });
+
   it('names the request log entry of the request behind each version, Bulk and console included', async () => {
     const created = await scim('POST', '/Users', { userName: 'linked@example.com' });
     const user = (await created.json()) as { id: string };

@@ -35,6 +35,7 @@ import type { TenantReader, TenantWriter } from '../../store/transaction';
 import type { PasswordHasher } from '../password-hasher';
 import type { ResourceHistory } from '../resource-history/index';
 import { sameJson, type Json } from '../resource-history/diff';
+import { REDACTED_PASSWORD } from '../resource-history/records';
 
 type HistoryJson = Parameters<ResourceHistory['recordCreate']>[2];
 import { collectionOf, etagMatches, revisionOf, versionTag } from './kinds';
@@ -632,11 +633,14 @@ export class IdentityService {
       ...(version > 0 ? { version } : {}),
       ...(attributes ? { attributes } : {}),
       flags: ctx.compat?.fired ?? [],
+      // PUT and PATCH set a new hash even for the same password (a new salt): it was written.
+      ...(before && after && after.passwordHash !== before.passwordHash ? { passwordChanged: true } : {}),
     };
+    // A version shows that a password is set, never the password or its hash.
     const strip = (doc: StoredResource): HistoryJson => {
       if (doc.passwordHash === undefined) return doc as unknown as HistoryJson;
       const { passwordHash: _hash, ...rest } = doc;
-      return rest as unknown as HistoryJson;
+      return { ...rest, password: REDACTED_PASSWORD } as unknown as HistoryJson;
     };
     const id = (after ?? before)?.id ?? '';
     // Diffing and serialising a version is work the caller need not wait for: it runs right after,

@@ -63,6 +63,11 @@ export interface HistoryMeta {
   /** Attribute names the caller knows changed (merged with those the diff finds). */
   attributes?: readonly string[];
   flags?: readonly string[];
+  /**
+   * The password changed. The caller's documents hold no password (only the service sees its
+   * hash), so the diff cannot find this itself; the version then says `set password "[redacted]"`.
+   */
+  passwordChanged?: boolean;
 }
 
 export interface ResourceHistoryOptions {
@@ -593,7 +598,8 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
         const cleanAfter = withoutPasswords(after) as JsonObject;
         const changes = diffResources(cleanBefore, cleanAfter);
         // Both sides read "[redacted]": say that the password changed, never what it was.
-        if (passwordChanged(before as Json, after as Json) && !changes.some((c) => c.path[0] === 'password')) {
+        const newPassword = meta.passwordChanged === true || passwordChanged(before as Json, after as Json);
+        if (newPassword && !changes.some((c) => c.path[0] === 'password')) {
           changes.push({ op: 'set', path: ['password'], value: REDACTED_PASSWORD });
         }
         if (changes.length === 0 && !meta.attributes?.length && !meta.flags?.length) return undefined;
@@ -652,7 +658,14 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       if (!track) return undefined;
       const [a, b] = await Promise.all([rebuild(track, from), rebuild(track, to)]);
       if (a === undefined || b === undefined) return undefined;
-      return { from, to, changes: diffResources(a ?? {}, b ?? {}) };
+      const changes = diffResources(a ?? {}, b ?? {});
+      // Versions hold no password, so a change of it shows only in the versions that made one.
+      const [low, high] = from <= to ? [from, to] : [to, from];
+      const passwordSet = track.versions.some((e) => e.v > low && e.v <= high && e.attrs.includes('password'));
+      if (passwordSet && !changes.some((c) => c.path[0] === 'password')) {
+        changes.push({ op: 'set', path: ['password'], value: REDACTED_PASSWORD });
+      }
+      return { from, to, changes };
     },
 
     async purgeTenant(tenant) {
