@@ -27,6 +27,12 @@ export interface AdminRouterDeps {
  * slash. Inputs merge the query (or JSON body) with the path parameters; errors say which of them
  * a bad field came from.
  */
+function showsObservedTraffic(operation: AdminOperation): boolean {
+  return (
+    operation.method === 'GET' && (operation.path.startsWith('/request-logs') || operation.path.includes('/history/'))
+  );
+}
+
 export function createAdminRouter(deps: AdminRouterDeps): Router {
   const router = new Router({ prefix: ADMIN_BASE_PATH, strict: false });
 
@@ -63,6 +69,9 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
       [
         gate,
         async (ctx: Context) => {
+          // What the log and the history show is not logged again: a read of an entry would copy
+          // it (and any user data in it) into a new entry, beyond its tenant's purge and caps.
+          if (showsObservedTraffic(operation)) (ctx.state as { captureBodies?: boolean }).captureBodies = false;
           const params = ctx.params as Record<string, string>;
           const fromBody = operation.method !== 'GET' && operation.method !== 'DELETE';
           const source = fromBody ? await adminJsonBody(ctx) : ctx.query;

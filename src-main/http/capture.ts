@@ -77,9 +77,15 @@ export function captureRequests(requestLog: RequestLog, clock: Clock) {
   };
 }
 
-/** The tenant a tenant-path request named, when no credential said which (refused requests). */
+/**
+ * The tenant a request's path names, when no credential said which: a SCIM request on the tenant
+ * path (refused ones too), and the admin API's reads and writes inside a tenant (its history). Those
+ * entries then go with the tenant when it is deleted. The tenant record's own routes
+ * (`/admin/tenants/{id}`) are not the tenant's: their entries say it was changed or deleted.
+ */
 function tenantInPath(path: string): string | null {
-  const named = /^\/api\/v1\/tenants\/([^/]+)\/scim\/v2/.exec(path)?.[1];
+  const match = /^\/api\/v1\/(?:tenants\/([^/]+)\/scim\/v2|admin\/tenants\/([^/]+)\/[^/])/.exec(path);
+  const named = match?.[1] ?? match?.[2];
   if (!named) return null;
   try {
     return decodeURIComponent(named);

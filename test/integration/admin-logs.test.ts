@@ -210,6 +210,45 @@ describe('request logs, history and the live stream', () => {
       expect(shown).not.toContain(secret);
   });
 
+  it('copies no user data into entries of log and history reads; a deleted tenant leaves none behind', async () => {
+    const doomed = String((await adminJson('POST', '/tenants', { name: 'Doomed' })).id);
+    const token = String((await adminJson('POST', '/scim-tokens', { tenant_id: doomed, name: 'idp' })).token);
+    const marker = 'doomed.private.person@corp.example';
+    const created = await fetch(`${server.url}/scim/v2/Users`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
+      body: JSON.stringify({ userName: marker }),
+    });
+    const user = (await created.json()) as { id: string };
+    const search = async () =>
+      (await adminJson('GET', `/request-logs?q=${encodeURIComponent(marker)}&per_page=100`)).items as {
+        id: string;
+        path: string;
+        tenant_id: string | null;
+      }[];
+    const [post] = await search();
+    expect(post).toMatchObject({ path: '/scim/v2/Users', tenant_id: doomed });
+    // The console reads the entry and the user's history.
+    expect((await adminJson('GET', `/request-logs/${post!.id}`)).request).toBeDefined();
+    const history = `/tenants/${doomed}/history/User/${user.id}`;
+    expect(await adminJson('GET', `${history}/versions/1`)).toMatchObject({ resource: { userName: marker } });
+    expect((await search()).map((entry) => entry.path)).toEqual(['/scim/v2/Users']);
+    const reads = (await adminJson('GET', `/request-logs?tenant_id=${doomed}&method=GET&per_page=10`)).items as {
+      path: string;
+    }[];
+    expect(reads.map((entry) => entry.path)).toEqual([`/api/v1/admin${history}/versions/1`]);
+
+    const deleted = await fetch(`${server.url}/api/v1/admin/tenants/${doomed}`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${admin}` },
+    });
+    expect(deleted.status).toBe(204);
+    expect(await search()).toEqual([]);
+    // The deletion itself stays on record.
+    const deletion = (await adminJson('GET', '/request-logs?method=DELETE&per_page=10')).items as { path: string }[];
+    expect(deletion.map((entry) => entry.path)).toContain(`/api/v1/admin/tenants/${doomed}`);
+  });
+
   it('names the request log entry of the request behind each version, Bulk and console included', async () => {
     const created = await scim('POST', '/Users', { userName: 'linked@example.com' });
     const user = (await created.json()) as { id: string };
