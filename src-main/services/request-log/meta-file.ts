@@ -13,6 +13,12 @@ export const LogMeta = z.object({
   version: z.literal(1),
   reserved_seq: z.number().int().min(0),
   tenant_limits: z.record(z.string(), z.object({ maxEntries: z.number().int().min(1) })),
+  /**
+   * Per tenant, the highest seq its cap removed: start-up skips the tenant's entries up to it. Replay
+   * alone would apply today's cap, and a raised cap would bring back entries removed long ago.
+   * (Older files have none.)
+   */
+  tenant_floors: z.record(z.string(), z.number().int().min(0)).default({}),
 });
 export type LogMeta = z.infer<typeof LogMeta>;
 

@@ -152,8 +152,14 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
   let pendingHead = 0;
   let pendingBytes = 0;
 
-  const meta: LogMeta = (await readLogMeta(dir)) ?? { version: 1, reserved_seq: 0, tenant_limits: {} };
+  const meta: LogMeta = (await readLogMeta(dir)) ?? {
+    version: 1,
+    reserved_seq: 0,
+    tenant_limits: {},
+    tenant_floors: {},
+  };
   const tenantLimits = new Map(Object.entries(meta.tenant_limits));
+  const tenantFloors = new Map(Object.entries(meta.tenant_floors));
   let lastSeq = 0;
 
   function liveOf(segment: number, delta: number): void {
@@ -183,6 +189,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
         const oldest = index.oldestOfTenant(tenant);
         if (!oldest || !removeRow(oldest)) break;
         counters.evicted++;
+        if (oldest.seq > (tenantFloors.get(tenant) ?? 0)) tenantFloors.set(tenant, oldest.seq);
       }
     }
   }
@@ -198,11 +205,13 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       counters.corrupt++;
       return;
     }
+    lastSeq = summary.seq;
+    // Removed by its tenant's cap before: not brought back by a cap raised since.
+    if (summary.tenant_id !== null && summary.seq <= (tenantFloors.get(summary.tenant_id) ?? 0)) return;
     const row = rowFromSummary(summary, interner);
     row.segment = loc.segment;
     row.offset = loc.offset;
     row.length = loc.length;
-    lastSeq = summary.seq;
     index.append(row);
     liveOf(loc.segment, 1);
     // The same rule as at run time, applied in the same order, evicts the same entries.
@@ -217,7 +226,12 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
   await writeLogMeta(dir, snapshotMeta());
 
   function snapshotMeta(): LogMeta {
-    return { version: 1, reserved_seq: reserved, tenant_limits: Object.fromEntries(tenantLimits) };
+    return {
+      version: 1,
+      reserved_seq: reserved,
+      tenant_limits: Object.fromEntries(tenantLimits),
+      tenant_floors: Object.fromEntries(tenantFloors),
+    };
   }
 
   function saveMeta(): Promise<void> {
@@ -489,6 +503,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       const rows = index.rowsOfTenant(tenantId);
       for (const row of rows) if (removeRow(row)) counters.purged++;
       tenantLimits.delete(tenantId);
+      tenantFloors.delete(tenantId);
       feed.notify();
       void saveMeta();
       // Queued behind any in-flight write, so rows being written now have their place on disk.

@@ -208,6 +208,26 @@ describe('request log: caps', () => {
     await reopened.close();
   });
 
+  it('does not bring back what a cap removed when the cap is raised and the log reopened', async () => {
+    const dir = await tempDir();
+    const log = await open(dir);
+    log.setTenantLimits('tenant-a', { maxEntries: 5 });
+    log.record(input(1, { tenant_id: 'tenant-a' }));
+    await log.flush(); // one removed entry on disk, the others still in the write buffer
+    for (let n = 2; n <= 40; n++) log.record(input(n, { tenant_id: n % 2 ? 'tenant-a' : 'tenant-b' }));
+    log.setTenantLimits('tenant-a', { maxEntries: 1000 });
+    const kept = [39, 37, 35, 33, 31];
+    expect((await log.list({ ...page, tenant_id: 'tenant-a' })).items.map((item) => item.seq)).toEqual(kept);
+    await log.close();
+
+    const reopened = await open(dir);
+    expect((await reopened.list({ ...page, tenant_id: 'tenant-a' })).items.map((item) => item.seq)).toEqual(kept);
+    expect((await reopened.list({ ...page, tenant_id: 'tenant-b' })).total).toBe(20);
+    reopened.record(input(41, { tenant_id: 'tenant-a' }));
+    expect((await reopened.list({ ...page, tenant_id: 'tenant-a' })).total).toBe(6);
+    await reopened.close();
+  });
+
   it('purges a tenant from memory at once and from disk when the promise resolves', async () => {
     const dir = await tempDir();
     const log = await open(dir, { segmentBytes: 4096 });
