@@ -92,8 +92,14 @@ export const RequestLogQuery = z.object({
   path: z.string().optional(),
   /** Free text over path, query, token name, headers and bodies (case-insensitive). */
   q: z.string().max(200).optional(),
-  since: z.iso.datetime().optional(),
-  until: z.iso.datetime().optional(),
+  /** ISO 8601 date-time, `Z` or an offset; inclusive. */
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+  /**
+   * Only entries numbered below this. Pages count from the newest entry, so new traffic shifts
+   * them: pin this to the first page's newest seq + 1 to page through a fixed set.
+   */
+  before_seq: z.coerce.number().int().min(1).optional(),
   page: z.coerce.number().int().min(1).default(1),
   per_page: z.coerce.number().int().min(1).max(MAX_PER_PAGE).default(50),
 });

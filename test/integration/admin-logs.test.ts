@@ -210,6 +210,32 @@ describe('request logs, history and the live stream', () => {
       expect(shown).not.toContain(secret);
   });
 
+  it('pages through a fixed set with before_seq while new traffic arrives; takes times with offsets', async () => {
+    for (let i = 0; i < 6; i++) await scim('GET', `/Users?count=1&pin=${i}`);
+    const listed = async (query: string) =>
+      (
+        (await adminJson('GET', `/request-logs?tenant_id=${tenantId}&path=/scim/v2/Users&${query}`)).items as {
+          seq: number;
+        }[]
+      ).map((entry) => entry.seq);
+    const first = await listed('per_page=2');
+    const second = await listed('per_page=2&page=2');
+    await scim('GET', '/Users?count=1&pin=late-1');
+    await scim('GET', '/Users?count=1&pin=late-2');
+    const pin = `before_seq=${first[0]! + 1}`;
+    expect(await listed(`per_page=2&${pin}`)).toEqual(first);
+    expect(await listed(`per_page=2&page=2&${pin}`)).toEqual(second);
+    // Without the pin, the newest page holds the new entries.
+    expect((await listed('per_page=2'))[0]).toBeGreaterThan(first[0]!);
+    // since/until take an offset as well as Z: the same instant either way.
+    const since = (at: string) =>
+      adminJson('GET', `/request-logs?tenant_id=${tenantId}&since=${encodeURIComponent(at)}`);
+    const withOffset = await since('2000-01-01T02:00:00+02:00');
+    expect(withOffset.total).toBeGreaterThan(0);
+    expect(withOffset.total).toBe((await since('2000-01-01T00:00:00Z')).total);
+    expect((await since('2099-01-01T02:00:00+02:00')).total).toBe(0);
+  });
+
   it('copies no user data into entries of log and history reads; a deleted tenant leaves none behind', async () => {
     const doomed = String((await adminJson('POST', '/tenants', { name: 'Doomed' })).id);
     const token = String((await adminJson('POST', '/scim-tokens', { tenant_id: doomed, name: 'idp' })).token);

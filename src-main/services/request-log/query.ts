@@ -18,6 +18,8 @@ export interface LogFilter {
   /** Epoch ms, inclusive. */
   since?: number;
   until?: number;
+  /** Only entries with a lower seq. */
+  before_seq?: number;
 }
 
 export function structuredMatcher(filter: LogFilter): (row: LogRow) => boolean {
@@ -37,7 +39,9 @@ export function structuredMatcher(filter: LogFilter): (row: LogRow) => boolean {
   }
   const since = filter.since ?? -Infinity;
   const until = filter.until ?? Infinity;
+  const beforeSeq = filter.before_seq ?? Infinity;
   return (row) =>
+    row.seq < beforeSeq &&
     (filter.tenant_id === undefined || row.tenant === filter.tenant_id) &&
     (filter.token_id === undefined || row.token?.id === filter.token_id) &&
     (method === undefined || row.method === method) &&
