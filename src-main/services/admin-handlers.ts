@@ -87,6 +87,10 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
     getResourceHistory: async ({ tenant_id, kind, id, page, per_page }) => {
       tenants.get(tenant_id);
       const timeline = history.timeline(tenant_id, kind, id, { page, per_page });
+      // No history and no such resource: an id of nothing (or of another tenant), not an empty past.
+      if (timeline.total === 0 && !store.tenant(tenant_id)?.get(kind === 'User' ? 'users' : 'groups', id)) {
+        throw new AdminError('not_found', `${kind} ${id} not found in tenant ${tenant_id}, nor in its history.`);
+      }
       return { ...timeline, items: await withRequestSeqs(tenant_id, timeline.items) };
     },
     getResourceVersion: async ({ tenant_id, kind, id, version }) => {

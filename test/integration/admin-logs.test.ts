@@ -177,6 +177,11 @@ describe('request logs, history and the live stream', () => {
     expect(await adminJson('GET', `${base}/versions/1`)).toMatchObject({ resource: { title: 'Engineer' } });
     const diff = await adminJson('GET', `${base}/diff?from=1&to=2`);
     expect(diff.changes).toContainEqual({ op: 'set', path: ['title'], value: 'Manager' });
+    // An id of nothing is not found, rather than an empty past; so is another tenant's user.
+    const other = String((await adminJson('POST', '/tenants', { name: 'Other' })).id);
+    for (const path of [`/tenants/${tenantId}/history/User/no-such-id`, `/tenants/${other}/history/User/${user.id}`]) {
+      expect(await adminJson('GET', path)).toMatchObject({ code: 'not_found' });
+    }
   });
 
   it('says a password changed, by PUT or by PATCH, in the timeline and in diffs, never what it is', async () => {
