@@ -17,8 +17,12 @@ import { findNamedValues, replaceValues } from './redact-text';
 /** Header names redacted whole (values kept as `Scheme [redacted]` where they carry a scheme). */
 const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'x-api-key']);
 const COOKIE_HEADERS = new Set(['cookie', 'set-cookie']);
-/** Any other header whose name says it carries a secret (`x-auth-token`, `x-client-secret`). */
-const SECRET_HEADER_NAME = /token|secret|api[-_]?key|passw(or)?d/i;
+/**
+ * Any other header whose name says it carries a secret (`x-auth-token`, `x-client-secret`,
+ * `x-custom-auth`, `x-hub-signature`, `x-session-id`). `auth` only as a whole word of the name:
+ * `www-authenticate` names a scheme, not a secret.
+ */
+const SECRET_HEADER_NAME = /token|secret|api[-_]?key|passw(or)?d|credential|signature|session|(^|[-_])auth([-_]|$)/i;
 
 /** Query parameters named in the issue, plus names that end like a token (`refresh_token`). */
 const SECRET_QUERY_NAMES = new Set([

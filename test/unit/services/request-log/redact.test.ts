@@ -53,10 +53,30 @@ describe('header redaction', () => {
 
   it('redacts headers whose names say they carry a token or secret', () => {
     const out = redactHeaders(
-      { 'X-Auth-Token': 'tok-123456', 'x-client-secret': 's', 'www-authenticate': 'Bearer' },
+      {
+        'X-Auth-Token': 'tok-123456',
+        'x-client-secret': 's',
+        'www-authenticate': 'Bearer',
+        'X-Custom-Auth': 'custom-secret',
+        auth: 'bare',
+        'x-hub-signature-256': 'sha256=abc',
+        'x-session-id': 'sess-1',
+        'x-credentials': 'c',
+        'x-author': 'Ada',
+      },
       new SecretSet(),
     );
-    expect(out).toEqual({ 'x-auth-token': R, 'x-client-secret': R, 'www-authenticate': 'Bearer' });
+    expect(out).toEqual({
+      'x-auth-token': R,
+      'x-client-secret': R,
+      'www-authenticate': 'Bearer',
+      'x-custom-auth': R,
+      auth: R,
+      'x-hub-signature-256': R,
+      'x-session-id': R,
+      'x-credentials': R,
+      'x-author': 'Ada',
+    });
   });
 
   it('drops undefined values and stringifies numbers', () => {
