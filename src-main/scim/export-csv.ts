@@ -3,11 +3,13 @@ import type { AttributeDefinition } from '@shared/scim/schema-types';
 import { isRecord, type ResourceData } from './values';
 
 /**
- * CSV export of SCIM resources (seed 003's "bulk export format"): one column per singular attribute
- * (sub-attributes of a singular complex attribute get their own, `name.givenName`), and for a
- * multi-valued attribute the value of its primary element, else its first (`emails`). Extension
- * attributes are named by their full URN path, so a column can always be traced to its schema.
- * Attributes never returned (password) have no column.
+ * CSV export of SCIM resources (seed 003's "bulk export format"), one row per resource for a
+ * spreadsheet: one column per singular attribute (sub-attributes of a singular complex attribute
+ * get their own, `name.givenName`), and one per multi-valued attribute holding every value, the
+ * primary first, one per line of the cell (`emails`). An element without a `value` (an address)
+ * is shown by its `formatted` text, else by its other parts joined with ", ". Extension attributes
+ * are named by their full URN path, so a column can always be traced to its schema. Attributes
+ * never returned (password) have no column. The lossless form is NDJSON.
  */
 export interface CsvColumn {
   readonly header: string;
@@ -30,7 +32,7 @@ export function csvColumns(schema: ResourceSchema): CsvColumn[] {
           columns.push({ header: `${header}.${sub.name}`, read: (r) => pick(own(r), sub.name) });
         }
       } else if (attribute.multiValued) {
-        columns.push({ header, read: (r) => representative(own(r)) });
+        columns.push({ header, read: (r) => everyValue(attribute, own(r)) });
       } else {
         columns.push({ header, read: own });
       }
@@ -45,11 +47,28 @@ function pick(value: unknown, key: string): unknown {
   return isRecord(value) ? value[key] : undefined;
 }
 
-/** RFC 7643 §2.4: the primary element's value, else the first element's. */
-function representative(value: unknown): unknown {
+/** Sub-attributes that say what kind of value an element is, not what it is. */
+const QUALIFIERS = new Set(['type', 'primary', '$ref', 'display']);
+
+/** Every element of a multi-valued attribute, the primary first (RFC 7643 §2.4), one per line. */
+function everyValue(attribute: AttributeDefinition, value: unknown): string | undefined {
   if (!Array.isArray(value) || value.length === 0) return undefined;
-  const primary = value.find((element) => isRecord(element) && element.primary === true) ?? value[0];
-  return isRecord(primary) ? primary.value : primary;
+  const primary = value.findIndex((element) => isRecord(element) && element.primary === true);
+  const ordered = primary > 0 ? [value[primary], ...value.slice(0, primary), ...value.slice(primary + 1)] : value;
+  return ordered.map((element) => shown(attribute, element)).join('\n');
+}
+
+function shown(attribute: AttributeDefinition, element: unknown): string {
+  if (!isRecord(element)) return element === undefined || element === null ? '' : String(element);
+  for (const key of ['value', 'formatted']) {
+    const text = element[key];
+    if (text !== undefined && text !== null && typeof text !== 'object') return String(text);
+  }
+  const parts = attribute.subAttributes
+    .filter((sub) => !QUALIFIERS.has(sub.name) && sub.returned !== 'never')
+    .map((sub) => element[sub.name])
+    .filter((part) => part !== undefined && part !== null && part !== '' && typeof part !== 'object');
+  return parts.join(', ');
 }
 
 export function csvHeader(columns: readonly CsvColumn[]): string {
@@ -61,13 +80,18 @@ export function csvRow(columns: readonly CsvColumn[], resource: ResourceData): s
 }
 
 /**
- * RFC 4180 quoting. A text that a spreadsheet would run as a formula (starting with = + - @, tab
- * or CR) is prefixed with `'` (OWASP's advice against CSV injection): an export of IdP-supplied
- * data must not execute when opened.
+ * RFC 4180 quoting. A text that a spreadsheet would run as a formula is prefixed with `'` (OWASP's
+ * advice against CSV injection): an export of IdP-supplied data must not execute when opened. That
+ * is a cell starting with = + - @, tab or CR, after any spaces, and any line of a multi-line cell.
+ * A `;` also makes a field quoted: where the list separator is `;`, an unquoted one would split
+ * the cell and start a new one after it.
  */
 export function csvField(value: unknown): string {
   if (value === undefined || value === null) return '';
   let text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  if (typeof value === 'string') text = text.replace(FORMULA_START, "$1'$2$3");
+  return /[",;\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
+
+/** The start of the text or of a line, spaces, then what starts a formula. */
+const FORMULA_START = /(^|\n)( *)([=+\-@\t\r])/g;

@@ -115,6 +115,14 @@ export function scimParameters(capabilities: ServerCapabilities): Record<string,
       enum: ['ascending', 'descending'],
     }),
     attributes: query('attributes', 'Comma-separated attribute paths to return (plus those always returned).'),
+    format: query(
+      'format',
+      'Export instead of a page: every match, streamed, as `ndjson` (one resource a line) or `csv` ' +
+        '(one row a resource; every value of a multi-valued attribute, primary first, one per line of ' +
+        'its cell). Also chosen by `Accept: application/x-ndjson` or `text/csv`. Paging and sorting ' +
+        'do not apply.',
+      { type: 'string', enum: ['ndjson', 'csv'] },
+    ),
     excludedAttributes: query(
       'excludedAttributes',
       'Comma-separated attribute paths (or whole extension URNs) to leave out.',
@@ -210,6 +218,19 @@ function resourcePaths(
     '200',
     { description: `A page of ${plural}.`, content: scimContent(ref('schemas', names.list)) },
   ];
+  const listOrExport: [string, ResponseObject] = [
+    '200',
+    {
+      description: `A page of ${plural}; with \`format\`, all of them, streamed.`,
+      content: {
+        ...scimContent(ref('schemas', names.list)),
+        'application/x-ndjson': {
+          schema: { type: 'string', description: `One ${type} (as JSON) a line.` },
+        },
+        'text/csv': { schema: { type: 'string', description: `A header row, then one row a ${type}.` } },
+      },
+    },
+  ];
   const conditionHeaders = capabilities.etag ? ['IfMatch', 'IfNoneMatchWrite'] : [];
   const write = scimBody(ref('schemas', names.write), `The ${type}; readOnly attributes are ignored.`);
 
@@ -226,9 +247,9 @@ function resourcePaths(
     [`${base.path}${kind.type.endpoint}`]: {
       get: operation(base, {
         id: `list${plural}`,
-        summary: `List or filter ${plural} (RFC 7644 §3.4.2).`,
-        params: LIST_PARAMS,
-        ok: list,
+        summary: `List or filter ${plural} (RFC 7644 §3.4.2), or export them.`,
+        params: [...LIST_PARAMS, 'format'],
+        ok: listOrExport,
         errors: ['400'],
       }),
       post: operation(base, {

@@ -151,7 +151,7 @@ describe('SCIM operations', () => {
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['bearerAdmin', 'bearerScim']);
   });
 
-  it('list operations take the RFC 7644 §3.4.2 query parameters', () => {
+  it('list operations take the RFC 7644 §3.4.2 query parameters, and the export format', () => {
     const list = doc.paths[`${tokenBase}/Users`]?.get;
     expect(params(doc, list!).map((p) => p.name)).toEqual([
       'filter',
@@ -161,6 +161,12 @@ describe('SCIM operations', () => {
       'sortOrder',
       'attributes',
       'excludedAttributes',
+      'format',
+    ]);
+    expect(Object.keys(list?.responses['200']?.content ?? {})).toEqual([
+      'application/scim+json',
+      'application/x-ndjson',
+      'text/csv',
     ]);
   });
 

@@ -14,8 +14,13 @@ describe('CSV export', () => {
     expect(csvField(42)).toBe('42');
   });
 
-  it.each(['=1+1', '+1', '-1', '@SUM(A1)', '\tx'])('defuses a spreadsheet formula: %j', (text) => {
-    expect(csvField(text).replace(/^"|"$/g, '')).toMatch(/^'/);
+  it.each(['=1+1', '+1', '-1', '@SUM(A1)', '\tx', '  =1+1'])('defuses a spreadsheet formula: %j', (text) => {
+    expect(csvField(text).replace(/^"|"$/g, '')).toBe(`'${text}`);
+  });
+
+  it('quotes a semicolon, which splits cells where it is the list separator, and defuses each line', () => {
+    expect(csvField('a;=1+1')).toBe('"a;=1+1"');
+    expect(csvField('ok\n=HYPERLINK("x")\n  @x')).toBe(`"ok\n'=HYPERLINK(""x"")\n'  @x"`);
   });
 
   it('leaves numbers alone even when negative', () => {
@@ -30,14 +35,28 @@ describe('CSV export', () => {
     expect(headers).not.toContain('name');
   });
 
-  it('takes the primary element of a multi-valued attribute, else the first', () => {
+  it('holds every value of a multi-valued attribute, the primary first, one per line', () => {
     const users = coreSchemaRegistry().resource('User')!;
     const columns = csvColumns(users);
-    const emails = columns.findIndex((c) => c.header === 'emails');
-    const cell = (resource: Record<string, unknown>) => csvRow(columns, resource).trimEnd().split(',')[emails];
-    expect(cell({ emails: [{ value: 'a' }, { value: 'b', primary: true }] })).toBe('b');
-    expect(cell({ emails: [{ value: 'a' }, { value: 'b' }] })).toBe('a');
-    expect(cell({})).toBe('');
+    const read = (header: string, resource: Record<string, unknown>) =>
+      columns.find((c) => c.header === header)!.read(resource);
+    expect(read('emails', { emails: [{ value: 'a' }, { value: 'b', primary: true }, { value: 'c' }] })).toBe('b\na\nc');
+    expect(read('emails', { emails: [{ value: 'a' }, { value: 'b' }] })).toBe('a\nb');
+    expect(read('emails', {})).toBeUndefined();
+    // Addresses have no value: their formatted text, else their parts.
+    expect(
+      read('addresses', {
+        addresses: [
+          { locality: 'Zürich', country: 'CH', type: 'work' },
+          { formatted: '1 Main St, Springfield', primary: true },
+        ],
+      }),
+    ).toBe('1 Main St, Springfield\nZürich, CH');
+    const groups = coreSchemaRegistry().resource('Group')!;
+    const members = csvColumns(groups).find((c) => c.header === 'members')!;
+    expect(members.read({ members: [{ value: 'u1', display: 'Ada' }, { value: 'u2' }] })).toBe('u1\nu2');
+    const row = csvRow(columns, { id: 'x', emails: [{ value: 'a@x' }, { value: 'b@x' }] });
+    expect(row).toContain('"a@x\nb@x"');
     expect(csvHeader(columns).endsWith('\r\n')).toBe(true);
   });
 });
