@@ -163,7 +163,8 @@ describe('SCIM operations', () => {
       'excludedAttributes',
       'format',
     ]);
-    expect(Object.keys(list?.responses['200']?.content ?? {})).toEqual([
+    const ok = list?.responses['200'];
+    expect(Object.keys(ok && 'content' in ok ? (ok.content ?? {}) : {})).toEqual([
       'application/scim+json',
       'application/x-ndjson',
       'text/csv',
