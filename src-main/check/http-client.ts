@@ -117,5 +117,8 @@ export function describeFetchError(error: unknown, timeoutMs: number): string {
   if (err.name === 'TimeoutError' || err.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
   const cause = err.cause;
   if (cause?.code) return `${cause.code}${cause.message ? `: ${cause.message}` : ''}`;
+  // Fetch refuses some ports outright (its "bad ports": 6000, 6665-6669, …) with no error code.
+  if (cause?.message === 'bad port') return 'fetch refuses this port (a "bad port" of the Fetch standard); use another';
+  if (cause?.message) return `${err.message}: ${cause.message}`;
   return err.message ?? String(error);
 }

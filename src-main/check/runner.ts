@@ -73,10 +73,14 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     // Each profile has its own variables (and names), so profiles in one run cannot collide.
     const varsByProfile = new Map<ProfileName, Record<string, string>>();
     const features = new Map<Feature, boolean>();
+    let stopped: string | undefined;
     for (const [index, { profile, step }] of plan.entries()) {
       let vars = varsByProfile.get(profile);
       if (!vars) varsByProfile.set(profile, (vars = { run: runId }));
-      const result = await runStep(client, profile, step, vars, features, tracked);
+      const result = stopped
+        ? notRun(profile, step, stopped)
+        : await runStep(client, profile, step, vars, features, tracked);
+      stopped ??= reasonToStop(step, result);
       results.push(result);
       emit({ type: 'step', index, total: plan.length, result });
     }
@@ -142,6 +146,38 @@ async function runStep(
   ];
   remember(step, exchange, vars, features, tracked);
   return { ...base, verdict: verdictOf(findings), findings, exchange };
+}
+
+/**
+ * Why the steps after this one cannot tell anything: the server refused the token (every step
+ * would fail the same way, each with its own dump), or it could not be reached at all. A timeout
+ * is one step's problem, and a step that expects a refusal is not one.
+ */
+function reasonToStop(step: StepDefinition, result: StepResult): string | undefined {
+  const exchange = result.exchange;
+  if (!exchange || step.anonymous) return undefined;
+  const status = exchange.response?.status;
+  if ((status === 401 || status === 403) && !statusList(step.expect.status).includes(status)) {
+    return `not run: the server refused the token with ${status} at step ${step.id}; check --token`;
+  }
+  if (status === undefined && !exchange.error?.startsWith('no answer within')) {
+    return `not run: the server could not be reached at step ${step.id} (${exchange.error ?? 'no answer'})`;
+  }
+  return undefined;
+}
+
+function notRun(profile: ProfileName, step: StepDefinition, reason: string): StepResult {
+  const expected = { status: statusList(step.expect.status) };
+  return {
+    profile,
+    id: step.id,
+    name: step.name,
+    level: step.level,
+    expected,
+    verdict: 'skipped',
+    findings: [],
+    skippedReason: reason,
+  };
 }
 
 /** `{ raw }` is how a step sends text that is not JSON (a malformed body on purpose). */

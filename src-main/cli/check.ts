@@ -57,6 +57,13 @@ export async function checkCommand(args: readonly string[], io: CommandIo): Prom
   const json = flags.json === true;
   // NO_COLOR (no-color.org): any value turns colour off; so does a pipe.
   const style: Style = { color: io.stdoutIsTty && io.env.NO_COLOR === undefined };
+  // Steps not run after the run stopped share one reason: it is said once, with their count.
+  let notRun = 0;
+  let lastNotRun: string | undefined;
+  const sayNotRun = () => {
+    if (notRun > 0) io.out(`     … and ${notRun} more step(s) not run for the same reason`);
+    notRun = 0;
+  };
   const report = await runCheck({
     baseUrl,
     token,
@@ -66,9 +73,18 @@ export async function checkCommand(args: readonly string[], io: CommandIo): Prom
       ? undefined
       : (event) => {
           if (event.type === 'start') io.out(formatHeader(event.target, event.profiles, style));
-          else if (event.type === 'step') for (const line of formatStep(event.result, style)) io.out(line);
-          else if (event.type === 'cleanup') for (const line of formatCleanup(event.result, style)) io.out(line);
-          else io.out(formatSummary(event.report.summary, style));
+          else if (event.type === 'step') {
+            const reason = event.result.skippedReason;
+            if (reason?.startsWith('not run:') && reason === lastNotRun) notRun++;
+            else {
+              sayNotRun();
+              for (const line of formatStep(event.result, style)) io.out(line);
+            }
+            lastNotRun = reason?.startsWith('not run:') ? reason : undefined;
+          } else if (event.type === 'cleanup') {
+            sayNotRun();
+            for (const line of formatCleanup(event.result, style)) io.out(line);
+          } else io.out(formatSummary(event.report.summary, style));
         },
   });
   if (json) io.out(JSON.stringify(report, null, 2));

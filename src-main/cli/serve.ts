@@ -39,6 +39,12 @@ export async function serve(
   if (!isLoopback(options.host)) {
     io.err(`warning: listening on ${options.host} exposes the SCIM and admin APIs beyond this machine`);
   }
+  if (FETCH_BAD_PORTS.has(options.port)) {
+    io.err(
+      `warning: browsers and fetch refuse port ${options.port} (a "bad port" of the Fetch standard): ` +
+        'the console will not open and `scimdesk check`/`seed` cannot reach it; pick another port',
+    );
+  }
   // Diagnostics go to stderr: stdout carries only the two ready lines that scripts read.
   const log = { info: console.error, warn: console.warn, error: console.error };
   let fatal: Error | undefined;
@@ -70,3 +76,11 @@ export async function serve(
     if (pendingSignal) stopRequested(pendingSignal);
   });
 }
+
+/** https://fetch.spec.whatwg.org/#port-blocking: ports browsers and Node's fetch will not connect to. */
+const FETCH_BAD_PORTS = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110,
+  111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532,
+  540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061,
+  6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);

@@ -73,6 +73,20 @@ describe('scimdesk serve', () => {
     }
   });
 
+  it('warns of a port browsers and fetch refuse, and check names the cause', async () => {
+    const run = runCli(['serve', '--port', '10080', '--data', data.dir]);
+    try {
+      await run.waitForLine(/^listening on http:\/\/127\.0\.0\.1:10080$/);
+      expect(run.stderr.join('\n')).toMatch(/warning: browsers and fetch refuse port 10080/);
+      const check = await runCliToEnd(['check', '--url', 'http://127.0.0.1:10080/scim/v2', '--token', 'x']);
+      expect(check.code).toBe(1);
+      expect([...check.stdout, ...check.stderr].join('\n')).toMatch(/fetch refuses this port/);
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
+  });
+
   it('reports a port in use in one line with exit code 1', async () => {
     const first = runCli(['serve', '--port', '0', '--data', data.dir]);
     try {

@@ -46,6 +46,46 @@ describe('runCheck', () => {
     expect(report.steps.find((s) => s.id === 'okta.create-user')?.exchange?.response?.body).toBe('<html>oops</html>');
   });
 
+  it('stops at the first refusal of the token, and when the server cannot be reached; not on a timeout', async () => {
+    const refusing: typeof fetch = async (_url, init) => {
+      const anonymous = !new Headers(init?.headers).has('Authorization');
+      const discovery = /ServiceProviderConfig|ResourceTypes|Schemas/.test(String(_url));
+      return discovery || anonymous
+        ? new Response('{}', { status: discovery ? 200 : 401 })
+        : new Response('{"detail":"bad token"}', { status: 401 });
+    };
+    const refused = await runCheck({ baseUrl: 'http://host/scim', token: 't', profiles: ['rfc'], fetch: refusing });
+    // Discovery answers `{}` here (and fails its checks); the first refusal stops the run.
+    const failed = refused.steps.filter((step) => step.verdict === 'fail' && !step.id.startsWith('discovery.'));
+    expect(failed.map((step) => step.id)).toEqual(['users.create']);
+    const after = refused.steps.slice(refused.steps.indexOf(failed[0]!) + 1);
+    expect(after.length).toBeGreaterThan(10);
+    for (const step of after) {
+      expect(step).toMatchObject({
+        verdict: 'skipped',
+        skippedReason: expect.stringMatching(/refused the token with 401/),
+      });
+      expect(step.exchange).toBeUndefined();
+    }
+
+    const unreachable: typeof fetch = async () => {
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      });
+    };
+    const down = await runCheck({ baseUrl: 'http://host/scim', token: 't', profiles: ['rfc'], fetch: unreachable });
+    expect(down.steps.filter((step) => step.exchange !== undefined)).toHaveLength(1);
+    expect(down.steps.at(-1)?.skippedReason).toMatch(/could not be reached at step .* \(ECONNREFUSED/);
+
+    let calls = 0;
+    const slow: typeof fetch = (_url, init) => {
+      calls++;
+      return new Promise((_, reject) => init!.signal!.addEventListener('abort', () => reject(init!.signal!.reason)));
+    };
+    await runCheck({ baseUrl: 'http://host/scim', token: 't', profiles: ['rfc'], fetch: slow, timeoutMs: 5 });
+    expect(calls).toBeGreaterThan(1);
+  });
+
   it('skips what the ServiceProviderConfig says is unsupported without failing the run for it', async () => {
     const spc = {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
