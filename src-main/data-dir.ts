@@ -12,3 +12,25 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = 
   if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'scimdesk');
   return join(env.XDG_CONFIG_HOME ?? join(home, '.config'), 'scimdesk');
 }
+
+/** A data folder that cannot be created or written, said in its terms rather than a syscall's. */
+export class DataDirError extends Error {
+  override readonly name = 'DataDirError';
+}
+
+export function unusableDataDir(dataDir: string, error: unknown): DataDirError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why =
+    code === 'EEXIST' || code === 'ENOTDIR'
+      ? 'it, or a folder above it, is a file'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied; it must be writable by this user'
+        : code === 'EROFS'
+          ? 'the file system is read-only'
+          : code === 'ENOSPC'
+            ? 'the disk is full'
+            : (error as Error).message;
+  return new DataDirError(`cannot use ${dataDir} as the data folder: ${why} (choose another with --data)`, {
+    cause: error,
+  });
+}

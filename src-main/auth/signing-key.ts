@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { syncFolder } from '../store/fs-util';
+import { unusableDataDir } from '../data-dir';
+import { isErrno, syncFolder } from '../store/fs-util';
 
 export const SIGNING_KEY_FILE = 'admin-signing.key';
 const KEY_BYTES = 32;
@@ -20,12 +21,21 @@ export class SigningKeyError extends Error {
  */
 export async function loadOrCreateSigningKey(dataDir: string): Promise<Uint8Array> {
   const file = join(dataDir, SIGNING_KEY_FILE);
-  const existing = await readKey(file);
+  const unusable = (error: unknown): never => {
+    throw isErrno(error, 'ENOTDIR') ||
+      isErrno(error, 'EEXIST') ||
+      isErrno(error, 'EACCES') ||
+      isErrno(error, 'EPERM') ||
+      isErrno(error, 'EROFS')
+      ? unusableDataDir(dataDir, error)
+      : error;
+  };
+  const existing = await readKey(file).catch(unusable);
   if (existing) return existing;
 
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 }).catch(unusable);
   const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(temporary, 'wx', 0o600);
+  const handle = await open(temporary, 'wx', 0o600).catch(unusable);
   try {
     await handle.writeFile(`${randomBytes(KEY_BYTES).toString('base64url')}\n`);
     await handle.sync();

@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { unusableDataDir } from '../data-dir';
 import { join } from 'node:path';
 import { StoreLockedError, StoreOpenError } from './errors';
 import { isErrno } from './fs-util';
@@ -34,12 +35,16 @@ export interface DataDirLock {
 const ATTEMPTS = 5;
 
 export async function acquireLock(dataDir: string): Promise<DataDirLock> {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+    throw unusableDataDir(dataDir, error);
+  });
   const file = join(dataDir, LOCK_FILE);
   const mine: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
   const content = `${JSON.stringify(mine)}\n`;
   const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
-  await writeFile(temporary, content, { mode: 0o600, flag: 'wx' });
+  await writeFile(temporary, content, { mode: 0o600, flag: 'wx' }).catch((error: unknown) => {
+    throw unusableDataDir(dataDir, error);
+  });
   try {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       try {

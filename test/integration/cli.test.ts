@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -84,6 +84,21 @@ describe('scimdesk serve', () => {
     } finally {
       run.child.kill('SIGTERM');
       await run.exited;
+    }
+  });
+
+  it('says in one line that a data folder which is a file cannot be used, for serve and admin-token', async () => {
+    const file = join(data.dir, 'not-a-folder');
+    await writeFile(file, 'x');
+    for (const args of [
+      ['serve', '--port', '0', '--data', file],
+      ['admin-token', '--data', join(file, 'below')],
+    ]) {
+      const run = await runCliToEnd(args);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toEqual([
+        `scimdesk: cannot use ${args.at(-1)} as the data folder: it, or a folder above it, is a file (choose another with --data)`,
+      ]);
     }
   });
 
