@@ -126,6 +126,8 @@ async function runStep(
   let exchange: Exchange;
   try {
     const path = buildPath(step.path, step.query, vars);
+    // What the answer is held to may name an id an earlier step was to capture, too.
+    for (const match of [step.expect.match, step.advise?.match]) if (match !== undefined) fillJson(match, vars);
     const body = step.body;
     exchange = await client.send({
       method: step.method,
@@ -149,22 +151,27 @@ async function runStep(
 }
 
 /**
- * Why the steps after this one cannot tell anything: the server refused the token (every step
- * would fail the same way, each with its own dump), or it could not be reached at all. A timeout
- * is one step's problem, and a step that expects a refusal is not one.
+ * Why the steps after this one cannot tell anything: the server refused the token (401: every
+ * step would fail the same way, each with its own dump), or it cannot be reached at all (no
+ * connection). A 403 is one operation's refusal, a timeout or a reset one step's failure, and a
+ * step that expects a refusal is not one.
  */
 function reasonToStop(step: StepDefinition, result: StepResult): string | undefined {
   const exchange = result.exchange;
   if (!exchange || step.anonymous) return undefined;
   const status = exchange.response?.status;
-  if ((status === 401 || status === 403) && !statusList(step.expect.status).includes(status)) {
-    return `not run: the server refused the token with ${status} at step ${step.id}; check --token`;
+  if (status === 401 && !statusList(step.expect.status).includes(status)) {
+    return `not run: the server refused the token with 401 at step ${step.id}; check --token`;
   }
-  if (status === undefined && !exchange.error?.startsWith('no answer within')) {
-    return `not run: the server could not be reached at step ${step.id} (${exchange.error ?? 'no answer'})`;
+  if (status === undefined && UNREACHABLE.test(exchange.error ?? '')) {
+    return `not run: the server could not be reached at step ${step.id} (${exchange.error})`;
   }
   return undefined;
 }
+
+/** Errors (as describeFetchError words them) that no later request would get past. */
+const UNREACHABLE =
+  /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EADDRNOTAVAIL)\b|^fetch refuses this port/;
 
 function notRun(profile: ProfileName, step: StepDefinition, reason: string): StepResult {
   const expected = { status: statusList(step.expect.status) };

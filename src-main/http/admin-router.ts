@@ -8,6 +8,7 @@ import type { AdminTokens } from '../auth/admin-tokens';
 import type { LoginCodes } from '../auth/login-codes';
 import { dispatchAdminOperation, zodIssues } from '../services/admin-dispatch';
 import type { RequestLog } from '../services/request-log/index';
+import type { CaptureState } from './capture';
 import { requireAdminToken } from './admin-auth';
 import { streamRequestLog } from './log-stream';
 import { JsonBodyError, readJsonBody } from './json-body';
@@ -27,6 +28,22 @@ export interface AdminRouterDeps {
  * slash. Inputs merge the query (or JSON body) with the path parameters; errors say which of them
  * a bad field came from.
  */
+/** The query with the value of `q` (free text searched for in the log: often a person's name) withheld. */
+function withoutSearchText(query: string): string {
+  const isSearch = (pair: string) => {
+    const key = pair.split('=', 1)[0] ?? '';
+    try {
+      return decodeURIComponent(key.replace(/\+/g, ' ')) === 'q';
+    } catch {
+      return key === 'q';
+    }
+  };
+  return query
+    .split('&')
+    .map((pair) => (isSearch(pair) ? 'q=[withheld]' : pair))
+    .join('&');
+}
+
 function showsObservedTraffic(operation: AdminOperation): boolean {
   return (
     operation.method === 'GET' && (operation.path.startsWith('/request-logs') || operation.path.includes('/history/'))
@@ -71,7 +88,11 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
         async (ctx: Context) => {
           // What the log and the history show is not logged again: a read of an entry would copy
           // it (and any user data in it) into a new entry, beyond its tenant's purge and caps.
-          if (showsObservedTraffic(operation)) (ctx.state as { captureBodies?: boolean }).captureBodies = false;
+          if (showsObservedTraffic(operation)) {
+            const state = ctx.state as CaptureState;
+            state.captureBodies = false;
+            state.loggedQuery = withoutSearchText(ctx.querystring);
+          }
           const params = ctx.params as Record<string, string>;
           const fromBody = operation.method !== 'GET' && operation.method !== 'DELETE';
           const source = fromBody ? await adminJsonBody(ctx) : ctx.query;

@@ -16,6 +16,8 @@ export interface CaptureState extends ScimState {
   responseJson?: string;
   /** False where bodies carry one-time secrets (the console's login code exchange). */
   captureBodies?: boolean;
+  /** The query string as logged, where the request's own must not be (search text over the log). */
+  loggedQuery?: string;
   /** The compatibility flag named by the error that ended the request, if any. */
   errorFlag?: string;
 }
@@ -48,7 +50,7 @@ export function captureRequests(requestLog: RequestLog, clock: Clock) {
         request_id: requestId,
         method: ctx.method,
         path,
-        query: ctx.querystring,
+        query: state.loggedQuery ?? ctx.querystring,
         tenant_id: scim?.tenantId ?? tenantInPath(path),
         token: scim?.token ? { id: scim.token.id, name: scim.token.name } : null,
         source: area === 'admin' ? 'admin' : (scim?.source ?? 'idp'),
@@ -77,15 +79,9 @@ export function captureRequests(requestLog: RequestLog, clock: Clock) {
   };
 }
 
-/**
- * The tenant a request's path names, when no credential said which: a SCIM request on the tenant
- * path (refused ones too), and the admin API's reads and writes inside a tenant (its history). Those
- * entries then go with the tenant when it is deleted. The tenant record's own routes
- * (`/admin/tenants/{id}`) are not the tenant's: their entries say it was changed or deleted.
- */
+/** The tenant a tenant-path request named, when no credential said which (refused requests). */
 function tenantInPath(path: string): string | null {
-  const match = /^\/api\/v1\/(?:tenants\/([^/]+)\/scim\/v2|admin\/tenants\/([^/]+)\/[^/])/.exec(path);
-  const named = match?.[1] ?? match?.[2];
+  const named = /^\/api\/v1\/tenants\/([^/]+)\/scim\/v2/.exec(path)?.[1];
   if (!named) return null;
   try {
     return decodeURIComponent(named);

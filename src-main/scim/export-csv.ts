@@ -93,5 +93,8 @@ export function csvField(value: unknown): string {
   return /[",;\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** The start of the text or of a line, spaces, then what starts a formula. */
-const FORMULA_START = /(^|\n)( *)([=+\-@\t\r])/g;
+/**
+ * The start of the text or of a line (LF or CR), spaces (with no-break and ideographic ones), then
+ * what starts a formula, in its full-width forms too.
+ */
+const FORMULA_START = /(^|[\r\n])([ \u00a0\u3000]*)([=+\-@\t\r\uff1d\uff0b\uff0d\uff20])/g;

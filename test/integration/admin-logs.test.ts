@@ -244,7 +244,8 @@ describe('request logs, history and the live stream', () => {
   it('copies no user data into entries of log and history reads; a deleted tenant leaves none behind', async () => {
     const doomed = String((await adminJson('POST', '/tenants', { name: 'Doomed' })).id);
     const token = String((await adminJson('POST', '/scim-tokens', { tenant_id: doomed, name: 'idp' })).token);
-    const marker = 'doomed.private.person@corp.example';
+    // No character that a query string would percent-encode: a search for it matches query text too.
+    const marker = 'DoomedPrivatePerson';
     const created = await fetch(`${server.url}/scim/v2/Users`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
@@ -252,22 +253,27 @@ describe('request logs, history and the live stream', () => {
     });
     const user = (await created.json()) as { id: string };
     const search = async () =>
-      (await adminJson('GET', `/request-logs?q=${encodeURIComponent(marker)}&per_page=100`)).items as {
+      (await adminJson('GET', `/request-logs?q=${marker}&per_page=100`)).items as {
         id: string;
         path: string;
         tenant_id: string | null;
       }[];
     const [post] = await search();
     expect(post).toMatchObject({ path: '/scim/v2/Users', tenant_id: doomed });
-    // The console reads the entry and the user's history.
+    // The console reads the entry and the user's history, and searches again.
     expect((await adminJson('GET', `/request-logs/${post!.id}`)).request).toBeDefined();
     const history = `/tenants/${doomed}/history/User/${user.id}`;
     expect(await adminJson('GET', `${history}/versions/1`)).toMatchObject({ resource: { userName: marker } });
     expect((await search()).map((entry) => entry.path)).toEqual(['/scim/v2/Users']);
-    const reads = (await adminJson('GET', `/request-logs?tenant_id=${doomed}&method=GET&per_page=10`)).items as {
+    const reads = (await adminJson('GET', '/request-logs?method=GET&path=/api/v1/admin/&per_page=20')).items as {
+      id: string;
       path: string;
+      query: string;
     }[];
-    expect(reads.map((entry) => entry.path)).toEqual([`/api/v1/admin${history}/versions/1`]);
+    const versionRead = reads.find((entry) => entry.path === `/api/v1/admin${history}/versions/1`)!;
+    const detail = await adminJson('GET', `/request-logs/${versionRead.id}`);
+    expect(detail).toMatchObject({ request: { body: null }, response: { body: null } });
+    expect(reads.map((entry) => entry.query)).toContain('q=[withheld]&per_page=100');
 
     const deleted = await fetch(`${server.url}/api/v1/admin/tenants/${doomed}`, {
       method: 'DELETE',

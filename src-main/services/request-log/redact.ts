@@ -19,10 +19,14 @@ const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'x-a
 const COOKIE_HEADERS = new Set(['cookie', 'set-cookie']);
 /**
  * Any other header whose name says it carries a secret (`x-auth-token`, `x-client-secret`,
- * `x-custom-auth`, `x-hub-signature`, `x-session-id`). `auth` only as a whole word of the name:
- * `www-authenticate` names a scheme, not a secret.
+ * `x-custom-auth`, `x-authorization`, `x-functions-key`, `ocp-apim-subscription-key`,
+ * `x-hub-signature`, `x-session-id`). `auth` only as a whole word of the name: `www-authenticate`
+ * names a scheme, not a secret. A name ending in `key` is one, but for the keys that are not
+ * secrets (`idempotency-key`, `sec-websocket-key`).
  */
-const SECRET_HEADER_NAME = /token|secret|api[-_]?key|passw(or)?d|credential|signature|session|(^|[-_])auth([-_]|$)/i;
+const SECRET_HEADER_NAME =
+  /token|secret|api[-_]?key|passw(or)?d|credential|signature|session|authorization|(^|[-_])auth([-_]|$)|[-_]key$/i;
+const PUBLIC_KEY_HEADERS = new Set(['idempotency-key', 'sec-websocket-key']);
 
 /** Query parameters named in the issue, plus names that end like a token (`refresh_token`). */
 const SECRET_QUERY_NAMES = new Set([
@@ -180,7 +184,7 @@ export function redactHeaders(headers: RawHeaders | undefined, secrets: SecretSe
     const redactOne = (value: string): string => {
       if (CREDENTIAL_HEADERS.has(name)) return redactCredential(value, secrets);
       if (COOKIE_HEADERS.has(name)) return redactCookie(value, name === 'set-cookie', secrets);
-      if (SECRET_HEADER_NAME.test(name)) {
+      if (SECRET_HEADER_NAME.test(name) && !PUBLIC_KEY_HEADERS.has(name)) {
         secrets.add(value);
         return REDACTED;
       }

@@ -503,7 +503,9 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       const rows = index.rowsOfTenant(tenantId);
       for (const row of rows) if (removeRow(row)) counters.purged++;
       tenantLimits.delete(tenantId);
-      tenantFloors.delete(tenantId);
+      // Lines of the tenant that its cap removed earlier may still sit in segments the purge does
+      // not rewrite (they hold no live row of it): start-up must skip them, whatever comes after.
+      tenantFloors.set(tenantId, nextSeq - 1);
       feed.notify();
       void saveMeta();
       // Queued behind any in-flight write, so rows being written now have their place on disk.

@@ -658,11 +658,16 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       if (!track) return undefined;
       const [a, b] = await Promise.all([rebuild(track, from), rebuild(track, to)]);
       if (a === undefined || b === undefined) return undefined;
-      const changes = diffResources(a ?? {}, b ?? {});
-      // Versions hold no password, so a change of it shows only in the versions that made one.
+      let changes = diffResources(a ?? {}, b ?? {});
+      // Versions show a password only as "[redacted]", and those written before they showed it
+      // at all have none: what a diff says of the password comes from the versions that changed
+      // it. None between the two: nothing. Some: "set" when the target has one (a new password
+      // reads "[redacted]" on both sides), else the diff's own "unset", if any.
       const [low, high] = from <= to ? [from, to] : [to, from];
-      const passwordSet = track.versions.some((e) => e.v > low && e.v <= high && e.attrs.includes('password'));
-      if (passwordSet && !changes.some((c) => c.path[0] === 'password')) {
+      const touched = track.versions.some((e) => e.v > low && e.v <= high && e.attrs.includes('password'));
+      const aboutPassword = (c: { path: readonly unknown[] }) => c.path[0] === 'password';
+      if (!touched) changes = changes.filter((c) => !aboutPassword(c));
+      else if (!changes.some(aboutPassword) && b?.['password'] !== undefined) {
         changes.push({ op: 'set', path: ['password'], value: REDACTED_PASSWORD });
       }
       return { from, to, changes };

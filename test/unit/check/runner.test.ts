@@ -77,6 +77,12 @@ describe('runCheck', () => {
     expect(down.steps.filter((step) => step.exchange !== undefined)).toHaveLength(1);
     expect(down.steps.at(-1)?.skippedReason).toMatch(/could not be reached at step .* \(ECONNREFUSED/);
 
+    // A 403 is one operation's refusal: the run goes on.
+    const forbidsPut: typeof fetch = async (_url, init) =>
+      init?.method === 'PUT' ? new Response('{}', { status: 403 }) : new Response('{}', { status: 200 });
+    const partial = await runCheck({ baseUrl: 'http://host/scim', token: 't', profiles: ['okta'], fetch: forbidsPut });
+    expect(partial.steps.some((step) => step.skippedReason?.startsWith('not run'))).toBe(false);
+
     let calls = 0;
     const slow: typeof fetch = (_url, init) => {
       calls++;

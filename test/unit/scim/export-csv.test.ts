@@ -14,13 +14,17 @@ describe('CSV export', () => {
     expect(csvField(42)).toBe('42');
   });
 
-  it.each(['=1+1', '+1', '-1', '@SUM(A1)', '\tx', '  =1+1'])('defuses a spreadsheet formula: %j', (text) => {
-    expect(csvField(text).replace(/^"|"$/g, '')).toBe(`'${text}`);
-  });
+  it.each(['=1+1', '+1', '-1', '@SUM(A1)', '\tx', '  =1+1', '\u00a0=1+1', '\uff1d1+1'])(
+    'defuses a spreadsheet formula: %j',
+    (text) => {
+      expect(csvField(text).replace(/^"|"$/g, '')).toBe(`'${text}`);
+    },
+  );
 
   it('quotes a semicolon, which splits cells where it is the list separator, and defuses each line', () => {
     expect(csvField('a;=1+1')).toBe('"a;=1+1"');
     expect(csvField('ok\n=HYPERLINK("x")\n  @x')).toBe(`"ok\n'=HYPERLINK(""x"")\n'  @x"`);
+    expect(csvField('ok\r=1+1')).toBe(`"ok\r'=1+1"`);
   });
 
   it('leaves numbers alone even when negative', () => {

@@ -63,6 +63,11 @@ describe('header redaction', () => {
         'x-session-id': 'sess-1',
         'x-credentials': 'c',
         'x-author': 'Ada',
+        'X-Authorization': 'Bearer b',
+        'x-functions-key': 'f',
+        'Ocp-Apim-Subscription-Key': 'o',
+        'idempotency-key': 'k-1',
+        'x-keyboard': 'us',
       },
       new SecretSet(),
     );
@@ -76,6 +81,11 @@ describe('header redaction', () => {
       'x-session-id': R,
       'x-credentials': R,
       'x-author': 'Ada',
+      'x-authorization': R,
+      'x-functions-key': R,
+      'ocp-apim-subscription-key': R,
+      'idempotency-key': 'k-1',
+      'x-keyboard': 'us',
     });
   });
 

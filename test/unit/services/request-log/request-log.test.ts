@@ -228,6 +228,24 @@ describe('request log: caps', () => {
     await reopened.close();
   });
 
+  it('does not bring back a purged tenant from lines its cap removed earlier', async () => {
+    const dir = await tempDir();
+    const log = await open(dir, { segmentBytes: 4096 });
+    log.setTenantLimits('tenant-a', { maxEntries: 2 });
+    // A's early entries are evicted into segments that keep live entries of B.
+    for (let n = 1; n <= 30; n++) {
+      log.record(input(n, { tenant_id: n % 3 === 0 ? 'tenant-a' : 'tenant-b' }));
+      if (n % 5 === 0) await log.flush();
+    }
+    await log.purgeTenant('tenant-a');
+    expect((await log.list({ ...page, tenant_id: 'tenant-a' })).total).toBe(0);
+    await log.close();
+    const reopened = await open(dir, { segmentBytes: 4096 });
+    expect((await reopened.list({ ...page, tenant_id: 'tenant-a' })).total).toBe(0);
+    expect((await reopened.list({ ...page, tenant_id: 'tenant-b' })).total).toBe(20);
+    await reopened.close();
+  });
+
   it('purges a tenant from memory at once and from disk when the promise resolves', async () => {
     const dir = await tempDir();
     const log = await open(dir, { segmentBytes: 4096 });

@@ -194,6 +194,30 @@ describe('resource history', () => {
     expect(JSON.stringify(v2)).not.toContain('hash');
   });
 
+  it('says of a password in a diff only what the versions between changed', async () => {
+    const dir = await tempDir();
+    const history = await open(dir);
+    const R = '[redacted]';
+    // v1 as written before versions showed a password (no key); v2 a large change, so a base.
+    history.recordCreate('t', 'User', user(), meta(1));
+    const big = 'x'.repeat(6000);
+    history.recordChange('t', 'User', 'u1', user({ password: R }), user({ password: R, displayName: big }), meta(2));
+    // v3 a new password (both sides read "[redacted]"), v4 the password removed.
+    const v3 = user({ password: R, displayName: big });
+    history.recordChange('t', 'User', 'u1', v3, v3, { ...meta(3), passwordChanged: true });
+    history.recordChange('t', 'User', 'u1', v3, user({ displayName: big }), meta(4));
+    const passwordPart = async (from: number, to: number) =>
+      (await history.diff('t', 'User', 'u1', from, to))?.changes.filter((c) => c.path[0] === 'password');
+    expect(await passwordPart(1, 2)).toEqual([]);
+    expect(await passwordPart(2, 3)).toEqual([{ op: 'set', path: ['password'], value: R }]);
+    expect(await passwordPart(1, 3)).toEqual([{ op: 'set', path: ['password'], value: R }]);
+    expect(await passwordPart(3, 4)).toEqual([{ op: 'unset', path: ['password'] }]);
+    // Set, then removed: no password on either side, nothing to say.
+    expect(await passwordPart(1, 4)).toEqual([]);
+    expect(await passwordPart(4, 1)).toEqual([]);
+    await history.close();
+  });
+
   it("keeps a creation the same when it takes the caller's serialization, and never a password from it", async () => {
     const dir = await tempDir();
     const history = await open(dir);
