@@ -166,11 +166,25 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     segmentLive.set(segment, (segmentLive.get(segment) ?? 0) + delta);
   }
 
+  /**
+   * Per segment, the tenants whose removed lines it still holds (a segment is deleted only when
+   * none of its lines is live): a purge rewrites those too, so nothing of the tenant stays on disk.
+   */
+  const removedLinesOf = new Map<number, Set<string>>();
+  function leftBehind(segment: number, tenant: string | null): void {
+    if (tenant === null) return;
+    const tenants = removedLinesOf.get(segment);
+    if (tenants) tenants.add(tenant);
+    else removedLinesOf.set(segment, new Set([tenant]));
+  }
+
   /** Removes a row from everything in memory; its bytes leave the disk with its segment. */
   function removeRow(row: LogRow): boolean {
     if (!index.remove(row)) return false;
-    if (row.written) liveOf(row.segment, -1);
-    else if (row.line) {
+    if (row.written) {
+      liveOf(row.segment, -1);
+      leftBehind(row.segment, row.tenant);
+    } else if (row.line) {
       pendingBytes -= row.line.length;
       row.line = undefined;
     }
@@ -207,7 +221,10 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     }
     lastSeq = summary.seq;
     // Removed by its tenant's cap before: not brought back by a cap raised since.
-    if (summary.tenant_id !== null && summary.seq <= (tenantFloors.get(summary.tenant_id) ?? 0)) return;
+    if (summary.tenant_id !== null && summary.seq <= (tenantFloors.get(summary.tenant_id) ?? 0)) {
+      leftBehind(loc.segment, summary.tenant_id);
+      return;
+    }
     const row = rowFromSummary(summary, interner);
     row.segment = loc.segment;
     row.offset = loc.offset;
@@ -262,6 +279,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       if (info.id !== files.activeId && (segmentLive.get(info.id) ?? 0) <= 0) {
         await files.remove(info.id);
         segmentLive.delete(info.id);
+        removedLinesOf.delete(info.id);
       }
     }
   }
@@ -276,6 +294,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       }
       await files.remove(oldest);
       segmentLive.delete(oldest);
+      removedLinesOf.delete(oldest);
     }
   }
 
@@ -503,14 +522,13 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       const rows = index.rowsOfTenant(tenantId);
       for (const row of rows) if (removeRow(row)) counters.purged++;
       tenantLimits.delete(tenantId);
-      // Lines of the tenant that its cap removed earlier may still sit in segments the purge does
-      // not rewrite (they hold no live row of it): start-up must skip them, whatever comes after.
-      tenantFloors.set(tenantId, nextSeq - 1);
+      tenantFloors.delete(tenantId);
       feed.notify();
       void saveMeta();
       // Queued behind any in-flight write, so rows being written now have their place on disk.
       await disk.run(async () => {
         const touched = new Set(rows.filter((row) => row.written).map((row) => row.segment));
+        for (const [segment, tenants] of removedLinesOf) if (tenants.has(tenantId)) touched.add(segment);
         if (touched.size === 0) return;
         const keepBySegment = new Map<number, LogRow[]>();
         for (const row of index.newestFirst()) {
@@ -533,6 +551,8 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
             }),
           );
           if (keep.length === 0) segmentLive.delete(segment);
+          // Rewritten with its live lines only: no removed line of anyone is left in it.
+          removedLinesOf.delete(segment);
         }
       });
     },

@@ -1,4 +1,4 @@
-import { appendFile, readdir, stat } from 'node:fs/promises';
+import { appendFile, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRequestLog, type RequestLog } from '../../../../src-main/services/request-log';
@@ -240,6 +240,11 @@ describe('request log: caps', () => {
     await log.purgeTenant('tenant-a');
     expect((await log.list({ ...page, tenant_id: 'tenant-a' })).total).toBe(0);
     await log.close();
+    // Nothing of it on disk either: not its lines, nor its name in meta.json.
+    const files = await readdir(join(dir, 'request-log'));
+    const text = (await Promise.all(files.map((name) => readFile(join(dir, 'request-log', name), 'utf8')))).join('');
+    expect(text).toContain('tenant-b');
+    expect(text).not.toContain('tenant-a');
     const reopened = await open(dir, { segmentBytes: 4096 });
     expect((await reopened.list({ ...page, tenant_id: 'tenant-a' })).total).toBe(0);
     expect((await reopened.list({ ...page, tenant_id: 'tenant-b' })).total).toBe(20);
