@@ -221,17 +221,13 @@ export class BulkRun {
     for (const entry of failure ? [] : created) {
       const deferral = circle.deferrals.get(entry.op.index);
       if (!deferral) continue;
-      const result = yield* this.circleRun({
-        operation: entry.op,
-        role: 'link',
-        method: 'PATCH',
-        resourceType: entry.op.resourceType,
-        endpoint: entry.op.endpoint,
-        id: entry.id,
-        data: resolveBulkIds(deferral.link, this.ids),
-        // Held to the version the POST made, which also satisfies a tenant that requires If-Match.
-        ...(entry.version === undefined ? {} : { version: entry.version }),
-      });
+      const result = yield* this.circleRun(
+        stepOnCreated(entry, 'link', {
+          data: resolveBulkIds(deferral.link, this.ids),
+          // Held to the version the POST made, which also satisfies a tenant that requires If-Match.
+          ...(entry.version === undefined ? {} : { version: entry.version }),
+        }),
+      );
       if ('error' in result) {
         const { status, scimType, message } = result.error;
         failure = {
@@ -259,15 +255,8 @@ export class BulkRun {
     const leftovers = new Map<number, string>();
     for (const entry of created.reverse()) {
       this.ids.delete(entry.op.bulkId as string);
-      const result = yield* this.circleRun({
-        operation: entry.op,
-        role: 'undo',
-        method: 'DELETE',
-        resourceType: entry.op.resourceType,
-        endpoint: entry.op.endpoint,
-        // No If-Match: removing a member of the circle gives the groups listing it new versions.
-        id: entry.id,
-      });
+      // No If-Match: removing a member of the circle gives the groups listing it new versions.
+      const result = yield* this.circleRun(stepOnCreated(entry, 'undo', {}));
       if ('error' in result) {
         leftovers.set(
           entry.op.index,
@@ -334,6 +323,17 @@ export class BulkRun {
     const id = op.id.startsWith(BULK_ID_PREFIX) ? this.ids.get(op.id.slice(BULK_ID_PREFIX.length)) : op.id;
     return id === undefined ? undefined : `${this.baseUrl}${op.endpoint}/${encodeURIComponent(id)}`;
   }
+}
+
+/** A circle's own step on a resource one of its POSTs created: a link PATCH or an undo DELETE. */
+function stepOnCreated(
+  entry: { op: BulkOperation; id: string },
+  role: 'link' | 'undo',
+  extra: { data?: unknown; version?: string },
+): BulkStep {
+  const { op, id } = entry;
+  const method = role === 'link' ? 'PATCH' : 'DELETE';
+  return { operation: op, role, method, resourceType: op.resourceType, endpoint: op.endpoint, id, ...extra };
 }
 
 /** `baseUrl` is the SCIM base the request came in on (no trailing slash), for each result's location. */
