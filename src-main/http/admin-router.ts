@@ -23,11 +23,6 @@ export interface AdminRouterDeps {
   sessionTtlSeconds: number;
 }
 
-/**
- * The admin API, generated from the contract table: one route per row, with and without a trailing
- * slash. Inputs merge the query (or JSON body) with the path parameters; errors say which of them
- * a bad field came from.
- */
 /** The query with the value of `q` (free text searched for in the log: often a person's name) withheld. */
 function withoutSearchText(query: string): string {
   const isSearch = (pair: string) => {
@@ -50,6 +45,11 @@ function showsObservedTraffic(operation: AdminOperation): boolean {
   );
 }
 
+/**
+ * The admin API, generated from the contract table: one route per row, with and without a trailing
+ * slash. Inputs merge the query (or JSON body) with the path parameters; errors say which of them
+ * a bad field came from.
+ */
 export function createAdminRouter(deps: AdminRouterDeps): Router {
   const router = new Router({ prefix: ADMIN_BASE_PATH, strict: false });
 
