@@ -43,6 +43,37 @@ export function csvColumns(schema: ResourceSchema): CsvColumn[] {
   return columns;
 }
 
+/**
+ * The columns a projection (`attributes`, `excludedAttributes`) keeps: a resource with every
+ * attribute set, projected, says which. The projection's own rules decide, not a second reading of
+ * the attribute lists.
+ */
+export function projectedColumns(
+  columns: readonly CsvColumn[],
+  schema: ResourceSchema,
+  project: (resource: ResourceData) => ResourceData,
+): CsvColumn[] {
+  const sample = (attribute: AttributeDefinition): unknown => {
+    const one =
+      attribute.type === 'complex'
+        ? filled(attribute.subAttributes)
+        : attribute.type === 'boolean'
+          ? true
+          : attribute.type === 'integer' || attribute.type === 'decimal'
+            ? 1
+            : 'x';
+    return attribute.multiValued ? [one] : one;
+  };
+  const filled = (attributes: readonly AttributeDefinition[]) =>
+    Object.fromEntries(attributes.map((attribute) => [attribute.name, sample(attribute)]));
+  const everything: ResourceData = {
+    ...filled(schema.topLevel),
+    ...Object.fromEntries(schema.extensions.map((ext) => [ext.id, filled(ext.attributes)])),
+  };
+  const shownOf = project(everything);
+  return columns.filter((column) => column.read(shownOf) !== undefined);
+}
+
 function pick(value: unknown, key: string): unknown {
   return isRecord(value) ? value[key] : undefined;
 }

@@ -88,6 +88,9 @@ describe('export of a filtered list (seed 003)', () => {
     // Quoted per RFC 4180, and a formula is defused.
     expect(bob).toContain('"Smith, Jr."');
     expect(bob).toContain(`"'=HYPERLINK(""x"")"`);
+    // `attributes` chooses the columns too.
+    const some = (await (await get('?format=csv&attributes=userName,emails')).text()).split('\r\n');
+    expect(some[0]).toBe('id,userName,emails');
   });
 
   it('refuses an unknown format and a bad filter before streaming', async () => {

@@ -20,7 +20,8 @@ import {
 import { ScimError } from '../../scim/errors';
 import { MAX_PATCH_LIST_VALUES, PatchListBudget } from '../../scim/patch/engine';
 import { parseSearchRequest } from '../../scim/search-request';
-import { csvColumns, csvHeader, csvRow } from '../../scim/export-csv';
+import { csvColumns, csvHeader, csvRow, projectedColumns } from '../../scim/export-csv';
+import { compileProjection } from '../../scim/projection';
 import type { ResourceKind } from '../../scim/plan-types';
 import {
   checkDiscoveryQuery,
@@ -269,7 +270,10 @@ function sendExport(ctx: Context, format: 'ndjson' | 'csv', kind: ResourceKind, 
   const resources = deps.identities.exportResources(kind, query, caller(ctx));
   // Pull the first resource now, so a bad filter is still an ordinary 400 and not a cut stream.
   const first = resources.next();
-  const columns = format === 'csv' ? csvColumns(deps.identities.schemaOf(kind)) : [];
+  const schema = deps.identities.schemaOf(kind);
+  // Only the columns the request's `attributes`/`excludedAttributes` keep.
+  const columns =
+    format === 'csv' ? projectedColumns(csvColumns(schema), schema, compileProjection(schema, query)) : [];
   function* lines(): Generator<string> {
     if (format === 'csv') yield csvHeader(columns);
     for (let item = first; !item.done; item = resources.next()) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { coreSchemaRegistry } from '@shared/scim/registry';
-import { csvColumns, csvField, csvHeader, csvRow } from '../../../src-main/scim/export-csv';
+import { csvColumns, csvField, csvHeader, csvRow, projectedColumns } from '../../../src-main/scim/export-csv';
+import { compileProjection } from '../../../src-main/scim/projection';
 
 describe('CSV export', () => {
   it('quotes per RFC 4180', () => {
@@ -62,5 +63,22 @@ describe('CSV export', () => {
     const row = csvRow(columns, { id: 'x', emails: [{ value: 'a@x' }, { value: 'b@x' }] });
     expect(row).toContain('"a@x\nb@x"');
     expect(csvHeader(columns).endsWith('\r\n')).toBe(true);
+  });
+
+  it('keeps only the columns the projection keeps', () => {
+    const users = coreSchemaRegistry().resource('User')!;
+    const headers = (request: Parameters<typeof compileProjection>[1]) =>
+      projectedColumns(csvColumns(users), users, compileProjection(users, request)).map((c) => c.header);
+    expect(headers({ attributes: 'userName,emails,name.givenName' })).toEqual([
+      'id',
+      'userName',
+      'name.givenName',
+      'emails',
+    ]);
+    const withoutEmails = headers({ excludedAttributes: 'emails,name' });
+    expect(withoutEmails).toContain('userName');
+    expect(withoutEmails).not.toContain('emails');
+    expect(withoutEmails.some((h) => h.startsWith('name.'))).toBe(false);
+    expect(headers({})).toEqual(csvColumns(users).map((c) => c.header));
   });
 });
