@@ -65,6 +65,20 @@ describe('export of a filtered list (seed 003)', () => {
     expect(rows[0]).not.toHaveProperty('title');
   });
 
+  it('negotiates Accept with its q-values, and says the answer varies with it', async () => {
+    const typeFor = async (accept: string) => {
+      const response = await get('', { Accept: accept });
+      expect(response.headers.get('vary')).toMatch(/Accept/i);
+      await response.arrayBuffer();
+      return response.headers.get('content-type');
+    };
+    expect(await typeFor('text/csv')).toBe('text/csv; charset=utf-8');
+    expect(await typeFor('application/scim+json, text/csv;q=0')).toBe('application/scim+json; charset=utf-8');
+    expect(await typeFor('text/csv;q=0.5, application/x-ndjson')).toBe('application/x-ndjson; charset=utf-8');
+    expect(await typeFor('*/*')).toBe('application/scim+json; charset=utf-8');
+    expect(await typeFor('application/json, text/csv')).toBe('application/scim+json; charset=utf-8');
+  });
+
   it('answers Accept: application/x-ndjson the same way', async () => {
     const response = await get('', { Accept: 'application/x-ndjson' });
     expect(response.headers.get('content-type')).toMatch(/^application\/x-ndjson/);

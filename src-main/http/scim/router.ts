@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { SchemaRegistry } from '@shared/scim/registry';
+import { SCIM_CONTENT_TYPE } from '@shared/scim/urns';
 import type { AdminTokens } from '../../auth/admin-tokens';
 import {
   checkBulkPayloadSize,
@@ -259,10 +260,12 @@ function exportFormat(ctx: Context): 'ndjson' | 'csv' | undefined {
     if (format === 'ndjson' || format === 'csv') return format;
     throw ScimError.badRequest('invalidValue', `format must be "ndjson" or "csv", not "${format}".`);
   }
-  const accept = ctx.get('Accept');
-  if (/application\/x-ndjson/i.test(accept)) return 'ndjson';
-  if (/text\/csv/i.test(accept)) return 'csv';
-  return undefined;
+  // The list's answer depends on Accept: caches must tell them apart.
+  ctx.vary('Accept');
+  if (!ctx.get('Accept')) return undefined;
+  // Negotiated with the q-values (`text/csv;q=0` is "not CSV"); a tie goes to the SCIM answer.
+  const best = ctx.accepts(SCIM_CONTENT_TYPE, 'application/json', 'application/x-ndjson', 'text/csv');
+  return best === 'application/x-ndjson' ? 'ndjson' : best === 'text/csv' ? 'csv' : undefined;
 }
 
 function sendExport(ctx: Context, format: 'ndjson' | 'csv', kind: ResourceKind, deps: ScimRouterDeps): void {
