@@ -31,7 +31,11 @@ export async function serve(
       return;
     }
     if (stopRequested) stopRequested(signal);
-    else pendingSignal = signal;
+    else {
+      // Start-up opens the store and replays its journal: stopping halfway would be unclean.
+      io.err(`received ${signal} while starting; stopping as soon as the server is up (again to exit at once)`);
+      pendingSignal = signal;
+    }
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
