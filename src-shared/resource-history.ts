@@ -48,6 +48,11 @@ export const HistoryTimelineQuery = z.object({
   tenant_id: z.string().min(1),
   kind: HistoryResourceKind,
   id: z.string().min(1),
+  /**
+   * Only versions numbered below this. Pages count from the newest version, so a change between
+   * two pages shifts them: pin this to the first page's newest version + 1 to page a fixed set.
+   */
+  before_version: z.coerce.number().int().min(1).optional(),
   page: z.coerce.number().int().min(1).default(1),
   per_page: z.coerce.number().int().min(1).max(MAX_PER_PAGE).default(50),
 });

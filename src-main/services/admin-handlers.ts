@@ -84,11 +84,14 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
     },
     listRequestLogs: async (input) => fromLog(requestLog.list(input)),
     getRequestLog: async ({ id }) => found(await fromLog(requestLog.get(id)), `Request log entry ${id}`),
-    getResourceHistory: async ({ tenant_id, kind, id, page, per_page }) => {
+    getResourceHistory: async ({ tenant_id, kind, id, page, per_page, before_version }) => {
       tenants.get(tenant_id);
-      const timeline = history.timeline(tenant_id, kind, id, { page, per_page });
+      const timeline = history.timeline(tenant_id, kind, id, { page, per_page, before_version });
       // No history and no such resource: an id of nothing (or of another tenant), not an empty past.
-      if (timeline.total === 0 && !store.tenant(tenant_id)?.get(kind === 'User' ? 'users' : 'groups', id)) {
+      const known = () =>
+        history.timeline(tenant_id, kind, id, { page: 1, per_page: 1 }).total > 0 ||
+        store.tenant(tenant_id)?.get(kind === 'User' ? 'users' : 'groups', id) !== undefined;
+      if (timeline.total === 0 && !known()) {
         throw new AdminError('not_found', `${kind} ${id} not found in tenant ${tenant_id}, nor in its history.`);
       }
       return { ...timeline, items: await withRequestSeqs(tenant_id, timeline.items) };

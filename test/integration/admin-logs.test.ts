@@ -177,6 +177,14 @@ describe('request logs, history and the live stream', () => {
     expect(await adminJson('GET', `${base}/versions/1`)).toMatchObject({ resource: { title: 'Engineer' } });
     const diff = await adminJson('GET', `${base}/diff?from=1&to=2`);
     expect(diff.changes).toContainEqual({ op: 'set', path: ['title'], value: 'Manager' });
+    // A pinned timeline pages a fixed set while the user keeps changing.
+    await scim('PATCH', `/Users/${user.id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'title', value: 'Director' }],
+    });
+    const pinned = await adminJson('GET', `${base}?before_version=3&per_page=1&page=2`);
+    expect(pinned).toMatchObject({ total: 2, items: [{ version: 1 }] });
+    expect(await adminJson('GET', `${base}?before_version=1`)).toMatchObject({ total: 0, items: [] });
     // An id of nothing is not found, rather than an empty past; so is another tenant's user.
     const other = String((await adminJson('POST', '/tenants', { name: 'Other' })).id);
     for (const path of [`/tenants/${tenantId}/history/User/no-such-id`, `/tenants/${other}/history/User/${user.id}`]) {

@@ -112,7 +112,7 @@ export interface ResourceHistory {
     tenant: string,
     kind: HistoryResourceKind,
     id: string,
-    paging: { page: number; per_page: number },
+    paging: { page: number; per_page: number; before_version?: number | undefined },
   ): Page<HistoryVersion>;
   version(tenant: string, kind: HistoryResourceKind, id: string, n: number): Promise<HistoryVersionDetail | undefined>;
   diff(
@@ -636,12 +636,15 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       });
     },
 
-    timeline(tenant, kind, id, { page, per_page }) {
+    timeline(tenant, kind, id, { page, per_page, before_version }) {
       const versions = tracks.get(tenant, kind, id)?.versions ?? [];
-      const end = versions.length - (page - 1) * per_page;
+      // Versions are kept in ascending order: those below `before_version` are a prefix.
+      let count = versions.length;
+      if (before_version !== undefined) while (count > 0 && versions[count - 1]!.v >= before_version) count--;
+      const end = count - (page - 1) * per_page;
       const items: HistoryVersion[] = [];
       for (let i = end - 1; i >= Math.max(0, end - per_page); i--) items.push(toHistoryVersion(versions[i]!));
-      return { items, total: versions.length, page, per_page };
+      return { items, total: count, page, per_page };
     },
 
     async version(tenant, kind, id, n) {
