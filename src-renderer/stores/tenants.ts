@@ -23,6 +23,9 @@ export const useTenantsStore = defineStore('tenants', () => {
     error.value = undefined;
     try {
       const result = await client.listTenants({ page: requestedPage, per_page: TENANTS_PER_PAGE });
+      // Tenants deleted meanwhile can leave this page past the end: show the last one instead.
+      const last = Math.max(1, Math.ceil(result.total / TENANTS_PER_PAGE));
+      if (result.items.length === 0 && requestedPage > last) return await load(last);
       items.value = result.items;
       total.value = result.total;
       page.value = result.page;

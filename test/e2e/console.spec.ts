@@ -75,4 +75,100 @@ test.describe('headless console', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
   });
+
+  test.describe('with more tenants than a page', () => {
+    test.use({
+      seedStore: {
+        version: 1,
+        tenants: Array.from({ length: 51 }, (_, i) => ({
+          id: `tn_${String(i).padStart(3, '0')}`,
+          name: `Tenant ${i} with-a-rather-long-name-that-must-wrap-on-a-phone`,
+          created_at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+          delete_mode: 'delete',
+        })),
+      },
+    });
+
+    test('keeps the keyboard focus on a control it presses, and lands on the last page when one went', async ({
+      page,
+      server,
+    }) => {
+      await page.goto(server.consoleUrl);
+      await waitForApp(page);
+      // A new view puts the focus on its heading.
+      await expect(page.getByRole('heading', { name: 'Tenants' })).toBeFocused();
+      const refresh = page.getByRole('button', { name: 'Refresh' });
+      await refresh.focus();
+      await page.keyboard.press('Enter');
+      await expect(page.getByText('Page 1 of 2', { exact: true })).toBeVisible();
+      await expect(refresh).toBeFocused();
+      const next = page.getByRole('button', { name: 'Next' });
+      await next.focus();
+      await page.keyboard.press('Enter');
+      await expect(page.getByText('Page 2 of 2', { exact: true })).toBeVisible();
+      // At the last page Next can do nothing, but it keeps the focus.
+      await expect(next).toHaveAttribute('aria-disabled', 'true');
+      await expect(next).toBeFocused();
+
+      // The 51st tenant goes; Refresh on page 2 shows page 1, not an empty "Page 2 of 1".
+      const token = await server.adminToken();
+      const gone = await fetch(`${server.url}/api/v1/admin/tenants/tn_050`, {
+        method: 'DELETE',
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect(gone.status).toBe(204);
+      await refresh.click();
+      await expect(page.getByRole('table').getByRole('row')).toHaveCount(51);
+      await expect(page.getByRole('navigation', { name: 'Tenant pages' })).toBeHidden();
+    });
+
+    test('fits a 320 px wide screen without scrolling the page sideways', async ({ page, server }) => {
+      await page.setViewportSize({ width: 320, height: 640 });
+      await page.goto(server.consoleUrl);
+      await waitForApp(page);
+      await expect(page.getByRole('table')).toBeVisible();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+    });
+  });
+
+  test('gives buttons and fields enough contrast in the light and the dark theme', async ({ page, server }) => {
+    const ratio = (a: string, b: string) =>
+      page.evaluate(
+        ([fg, bg]) => {
+          const luminance = (css: string) => {
+            const [r, g, b] = (css.match(/\d+(\.\d+)?/g) ?? [])
+              .slice(0, 3)
+              .map(Number)
+              .map((v) => {
+                const c = v / 255;
+                return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+              });
+            return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+          };
+          const [hi, lo] = [luminance(fg!), luminance(bg!)].sort((x, y) => y - x);
+          return (hi! + 0.05) / (lo! + 0.05);
+        },
+        [a, b],
+      );
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      await page.goto(server.url);
+      await waitForApp(page);
+      const button = page.getByRole('button', { name: 'Sign in' });
+      const [text, fill] = await button.evaluate((el) => [
+        getComputedStyle(el).color,
+        getComputedStyle(el).backgroundColor,
+      ]);
+      expect(await ratio(text!, fill!), `${colorScheme} button text`).toBeGreaterThanOrEqual(4.5);
+      const field = page.getByLabel('Login code or admin token');
+      const [edge, inside] = await field.evaluate((el) => [
+        getComputedStyle(el).borderTopColor,
+        getComputedStyle(el).backgroundColor,
+      ]);
+      expect(await ratio(edge!, inside!), `${colorScheme} field edge`).toBeGreaterThanOrEqual(3);
+      // The sign-in view puts the focus in its field.
+      await expect(field).toBeFocused();
+    }
+  });
 });
