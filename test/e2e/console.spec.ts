@@ -1,5 +1,10 @@
 import { expect, test, waitForApp } from './fixtures';
 
+/** What page.evaluate gets for `getComputedStyle` (this file is compiled without DOM types). */
+type StyledView = {
+  getComputedStyle: (el: unknown) => { color: string; backgroundColor: string; borderTopColor: string };
+};
+
 test.describe('headless console', () => {
   test('signs in with the one-time code and shows the empty tenants list', async ({ page, server }) => {
     const problems: string[] = [];
@@ -127,7 +132,14 @@ test.describe('headless console', () => {
       await page.goto(server.consoleUrl);
       await waitForApp(page);
       await expect(page.getByRole('table')).toBeVisible();
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      // Runs in the page; typed loosely because this file is compiled without DOM types.
+      const overflow = await page.evaluate(() => {
+        const view = globalThis as unknown as {
+          document: { documentElement: { scrollWidth: number } };
+          innerWidth: number;
+        };
+        return view.document.documentElement.scrollWidth - view.innerWidth;
+      });
       expect(overflow).toBeLessThanOrEqual(0);
     });
   });
@@ -156,16 +168,16 @@ test.describe('headless console', () => {
       await page.goto(server.url);
       await waitForApp(page);
       const button = page.getByRole('button', { name: 'Sign in' });
-      const [text, fill] = await button.evaluate((el) => [
-        getComputedStyle(el).color,
-        getComputedStyle(el).backgroundColor,
-      ]);
+      const [text, fill] = await button.evaluate((el) => {
+        const style = (globalThis as unknown as StyledView).getComputedStyle(el);
+        return [style.color, style.backgroundColor];
+      });
       expect(await ratio(text!, fill!), `${colorScheme} button text`).toBeGreaterThanOrEqual(4.5);
       const field = page.getByLabel('Login code or admin token');
-      const [edge, inside] = await field.evaluate((el) => [
-        getComputedStyle(el).borderTopColor,
-        getComputedStyle(el).backgroundColor,
-      ]);
+      const [edge, inside] = await field.evaluate((el) => {
+        const style = (globalThis as unknown as StyledView).getComputedStyle(el);
+        return [style.borderTopColor, style.backgroundColor];
+      });
       expect(await ratio(edge!, inside!), `${colorScheme} field edge`).toBeGreaterThanOrEqual(3);
       // The sign-in view puts the focus in its field.
       await expect(field).toBeFocused();
