@@ -30,3 +30,11 @@ const environment: ConsoleEnvironment = window.scimdesk
     };
 app.provide(consoleEnvironmentKey, environment);
 app.mount('#app');
+
+if (environment.mode === 'web') {
+  // A fresh console URL opened in this tab (after a restart on a fixed port) changes only the hash.
+  window.addEventListener('hashchange', () => {
+    const code = takeLoginCodeFromUrl(window.location, window.history);
+    if (code) void app.runWithContext(() => useSessionStore().signIn(code));
+  });
+}

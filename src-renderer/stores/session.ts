@@ -18,9 +18,21 @@ export const useSessionStore = defineStore('session', () => {
 
   const needsSignIn = computed(() => environment.mode === 'web' && status.value !== 'signed-in');
 
-  /** Accepts either a one-time login code or an admin token from `scimdesk admin-token`. */
+  /** Ends the session when its token expires, rather than at the next request that fails. */
+  let expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  function endAt(at: string | undefined): void {
+    clearTimeout(expiryTimer);
+    const ms = at === undefined ? NaN : Date.parse(at) - Date.now();
+    // setTimeout holds at most 2^31-1 ms (~24.8 days); sessions are hours.
+    if (Number.isFinite(ms)) expiryTimer = setTimeout(sessionRejected, Math.min(Math.max(0, ms), 2 ** 31 - 1));
+  }
+
+  /**
+   * Accepts a one-time login code, the whole console URL that carries one, or an admin token from
+   * `scimdesk admin-token`.
+   */
   async function signIn(secret: string): Promise<void> {
-    const value = secret.trim();
+    const value = codeInConsoleUrl(secret.trim()) ?? secret.trim();
     if (!value) {
       error.value = 'Enter a login code or an admin token.';
       return;
@@ -30,7 +42,7 @@ export const useSessionStore = defineStore('session', () => {
     try {
       if (isAdminToken(value)) {
         token.value = value;
-        expiresAt.value = undefined;
+        expiresAt.value = expiryOf(value);
         // Proves the token before the console shows anything that needs it.
         await environment.client.listTenants({ page: 1, per_page: 1 });
       } else {
@@ -40,6 +52,7 @@ export const useSessionStore = defineStore('session', () => {
         expiresAt.value = session.expires_at;
       }
       status.value = 'signed-in';
+      endAt(expiresAt.value);
     } catch (failure) {
       signOut(describeSignInFailure(failure));
     }
@@ -47,6 +60,7 @@ export const useSessionStore = defineStore('session', () => {
 
   function signOut(reason?: string): void {
     if (environment.mode === 'desktop') return;
+    clearTimeout(expiryTimer);
     token.value = undefined;
     expiresAt.value = undefined;
     status.value = 'signed-out';
@@ -60,6 +74,31 @@ export const useSessionStore = defineStore('session', () => {
 
   return { token, expiresAt, status, error, needsSignIn, mode: environment.mode, signIn, signOut, sessionRejected };
 });
+
+/** The code in a pasted console URL (`http://127.0.0.1:8585/#code=…`), if that is what was pasted. */
+function codeInConsoleUrl(value: string): string | undefined {
+  const code = /^https?:\/\/\S*#(?:.*&)?code=([^&\s]+)/.exec(value)?.[1];
+  if (code === undefined) return undefined;
+  try {
+    return decodeURIComponent(code);
+  } catch {
+    return code;
+  }
+}
+
+/**
+ * When an admin token (a JWT) says it expires, read from its payload without checking it: only to
+ * end the console's session on time; the server checks the token on every request.
+ */
+function expiryOf(token: string): string | undefined {
+  try {
+    const part = (token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/');
+    const payload = JSON.parse(atob(part.padEnd(Math.ceil(part.length / 4) * 4, '='))) as { exp?: unknown };
+    return typeof payload.exp === 'number' ? new Date(payload.exp * 1000).toISOString() : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function isAdminToken(value: string): boolean {
   return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(value);

@@ -58,6 +58,16 @@ test.describe('headless console', () => {
     await expect(second.getByRole('alert')).toHaveText(/already used or expired/);
   });
 
+  test('signs in when a console URL is opened in a tab already showing the console', async ({ page, server }) => {
+    await page.goto(server.url);
+    await waitForApp(page);
+    await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+    // Only the hash changes, so the page is not loaded again.
+    await page.goto(server.consoleUrl);
+    await expect(page.getByText('No tenants yet.')).toBeVisible();
+    expect(page.url()).not.toContain('code=');
+  });
+
   test('signs in with a token from `scimdesk admin-token`', async ({ page, server }) => {
     await page.goto(server.url);
     await waitForApp(page);

@@ -42,6 +42,40 @@ describe('session store', () => {
     expect(session.needsSignIn).toBe(false);
   });
 
+  it('takes the code out of a pasted console URL', async () => {
+    const exchangeLoginCode = vi.fn(async () => ({ token: TOKEN, expires_at: '2099-01-01T12:00:00.000Z' }));
+    const session = withEnvironment({ client: { listTenants: vi.fn() }, exchangeLoginCode })(() => useSessionStore());
+    await session.signIn('http://127.0.0.1:8585/#code=abc%2D123');
+    expect(exchangeLoginCode).toHaveBeenCalledWith('abc-123');
+    expect(session.status).toBe('signed-in');
+  });
+
+  it('ends the session when its token expires, not at the next request', async () => {
+    vi.useFakeTimers({ now: Date.parse('2026-01-01T12:00:00.000Z') });
+    try {
+      const exchangeLoginCode = vi.fn(async () => ({ token: TOKEN, expires_at: '2026-01-01T12:05:00.000Z' }));
+      const run = withEnvironment({ client: { listTenants: vi.fn() }, exchangeLoginCode });
+      const session = run(() => useSessionStore());
+      await session.signIn('code123');
+      vi.advanceTimersByTime(4 * 60_000);
+      expect(session.status).toBe('signed-in');
+      vi.advanceTimersByTime(60_000);
+      expect(session.status).toBe('signed-out');
+      expect(session.error).toMatch(/session has ended/);
+      // A pasted admin token ends at its own `exp`.
+      const exp = Math.floor(Date.now() / 1000) + 60;
+      const jwt = ['e30', btoa(JSON.stringify({ exp })).replace(/=+$/, ''), 'sig'].join('.');
+      const listTenants = vi.fn(async () => ({ items: [], total: 0, page: 1, per_page: 1 }));
+      const withToken = withEnvironment({ client: { listTenants } })(() => useSessionStore());
+      await withToken.signIn(jwt);
+      expect(withToken.status).toBe('signed-in');
+      vi.advanceTimersByTime(61_000);
+      expect(withToken.status).toBe('signed-out');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('explains a used or expired code', async () => {
     const exchangeLoginCode = vi.fn(async () => {
       throw new AdminError('unauthorized', 'This login code is unknown, already used or expired.');
