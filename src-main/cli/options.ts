@@ -39,6 +39,10 @@ export function parseFlags(
 }
 
 function cleanParseMessage(message: string): string {
+  // `--users -1`: node reads "-1" as another flag and calls the option "ambiguous".
+  const dashed = /^Option '(--[\w-]+)' argument is ambiguous/.exec(message)?.[1];
+  if (dashed)
+    return `${dashed} needs a value, and one starting with '-' is not one (for such a value write ${dashed}=VALUE)`;
   // node's messages are long and sometimes multi-line; the CLI promises one line.
   return message
     .split('\n')[0]!

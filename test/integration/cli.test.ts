@@ -130,6 +130,15 @@ describe('scimdesk serve', () => {
 });
 
 describe('scimdesk admin-token', () => {
+  it('notes that a data folder given to admin-token was new', async () => {
+    const fresh = join(data.dir, 'typo');
+    const minted = await runCliToEnd(['admin-token', '--data', fresh]);
+    expect(minted.code).toBe(0);
+    expect(minted.stderr.join('\n')).toMatch(/did not exist and was created/);
+    const again = await runCliToEnd(['admin-token', '--data', fresh]);
+    expect(again.stderr.join('\n')).not.toMatch(/did not exist/);
+  });
+
   it('prints a token, as its last line, that the running server accepts', async () => {
     const server = runCli(['serve', '--port', '0', '--data', data.dir]);
     try {

@@ -37,7 +37,7 @@ export function buildOpenApiDocument(
       version,
       description:
         'A multi-tenant SCIM 2.0 server (RFC 7643 / RFC 7644) and the admin API of its console. ' +
-        'Admin errors follow seed 004 (`{detail, code}`, 422 `{detail: [{loc, msg, type}]}`); SCIM errors ' +
+        'Admin errors are `{detail, code}` (422: `{detail: [{loc, msg, type}]}`); SCIM errors ' +
         'are RFC 7644 §3.12 bodies. Admin paths are accepted with and without a trailing slash.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
@@ -65,7 +65,8 @@ export function buildOpenApiDocument(
         bearerScim: {
           type: 'http',
           scheme: 'bearer',
-          description: "A tenant's SCIM token (`scimdesk_...`), created in the console or the admin API.",
+          description:
+            "A tenant's SCIM token (`scimdesk_...`), created with the admin API (`POST /api/v1/admin/scim-tokens`).",
         },
       },
     },

@@ -23,6 +23,10 @@ describe('CLI flags', () => {
     [['--bogus'], /Unknown option '--bogus'/],
     [['--port'], /--port/],
     [['extra'], /Unexpected argument 'extra'/],
+    [
+      ['--port', '-1'],
+      /^--port needs a value, and one starting with '-' is not one \(for such a value write --port=VALUE\)$/,
+    ],
   ])('refuses %j with a one-line usage error', (args, message) => {
     expect(() => parseFlags(args, ['host', 'port', 'data'])).toThrow(message);
     try {
