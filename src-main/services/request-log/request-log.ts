@@ -331,6 +331,9 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
         if (!row.removed) {
           pendingBytes -= row.line?.length ?? 0;
           liveOf(loc.segment, 1);
+        } else {
+          // Removed while its write was under way: its line is on disk all the same.
+          leftBehind(loc.segment, row.tenant);
         }
         row.line = undefined;
       });
