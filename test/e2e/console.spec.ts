@@ -110,8 +110,9 @@ test.describe('headless console', () => {
     }) => {
       await page.goto(server.consoleUrl);
       await waitForApp(page);
-      // A new view puts the focus on its heading.
+      // A new view puts the focus on its heading, and names itself in the window title.
       await expect(page.getByRole('heading', { name: 'Tenants' })).toBeFocused();
+      await expect(page).toHaveTitle('Tenants — scimdesk');
       const refresh = page.getByRole('button', { name: 'Refresh' });
       await refresh.focus();
       await page.keyboard.press('Enter');
@@ -191,6 +192,7 @@ test.describe('headless console', () => {
       expect(await ratio(edge!, inside!), `${colorScheme} field edge`).toBeGreaterThanOrEqual(3);
       // The sign-in view puts the focus in its field.
       await expect(field).toBeFocused();
+      await expect(page).toHaveTitle('Sign in — scimdesk');
     }
   });
 });
