@@ -79,13 +79,18 @@ describe('stopping the HTTP listener', () => {
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0)) await cleanup();
   });
-
-  it('answers the request in flight with Connection: close, closes idle connections and takes no new ones', async () => {
+  /** A listener that is released and closed after the test, whatever the test left it doing. */
+  async function started() {
     const server = await start();
     cleanups.push(
       () => server.release.open(),
       () => server.listener.close(),
     );
+    return server;
+  }
+
+  it('answers the request in flight with Connection: close, closes idle connections and takes no new ones', async () => {
+    const server = await started();
     const busy = new Connection(server.address);
     const idle = new Connection(server.address);
     busy.send('/fast');
@@ -112,11 +117,7 @@ describe('stopping the HTTP listener', () => {
   });
 
   it('answers every request pipelined on a connection before ending it', async () => {
-    const server = await start();
-    cleanups.push(
-      () => server.release.open(),
-      () => server.listener.close(),
-    );
+    const server = await started();
     const client = new Connection(server.address);
     client.send('/slow');
     await server.slowStarted.opened;
