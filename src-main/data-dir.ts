@@ -18,18 +18,25 @@ export class DataDirError extends Error {
   override readonly name = 'DataDirError';
 }
 
+/** What a failed create or write in the data folder says of the folder, by error code. */
+const DATA_DIR_PROBLEMS: Readonly<Record<string, string>> = {
+  EEXIST: 'it, or a folder above it, is a file',
+  ENOTDIR: 'it, or a folder above it, is a file',
+  EACCES: 'permission denied; it must be writable by this user',
+  EPERM: 'permission denied; it must be writable by this user',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'the disk is full',
+};
+
+/** Whether an error says the data folder itself cannot be used (see DATA_DIR_PROBLEMS). */
+export function isDataDirProblem(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code !== undefined && Object.hasOwn(DATA_DIR_PROBLEMS, code);
+}
+
 export function unusableDataDir(dataDir: string, error: unknown): DataDirError {
   const code = (error as NodeJS.ErrnoException).code;
-  const why =
-    code === 'EEXIST' || code === 'ENOTDIR'
-      ? 'it, or a folder above it, is a file'
-      : code === 'EACCES' || code === 'EPERM'
-        ? 'permission denied; it must be writable by this user'
-        : code === 'EROFS'
-          ? 'the file system is read-only'
-          : code === 'ENOSPC'
-            ? 'the disk is full'
-            : (error as Error).message;
+  const why = (code !== undefined && DATA_DIR_PROBLEMS[code]) || (error as Error).message;
   return new DataDirError(`cannot use ${dataDir} as the data folder: ${why} (choose another with --data)`, {
     cause: error,
   });

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { unusableDataDir } from '../data-dir';
-import { isErrno, syncFolder } from '../store/fs-util';
+import { isDataDirProblem, unusableDataDir } from '../data-dir';
+import { syncFolder } from '../store/fs-util';
 
 export const SIGNING_KEY_FILE = 'admin-signing.key';
 const KEY_BYTES = 32;
@@ -22,13 +22,7 @@ export class SigningKeyError extends Error {
 export async function loadOrCreateSigningKey(dataDir: string): Promise<Uint8Array> {
   const file = join(dataDir, SIGNING_KEY_FILE);
   const unusable = (error: unknown): never => {
-    throw isErrno(error, 'ENOTDIR') ||
-      isErrno(error, 'EEXIST') ||
-      isErrno(error, 'EACCES') ||
-      isErrno(error, 'EPERM') ||
-      isErrno(error, 'EROFS')
-      ? unusableDataDir(dataDir, error)
-      : error;
+    throw isDataDirProblem(error) ? unusableDataDir(dataDir, error) : error;
   };
   const existing = await readKey(file).catch(unusable);
   if (existing) return existing;
