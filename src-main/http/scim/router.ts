@@ -208,14 +208,14 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     });
     router.get(`${path}/:id`, notSearch, auth, (ctx) => {
       const id = ctx.params.id ?? '';
-      const version = identities.versionOf(kind, id, caller(ctx));
+      const { resource, version } = identities.read(kind, id, caller(ctx), projection(ctx));
       const ifNoneMatch = ctx.get('If-None-Match');
       if (ifNoneMatch && etagMatches(ifNoneMatch, version)) {
         ctx.status = 304;
         ctx.set('ETag', version);
         return;
       }
-      sendScim(ctx, 200, identities.get(kind, id, caller(ctx), projection(ctx)), version);
+      sendScim(ctx, 200, resource, version);
     });
     router.put(`${path}/:id`, notSearch, auth, async (ctx) => {
       const body = await readScimBody(ctx);

@@ -38,9 +38,17 @@ import { sameJson, type Json } from '../resource-history/diff';
 import { REDACTED_PASSWORD } from '../resource-history/records';
 
 type HistoryJson = Parameters<ResourceHistory['recordCreate']>[2];
-import { collectionOf, etagMatches, revisionOf, versionTag } from './kinds';
+import { collectionOf, etagNamesRevision, revisionOf, versionTag } from './kinds';
 import { ListCache, type MatchedList } from './list-cache';
-import { filterReadsDerived, locationOf, memberFilterView, present, sortReadsDerived, withDerived } from './present';
+import {
+  filterReadsDerived,
+  locationOf,
+  memberFilterView,
+  present,
+  sortReadsDerived,
+  versionOfPresented,
+  withDerived,
+} from './present';
 import { getStored, putStored, type StoredMeta, type StoredResource, type WrittenResource } from './stored';
 import { turnQueue } from '../turn-queue';
 
@@ -136,12 +144,22 @@ export class IdentityService {
   }
 
   get(kind: ResourceKind, id: string, ctx: ScimRequestContext, projection: ProjectionRequest = {}): ProjectedResource {
-    return this.respond(kind, this.find(this.reader(ctx), kind, id), ctx, projection);
+    return this.read(kind, id, ctx, projection).resource;
   }
 
-  /** The current version tag, for If-None-Match on GET. */
+  /** A resource as GET answers it, with the version for its ETag (derived values included). */
+  read(
+    kind: ResourceKind,
+    id: string,
+    ctx: ScimRequestContext,
+    projection: ProjectionRequest = {},
+  ): { resource: ProjectedResource; version: string } {
+    return this.presented(kind, this.find(this.reader(ctx), kind, id), ctx, projection);
+  }
+
+  /** The version GET answers with, for If-None-Match on GET. */
   versionOf(kind: ResourceKind, id: string, ctx: ScimRequestContext): string {
-    return this.find(this.reader(ctx), kind, id).meta.version;
+    return this.read(kind, id, ctx).version;
   }
 
   async create(
@@ -587,26 +605,24 @@ export class IdentityService {
   }
 
   /** The response representation of a stored resource, under the request's projection. */
-  private respond(
-    kind: ResourceKind,
-    stored: StoredResource,
-    ctx: ScimRequestContext,
-    projection: ProjectionRequest,
-  ): ProjectedResource {
-    return compileProjection(this.schemaOf(kind), projection)(present(this.reader(ctx), kind, stored, ctx.baseUrl));
-  }
-
   private answer(
     kind: ResourceKind,
     stored: StoredResource,
     ctx: ScimRequestContext,
     projection: ProjectionRequest,
   ): WriteAnswer {
-    return {
-      resource: this.respond(kind, stored, ctx, projection),
-      location: locationOf(kind, stored.id, ctx.baseUrl),
-      version: stored.meta.version,
-    };
+    return { ...this.presented(kind, stored, ctx, projection), location: locationOf(kind, stored.id, ctx.baseUrl) };
+  }
+
+  private presented(
+    kind: ResourceKind,
+    stored: StoredResource,
+    ctx: ScimRequestContext,
+    projection: ProjectionRequest,
+  ): { resource: ProjectedResource; version: string } {
+    const full = present(this.reader(ctx), kind, stored, ctx.baseUrl);
+    // Taken before the projection, which may leave meta out.
+    return { resource: compileProjection(this.schemaOf(kind), projection)(full), version: versionOfPresented(full) };
   }
 
   /** The resource as history keeps it: the stored document without the password hash. */
@@ -719,10 +735,10 @@ export class IdentityService {
   }
 
   private checkVersion(current: StoredResource, options: WriteOptions): void {
-    if (options.ifMatch !== undefined && !etagMatches(options.ifMatch, current.meta.version)) {
+    if (options.ifMatch !== undefined && !etagNamesRevision(options.ifMatch, current.meta.version)) {
       throw new ScimError(412, `The resource has changed: its version is ${current.meta.version}.`);
     }
-    if (options.ifNoneMatch !== undefined && etagMatches(options.ifNoneMatch, current.meta.version)) {
+    if (options.ifNoneMatch !== undefined && etagNamesRevision(options.ifNoneMatch, current.meta.version)) {
       throw new ScimError(
         412,
         `If-None-Match names the resource's current version (${current.meta.version}), so it was not changed.`,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CollectionName } from '../../store/documents';
 import type { ResourceKind } from '../../scim/plan-types';
 
@@ -19,6 +20,32 @@ export function versionTag(revision: number): string {
 export function revisionOf(version: unknown): number {
   const match = typeof version === 'string' ? /^W\/"(\d+)"$/.exec(version) : null;
   return match ? Number(match[1]) : 0;
+}
+
+/**
+ * The version a representation is answered with (`meta.version` and `ETag`). The stored revision
+ * says when the resource itself last changed; what `present` derives from other documents (a
+ * user's groups, its manager's name, the names of a group's members) changes without it. A
+ * conditional GET must not answer 304 over such a change, so when there is anything derived, the
+ * tag also carries a digest of it: `W/"3.5d41402abc4b"`. A resource with nothing derived keeps
+ * its plain `W/"3"`.
+ */
+export function representationTag(stored: string, derived: string | undefined): string {
+  if (derived === undefined) return stored;
+  const digest = createHash('sha256').update(derived).digest('hex').slice(0, 12);
+  return `W/"${revisionOf(stored)}.${digest}"`;
+}
+
+/**
+ * For preconditions on writes (If-Match, If-None-Match on PUT, PATCH, DELETE): whether a listed tag
+ * names the stored revision, whatever digest it carries. A write cannot lose what is derived (it is
+ * read-only and recomputed), so a client holding `W/"3.…"` from before a group change still writes
+ * over revision 3; a change to the resource itself still fails the precondition.
+ */
+export function etagNamesRevision(header: string, stored: string): boolean {
+  const revision = (tag: string) => tag.trim().replace(/^W\//, '').replace(/^"|"$/g, '').split('.')[0];
+  const current = revision(stored);
+  return header.split(',').some((tag) => tag.trim() === '*' || revision(tag) === current);
 }
 
 /**

@@ -6,7 +6,7 @@ import type { ResourceKind } from '../../scim/plan-types';
 import { isRecord, type ResourceData } from '../../scim/values';
 import type { MemberValue } from '../../store/documents';
 import type { TenantReader } from '../../store/transaction';
-import { RESOURCE_KINDS } from './kinds';
+import { representationTag, RESOURCE_KINDS } from './kinds';
 import type { StoredResource } from './stored';
 
 /**
@@ -28,11 +28,16 @@ export function locationOf(kind: ResourceKind, id: string, baseUrl: string): str
   return `${baseUrl}/${RESOURCE_KINDS[kind].endpoint}/${id}`;
 }
 
-/** The full representation: derived attributes, display names, $ref and meta.location; no password hash. */
+/**
+ * The full representation: derived attributes, display names, $ref and meta.location; no password
+ * hash. Its `meta.version` covers what was derived (see representationTag).
+ */
 export function present(tenant: TenantReader, kind: ResourceKind, doc: StoredResource, baseUrl: string): ResourceData {
-  const location = locationOf(kind, doc.id, baseUrl);
-  const out: Record<string, unknown> = { ...doc, meta: { ...doc.meta, location } };
+  const out: Record<string, unknown> = { ...doc };
   delete out.passwordHash;
+  // What was derived, as text for the version's digest; the base URL is left out: it is the
+  // request's, not the resource's (each base path is its own URL to a cache).
+  const derived: string[] = [];
   if (kind === 'User') {
     const groups = tenant.groupsOf(doc.id).flatMap((groupId) => {
       const group = tenant.get('groups', groupId);
@@ -41,12 +46,26 @@ export function present(tenant: TenantReader, kind: ResourceKind, doc: StoredRes
         : [];
     });
     if (groups.length > 0) out.groups = groups;
+    for (const group of groups) derived.push(`g\u0000${group.value}\u0000${group.display}`);
     const manager = managerOf(tenant, out, baseUrl);
-    if (manager) out[SCIM_URN.enterpriseUser] = manager;
+    if (manager) {
+      out[SCIM_URN.enterpriseUser] = manager;
+      derived.push(`m\u0000${String((manager.manager as ResourceData).displayName)}`);
+    }
   } else if (doc.members) {
-    out.members = doc.members.map((member) => presentMember(tenant, member, baseUrl));
+    const members = doc.members.map((member) => presentMember(tenant, member, baseUrl));
+    out.members = members;
+    for (const member of members)
+      derived.push(`${String(member.type)}\u0000${String(member.value)}\u0000${String(member.display)}`);
   }
+  const version = representationTag(doc.meta.version, derived.length > 0 ? derived.join('\u0001') : undefined);
+  out.meta = { ...doc.meta, version, location: locationOf(kind, doc.id, baseUrl) };
   return out;
+}
+
+/** The `meta.version` of a representation `present` made. */
+export function versionOfPresented(presented: ResourceData): string {
+  return String((presented.meta as { version: unknown }).version);
 }
 
 /**

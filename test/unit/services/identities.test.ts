@@ -17,6 +17,8 @@ beforeEach(async () => {
 afterEach(() => h.close());
 
 const ids = () => h.services.identities;
+/** A version without the digest of derived values it carries when it has any: `W/"3.…"` → `W/"3"`. */
+const revision = (tag: string) => tag.replace(/^(W\/"\d+)\.[0-9a-f]{12}"$/, '$1"');
 /** Creates and replaces through the service, answering the representation. */
 const create = async (...args: Parameters<IdentityService['create']>) => (await ids().create(...args)).resource;
 const replace = async (...args: Parameters<IdentityService['replace']>) => (await ids().replace(...args)).resource;
@@ -214,11 +216,11 @@ describe('groups and memberships', () => {
     await ids().delete('User', String(alice.id), ctx);
     expect(ids().get('Group', String(g1.id), ctx)).toMatchObject({
       members: [{ value: bob.id }],
-      meta: { version: 'W/"2"' },
+      meta: { version: expect.stringMatching(/^W\/"2\.[0-9a-f]{12}"$/) },
     });
     expect(ids().get('Group', String(g2.id), ctx).members ?? []).toEqual([]);
     expect(ids().versionOf('Group', String(g2.id), ctx)).toBe('W/"2"');
-    expect(ids().versionOf('Group', String(untouched.id), ctx)).toBe('W/"1"');
+    expect(revision(ids().versionOf('Group', String(untouched.id), ctx))).toBe('W/"1"');
     await new Promise((resolve) => setImmediate(resolve)); // the history records right after the answer
     const timeline = h.services.history.timeline(ctx.tenantId, 'Group', String(g1.id), { page: 1, per_page: 5 });
     expect(timeline.items.map((item) => [item.version, item.kind, item.attributes])).toEqual([
@@ -248,10 +250,10 @@ describe('groups and memberships', () => {
     await patchGroup({ op: 'replace', path: 'members', value: same });
     await patchGroup({ op: 'replace', value: { members: same } });
     await patchGroup({ op: 'add', path: 'members', value: [{ value: alice.id }] });
-    expect(ids().versionOf('Group', gid, ctx)).toBe('W/"1"');
+    expect(revision(ids().versionOf('Group', gid, ctx))).toBe('W/"1"');
     // A real change still makes a version; restating it afterwards does not.
     await patchGroup({ op: 'replace', path: 'members', value: [{ value: bob.id }] });
-    expect(ids().versionOf('Group', gid, ctx)).toBe('W/"2"');
+    expect(revision(ids().versionOf('Group', gid, ctx))).toBe('W/"2"');
     expect(ids().get('Group', gid, ctx).members).toEqual([expect.objectContaining({ value: bob.id })]);
     // Emptied by PATCH, then PUT back without members, as Okta's push does.
     await patchGroup({ op: 'remove', path: 'members' });
