@@ -72,11 +72,24 @@ export type CapturedMessage = z.infer<typeof CapturedMessage>;
 export const RequestLogError = z.object({ message: z.string(), code: z.string().optional() });
 export type RequestLogError = z.infer<typeof RequestLogError>;
 
+/**
+ * Something the request's body named that the server left alone, and why: an attribute no schema
+ * of the tenant defines (RFC 7644 §3.3 lets a server ignore it), a read-only value, a `remove`
+ * that matched nothing. Without it a dropped custom attribute looks like a success.
+ */
+export const IgnoredTarget = z.object({ target: z.string(), reason: z.string() });
+export type IgnoredTarget = z.infer<typeof IgnoredTarget>;
+
+/** How many ignored targets one entry lists; the rest are counted in a last item. */
+export const MAX_IGNORED_LISTED = 50;
+
 /** `GET /request-logs/{id}`: the summary plus both messages. */
 export const RequestLogEntry = RequestLogSummary.extend({
   request: CapturedMessage,
   response: CapturedMessage,
   error: RequestLogError.nullable(),
+  /** Absent when nothing was ignored, and on entries written before it was recorded. */
+  ignored: z.array(IgnoredTarget).optional(),
 });
 export type RequestLogEntry = z.infer<typeof RequestLogEntry>;
 

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Context, Next } from 'koa';
 import type { Clock } from '../clock';
+import { MAX_IGNORED_LISTED, type IgnoredTarget } from '@shared/request-log';
 import type { RequestLog, RequestLogInput } from '../services/request-log/index';
 import { areaOf } from './areas';
 import { requestIdSource } from './request-ids';
@@ -68,6 +69,7 @@ export function captureRequests(requestLog: RequestLog, clock: Clock) {
           bodyIsJson: typeof ctx.body === 'string' && ctx.body === state.responseJson,
         },
         flags,
+        ...(scim?.ignored?.length ? { ignored: listedIgnored(scim.ignored) } : {}),
         error: ctx.status >= 400 ? errorOf(ctx.body, state.authRefusal) : null,
         started_at: startedAt,
       };
@@ -77,6 +79,16 @@ export function captureRequests(requestLog: RequestLog, clock: Clock) {
       requestLog.record(entry);
     }
   };
+}
+
+/**
+ * The first ignored targets, and how many more: a body with thousands of unknown keys must not
+ * make an entry (and the hand-over to the log's thread) that large.
+ */
+function listedIgnored(ignored: readonly IgnoredTarget[]): IgnoredTarget[] {
+  if (ignored.length <= MAX_IGNORED_LISTED) return [...ignored];
+  const more = ignored.length - MAX_IGNORED_LISTED;
+  return [...ignored.slice(0, MAX_IGNORED_LISTED), { target: '…', reason: `${more} more not listed` }];
 }
 
 /** The tenant a tenant-path request named, when no credential said which (refused requests). */

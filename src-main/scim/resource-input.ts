@@ -26,8 +26,8 @@ export interface ResourceInput {
   /** Canonical attribute names, defaults filled, readOnly attributes dropped. */
   readonly resource: Record<string, unknown>;
   readonly fired: readonly CompatFlagName[];
-  /** Names the body used that were left alone (unknown or readOnly attributes). */
-  readonly ignored: readonly string[];
+  /** Names the body used that were left alone (unknown or readOnly attributes), and why. */
+  readonly ignored: readonly { target: string; reason: string }[];
 }
 
 export function validateResourceInput(
@@ -38,13 +38,13 @@ export function validateResourceInput(
 ): ResourceInput {
   const ctx = compat instanceof CompatContext ? compat : new CompatContext(compat);
   if (!isRecord(body)) throw ScimError.badRequest('invalidSyntax', 'The request body must be a JSON object.');
-  const ignored: string[] = [];
+  const ignored: { target: string; reason: string }[] = [];
   const vctx: ValueContext = {
     schema,
     compat: ctx,
     mode: 'write',
     where: context === 'create' ? 'POST body' : 'PUT body',
-    ignore: (target) => ignored.push(target),
+    ignore: (target, reason) => ignored.push({ target, reason }),
   };
   const out = coerceResourceBody(body, vctx);
   if (ctx.isOn('strictSchemaValidation')) checkListedSchemas(body, out, vctx);

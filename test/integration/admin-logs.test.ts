@@ -110,6 +110,52 @@ describe('request logs, history and the live stream', () => {
     expect((await adminJson('GET', '/request-logs/999999')).code).toBe('not_found');
   });
 
+  it('lists what a request named but the server ignored, such as a custom extension it does not know', async () => {
+    const tenant = String((await adminJson('POST', '/tenants', { name: 'Ignored' })).id);
+    const token = String((await adminJson('POST', '/scim-tokens', { tenant_id: tenant, name: 'entra' })).token);
+    const call = (method: string, path: string, body: unknown) =>
+      fetch(`${server.url}/scim/v2${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
+        body: JSON.stringify(body),
+      });
+    const CUSTOM = 'urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User';
+    const created = await call('POST', '/Users', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', CUSTOM],
+      userName: 'custom@example.com',
+      [CUSTOM]: { CustomAttribute: 'abc' },
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    await call('PATCH', `/Users/${id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'Add', path: `${CUSTOM}:CustomAttribute`, value: 'abc' }],
+    });
+    // Sixty unknown attributes: the entry lists fifty and counts the rest.
+    const many = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`unknown${i}`, i]));
+    await call('PUT', `/Users/${id}`, { userName: 'custom@example.com', ...many });
+    await call('GET', `/Users/${id}`, undefined);
+
+    const items = (await adminJson('GET', `/request-logs?tenant_id=${tenant}&per_page=10`)).items as { id: string }[];
+    const [get, put, patch, post] = await Promise.all(
+      items.map((item) => adminJson('GET', `/request-logs/${item.id}`)),
+    );
+    expect(post).toMatchObject({
+      method: 'POST',
+      ignored: [{ target: CUSTOM, reason: expect.stringContaining('not an attribute') }],
+    });
+    expect(patch).toMatchObject({
+      method: 'PATCH',
+      ignored: [{ target: `${CUSTOM}:CustomAttribute`, reason: expect.stringContaining('not an attribute') }],
+    });
+    const listed = put!.ignored as { target: string; reason: string }[];
+    expect(listed).toHaveLength(51);
+    expect(listed[0]).toMatchObject({ target: 'unknown0' });
+    expect(listed[50]).toEqual({ target: '…', reason: '10 more not listed' });
+    expect(get).toMatchObject({ method: 'GET' });
+    expect(get).not.toHaveProperty('ignored');
+  });
+
   it('never logs a password, whichever way the request writes it', async () => {
     const tenant = String((await adminJson('POST', '/tenants', { name: 'Passwords' })).id);
     const token = String((await adminJson('POST', '/scim-tokens', { tenant_id: tenant, name: 'entra' })).token);

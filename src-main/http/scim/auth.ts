@@ -63,6 +63,7 @@ export function scimAuth(deps: ScimAuthDeps) {
         source: 'console',
         actor: 'console',
         requestId: state.requestId,
+        ignored: [],
       };
       return next();
     }
@@ -86,6 +87,7 @@ export function scimAuth(deps: ScimAuthDeps) {
       token: check.token,
       actor: `token "${check.token.name}"`,
       requestId: state.requestId,
+      ignored: [],
     };
     return next();
   };

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { ResourceSchema, SchemaRegistry } from '@shared/scim/registry';
 import { SCIM_URN } from '@shared/scim/urns';
 import type { CompatProfileName } from '@shared/scim/compat-flags';
+import type { IgnoredTarget } from '@shared/request-log';
 import type { Clock } from '../../clock';
 import { checkIfMatchRequired, CompatContext } from '../../scim/compat';
 import { ScimError } from '../../scim/errors';
@@ -68,6 +69,11 @@ export interface ScimRequestContext {
   requestId?: string;
   /** Shared by the PATCH operations of one Bulk request; a PATCH of its own has its own. */
   patchBudget?: PatchListBudget;
+  /**
+   * Where the service lists what the request's bodies named but the server left alone, for the
+   * request log (a Bulk request's operations share the caller's list). Not kept when absent.
+   */
+  ignored?: IgnoredTarget[];
 }
 
 /** What a write did, beyond the resource: for the request log and the resource history. */
@@ -271,6 +277,7 @@ export class IdentityService {
       return { stored: this.find(tx, kind, id), result };
     });
     if (result.changed.length > 0) this.remember(ctx, kind, 'change', before, stored, result.changed);
+    for (const { target, reason } of result.ignored) ctx.ignored?.push({ target, reason });
     return {
       ...this.answer(kind, stored, ctx, projection),
       report: { changed: result.changed, changes: result.changes },
@@ -692,7 +699,9 @@ export class IdentityService {
   ): Record<string, unknown> {
     // The same value rules as PATCH, under the tenant's flags, then the schema's zod view. Its
     // result is a new object (z.object builds its output), which the caller may change.
-    return validateResourceInput(body, schema, context, this.compatOf(ctx)).resource;
+    const input = validateResourceInput(body, schema, context, this.compatOf(ctx));
+    for (const item of input.ignored) ctx.ignored?.push(item);
+    return input.resource;
   }
 
   /** The request's compatibility context, made from the tenant's profile on first use. */

@@ -1,8 +1,10 @@
 import {
   isRequestId,
+  MAX_IGNORED_LISTED,
   REDACTED,
   RequestLogSummary,
   RequestSource as RequestSourceSchema,
+  type IgnoredTarget,
   type RequestLogError,
   type RequestLogToken,
   type RequestSource,
@@ -48,6 +50,8 @@ export interface RequestLogInput {
   response: CapturedMessage;
   /** Compatibility flags that fired (DESIGN.md §3). */
   flags?: readonly string[];
+  /** What the bodies named but the server left alone (at most MAX_IGNORED_LISTED + 1 items). */
+  ignored?: readonly IgnoredTarget[];
   error?: RequestLogError | null;
   /** Epoch milliseconds, from the same clock the server uses. */
   started_at: number;
@@ -178,11 +182,14 @@ export function buildEntry(
     has_error: error !== null,
     ...(isRequestId(input.request_id) ? { request_id: input.request_id } : {}),
   };
-  // The detail as JSON.stringify would write Pick<RequestLogEntry, 'request' | 'response' | 'error'>,
+  // The detail as JSON.stringify would write Pick<RequestLogEntry, 'request' | 'response' | 'error' | 'ignored'>,
   // with each body's serialization taken as redactBody made it instead of made again.
   const message = (headers: Record<string, string | string[]>, body: RedactedBody) =>
     `{"headers":${JSON.stringify(headers)},"body":${body.json},"truncated":${body.truncated},"bytes":${body.bytes}}`;
-  const detail = `{"request":${message(requestHeaders, requestBody)},"response":${message(responseHeaders, responseBody)},"error":${JSON.stringify(error)}}`;
+  const ignored = (input.ignored ?? [])
+    .slice(0, MAX_IGNORED_LISTED + 1)
+    .map(({ target, reason }) => ({ target: String(target), reason: String(reason) }));
+  const detail = `{"request":${message(requestHeaders, requestBody)},"response":${message(responseHeaders, responseBody)},"error":${JSON.stringify(error)}${ignored.length > 0 ? `,"ignored":${JSON.stringify(ignored)}` : ''}}`;
   const head = JSON.stringify(summary);
   // Numbers in the summary (seq, status, duration) are the server's own, never a client's secret.
   const scrubbedHead = scrubJsonSecrets(head, secrets, false);
