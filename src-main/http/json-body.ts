@@ -28,11 +28,15 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
  * middleware because each area must report the three failures in its own format (SCIM: 400
  * invalidSyntax / 413; admin: 422 / 413), which those parsers do not let a caller decide.
  */
-export async function readJsonBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
-  const length = ctx.request.length;
-  if (!ctx.request.type && !length && !ctx.req.headers['transfer-encoding']) return undefined;
+export async function readJsonBody(
+  ctx: Context,
+  limit = DEFAULT_BODY_LIMIT,
+  options: { untypedIsJson?: boolean } = {},
+): Promise<unknown> {
+  if (!ctx.request.type && !hasBody(ctx)) return undefined;
   // Media types compare case-insensitively (RFC 9110 §8.3.1): APPLICATION/JSON is JSON too.
-  if (!JSON_TYPES.includes(ctx.request.type.trim().toLowerCase())) {
+  const untyped = !ctx.request.type && options.untypedIsJson === true;
+  if (!untyped && !JSON_TYPES.includes(ctx.request.type.trim().toLowerCase())) {
     throw new JsonBodyError(
       'unsupported_media_type',
       `Send the body as application/json or application/scim+json (got ${ctx.request.type || 'none'}).`,
@@ -49,7 +53,7 @@ export async function readJsonBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Pr
   }
   let bytes: Buffer;
   try {
-    bytes = await getRawBody(ctx.req, { limit, length });
+    bytes = await getRawBody(ctx.req, { limit, length: ctx.request.length });
   } catch (error) {
     if ((error as { type?: string }).type === 'entity.too.large') {
       throw new JsonBodyError('too_large', `Request body exceeds the limit of ${limit} bytes.`);
@@ -84,6 +88,11 @@ export async function readJsonBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Pr
     if (error instanceof JsonBodyError) throw error;
     throw new JsonBodyError('malformed', `The body is not valid JSON: ${jsonErrorReason((error as Error).message)}`);
   }
+}
+
+/** Whether the request announces a body (a length above zero, or chunks). */
+export function hasBody(ctx: Context): boolean {
+  return Boolean(ctx.request.length) || Boolean(ctx.req.headers['transfer-encoding']);
 }
 
 /**

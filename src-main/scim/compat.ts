@@ -91,6 +91,19 @@ export function zodOptionsFor(flags: CompatFlags): ZodSchemaOptions {
 }
 
 /**
+ * `contentTypeOptional` (a leniency): a request body without a Content-Type is read as JSON where
+ * the flag is on (recorded as fired), and refused naming the flag where it is off.
+ */
+export function acceptUntypedBody(ctx: CompatContext): void {
+  if (ctx.use('contentTypeOptional')) return;
+  throw ctx.refuse(
+    'contentTypeOptional',
+    'invalidSyntax',
+    'Send the body as application/json or application/scim+json (the request has no Content-Type).',
+  );
+}
+
+/**
  * `requireIfMatch` (a strictness flag): PUT, PATCH and DELETE must carry If-Match. Matching the
  * ETag itself is the HTTP layer's job; this only refuses its absence, naming the flag.
  */

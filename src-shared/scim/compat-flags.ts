@@ -168,6 +168,14 @@ export const COMPAT_FLAG_SPECS = {
     seenFrom: 'For client authors: catches misspelled attribute names.',
     profiles: { compatible: false, entra: false, okta: false, strict: true },
   },
+  contentTypeOptional: {
+    kind: 'leniency',
+    scope: ['request'],
+    changes: 'A request body sent without a `Content-Type` header is read as JSON.',
+    rfc: 'RFC 7644 §3.8: clients SHOULD send `application/scim+json`; RFC 9110 §8.3 lets a recipient examine a body that has no Content-Type.',
+    seenFrom: "Okta's SCIM 2.0 spec test (Runscope, BlazeMeter) creates users without a Content-Type header.",
+    profiles: on(false, true),
+  },
   requireIfMatch: {
     kind: 'strictness',
     scope: ['request'],

@@ -80,6 +80,37 @@ describe.each([
     }
   });
 
+  it('reads a body without Content-Type as JSON where the profile allows it (Okta’s spec test sends none)', async () => {
+    // A byte array: fetch sends it without a Content-Type (a string would go as text/plain).
+    const untyped = (userName: string) =>
+      fetch(`${base}/Users`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${s.secret}` },
+        body: new TextEncoder().encode(JSON.stringify({ userName })),
+      });
+    const accepted = await untyped('untyped@example.com');
+    expect(accepted.status).toBe(201);
+    expect(await accepted.json()).toMatchObject({ userName: 'untyped@example.com' });
+    // A type that is given and is not JSON is still refused.
+    const typed = await scim('POST', '/Users', JSON.stringify({ userName: 'typed@example.com' }), {
+      'Content-Type': 'text/plain',
+    });
+    expect(typed.status).toBe(400);
+
+    // The entra profile sends a Content-Type always, and refuses a body without one, naming the flag.
+    expect((await adminCall(s, 'PATCH', `/tenants/${s.tenantId}`, { compat_profile: 'entra' })).status).toBe(200);
+    try {
+      const refused = await untyped('untyped-entra@example.com');
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({
+        scimType: 'invalidSyntax',
+        detail: expect.stringContaining('contentTypeOptional'),
+      });
+    } finally {
+      await adminCall(s, 'PATCH', `/tenants/${s.tenantId}`, { compat_profile: 'compatible' });
+    }
+  });
+
   it('answers If-None-Match with 304 and a stale If-Match with 412', async () => {
     const created = (await (await scim('POST', '/Users', { userName: 'etag@example.com' })).json()) as {
       id: string;

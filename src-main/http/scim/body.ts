@@ -2,12 +2,18 @@ import type { Context } from 'koa';
 import { SCIM_CONTENT_TYPE } from '@shared/scim/urns';
 import { ScimError } from '../../scim/errors';
 import type { CaptureState } from '../capture';
-import { JsonBodyError, readJsonBody } from '../json-body';
+import { acceptUntypedBody, type CompatContext } from '../../scim/compat';
+import { hasBody, JsonBodyError, readJsonBody } from '../json-body';
 
-/** Reads a SCIM request body; the three ways it can fail become RFC 7644 §3.12 errors. */
-export async function readScimBody(ctx: Context, limit?: number): Promise<unknown> {
+/**
+ * Reads a SCIM request body; the three ways it can fail become RFC 7644 §3.12 errors. A body
+ * without a Content-Type is read as JSON where the tenant's `contentTypeOptional` flag is on.
+ */
+export async function readScimBody(ctx: Context, compat: CompatContext, limit?: number): Promise<unknown> {
+  const untyped = !ctx.request.type && hasBody(ctx);
+  if (untyped) acceptUntypedBody(compat);
   try {
-    const body = await readJsonBody(ctx, limit);
+    const body = await readJsonBody(ctx, limit, { untypedIsJson: untyped });
     if (body === undefined) throw ScimError.badRequest('invalidSyntax', 'The request has no body.');
     return body;
   } catch (error) {

@@ -147,7 +147,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     // RFC 7644 §3.7.4: refuse an oversize bulk before reading it, when its length is declared.
     const declared = Number(ctx.get('Content-Length'));
     if (Number.isFinite(declared) && declared > 0) checkBulkPayloadSize(declared, limits);
-    const body = await readScimBody(ctx, limits.maxPayloadSize);
+    const body = await readScimBody(ctx, identities.compatOf(caller(ctx)), limits.maxPayloadSize);
     // One budget of PATCH list work for the whole request (see PatchListBudget).
     const scim = { ...caller(ctx), patchBudget: new PatchListBudget(MAX_PATCH_LIST_VALUES, 'Bulk request') };
     const request = parseBulkRequest(body, {
@@ -180,7 +180,10 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     sendScim(ctx, 200, run.response());
   });
   router.post('/.search', auth, async (ctx) => {
-    const query = parseSearchRequest(await readScimBody(ctx), identities.compatOf(caller(ctx)));
+    const query = parseSearchRequest(
+      await readScimBody(ctx, identities.compatOf(caller(ctx))),
+      identities.compatOf(caller(ctx)),
+    );
     sendScim(ctx, 200, identities.search(['User', 'Group'], query, caller(ctx)));
   });
 
@@ -196,13 +199,21 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
         200,
         identities.list(
           kind,
-          parseSearchRequest(await readScimBody(ctx), identities.compatOf(caller(ctx))),
+          parseSearchRequest(
+            await readScimBody(ctx, identities.compatOf(caller(ctx))),
+            identities.compatOf(caller(ctx)),
+          ),
           caller(ctx),
         ),
       );
     });
     router.post(path, auth, async (ctx) => {
-      const created = await identities.create(kind, await readScimBody(ctx), caller(ctx), projection(ctx));
+      const created = await identities.create(
+        kind,
+        await readScimBody(ctx, identities.compatOf(caller(ctx))),
+        caller(ctx),
+        projection(ctx),
+      );
       ctx.set('Location', created.location);
       sendScim(ctx, 201, created.resource, created.version);
     });
@@ -218,7 +229,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
       sendScim(ctx, 200, resource, version);
     });
     router.put(`${path}/:id`, notSearch, auth, async (ctx) => {
-      const body = await readScimBody(ctx);
+      const body = await readScimBody(ctx, identities.compatOf(caller(ctx)));
       const replaced = await identities.replace(
         kind,
         ctx.params.id ?? '',
@@ -230,7 +241,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
       sendScim(ctx, 200, replaced.resource, replaced.version);
     });
     router.patch(`${path}/:id`, notSearch, auth, async (ctx) => {
-      const body = await readScimBody(ctx);
+      const body = await readScimBody(ctx, identities.compatOf(caller(ctx)));
       const patched = await identities.patch(
         kind,
         ctx.params.id ?? '',

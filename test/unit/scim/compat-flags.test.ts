@@ -11,7 +11,7 @@ import {
 } from '@shared/scim/compat-flags';
 import { SCIM_URN } from '@shared/scim/urns';
 import { resourceZodSchema } from '@shared/scim/zod-schema';
-import { CompatContext, checkIfMatchRequired, zodOptionsFor } from '../../../src-main/scim/compat';
+import { acceptUntypedBody, CompatContext, checkIfMatchRequired, zodOptionsFor } from '../../../src-main/scim/compat';
 import { applyPatch } from '../../../src-main/scim/patch';
 import { validateResourceInput } from '../../../src-main/scim/resource-input';
 import { groupSchema, userSchema } from './helpers';
@@ -180,6 +180,15 @@ const CHECKS: Record<CompatFlagName, Check> = {
       expect(result.ignored.map((i) => i.target)).toEqual(['favouriteColour']);
       expect(result.resource).not.toHaveProperty('favouriteColour');
     },
+  },
+  contentTypeOptional: {
+    run: (flags) => {
+      const context = new CompatContext(flags);
+      acceptUntypedBody(context);
+      return { fired: context.fired };
+    },
+    on: ok('contentTypeOptional'),
+    off: refused('contentTypeOptional', 'invalidSyntax'),
   },
   requireIfMatch: {
     run: (flags) => checkIfMatchRequired('PATCH', undefined, new CompatContext(flags)),
