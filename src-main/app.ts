@@ -12,6 +12,7 @@ import { DEFAULT_SERVER_CAPABILITIES } from './scim/service-provider-config';
 import { createAdminHandlers } from './services/admin-handlers';
 import type { Logger } from './services/admin-dispatch';
 import { createServices, type Services } from './services/index';
+import type { PasswordHasherOptions } from './services/password-hasher';
 import { openDurableStore, type DurableStore } from './store/durable-store';
 import type { AdminHandlers } from '@shared/contract';
 
@@ -28,6 +29,8 @@ export interface ScimdeskOptions {
    * (tests from sources, which have no built worker).
    */
   requestLogWorker?: URL;
+  /** The password hasher's pool and limits (tests make it small). */
+  hasher?: PasswordHasherOptions;
   /** The app's version, shown by the status operation. */
   version?: string;
   /**
@@ -84,6 +87,7 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
       dataDir: options.dataDir,
       log,
       requestLogWorker: options.requestLogWorker,
+      hasher: options.hasher,
     });
   } catch (error) {
     await store.close();

@@ -4,6 +4,7 @@ import { SCIM_CONTENT_TYPE } from '@shared/scim/urns';
 import { ScimCompatError } from '../scim/compat';
 import { ScimError, type ScimErrorStatus } from '../scim/errors';
 import { isStoreDown, STORE_UNAVAILABLE, storeErrorAsAdmin, type Logger } from '../services/admin-dispatch';
+import { PasswordHasherBusyError } from '../services/password-hasher';
 import { StoreNoTenantError } from '../store/errors';
 import { areaOf } from './areas';
 
@@ -78,6 +79,10 @@ export function toScimError(error: unknown, log: Logger): ScimError {
   // RFC 7644 §3.12 has no 503; 500 with a detail that says what happened and what to do.
   if (isStoreDown(error)) return new ScimError(500, STORE_UNAVAILABLE);
   if (error instanceof StoreNoTenantError) return ScimError.notFound(`Tenant ${error.tenantId} not found.`);
+  // Not a failure of the server: a burst of password writes, answered so that clients retry.
+  if (error instanceof PasswordHasherBusyError) {
+    return ScimError.busy(`${error.message}; try again in a few seconds.`, error.retryAfterSeconds);
+  }
   if (isClientFacing(error)) {
     const status = error.status as ScimErrorStatus;
     try {
@@ -106,6 +111,7 @@ function renderScim(ctx: Context, error: ScimError): void {
   ctx.status = error.status;
   ctx.type = `${SCIM_CONTENT_TYPE}; charset=utf-8`;
   if (error.status === 401) ctx.set('WWW-Authenticate', 'Bearer realm="scimdesk"');
+  if (error.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(error.retryAfterSeconds));
   ctx.body = error.toBody();
 }
 

@@ -15,8 +15,12 @@ const SCIM_TYPE_STATUS = {
 } as const;
 export type ScimType = keyof typeof SCIM_TYPE_STATUS;
 
-/** The statuses RFC 7644 §3.12 lists for error responses. */
-const ERROR_STATUSES = [307, 308, 400, 401, 403, 404, 405, 409, 412, 413, 500, 501] as const;
+/**
+ * The statuses RFC 7644 §3.12 lists for error responses, plus two that HTTP requires where the RFC
+ * is silent: 405 for a wrong method on a known path, and 503 (with Retry-After) for a server that is
+ * busy for a moment, so that clients that retry (IdPs, `scimdesk seed`) do.
+ */
+const ERROR_STATUSES = [307, 308, 400, 401, 403, 404, 405, 409, 412, 413, 500, 501, 503] as const;
 export type ScimErrorStatus = (typeof ERROR_STATUSES)[number];
 
 export interface ScimErrorBody {
@@ -33,6 +37,8 @@ export interface ScimErrorBody {
  */
 export class ScimError extends Error {
   override readonly name = 'ScimError';
+  /** Seconds a client should wait before trying again (503), sent as Retry-After. */
+  retryAfterSeconds: number | undefined;
 
   constructor(
     readonly status: ScimErrorStatus,
@@ -68,6 +74,11 @@ export class ScimError extends Error {
   }
   static internal(): ScimError {
     return new ScimError(500, 'Internal server error.');
+  }
+  static busy(detail: string, retryAfterSeconds: number): ScimError {
+    const error = new ScimError(503, detail);
+    error.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    return error;
   }
 
   toBody(): ScimErrorBody {

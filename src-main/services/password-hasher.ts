@@ -26,6 +26,13 @@ export const DEFAULT_SCRYPT: ScryptParams = { N: 2 ** 15, r: 8, p: 1, keyLength:
 
 export class PasswordHasherBusyError extends Error {
   override readonly name = 'PasswordHasherBusyError';
+  constructor(
+    message: string,
+    /** About how long the hashes already waiting will take. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
 }
 
 export interface PasswordHasherOptions {
@@ -33,6 +40,11 @@ export interface PasswordHasherOptions {
   workers?: number;
   /** Hashes waiting beyond this are refused at once rather than queued for minutes. */
   maxQueued?: number;
+  /**
+   * A hash that would wait longer than this (by the recent time per hash) is refused at once too:
+   * on a two-core machine one worker takes ~90 ms a hash, so 1,000 waiting meant 90 s.
+   */
+  maxWaitMs?: number;
   params?: ScryptParams;
 }
 
@@ -75,6 +87,11 @@ interface WorkerReply {
 export function createPasswordHasher(options: PasswordHasherOptions = {}): PasswordHasher {
   const size = options.workers ?? Math.min(4, Math.max(1, availableParallelism() - 1));
   const maxQueued = options.maxQueued ?? 1000;
+  const maxWaitMs = options.maxWaitMs ?? 10_000;
+  /** Recent milliseconds per hash (a moving average); 0 until one has finished. */
+  let msPerHash = 0;
+  const started = new Map<number, number>();
+  const expectedWaitMs = () => (queue.length * msPerHash) / size;
   const params = options.params ?? DEFAULT_SCRYPT;
   const idle: Worker[] = [];
   const busy = new Map<Worker, Job>();
@@ -88,6 +105,12 @@ export function createPasswordHasher(options: PasswordHasherOptions = {}): Passw
     worker.on('message', (reply: WorkerReply) => {
       const job = busy.get(worker);
       busy.delete(worker);
+      const since = job ? started.get(job.id) : undefined;
+      if (job && since !== undefined) {
+        started.delete(job.id);
+        const took = performance.now() - since;
+        msPerHash = msPerHash === 0 ? took : msPerHash * 0.8 + took * 0.2;
+      }
       if (job && job.id === reply.id) {
         if (reply.hash !== undefined) job.resolve(Buffer.from(reply.hash, 'base64'));
         else job.reject(new Error(`password hashing failed: ${reply.error ?? 'unknown error'}`));
@@ -99,6 +122,7 @@ export function createPasswordHasher(options: PasswordHasherOptions = {}): Passw
       // A crashed worker fails its job, not the pool: it is replaced.
       const job = busy.get(worker);
       busy.delete(worker);
+      if (job) started.delete(job.id);
       job?.reject(error);
       if (!closed) {
         idle.push(spawnWorker());
@@ -114,6 +138,7 @@ export function createPasswordHasher(options: PasswordHasherOptions = {}): Passw
       const worker = idle.pop() as Worker;
       const job = queue.shift() as Job;
       busy.set(worker, job);
+      started.set(job.id, performance.now());
       worker.ref();
       worker.postMessage({ id: job.id, password: job.password, salt: job.salt, ...job.params });
     }
@@ -122,8 +147,11 @@ export function createPasswordHasher(options: PasswordHasherOptions = {}): Passw
 
   function derive(password: string, salt: Buffer, jobParams: ScryptParams): Promise<Buffer> {
     if (closed) return Promise.reject(new Error('the password hasher is closed'));
-    if (queue.length >= maxQueued) {
-      return Promise.reject(new PasswordHasherBusyError(`${queue.length} password hashes are already waiting`));
+    if (queue.length >= maxQueued || expectedWaitMs() > maxWaitMs) {
+      const waitSeconds = Math.max(1, expectedWaitMs() / 1000);
+      return Promise.reject(
+        new PasswordHasherBusyError(`${queue.length} password hashes are already waiting`, waitSeconds),
+      );
     }
     return new Promise((resolve, reject) => {
       queue.push({ id: nextId++, password, salt: salt.toString('base64'), params: jobParams, resolve, reject });

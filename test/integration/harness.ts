@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startScimdesk, type RunningScimdesk } from '../../src-main/app';
+import type { PasswordHasherOptions } from '../../src-main/services/password-hasher';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const RENDERER_DIR = join(ROOT, 'out', 'renderer');
@@ -30,7 +31,9 @@ export interface TestServer {
 }
 
 /** The real server on port 0 with a temporary data folder (or the one given). */
-export async function startTestServer(options: { dataDir?: string; requestLogWorker?: URL } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { dataDir?: string; requestLogWorker?: URL; hasher?: PasswordHasherOptions } = {},
+): Promise<TestServer> {
   const temp = options.dataDir ? undefined : await tempDataDir();
   const dataDir = options.dataDir ?? temp!.dir;
   const errors: unknown[][] = [];
@@ -42,6 +45,7 @@ export async function startTestServer(options: { dataDir?: string; requestLogWor
     rendererDir: RENDERER_DIR,
     log,
     requestLogWorker: options.requestLogWorker ?? REQUEST_LOG_WORKER,
+    hasher: options.hasher,
   });
   const url = app.address.url;
   const server: TestServer = {

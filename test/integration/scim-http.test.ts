@@ -729,6 +729,34 @@ describe.each([
   });
 });
 
+describe('a burst of password writes', () => {
+  it('is answered 503 with Retry-After beyond what the hasher takes, not logged as a server failure', async () => {
+    const server = await startTestServer({ hasher: { workers: 1, maxQueued: 1 } });
+    try {
+      const { token: secret } = await server.tenantWithToken('Burst');
+      const post = (i: number) =>
+        fetch(`${server.url}/scim/v2/Users`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${secret}`, 'Content-Type': SCIM_JSON },
+          body: JSON.stringify({ userName: `burst${i}@example.com`, password: `Burst-pw-${i}!` }),
+        });
+      const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => post(i)));
+      const statuses = answers.map((answer) => answer.status);
+      expect(statuses).toContain(201);
+      const busy = answers.filter((answer) => answer.status === 503);
+      expect(busy.length).toBeGreaterThan(0);
+      expect(statuses.every((status) => status === 201 || status === 503)).toBe(true);
+      for (const answer of busy) {
+        expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        expect(await answer.json()).toMatchObject({ status: '503', detail: expect.stringContaining('try again') });
+      }
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('SCIM authentication', () => {
   let s: Setup;
   beforeAll(async () => {

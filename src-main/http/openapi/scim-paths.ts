@@ -68,6 +68,10 @@ export function scimErrorResponses(capabilities: ServerCapabilities): Record<str
   });
   const unauthorized = error('No bearer token, or one that is unknown, expired or revoked.');
   unauthorized.headers = { 'WWW-Authenticate': { description: 'Bearer realm="scimdesk"', schema: { type: 'string' } } };
+  const busy = error('Too many passwords are being hashed right now (a burst of password writes): try again later.');
+  busy.headers = {
+    'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } },
+  };
   return {
     Scim400: error(
       'A bad request; `scimType` says why (invalidFilter, invalidSyntax, invalidPath, invalidValue, mutability, noTarget, tooMany).',
@@ -81,6 +85,7 @@ export function scimErrorResponses(capabilities: ServerCapabilities): Record<str
       `The body is over its limit: 1 MiB, or ${capabilities.bulk.maxPayloadSize} bytes / ${capabilities.bulk.maxOperations} operations for /Bulk.`,
     ),
     Scim501: error('Not implemented.'),
+    Scim503: busy,
   };
 }
 
@@ -232,6 +237,8 @@ function resourcePaths(
     },
   ];
   const conditionHeaders = capabilities.etag ? ['IfMatch', 'IfNoneMatchWrite'] : [];
+  // Only users carry a password, whose hashing can be busy.
+  const passwordBusy = type === 'User' ? ['503'] : [];
   const write = scimBody(ref('schemas', names.write), `The ${type}; readOnly attributes are ignored.`);
 
   const getOne: Operation = operation(base, {
@@ -258,7 +265,7 @@ function resourcePaths(
         params: PROJECTION_PARAMS,
         body: write,
         ok: one('201', `The new ${type}.`, true),
-        errors: ['400', '409', '413'],
+        errors: ['400', '409', '413', ...passwordBusy],
       }),
     },
     [`${base.path}${kind.type.endpoint}/.search`]: {
@@ -278,7 +285,7 @@ function resourcePaths(
         params: ['ResourceId', ...PROJECTION_PARAMS, ...conditionHeaders],
         body: write,
         ok: one('200', `The ${type} as stored.`),
-        errors: ['400', '404', '409', '412', '413'],
+        errors: ['400', '404', '409', '412', '413', ...passwordBusy],
       }),
       patch: operation(base, {
         id: `patch${type}`,
@@ -286,7 +293,7 @@ function resourcePaths(
         params: ['ResourceId', ...PROJECTION_PARAMS, ...conditionHeaders],
         body: scimBody(ref('schemas', 'PatchOp'), 'The operations, applied in order, all or none.'),
         ok: one('200', `The ${type} as stored.`),
-        errors: ['400', '404', '409', '412', '413'],
+        errors: ['400', '404', '409', '412', '413', ...passwordBusy],
       }),
       delete: operation(base, {
         id: `delete${type}`,

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { toScimError } from '../../../src-main/http/error-middleware';
 import { ScimError } from '../../../src-main/scim/errors';
+import { PasswordHasherBusyError } from '../../../src-main/services/password-hasher';
 import { StoreFailedError, StoreNoTenantError } from '../../../src-main/store/errors';
 
 const logger = () => ({ info: vi.fn(), warn: vi.fn(), error: vi.fn() });
@@ -26,5 +27,13 @@ describe('errors as a SCIM client is shown them', () => {
   it('says plainly when the data folder can no longer be written', () => {
     const error = toScimError(new StoreFailedError('fsync failed'), logger());
     expect(error.toBody()).toMatchObject({ status: '500', detail: expect.stringContaining('Restart scimdesk') });
+  });
+
+  it('answers a busy password hasher with 503 and a whole number of seconds to wait, and logs nothing', () => {
+    const log = logger();
+    const error = toScimError(new PasswordHasherBusyError('120 password hashes are already waiting', 10.4), log);
+    expect(error.toBody()).toMatchObject({ status: '503', detail: expect.stringContaining('120 password hashes') });
+    expect(error.retryAfterSeconds).toBe(11);
+    expect(log.error).not.toHaveBeenCalled();
   });
 });

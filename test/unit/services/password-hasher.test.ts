@@ -42,4 +42,19 @@ describe('password hasher', () => {
       await tiny.close();
     }
   });
+
+  it('refuses a hash that would wait longer than its limit, saying about how long the wait is', async () => {
+    const slow = createPasswordHasher({ workers: 1, maxWaitMs: 1, params: { N: 2 ** 14, r: 8, p: 1, keyLength: 32 } });
+    try {
+      await slow.hash('timed'); // sets the time per hash
+      const first = slow.hash('a'); // taken by the worker
+      const second = slow.hash('b'); // queued: nothing waited before it
+      const refused = slow.hash('c'); // one hash (several ms) already waits: over 1 ms
+      await expect(refused).rejects.toBeInstanceOf(PasswordHasherBusyError);
+      await expect(refused).rejects.toMatchObject({ retryAfterSeconds: expect.any(Number) });
+      await expect(Promise.all([first, second])).resolves.toHaveLength(2);
+    } finally {
+      await slow.close();
+    }
+  });
 });
