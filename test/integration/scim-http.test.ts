@@ -67,6 +67,22 @@ describe.each([
     expect(await fetched.json()).toEqual(user);
   });
 
+  it('hands out https URLs behind a tunnel that forwards X-Forwarded-Proto: https', async () => {
+    const tunneled = await scim(
+      'POST',
+      '/Users',
+      { userName: 'tunneled@example.com' },
+      { 'X-Forwarded-Proto': 'https' },
+    );
+    const user = (await tunneled.json()) as { id: string; meta: { location: string } };
+    const secure = base.replace(/^http:/, 'https:');
+    expect(user.meta.location).toBe(`${secure}/Users/${user.id}`);
+    expect(tunneled.headers.get('location')).toBe(user.meta.location);
+    // Anything but http or https is not a scheme to hand out.
+    const odd = await scim('GET', `/Users/${user.id}`, undefined, { 'X-Forwarded-Proto': 'javascript' });
+    expect(((await odd.json()) as { meta: { location: string } }).meta.location).toBe(`${base}/Users/${user.id}`);
+  });
+
   it('accepts application/json bodies, with or without charset, in any case', async () => {
     for (const [i, type] of [
       'application/json',

@@ -6,6 +6,7 @@ import type { ScimRequestContext } from '../../services/identities/identity-serv
 import type { ScimTokenService } from '../../services/scim-tokens';
 import type { DurableStore } from '../../store/durable-store';
 import { bearerToken } from '../admin-auth';
+import { publicOrigin } from '../public-origin';
 
 /** Who is calling and for which tenant; set on ctx.state.scim by the auth middleware. */
 export interface ScimCaller extends ScimRequestContext {
@@ -43,7 +44,7 @@ export function scimAuth(deps: ScimAuthDeps) {
       state.authRefusal = 'missing';
       throw ScimError.unauthorized();
     }
-    const base = `${ctx.protocol}://${ctx.host}${pathTenant ? `/api/v1/tenants/${encodeURIComponent(pathTenant)}` : ''}/scim/v2`;
+    const base = `${publicOrigin(ctx)}${pathTenant ? `/api/v1/tenants/${encodeURIComponent(pathTenant)}` : ''}/scim/v2`;
 
     if (looksLikeAdminToken(secret)) {
       const check = await deps.adminTokens.verify(secret);

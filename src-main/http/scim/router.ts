@@ -46,6 +46,7 @@ import { isTokenBasePath, TENANT_SCIM_BASE, TOKEN_SCIM_BASE } from '../areas';
 import { toScimError } from '../error-middleware';
 import { scimAuth, type ScimCaller, type ScimState } from './auth';
 import { readScimBody, sendScim } from './body';
+import { publicOrigin } from '../public-origin';
 
 export interface ScimRouterDeps {
   capabilities: ServerCapabilities;
@@ -70,7 +71,7 @@ function caller(ctx: Context): ScimCaller {
 
 function baseUrlOf(ctx: Context): string {
   const tenant = (ctx.params as { tenantId?: string }).tenantId;
-  return `${ctx.protocol}://${ctx.host}${tenant ? `/api/v1/tenants/${encodeURIComponent(tenant)}` : ''}/scim/v2`;
+  return `${publicOrigin(ctx)}${tenant ? `/api/v1/tenants/${encodeURIComponent(tenant)}` : ''}/scim/v2`;
 }
 
 /** The preconditions a PUT, PATCH or DELETE is held to (RFC 7644 §3.14, RFC 9110 §13.1). */
