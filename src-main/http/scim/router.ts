@@ -116,6 +116,8 @@ function notSearch(ctx: Context, next: Next): unknown {
 function resourceRoutes(deps: ScimRouterDeps): Router {
   const router = new Router({ strict: false });
   const { identities } = deps;
+  /** The request's body, read under the caller's tenant's flags (`contentTypeOptional`). */
+  const bodyOf = (ctx: Context, limit?: number) => readScimBody(ctx, identities.compatOf(caller(ctx)), limit);
 
   // Discovery (RFC 7644 §4) describes the server, not a tenant: answered without credentials.
   router.get('/ServiceProviderConfig', (ctx) => {
@@ -148,7 +150,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     // RFC 7644 §3.7.4: refuse an oversize bulk before reading it, when its length is declared.
     const declared = Number(ctx.get('Content-Length'));
     if (Number.isFinite(declared) && declared > 0) checkBulkPayloadSize(declared, limits);
-    const body = await readScimBody(ctx, identities.compatOf(caller(ctx)), limits.maxPayloadSize);
+    const body = await bodyOf(ctx, limits.maxPayloadSize);
     // One budget of PATCH list work for the whole request (see PatchListBudget).
     const scim = { ...caller(ctx), patchBudget: new PatchListBudget(MAX_PATCH_LIST_VALUES, 'Bulk request') };
     const request = parseBulkRequest(body, {
@@ -181,10 +183,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     sendScim(ctx, 200, run.response());
   });
   router.post('/.search', auth, async (ctx) => {
-    const query = parseSearchRequest(
-      await readScimBody(ctx, identities.compatOf(caller(ctx))),
-      identities.compatOf(caller(ctx)),
-    );
+    const query = parseSearchRequest(await bodyOf(ctx), identities.compatOf(caller(ctx)));
     sendScim(ctx, 200, identities.search(['User', 'Group'], query, caller(ctx)));
   });
 
@@ -198,23 +197,11 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
       sendScim(
         ctx,
         200,
-        identities.list(
-          kind,
-          parseSearchRequest(
-            await readScimBody(ctx, identities.compatOf(caller(ctx))),
-            identities.compatOf(caller(ctx)),
-          ),
-          caller(ctx),
-        ),
+        identities.list(kind, parseSearchRequest(await bodyOf(ctx), identities.compatOf(caller(ctx))), caller(ctx)),
       );
     });
     router.post(path, auth, async (ctx) => {
-      const created = await identities.create(
-        kind,
-        await readScimBody(ctx, identities.compatOf(caller(ctx))),
-        caller(ctx),
-        projection(ctx),
-      );
+      const created = await identities.create(kind, await bodyOf(ctx), caller(ctx), projection(ctx));
       ctx.set('Location', created.location);
       sendScim(ctx, 201, created.resource, created.version);
     });
@@ -230,7 +217,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
       sendScim(ctx, 200, resource, version);
     });
     router.put(`${path}/:id`, notSearch, auth, async (ctx) => {
-      const body = await readScimBody(ctx, identities.compatOf(caller(ctx)));
+      const body = await bodyOf(ctx);
       const replaced = await identities.replace(
         kind,
         ctx.params.id ?? '',
@@ -242,7 +229,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
       sendScim(ctx, 200, replaced.resource, replaced.version);
     });
     router.patch(`${path}/:id`, notSearch, auth, async (ctx) => {
-      const body = await readScimBody(ctx, identities.compatOf(caller(ctx)));
+      const body = await bodyOf(ctx);
       const patched = await identities.patch(
         kind,
         ctx.params.id ?? '',
