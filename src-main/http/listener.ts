@@ -1,4 +1,4 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type Koa from 'koa';
 import { SCIM_CONTENT_TYPE, SCIM_URN } from '@shared/scim/urns';
@@ -52,6 +52,7 @@ export class HttpListener {
       });
     });
     this.server.on('clientError', answerClientError);
+    this.server.on('checkExpectation', answerUnmetExpectation);
     this.server.headersTimeout = HEADERS_TIMEOUT_MS;
     this.server.requestTimeout = REQUEST_TIMEOUT_MS;
     this.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
@@ -214,21 +215,40 @@ function parserReason(error: Error & { reason?: unknown }): string {
 
 const ADMIN_CODES: Partial<Record<number, string>> = { 413: 'payload_too_large', 431: 'payload_too_large' };
 
+/**
+ * An `Expect` other than `100-continue` (RFC 9110 §10.1.1: 417). Node's own 417 has no body; this
+ * one says what was wrong, in the path's error format.
+ */
+function answerUnmetExpectation(req: IncomingMessage, res: ServerResponse): void {
+  const area = areaOf(new URL(req.url ?? '/', 'http://host').pathname);
+  const [type, body] = errorBody(
+    area,
+    417,
+    `The server cannot meet "Expect: ${req.headers.expect ?? ''}"; only "Expect: 100-continue" is understood.`,
+  );
+  res.writeHead(417, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+  res.end(body);
+}
+
 function errorAnswer(area: Area, status: number, reason: string, detail: string): string {
-  const code = ADMIN_CODES[status];
-  const [type, body] =
-    area === 'scim'
-      ? [
-          `${SCIM_CONTENT_TYPE}; charset=utf-8`,
-          JSON.stringify({ schemas: [SCIM_URN.error], status: String(status), detail }),
-        ]
-      : area === 'admin'
-        ? ['application/json; charset=utf-8', JSON.stringify(code ? { detail, code } : { detail })]
-        : ['text/plain; charset=utf-8', detail];
+  const [type, body] = errorBody(area, status, detail);
   return (
     `HTTP/1.1 ${status} ${reason}\r\n` +
     `Content-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   );
+}
+
+/** The Content-Type and body of an error in the area's format (RFC 7644 §3.12 on SCIM paths). */
+function errorBody(area: Area, status: number, detail: string): [string, string] {
+  const code = ADMIN_CODES[status];
+  return area === 'scim'
+    ? [
+        `${SCIM_CONTENT_TYPE}; charset=utf-8`,
+        JSON.stringify({ schemas: [SCIM_URN.error], status: String(status), detail }),
+      ]
+    : area === 'admin'
+      ? ['application/json; charset=utf-8', JSON.stringify(code ? { detail, code } : { detail })]
+      : ['text/plain; charset=utf-8', detail];
 }
 
 export function urlHost(host: string): string {

@@ -651,7 +651,8 @@ describe.each([
     ['a Content-Length that is not a number', 'Content-Length: ten\r\n\r\n', 400, 'not valid HTTP/1.1'],
     ['both Content-Length and chunked', 'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n', 400, 'HTTP/1.1'],
     ['chunk extensions over 16 KiB', `Transfer-Encoding: chunked\r\n\r\n5;${'x'.repeat(20_000)}\r\n`, 413, '16 KiB'],
-  ])('answers a request the HTTP parser refuses (%s) with a SCIM error', async (_case, rest, status, detail) => {
+    ['an Expect it cannot meet', 'Expect: foo\r\nContent-Length: 2\r\n\r\n{}', 417, 'Expect: 100-continue'],
+  ])('answers a request Node’s HTTP server refuses (%s) with a SCIM error', async (_case, rest, status, detail) => {
     const { hostname, port, pathname } = new URL(base);
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(port), hostname, () => {
