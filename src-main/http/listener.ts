@@ -220,7 +220,7 @@ const ADMIN_CODES: Partial<Record<number, string>> = { 413: 'payload_too_large',
  * one says what was wrong, in the path's error format.
  */
 function answerUnmetExpectation(req: IncomingMessage, res: ServerResponse): void {
-  const area = areaOf(new URL(req.url ?? '/', 'http://host').pathname);
+  const area = areaOf(pathOf(req.url ?? '/'));
   const [type, body] = errorBody(
     area,
     417,
@@ -228,6 +228,16 @@ function answerUnmetExpectation(req: IncomingMessage, res: ServerResponse): void
   );
   res.writeHead(417, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
   res.end(body);
+}
+
+/** The path of a request target (origin or absolute form); a malformed one is read up to its `?`. */
+function pathOf(target: string): string {
+  try {
+    return new URL(target, 'http://host').pathname;
+  } catch {
+    // An event handler of the server must not throw: that would end the process.
+    return target.split('?')[0] ?? target;
+  }
 }
 
 function errorAnswer(area: Area, status: number, reason: string, detail: string): string {
