@@ -76,6 +76,8 @@ interface Job {
   params: ScryptParams;
   resolve: (hash: Buffer) => void;
   reject: (error: Error) => void;
+  /** When a worker took it (performance.now()), for the time per hash. */
+  startedAt?: number;
 }
 
 interface WorkerReply {
@@ -90,7 +92,6 @@ export function createPasswordHasher(options: PasswordHasherOptions = {}): Passw
   const maxWaitMs = options.maxWaitMs ?? 10_000;
   /** Recent milliseconds per hash (a moving average); 0 until one has finished. */
   let msPerHash = 0;
-  const started = new Map<number, number>();
   const expectedWaitMs = () => (queue.length * msPerHash) / size;
   const params = options.params ?? DEFAULT_SCRYPT;
   const idle: Worker[] = [];
@@ -105,10 +106,8 @@ export function createPasswordHasher(options: PasswordHasherOptions = {}): Passw
     worker.on('message', (reply: WorkerReply) => {
       const job = busy.get(worker);
       busy.delete(worker);
-      const since = job ? started.get(job.id) : undefined;
-      if (job && since !== undefined) {
-        started.delete(job.id);
-        const took = performance.now() - since;
+      if (job?.startedAt !== undefined) {
+        const took = performance.now() - job.startedAt;
         msPerHash = msPerHash === 0 ? took : msPerHash * 0.8 + took * 0.2;
       }
       if (job && job.id === reply.id) {
@@ -122,7 +121,6 @@ export function createPasswordHasher(options: PasswordHasherOptions = {}): Passw
       // A crashed worker fails its job, not the pool: it is replaced.
       const job = busy.get(worker);
       busy.delete(worker);
-      if (job) started.delete(job.id);
       job?.reject(error);
       if (!closed) {
         idle.push(spawnWorker());
@@ -138,7 +136,7 @@ export function createPasswordHasher(options: PasswordHasherOptions = {}): Passw
       const worker = idle.pop() as Worker;
       const job = queue.shift() as Job;
       busy.set(worker, job);
-      started.set(job.id, performance.now());
+      job.startedAt = performance.now();
       worker.ref();
       worker.postMessage({ id: job.id, password: job.password, salt: job.salt, ...job.params });
     }

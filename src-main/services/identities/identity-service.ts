@@ -163,11 +163,6 @@ export class IdentityService {
     return this.presented(kind, this.find(this.reader(ctx), kind, id), ctx, projection);
   }
 
-  /** The version GET answers with, for If-None-Match on GET. */
-  versionOf(kind: ResourceKind, id: string, ctx: ScimRequestContext): string {
-    return this.read(kind, id, ctx).version;
-  }
-
   async create(
     kind: ResourceKind,
     body: unknown,

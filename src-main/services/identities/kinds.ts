@@ -43,7 +43,7 @@ export function representationTag(stored: string, derived: string | undefined): 
  * over revision 3; a change to the resource itself still fails the precondition.
  */
 export function etagNamesRevision(header: string, stored: string): boolean {
-  const revision = (tag: string) => tag.trim().replace(/^W\//, '').replace(/^"|"$/g, '').split('.')[0];
+  const revision = (tag: string) => opaque(tag).replace(/^"|"$/g, '').split('.')[0];
   const current = revision(stored);
   return header.split(',').some((tag) => tag.trim() === '*' || revision(tag) === current);
 }
@@ -53,6 +53,10 @@ export function etagNamesRevision(header: string, stored: string): boolean {
  * tag equal to the current one, ignoring the `W/` prefix (IdPs differ on sending it).
  */
 export function etagMatches(header: string, current: string): boolean {
-  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
   return header.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === opaque(current));
+}
+
+/** A tag without its weakness mark: IdPs differ on sending `W/`. */
+function opaque(tag: string): string {
+  return tag.trim().replace(/^W\//, '');
 }
