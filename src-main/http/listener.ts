@@ -37,7 +37,8 @@ export class HttpListener {
 
   constructor(app: Koa) {
     const handle = app.callback();
-    this.server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
+    // Host is checked here rather than by Node (requireHostHeader), whose 400 has no body.
+    this.server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, (req, res) => {
       const socket = req.socket;
       this.newest.set(socket, res);
       res.once('close', () => {
@@ -46,6 +47,10 @@ export class HttpListener {
       // A request pipelined behind a response that already told the client the connection ends
       // is never answered: it is not run either (its client sends it again on a new connection).
       if (this.closing && !this.endAfter(socket, res)) return;
+      if (!req.headers.host && !hostSupplied(req)) {
+        answerMissingHost(req, res);
+        return;
+      }
       this.running++;
       void handle(req, res).finally(() => {
         if (--this.running === 0) this.onHandlersDone?.();
@@ -227,6 +232,28 @@ function answerUnmetExpectation(req: IncomingMessage, res: ServerResponse): void
     `The server cannot meet "Expect: ${req.headers.expect ?? ''}"; only "Expect: 100-continue" is understood.`,
   );
   res.writeHead(417, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+  res.end(body);
+}
+
+/**
+ * Every URL the server hands out (`Location`, `meta.location`, `$ref`) is built from `Host`. HTTP/1.1
+ * requires it (RFC 9112 §3.2); an HTTP/1.0 client may leave it out, and then reached the server at
+ * the socket's own address, which is filled in. False when the request cannot go on without it.
+ */
+function hostSupplied(req: IncomingMessage): boolean {
+  const { localAddress, localPort } = req.socket;
+  if (req.httpVersion !== '1.0' || localAddress === undefined || localPort === undefined) return false;
+  req.headers.host = `${urlHost(localAddress.replace(/^::ffff:/, ''))}:${localPort}`;
+  return true;
+}
+
+function answerMissingHost(req: IncomingMessage, res: ServerResponse): void {
+  const [type, body] = errorBody(
+    areaOf(pathOf(req.url ?? '/')),
+    400,
+    'The request has no Host header, which HTTP/1.1 requires (RFC 9112 §3.2): the URLs in answers are built from it.',
+  );
+  res.writeHead(400, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
   res.end(body);
 }
 

@@ -673,6 +673,32 @@ describe.each([
     });
   });
 
+  it('refuses an HTTP/1.1 request without Host with a SCIM error, and serves HTTP/1.0 at the address it reached', async () => {
+    const { hostname, port, pathname } = new URL(base);
+    const raw = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), hostname, () => socket.write(text));
+        let answer = '';
+        socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
+        socket.on('close', () => resolve(answer)).on('error', reject);
+      });
+    const body = JSON.stringify({ userName: `nohost-${pathname.length}@example.com` });
+    const post = (version: string) =>
+      `POST ${pathname}/Users HTTP/${version}\r\nAuthorization: Bearer ${s.secret}\r\n` +
+      `Content-Type: ${SCIM_JSON}\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+
+    const [head11 = '', body11 = ''] = (await raw(post('1.1'))).split('\r\n\r\n');
+    expect(head11).toMatch(/^HTTP\/1\.1 400 /);
+    expect(head11).toMatch(/Content-Type: application\/scim\+json; charset=utf-8/);
+    expect(JSON.parse(body11)).toMatchObject({ status: '400', detail: expect.stringContaining('no Host header') });
+
+    const [head10 = '', body10 = ''] = (await raw(post('1.0'))).split('\r\n\r\n');
+    expect(head10).toMatch(/^HTTP\/1\.1 201 /);
+    const created = JSON.parse(body10) as { meta: { location: string } };
+    expect(created.meta.location.startsWith(`http://${hostname}:${port}${pathname}/Users/`)).toBe(true);
+    expect(head10).toContain(`Location: ${created.meta.location}`);
+  });
+
   it('refuses a body that is not UTF-8 instead of storing replacement characters', async () => {
     const bytes = Buffer.concat([Buffer.from('{"userName":"bad'), Buffer.from([0xff, 0xfe]), Buffer.from('@x.com"}')]);
     const response = await fetch(`${base}/Users`, {
