@@ -2,17 +2,37 @@ import type { Context, Next } from 'koa';
 import { AdminError } from '@shared/errors';
 import { looksLikeAdminToken, type AdminTokens } from '../auth/admin-tokens';
 
+/** The bearer token of the request's one Authorization header; none when it has two or more. */
 export function bearerToken(ctx: Context): string | undefined {
+  if (repeatedAuthorization(ctx)) return undefined;
   const header = ctx.get('Authorization');
   const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
   return match?.[1];
 }
 
+/**
+ * Authorization is not a list (RFC 9110 §11.6.2), so two of them are ambiguous. Node keeps the first
+ * and drops the rest; a proxy that adds its own must not thereby decide who the server sees.
+ */
+export function repeatedAuthorization(ctx: Context): boolean {
+  const raw = ctx.req.rawHeaders;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === 'authorization' && ++seen > 1) return true;
+  return false;
+}
+
+export const REPEATED_AUTHORIZATION = 'The request has more than one Authorization header; send exactly one.';
+
 /** Admin API gate: an admin JWT opens it; a SCIM token is recognised and refused with 403. */
 export function requireAdminToken(tokens: AdminTokens) {
   return async function adminGate(ctx: Context, next: Next): Promise<void> {
     const token = bearerToken(ctx);
-    if (!token) throw new AdminError('unauthorized', 'Send an admin token: "Authorization: Bearer <token>".');
+    if (!token) {
+      throw new AdminError(
+        'unauthorized',
+        repeatedAuthorization(ctx) ? REPEATED_AUTHORIZATION : 'Send an admin token: "Authorization: Bearer <token>".',
+      );
+    }
     if (!looksLikeAdminToken(token)) {
       if (token.startsWith('scimdesk_')) {
         throw new AdminError('forbidden', 'A SCIM token cannot be used on the admin API; use an admin token.');

@@ -819,6 +819,38 @@ describe('SCIM authentication', () => {
     }
   });
 
+  it('refuses a request with two Authorization headers instead of picking one', async () => {
+    const { hostname, port } = new URL(s.server.url);
+    const twice = (path: string, first: string, second: string) =>
+      new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+        const socket = connect(Number(port), hostname, () =>
+          socket.write(
+            `GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n` +
+              `Authorization: Bearer ${first}\r\nAuthorization: Bearer ${second}\r\n\r\n`,
+          ),
+        );
+        let text = '';
+        socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        socket.on('error', reject).on('close', () => {
+          const [head = '', body = ''] = text.split('\r\n\r\n');
+          resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(body) as Record<string, unknown> });
+        });
+      });
+    for (const [first, second] of [
+      [s.secret, 'garbage'],
+      ['garbage', s.secret],
+      [s.secret, s.secret],
+    ] as const) {
+      const refused = await twice('/scim/v2/Users', first, second);
+      expect(refused.status).toBe(401);
+      expect(refused.body).toMatchObject({ status: '401', detail: expect.stringContaining('more than one') });
+    }
+    const admin = await twice('/api/v1/admin/tenants', s.admin, s.admin);
+    expect(admin.status).toBe(401);
+    expect(admin.body).toMatchObject({ detail: expect.stringContaining('more than one') });
+    expect((await get('/scim/v2/Users', s.secret)).status).toBe(200);
+  });
+
   it('keeps tenants apart: another tenant’s path answers 404', async () => {
     const other = await adminCall(s, 'POST', '/tenants', { name: 'Other' });
     const response = await get(`/api/v1/tenants/${String(other.body?.id)}/scim/v2/Users`, s.secret);

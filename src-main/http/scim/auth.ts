@@ -5,7 +5,7 @@ import { ScimError } from '../../scim/errors';
 import type { ScimRequestContext } from '../../services/identities/identity-service';
 import type { ScimTokenService } from '../../services/scim-tokens';
 import type { DurableStore } from '../../store/durable-store';
-import { bearerToken } from '../admin-auth';
+import { bearerToken, repeatedAuthorization, REPEATED_AUTHORIZATION } from '../admin-auth';
 import { publicOrigin } from '../public-origin';
 
 /** Who is calling and for which tenant; set on ctx.state.scim by the auth middleware. */
@@ -41,8 +41,9 @@ export function scimAuth(deps: ScimAuthDeps) {
     const secret = bearerToken(ctx);
     const state = ctx.state as ScimState;
     if (!secret) {
-      state.authRefusal = 'missing';
-      throw ScimError.unauthorized();
+      const repeated = repeatedAuthorization(ctx);
+      state.authRefusal = repeated ? 'repeated' : 'missing';
+      throw ScimError.unauthorized(repeated ? REPEATED_AUTHORIZATION : undefined);
     }
     const base = `${publicOrigin(ctx)}${pathTenant ? `/api/v1/tenants/${encodeURIComponent(pathTenant)}` : ''}/scim/v2`;
 
