@@ -6,6 +6,10 @@
  * name exists), so nobody ever reads a half-written lock. A lock whose process is gone (a crash, a
  * `kill -9`) is stale and is taken over; one whose process lives is refused with its pid.
  *
+ * A lock naming this very process is live only if this process took it (it remembers which): in a
+ * container the server is often PID 1 on every start, so after a `kill -9` the stale lock names the
+ * new process's own pid, and probing that pid would call it live forever (a restart loop).
+ *
  * Limits, stated: a lock from another host cannot be checked and is refused; a dead owner's pid
  * reused by an unrelated process makes the lock look live (the message says how to remove it).
  * The admin-token signing key in the same folder is read without this lock, by design (DESIGN.md §3).
@@ -31,6 +35,9 @@ export interface DataDirLock {
   release(): Promise<void>;
 }
 
+/** Lock files this process holds: the only locks naming our own pid that are live. */
+const heldHere = new Set<string>();
+
 /** Takeover attempts when several processes find the same stale lock at once. */
 const ATTEMPTS = 5;
 
@@ -49,6 +56,7 @@ export async function acquireLock(dataDir: string): Promise<DataDirLock> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       try {
         await link(temporary, file);
+        heldHere.add(file);
         return { file, release: () => releaseLock(file, content) };
       } catch (error) {
         if (!isErrno(error, 'EEXIST')) throw error;
@@ -59,7 +67,7 @@ export async function acquireLock(dataDir: string): Promise<DataDirLock> {
       });
       if (seen === undefined) continue;
       const owner = parseOwner(seen);
-      if (owner && isLive(owner)) {
+      if (owner && isLive(owner, file)) {
         throw new StoreLockedError(
           `data folder ${dataDir} is in use by scimdesk process ${owner.pid}` +
             `${owner.host === mine.host ? '' : ` on host ${owner.host}`} since ${owner.since}; ` +
@@ -95,6 +103,7 @@ async function takeOver(file: string, staleContent: string): Promise<void> {
 }
 
 async function releaseLock(file: string, content: string): Promise<void> {
+  heldHere.delete(file);
   // Only remove the lock if it is still ours (someone may have wrongly deleted and retaken it).
   const current = await readFile(file, 'utf8').catch(() => undefined);
   if (current === content) await unlink(file).catch(() => undefined);
@@ -112,8 +121,9 @@ function parseOwner(text: string): LockOwner | undefined {
   return undefined;
 }
 
-function isLive(owner: LockOwner): boolean {
+function isLive(owner: LockOwner, file: string): boolean {
   if (owner.host !== hostname()) return true;
+  if (owner.pid === process.pid) return heldHere.has(file);
   try {
     process.kill(owner.pid, 0);
     return true;

@@ -148,6 +148,17 @@ describe('data-folder lock', () => {
     await store.close();
     expect(await readdir(dir)).not.toContain(LOCK_FILE);
   });
+
+  it('takes over a stale lock naming its own pid (a container restarted after kill -9 runs as PID 1 again)', async () => {
+    const dir = await tempDir();
+    const stale = JSON.stringify({ pid: process.pid, host: hostname(), since: '2024-01-01T00:00:00Z' });
+    await writeFile(join(dir, LOCK_FILE), stale);
+    const store = await openDurableStore(dir);
+    const lock = JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8')) as { since: string };
+    expect(lock.since).not.toBe('2024-01-01T00:00:00Z');
+    await expect(openDurableStore(dir)).rejects.toThrow(StoreLockedError);
+    await store.close();
+  });
 });
 
 describe('checkpoint while writes continue', () => {
