@@ -180,7 +180,8 @@ export class JournalWriter {
           this.flushes++;
         }
       } catch (cause) {
-        this.fail(cause as Error);
+        const undone = head.kind === 'record' ? await this.cutBackToAcknowledged() : undefined;
+        this.fail(cause as Error, undone);
         continue;
       }
       for (const item of this.queue.splice(0, taken)) item.resolve();
@@ -197,9 +198,28 @@ export class JournalWriter {
     this.segments.push(created.segment);
   }
 
+  /**
+   * A failed batch may have reached the file in part or in full (a write that stopped half-way, an
+   * O_DSYNC write or fdatasync that reported an error after the data landed). Its writers are told
+   * it failed, so it must not come back on the next start: the segment is cut back to what was
+   * acknowledged. Returns why that was impossible, if it was (a disk that fails writes may fail this too).
+   */
+  private async cutBackToAcknowledged(): Promise<Error | undefined> {
+    try {
+      await this.handle.truncate((this.segments.at(-1) as SegmentInfo).bytes);
+      await this.handle.datasync();
+      return undefined;
+    } catch (error) {
+      return error as Error;
+    }
+  }
+
   /** After a failed write or flush nothing later may be acknowledged: see StoreFailedError. */
-  private fail(cause: Error): void {
-    this.failure = new StoreFailedError(`journal write failed: ${cause.message}`, { cause });
+  private fail(cause: Error, notUndone?: Error): void {
+    const residue = notUndone
+      ? `; what it wrote could not be cut off (${notUndone.message}), so the failed changes may reappear after a restart`
+      : '';
+    this.failure = new StoreFailedError(`journal write failed: ${cause.message}${residue}`, { cause });
     for (const item of this.queue.splice(0)) item.reject(this.failure);
   }
 }

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readdir, readFile, readlink, type FileHandle } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { encodeRecord, listSegments } from '../../../src-main/store/journal-format';
 import { JournalWriter, MAX_BATCH_CHARS } from '../../../src-main/store/journal-writer';
@@ -99,6 +99,27 @@ describe('journal writer (group commit)', () => {
       );
     await writer.close();
     expect(await outcome).toMatch(/closed/);
+  });
+
+  it('cuts a failed batch back off the segment, so records answered with an error do not come back', async () => {
+    // A disk that fails part-way: the first record of the batch and part of the second reach the
+    // file, then the write reports an error. Both writers are told their change failed.
+    const dir = await tempDir();
+    const writer = await JournalWriter.open(dir, [], 1);
+    const line = (seq: number) => encodeRecord(seq, ['{"op":"tenant.delete","tenant":"t"}']);
+    await writer.append(line(1));
+    const handle = (writer as unknown as { handle: FileHandle }).handle;
+    const realWrite = handle.write.bind(handle) as (buffer: Buffer, offset: number, length: number) => Promise<unknown>;
+    Object.assign(handle, {
+      write: async (buffer: Buffer, offset: number) => {
+        await realWrite(buffer, offset, line(2).length + 5);
+        throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+      },
+    });
+    const failed = await Promise.allSettled([writer.append(line(2)), writer.append(line(3))]);
+    expect(failed.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    await writer.close();
+    expect(await readFile((await listSegments(dir))[0]?.file as string, 'utf8')).toBe(line(1));
   });
 
   // A SIGKILL keeps the page cache, so the crash tests cannot tell a durable write from a cached
