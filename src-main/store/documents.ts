@@ -90,8 +90,8 @@ export function isCollectionName(name: string): name is CollectionName {
 }
 
 /**
- * One change in a journal record. A record is the list of changes of one commit, so a Bulk request
- * or a user delete with its membership removals is replayed all or nothing.
+ * One change in a journal record. A record is the list of changes of one commit, so a user delete
+ * with its membership removals is replayed all or nothing (a Bulk request commits per operation).
  * `members` carries a membership delta so that adding one member to a 10,000-member group journals
  * one member, not the whole group.
  */
