@@ -5,6 +5,8 @@ import type { RequestLogEvent } from '@shared/request-log';
 import type { RequestLog } from '../services/request-log/index';
 
 const HEARTBEAT_MS = 15_000;
+/** How long a shutdown waits for a stream's last bytes to be taken before it cuts the connection. */
+const SHUTDOWN_FLUSH_MS = 1_000;
 
 /**
  * `GET /api/v1/admin/request-logs/stream`: new log entries as Server-Sent Events, read with fetch
@@ -49,14 +51,26 @@ export function streamRequestLog(ctx: Context, requestLog: RequestLog, open: Set
   );
   const heartbeat = setInterval(() => out.write(': keep-alive\n\n'), HEARTBEAT_MS);
   heartbeat.unref();
-  const stop = () => {
-    open.delete(stop);
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    open.delete(shutDown);
     clearInterval(heartbeat);
     unsubscribe();
     out.end();
   };
   // A server that shuts down ends its streams, or they would hold it open until the grace period.
-  open.add(stop);
-  ctx.req.once('close', stop);
-  out.once('error', stop);
+  // A client that stopped reading cannot take in the end of its stream (its socket buffers are full),
+  // so after a moment its connection is cut: it resumes with Last-Event-ID like after any cut.
+  const shutDown = () => {
+    end();
+    const socket = ctx.req.socket;
+    const cut = setTimeout(() => socket.destroy(), SHUTDOWN_FLUSH_MS);
+    cut.unref();
+    ctx.res.once('close', () => clearTimeout(cut));
+  };
+  open.add(shutDown);
+  ctx.req.once('close', end);
+  out.once('error', end);
 }

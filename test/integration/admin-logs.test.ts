@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './harness';
 
@@ -547,5 +548,32 @@ describe('request logs, history and the live stream', () => {
     // The stream ends rather than hanging.
     let done = false;
     while (!done) done = (await reader.read()).done;
+  });
+
+  it('does not let a stream whose client stopped reading hold up a shutdown', { timeout: 60_000 }, async () => {
+    const other = await startTestServer();
+    const { token: scimToken, admin: otherAdmin } = await other.tenantWithToken('Stalled');
+    const { port } = new URL(other.url);
+    // A client that asks for the stream and then never reads a byte of it.
+    const client = connect(Number(port), '127.0.0.1');
+    client.pause();
+    client.on('error', () => undefined);
+    client.write(
+      `GET /api/v1/admin/request-logs/stream HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+        `Authorization: Bearer ${otherAdmin}\r\n\r\n`,
+    );
+    // Streamed entries carry the query string: ~30 KB each, until far more than the socket buffers
+    // (a few MB on loopback) hold. Without the cut, the shutdown waited its full 10 s grace.
+    const query = `filter=${'userName eq "x" or '.repeat(1_000)}userName eq "y"`;
+    for (let i = 0; i < 400; i++) {
+      const response = await fetch(`${other.url}/scim/v2/Users?${encodeURI(query)}&i=${i}`, {
+        headers: { Authorization: `Bearer ${scimToken}` },
+      });
+      await response.arrayBuffer();
+    }
+    const stopped = Date.now();
+    await other.stop();
+    expect(Date.now() - stopped).toBeLessThan(5000);
+    client.destroy();
   });
 });
