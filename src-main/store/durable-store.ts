@@ -17,7 +17,7 @@ import { Low } from 'lowdb';
 import type { ChangeOp, ScimTokenRecord, TenantRecord } from './documents';
 import { StoreClosedError, StoreFailedError, StoreNoTenantError } from './errors';
 import { encodeRecord } from './journal-format';
-import { replayJournal } from './journal-replay';
+import { replayJournal, type TornLine } from './journal-replay';
 import { JournalWriter, type JournalStats } from './journal-writer';
 import { acquireLock, type DataDirLock } from './lock';
 import { SnapshotAdapter } from './snapshot-adapter';
@@ -65,7 +65,7 @@ export interface StoreStats {
   journal: JournalStats;
   lastCheckpoint: CheckpointStats | undefined;
   /** Set when the open cut a torn last line off the journal. */
-  recoveredTornLine: { file: string; line: number; bytes: number } | undefined;
+  recoveredTornLine: TornLine | undefined;
 }
 
 const DEFAULTS = { checkpointBytes: 64 * 1024 * 1024, closeCheckpointBytes: 1024 * 1024 };
@@ -86,9 +86,13 @@ export async function openDurableStore(dataDir: string, options: DurableStoreOpt
       for (const op of record.ops) state.apply(op);
     });
     if (replay.truncated) {
-      const { file, line, bytes } = replay.truncated;
+      const { file, line, bytes, complete, copy } = replay.truncated;
       options.log?.warn(
-        `dropped a torn last line (${bytes} bytes) at ${file} line ${line}: a write cut off by a crash`,
+        `dropped a torn last line (${bytes} bytes) at ${file} line ${line}: ` +
+          (complete
+            ? 'whole but failing its checksum, as a write cut off by a crash leaves it'
+            : 'a write cut off by a crash') +
+          `; its bytes are kept at ${copy}`,
       );
     }
     const journal = await JournalWriter.open(dataDir, replay.segments, replay.lastSeq + 1);

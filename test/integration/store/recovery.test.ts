@@ -1,6 +1,6 @@
 /** Recovery from damaged files, the data-folder lock, and checkpoints under load. */
 import { spawn } from 'node:child_process';
-import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,6 +17,12 @@ async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'scimdesk-recovery-'));
   made.push(dir);
   return dir;
+}
+
+/** A store log that keeps its warnings for the test to read. */
+function quietLog(warnings: string[]) {
+  const quiet = () => undefined;
+  return { info: quiet, warn: (message: string) => warnings.push(message), error: quiet };
 }
 
 /** No checkpoint on close, so what was written stays in the journal for these tests to damage. */
@@ -44,8 +50,12 @@ describe('journal recovery', () => {
     const intact = (await stat(segment)).size;
     await appendFile(segment, '1a2b3c4d {"seq":7,"ops":[{"op":"put","ten');
 
-    const store = await openDurableStore(dir, KEEP_JOURNAL);
-    expect(store.stats().recoveredTornLine).toMatchObject({ file: segment, line: 7 });
+    const warnings: string[] = [];
+    const store = await openDurableStore(dir, { ...KEEP_JOURNAL, log: quietLog(warnings) });
+    expect(store.stats().recoveredTornLine).toMatchObject({ file: segment, line: 7, complete: false });
+    expect(warnings).toEqual([expect.stringMatching(/torn last line \(41 bytes\) .* line 7: a write cut off/)]);
+    const copy = store.stats().recoveredTornLine?.copy as string;
+    expect(await readFile(copy, 'utf8')).toBe('1a2b3c4d {"seq":7,"ops":[{"op":"put","ten');
     expect(store.tenant('t')?.count('users')).toBe(5);
     expect((await stat(segment)).size).toBe(intact);
     await store.write('t', (tx) => tx.put('users', { id: 'after', userName: 'after' }));
@@ -55,6 +65,23 @@ describe('journal recovery', () => {
     expect(again.tenant('t')?.get('users', 'after')).toBeDefined();
     expect(again.stats().recoveredTornLine).toBeUndefined();
     await again.close();
+  });
+
+  it('keeps a copy of a whole last line that fails its checksum before cutting it off', async () => {
+    const dir = await tempDir();
+    await seed(dir, 5);
+    const segment = await onlySegment(dir);
+    const lines = (await readFile(segment, 'utf8')).split('\n');
+    const damaged = (lines[5] as string).replace('user4', 'userX'); // the last record, newline kept
+    lines[5] = damaged;
+    await writeFile(segment, lines.join('\n'));
+
+    const warnings: string[] = [];
+    const store = await openDurableStore(dir, { ...KEEP_JOURNAL, log: quietLog(warnings) });
+    expect(store.tenant('t')?.count('users')).toBe(4);
+    expect(warnings).toEqual([expect.stringMatching(/line 6: whole but failing its checksum.*kept at/)]);
+    expect(await readFile(store.stats().recoveredTornLine?.copy as string, 'utf8')).toBe(`${damaged}\n`);
+    await store.close();
   });
 
   it('refuses to start over a damaged line in the middle, naming the file and line', async () => {
@@ -70,6 +97,24 @@ describe('journal recovery', () => {
     expect((error as Error).message).toContain(`${segment} line 3`);
     // The failed open released the lock: trying again gives the same answer, not "locked".
     await expect(openDurableStore(dir)).rejects.toThrow(`${segment} line 3`);
+    // The way out the message gives works: cut at the offset it names, the changes before it stay.
+    const offset = Number(/truncate -s (\d+) /.exec((error as Error).message)?.[1]);
+    expect(offset).toBe(Buffer.byteLength(lines.slice(0, 2).join('\n')) + 1);
+    await truncate(segment, offset);
+    const store = await openDurableStore(dir);
+    expect(store.tenant('t')?.count('users')).toBe(1);
+    await store.close();
+  });
+
+  it('blames a missing snapshot, not the journal, when the journal starts after change 1', async () => {
+    const dir = await tempDir();
+    await seed(dir, 3);
+    const checkpointed = await openDurableStore(dir, KEEP_JOURNAL);
+    await checkpointed.checkpoint();
+    await checkpointed.write('t', (tx) => tx.put('users', { id: 'late', userName: 'late' }));
+    await checkpointed.close();
+    await rm(join(dir, 'db.json'));
+    await expect(openDurableStore(dir)).rejects.toThrow(/db\.json is missing or was replaced/);
   });
 
   it('refuses a journal with a gap (a lost segment) after the snapshot', async () => {
