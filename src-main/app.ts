@@ -6,6 +6,7 @@ import { AdminTokens } from './auth/admin-tokens';
 import { LoginCodes } from './auth/login-codes';
 import { loadOrCreateSigningKey } from './auth/signing-key';
 import { systemClock, type Clock } from './clock';
+import { startFailure } from './data-dir';
 import { createHttpApp } from './http/create-app';
 import { HttpListener, type ListeningAddress } from './http/listener';
 import { DEFAULT_SERVER_CAPABILITIES } from './scim/service-provider-config';
@@ -69,6 +70,8 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
   const store = await openDurableStore(options.dataDir, {
     log: storeLog(log),
     onFailure: (error) => options.onFatal?.(error),
+  }).catch((error: unknown) => {
+    throw startFailure(options.dataDir, error);
   });
   let key: Uint8Array;
   try {
@@ -91,7 +94,7 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     });
   } catch (error) {
     await store.close();
-    throw error;
+    throw startFailure(options.dataDir, error);
   }
   const facts = {
     url: `http://${options.host}:${options.port}`,

@@ -41,3 +41,15 @@ export function unusableDataDir(dataDir: string, error: unknown): DataDirError {
     cause: error,
   });
 }
+
+/** Failures that are the whole folder's, whichever file met them first (a full or read-only disk). */
+const FOLDER_WIDE = new Set(['ENOSPC', 'EROFS', 'EACCES', 'EPERM']);
+
+/**
+ * A start that failed on a full, read-only or forbidden data folder, said of the folder; any other
+ * failure as it is (a file in the way names its own path better than the folder would).
+ */
+export function startFailure(dataDir: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code !== undefined && FOLDER_WIDE.has(code) ? unusableDataDir(dataDir, error) : error;
+}

@@ -43,7 +43,10 @@ async function openRequestLog(options: ServicesOptions): Promise<RequestLog> {
     try {
       return await startRequestLogThread({ workerUrl: options.requestLogWorker, dataDir, log });
     } catch (error) {
-      log.warn('request log: its worker thread did not start; logging on the main thread instead:', error);
+      // One line: the cause's message, not its stack (a console prints an Error object whole).
+      log.warn(
+        `request log: its worker thread did not start (${(error as Error).message}); logging on the main thread instead`,
+      );
     }
   }
   return recordingAfterThisTurn(await createRequestLog({ dataDir, clock, log }));

@@ -115,5 +115,6 @@ createRequestLog({ dataDir: options.dataDir, limits: options.limits, clock: syst
     serve(requestLog);
     send({ t: 'ready' });
   },
-  (error: unknown) => send({ t: 'failed', message: describe(error) }),
+  // A failed open is told to whoever starts the server (one line, say "the disk is full"), not debugged.
+  (error: unknown) => send({ t: 'failed', message: error instanceof Error ? error.message : String(error) }),
 );

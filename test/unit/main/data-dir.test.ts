@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { DataDirError, startFailure } from '../../../src-main/data-dir';
+
+const errno = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+describe('a start that fails in the data folder', () => {
+  it('names the folder and the reason when the disk is full, not only the syscall', () => {
+    const failure = startFailure('/srv/scim', errno('ENOSPC', 'ENOSPC: no space left on device, write'));
+    expect(failure).toBeInstanceOf(DataDirError);
+    expect((failure as Error).message).toBe(
+      'cannot use /srv/scim as the data folder: the disk is full (choose another with --data)',
+    );
+  });
+
+  it('says so for a read-only disk too', () => {
+    expect((startFailure('/srv/scim', errno('EROFS', 'EROFS: read-only file system')) as Error).message).toMatch(
+      /the file system is read-only/,
+    );
+  });
+
+  it('leaves other failures as they are: a file in the way names its own path', () => {
+    const inTheWay = errno('ENOTDIR', "ENOTDIR: not a directory, open '/srv/scim/history/x'");
+    expect(startFailure('/srv/scim', inTheWay)).toBe(inTheWay);
+  });
+});
