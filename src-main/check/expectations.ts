@@ -62,9 +62,13 @@ export function evaluate(
   return findings;
 }
 
+/** How much of a server's error `detail` a finding quotes; a longer one is cut and marked with …. */
+const MAX_DETAIL = 200;
+
 function errorDetail(body: unknown): string {
   if (body && typeof body === 'object' && 'detail' in body && typeof body.detail === 'string') {
-    return ` (detail: ${body.detail.slice(0, 200)})`;
+    const detail = body.detail.length > MAX_DETAIL ? `${body.detail.slice(0, MAX_DETAIL)}…` : body.detail;
+    return ` (detail: ${detail})`;
   }
   return '';
 }

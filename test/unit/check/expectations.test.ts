@@ -52,6 +52,15 @@ describe('evaluate', () => {
     expect(findings).toEqual([{ level: 'required', message: 'status 409, expected 201 (detail: taken)' }]);
   });
 
+  it('marks a server detail cut at 200 characters with an ellipsis, and leaves one of 200 whole', () => {
+    const long = 'x'.repeat(199) + 'yz';
+    const [cut] = evaluate({ status: 201 }, 'required', exchange(400, { detail: long }), {});
+    expect(cut!.message).toBe(`status 400, expected 201 (detail: ${'x'.repeat(199)}y…)`);
+    const exact = 'x'.repeat(200);
+    const [whole] = evaluate({ status: 201 }, 'required', exchange(400, { detail: exact }), {});
+    expect(whole!.message).toBe(`status 400, expected 201 (detail: ${exact})`);
+  });
+
   it('checks shape, headers, absent attributes and custom checks at the given level', () => {
     const findings = evaluate(
       {
