@@ -169,9 +169,9 @@ export const oktaProfile: Profile = {
     },
     {
       id: 'okta.add-members-applied',
-      name: 'the member is stored',
+      name: 'the new name and the member are stored',
       level: 'required',
-      why: 'The membership must be stored whatever the PATCH answered.',
+      why: 'The rename and the membership must be stored whatever the PATCHes answered.',
       method: 'GET',
       path: '/Groups/{{groupId}}',
       expect: { status: 200, match: { displayName: `${GROUP_NAME}-renamed`, members: [{ value: '{{userId}}' }] } },
