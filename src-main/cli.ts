@@ -9,7 +9,7 @@ import { probeDesktop, runDesktop } from './cli/desktop';
 import { dataDirFlag, parseFlags, serveOptions, ttlFlag } from './cli/options';
 import { seedCommand } from './cli/seed';
 import { serve, type CliIo } from './cli/serve';
-import { ADMIN_TOKEN_HELP, MAIN_HELP, SERVE_HELP, START_HELP, UsageError } from './cli/usage';
+import { ADMIN_TOKEN_HELP, COMMANDS, helpHint, MAIN_HELP, SERVE_HELP, START_HELP, UsageError } from './cli/usage';
 
 const appRoot = fileURLToPath(new URL('../..', import.meta.url));
 const rendererDir = fileURLToPath(new URL('../renderer', import.meta.url));
@@ -63,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     case 'seed':
       return seedCommand(rest, commandIo());
     default:
-      throw new UsageError(`unknown command '${command}' (commands: serve, start, admin-token, check, seed)`);
+      throw new UsageError(`unknown command '${command}' (commands: ${COMMANDS.join(', ')})`);
   }
 }
 
@@ -92,11 +92,12 @@ async function version(): Promise<string> {
   return pkg.version;
 }
 
-main(process.argv.slice(2)).then(
+const args = process.argv.slice(2);
+main(args).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof UsageError) {
-      io.err(`scimdesk: ${error.message} (see 'scimdesk --help')`);
+      io.err(`scimdesk: ${error.message} (${helpHint(args[0])})`);
       process.exit(2);
     }
     io.err(`scimdesk: ${describe(error)}`);

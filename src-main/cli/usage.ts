@@ -2,6 +2,15 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** The commands, each with its own `--help`. */
+export const COMMANDS = ['serve', 'start', 'admin-token', 'check', 'seed'] as const;
+
+/** Where a usage error points: the command's own help when the command is known, else the main help. */
+export function helpHint(command: string | undefined): string {
+  const known = (COMMANDS as readonly (string | undefined)[]).includes(command);
+  return known ? `see 'scimdesk ${command} --help'` : "see 'scimdesk --help'";
+}
+
 export const MAIN_HELP = `scimdesk — a multi-tenant SCIM 2.0 server with an admin console
 
 Usage:

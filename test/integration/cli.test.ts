@@ -178,27 +178,35 @@ describe('scimdesk admin-token', () => {
 
 describe('CLI usage errors', () => {
   it.each([
-    [['serve', '--bogus']],
-    [['serve', '--port', 'abc']],
-    [['serve', '--port']],
-    [['admin-token', '--ttl', 'forever']],
-    [['frobnicate']],
-  ])('%j exits 2 with one line on stderr', async (args) => {
+    [['serve', '--bogus'], 'scimdesk serve --help'],
+    [['serve', '--port', 'abc'], 'scimdesk serve --help'],
+    [['serve', '--port'], 'scimdesk serve --help'],
+    [['start', '--host', 'a b'], 'scimdesk start --help'],
+    [['admin-token', '--ttl', 'forever'], 'scimdesk admin-token --help'],
+    [['check', '--url', 'not a url', '--token', 't'], 'scimdesk check --help'],
+    [['seed', '--users', 'many'], 'scimdesk seed --help'],
+    [['frobnicate'], 'scimdesk --help'],
+  ])('%j exits 2 with one line on stderr that points at %s', async (args, help) => {
     const result = await runCliToEnd(args);
     expect(result.code).toBe(2);
     expect(result.stderr).toHaveLength(1);
-    expect(result.stderr[0]).toMatch(/^scimdesk: .+\(see 'scimdesk --help'\)$/);
+    expect(result.stderr[0]).toMatch(/^scimdesk: .+\(see '[^']+'\)$/);
+    expect(result.stderr[0]!.endsWith(`(see '${help}')`)).toBe(true);
     expect(result.stdout).toEqual([]);
   });
 
-  it.each([[['--help']], [['serve', '--help']], [['admin-token', '-h']], [['start', '--help']]])(
-    '%j prints usage and exits 0',
-    async (args) => {
-      const result = await runCliToEnd(args);
-      expect(result.code).toBe(0);
-      expect(result.stdout.join('\n')).toMatch(/Usage/);
-    },
-  );
+  it.each([
+    [['--help']],
+    [['serve', '--help']],
+    [['admin-token', '-h']],
+    [['start', '--help']],
+    [['check', '--help']],
+    [['seed', '--help']],
+  ])('%j prints usage and exits 0', async (args) => {
+    const result = await runCliToEnd(args);
+    expect(result.code).toBe(0);
+    expect(result.stdout.join('\n')).toMatch(/Usage/);
+  });
 });
 
 describe('data-folder lock', () => {
