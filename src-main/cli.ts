@@ -107,7 +107,9 @@ main(args).then(
 
 function describe(error: unknown): string {
   const err = error as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (err.code === 'EADDRINUSE') return `cannot listen on ${err.address}:${err.port}: the address is in use`;
+  if (err.code === 'EADDRINUSE') {
+    return `cannot listen on ${err.address}:${err.port}: the address is in use (choose another --port, or --port 0 for any free one)`;
+  }
   if (err.code === 'EACCES' && err.port !== undefined) return `cannot listen on port ${err.port}: permission denied`;
   return err.message ?? String(error);
 }

@@ -110,7 +110,9 @@ describe('scimdesk serve', () => {
       const second = await runCliToEnd(['serve', '--port', port, '--data', other.dir]);
       await other.remove();
       expect(second.code).toBe(1);
-      expect(second.stderr).toEqual([`scimdesk: cannot listen on 127.0.0.1:${port}: the address is in use`]);
+      expect(second.stderr).toEqual([
+        `scimdesk: cannot listen on 127.0.0.1:${port}: the address is in use (choose another --port, or --port 0 for any free one)`,
+      ]);
     } finally {
       first.child.kill('SIGTERM');
       await first.exited;
