@@ -27,7 +27,11 @@ export function probeDesktop(env: NodeJS.ProcessEnv = process.env, platform = pr
   const distDir = env.ELECTRON_OVERRIDE_DIST_PATH ?? join(packageDir, 'dist');
   const binary = executable ? join(distDir, executable) : undefined;
   if (!binary || !existsSync(binary)) {
-    return { ok: false, reason: `the Electron binary is not installed (no ${binary ?? distDir})` };
+    // Electron 45 has no install script: `npm ci` never fetches the binary. Its own installer does, online.
+    return {
+      ok: false,
+      reason: `the Electron binary is not installed (no ${binary ?? distDir}; run 'npx install-electron' to download it)`,
+    };
   }
   if (platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) {
     return { ok: false, reason: 'there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set)' };
