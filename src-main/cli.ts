@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { printAdminToken } from './cli/admin-token';
 import { checkCommand, type CommandIo } from './cli/check';
 import { probeDesktop, runDesktop } from './cli/desktop';
-import { dataDirFlag, parseFlags, serveOptions, ttlFlag } from './cli/options';
+import { dataDirFlag, desktopEnv, parseFlags, serveOptions, ttlFlag } from './cli/options';
 import { seedCommand } from './cli/seed';
 import { serve, type CliIo } from './cli/serve';
 import { ADMIN_TOKEN_HELP, COMMANDS, helpHint, MAIN_HELP, SERVE_HELP, START_HELP, UsageError } from './cli/usage';
@@ -48,8 +48,7 @@ async function main(argv: string[]): Promise<number> {
       if (help) return printed(START_HELP);
       const options = serveOptions(flags, process.env);
       const desktop = probeDesktop();
-      if (desktop.ok)
-        return runDesktop(desktop.binary, appRoot, { ...process.env, SCIMDESK_DATA_DIR: options.dataDir });
+      if (desktop.ok) return runDesktop(desktop.binary, appRoot, desktopEnv(flags, process.env));
       io.err(`scimdesk: not starting the desktop app because ${desktop.reason}; serving the web console instead`);
       return serve({ ...options, version: await version(), requestLogWorker }, rendererDir, io);
     }

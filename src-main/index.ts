@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron';
 import { startScimdesk, type RunningScimdesk } from './app';
-import { DEFAULT_HOST, DEFAULT_PORT } from './cli/options';
-import { defaultDataDir } from './data-dir';
+import { desktopServeOptions } from './cli/options';
 import { CONSOLE_CSP } from './http/console-static';
+import { isLoopback } from './http/listener';
 import { registerAdminIpc } from './ipc/admin-ipc';
 
 const rendererDir = join(import.meta.dirname, '../renderer');
@@ -19,18 +19,23 @@ const rendererUrl = pathToFileURL(rendererIndex).href;
 let running: RunningScimdesk | undefined;
 
 async function startServer(): Promise<RunningScimdesk> {
+  // `scimdesk start --host/--port/--data` pass their values in the environment (desktopEnv).
+  const { portChosen, ...listen } = desktopServeOptions(process.env);
+  if (!isLoopback(listen.host)) {
+    console.warn(`warning: listening on ${listen.host} exposes the SCIM and admin APIs beyond this machine`);
+  }
   const options = {
-    host: DEFAULT_HOST,
-    dataDir: defaultDataDir(),
+    ...listen,
     rendererDir,
     version: app.getVersion(),
     requestLogWorker: new URL('./request-log-worker.js', import.meta.url),
   };
   try {
-    return await startScimdesk({ ...options, port: DEFAULT_PORT });
+    return await startScimdesk(options);
   } catch (error) {
-    // Another program may hold the usual port; any free one is better than no server.
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    // Another program may hold the usual port; any free one is better than no server. A port the
+    // user chose is theirs: failing says so, where another port would surprise their IdP.
+    if (portChosen || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
     return startScimdesk({ ...options, port: 0 });
   }
 }

@@ -54,6 +54,29 @@ export function serveOptions(flags: Flags, env: NodeJS.ProcessEnv): ServeOptions
   return { host: hostFlag(flags.host), port: portFlag(flags.port), dataDir: dataDirFlag(flags.data, env) };
 }
 
+/**
+ * `scimdesk start` runs the desktop app as a child process; its flags travel in the environment.
+ * Only the flags given are passed, so the app can tell a chosen port (kept, or the start fails)
+ * from the default one (any free port when 8585 is taken).
+ */
+export function desktopEnv(flags: Flags, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const options = serveOptions(flags, env);
+  return {
+    ...env,
+    SCIMDESK_DATA_DIR: options.dataDir,
+    ...(flags.host === undefined ? {} : { SCIMDESK_HOST: options.host }),
+    ...(flags.port === undefined ? {} : { SCIMDESK_PORT: String(options.port) }),
+  };
+}
+
+/** What the desktop app listens on, from `desktopEnv` (or a user's own environment, checked alike). */
+export function desktopServeOptions(env: NodeJS.ProcessEnv): ServeOptions & { portChosen: boolean } {
+  return {
+    ...serveOptions({ host: env.SCIMDESK_HOST, port: env.SCIMDESK_PORT }, env),
+    portChosen: env.SCIMDESK_PORT !== undefined,
+  };
+}
+
 export function dataDirFlag(value: string | boolean | undefined, env: NodeJS.ProcessEnv): string {
   if (value === undefined) return defaultDataDir(env);
   if (typeof value !== 'string' || value.trim() === '') throw new UsageError('--data needs a folder path');

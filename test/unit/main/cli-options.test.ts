@@ -1,8 +1,33 @@
 import { describe, expect, it } from 'vitest';
-import { dataDirFlag, parseFlags, serveOptions, ttlFlag } from '../../../src-main/cli/options';
+import {
+  dataDirFlag,
+  desktopEnv,
+  desktopServeOptions,
+  parseFlags,
+  serveOptions,
+  ttlFlag,
+} from '../../../src-main/cli/options';
 import { UsageError } from '../../../src-main/cli/usage';
 import { defaultDataDir } from '../../../src-main/data-dir';
 import { parseDuration } from '../../../src-main/duration';
+
+describe('scimdesk start: the flags reach the desktop app', () => {
+  const startFlags = (args: string[]) => parseFlags(args, ['host', 'port', 'data']).flags;
+
+  it('listens where --host and --port say, and keeps a chosen port', () => {
+    const env = desktopEnv(startFlags(['--host', '0.0.0.0', '--port', '9100', '--data', '/tmp/lab']), {});
+    expect(desktopServeOptions(env)).toEqual({ host: '0.0.0.0', port: 9100, dataDir: '/tmp/lab', portChosen: true });
+  });
+
+  it('uses the defaults without flags, and may then move off a taken 8585', () => {
+    const env = desktopEnv(startFlags([]), { SCIMDESK_DATA_DIR: '/tmp/d' });
+    expect(desktopServeOptions(env)).toEqual({ host: '127.0.0.1', port: 8585, dataDir: '/tmp/d', portChosen: false });
+  });
+
+  it('refuses a bad port in the environment as it would the flag', () => {
+    expect(() => desktopServeOptions({ SCIMDESK_PORT: 'eighty' })).toThrow(/--port 'eighty' is not a port number/);
+  });
+});
 
 describe('CLI flags', () => {
   it('reads serve flags with their defaults', () => {
