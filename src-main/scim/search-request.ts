@@ -13,6 +13,20 @@ export interface SearchRequest {
   excludedAttributes?: string | string[] | undefined;
 }
 
+/** The SearchRequest message's attributes (RFC 7644 §3.4.3), spelled as the RFC spells them. */
+const SEARCH_KEYS = [
+  'schemas',
+  'filter',
+  'startIndex',
+  'count',
+  'sortBy',
+  'sortOrder',
+  'attributes',
+  'excludedAttributes',
+] as const;
+type SearchKey = (typeof SEARCH_KEYS)[number];
+const SEARCH_KEY_BY_LOWER = new Map<string, SearchKey>(SEARCH_KEYS.map((key) => [key.toLowerCase(), key]));
+
 /**
  * Reads a SearchRequest body. Values keep the GET parameters' forms (a number or its text; one
  * comma-separated string or a list), so one set of rules checks both. Under
@@ -22,15 +36,15 @@ export function parseSearchRequest(body: unknown, compat: CompatContext): Search
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw ScimError.badRequest('invalidSyntax', 'A search request body must be a JSON object.');
   }
-  const b = body as Record<string, unknown>;
-  if (compat.isOn('strictSchemaValidation')) checkSchemas(b['schemas'], compat);
-  const text = (name: string) => {
+  const b = searchKeys(body as Record<string, unknown>);
+  if (compat.isOn('strictSchemaValidation')) checkSchemas(b.schemas, compat);
+  const text = (name: SearchKey) => {
     const value = b[name];
     if (value === undefined || value === null) return undefined;
     if (typeof value === 'string' || typeof value === 'number') return value;
     throw ScimError.badRequest('invalidValue', `${name} must be a string or a number.`);
   };
-  const list = (name: string) => {
+  const list = (name: SearchKey) => {
     const value = b[name];
     if (value === undefined || value === null) return undefined;
     if (typeof value === 'string') return value;
@@ -47,6 +61,32 @@ export function parseSearchRequest(body: unknown, compat: CompatContext): Search
     attributes: list('attributes'),
     excludedAttributes: list('excludedAttributes'),
   };
+}
+
+/**
+ * The body's SearchRequest attributes under their RFC spelling. RFC 7643 §2.1 makes attribute
+ * names case-insensitive, so `Filter` and `COUNT` are the same attributes; reading only the exact
+ * spelling answered a filtered search with everything. Names it does not define are left alone,
+ * as before. Two spellings of one name in one body are refused: the values may differ, and
+ * picking one by member order would silently drop the other.
+ */
+function searchKeys(body: Record<string, unknown>): Partial<Record<SearchKey, unknown>> {
+  const out: Partial<Record<SearchKey, unknown>> = {};
+  const spelled = new Map<SearchKey, string>();
+  for (const [name, value] of Object.entries(body)) {
+    const key = SEARCH_KEY_BY_LOWER.get(name.toLowerCase());
+    if (key === undefined) continue;
+    const earlier = spelled.get(key);
+    if (earlier !== undefined) {
+      throw ScimError.badRequest(
+        'invalidSyntax',
+        `The search request gives ${key} twice ("${earlier}" and "${name}"; attribute names are case-insensitive, RFC 7643 §2.1).`,
+      );
+    }
+    spelled.set(key, name);
+    out[key] = value;
+  }
+  return out;
 }
 
 function checkSchemas(schemas: unknown, compat: CompatContext): void {

@@ -506,6 +506,27 @@ describe.each([
     expect((await searchRoot('emails[value gt 3]')).status).toBe(400);
   });
 
+  it('reads .search attribute names in any case, and refuses one given in two spellings', async () => {
+    await scim('POST', '/Users', { userName: 'anycase@example.com' });
+    const body = {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],
+      Filter: 'userName eq "anycase@example.com"',
+      Count: 1,
+    };
+    for (const path of ['/Users/.search', '/.search']) {
+      const search = await scim('POST', path, body);
+      expect(search.status).toBe(200);
+      expect(await search.json()).toMatchObject({
+        totalResults: 1,
+        itemsPerPage: 1,
+        Resources: [{ userName: 'anycase@example.com' }],
+      });
+    }
+    const twice = await scim('POST', '/Groups/.search', { count: 1, COUNT: 2 });
+    expect(twice.status).toBe(400);
+    expect(await twice.json()).toMatchObject({ scimType: 'invalidSyntax', detail: expect.stringContaining('count') });
+  });
+
   it('sorts a search at the root as one list across types, and sorts by values derived when read', async () => {
     const bob = (await (
       await scim('POST', '/Users', { userName: 'xsort-bob@example.com', displayName: 'xsort-bob' })

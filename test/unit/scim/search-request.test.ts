@@ -3,7 +3,7 @@ import { compatFlags } from '@shared/scim/compat-flags';
 import { SCIM_URN } from '@shared/scim/urns';
 import { CompatContext } from '../../../src-main/scim/compat';
 import { parseSearchRequest } from '../../../src-main/scim/search-request';
-import { expectRefusedBy } from './patch-helpers';
+import { expectRefusedBy, scimErrorOf } from './patch-helpers';
 
 const under = (profile: Parameters<typeof compatFlags>[0]) => new CompatContext(compatFlags(profile));
 
@@ -51,5 +51,46 @@ describe('parseSearchRequest (RFC 7644 §3.4.3)', () => {
     const compatible = under('compatible');
     expect(parseSearchRequest({ filter: 'x pr' }, compatible)).toMatchObject({ filter: 'x pr' });
     expect(compatible.fired).toEqual([]);
+  });
+});
+
+describe('parseSearchRequest: attribute names are case-insensitive (RFC 7643 §2.1)', () => {
+  it('reads every SearchRequest attribute in any case', () => {
+    const query = parseSearchRequest(
+      {
+        SCHEMAS: [SCIM_URN.searchRequest],
+        Filter: 'userName eq "x"',
+        STARTINDEX: 3,
+        Count: 1,
+        sortby: 'userName',
+        SortOrder: 'descending',
+        Attributes: ['userName'],
+        EXCLUDEDattributes: ['emails'],
+      },
+      under('strict'),
+    );
+    expect(query).toEqual({
+      filter: 'userName eq "x"',
+      startIndex: 3,
+      count: 1,
+      sortBy: 'userName',
+      sortOrder: 'descending',
+      attributes: ['userName'],
+      excludedAttributes: ['emails'],
+    });
+  });
+  it('refuses one attribute given twice in different cases, naming both spellings', () => {
+    const twice = () =>
+      parseSearchRequest({ filter: 'userName eq "a"', Filter: 'userName eq "b"' }, under('compatible'));
+    const error = scimErrorOf(twice);
+    expect(error).toMatchObject({ status: 400, scimType: 'invalidSyntax' });
+    expect(error.message).toMatch(/gives filter twice \("filter" and "Filter"/);
+    // The same spelling twice is JSON's business (the last wins in JSON.parse), not a second key here.
+    expect(parseSearchRequest(JSON.parse('{"count":1,"count":2}'), under('compatible'))).toMatchObject({ count: 2 });
+  });
+  it('still ignores names that are not SearchRequest attributes, in any case', () => {
+    expect(parseSearchRequest({ Filtre: 'x pr', filter: 'y pr' }, under('compatible'))).toMatchObject({
+      filter: 'y pr',
+    });
   });
 });
