@@ -1,7 +1,7 @@
 import type { ResourceSchema } from '@shared/scim/registry';
 import { executePlan } from './execute-plan';
 import type { FilterNode } from './filter/ast';
-import { compileFilter, type FilterOptions } from './filter/evaluate';
+import { compileFilter, type FilterOptions, type Predicate } from './filter/evaluate';
 import { DEFAULT_INDEXES, plan, type IndexSpec } from './plan';
 import type { CandidateSource, ResourceKind } from './plan-types';
 import type { ResourceData } from './values';
@@ -19,12 +19,27 @@ export function findMatching(
   indexes: readonly IndexSpec[] = DEFAULT_INDEXES,
   options: FilterOptions = {},
 ): ResourceData[] {
-  const predicate = ast ? compileFilter(ast, schema, options) : () => true;
+  const predicate = ast ? compileFilter(ast, schema, options) : undefined;
+  return matchCompiled(ast, predicate, schema, source, load, indexes);
+}
+
+/**
+ * `findMatching` with the filter already compiled (`predicate` is `compileFilter(ast, ...)`), for a
+ * caller that must know the filter is valid under the request's flags before it does anything else.
+ */
+export function matchCompiled(
+  ast: FilterNode | undefined,
+  predicate: Predicate | undefined,
+  schema: ResourceSchema,
+  source: CandidateSource,
+  load: (id: string) => ResourceData | undefined,
+  indexes: readonly IndexSpec[] = DEFAULT_INDEXES,
+): ResourceData[] {
   const kind = schema.type.name as ResourceKind;
   const out: ResourceData[] = [];
   for (const id of executePlan(plan(ast, schema, indexes), source, kind)) {
     const r = load(id);
-    if (r !== undefined && predicate(r)) out.push(r);
+    if (r !== undefined && (predicate === undefined || predicate(r))) out.push(r);
   }
   return out;
 }

@@ -28,7 +28,7 @@ export const COMPAT_PROFILE_DESCRIPTIONS: Readonly<Record<CompatProfileName, str
 export type CompatFlagKind = 'leniency' | 'strictness';
 
 /** Which requests a flag can affect. */
-export type CompatFlagScope = 'patch' | 'write' | 'bulk' | 'request';
+export type CompatFlagScope = 'patch' | 'write' | 'bulk' | 'query' | 'request';
 
 interface FlagSpec {
   readonly kind: CompatFlagKind;
@@ -66,8 +66,9 @@ export const COMPAT_FLAG_SPECS = {
   },
   booleanStrings: {
     kind: 'leniency',
-    scope: ['patch', 'write'],
-    changes: 'The strings "True"/"False" (any case) are accepted for boolean attributes.',
+    scope: ['patch', 'write', 'query'],
+    changes:
+      'The strings "True"/"False" (any case) are accepted for boolean attributes, in bodies and as filter values (`active eq "True"`; off, such a filter is 400 invalidFilter).',
     rfc: 'RFC 7643 §2.3.2: a boolean is the JSON literal true or false.',
     seenFrom: 'Microsoft Entra ID (`"active": "False"`).',
     profiles: on(true, false),

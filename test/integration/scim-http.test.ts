@@ -527,6 +527,27 @@ describe.each([
     expect(await twice.json()).toMatchObject({ scimType: 'invalidSyntax', detail: expect.stringContaining('count') });
   });
 
+  it('compares a boolean with the string "TRUE" only where booleanStrings is on', async () => {
+    await scim('POST', '/Users', { userName: 'boolstring@example.com', active: true });
+    const filter = `?filter=${encodeURIComponent('userName eq "boolstring@example.com" and active eq "TRUE"')}`;
+    const lenient = await scim('GET', `/Users${filter}`);
+    expect(lenient.status).toBe(200);
+    expect(await lenient.json()).toMatchObject({ totalResults: 1 });
+    expect((await adminCall(s, 'PATCH', `/tenants/${s.tenantId}`, { compat_profile: 'strict' })).status).toBe(200);
+    try {
+      for (const path of [`/Users${filter}`]) {
+        const refused = await scim('GET', path);
+        expect(refused.status).toBe(400);
+        expect(await refused.json()).toMatchObject({
+          scimType: 'invalidFilter',
+          detail: expect.stringContaining('"booleanStrings" is off'),
+        });
+      }
+    } finally {
+      await adminCall(s, 'PATCH', `/tenants/${s.tenantId}`, { compat_profile: 'compatible' });
+    }
+  });
+
   it('sorts a search at the root as one list across types, and sorts by values derived when read', async () => {
     const bob = (await (
       await scim('POST', '/Users', { userName: 'xsort-bob@example.com', displayName: 'xsort-bob' })

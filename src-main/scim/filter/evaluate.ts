@@ -1,6 +1,7 @@
 import { parseDateTimeMicros } from '@shared/scim/datetime';
 import type { ResourceSchema } from '@shared/scim/registry';
 import type { AttributeDefinition } from '@shared/scim/schema-types';
+import type { CompatContext } from '../compat';
 import { foldKey } from '../plan-types';
 import { containerOf, isPresent, isRecord, type ResourceData } from '../values';
 import { attributePaths, positionOf, type AttributePath, type CompValue, type CompareOp, type FilterNode } from './ast';
@@ -41,6 +42,13 @@ export interface FilterOptions {
    * read as absent instead of failing the filter; see `checkKnownToSome` for typos.
    */
   unknownAsAbsent?: boolean;
+  /**
+   * The request's compatibility flags: `booleanStrings` decides whether a boolean attribute may be
+   * compared with the string "True"/"False" (`active eq "True"`), and records it as fired when used.
+   * Without flags the string is accepted, as the default profile does (PATCH value filters do not
+   * pass their flags here).
+   */
+  compat?: CompatContext;
 }
 
 /**
@@ -221,6 +229,7 @@ class Compiler {
         if (op !== 'eq') this.fail(at, `'${label}' is boolean; only eq, ne and pr apply`);
         const b = typeof value === 'string' ? lenientBoolean(value) : value;
         if (typeof b !== 'boolean') this.fail(at, `'${label}' is boolean; compare it with true or false`);
+        if (typeof value === 'string') this.booleanString(at, label, value);
         return (v) => v === b || (typeof v === 'string' && lenientBoolean(v) === b);
       }
       case 'integer':
@@ -254,6 +263,22 @@ class Compiler {
         break;
     }
     return this.fail(at, `'${label}' cannot be compared with '${op}'`);
+  }
+
+  /**
+   * `active eq "True"`: a boolean given as a string (RFC 7643 §2.3.2 wants the literal). Where
+   * `booleanStrings` is off this is refused as invalidFilter, as every other value of the wrong
+   * type in a filter is (a string for a number, a number for a string): matching nothing instead
+   * would answer a client's mistake with an empty list that looks like a real answer.
+   */
+  private booleanString(at: object, label: string, value: string): void {
+    const compat = this.options.compat;
+    if (!compat || compat.use('booleanStrings')) return;
+    throw compat.refuse(
+      'booleanStrings',
+      'invalidFilter',
+      `Invalid filter at position ${(positionOf(at) ?? 0) + 1}: '${label}' is boolean; compare it with the JSON literal true or false, not the string ${JSON.stringify(value)}`,
+    );
   }
 }
 

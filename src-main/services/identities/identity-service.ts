@@ -18,14 +18,14 @@ import type { Clock } from '../../clock';
 import { checkIfMatchRequired, CompatContext } from '../../scim/compat';
 import { ScimError } from '../../scim/errors';
 import { parseFilter } from '../../scim/filter/parser';
-import { checkKnownToSome } from '../../scim/filter/evaluate';
+import { checkKnownToSome, compileFilter } from '../../scim/filter/evaluate';
 import { listResponse, type ListQuery, type ListResponse } from '../../scim/list';
 import { normalizePage, pageOf } from '../../scim/paging';
 import { foldKey, type ResourceKind } from '../../scim/plan-types';
 import { compileProjection, type ProjectedResource, type ProjectionRequest } from '../../scim/projection';
 import { applyPatch, type AttributeChange, type FilterView, type PatchResult } from '../../scim/patch/index';
 import type { PatchListBudget } from '../../scim/patch/engine';
-import { findMatching } from '../../scim/query';
+import { findMatching, matchCompiled } from '../../scim/query';
 import { validateResourceInput } from '../../scim/resource-input';
 import { DEFAULT_MAX_RESULTS } from '../../scim/service-provider-config';
 import { sortAcrossTypes, sortResources } from '../../scim/sort';
@@ -453,12 +453,6 @@ export class IdentityService {
       query.sortOrder ?? '',
       readsDerived ? ctx.baseUrl : '',
     ]);
-    const cached = this.listCache.get(key, tenant.identitiesVersion);
-    if (cached) return cached;
-    let examined = 0;
-    const kindOf: ResourceKind[] = [];
-    const ids: string[] = [];
-    let total = 0;
     // Across types (POST /.search), an attribute one type lacks reads as absent in it (RFC 7644
     // §3.4.2.1); one that no type has is still a mistake.
     const acrossTypes = kinds.length > 1;
@@ -467,8 +461,19 @@ export class IdentityService {
         ast,
         kinds.map((kind) => this.schemaOf(kind)),
       );
+    // Compiled before a cached list is used: the tenant's flags decide whether the filter is valid
+    // (`booleanStrings`), and a leniency is reported as fired on every request that relies on it.
+    // A filter that fails for one type (an operator its attribute's type refuses) is invalid.
+    const filterOptions = { unknownAsAbsent: acrossTypes, compat: this.compatOf(ctx) };
+    const predicates = kinds.map((kind) => (ast ? compileFilter(ast, this.schemaOf(kind), filterOptions) : undefined));
+    const cached = this.listCache.get(key, tenant.identitiesVersion);
+    if (cached) return cached;
+    let examined = 0;
+    const kindOf: ResourceKind[] = [];
+    const ids: string[] = [];
+    let total = 0;
     const matchedByKind: { schema: ResourceSchema; resources: ResourceData[] }[] = [];
-    for (const kind of kinds) {
+    for (const [k, kind] of kinds.entries()) {
       const schema = this.schemaOf(kind);
       // Matching sees derived attributes too (a user's groups), so filters on them work; a filter
       // on a value derived when read (a member's display) sees the full representation.
@@ -478,8 +483,7 @@ export class IdentityService {
         if (!doc) return undefined;
         return readsDerived ? present(tenant, kind, doc, ctx.baseUrl) : withDerived(tenant, kind, doc);
       };
-      // A filter that fails for one type (an operator its attribute's type refuses) is invalid.
-      const found = findMatching(ast, schema, tenant.candidates, load, undefined, { unknownAsAbsent: acrossTypes });
+      const found = matchCompiled(ast, predicates[k], schema, tenant.candidates, load);
       total += found.length;
       if (!ordered) continue;
       if (acrossTypes) {
@@ -567,10 +571,17 @@ export class IdentityService {
     const ast = query.filter !== undefined && query.filter.trim() !== '' ? parseFilter(query.filter) : undefined;
     const projector = compileProjection(schema, query);
     const tenant = this.reader(ctx);
-    const ids = findMatching(ast, schema, tenant.candidates, (id) => {
-      const doc = getStored(tenant, kind, id);
-      return doc && withDerived(tenant, kind, doc);
-    }).map((resource) => String(resource.id));
+    const ids = findMatching(
+      ast,
+      schema,
+      tenant.candidates,
+      (id) => {
+        const doc = getStored(tenant, kind, id);
+        return doc && withDerived(tenant, kind, doc);
+      },
+      undefined,
+      { compat: this.compatOf(ctx) },
+    ).map((resource) => String(resource.id));
     ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     for (const id of ids) {
       // A resource deleted while the export runs is skipped, not an error.

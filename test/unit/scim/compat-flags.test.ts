@@ -12,6 +12,8 @@ import {
 import { SCIM_URN } from '@shared/scim/urns';
 import { resourceZodSchema } from '@shared/scim/zod-schema';
 import { acceptUntypedBody, CompatContext, checkIfMatchRequired, zodOptionsFor } from '../../../src-main/scim/compat';
+import { compileFilter } from '../../../src-main/scim/filter/evaluate';
+import { parseFilter } from '../../../src-main/scim/filter/parser';
 import { applyPatch } from '../../../src-main/scim/patch';
 import { validateResourceInput } from '../../../src-main/scim/resource-input';
 import { groupSchema, userSchema } from './helpers';
@@ -200,20 +202,49 @@ const CHECKS: Record<CompatFlagName, Check> = {
   },
 };
 
+/** Where a flag applies beyond its CHECKS row (another scope), with the same on/off convention. */
+const filterOn = (filter: string, resource: Record<string, unknown>) => (flags: CompatFlags) => {
+  const compat = new CompatContext(flags);
+  const matched = compileFilter(parseFilter(filter), userSchema, { compat })(resource);
+  return { matched, fired: compat.fired };
+};
+const MORE_CHECKS: [CompatFlagName, string, Check][] = [
+  [
+    'booleanStrings',
+    'a filter value (active eq "TRUE")',
+    {
+      run: filterOn('active eq "TRUE"', user({ active: true })),
+      on: (r) => {
+        ok('booleanStrings')(r);
+        expect((r() as { matched: boolean }).matched).toBe(true);
+      },
+      // invalidFilter, as any other value of the wrong type in a filter is.
+      off: refused('booleanStrings', 'invalidFilter'),
+    },
+  ],
+];
+
 describe('every flag on and off', () => {
   it('has a check for every flag in the registry', () => {
     expect(Object.keys(CHECKS).sort()).toEqual([...COMPAT_FLAG_NAMES].sort());
   });
+  const flagsFor = (name: CompatFlagName) => {
+    const leniency = COMPAT_FLAGS.find((f) => f.name === name)?.kind === 'leniency';
+    return {
+      on: leniency ? compatFlags('strict', { [name]: true }) : compatFlags('compatible', { [name]: true }),
+      off: leniency ? compatFlags('compatible', { [name]: false }) : compatFlags('strict', { [name]: false }),
+    };
+  };
   for (const f of COMPAT_FLAGS) {
     const check = CHECKS[f.name];
-    const onFlags =
-      f.kind === 'leniency' ? compatFlags('strict', { [f.name]: true }) : compatFlags('compatible', { [f.name]: true });
-    const offFlags =
-      f.kind === 'leniency'
-        ? compatFlags('compatible', { [f.name]: false })
-        : compatFlags('strict', { [f.name]: false });
-    it(`${f.name}: on`, () => check.on(() => check.run(onFlags)));
-    it(`${f.name}: off`, () => check.off(() => check.run(offFlags)));
+    const flags = flagsFor(f.name);
+    it(`${f.name}: on`, () => check.on(() => check.run(flags.on)));
+    it(`${f.name}: off`, () => check.off(() => check.run(flags.off)));
+  }
+  for (const [name, where, check] of MORE_CHECKS) {
+    const flags = flagsFor(name);
+    it(`${name} in ${where}: on`, () => check.on(() => check.run(flags.on)));
+    it(`${name} in ${where}: off`, () => check.off(() => check.run(flags.off)));
   }
 });
 

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import rfc from '../../fixtures/rfc/rfc7644-3.4.2.2-filters.json';
+import { CompatContext } from '../../../src-main/scim/compat';
 import { checkKnownToSome, compileFilter } from '../../../src-main/scim/filter/evaluate';
 import { parseFilter } from '../../../src-main/scim/filter/parser';
 import { printFilter } from '../../../src-main/scim/filter/printer';
 import type { ResourceData } from '../../../src-main/scim/values';
 import { groupSchema, syntaxErrorOf, userSchema } from './helpers';
+import { expectRefusedBy } from './patch-helpers';
 
 const users = rfc.resources as ResourceData[];
 function matching(filter: string, resources: readonly ResourceData[] = users, schema = userSchema): string[] {
@@ -127,6 +129,20 @@ describe('booleans and numbers', () => {
   });
   it('accepts "true"/"false" strings for booleans, as the compatible profile does', () => {
     expect(matching('active eq "True"', rs)).toEqual(['t']);
+  });
+  it('follows the booleanStrings flag when given the request’s flags', () => {
+    const under = (profile: 'compatible' | 'strict', filter: string) => {
+      const compat = CompatContext.forProfile(profile);
+      const matched = rs.filter(compileFilter(parseFilter(filter), userSchema, { compat })).map((r) => r['id']);
+      return { matched, fired: compat.fired };
+    };
+    expect(under('compatible', 'active ne "FALSE"')).toEqual({ matched: ['t', 'n'], fired: ['booleanStrings'] });
+    expect(under('strict', 'active eq true')).toEqual({ matched: ['t'], fired: [] });
+    const refused = expectRefusedBy(() => under('strict', 'userName pr and active eq "TRUE"'), 'booleanStrings');
+    expect(refused).toMatchObject({ status: 400, scimType: 'invalidFilter' });
+    expect(refused.message).toMatch(/^Invalid filter at position 17: 'active' is boolean; .* not the string "TRUE"/);
+    // Not a boolean in any spelling: invalidFilter whatever the flags, and no flag to name.
+    expect(syntaxErrorOf(() => under('compatible', 'active eq "yes"')).reason).toMatch(/compare it with true or false/);
   });
   it('refuses ordering and substring operators on booleans (RFC 7644 §3.4.2.2)', () => {
     expect(syntaxErrorOf(() => matching('active gt true', rs)).reason).toMatch(/boolean; only eq, ne and pr/);

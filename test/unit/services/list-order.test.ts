@@ -172,6 +172,21 @@ describe('filtered lists of a big tenant, paged (matches kept between pages)', (
     ).toEqual([users[5], users[6]].sort());
   });
 
+  it('holds a kept list to the tenant’s flags: booleanStrings is reported on every page, and refused once off', async () => {
+    await createUsers(ctx, 1_000, 'flags');
+    // A fresh context per request, as the HTTP layer makes: a context keeps its flags once read.
+    const request = (): ScimRequestContext => ({ tenantId: ctx.tenantId, baseUrl: BASE });
+    const query = { filter: 'active eq "TRUE"', count: 10 };
+    for (const startIndex of [1, 11]) {
+      const page = request();
+      expect(ids().list('User', { ...query, startIndex }, page).totalResults).toBe(666);
+      expect(page.compat?.fired).toEqual(['booleanStrings']);
+    }
+    await h.services.tenants.update(ctx.tenantId, { compat_profile: 'strict' });
+    expect(() => ids().list('User', { ...query, startIndex: 21 }, request())).toThrow(/"booleanStrings" is off/);
+    expect(ids().list('User', { filter: 'active eq true', count: 0 }, request()).totalResults).toBe(666);
+  });
+
   it('keeps tenants apart: the same query in another tenant answers from that tenant', async () => {
     await createUsers(ctx, 1_000, 'a');
     const other = { tenantId: (await h.services.tenants.create({ name: 'Other' })).id, baseUrl: BASE };
