@@ -17,6 +17,7 @@ export interface Page {
  * DESIGN.md §3: startIndex < 1 is read as 1; a negative count is 0; count 0 asks for totalResults
  * only; count is capped silently at `maxResults` (ServiceProviderConfig `filter.maxResults`), which
  * is also the page size when count is absent. Text that is not an integer is 400 invalidValue.
+ * Integers beyond ±Number.MAX_SAFE_INTEGER are read as that bound (see `toInteger`).
  */
 export function normalizePage(request: PageRequest, maxResults: number = DEFAULT_MAX_RESULTS): Page {
   const start = toInteger('startIndex', request.startIndex);
@@ -27,15 +28,21 @@ export function normalizePage(request: PageRequest, maxResults: number = DEFAULT
   };
 }
 
+/**
+ * An integer within ±Number.MAX_SAFE_INTEGER. Larger ones are clamped, not refused: they are
+ * integers, only far outside any list, and RFC 7644 §3.4.2.4 answers a startIndex past the results
+ * with an empty page, which the bound gives as well. Clamping keeps the startIndex a ListResponse
+ * echoes an exact integer (a JSON `1e30` was echoed as `1e+30`).
+ */
 function toInteger(name: string, value: number | string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'number') {
-    if (Number.isInteger(value)) return value;
+    if (Number.isInteger(value)) return Math.min(Math.max(value, Number.MIN_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
   } else {
     const t = value.trim();
     if (t === '') return undefined;
     if (/^[+-]?\d{1,15}$/.test(t)) return Number(t);
-    // Beyond 15 digits: still an integer, just far outside any list; clamp rather than lose precision.
+    // Beyond 15 digits: clamped rather than read with lost precision.
     if (/^[+-]?\d+$/.test(t)) return t.startsWith('-') ? Number.MIN_SAFE_INTEGER : Number.MAX_SAFE_INTEGER;
   }
   throw ScimError.badRequest('invalidValue', `${name} must be an integer, not "${String(value)}".`);

@@ -79,6 +79,18 @@ export function sortAcrossTypes<T extends ResourceData>(
   return rows;
 }
 
+/**
+ * Refuses what `sortAcrossTypes` would refuse (an unknown or complex sortBy, a bad sortOrder)
+ * without sorting anything: it sorts no resources under the same rules, so the two cannot drift.
+ * A list that orders nothing (count=0) never calls the sort, yet must refuse the same requests.
+ */
+export function checkSortRequest(schemas: readonly ResourceSchema[], request: SortRequest): void {
+  sortAcrossTypes(
+    schemas.map((schema) => ({ schema, resources: [] })),
+    request,
+  );
+}
+
 function parseSortOrder(order: string | undefined): boolean {
   if (order === undefined || order.trim() === '') return false;
   const o = order.trim().toLowerCase();

@@ -548,6 +548,16 @@ describe.each([
     }
   });
 
+  it('checks sortBy whatever count asks for, and echoes a huge startIndex as an exact integer', async () => {
+    expect((await scim('GET', '/Users?sortBy=nosuch&count=0')).status).toBe(400);
+    expect((await scim('GET', '/Users?sortBy=nosuch&count=1')).status).toBe(400);
+    const far = await scim('POST', '/Users/.search', { startIndex: 1e30, count: 1 });
+    expect(far.status).toBe(200);
+    const text = await far.text();
+    expect(text).toContain(`"startIndex":${Number.MAX_SAFE_INTEGER}`);
+    expect(JSON.parse(text)).toMatchObject({ itemsPerPage: 0, Resources: [] });
+  });
+
   it('sorts a search at the root as one list across types, and sorts by values derived when read', async () => {
     const bob = (await (
       await scim('POST', '/Users', { userName: 'xsort-bob@example.com', displayName: 'xsort-bob' })

@@ -28,7 +28,7 @@ import type { PatchListBudget } from '../../scim/patch/engine';
 import { findMatching, matchCompiled } from '../../scim/query';
 import { validateResourceInput } from '../../scim/resource-input';
 import { DEFAULT_MAX_RESULTS } from '../../scim/service-provider-config';
-import { sortAcrossTypes, sortResources } from '../../scim/sort';
+import { checkSortRequest, sortAcrossTypes, sortResources } from '../../scim/sort';
 import { isRecord, type ResourceData } from '../../scim/values';
 import type { DurableStore } from '../../store/durable-store';
 import type { GroupDoc, MemberValue, UserDoc } from '../../store/documents';
@@ -414,6 +414,13 @@ export class IdentityService {
     const tenant = this.reader(ctx);
     const [only] = kinds;
     const defaultOrder = isBlank(query.sortBy) && isBlank(query.sortOrder);
+    // Checked whatever count asks for: count=0 orders nothing, and a sortBy that a page would refuse
+    // must not be accepted just because no page was asked for. Also spares a scan before a refusal.
+    if (!defaultOrder)
+      checkSortRequest(
+        kinds.map((kind) => this.schemaOf(kind)),
+        query,
+      );
     if (kinds.length === 1 && only && !ast && defaultOrder) {
       return this.pageInCreatedOrder(tenant, only, page, query, ctx);
     }

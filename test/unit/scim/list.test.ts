@@ -128,6 +128,13 @@ describe('normalizePage (DESIGN.md §3)', () => {
       { startIndex: 1, count: 7 },
     ],
     [{ count: '99999999999999999999' }, { startIndex: 1, count: 1000 }],
+    // JSON numbers (a .search body) beyond the safe integers are clamped like long digit strings.
+    [{ startIndex: 1e30 }, { startIndex: Number.MAX_SAFE_INTEGER, count: 1000 }],
+    [{ startIndex: '99999999999999999999' }, { startIndex: Number.MAX_SAFE_INTEGER, count: 1000 }],
+    [
+      { startIndex: -1e30, count: -1e30 },
+      { startIndex: 1, count: 0 },
+    ],
   ])('%j → %j', (request, expected) => {
     expect(normalizePage(request)).toEqual(expected);
   });

@@ -317,6 +317,35 @@ describe('lists', () => {
     ).toEqual(['carol@x.com', 'alice@x.com', 'bob@x.com', 'dave@x.com']);
   });
 
+  it('refuses a bad sortBy or sortOrder whatever count asks for, at the root too', async () => {
+    await user('alice@x.com');
+    for (const count of [0, 5]) {
+      expect(() => ids().list('User', { sortBy: 'nosuch', count }, ctx)).toThrow(/sortBy names an unknown attribute/);
+      expect(() => ids().list('User', { filter: 'userName pr', sortBy: 'nosuch', count }, ctx)).toThrow(
+        /sortBy names an unknown attribute/,
+      );
+      expect(() => ids().list('User', { sortBy: 'name', count }, ctx)).toThrow(/is complex/);
+      expect(() => ids().list('User', { sortOrder: 'sideways', count }, ctx)).toThrow(/sortOrder must be/);
+      expect(() => ids().search(['User', 'Group'], { sortBy: 'shoeSize', count }, ctx)).toThrow(
+        /sortBy names an unknown attribute 'shoeSize'/,
+      );
+    }
+    // What one type has is a fine sortBy at the root; count=0 still answers the total.
+    expect(ids().search(['User', 'Group'], { sortBy: 'userName', count: 0 }, ctx)).toMatchObject({
+      totalResults: 1,
+      Resources: [],
+    });
+  });
+
+  it('echoes a startIndex beyond the safe integers as the largest one, with an empty page', async () => {
+    await user('alice@x.com');
+    for (const filter of [undefined, 'userName pr']) {
+      const page = ids().list('User', { filter, startIndex: 1e30 }, ctx);
+      expect(page).toMatchObject({ totalResults: 1, startIndex: Number.MAX_SAFE_INTEGER, itemsPerPage: 0 });
+      expect(JSON.stringify(page)).toContain(`"startIndex":${Number.MAX_SAFE_INTEGER}`);
+    }
+  });
+
   it('filters on derived group membership', async () => {
     const alice = await user('alice@x.com');
     await user('bob@x.com');
