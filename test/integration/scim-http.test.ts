@@ -535,7 +535,7 @@ describe.each([
     expect(await lenient.json()).toMatchObject({ totalResults: 1 });
     expect((await adminCall(s, 'PATCH', `/tenants/${s.tenantId}`, { compat_profile: 'strict' })).status).toBe(200);
     try {
-      for (const path of [`/Users${filter}`]) {
+      for (const path of [`/Users${filter}`, filter]) {
         const refused = await scim('GET', path);
         expect(refused.status).toBe(400);
         expect(await refused.json()).toMatchObject({
@@ -556,6 +556,45 @@ describe.each([
     const text = await far.text();
     expect(text).toContain(`"startIndex":${Number.MAX_SAFE_INTEGER}`);
     expect(JSON.parse(text)).toMatchObject({ itemsPerPage: 0, Resources: [] });
+  });
+
+  it('answers a GET on the root with a query as POST /.search answers the same query (RFC 7644 §3.4.2.1)', async () => {
+    await scim('POST', '/Users', { userName: 'rootget-amy@example.com', displayName: 'rootget-amy' });
+    await scim('POST', '/Users', { userName: 'rootget-bob@example.com', displayName: 'rootget-bob' });
+    await scim('POST', '/Groups', { displayName: 'rootget-group' });
+    const query = { filter: 'displayName sw "rootget-"', sortBy: 'displayName', sortOrder: 'descending' };
+    const asGet = (q: Record<string, string | number>) =>
+      new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)])).toString();
+    for (const [page, shape] of [
+      [{ startIndex: 2, count: 2, attributes: 'displayName' }, ['displayName', 'id', 'schemas']],
+      // Descending, the group comes first: without its meta, it has just these.
+      [{ count: 1, excludedAttributes: 'meta' }, ['displayName', 'id', 'schemas']],
+    ] as const) {
+      const posted = await scim('POST', '/.search', { ...query, ...page });
+      expect(posted.status).toBe(200);
+      const expected = (await posted.json()) as { Resources: Record<string, unknown>[] };
+      expect(expected).toMatchObject({ totalResults: 3, itemsPerPage: page.count });
+      expect(Object.keys(expected.Resources[0] ?? {}).sort()).toEqual(shape);
+      for (const root of ['', '/']) {
+        const got = await scim('GET', `${root}?${asGet({ ...query, ...page })}`);
+        expect(got.status).toBe(200);
+        expect(got.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
+        expect(await got.json()).toEqual(expected);
+      }
+    }
+    const second = await scim('GET', `?${asGet({ ...query, startIndex: 2, count: 2, attributes: 'displayName' })}`);
+    expect(((await second.json()) as { Resources: { displayName: string }[] }).Resources).toEqual([
+      expect.objectContaining({ displayName: 'rootget-bob' }),
+      expect.objectContaining({ displayName: 'rootget-amy' }),
+    ]);
+    // The root's refusals are the root .search's: a filter no type can take, an unknown sortBy, no token.
+    const badFilter = await scim('GET', `?filter=${encodeURIComponent('usrName sw "x"')}`);
+    expect(badFilter.status).toBe(400);
+    expect(await badFilter.json()).toMatchObject({ scimType: 'invalidFilter' });
+    expect((await scim('GET', '?sortBy=shoeSize')).status).toBe(400);
+    const anonymous = await fetch(`${base}?${asGet(query)}`);
+    expect(anonymous.status).toBe(401);
+    expect((await scim('DELETE', '')).status).toBe(405);
   });
 
   it('sorts a search at the root as one list across types, and sorts by values derived when read', async () => {

@@ -338,6 +338,15 @@ function rootPaths(base: ScimBase, capabilities: ServerCapabilities): Record<str
   });
   typeById.parameters = [...(typeById.parameters ?? []), byName('name', 'The resource type name, e.g. User.')];
   return {
+    [base.path]: {
+      get: operation(base, {
+        id: 'queryAll',
+        summary: 'Query every resource type at once (RFC 7644 §3.4.2.1): the GET form of POST /.search.',
+        params: LIST_PARAMS,
+        ok: json('A page of users and groups.', 'ScimResourceListResponse'),
+        errors: ['400'],
+      }),
+    },
     [`${base.path}/.search`]: {
       post: operation(base, {
         id: 'searchAll',

@@ -20,7 +20,7 @@ import {
 } from '../../scim/bulk/index';
 import { ScimError } from '../../scim/errors';
 import { MAX_PATCH_LIST_VALUES, PatchListBudget } from '../../scim/patch/engine';
-import { parseSearchRequest } from '../../scim/search-request';
+import { parseSearchRequest, type SearchRequest } from '../../scim/search-request';
 import { csvColumns, csvHeader, csvRow, projectedColumns } from '../../scim/export-csv';
 import { compileProjection } from '../../scim/projection';
 import type { ResourceKind } from '../../scim/plan-types';
@@ -182,10 +182,14 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     }
     sendScim(ctx, 200, run.response());
   });
-  router.post('/.search', auth, async (ctx) => {
-    const query = parseSearchRequest(await bodyOf(ctx), identities.compatOf(caller(ctx)));
+  // RFC 7644 §3.4.3: a search at the root covers every resource type; §3.4.2.1 allows the same query
+  // as a GET on the root. One service call for both, as `/Users` and `/Users/.search` share one.
+  const searchAll = (ctx: Context, query: SearchRequest) =>
     sendScim(ctx, 200, identities.search(['User', 'Group'], query, caller(ctx)));
-  });
+  router.post('/.search', auth, async (ctx) =>
+    searchAll(ctx, parseSearchRequest(await bodyOf(ctx), identities.compatOf(caller(ctx)))),
+  );
+  router.get('/', auth, (ctx) => searchAll(ctx, listQuery(ctx)));
 
   for (const [path, kind] of ENDPOINTS) {
     router.get(path, auth, (ctx) => {
