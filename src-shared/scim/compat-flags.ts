@@ -68,7 +68,7 @@ export const COMPAT_FLAG_SPECS = {
     kind: 'leniency',
     scope: ['patch', 'write', 'query'],
     changes:
-      'The strings "True"/"False" (any case) are accepted for boolean attributes, in bodies and as filter values (`active eq "True"`; off, such a filter is 400 invalidFilter).',
+      'The strings "True"/"False" (any case) are accepted for boolean attributes, in bodies and as filter values (`active eq "True"`, `emails[primary eq "True"]`; off, such a filter is 400 invalidFilter, or invalidPath in a PATCH path).',
     rfc: 'RFC 7643 §2.3.2: a boolean is the JSON literal true or false.',
     seenFrom: 'Microsoft Entra ID (`"active": "False"`).',
     profiles: on(true, false),

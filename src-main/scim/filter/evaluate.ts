@@ -45,10 +45,11 @@ export interface FilterOptions {
   /**
    * The request's compatibility flags: `booleanStrings` decides whether a boolean attribute may be
    * compared with the string "True"/"False" (`active eq "True"`), and records it as fired when used.
-   * Without flags the string is accepted, as the default profile does (PATCH value filters do not
-   * pass their flags here).
+   * Without flags the string is accepted, as the default profile does.
    */
   compat?: CompatContext;
+  /** The scimType of that refusal: a PATCH value filter is part of a path (RFC 7644 §3.5.2). */
+  refusalType?: 'invalidFilter' | 'invalidPath';
 }
 
 /**
@@ -274,10 +275,11 @@ class Compiler {
   private booleanString(at: object, label: string, value: string): void {
     const compat = this.options.compat;
     if (!compat || compat.use('booleanStrings')) return;
+    const refusalType = this.options.refusalType ?? 'invalidFilter';
     throw compat.refuse(
       'booleanStrings',
-      'invalidFilter',
-      `Invalid filter at position ${(positionOf(at) ?? 0) + 1}: '${label}' is boolean; compare it with the JSON literal true or false, not the string ${JSON.stringify(value)}`,
+      refusalType,
+      `${refusalType === 'invalidPath' ? 'Invalid path' : 'Invalid filter'} at position ${(positionOf(at) ?? 0) + 1}: '${label}' is boolean; compare it with the JSON literal true or false, not the string ${JSON.stringify(value)}`,
     );
   }
 }

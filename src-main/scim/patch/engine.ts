@@ -161,7 +161,7 @@ class PatchRun {
     if (op.path === undefined) return this.pathless(op);
     let target: PatchTarget;
     try {
-      target = resolvePatchPath(op.path, this.schema);
+      target = resolvePatchPath(op.path, this.schema, this.compat);
     } catch (e) {
       if (e instanceof ScimSyntaxError)
         throw new ScimSyntaxError('invalidPath', e.position, `${e.reason} (operation ${n})`);
@@ -214,7 +214,7 @@ class PatchRun {
   private qualifiedKey(op: PatchOpName, key: string, v: unknown): void {
     let target: PatchTarget;
     try {
-      target = resolvePatchPath(key, this.schema);
+      target = resolvePatchPath(key, this.schema, this.compat);
     } catch (e) {
       if (!(e instanceof ScimSyntaxError)) throw e;
       return unknownAttribute(key, this.vctx);

@@ -1,6 +1,7 @@
 import type { ResolvedAttribute, ResourceSchema } from '@shared/scim/registry';
 import type { SchemaDefinition } from '@shared/scim/schema-types';
 import type { FilterNode } from '../filter/ast';
+import type { CompatContext } from '../compat';
 import { compileFilter } from '../filter/evaluate';
 import { parsePatchPath } from '../filter/parser';
 import { ScimSyntaxError } from '../filter/syntax-error';
@@ -29,7 +30,7 @@ export type PatchTarget =
  * are 400 invalidPath with a position); names resolve case-insensitively through the resource
  * schema. The filter of a value path is compiled once into a per-element test.
  */
-export function resolvePatchPath(text: string, schema: ResourceSchema): PatchTarget {
+export function resolvePatchPath(text: string, schema: ResourceSchema, compat?: CompatContext): PatchTarget {
   // RFC 7644 §3.5.2: a path may be an extension's URN alone, which the attribute grammar (URN, then
   // ":" ATTRNAME) would otherwise split into "urn:...:2.0" and "User".
   const extension = schema.extensions.find((e) => e.id.toLowerCase() === text.trim().toLowerCase());
@@ -54,7 +55,7 @@ export function resolvePatchPath(text: string, schema: ResourceSchema): PatchTar
   return {
     kind: 'attribute',
     resolved,
-    filter: { ast: parsed.filter, test: elementTest(parsed.filter, resolved, schema) },
+    filter: { ast: parsed.filter, test: elementTest(parsed.filter, resolved, schema, compat) },
     label,
   };
 }
@@ -75,11 +76,19 @@ function labelOf(resolved: ResolvedAttribute | undefined, name: string, sub: str
  * sub-attribute, `gt` on a boolean) keep their position but become invalidPath: in PATCH the filter
  * is part of the path (RFC 7644 §3.5.2).
  */
-function elementTest(filter: FilterNode, resolved: ResolvedAttribute, schema: ResourceSchema): ElementTest {
+function elementTest(
+  filter: FilterNode,
+  resolved: ResolvedAttribute,
+  schema: ResourceSchema,
+  compat: CompatContext | undefined,
+): ElementTest {
   const name = resolved.attribute.name;
   let predicate: (r: Record<string, unknown>) => boolean;
   try {
-    predicate = compileFilter({ kind: 'valuePath', path: { uri: resolved.schema, name }, filter }, schema);
+    predicate = compileFilter({ kind: 'valuePath', path: { uri: resolved.schema, name }, filter }, schema, {
+      ...(compat === undefined ? {} : { compat }),
+      refusalType: 'invalidPath',
+    });
   } catch (e) {
     if (e instanceof ScimSyntaxError) throw new ScimSyntaxError('invalidPath', e.position, e.reason);
     throw e;

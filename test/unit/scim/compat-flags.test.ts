@@ -222,6 +222,28 @@ const MORE_CHECKS: [CompatFlagName, string, Check][] = [
       off: refused('booleanStrings', 'invalidFilter'),
     },
   ],
+  [
+    'booleanStrings',
+    'a PATCH value filter (emails[primary eq "True"])',
+    {
+      run: userPatch(
+        [{ op: 'replace', path: 'emails[primary eq "True"].value', value: 'new@example.com' }],
+        user({
+          emails: [
+            { value: 'a@example.com', primary: true },
+            { value: 'b@example.com', primary: false },
+          ],
+        }),
+      ),
+      on: (r) => {
+        ok('booleanStrings')(r);
+        const emails = (r() as { resource: { emails: { value: string }[] } }).resource.emails;
+        expect(emails.map((e) => e.value)).toEqual(['new@example.com', 'b@example.com']);
+      },
+      // In PATCH the filter is part of the path (RFC 7644 §3.5.2).
+      off: refused('booleanStrings', 'invalidPath'),
+    },
+  ],
 ];
 
 describe('every flag on and off', () => {
