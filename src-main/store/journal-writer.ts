@@ -205,9 +205,16 @@ export class JournalWriter {
    * acknowledged. Returns why that was impossible, if it was (a disk that fails writes may fail this too).
    */
   private async cutBackToAcknowledged(): Promise<Error | undefined> {
+    const segment = this.segments.at(-1) as SegmentInfo;
     try {
-      await this.handle.truncate((this.segments.at(-1) as SegmentInfo).bytes);
-      await this.handle.datasync();
+      // Through a handle of its own: on Windows the append-only handle may not truncate (EPERM).
+      const cutter = await open(segment.file, 'r+');
+      try {
+        await cutter.truncate(segment.bytes);
+        await cutter.datasync();
+      } finally {
+        await cutter.close();
+      }
       return undefined;
     } catch (error) {
       return error as Error;

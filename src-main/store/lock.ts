@@ -6,12 +6,15 @@
  * name exists), so nobody ever reads a half-written lock. A lock whose process is gone (a crash, a
  * `kill -9`) is stale and is taken over; one whose process lives is refused with its pid.
  *
- * A lock naming this very process is live only if this process took it (it remembers which): in a
- * container the server is often PID 1 on every start, so after a `kill -9` the stale lock names the
- * new process's own pid, and probing that pid would call it live forever (a restart loop).
+ * A lock naming this very process is live only if this process wrote it (it remembers the exact
+ * contents, which carry a random nonce, whatever path the folder was named by): in a container the
+ * server is often PID 1 on every start, so after a `kill -9` the stale lock names the new process's
+ * own pid, and probing that pid would call it live forever (a restart loop).
  *
  * Limits, stated: a lock from another host cannot be checked and is refused; a dead owner's pid
- * reused by an unrelated process makes the lock look live (the message says how to remove it).
+ * reused by an unrelated process makes the lock look live (the message says how to remove it); two
+ * containers sharing one data volume *and* one host name (host networking, a fixed `hostname:`),
+ * both running the server as PID 1, cannot tell each other's live lock from a stale one of their own.
  * The admin-token signing key in the same folder is read without this lock, by design (DESIGN.md §3).
  */
 import { randomBytes } from 'node:crypto';
@@ -28,6 +31,8 @@ interface LockOwner {
   pid: number;
   host: string;
   since: string;
+  /** Random: tells this process's own lock from a stale one that names the same pid. */
+  nonce?: string;
 }
 
 export interface DataDirLock {
@@ -35,7 +40,7 @@ export interface DataDirLock {
   release(): Promise<void>;
 }
 
-/** Lock files this process holds: the only locks naming our own pid that are live. */
+/** The contents of the locks this process holds: the only locks naming our own pid that are live. */
 const heldHere = new Set<string>();
 
 /** Takeover attempts when several processes find the same stale lock at once. */
@@ -46,7 +51,12 @@ export async function acquireLock(dataDir: string): Promise<DataDirLock> {
     throw unusableDataDir(dataDir, error);
   });
   const file = join(dataDir, LOCK_FILE);
-  const mine: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  const mine: LockOwner = {
+    pid: process.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+    nonce: randomBytes(8).toString('hex'),
+  };
   const content = `${JSON.stringify(mine)}\n`;
   const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
   await writeFile(temporary, content, { mode: 0o600, flag: 'wx' }).catch((error: unknown) => {
@@ -56,7 +66,7 @@ export async function acquireLock(dataDir: string): Promise<DataDirLock> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       try {
         await link(temporary, file);
-        heldHere.add(file);
+        heldHere.add(content);
         return { file, release: () => releaseLock(file, content) };
       } catch (error) {
         if (!isErrno(error, 'EEXIST')) throw error;
@@ -67,7 +77,7 @@ export async function acquireLock(dataDir: string): Promise<DataDirLock> {
       });
       if (seen === undefined) continue;
       const owner = parseOwner(seen);
-      if (owner && isLive(owner, file)) {
+      if (owner && isLive(owner, seen)) {
         throw new StoreLockedError(
           `data folder ${dataDir} is in use by scimdesk process ${owner.pid}` +
             `${owner.host === mine.host ? '' : ` on host ${owner.host}`} since ${owner.since}; ` +
@@ -103,7 +113,7 @@ async function takeOver(file: string, staleContent: string): Promise<void> {
 }
 
 async function releaseLock(file: string, content: string): Promise<void> {
-  heldHere.delete(file);
+  heldHere.delete(content);
   // Only remove the lock if it is still ours (someone may have wrongly deleted and retaken it).
   const current = await readFile(file, 'utf8').catch(() => undefined);
   if (current === content) await unlink(file).catch(() => undefined);
@@ -121,9 +131,9 @@ function parseOwner(text: string): LockOwner | undefined {
   return undefined;
 }
 
-function isLive(owner: LockOwner, file: string): boolean {
+function isLive(owner: LockOwner, content: string): boolean {
   if (owner.host !== hostname()) return true;
-  if (owner.pid === process.pid) return heldHere.has(file);
+  if (owner.pid === process.pid) return heldHere.has(content);
   try {
     process.kill(owner.pid, 0);
     return true;

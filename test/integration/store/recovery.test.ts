@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { appendFile, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDurableStore, type DurableStore } from '../../../src-main/store/durable-store';
 import { StoreLockedError, StoreOpenError } from '../../../src-main/store/errors';
@@ -154,10 +154,11 @@ describe('snapshot validation', () => {
 });
 
 describe('data-folder lock', () => {
-  it('refuses a second store in the same process', async () => {
+  it('refuses a second store in the same process, whatever path names the folder', async () => {
     const dir = await tempDir();
     const store = await openDurableStore(dir);
     await expect(openDurableStore(dir)).rejects.toThrow(StoreLockedError);
+    await expect(openDurableStore(relative(process.cwd(), dir))).rejects.toThrow(StoreLockedError);
     await store.close();
     const again = await openDurableStore(dir);
     await again.close();
