@@ -90,9 +90,9 @@ export async function openDurableStore(dataDir: string, options: DurableStoreOpt
       options.log?.warn(
         `dropped a torn last line (${bytes} bytes) at ${file} line ${line}: ` +
           (complete
-            ? 'whole but failing its checksum, as a write cut off by a crash leaves it'
+            ? 'whole but failing its checksum, most likely a write cut off by a crash'
             : 'a write cut off by a crash') +
-          `; its bytes are kept at ${copy}`,
+          ('file' in copy ? `; its bytes are kept at ${copy.file}` : `; no copy could be kept (${copy.failed})`),
       );
     }
     const journal = await JournalWriter.open(dataDir, replay.segments, replay.lastSeq + 1);

@@ -44,16 +44,26 @@ export function encodeRecord(seq: number, opsJson: readonly string[]): string {
 
 /** The record on a line (without its newline), or undefined when the line is damaged or torn. */
 export function decodeRecord(line: string): JournalRecord | undefined {
-  if (line.length < 10 || line[8] !== ' ') return undefined;
+  const read = readRecord(line);
+  return typeof read === 'string' ? undefined : read;
+}
+
+/**
+ * The record on a line, or why there is none: `damaged` when the line fails its checksum (a torn or
+ * corrupted write), `unknown` when it passes but is not a record this version reads. The second
+ * was written whole, by a scimdesk that knew more kinds of change (a downgrade), and is never cut.
+ */
+export function readRecord(line: string): JournalRecord | 'damaged' | 'unknown' {
+  if (line.length < 10 || line[8] !== ' ') return 'damaged';
   const json = line.slice(9);
-  if (line.slice(0, 8) !== checksum(json)) return undefined;
+  if (line.slice(0, 8) !== checksum(json)) return 'damaged';
   let value: unknown;
   try {
     value = JSON.parse(json);
   } catch {
-    return undefined;
+    return 'unknown';
   }
-  return parseJournalRecord(value);
+  return parseJournalRecord(value) ?? 'unknown';
 }
 
 function checksum(json: string): string {

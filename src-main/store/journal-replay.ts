@@ -12,11 +12,12 @@
  *   copy costs nothing.
  * - A damaged line anywhere else stops the start with the file and line number, and what to do.
  */
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, unlink, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { JournalRecord } from './documents';
 import { StoreOpenError } from './errors';
-import { decodeRecord, listSegments, type SegmentInfo } from './journal-format';
+import { syncFolder } from './fs-util';
+import { listSegments, readRecord, type SegmentInfo } from './journal-format';
 
 export interface ReplayResult {
   /** The last sequence number now in memory (the snapshot's when the journal adds nothing). */
@@ -30,9 +31,10 @@ export interface TornLine {
   file: string;
   line: number;
   bytes: number;
-  /** The line ended with a newline: whole, but failing its checksum or format. */
+  /** The line ended with a newline: whole, but failing its checksum. */
   complete: boolean;
-  copy: string;
+  /** Where its bytes are kept, or why no copy could be written (a torn line is cut without one). */
+  copy: { file: string } | { failed: string };
 }
 
 export async function replayJournal(
@@ -53,26 +55,38 @@ export async function replayJournal(
       const newline = buffer.indexOf(0x0a, start);
       const end = newline === -1 ? buffer.length : newline;
       const next = newline === -1 ? buffer.length : newline + 1;
-      const record = newline === -1 ? undefined : decodeRecord(buffer.toString('utf8', start, end));
-      if (!record) {
+      const record = newline === -1 ? 'damaged' : readRecord(buffer.toString('utf8', start, end));
+      if (record === 'unknown') {
+        throw new StoreOpenError(
+          `${segment.file} line ${line} passes its checksum but holds a change this version of scimdesk ` +
+            'does not know (was the folder used by a newer version?); start that version again',
+        );
+      }
+      if (record === 'damaged') {
         if (isLastSegment && next >= buffer.length) {
-          const copy = `${segment.file}.torn-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-          await writeFile(copy, buffer.subarray(start), { mode: 0o600, flush: true });
+          const complete = newline !== -1;
+          const copy = await keepCopy(segment.file, buffer.subarray(start), dir);
+          if ('failed' in copy && complete) {
+            // A whole line is probably torn, not certainly: it is not cut without a copy.
+            throw new StoreOpenError(
+              `${segment.file} line ${line}, the last, is whole but fails its checksum; it would be cut off, ` +
+                `but a copy of it could not be kept first (${copy.failed})`,
+            );
+          }
           await truncateFile(segment.file, start);
-          truncated = { file: segment.file, line, bytes: buffer.length - start, complete: newline !== -1, copy };
+          truncated = { file: segment.file, line, bytes: buffer.length - start, complete, copy };
           segment.bytes = start;
           break;
         }
-        throw new StoreOpenError(damagedLine(segment, line, start, segments.slice(s + 1)));
+        throw new StoreOpenError(damagedLine(segment, line, start, segments.slice(s + 1), snapshotSeq));
       }
       if (record.seq > snapshotSeq) {
         if (record.seq !== lastSeq + 1) {
           throw new StoreOpenError(
-            `${segment.file} line ${line} holds change ${record.seq} but ${lastSeq + 1} was expected; ` +
-              (lastSeq === 0
-                ? 'no snapshot holds the changes before it (db.json is missing or was replaced by an empty ' +
-                  'one): put back the db.json of this data folder, from a backup if need be'
-                : 'a journal segment is missing or out of order'),
+            `${segment.file} line ${line} holds change ${record.seq} but ${lastSeq + 1} was expected ` +
+              `(the snapshot, db.json, holds the changes up to ${snapshotSeq}): the changes in between are ` +
+              'gone. A journal segment is missing, or db.json is missing or was replaced by an older copy; ' +
+              'put back what is missing, from a backup if need be',
           );
         }
         try {
@@ -92,17 +106,46 @@ export async function replayJournal(
  * A damaged line with records after it is not a crash's doing, and the start is refused. The message
  * says how to start anyway with the changes before it, which means giving up the ones after it.
  */
-function damagedLine(segment: SegmentInfo, line: number, offset: number, later: readonly SegmentInfo[]): string {
+function damagedLine(
+  segment: SegmentInfo,
+  line: number,
+  offset: number,
+  later: readonly SegmentInfo[],
+  snapshotSeq: number,
+): string {
+  const damaged = `${segment.file} line ${line} is damaged (it fails its checksum)`;
+  const next = later[0];
+  // A checkpoint that crashed before deleting the segments its snapshot covers leaves them behind.
+  if (next !== undefined && next.firstSeq <= snapshotSeq + 1) {
+    return `${damaged}, but the snapshot (db.json) already holds every change in that file: delete it and start again`;
+  }
   const moveLater =
     later.length === 0
       ? ''
       : `, and move the later segments (${later.map((other) => basename(other.file)).join(', ')}) out of the folder`;
   return (
-    `${segment.file} line ${line} is damaged (checksum or format); the journal cannot be replayed past it. ` +
-    'Keep a copy of the data folder, then either restore it from a backup, or start with the changes ' +
-    `before this line by cutting the file there (truncate -s ${offset} '${segment.file}')${moveLater}: ` +
-    'the changes after it are then lost'
+    `${damaged}; the journal cannot be replayed past it. Keep a copy of the data folder, then either ` +
+    'restore it from a backup, or start with the changes before this line by cutting the file to its ' +
+    `first ${offset} bytes (truncate -s ${offset} ${shellQuoted(segment.file)})${moveLater}: the changes ` +
+    'after it are then lost'
   );
+}
+
+function shellQuoted(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Keeps a torn line's bytes beside its segment, the name made durable too, before the cut. */
+async function keepCopy(segmentFile: string, bytes: Buffer, dir: string): Promise<TornLine['copy']> {
+  const file = `${segmentFile}.torn-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  try {
+    await writeFile(file, bytes, { mode: 0o600, flush: true });
+    await syncFolder(dir);
+    return { file };
+  } catch (error) {
+    await unlink(file).catch(() => undefined);
+    return { failed: (error as Error).message };
+  }
 }
 
 async function truncateFile(file: string, length: number): Promise<void> {

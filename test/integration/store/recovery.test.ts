@@ -1,11 +1,12 @@
 /** Recovery from damaged files, the data-folder lock, and checkpoints under load. */
 import { spawn } from 'node:child_process';
-import { appendFile, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openDurableStore, type DurableStore } from '../../../src-main/store/durable-store';
 import { StoreLockedError, StoreOpenError } from '../../../src-main/store/errors';
+import { encodeRecord } from '../../../src-main/store/journal-format';
 import { LOCK_FILE } from '../../../src-main/store/lock';
 import { runFixture } from './children';
 
@@ -54,7 +55,7 @@ describe('journal recovery', () => {
     const store = await openDurableStore(dir, { ...KEEP_JOURNAL, log: quietLog(warnings) });
     expect(store.stats().recoveredTornLine).toMatchObject({ file: segment, line: 7, complete: false });
     expect(warnings).toEqual([expect.stringMatching(/torn last line \(41 bytes\) .* line 7: a write cut off/)]);
-    const copy = store.stats().recoveredTornLine?.copy as string;
+    const copy = (store.stats().recoveredTornLine?.copy as { file: string }).file;
     expect(await readFile(copy, 'utf8')).toBe('1a2b3c4d {"seq":7,"ops":[{"op":"put","ten');
     expect(store.tenant('t')?.count('users')).toBe(5);
     expect((await stat(segment)).size).toBe(intact);
@@ -79,9 +80,64 @@ describe('journal recovery', () => {
     const warnings: string[] = [];
     const store = await openDurableStore(dir, { ...KEEP_JOURNAL, log: quietLog(warnings) });
     expect(store.tenant('t')?.count('users')).toBe(4);
-    expect(warnings).toEqual([expect.stringMatching(/line 6: whole but failing its checksum.*kept at/)]);
-    expect(await readFile(store.stats().recoveredTornLine?.copy as string, 'utf8')).toBe(`${damaged}\n`);
+    expect(warnings).toEqual([expect.stringMatching(/line 6: whole but failing its checksum, most likely .*kept at/)]);
+    const copy = (store.stats().recoveredTornLine?.copy as { file: string }).file;
+    expect(await readFile(copy, 'utf8')).toBe(`${damaged}\n`);
     await store.close();
+  });
+
+  it('cuts a torn line without a copy when none can be written, but never a whole one', async () => {
+    const dir = await tempDir();
+    await seed(dir, 3);
+    const segment = await onlySegment(dir);
+    const intact = await readFile(segment, 'utf8');
+    // The copy's name carries the time: a folder already at that name makes writing it fail.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date('2030-01-01T00:00:00.000Z'));
+      await mkdir(`${segment}.torn-2030-01-01T00-00-00-000Z`);
+      const lines = intact.split('\n');
+      lines[3] = (lines[3] as string).replace('user2', 'userX');
+      await writeFile(segment, lines.join('\n'));
+      await expect(openDurableStore(dir)).rejects.toThrow(/line 4, the last, is whole .* could not be kept first/);
+      expect(await readFile(segment, 'utf8')).toBe(lines.join('\n'));
+
+      await writeFile(segment, `${intact}1a2b3c4d {"seq":5,"op`);
+      const warnings: string[] = [];
+      const store = await openDurableStore(dir, { ...KEEP_JOURNAL, log: quietLog(warnings) });
+      expect(warnings).toEqual([expect.stringMatching(/a write cut off by a crash; no copy could be kept \(EISDIR/)]);
+      expect(await readFile(segment, 'utf8')).toBe(intact);
+      await store.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('refuses, and does not cut, a last line that passes its checksum but holds an unknown change', async () => {
+    const dir = await tempDir();
+    await seed(dir, 2);
+    const segment = await onlySegment(dir);
+    const future = encodeRecord(4, ['{"op":"tenant.archive","tenant":"t"}']);
+    await appendFile(segment, future);
+    const before = await readFile(segment, 'utf8');
+    await expect(openDurableStore(dir)).rejects.toThrow(/line 4 passes its checksum but holds a change this version/);
+    expect(await readFile(segment, 'utf8')).toBe(before);
+  });
+
+  it('says to delete a damaged segment that the snapshot already covers', async () => {
+    const dir = await tempDir();
+    await seed(dir, 3);
+    const old = await onlySegment(dir);
+    const kept = await readFile(old);
+    const store = await openDurableStore(dir, KEEP_JOURNAL);
+    await store.checkpoint();
+    await store.write('t', (tx) => tx.put('users', { id: 'late', userName: 'late' }));
+    await store.close();
+    // A checkpoint that crashed before deleting the old segment, which has since been damaged.
+    const lines = kept.toString('utf8').split('\n');
+    lines[1] = (lines[1] as string).replace('user0', 'userX');
+    await writeFile(old, lines.join('\n'));
+    await expect(openDurableStore(dir)).rejects.toThrow(/already holds every change in that file: delete it/);
   });
 
   it('refuses to start over a damaged line in the middle, naming the file and line', async () => {
@@ -106,7 +162,7 @@ describe('journal recovery', () => {
     await store.close();
   });
 
-  it('blames a missing snapshot, not the journal, when the journal starts after change 1', async () => {
+  it('names a missing snapshot as a cause when the journal starts after change 1', async () => {
     const dir = await tempDir();
     await seed(dir, 3);
     const checkpointed = await openDurableStore(dir, KEEP_JOURNAL);
@@ -114,7 +170,9 @@ describe('journal recovery', () => {
     await checkpointed.write('t', (tx) => tx.put('users', { id: 'late', userName: 'late' }));
     await checkpointed.close();
     await rm(join(dir, 'db.json'));
-    await expect(openDurableStore(dir)).rejects.toThrow(/db\.json is missing or was replaced/);
+    await expect(openDurableStore(dir)).rejects.toThrow(
+      /holds change 5 but 1 was expected \(the snapshot, db\.json, holds the changes up to 0\).*db\.json is missing or was replaced/,
+    );
   });
 
   it('refuses a journal with a gap (a lost segment) after the snapshot', async () => {
@@ -124,7 +182,9 @@ describe('journal recovery', () => {
     const lines = (await readFile(segment, 'utf8')).split('\n');
     lines.splice(1, 1);
     await writeFile(segment, lines.join('\n'));
-    await expect(openDurableStore(dir)).rejects.toThrow(/holds change 3 but 2 was expected/);
+    await expect(openDurableStore(dir)).rejects.toThrow(
+      /holds change 3 but 2 was expected.*A journal segment is missing/,
+    );
   });
 });
 
