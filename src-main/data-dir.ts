@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /**
  * The default data folder: SCIMDESK_DATA_DIR, else the OS app-data folder (DESIGN.md §3). The
@@ -35,11 +35,16 @@ export function isDataDirProblem(error: unknown): boolean {
 }
 
 export function unusableDataDir(dataDir: string, error: unknown): DataDirError {
-  const code = (error as NodeJS.ErrnoException).code;
+  const { code, path } = error as NodeJS.ErrnoException;
   const why = (code !== undefined && DATA_DIR_PROBLEMS[code]) || (error as Error).message;
-  return new DataDirError(`cannot use ${dataDir} as the data folder: ${why} (choose another with --data)`, {
-    cause: error,
-  });
+  // A file inside the folder (a db.json left owned by root by a `sudo` run) is named: the remedy
+  // may be to fix that file rather than to choose another folder.
+  const fileDenied = (code === 'EACCES' || code === 'EPERM') && path !== undefined;
+  const where = fileDenied && resolve(path) !== resolve(dataDir) ? ` (at ${path})` : '';
+  return new DataDirError(
+    `cannot use ${dataDir} as the data folder: ${why}${where} (fix that, or choose another folder with --data)`,
+    { cause: error },
+  );
 }
 
 /** Failures that are the whole folder's, whichever file met them first (a full or read-only disk). */

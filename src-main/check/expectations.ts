@@ -65,9 +65,15 @@ export function evaluate(
 /** How much of a server's error `detail` a finding quotes; a longer one is cut and marked with …. */
 const MAX_DETAIL = 200;
 
+/** The first `max` UTF-16 units of `text`, one fewer rather than half of a surrogate pair (an emoji). */
+function cutAt(text: string, max: number): string {
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}
+
 function errorDetail(body: unknown): string {
   if (body && typeof body === 'object' && 'detail' in body && typeof body.detail === 'string') {
-    const detail = body.detail.length > MAX_DETAIL ? `${body.detail.slice(0, MAX_DETAIL)}…` : body.detail;
+    const detail = body.detail.length > MAX_DETAIL ? `${cutAt(body.detail, MAX_DETAIL)}…` : body.detail;
     return ` (detail: ${detail})`;
   }
   return '';

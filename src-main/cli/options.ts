@@ -71,8 +71,11 @@ export function desktopEnv(flags: Flags, env: NodeJS.ProcessEnv): NodeJS.Process
 
 /** What the desktop app listens on, from `desktopEnv` (or a user's own environment, checked alike). */
 export function desktopServeOptions(env: NodeJS.ProcessEnv): ServeOptions & { portChosen: boolean } {
+  // Named as the variables they came in: the desktop app also reads them from a user's environment.
   return {
-    ...serveOptions({ host: env.SCIMDESK_HOST, port: env.SCIMDESK_PORT }, env),
+    host: hostFlag(env.SCIMDESK_HOST, 'SCIMDESK_HOST'),
+    port: portFlag(env.SCIMDESK_PORT, 'SCIMDESK_PORT'),
+    dataDir: dataDirFlag(undefined, env),
     portChosen: env.SCIMDESK_PORT !== undefined,
   };
 }
@@ -92,17 +95,17 @@ export function ttlFlag(value: string | boolean | undefined): number {
   return seconds;
 }
 
-function hostFlag(value: string | boolean | undefined): string {
+function hostFlag(value: string | boolean | undefined, label = '--host'): string {
   if (value === undefined) return DEFAULT_HOST;
   if (typeof value !== 'string' || !/^[\w.:-]+$/.test(value)) {
-    throw new UsageError(`--host '${String(value)}' is not a host name or IP address`);
+    throw new UsageError(`${label} '${String(value)}' is not a host name or IP address`);
   }
   return value;
 }
 
-function portFlag(value: string | boolean | undefined): number {
+function portFlag(value: string | boolean | undefined, label = '--port'): number {
   if (value === undefined) return DEFAULT_PORT;
   const port = typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : NaN;
-  if (!(port >= 0 && port <= 65535)) throw new UsageError(`--port '${String(value)}' is not a port number (0-65535)`);
+  if (!(port >= 0 && port <= 65535)) throw new UsageError(`${label} '${String(value)}' is not a port number (0-65535)`);
   return port;
 }

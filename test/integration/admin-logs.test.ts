@@ -571,9 +571,12 @@ describe('request logs, history and the live stream', () => {
       });
       await response.arrayBuffer();
     }
-    const stopped = Date.now();
-    await other.stop();
-    expect(Date.now() - stopped).toBeLessThan(5000);
-    client.destroy();
+    try {
+      const stopped = Date.now();
+      await other.stop();
+      expect(Date.now() - stopped).toBeLessThan(5000);
+    } finally {
+      client.destroy();
+    }
   });
 });

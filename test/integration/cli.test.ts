@@ -97,7 +97,7 @@ describe('scimdesk serve', () => {
       const run = await runCliToEnd(args);
       expect(run.code).toBe(1);
       expect(run.stderr).toEqual([
-        `scimdesk: cannot use ${args.at(-1)} as the data folder: it, or a folder above it, is a file (choose another with --data)`,
+        `scimdesk: cannot use ${args.at(-1)} as the data folder: it, or a folder above it, is a file (fix that, or choose another folder with --data)`,
       ]);
     }
   });

@@ -61,6 +61,12 @@ describe('evaluate', () => {
     expect(whole!.message).toBe(`status 400, expected 201 (detail: ${exact})`);
   });
 
+  it('does not cut an emoji in half where the detail is cut', () => {
+    const long = `${'x'.repeat(199)}😀 and more`;
+    const [cut] = evaluate({ status: 201 }, 'required', exchange(400, { detail: long }), {});
+    expect(cut!.message).toBe(`status 400, expected 201 (detail: ${'x'.repeat(199)}…)`);
+  });
+
   it('checks shape, headers, absent attributes and custom checks at the given level', () => {
     const findings = evaluate(
       {

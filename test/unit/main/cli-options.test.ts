@@ -24,8 +24,10 @@ describe('scimdesk start: the flags reach the desktop app', () => {
     expect(desktopServeOptions(env)).toEqual({ host: '127.0.0.1', port: 8585, dataDir: '/tmp/d', portChosen: false });
   });
 
-  it('refuses a bad port in the environment as it would the flag', () => {
-    expect(() => desktopServeOptions({ SCIMDESK_PORT: 'eighty' })).toThrow(/--port 'eighty' is not a port number/);
+  it('refuses a bad port in the environment as it would the flag, naming the variable', () => {
+    expect(() => desktopServeOptions({ SCIMDESK_PORT: 'eighty' })).toThrow(
+      /SCIMDESK_PORT 'eighty' is not a port number/,
+    );
   });
 });
 

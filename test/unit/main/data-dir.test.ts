@@ -8,13 +8,23 @@ describe('a start that fails in the data folder', () => {
     const failure = startFailure('/srv/scim', errno('ENOSPC', 'ENOSPC: no space left on device, write'));
     expect(failure).toBeInstanceOf(DataDirError);
     expect((failure as Error).message).toBe(
-      'cannot use /srv/scim as the data folder: the disk is full (choose another with --data)',
+      'cannot use /srv/scim as the data folder: the disk is full (fix that, or choose another folder with --data)',
     );
   });
 
   it('says so for a read-only disk too', () => {
     expect((startFailure('/srv/scim', errno('EROFS', 'EROFS: read-only file system')) as Error).message).toMatch(
       /the file system is read-only/,
+    );
+  });
+
+  it('names the file inside the folder that could not be written', () => {
+    const denied = Object.assign(errno('EACCES', "EACCES: permission denied, open '/srv/scim/db.json'"), {
+      path: '/srv/scim/db.json',
+    });
+    expect((startFailure('/srv/scim', denied) as Error).message).toBe(
+      'cannot use /srv/scim as the data folder: permission denied; it must be writable by this user ' +
+        '(at /srv/scim/db.json) (fix that, or choose another folder with --data)',
     );
   });
 
