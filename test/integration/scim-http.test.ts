@@ -527,6 +527,25 @@ describe.each([
     expect(await twice.json()).toMatchObject({ scimType: 'invalidSyntax', detail: expect.stringContaining('count') });
   });
 
+  it('reads list query parameter names in any case, and refuses one given in two spellings', async () => {
+    await scim('POST', '/Users', { userName: 'anycase-get@example.com' });
+    await scim('POST', '/Users', { userName: 'anycase-get2@example.com' });
+    const filter = encodeURIComponent('userName sw "anycase-get"');
+    const list = await scim('GET', `/Users?Filter=${filter}&COUNT=1&SortBy=userName&sortorder=descending`);
+    expect(list.status).toBe(200);
+    expect(await list.json()).toMatchObject({
+      totalResults: 2,
+      itemsPerPage: 1,
+      Resources: [{ userName: 'anycase-get@example.com' }],
+    });
+    const twice = await scim('GET', `/Users?filter=${filter}&Filter=${filter}`);
+    expect(twice.status).toBe(400);
+    expect(await twice.json()).toMatchObject({
+      scimType: 'invalidValue',
+      detail: 'filter may be given once (it came as filter and Filter).',
+    });
+  });
+
   it('compares a boolean with the string "TRUE" only where booleanStrings is on', async () => {
     await scim('POST', '/Users', { userName: 'boolstring@example.com', active: true });
     const filter = `?filter=${encodeURIComponent('userName eq "boolstring@example.com" and active eq "TRUE"')}`;

@@ -80,9 +80,20 @@ function conditions(ctx: Context): WriteOptions {
 }
 
 /** Query-string values as the core wants them: one string per name, repeated names refused. */
+/**
+ * A query parameter, its name matched in any case: the parameters are the SearchRequest's
+ * attributes (RFC 7644 §3.4.3), whose names are case-insensitive (RFC 7643 §2.1), so `?Filter=`
+ * filters as a `.search` body's "Filter" does instead of being ignored (an answer with everything).
+ */
 function queryText(ctx: Context, name: string): string | undefined {
-  const value = ctx.query[name];
-  if (Array.isArray(value)) throw ScimError.badRequest('invalidValue', `${name} may be given once.`);
+  const lower = name.toLowerCase();
+  const spellings = Object.keys(ctx.query).filter((key) => key.toLowerCase() === lower);
+  if (spellings.length === 0) return undefined;
+  const value = ctx.query[spellings[0] as string];
+  if (spellings.length > 1 || Array.isArray(value)) {
+    const given = spellings.length > 1 ? ` (it came as ${spellings.join(' and ')})` : '';
+    throw ScimError.badRequest('invalidValue', `${name} may be given once${given}.`);
+  }
   return value;
 }
 
