@@ -1,7 +1,14 @@
 import { ScimError } from '../errors';
 import { isRecord } from '../values';
 import { circlesOf, deferForward, type Circle, type Deferral } from './circles';
-import { BULK_ID_PREFIX, mapQuotedBulkIds, type BulkOperation, type BulkRequest } from './request';
+import {
+  BULK_ID_PREFIX,
+  mapQuotedBulkIds,
+  scopeBelow,
+  type BulkOperation,
+  type BulkRequest,
+  type ReferenceScope,
+} from './request';
 
 /**
  * The order a bulk job runs in (RFC 7644 §3.7.2): an operation that uses "bulkId:x" runs after the
@@ -180,32 +187,35 @@ function insertSorted(arr: number[], v: number): void {
 }
 
 /**
- * Replaces bulkId references with the ids they stand for, anywhere in a value: strings that are
- * exactly "bulkId:x" (member values, a manager) and quoted "bulkId:x" inside strings (a PATCH
- * path's filter, `members[value eq "bulkId:x"]`). Returns a new value; the input is not modified.
- * Unknown references are left as they are (the plan has refused those operations already).
+ * Replaces bulkId references with the ids they stand for: strings that are exactly "bulkId:x"
+ * (member values, a manager) and, in a PATCH operation's path, quoted "bulkId:x" inside its filter
+ * (`members[value eq "bulkId:x"]`; see ReferenceScope). Returns a new value; the input is not
+ * modified. Unknown references are left as they are (the plan has refused those operations already).
  */
-export function resolveBulkIds(value: unknown, ids: ReadonlyMap<string, string>): unknown {
+export function resolveBulkIds(value: unknown, ids: ReadonlyMap<string, string>, scope: ReferenceScope): unknown {
   if (typeof value === 'string') {
     if (value.startsWith(BULK_ID_PREFIX)) {
       const id = ids.get(value.slice(BULK_ID_PREFIX.length));
       if (id !== undefined) return id;
     }
-    return value.includes(`"${BULK_ID_PREFIX}`)
+    return scope === 'patchPath' && value.includes(`"${BULK_ID_PREFIX}`)
       ? mapQuotedBulkIds(value, (ref) => {
           const id = ids.get(ref);
           return id === undefined ? undefined : JSON.stringify(id);
         })
       : value;
   }
-  if (Array.isArray(value)) return value.map((v) => resolveBulkIds(v, ids));
+  if (Array.isArray(value)) {
+    const below = scopeBelow(scope);
+    return value.map((v) => resolveBulkIds(v, ids, below));
+  }
   if (isRecord(value)) {
     const out: Record<string, unknown> = {};
     // Object.entries + assignment keeps own keys only; "__proto__" from JSON.parse is an own key,
     // so define it rather than assign it (assignment would set the prototype).
     for (const [k, v] of Object.entries(value)) {
       Object.defineProperty(out, k, {
-        value: resolveBulkIds(v, ids),
+        value: resolveBulkIds(v, ids, scopeBelow(scope, k)),
         enumerable: true,
         writable: true,
         configurable: true,

@@ -69,6 +69,28 @@ function decodedBulkId(literal: string): string | undefined {
   }
 }
 
+/**
+ * Where a string of a Bulk operation's data sits, for the references it may hold. A whole string
+ * "bulkId:x" is a reference anywhere (a member's value, a manager, a PATCH value). A quoted one
+ * inside other text only in a PATCH operation's `path`, whose value filter compares with it
+ * (`members[value eq "bulkId:x"]`): anywhere else such text is a user's own (a nickName quoting
+ * "bulkId:x"), to be stored as sent, not rewritten or refused as an unknown bulkId.
+ */
+export type ReferenceScope = 'data' | 'patchRequest' | 'patchOperations' | 'patchOperation' | 'patchPath';
+
+/** The scope of a member (`key`) or, without a key, an element of a value in `scope`. */
+export function scopeBelow(scope: ReferenceScope, key?: string): ReferenceScope {
+  if (scope === 'patchRequest') return key?.toLowerCase() === 'operations' ? 'patchOperations' : 'data';
+  if (scope === 'patchOperations') return key === undefined ? 'patchOperation' : 'data';
+  if (scope === 'patchOperation') return key?.toLowerCase() === 'path' ? 'patchPath' : 'data';
+  return 'data';
+}
+
+/** The scope of an operation's `data`. */
+export function dataScope(method: BulkMethod): ReferenceScope {
+  return method === 'PATCH' ? 'patchRequest' : 'data';
+}
+
 /** One operation of a BulkRequest, validated; bulkId references are still unresolved. */
 export interface BulkOperation {
   /** 0-based position in the request. */
@@ -200,7 +222,8 @@ function parseBulkOperation(
     method = upper as BulkMethod;
   }
   const bulkId = optionalString(raw, 'bulkId', n);
-  const version = optionalString(raw, 'version', n);
+  // An empty version holds nothing, as an empty If-Match header does not.
+  const version = optionalString(raw, 'version', n) || undefined;
   const path = raw['path'];
   if (typeof path !== 'string' || path === '') throw syntax(`Bulk operation ${n} needs a "path" such as "/Users".`);
   const { type, id } = parseBulkPath(path, n, endpoints);
@@ -220,8 +243,15 @@ function parseBulkOperation(
     throw syntax(`Bulk operation ${n} (${method}) needs "data".`);
   }
   const references = new Set<string>();
-  if (id?.startsWith(BULK_ID_PREFIX)) references.add(id.slice(BULK_ID_PREFIX.length));
-  if (hasData) collectReferences(raw['data'], references, 0, n);
+  if (id?.startsWith(BULK_ID_PREFIX)) {
+    if (id.length === BULK_ID_PREFIX.length) {
+      throw ScimError.badRequest('invalidValue', `Bulk operation ${n} has path "${path}", which names no bulkId.`);
+    }
+    references.add(id.slice(BULK_ID_PREFIX.length));
+  }
+  // DELETE and GET ignore their data (below), so nothing in it can refer to anything.
+  const usesData = hasData && method !== 'DELETE' && method !== 'GET';
+  if (usesData) collectReferences(raw['data'], dataScope(method), references, 0, n);
   const op: {
     index: number;
     method: BulkMethod;
@@ -237,7 +267,7 @@ function parseBulkOperation(
   if (bulkId !== undefined) op.bulkId = bulkId;
   if (version !== undefined) op.version = version;
   if (id !== undefined) op.id = id;
-  if (hasData && method !== 'DELETE' && method !== 'GET') op.data = raw['data'];
+  if (usesData) op.data = raw['data'];
   return op;
 }
 
@@ -275,24 +305,28 @@ function parseBulkPath(
   return { type, id };
 }
 
-/** The bulkIds a value refers to anywhere in it, for data `parseBulkRequest` has accepted already. */
-export function referencesIn(value: unknown): Set<string> {
+/** The bulkIds a value refers to, for data `parseBulkRequest` has accepted already. */
+export function referencesIn(value: unknown, scope: ReferenceScope): Set<string> {
   const found = new Set<string>();
-  collectReferences(value, found, 0, 0);
+  collectReferences(value, scope, found, 0, 0);
   return found;
 }
 
-/** Every "bulkId:x" string anywhere in the data (members' values, a manager, PATCH values). */
-function collectReferences(v: unknown, out: Set<string>, depth: number, n: number): void {
+/** Every reference in the data (see ReferenceScope for which strings hold them). */
+function collectReferences(v: unknown, scope: ReferenceScope, out: Set<string>, depth: number, n: number): void {
   if (depth > MAX_DATA_DEPTH) throw syntax(`Bulk operation ${n}: "data" nests deeper than ${MAX_DATA_DEPTH} levels.`);
   if (typeof v === 'string') {
     if (v.startsWith(BULK_ID_PREFIX) && v.length > BULK_ID_PREFIX.length) out.add(v.slice(BULK_ID_PREFIX.length));
-    else if (v.includes(`"${BULK_ID_PREFIX}`)) for (const ref of quotedBulkIds(v)) out.add(ref);
+    else if (scope === 'patchPath' && v.includes(`"${BULK_ID_PREFIX}`))
+      for (const ref of quotedBulkIds(v)) out.add(ref);
     return;
   }
   if (Array.isArray(v)) {
-    for (const el of v) collectReferences(el, out, depth + 1, n);
+    const below = scopeBelow(scope);
+    for (const el of v) collectReferences(el, below, out, depth + 1, n);
     return;
   }
-  if (isRecord(v)) for (const el of Object.values(v)) collectReferences(el, out, depth + 1, n);
+  if (isRecord(v)) {
+    for (const [key, el] of Object.entries(v)) collectReferences(el, scopeBelow(scope, key), out, depth + 1, n);
+  }
 }

@@ -2,7 +2,7 @@ import { SCIM_URN } from '@shared/scim/urns';
 import { ScimError, type ScimErrorBody } from '../errors';
 import type { Circle } from './circles';
 import { resolveBulkIds, type BulkPlan } from './plan';
-import { BULK_ID_PREFIX, type BulkMethod, type BulkOperation } from './request';
+import { BULK_ID_PREFIX, dataScope, type BulkMethod, type BulkOperation } from './request';
 
 /**
  * Executing a bulk plan, as a loop the HTTP layer writes (RFC 7644 §3.7):
@@ -223,7 +223,7 @@ export class BulkRun {
       if (!deferral) continue;
       const result = yield* this.circleRun(
         stepOnCreated(entry, 'link', {
-          data: resolveBulkIds(deferral.link, this.ids),
+          data: resolveBulkIds(deferral.link, this.ids, 'patchRequest'),
           // Held to the version the POST made, which also satisfies a tenant that requires If-Match.
           ...(entry.version === undefined ? {} : { version: entry.version }),
         }),
@@ -297,7 +297,9 @@ export class BulkRun {
     if (op.id !== undefined) {
       step.id = op.id.startsWith(BULK_ID_PREFIX) ? (this.ids.get(op.id.slice(BULK_ID_PREFIX.length)) ?? op.id) : op.id;
     }
-    if (data !== undefined) step.data = op.references.length > 0 ? resolveBulkIds(data, this.ids) : data;
+    if (data !== undefined) {
+      step.data = op.references.length > 0 ? resolveBulkIds(data, this.ids, dataScope(op.method)) : data;
+    }
     if (op.version !== undefined) step.version = op.version;
     return step;
   }

@@ -587,11 +587,11 @@ describe('resolveBulkIds', () => {
   it('replaces whole-string and quoted references, leaves the rest and the input alone', () => {
     const ids = new Map([['a', 'id-a']]);
     const input = JSON.parse(
-      '{"x":["bulkId:a","bulkId:b","xbulkId:a"],"p":"m[value eq \\"bulkId:a\\"]","__proto__":{"v":"bulkId:a"}}',
+      '{"x":["bulkId:a","bulkId:b","xbulkId:a"],"Operations":[{"path":"m[value eq \\"bulkId:a\\"]"}],"__proto__":{"v":"bulkId:a"}}',
     ) as Record<string, unknown>;
-    const out = resolveBulkIds(input, ids) as Record<string, unknown>;
+    const out = resolveBulkIds(input, ids, 'patchRequest') as Record<string, unknown>;
     expect(out['x']).toEqual(['id-a', 'bulkId:b', 'xbulkId:a']);
-    expect(out['p']).toBe('m[value eq "id-a"]');
+    expect(out['Operations']).toEqual([{ path: 'm[value eq "id-a"]' }]);
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
     expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).toEqual({ v: 'id-a' });
     expect(input['x']).toEqual(['bulkId:a', 'bulkId:b', 'xbulkId:a']);
@@ -608,7 +608,7 @@ describe('resolveBulkIds', () => {
       ]),
     );
     expect(req.operations[1]?.references).toEqual(['q"\\x']);
-    const out = resolveBulkIds(req.operations[1]?.data, new Map([['q"\\x', 'id-q']]));
+    const out = resolveBulkIds(req.operations[1]?.data, new Map([['q"\\x', 'id-q']]), 'patchRequest');
     expect(out).toMatchObject({ Operations: [{ path: 'members[value eq "id-q"]' }] });
   });
   it('finds references in whole literals only: an escaped quote inside another literal starts none', () => {
@@ -624,7 +624,52 @@ describe('resolveBulkIds', () => {
           ['u', 'id-u'],
           ['x', 'id-x'],
         ]),
+        'patchPath',
       ),
     ).toBe('members[display eq "say \\"bulkId:x\\" hi" or value eq "id-u"]');
+  });
+
+  it('leaves a user\'s own text quoting "bulkId:x" alone: quoted references count in a PATCH path only', async () => {
+    const nickName = 'say "bulkId:x" now';
+    const req = parse(
+      bulk([
+        postUser('x'),
+        postUser('y', { nickName }),
+        postUser('z', { nickName: 'he said "bulkId:nobody"' }),
+        {
+          method: 'PATCH',
+          path: '/Users/u1',
+          data: { Operations: [{ op: 'replace', path: 'nickName', value: 'quoting "bulkId:x"' }] },
+        },
+      ]),
+    );
+    expect(req.operations.map((op) => op.references)).toEqual([[], [], [], []]);
+    const { seen, body } = await execute(req, created);
+    expect(seen[1]?.data).toMatchObject({ nickName });
+    expect(seen[3]?.data).toMatchObject({ Operations: [{ value: 'quoting "bulkId:x"' }] });
+    expect(body.Operations.map((op) => op.status)).toEqual(['201', '201', '201', '200']);
+  });
+
+  it('ignores the data of a DELETE or GET, references included', async () => {
+    const req = parse(
+      bulk([
+        { method: 'DELETE', path: '/Users/u1', data: { note: 'bulkId:nothing' } },
+        { method: 'GET', path: '/Users/u2', data: 'bulkId:zzz' },
+      ]),
+    );
+    expect(req.operations.map((op) => op.references)).toEqual([[], []]);
+    const { body } = await execute(req, (step, n) =>
+      step.method === 'GET' ? { status: 200, response: { id: step.id } } : created(step, n),
+    );
+    expect(body.Operations.map((op) => op.status)).toEqual(['204', '200']);
+  });
+
+  it('refuses a path naming an empty bulkId, and reads an empty version as none', () => {
+    expect(scimErrorOf(() => parse(bulk([{ method: 'DELETE', path: '/Users/bulkId:' }])))).toMatchObject({
+      status: 400,
+      scimType: 'invalidValue',
+    });
+    const req = parse(bulk([{ method: 'DELETE', path: '/Users/u1', version: '' }]));
+    expect(req.operations[0]?.version).toBeUndefined();
   });
 });
