@@ -21,6 +21,8 @@ export interface CaptureState extends ScimState {
   loggedQuery?: string;
   /** The compatibility flag named by the error that ended the request, if any. */
   errorFlag?: string;
+  /** What failed inside a request answered with success (a Bulk's failed operations). */
+  partialFailure?: { message: string; code?: string } | undefined;
 }
 
 /**
@@ -70,7 +72,7 @@ export function captureRequests(requestLog: RequestLog, clock: Clock) {
         },
         flags,
         ...(scim?.ignored?.length ? { ignored: listedIgnored(scim.ignored) } : {}),
-        error: ctx.status >= 400 ? errorOf(ctx.body, state.authRefusal) : null,
+        error: ctx.status >= 400 ? errorOf(ctx.body, state.authRefusal) : (state.partialFailure ?? null),
         started_at: startedAt,
       };
       // Called before Koa writes the response: `record` only queues the entry (for the log's

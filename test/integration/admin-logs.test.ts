@@ -527,6 +527,34 @@ describe('request logs, history and the live stream', () => {
     expect((JSON.parse(gap!.data!) as { missed: number }).missed).toBeGreaterThanOrEqual(30);
   });
 
+  it('marks a Bulk request whose operations failed as having an error, though it answered 200', async () => {
+    const response = await scim('POST', '/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: [
+        { method: 'POST', path: '/Users', bulkId: 'ok', data: { userName: 'bulk-logged@example.com' } },
+        { method: 'DELETE', path: '/Users/no-such-user' },
+        { method: 'DELETE', path: '/Users/no-such-user-either' },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const list = await adminJson('GET', `/request-logs?tenant_id=${tenantId}&per_page=1`);
+    const [entry] = list.items as { id: string; path: string; status: number; has_error: boolean }[];
+    expect(entry).toMatchObject({ path: '/scim/v2/Bulk', status: 200, has_error: true });
+    const detail = await adminJson('GET', `/request-logs/${entry!.id}`);
+    expect(detail.error).toEqual({
+      message: expect.stringMatching(
+        /^2 of 3 Bulk operations failed; the first, operation 2 \(DELETE\), answered 404:/,
+      ),
+    });
+
+    await scim('POST', '/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: [{ method: 'POST', path: '/Users', bulkId: 'ok2', data: { userName: 'bulk-logged-2@example.com' } }],
+    });
+    const clean = await adminJson('GET', `/request-logs?tenant_id=${tenantId}&per_page=1`);
+    expect((clean.items as { has_error: boolean }[])[0]).toMatchObject({ has_error: false });
+  });
+
   it('refuses the stream without an admin token, and a malformed Last-Event-ID', async () => {
     expect((await fetch(`${server.url}/api/v1/admin/request-logs/stream`)).status).toBe(401);
     const bad = await stream({ 'Last-Event-ID': 'abc' });

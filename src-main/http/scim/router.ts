@@ -16,8 +16,10 @@ import {
   planBulk,
   startBulk,
   type BulkOutcome,
+  type BulkResponseBody,
   type BulkStep,
 } from '../../scim/bulk/index';
+import type { CaptureState } from '../capture';
 import { ScimError } from '../../scim/errors';
 import { MAX_PATCH_LIST_VALUES, PatchListBudget } from '../../scim/patch/engine';
 import { parseSearchRequest, type SearchRequest } from '../../scim/search-request';
@@ -95,6 +97,23 @@ function queryText(ctx: Context, name: string): string | undefined {
     throw ScimError.badRequest('invalidValue', `${name} may be given once${given}.`);
   }
   return value;
+}
+
+/**
+ * A Bulk request is answered 200 whatever its operations did (RFC 7644 §3.7.3): what failed inside
+ * it is told to the request log, or a Bulk whose every operation failed would look error-free there.
+ */
+function bulkFailures(response: BulkResponseBody): { message: string; code?: string } | undefined {
+  const failed = response.Operations.filter((op) => Number(op.status) >= 400);
+  const first = failed[0];
+  if (first === undefined) return undefined;
+  const index = response.Operations.indexOf(first) + 1;
+  const answer = (first.response ?? {}) as { detail?: unknown; scimType?: unknown };
+  const detail = typeof answer.detail === 'string' ? ` ${answer.detail}` : '';
+  const message =
+    `${failed.length} of ${response.Operations.length} Bulk operations failed; the first, ` +
+    `operation ${index} (${first.method}), answered ${first.status}:${detail}`;
+  return typeof answer.scimType === 'string' ? { message, code: answer.scimType } : { message };
 }
 
 function listQuery(ctx: Context) {
@@ -191,7 +210,9 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
         run.fail(step, toScimError(error, deps.log));
       }
     }
-    sendScim(ctx, 200, run.response());
+    const response = run.response();
+    (ctx.state as CaptureState).partialFailure = bulkFailures(response);
+    sendScim(ctx, 200, response);
   });
   // RFC 7644 §3.4.3: a search at the root covers every resource type; §3.4.2.1 allows the same query
   // as a GET on the root. One service call for both, as `/Users` and `/Users/.search` share one.
