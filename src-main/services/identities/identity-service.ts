@@ -243,7 +243,7 @@ export class IdentityService {
     const tenant = this.reader(ctx);
     const first = this.find(tenant, kind, id);
     this.checkVersion(first, options);
-    const preview = applyPatch(first, body, {
+    const preview = applyPatch(withPasswordShown(first), body, {
       schema,
       compat,
       filterView: this.filterViewOf(kind, tenant, ctx),
@@ -260,7 +260,7 @@ export class IdentityService {
       const result: PatchResult =
         current === first
           ? preview
-          : applyPatch(current, body, {
+          : applyPatch(withPasswordShown(current), body, {
               schema,
               compat: new CompatContext(compat.flags),
               filterView: this.filterViewOf(kind, tx, ctx),
@@ -854,4 +854,16 @@ function withStoredManager<T>(tenant: TenantReader, enterprise: T): T {
   if (typeof value !== 'string' || !tenant.get('users', value)) return enterprise;
   if (Object.keys(enterprise.manager).length === 1) return enterprise;
   return { ...enterprise, manager: { value } } as T;
+}
+
+/**
+ * Stands for a stored password hash in what the PATCH engine sees. The document keeps the hash
+ * under `passwordHash`, which the engine does not know: without this, `remove password` (or a
+ * null value under nullAsAbsent) found nothing to remove, answered 200 and kept the password.
+ * Random per process, so no password a client sends can equal it.
+ */
+const PASSWORD_SET = `password-set:${randomUUID()}`;
+
+function withPasswordShown(doc: StoredResource): StoredResource {
+  return doc.passwordHash === undefined ? doc : ({ ...doc, password: PASSWORD_SET } as StoredResource);
 }

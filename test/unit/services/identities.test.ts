@@ -99,6 +99,29 @@ describe('users', () => {
     expect(await h.diskText()).not.toContain('Tr0ub4dor&3-unique');
   });
 
+  it('removes a password on PATCH remove, or a null value where nulls are absent values', async () => {
+    const storedHash = (id: unknown) => h.store.tenant(ctx.tenantId)?.get('users', String(id))?.passwordHash;
+    const removing = async (op: Record<string, unknown>) => {
+      const created = await user(`pw-${String(op.op)}-${String(op.value)}@x.com`, { password: 'pw-to-remove-1' });
+      expect(storedHash(created.id)).toMatch(/^\$scrypt\$/);
+      const patched = await ids().patch('User', String(created.id), { Operations: [op] }, ctx);
+      expect(patched.report.changes).toEqual([{ attribute: 'password', multiValued: false, redacted: true }]);
+      expect(patched.version).toBe('W/"2"');
+      expect(storedHash(created.id)).toBeUndefined();
+    };
+    await removing({ op: 'remove', path: 'password' });
+    await removing({ op: 'replace', path: 'password', value: null });
+    // Without a password, removing it changes nothing.
+    const plain = await user('pw-none@x.com');
+    const unchanged = await ids().patch(
+      'User',
+      String(plain.id),
+      { Operations: [{ op: 'remove', path: 'password' }] },
+      ctx,
+    );
+    expect(unchanged.version).toBe('W/"1"');
+  });
+
   it('leaves the body it was given as it was (a caller may send it again)', async () => {
     const body = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'same@x.com', password: 'pw-1' };
     const before = structuredClone(body);
