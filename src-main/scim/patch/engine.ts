@@ -460,7 +460,8 @@ class PatchRun {
     }
     if (current === undefined) return; // already unassigned: nothing to do
     if (a.mutability === 'immutable') this.immutable(label);
-    if (a.required) throw invalidValue(this.vctx, `'${label}' is required and cannot be removed`);
+    // RFC 7644 §3.5.2.2: removing a required attribute is a "mutability" error.
+    if (a.required) throw mutabilityError(this.where, label, 'required and cannot be removed (RFC 7644 §3.5.2.2)');
     this.set(resolved, undefined);
   }
 
@@ -555,8 +556,12 @@ class PatchRun {
       const a = resolved.attribute;
       const after = this.peek(resolved);
       // Blank counts as unassigned, as on create and PUT (RFC 7643 §4.1.1's non-empty userName).
-      if (a.required && (!isPresent(after) || (typeof after === 'string' && !isNotBlank(after)))) {
-        throw ScimError.badRequest('invalidValue', `The PATCH would leave required attribute '${label}' unassigned.`);
+      // Unassigned is RFC 7644 §3.5.2.2's "mutability"; blank is a bad value, as on create and PUT.
+      if (a.required && !isPresent(after)) {
+        throw ScimError.badRequest('mutability', `The PATCH would leave required attribute '${label}' unassigned.`);
+      }
+      if (a.required && typeof after === 'string' && !isNotBlank(after)) {
+        throw ScimError.badRequest('invalidValue', `The PATCH would leave required attribute '${label}' blank.`);
       }
       const change = attributeChange(label, a, valueIn(this.original, resolved), after);
       if (change) changes.push(change);

@@ -326,10 +326,10 @@ export class IdentityService {
     const candidate = { ...current, ...set } as StoredResource;
     for (const key of unset) delete candidate[key];
     if (kind === 'User' && candidate.userName === undefined) {
-      throw ScimError.badRequest('invalidValue', 'userName is required and cannot be removed.');
+      throw ScimError.badRequest('mutability', 'userName is required and cannot be removed.');
     }
     if (kind === 'Group' && candidate.displayName === undefined) {
-      throw ScimError.badRequest('invalidValue', 'displayName is required and cannot be removed.');
+      throw ScimError.badRequest('mutability', 'displayName is required and cannot be removed.');
     }
     this.checkUnique(tx, kind, candidate, current.id);
     const membership = membersChange ? this.netMembership(tx, candidate, current, membersChange) : undefined;

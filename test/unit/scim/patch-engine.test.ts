@@ -135,11 +135,14 @@ describe('mutability (RFC 7643 §7)', () => {
       { operation: 1, target: 'members.display', reason: expect.stringContaining('readOnly') },
     ]);
   });
-  it('required attributes cannot be removed', () => {
+  it('required attributes cannot be removed: mutability (RFC 7644 §3.5.2.2), blank is invalidValue', () => {
     expect(errorOf(() => patch(user(), [{ op: 'remove', path: 'userName' }]))).toMatchObject({
-      scimType: 'invalidValue',
+      scimType: 'mutability',
     });
     expect(errorOf(() => patch(group(), [{ op: 'replace', path: 'displayName', value: null }]))).toMatchObject({
+      scimType: 'mutability',
+    });
+    expect(errorOf(() => patch(user(), [{ op: 'replace', path: 'userName', value: ' ' }]))).toMatchObject({
       scimType: 'invalidValue',
     });
   });
