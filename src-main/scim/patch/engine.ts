@@ -68,7 +68,11 @@ export class PatchListBudget {
   ) {}
 }
 
-export type FilterView = (attribute: string, filter: FilterNode) => ((element: unknown) => unknown) | undefined;
+/** Given no filter, the view of the attribute's elements whatever a filter would read. */
+export type FilterView = (
+  attribute: string,
+  filter: FilterNode | undefined,
+) => ((element: unknown) => unknown) | undefined;
 
 export interface PatchOptions {
   /** The resource type's schema (per tenant, custom extensions included). */
@@ -79,7 +83,8 @@ export interface PatchOptions {
    * How the stored values of a multi-valued attribute read to a value filter, when the caller
    * derives some of what it answers (a member's `display` and `$ref`): a view for this attribute
    * and filter, or undefined when the filter reads stored values only. So `members[display eq
-   * "x"]` selects what a GET shows. Only matching sees the view; values written stay as stored.
+   * "x"]` selects what a GET shows. Matching and the immutability check see the view; values
+   * written stay as stored.
    */
   readonly filterView?: FilterView;
   /** The list work this PATCH may do (see MAX_PATCH_LIST_VALUES); a new one by default. */
@@ -377,8 +382,12 @@ class PatchRun {
       return this.setList(resolved, current, next);
     }
     const next = [...current];
+    // Immutable parts are compared with what the client can see of an element, as the filter
+    // matched it: a member's `$ref` is made when read, so the stored element has none to protect.
+    const view = this.filterView?.(a.name, undefined);
     for (const i of matches) {
       const el = current[i] as Record<string, unknown>;
+      const shown = (view ? view(el) : el) as Record<string, unknown>;
       if (!sub && op === 'replace') {
         // "all matching record values SHALL be replaced" — a new record, so immutable parts may differ.
         next[i] = coerceElement(a, value, label, this.vctx);
@@ -395,7 +404,7 @@ class PatchRun {
       const merged: Record<string, unknown> = { ...el };
       for (const [k, v] of Object.entries(given)) {
         const def = this.schema.subAttribute(a, k);
-        if (def?.mutability === 'immutable' && el[k] !== undefined && canonicalJson(el[k]) !== canonicalJson(v)) {
+        if (def?.mutability === 'immutable' && shown[k] !== undefined && canonicalJson(shown[k]) !== canonicalJson(v)) {
           this.immutable(`${a.name}.${k}`);
         }
         if (v === null) delete merged[k];

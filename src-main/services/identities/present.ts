@@ -76,7 +76,9 @@ export function versionOfPresented(presented: ResourceData): string {
 export function memberFilterView(tenant: TenantReader, baseUrl: string): FilterView {
   return (attribute, filter) => {
     if (attribute.toLowerCase() !== 'members') return undefined;
-    const readsDerived = [...attributePaths(filter)].some(({ path }) => isDerived('members', path.name));
+    // A filter on stored values (`value eq`, most of the PATCH traffic on big groups) needs no view.
+    const readsDerived =
+      filter === undefined || [...attributePaths(filter)].some(({ path }) => isDerived('members', path.name));
     if (!readsDerived) return undefined;
     return (element) =>
       isRecord(element) && typeof element.value === 'string'

@@ -257,6 +257,20 @@ describe('groups and memberships', () => {
     ).not.toContain(String(alice.id));
   });
 
+  it("refuses a PATCH that changes a member's $ref, which the server makes, and accepts it restated", async () => {
+    const alice = await user('ref-alice@x.com');
+    const group = await create('Group', { displayName: 'Refs', members: [{ value: alice.id }] }, ctx);
+    const path = `members[value eq "${String(alice.id)}"].$ref`;
+    const patchRef = (value: string) =>
+      ids().patch('Group', String(group.id), { Operations: [{ op: 'add', path, value }] }, ctx);
+    await expect(patchRef('https://elsewhere.example/Users/x')).rejects.toMatchObject({
+      status: 400,
+      scimType: 'mutability',
+    });
+    const same = await patchRef(`${BASE}/Users/${String(alice.id)}`);
+    expect(revision(same.version)).toBe('W/"1"');
+  });
+
   it('keeps the version of a group whose members a PATCH or PUT restates', async () => {
     const alice = await user('alice@x.com');
     const bob = await user('bob@x.com');
