@@ -269,6 +269,7 @@ describe.each([
     expect(put.status).toBe(200);
     expect(await put.json()).toEqual({ schemas: [USER], id: body.id, nickName: 'Slim' });
     expect(put.headers.get('etag')).toBe('W/"2"');
+    expect(put.headers.get('location')).toBe(stored.meta.location);
     const patch = await scim('PATCH', `/Users/${String(body.id)}?excludedAttributes=emails,meta`, {
       schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
       Operations: [{ op: 'replace', path: 'title', value: 'Engineer' }],
@@ -276,6 +277,7 @@ describe.each([
     expect(patch.status).toBe(200);
     expect(await patch.json()).not.toHaveProperty('meta');
     expect(patch.headers.get('etag')).toBe('W/"3"');
+    expect(patch.headers.get('location')).toBe(stored.meta.location);
     const group = await scim('POST', '/Groups?excludedAttributes=meta', { displayName: 'Slim group' });
     expect(group.status).toBe(201);
     const groupBody = (await group.json()) as Record<string, unknown>;

@@ -214,7 +214,7 @@ function resourcePaths(
     if (location) {
       response.headers = {
         ...response.headers,
-        Location: { description: "The new resource's URL (`meta.location`).", schema: { type: 'string' } },
+        Location: { description: "The resource's URL (`meta.location`).", schema: { type: 'string' } },
       };
     }
     return [status, response];
@@ -284,7 +284,7 @@ function resourcePaths(
         summary: `Replace a ${type} (RFC 7644 §3.5.1): attributes left out are cleared.`,
         params: ['ResourceId', ...PROJECTION_PARAMS, ...conditionHeaders],
         body: write,
-        ok: one('200', `The ${type} as stored.`),
+        ok: one('200', `The ${type} as stored.`, true),
         errors: ['400', '404', '409', '412', '413', ...passwordBusy],
       }),
       patch: operation(base, {
@@ -292,7 +292,7 @@ function resourcePaths(
         summary: `Modify a ${type} (RFC 7644 §3.5.2).`,
         params: ['ResourceId', ...PROJECTION_PARAMS, ...conditionHeaders],
         body: scimBody(ref('schemas', 'PatchOp'), 'The operations, applied in order, all or none.'),
-        ok: one('200', `The ${type} as stored.`),
+        ok: one('200', `The ${type} as stored.`, true),
         errors: ['400', '404', '409', '412', '413', ...passwordBusy],
       }),
       delete: operation(base, {

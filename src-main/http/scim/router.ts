@@ -262,6 +262,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
         conditions(ctx),
         projection(ctx),
       );
+      ctx.set('Location', replaced.location); // RFC 7644 §3.5.1's example answers with it
       sendScim(ctx, 200, replaced.resource, replaced.version);
     });
     router.patch(`${path}/:id`, notSearch, auth, async (ctx) => {
@@ -274,6 +275,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
         conditions(ctx),
         projection(ctx),
       );
+      ctx.set('Location', patched.location);
       sendScim(ctx, 200, patched.resource, patched.version);
     });
     router.delete(`${path}/:id`, notSearch, auth, async (ctx) => {
