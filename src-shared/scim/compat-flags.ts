@@ -50,8 +50,9 @@ export const COMPAT_FLAG_SPECS = {
   opCaseInsensitive: {
     kind: 'leniency',
     scope: ['patch', 'bulk'],
-    changes: 'PATCH `op` values are matched case-insensitively (`Add`, `Replace`, `Remove`).',
-    rfc: 'RFC 7644 §3.5.2 defines the values "add", "remove", "replace".',
+    changes:
+      'PATCH `op` values are matched case-insensitively (`Add`, `Replace`, `Remove`), and so are Bulk operation `method`s (`post`).',
+    rfc: 'RFC 7644 §3.5.2 defines the values "add", "remove", "replace"; HTTP methods are case-sensitive (RFC 9110 §9.1).',
     seenFrom: 'Microsoft Entra ID sends capitalised ops.',
     profiles: on(true, false),
   },
@@ -59,7 +60,7 @@ export const COMPAT_FLAG_SPECS = {
     kind: 'leniency',
     scope: ['patch', 'bulk'],
     changes:
-      'A PatchOp or BulkRequest body may omit `schemas`, and its `Operations` key is matched case-insensitively.',
+      "A PatchOp or BulkRequest body may omit `schemas` or not list its message's URN there (another request's message URN is refused whatever the flag), and its `Operations` key is matched case-insensitively.",
     rfc: 'RFC 7644 §3.5.2 and §3.7 require the message schema URN in `schemas`.',
     seenFrom: 'Hand-written scripts and older connectors.',
     profiles: on(true, true),

@@ -13,6 +13,9 @@ function syntax(detail: string): ScimError {
   return ScimError.badRequest('invalidSyntax', detail);
 }
 
+/** The SCIM protocol messages' URNs (RFC 7644 §3.1: ListResponse, PatchOp, BulkRequest, …). */
+const MESSAGES_PREFIX = 'urn:ietf:params:scim:api:messages:2.0:';
+
 /**
  * Reads a message envelope's `schemas` and its `Operations` key (RFC 7644 §3.5.2 PatchOp, §3.7
  * BulkRequest). The envelope rules are shared because the same clients get them wrong the same way.
@@ -23,6 +26,13 @@ export function readEnvelope(body: unknown, urn: string, what: string, ctx: Comp
   const listed =
     Array.isArray(schemas) && schemas.some((s) => typeof s === 'string' && s.toLowerCase() === urn.toLowerCase());
   if (!listed) {
+    // Another request's message (a PatchOp sent to /Bulk) is a wrong request, not a loose envelope.
+    const otherMessage = Array.isArray(schemas)
+      ? schemas.find((s) => typeof s === 'string' && s.toLowerCase().startsWith(MESSAGES_PREFIX))
+      : undefined;
+    if (typeof otherMessage === 'string') {
+      throw syntax(`The ${what} request lists ${otherMessage} in "schemas", another request's message; send ${urn}.`);
+    }
     const problem = schemas === undefined ? `has no "schemas"` : `does not list ${urn} in "schemas"`;
     if (!ctx.use('patchEnvelopeLenient')) {
       throw ctx.refuse('patchEnvelopeLenient', 'invalidSyntax', `The ${what} request ${problem}`);

@@ -120,6 +120,14 @@ describe('BulkRequest validation (RFC 7644 §3.7)', () => {
     expectRefusedBy(() => parse(noSchemas, 'strict'), 'patchEnvelopeLenient', 'invalidSyntax');
     expectRefusedBy(() => parse(bulk([{ method: 'delete', path: '/Users/1' }]), 'strict'), 'opCaseInsensitive');
   });
+  it("refuses another request's message in any profile: a PatchOp sent to /Bulk", () => {
+    const patchOp = { schemas: [SCIM_URN.patchOp], Operations: [] };
+    expect(scimErrorOf(() => parse(patchOp, 'compatible'))).toMatchObject({
+      status: 400,
+      scimType: 'invalidSyntax',
+      message: expect.stringContaining(`lists ${SCIM_URN.patchOp}`),
+    });
+  });
 });
 
 describe('limits (RFC 7644 §3.7.4): 413', () => {
