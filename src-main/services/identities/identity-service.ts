@@ -813,6 +813,13 @@ export class IdentityService {
     const seen = new Set<string>();
     const members: MemberValue[] = [];
     for (const member of doc.members) {
+      // The schema leaves members.value optional (RFC 7643 §8.7.1), but a member is found by it.
+      if (typeof member.value !== 'string') {
+        throw ScimError.badRequest(
+          'invalidValue',
+          'A member needs a "value": the id of a user or group of this tenant ("$ref" alone does not name one).',
+        );
+      }
       if (seen.has(member.value)) continue;
       seen.add(member.value);
       if (member.value === groupId) {

@@ -271,6 +271,16 @@ describe('groups and memberships', () => {
     expect(revision(same.version)).toBe('W/"1"');
   });
 
+  it('refuses a member given without a value, saying a value is needed', async () => {
+    await expect(
+      create('Group', { displayName: 'Ref only', members: [{ $ref: `${BASE}/Users/x` }] }, ctx),
+    ).rejects.toMatchObject({
+      status: 400,
+      scimType: 'invalidValue',
+      message: expect.stringContaining('needs a "value"'),
+    });
+  });
+
   it('keeps the version of a group whose members a PATCH or PUT restates', async () => {
     const alice = await user('alice@x.com');
     const bob = await user('bob@x.com');
