@@ -433,7 +433,11 @@ class PatchRun {
       let next: unknown[];
       if (sub) {
         if (sub.mutability === 'immutable') this.immutable(label);
-        next = list.map((el, i) => (drop.has(i) && isRecord(el) ? without(el, sub.name) : el));
+        // An element left with nothing in it is gone: no GET shows `{}`, and a later filter such as
+        // `[not (value pr)]` must not find a value nobody can see.
+        next = list
+          .map((el, i) => (drop.has(i) && isRecord(el) ? without(el, sub.name) : el))
+          .filter((el, i) => !drop.has(i) || !isRecord(el) || Object.keys(el).length > 0);
       } else {
         // "the values matched by the filter are removed".
         next = list.filter((_, i) => !drop.has(i));

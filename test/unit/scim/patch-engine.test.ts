@@ -246,6 +246,13 @@ describe('remove (RFC 7644 §3.5.2.2)', () => {
     const r = patch(user({ name: { givenName: 'B' } }), [{ op: 'remove', path: 'name.givenName' }]);
     expect(r.resource).not.toHaveProperty('name');
   });
+  it('drops a filtered value whose last sub-attribute is removed, instead of keeping {}', () => {
+    const r = patch(user({ phoneNumbers: [{ value: '1' }, { value: '2', type: 'work' }] }), [
+      { op: 'remove', path: 'phoneNumbers[value eq "1"].value' },
+      { op: 'remove', path: 'phoneNumbers[value eq "2"].value' },
+    ]);
+    expect(r.resource['phoneNumbers']).toEqual([{ type: 'work' }]);
+  });
   it('a sub-attribute of the filtered values', () => {
     const r = patch(user(), [{ op: 'remove', path: 'emails[type eq "work"].primary' }]);
     expect(r.resource['emails']).toEqual([
