@@ -18,8 +18,18 @@ import { Tenant, TenantCreate, TenantUpdate } from './tenant';
 
 const ById = z.object({ id: z.string().min(1).max(200) });
 const NoContent = z.undefined();
-/** ISO 8601 instants, or null for "never". */
-const ExpiresAt = z.iso.datetime({ offset: true }).nullable().optional();
+/** The last instant whose UTC form still has a four-digit year (what every stored time is written as). */
+const LAST_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * ISO 8601 instants, or null for "never". An offset can carry a time past 9999 in UTC
+ * (`9999-12-31T23:59:59-05:00`), which stored as `+010000-…` broke every later list of tokens.
+ */
+const ExpiresAt = z.iso
+  .datetime({ offset: true })
+  .refine((value) => Date.parse(value) <= LAST_INSTANT_MS, 'must be no later than 9999-12-31T23:59:59.999Z')
+  .nullable()
+  .optional();
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

@@ -122,6 +122,30 @@ describe('admin API over HTTP', () => {
     expect(names.items.map((t) => t.name)).toEqual(['Acme', 'Beta Corp', 'Zürich 東京 👩\u200D💻']);
   });
 
+  it('refuses a token expiry past the year 9999 in UTC with 422, and lists tokens after', async () => {
+    const send = (method: string, path: string, body: unknown) =>
+      fetch(`${server.url}/api/v1/admin${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const tenants = (await (await get('/api/v1/admin/tenants')).json()) as { items: { id: string }[] };
+    const tenantId = tenants.items[0]!.id;
+    const late = '9999-12-31T23:59:59-05:00';
+    const created = await send('POST', '/scim-tokens', { tenant_id: tenantId, name: 'y10k', expires_at: late });
+    expect(created.status).toBe(422);
+    expect(((await created.json()) as { detail: { loc: string[] }[] }).detail[0]?.loc).toEqual(['body', 'expires_at']);
+    const fine = await send('POST', '/scim-tokens', {
+      tenant_id: tenantId,
+      name: 'y9k',
+      expires_at: '9999-12-31T23:00:00Z',
+    });
+    expect(fine.status).toBe(201);
+    const { id } = (await fine.json()) as { id: string };
+    expect((await send('PATCH', `/scim-tokens/${id}`, { expires_at: late })).status).toBe(422);
+    expect((await get('/api/v1/admin/scim-tokens')).status).toBe(200);
+  });
+
   it('sends no CORS headers', async () => {
     const response = await fetch(`${server.url}/api/v1/admin/tenants`, {
       headers: { Authorization: `Bearer ${token}`, Origin: 'https://evil.example' },
