@@ -96,8 +96,14 @@ export type RequestLogEntry = z.infer<typeof RequestLogEntry>;
 /** `status` filter: an exact code (`404`) or a class (`4xx`). */
 export const StatusFilter = z.union([z.coerce.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/i)]);
 
+/** A yes/no filter: `true`/`false` in a URL, a boolean over IPC. */
+const YesNo = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]);
+
 export const RequestLogQuery = z.object({
   tenant_id: z.string().optional(),
+  /** Only entries with (or without) an error: a 4xx/5xx answer, or a Bulk with failed operations. */
+  has_error: YesNo.optional(),
+  source: RequestSource.optional(),
   token_id: z.string().optional(),
   method: z.string().optional(),
   status: StatusFilter.optional(),

@@ -553,6 +553,26 @@ describe('request logs, history and the live stream', () => {
     });
     const clean = await adminJson('GET', `/request-logs?tenant_id=${tenantId}&per_page=1`);
     expect((clean.items as { has_error: boolean }[])[0]).toMatchObject({ has_error: false });
+
+    // The failed Bulk is found by has_error, which status=4xx cannot do.
+    type Row = { id: string; has_error: boolean; source: string };
+    const ids = (body: Record<string, unknown>) => (body.items as Row[]).map((item) => item.id);
+    const withErrors = await adminJson('GET', `/request-logs?tenant_id=${tenantId}&has_error=true&path=Bulk`);
+    expect(ids(withErrors)).toContain(entry!.id);
+    expect((withErrors.items as Row[]).every((item) => item.has_error)).toBe(true);
+    const withoutErrors = await adminJson('GET', `/request-logs?tenant_id=${tenantId}&has_error=false&path=Bulk`);
+    expect(ids(withoutErrors)).not.toContain(entry!.id);
+    expect((withoutErrors.items as Row[]).every((item) => !item.has_error)).toBe(true);
+    const fromIdp = await adminJson('GET', `/request-logs?tenant_id=${tenantId}&source=idp&path=Bulk`);
+    expect(ids(fromIdp)).toContain(entry!.id);
+    const fromConsole = await adminJson('GET', `/request-logs?tenant_id=${tenantId}&source=console&path=Bulk`);
+    expect(ids(fromConsole)).not.toContain(entry!.id);
+    expect((fromConsole.items as Row[]).every((item) => item.source === 'console')).toBe(true);
+    const bad = await adminJson('GET', '/request-logs?has_error=maybe&source=bogus');
+    expect((bad.detail as { loc: string[] }[]).map((d) => d.loc.join('.')).sort()).toEqual([
+      'query.has_error',
+      'query.source',
+    ]);
   });
 
   it('refuses the stream without an admin token, and a malformed Last-Event-ID', async () => {

@@ -1,3 +1,4 @@
+import type { RequestSource } from '@shared/request-log';
 import type { LogRow } from './entry';
 
 /**
@@ -8,6 +9,8 @@ import type { LogRow } from './entry';
 
 export interface LogFilter {
   tenant_id?: string;
+  has_error?: boolean;
+  source?: RequestSource;
   /** The SCIM token that authenticated the request. */
   token_id?: string;
   method?: string;
@@ -43,6 +46,8 @@ export function structuredMatcher(filter: LogFilter): (row: LogRow) => boolean {
   return (row) =>
     row.seq < beforeSeq &&
     (filter.tenant_id === undefined || row.tenant === filter.tenant_id) &&
+    (filter.has_error === undefined || row.hasError === filter.has_error) &&
+    (filter.source === undefined || row.source === filter.source) &&
     (filter.token_id === undefined || row.token?.id === filter.token_id) &&
     (method === undefined || row.method === method) &&
     row.status >= statusLow &&
