@@ -143,6 +143,17 @@ function redactFilter(filter: string, secrets: SecretSet): string {
   });
 }
 
+/**
+ * Values that are credentials whatever parameter carries them: this server's own SCIM tokens (their
+ * `scimdesk_` prefix, services/scim-tokens.ts) and JWTs (admin tokens among them). A client that
+ * puts one in `?jwt=` or `?x=` would otherwise have it kept in clear (DESIGN.md §4).
+ */
+const CREDENTIAL_VALUE = /^(?:scimdesk_[A-Za-z0-9_-]{16,}|eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
+
+function looksLikeCredential(value: string): boolean {
+  return CREDENTIAL_VALUE.test(value.trim());
+}
+
 export function isSecretQueryName(name: string): boolean {
   const lower = name.toLowerCase();
   return SECRET_QUERY_NAMES.has(lower) || SECRET_QUERY_SUFFIX.test(lower);
@@ -236,7 +247,7 @@ export function redactQuery(query: RawQuery | undefined, secrets: SecretSet): st
         const redacted = redactFilter(filter, secrets);
         return redacted === filter ? part : `${part.slice(0, eq)}=${encodeURIComponent(redacted)}`;
       }
-      if (!isSecretQueryName(name)) return part;
+      if (!isSecretQueryName(name) && !looksLikeCredential(safeDecode(value))) return part;
       secrets.add(value);
       secrets.add(safeDecode(value));
       return `${part.slice(0, eq)}=${REDACTED}`;

@@ -116,6 +116,15 @@ describe('query redaction', () => {
     expect(redactQuery(`?a=1&${name}=s3cr3tvalue&b=2`, new SecretSet())).toBe(`a=1&${name}=${R}&b=2`);
   });
 
+  it('redacts SCIM tokens and JWTs by their shape, whatever parameter carries them', () => {
+    const scimToken = `scimdesk_${'A'.repeat(43)}`;
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJl';
+    const secrets = new SecretSet();
+    expect(redactQuery(`x=${scimToken}&jwt=${jwt}&q=scimdesk`, secrets)).toBe(`x=${R}&jwt=${R}&q=scimdesk`);
+    expect(secrets.values.has(scimToken)).toBe(true);
+    expect(secrets.values.has(jwt)).toBe(true);
+  });
+
   it('keeps other parameters byte for byte, including SCIM filters', () => {
     const query = 'filter=userName%20eq%20%22bjensen%22&startIndex=1&count=10';
     expect(redactQuery(query, new SecretSet())).toBe(query);
