@@ -82,9 +82,13 @@ export class TenantIndexes implements CandidateSource {
     for (const member of group.members ?? []) this.members.remove(member.value, group.id);
   }
 
-  /** Ids of the groups that list `value` as a member; a user's derived `groups`. */
+  /**
+   * Ids of the groups that list `value` as a member; a user's derived `groups`. Sorted: the index
+   * is filled in membership order while running but in group order by a replay, and a user's
+   * representation (and its ETag) must not change with a restart.
+   */
   groupsOf(value: string): string[] {
-    return this.members.get(value);
+    return this.members.get(value).sort();
   }
 
   lookup(lookup: IndexLookup): Iterable<string> {

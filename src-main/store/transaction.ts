@@ -31,7 +31,7 @@ export interface TenantReader {
   count(collection: CollectionName): number;
   /** The tenant's indexes, for the filter planner's executor. */
   readonly candidates: CandidateSource;
-  /** Ids of the groups listing `memberValue` (a user or group id) as a member: a user's `groups`. */
+  /** Ids of the groups listing `memberValue` (a user or group id) as a member, sorted: a user's `groups`. */
   groupsOf(memberValue: string): string[];
   /**
    * Up to `count` user or group ids from position `offset` in list order without sortBy

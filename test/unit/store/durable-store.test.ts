@@ -52,6 +52,26 @@ describe('a put as journaled', () => {
 });
 
 describe('durable store API', () => {
+  it("lists a member's groups in the same order before and after a checkpoint and reopen", async () => {
+    const dir = await tempDir();
+    const store = await withTenant(dir);
+    await store.write('t1', (tx) => {
+      tx.put('users', { id: 'u1', userName: 'Alice' });
+      tx.put('groups', { id: 'g-a', displayName: 'A' });
+      tx.put('groups', { id: 'g-b', displayName: 'B' });
+    });
+    // Joined in the order opposite to the groups' own.
+    await store.write('t1', (tx) => tx.changeMembers('g-b', { add: [{ value: 'u1', type: 'User' }] }));
+    await store.write('t1', (tx) => tx.changeMembers('g-a', { add: [{ value: 'u1', type: 'User' }] }));
+    const before = store.tenant('t1')?.groupsOf('u1');
+    await store.checkpoint(true);
+    await store.close();
+    const again = await openDurableStore(dir);
+    expect(again.tenant('t1')?.groupsOf('u1')).toEqual(before);
+    expect(before).toEqual(['g-a', 'g-b']);
+    await again.close();
+  });
+
   it('keeps what was written across a reopen', async () => {
     const dir = await tempDir();
     const store = await withTenant(dir);
