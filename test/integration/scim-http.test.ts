@@ -997,6 +997,47 @@ describe('SCIM authentication', () => {
     expect((await get('/scim/v2/Users', secret)).status).toBe(401);
   });
 
+  it('writes nothing for a token revoked while its request was under way', async () => {
+    const token = await adminCall(s, 'POST', '/scim-tokens', { tenant_id: s.tenantId, name: 'revoked-mid-request' });
+    const secret = String(token.body?.token);
+    const body = JSON.stringify({ userName: 'written-after-revocation@example.com' });
+    const { hostname, port } = new URL(s.server.url);
+    // Headers (and the token check) now, the body only once the token is revoked.
+    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        {
+          hostname,
+          port,
+          method: 'POST',
+          path: '/scim/v2/Users',
+          headers: {
+            Authorization: `Bearer ${secret}`,
+            'Content-Type': 'application/scim+json',
+            'Content-Length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on('error', reject);
+      req.flushHeaders();
+      void new Promise((wait) => setTimeout(wait, 200))
+        .then(() => adminCall(s, 'DELETE', `/scim-tokens/${String(token.body?.id)}`))
+        .then(() => req.end(body));
+    });
+    const answer = await answered;
+    expect(answer.status).toBe(401);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      detail: expect.stringContaining('revoked while this request ran'),
+    });
+    const filter = encodeURIComponent('userName eq "written-after-revocation@example.com"');
+    const found = (await (await get(`/scim/v2/Users?filter=${filter}`, s.secret)).json()) as { totalResults: number };
+    expect(found.totalResults).toBe(0);
+  });
+
   it('stops an expired token on the first request after its expiry, on both base paths', async () => {
     const expiresAt = new Date(Date.now() + 1_000).toISOString();
     const token = await adminCall(s, 'POST', '/scim-tokens', {

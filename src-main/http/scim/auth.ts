@@ -82,11 +82,16 @@ export function scimAuth(deps: ScimAuthDeps) {
             : 'The bearer token is not a valid SCIM token.',
       );
     }
+    const { tenantId, token } = check;
     state.scim = {
-      tenantId: check.tenantId,
+      tenantId,
       baseUrl: base,
       source: 'idp',
-      token: check.token,
+      token,
+      stillAuthorized: () => {
+        const refusal = deps.scimTokens.refusalNow(tenantId, token.id);
+        if (refusal) throw ScimError.unauthorized(`The SCIM token was ${refusal} while this request ran.`);
+      },
       actor: `token "${check.token.name}"`,
       requestId: state.requestId,
       ignored: [],

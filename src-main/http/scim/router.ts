@@ -346,6 +346,8 @@ async function executeBulkStep(
   const kind = step.resourceType as ResourceKind;
   const id = step.id ?? '';
   const options = { ifMatch: step.version, purge: step.role === 'undo' };
+  // Taking back what a failed circle created runs even for a token revoked meanwhile.
+  if (step.role === 'undo') scim = { ...scim, stillAuthorized: undefined };
   const describe = ({ resource, location, version }: WriteAnswer) => ({
     id: String(resource.id),
     location,

@@ -67,6 +67,12 @@ export interface ScimRequestContext {
   actor?: string;
   /** The HTTP request's id in the request log, so the history can name the request behind a change. */
   requestId?: string;
+  /**
+   * Throws (401) when the credential that started the request no longer holds: a token revoked,
+   * expired or deleted while the request waited for its body or a password hash. Every write checks
+   * it inside its transaction, so nothing is written for a token after its revocation.
+   */
+  stillAuthorized?: () => void;
   /** Shared by the PATCH operations of one Bulk request; a PATCH of its own has its own. */
   patchBudget?: PatchListBudget;
   /**
@@ -180,7 +186,10 @@ export class IdentityService {
       meta: { resourceType: kind, created: now, lastModified: now, version: versionTag(1) },
       passwordHash,
     });
-    const written = await this.deps.store.write(ctx.tenantId, (tx) => this.putWhole(tx, kind, doc));
+    const written = await this.deps.store.write(ctx.tenantId, (tx) => {
+      ctx.stillAuthorized?.();
+      return this.putWhole(tx, kind, doc);
+    });
     this.remember(ctx, kind, 'create', undefined, written.resource, undefined, written.json);
     return this.answer(kind, written.resource, ctx, projection);
   }
@@ -199,6 +208,7 @@ export class IdentityService {
     const newHash = await this.hashPassword(input);
     let before: StoredResource | undefined;
     const stored = await this.deps.store.write(ctx.tenantId, (tx) => {
+      ctx.stillAuthorized?.();
       const current = this.find(tx, kind, id);
       before = current;
       this.checkVersion(current, options);
@@ -254,6 +264,7 @@ export class IdentityService {
 
     let before: StoredResource | undefined;
     const { stored, result } = await this.deps.store.write(ctx.tenantId, (tx) => {
+      ctx.stillAuthorized?.();
       const current = this.find(tx, kind, id);
       before = current;
       this.checkVersion(current, options);
@@ -369,6 +380,7 @@ export class IdentityService {
     // A purge takes back this request's own creation: there is no version the client could know.
     if (!options.purge) checkIfMatchRequired('DELETE', options.ifMatch, this.compatOf(ctx));
     const outcome = await this.deps.store.write(ctx.tenantId, (tx) => {
+      ctx.stillAuthorized?.();
       const current = this.find(tx, kind, id);
       this.checkVersion(current, options);
       if (kind === 'User' && tx.record.delete_mode === 'deactivate' && !options.purge) {
