@@ -345,7 +345,7 @@ async function executeBulkStep(
 ): Promise<BulkOutcome> {
   const kind = step.resourceType as ResourceKind;
   const id = step.id ?? '';
-  const options = { ifMatch: step.version, purge: step.role === 'undo' };
+  const options = { ifMatch: step.version, purge: step.role === 'undo', followUp: step.role !== 'operation' };
   // Taking back what a failed circle created runs even for a token revoked meanwhile.
   if (step.role === 'undo') scim = { ...scim, stillAuthorized: undefined };
   const describe = ({ resource, location, version }: WriteAnswer) => ({

@@ -222,11 +222,9 @@ export class BulkRun {
       const deferral = circle.deferrals.get(entry.op.index);
       if (!deferral) continue;
       const result = yield* this.circleRun(
-        stepOnCreated(entry, 'link', {
-          data: resolveBulkIds(deferral.link, this.ids, 'patchRequest'),
-          // Held to the version the POST made, which also satisfies a tenant that requires If-Match.
-          ...(entry.version === undefined ? {} : { version: entry.version }),
-        }),
+        // Not held to the version the POST made: adding members commutes with any other client's
+        // write to the new resource, and a 412 here took back the whole circle, that write with it.
+        stepOnCreated(entry, 'link', { data: resolveBulkIds(deferral.link, this.ids, 'patchRequest') }),
       );
       if ('error' in result) {
         const { status, scimType, message } = result.error;

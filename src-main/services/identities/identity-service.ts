@@ -113,6 +113,12 @@ export interface WriteOptions {
    * takes back what it created (see scim/bulk/circles.ts): the client was told it does not exist.
    */
   purge?: boolean;
+  /**
+   * A Bulk circle's own follow-up write (adding the references it deferred, or taking back what it
+   * created) on a resource the request itself just made: no If-Match can be asked of the client
+   * for it, so a tenant that requires If-Match (`requireIfMatch`) does not here.
+   */
+  followUp?: boolean;
 }
 
 export interface IdentityServiceDeps {
@@ -249,7 +255,7 @@ export class IdentityService {
   ): Promise<WriteAnswer & { report: WriteReport }> {
     const schema = this.schemaOf(kind);
     const compat = this.compatOf(ctx);
-    checkIfMatchRequired('PATCH', options.ifMatch, compat);
+    if (!options.followUp) checkIfMatchRequired('PATCH', options.ifMatch, compat);
     const tenant = this.reader(ctx);
     const first = this.find(tenant, kind, id);
     this.checkVersion(first, options);
@@ -378,7 +384,7 @@ export class IdentityService {
   /** Hard delete (leaving every group), or deactivation for users where the tenant asks for it. */
   async delete(kind: ResourceKind, id: string, ctx: ScimRequestContext, options: WriteOptions = {}): Promise<void> {
     // A purge takes back this request's own creation: there is no version the client could know.
-    if (!options.purge) checkIfMatchRequired('DELETE', options.ifMatch, this.compatOf(ctx));
+    if (!options.purge && !options.followUp) checkIfMatchRequired('DELETE', options.ifMatch, this.compatOf(ctx));
     const outcome = await this.deps.store.write(ctx.tenantId, (tx) => {
       ctx.stillAuthorized?.();
       const current = this.find(tx, kind, id);

@@ -2,6 +2,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IdentityService, ScimRequestContext } from '../../../src-main/services/identities/identity-service';
+import { compatFlags } from '@shared/scim/compat-flags';
+import { CompatContext } from '../../../src-main/scim/compat';
 import { serviceHarness, type ServiceHarness } from './harness';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -269,6 +271,19 @@ describe('groups and memberships', () => {
     });
     const same = await patchRef(`${BASE}/Users/${String(alice.id)}`);
     expect(revision(same.version)).toBe('W/"1"');
+  });
+
+  it("lets a Bulk circle's own follow-up write through where the tenant requires If-Match", async () => {
+    const strictCtx = (): ScimRequestContext => ({
+      ...ctx,
+      compat: new CompatContext(compatFlags('compatible', { requireIfMatch: true })),
+    });
+    const alice = await user('follow-up@x.com');
+    const group = await create('Group', { displayName: 'Circle' }, ctx);
+    const add = { Operations: [{ op: 'add', path: 'members', value: [{ value: alice.id }] }] };
+    await expect(ids().patch('Group', String(group.id), add, strictCtx())).rejects.toMatchObject({ status: 412 });
+    const linked = await ids().patch('Group', String(group.id), add, strictCtx(), { followUp: true });
+    expect(linked.resource).toMatchObject({ members: [{ value: alice.id }] });
   });
 
   it('refuses a member given without a value, saying a value is needed', async () => {
