@@ -14,6 +14,9 @@ export const ADMIN_ERROR_CODES = [
   'unsupported_media_type',
   'internal',
   'unavailable',
+  'bad_request',
+  'request_timeout',
+  'expectation_failed',
 ] as const;
 export type AdminErrorCode = (typeof ADMIN_ERROR_CODES)[number];
 
@@ -30,6 +33,9 @@ export const ADMIN_ERROR_STATUS: Readonly<Record<AdminErrorCode, number>> = {
   unsupported_media_type: 415,
   internal: 500,
   unavailable: 503,
+  bad_request: 400,
+  request_timeout: 408,
+  expectation_failed: 417,
 };
 
 const CODE_BY_STATUS = new Map<number, AdminErrorCode>(

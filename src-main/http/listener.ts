@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type Koa from 'koa';
+import type { AdminErrorCode } from '@shared/errors';
 import { SCIM_CONTENT_TYPE, SCIM_URN } from '@shared/scim/urns';
 import { areaOf, type Area } from './areas';
 
@@ -218,7 +219,14 @@ function parserReason(error: Error & { reason?: unknown }): string {
   return reason.replace(/\.$/, '') || 'the parser refused it';
 }
 
-const ADMIN_CODES: Partial<Record<number, string>> = { 413: 'payload_too_large', 431: 'payload_too_large' };
+/** The admin API's `code` for what the listener answers itself (DESIGN.md §3: `{ detail, code }`). */
+const ADMIN_CODES: Partial<Record<number, AdminErrorCode>> = {
+  400: 'bad_request',
+  408: 'request_timeout',
+  413: 'payload_too_large',
+  417: 'expectation_failed',
+  431: 'payload_too_large',
+};
 
 /**
  * An `Expect` other than `100-continue` (RFC 9110 §10.1.1: 417). Node's own 417 has no body; this

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededTenants, startTestServer, tempDataDir, type TestServer } from './harness';
@@ -145,6 +146,36 @@ describe('admin API over HTTP', () => {
     expect((await send('PATCH', `/scim-tokens/${id}`, { expires_at: late })).status).toBe(422);
     expect((await get('/api/v1/admin/scim-tokens')).status).toBe(200);
   });
+
+  it.each([
+    ['no Host header', 'GET /api/v1/admin/tenants HTTP/1.1\r\n\r\n', 400, 'bad_request'],
+    [
+      'a Content-Length that is not a number',
+      'POST /api/v1/admin/tenants HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n',
+      400,
+      'bad_request',
+    ],
+    [
+      'an Expect it cannot meet',
+      'POST /api/v1/admin/tenants HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nContent-Length: 2\r\n\r\n{}',
+      417,
+      'expectation_failed',
+    ],
+  ])(
+    'answers what the HTTP server refuses itself (%s) in the admin shape, with a code',
+    async (_c, raw, status, code) => {
+      const { hostname, port } = new URL(server.url);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), hostname, () => socket.write(raw));
+        let text = '';
+        socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        socket.on('close', () => resolve(text)).on('error', reject);
+      });
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      expect(JSON.parse(body)).toEqual({ detail: expect.any(String), code });
+    },
+  );
 
   it('sends no CORS headers', async () => {
     const response = await fetch(`${server.url}/api/v1/admin/tenants`, {

@@ -46,6 +46,9 @@ const ERROR_DESCRIPTIONS: Record<AdminErrorCode, string> = {
   unsupported_media_type: 'The request body is not `application/json`.',
   internal: 'An unexpected failure; the detail is in the server log.',
   unavailable: 'The server is shutting down or not ready.',
+  bad_request: 'The HTTP request itself is malformed (no Host header, broken framing).',
+  request_timeout: 'The request headers or body took too long to arrive.',
+  expectation_failed: 'An `Expect` header other than `100-continue`.',
 };
 
 /** Response components for the admin errors, named `Admin_<code>`. */
