@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AdminErrorCode } from './errors';
 import type { AdminOperationName } from './contract-ops';
-import { PageQuery, pageOf } from './paging';
+import { PageQuery, pageOf, queryInt } from './paging';
 import { ScimEndpointInfo } from './endpoint-info';
 import { RequestLogEntry, RequestLogQuery, RequestLogSummary } from './request-log';
 import {
@@ -186,7 +186,7 @@ export const adminContract = {
       tenant_id: z.string().min(1),
       kind: HistoryResourceKind,
       id: z.string().min(1),
-      version: z.coerce.number().int().min(1),
+      version: queryInt(1),
     }),
     output: HistoryVersionDetail,
     errors: ['not_found'],
@@ -200,8 +200,8 @@ export const adminContract = {
       tenant_id: z.string().min(1),
       kind: HistoryResourceKind,
       id: z.string().min(1),
-      from: z.coerce.number().int().min(1),
-      to: z.coerce.number().int().min(1),
+      from: queryInt(1),
+      to: queryInt(1),
     }),
     output: HistoryDiff,
     errors: ['not_found'],

@@ -3,13 +3,36 @@ import { z } from 'zod';
 export const MAX_PER_PAGE = 200;
 
 /**
+ * A whole number from a query string (text over HTTP, a number over IPC), at least `min`.
+ * `z.coerce.number()` read "" as 0 (then "too small"), a repeated parameter as NaN, and `1e2` or
+ * `0x10` as numbers: here only digits are read, and anything else is refused saying what it was.
+ */
+export function queryInt(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value),
+    z
+      .number({
+        error: (issue) =>
+          issue.input === undefined
+            ? 'Field required'
+            : Array.isArray(issue.input)
+              ? 'must be given once'
+              : `must be a whole number, not ${JSON.stringify(issue.input)}`,
+      })
+      .int()
+      .min(min)
+      .max(max),
+  );
+}
+
+/**
  * Page selection on admin lists. Query strings arrive as text over HTTP and as numbers over IPC,
  * so both are coerced; out-of-range values are refused (422) rather than silently clamped, since
  * an admin script that asks for page 0 has a bug worth showing.
  */
 export const PageQuery = z.object({
-  page: z.coerce.number().int().min(1).default(1),
-  per_page: z.coerce.number().int().min(1).max(MAX_PER_PAGE).default(50),
+  page: queryInt(1).default(1),
+  per_page: queryInt(1, MAX_PER_PAGE).default(50),
 });
 export type PageQuery = z.infer<typeof PageQuery>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_PER_PAGE } from './paging';
+import { MAX_PER_PAGE, queryInt } from './paging';
 
 /**
  * The request log as the admin API shows it (DESIGN.md §3 "request logs"). Everything here is
@@ -118,9 +118,9 @@ export const RequestLogQuery = z.object({
    * Only entries numbered below this. Pages count from the newest entry, so new traffic shifts
    * them: pin this to the first page's newest seq + 1 to page through a fixed set.
    */
-  before_seq: z.coerce.number().int().min(1).optional(),
-  page: z.coerce.number().int().min(1).default(1),
-  per_page: z.coerce.number().int().min(1).max(MAX_PER_PAGE).default(50),
+  before_seq: queryInt(1).optional(),
+  page: queryInt(1).default(1),
+  per_page: queryInt(1, MAX_PER_PAGE).default(50),
 });
 export type RequestLogQuery = z.infer<typeof RequestLogQuery>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_PER_PAGE } from './paging';
+import { MAX_PER_PAGE, queryInt } from './paging';
 
 /**
  * Resource history as the admin API shows it (issue #7): a timeline of versions per user or group,
@@ -52,9 +52,9 @@ export const HistoryTimelineQuery = z.object({
    * Only versions numbered below this. Pages count from the newest version, so a change between
    * two pages shifts them: pin this to the first page's newest version + 1 to page a fixed set.
    */
-  before_version: z.coerce.number().int().min(1).optional(),
-  page: z.coerce.number().int().min(1).default(1),
-  per_page: z.coerce.number().int().min(1).max(MAX_PER_PAGE).default(50),
+  before_version: queryInt(1).optional(),
+  page: queryInt(1).default(1),
+  per_page: queryInt(1, MAX_PER_PAGE).default(50),
 });
 export type HistoryTimelineQuery = z.infer<typeof HistoryTimelineQuery>;
 

@@ -56,6 +56,20 @@ describe('admin API over HTTP', () => {
     expect(body.detail[0]).toMatchObject({ type: 'too_small' });
   });
 
+  it('says what is wrong with a blank, repeated or non-decimal number in the query', async () => {
+    const messages = async (query: string) => {
+      const response = await get(`/api/v1/admin/tenants?${query}`);
+      expect(response.status).toBe(422);
+      return ((await response.json()) as { detail: { msg: string }[] }).detail.map((d) => d.msg);
+    };
+    expect(await messages('page=')).toEqual(['must be a whole number, not ""']);
+    expect(await messages('page=1&page=2')).toEqual(['must be given once']);
+    expect(await messages('page=1e2&per_page=0x10')).toEqual([
+      'must be a whole number, not "1e2"',
+      'must be a whole number, not "0x10"',
+    ]);
+  });
+
   it('answers 401 with WWW-Authenticate without a token, and for a bad one', async () => {
     for (const auth of [null, 'aaa.bbb.ccc', 'garbage']) {
       const response = await get('/api/v1/admin/tenants', auth);
