@@ -16,10 +16,18 @@ const SHUTDOWN_FLUSH_MS = 1_000;
  * the stream: it hands over the next event only once the last one was written to the socket.
  */
 export function streamRequestLog(ctx: Context, requestLog: RequestLog, open: Set<() => void>): void {
-  const resume = ctx.get('Last-Event-ID') || (typeof ctx.query.after === 'string' ? ctx.query.after : '');
+  const header = ctx.get('Last-Event-ID');
+  const after = ctx.query.after;
+  if (Array.isArray(after)) {
+    throw new AdminError('validation_failed', 'after may be given once.', [
+      { loc: ['query', 'after'], msg: 'must be given once', type: 'int_parsing' },
+    ]);
+  }
+  const resume = header || (after ?? '');
   if (resume !== '' && !/^\d{1,15}$/.test(resume)) {
-    throw new AdminError('validation_failed', 'Last-Event-ID must be a sequence number.', [
-      { loc: ['header', 'Last-Event-ID'], msg: 'must be a non-negative integer', type: 'int_parsing' },
+    const loc = header ? ['header', 'Last-Event-ID'] : ['query', 'after'];
+    throw new AdminError('validation_failed', `${header ? 'Last-Event-ID' : 'after'} must be a sequence number.`, [
+      { loc, msg: 'must be a non-negative integer', type: 'int_parsing' },
     ]);
   }
   const tenant =

@@ -579,6 +579,10 @@ describe('request logs, history and the live stream', () => {
     expect((await fetch(`${server.url}/api/v1/admin/request-logs/stream`)).status).toBe(401);
     const bad = await stream({ 'Last-Event-ID': 'abc' });
     expect(bad.status).toBe(422);
+    expect(((await bad.json()) as { detail: { loc: string[] }[] }).detail[0]?.loc).toEqual(['header', 'Last-Event-ID']);
+    const badQuery = await stream({}, '?after=abc');
+    expect(((await badQuery.json()) as { detail: { loc: string[] }[] }).detail[0]?.loc).toEqual(['query', 'after']);
+    expect((await stream({}, '?after=1&after=2')).status).toBe(422);
   });
 
   it('ends open streams when the server stops', async () => {
