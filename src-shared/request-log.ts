@@ -100,7 +100,8 @@ export const StatusFilter = z.union([z.coerce.number().int().min(100).max(599), 
 const YesNo = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]);
 
 export const RequestLogQuery = z.object({
-  tenant_id: z.string().optional(),
+  // Empty is refused, as on /scim-tokens: it matched no entry and looked like "no such traffic".
+  tenant_id: z.string().min(1).optional(),
   /** Only entries with (or without) an error: a 4xx/5xx answer, or a Bulk with failed operations. */
   has_error: YesNo.optional(),
   source: RequestSource.optional(),

@@ -30,8 +30,14 @@ export function streamRequestLog(ctx: Context, requestLog: RequestLog, open: Set
       { loc, msg: 'must be a non-negative integer', type: 'int_parsing' },
     ]);
   }
-  const tenant =
-    typeof ctx.query.tenant_id === 'string' && ctx.query.tenant_id !== '' ? ctx.query.tenant_id : undefined;
+  const tenantQuery = ctx.query.tenant_id;
+  // As on the list: an empty or repeated tenant_id is refused, not read as "every tenant".
+  if (tenantQuery !== undefined && (typeof tenantQuery !== 'string' || tenantQuery === '')) {
+    throw new AdminError('validation_failed', 'tenant_id must be one tenant id.', [
+      { loc: ['query', 'tenant_id'], msg: 'must be a non-empty tenant id, given once', type: 'string_too_short' },
+    ]);
+  }
+  const tenant = tenantQuery;
   const out = new PassThrough();
   ctx.status = 200;
   ctx.type = 'text/event-stream; charset=utf-8';
