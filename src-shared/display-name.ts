@@ -33,8 +33,12 @@ function firstUnshowable(name: string): { code: number; index: number } | undefi
   return undefined;
 }
 
-/** A trimmed, non-empty name of at most 200 characters that shows as what it is. */
-export function displayName(what: 'tenant' | 'token'): z.ZodType<string> {
+/**
+ * A trimmed, non-empty name of at most 200 characters that shows as what it is. It is kept in NFC,
+ * so two names that look the same are the same text ("Café" typed with a combining accent or
+ * with é), and a lone surrogate half, which no screen can show, becomes U+FFFD, as it would show.
+ */
+export function displayName(what: 'tenant' | 'token'): z.ZodType<string, string> {
   return z
     .string()
     .trim()
@@ -50,5 +54,9 @@ export function displayName(what: 'tenant' | 'token'): z.ZodType<string> {
             `(U+${found.code.toString(16).toUpperCase().padStart(4, '0')} at position ${found.index + 1}).`,
         });
       }
-    });
+    })
+    .transform((name) => name.replace(LONE_SURROGATE, '\uFFFD').normalize('NFC'));
 }
+
+/** Half of a surrogate pair without its other half (String.prototype.toWellFormed is ES2024). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;

@@ -37,8 +37,10 @@ export function createTenantService(store: DurableStore, clock: Clock, newId = n
   };
   // Names are how people tell tenants apart in the console and in IdP setups: unique, ignoring case.
   const assertNameFree = (name: string, self?: string) => {
-    const folded = name.toLowerCase();
-    const clash = store.listTenants().find((t) => t.id !== self && t.name.toLowerCase() === folded);
+    // Compared as shown: "Café" typed with a combining accent is the same name as with é.
+    const fold = (text: string) => text.normalize('NFC').toLowerCase();
+    const folded = fold(name);
+    const clash = store.listTenants().find((t) => t.id !== self && fold(t.name) === folded);
     if (clash) throw new AdminError('conflict', `A tenant named "${clash.name}" already exists (${clash.id}).`);
   };
 

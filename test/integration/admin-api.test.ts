@@ -137,6 +137,24 @@ describe('admin API over HTTP', () => {
     expect(names.items.map((t) => t.name)).toEqual(['Acme', 'Beta Corp', 'Zürich 東京 👩\u200D💻']);
   });
 
+  it('keeps names as they show: one Café however its é was typed, a lone surrogate as U+FFFD', async () => {
+    const send = (body: unknown) =>
+      fetch(`${server.url}/api/v1/admin/tenants`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const composed = await send({ name: 'Caf\u00e9 Lab' });
+    expect(composed.status).toBe(201);
+    expect(((await composed.json()) as { name: string }).name).toBe('Caf\u00e9 Lab');
+    const decomposed = await send({ name: 'Cafe\u0301 Lab' });
+    expect(decomposed.status).toBe(409);
+    // JSON.stringify writes a lone surrogate as the escape \ud800, which JSON.parse reads back as one.
+    const lone = await send({ name: 'Half\ud800 pair' });
+    expect(lone.status).toBe(201);
+    expect(((await lone.json()) as { name: string }).name).toBe('Half\uFFFD pair');
+  });
+
   it('refuses a token expiry past the year 9999 in UTC with 422, and lists tokens after', async () => {
     const send = (method: string, path: string, body: unknown) =>
       fetch(`${server.url}/api/v1/admin${path}`, {
