@@ -23,6 +23,12 @@ describe('admin API over HTTP', () => {
 
   const get = (path: string, auth: string | null = token) =>
     fetch(`${server.url}${path}`, { headers: auth ? { Authorization: `Bearer ${auth}` } : {} });
+  const send = (method: string, path: string, body: unknown) =>
+    fetch(`${server.url}/api/v1/admin${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   it('lists tenants oldest first in the admin list shape', async () => {
     const response = await get('/api/v1/admin/tenants');
@@ -105,12 +111,6 @@ describe('admin API over HTTP', () => {
   });
 
   it('refuses tenant and token names with control characters or bidirectional overrides', async () => {
-    const send = (method: string, path: string, body: unknown) =>
-      fetch(`${server.url}/api/v1/admin${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      });
     const refused = async (response: Response, codePoint: string) => {
       expect(response.status).toBe(422);
       const body = (await response.json()) as { detail: { loc: string[]; msg: string }[] };
@@ -138,30 +138,18 @@ describe('admin API over HTTP', () => {
   });
 
   it('keeps names as they show: one Café however its é was typed, a lone surrogate as U+FFFD', async () => {
-    const send = (body: unknown) =>
-      fetch(`${server.url}/api/v1/admin/tenants`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-    const composed = await send({ name: 'Caf\u00e9 Lab' });
+    const composed = await send('POST', '/tenants', { name: 'Caf\u00e9 Lab' });
     expect(composed.status).toBe(201);
     expect(((await composed.json()) as { name: string }).name).toBe('Caf\u00e9 Lab');
-    const decomposed = await send({ name: 'Cafe\u0301 Lab' });
+    const decomposed = await send('POST', '/tenants', { name: 'Cafe\u0301 Lab' });
     expect(decomposed.status).toBe(409);
     // JSON.stringify writes a lone surrogate as the escape \ud800, which JSON.parse reads back as one.
-    const lone = await send({ name: 'Half\ud800 pair' });
+    const lone = await send('POST', '/tenants', { name: 'Half\ud800 pair' });
     expect(lone.status).toBe(201);
     expect(((await lone.json()) as { name: string }).name).toBe('Half\uFFFD pair');
   });
 
   it('refuses a token expiry past the year 9999 in UTC with 422, and lists tokens after', async () => {
-    const send = (method: string, path: string, body: unknown) =>
-      fetch(`${server.url}/api/v1/admin${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      });
     const tenants = (await (await get('/api/v1/admin/tenants')).json()) as { items: { id: string }[] };
     const tenantId = tenants.items[0]!.id;
     const late = '9999-12-31T23:59:59-05:00';
