@@ -39,23 +39,28 @@ function firstUnshowable(name: string): { code: number; index: number } | undefi
  * with é), and a lone surrogate half, which no screen can show, becomes U+FFFD, as it would show.
  */
 export function displayName(what: 'tenant' | 'token'): z.ZodType<string, string> {
+  // Normalised first, so the length and character checks see the name as it will be kept.
   return z
     .string()
-    .trim()
-    .min(1, `A ${what} needs a name.`)
-    .max(200)
-    .superRefine((name, ctx) => {
-      const found = firstUnshowable(name);
-      if (found) {
-        ctx.addIssue({
-          code: 'custom',
-          message:
-            `A ${what} name may not contain control characters, invisible characters or bidirectional controls ` +
-            `(U+${found.code.toString(16).toUpperCase().padStart(4, '0')} at position ${found.index + 1}).`,
-        });
-      }
-    })
-    .transform((name) => name.replace(LONE_SURROGATE, '\uFFFD').normalize('NFC'));
+    .transform((name) => name.replace(LONE_SURROGATE, '\uFFFD').normalize('NFC'))
+    .pipe(
+      z
+        .string()
+        .trim()
+        .min(1, `A ${what} needs a name.`)
+        .max(200)
+        .superRefine((name, ctx) => {
+          const found = firstUnshowable(name);
+          if (found) {
+            ctx.addIssue({
+              code: 'custom',
+              message:
+                `A ${what} name may not contain control characters, invisible characters or bidirectional controls ` +
+                `(U+${found.code.toString(16).toUpperCase().padStart(4, '0')} at position ${found.index + 1}).`,
+            });
+          }
+        }),
+    );
 }
 
 /** Half of a surrogate pair without its other half (String.prototype.toWellFormed is ES2024). */

@@ -20,16 +20,21 @@ export function streamRequestLog(ctx: Context, requestLog: RequestLog, open: Set
   const after = ctx.query.after;
   if (Array.isArray(after)) {
     throw new AdminError('validation_failed', 'after may be given once.', [
-      { loc: ['query', 'after'], msg: 'must be given once', type: 'int_parsing' },
+      { loc: ['query', 'after'], msg: 'must be given once', type: 'list_type' },
     ]);
+  }
+  // Each is checked where it was given, though the header wins when both are.
+  for (const [value, loc] of [
+    [header, ['header', 'Last-Event-ID']],
+    [after ?? '', ['query', 'after']],
+  ] as const) {
+    if (value !== '' && !/^\d{1,15}$/.test(value)) {
+      throw new AdminError('validation_failed', `${loc[1]} must be a sequence number.`, [
+        { loc: [...loc], msg: 'must be a non-negative integer', type: 'int_parsing' },
+      ]);
+    }
   }
   const resume = header || (after ?? '');
-  if (resume !== '' && !/^\d{1,15}$/.test(resume)) {
-    const loc = header ? ['header', 'Last-Event-ID'] : ['query', 'after'];
-    throw new AdminError('validation_failed', `${header ? 'Last-Event-ID' : 'after'} must be a sequence number.`, [
-      { loc, msg: 'must be a non-negative integer', type: 'int_parsing' },
-    ]);
-  }
   const tenantQuery = ctx.query.tenant_id;
   // As on the list: an empty or repeated tenant_id is refused, not read as "every tenant".
   if (tenantQuery !== undefined && (typeof tenantQuery !== 'string' || tenantQuery === '')) {

@@ -147,6 +147,8 @@ describe('admin API over HTTP', () => {
     const lone = await send('POST', '/tenants', { name: 'Half\ud800 pair' });
     expect(lone.status).toBe(201);
     expect(((await lone.json()) as { name: string }).name).toBe('Half\uFFFD pair');
+    // Checked as kept: U+0344 is two characters in NFC, so 150 of them are over the 200 allowed.
+    expect((await send('POST', '/tenants', { name: `a${'\u0344'.repeat(150)}` })).status).toBe(422);
   });
 
   it('refuses a token expiry past the year 9999 in UTC with 422, and lists tokens after', async () => {

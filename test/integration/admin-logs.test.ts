@@ -583,6 +583,7 @@ describe('request logs, history and the live stream', () => {
     const badQuery = await stream({}, '?after=abc');
     expect(((await badQuery.json()) as { detail: { loc: string[] }[] }).detail[0]?.loc).toEqual(['query', 'after']);
     expect((await stream({}, '?after=1&after=2')).status).toBe(422);
+    expect((await stream({ 'Last-Event-ID': '5' }, '?after=abc')).status).toBe(422);
     expect((await stream({}, '?tenant_id=')).status).toBe(422);
     expect((await adminJson('GET', '/request-logs?tenant_id=')).detail).toEqual([
       expect.objectContaining({ loc: ['query', 'tenant_id'] }),

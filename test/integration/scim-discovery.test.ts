@@ -52,9 +52,11 @@ describe('discovery takes no filter (RFC 7644 §4)', () => {
 
   it('answers a filtered discovery request with 403, and finds resource types ignoring case', async () => {
     for (const path of ['/scim/v2/Schemas', '/scim/v2/ResourceTypes', '/scim/v2/ServiceProviderConfig']) {
-      const response = await fetch(`${server.url}${path}?filter=${encodeURIComponent('id eq "User"')}`);
-      expect(response.status).toBe(403);
-      expect(await response.json()).toMatchObject({ status: '403' });
+      for (const name of ['filter', 'Filter']) {
+        const response = await fetch(`${server.url}${path}?${name}=${encodeURIComponent('id eq "User"')}`);
+        expect(response.status).toBe(403);
+        expect(await response.json()).toMatchObject({ status: '403' });
+      }
     }
     const user = await fetch(`${server.url}/scim/v2/ResourceTypes/user`);
     expect(await user.json()).toMatchObject({ id: 'User' });

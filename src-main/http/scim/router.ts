@@ -81,9 +81,8 @@ function conditions(ctx: Context): WriteOptions {
   return { ifMatch: ctx.get('If-Match') || undefined, ifNoneMatch: ctx.get('If-None-Match') || undefined };
 }
 
-/** Query-string values as the core wants them: one string per name, repeated names refused. */
 /**
- * A query parameter, its name matched in any case: the parameters are the SearchRequest's
+ * A query parameter as the core wants it, one string, its name matched in any case: the parameters are the SearchRequest's
  * attributes (RFC 7644 §3.4.3), whose names are case-insensitive (RFC 7643 §2.1), so `?Filter=`
  * filters as a `.search` body's "Filter" does instead of being ignored (an answer with everything).
  */
@@ -151,23 +150,23 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
 
   // Discovery (RFC 7644 §4) describes the server, not a tenant: answered without credentials.
   router.get('/ServiceProviderConfig', (ctx) => {
-    checkDiscoveryQuery(ctx.query);
+    checkDiscoveryQuery({ filter: queryText(ctx, 'filter') });
     sendScim(ctx, 200, serviceProviderConfig(deps.capabilities, `${baseUrlOf(ctx)}/ServiceProviderConfig`));
   });
   router.get('/Schemas', (ctx) => {
-    checkDiscoveryQuery(ctx.query);
+    checkDiscoveryQuery({ filter: queryText(ctx, 'filter') });
     sendScim(ctx, 200, schemasList(deps.registry, baseUrlOf(ctx)));
   });
   router.get('/Schemas/:urn', (ctx) => {
-    checkDiscoveryQuery(ctx.query);
+    checkDiscoveryQuery({ filter: queryText(ctx, 'filter') });
     sendScim(ctx, 200, schemaDocumentByUrn(deps.registry, ctx.params.urn ?? '', baseUrlOf(ctx)));
   });
   router.get('/ResourceTypes', (ctx) => {
-    checkDiscoveryQuery(ctx.query);
+    checkDiscoveryQuery({ filter: queryText(ctx, 'filter') });
     sendScim(ctx, 200, resourceTypesList(deps.registry, baseUrlOf(ctx)));
   });
   router.get('/ResourceTypes/:name', (ctx) => {
-    checkDiscoveryQuery(ctx.query);
+    checkDiscoveryQuery({ filter: queryText(ctx, 'filter') });
     sendScim(ctx, 200, resourceTypeDocumentByName(deps.registry, ctx.params.name ?? '', baseUrlOf(ctx)));
   });
 

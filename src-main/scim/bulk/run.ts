@@ -222,8 +222,9 @@ export class BulkRun {
       const deferral = circle.deferrals.get(entry.op.index);
       if (!deferral) continue;
       const result = yield* this.circleRun(
-        // Not held to the version the POST made: adding members commutes with any other client's
-        // write to the new resource, and a 412 here took back the whole circle, that write with it.
+        // Not held to the version the POST made: a 412 here took back the whole circle, another
+        // client's acknowledged write to the new resource with it. Adding members commutes with such
+        // a write; a manager set here is the one the request asked for.
         stepOnCreated(entry, 'link', { data: resolveBulkIds(deferral.link, this.ids, 'patchRequest') }),
       );
       if ('error' in result) {

@@ -404,7 +404,7 @@ class PatchRun {
       const merged: Record<string, unknown> = { ...el };
       for (const [k, v] of Object.entries(given)) {
         const def = this.schema.subAttribute(a, k);
-        if (def?.mutability === 'immutable' && shown[k] !== undefined && canonicalJson(shown[k]) !== canonicalJson(v)) {
+        if (def?.mutability === 'immutable' && shown[k] !== undefined && !sameImmutable(def, shown[k], v)) {
           this.immutable(`${a.name}.${k}`);
         }
         if (v === null) delete merged[k];
@@ -628,4 +628,21 @@ function without(obj: Record<string, unknown>, key: string): Record<string, unkn
   const copy = { ...obj };
   delete copy[key];
   return copy;
+}
+
+/**
+ * Whether a client restates an immutable value. A reference (`$ref`) is the same if it names the
+ * same resource: a client that read the group on the other base path (`/scim/v2` or the tenant's)
+ * holds another URL for it.
+ */
+function sameImmutable(def: AttributeDefinition, current: unknown, given: unknown): boolean {
+  if (def.type === 'reference' && typeof current === 'string' && typeof given === 'string') {
+    return resourcePath(current) === resourcePath(given);
+  }
+  return canonicalJson(current) === canonicalJson(given);
+}
+
+/** The last two segments of a resource URL: `Users/<id>`. */
+function resourcePath(url: string): string {
+  return url.replace(/\/+$/, '').split('/').slice(-2).join('/');
 }

@@ -127,6 +127,9 @@ describe('BulkRequest validation (RFC 7644 §3.7)', () => {
       scimType: 'invalidSyntax',
       message: expect.stringContaining(`lists ${SCIM_URN.patchOp}`),
     });
+    // A misspelt message URN is not another request's: the lenient envelope forgives it.
+    const misspelt = { schemas: [`${SCIM_URN.bulkRequest}s`], Operations: [] };
+    expect(parse(misspelt, 'compatible').operations).toEqual([]);
   });
 });
 

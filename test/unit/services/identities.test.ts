@@ -271,6 +271,9 @@ describe('groups and memberships', () => {
     });
     const same = await patchRef(`${BASE}/Users/${String(alice.id)}`);
     expect(revision(same.version)).toBe('W/"1"');
+    // The same member as read on the other base path: another URL, the same resource.
+    const otherBase = await patchRef(`https://x.example/api/v1/tenants/t/scim/v2/Users/${String(alice.id)}`);
+    expect(revision(otherBase.version)).toBe('W/"1"');
   });
 
   it("lets a Bulk circle's own follow-up write through where the tenant requires If-Match", async () => {
