@@ -97,12 +97,15 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
       return { ...timeline, items: await withRequestSeqs(tenant_id, timeline.items) };
     },
     getResourceVersion: async ({ tenant_id, kind, id, version }) => {
+      tenants.get(tenant_id); // a missing tenant is named as such, not as a missing version
       const detail = found(await history.version(tenant_id, kind, id, version), `Version ${version} of ${kind} ${id}`);
       const [named] = await withRequestSeqs(tenant_id, [detail]);
       return named ?? detail;
     },
-    diffResourceVersions: async ({ tenant_id, kind, id, from, to }) =>
-      found(await history.diff(tenant_id, kind, id, from, to), `Versions ${from} and ${to} of ${kind} ${id}`),
+    diffResourceVersions: async ({ tenant_id, kind, id, from, to }) => {
+      tenants.get(tenant_id);
+      return found(await history.diff(tenant_id, kind, id, from, to), `Version ${from} or ${to} of ${kind} ${id}`);
+    },
     listCompatFlags: async () => compatFlagsDocument(),
     getServerStatus: async () => {
       const facts = server();

@@ -237,6 +237,13 @@ describe('request logs, history and the live stream', () => {
     for (const path of [`/tenants/${tenantId}/history/User/no-such-id`, `/tenants/${other}/history/User/${user.id}`]) {
       expect(await adminJson('GET', path)).toMatchObject({ code: 'not_found' });
     }
+    // A tenant that does not exist is named as the thing not found, on every history path.
+    for (const path of ['', '/versions/1', '/diff?from=1&to=2']) {
+      expect(await adminJson('GET', `/tenants/tn_gone/history/User/${user.id}${path}`)).toMatchObject({
+        code: 'not_found',
+        detail: expect.stringContaining('tn_gone'),
+      });
+    }
   });
 
   it('says a password changed, by PUT or by PATCH, in the timeline and in diffs, never what it is', async () => {
