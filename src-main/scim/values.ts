@@ -6,6 +6,12 @@ import type { ResolvedAttribute } from '@shared/scim/registry';
  */
 export type ResourceData = Readonly<Record<string, unknown>>;
 
+/** Attribute names are case-insensitive (RFC 7643 §2.1): every key of `record` that spells `name`. */
+export function keysNamed(record: Readonly<Record<string, unknown>>, name: string): string[] {
+  const lower = name.toLowerCase();
+  return Object.keys(record).filter((key) => key.toLowerCase() === lower);
+}
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

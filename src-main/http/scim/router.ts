@@ -21,6 +21,7 @@ import {
 } from '../../scim/bulk/index';
 import type { CaptureState } from '../capture';
 import { ScimError } from '../../scim/errors';
+import { keysNamed } from '../../scim/values';
 import { MAX_PATCH_LIST_VALUES, PatchListBudget } from '../../scim/patch/engine';
 import { parseSearchRequest, type SearchRequest } from '../../scim/search-request';
 import { csvColumns, csvHeader, csvRow, projectedColumns } from '../../scim/export-csv';
@@ -87,8 +88,7 @@ function conditions(ctx: Context): WriteOptions {
  * filters as a `.search` body's "Filter" does instead of being ignored (an answer with everything).
  */
 function queryText(ctx: Context, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  const spellings = Object.keys(ctx.query).filter((key) => key.toLowerCase() === lower);
+  const spellings = keysNamed(ctx.query, name);
   if (spellings.length === 0) return undefined;
   const value = ctx.query[spellings[0] as string];
   if (spellings.length > 1 || Array.isArray(value)) {

@@ -1,5 +1,5 @@
 import { SCIM_URN } from '@shared/scim/urns';
-import { isRecord } from '../values';
+import { isRecord, keysNamed } from '../values';
 import { BULK_ID_PREFIX, referencesIn, type BulkOperation } from './request';
 
 /**
@@ -134,12 +134,6 @@ export function deferForward(op: BulkOperation, forward: ReadonlySet<string>): D
   const left = referencesIn(data, 'data'); // a POST's data
   for (const ref of forward) if (left.has(ref)) return undefined;
   return { data, link, refs };
-}
-
-/** Attribute names are case-insensitive (RFC 7643 §2.1): every key of `record` that spells `name`. */
-function keysNamed(record: Record<string, unknown>, name: string): string[] {
-  const lower = name.toLowerCase();
-  return Object.keys(record).filter((key) => key.toLowerCase() === lower);
 }
 
 function valueOf(record: Record<string, unknown>): unknown {
