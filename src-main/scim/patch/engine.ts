@@ -387,12 +387,12 @@ class PatchRun {
     const view = this.filterView?.(a.name, undefined);
     for (const i of matches) {
       const el = current[i] as Record<string, unknown>;
-      const shown = (view ? view(el) : el) as Record<string, unknown>;
       if (!sub && op === 'replace') {
         // "all matching record values SHALL be replaced" — a new record, so immutable parts may differ.
         next[i] = coerceElement(a, value, label, this.vctx);
         continue;
       }
+      const shown = (view ? view(el) : el) as Record<string, unknown>;
       if (!sub && !isRecord(value)) throw invalidValue(this.vctx, `'${label}' takes an object of sub-attributes`);
       const given = coerceComplex(
         a,
