@@ -53,6 +53,9 @@ import {
 import { getStored, putStored, type StoredMeta, type StoredResource, type WrittenResource } from './stored';
 import { turnQueue } from '../turn-queue';
 
+/** `attributes`/`excludedAttributes` compiled for one resource type. */
+type Projector = ReturnType<typeof compileProjection>;
+
 /** What a request brings that the rules depend on. */
 export interface ScimRequestContext {
   tenantId: string;
@@ -172,7 +175,8 @@ export class IdentityService {
     ctx: ScimRequestContext,
     projection: ProjectionRequest = {},
   ): { resource: ProjectedResource; version: string } {
-    return this.presented(kind, this.find(this.reader(ctx), kind, id), ctx, projection);
+    const project = compileProjection(this.schemaOf(kind), projection);
+    return this.presented(kind, this.find(this.reader(ctx), kind, id), ctx, project);
   }
 
   async create(
@@ -182,6 +186,9 @@ export class IdentityService {
     projection: ProjectionRequest = {},
   ): Promise<WriteAnswer> {
     const schema = this.schemaOf(kind);
+    // Before anything is written: a malformed `attributes` refused after the write (400) told the
+    // client a create failed that had happened.
+    const project = compileProjection(schema, projection);
     const input = this.parse(schema, 'create', body, ctx);
     // Most creates carry no password: no await (a turn of the microtask queue) for them.
     const passwordHash = 'password' in input ? await this.hashPassword(input) : undefined;
@@ -197,7 +204,7 @@ export class IdentityService {
       return this.putWhole(tx, kind, doc);
     });
     this.remember(ctx, kind, 'create', undefined, written.resource, undefined, written.json);
-    return this.answer(kind, written.resource, ctx, projection);
+    return this.answer(kind, written.resource, ctx, project);
   }
 
   async replace(
@@ -209,6 +216,7 @@ export class IdentityService {
     projection: ProjectionRequest = {},
   ): Promise<WriteAnswer> {
     const schema = this.schemaOf(kind);
+    const project = compileProjection(schema, projection);
     checkIfMatchRequired('PUT', options.ifMatch, this.compatOf(ctx));
     const input = this.parse(schema, 'replace', body, ctx);
     const newHash = await this.hashPassword(input);
@@ -235,7 +243,7 @@ export class IdentityService {
       return putStored(tx, kind, doc).resource;
     });
     if (stored !== before) this.remember(ctx, kind, 'change', before, stored);
-    return this.answer(kind, stored, ctx, projection);
+    return this.answer(kind, stored, ctx, project);
   }
 
   /**
@@ -254,6 +262,7 @@ export class IdentityService {
     projection: ProjectionRequest = {},
   ): Promise<WriteAnswer & { report: WriteReport }> {
     const schema = this.schemaOf(kind);
+    const project = compileProjection(schema, projection);
     const compat = this.compatOf(ctx);
     if (!options.followUp) checkIfMatchRequired('PATCH', options.ifMatch, compat);
     const tenant = this.reader(ctx);
@@ -291,7 +300,7 @@ export class IdentityService {
     if (result.changed.length > 0) this.remember(ctx, kind, 'change', before, stored, result.changed);
     for (const { target, reason } of result.ignored) ctx.ignored?.push({ target, reason });
     return {
-      ...this.answer(kind, stored, ctx, projection),
+      ...this.answer(kind, stored, ctx, project),
       report: { changed: result.changed, changes: result.changes },
     };
   }
@@ -643,24 +652,19 @@ export class IdentityService {
   }
 
   /** The response representation of a stored resource, under the request's projection. */
-  private answer(
-    kind: ResourceKind,
-    stored: StoredResource,
-    ctx: ScimRequestContext,
-    projection: ProjectionRequest,
-  ): WriteAnswer {
-    return { ...this.presented(kind, stored, ctx, projection), location: locationOf(kind, stored.id, ctx.baseUrl) };
+  private answer(kind: ResourceKind, stored: StoredResource, ctx: ScimRequestContext, project: Projector): WriteAnswer {
+    return { ...this.presented(kind, stored, ctx, project), location: locationOf(kind, stored.id, ctx.baseUrl) };
   }
 
   private presented(
     kind: ResourceKind,
     stored: StoredResource,
     ctx: ScimRequestContext,
-    projection: ProjectionRequest,
+    project: Projector,
   ): { resource: ProjectedResource; version: string } {
     const full = present(this.reader(ctx), kind, stored, ctx.baseUrl);
     // Taken before the projection, which may leave meta out.
-    return { resource: compileProjection(this.schemaOf(kind), projection)(full), version: versionOfPresented(full) };
+    return { resource: project(full), version: versionOfPresented(full) };
   }
 
   /** The resource as history keeps it: the stored document without the password hash. */

@@ -101,6 +101,21 @@ describe('users', () => {
     expect(await h.diskText()).not.toContain('Tr0ub4dor&3-unique');
   });
 
+  it('refuses a malformed attributes parameter on a write before writing anything', async () => {
+    const bad = { attributes: 'name..x' };
+    await expect(create('User', { userName: 'projection-first@x.com' }, ctx, bad)).rejects.toMatchObject({
+      status: 400,
+    });
+    expect(ids().list('User', { filter: 'userName eq "projection-first@x.com"' }, ctx).totalResults).toBe(0);
+    const bob = await user('projection-bob@x.com', { displayName: 'Bob' });
+    const put = { userName: 'projection-bob@x.com', displayName: 'Changed' };
+    await expect(replace('User', String(bob.id), put, ctx, {}, bad)).rejects.toMatchObject({ status: 400 });
+    const patch = { Operations: [{ op: 'replace', path: 'title', value: 'Patched' }] };
+    await expect(ids().patch('User', String(bob.id), patch, ctx, {}, bad)).rejects.toMatchObject({ status: 400 });
+    expect(ids().get('User', String(bob.id), ctx)).toMatchObject({ displayName: 'Bob', meta: { version: 'W/"1"' } });
+    expect(ids().get('User', String(bob.id), ctx)).not.toHaveProperty('title');
+  });
+
   it('removes a password on PATCH remove, or a null value where nulls are absent values', async () => {
     const storedHash = (id: unknown) => h.store.tenant(ctx.tenantId)?.get('users', String(id))?.passwordHash;
     const removing = async (op: Record<string, unknown>) => {
