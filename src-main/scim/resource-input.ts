@@ -64,20 +64,26 @@ export function validateResourceInput(
 export function coerceResourceBody(body: Record<string, unknown>, vctx: ValueContext): Record<string, unknown> {
   const { schema } = vctx;
   const out: Record<string, unknown> = {};
+  const once = givenOnce(vctx);
   for (const [key, value] of Object.entries(body)) {
     const named = schema.schemaOf(key);
     const ext = named === schema.core ? undefined : named;
     if (ext) {
+      once(ext.id, key);
       if (value === null) {
         acceptNull(ext.id, vctx);
         continue;
       }
       if (!isRecord(value)) throw ScimError.badRequest('invalidValue', `${vctx.where}: '${ext.id}' must be an object.`);
       const inner: Record<string, unknown> = {};
+      const onceInside = givenOnce(vctx);
       for (const [k, v] of Object.entries(value)) {
         const resolved = schema.resolve({ uri: ext.id, name: k });
         if (!resolved || resolved.sub) unknownAttribute(`${ext.id}:${k}`, vctx);
-        else writeAttribute(inner, resolved.attribute, v, `${ext.id}:${resolved.attribute.name}`, vctx);
+        else {
+          onceInside(`${ext.id}:${resolved.attribute.name}`, k);
+          writeAttribute(inner, resolved.attribute, v, `${ext.id}:${resolved.attribute.name}`, vctx);
+        }
       }
       if (Object.keys(inner).length > 0) out[ext.id] = inner;
       continue;
@@ -89,9 +95,31 @@ export function coerceResourceBody(body: Record<string, unknown>, vctx: ValueCon
     }
     const a = schema.resolve({ uri: schema.core.id, name: key })?.attribute;
     if (!a) unknownAttribute(key, vctx);
-    else writeAttribute(out, a, value, a.name, vctx);
+    else {
+      once(a.name, key);
+      writeAttribute(out, a, value, a.name, vctx);
+    }
   }
   return out;
+}
+
+/**
+ * Refuses an attribute given twice under two spellings (`userName` and `USERNAME`): names are
+ * case-insensitive (RFC 7643 §2.1), so it is one attribute with two values, and keeping the last
+ * one silently dropped the other.
+ */
+function givenOnce(vctx: ValueContext): (name: string, key: string) => void {
+  const spelled = new Map<string, string>();
+  return (name, key) => {
+    const earlier = spelled.get(name);
+    if (earlier !== undefined) {
+      throw ScimError.badRequest(
+        'invalidSyntax',
+        `${vctx.where}: '${name}' is given twice, as "${earlier}" and "${key}" (attribute names are case-insensitive, RFC 7643 §2.1).`,
+      );
+    }
+    spelled.set(name, key);
+  };
 }
 
 /**

@@ -65,6 +65,35 @@ const groupBody = fc.dictionary(
 );
 
 describe('the zod view for canonical input', () => {
+  it('refuses an attribute given twice in two spellings instead of keeping the last', () => {
+    const vctx = {
+      schema: userSchema,
+      compat: new CompatContext(compatFlags('compatible')),
+      mode: 'write' as const,
+      where: 'POST body',
+      ignore: () => undefined,
+    };
+    const refusal = (body: Record<string, unknown>) => {
+      try {
+        coerceResourceBody(body, vctx);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    expect(refusal({ userName: 'dk1', USERNAME: 'dk2' })).toMatchObject({
+      status: 400,
+      scimType: 'invalidSyntax',
+      message: expect.stringContaining('"userName" and "USERNAME"'),
+    });
+    const ext = SCIM_URN.enterpriseUser;
+    expect(
+      refusal({ userName: 'x', [ext]: { employeeNumber: '1' }, [ext.toLowerCase()]: { department: 'd' } }),
+    ).toMatchObject({ status: 400, scimType: 'invalidSyntax' });
+    expect(refusal({ userName: 'x', [ext]: { department: 'a', DEPARTMENT: 'b' } })).toMatchObject({ status: 400 });
+    expect(refusal({ userName: 'x', displayName: 'y' })).toBeUndefined();
+  });
+
   it.each([
     ['User', userSchema, userBody],
     ['Group', groupSchema, groupBody],
