@@ -877,7 +877,24 @@ function sameContent(a: StoredResource, b: StoredResource): boolean {
  * answer PUT back would differ from what is stored and make a new version of an unchanged user.
  * A manager from elsewhere keeps what the client said of it.
  */
+/**
+ * A manager is a user (RFC 7643 §4.3: "The id of the SCIM resource representing the User's
+ * manager"), so a group's id is refused. An id of nobody yet is kept, since an IdP may provision
+ * the manager after the report; a blank one too, as some IdPs may clear a manager that way.
+ */
+function checkManager(tenant: TenantReader, enterprise: unknown): void {
+  if (!isRecord(enterprise) || !isRecord(enterprise.manager)) return;
+  const { value } = enterprise.manager;
+  if (typeof value === 'string' && tenant.get('groups', value)) {
+    throw ScimError.badRequest(
+      'invalidValue',
+      `manager.value ${value} is a group of this tenant; a manager is a user.`,
+    );
+  }
+}
+
 function withStoredManager<T>(tenant: TenantReader, enterprise: T): T {
+  checkManager(tenant, enterprise);
   if (!isRecord(enterprise) || !isRecord(enterprise.manager)) return enterprise;
   const { value } = enterprise.manager;
   if (typeof value !== 'string' || !tenant.get('users', value)) return enterprise;

@@ -304,6 +304,17 @@ describe('groups and memberships', () => {
     expect(linked.resource).toMatchObject({ members: [{ value: alice.id }] });
   });
 
+  it('refuses a manager that is a group, and keeps one not provisioned yet', async () => {
+    const group = await create('Group', { displayName: 'Not a manager' }, ctx);
+    await expect(
+      user('mgr-group@x.com', { [ENTERPRISE]: { manager: { value: String(group.id) } } }),
+    ).rejects.toMatchObject({ status: 400, scimType: 'invalidValue', message: expect.stringContaining('is a group') });
+    const later = await user('mgr-later@x.com', { [ENTERPRISE]: { manager: { value: 'not-provisioned-yet' } } });
+    expect(later[ENTERPRISE]).toMatchObject({ manager: { value: 'not-provisioned-yet' } });
+    const patch = { Operations: [{ op: 'replace', path: `${ENTERPRISE}:manager.value`, value: String(group.id) }] };
+    await expect(ids().patch('User', String(later.id), patch, ctx)).rejects.toMatchObject({ status: 400 });
+  });
+
   it('refuses a member given without a value, saying a value is needed', async () => {
     await expect(
       create('Group', { displayName: 'Ref only', members: [{ $ref: `${BASE}/Users/x` }] }, ctx),
