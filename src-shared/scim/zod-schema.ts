@@ -113,8 +113,7 @@ function addAttribute(shape: Shape, a: AttributeDefinition, context: SchemaConte
     // server derives the stored list from the content (which extensions are present).
     // A required string must say something: RFC 7643 §4.1.1 asks for "a non-empty userName", and
     // a blank one (or a blank group displayName) names nobody.
-    shape[a.name] =
-      a.type === 'string' && !a.multiValued ? (t as z.ZodString).refine(isNotBlank, 'must not be empty') : t;
+    shape[a.name] = a.type === 'string' && !a.multiValued ? (t as z.ZodString).superRefine(checkRequiredString) : t;
   } else if (context === 'response' && (a.name === 'id' || a.name === 'schemas')) {
     // RFC 7643 §3: every representation has these.
     shape[a.name] = t;
@@ -159,6 +158,28 @@ const BLANK = /^[\s\u200b-\u200d\u2060\ufeff]*$/;
 /** Whether a string shows something. */
 export function isNotBlank(value: string): boolean {
   return !BLANK.test(value);
+}
+
+/**
+ * C0 and C1 control characters, and a UTF-16 surrogate without its pair (JSON's `"\ud800"`). With
+ * the u flag a paired surrogate is one code point, so the class matches only lone ones.
+ */
+const UNPRINTABLE = /\p{Cc}|[\ud800-\udfff]/u;
+
+/**
+ * What is wrong with the value of a required string (userName, a group's displayName), if anything.
+ * These name somebody: they are shown, compared, exported and typed back in. A tab, a NUL or a lone
+ * surrogate there is a data error upstream, and two names that differ only by one look like one.
+ */
+export function requiredStringProblem(value: string): string | undefined {
+  if (!isNotBlank(value)) return 'must not be empty';
+  if (UNPRINTABLE.test(value)) return 'must not contain control characters or unpaired surrogates';
+  return undefined;
+}
+
+function checkRequiredString(value: string, ctx: z.RefinementCtx): void {
+  const problem = requiredStringProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 }
 
 function lenientBoolean(v: unknown): unknown {

@@ -19,7 +19,7 @@
  * report can compare values by identity. Keys are always the schema's own names, never input keys.
  */
 import type { CompatFlags } from '@shared/scim/compat-flags';
-import { isNotBlank } from '@shared/scim/zod-schema';
+import { requiredStringProblem } from '@shared/scim/zod-schema';
 import type { ResolvedAttribute, ResourceSchema } from '@shared/scim/registry';
 import type { AttributeDefinition, SchemaDefinition } from '@shared/scim/schema-types';
 import { CompatContext } from '../compat';
@@ -573,8 +573,9 @@ class PatchRun {
       if (a.required && !isPresent(after)) {
         throw ScimError.badRequest('mutability', `The PATCH would leave required attribute '${label}' unassigned.`);
       }
-      if (a.required && typeof after === 'string' && !isNotBlank(after)) {
-        throw ScimError.badRequest('invalidValue', `The PATCH would leave required attribute '${label}' blank.`);
+      const problem = a.required && typeof after === 'string' ? requiredStringProblem(after) : undefined;
+      if (problem) {
+        throw ScimError.badRequest('invalidValue', `Required attribute '${label}' ${problem}.`);
       }
       const change = attributeChange(label, a, valueIn(this.original, resolved), after);
       if (change) changes.push(change);

@@ -93,6 +93,21 @@ describe('users', () => {
     expect(ids().get('User', String(alice.id), ctx).userName).toBe('alice@x.com');
   });
 
+  it('refuses control characters and unpaired surrogates in a userName or group displayName', async () => {
+    const refused = { status: 400, scimType: 'invalidValue', message: expect.stringContaining('control characters') };
+    for (const bad of ['alice\u0000@x.com', 'alice\t@x.com', 'line\nbreak', 'c1\u0085', 'lone\ud800', '\udc00x']) {
+      await expect(user(bad)).rejects.toMatchObject(refused);
+      await expect(create('Group', { displayName: bad }, ctx)).rejects.toMatchObject(refused);
+    }
+    const alice = await user('ctl-alice@x.com');
+    await expect(replace('User', String(alice.id), { userName: 'ctl\u001b[31m' }, ctx)).rejects.toMatchObject(refused);
+    const patch = { Operations: [{ op: 'replace', path: 'userName', value: 'ctl\u0007bell' }] };
+    await expect(ids().patch('User', String(alice.id), patch, ctx)).rejects.toMatchObject(refused);
+    expect(ids().get('User', String(alice.id), ctx).userName).toBe('ctl-alice@x.com');
+    // Printable text outside ASCII, paired surrogates and joiners inside a name stay welcome.
+    for (const good of ['zoë@x.com', '😀@x.com', 'می\u200cخواهم']) await expect(user(good)).resolves.toBeDefined();
+  });
+
   it('hashes passwords, never returns them, never stores them in clear', async () => {
     const created = await user('secret@x.com', { password: 'Tr0ub4dor&3-unique' });
     expect(created).not.toHaveProperty('password');
