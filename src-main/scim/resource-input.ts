@@ -9,6 +9,7 @@ import {
   coerceElements,
   coerceScalar,
   coerceSingularComplex,
+  givenTwice,
   unknownAttribute,
   type ValueContext,
 } from './patch/coerce';
@@ -103,21 +104,12 @@ export function coerceResourceBody(body: Record<string, unknown>, vctx: ValueCon
   return out;
 }
 
-/**
- * Refuses an attribute given twice under two spellings (`userName` and `USERNAME`): names are
- * case-insensitive (RFC 7643 §2.1), so it is one attribute with two values, and keeping the last
- * one silently dropped the other.
- */
+/** Refuses an attribute given twice under two spellings (see `givenTwice`). */
 function givenOnce(vctx: ValueContext): (name: string, key: string) => void {
   const spelled = new Map<string, string>();
   return (name, key) => {
     const earlier = spelled.get(name);
-    if (earlier !== undefined) {
-      throw ScimError.badRequest(
-        'invalidSyntax',
-        `${vctx.where}: '${name}' is given twice, as "${earlier}" and "${key}" (attribute names are case-insensitive, RFC 7643 §2.1).`,
-      );
-    }
+    if (earlier !== undefined) throw givenTwice(vctx, name, earlier, key);
     spelled.set(name, key);
   };
 }

@@ -28,6 +28,18 @@ export function invalidValue(ctx: ValueContext, message: string): ScimError {
   return ScimError.badRequest('invalidValue', `${ctx.where}: ${message}`);
 }
 
+/**
+ * One attribute given twice under two spellings (`userName` and `USERNAME`): names are
+ * case-insensitive (RFC 7643 §2.1), so it is one attribute with two values, and keeping the last
+ * one would silently drop the other.
+ */
+export function givenTwice(ctx: ValueContext, name: string, earlier: string, later: string): ScimError {
+  return ScimError.badRequest(
+    'invalidSyntax',
+    `${ctx.where}: '${name}' is given twice, as "${earlier}" and "${later}" (attribute names are case-insensitive, RFC 7643 §2.1).`,
+  );
+}
+
 const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}$/;
 
 /**
@@ -135,6 +147,9 @@ export function coerceComplex(
   keepNulls: boolean,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  // Sub-attributes given as null, to tell `{"givenName": null, "GIVENNAME": "x"}` from one spelling;
+  // made only when a null comes, as most values have none.
+  let nulled: Set<string> | undefined;
   for (const [key, raw] of Object.entries(v)) {
     const sub = ctx.schema.subAttribute(a, key);
     const subLabel = `${label}.${sub?.name ?? key}`;
@@ -146,7 +161,12 @@ export function coerceComplex(
       readOnlyInValue(subLabel, ctx);
       continue;
     }
+    if (Object.hasOwn(out, sub.name) || nulled?.has(sub.name)) {
+      const earlier = Object.keys(v).find((k) => k !== key && ctx.schema.subAttribute(a, k) === sub) ?? sub.name;
+      throw givenTwice(ctx, subLabel, earlier, key);
+    }
     if (raw === null || raw === undefined) {
+      (nulled ??= new Set()).add(sub.name);
       if (raw === null && acceptNull(subLabel, ctx) && keepNulls) out[sub.name] = null;
       continue;
     }

@@ -92,6 +92,17 @@ describe('the zod view for canonical input', () => {
     ).toMatchObject({ status: 400, scimType: 'invalidSyntax' });
     expect(refusal({ userName: 'x', [ext]: { department: 'a', DEPARTMENT: 'b' } })).toMatchObject({ status: 400 });
     expect(refusal({ userName: 'x', displayName: 'y' })).toBeUndefined();
+    // Inside a complex value too, in a singular one, in list elements and with a null first.
+    expect(refusal({ userName: 'x', name: { givenName: 'A', GIVENNAME: 'B' } })).toMatchObject({
+      status: 400,
+      scimType: 'invalidSyntax',
+      message: expect.stringContaining(`'name.givenName' is given twice, as "givenName" and "GIVENNAME"`),
+    });
+    expect(refusal({ userName: 'x', emails: [{ value: 'a@x.com', Value: 'b@x.com' }] })).toMatchObject({
+      status: 400,
+    });
+    expect(refusal({ userName: 'x', name: { familyName: null, familyname: 'C' } })).toMatchObject({ status: 400 });
+    expect(refusal({ userName: 'x', name: { givenName: 'A', familyName: 'B' } })).toBeUndefined();
   });
 
   it.each([
