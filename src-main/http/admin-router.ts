@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import { adminContract, type AdminHandlers, type AdminOperation } from '@shared/contract';
 import { ADMIN_OPERATION_NAMES } from '@shared/contract-ops';
 import { AdminError } from '@shared/errors';
@@ -73,6 +73,12 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
   });
 
   const gate = requireAdminToken(deps.tokens);
+  for (const [path, methods] of shadowingLiterals([
+    ...ADMIN_OPERATION_NAMES.map((name) => adminContract[name]),
+    { method: 'GET', path: '/request-logs/stream' },
+  ])) {
+    router.all(path, keepToOwnMethods(methods));
+  }
   // Registered before the contract's `/request-logs/:id`, which would take "stream" for an id.
   router.get('/request-logs/stream', gate, (ctx) => {
     (ctx.state as { captureBodies?: boolean }).captureBodies = false;
@@ -112,6 +118,45 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     );
   }
   return router;
+}
+
+type Route = Pick<AdminOperation, 'method' | 'path'>;
+
+/**
+ * Paths without parameters that a parameterised path also matches (`/scim-tokens/endpoint-info`
+ * and `/scim-tokens/:id`), each with its own methods. The literal is registered first and wins for
+ * its methods; for any other the router would run the parameterised route (a PATCH answered "token
+ * endpoint-info not found") or list that route's methods in a 405's `Allow`.
+ */
+function shadowingLiterals(routes: readonly Route[]): Map<string, Set<string>> {
+  const segments = (path: string) => path.split('/');
+  const matches = (pattern: string, literal: string) => {
+    const p = segments(pattern);
+    const l = segments(literal);
+    return p.length === l.length && p.every((part, i) => part === l[i] || part.startsWith(':'));
+  };
+  const literals = new Map<string, Set<string>>();
+  for (const route of routes) {
+    if (route.path.includes(':')) continue;
+    if (!routes.some((other) => other.path.includes(':') && matches(other.path, route.path))) continue;
+    const methods = literals.get(route.path) ?? new Set<string>();
+    literals.set(route.path, methods.add(route.method));
+  }
+  return literals;
+}
+
+/** A 405 naming only the literal path's methods (HEAD with GET, as the router itself answers). */
+function keepToOwnMethods(methods: ReadonlySet<string>): (ctx: Context, next: Next) => Promise<void> {
+  const allowed = methods.has('GET') ? new Set(['HEAD', ...methods]) : new Set(methods);
+  const allow = [...allowed].join(', ');
+  return async (ctx, next) => {
+    if (allowed.has(ctx.method)) {
+      await next();
+      return;
+    }
+    ctx.status = 405;
+    ctx.set('Allow', allow);
+  };
 }
 
 async function adminJsonBody(ctx: Context): Promise<unknown> {

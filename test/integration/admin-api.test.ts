@@ -76,6 +76,23 @@ describe('admin API over HTTP', () => {
     ]);
   });
 
+  it('answers a fixed path beside a path with an id with its own methods only', async () => {
+    for (const [method, path, allow] of [
+      ['POST', '/scim-tokens/endpoint-info', 'HEAD, GET'],
+      ['PATCH', '/scim-tokens/endpoint-info', 'HEAD, GET'],
+      ['DELETE', '/scim-tokens/endpoint-info', 'HEAD, GET'],
+      ['DELETE', '/request-logs/stream', 'HEAD, GET'],
+    ] as const) {
+      const response = await send(method, path, {});
+      expect(response.status, `${method} ${path}`).toBe(405);
+      expect(response.headers.get('allow')).toBe(allow);
+      expect(await response.json()).toMatchObject({ code: 'method_not_allowed' });
+    }
+    // The path with an id keeps all of its methods.
+    const patch = await send('PATCH', '/scim-tokens/no-such-token', { name: 'x' });
+    expect(patch.status).toBe(404);
+  });
+
   it('answers 401 with WWW-Authenticate without a token, and for a bad one', async () => {
     for (const auth of [null, 'aaa.bbb.ccc', 'garbage']) {
       const response = await get('/api/v1/admin/tenants', auth);
