@@ -93,8 +93,12 @@ export const RequestLogEntry = RequestLogSummary.extend({
 });
 export type RequestLogEntry = z.infer<typeof RequestLogEntry>;
 
-/** `status` filter: an exact code (`404`) or a class (`4xx`). */
-export const StatusFilter = z.union([z.coerce.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/i)]);
+/**
+ * `status` filter: an exact code (`404`) or a class (`4xx`, `4XX`). Digits only, as every admin query
+ * number (`1e2` is not 100); the class's case is in the pattern, not a flag, so the OpenAPI document
+ * says what the server takes.
+ */
+export const StatusFilter = z.union([queryInt(100, 599), z.string().regex(/^[1-5][xX][xX]$/)]);
 
 /** A yes/no filter: `true`/`false` in a URL, a boolean over IPC. */
 const YesNo = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]);

@@ -106,6 +106,14 @@ describe('request logs, history and the live stream', () => {
 
     const clientErrors = await adminJson('GET', `/request-logs?tenant_id=${tenantId}&status=4xx`);
     expect(clientErrors.total).toBe(1);
+    expect((await adminJson('GET', `/request-logs?tenant_id=${tenantId}&status=4XX`)).total).toBe(1);
+    expect((await adminJson('GET', `/request-logs?tenant_id=${tenantId}&status=400`)).total).toBe(1);
+    // Digits only: `1e2` is not a way to write 100, and a blank status is not "any".
+    for (const status of ['1e2', '', '4x', '40O']) {
+      expect(await adminJson('GET', `/request-logs?tenant_id=${tenantId}&status=${status}`)).toMatchObject({
+        detail: [expect.objectContaining({ loc: ['query', 'status'] })],
+      });
+    }
     const byText = await adminJson('GET', `/request-logs?tenant_id=${tenantId}&q=logged%40example.com`);
     expect(byText.total).toBeGreaterThanOrEqual(1);
     expect((await adminJson('GET', '/request-logs/999999')).code).toBe('not_found');
