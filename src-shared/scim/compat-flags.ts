@@ -83,6 +83,16 @@ export const COMPAT_FLAG_SPECS = {
     seenFrom: 'Microsoft Entra ID (manager given as the manager\u2019s id).',
     profiles: on(true, false),
   },
+  singleElementListForSingular: {
+    kind: 'leniency',
+    scope: ['patch', 'write'],
+    changes:
+      'A one-element JSON array given for a singular complex attribute (`manager`) is read as that element; a longer list is refused whatever the flag.',
+    rfc: 'RFC 7643 §2.4 and §4.3: only multi-valued attributes take a JSON array; manager is singular.',
+    seenFrom:
+      'Microsoft Entra ID, as Microsoft\u2019s SCIM tutorial shows it adding a manager (`"path":"manager","value":[{"$ref":…,"value":id}]`).',
+    profiles: on(true, false),
+  },
   pathlessUrnAttributeKeys: {
     kind: 'leniency',
     scope: ['patch'],

@@ -241,15 +241,31 @@ export function coerceSingularComplex(
   label: string,
   ctx: ValueContext,
 ): Record<string, unknown> {
-  if (isRecord(v)) return coerceComplex(a, v, label, ctx, true);
+  const one = Array.isArray(v) ? onlyElement(v, label, ctx) : v;
+  if (isRecord(one)) return coerceComplex(a, one, label, ctx, true);
   const valueSub = ctx.schema.subAttribute(a, 'value');
-  if (typeof v === 'string' && valueSub) {
-    if (ctx.compat.use('bareManagerId')) return { [valueSub.name]: v };
+  if (typeof one === 'string' && valueSub) {
+    if (ctx.compat.use('bareManagerId')) return { [valueSub.name]: one };
     throw ctx.compat.refuse(
       'bareManagerId',
       'invalidValue',
-      `${ctx.where}: '${label}' is complex; give {"value": ${show(a, v)}} rather than a bare string`,
+      `${ctx.where}: '${label}' is complex; give {"value": ${show(a, one)}} rather than a bare string`,
     );
   }
   throw invalidValue(ctx, `'${label}' is complex; give an object of its sub-attributes, got ${show(a, v)}`);
+}
+
+/**
+ * The value inside a one-element list given for a singular attribute: Microsoft's SCIM tutorial
+ * (its Example 5) shows Entra ID adding the manager as `[{"$ref": ..., "value": id}]`. Any other
+ * list is returned as it came, for the caller to refuse as not an object.
+ */
+function onlyElement(list: unknown[], label: string, ctx: ValueContext): unknown {
+  if (list.length !== 1 || Array.isArray(list[0])) return list;
+  if (ctx.compat.use('singleElementListForSingular')) return list[0];
+  throw ctx.compat.refuse(
+    'singleElementListForSingular',
+    'invalidValue',
+    `${ctx.where}: '${label}' is single-valued; give its value without the list around it`,
+  );
 }

@@ -112,6 +112,11 @@ const CHECKS: Record<CompatFlagName, Check> = {
     on: ok('bareManagerId'),
     off: refused('bareManagerId', 'invalidValue'),
   },
+  singleElementListForSingular: {
+    run: userPatch([{ op: 'add', path: 'manager', value: [{ value: 'boss' }] }]),
+    on: ok('singleElementListForSingular'),
+    off: refused('singleElementListForSingular', 'invalidValue'),
+  },
   pathlessUrnAttributeKeys: {
     run: userPatch([{ op: 'add', value: { [`${ENTERPRISE}:department`]: 'R&D' } }]),
     on: ok('pathlessUrnAttributeKeys'),
@@ -277,6 +282,16 @@ describe('flags on POST/PUT bodies (validateResourceInput)', () => {
     expect(r.resource).toMatchObject({ userName: 'babs', active: false, [ENTERPRISE]: { manager: { value: 'boss' } } });
     expect(r.resource).not.toHaveProperty('title');
     expect(r.fired).toEqual(['booleanStrings', 'bareManagerId', 'nullAsAbsent']);
+  });
+  it('reads a manager given as a one-element list, and refuses it where the flag is off', () => {
+    const listed = { userName: 'b', [ENTERPRISE]: { manager: [{ value: 'boss' }] } };
+    const r = validateResourceInput(listed, userSchema, 'replace', compatFlags('entra'));
+    expect(r.resource).toMatchObject({ [ENTERPRISE]: { manager: { value: 'boss' } } });
+    expect(r.fired).toEqual(['singleElementListForSingular']);
+    expectRefusedBy(
+      () => validateResourceInput(listed, userSchema, 'create', compatFlags('okta')),
+      'singleElementListForSingular',
+    );
   });
   it('strict: refuses each, naming the flag', () => {
     expectRefusedBy(() => validateResourceInput(body, userSchema, 'create', compatFlags('strict')), 'booleanStrings');
