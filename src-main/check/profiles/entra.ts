@@ -1,4 +1,5 @@
-import type { Profile } from '../types';
+import { valueAt } from '../expectations';
+import type { CustomCheck, Profile } from '../types';
 import { ENTERPRISE, GROUP, patch, reflects, USER } from './common';
 
 /**
@@ -172,6 +173,25 @@ export const entraProfile: Profile = {
       expect: { status: [200, 204], checks: [reflects({ [ENTERPRISE]: { manager: { value: '{{managerId}}' } } })] },
     },
     {
+      id: 'entra.clear-manager',
+      name: 'Update User [manager cleared with an empty string]',
+      level: 'recommended',
+      why: "Entra's SCIM validator (SCIM_Update_Manager_Test) clears the manager by replacing it with an empty string.",
+      method: 'PATCH',
+      path: '/Users/{{userId}}',
+      body: patch({ op: 'replace', path: `${ENTERPRISE}:manager`, value: '' }),
+      expect: { status: [200, 204] },
+    },
+    {
+      id: 'entra.clear-manager-applied',
+      name: 'the manager is cleared',
+      level: 'recommended',
+      why: 'The validator then reads the user and wants no manager, or an empty or null manager.value.',
+      method: 'GET',
+      path: '/Users/{{userId}}',
+      expect: { status: 200, checks: [managerCleared()] },
+    },
+    {
       id: 'entra.disable-user',
       name: 'Disable User',
       level: 'required',
@@ -338,3 +358,18 @@ export const entraProfile: Profile = {
     },
   ],
 };
+
+/** The Entra validator's test after clearing: no manager, or one whose value is "" or null. */
+function managerCleared(): CustomCheck {
+  return {
+    level: 'recommended',
+    describe: 'the manager is still set',
+    test: (body) => {
+      const manager = valueAt(body, `${ENTERPRISE}.manager`);
+      const value = typeof manager === 'object' && manager !== null ? valueAt(manager, 'value') : manager;
+      return value === undefined || value === null || value === ''
+        ? undefined
+        : `manager.value is ${JSON.stringify(value)}`;
+    },
+  };
+}

@@ -43,3 +43,23 @@ it('step ids do not collide across profiles (a UI keys on them)', () => {
   const ids = Object.values(PROFILES).flatMap((p) => p.steps.map((s) => s.id));
   expect(new Set(ids).size).toBe(ids.length);
 });
+
+describe('entra.clear-manager-applied', () => {
+  const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+  const step = PROFILES.entra.steps.find((s) => s.id === 'entra.clear-manager-applied')!;
+  const check = step.expect.checks![0]!;
+  const user = (manager: unknown) => ({ id: 'u', [ENTERPRISE]: { department: 'R&D', manager } });
+
+  it.each([
+    ['no manager', { id: 'u' }],
+    ['an empty value', user({ value: '' })],
+    ['a null value', user({ value: null })],
+    ['a null manager', user(null)],
+  ])('passes %s, as the Entra SCIM validator does', (_label, body) => {
+    expect(check.test(body, {})).toBeUndefined();
+  });
+
+  it('finds a manager that is still set', () => {
+    expect(check.test(user({ value: 'boss' }), {})).toBe('manager.value is "boss"');
+  });
+});
