@@ -147,6 +147,28 @@ describe.each([
     expect(fresh.headers.get('etag')).toBe('W/"2"');
   });
 
+  it('holds a GET or HEAD of one resource to If-Match: 412 when no listed tag is current, before If-None-Match', async () => {
+    const created = (await (await scim('POST', '/Users', { userName: 'get-if-match@example.com' })).json()) as {
+      id: string;
+      meta: { version: string };
+    };
+    const path = `/Users/${created.id}`;
+    for (const method of ['GET', 'HEAD']) {
+      const stale = await scim(method, path, undefined, { 'If-Match': 'W/"99", "98"' });
+      expect(stale.status).toBe(412);
+      if (method === 'GET') expect(await stale.json()).toMatchObject({ status: '412' });
+      // If-Match is evaluated first (RFC 9110 §13.2.2): a matching If-None-Match does not turn it into a 304.
+      const both = await scim(method, path, undefined, { 'If-Match': 'W/"99"', 'If-None-Match': created.meta.version });
+      expect(both.status).toBe(412);
+      for (const current of [created.meta.version, '"1"', `"x", ${created.meta.version}`, '*']) {
+        const fresh = await scim(method, path, undefined, { 'If-Match': current });
+        expect(fresh.status).toBe(200);
+        expect(fresh.headers.get('etag')).toBe(created.meta.version);
+      }
+    }
+    expect((await scim('GET', '/Users/missing', undefined, { 'If-Match': '*' })).status).toBe(404);
+  });
+
   it('moves the ETag when what a GET derives changes: groups, member and manager names', async () => {
     type Answer = { id: string; meta: { version: string }; groups?: { display: string }[] };
     const post = async (path: string, body: unknown) => (await (await scim('POST', path, body)).json()) as Answer;

@@ -136,7 +136,7 @@ export function scimParameters(capabilities: ServerCapabilities): Record<string,
       name: 'If-Match',
       in: 'header',
       required: false,
-      description: 'Apply only if the resource still has this version (RFC 7644 §3.14); else 412.',
+      description: 'Go ahead only if the resource still has this version (RFC 7644 §3.14), on a GET too; else 412.',
       schema: { type: 'string' },
     },
     IfNoneMatch: {
@@ -244,9 +244,9 @@ function resourcePaths(
   const getOne: Operation = operation(base, {
     id: `get${type}`,
     summary: `Get one ${type}.`,
-    params: ['ResourceId', ...PROJECTION_PARAMS, ...(capabilities.etag ? ['IfNoneMatch'] : [])],
+    params: ['ResourceId', ...PROJECTION_PARAMS, ...(capabilities.etag ? ['IfMatch', 'IfNoneMatch'] : [])],
     ok: one('200', `The ${type}.`),
-    errors: ['400', '404'],
+    errors: ['400', '404', ...(capabilities.etag ? ['412'] : [])],
   });
   if (capabilities.etag) getOne.responses['304'] = { description: 'Not modified (If-None-Match matched).' };
 

@@ -83,6 +83,21 @@ function conditions(ctx: Context): WriteOptions {
 }
 
 /**
+ * A GET or HEAD of one resource against its preconditions, in RFC 9110 §13.2.2's order: an If-Match
+ * naming none of its tags is 412 (a GET is held to it as a write is, §13.1.1), then an
+ * If-None-Match naming it means the reader's copy is current (true: answer 304). Both compare the
+ * representation's tag, since a GET hands over the representation, derived values included.
+ */
+function unchangedForReader(ctx: Context, version: string): boolean {
+  const ifMatch = ctx.get('If-Match');
+  if (ifMatch && !etagMatches(ifMatch, version)) {
+    throw new ScimError(412, `The resource has changed: its version is ${version}.`);
+  }
+  const ifNoneMatch = ctx.get('If-None-Match');
+  return ifNoneMatch !== '' && etagMatches(ifNoneMatch, version);
+}
+
+/**
  * A query parameter as the core wants it, one string, its name matched in any case: the parameters are the SearchRequest's
  * attributes (RFC 7644 §3.4.3), whose names are case-insensitive (RFC 7643 §2.1), so `?Filter=`
  * filters as a `.search` body's "Filter" does instead of being ignored (an answer with everything).
@@ -240,8 +255,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     router.get(`${path}/:id`, notSearch, auth, (ctx) => {
       const id = ctx.params.id ?? '';
       const { resource, version } = identities.read(kind, id, caller(ctx), projection(ctx));
-      const ifNoneMatch = ctx.get('If-None-Match');
-      if (ifNoneMatch && etagMatches(ifNoneMatch, version)) {
+      if (unchangedForReader(ctx, version)) {
         ctx.status = 304;
         ctx.set('ETag', version);
         return;
