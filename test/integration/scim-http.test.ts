@@ -711,6 +711,23 @@ describe.each([
     expect(await again.json()).toMatchObject({ scimType: 'uniqueness' });
   });
 
+  it('answers OPTIONS with the methods the path takes, the same Allow as its 405s', async () => {
+    const cases: [path: string, allow: string, refusedMethod: string][] = [
+      ['/Users', 'HEAD, GET, POST', 'PATCH'],
+      ['/Users/some-id', 'HEAD, GET, PUT, PATCH, DELETE', 'POST'],
+      ['/Users/.search', 'POST', 'DELETE'],
+      ['/Groups/.search', 'POST', 'GET'],
+      ['/.search', 'POST', 'PUT'],
+      ['/Bulk', 'POST', 'GET'],
+    ];
+    for (const [path, allow, refusedMethod] of cases) {
+      const options = await scim('OPTIONS', path);
+      expect([path, options.status, options.headers.get('allow')]).toEqual([path, 200, allow]);
+      const refused = await scim(refusedMethod, path);
+      expect([path, refused.status, refused.headers.get('allow')]).toEqual([path, 405, allow]);
+    }
+  });
+
   it('refuses bad filters, unknown routes, wrong methods and oversized bodies', async () => {
     const filter = await scim('GET', `/Users?filter=${encodeURIComponent('userName eq')}`);
     expect(filter.status).toBe(400);

@@ -146,15 +146,28 @@ function projection(ctx: Context) {
   return { attributes: queryText(ctx, 'attributes'), excludedAttributes: queryText(ctx, 'excludedAttributes') };
 }
 
+/** What `.search` takes (RFC 7644 §3.4.3), for its Allow header. */
+const SEARCH_METHODS = 'POST';
+
 /**
  * `.search` takes POST only (RFC 7644 §3.4.3): another method on it is a 405, not a lookup of a
  * resource whose id is ".search" (a 404).
  */
 function notSearch(ctx: Context, next: Next): unknown {
   if (ctx.params.id !== '.search') return next();
-  ctx.set('Allow', 'POST');
+  ctx.set('Allow', SEARCH_METHODS);
   ctx.status = 405;
   return undefined;
+}
+
+/**
+ * OPTIONS on `.search` answers as the router's own OPTIONS does, with the Allow its 405s carry: the
+ * router would name the `/:id` routes' methods too, which notSearch refuses there.
+ */
+function searchOptions(ctx: Context): void {
+  ctx.set('Allow', SEARCH_METHODS);
+  ctx.status = 200;
+  ctx.body = '';
 }
 
 function resourceRoutes(deps: ScimRouterDeps): Router {
@@ -240,6 +253,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
       if (format) return sendExport(ctx, format, kind, deps);
       sendScim(ctx, 200, identities.list(kind, listQuery(ctx), caller(ctx)));
     });
+    router.options(`${path}/.search`, searchOptions);
     router.post(`${path}/.search`, auth, async (ctx) => {
       sendScim(
         ctx,
