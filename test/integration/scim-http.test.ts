@@ -273,6 +273,31 @@ describe.each([
     expect(await patched.json()).toMatchObject({ title: 'patched' });
     expect((await scim('DELETE', path, undefined, { 'If-None-Match': created.meta.version })).status).toBe(204);
   });
+
+  it('tells a PUT, as a PATCH, of a failed precondition or a missing resource before judging its body', async () => {
+    const created = (await (await scim('POST', '/Users', { userName: 'put-order@example.com' })).json()) as {
+      id: string;
+      meta: { version: string };
+    };
+    const path = `/Users/${created.id}`;
+    const badPut = { userName: 5 };
+    const badPatch = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'frob' }] };
+    for (const [method, body] of [
+      ['PUT', badPut],
+      ['PATCH', badPatch],
+    ] as const) {
+      const stale = await scim(method, path, body, { 'If-Match': 'W/"99"' });
+      expect([method, stale.status]).toEqual([method, 412]);
+      expect(await stale.json()).toMatchObject({ status: '412' });
+      const current = await scim(method, path, body, { 'If-None-Match': '*' });
+      expect([method, current.status]).toEqual([method, 412]);
+      expect([method, (await scim(method, '/Users/missing', body)).status]).toEqual([method, 404]);
+      // With the precondition met, the body is judged: 400 as before.
+      const judged = await scim(method, path, body, { 'If-Match': created.meta.version });
+      expect([method, judged.status]).toEqual([method, 400]);
+    }
+  });
+
   it('honours attributes and excludedAttributes on writes, with Location and ETag from the stored resource', async () => {
     const created = await scim('POST', '/Users?attributes=userName', { schemas: [USER], userName: 'slim@example.com' });
     expect(created.status).toBe(201);

@@ -218,6 +218,10 @@ export class IdentityService {
     const schema = this.schemaOf(kind);
     const project = compileProjection(schema, projection);
     checkIfMatchRequired('PUT', options.ifMatch, this.compatOf(ctx));
+    // As PATCH does: a missing resource or a failed precondition is told before the body is judged
+    // (RFC 9110 §13.2.1), so a client holding a stale version learns that first. Checked again in
+    // the transaction, where it decides.
+    this.checkVersion(this.find(this.reader(ctx), kind, id), options);
     const input = this.parse(schema, 'replace', body, ctx);
     const newHash = await this.hashPassword(input);
     let before: StoredResource | undefined;
