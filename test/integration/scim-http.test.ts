@@ -147,6 +147,38 @@ describe.each([
     expect(fresh.headers.get('etag')).toBe('W/"2"');
   });
 
+  it('answers a 304 with the ETag and neither body nor Content-Type, on GET and HEAD', async () => {
+    const created = (await (await scim('POST', '/Users', { userName: 'not-modified@example.com' })).json()) as {
+      id: string;
+      meta: { version: string };
+    };
+    for (const method of ['GET', 'HEAD']) {
+      for (const tag of [created.meta.version, '"1"', `"x", ${created.meta.version}`, '*']) {
+        const response = await scim(method, `/Users/${created.id}`, undefined, { 'If-None-Match': tag });
+        expect([tag, response.status, response.headers.get('etag')]).toEqual([tag, 304, created.meta.version]);
+        expect(response.headers.get('content-type')).toBeNull();
+        expect(await response.text()).toBe('');
+      }
+    }
+  });
+
+  it('disregards an Accept that names no JSON type: SCIM JSON, not 406 (architecture.md, Accept)', async () => {
+    const created = (await (await scim('POST', '/Users', { userName: 'accept@example.com' })).json()) as {
+      id: string;
+    };
+    for (const accept of ['text/html', 'application/scim+json;q=0', 'application/json']) {
+      for (const [path, status] of [
+        [`/Users/${created.id}`, 200],
+        ['/Users?count=1', 200],
+        ['/Users/missing', 404],
+      ] as const) {
+        const response = await scim('GET', path, undefined, { Accept: accept });
+        expect([accept, path, response.status]).toEqual([accept, path, status]);
+        expect(response.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
+      }
+    }
+  });
+
   it('holds a GET or HEAD of one resource to If-Match: 412 when no listed tag is current, before If-None-Match', async () => {
     const created = (await (await scim('POST', '/Users', { userName: 'get-if-match@example.com' })).json()) as {
       id: string;
