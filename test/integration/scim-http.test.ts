@@ -505,6 +505,37 @@ describe.each([
     }
   });
 
+  it("holds a Bulk operation's version as If-Match: a 412 for that operation alone, the version answered is the ETag", async () => {
+    const created = (await (await scim('POST', '/Users', { userName: 'bulk-version@example.com' })).json()) as {
+      id: string;
+      meta: { version: string };
+    };
+    const path = `/Users/${created.id}`;
+    const titled = (title: string) => ({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'title', value: title }],
+    });
+    const response = await scim('POST', '/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: [
+        { method: 'PATCH', path, version: 'W/"9"', data: titled('stale') },
+        { method: 'PUT', path, version: '"a", W/"9"', data: { userName: 'bulk-version@example.com' } },
+        { method: 'DELETE', path, version: 'W/"9"' },
+        { method: 'PATCH', path, version: `"a", ${created.meta.version}`, data: titled('fresh') },
+        { method: 'PATCH', path, version: '*', data: titled('any') },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const ops = ((await response.json()) as { Operations: { status: string; version?: string; response?: unknown }[] })
+      .Operations;
+    expect(ops.map((op) => op.status)).toEqual(['412', '412', '412', '200', '200']);
+    expect(ops[0]?.response).toMatchObject({ status: '412' });
+    const read = await scim('GET', path);
+    expect(await read.json()).toMatchObject({ title: 'any' });
+    expect(ops[4]?.version).toBe(read.headers.get('etag'));
+    expect(read.headers.get('etag')).toBe('W/"3"');
+  });
+
   it('bounds what the GETs of a Bulk request put in its answer', async () => {
     // About 0.9 MB of JSON: 40 GETs of it would be 36 MB of answer from a 4 KB request.
     const emails = Array.from({ length: 22_000 }, (_, i) => ({ value: `large${i}@example.com` }));
