@@ -5,7 +5,7 @@ import { MAX_IGNORED_LISTED, type IgnoredTarget } from '@shared/request-log';
 import type { RequestLog, RequestLogInput } from '../services/request-log/index';
 import { areaOf } from './areas';
 import { requestIdSource } from './request-ids';
-import type { ScimState } from './scim/auth';
+import type { PresumedCaller, ScimState } from './scim/auth';
 
 /** What handlers leave on ctx.state for the request log. */
 export interface CaptureState extends ScimState {
@@ -31,7 +31,11 @@ export interface CaptureState extends ScimState {
  * sees the final status and body. `record` is synchronous and never throws: logging cannot fail or
  * slow a request. Console files are not logged (they are not provisioning traffic).
  */
-export function captureRequests(requestLog: RequestLog, clock: Clock) {
+export function captureRequests(
+  requestLog: RequestLog,
+  clock: Clock,
+  presume: (ctx: Context) => Promise<PresumedCaller | undefined> = () => Promise.resolve(undefined),
+) {
   const nextRequestId = requestIdSource();
   return async function capture(ctx: Context, next: Next): Promise<void> {
     const area = areaOf(ctx.path);
@@ -43,9 +47,11 @@ export function captureRequests(requestLog: RequestLog, clock: Clock) {
     try {
       await next();
     } finally {
+      const durationMs = performance.now() - started;
       const state = ctx.state as CaptureState;
       const bodies = state.captureBodies !== false;
       const scim = state.scim;
+      const caller = scim ?? (area === 'scim' ? await presume(ctx) : undefined);
       const flags: string[] = [...(scim?.compat?.fired ?? [])];
       if (state.errorFlag && !flags.includes(state.errorFlag)) flags.push(state.errorFlag);
       const path = ctx.path;
@@ -54,11 +60,11 @@ export function captureRequests(requestLog: RequestLog, clock: Clock) {
         method: ctx.method,
         path,
         query: state.loggedQuery ?? ctx.querystring,
-        tenant_id: scim?.tenantId ?? tenantInPath(path),
-        token: scim?.token ? { id: scim.token.id, name: scim.token.name } : null,
-        source: area === 'admin' ? 'admin' : (scim?.source ?? 'idp'),
+        tenant_id: caller?.tenantId ?? tenantInPath(path),
+        token: caller?.token ? { id: caller.token.id, name: caller.token.name } : null,
+        source: area === 'admin' ? 'admin' : (caller?.source ?? 'idp'),
         status: ctx.status,
-        duration_ms: performance.now() - started,
+        duration_ms: durationMs,
         request: {
           headers: ctx.request.headers,
           body: bodies ? state.requestBody : undefined,

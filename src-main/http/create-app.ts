@@ -27,6 +27,7 @@ import { areaOf } from './areas';
 import { captureRequests } from './capture';
 import { serveConsole } from './console-static';
 import { errorMiddleware } from './error-middleware';
+import { presumedCaller } from './scim/auth';
 import { scimRoutes } from './scim/router';
 
 export interface HttpAppDeps {
@@ -87,7 +88,7 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
 
   const admin = createAdminRouter(deps);
 
-  app.use(captureRequests(deps.requestLog, deps.clock));
+  app.use(captureRequests(deps.requestLog, deps.clock, presumedCaller({ ...deps, adminTokens: deps.tokens })));
   app.use(errorMiddleware(deps.log));
   app.use(answeringWhatIsDurable(deps.store));
   app.use(

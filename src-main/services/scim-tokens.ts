@@ -146,6 +146,17 @@ export class ScimTokenService {
   }
 
   /**
+   * Whose token a secret is, whatever its state (revoked, expired, on another tenant's path). For
+   * the request log only: a refused request is filed under the token's tenant, where its admin
+   * looks. Records no use.
+   */
+  identify(secret: string): ScimToken | undefined {
+    if (!SECRET_SHAPE.test(secret)) return undefined;
+    const found = this.store.findScimToken(hashSecret(secret));
+    return found ? this.view(found.token) : undefined;
+  }
+
+  /**
    * Why a token accepted earlier in a request is refused now (revoked, expired, or gone with its
    * tenant), or undefined while it is still good. For long requests (Bulk): a revocation takes
    * effect at once (DESIGN.md §3), not after the request that was under way. Records no use.

@@ -99,3 +99,35 @@ export function scimAuth(deps: ScimAuthDeps) {
     return next();
   };
 }
+
+/** Who a SCIM request's credential names, for the request log (see `presumedCaller`). */
+export interface PresumedCaller {
+  source: 'idp' | 'console';
+  tenantId?: string;
+  token?: ScimToken;
+}
+
+/**
+ * Who sent a SCIM request that has no caller on ctx.state.scim, for the request log only: the
+ * authentication refused it (a revoked, expired or other tenant's token, an admin token on
+ * `/scim/v2`) or never ran (discovery, an unknown path, a 405). Such an entry had no tenant and no
+ * token, so a tenant's log showed nothing of its IdP failing with a revoked token or a wrong base
+ * URL. A SCIM token names its tenant; the admin token (signed by this server, even if expired) is
+ * the console's. Never throws: logging cannot fail a request.
+ */
+export function presumedCaller(deps: Pick<ScimAuthDeps, 'adminTokens' | 'scimTokens'>) {
+  return async function presume(ctx: Context): Promise<PresumedCaller | undefined> {
+    const secret = bearerToken(ctx);
+    if (!secret) return undefined;
+    try {
+      if (looksLikeAdminToken(secret)) {
+        const check = await deps.adminTokens.verify(secret);
+        return check.ok || check.reason === 'expired' ? { source: 'console' } : undefined;
+      }
+      const token = deps.scimTokens.identify(secret);
+      return token ? { source: 'idp', tenantId: token.tenant_id, token } : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+}
