@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { Context, Next } from 'koa';
 import type { Clock } from '../clock';
-import { MAX_IGNORED_LISTED, type IgnoredTarget } from '@shared/request-log';
+import { MAX_IGNORED_LISTED, type IgnoredTarget, type RequestLogError } from '@shared/request-log';
 import type { RequestLog, RequestLogInput } from '../services/request-log/index';
 import { areaOf } from './areas';
+import { listenerAnswerOn } from './listener';
 import { requestIdSource } from './request-ids';
 import type { PresumedCaller, ScimState } from './scim/auth';
 
@@ -23,7 +24,15 @@ export interface CaptureState extends ScimState {
   errorFlag?: string;
   /** What failed inside a request answered with success (a Bulk's failed operations). */
   partialFailure?: { message: string; code?: string } | undefined;
+  /** The client went away while sending the body: bytes that came, and the length it announced. */
+  bodyCutShort?: { received: number; expected: number | undefined };
 }
+
+/**
+ * The status logged for a request whose client closed the connection before any answer was sent
+ * (nginx's "client closed request"; no HTTP status says it, and the client saw none).
+ */
+export const CLIENT_CLOSED_REQUEST = 499;
 
 /**
  * Feeds the request log (DESIGN.md §4) with every SCIM and admin request: who called, what was sent,
@@ -55,6 +64,7 @@ export function captureRequests(
       const flags: string[] = [...(scim?.compat?.fired ?? [])];
       if (state.errorFlag && !flags.includes(state.errorFlag)) flags.push(state.errorFlag);
       const path = ctx.path;
+      const unsent = ctx.response.writable ? undefined : answerNotSent(ctx, state);
       const entry: RequestLogInput = {
         request_id: requestId,
         method: ctx.method,
@@ -63,14 +73,14 @@ export function captureRequests(
         tenant_id: caller?.tenantId ?? tenantInPath(path),
         token: caller?.token ? { id: caller.token.id, name: caller.token.name } : null,
         source: area === 'admin' ? 'admin' : (caller?.source ?? 'idp'),
-        status: ctx.status,
+        status: unsent?.status ?? ctx.status,
         duration_ms: durationMs,
         request: {
           headers: ctx.request.headers,
           body: bodies ? state.requestBody : undefined,
           bodyIsJson: state.requestBodyIsJson === true,
         },
-        response: {
+        response: unsent?.response ?? {
           headers: ctx.response.headers,
           body: bodies ? ctx.body : undefined,
           // Only while the body is still the text sendScim wrote (an error may have replaced it).
@@ -78,7 +88,8 @@ export function captureRequests(
         },
         flags,
         ...(scim?.ignored?.length ? { ignored: listedIgnored(scim.ignored) } : {}),
-        error: ctx.status >= 400 ? errorOf(ctx.body, state.authRefusal) : (state.partialFailure ?? null),
+        error:
+          unsent?.error ?? (ctx.status >= 400 ? errorOf(ctx.body, state.authRefusal) : (state.partialFailure ?? null)),
         started_at: startedAt,
       };
       // Called before Koa writes the response: `record` only queues the entry (for the log's
@@ -87,6 +98,54 @@ export function captureRequests(
       requestLog.record(entry);
     }
   };
+}
+
+interface UnsentAnswer {
+  status: number;
+  error: RequestLogError;
+  /** What the client got instead, when that was not the app's answer. */
+  response?: RequestLogInput['response'];
+}
+
+/**
+ * What the client was told when the app's answer can no longer be sent: the listener's own answer
+ * (a request whose body was still arriving when its time ran out: 408), or nothing, the client
+ * having closed the connection. The log said the app's answer (a 400 "body could not be read", or
+ * a 201 the IdP never saw and retries into a 409) as if the client had received it.
+ */
+function answerNotSent(ctx: Context, state: CaptureState): UnsentAnswer {
+  const listener = listenerAnswerOn(ctx.req.socket);
+  if (listener) {
+    return {
+      status: listener.status,
+      error: errorOf(parsedOrText(listener.body), undefined),
+      response: { headers: { 'content-type': listener.type }, body: listener.body },
+    };
+  }
+  const cut = state.bodyCutShort;
+  if (cut) {
+    const of = cut.expected === undefined ? '' : ` of ${cut.expected}`;
+    return {
+      status: CLIENT_CLOSED_REQUEST,
+      error: {
+        message: `The client closed the connection while sending the body (${cut.received}${of} bytes came); nothing was answered.`,
+      },
+      response: { headers: {}, body: undefined },
+    };
+  }
+  const answer = ctx.status >= 400 ? `${ctx.status}: ${errorOf(ctx.body, state.authRefusal).message}` : ctx.status;
+  return {
+    status: CLIENT_CLOSED_REQUEST,
+    error: { message: `The client closed the connection before the answer (${answer}) was sent.` },
+  };
+}
+
+function parsedOrText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return { detail: text };
+  }
 }
 
 /**

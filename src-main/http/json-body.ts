@@ -58,6 +58,7 @@ export async function readJsonBody(
     if ((error as { type?: string }).type === 'entity.too.large') {
       throw new JsonBodyError('too_large', `Request body exceeds the limit of ${limit} bytes.`);
     }
+    noteBodyCutShort(ctx, error);
     throw new JsonBodyError('malformed', 'The request body could not be read.');
   }
   // Kept for the request log, which shows what a client really sent, malformed or not. The text,
@@ -88,6 +89,16 @@ export async function readJsonBody(
     if (error instanceof JsonBodyError) throw error;
     throw new JsonBodyError('malformed', `The body is not valid JSON: ${jsonErrorReason((error as Error).message)}`);
   }
+}
+
+/** How much of the body had come when the client went away, for the request log. */
+function noteBodyCutShort(ctx: Context, error: unknown): void {
+  const { type, received } = error as { type?: string; received?: unknown };
+  if (type !== 'request.aborted') return;
+  (ctx.state as CaptureState).bodyCutShort = {
+    received: typeof received === 'number' ? received : 0,
+    expected: ctx.request.length,
+  };
 }
 
 /** Whether the request announces a body (a length above zero, or chunks). */

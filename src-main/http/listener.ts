@@ -187,20 +187,42 @@ function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }
     socket.setTimeout(5_000, () => socket.destroy());
     return;
   }
-  const answer =
+  const [status, reason, detail] =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? errorAnswer(
-          area,
+      ? ([
           408,
           'Request Timeout',
           `The request did not arrive in time: headers are read for at most ${HEADERS_TIMEOUT_MS / 1000} s ` +
             `and a whole request for at most ${REQUEST_TIMEOUT_MS / 1000} s.`,
-        )
+        ] as const)
       : error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
-        ? errorAnswer(area, 413, 'Payload Too Large', 'The chunk extensions of the request body are over 16 KiB.')
-        : errorAnswer(area, 400, 'Bad Request', `The request is not valid HTTP/1.1: ${parserReason(error)}.`);
-  socket.end(answer);
+        ? ([413, 'Payload Too Large', 'The chunk extensions of the request body are over 16 KiB.'] as const)
+        : error.code === 'HPE_INVALID_EOF_STATE'
+          ? // The client stopped sending mid-request (Node's reason is "Invalid EOF state").
+            ([400, 'Bad Request', 'The connection was closed before the whole request arrived.'] as const)
+          : ([400, 'Bad Request', `The request is not valid HTTP/1.1: ${parserReason(error)}.`] as const);
+  const [type, body] = errorBody(area, status, detail);
+  answeredHere.set(socket, { status, type, body });
+  socket.end(rawAnswer(status, reason, type, body));
   socket.destroy(error);
+}
+
+/** What the listener answered itself on a connection, instead of the app. */
+export interface ListenerAnswer {
+  status: number;
+  type: string;
+  body: string;
+}
+
+const answeredHere = new WeakMap<Socket, ListenerAnswer>();
+
+/**
+ * The answer the listener sent on this connection, if it sent one. A request whose body was still
+ * arriving when its time ran out reached the app, which then fails to read the body; the client
+ * was told 408, and the request log must say so, not the app's answer that was never sent.
+ */
+export function listenerAnswerOn(socket: Socket): ListenerAnswer | undefined {
+  return answeredHere.get(socket);
 }
 
 /**
@@ -277,6 +299,10 @@ function pathOf(target: string): string {
 
 function errorAnswer(area: Area, status: number, reason: string, detail: string): string {
   const [type, body] = errorBody(area, status, detail);
+  return rawAnswer(status, reason, type, body);
+}
+
+function rawAnswer(status: number, reason: string, type: string, body: string): string {
   return (
     `HTTP/1.1 ${status} ${reason}\r\n` +
     `Content-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`

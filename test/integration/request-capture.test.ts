@@ -1,6 +1,35 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as Http from 'node:http';
+import type { RequestListener, Server, ServerOptions } from 'node:http';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RequestLogEntry } from '@shared/request-log';
 import { startTestServer, type TestServer } from './harness';
+
+const servers = vi.hoisted(() => [] as Server[]);
+// Node looks for timed-out requests every 30 s; a test cannot wait for that.
+vi.mock('node:http', async (importOriginal) => {
+  const http = await importOriginal<typeof Http>();
+  const createServer = (options: ServerOptions, handler: RequestListener) => {
+    const server = http.createServer({ ...options, connectionsCheckingInterval: 200 }, handler);
+    servers.push(server);
+    return server;
+  };
+  return { ...http, default: { ...http, createServer }, createServer };
+});
+
+/** Writes raw bytes on a new connection, optionally cuts it (closed or reset) after a while; answers what came back. */
+function rawExchange(url: string, request: string, cutAfterMs?: number, reset = false): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk.toString('utf8')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(received));
+    socket.write(request);
+    if (cutAfterMs !== undefined) setTimeout(() => (reset ? socket.resetAndDestroy() : socket.destroy()), cutAfterMs);
+  });
+}
 
 /**
  * What the request log shows of a request, read back through the admin API as a user does: the
@@ -101,5 +130,93 @@ describe('the request log entry of each kind of request', () => {
     expect(console.entry).toMatchObject({ source: 'console', tenant_id: null, token: null });
     const anonymous = await sendAndRead('GET', '/scim/v2/Schemas');
     expect(anonymous.entry).toMatchObject({ source: 'idp', tenant_id: null, token: null });
+  });
+
+  const postHead = (path: string, token: string, length: number) =>
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n` +
+    `Content-Type: application/scim+json\r\nContent-Length: ${length}\r\n\r\n`;
+
+  it('says the client went away while sending the body, not a 400 it never got', async () => {
+    const path = `${tenantPath(alpha.tenantId)}/Users`;
+    // A reset: nothing can be answered.
+    const reset = await rawExchange(server.url, postHead(path, alpha.token, 100) + '{"userName":"half', 150, true);
+    expect(reset).toBe('');
+    const entry = await lastEntryFor(path);
+    expect(entry).toMatchObject({
+      status: 499,
+      has_error: true,
+      tenant_id: alpha.tenantId,
+      error: { message: expect.stringContaining('while sending the body (17 of 100 bytes came)') },
+      response: { body: null },
+    });
+    expect(entry.error?.code).toBeUndefined();
+
+    // A close: the listener answers, in case the client still reads; the log says what it sent.
+    await rawExchange(server.url, postHead(path, alpha.token, 100) + '{"userName":"half', 150);
+    const closed = await lastEntryFor(path);
+    const told = 'The connection was closed before the whole request arrived.';
+    expect(closed).toMatchObject({ status: 400, error: { message: told }, response: { body: { detail: told } } });
+  });
+
+  it('says the client went away before the answer, and what it would have been', async () => {
+    // Password hashes take a worker ~90 ms each: the answer comes well after the cut.
+    const operations = Array.from({ length: 6 }, (_, n) => ({
+      method: 'POST',
+      path: '/Users',
+      bulkId: `b${n}`,
+      data: { userName: `gone-${n}@example.com`, password: `Gone-secret-${n}` },
+    }));
+    const body = JSON.stringify({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: operations,
+    });
+    const received = await rawExchange(
+      server.url,
+      postHead('/scim/v2/Bulk', alpha.token, Buffer.byteLength(body)) + body,
+      50,
+    );
+    expect(received).toBe('');
+    // The Bulk goes on without its client; its entry is recorded when it ends.
+    await expect
+      .poll(async () => (await lastEntryFor('/scim/v2/Bulk')).request.body, { timeout: 10_000 })
+      .toMatchObject({ Operations: expect.any(Array) });
+    const entry = await lastEntryFor('/scim/v2/Bulk');
+    expect(entry).toMatchObject({
+      status: 499,
+      has_error: true,
+      error: { message: 'The client closed the connection before the answer (200) was sent.' },
+      response: { body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkResponse'] } },
+    });
+  });
+
+  it('logs the 408 the listener answered when a body does not arrive in time', async () => {
+    const slow = await startTestServer();
+    try {
+      const listening = servers.at(-1)!;
+      [listening.headersTimeout, listening.requestTimeout] = [400, 500];
+      const token = (await slow.tenantWithToken('Slow')).token;
+      const received = await rawExchange(slow.url, postHead('/scim/v2/Users', token, 100) + '{"userName":"slow');
+      expect(received).toMatch(/^HTTP\/1\.1 408 /);
+      const told = JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4)) as { detail: string };
+      const slowAdmin = await slow.adminToken();
+      const read = async (path: string) =>
+        (await (
+          await fetch(`${slow.url}/api/v1/admin${path}`, { headers: { Authorization: `Bearer ${slowAdmin}` } })
+        ).json()) as {
+          items: { id: string }[];
+        };
+      const [row] = (await read('/request-logs?path=%2Fscim%2Fv2%2FUsers&per_page=1')).items;
+      const entry = (await read(`/request-logs/${row!.id}`)) as unknown as RequestLogEntry;
+      expect(entry).toMatchObject({
+        status: 408,
+        has_error: true,
+        token: { name: 'Slow token' },
+        error: { message: told.detail },
+        response: { headers: { 'content-type': 'application/scim+json; charset=utf-8' } },
+      });
+      expect(JSON.stringify(entry.response.body)).toContain('did not arrive in time');
+    } finally {
+      await slow.stop();
+    }
   });
 });
