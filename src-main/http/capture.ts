@@ -172,8 +172,23 @@ function tenantInPath(path: string): string | null {
 /** The error as both error formats state it (SCIM `detail`/`scimType`, admin `detail`/`code`). */
 function errorOf(body: unknown, authRefusal: string | undefined) {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  const detail = typeof b.detail === 'string' ? b.detail : Array.isArray(b.detail) ? 'validation failed' : 'error';
+  const detail =
+    typeof b.detail === 'string' ? b.detail : Array.isArray(b.detail) ? validationMessage(b.detail) : 'error';
   const code = typeof b.scimType === 'string' ? b.scimType : typeof b.code === 'string' ? b.code : undefined;
   const message = authRefusal ? `${detail} (credential refused: ${authRefusal})` : detail;
   return code ? { message, code } : { message };
+}
+
+/**
+ * An admin 422's `detail` list as one message, each issue where it was found: "validation failed"
+ * alone did not say which field of the request was wrong.
+ */
+function validationMessage(issues: readonly unknown[]): string {
+  const said = issues.map((issue) => {
+    const { loc, msg } = (typeof issue === 'object' && issue !== null ? issue : {}) as { loc?: unknown; msg?: unknown };
+    const where = Array.isArray(loc) ? loc.join('.') : '';
+    const what = typeof msg === 'string' ? msg : 'invalid';
+    return where ? `${where}: ${what}` : what;
+  });
+  return said.length > 0 ? said.join('; ') : 'validation failed';
 }

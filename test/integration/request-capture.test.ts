@@ -132,6 +132,19 @@ describe('the request log entry of each kind of request', () => {
     expect(anonymous.entry).toMatchObject({ source: 'idp', tenant_id: null, token: null });
   });
 
+  it('gives an admin 422 the fields and reasons the client was told, not "validation failed"', async () => {
+    const { status, answer, entry } = await sendAndRead('POST', '/api/v1/admin/tenants', {
+      token: admin,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 5, delete_mode: 'shred' }),
+    });
+    expect(status).toBe(422);
+    const told = (JSON.parse(answer) as { detail: { loc: string[]; msg: string }[] }).detail;
+    expect(told.length).toBe(2);
+    expect(entry.error).toEqual({ message: told.map((d) => `${d.loc.join('.')}: ${d.msg}`).join('; ') });
+    expect(entry.error?.message).toMatch(/^body\.name: .+; body\.delete_mode: /);
+  });
+
   const postHead = (path: string, token: string, length: number) =>
     `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n` +
     `Content-Type: application/scim+json\r\nContent-Length: ${length}\r\n\r\n`;
