@@ -37,6 +37,7 @@ export async function readJsonBody(
   // Media types compare case-insensitively (RFC 9110 §8.3.1): APPLICATION/JSON is JSON too.
   const untyped = !ctx.request.type && options.untypedIsJson === true;
   if (!untyped && !JSON_TYPES.includes(ctx.request.type.trim().toLowerCase())) {
+    await keepRefusedBody(ctx, limit);
     throw new JsonBodyError(
       'unsupported_media_type',
       `Send the body as application/json or application/scim+json (got ${ctx.request.type || 'none'}).`,
@@ -88,6 +89,23 @@ export async function readJsonBody(
   } catch (error) {
     if (error instanceof JsonBodyError) throw error;
     throw new JsonBodyError('malformed', `The body is not valid JSON: ${jsonErrorReason((error as Error).message)}`);
+  }
+}
+
+/**
+ * The body of a request refused for its media type, kept as text for the request log: an IdP that
+ * sends JSON as text/plain, or a form, shows what it sent instead of an empty body. Not when it
+ * is encoded (compressed bytes are no text) or over the limit; a failed read changes nothing, the
+ * refusal stands.
+ */
+async function keepRefusedBody(ctx: Context, limit: number): Promise<void> {
+  const coding = (ctx.get('Content-Encoding') || 'identity').trim().toLowerCase();
+  if (!hasBody(ctx) || coding !== 'identity') return;
+  try {
+    const bytes = await getRawBody(ctx.req, { limit, length: ctx.request.length });
+    (ctx.state as CaptureState).requestBody = bytes.toString('utf8');
+  } catch {
+    // Too large, or the client went away: logged without its body, as before.
   }
 }
 

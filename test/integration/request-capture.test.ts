@@ -145,6 +145,29 @@ describe('the request log entry of each kind of request', () => {
     expect(entry.error?.message).toMatch(/^body\.name: .+; body\.delete_mode: /);
   });
 
+  it('keeps the body of a request refused for its media type, redacted, on both base paths', async () => {
+    for (const base of ['/scim/v2', tenantPath(alpha.tenantId)]) {
+      const path = `${base}/Users`;
+      const plain = await sendAndRead('POST', path, {
+        token: alpha.token,
+        headers: { 'Content-Type': 'text/plain' },
+        body: '{"userName":"plain@example.com","password":"Plain-secret-1"}',
+      });
+      expect(plain.status).toBe(400);
+      expect(plain.entry).toMatchObject({
+        error: { code: 'invalidSyntax', message: expect.stringContaining('(got text/plain)') },
+        request: { body: { userName: 'plain@example.com', password: '[redacted]' }, truncated: false },
+      });
+      const form = await sendAndRead('POST', path, {
+        token: alpha.token,
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: 'userName=form%40example.com&password=Form-secret-1',
+      });
+      expect(form.entry.request.body).toBe('userName=form%40example.com&password=[redacted]');
+      expect(JSON.stringify([plain.entry, form.entry])).not.toMatch(/Plain-secret-1|Form-secret-1/);
+    }
+  });
+
   const postHead = (path: string, token: string, length: number) =>
     `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n` +
     `Content-Type: application/scim+json\r\nContent-Length: ${length}\r\n\r\n`;
