@@ -82,7 +82,8 @@ export function captureRequests(
         },
         response: unsent?.response ?? {
           headers: ctx.response.headers,
-          body: bodies ? ctx.body : undefined,
+          // Koa sends no body to a HEAD (nor to a 304): the log shows what went out, not what was built.
+          body: bodies && ctx.method !== 'HEAD' ? ctx.body : undefined,
           // Only while the body is still the text sendScim wrote (an error may have replaced it).
           bodyIsJson: typeof ctx.body === 'string' && ctx.body === state.responseJson,
         },

@@ -168,6 +168,35 @@ describe('the request log entry of each kind of request', () => {
     }
   });
 
+  it('shows the answers of HEAD, a 304 and OPTIONS as sent: headers, no body', async () => {
+    const base = tenantPath(alpha.tenantId);
+    const created = await fetch(`${server.url}${base}/Users`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${alpha.token}`, 'Content-Type': 'application/scim+json' },
+      body: JSON.stringify({ userName: 'head@example.com' }),
+    });
+    const { id, meta } = (await created.json()) as { id: string; meta: { version: string } };
+    const head = await sendAndRead('HEAD', `${base}/Users/${id}`, { token: alpha.token });
+    expect(head.answer).toBe('');
+    expect(head.entry).toMatchObject({
+      status: 200,
+      response: { body: null, bytes: 0, headers: { etag: meta.version } },
+    });
+    expect(Number(head.entry.response.headers['content-length'])).toBeGreaterThan(0);
+
+    const notModified = await sendAndRead('GET', `${base}/Users/${id}`, {
+      token: alpha.token,
+      headers: { 'If-None-Match': meta.version },
+    });
+    expect(notModified.entry).toMatchObject({ status: 304, has_error: false, error: null, response: { body: null } });
+    const options = await sendAndRead('OPTIONS', `${base}/Users`, { token: alpha.token });
+    expect(options.entry).toMatchObject({
+      status: 200,
+      tenant_id: alpha.tenantId,
+      response: { body: null, headers: { allow: 'HEAD, GET, POST' } },
+    });
+  });
+
   const postHead = (path: string, token: string, length: number) =>
     `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n` +
     `Content-Type: application/scim+json\r\nContent-Length: ${length}\r\n\r\n`;
