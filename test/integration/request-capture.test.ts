@@ -197,6 +197,25 @@ describe('the request log entry of each kind of request', () => {
     });
   });
 
+  it('cuts a large body at 64 KiB, flagged, with the size that was sent', async () => {
+    const body = JSON.stringify({
+      userName: 'large@example.com',
+      password: 'Large-secret-password-1',
+      title: 't'.repeat(100_000),
+    });
+    const { status, entry } = await sendAndRead('POST', `${tenantPath(alpha.tenantId)}/Users`, {
+      token: alpha.token,
+      body,
+    });
+    expect(status).toBe(201);
+    expect(entry.request).toMatchObject({ truncated: true, bytes: Buffer.byteLength(body) });
+    expect(entry.request.body).toEqual(
+      expect.stringMatching(/^\{"userName":"large@example.com","password":"\[redacted\]"/),
+    );
+    expect(Buffer.byteLength(entry.request.body as string)).toBeLessThanOrEqual(64 * 1024);
+    expect(entry.response).toMatchObject({ truncated: true, bytes: Number(entry.response.headers['content-length']) });
+  });
+
   const postHead = (path: string, token: string, length: number) =>
     `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n` +
     `Content-Type: application/scim+json\r\nContent-Length: ${length}\r\n\r\n`;

@@ -413,8 +413,10 @@ export function redactBody(
   serialized ??= JSON.stringify(value) ?? 'null';
   // Text bodies are logged as strings: their size is the text's, not its quoted form's.
   const measured = typeof value === 'string' ? value : serialized;
-  const bytes = Buffer.byteLength(measured, 'utf8');
-  if (bytes <= limit) return { body: value, truncated: false, bytes, json: serialized };
+  const kept = Buffer.byteLength(measured, 'utf8');
+  // Text is as large as it came, whatever redaction or a compact serialization made of it.
+  const bytes = typeof body === 'string' && measured !== body ? Buffer.byteLength(body, 'utf8') : kept;
+  if (kept <= limit) return { body: value, truncated: false, bytes, json: serialized };
   const cut = truncateUtf8(measured, limit);
   return { body: cut, truncated: true, bytes, json: JSON.stringify(cut) };
 }

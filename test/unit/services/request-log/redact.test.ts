@@ -326,6 +326,17 @@ describe('body redaction', () => {
     });
   });
 
+  it('sizes text by what came, not by what redaction or a compact serialization made of it', () => {
+    const text = '{\n  "userName": "b\u00f6b",\n  "password": "a-rather-long-password-123"\n}';
+    const out = redactBody(text, new SecretSet());
+    expect(out.body).toEqual({ userName: 'böb', password: R });
+    expect(out.bytes).toBe(Buffer.byteLength(text));
+    const form = 'user=a&password=a-rather-long-password-123';
+    expect(redactBody(form, new SecretSet()).bytes).toBe(form.length);
+    const long = `{"password":"a-rather-long-password-123","filler":"${'x'.repeat(200)}"}`;
+    expect(redactBody(long, new SecretSet(), 64)).toMatchObject({ truncated: true, bytes: Buffer.byteLength(long) });
+  });
+
   it('redacts before truncating, so a cut never exposes a secret', () => {
     const body = { filler: 'x'.repeat(100), password: 'late-secret-value' };
     const out = redactBody(body, new SecretSet(), 120);
