@@ -8,6 +8,7 @@ import { loadOrCreateSigningKey } from './auth/signing-key';
 import { systemClock, type Clock } from './clock';
 import { startFailure } from './data-dir';
 import { createHttpApp } from './http/create-app';
+import { recordListenerRefusals } from './http/capture';
 import { HttpListener, type ListeningAddress } from './http/listener';
 import { DEFAULT_SERVER_CAPABILITIES } from './scim/service-provider-config';
 import { createAdminHandlers } from './services/admin-handlers';
@@ -121,7 +122,7 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     clock,
     streams,
   });
-  const listener = new HttpListener(app);
+  const listener = new HttpListener(app, { onRefused: recordListenerRefusals(services.requestLog, clock) });
   let address: ListeningAddress;
   try {
     address = await listener.listen(options.host, options.port);

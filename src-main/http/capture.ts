@@ -4,7 +4,7 @@ import type { Clock } from '../clock';
 import { MAX_IGNORED_LISTED, type IgnoredTarget, type RequestLogError } from '@shared/request-log';
 import type { RequestLog, RequestLogInput } from '../services/request-log/index';
 import { areaOf } from './areas';
-import { listenerAnswerOn } from './listener';
+import { listenerAnswerOn, type ListenerRefusal } from './listener';
 import { requestIdSource } from './request-ids';
 import type { PresumedCaller, ScimState } from './scim/auth';
 
@@ -99,6 +99,44 @@ export function captureRequests(
       requestLog.record(entry);
     }
   };
+}
+
+/**
+ * Files what the listener answered itself (a request Node's parser refused, a missing Host, an
+ * unmet Expect): the app never saw it, so an IdP whose framing was bad or who left out Host left
+ * no trace in the log. Headers come as far as they were read; no body was.
+ */
+export function recordListenerRefusals(requestLog: RequestLog, clock: Clock) {
+  const nextRequestId = requestIdSource();
+  return (refusal: ListenerRefusal): void => {
+    const { path, query } = splitTarget(refusal.target);
+    const area = areaOf(path);
+    if (area === 'console') return;
+    requestLog.record({
+      request_id: nextRequestId(),
+      method: refusal.method,
+      path,
+      query,
+      tenant_id: area === 'scim' ? tenantInPath(path) : null,
+      token: null,
+      source: area === 'admin' ? 'admin' : 'idp',
+      status: refusal.status,
+      duration_ms: 0,
+      request: { headers: refusal.headers },
+      response: { headers: { 'content-type': refusal.answer.type }, body: refusal.answer.body },
+      flags: [],
+      error: errorOf(parsedOrText(refusal.answer.body), undefined),
+      started_at: clock.now(),
+    });
+  };
+}
+
+/** The path and query of a request target, in origin form (`/a?b`) or absolute form (`http://h/a?b`). */
+function splitTarget(target: string): { path: string; query: string } {
+  const origin = target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '');
+  const question = origin.indexOf('?');
+  const path = (question < 0 ? origin : origin.slice(0, question)) || '/';
+  return { path, query: question < 0 ? '' : origin.slice(question + 1) };
 }
 
 interface UnsentAnswer {

@@ -21,6 +21,24 @@ export interface ListeningAddress {
   url: string;
 }
 
+/** A request the listener answered itself, which the app (and so the request log's capture) never saw. */
+export interface ListenerRefusal {
+  method: string;
+  /** The request target as sent: origin form (`/scim/v2/Users?filter=…`) or absolute. */
+  target: string;
+  headers: Record<string, string | string[]>;
+  status: number;
+  answer: { type: string; body: string };
+}
+
+export interface HttpListenerOptions {
+  /** Told of each refusal whose request line is known, so that the request log shows it too. */
+  onRefused?: (refusal: ListenerRefusal) => void;
+}
+
+type ClientError = NodeJS.ErrnoException & { rawPacket?: Buffer };
+type OnRefused = (refusal: ListenerRefusal) => void;
+
 /** Starting and stopping the listener, kept apart from the app so that tests can use app.callback(). */
 export class HttpListener {
   private readonly server: Server;
@@ -36,7 +54,8 @@ export class HttpListener {
   private running = 0;
   private onHandlersDone: (() => void) | undefined;
 
-  constructor(app: Koa) {
+  constructor(app: Koa, options: HttpListenerOptions = {}) {
+    const refused = options.onRefused ?? (() => undefined);
     const handle = app.callback();
     // Host is checked here rather than by Node (requireHostHeader), whose 400 has no body.
     this.server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, (req, res) => {
@@ -49,7 +68,7 @@ export class HttpListener {
       // is never answered: it is not run either (its client sends it again on a new connection).
       if (this.closing && !this.endAfter(socket, res)) return;
       if (!req.headers.host && !hostSupplied(req)) {
-        answerMissingHost(req, res);
+        answerMissingHost(req, res, refused);
         return;
       }
       this.running++;
@@ -57,8 +76,10 @@ export class HttpListener {
         if (--this.running === 0) this.onHandlersDone?.();
       });
     });
-    this.server.on('clientError', answerClientError);
-    this.server.on('checkExpectation', answerUnmetExpectation);
+    this.server.on('clientError', (error: ClientError, socket: Socket) => answerClientError(error, socket, refused));
+    this.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
+      answerUnmetExpectation(req, res, refused),
+    );
     this.server.headersTimeout = HEADERS_TIMEOUT_MS;
     this.server.requestTimeout = REQUEST_TIMEOUT_MS;
     this.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
@@ -162,7 +183,7 @@ function lastResponse(res: ServerResponse, socket: Socket): LastResponse {
  * say what was wrong, in the error format of the path the request was for (RFC 7644 §3.12 on SCIM
  * paths), as every other failure does.
  */
-function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
+function answerClientError(error: ClientError, socket: Socket, refused: OnRefused): void {
   // As Node decides: an answer only while no response is half-written on this connection (an
   // earlier response on a kept-alive connection is complete and does not count).
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent: boolean } | null })._httpMessage;
@@ -171,18 +192,21 @@ function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }
     return;
   }
   const area = areaOfPacket(error.rawPacket);
+  // A request the app is handling is logged by its capture (see listenerAnswerOn); any other only here.
+  const tell = (status: number, [type, body]: [string, string]) => {
+    if (!inFlight) reportPacket(error.rawPacket, status, { type, body }, refused);
+  };
   if (error.code === 'HPE_HEADER_OVERFLOW') {
+    const answer = errorBody(
+      area,
+      431,
+      `The request line and headers are over ${MAX_HEADER_BYTES / 1024} KiB. ` +
+        'Send a long filter in the body of POST .search (RFC 7644 §3.4.3) instead of the URL.',
+    );
+    tell(431, answer);
     // Ended, not destroyed, and the rest of the request read and dropped: a client still sending
     // it would otherwise meet a reset before it reads the answer.
-    socket.end(
-      errorAnswer(
-        area,
-        431,
-        'Request Header Fields Too Large',
-        `The request line and headers are over ${MAX_HEADER_BYTES / 1024} KiB. ` +
-          'Send a long filter in the body of POST .search (RFC 7644 §3.4.3) instead of the URL.',
-      ),
-    );
+    socket.end(rawAnswer(431, 'Request Header Fields Too Large', ...answer));
     socket.resume();
     socket.setTimeout(5_000, () => socket.destroy());
     return;
@@ -202,6 +226,7 @@ function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }
             ([400, 'Bad Request', 'The connection was closed before the whole request arrived.'] as const)
           : ([400, 'Bad Request', `The request is not valid HTTP/1.1: ${parserReason(error)}.`] as const);
   const [type, body] = errorBody(area, status, detail);
+  tell(status, [type, body]);
   answeredHere.set(socket, { status, type, body });
   socket.end(rawAnswer(status, reason, type, body));
   socket.destroy(error);
@@ -223,6 +248,35 @@ const answeredHere = new WeakMap<Socket, ListenerAnswer>();
  */
 export function listenerAnswerOn(socket: Socket): ListenerAnswer | undefined {
   return answeredHere.get(socket);
+}
+
+/**
+ * Tells the request log of a request the parser refused, when the chunk it failed in starts with
+ * the request line (a whole request usually comes in one): method, target and the header lines
+ * that are complete. Without a request line there is nothing to file it under, and it is not told.
+ */
+function reportPacket(
+  rawPacket: Buffer | undefined,
+  status: number,
+  answer: ListenerRefusal['answer'],
+  refused: OnRefused,
+): void {
+  const text = rawPacket?.toString('latin1', 0, MAX_HEADER_BYTES + 1024) ?? '';
+  const line = /^([A-Z]+) (\S+) HTTP\/\d\.\d\r?\n/.exec(text);
+  if (!line) return;
+  // The header lines up to the blank line: the body is not read.
+  const head = text.slice(line[0].length).split(/\r?\n\r?\n/, 1)[0] ?? '';
+  const headers: Record<string, string | string[]> = {};
+  for (const [, name, value] of `${head}\n`.matchAll(/^([^\s:]+):[ \t]*(.*?)[ \t]*\r?\n/gm)) {
+    const key = name!.toLowerCase();
+    const known = headers[key];
+    headers[key] = known === undefined ? value! : [...(Array.isArray(known) ? known : [known]), value!];
+  }
+  try {
+    refused({ method: line[1]!, target: line[2]!, headers, status, answer });
+  } catch {
+    // An event handler of the server must not throw: that would end the process.
+  }
 }
 
 /**
@@ -254,13 +308,14 @@ const ADMIN_CODES: Partial<Record<number, AdminErrorCode>> = {
  * An `Expect` other than `100-continue` (RFC 9110 §10.1.1: 417). Node's own 417 has no body; this
  * one says what was wrong, in the path's error format.
  */
-function answerUnmetExpectation(req: IncomingMessage, res: ServerResponse): void {
+function answerUnmetExpectation(req: IncomingMessage, res: ServerResponse, refused: OnRefused): void {
   const area = areaOf(pathOf(req.url ?? '/'));
   const [type, body] = errorBody(
     area,
     417,
     `The server cannot meet "Expect: ${req.headers.expect ?? ''}"; only "Expect: 100-continue" is understood.`,
   );
+  reportRequest(req, 417, { type, body }, refused);
   res.writeHead(417, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
   res.end(body);
 }
@@ -277,14 +332,26 @@ function hostSupplied(req: IncomingMessage): boolean {
   return true;
 }
 
-function answerMissingHost(req: IncomingMessage, res: ServerResponse): void {
+function answerMissingHost(req: IncomingMessage, res: ServerResponse, refused: OnRefused): void {
   const [type, body] = errorBody(
     areaOf(pathOf(req.url ?? '/')),
     400,
     'The request has no Host header, which HTTP/1.1 requires (RFC 9112 §3.2): the URLs in answers are built from it.',
   );
+  reportRequest(req, 400, { type, body }, refused);
   res.writeHead(400, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
   res.end(body);
+}
+
+/** Tells the request log of a parsed request the listener answered itself. */
+function reportRequest(req: IncomingMessage, status: number, answer: ListenerRefusal['answer'], refused: OnRefused) {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = value;
+  try {
+    refused({ method: req.method ?? 'GET', target: req.url ?? '/', headers, status, answer });
+  } catch {
+    // An event handler of the server must not throw: that would end the process.
+  }
 }
 
 /** The path of a request target (origin or absolute form); a malformed one is read up to its `?`. */
@@ -295,11 +362,6 @@ function pathOf(target: string): string {
     // An event handler of the server must not throw: that would end the process.
     return target.split('?')[0] ?? target;
   }
-}
-
-function errorAnswer(area: Area, status: number, reason: string, detail: string): string {
-  const [type, body] = errorBody(area, status, detail);
-  return rawAnswer(status, reason, type, body);
 }
 
 function rawAnswer(status: number, reason: string, type: string, body: string): string {

@@ -303,4 +303,43 @@ describe('the request log entry of each kind of request', () => {
       await slow.stop();
     }
   });
+
+  it('files what the listener refused itself, which the app never saw, with the answer it sent', async () => {
+    const base = tenantPath(alpha.tenantId);
+    const auth = `Authorization: Bearer ${alpha.token}\r\n`;
+    const cases = [
+      {
+        // Two lengths: which one frames the body?
+        request: `POST ${base}/Users?access_token=Query-secret-1 HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 1\r\nContent-Length: 2\r\n\r\n{}`,
+        method: 'POST',
+        status: 400,
+      },
+      // No Host, which HTTP/1.1 requires.
+      { request: `GET ${base}/Groups HTTP/1.1\r\n${auth}\r\n`, method: 'GET', status: 400 },
+      {
+        request: `PUT ${base}/Groups/g1 HTTP/1.1\r\nHost: x\r\n${auth}Expect: later\r\n\r\n`,
+        method: 'PUT',
+        status: 417,
+      },
+    ];
+    for (const { request, method, status } of cases) {
+      const received = await rawExchange(server.url, request);
+      expect(received).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      const told = JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4)) as { detail: string };
+      const path = request.split(' ')[1]!.split('?')[0]!;
+      const entry = await lastEntryFor(path);
+      expect(entry).toMatchObject({
+        method,
+        path,
+        status,
+        tenant_id: alpha.tenantId,
+        has_error: true,
+        error: { message: told.detail },
+        request: { headers: { authorization: 'Bearer [redacted]' } },
+        response: { body: { detail: told.detail } },
+      });
+      expect(JSON.stringify(entry)).not.toMatch(new RegExp(`${alpha.token}|Query-secret-1`));
+      if (method === 'POST') expect(entry.query).toBe('access_token=[redacted]');
+    }
+  });
 });
