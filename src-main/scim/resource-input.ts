@@ -14,7 +14,7 @@ import {
   type ValueContext,
 } from './patch/coerce';
 import { enforceOnePrimary } from './patch/elements';
-import { isRecord } from './values';
+import { isPresent, isRecord } from './values';
 
 /**
  * POST and PUT bodies (RFC 7644 §3.3, §3.5.1) read under a tenant's compatibility flags. The same
@@ -86,7 +86,8 @@ export function coerceResourceBody(body: Record<string, unknown>, vctx: ValueCon
           writeAttribute(inner, resolved.attribute, v, `${ext.id}:${resolved.attribute.name}`, vctx);
         }
       }
-      if (Object.keys(inner).length > 0) out[ext.id] = inner;
+      // As PATCH does (engine.ts deriveSchemas): an extension with nothing in it is not kept.
+      if (isPresent(inner)) out[ext.id] = inner;
       continue;
     }
     if (key.toLowerCase() === 'schemas') {
@@ -168,7 +169,9 @@ function writeAttribute(
   if (a.type === 'complex') {
     const c = coerceSingularComplex(a, value, label, vctx);
     for (const k of Object.keys(c)) if (c[k] === null) delete c[k];
-    if (Object.keys(c).length > 0) into[a.name] = c;
+    // A blank manager (`{"value": ""}`) is no manager, as in PATCH (engine.ts mergeComplex):
+    // stored as given, it was shown by GET and then cleared by a PATCH restating it.
+    if (isPresent(c)) into[a.name] = c;
     return;
   }
   into[a.name] = coerceScalar(a, value, label, vctx);

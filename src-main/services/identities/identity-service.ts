@@ -884,7 +884,8 @@ function sameContent(a: StoredResource, b: StoredResource): boolean {
 /**
  * A manager is a user (RFC 7643 §4.3: "The id of the SCIM resource representing the User's
  * manager"), so a group's id is refused. An id of nobody yet is kept, since an IdP may provision
- * the manager after the report; a blank one too, as some IdPs may clear a manager that way.
+ * the manager after the report; a blank one is accepted too, as some IdPs clear a manager that way
+ * (resource-input.ts then keeps no manager).
  */
 function checkManager(tenant: TenantReader, enterprise: unknown): void {
   if (!isRecord(enterprise) || !isRecord(enterprise.manager)) return;

@@ -330,6 +330,27 @@ describe('groups and memberships', () => {
     await expect(ids().patch('User', String(later.id), patch, ctx)).rejects.toMatchObject({ status: 400 });
   });
 
+  it('keeps no blank manager or empty extension, so that a PATCH restating what GET shows changes nothing', async () => {
+    const blank = await user('blank-mgr@x.com', {
+      name: { givenName: '' },
+      [ENTERPRISE]: { costCenter: 'c', manager: { value: '' } },
+    });
+    expect(blank.name).toBeUndefined();
+    expect(blank[ENTERPRISE]).toEqual({ costCenter: 'c' });
+    const emptied = await replace(
+      'User',
+      String(blank.id),
+      { userName: 'blank-mgr@x.com', [ENTERPRISE]: { department: '' } },
+      ctx,
+    );
+    expect(emptied[ENTERPRISE]).toBeUndefined();
+    expect(emptied.schemas).toEqual(['urn:ietf:params:scim:schemas:core:2.0:User']);
+    const shown = await user('shown-mgr@x.com', { [ENTERPRISE]: { costCenter: 'c', manager: ' ' } });
+    const restate = { Operations: [{ op: 'replace', path: ENTERPRISE, value: shown[ENTERPRISE] }] };
+    const patched = await ids().patch('User', String(shown.id), restate, ctx);
+    expect(patched.resource).toEqual(shown);
+  });
+
   it('refuses a member given without a value, saying a value is needed', async () => {
     await expect(
       create('Group', { displayName: 'Ref only', members: [{ $ref: `${BASE}/Users/x` }] }, ctx),
