@@ -306,8 +306,11 @@ class PatchRun {
     if (a.multiValued) {
       const incoming = coerceElements(a, value, label, this.vctx);
       const current = this.listOf(resolved, asList(this.peek(resolved)));
-      // RFC 7644 §3.5.2.1: add merges without duplicates; §3.5.2.3: replace sets all values.
-      const next = mergeElements(a, this.schema, op === 'add' ? current : [], incoming);
+      // RFC 7644 §3.5.2.1: add merges without duplicates; §3.5.2.3: replace sets all values, the
+      // list as given, as POST and PUT store it. Merged, a work and a home email of one address
+      // became one, so a replace restating what GET showed lost a value (members collapse in the
+      // service, on every write).
+      const next = op === 'add' ? mergeElements(a, this.schema, current, incoming) : incoming;
       return this.setList(resolved, current, next);
     }
     if (a.type === 'complex') return this.mergeComplex(target, coerceSingularComplex(a, value, label, this.vctx));

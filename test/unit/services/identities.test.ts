@@ -330,6 +330,24 @@ describe('groups and memberships', () => {
     await expect(ids().patch('User', String(later.id), patch, ctx)).rejects.toMatchObject({ status: 400 });
   });
 
+  it('keeps every value a PATCH replace gives, as POST does: a work and a home email of one address stay two', async () => {
+    const created = await user('two-emails@x.com', {
+      emails: [
+        { value: 'same@x.com', type: 'work' },
+        { value: 'SAME@x.com', type: 'home', primary: true },
+      ],
+      addresses: [{ locality: 'Oslo' }, { locality: 'Oslo' }],
+    });
+    expect(created.emails).toHaveLength(2);
+    for (const operation of [
+      { op: 'replace', path: 'emails', value: created.emails },
+      { op: 'Replace', value: { emails: created.emails, addresses: created.addresses } },
+    ]) {
+      const patched = await ids().patch('User', String(created.id), { Operations: [operation] }, ctx);
+      expect(patched.resource).toEqual(created);
+    }
+  });
+
   it('keeps no blank manager or empty extension, so that a PATCH restating what GET shows changes nothing', async () => {
     const blank = await user('blank-mgr@x.com', {
       name: { givenName: '' },
