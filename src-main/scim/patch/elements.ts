@@ -83,12 +83,28 @@ export function mergeElements(
       merged[sub] = v;
       changed = true;
     }
-    if (changed) {
+    if (changed && !containedElsewhere(arr, at, k, el)) {
       out ??= [...current];
       out[at] = merged;
     }
   }
   return out ?? (current as unknown[]);
+
+  /**
+   * Values that share an identity (a work and a home email of one address, which POST keeps) are
+   * told apart by the rest: one that already holds all the given value says is "already
+   * contained", and merging it into the first of them instead changed a value nobody named.
+   * Searched only when a merge would change something, so re-adding a member stays one lookup.
+   */
+  function containedElsewhere(arr: readonly unknown[], at: number, k: string, el: Record<string, unknown>): boolean {
+    return arr.some(
+      (other, j) =>
+        j !== at &&
+        isRecord(other) &&
+        key(other) === k &&
+        Object.entries(el).every(([sub, v]) => sub === identity || canonicalJson(other[sub]) === canonicalJson(v)),
+    );
+  }
 }
 
 /** Removes the values whose identity matches one of `values` (Entra's member removal by list). */

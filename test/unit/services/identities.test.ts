@@ -348,6 +348,28 @@ describe('groups and memberships', () => {
     }
   });
 
+  it('changes nothing on an add of values already there, when two of them share an address', async () => {
+    const created = await user('add-same@x.com', {
+      emails: [
+        { value: 'same@x.com', type: 'work' },
+        { value: 'SAME@x.com', type: 'home', primary: true },
+      ],
+    });
+    for (const operation of [
+      { op: 'add', path: 'emails', value: created.emails },
+      { op: 'add', value: { emails: [...(created.emails as unknown[])].reverse() } },
+    ]) {
+      const patched = await ids().patch('User', String(created.id), { Operations: [operation] }, ctx);
+      expect(patched.resource).toEqual(created);
+    }
+    const retyped = { op: 'add', path: 'emails', value: [{ value: 'same@x.com', type: 'other' }] };
+    const patched = await ids().patch('User', String(created.id), { Operations: [retyped] }, ctx);
+    expect(patched.resource.emails).toEqual([
+      { value: 'same@x.com', type: 'other', primary: false },
+      { value: 'SAME@x.com', type: 'home', primary: true },
+    ]);
+  });
+
   it('keeps no blank manager or empty extension, so that a PATCH restating what GET shows changes nothing', async () => {
     const blank = await user('blank-mgr@x.com', {
       name: { givenName: '' },
