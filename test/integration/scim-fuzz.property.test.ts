@@ -6,6 +6,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from '@shared/scim/schemas/index';
+import type { SchemaDefinition } from '@shared/scim/schema-types';
 import { startTestServer, type TestServer } from './harness';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -56,35 +58,12 @@ const userIds: string[] = [];
 const groupIds: string[] = [];
 const anyIds = () => [...userIds.slice(-3), ...groupIds.slice(-3)];
 
-const USER_ATTRIBUTES = [
-  'userName',
-  'name',
-  'displayName',
-  'nickName',
-  'profileUrl',
-  'title',
-  'userType',
-  'preferredLanguage',
-  'locale',
-  'timezone',
-  'active',
-  'password',
-  'emails',
-  'phoneNumbers',
-  'ims',
-  'photos',
-  'addresses',
-  'groups',
-  'entitlements',
-  'roles',
-  'x509Certificates',
-  'externalId',
-  'id',
-  'meta',
-  'schemas',
-];
-const ENTERPRISE_ATTRIBUTES = ['employeeNumber', 'costCenter', 'organization', 'division', 'department', 'manager'];
-const GROUP_ATTRIBUTES = ['displayName', 'members', 'externalId', 'id', 'meta', 'schemas'];
+const namesOf = (schema: SchemaDefinition) => schema.attributes.map((a) => a.name);
+/** Every attribute the server defines, plus the ones every resource has (RFC 7643 §3.1). */
+const COMMON_ATTRIBUTES = ['externalId', 'id', 'meta', 'schemas'];
+const USER_ATTRIBUTES = [...namesOf(USER_SCHEMA), ...COMMON_ATTRIBUTES];
+const ENTERPRISE_ATTRIBUTES = namesOf(ENTERPRISE_USER_SCHEMA);
+const GROUP_ATTRIBUTES = [...namesOf(GROUP_SCHEMA), ...COMMON_ATTRIBUTES];
 const SUB_ATTRIBUTES = [
   'value',
   'display',
