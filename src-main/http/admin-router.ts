@@ -145,7 +145,10 @@ function shadowingLiterals(routes: readonly Route[]): Map<string, Set<string>> {
   return literals;
 }
 
-/** A 405 naming only the literal path's methods (HEAD with GET, as the router itself answers). */
+/**
+ * A 405 naming only the literal path's methods (HEAD with GET, as the router itself answers), and
+ * OPTIONS answered with the same Allow, as the router's allowedMethods does on every other path.
+ */
 function keepToOwnMethods(methods: ReadonlySet<string>): (ctx: Context, next: Next) => Promise<void> {
   const allowed = methods.has('GET') ? new Set(['HEAD', ...methods]) : new Set(methods);
   const allow = [...allowed].join(', ');
@@ -154,8 +157,13 @@ function keepToOwnMethods(methods: ReadonlySet<string>): (ctx: Context, next: Ne
       await next();
       return;
     }
-    ctx.status = 405;
     ctx.set('Allow', allow);
+    if (ctx.method === 'OPTIONS') {
+      ctx.status = 200;
+      ctx.body = '';
+      return;
+    }
+    ctx.status = 405;
   };
 }
 

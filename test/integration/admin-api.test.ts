@@ -93,6 +93,20 @@ describe('admin API over HTTP', () => {
     expect(patch.status).toBe(404);
   });
 
+  it('answers OPTIONS on a fixed path beside a path with an id with its own methods, as on any other path', async () => {
+    for (const [path, allow] of [
+      ['/tenants', 'HEAD, GET, POST'],
+      ['/scim-tokens/endpoint-info', 'HEAD, GET'],
+      ['/request-logs/stream', 'HEAD, GET'],
+    ] as const) {
+      const response = await fetch(`${server.url}/api/v1/admin${path}`, {
+        method: 'OPTIONS',
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect([path, response.status, response.headers.get('allow')]).toEqual([path, 200, allow]);
+    }
+  });
+
   it('answers 401 with WWW-Authenticate without a token, and for a bad one', async () => {
     for (const auth of [null, 'aaa.bbb.ccc', 'garbage']) {
       const response = await get('/api/v1/admin/tenants', auth);
