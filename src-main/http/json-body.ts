@@ -102,11 +102,20 @@ async function keepRefusedBody(ctx: Context, limit: number): Promise<void> {
   const coding = (ctx.get('Content-Encoding') || 'identity').trim().toLowerCase();
   if (!hasBody(ctx) || coding !== 'identity') return;
   try {
-    const bytes = await getRawBody(ctx.req, { limit, length: ctx.request.length });
-    (ctx.state as CaptureState).requestBody = bytes.toString('utf8');
+    const text = (await getRawBody(ctx.req, { limit, length: ctx.request.length })).toString('utf8');
+    if (redactableAsText(ctx, text)) (ctx.state as CaptureState).requestBody = text;
   } catch {
     // Too large, or the client went away: logged without its body, as before.
   }
+}
+
+/**
+ * Whether the request log's redaction can find the secrets of a refused body: JSON text (parsed, or
+ * scanned for `"password": …` when malformed) and a form (`password=…`). An XML user
+ * (`<password>…</password>`) or a multipart part named password would be kept in clear.
+ */
+function redactableAsText(ctx: Context, text: string): boolean {
+  return ctx.request.type.trim().toLowerCase() === 'application/x-www-form-urlencoded' || /^\s*[[{]/.test(text);
 }
 
 /** How much of the body had come when the client went away, for the request log. */

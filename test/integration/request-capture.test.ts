@@ -168,6 +168,24 @@ describe('the request log entry of each kind of request', () => {
     }
   });
 
+  it('keeps no refused body whose secrets the redaction cannot find (XML, multipart)', async () => {
+    const path = `${tenantPath(alpha.tenantId)}/Users`;
+    const boundary = 'scimdesk-boundary';
+    for (const [type, body] of [
+      ['application/xml', '<User><userName>xml@example.com</userName><password>Xml-secret-1</password></User>'],
+      ['text/plain', '<User><userName>xml@example.com</userName><password>Xml-secret-1</password></User>'],
+      [
+        `multipart/form-data; boundary=${boundary}`,
+        `--${boundary}\r\nContent-Disposition: form-data; name="password"\r\n\r\nXml-secret-1\r\n--${boundary}--\r\n`,
+      ],
+    ] as const) {
+      const refused = await sendAndRead('POST', path, { token: alpha.token, headers: { 'Content-Type': type }, body });
+      expect([type, refused.status]).toEqual([type, 400]);
+      expect(refused.entry, type).toMatchObject({ status: 400, error: { code: 'invalidSyntax' } });
+      expect(JSON.stringify(refused.entry), type).not.toContain('Xml-secret-1');
+    }
+  });
+
   it('shows the answers of HEAD, a 304 and OPTIONS as sent: headers, no body', async () => {
     const base = tenantPath(alpha.tenantId);
     const created = await fetch(`${server.url}${base}/Users`, {
