@@ -122,7 +122,9 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     clock,
     streams,
   });
-  const listener = new HttpListener(app, { onRefused: recordListenerRefusals(services.requestLog, clock) });
+  const listener = new HttpListener(app, {
+    onRefused: recordListenerRefusals(services.requestLog, clock, (secret) => services.scimTokens.identify(secret)),
+  });
   let address: ListeningAddress;
   try {
     address = await listener.listen(options.host, options.port);

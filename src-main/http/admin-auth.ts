@@ -5,9 +5,12 @@ import { looksLikeAdminToken, type AdminTokens } from '../auth/admin-tokens';
 /** The bearer token of the request's one Authorization header; none when it has two or more. */
 export function bearerToken(ctx: Context): string | undefined {
   if (repeatedAuthorization(ctx)) return undefined;
-  const header = ctx.get('Authorization');
-  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-  return match?.[1];
+  return bearerIn(ctx.get('Authorization'));
+}
+
+/** The token of an Authorization header's value (`Bearer <token>`), if it holds one. */
+export function bearerIn(header: string): string | undefined {
+  return /^Bearer[ ]+(\S+)\s*$/i.exec(header)?.[1];
 }
 
 /**

@@ -2,7 +2,9 @@ import { performance } from 'node:perf_hooks';
 import type { Context, Next } from 'koa';
 import type { Clock } from '../clock';
 import { MAX_IGNORED_LISTED, type IgnoredTarget, type RequestLogError } from '@shared/request-log';
+import type { ScimToken } from '@shared/scim-token';
 import type { RequestLog, RequestLogInput } from '../services/request-log/index';
+import { bearerIn } from './admin-auth';
 import { areaOf } from './areas';
 import { listenerAnswerOn, type ListenerRefusal } from './listener';
 import { requestIdSource } from './request-ids';
@@ -104,21 +106,28 @@ export function captureRequests(
 /**
  * Files what the listener answered itself (a request Node's parser refused, a missing Host, an
  * unmet Expect): the app never saw it, so an IdP whose framing was bad or who left out Host left
- * no trace in the log. Headers come as far as they were read; no body was.
+ * no trace in the log. Headers come as far as they were read; no body was. A SCIM token among them
+ * files the entry under its tenant, as `presumedCaller` does for the app's refusals: on `/scim/v2`
+ * the path names none, and the tenant's log showed nothing.
  */
-export function recordListenerRefusals(requestLog: RequestLog, clock: Clock) {
+export function recordListenerRefusals(
+  requestLog: RequestLog,
+  clock: Clock,
+  identify: (secret: string) => ScimToken | undefined = () => undefined,
+) {
   const nextRequestId = requestIdSource();
   return (refusal: ListenerRefusal): void => {
     const { path, query } = splitTarget(refusal.target);
     const area = areaOf(path);
     if (area === 'console') return;
+    const token = area === 'scim' ? tokenIn(refusal.headers, identify) : undefined;
     requestLog.record({
       request_id: nextRequestId(),
       method: refusal.method,
       path,
       query,
-      tenant_id: area === 'scim' ? tenantInPath(path) : null,
-      token: null,
+      tenant_id: token?.tenant_id ?? (area === 'scim' ? tenantInPath(path) : null),
+      token: token ? { id: token.id, name: token.name } : null,
       source: area === 'admin' ? 'admin' : 'idp',
       status: refusal.status,
       duration_ms: 0,
@@ -129,6 +138,20 @@ export function recordListenerRefusals(requestLog: RequestLog, clock: Clock) {
       started_at: clock.now(),
     });
   };
+}
+
+/** The SCIM token of the one Authorization header (two are ambiguous, and name nobody). */
+function tokenIn(
+  headers: ListenerRefusal['headers'],
+  identify: (secret: string) => ScimToken | undefined,
+): ScimToken | undefined {
+  const authorization = headers.authorization;
+  const secret = typeof authorization === 'string' ? bearerIn(authorization) : undefined;
+  try {
+    return secret ? identify(secret) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The path and query of a request target, in origin form (`/a?b`) or absolute form (`http://h/a?b`). */

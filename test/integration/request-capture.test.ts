@@ -360,4 +360,24 @@ describe('the request log entry of each kind of request', () => {
       if (method === 'POST') expect(entry.query).toBe('access_token=[redacted]');
     }
   });
+
+  it("files what the listener refused on /scim/v2 under its token's tenant, as the app's refusals are", async () => {
+    const auth = `Authorization: Bearer ${alpha.token}\r\n`;
+    for (const [request, path] of [
+      [`GET /scim/v2/Groups?count=1 HTTP/1.1\r\n${auth}\r\n`, '/scim/v2/Groups'],
+      [`PUT /scim/v2/Groups/g2 HTTP/1.1\r\nHost: x\r\n${auth}Expect: later\r\n\r\n`, '/scim/v2/Groups/g2'],
+      [
+        `POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 1\r\nContent-Length: 2\r\n\r\n{}`,
+        '/scim/v2/Users',
+      ],
+    ] as const) {
+      expect(await rawExchange(server.url, request)).toMatch(/^HTTP\/1\.1 4\d\d /);
+      expect(await lastEntryFor(path), path).toMatchObject({
+        path,
+        tenant_id: alpha.tenantId,
+        token: { name: 'Alpha token' },
+        source: 'idp',
+      });
+    }
+  });
 });
