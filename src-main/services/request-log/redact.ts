@@ -288,8 +288,15 @@ const TEXT_PATCH_VALUE_NAME = /value/gi;
 /** A JSON `\uXXXX` escape of a character that could spell a name or the space around it. */
 const TEXT_NAME_ESCAPE = /\\u(00[2-7][0-9a-fA-F])/g;
 const NAME_CHARACTER = /^[\w :.$-]$/;
-/** `password=x&...` in form-encoded or other text bodies. */
-const TEXT_FORM_SECRET = new RegExp(`(^|[&?;\\s])((?:${SECRET_KEY_ALTERNATION})=)([^&;\\s]*)`, 'gi');
+/** `password=x&...` in form-encoded or other text bodies (a quoted value is TEXT_QUOTED_SECRET's). */
+const TEXT_FORM_SECRET = new RegExp(`(^|[&?;\\s])((?:${SECRET_KEY_ALTERNATION})=)([^&;\\s"'][^&;\\s]*)?`, 'gi');
+/** `password="x y"` or `password = 'x'`: an XML attribute, a header-like line, a config snippet. */
+const TEXT_QUOTED_SECRET = new RegExp(`(\\b(?:${SECRET_KEY_ALTERNATION})\\s*=\\s*)("[^"]*"?|'[^']*'?)`, 'gi');
+/** `<password>x</password>`, `<scim:Password type="t">x`: an XML body sent under a JSON type. */
+const TEXT_ELEMENT_SECRET = new RegExp(
+  `(<(?:[\\w.-]{1,64}:)?(?:${SECRET_KEY_ALTERNATION})(?:\\s[^<>]{0,256})?>)([^<]*)`,
+  'gi',
+);
 
 function unquote(text: string): string {
   const quote = text[0];
@@ -322,10 +329,23 @@ export function redactText(text: string, secrets: SecretSet): string {
   // Without parsing there is no telling which `value` a PATCH path names, so any text that has a
   // path and mentions a password loses all its values: over-redacting a malformed body is cheap.
   if (/path/i.test(out) && /password/i.test(out)) out = redactNamedValues(out, TEXT_PATCH_VALUE_NAME, secrets);
-  return out.replace(TEXT_FORM_SECRET, (_all, lead: string, name: string, value: string) => {
+  out = out.replace(TEXT_FORM_SECRET, (all, lead: string, name: string, value: string | undefined) => {
+    if (value === undefined) return all;
     secrets.add(value);
     secrets.add(safeDecode(value));
     return `${lead}${name}${REDACTED}`;
+  });
+  // A client that labels XML as JSON (or sends it as text) would otherwise see its password logged.
+  out = out.replace(TEXT_QUOTED_SECRET, (_all, lead: string, quoted: string) => {
+    const quote = quoted[0]!;
+    secrets.add(unquote(quoted));
+    return `${lead}${quote}${REDACTED}${quoted.length > 1 && quoted.endsWith(quote) ? quote : ''}`;
+  });
+  return out.replace(TEXT_ELEMENT_SECRET, (_all, open: string, value: string) => {
+    if (value.trim() === '') return `${open}${value}`;
+    secrets.add(value);
+    secrets.add(value.trim());
+    return `${open}${REDACTED}`;
   });
 }
 

@@ -214,6 +214,27 @@ describe('body redaction', () => {
     expect(secrets.values.has('malformed-secret')).toBe(true);
   });
 
+  it.each([
+    ['<User><userName>a</userName><password>Xml-secret-1</password></User>', 'Xml-secret-1'],
+    ['<scim:Password type="x">\n  Xml secret 2\n</scim:Password>', 'Xml secret 2'],
+    ['<user password="attr secret 3" name="a"/>', 'attr secret 3'],
+    ["config: client_secret = 'quoted secret 4'", 'quoted secret 4'],
+  ])('redacts a secret in markup or quoted text sent as if it were JSON: %s', (text, secret) => {
+    const secrets = new SecretSet();
+    const out = redactBody(text, secrets).body as string;
+    expect(out).not.toContain(secret);
+    expect(out).toContain(R);
+    expect(secrets.values.has(secret) || secrets.values.has(secret.trim())).toBe(true);
+  });
+
+  it('leaves markup and forms without a secret as they came', () => {
+    expect(redactText('<User><userName>a</userName><password></password></User>', new SecretSet())).toBe(
+      '<User><userName>a</userName><password></password></User>',
+    );
+    expect(redactText('userName=a&password=&x=1', new SecretSet())).toBe('userName=a&password=&x=1');
+    expect(redactText('userName=a&password=hunter2&x=1', new SecretSet())).toBe(`userName=a&password=${R}&x=1`);
+  });
+
   it('redacts every value in malformed PATCH text that names a password path', () => {
     const text = '{"Operations":[{"op":"replace","path":"password","value":"bad-json-secret"}';
     expect(redactText(text, new SecretSet())).not.toContain('bad-json-secret');
