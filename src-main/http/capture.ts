@@ -129,12 +129,10 @@ export function recordListenerRefusals(
       tenant_id: token?.tenant_id ?? (area === 'scim' ? tenantInPath(path) : null),
       token: token ? { id: token.id, name: token.name } : null,
       source: area === 'admin' ? 'admin' : 'idp',
-      status: refusal.status,
       duration_ms: 0,
       request: { headers: refusal.headers },
-      response: { headers: { 'content-type': refusal.answer.type }, body: refusal.answer.body },
+      ...listenersAnswer(refusal.status, refusal.answer),
       flags: [],
-      error: errorOf(parsedOrText(refusal.answer.body), undefined),
       started_at: clock.now(),
     });
   };
@@ -177,13 +175,7 @@ interface UnsentAnswer {
  */
 function answerNotSent(ctx: Context, state: CaptureState): UnsentAnswer {
   const listener = listenerAnswerOn(ctx.req.socket);
-  if (listener) {
-    return {
-      status: listener.status,
-      error: errorOf(parsedOrText(listener.body), undefined),
-      response: { headers: { 'content-type': listener.type }, body: listener.body },
-    };
-  }
+  if (listener) return listenersAnswer(listener.status, listener);
   const cut = state.bodyCutShort;
   if (cut) {
     const of = cut.expected === undefined ? '' : ` of ${cut.expected}`;
@@ -199,6 +191,15 @@ function answerNotSent(ctx: Context, state: CaptureState): UnsentAnswer {
   return {
     status: CLIENT_CLOSED_REQUEST,
     error: { message: `The client closed the connection before the answer (${answer}) was sent.` },
+  };
+}
+
+/** An answer the listener sent itself (always a refusal, in its path's error format), as logged. */
+function listenersAnswer(status: number, answer: { type: string; body: string }): Required<UnsentAnswer> {
+  return {
+    status,
+    error: errorOf(parsedOrText(answer.body), undefined),
+    response: { headers: { 'content-type': answer.type }, body: answer.body },
   };
 }
 

@@ -309,15 +309,13 @@ const ADMIN_CODES: Partial<Record<number, AdminErrorCode>> = {
  * one says what was wrong, in the path's error format.
  */
 function answerUnmetExpectation(req: IncomingMessage, res: ServerResponse, refused: OnRefused): void {
-  const area = areaOf(pathOf(req.url ?? '/'));
-  const [type, body] = errorBody(
-    area,
+  answerItself(
+    req,
+    res,
     417,
     `The server cannot meet "Expect: ${req.headers.expect ?? ''}"; only "Expect: 100-continue" is understood.`,
+    refused,
   );
-  reportRequest(req, 417, { type, body }, refused);
-  res.writeHead(417, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
-  res.end(body);
 }
 
 /**
@@ -333,13 +331,20 @@ function hostSupplied(req: IncomingMessage): boolean {
 }
 
 function answerMissingHost(req: IncomingMessage, res: ServerResponse, refused: OnRefused): void {
-  const [type, body] = errorBody(
-    areaOf(pathOf(req.url ?? '/')),
+  answerItself(
+    req,
+    res,
     400,
     'The request has no Host header, which HTTP/1.1 requires (RFC 9112 §3.2): the URLs in answers are built from it.',
+    refused,
   );
-  reportRequest(req, 400, { type, body }, refused);
-  res.writeHead(400, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+}
+
+/** Answers a parsed request the app never sees, in its path's error format, closing the connection. */
+function answerItself(req: IncomingMessage, res: ServerResponse, status: number, detail: string, refused: OnRefused) {
+  const [type, body] = errorBody(areaOf(pathOf(req.url ?? '/')), status, detail);
+  reportRequest(req, status, { type, body }, refused);
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
   res.end(body);
 }
 
