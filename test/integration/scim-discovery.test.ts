@@ -63,3 +63,74 @@ describe('discovery takes no filter (RFC 7644 §4)', () => {
     expect((await fetch(`${server.url}/scim/v2/ResourceTypes/Widget`)).status).toBe(404);
   });
 });
+
+describe('discovery documents on both base paths (RFC 7643 §5–§7, RFC 7644 §4)', () => {
+  let server: TestServer;
+  let bases: string[];
+  let token: string;
+  beforeAll(async () => {
+    server = await startTestServer();
+    const tenant = await server.tenantWithToken('Discovery');
+    token = tenant.token;
+    bases = [`${server.url}/scim/v2`, `${server.url}/api/v1/tenants/${tenant.tenantId}/scim/v2`];
+  });
+  afterAll(() => server.stop());
+
+  const get = async (url: string) => {
+    const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const user = 'urn:ietf:params:scim:schemas:core:2.0:User';
+
+  it('lists schemas and resource types as whole ListResponses, each with its meta under the base asked', async () => {
+    for (const base of bases) {
+      for (const [path, resourceType, ids] of [
+        [
+          'Schemas',
+          'Schema',
+          [
+            user,
+            'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+            'urn:ietf:params:scim:schemas:core:2.0:Group',
+          ],
+        ],
+        ['ResourceTypes', 'ResourceType', ['User', 'Group']],
+      ] as const) {
+        const { status, body } = await get(`${base}/${path}`);
+        expect(status).toBe(200);
+        expect(body).toMatchObject({
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+          totalResults: ids.length,
+          itemsPerPage: ids.length,
+          startIndex: 1,
+        });
+        const resources = body.Resources as { id: string; meta: unknown }[];
+        expect(resources.map((r) => r.id)).toEqual(ids);
+        for (const r of resources) expect(r.meta).toEqual({ resourceType, location: `${base}/${path}/${r.id}` });
+      }
+      const config = await get(`${base}/ServiceProviderConfig`);
+      expect(config.body.meta).toEqual({
+        resourceType: 'ServiceProviderConfig',
+        location: `${base}/ServiceProviderConfig`,
+      });
+    }
+  });
+
+  it('finds a schema by its URN in any case, answering with its own spelling; an unknown URN is a SCIM 404', async () => {
+    for (const base of bases) {
+      const found = await get(`${base}/Schemas/${user.toUpperCase()}`);
+      expect(found.status).toBe(200);
+      expect(found.body).toMatchObject({ id: user, meta: { location: `${base}/Schemas/${user}` } });
+      const missing = await get(`${base}/Schemas/urn:ietf:params:scim:schemas:core:2.0:Widget`);
+      expect(missing.status).toBe(404);
+      expect(missing.body).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '404' });
+    }
+  });
+
+  it('describes the enterprise extension of User as optional', async () => {
+    const { body } = await get(`${bases[0]}/ResourceTypes/User`);
+    expect(body.schemaExtensions).toEqual([
+      { schema: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', required: false },
+    ]);
+  });
+});
