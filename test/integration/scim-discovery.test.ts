@@ -134,3 +134,93 @@ describe('discovery documents on both base paths (RFC 7643 §5–§7, RFC 7644 �
     ]);
   });
 });
+
+describe('what ServiceProviderConfig advertises is what the server does (RFC 7643 §5)', () => {
+  let server: TestServer;
+  let scim: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>;
+  let config: {
+    patch: { supported: boolean };
+    bulk: { supported: boolean; maxOperations: number; maxPayloadSize: number };
+    filter: { supported: boolean; maxResults: number };
+    changePassword: { supported: boolean };
+    sort: { supported: boolean };
+    etag: { supported: boolean };
+  };
+  beforeAll(async () => {
+    server = await startTestServer();
+    const { token } = await server.tenantWithToken('Advertised');
+    scim = (method, path, body, headers = {}) =>
+      fetch(`${server.url}/scim/v2${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json', ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+    config = (await (await scim('GET', '/ServiceProviderConfig')).json()) as typeof config;
+  });
+  afterAll(() => server.stop());
+
+  const bulkOf = (operations: unknown[]) => ({
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+    Operations: operations,
+  });
+
+  it('caps a page at filter.maxResults', async () => {
+    expect(config.filter.supported).toBe(true);
+    const { maxResults } = config.filter;
+    const creates = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        method: 'POST',
+        path: '/Users',
+        bulkId: `u${from + i}`,
+        data: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `cap${from + i}@example.com` },
+      }));
+    for (let from = 0; from <= maxResults; from += config.bulk.maxOperations) {
+      const n = Math.min(config.bulk.maxOperations, maxResults + 1 - from);
+      expect((await scim('POST', '/Bulk', bulkOf(creates(from, n)))).status).toBe(200);
+    }
+    const page = (await (await scim('GET', `/Users?count=${maxResults + 1}`)).json()) as Record<string, unknown>;
+    expect(page).toMatchObject({ totalResults: maxResults + 1, itemsPerPage: maxResults });
+  });
+
+  it('takes bulk.maxOperations operations and refuses one more; refuses a body over bulk.maxPayloadSize', async () => {
+    expect(config.bulk.supported).toBe(true);
+    const gets = (n: number) => Array.from({ length: n }, () => ({ method: 'GET', path: '/Users/nosuch' }));
+    expect((await scim('POST', '/Bulk', bulkOf(gets(config.bulk.maxOperations)))).status).toBe(200);
+    const over = await scim('POST', '/Bulk', bulkOf(gets(config.bulk.maxOperations + 1)));
+    expect(over.status).toBe(413);
+    const padded = JSON.stringify(bulkOf(gets(1))).replace('{', `{"pad":"${'x'.repeat(config.bulk.maxPayloadSize)}",`);
+    expect((await scim('POST', '/Bulk', padded)).status).toBe(413);
+  });
+
+  it('patches, changes a password, sorts and answers ETags', async () => {
+    expect(config).toMatchObject({
+      patch: { supported: true },
+      changePassword: { supported: true },
+      sort: { supported: true },
+      etag: { supported: true },
+    });
+    const created = await scim('POST', '/Users', { userName: 'zed@example.com', password: 'First-pw-1!' });
+    const { id } = (await created.json()) as { id: string };
+    const patch = (operations: unknown[]) =>
+      scim('PATCH', `/Users/${id}`, {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: operations,
+      });
+    expect((await patch([{ op: 'replace', path: 'title', value: 'Boss' }])).status).toBe(200);
+    const changed = await patch([{ op: 'replace', path: 'password', value: 'Second-pw-2!' }]);
+    expect(changed.status).toBe(200);
+    expect(await changed.json()).not.toHaveProperty('password');
+    await scim('POST', '/Users', { userName: 'amy@example.com' });
+    const sorted = (await (
+      await scim(
+        'GET',
+        `/Users?sortBy=userName&sortOrder=descending&filter=${encodeURIComponent('userName ew "y@example.com" or userName eq "zed@example.com"')}`,
+      )
+    ).json()) as { Resources: { userName: string }[] };
+    expect(sorted.Resources.map((r) => r.userName)).toEqual(['zed@example.com', 'amy@example.com']);
+    const got = await scim('GET', `/Users/${id}`);
+    const etag = got.headers.get('etag');
+    expect(etag).toMatch(/^W\/"/);
+    expect((await scim('GET', `/Users/${id}`, undefined, { 'if-none-match': etag! })).status).toBe(304);
+  });
+});
