@@ -69,7 +69,15 @@ export type CapturedBody = z.infer<typeof CapturedBody>;
 export const CapturedMessage = z.object({ headers: RequestLogHeaders }).extend(CapturedBody.shape);
 export type CapturedMessage = z.infer<typeof CapturedMessage>;
 
-export const RequestLogError = z.object({ message: z.string(), code: z.string().optional() });
+export const RequestLogError = z.object({
+  message: z.string(),
+  code: z.string().optional(),
+  /**
+   * Why the server failed (a 5xx whose client was told only that it did): the error inside it, such
+   * as the journal's `ENOSPC`. For the log's reader, the server's owner; never sent to the client.
+   */
+  cause: z.string().optional(),
+});
 export type RequestLogError = z.infer<typeof RequestLogError>;
 
 /**

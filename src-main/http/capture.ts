@@ -8,6 +8,7 @@ import { bearerIn } from './admin-auth';
 import { areaOf } from './areas';
 import { listenerAnswerOn, type ListenerRefusal } from './listener';
 import { requestIdSource } from './request-ids';
+import { serverFaultsOf } from './server-faults';
 import type { PresumedCaller, ScimState } from './scim/auth';
 
 /** What handlers leave on ctx.state for the request log. */
@@ -91,8 +92,10 @@ export function captureRequests(
         },
         flags,
         ...(scim?.ignored?.length ? { ignored: listedIgnored(scim.ignored) } : {}),
-        error:
+        error: withCause(
           unsent?.error ?? (ctx.status >= 400 ? errorOf(ctx.body, state.authRefusal) : (state.partialFailure ?? null)),
+          serverFaultsOf(ctx),
+        ),
         started_at: startedAt,
       };
       // Called before Koa writes the response: `record` only queues the entry (for the log's
@@ -136,6 +139,11 @@ export function recordListenerRefusals(
       started_at: clock.now(),
     });
   };
+}
+
+/** The error as the client was told it, and what failed inside the server to make it, if anything. */
+function withCause(error: RequestLogError | null, cause: string | undefined): RequestLogError | null {
+  return error && cause ? { ...error, cause } : error;
 }
 
 /** The SCIM token of the one Authorization header (two are ambiguous, and name nobody). */

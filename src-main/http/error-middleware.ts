@@ -7,6 +7,7 @@ import { isStoreDown, STORE_UNAVAILABLE, storeErrorAsAdmin, type Logger } from '
 import { PasswordHasherBusyError } from '../services/password-hasher';
 import { StoreNoTenantError } from '../store/errors';
 import { areaOf } from './areas';
+import { noteServerFault } from './server-faults';
 
 /** Koa's own HTTP errors (body too large, bad method) carry a status and an `expose` flag. */
 interface HttpLikeError {
@@ -44,6 +45,7 @@ export function errorMiddleware(log: Logger) {
       }
     } catch (error) {
       const area = areaOf(ctx.path);
+      if (isServerFault(error)) noteServerFault(ctx, error);
       if (error instanceof ScimCompatError) (ctx.state as { errorFlag?: string }).errorFlag = error.flag;
       if (area === 'scim') renderScim(ctx, toScimError(error, log));
       else if (area === 'admin') renderAdmin(ctx, toAdminError(error, log));
@@ -55,6 +57,16 @@ export function errorMiddleware(log: Logger) {
 /** An error whose status and message are meant for the client (a 4xx, or a 501 for a method). */
 function isClientFacing(error: unknown): error is HttpLikeError {
   return isHttpLikeError(error) && (error.status < 500 || error.status === 501) && error.expose !== false;
+}
+
+/**
+ * An error whose own message the client is not shown (a failed store, a bug): its client is told
+ * only that the server failed, so the request log keeps what it was (see server-faults.ts).
+ */
+export function isServerFault(error: unknown): boolean {
+  if (error instanceof ScimError || error instanceof AdminError) return false;
+  if (error instanceof StoreNoTenantError || error instanceof PasswordHasherBusyError) return false;
+  return !isClientFacing(error);
 }
 
 /** A method the path does not take (405), or one no route has (501, PROPFIND, say): the client's mistake. */

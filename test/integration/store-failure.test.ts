@@ -5,7 +5,7 @@
  * fail here without a special file system.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openDurableStore, type DurableStore } from '../../src-main/store/durable-store';
 import { StoreFailedError } from '../../src-main/store/errors';
 import { startScimdesk, type ScimdeskOptions } from '../../src-main/app';
@@ -97,6 +97,68 @@ describe('a journal that cannot be written', () => {
     expect(again.listTenants().map((t) => t.name)).toEqual(['Before']);
     await again.close();
   });
+  it("tells the request log's reader what failed, where the client is told only that the server did", async () => {
+    const { app } = await startOnTempData();
+    cleanup.push(() => app.close().catch(() => undefined));
+    const tenant = await app.handlers.createTenant({ name: 'Faults' });
+    const { token } = await app.handlers.createScimToken({ tenant_id: tenant.id, name: 'entra' });
+    const scim = (path: string, body: unknown) =>
+      fetch(`${app.address.url}/scim/v2${path}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
+        body: JSON.stringify(body),
+      });
+    const entryOf = async (path: string) => {
+      let id = '';
+      await vi.waitFor(async () => {
+        const page = await app.handlers.listRequestLogs({ path, page: 1, per_page: 1 });
+        id = page.items[0]?.id ?? '';
+        expect(id).not.toBe('');
+      });
+      return app.handlers.getRequestLog({ id });
+    };
+
+    // A bug inside one Bulk operation: its client gets a bare 500 for it, the log says what broke.
+    const write = app.store.write.bind(app.store);
+    let writes = 0;
+    app.store.write = ((...args: Parameters<typeof write>) =>
+      ++writes === 2 ? Promise.reject(new TypeError('members is not iterable')) : write(...args)) as typeof write;
+    const bulk = await scim('/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: [
+        { method: 'POST', path: '/Users', bulkId: 'a', data: { userName: 'a@example.com' } },
+        { method: 'POST', path: '/Groups', bulkId: 'b', data: { displayName: 'B' } },
+      ],
+    });
+    expect(bulk.status).toBe(200);
+    const answered = await bulk.text();
+    expect(JSON.parse(answered)).toMatchObject({ Operations: [{ status: '201' }, { status: '500' }] });
+    expect(answered).not.toContain('iterable');
+    const batch = await entryOf('/scim/v2/Bulk');
+    expect(batch.error).toMatchObject({
+      message: expect.stringMatching(/^1 of 2 Bulk operations failed; the first, operation 2 \(POST\), answered 500/),
+      cause: 'operation 2 (POST /Groups): TypeError: members is not iterable',
+    });
+    app.store.write = write;
+    // What the client sent wrong is its own error: nothing failed inside the server.
+    expect((await scim('/Users', { userName: 42 })).status).toBe(400);
+    expect((await entryOf('/scim/v2/Users')).error).toEqual({ message: expect.any(String), code: 'invalidValue' });
+
+    // A disk that can no longer be written: the IdP is asked to restart, the log says why.
+    await breakJournal(app.store);
+    const created = await scim('/Users', { userName: 'lost@example.com' });
+    expect(created.status).toBe(500);
+    const told = await created.text();
+    expect(told).toContain('Restart scimdesk');
+    expect(told).not.toMatch(/journal|StoreFailedError/);
+    const single = await entryOf('/scim/v2/Users');
+    expect(single.status).toBe(500);
+    expect(single.error).toMatchObject({
+      message: expect.stringContaining('Restart scimdesk'),
+      cause: expect.stringMatching(/^StoreFailedError: journal write failed: /),
+    });
+  });
+
   it('still flushes the request log and releases the lock when a SCIM token was in use', async () => {
     const { data, app } = await startOnTempData();
     const tenant = await app.handlers.createTenant({ name: 'Busy' });

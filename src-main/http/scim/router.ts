@@ -46,7 +46,8 @@ import type { ScimTokenService } from '../../services/scim-tokens';
 import type { Logger } from '../../services/admin-dispatch';
 import type { DurableStore } from '../../store/durable-store';
 import { isTokenBasePath, TENANT_SCIM_BASE, TOKEN_SCIM_BASE } from '../areas';
-import { toScimError } from '../error-middleware';
+import { isServerFault, toScimError } from '../error-middleware';
+import { noteServerFault } from '../server-faults';
 import { scimAuth, type ScimCaller, type ScimState } from './auth';
 import { readScimBody, sendScim } from './body';
 import { publicOrigin } from '../public-origin';
@@ -128,6 +129,12 @@ function bulkFailures(response: BulkResponseBody): { message: string; code?: str
     `${failed.length} of ${response.Operations.length} Bulk operations failed; the first, ` +
     `operation ${index} (${first.method}), answered ${first.status}:${detail}`;
   return typeof answer.scimType === 'string' ? { message, code: answer.scimType } : { message };
+}
+
+/** A Bulk step as the request log names it: its operation's place in the request, and what it did. */
+function bulkStepName(step: BulkStep): string {
+  const role = step.role === 'operation' ? '' : ` (its ${step.role} step)`;
+  return `operation ${step.operation.index + 1} (${step.method} ${step.operation.path})${role}`;
 }
 
 function listQuery(ctx: Context) {
@@ -231,6 +238,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
         }
         run.succeed(step, outcome);
       } catch (error) {
+        if (isServerFault(error)) noteServerFault(ctx, error, bulkStepName(step));
         run.fail(step, toScimError(error, deps.log));
       }
     }

@@ -156,11 +156,17 @@ export function buildEntry(
   const query = redactQuery(input.query, secrets);
   let requestBody = redactBody(input.request?.body, secrets, bodyLimit, input.request?.bodyIsJson === true);
   let responseBody = redactBody(input.response?.body, secrets, bodyLimit, input.response?.bodyIsJson === true);
-  let error = input.error ? { message: String(input.error.message), code: input.error.code } : null;
+  let error: RequestLogError | null = input.error
+    ? {
+        message: String(input.error.message),
+        code: input.error.code,
+        ...(input.error.cause === undefined ? {} : { cause: String(input.error.cause) }),
+      }
+    : null;
   if (secrets.overflowed) {
     // Too many secrets to scrub from the rest of the entry: keep none of what could hold them.
     [requestBody, responseBody] = [withheld(requestBody), withheld(responseBody)];
-    if (error) error = { ...error, message: WITHHELD };
+    if (error) error = { ...error, message: WITHHELD, ...(error.cause === undefined ? {} : { cause: WITHHELD }) };
   }
   // Only times that print as an xsd:dateTime the log can read back (years 1970-9999).
   const started = finiteOr(input.started_at, nowMs);

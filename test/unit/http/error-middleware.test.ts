@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { toScimError } from '../../../src-main/http/error-middleware';
+import { isServerFault, toScimError } from '../../../src-main/http/error-middleware';
+import { describeFault } from '../../../src-main/http/server-faults';
 import { ScimError } from '../../../src-main/scim/errors';
 import { PasswordHasherBusyError } from '../../../src-main/services/password-hasher';
 import { StoreFailedError, StoreNoTenantError } from '../../../src-main/store/errors';
@@ -35,5 +36,35 @@ describe('errors as a SCIM client is shown them', () => {
     expect(error.toBody()).toMatchObject({ status: '503', detail: expect.stringContaining('120 password hashes') });
     expect(error.retryAfterSeconds).toBe(11);
     expect(log.error).not.toHaveBeenCalled();
+  });
+});
+
+describe('what the request log keeps of a failure inside the server', () => {
+  it('counts as a fault only what the client is not told', () => {
+    expect(isServerFault(new TypeError('x is undefined'))).toBe(true);
+    expect(isServerFault(new StoreFailedError('fsync failed'))).toBe(true);
+    expect(isServerFault(ScimError.conflict('taken'))).toBe(false);
+    expect(isServerFault(new StoreNoTenantError('t1'))).toBe(false);
+    expect(isServerFault(new PasswordHasherBusyError('busy', 1))).toBe(false);
+    // Koa's own client errors (a body over its limit) are told to the client as they are.
+    expect(isServerFault(Object.assign(new Error('request entity too large'), { status: 413, expose: true }))).toBe(
+      false,
+    );
+  });
+
+  it('says the error and its cause, and keeps a long message short', () => {
+    const cause = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    expect(describeFault(new StoreFailedError('journal write failed', { cause }))).toBe(
+      'StoreFailedError: journal write failed (caused by Error: ENOSPC: no space left on device, write)',
+    );
+    // A cause its message already quotes is not said twice.
+    expect(describeFault(new StoreFailedError(`journal write failed: ${cause.message}`, { cause }))).toBe(
+      'StoreFailedError: journal write failed: ENOSPC: no space left on device, write',
+    );
+    expect(describeFault('a string')).toBe('thrown string: a string');
+    expect(describeFault(Object.create(null))).toBe('thrown object');
+    const long = describeFault(new Error('x'.repeat(5_000)));
+    expect(long.length).toBeLessThanOrEqual(1_001);
+    expect(long.endsWith('…')).toBe(true);
   });
 });
