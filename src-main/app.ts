@@ -10,7 +10,7 @@ import { startFailure } from './data-dir';
 import { createHttpApp } from './http/create-app';
 import { recordListenerRefusals } from './http/capture';
 import { HttpListener, type ListeningAddress } from './http/listener';
-import { DEFAULT_SERVER_CAPABILITIES } from './scim/service-provider-config';
+import { DEFAULT_SERVER_CAPABILITIES, type ServerCapabilities } from './scim/service-provider-config';
 import { createAdminHandlers } from './services/admin-handlers';
 import type { Logger } from './services/admin-dispatch';
 import { createServices, type Services } from './services/index';
@@ -35,6 +35,11 @@ export interface ScimdeskOptions {
   hasher?: PasswordHasherOptions;
   /** The app's version, shown by the status operation. */
   version?: string;
+  /**
+   * What the server advertises in ServiceProviderConfig and enforces: page cap, Bulk limits
+   * (tests make them small). One value for both, so what is said is what is done.
+   */
+  capabilities?: ServerCapabilities;
   /**
    * Called when the data folder can no longer be written (a failed journal fsync). Nothing
    * acknowledged is lost, but the server cannot go on; the caller should stop it and say why.
@@ -67,6 +72,7 @@ function storeLog(log: Logger) {
 export async function startScimdesk(options: ScimdeskOptions): Promise<RunningScimdesk> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? console;
+  const capabilities = options.capabilities ?? DEFAULT_SERVER_CAPABILITIES;
 
   const store = await openDurableStore(options.dataDir, {
     log: storeLog(log),
@@ -92,6 +98,7 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
       log,
       requestLogWorker: options.requestLogWorker,
       hasher: options.hasher,
+      maxResults: capabilities.filter.maxResults,
     });
   } catch (error) {
     await store.close();
@@ -110,7 +117,7 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     handlers,
     tokens,
     loginCodes,
-    capabilities: DEFAULT_SERVER_CAPABILITIES,
+    capabilities,
     rendererDir: options.rendererDir,
     sessionTtlSeconds: SESSION_TTL_SECONDS,
     log,

@@ -30,6 +30,8 @@ export interface ServicesOptions {
   hasher?: PasswordHasherOptions;
   /** Runs the request log on a worker thread from this built script (see request-log/thread.ts). */
   requestLogWorker?: URL | undefined;
+  /** The page cap ServiceProviderConfig advertises as `filter.maxResults`. */
+  maxResults?: number;
 }
 
 /**
@@ -127,7 +129,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
 
   return {
     tenants,
-    identities: new IdentityService({ store, registry, hasher, clock, history }),
+    identities: new IdentityService({ store, registry, hasher, clock, history, maxResults: options.maxResults }),
     scimTokens,
     requestLog,
     history,

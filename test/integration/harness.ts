@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startScimdesk, type RunningScimdesk } from '../../src-main/app';
+import type { ServerCapabilities } from '../../src-main/scim/service-provider-config';
 import type { PasswordHasherOptions } from '../../src-main/services/password-hasher';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,7 +33,12 @@ export interface TestServer {
 
 /** The real server on port 0 with a temporary data folder (or the one given). */
 export async function startTestServer(
-  options: { dataDir?: string; requestLogWorker?: URL; hasher?: PasswordHasherOptions } = {},
+  options: {
+    dataDir?: string;
+    requestLogWorker?: URL;
+    hasher?: PasswordHasherOptions;
+    capabilities?: ServerCapabilities;
+  } = {},
 ): Promise<TestServer> {
   const temp = options.dataDir ? undefined : await tempDataDir();
   const dataDir = options.dataDir ?? temp!.dir;
@@ -46,6 +52,7 @@ export async function startTestServer(
     log,
     requestLogWorker: options.requestLogWorker ?? REQUEST_LOG_WORKER,
     hasher: options.hasher,
+    capabilities: options.capabilities,
   });
   const url = app.address.url;
   const server: TestServer = {

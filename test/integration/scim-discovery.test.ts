@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './harness';
+import { DEFAULT_SERVER_CAPABILITIES } from '../../src-main/scim/service-provider-config';
 
 describe('SCIM discovery slice', () => {
   let server: TestServer;
@@ -222,5 +223,46 @@ describe('what ServiceProviderConfig advertises is what the server does (RFC 764
     const etag = got.headers.get('etag');
     expect(etag).toMatch(/^W\/"/);
     expect((await scim('GET', `/Users/${id}`, undefined, { 'if-none-match': etag! })).status).toBe(304);
+  });
+});
+
+describe('a server given other limits advertises and enforces those', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({
+      capabilities: {
+        ...DEFAULT_SERVER_CAPABILITIES,
+        filter: { supported: true, maxResults: 3 },
+        bulk: { supported: true, maxOperations: 2, maxPayloadSize: 4096 },
+      },
+    });
+  });
+  afterAll(() => server.stop());
+
+  it('caps pages and Bulk requests at what ServiceProviderConfig says', async () => {
+    const { token } = await server.tenantWithToken('Small');
+    const scim = (method: string, path: string, body?: unknown) =>
+      fetch(`${server.url}/scim/v2${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const config = (await (await scim('GET', '/ServiceProviderConfig')).json()) as Record<string, unknown>;
+    expect(config).toMatchObject({
+      filter: { maxResults: 3 },
+      bulk: { supported: true, maxOperations: 2, maxPayloadSize: 4096 },
+    });
+    for (const name of ['a', 'b', 'c', 'd']) {
+      expect((await scim('POST', '/Users', { userName: `${name}@example.com` })).status).toBe(201);
+    }
+    for (const path of ['/Users', '/Users?count=10', '/?count=10']) {
+      expect(await (await scim('GET', path)).json()).toMatchObject({ totalResults: 4, itemsPerPage: 3 });
+    }
+    const gets = (n: number) => ({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: Array.from({ length: n }, () => ({ method: 'GET', path: '/Users/nosuch' })),
+    });
+    expect((await scim('POST', '/Bulk', gets(2))).status).toBe(200);
+    expect((await scim('POST', '/Bulk', gets(3))).status).toBe(413);
   });
 });
