@@ -505,6 +505,52 @@ describe.each([
     }
   });
 
+  it('answers a DELETE that only deactivates with the ETag of the user it leaves, for the next conditional write', async () => {
+    const tenantPath = `/tenants/${s.tenantId}`;
+    expect((await adminCall(s, 'PATCH', tenantPath, { delete_mode: 'deactivate' })).status).toBe(200);
+    try {
+      const create = (userName: string) => scim('POST', '/Users', { userName }).then((r) => r.json());
+      const { id } = (await create(`kept-${base.length}@example.com`)) as { id: string };
+      const deleted = await scim('DELETE', `/Users/${id}`);
+      expect(deleted.status).toBe(204);
+      const etag = deleted.headers.get('etag');
+      const read = await scim('GET', `/Users/${id}`);
+      expect(await read.json()).toMatchObject({ active: false });
+      expect(etag).toBe(read.headers.get('etag'));
+      // The tag works as If-Match; a DELETE of an inactive user changes nothing and answers the same tag.
+      const again = await scim('DELETE', `/Users/${id}`, undefined, { 'If-Match': etag! });
+      expect(again.status).toBe(204);
+      expect(again.headers.get('etag')).toBe(etag);
+      const patched = await scim(
+        'PATCH',
+        `/Users/${id}`,
+        {
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+          Operations: [{ op: 'replace', path: 'active', value: true }],
+        },
+        { 'If-Match': etag! },
+      );
+      expect(patched.status).toBe(200);
+      // In a Bulk request the same version is the operation's `version`.
+      const bulk = await scim('POST', '/Bulk', {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+        Operations: [{ method: 'DELETE', path: `/Users/${id}` }],
+      });
+      const [op] = ((await bulk.json()) as { Operations: { status: string; version?: string }[] }).Operations;
+      expect(op?.status).toBe('204');
+      expect(op?.version).toBe((await scim('GET', `/Users/${id}`)).headers.get('etag'));
+      // A user or group really deleted has no version to answer.
+      const { id: gone } = (await (await scim('POST', '/Groups', { displayName: `Gone ${base.length}` })).json()) as {
+        id: string;
+      };
+      const removed = await scim('DELETE', `/Groups/${gone}`);
+      expect(removed.status).toBe(204);
+      expect(removed.headers.get('etag')).toBeNull();
+    } finally {
+      await adminCall(s, 'PATCH', tenantPath, { delete_mode: 'delete' });
+    }
+  });
+
   it("holds a Bulk operation's version as If-Match: a 412 for that operation alone, the version answered is the ETag", async () => {
     const created = (await (await scim('POST', '/Users', { userName: 'bulk-version@example.com' })).json()) as {
       id: string;

@@ -300,9 +300,17 @@ function resourcePaths(
         summary: `Delete a ${type} (RFC 7644 §3.6).`,
         description:
           'A hard delete by default (removing a user from every group); a tenant with ' +
-          '`delete_mode: "deactivate"` sets `active` to false instead.',
+          '`delete_mode: "deactivate"` sets `active` to false instead, and answers the ETag of the user it leaves.',
         params: ['ResourceId', ...conditionHeaders],
-        ok: ['204', { description: 'Deleted.' }],
+        ok: [
+          '204',
+          {
+            description: 'Deleted, or deactivated.',
+            ...(capabilities.etag
+              ? { headers: { ETag: { ...ETAG_HEADER, description: 'Only after a deactivation: the new version.' } } }
+              : {}),
+          },
+        ],
         errors: ['404', '412'],
       }),
     },

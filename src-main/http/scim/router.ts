@@ -311,8 +311,10 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
       sendScim(ctx, 200, patched.resource, patched.version);
     });
     router.delete(`${path}/:id`, notSearch, auth, async (ctx) => {
-      await identities.delete(kind, ctx.params.id ?? '', caller(ctx), conditions(ctx));
+      const { version } = await identities.delete(kind, ctx.params.id ?? '', caller(ctx), conditions(ctx));
       ctx.status = 204;
+      // A deactivated user is still there, with a new version (see IdentityService.delete).
+      if (version) ctx.set('ETag', version);
     });
   }
   return router;
@@ -393,8 +395,7 @@ async function executeBulkStep(
     case 'PATCH':
       return { status: 200, ...describe(await identities.patch(kind, id, step.data, scim, options)) };
     case 'DELETE':
-      await identities.delete(kind, id, scim, options);
-      return { status: 204, id };
+      return { status: 204, id, ...(await identities.delete(kind, id, scim, options)) };
     case 'GET': {
       const resource = identities.get(kind, id, scim);
       const meta = resource.meta as { location: string; version: string };

@@ -394,8 +394,17 @@ export class IdentityService {
     return remove.length > 0 || add.length > 0 ? { remove, add } : undefined;
   }
 
-  /** Hard delete (leaving every group), or deactivation for users where the tenant asks for it. */
-  async delete(kind: ResourceKind, id: string, ctx: ScimRequestContext, options: WriteOptions = {}): Promise<void> {
+  /**
+   * Hard delete (leaving every group), or deactivation for users where the tenant asks for it. A
+   * deactivated user is still there, with a new version: that version is answered, for the ETag a
+   * client's next conditional write needs (none after a hard delete).
+   */
+  async delete(
+    kind: ResourceKind,
+    id: string,
+    ctx: ScimRequestContext,
+    options: WriteOptions = {},
+  ): Promise<{ version?: string }> {
     // A purge takes back this request's own creation: there is no version the client could know.
     if (!options.purge && !options.followUp) checkIfMatchRequired('DELETE', options.ifMatch, this.compatOf(ctx));
     const outcome = await this.deps.store.write(ctx.tenantId, (tx) => {
@@ -403,7 +412,7 @@ export class IdentityService {
       const current = this.find(tx, kind, id);
       this.checkVersion(current, options);
       if (kind === 'User' && tx.record.delete_mode === 'deactivate' && !options.purge) {
-        if (current.active === false) return undefined;
+        if (current.active === false) return { before: current, after: current, unchanged: true };
         tx.merge('users', id, { active: false, meta: this.nextMeta(current.meta) } as Partial<UserDoc>);
         return { before: current, after: this.find(tx, kind, id) };
       }
@@ -418,12 +427,15 @@ export class IdentityService {
       });
       return { before: current, after: undefined, groups };
     });
-    if (!outcome) return;
-    if (outcome.after) this.remember(ctx, kind, 'change', outcome.before, outcome.after, ['active']);
-    else this.remember(ctx, kind, 'delete', outcome.before, undefined);
+    if (outcome.after) {
+      if (!outcome.unchanged) this.remember(ctx, kind, 'change', outcome.before, outcome.after, ['active']);
+      return { version: versionOfPresented(present(this.reader(ctx), kind, outcome.after, ctx.baseUrl)) };
+    }
+    this.remember(ctx, kind, 'delete', outcome.before, undefined);
     for (const group of outcome.groups ?? []) {
       this.remember(ctx, 'Group', 'change', group.before, group.after, ['members']);
     }
+    return {};
   }
 
   list(kind: ResourceKind, query: ListQuery & { filter?: string | undefined }, ctx: ScimRequestContext): ListResponse {
