@@ -1,5 +1,6 @@
 import type { SchemaRegistry } from '@shared/scim/registry';
 import type { AttributeDefinition, ResourceTypeDefinition, SchemaDefinition } from '@shared/scim/schema-types';
+import { COMMON_ATTRIBUTES } from '@shared/scim/schemas/index';
 import { SCIM_URN } from '@shared/scim/urns';
 import { ScimError } from './errors';
 
@@ -44,15 +45,29 @@ function base(baseUrl: string): string {
   return baseUrl.replace(/\/+$/, '');
 }
 
-/** RFC 7643 §7 / §8.7.1: a schema resource. `baseUrl` is the SCIM base (".../scim/v2"). */
-export function schemaDocument(schema: SchemaDefinition, baseUrl: string) {
+/**
+ * Common attributes (RFC 7643 §3.1) that a resource type's core schema document lists as well.
+ * The RFC defines them outside any schema, and its §8.7.1 listing leaves them out, but Microsoft's
+ * Entra gallery validator (Schema_Discoverability_Test in AzureAD/SCIMReferenceCode's Logic App)
+ * looks for every attribute the app maps, `externalId` included, in the core User and Group
+ * schemas, and fails an endpoint whose `/Schemas` does not list it. Listing it says nothing untrue:
+ * it is described as the server treats it. `id` and `meta` are not mapped and stay unlisted.
+ */
+const LISTED_COMMON_ATTRIBUTES = COMMON_ATTRIBUTES.filter((a) => a.name === 'externalId');
+
+/**
+ * RFC 7643 §7 / §8.7.1: a schema resource. `baseUrl` is the SCIM base (".../scim/v2"); `isCore`
+ * when some resource type has it as its core schema (see LISTED_COMMON_ATTRIBUTES).
+ */
+export function schemaDocument(schema: SchemaDefinition, baseUrl: string, isCore = false) {
   baseUrl = base(baseUrl);
+  const attributes = isCore ? [...LISTED_COMMON_ATTRIBUTES, ...schema.attributes] : schema.attributes;
   return {
     schemas: [SCIM_URN.schema],
     id: schema.id,
     name: schema.name,
     description: schema.description,
-    attributes: schema.attributes.map(attributeDocument),
+    attributes: attributes.map(attributeDocument),
     meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${schema.id}` },
   };
 }
@@ -85,7 +100,7 @@ function wholeList<T>(resources: T[]) {
 
 /** The `/Schemas` and `/ResourceTypes` list bodies. */
 export function schemasList(registry: SchemaRegistry, baseUrl: string) {
-  return wholeList(registry.schemas.map((s) => schemaDocument(s, baseUrl)));
+  return wholeList(registry.schemas.map((s) => schemaDocument(s, baseUrl, isCoreSchema(registry, s))));
 }
 
 export function resourceTypesList(registry: SchemaRegistry, baseUrl: string) {
@@ -96,7 +111,11 @@ export function resourceTypesList(registry: SchemaRegistry, baseUrl: string) {
 export function schemaDocumentByUrn(registry: SchemaRegistry, urn: string, baseUrl: string) {
   const schema = registry.schema(urn);
   if (!schema) throw ScimError.notFound(`No schema ${urn}.`);
-  return schemaDocument(schema, baseUrl);
+  return schemaDocument(schema, baseUrl, isCoreSchema(registry, schema));
+}
+
+function isCoreSchema(registry: SchemaRegistry, schema: SchemaDefinition): boolean {
+  return registry.resourceTypes.some((type) => type.schema === schema.id);
 }
 
 /** `/ResourceTypes/{name}` (RFC 7644 §4): case-insensitive name; unknown is 404. */

@@ -25,7 +25,12 @@ export const COMMON_ATTRIBUTES: readonly AttributeDefinition[] = [
   }),
   attr('externalId', 'string', {
     caseExact: true,
-    description: 'An identifier for the resource as defined by the provisioning client.',
+    // Enforced by the identity service (DESIGN.md: unique per tenant when present), so said here:
+    // the User and Group schema documents list this definition.
+    uniqueness: 'server',
+    description:
+      'An identifier for the resource as defined by the provisioning client; unique among the ' +
+      "tenant's resources of its type.",
   }),
   complex(
     'meta',

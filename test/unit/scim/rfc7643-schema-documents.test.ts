@@ -53,6 +53,8 @@ const DELIBERATE: Record<string, Partial<Record<Characteristic, unknown>> & { wh
 const EXTRA: Record<string, string> = {
   [`${SCIM_URN.user} addresses.primary`]: '§4.1.2 and §2.4 give addresses a primary; the listing leaves it out',
   [`${SCIM_URN.group} members.display`]: 'seed 001 lists it; §4.2 shows it in its examples',
+  [`${SCIM_URN.user} externalId`]: 'a common attribute (§3.1); the Entra gallery validator looks for it here',
+  [`${SCIM_URN.group} externalId`]: 'a common attribute (§3.1); the Entra gallery validator looks for it here',
 };
 
 const documents = schemasList(registry, 'https://scim.example.com/scim/v2').Resources;
