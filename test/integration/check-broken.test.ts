@@ -68,6 +68,12 @@ describe('check against a broken SCIM server', () => {
     }
   });
 
+  it('only warns when /Schemas would not satisfy the Entra gallery validator (a gallery listing is optional)', () => {
+    const step = report.steps.find((s) => s.id === 'entra.gallery-schemas')!;
+    expect(step.verdict).toBe('warning');
+    expect(step.findings.map((f) => f.message)).toContain('status 404, expected 200 (detail: not here)');
+  });
+
   it('records request, expected and actual for a failed step', () => {
     const step = report.steps.find((s) => s.id === 'users.create')!;
     expect(step.expected.status).toEqual([201]);

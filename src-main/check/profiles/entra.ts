@@ -1,6 +1,7 @@
 import { valueAt } from '../expectations';
 import type { CustomCheck, Profile } from '../types';
 import { ENTERPRISE, GROUP, patch, reflects, USER } from './common';
+import { galleryDiscoverable } from './entra-gallery';
 
 /**
  * What Microsoft Entra ID sends, after Microsoft Learn's "Tutorial: Develop and plan provisioning
@@ -21,10 +22,23 @@ export const entraProfile: Profile = {
   name: 'entra',
   title: 'Microsoft Entra ID provisioning',
   sources: [
+    "Microsoft's SCIM validation Logic App for the Entra app gallery (AzureAD/SCIMReferenceCode, Microsoft.SCIM.LogicAppValidationTemplate): Schema_Discoverability_Test",
     'Microsoft Learn: Tutorial — Develop and plan provisioning for a SCIM endpoint in Microsoft Entra ID (User operations, Group operations)',
     'Microsoft Learn: Known issues and resolutions with SCIM 2.0 protocol compliance of the Microsoft Entra user provisioning service',
   ],
   steps: [
+    {
+      id: 'entra.gallery-schemas',
+      name: 'Schema discoverability, as the gallery validator reads /Schemas',
+      level: 'recommended',
+      why:
+        "Microsoft's validation for the Entra app gallery (Schema_Discoverability_Test) fails unless /Schemas " +
+        'lists every attribute the app maps, externalId and emails[type eq "work"].value included; a ' +
+        'non-gallery app provisions without it.',
+      method: 'GET',
+      path: '/Schemas',
+      expect: { status: 200, body: 'list', checks: [galleryDiscoverable('recommended')] },
+    },
     {
       id: 'entra.user-query-zero',
       name: 'Get User by query - Zero results',
