@@ -862,6 +862,19 @@ describe.each([
     }
   });
 
+  it('reads a blank filter as none, as IdPs that send `filter=` expect', async () => {
+    const everyone = (await (await scim('GET', '/Users?count=0')).json()) as { totalResults: number };
+    for (const blank of ['', '   ', '\t']) {
+      const answer = await scim('GET', `/Users?count=0&filter=${encodeURIComponent(blank)}`);
+      expect([blank, answer.status]).toEqual([blank, 200]);
+      expect(await answer.json()).toMatchObject({ totalResults: everyone.totalResults });
+    }
+    // Blank is not an expression: inside one it is still refused.
+    const combined = await scim('GET', `/Users?filter=${encodeURIComponent('userName pr and ( )')}`);
+    expect(combined.status).toBe(400);
+    expect(await combined.json()).toMatchObject({ scimType: 'invalidFilter' });
+  });
+
   it('refuses bad filters, unknown routes, wrong methods and oversized bodies', async () => {
     const filter = await scim('GET', `/Users?filter=${encodeURIComponent('userName eq')}`);
     expect(filter.status).toBe(400);

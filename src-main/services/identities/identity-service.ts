@@ -452,7 +452,7 @@ export class IdentityService {
     query: ListQuery & { filter?: string | undefined },
     ctx: ScimRequestContext,
   ): ListResponse {
-    const ast = query.filter !== undefined && query.filter.trim() !== '' ? parseFilter(query.filter) : undefined;
+    const ast = parseQueryFilter(query.filter);
     const page = normalizePage(query, this.maxResults);
     const tenant = this.reader(ctx);
     const [only] = kinds;
@@ -618,7 +618,7 @@ export class IdentityService {
     ctx: ScimRequestContext,
   ): Generator<ProjectedResource, void, undefined> {
     const schema = this.schemaOf(kind);
-    const ast = query.filter !== undefined && query.filter.trim() !== '' ? parseFilter(query.filter) : undefined;
+    const ast = parseQueryFilter(query.filter);
     const projector = compileProjection(schema, query);
     const tenant = this.reader(ctx);
     const ids = findMatching(
@@ -929,4 +929,9 @@ const PASSWORD_SET = `password-set:${randomUUID()}`;
 
 function withPasswordShown(doc: StoredResource): StoredResource {
   return doc.passwordHash === undefined ? doc : ({ ...doc, password: PASSWORD_SET } as StoredResource);
+}
+
+/** A blank `filter` is read as none: some IdPs send `filter=` when they mean "everything". */
+function parseQueryFilter(filter: string | undefined): ReturnType<typeof parseFilter> | undefined {
+  return filter !== undefined && filter.trim() !== '' ? parseFilter(filter) : undefined;
 }
