@@ -12,6 +12,7 @@ export default defineConfig({
         plugins: [vue()],
         test: {
           name: 'unit',
+          setupFiles: ['test/fast-check-seed.ts'],
           sequence: { groupOrder: 0 },
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
@@ -29,6 +30,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'integration',
+          setupFiles: ['test/fast-check-seed.ts'],
           sequence: { groupOrder: 1 },
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',

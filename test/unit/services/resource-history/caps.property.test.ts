@@ -353,10 +353,10 @@ async function runCase(limits: Partial<ResourceHistoryLimits>, ops: Op[], trace:
   }
 }
 
-// A few dozen runs in the suite (about half a second each); PROP_RUNS, PROP_SEED, PROP_PATH and
-// PROP_DEBUG=1 (a trace of timelines and segment files) for a deeper or a replayed run.
+// A few dozen runs in the suite (about half a second each); PROP_RUNS, FUZZ_SEED (see
+// test/fast-check-seed.ts), PROP_PATH and PROP_DEBUG=1 (a trace of timelines and segment files) for
+// a deeper or a replayed run.
 const NUM_RUNS = Number(process.env['PROP_RUNS'] ?? 24);
-const SEED = process.env['PROP_SEED'] ? Number(process.env['PROP_SEED']) : undefined;
 const PATH = process.env['PROP_PATH'];
 
 describe('resource history under random caps, purges and restarts (property)', () => {
@@ -374,7 +374,7 @@ describe('resource history under random caps, purges and restarts (property)', (
             await runCase(limits, ops, []);
           },
         ),
-        { numRuns: NUM_RUNS, seed: SEED, path: PATH },
+        { numRuns: NUM_RUNS, ...(PATH === undefined ? {} : { path: PATH }) },
       );
       if (details.failed && details.counterexample) {
         const [limits, ops] = details.counterexample;
@@ -384,7 +384,7 @@ describe('resource history under random caps, purges and restarts (property)', (
         throw new Error(
           [
             message || String(details.errorInstance),
-            `replay with PROP_SEED=${details.seed} PROP_PATH=${details.counterexamplePath} PROP_DEBUG=1`,
+            `replay with FUZZ_SEED=${details.seed} PROP_PATH=${details.counterexamplePath} PROP_DEBUG=1`,
             `limits=${JSON.stringify(limits)}`,
             ...trace,
           ].join('\n'),
