@@ -9,6 +9,7 @@ import { areaOf } from './areas';
 import { listenerAnswerOn, type ListenerRefusal } from './listener';
 import { requestIdSource } from './request-ids';
 import { serverFaultsOf } from './server-faults';
+import { whenStreamEnds, type StreamOutcome } from './streamed-answer';
 import type { PresumedCaller, ScimState } from './scim/auth';
 
 /** What handlers leave on ctx.state for the request log. */
@@ -100,8 +101,11 @@ export function captureRequests(
       };
       // Called before Koa writes the response: `record` only queues the entry (for the log's
       // thread, or for the next turn of the event loop when the log runs here; see
-      // services/index.ts), so it costs the request no redaction or serialization.
-      requestLog.record(entry);
+      // services/index.ts), so it costs the request no redaction or serialization. A streamed
+      // answer (an export) is recorded when it ends, with its size and how it ended.
+      whenStreamEnds(ctx, (streamed) =>
+        requestLog.record(streamed ? withStreamOutcome(entry, streamed, performance.now() - started) : entry),
+      );
     }
   };
 }
@@ -138,6 +142,16 @@ export function recordListenerRefusals(
       flags: [],
       started_at: clock.now(),
     });
+  };
+}
+
+/** A streamed answer's entry: its time and size run to the stream's end, which may be an error. */
+function withStreamOutcome(entry: RequestLogInput, streamed: StreamOutcome, durationMs: number): RequestLogInput {
+  return {
+    ...entry,
+    duration_ms: durationMs,
+    response: { ...entry.response, bytes: streamed.bytes },
+    error: entry.error ?? streamed.error,
   };
 }
 

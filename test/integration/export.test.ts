@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { RequestLogEntry } from '@shared/request-log';
 import { systemClock } from '../../src-main/clock';
 import { createServices } from '../../src-main/services/index';
 import { openDurableStore } from '../../src-main/store/durable-store';
@@ -116,13 +117,17 @@ describe('export of a filtered list (seed 003)', () => {
 });
 
 describe('export of 100,000 users', () => {
-  it('streams without memory growing with the export', { timeout: 240_000 }, async () => {
-    const data = await tempDataDir();
+  const total = 100_000;
+  let data: Awaited<ReturnType<typeof tempDataDir>>;
+  let server: TestServer;
+  let admin: string;
+  let exportUrl: string;
+  beforeAll(async () => {
+    data = await tempDataDir();
     const store = await openDurableStore(data.dir);
     const services = await createServices({ store, clock: systemClock, dataDir: data.dir, log: console });
     const tenant = await services.tenants.create({ name: 'Big' });
     const ctx = { tenantId: tenant.id, baseUrl: 'http://x/scim/v2' };
-    const total = 100_000;
     let next = 0;
     await Promise.all(
       Array.from({ length: 64 }, async () => {
@@ -134,35 +139,94 @@ describe('export of 100,000 users', () => {
     );
     await services.close();
     await store.close();
+    server = await startTestServer({ dataDir: data.dir });
+    admin = await server.adminToken();
+    exportUrl = `${server.url}/api/v1/tenants/${tenant.id}/scim/v2/Users?format=ndjson`;
+  }, 240_000);
+  afterAll(async () => {
+    await server?.stop();
+    await data?.remove();
+  });
 
-    const server = await startTestServer({ dataDir: data.dir });
-    try {
-      const admin = await server.adminToken();
-      const baseline = liveHeap();
-      let peak = baseline;
-      let bytes = 0;
-      let lines = 0;
-      let nextSample = 0;
-      const response = await fetch(`${server.url}/api/v1/tenants/${tenant.id}/scim/v2/Users?format=ndjson`, {
+  /** The log entry of the newest export, once the server has filed it (when the stream ended). */
+  async function exportEntry(after: number): Promise<RequestLogEntry> {
+    return vi.waitFor(
+      async () => {
+        const list = (await (
+          await fetch(`${server.url}/api/v1/admin/request-logs?per_page=1&q=format%3Dndjson`, {
+            headers: { Authorization: `Bearer ${admin}` },
+          })
+        ).json()) as { items: { id: string; seq: number }[] };
+        const [row] = list.items;
+        if (!row || row.seq <= after) throw new Error('the export is not logged yet');
+        return (await (
+          await fetch(`${server.url}/api/v1/admin/request-logs/${row.id}`, {
+            headers: { Authorization: `Bearer ${admin}` },
+          })
+        ).json()) as RequestLogEntry;
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+  }
+
+  /** The newest seq in the log, so that an entry filed later can be told from earlier ones. */
+  async function newestSeq(): Promise<number> {
+    const list = (await (
+      await fetch(`${server.url}/api/v1/admin/request-logs?per_page=1`, {
         headers: { Authorization: `Bearer ${admin}` },
-      });
-      const reader = response.body!.getReader();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        bytes += value.byteLength;
-        for (const byte of value) if (byte === 10) lines += 1;
-        if (bytes >= nextSample) {
-          peak = Math.max(peak, liveHeap());
-          nextSample += 4 * 1024 * 1024;
-        }
+      })
+    ).json()) as { items: { seq: number }[] };
+    return list.items[0]?.seq ?? 0;
+  }
+
+  it('streams without memory growing with the export, and logs how much it sent', { timeout: 120_000 }, async () => {
+    const before = await newestSeq();
+    const baseline = liveHeap();
+    let peak = baseline;
+    let bytes = 0;
+    let lines = 0;
+    let nextSample = 0;
+    const response = await fetch(exportUrl, { headers: { Authorization: `Bearer ${admin}` } });
+    const reader = response.body!.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+      for (const byte of value) if (byte === 10) lines += 1;
+      if (bytes >= nextSample) {
+        peak = Math.max(peak, liveHeap());
+        nextSample += 4 * 1024 * 1024;
       }
-      expect(lines).toBe(total);
-      // A buffered export would hold the whole text (twice, as UTF-16); a streamed one holds a chunk.
-      expect(peak - baseline).toBeLessThan(bytes / 2);
-    } finally {
-      await server.stop();
-      await data.remove();
     }
+    expect(lines).toBe(total);
+    // A buffered export would hold the whole text (twice, as UTF-16); a streamed one holds a chunk.
+    expect(peak - baseline).toBeLessThan(bytes / 2);
+    // The log files it when the stream ends: its size is what the client read, its time the stream's.
+    const entry = await exportEntry(before);
+    expect(entry).toMatchObject({ status: 200, has_error: false, error: null });
+    expect(entry.response).toMatchObject({ body: null, bytes });
+  });
+
+  it('logs an export its client left before the end, with how much had been sent', { timeout: 60_000 }, async () => {
+    const before = await newestSeq();
+    const abort = new AbortController();
+    const response = await fetch(exportUrl, { headers: { Authorization: `Bearer ${admin}` }, signal: abort.signal });
+    const reader = response.body!.getReader();
+    let read = 0;
+    while (read < 64 * 1024) read += (await reader.read()).value?.byteLength ?? Infinity;
+    abort.abort();
+    const entry = await exportEntry(before);
+    expect(entry).toMatchObject({
+      status: 200,
+      has_error: true,
+      error: {
+        message: expect.stringMatching(
+          /^The client closed the connection after [\d,]+ resources \([\d,]+ bytes\) had been sent; the rest was not\.$/,
+        ),
+      },
+    });
+    expect(entry.response.bytes).toBeGreaterThanOrEqual(read);
+    // Sockets buffer some megabytes at most: the entry is not a whole export's 100,000 resources.
+    expect(entry.error!.message).not.toContain('100,000 resources');
   });
 });

@@ -3,7 +3,6 @@
  * and `/api/v1/tenants/:tenantId/scim/v2` (tenant in the path). Routes only translate HTTP to the
  * identity service and back; every rule lives in the service and the SCIM core.
  */
-import { Readable } from 'node:stream';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { SchemaRegistry } from '@shared/scim/registry';
@@ -48,6 +47,7 @@ import type { DurableStore } from '../../store/durable-store';
 import { isTokenBasePath, TENANT_SCIM_BASE, TOKEN_SCIM_BASE } from '../areas';
 import { isServerFault, toScimError } from '../error-middleware';
 import { noteServerFault } from '../server-faults';
+import { sendStreamed, type StreamedAnswer } from '../streamed-answer';
 import { scimAuth, type ScimCaller, type ScimState } from './auth';
 import { readScimBody, sendScim } from './body';
 import { publicOrigin } from '../public-origin';
@@ -348,17 +348,19 @@ function sendExport(ctx: Context, format: 'ndjson' | 'csv', kind: ResourceKind, 
   // Only the columns the request's `attributes`/`excludedAttributes` keep.
   const columns =
     format === 'csv' ? projectedColumns(csvColumns(schema), schema, compileProjection(schema, query)) : [];
-  function* lines(): Generator<string> {
+  function* lines(answer: StreamedAnswer): Generator<string> {
     if (format === 'csv') yield csvHeader(columns);
     for (let item = first; !item.done; item = resources.next()) {
       yield format === 'csv' ? csvRow(columns, item.value) : `${JSON.stringify(item.value)}\n`;
+      answer.records += 1;
     }
   }
+  // The log keeps the export's size and how it ended, not its resources (they are in the store).
   (ctx.state as { captureBodies?: boolean }).captureBodies = false;
   ctx.status = 200;
   ctx.type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
   if (format === 'csv') ctx.set('Content-Disposition', `attachment; filename="${kind.toLowerCase()}s.csv"`);
-  ctx.body = Readable.from(lines());
+  sendStreamed(ctx, lines, (error) => deps.log.error('SCIM export failed after its answer began:', error));
 }
 
 /** How much of its resources' JSON a Bulk answer may carry (GET operations), in characters. */

@@ -31,6 +31,11 @@ export interface CapturedMessage {
    * wrote it with JSON.stringify): the log does not parse it again to keep it as it came.
    */
   bodyIsJson?: boolean;
+  /**
+   * The size of a body sent but not kept (a streamed export), in bytes: the log keeps how much
+   * went out instead of 0. Ignored when `body` is given.
+   */
+  bytes?: number;
 }
 
 /** What the HTTP capture middleware hands to `record`, once per request, after the response. */
@@ -156,6 +161,14 @@ export function buildEntry(
   const query = redactQuery(input.query, secrets);
   let requestBody = redactBody(input.request?.body, secrets, bodyLimit, input.request?.bodyIsJson === true);
   let responseBody = redactBody(input.response?.body, secrets, bodyLimit, input.response?.bodyIsJson === true);
+  const unkeptBytes = input.response?.bytes;
+  if (
+    responseBody.bytes === 0 &&
+    typeof unkeptBytes === 'number' &&
+    Number.isSafeInteger(unkeptBytes) &&
+    unkeptBytes > 0
+  )
+    responseBody = { ...responseBody, bytes: unkeptBytes };
   let error: RequestLogError | null = input.error
     ? {
         message: String(input.error.message),

@@ -1,0 +1,67 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../../../src-main/clock';
+import { captureRequests } from '../../../src-main/http/capture';
+import { sendStreamed, type StreamedAnswer } from '../../../src-main/http/streamed-answer';
+import type { RequestLog, RequestLogInput } from '../../../src-main/services/request-log/index';
+
+/**
+ * A streamed answer's log entry through the real capture middleware on a real socket: what the
+ * request log is told when an export ends whole, and when the server fails halfway through it.
+ */
+describe('the log entry of a streamed answer', () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+    server = undefined;
+  });
+
+  async function serve(produce: (answer: StreamedAnswer) => Iterable<string>) {
+    const recorded: RequestLogInput[] = [];
+    const failures: unknown[] = [];
+    const log: Pick<RequestLog, 'record'> = { record: (entry) => recorded.push(entry) };
+    const app = new Koa();
+    app.silent = true;
+    app.use(captureRequests(log as RequestLog, systemClock));
+    app.use((ctx) => {
+      ctx.state.captureBodies = false;
+      ctx.type = 'application/x-ndjson';
+      sendStreamed(ctx, produce, (error) => failures.push(error));
+    });
+    server = createServer(app.callback());
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/scim/v2/Users?format=ndjson`;
+    return { url, recorded, failures };
+  }
+
+  it('is filed when the stream has ended, with the bytes sent and no error', async () => {
+    const { url, recorded } = await serve(function* (answer) {
+      for (const line of ['{"id":"a"}\n', '{"id":"é"}\n']) {
+        yield line;
+        answer.records += 1;
+      }
+    });
+    const text = await (await fetch(url)).text();
+    await vi.waitFor(() => expect(recorded).toHaveLength(1));
+    expect(recorded[0]).toMatchObject({ status: 200, error: null, response: { bytes: Buffer.byteLength(text) } });
+    expect(Buffer.byteLength(text)).toBe(23);
+  });
+
+  it('names the failure that cut it, and tells the server log', async () => {
+    const { url, recorded, failures } = await serve(function* (answer) {
+      yield '{"id":"a"}\n';
+      answer.records += 1;
+      throw new TypeError('cannot read the next resource');
+    });
+    // The client gets a cut answer (or none), never a clean end.
+    await expect(fetch(url).then((response) => response.text())).rejects.toThrow();
+    await vi.waitFor(() => expect(recorded).toHaveLength(1));
+    expect(recorded[0]!.error).toEqual({
+      message: 'The server failed after sending 1 resource (11 bytes); the client got a cut answer.',
+      cause: 'TypeError: cannot read the next resource',
+    });
+    expect(failures).toEqual([expect.any(TypeError)]);
+  });
+});
