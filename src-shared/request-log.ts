@@ -114,7 +114,7 @@ const YesNo = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) 
 export const RequestLogQuery = z.object({
   // Empty is refused, as on /scim-tokens: it matched no entry and looked like "no such traffic".
   tenant_id: z.string().min(1).optional(),
-  /** Only entries with (or without) an error: a 4xx/5xx answer, or a Bulk with failed operations. */
+  /** Only entries with (or without) an error: a 4xx/5xx answer, a Bulk with failed operations, a cut export. */
   has_error: YesNo.optional(),
   source: RequestSource.optional(),
   token_id: z.string().optional(),
