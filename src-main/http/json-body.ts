@@ -57,7 +57,7 @@ export async function readJsonBody(
     bytes = await getRawBody(ctx.req, { limit, length: ctx.request.length });
   } catch (error) {
     if ((error as { type?: string }).type === 'entity.too.large') {
-      throw new JsonBodyError('too_large', `Request body exceeds the limit of ${limit} bytes.`);
+      throw new JsonBodyError('too_large', tooLargeMessage(limit, ctx.request.length, error));
     }
     noteBodyCutShort(ctx, error);
     throw new JsonBodyError('malformed', 'The request body could not be read.');
@@ -90,6 +90,18 @@ export async function readJsonBody(
     if (error instanceof JsonBodyError) throw error;
     throw new JsonBodyError('malformed', `The body is not valid JSON: ${jsonErrorReason((error as Error).message)}`);
   }
+}
+
+/**
+ * Says how big the body was, not only the limit: "1,048,600 bytes" tells a script's author whether
+ * the body is a little over (an attribute too long) or far over (a batch meant for /Bulk).
+ */
+function tooLargeMessage(limit: number, announced: number | undefined, error: unknown): string {
+  const bytes = (n: number) => `${n.toLocaleString('en-US')} bytes`;
+  if (announced !== undefined) return `The request body (${bytes(announced)}) exceeds the limit of ${bytes(limit)}.`;
+  const received = (error as { received?: unknown }).received;
+  const came = typeof received === 'number' ? `; ${bytes(received)} came before it was refused` : '';
+  return `The request body exceeds the limit of ${bytes(limit)}${came}.`;
 }
 
 /**

@@ -69,9 +69,6 @@ export class ScimError extends Error {
   static conflict(detail: string): ScimError {
     return new ScimError(409, detail, 'uniqueness');
   }
-  static payloadTooLarge(limitBytes: number): ScimError {
-    return new ScimError(413, `Request body exceeds the limit of ${limitBytes} bytes.`);
-  }
   static internal(): ScimError {
     return new ScimError(500, 'Internal server error.');
   }

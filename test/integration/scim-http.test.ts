@@ -897,9 +897,15 @@ describe.each([
     const unknown = await scim('PROPFIND', '/Users');
     expect(unknown.status).toBe(501);
     expect(await unknown.json()).toMatchObject({ status: '501', detail: expect.stringContaining('PROPFIND') });
-    const big = await scim('POST', '/Users', { userName: 'big@example.com', title: 'x'.repeat(1024 * 1024) });
+    const bigUser = { userName: 'big@example.com', title: 'x'.repeat(1024 * 1024) };
+    const big = await scim('POST', '/Users', bigUser);
     expect(big.status).toBe(413);
-    expect(await big.json()).toMatchObject({ status: '413' });
+    // How far over it is, not only the limit: a long attribute, or a batch meant for /Bulk.
+    const size = Buffer.byteLength(JSON.stringify(bigUser)).toLocaleString('en-US');
+    expect(await big.json()).toMatchObject({
+      status: '413',
+      detail: `The request body (${size} bytes) exceeds the limit of 1,048,576 bytes.`,
+    });
   });
 
   it('takes filters up to their limit in the URL, and explains a URL too long for any server', async () => {
@@ -1252,6 +1258,39 @@ describe('SCIM authentication', () => {
     expect((await get('/scim/v2/Users', secret)).status).toBe(200);
     expect((await adminCall(s, 'DELETE', `/scim-tokens/${String(token.body?.id)}`)).status).toBe(204);
     expect((await get('/scim/v2/Users', secret)).status).toBe(401);
+  });
+
+  it('says how much of a chunked body came when it ran over the limit', async () => {
+    const { hostname, port } = new URL(s.server.url);
+    const chunk = `{"userName":"chunked@example.com","title":"${'x'.repeat(600 * 1024)}`;
+    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      // No Content-Length: the server learns the size only by reading.
+      const req = request(
+        {
+          hostname,
+          port,
+          method: 'POST',
+          path: '/scim/v2/Users',
+          headers: { Authorization: `Bearer ${s.secret}`, 'Content-Type': 'application/scim+json' },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (data: Buffer) => (text += data.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      // The server may answer and close before the last bytes are written.
+      req.on('error', (error) => (/EPIPE|ECONNRESET/.test(String(error)) ? undefined : reject(error)));
+      req.write(chunk);
+      req.end(`${'y'.repeat(600 * 1024)}"}`);
+    });
+    const answer = await answered;
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      detail: expect.stringMatching(
+        /^The request body exceeds the limit of 1,048,576 bytes; [\d,]+ bytes came before it was refused\.$/,
+      ),
+    });
   });
 
   it('writes nothing for a token revoked while its request was under way', async () => {
