@@ -57,6 +57,7 @@ export async function readJsonBody(
     bytes = await getRawBody(ctx.req, { limit, length: ctx.request.length });
   } catch (error) {
     if ((error as { type?: string }).type === 'entity.too.large') {
+      closeAfterAnswer(ctx);
       throw new JsonBodyError('too_large', tooLargeMessage(limit, ctx.request.length, error));
     }
     noteBodyCutShort(ctx, error);
@@ -93,6 +94,20 @@ export async function readJsonBody(
 }
 
 /**
+ * For a body refused part-read. raw-body leaves the request paused when it gives up, so the answer
+ * said `Connection: keep-alive` and the connection then read nothing more: a client that sent its
+ * next request on it (IdPs pool connections) got a reset some 6 s later. The connection now ends
+ * after the answer, and what still arrives meanwhile is read and dropped, so the client reads the
+ * answer rather than a reset (a lingering close, as nginx does; the listener's request timeout
+ * bounds it).
+ */
+function closeAfterAnswer(ctx: Context): void {
+  // On the response, not a header: Koa removes every header when it answers an error.
+  ctx.res.shouldKeepAlive = false;
+  ctx.req.resume();
+}
+
+/**
  * Says how big the body was, not only the limit: "1,048,600 bytes" tells a script's author whether
  * the body is a little over (an attribute too long) or far over (a batch meant for /Bulk).
  */
@@ -118,6 +133,7 @@ async function keepRefusedBody(ctx: Context, limit: number): Promise<void> {
     if (redactableAsText(ctx, text)) (ctx.state as CaptureState).requestBody = text;
   } catch {
     // Too large, or the client went away: logged without its body, as before.
+    closeAfterAnswer(ctx);
   }
 }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, tempDataDir, type TestServer } from './harness';
@@ -1260,37 +1260,60 @@ describe('SCIM authentication', () => {
     expect((await get('/scim/v2/Users', secret)).status).toBe(401);
   });
 
-  it('says how much of a chunked body came when it ran over the limit', async () => {
+  it('refuses a body over its limit with its size, and the pooled connection serves the next request', async () => {
     const { hostname, port } = new URL(s.server.url);
-    const chunk = `{"userName":"chunked@example.com","title":"${'x'.repeat(600 * 1024)}`;
-    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      // No Content-Length: the server learns the size only by reading.
-      const req = request(
-        {
-          hostname,
-          port,
-          method: 'POST',
-          path: '/scim/v2/Users',
-          headers: { Authorization: `Bearer ${s.secret}`, 'Content-Type': 'application/scim+json' },
-        },
-        (res) => {
-          let text = '';
-          res.on('data', (data: Buffer) => (text += data.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        },
-      );
-      // The server may answer and close before the last bytes are written.
-      req.on('error', (error) => (/EPIPE|ECONNRESET/.test(String(error)) ? undefined : reject(error)));
-      req.write(chunk);
-      req.end(`${'y'.repeat(600 * 1024)}"}`);
-    });
-    const answer = await answered;
-    expect(answer.status).toBe(413);
-    expect(JSON.parse(answer.body)).toMatchObject({
-      detail: expect.stringMatching(
-        /^The request body exceeds the limit of 1,048,576 bytes; [\d,]+ bytes came before it was refused\.$/,
-      ),
-    });
+    // One pooled connection, as an IdP's HTTP client keeps: after a 413 the next request must not
+    // go out on a connection the server has stopped reading.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (method: string, path: string, parts: string[], headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; connection?: string; body: string }>((resolve, reject) => {
+        const req = request(
+          {
+            agent,
+            hostname,
+            port,
+            method,
+            path,
+            headers: { Authorization: `Bearer ${s.secret}`, 'Content-Type': 'application/scim+json', ...headers },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (data: Buffer) => (text += data.toString()));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body: text }),
+            );
+          },
+        );
+        // The server may answer and close before the last bytes are written.
+        req.on('error', (error) => (/EPIPE|ECONNRESET/.test(String(error)) ? undefined : reject(error)));
+        for (const part of parts.slice(0, -1)) req.write(part);
+        req.end(parts.at(-1));
+      });
+    try {
+      const body = `{"userName":"too-big@example.com","title":"${'x'.repeat(1200 * 1024)}"}`;
+      // With a Content-Length the size is known before reading; chunked, only by reading.
+      const announced = await send('POST', '/scim/v2/Users', [body], {
+        'Content-Length': String(Buffer.byteLength(body)),
+      });
+      expect(announced.status).toBe(413);
+      expect(announced.connection).toBe('close');
+      expect(JSON.parse(announced.body)).toMatchObject({
+        detail: `The request body (${Buffer.byteLength(body).toLocaleString('en-US')} bytes) exceeds the limit of 1,048,576 bytes.`,
+      });
+      expect((await send('GET', '/scim/v2/Users?count=0', [''])).status).toBe(200);
+
+      const chunked = await send('POST', '/scim/v2/Users', [body.slice(0, 600 * 1024), body.slice(600 * 1024)]);
+      expect(chunked.status).toBe(413);
+      expect(chunked.connection).toBe('close');
+      expect(JSON.parse(chunked.body)).toMatchObject({
+        detail: expect.stringMatching(
+          /^The request body exceeds the limit of 1,048,576 bytes; [\d,]+ bytes came before it was refused\.$/,
+        ),
+      });
+      expect((await send('GET', '/scim/v2/Users?count=0', [''])).status).toBe(200);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('writes nothing for a token revoked while its request was under way', async () => {
