@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
+import { counted } from '../counted';
 import { jsonTextDeeperThan } from '../json-depth';
 import type { CaptureState } from './capture';
 
@@ -112,7 +113,7 @@ function closeAfterAnswer(ctx: Context): void {
  * the body is a little over (an attribute too long) or far over (a batch meant for /Bulk).
  */
 function tooLargeMessage(limit: number, announced: number | undefined, error: unknown): string {
-  const bytes = (n: number) => `${n.toLocaleString('en-US')} bytes`;
+  const bytes = (n: number) => counted(n, 'byte');
   if (announced !== undefined) return `The request body (${bytes(announced)}) exceeds the limit of ${bytes(limit)}.`;
   const received = (error as { received?: unknown }).received;
   const came = typeof received === 'number' ? `; ${bytes(received)} came before it was refused` : '';

@@ -1,6 +1,7 @@
 import { finished, Readable } from 'node:stream';
 import type { Context } from 'koa';
 import type { RequestLogError } from '@shared/request-log';
+import { counted } from '../counted';
 import { describeFault } from './server-faults';
 
 /**
@@ -74,7 +75,7 @@ export function whenStreamEnds(ctx: Context, then: (outcome: StreamOutcome | und
 }
 
 function streamError(answer: StreamedAnswer, sentWhole: boolean): RequestLogError | null {
-  const sent = `${count(answer.records, 'resource')} (${count(answer.bytes, 'byte')})`;
+  const sent = `${counted(answer.records, 'resource')} (${counted(answer.bytes, 'byte')})`;
   if (answer.failure !== undefined) {
     return {
       message: `The server failed after sending ${sent}; the client got a cut answer.`,
@@ -85,8 +86,4 @@ function streamError(answer: StreamedAnswer, sentWhole: boolean): RequestLogErro
     return { message: `The client closed the connection after ${sent} had been sent; the rest was not.` };
   }
   return null;
-}
-
-function count(n: number, unit: string): string {
-  return `${n.toLocaleString('en-US')} ${unit}${n === 1 ? '' : 's'}`;
 }
