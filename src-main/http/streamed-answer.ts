@@ -35,7 +35,7 @@ export function sendStreamed(
 ): void {
   const answer: StreamedAnswer = { bytes: 0, records: 0 };
   (ctx.state as StreamState).streamed = answer;
-  function* counted(): Generator<string> {
+  function* measured(): Generator<string> {
     try {
       for (const chunk of produce(answer)) {
         answer.bytes += Buffer.byteLength(chunk, 'utf8');
@@ -47,7 +47,7 @@ export function sendStreamed(
       throw error;
     }
   }
-  ctx.body = Readable.from(counted());
+  ctx.body = Readable.from(measured());
 }
 
 /** How a streamed answer ended, for its log entry. */
@@ -64,14 +64,8 @@ export function whenStreamEnds(ctx: Context, then: (outcome: StreamOutcome | und
   const answer = (ctx.state as StreamState).streamed;
   if (!answer || !(ctx.body instanceof Readable)) return then(undefined);
   const response = ctx.res;
-  let done = false;
-  const end = () => {
-    if (done) return;
-    done = true;
-    then({ bytes: answer.bytes, error: streamError(answer, response.writableFinished) });
-  };
   // `finished` calls back once, on the response's end or its premature close, whichever comes.
-  finished(response, end);
+  finished(response, () => then({ bytes: answer.bytes, error: streamError(answer, response.writableFinished) }));
 }
 
 function streamError(answer: StreamedAnswer, sentWhole: boolean): RequestLogError | null {
