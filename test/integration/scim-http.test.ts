@@ -270,6 +270,69 @@ describe.each([
     expect(stale.status).toBe(412);
   });
 
+  it("lists a user's groups through nested groups as indirect, each once, and moves its ETag when a nesting changes", async () => {
+    type Membership = { value: string; display: string; type: string; $ref: string };
+    type Answer = { id: string; meta: { version: string }; groups?: Membership[] };
+    const post = async (path: string, body: unknown) => (await (await scim('POST', path, body)).json()) as Answer;
+    const members = (path: string, op: string, value: unknown, filter = '') =>
+      scim('PATCH', path, {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op, path: `members${filter}`, ...(value === undefined ? {} : { value }) }],
+      });
+    const groupsOf = async (id: string) => {
+      const response = await scim('GET', `/Users/${id}`);
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as Answer;
+      return { etag: response.headers.get('etag') ?? '', groups: body.groups ?? [] };
+    };
+    const membership = (group: Answer, display: string, type: string) => ({
+      value: group.id,
+      display,
+      type,
+      $ref: `${base}/Groups/${group.id}`,
+    });
+    const byId = (a: { value: string }, b: { value: string }) => (a.value < b.value ? -1 : 1);
+
+    const user = await post('/Users', { userName: 'nested-member@example.com' });
+    const team = await post('/Groups', { displayName: 'Nested Team', members: [{ value: user.id }] });
+    const dept = await post('/Groups', { displayName: 'Nested Dept', members: [{ value: team.id }] });
+    const org = await post('/Groups', { displayName: 'Nested Org', members: [{ value: dept.id }] });
+
+    // Direct first, then the groups that hold them, at any depth.
+    const nested = await groupsOf(user.id);
+    expect(nested.groups).toEqual([
+      membership(team, 'Nested Team', 'direct'),
+      ...[membership(dept, 'Nested Dept', 'indirect'), membership(org, 'Nested Org', 'indirect')].sort(byId),
+    ]);
+    const found = async (filter: string) => {
+      const response = await scim('GET', `/Users?filter=${encodeURIComponent(filter)}`);
+      return ((await response.json()) as { Resources: Answer[] }).Resources.map((r) => r.id);
+    };
+    expect(await found(`groups[value eq "${org.id}" and type eq "indirect"]`)).toEqual([user.id]);
+    expect(await found(`groups.value eq "${org.id}"`)).toEqual([user.id]);
+
+    // The user itself did not change, but what its GET shows did: so did its ETag.
+    expect((await members(`/Groups/${dept.id}`, 'remove', undefined, `[value eq "${team.id}"]`)).status).toBe(200);
+    const cut = await groupsOf(user.id);
+    expect(cut.groups).toEqual([membership(team, 'Nested Team', 'direct')]);
+    expect(cut.etag).not.toBe(nested.etag);
+    expect(await found(`groups.value eq "${org.id}"`)).toEqual([]);
+
+    // A circle of groups (Team in Org in Dept in Team) ends where it began.
+    expect((await members(`/Groups/${dept.id}`, 'add', [{ value: team.id }])).status).toBe(200);
+    expect((await members(`/Groups/${team.id}`, 'add', [{ value: org.id }])).status).toBe(200);
+    const circle = await groupsOf(user.id);
+    expect(circle.groups).toEqual(nested.groups);
+    expect(circle.etag).not.toBe(cut.etag);
+
+    // A group both listing the user and holding one that does is a direct membership, listed once.
+    expect((await members(`/Groups/${org.id}`, 'add', [{ value: user.id }])).status).toBe(200);
+    expect((await groupsOf(user.id)).groups).toEqual([
+      ...[membership(team, 'Nested Team', 'direct'), membership(org, 'Nested Org', 'direct')].sort(byId),
+      membership(dept, 'Nested Dept', 'indirect'),
+    ]);
+  });
+
   it('holds PUT, PATCH and DELETE to If-None-Match: 412 when it names the current version or *', async () => {
     const created = (await (await scim('POST', '/Users', { userName: 'inm@example.com' })).json()) as {
       id: string;

@@ -19,8 +19,43 @@ import type { StoredResource } from './stored';
 /** The stored document plus a user's groups (as filters see them). */
 export function withDerived(tenant: TenantReader, kind: ResourceKind, doc: StoredResource): ResourceData {
   if (kind !== 'User') return doc;
-  const groups = tenant.groupsOf(doc.id);
-  return groups.length === 0 ? doc : { ...doc, groups: groups.map((value) => ({ value, type: 'direct' })) };
+  const groups = membershipsOf(tenant, doc.id);
+  return groups.length === 0 ? doc : { ...doc, groups };
+}
+
+export interface Membership {
+  value: string;
+  type: 'direct' | 'indirect';
+}
+
+/**
+ * A user's groups, RFC 7643 §4.1.2: "either through direct membership, through nested groups". The
+ * groups listing the user are `direct`; the groups listing one of those, and so on up, `indirect`.
+ * Each group once, at its nearest (a group both lists the user and contains one that does: direct);
+ * a circle of groups ends where it began. Direct ones first, each part in id order.
+ */
+export function membershipsOf(tenant: TenantReader, userId: string): Membership[] {
+  const direct = tenant.groupsOf(userId);
+  if (direct.length === 0) return [];
+  const seen = new Set(direct);
+  const indirect: string[] = [];
+  let frontier = direct;
+  while (frontier.length > 0) {
+    const next: string[] = [];
+    for (const group of frontier) {
+      for (const parent of tenant.groupsOf(group)) {
+        if (seen.has(parent)) continue;
+        seen.add(parent);
+        next.push(parent);
+      }
+    }
+    indirect.push(...next);
+    frontier = next;
+  }
+  return [
+    ...direct.map((value): Membership => ({ value, type: 'direct' })),
+    ...indirect.sort().map((value): Membership => ({ value, type: 'indirect' })),
+  ];
 }
 
 /** `meta.location`: where the resource is, under the base path the request used. */
@@ -39,14 +74,14 @@ export function present(tenant: TenantReader, kind: ResourceKind, doc: StoredRes
   // request's, not the resource's (each base path is its own URL to a cache).
   const derived: string[] = [];
   if (kind === 'User') {
-    const groups = tenant.groupsOf(doc.id).flatMap((groupId) => {
-      const group = tenant.get('groups', groupId);
-      return group
-        ? [{ value: groupId, $ref: `${baseUrl}/Groups/${groupId}`, display: group.displayName, type: 'direct' }]
-        : [];
+    const groups = membershipsOf(tenant, doc.id).flatMap(({ value, type }) => {
+      const group = tenant.get('groups', value);
+      return group ? [{ value, $ref: `${baseUrl}/Groups/${value}`, display: group.displayName, type }] : [];
     });
     if (groups.length > 0) out.groups = groups;
-    for (const group of groups) derived.push(`g\u0000${group.value}\u0000${group.display}`);
+    // A direct membership is said as before indirect ones existed, so that its tags stay as they were.
+    for (const { value, display, type } of groups)
+      derived.push(`g\u0000${value}\u0000${display}${type === 'indirect' ? '\u0000indirect' : ''}`);
     const manager = managerOf(tenant, out, baseUrl);
     if (manager) {
       out[SCIM_URN.enterpriseUser] = manager;
