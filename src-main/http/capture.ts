@@ -18,6 +18,8 @@ export interface CaptureState extends ScimState {
   requestBody?: unknown;
   /** `requestBody` parsed as a JSON object or array. */
   requestBodyIsJson?: boolean;
+  /** The whole body's size, where `requestBody` holds only its head (a body refused for its size). */
+  requestBodyBytes?: number;
   /** The JSON text of an object that `sendScim` answered with. */
   responseJson?: string;
   /** False where bodies carry one-time secrets (the console's login code exchange). */
@@ -83,6 +85,7 @@ export function captureRequests(
           headers: ctx.request.headers,
           body: bodies ? state.requestBody : undefined,
           bodyIsJson: state.requestBodyIsJson === true,
+          ...(bodies && state.requestBodyBytes !== undefined ? { bytes: state.requestBodyBytes } : {}),
         },
         response: unsent?.response ?? {
           headers: ctx.response.headers,

@@ -1,12 +1,19 @@
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
+import type { IncomingMessage } from 'node:http';
 import { counted } from '../counted';
 import { jsonTextDeeperThan } from '../json-depth';
+import { DEFAULT_BODY_LIMIT as LOGGED_BODY_BYTES } from '../services/request-log/redact';
 import type { CaptureState } from './capture';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** No SCIM or admin body needs more; deeper input is refused before any code walks it. */
 export const MAX_JSON_DEPTH = 64;
+/**
+ * How long the 413 of a body announced over its limit waits for the body's first bytes, which the
+ * request log keeps: a client that announced a body and stopped sending must not hold the answer.
+ */
+const REFUSED_HEAD_WAIT_MS = 2_000;
 
 export type JsonBodyProblem = 'unsupported_media_type' | 'too_large' | 'malformed';
 
@@ -54,15 +61,19 @@ export async function readJsonBody(
     );
   }
   let bytes: Buffer;
+  const chunkedHead = ctx.request.length === undefined ? new HeadCollector(ctx.req) : undefined;
   try {
     bytes = await getRawBody(ctx.req, { limit, length: ctx.request.length });
   } catch (error) {
     if ((error as { type?: string }).type === 'entity.too.large') {
+      await keepHeadOfRefusedBody(ctx, chunkedHead, error);
       closeAfterAnswer(ctx);
       throw new JsonBodyError('too_large', tooLargeMessage(limit, ctx.request.length, error));
     }
     noteBodyCutShort(ctx, error);
     throw new JsonBodyError('malformed', 'The request body could not be read.');
+  } finally {
+    chunkedHead?.stop();
   }
   // Kept for the request log, which shows what a client really sent, malformed or not. The text,
   // not the parsed value: it crosses to the log's thread as one string, parsed there only when the
@@ -106,6 +117,80 @@ function closeAfterAnswer(ctx: Context): void {
   // On the response, not a header: Koa removes every header when it answers an error.
   ctx.res.shouldKeepAlive = false;
   ctx.req.resume();
+}
+
+/**
+ * The first bytes of a chunked body as they come, kept in case it goes over its limit: raw-body
+ * then drops what it read, and without them the request log showed a 413 with no body, though
+ * the head of a too-large body (which user, which group, which operation) is what its reader
+ * needs. Only references to the first chunks are held, and only up to what the log keeps.
+ */
+class HeadCollector {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private readonly onData = (chunk: Buffer) => {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    if (this.size >= LOGGED_BODY_BYTES) this.stop();
+  };
+
+  constructor(private readonly req: IncomingMessage) {
+    // Added before raw-body's own listener, in the same turn: both see every chunk from the first.
+    req.on('data', this.onData);
+  }
+
+  stop(): void {
+    this.req.off('data', this.onData);
+  }
+
+  head(): Buffer {
+    return Buffer.concat(this.chunks).subarray(0, LOGGED_BODY_BYTES);
+  }
+}
+
+/**
+ * The first bytes of a body refused for its size, kept for the request log with the size it was
+ * announced at or had reached. A body announced over its limit is refused before a byte of it is
+ * read: its head is read here, for at most REFUSED_HEAD_WAIT_MS (the rest is read and dropped by
+ * closeAfterAnswer). Not for an encoded body or one the redaction could not read (see
+ * keepRefusedBody).
+ */
+async function keepHeadOfRefusedBody(ctx: Context, chunked: HeadCollector | undefined, error: unknown) {
+  const coding = (ctx.get('Content-Encoding') || 'identity').trim().toLowerCase();
+  if (coding !== 'identity') return;
+  const received = (error as { received?: unknown }).received;
+  const size = ctx.request.length ?? (typeof received === 'number' ? received : undefined);
+  const head = chunked ? chunked.head() : await readHead(ctx.req, LOGGED_BODY_BYTES, REFUSED_HEAD_WAIT_MS);
+  // A character cut at the end is left out rather than shown as U+FFFD, which nobody sent.
+  const text = new TextDecoder('utf-8').decode(head, { stream: true });
+  if (text === '' || !redactableAsText(ctx, text)) return;
+  const state = ctx.state as CaptureState;
+  state.requestBody = text;
+  state.requestBodyIsJson = false;
+  if (size !== undefined) state.requestBodyBytes = Math.max(size, head.length);
+}
+
+/** Up to `max` bytes of a paused request body: as many as come within `waitMs`. */
+function readHead(req: IncomingMessage, max: number, waitMs: number): Promise<Buffer> {
+  if (req.readableEnded || req.destroyed) return Promise.resolve(Buffer.alloc(0));
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', done).off('error', done).off('close', done);
+      req.pause();
+      resolve(Buffer.concat(chunks).subarray(0, max));
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= max) done();
+    };
+    const timer = setTimeout(done, waitMs);
+    req.on('data', onData).once('end', done).once('error', done).once('close', done);
+    req.resume();
+  });
 }
 
 /**

@@ -234,6 +234,61 @@ describe('the request log entry of each kind of request', () => {
     expect(entry.response).toMatchObject({ truncated: true, bytes: Number(entry.response.headers['content-length']) });
   });
 
+  it('keeps the head of a body refused for its size, redacted, with the size that was sent', async () => {
+    const path = `${tenantPath(alpha.tenantId)}/Users`;
+    const huge = JSON.stringify({
+      userName: 'huge@example.com',
+      password: 'Huge-secret-password-1',
+      title: 't'.repeat(1_100_000),
+    });
+    const announced = await sendAndRead('POST', path, { token: alpha.token, body: huge });
+    expect(announced.status).toBe(413);
+    expect(announced.entry.request).toMatchObject({ truncated: true, bytes: Buffer.byteLength(huge) });
+    expect(announced.entry.request.body).toEqual(
+      expect.stringMatching(/^\{"userName":"huge@example.com","password":"\[redacted\]","title":"ttt/),
+    );
+    expect(Buffer.byteLength(announced.entry.request.body as string)).toBeLessThanOrEqual(64 * 1024);
+
+    // Chunked, without a length: the head of what came before the limit was passed.
+    const chunked = await fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${alpha.token}`, 'Content-Type': 'application/scim+json' },
+      body: new Blob([huge]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    const streamed = await lastEntryFor(path);
+    expect(streamed.request.truncated).toBe(true);
+    expect(streamed.request.bytes).toBeGreaterThan(1024 * 1024);
+    expect(streamed.request.body).toEqual(
+      expect.stringMatching(/^\{"userName":"huge@example.com","password":"\[redacted\]"/),
+    );
+
+    // A password cut by the head's end is not kept in part.
+    const before = '{"userName":"cut@example.com","title":"';
+    const filler = 't'.repeat(64 * 1024 - Buffer.byteLength(`${before}","password":"Cut-s`));
+    const cut = `${before}${filler}","password":"Cut-secret-password-1","nickName":"${'n'.repeat(1_100_000)}"}`;
+    const refused = await sendAndRead('POST', path, { token: alpha.token, body: cut });
+    expect(refused.status).toBe(413);
+    expect(JSON.stringify([announced.entry, streamed, refused.entry])).not.toMatch(/Huge-secret|Cut-s/);
+    // The redaction mark is longer than what it replaced: the log's own 64 KiB cut may end inside it.
+    expect(refused.entry.request.body).toEqual(expect.stringMatching(/"password":"\[reda/));
+  });
+
+  it('answers a body announced over its limit without waiting for a client that stopped sending', async () => {
+    const path = `${tenantPath(alpha.tenantId)}/Users`;
+    const started = Date.now();
+    const answer = await rawExchange(server.url, postHead(path, alpha.token, 2_000_000) + '{"userName":"stalled');
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    // Bounded by the wait for the head (2 s), not by the request timeout (120 s).
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const entry = await lastEntryFor(path);
+    expect(entry).toMatchObject({
+      status: 413,
+      request: { body: '{"userName":"stalled', truncated: true, bytes: 2_000_000 },
+    });
+  });
+
   const postHead = (path: string, token: string, length: number) =>
     `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n` +
     `Content-Type: application/scim+json\r\nContent-Length: ${length}\r\n\r\n`;

@@ -32,8 +32,9 @@ export interface CapturedMessage {
    */
   bodyIsJson?: boolean;
   /**
-   * The size of a body sent but not kept (a streamed export), in bytes: the log keeps how much
-   * went out instead of 0. Ignored when `body` is given.
+   * The whole body's size in bytes, where `body` is only its head (a body refused for its size) or
+   * nothing (a streamed export, not kept): the log keeps how much was sent instead of what it was
+   * given, and marks a head as truncated. Ignored when not above what `body` holds.
    */
   bytes?: number;
 }
@@ -159,16 +160,8 @@ export function buildEntry(
   const requestHeaders = redactHeaders(input.request?.headers, secrets);
   const responseHeaders = redactHeaders(input.response?.headers, secrets);
   const query = redactQuery(input.query, secrets);
-  let requestBody = redactBody(input.request?.body, secrets, bodyLimit, input.request?.bodyIsJson === true);
-  let responseBody = redactBody(input.response?.body, secrets, bodyLimit, input.response?.bodyIsJson === true);
-  const unkeptBytes = input.response?.bytes;
-  if (
-    responseBody.bytes === 0 &&
-    typeof unkeptBytes === 'number' &&
-    Number.isSafeInteger(unkeptBytes) &&
-    unkeptBytes > 0
-  )
-    responseBody = { ...responseBody, bytes: unkeptBytes };
+  let requestBody = keptOf(input.request, secrets, bodyLimit);
+  let responseBody = keptOf(input.response, secrets, bodyLimit);
   let error: RequestLogError | null = input.error
     ? {
         message: String(input.error.message),
@@ -217,6 +210,14 @@ export function buildEntry(
   const line = `${scrubbedHead}\t${scrubJsonSecrets(detail, secrets)}\n`;
 
   return { row: rowFromSummary(kept, interner, timeMs), line: Buffer.from(line, 'utf8') };
+}
+
+/** A message's body as kept, with the whole body's size where only a part of it (or none) was given. */
+function keptOf(message: CapturedMessage | undefined, secrets: SecretSet, bodyLimit: number): RedactedBody {
+  const body = redactBody(message?.body, secrets, bodyLimit, message?.bodyIsJson === true);
+  const whole = message?.bytes;
+  if (typeof whole !== 'number' || !Number.isSafeInteger(whole) || whole <= body.bytes) return body;
+  return { ...body, truncated: body.truncated || body.bytes > 0, bytes: whole };
 }
 
 const WITHHELD = `${REDACTED}: the request holds more than ${MAX_SECRETS} secrets`;
