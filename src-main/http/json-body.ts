@@ -53,7 +53,7 @@ export async function readJsonBody(
   }
   // A compressed body would otherwise be read as text and refused as "not UTF-8", which names the
   // wrong problem. RFC 9110 §8.4.1: a coding the server does not apply is refused (415).
-  const coding = (ctx.get('Content-Encoding') || 'identity').trim().toLowerCase();
+  const coding = contentCoding(ctx);
   if (coding !== 'identity') {
     throw new JsonBodyError(
       'unsupported_media_type',
@@ -120,10 +120,10 @@ function closeAfterAnswer(ctx: Context): void {
 }
 
 /**
- * The first bytes of a chunked body as they come, kept in case it goes over its limit: raw-body
- * then drops what it read, and without them the request log showed a 413 with no body, though
- * the head of a too-large body (which user, which group, which operation) is what its reader
- * needs. Only references to the first chunks are held, and only up to what the log keeps.
+ * The first bytes of a request body as they come, up to what the request log keeps: the head of a
+ * body refused for its size (which user, which group, which operation), which its reader needs.
+ * A chunked body's head is collected while raw-body reads it, since raw-body drops what it read
+ * when it gives up; `onFull` is told once the head is whole. Only references to chunks are held.
  */
 class HeadCollector {
   private readonly chunks: Buffer[] = [];
@@ -131,10 +131,15 @@ class HeadCollector {
   private readonly onData = (chunk: Buffer) => {
     this.chunks.push(chunk);
     this.size += chunk.length;
-    if (this.size >= LOGGED_BODY_BYTES) this.stop();
+    if (this.size < LOGGED_BODY_BYTES) return;
+    this.stop();
+    this.onFull?.();
   };
 
-  constructor(private readonly req: IncomingMessage) {
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly onFull?: () => void,
+  ) {
     // Added before raw-body's own listener, in the same turn: both see every chunk from the first.
     req.on('data', this.onData);
   }
@@ -156,11 +161,10 @@ class HeadCollector {
  * keepRefusedBody).
  */
 async function keepHeadOfRefusedBody(ctx: Context, chunked: HeadCollector | undefined, error: unknown) {
-  const coding = (ctx.get('Content-Encoding') || 'identity').trim().toLowerCase();
-  if (coding !== 'identity') return;
+  if (contentCoding(ctx) !== 'identity') return;
   const received = (error as { received?: unknown }).received;
   const size = ctx.request.length ?? (typeof received === 'number' ? received : undefined);
-  const head = chunked ? chunked.head() : await readHead(ctx.req, LOGGED_BODY_BYTES, REFUSED_HEAD_WAIT_MS);
+  const head = chunked ? chunked.head() : await readHead(ctx.req, REFUSED_HEAD_WAIT_MS);
   // A character cut at the end is left out rather than shown as U+FFFD, which nobody sent.
   const text = new TextDecoder('utf-8').decode(head, { stream: true });
   if (text === '' || !redactableAsText(ctx, text)) return;
@@ -170,25 +174,20 @@ async function keepHeadOfRefusedBody(ctx: Context, chunked: HeadCollector | unde
   if (size !== undefined) state.requestBodyBytes = Math.max(size, head.length);
 }
 
-/** Up to `max` bytes of a paused request body: as many as come within `waitMs`. */
-function readHead(req: IncomingMessage, max: number, waitMs: number): Promise<Buffer> {
+/** The head of a paused request body: as much of it as comes within `waitMs`. */
+function readHead(req: IncomingMessage, waitMs: number): Promise<Buffer> {
   if (req.readableEnded || req.destroyed) return Promise.resolve(Buffer.alloc(0));
   return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
     const done = () => {
       clearTimeout(timer);
-      req.off('data', onData).off('end', done).off('error', done).off('close', done);
+      collector.stop();
+      req.off('end', done).off('error', done).off('close', done);
       req.pause();
-      resolve(Buffer.concat(chunks).subarray(0, max));
+      resolve(collector.head());
     };
-    const onData = (chunk: Buffer) => {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size >= max) done();
-    };
+    const collector = new HeadCollector(req, done);
     const timer = setTimeout(done, waitMs);
-    req.on('data', onData).once('end', done).once('error', done).once('close', done);
+    req.once('end', done).once('error', done).once('close', done);
     req.resume();
   });
 }
@@ -212,8 +211,7 @@ function tooLargeMessage(limit: number, announced: number | undefined, error: un
  * refusal stands.
  */
 async function keepRefusedBody(ctx: Context, limit: number): Promise<void> {
-  const coding = (ctx.get('Content-Encoding') || 'identity').trim().toLowerCase();
-  if (!hasBody(ctx) || coding !== 'identity') return;
+  if (!hasBody(ctx) || contentCoding(ctx) !== 'identity') return;
   try {
     const text = (await getRawBody(ctx.req, { limit, length: ctx.request.length })).toString('utf8');
     if (redactableAsText(ctx, text)) (ctx.state as CaptureState).requestBody = text;
@@ -240,6 +238,11 @@ function noteBodyCutShort(ctx: Context, error: unknown): void {
     received: typeof received === 'number' ? received : 0,
     expected: ctx.request.length,
   };
+}
+
+/** The request body's content coding, lower case; `identity` when none is named. */
+function contentCoding(ctx: Context): string {
+  return (ctx.get('Content-Encoding') || 'identity').trim().toLowerCase();
 }
 
 /** Whether the request announces a body (a length above zero, or chunks). */

@@ -3,8 +3,9 @@
  * - userName unique per tenant case-insensitively; externalId unique per resource type when present;
  * - defaults on create and PUT; PUT replaces (readOnly attributes and meta.created kept; a password
  *   absent from a PUT is kept, since clients can never read it back to resend it);
- * - a user's `groups` is derived from memberships, nested groups' included; members must exist in the tenant and carry a
- *   `type`; `display` and `$ref` are derived when read, so renames show everywhere at once;
+ * - a user's `groups` is derived from memberships, nested groups' included; members must exist in
+ *   the tenant and carry a `type`; `display` and `$ref` are derived when read, so renames show
+ *   everywhere at once;
  * - DELETE is a hard delete that leaves every group, or deactivation where the tenant says so;
  * - passwords are hashed before the store transaction (which must be synchronous) and never stored.
  * Uniqueness is checked inside the store transaction, so two concurrent creates cannot both win.
