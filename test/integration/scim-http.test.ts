@@ -270,6 +270,30 @@ describe.each([
     expect(stale.status).toBe(412);
   });
 
+  it('finds users and groups by the meta.version a GET shows, derived values included', async () => {
+    type Answer = { id: string; meta: { version: string } };
+    type List = { totalResults: number; Resources: Answer[] };
+    const post = async (path: string, body: unknown) => (await (await scim('POST', path, body)).json()) as Answer;
+    const user = await post('/Users', { userName: 'version-filter@example.com' });
+    const group = await post('/Groups', { displayName: 'Version filter', members: [{ value: user.id }] });
+    for (const [endpoint, id] of [
+      ['Users', user.id],
+      ['Groups', group.id],
+    ] as const) {
+      const shown = (await (await scim('GET', `/${endpoint}/${id}`)).json()) as Answer;
+      // The member's name and the user's group are in the tag (W/"1.<digest>"), not the bare revision.
+      expect(shown.meta.version).toMatch(/^W\/"\d+\.[0-9a-f]+"$/);
+      const filter = encodeURIComponent(`meta.version eq ${JSON.stringify(shown.meta.version)}`);
+      const found = (await (await scim('GET', `/${endpoint}?filter=${filter}`)).json()) as List;
+      expect(found.Resources.map((r) => r.id)).toEqual([id]);
+      const revisionOnly = encodeURIComponent(
+        `meta.version eq ${JSON.stringify(shown.meta.version.split('.')[0] + '"')}`,
+      );
+      const byRevision = (await (await scim('GET', `/${endpoint}?filter=${revisionOnly}`)).json()) as List;
+      expect(byRevision.Resources.map((r) => r.id)).not.toContain(id);
+    }
+  });
+
   it("lists a user's groups through nested groups as indirect, each once, and moves its ETag when a nesting changes", async () => {
     type Membership = { value: string; display: string; type: string; $ref: string };
     type Answer = { id: string; meta: { version: string }; groups?: Membership[] };

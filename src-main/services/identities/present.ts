@@ -159,7 +159,8 @@ const DERIVED_SUBS: ReadonlyMap<string, readonly string[]> = new Map([
   ['members', ['display', '$ref']],
   ['groups', ['display', '$ref']],
   ['manager', ['displayname', '$ref']],
-  ['meta', ['location']],
+  // `meta.version` digests what is derived (representationTag): a filter must see the tag GET shows.
+  ['meta', ['location', 'version']],
 ]);
 
 /**
