@@ -32,12 +32,14 @@ export function normalizePage(request: PageRequest, maxResults: number = DEFAULT
  * An integer within ±Number.MAX_SAFE_INTEGER. Larger ones are clamped, not refused: they are
  * integers, only far outside any list, and RFC 7644 §3.4.2.4 answers a startIndex past the results
  * with an empty page, which the bound gives as well. Clamping keeps the startIndex a ListResponse
- * echoes an exact integer (a JSON `1e30` was echoed as `1e+30`).
+ * echoes an exact integer (a JSON `1e30` was echoed as `1e+30`, and `1e400` is Infinity).
  */
 function toInteger(name: string, value: number | string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'number') {
-    if (Number.isInteger(value)) return Math.min(Math.max(value, Number.MIN_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
+    // A JSON number past a double's range (`1e400`) parses as ±Infinity: clamped the same way.
+    if (Number.isInteger(value) || Math.abs(value) === Infinity)
+      return Math.min(Math.max(value, Number.MIN_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
   } else {
     const t = value.trim();
     if (t === '') return undefined;

@@ -820,6 +820,10 @@ describe.each([
     const text = await far.text();
     expect(text).toContain(`"startIndex":${Number.MAX_SAFE_INTEGER}`);
     expect(JSON.parse(text)).toMatchObject({ itemsPerPage: 0, Resources: [] });
+    // Past what a double holds, JSON.parse gives Infinity; still a startIndex past every result.
+    const farther = await scim('POST', '/Users/.search', '{"startIndex":1e400,"count":1e400}');
+    expect(farther.status).toBe(200);
+    expect(await farther.json()).toMatchObject({ startIndex: Number.MAX_SAFE_INTEGER, itemsPerPage: 0 });
   });
 
   it('answers a GET on the root with a query as POST /.search answers the same query (RFC 7644 §3.4.2.1)', async () => {

@@ -135,6 +135,11 @@ describe('normalizePage (DESIGN.md §3)', () => {
       { startIndex: -1e30, count: -1e30 },
       { startIndex: 1, count: 0 },
     ],
+    // A JSON 1e400 parses as Infinity: an integer too, only further out.
+    [
+      { startIndex: Infinity, count: -Infinity },
+      { startIndex: Number.MAX_SAFE_INTEGER, count: 0 },
+    ],
   ])('%j → %j', (request, expected) => {
     expect(normalizePage(request)).toEqual(expected);
   });
