@@ -6,6 +6,7 @@ import { ScimError, type ScimErrorStatus } from '../scim/errors';
 import { isStoreDown, STORE_UNAVAILABLE, storeErrorAsAdmin, type Logger } from '../services/admin-dispatch';
 import { PasswordHasherBusyError } from '../services/password-hasher';
 import { StoreNoTenantError } from '../store/errors';
+import { bearerToken } from './admin-auth';
 import { areaOf } from './areas';
 import { noteServerFault } from './server-faults';
 
@@ -122,19 +123,28 @@ function toAdminError(error: unknown, log: Logger): { status: number; error: Adm
 function renderScim(ctx: Context, error: ScimError): void {
   ctx.status = error.status;
   ctx.type = `${SCIM_CONTENT_TYPE}; charset=utf-8`;
-  if (error.status === 401) ctx.set('WWW-Authenticate', 'Bearer realm="scimdesk"');
+  if (error.status === 401) ctx.set('WWW-Authenticate', bearerChallenge(ctx, 'scimdesk'));
   if (error.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(error.retryAfterSeconds));
   ctx.body = error.toBody();
 }
 
 function renderAdmin(ctx: Context, { status, error }: { status: number; error: AdminError }): void {
   ctx.status = status;
-  if (status === 401) ctx.set('WWW-Authenticate', 'Bearer realm="scimdesk-admin"');
+  if (status === 401) ctx.set('WWW-Authenticate', bearerChallenge(ctx, 'scimdesk-admin'));
   // Seed 004: validation → `{ detail: [{loc, msg, type}] }`; everything else `{ detail, code }`.
   ctx.body =
     error.code === 'validation_failed' && error.issues.length > 0
       ? { detail: error.issues }
       : { detail: error.message, code: error.code };
+}
+
+/**
+ * RFC 6750 §3.1: a request that presented a bearer token which was refused (unknown, expired,
+ * revoked) is told `error="invalid_token"`, so that a client knows to get a new one; a request
+ * without credentials gets no error code.
+ */
+function bearerChallenge(ctx: Context, realm: string): string {
+  return bearerToken(ctx) === undefined ? `Bearer realm="${realm}"` : `Bearer realm="${realm}", error="invalid_token"`;
 }
 
 function renderPlain(ctx: Context, error: unknown, log: Logger): void {

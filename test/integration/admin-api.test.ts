@@ -111,7 +111,10 @@ describe('admin API over HTTP', () => {
     for (const auth of [null, 'aaa.bbb.ccc', 'garbage']) {
       const response = await get('/api/v1/admin/tenants', auth);
       expect(response.status).toBe(401);
-      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      // RFC 6750 §3.1: an error code only when a token was presented.
+      expect(response.headers.get('www-authenticate')).toBe(
+        auth === null ? 'Bearer realm="scimdesk-admin"' : 'Bearer realm="scimdesk-admin", error="invalid_token"',
+      );
       expect(await response.json()).toMatchObject({ code: 'unauthorized' });
     }
   });

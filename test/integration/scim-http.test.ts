@@ -1276,11 +1276,14 @@ describe('SCIM authentication', () => {
   const get = (path: string, token?: string) =>
     fetch(`${s.server.url}${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
 
-  it('answers 401 with WWW-Authenticate without a token or with a bad one', async () => {
+  it('answers 401 with WWW-Authenticate without a token or with a bad one, naming a refused token invalid_token', async () => {
     for (const token of [undefined, 'garbage', `scimdesk_${'x'.repeat(43)}`]) {
       const response = await get('/scim/v2/Users', token);
       expect(response.status).toBe(401);
-      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      // RFC 6750 §3.1: an error code only when a token was presented.
+      expect(response.headers.get('www-authenticate')).toBe(
+        token === undefined ? 'Bearer realm="scimdesk"' : 'Bearer realm="scimdesk", error="invalid_token"',
+      );
       expect(await response.json()).toMatchObject({ status: '401' });
     }
   });
@@ -1463,7 +1466,7 @@ describe('SCIM authentication', () => {
     for (const path of ['/scim/v2/Users', tenantPath]) {
       const refused = await get(path, secret);
       expect(refused.status).toBe(401);
-      expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer realm="scimdesk", error="invalid_token"$/);
       expect(await refused.json()).toMatchObject({ status: '401', detail: expect.stringMatching(/expired/i) });
     }
   });

@@ -102,7 +102,11 @@ export function adminErrorComponents(): {
     };
     if (code === 'unauthorized') {
       response.headers = {
-        'WWW-Authenticate': { description: 'Bearer realm="scimdesk-admin"', schema: { type: 'string' } },
+        'WWW-Authenticate': {
+          description:
+            'Bearer realm="scimdesk-admin"; with error="invalid_token" when the token presented was refused (RFC 6750 §3.1)',
+          schema: { type: 'string' },
+        },
       };
     }
     responses[`Admin_${code}`] = response;

@@ -67,7 +67,13 @@ export function scimErrorResponses(capabilities: ServerCapabilities): Record<str
     content: scimContent(ref('schemas', 'ScimError')),
   });
   const unauthorized = error('No bearer token, or one that is unknown, expired or revoked.');
-  unauthorized.headers = { 'WWW-Authenticate': { description: 'Bearer realm="scimdesk"', schema: { type: 'string' } } };
+  unauthorized.headers = {
+    'WWW-Authenticate': {
+      description:
+        'Bearer realm="scimdesk"; with error="invalid_token" when the token presented was refused (RFC 6750 §3.1)',
+      schema: { type: 'string' },
+    },
+  };
   const busy = error('Too many passwords are being hashed right now (a burst of password writes): try again later.');
   busy.headers = {
     'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } },
