@@ -109,7 +109,7 @@ export const adminContract = {
     method: 'POST',
     path: '/scim-tokens',
     status: 201,
-    input: z.object({ tenant_id: z.string().min(1), name: ScimTokenName, expires_at: ExpiresAt }),
+    input: z.strictObject({ tenant_id: z.string().min(1), name: ScimTokenName, expires_at: ExpiresAt }),
     output: CreatedScimToken,
     errors: ['not_found'],
     summary: 'Create a SCIM token; the secret `token` is shown in this answer only.',
@@ -137,7 +137,8 @@ export const adminContract = {
     method: 'PATCH',
     path: '/scim-tokens/:id',
     status: 200,
-    input: ById.extend({ name: ScimTokenName.optional(), expires_at: ExpiresAt }),
+    // Strict, as every body: `{"revoked": true}` must not be answered 200 while the token still works.
+    input: z.strictObject({ ...ById.shape, name: ScimTokenName.optional(), expires_at: ExpiresAt }),
     output: ScimToken,
     errors: ['not_found'],
     summary: 'Rename a SCIM token or change its expiry.',

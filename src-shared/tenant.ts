@@ -24,7 +24,8 @@ export const Tenant = z.object({
 });
 export type Tenant = z.infer<typeof Tenant>;
 
-export const TenantCreate = z.object({
+/** Strict: a misspelt setting (`compatProfile`) is refused, not answered 200 having changed nothing. */
+export const TenantCreate = z.strictObject({
   name: TenantName,
   delete_mode: DeleteMode.optional(),
   compat_profile: CompatProfileName.optional(),

@@ -12,11 +12,20 @@ export type Logger = Pick<Console, 'error' | 'warn' | 'info'>;
 export type LocateField = (field: string | number | undefined) => string[];
 
 export function zodIssues(error: z.ZodError, locate: LocateField = () => []): ValidationIssue[] {
-  return error.issues.map((issue) => ({
-    loc: [...locate(issue.path[0] as string | number | undefined), ...issue.path.map(pathKey)],
-    msg: issue.message,
-    type: issue.code,
-  }));
+  return error.issues.flatMap((issue): ValidationIssue[] => {
+    const path = issue.path.map(pathKey);
+    // One issue per unknown field, located at that field, rather than one nameless one on the object.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        loc: [...locate(path.length > 0 ? path[0] : key), ...path, key],
+        msg: 'Unknown field: this request takes no such field (the reference at /docs lists its fields).',
+        type: issue.code,
+      }));
+    }
+    return [
+      { loc: [...locate(issue.path[0] as string | number | undefined), ...path], msg: issue.message, type: issue.code },
+    ];
+  });
 }
 
 function pathKey(key: PropertyKey): string | number {

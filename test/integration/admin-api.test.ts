@@ -185,6 +185,36 @@ describe('admin API over HTTP', () => {
     expect((await send('POST', '/tenants', { name: `a${'\u0344'.repeat(150)}` })).status).toBe(422);
   });
 
+  it('refuses a body field the operation does not take with 422 naming it, and changes nothing', async () => {
+    type Detail = { detail: { loc: string[]; type: string }[] };
+    const tenant = (await (await send('POST', '/tenants', { name: 'Strict bodies' })).json()) as { id: string };
+    const created = (await (
+      await send('POST', '/scim-tokens', { tenant_id: tenant.id, name: 'to revoke' })
+    ).json()) as { id: string; token: string };
+    const scimGet = () =>
+      fetch(`${server.url}/scim/v2/Users`, { headers: { Authorization: `Bearer ${created.token}` } });
+    // A guessed "revoke by PATCH" must not look done while the token goes on working.
+    const revoked = await send('PATCH', `/scim-tokens/${created.id}`, { revoked: true });
+    expect(revoked.status).toBe(422);
+    expect(((await revoked.json()) as Detail).detail).toEqual([
+      expect.objectContaining({ loc: ['body', 'revoked'], type: 'unrecognized_keys' }),
+    ]);
+    expect((await scimGet()).status).toBe(200);
+    // A misspelt setting is named, and the setting keeps its value.
+    const misspelt = await send('PATCH', `/tenants/${tenant.id}`, { compatProfile: 'strict', name: 'Renamed?' });
+    expect(misspelt.status).toBe(422);
+    expect(((await misspelt.json()) as Detail).detail.map((d) => d.loc)).toEqual([['body', 'compatProfile']]);
+    expect(await (await get(`/api/v1/admin/tenants/${tenant.id}`)).json()).toMatchObject({
+      name: 'Strict bodies',
+      compat_profile: 'compatible',
+    });
+    const extra = await send('POST', '/scim-tokens', { tenant_id: tenant.id, name: 'x', extra: 1 });
+    expect(extra.status).toBe(422);
+    expect(((await extra.json()) as Detail).detail.map((d) => d.loc)).toEqual([['body', 'extra']]);
+    const tenantExtra = await send('POST', '/tenants', { name: 'With extra', deleteMode: 'hard' });
+    expect(tenantExtra.status).toBe(422);
+  });
+
   it('refuses a token expiry past the year 9999 in UTC with 422, and lists tokens after', async () => {
     const tenants = (await (await get('/api/v1/admin/tenants')).json()) as { items: { id: string }[] };
     const tenantId = tenants.items[0]!.id;
