@@ -26,7 +26,8 @@ interface Step {
   absent?: KeyPath[];
   /** Must be absent, null or "" (how the Microsoft Entra SCIM validator checks a cleared value). */
   blank?: KeyPath[];
-  capture?: Record<string, string>;
+  /** Values of the answer kept for later steps' `{{name}}`. */
+  capture?: Record<string, KeyPath>;
 }
 
 function at(json: unknown, path: KeyPath): unknown {
@@ -47,7 +48,7 @@ function fill<T>(value: T, vars: Record<string, string>): T {
     JSON.stringify(value).replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
       const v = vars[name];
       if (v === undefined) throw new Error(`{{${name}}} is used before it was captured`);
-      return v;
+      return JSON.stringify(v).slice(1, -1); // inside a JSON string: a tag's quotes escaped
     }),
   ) as T;
 }
@@ -110,7 +111,7 @@ describe.each([
       }
       for (const key of step.absent ?? []) expect(at(json, key), String(key)).toBeUndefined();
       for (const key of step.blank ?? []) expect([undefined, null, ''], String(key)).toContain(at(json, key));
-      for (const [name, field] of Object.entries(step.capture ?? {})) vars[name] = String(json[field]);
+      for (const [name, field] of Object.entries(step.capture ?? {})) vars[name] = String(at(json, field));
     });
   });
 });

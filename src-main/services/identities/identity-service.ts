@@ -222,9 +222,10 @@ export class IdentityService {
     // As PATCH does: a missing resource or a failed precondition is told before the body is judged
     // (RFC 9110 §13.2.1), so a client holding a stale version learns that first. Checked again in
     // the transaction, where it decides.
-    this.checkVersion(this.find(this.reader(ctx), kind, id), options);
+    const existing = this.find(this.reader(ctx), kind, id);
+    this.checkVersion(existing, options);
     const input = this.parse(schema, 'replace', body, ctx);
-    const newHash = await this.hashPassword(input);
+    const newHash = await this.hashPassword(input, existing.passwordHash);
     let before: StoredResource | undefined;
     const stored = await this.deps.store.write(ctx.tenantId, (tx) => {
       ctx.stillAuthorized?.();
@@ -243,8 +244,9 @@ export class IdentityService {
       );
       // A PUT that restates the resource keeps its version, as a PATCH that changes nothing does:
       // Okta sends a whole PUT on every profile push, and each must not break other clients'
-      // If-Match or add an empty version to the history. A new password is always a change.
-      if (newHash === undefined && sameContent(current, doc)) return current;
+      // If-Match or add an empty version to the history. The same password keeps its stored hash
+      // (hashPassword), so it compares equal here too; a new one (a new salt) is always a change.
+      if (sameContent(current, doc)) return current;
       return putStored(tx, kind, doc).resource;
     });
     if (stored !== before) this.remember(ctx, kind, 'change', before, stored);
@@ -280,7 +282,7 @@ export class IdentityService {
       listBudget: ctx.patchBudget,
     });
     const password = preview.changed.includes('password') ? preview.resource.password : undefined;
-    const passwordHash = typeof password === 'string' ? await this.deps.hasher.hash(password) : undefined;
+    const passwordHash = typeof password === 'string' ? await this.hashFor(password, first.passwordHash) : undefined;
 
     let before: StoredResource | undefined;
     const { stored, result } = await this.deps.store.write(ctx.tenantId, (tx) => {
@@ -288,7 +290,7 @@ export class IdentityService {
       const current = this.find(tx, kind, id);
       before = current;
       this.checkVersion(current, options);
-      const result: PatchResult =
+      const applied: PatchResult =
         current === first
           ? preview
           : applyPatch(withPasswordShown(current), body, {
@@ -297,6 +299,9 @@ export class IdentityService {
               filterView: this.filterViewOf(kind, tx, ctx),
               // A run again after a concurrent write does the same work: not charged twice.
             });
+      // The password it already has (hashFor kept its hash) is no change.
+      const result =
+        passwordHash !== undefined && passwordHash === current.passwordHash ? withoutPassword(applied) : applied;
       if (result.changed.length === 0 || !this.writePatch(tx, kind, schema, current, result, passwordHash)) {
         return { stored: current, result: { ...result, changed: [], changes: [] } };
       }
@@ -708,7 +713,7 @@ export class IdentityService {
       ...(version > 0 ? { version } : {}),
       ...(attributes ? { attributes } : {}),
       flags: ctx.compat?.fired ?? [],
-      // PUT and PATCH set a new hash even for the same password (a new salt): it was written.
+      // A new password gets a new hash (a new salt); the same one again keeps its hash (hashFor).
       ...(before && after && after.passwordHash !== before.passwordHash ? { passwordChanged: true } : {}),
     };
     // A version shows that a password is set, never the password or its hash.
@@ -765,10 +770,21 @@ export class IdentityService {
     return ctx.compat;
   }
 
-  private async hashPassword(input: Record<string, unknown>): Promise<string | undefined> {
+  private async hashPassword(input: Record<string, unknown>, stored?: string): Promise<string | undefined> {
     const password = input.password;
     delete input.password;
     if (typeof password !== 'string') return undefined;
+    return this.hashFor(password, stored);
+  }
+
+  /**
+   * The hash to store for a password: the stored one when it is the same password, else a new one.
+   * Okta with password sync sends the password on every push; a new salt each time made each push
+   * a new version (breaking other clients' If-Match) and a "password changed" record in the history.
+   * A changed password costs a verify and a hash; a restated one a verify, as a hash cost before.
+   */
+  private async hashFor(password: string, stored: string | undefined): Promise<string> {
+    if (stored !== undefined && (await this.deps.hasher.verify(password, stored))) return stored;
     return this.deps.hasher.hash(password);
   }
 
@@ -878,6 +894,16 @@ function isBlank(value: string | undefined): boolean {
 }
 
 /** Whether two stored forms of a resource say the same, whatever their meta and key order. */
+/** A PATCH result without its change of `password`: the one given is the one already set. */
+function withoutPassword(result: PatchResult): PatchResult {
+  const other = (attribute: string) => attribute.toLowerCase() !== 'password';
+  return {
+    ...result,
+    changed: result.changed.filter(other),
+    changes: result.changes.filter((change) => other(change.attribute)),
+  };
+}
+
 function sameContent(a: StoredResource, b: StoredResource): boolean {
   // An empty list is unassigned (RFC 7643 §2.5): a group whose members were all removed stores
   // `members: []`, and the same group PUT back without members has no key.

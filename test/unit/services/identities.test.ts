@@ -154,6 +154,27 @@ describe('users', () => {
     expect(unchanged.version).toBe('W/"1"');
   });
 
+  it('keeps the version and the hash when a PUT or PATCH gives the password the user already has', async () => {
+    const storedHash = (id: string) => h.store.tenant(ctx.tenantId)?.get('users', id)?.passwordHash;
+    const created = await user('pw-sync@x.com', { displayName: 'Sync', password: 'pw-sync-1' });
+    const id = String(created.id);
+    const hash = storedHash(id);
+    // Okta with password sync sends the password on every push: a restating PUT changes nothing.
+    const pushed = { userName: 'pw-sync@x.com', displayName: 'Sync', password: 'pw-sync-1' };
+    for (let i = 0; i < 2; i++) expect((await replace('User', id, pushed, ctx)).meta).toEqual(created.meta);
+    const same = { op: 'replace', path: 'password', value: 'pw-sync-1' };
+    expect((await ids().patch('User', id, { Operations: [same] }, ctx)).report.changed).toEqual([]);
+    expect(storedHash(id)).toBe(hash);
+    // With another change beside it, the password is not named as changed.
+    const titled = await ids().patch('User', id, { Operations: [same, { op: 'add', path: 'title', value: 'T' }] }, ctx);
+    expect(titled.report.changed).toEqual(['title']);
+    expect(storedHash(id)).toBe(hash);
+    // Another password is a change, with a new hash.
+    const changed = await replace('User', id, { ...pushed, title: 'T', password: 'pw-sync-2' }, ctx);
+    expect(changed.meta).toMatchObject({ version: 'W/"3"' });
+    expect(storedHash(id)).not.toBe(hash);
+  });
+
   it('leaves the body it was given as it was (a caller may send it again)', async () => {
     const body = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'same@x.com', password: 'pw-1' };
     const before = structuredClone(body);
