@@ -11,7 +11,8 @@ export interface IssuedAdminToken {
   expiresAt: Date;
 }
 
-export type AdminTokenCheck = { ok: true } | { ok: false; reason: 'expired' | 'invalid' };
+/** `validForMs`: how long until the token's `exp`, for a connection it opens (a live log stream). */
+export type AdminTokenCheck = { ok: true; validForMs: number } | { ok: false; reason: 'expired' | 'invalid' };
 
 /**
  * Admin tokens are HS256 JWTs signed with the data folder's key. They are stateless, so
@@ -40,14 +41,15 @@ export class AdminTokens {
 
   async verify(token: string): Promise<AdminTokenCheck> {
     try {
-      await jwtVerify(token, this.key, {
+      const { payload } = await jwtVerify(token, this.key, {
         issuer: ISSUER,
         audience: AUDIENCE,
         algorithms: [ALGORITHM],
         currentDate: new Date(this.clock.now()),
         requiredClaims: ['exp', 'sub'],
       });
-      return { ok: true };
+      // requiredClaims makes `exp` present, and jose has checked it is a number.
+      return { ok: true, validForMs: (payload.exp as number) * 1000 - this.clock.now() };
     } catch (error) {
       if (error instanceof errors.JWTExpired) return { ok: false, reason: 'expired' };
       return { ok: false, reason: 'invalid' };

@@ -49,6 +49,12 @@ export function requireAdminToken(tokens: AdminTokens) {
         check.reason === 'expired' ? 'The admin token has expired.' : 'The admin token is not valid.',
       );
     }
+    (ctx.state as AdminGateState).adminTokenValidForMs = check.validForMs;
     await next();
   };
+}
+
+export interface AdminGateState {
+  /** Set by the gate: how long the request's admin token stays valid (a stream ends then). */
+  adminTokenValidForMs?: number;
 }

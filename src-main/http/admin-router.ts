@@ -9,7 +9,7 @@ import type { LoginCodes } from '../auth/login-codes';
 import { dispatchAdminOperation, zodIssues } from '../services/admin-dispatch';
 import type { RequestLog } from '../services/request-log/index';
 import type { CaptureState } from './capture';
-import { requireAdminToken } from './admin-auth';
+import { requireAdminToken, type AdminGateState } from './admin-auth';
 import { streamRequestLog } from './log-stream';
 import { JsonBodyError, readJsonBody } from './json-body';
 
@@ -82,7 +82,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
   // Registered before the contract's `/request-logs/:id`, which would take "stream" for an id.
   router.get('/request-logs/stream', gate, (ctx) => {
     (ctx.state as { captureBodies?: boolean }).captureBodies = false;
-    streamRequestLog(ctx, deps.requestLog, deps.streams);
+    streamRequestLog(ctx, deps.requestLog, deps.streams, (ctx.state as AdminGateState).adminTokenValidForMs);
   });
   for (const name of ADMIN_OPERATION_NAMES) {
     const operation: AdminOperation = adminContract[name];

@@ -7,6 +7,8 @@ import type { RequestLog } from '../services/request-log/index';
 const HEARTBEAT_MS = 15_000;
 /** How long a shutdown waits for a stream's last bytes to be taken before it cuts the connection. */
 const SHUTDOWN_FLUSH_MS = 1_000;
+/** setTimeout's longest delay; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * `GET /api/v1/admin/request-logs/stream`: new log entries as Server-Sent Events, read with fetch
@@ -14,8 +16,15 @@ const SHUTDOWN_FLUSH_MS = 1_000;
  * sequence number, so a client resumes with `Last-Event-ID` (or `?after=`) without losing or
  * repeating entries; a `gap` event says how many entries it will never see. The request log paces
  * the stream: it hands over the next event only once the last one was written to the socket.
+ * The stream ends when the admin token that opened it expires (`tokenValidForMs`), with an
+ * `expired` event: an expired token reads nothing else, and a stream is no way around that.
  */
-export function streamRequestLog(ctx: Context, requestLog: RequestLog, open: Set<() => void>): void {
+export function streamRequestLog(
+  ctx: Context,
+  requestLog: RequestLog,
+  open: Set<() => void>,
+  tokenValidForMs = Infinity,
+): void {
   const header = ctx.get('Last-Event-ID');
   const after = ctx.query.after;
   if (Array.isArray(after)) {
@@ -76,9 +85,23 @@ export function streamRequestLog(ctx: Context, requestLog: RequestLog, open: Set
     ended = true;
     open.delete(shutDown);
     clearInterval(heartbeat);
+    clearTimeout(expiry);
     unsubscribe();
     out.end();
   };
+  const expiresAt = Date.now() + tokenValidForMs;
+  let expiry: NodeJS.Timeout | undefined;
+  const expireWhenDue = () => {
+    const left = expiresAt - Date.now();
+    if (left > 0) {
+      expiry = setTimeout(expireWhenDue, Math.min(left, MAX_TIMER_MS));
+      expiry.unref();
+      return;
+    }
+    out.write(`event: expired\ndata: ${JSON.stringify({ detail: 'The admin token has expired.' })}\n\n`);
+    end();
+  };
+  if (Number.isFinite(tokenValidForMs)) expireWhenDue();
   // A server that shuts down ends its streams, or they would hold it open until the grace period.
   // A client that stopped reading cannot take in the end of its stream (its socket buffers are full),
   // so after a moment its connection is cut: it resumes with Last-Event-ID like after any cut.

@@ -1,5 +1,8 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdminTokens } from '../../src-main/auth/admin-tokens';
+import { loadOrCreateSigningKey } from '../../src-main/auth/signing-key';
+import { systemClock } from '../../src-main/clock';
 import { startTestServer, type TestServer } from './harness';
 
 interface SseEvent {
@@ -603,6 +606,21 @@ describe('request logs, history and the live stream', () => {
     expect((await adminJson('GET', '/request-logs?tenant_id=')).detail).toEqual([
       expect.objectContaining({ loc: ['query', 'tenant_id'] }),
     ]);
+  });
+
+  it('ends a stream with an expired event when the admin token that opened it expires', async () => {
+    // As `scimdesk admin-token --ttl 2s` would mint it.
+    const key = await loadOrCreateSigningKey(server.dataDir);
+    const { token: shortLived } = await new AdminTokens(key, systemClock).issue(2);
+    const response = await stream({ Authorization: `Bearer ${shortLived}` });
+    expect(response.status).toBe(200);
+    // Read until the server ends the stream: readEvents throws if it is still open after 10 s.
+    const events = await readEvents(response, () => false);
+    expect(events.at(-1)).toEqual({
+      event: 'expired',
+      data: JSON.stringify({ detail: 'The admin token has expired.' }),
+    });
+    expect((await stream({ Authorization: `Bearer ${shortLived}` })).status).toBe(401);
   });
 
   it('ends open streams when the server stops', async () => {

@@ -224,8 +224,9 @@ function extraOperations(schemas: Record<string, JsonSchema>): Record<string, Pa
           'Read it with `fetch` and the `Authorization` header (no credential ever goes in a URL). Each ' +
           "event's `id` is the entry's sequence number: resume with `Last-Event-ID` (or `after`) and " +
           'nothing is lost or repeated. Events: `entry` (data: a request-log entry as JSON) and `gap` ' +
-          '(data: `{"missed": n}`, entries dropped before they could be sent). Comments keep the ' +
-          'connection alive every 15 s.',
+          '(data: `{"missed": n}`, entries dropped before they could be sent), and `expired` (data: ' +
+          '`{"detail": …}`), after which the stream ends: the admin token that opened it has expired. ' +
+          'Comments keep the connection alive every 15 s.',
         tags: ['admin-request-logs'],
         parameters: [
           {

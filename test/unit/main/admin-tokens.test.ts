@@ -15,7 +15,9 @@ describe('admin tokens', () => {
     const tokens = new AdminTokens(key, clock);
     const issued = await tokens.issue(3600);
     expect(issued.expiresAt.toISOString()).toBe('2026-01-01T01:00:00.000Z');
-    expect(await tokens.verify(issued.token)).toEqual({ ok: true });
+    expect(await tokens.verify(issued.token)).toEqual({ ok: true, validForMs: 3_600_000 });
+    clock.set(Date.UTC(2026, 0, 1, 0, 59, 0));
+    expect(await tokens.verify(issued.token)).toEqual({ ok: true, validForMs: 60_000 });
     clock.set(Date.UTC(2026, 0, 1, 1, 0, 1));
     expect(await tokens.verify(issued.token)).toEqual({ ok: false, reason: 'expired' });
   });
