@@ -245,7 +245,7 @@ export class IdentityService {
       // A PUT that restates the resource keeps its version, as a PATCH that changes nothing does:
       // Okta sends a whole PUT on every profile push, and each must not break other clients'
       // If-Match or add an empty version to the history. The same password keeps its stored hash
-      // (hashPassword), so it compares equal here too; a new one (a new salt) is always a change.
+      // (hashFor), so it compares equal here too; a new one (a new salt) is always a change.
       if (sameContent(current, doc)) return current;
       return putStored(tx, kind, doc).resource;
     });
@@ -893,7 +893,6 @@ function isBlank(value: string | undefined): boolean {
   return value === undefined || value.trim() === '';
 }
 
-/** Whether two stored forms of a resource say the same, whatever their meta and key order. */
 /** A PATCH result without its change of `password`: the one given is the one already set. */
 function withoutPassword(result: PatchResult): PatchResult {
   const other = (attribute: string) => attribute.toLowerCase() !== 'password';
@@ -904,6 +903,7 @@ function withoutPassword(result: PatchResult): PatchResult {
   };
 }
 
+/** Whether two stored forms of a resource say the same, whatever their meta and key order. */
 function sameContent(a: StoredResource, b: StoredResource): boolean {
   // An empty list is unassigned (RFC 7643 §2.5): a group whose members were all removed stores
   // `members: []`, and the same group PUT back without members has no key.
