@@ -28,7 +28,10 @@ const SECRET_HEADER_NAME =
   /token|secret|api[-_]?key|passw(or)?d|credential|signature|session|authorization|(^|[-_])auth([-_]|$)|[-_]key$/i;
 const PUBLIC_KEY_HEADERS = new Set(['idempotency-key', 'sec-websocket-key']);
 
-/** Query parameters named in the issue, plus names that end like a token (`refresh_token`). */
+/**
+ * Query parameters named in the issue, plus names that end like a token (`refresh_token`) or an
+ * API key in any spelling (`api-key`, `x-api-key`, `client_apikey`), as the header names are read.
+ */
 const SECRET_QUERY_NAMES = new Set([
   'token',
   'access_token',
@@ -41,7 +44,7 @@ const SECRET_QUERY_NAMES = new Set([
   'sig',
   'signature',
 ]);
-const SECRET_QUERY_SUFFIX = /(?:^|[_.-])(?:token|secret|password|signature)$/i;
+const SECRET_QUERY_SUFFIX = /(?:^|[_.-])(?:token|secret|password|signature)$|api[-_.]?key$/i;
 
 /**
  * JSON property names whose values are never logged. `password` is the issue's rule; the others

@@ -112,6 +112,9 @@ describe('query redaction', () => {
     'Access_Token',
     'refresh_token',
     'client_secret',
+    'api-key',
+    'x-api-key',
+    'Client_ApiKey',
   ])('redacts %s, case-insensitively', (name) => {
     expect(redactQuery(`?a=1&${name}=s3cr3tvalue&b=2`, new SecretSet())).toBe(`a=1&${name}=${R}&b=2`);
   });
