@@ -287,6 +287,20 @@ function parseBulkPath(
   const m = /^(\/[A-Za-z][A-Za-z0-9_-]*)(?:\/([^/?#]+))?\/?$/.exec(path);
   const type = m ? endpoints.get((m[1] as string).toLowerCase()) : undefined;
   if (!m || !type) {
+    // Name the part that is wrong: a query or a deeper path after a good endpoint read as an unknown endpoint.
+    const query = path.search(/[?#]/);
+    if (query >= 0) {
+      throw ScimError.badRequest(
+        'invalidValue',
+        `Bulk operation ${n} has path "${path}" with a query; a Bulk path names an endpoint or one resource, with no query or fragment.`,
+      );
+    }
+    if (/^\/[^/]+\/[^/]+\/./.test(path)) {
+      throw ScimError.badRequest(
+        'invalidValue',
+        `Bulk operation ${n} has path "${path}"; a Bulk path is an endpoint or an endpoint and one id, like "/Users/{id}".`,
+      );
+    }
     const known = [...endpoints.values()].map((t) => t.endpoint).join(', ');
     throw ScimError.badRequest(
       'invalidValue',

@@ -108,6 +108,14 @@ describe('BulkRequest validation (RFC 7644 §3.7)', () => {
     const e = scimErrorOf(() => parse(body));
     expect([e.status, e.scimType]).toEqual([400, scimType]);
   });
+  it.each([
+    ['/Users?filter=userName eq "a"', /with a query/],
+    ['/Users/1#x', /with a query/],
+    ['/Users/1/members', /an endpoint and one id/],
+    ['/Widgets/1', /one of \/Users, \/Groups/],
+  ])('says what is wrong with the path %s', (path, message) => {
+    expect(scimErrorOf(() => parse(bulk([{ method: 'GET', path }]))).message).toMatch(message);
+  });
   it('GET is accepted (seed 003), on a resource', () => {
     expect(parse(bulk([{ method: 'GET', path: '/Users/abc' }])).operations[0]).toMatchObject({
       method: 'GET',
