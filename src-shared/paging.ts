@@ -20,9 +20,9 @@ export function queryInt(min: number, max = Number.MAX_SAFE_INTEGER): z.ZodType<
               ? 'must be given once'
               : `must be a whole number, not ${JSON.stringify(issue.input)}`,
       })
-      .int()
-      .min(min)
-      .max(max),
+      .int({ error: (issue) => `must be a whole number, not ${JSON.stringify(issue.input)}` })
+      .min(min, { error: (issue) => `must be at least ${min}, not ${JSON.stringify(issue.input)}` })
+      .max(max, { error: (issue) => `must be at most ${max}, not ${JSON.stringify(issue.input)}` }),
   ) as unknown as z.ZodType<number, number | string>;
 }
 

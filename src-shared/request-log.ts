@@ -106,10 +106,23 @@ export type RequestLogEntry = z.infer<typeof RequestLogEntry>;
  * number (`1e2` is not 100); the class's case is in the pattern, not a flag, so the OpenAPI document
  * says what the server takes.
  */
-export const StatusFilter = z.union([queryInt(100, 599), z.string().regex(/^[1-5][xX][xX]$/)]);
+const notAStatus = (issue: { input?: unknown }): string =>
+  `must be a status code (404) or a class (4xx), not ${JSON.stringify(issue.input)}`;
+export const StatusFilter = z.union([queryInt(100, 599), z.string().regex(/^[1-5][xX][xX]$/, { error: notAStatus })], {
+  error: notAStatus,
+});
 
 /** A yes/no filter: `true`/`false` in a URL, a boolean over IPC. */
-const YesNo = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]);
+const YesNo = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')], {
+  error: (issue) => `must be true or false, not ${JSON.stringify(issue.input)}`,
+});
+
+/** ISO 8601 with `Z` or an offset: a time without one would be read in whichever zone the server is in. */
+const Instant = z.iso.datetime({
+  offset: true,
+  error: (issue) =>
+    `must be an ISO 8601 date-time with Z or an offset, like 2026-01-31T09:00:00Z, not ${JSON.stringify(issue.input)}`,
+});
 
 export const RequestLogQuery = z.object({
   // Empty is refused, as on /scim-tokens: it matched no entry and looked like "no such traffic".
@@ -125,8 +138,8 @@ export const RequestLogQuery = z.object({
   /** Free text over path, query, token name, headers and bodies (case-insensitive). */
   q: z.string().max(200).optional(),
   /** ISO 8601 date-time, `Z` or an offset; inclusive. */
-  since: z.iso.datetime({ offset: true }).optional(),
-  until: z.iso.datetime({ offset: true }).optional(),
+  since: Instant.optional(),
+  until: Instant.optional(),
   /**
    * Only entries numbered below this. Pages count from the newest entry, so new traffic shifts
    * them: pin this to the first page's newest seq + 1 to page through a fixed set.

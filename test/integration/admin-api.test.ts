@@ -76,6 +76,23 @@ describe('admin API over HTTP', () => {
     ]);
   });
 
+  it('says what a query value must be, and what it got, for numbers out of range and request-log filters', async () => {
+    const messages = async (path: string) => {
+      const response = await get(`/api/v1/admin/${path}`);
+      expect(response.status).toBe(422);
+      return ((await response.json()) as { detail: { msg: string }[] }).detail.map((d) => d.msg);
+    };
+    expect(await messages('tenants?page=0&per_page=201')).toEqual([
+      'must be at least 1, not 0',
+      'must be at most 200, not 201',
+    ]);
+    expect(await messages('request-logs?has_error=yes&status=abc&since=yesterday')).toEqual([
+      'must be true or false, not "yes"',
+      'must be a status code (404) or a class (4xx), not "abc"',
+      'must be an ISO 8601 date-time with Z or an offset, like 2026-01-31T09:00:00Z, not "yesterday"',
+    ]);
+  });
+
   it('answers a fixed path beside a path with an id with its own methods only', async () => {
     for (const [method, path, allow] of [
       ['POST', '/scim-tokens/endpoint-info', 'HEAD, GET'],
