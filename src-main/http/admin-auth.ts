@@ -14,6 +14,38 @@ export function bearerIn(header: string): string | undefined {
 }
 
 /**
+ * What is wrong with an Authorization header that holds no `Bearer <token>`, said without echoing
+ * it (it may hold a secret). These are the mistakes made when pasting a token into an IdP: a field
+ * that adds "Bearer " itself, given "Bearer <token>", sends "Bearer Bearer <token>"; a field that
+ * sends the header as typed, given the token alone, sends no scheme. Undefined for no header.
+ */
+export function authorizationProblem(header: string): string | undefined {
+  const value = header.trim();
+  if (value === '') return undefined;
+  if (/^Bearer\s+Bearer(\s|$)/i.test(value)) {
+    return 'The Authorization header says "Bearer" twice: where the token is asked for, give the token alone, without "Bearer ".';
+  }
+  if (/^Bearer$/i.test(value)) return 'The Authorization header says "Bearer" but holds no token after it.';
+  if (/^Bearer\s/i.test(value)) {
+    return 'The Authorization header holds more than one word after "Bearer": send "Bearer <token>", the token with no spaces in it.';
+  }
+  const scheme = /^([A-Za-z][A-Za-z-]{0,19})\s+\S/.exec(value)?.[1];
+  if (scheme)
+    return `This server takes bearer tokens, not ${scheme} credentials: send "Authorization: Bearer <token>".`;
+  return 'The Authorization header holds a token with no scheme before it: send "Authorization: Bearer <token>".';
+}
+
+/**
+ * The token a malformed Authorization header was meant to carry ("Bearer Bearer <token>", or the
+ * token with no scheme), so that the request log can name the tenant whose IdP sent it. Never
+ * used to authenticate.
+ */
+export function misplacedBearer(header: string): string | undefined {
+  const value = header.trim();
+  return /^Bearer\s+Bearer\s+(\S+)$/i.exec(value)?.[1] ?? /^(?!Bearer$)(\S+)$/i.exec(value)?.[1];
+}
+
+/**
  * Authorization is not a list (RFC 9110 §11.6.2), so two of them are ambiguous. Node keeps the first
  * and drops the rest; a proxy that adds its own must not thereby decide who the server sees.
  */
@@ -33,7 +65,9 @@ export function requireAdminToken(tokens: AdminTokens) {
     if (!token) {
       throw new AdminError(
         'unauthorized',
-        repeatedAuthorization(ctx) ? REPEATED_AUTHORIZATION : 'Send an admin token: "Authorization: Bearer <token>".',
+        repeatedAuthorization(ctx)
+          ? REPEATED_AUTHORIZATION
+          : (authorizationProblem(ctx.get('Authorization')) ?? 'Send an admin token: "Authorization: Bearer <token>".'),
       );
     }
     if (!looksLikeAdminToken(token)) {

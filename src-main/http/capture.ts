@@ -4,7 +4,7 @@ import type { Clock } from '../clock';
 import { MAX_IGNORED_LISTED, type IgnoredTarget, type RequestLogError } from '@shared/request-log';
 import type { ScimToken } from '@shared/scim-token';
 import type { RequestLog, RequestLogInput } from '../services/request-log/index';
-import { bearerIn } from './admin-auth';
+import { bearerIn, misplacedBearer } from './admin-auth';
 import { areaOf } from './areas';
 import { listenerAnswerOn, type ListenerRefusal } from './listener';
 import { requestIdSource } from './request-ids';
@@ -169,7 +169,8 @@ function tokenIn(
   identify: (secret: string) => ScimToken | undefined,
 ): ScimToken | undefined {
   const authorization = headers.authorization;
-  const secret = typeof authorization === 'string' ? bearerIn(authorization) : undefined;
+  const secret =
+    typeof authorization === 'string' ? (bearerIn(authorization) ?? misplacedBearer(authorization)) : undefined;
   try {
     return secret ? identify(secret) : undefined;
   } catch {

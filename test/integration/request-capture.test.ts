@@ -81,6 +81,27 @@ describe('the request log entry of each kind of request', () => {
     return (await adminJson('GET', `/request-logs/${row!.id}`)) as unknown as RequestLogEntry;
   }
 
+  it('says what is wrong with a malformed Authorization header without echoing it, and files it under the token’s tenant', async () => {
+    const cases: [string, RegExp, boolean][] = [
+      [`Bearer Bearer ${alpha.token}`, /says "Bearer" twice/, true],
+      [alpha.token, /no scheme before it/, true],
+      [`Basic ${Buffer.from(`u:${alpha.token}`).toString('base64')}`, /not Basic credentials/, false],
+      ['Bearer', /no token after it/, false],
+      [`Bearer ${alpha.token} extra`, /more than one word/, false],
+    ];
+    for (const [authorization, detail, attributed] of cases) {
+      const refused = await sendAndRead('GET', '/scim/v2/Users?count=1', { headers: { Authorization: authorization } });
+      expect(refused.status).toBe(401);
+      const body = JSON.parse(refused.answer) as { detail: string };
+      expect(body.detail).toMatch(detail);
+      expect(body.detail).not.toContain(alpha.token);
+      expect(refused.entry.error?.message).toContain('credential refused: malformed');
+      expect(refused.entry.tenant_id).toBe(attributed ? alpha.tenantId : null);
+    }
+    const admin = await fetch(`${server.url}/api/v1/admin/tenants`, { headers: { Authorization: `Bearer Bearer x` } });
+    expect(await admin.json()).toMatchObject({ detail: expect.stringContaining('says "Bearer" twice') });
+  });
+
   it("files a refused SCIM request under its token's tenant and token, and one the authentication never saw", async () => {
     const extra = String(
       (await adminJson('POST', '/scim-tokens', { tenant_id: alpha.tenantId, name: 'revoked' })).token,

@@ -5,7 +5,13 @@ import { ScimError } from '../../scim/errors';
 import type { ScimRequestContext } from '../../services/identities/identity-service';
 import type { ScimTokenService } from '../../services/scim-tokens';
 import type { DurableStore } from '../../store/durable-store';
-import { bearerToken, repeatedAuthorization, REPEATED_AUTHORIZATION } from '../admin-auth';
+import {
+  authorizationProblem,
+  bearerToken,
+  misplacedBearer,
+  repeatedAuthorization,
+  REPEATED_AUTHORIZATION,
+} from '../admin-auth';
 import { publicOrigin } from '../public-origin';
 
 /** Who is calling and for which tenant; set on ctx.state.scim by the auth middleware. */
@@ -42,8 +48,9 @@ export function scimAuth(deps: ScimAuthDeps) {
     const state = ctx.state as ScimState;
     if (!secret) {
       const repeated = repeatedAuthorization(ctx);
-      state.authRefusal = repeated ? 'repeated' : 'missing';
-      throw ScimError.unauthorized(repeated ? REPEATED_AUTHORIZATION : undefined);
+      const problem = repeated ? undefined : authorizationProblem(ctx.get('Authorization'));
+      state.authRefusal = repeated ? 'repeated' : problem ? 'malformed' : 'missing';
+      throw ScimError.unauthorized(repeated ? REPEATED_AUTHORIZATION : problem);
     }
     const base = `${publicOrigin(ctx)}${pathTenant ? `/api/v1/tenants/${encodeURIComponent(pathTenant)}` : ''}/scim/v2`;
 
@@ -117,7 +124,9 @@ export interface PresumedCaller {
  */
 export function presumedCaller(deps: Pick<ScimAuthDeps, 'adminTokens' | 'scimTokens'>) {
   return async function presume(ctx: Context): Promise<PresumedCaller | undefined> {
-    const secret = bearerToken(ctx);
+    // A token in a malformed header still names its tenant, whose log should show the IdP's mistake.
+    const secret =
+      bearerToken(ctx) ?? (repeatedAuthorization(ctx) ? undefined : misplacedBearer(ctx.get('Authorization')));
     if (!secret) return undefined;
     try {
       if (looksLikeAdminToken(secret)) {
