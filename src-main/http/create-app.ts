@@ -27,6 +27,7 @@ import { areaOf } from './areas';
 import { captureRequests } from './capture';
 import { serveConsole } from './console-static';
 import { errorMiddleware } from './error-middleware';
+import { refusingInvalidHost } from './public-origin';
 import { presumedCaller } from './scim/auth';
 import { scimRoutes } from './scim/router';
 
@@ -90,6 +91,7 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
 
   app.use(captureRequests(deps.requestLog, deps.clock, presumedCaller({ ...deps, adminTokens: deps.tokens })));
   app.use(errorMiddleware(deps.log));
+  app.use(refusingInvalidHost());
   app.use(answeringWhatIsDurable(deps.store));
   app.use(
     byArea(

@@ -1,4 +1,4 @@
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 
 /**
  * The origin clients reach the server at, for `meta.location`, `Location` and `$ref`. A tunnel
@@ -11,4 +11,39 @@ export function publicOrigin(ctx: Context): string {
   const forwarded = ctx.get('X-Forwarded-Proto').split(',')[0]?.trim().toLowerCase();
   const protocol = forwarded === 'https' || forwarded === 'http' ? forwarded : ctx.protocol;
   return `${protocol}://${ctx.host}`;
+}
+
+/**
+ * RFC 3986 §3.2.2-3.2.3 `host [":" port]`: an IP literal in brackets, or a registered name /
+ * IPv4 address (unreserved, percent-encoded and sub-delims characters), then an optional port.
+ */
+const HOST_FIELD = /^(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+)(?::[0-9]{0,5})?$/;
+
+/**
+ * RFC 9112 §3.2: a request with more than one Host, or a Host that is not a host and port, is
+ * answered 400. The server builds `Location`, `meta.location` and `$ref` from Host, so a value such
+ * as `evil.example/x?` would otherwise reach every URL it hands out. (Node refuses an HTTP/1.1
+ * request without Host before it gets here.)
+ */
+export function refusingInvalidHost() {
+  return async function checkHost(ctx: Context, next: Next): Promise<void> {
+    const raw = ctx.req.rawHeaders;
+    let hosts = 0;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === 'host') hosts++;
+    const host = ctx.get('Host');
+    if (hosts > 1 || (host !== '' && !HOST_FIELD.test(host))) {
+      throw Object.assign(
+        new Error(
+          hosts > 1
+            ? 'The request has more than one Host header.'
+            : 'The Host header is not a host name or address with an optional port.',
+        ),
+        {
+          status: 400,
+          expose: true,
+        },
+      );
+    }
+    await next();
+  };
 }

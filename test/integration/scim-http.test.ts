@@ -1320,6 +1320,47 @@ describe('SCIM authentication', () => {
     expect((await get('/scim/v2/Users', s.secret)).status).toBe(200);
   });
 
+  it('refuses a Host that is not a host and port, or two of them, with 400 (RFC 9112 §3.2), before it reaches a URL', async () => {
+    const { hostname, port } = new URL(s.server.url);
+    const send = (hostLines: string) =>
+      new Promise<{ status: number; head: string; body: string }>((resolve, reject) => {
+        const body = JSON.stringify({ userName: `host-${Math.random()}@example.com` });
+        const socket = connect(Number(port), hostname, () =>
+          socket.write(
+            `POST /scim/v2/Users HTTP/1.1\r\n${hostLines}Connection: close\r\nAuthorization: Bearer ${s.secret}\r\n` +
+              `Content-Type: application/scim+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+          ),
+        );
+        let text = '';
+        socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        socket.on('error', reject).on('close', () => {
+          const [head = '', rest = ''] = text.split('\r\n\r\n');
+          resolve({ status: Number(head.split(' ')[1]), head, body: rest });
+        });
+      });
+    for (const hostLines of [
+      'Host: evil.example/x?\r\n',
+      'Host: a b\r\n',
+      'Host: h:80:80\r\n',
+      'Host: a\r\nHost: b\r\n',
+    ]) {
+      const refused = await send(hostLines);
+      expect(refused.status).toBe(400);
+      expect(JSON.parse(refused.body)).toMatchObject({ status: '400', detail: expect.stringContaining('Host') });
+    }
+    for (const [host, origin] of [
+      ['scim.example.com:8443', 'http://scim.example.com:8443'],
+      ['[::1]:9', 'http://[::1]:9'],
+      ['xn--bcher-kva.example', 'http://xn--bcher-kva.example'],
+    ]) {
+      const created = await send(`Host: ${host}\r\n`);
+      expect(created.status).toBe(201);
+      expect(created.head).toMatch(
+        new RegExp(`\r\nlocation: ${origin.replace(/[[\].]/g, '\\$&')}/scim/v2/Users/`, 'i'),
+      );
+    }
+  });
+
   it('keeps tenants apart: another tenant’s path answers 404', async () => {
     const other = await adminCall(s, 'POST', '/tenants', { name: 'Other' });
     const response = await get(`/api/v1/tenants/${String(other.body?.id)}/scim/v2/Users`, s.secret);
