@@ -147,6 +147,23 @@ function redactFilter(filter: string, secrets: SecretSet): string {
 }
 
 /**
+ * A PATCH path with a value filter. Under a password path the whole filter goes: whatever it compares
+ * is a guess at the password. Elsewhere a filter names `password` as a `.search` filter does.
+ */
+function redactPathFilter(path: string, secrets: SecretSet): string {
+  if (!isSecretPatchPath(path)) return redactFilter(path, secrets);
+  const open = path.indexOf('[');
+  const close = path.lastIndexOf(']');
+  const inside = close > open ? path.slice(open + 1, close) : path.slice(open + 1);
+  // Only the quoted literals are scrubbed elsewhere: the names and operators around them are not secret.
+  for (const literal of inside.match(/"(?:[^"\\]|\\.)*"?/g) ?? []) {
+    secrets.add(literal);
+    secrets.add(unquote(literal));
+  }
+  return `${path.slice(0, open + 1)}${REDACTED}${close > open ? path.slice(close) : ''}`;
+}
+
+/**
  * Values that are credentials whatever parameter carries them: this server's own SCIM tokens (their
  * `scimdesk_` prefix, services/scim-tokens.ts) and JWTs (admin tokens among them). A client that
  * puts one in `?jwt=` or `?x=` would otherwise have it kept in clear (DESIGN.md §4).
@@ -277,6 +294,9 @@ export function redactJson(value: unknown, secrets: SecretSet, depth = 0): unkno
     } else if (typeof item === 'string' && key.toLowerCase() === 'filter') {
       // A .search request's filter.
       out[key] = redactFilter(item, secrets);
+    } else if (typeof item === 'string' && key.toLowerCase() === 'path' && item.includes('[')) {
+      // A PATCH path's value filter: `password[value eq "x"]` compares the password with a guess.
+      out[key] = redactPathFilter(item, secrets);
     } else {
       out[key] = redactJson(item, secrets, depth + 1);
     }

@@ -183,6 +183,24 @@ describe('body redaction', () => {
     expect(out).toContain('"active":true');
   });
 
+  it('redacts the filter of a PATCH path under password, and a password comparison in any path filter', () => {
+    const patch = {
+      Operations: [
+        { op: 'remove', path: 'password[value eq "Guess-One-1"]' },
+        { op: 'remove', path: 'emails[password eq "Guess-Two-2"].value' },
+        { op: 'remove', path: 'emails[type eq "work"].value' },
+      ],
+    };
+    const secrets = new SecretSet();
+    const out = JSON.stringify(redactBody(patch, secrets).body);
+    // Collected, so that the second pass scrubs an echo of it elsewhere in the entry.
+    expect([...secrets.values]).toEqual(expect.arrayContaining(['Guess-One-1', 'Guess-Two-2']));
+    expect(out).not.toContain('Guess-One-1');
+    expect(out).not.toContain('Guess-Two-2');
+    expect(out).toContain('"password[[redacted]]"');
+    expect(out).toContain('emails[type eq \\"work\\"].value');
+  });
+
   it('redacts inside Bulk operations', () => {
     const bulk = {
       Operations: [
