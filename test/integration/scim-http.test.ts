@@ -1352,7 +1352,7 @@ describe('SCIM authentication', () => {
       ['scim.example.com:8443', 'http://scim.example.com:8443'],
       ['[::1]:9', 'http://[::1]:9'],
       ['xn--bcher-kva.example', 'http://xn--bcher-kva.example'],
-    ]) {
+    ] as const) {
       const created = await send(`Host: ${host}\r\n`);
       expect(created.status).toBe(201);
       expect(created.head).toMatch(
