@@ -336,9 +336,9 @@ describe('the request log entry of each kind of request', () => {
     expect(closed).toMatchObject({ status: 400, error: { message: told }, response: { body: { detail: told } } });
   });
 
-  it('says the client went away before the answer, and what it would have been', async () => {
+  it('says the client went away before the answer, and what it would have been; a Bulk stops there', async () => {
     // Password hashes take a worker ~90 ms each: the answer comes well after the cut.
-    const operations = Array.from({ length: 6 }, (_, n) => ({
+    const operations = Array.from({ length: 30 }, (_, n) => ({
       method: 'POST',
       path: '/Users',
       bulkId: `b${n}`,
@@ -365,6 +365,20 @@ describe('the request log entry of each kind of request', () => {
       error: { message: 'The client closed the connection before the answer (200) was sent.' },
       response: { body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkResponse'] } },
     });
+    // Nobody reads the answer, so the operations after the cut are not run: the tenant stops changing.
+    const results = (entry.response.body as { Operations: { status: string; response?: { detail: string } }[] })
+      .Operations;
+    const notRun = results.filter((r) => r.status === '503');
+    expect(notRun.length).toBeGreaterThan(0);
+    expect(notRun[0]?.response?.detail).toMatch(/^Not run: the connection closed/);
+    expect(results.filter((r) => r.status === '201').length).toBe(30 - notRun.length);
+    const users = await fetch(
+      `${server.url}/scim/v2/Users?filter=${encodeURIComponent('userName sw "gone-"')}&count=0`,
+      {
+        headers: { Authorization: `Bearer ${alpha.token}` },
+      },
+    );
+    expect(((await users.json()) as { totalResults: number }).totalResults).toBe(30 - notRun.length);
   });
 
   it('logs the 408 the listener answered when a body does not arrive in time', async () => {

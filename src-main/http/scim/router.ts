@@ -229,6 +229,10 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
         // Checked before every step, GETs included (the writes check again in their transaction).
         // Taking back what a failed circle created still runs: it leaves the tenant as it was.
         if (step.role !== 'undo') scim.stillAuthorized?.();
+        // Nobody will read the answer: a client that went away (or a connection cut at the end
+        // of a shutdown's grace) must not go on changing the tenant for seconds. Taking back a
+        // circle still runs, as above.
+        if (step.role !== 'undo' && ctx.req.socket.destroyed) throw notRunAfterConnectionClosed();
         const outcome = await executeBulkStep(identities, step, scim);
         // A GET's resource goes into the answer whole: 400 GETs of one large user in a 40 KB
         // request made an answer too large for a string and held the thread for seconds.
@@ -365,6 +369,13 @@ function sendExport(ctx: Context, format: 'ndjson' | 'csv', kind: ResourceKind, 
 
 /** How much of its resources' JSON a Bulk answer may carry (GET operations), in characters. */
 const MAX_BULK_ANSWER_CHARS = 32 * 1024 * 1024;
+
+function notRunAfterConnectionClosed(): ScimError {
+  return new ScimError(
+    503,
+    'Not run: the connection closed before this operation (the client went away, or the server was stopping).',
+  );
+}
 
 function bulkAnswerTooLarge(): ScimError {
   return ScimError.badRequest(
