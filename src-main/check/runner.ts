@@ -36,7 +36,14 @@ export interface CheckOptions {
   readonly runId?: string;
   readonly fetch?: typeof fetch;
   readonly onEvent?: (event: CheckEvent) => void;
+  /**
+   * Stops the run after the step under way (Ctrl-C). That step's request is not cut: a create cut
+   * mid-way might have been made on the server without the run learning its id to delete it.
+   */
+  readonly signal?: AbortSignal;
 }
+
+const INTERRUPTED = 'not run: the check was interrupted';
 
 interface Tracked {
   readonly type: 'User' | 'Group';
@@ -77,6 +84,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     for (const [index, { profile, step }] of plan.entries()) {
       let vars = varsByProfile.get(profile);
       if (!vars) varsByProfile.set(profile, (vars = { run: runId }));
+      if (options.signal?.aborted) stopped ??= INTERRUPTED;
       const result = stopped
         ? notRun(profile, step, stopped)
         : await runStep(client, profile, step, vars, features, tracked);
@@ -99,6 +107,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     steps: results,
     cleanup,
     summary: summarize(results),
+    ...(options.signal?.aborted ? { interrupted: true as const } : {}),
   };
   emit({ type: 'done', report });
   return report;

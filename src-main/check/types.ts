@@ -154,6 +154,8 @@ export interface CheckReport {
   readonly steps: readonly StepResult[];
   readonly cleanup: CleanupResult;
   readonly summary: Summary;
+  /** Present (true) when the run was stopped by its caller (Ctrl-C): the steps after it were not run. */
+  readonly interrupted?: true;
 }
 
 /** Progress for a UI or a terminal, in order: start, step…, cleanup, done. */

@@ -64,11 +64,25 @@ export async function checkCommand(args: readonly string[], io: CommandIo): Prom
     if (notRun > 0) io.out(`     … and ${notRun} more step(s) not run for the same reason`);
     notRun = 0;
   };
+  const keep = flags.keep === true;
+  // Ctrl-C stops after the step under way and still deletes what the run created; a second one
+  // quits at once (what it leaves is the user's choice then).
+  const interrupt = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupt.signal.aborted) process.exit(exitCodeFor(signal));
+    interrupt.abort(signal);
+    io.err(
+      `scimdesk check: ${signal}: stopping after the current step${keep ? '' : ', then deleting what the check created'} (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again quits at once)`,
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const report = await runCheck({
     baseUrl,
     token,
     profiles,
-    keep: flags.keep === true,
+    keep,
+    signal: interrupt.signal,
     onEvent: json
       ? undefined
       : (event) => {
@@ -87,7 +101,15 @@ export async function checkCommand(args: readonly string[], io: CommandIo): Prom
           } else io.out(formatSummary(event.report.summary, style));
         },
   });
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   if (json) io.out(JSON.stringify(report, null, 2));
   await io.flush();
+  if (interrupt.signal.aborted) return exitCodeFor(interrupt.signal.reason as NodeJS.Signals);
   return report.summary.ok ? 0 : 1;
+}
+
+/** 128 + the signal's number, as a shell reports a command a signal stopped (130 for Ctrl-C). */
+function exitCodeFor(signal: NodeJS.Signals): number {
+  return 128 + (signal === 'SIGINT' ? 2 : 15);
 }

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src-main/check/index';
 import type { CheckEvent } from '../../src-main/check/types';
-import { runCliToEnd, startTestServer, type TestServer } from './harness';
+import { runCli, runCliToEnd, startTestServer, type TestServer } from './harness';
 
 let server: TestServer;
 let admin: string;
@@ -100,6 +100,47 @@ describe('scimdesk check against scimdesk', () => {
     const rest = report.steps.slice(report.steps.indexOf(failed[0]!) + 1);
     expect(rest.length).toBeGreaterThan(5);
     for (const step of rest) expect(step.skippedReason).toMatch(/^not run: the server refused the token with 401/);
+  });
+});
+
+describe('an interrupted check', () => {
+  it('stops after the step under way, says so, and still deletes what it created', async () => {
+    const t = await tenant('check interrupted');
+    const interrupt = new AbortController();
+    const report = await runCheck({
+      baseUrl: t.bases.token,
+      token: t.token,
+      profiles: ['rfc'],
+      signal: interrupt.signal,
+      onEvent: (e) => {
+        if (e.type === 'step' && e.result.id === 'users.create') interrupt.abort();
+      },
+    });
+    expect(report.interrupted).toBe(true);
+    const at = report.steps.findIndex((s) => s.id === 'users.create');
+    expect(report.steps[at]?.verdict).toBe('pass');
+    const rest = report.steps.slice(at + 1);
+    expect(rest.length).toBeGreaterThan(0);
+    for (const step of rest) expect(step.skippedReason).toBe('not run: the check was interrupted');
+    expect(report.cleanup.deleted).toBeGreaterThan(0);
+    expect(await count(t.bases.token, t.token, 'Users')).toBe(0);
+  });
+
+  it('Ctrl-C on the CLI exits 130 after deleting what the run created', async () => {
+    const t = await tenant('cli interrupted');
+    const run = runCli(['check', '--url', t.bases.tenant, '--token', t.token, '--profile', 'all']);
+    run.child.stdin.end();
+    await run.waitForLine(/^PASS users\.create /);
+    run.child.kill('SIGINT');
+    const { code } = await run.exited;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(code).toBe(130);
+    expect(run.stderr.join('\n')).toContain(
+      'SIGINT: stopping after the current step, then deleting what the check created',
+    );
+    expect(run.lines.some((line) => /not run for the same reason|the check was interrupted/.test(line))).toBe(true);
+    expect(await count(t.bases.tenant, t.token, 'Users')).toBe(0);
+    expect(await count(t.bases.tenant, t.token, 'Groups')).toBe(0);
   });
 });
 
