@@ -37,6 +37,11 @@ export const useSessionStore = defineStore('session', () => {
       error.value = 'Enter a login code or an admin token.';
       return;
     }
+    // Not a JWT, so it would go to the code exchange and be called an unknown login code.
+    if (value.startsWith(SCIM_TOKEN_PREFIX)) {
+      error.value = SCIM_TOKEN_PASTED;
+      return;
+    }
     status.value = 'signing-in';
     error.value = undefined;
     try {
@@ -100,6 +105,11 @@ function expiryOf(token: string): string | undefined {
   }
 }
 
+/** Every SCIM token starts so (services/scim-tokens.ts). */
+const SCIM_TOKEN_PREFIX = 'scimdesk_';
+const SCIM_TOKEN_PASTED =
+  'That is a SCIM token, for an identity provider; the console needs its login code or an admin token (scimdesk admin-token).';
+
 function isAdminToken(value: string): boolean {
   return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(value);
 }
@@ -107,7 +117,7 @@ function isAdminToken(value: string): boolean {
 function describeSignInFailure(failure: unknown): string {
   if (failure instanceof AdminError) {
     if (failure.code === 'unauthorized') return failure.message;
-    if (failure.code === 'forbidden') return 'That is a SCIM token; the console needs an admin token.';
+    if (failure.code === 'forbidden') return SCIM_TOKEN_PASTED;
     return `Sign-in failed: ${failure.message}`;
   }
   return `Sign-in failed: ${(failure as Error).message}`;

@@ -104,6 +104,17 @@ describe('session store', () => {
     expect(session.error).toBe('The admin token has expired.');
   });
 
+  it('says a pasted SCIM token is not for the console, without sending it anywhere', async () => {
+    const exchangeLoginCode = vi.fn();
+    const listTenants = vi.fn();
+    const session = withEnvironment({ client: { listTenants }, exchangeLoginCode })(() => useSessionStore());
+    await session.signIn(` scimdesk_${'x'.repeat(43)} `);
+    expect(session.error).toMatch(/^That is a SCIM token, for an identity provider/);
+    expect(session.status).toBe('signed-out');
+    expect(exchangeLoginCode).not.toHaveBeenCalled();
+    expect(listTenants).not.toHaveBeenCalled();
+  });
+
   it('asks for something when nothing was entered', async () => {
     const session = withEnvironment({ client: { listTenants: vi.fn() } })(() => useSessionStore());
     await session.signIn('   ');
