@@ -26,8 +26,13 @@ const LAST_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
  * (`9999-12-31T23:59:59-05:00`), which stored as `+010000-…` broke every later list of tokens.
  */
 const ExpiresAt = z.iso
-  .datetime({ offset: true })
-  .refine((value) => Date.parse(value) <= LAST_INSTANT_MS, 'must be no later than 9999-12-31T23:59:59.999Z')
+  .datetime({
+    offset: true,
+    error: (issue) =>
+      `must be an ISO 8601 date-time with Z or an offset, like 2027-01-31T09:00:00Z, or null for never; not ${JSON.stringify(issue.input)}`,
+  })
+  // zod runs this even on a value the format refused: one that is no date at all is not also "too late".
+  .refine((value) => !(Date.parse(value) > LAST_INSTANT_MS), 'must be no later than 9999-12-31T23:59:59.999Z')
   .nullable()
   .optional();
 

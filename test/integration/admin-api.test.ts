@@ -248,6 +248,11 @@ describe('admin API over HTTP', () => {
     const { id } = (await fine.json()) as { id: string };
     expect((await send('PATCH', `/scim-tokens/${id}`, { expires_at: late })).status).toBe(422);
     expect((await get('/api/v1/admin/scim-tokens')).status).toBe(200);
+    // A value that is no date at all gets one issue that says what is wanted, not also "too late".
+    const garbled = await send('POST', '/scim-tokens', { tenant_id: tenantId, name: 'when', expires_at: 'tomorrow' });
+    expect(((await garbled.json()) as { detail: { msg: string }[] }).detail.map((d) => d.msg)).toEqual([
+      'must be an ISO 8601 date-time with Z or an offset, like 2027-01-31T09:00:00Z, or null for never; not "tomorrow"',
+    ]);
   });
 
   it.each([
