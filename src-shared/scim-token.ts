@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { displayName } from './display-name';
 
+/** Every SCIM token's secret starts so: the console and the admin API tell one apart by it. */
+export const SCIM_TOKEN_PREFIX = 'scimdesk_';
+
 /** A SCIM token as the admin API shows it (seed 004, DESIGN.md §3): never the secret or its hash. */
 export const ScimToken = z.object({
   id: z.string(),

@@ -1,6 +1,8 @@
 import type { Context, Next } from 'koa';
 import { AdminError } from '@shared/errors';
+import { SCIM_TOKEN_PREFIX } from '@shared/scim-token';
 import { looksLikeAdminToken, type AdminTokens } from '../auth/admin-tokens';
+import { headerLines } from './header-lines';
 
 /** The bearer token of the request's one Authorization header; none when it has two or more. */
 export function bearerToken(ctx: Context): string | undefined {
@@ -50,10 +52,7 @@ export function misplacedBearer(header: string): string | undefined {
  * and drops the rest; a proxy that adds its own must not thereby decide who the server sees.
  */
 export function repeatedAuthorization(ctx: Context): boolean {
-  const raw = ctx.req.rawHeaders;
-  let seen = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === 'authorization' && ++seen > 1) return true;
-  return false;
+  return headerLines(ctx, 'authorization') > 1;
 }
 
 export const REPEATED_AUTHORIZATION = 'The request has more than one Authorization header; send exactly one.';
@@ -71,7 +70,7 @@ export function requireAdminToken(tokens: AdminTokens) {
       );
     }
     if (!looksLikeAdminToken(token)) {
-      if (token.startsWith('scimdesk_')) {
+      if (token.startsWith(SCIM_TOKEN_PREFIX)) {
         throw new AdminError('forbidden', 'A SCIM token cannot be used on the admin API; use an admin token.');
       }
       throw new AdminError('unauthorized', 'The bearer token is not a scimdesk admin token.');

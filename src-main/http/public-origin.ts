@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import { headerLines } from './header-lines';
 
 /**
  * The origin clients reach the server at, for `meta.location`, `Location` and `$ref`. A tunnel
@@ -27,9 +28,7 @@ const HOST_FIELD = /^(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A
  */
 export function refusingInvalidHost() {
   return async function checkHost(ctx: Context, next: Next): Promise<void> {
-    const raw = ctx.req.rawHeaders;
-    let hosts = 0;
-    for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === 'host') hosts++;
+    const hosts = headerLines(ctx, 'host');
     const host = ctx.get('Host');
     if (hosts > 1 || (host !== '' && !HOST_FIELD.test(host))) {
       throw Object.assign(

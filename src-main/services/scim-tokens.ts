@@ -11,12 +11,11 @@
 import { hash, randomBytes, randomUUID } from 'node:crypto';
 import { AdminError } from '@shared/errors';
 import { paginate, type Page, type PageQuery } from '@shared/paging';
-import type { CreatedScimToken, CredentialRefusal, ScimToken } from '@shared/scim-token';
+import { SCIM_TOKEN_PREFIX, type CreatedScimToken, type CredentialRefusal, type ScimToken } from '@shared/scim-token';
 import type { Clock } from '../clock';
 import type { DurableStore } from '../store/durable-store';
 import type { ScimTokenRecord } from '../store/documents';
 
-export const SCIM_TOKEN_PREFIX = 'scimdesk_';
 const SECRET_BYTES = 32;
 const DISPLAY_PREFIX_CHARS = SCIM_TOKEN_PREFIX.length + 6;
 const SECRET_SHAPE = /^scimdesk_[A-Za-z0-9_-]{43}$/;

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { AdminError } from '@shared/errors';
+import { SCIM_TOKEN_PREFIX } from '@shared/scim-token';
 import { useConsoleEnvironment } from '../api/environment';
 
 export type SessionStatus = 'signed-out' | 'signing-in' | 'signed-in';
@@ -105,8 +106,6 @@ function expiryOf(token: string): string | undefined {
   }
 }
 
-/** Every SCIM token starts so (services/scim-tokens.ts). */
-const SCIM_TOKEN_PREFIX = 'scimdesk_';
 const SCIM_TOKEN_PASTED =
   'That is a SCIM token, for an identity provider; the console needs its login code or an admin token (scimdesk admin-token).';
 
