@@ -16,9 +16,25 @@ const rendererDir = fileURLToPath(new URL('../renderer', import.meta.url));
 /** Built beside this entry by electron.vite.config.ts. */
 const requestLogWorker = new URL('./request-log-worker.js', import.meta.url);
 
+/**
+ * A reader that went away (`scimdesk check | head`) is not a failure of the command: what is still to
+ * be said to it is dropped and the command runs to its end (check still deletes what it created).
+ * Node ignores SIGPIPE, so without this the next write throws EPIPE as an uncaught stack trace.
+ */
+const closedStreams = new Set<NodeJS.WriteStream>();
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    closedStreams.add(stream);
+  });
+}
+function writeTo(stream: NodeJS.WriteStream, text: string): void {
+  if (!closedStreams.has(stream)) stream.write(text);
+}
+
 const io: CliIo = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
+  out: (line) => writeTo(process.stdout, `${line}\n`),
+  err: (line) => writeTo(process.stderr, `${line}\n`),
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -70,11 +86,14 @@ async function main(argv: string[]): Promise<number> {
 function commandIo(): CommandIo {
   return {
     ...io,
-    writeErr: (text) => process.stderr.write(text),
+    writeErr: (text) => writeTo(process.stderr, text),
     stdoutIsTty: process.stdout.isTTY === true,
     stderrIsTty: process.stderr.isTTY === true,
     env: process.env,
-    flush: () => new Promise((resolve) => process.stdout.write('', () => resolve())),
+    flush: () =>
+      closedStreams.has(process.stdout)
+        ? Promise.resolve()
+        : new Promise((resolve) => process.stdout.write('', () => resolve())),
   };
 }
 

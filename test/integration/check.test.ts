@@ -157,6 +157,21 @@ describe('the built CLI', () => {
     expect(await count(t.bases.tenant, t.token, 'Users')).toBe(0);
   });
 
+  it('check piped into a reader that stops early (| head) runs to its end without a stack trace', async () => {
+    const t = await tenant('cli head');
+    const run = runCli(['check', '--url', t.bases.tenant, '--token', t.token, '--profile', 'rfc']);
+    run.child.stdin.end();
+    await run.waitForLine(/^PASS users\.create /);
+    // What `head -n 3` does when it has its lines: closes the pipe's reading end.
+    run.child.stdout.destroy();
+    const { code } = await run.exited;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(run.stderr.join('\n')).not.toMatch(/EPIPE|at .*cli\.js/);
+    expect(code).toBe(0);
+    // It went on to the cleanup, so the users it created are gone.
+    expect(await count(t.bases.tenant, t.token, 'Users')).toBe(0);
+  });
+
   it('check --json prints one JSON report', async () => {
     const t = await tenant('cli json');
     const run = await runCliToEnd(['check', '--json', '--url', t.bases.token, '--token', t.token, '--profile', 'okta']);
