@@ -1,5 +1,6 @@
 import { formatCleanup, formatHeader, formatStep, formatSummary, runCheck, type Style } from '../check/index';
 import { PROFILE_NAMES, type ProfileName } from '../check/types';
+import { listenForInterrupt } from './interrupt';
 import { parseFlags } from './options';
 import { CHECK_HELP, UsageError } from './usage';
 
@@ -65,18 +66,11 @@ export async function checkCommand(args: readonly string[], io: CommandIo): Prom
     notRun = 0;
   };
   const keep = flags.keep === true;
-  // Ctrl-C stops after the step under way and still deletes what the run created; a second one
-  // quits at once (what it leaves is the user's choice then).
-  const interrupt = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupt.signal.aborted) process.exit(exitCodeFor(signal));
-    interrupt.abort(signal);
-    io.err(
-      `scimdesk check: ${signal}: stopping after the current step${keep ? '' : ', then deleting what the check created'} (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again quits at once)`,
-    );
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // Ctrl-C stops after the step under way and still deletes what the run created.
+  const interrupt = listenForInterrupt(
+    (line) => io.err(`scimdesk check: ${line}`),
+    `stopping after the current step${keep ? '' : ', then deleting what the check created'}`,
+  );
   const report = await runCheck({
     baseUrl,
     token,
@@ -101,15 +95,9 @@ export async function checkCommand(args: readonly string[], io: CommandIo): Prom
           } else io.out(formatSummary(event.report.summary, style));
         },
   });
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  interrupt.dispose();
   if (json) io.out(JSON.stringify(report, null, 2));
   await io.flush();
-  if (interrupt.signal.aborted) return exitCodeFor(interrupt.signal.reason as NodeJS.Signals);
+  if (interrupt.signal.aborted) return interrupt.exitCode();
   return report.summary.ok ? 0 : 1;
-}
-
-/** 128 + the signal's number, as a shell reports a command a signal stopped (130 for Ctrl-C). */
-function exitCodeFor(signal: NodeJS.Signals): number {
-  return 128 + (signal === 'SIGINT' ? 2 : 15);
 }

@@ -1,5 +1,6 @@
 import { SeedAuthError, SeedHttpError, seedScim, type SeedProgress, type SeedResult } from '../seed/index';
 import { tokenFlag, urlFlag, type CommandIo } from './check';
+import { listenForInterrupt } from './interrupt';
 import { parseFlags } from './options';
 import { SEED_HELP, UsageError } from './usage';
 
@@ -37,6 +38,10 @@ export async function seedCommand(args: readonly string[], io: CommandIo): Promi
   if (seed.trim() === '') throw new UsageError('--seed needs a value');
 
   const progress = createProgress(io);
+  const interrupt = listenForInterrupt((line) => {
+    progress.finish();
+    io.err(`scimdesk seed: ${line}`);
+  }, 'sending nothing more; waiting for the requests under way to be answered');
   let result: SeedResult;
   try {
     result = await seedScim({
@@ -48,8 +53,10 @@ export async function seedCommand(args: readonly string[], io: CommandIo): Promi
       passwords: flags.passwords === true,
       ...(concurrency === undefined ? {} : { concurrency }),
       onProgress: progress.update,
+      signal: interrupt.signal,
     });
   } catch (error) {
+    interrupt.dispose();
     progress.finish();
     if (error instanceof SeedAuthError || error instanceof SeedHttpError) {
       io.err(`scimdesk seed: ${error.message}`);
@@ -57,21 +64,24 @@ export async function seedCommand(args: readonly string[], io: CommandIo): Promi
     }
     throw error;
   }
+  interrupt.dispose();
   progress.finish();
   const via = result.bulk ? `Bulk, ${result.bulk.requests} request(s)` : `${result.requests - 1} POST(s)`;
   io.out(
-    `seeded ${result.usersCreated} users and ${result.groupsCreated} groups (${result.memberships} memberships) ` +
+    (result.interrupted ? 'interrupted: ' : '') +
+      `seeded ${result.usersCreated} users and ${result.groupsCreated} groups (${result.memberships} memberships) ` +
       `into ${baseUrl} in ${result.seconds.toFixed(1)} s via ${via}` +
-      (result.retries > 0 ? `, ${result.retries} retries` : ''),
+      (result.retries > 0 ? `, ${result.retries} retries` : '') +
+      (result.notSent > 0 ? `; ${result.notSent} not sent` : ''),
   );
   await io.flush();
-  if (result.failed === 0) return 0;
+  if (result.failed === 0) return result.interrupted ? interrupt.exitCode() : 0;
   io.err(`scimdesk seed: ${result.failed} of ${users + groups} could not be created:`);
   for (const failure of result.failures.slice(0, 10)) {
     io.err(`  ${failure.count} × ${failure.kind}${failure.example ? ` (e.g. ${failure.example})` : ''}`);
   }
   if (result.droppedReferences > 0) io.err(`  ${result.droppedReferences} manager/member references left out`);
-  return 1;
+  return result.interrupted ? interrupt.exitCode() : 1;
 }
 
 /** A bar redrawn in place on a terminal; a plain line every few seconds when stderr is a file or pipe. */
@@ -97,6 +107,7 @@ function createProgress(io: CommandIo): { update: (p: SeedProgress) => void; fin
     },
     finish() {
       if (drawn) io.writeErr('\n');
+      drawn = false;
     },
   };
 }

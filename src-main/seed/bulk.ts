@@ -3,7 +3,7 @@ import type { SeedDirectory } from './generator';
 import { failure, readBulkResponse, type Outcome } from './outcomes';
 import { Slots } from './pool';
 import { groupBody, userBody } from './scim-bodies';
-import type { BulkLimits, LoadContext } from './types';
+import { mayContinue, type BulkLimits, type LoadContext } from './types';
 
 /**
  * Loading through /Bulk (RFC 7644 §3.7): users in index order, then groups, cut into requests within
@@ -97,7 +97,7 @@ export async function loadWithBulk(ctx: LoadContext, limits: BulkLimits): Promis
         await Promise.all(deps);
         await slots.acquire();
         try {
-          if (ctx.fatal === undefined) await sendChunk(ctx, chunk);
+          if (mayContinue(ctx)) await sendChunk(ctx, chunk);
         } catch (error) {
           ctx.fatal ??= error;
         } finally {

@@ -27,6 +27,8 @@ export interface SeedOptions {
   readonly fetch?: typeof fetch;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly onProgress?: (progress: SeedProgress) => void;
+  /** Aborting stops sending: requests under way are answered and counted, the rest are not sent. */
+  readonly signal?: AbortSignal;
 }
 
 export interface SeedResult {
@@ -38,6 +40,9 @@ export interface SeedResult {
   /** Managers or members left out because the user they named could not be created. */
   readonly droppedReferences: number;
   readonly failed: number;
+  /** Users and groups never sent because the signal stopped the run. */
+  readonly notSent: number;
+  readonly interrupted: boolean;
   readonly failures: readonly { readonly kind: string; readonly count: number; readonly example: string }[];
   readonly requests: number;
   readonly retries: number;
@@ -98,6 +103,7 @@ export async function seedScim(options: SeedOptions): Promise<SeedResult> {
     userIds: new Array<string | undefined>(directory.users.length),
     failures,
     counts,
+    signal: options.signal,
     progress: (phase) =>
       options.onProgress?.({
         phase,
@@ -113,6 +119,8 @@ export async function seedScim(options: SeedOptions): Promise<SeedResult> {
     ...(limits ? { bulk: { ...limits, requests: bulkRequests } } : {}),
     ...counts,
     failed: failures.total,
+    notSent: total - counts.usersCreated - counts.groupsCreated - failures.total,
+    interrupted: options.signal?.aborted === true,
     failures: failures.list(),
     requests: http.requests,
     retries: http.retries,

@@ -1,7 +1,7 @@
 import { readCreated } from './outcomes';
 import { runPool } from '../run-pool';
 import { groupBody, userBody } from './scim-bodies';
-import type { LoadContext } from './types';
+import { mayContinue, type LoadContext } from './types';
 
 /**
  * Loading with one POST per resource (RFC 7644 §3.3), for servers without Bulk: users in index
@@ -18,7 +18,7 @@ export async function loadWithPosts(ctx: LoadContext): Promise<void> {
     created.push(new Promise((resolve) => resolvers.push(resolve)));
   }
   const guarded = async (work: () => Promise<void>) => {
-    if (ctx.fatal !== undefined) return;
+    if (!mayContinue(ctx)) return;
     try {
       await work();
     } catch (error) {
@@ -28,7 +28,7 @@ export async function loadWithPosts(ctx: LoadContext): Promise<void> {
 
   await runPool(users.length, ctx.concurrency, async (i) => {
     try {
-      if (ctx.fatal === undefined) await createUser(ctx, i, created);
+      if (mayContinue(ctx)) await createUser(ctx, i, created);
     } catch (error) {
       ctx.fatal ??= error;
     } finally {

@@ -29,6 +29,12 @@ export interface LoadContext {
   readonly failures: FailureLog;
   readonly counts: { usersCreated: number; groupsCreated: number; memberships: number; droppedReferences: number };
   readonly progress: (phase: SeedProgress['phase']) => void;
+  readonly signal?: AbortSignal;
   /** Set on the first fatal error (401/403, unreachable server): everyone stops sending. */
   fatal?: unknown;
+}
+
+/** Whether another request may be sent: not after a fatal error, nor once the run was asked to stop. */
+export function mayContinue(ctx: LoadContext): boolean {
+  return ctx.fatal === undefined && ctx.signal?.aborted !== true;
 }

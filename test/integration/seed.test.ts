@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCIM_URN } from '@shared/scim/urns';
 import { seedScim } from '../../src-main/seed/index';
 import { BROKEN_SERVER_TOKEN, startBrokenScimServer } from '../fixtures/broken-scim-server';
-import { runCliToEnd, startTestServer, type TestServer } from './harness';
+import { runCli, runCliToEnd, startTestServer, type TestServer } from './harness';
 
 let server: TestServer;
 let admin: string;
@@ -16,6 +16,11 @@ async function tenant(name: string): Promise<{ base: string; token: string }> {
 interface Listed {
   totalResults: number;
   Resources: Record<string, unknown>[];
+}
+
+async function total(t: { base: string; token: string }, type: string): Promise<number> {
+  const response = await fetch(`${t.base}/${type}?count=0`, { headers: { Authorization: `Bearer ${t.token}` } });
+  return ((await response.json()) as Listed).totalResults;
 }
 
 async function list(t: { base: string; token: string }, type: string, query = ''): Promise<Listed> {
@@ -64,6 +69,32 @@ describe.each(['bulk', 'post'] as const)('seed into scimdesk (%s)', (mode) => {
     );
     expect(managers.filter((m) => m === undefined)).toHaveLength(1);
     expect(managers.every((m) => m === undefined || ids.has(m))).toBe(true);
+  });
+});
+
+describe.each(['bulk', 'post'] as const)('seed asked to stop (%s)', (mode) => {
+  it('sends nothing more, counts what the requests under way created and says what was not sent', async () => {
+    const t = await tenant(`seed stopped ${mode}`);
+    const stop = new AbortController();
+    const result = await seedScim({
+      baseUrl: t.base,
+      token: t.token,
+      users: 2500,
+      groups: 10,
+      seed: 'stop',
+      mode: mode === 'post' ? 'post' : 'auto',
+      concurrency: mode === 'post' ? 4 : 1,
+      signal: stop.signal,
+      onProgress: () => stop.abort(),
+    });
+    expect(result.interrupted).toBe(true);
+    expect(result.notSent).toBeGreaterThan(0);
+    expect(result.usersCreated + result.groupsCreated + result.failed + result.notSent).toBe(2510);
+    // What it says it created is what the server holds: the requests under way were answered.
+    expect((await list(t, 'Users')).totalResults).toBe(result.usersCreated);
+    expect((await list(t, 'Groups')).totalResults).toBe(result.groupsCreated);
+    // With one Bulk at a time and a stop after the first answer, exactly the first request's 1,000.
+    if (mode === 'bulk') expect(result.usersCreated).toBe(1000);
   });
 });
 
@@ -126,6 +157,28 @@ describe('seed', () => {
     // stderr is a pipe here: plain progress lines, no bar.
     expect(run.stderr.at(-1)).toBe('seed: 33/33 (groups, bulk)');
     expect((await list(t, 'Users')).totalResults).toBe(30);
+  });
+
+  it('Ctrl-C on the CLI waits for the requests under way and prints what was seeded, exit 130', async () => {
+    const t = await tenant('seed cli interrupted');
+    const run = runCli(['seed', '--url', t.base, '--token', t.token, '--users', '200000', '--groups', '0']);
+    run.child.stdin.end();
+    const deadline = Date.now() + 20_000;
+    while ((await total(t, 'Users')) === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    run.child.kill('SIGINT');
+    const { code } = await run.exited;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(code).toBe(130);
+    expect(run.stderr.join('\n')).toContain('SIGINT: sending nothing more; waiting for the requests under way');
+    const summary = run.lines.at(-1) ?? '';
+    const match = /^interrupted: seeded (\d+) users and 0 groups .* via Bulk, \d+ request\(s\); (\d+) not sent$/.exec(
+      summary,
+    );
+    expect(match, summary).not.toBeNull();
+    expect(Number(match![1]) + Number(match![2])).toBe(200000);
+    expect(await total(t, 'Users')).toBe(Number(match![1]));
   });
 
   it('the CLI exits 1 on a refused token', async () => {
