@@ -160,7 +160,10 @@ describe('a journal that cannot be written', () => {
   });
 
   it('still flushes the request log and releases the lock when a SCIM token was in use', async () => {
-    const { data, app } = await startOnTempData();
+    const errors: unknown[][] = [];
+    const { data, app } = await startOnTempData({
+      log: { info: () => undefined, warn: () => undefined, error: (...args: unknown[]) => errors.push(args) },
+    });
     const tenant = await app.handlers.createTenant({ name: 'Busy' });
     const scimToken = await app.handlers.createScimToken({ tenant_id: tenant.id, name: 'okta' });
     // A request with the token: its last use waits to be written at close, which now fails.
@@ -171,6 +174,9 @@ describe('a journal that cannot be written', () => {
 
     await breakJournal(app.store);
     await expect(app.close()).rejects.toBeInstanceOf(StoreFailedError);
+    // The failure the store reported in full is said in one line here, not as another stack trace.
+    expect(errors).toContainEqual([expect.stringMatching(/^closing the SCIM tokens failed: .+/)]);
+    expect(errors.flat().filter((arg) => arg instanceof Error)).toEqual([]);
 
     // The lock is released, and the log holds the request made before the failure.
     const again = await openDurableStore(data.dir);
