@@ -124,10 +124,16 @@ main(args).then(
 );
 
 function describe(error: unknown): string {
-  const err = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  const err = error as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string };
   if (err.code === 'EADDRINUSE') {
     return `cannot listen on ${err.address}:${err.port}: the address is in use (choose another --port, or --port 0 for any free one)`;
   }
   if (err.code === 'EACCES' && err.port !== undefined) return `cannot listen on port ${err.port}: permission denied`;
+  if (err.code === 'EADDRNOTAVAIL') {
+    return `cannot listen on ${err.address}: no network interface of this machine has that address (--host)`;
+  }
+  if ((err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') && err.syscall === 'getaddrinfo') {
+    return `cannot listen on ${err.hostname ?? 'that host'}: the name could not be resolved to an address (--host)`;
+  }
   return err.message ?? String(error);
 }

@@ -40,9 +40,6 @@ export async function serve(
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
-  if (!isLoopback(options.host)) {
-    io.err(`warning: listening on ${options.host} exposes the SCIM and admin APIs beyond this machine`);
-  }
   if (FETCH_BAD_PORTS.has(options.port)) {
     io.err(
       `warning: browsers and fetch refuse port ${options.port} (a "bad port" of the Fetch standard): ` +
@@ -62,6 +59,10 @@ export async function serve(
       stopRequested?.('SIGTERM');
     },
   });
+  // Said once listening works: a host that cannot be listened on gets only its error.
+  if (!isLoopback(options.host)) {
+    io.err(`warning: listening on ${options.host} exposes the SCIM and admin APIs beyond this machine`);
+  }
   io.out(`listening on ${running.address.url}`);
   io.out(`console: ${running.consoleLoginUrl()}`);
 

@@ -119,6 +119,15 @@ describe('scimdesk serve', () => {
     }
   });
 
+  it('reports a host that is no address of this machine in one line, without the exposure warning', async () => {
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of a real interface.
+    const run = await runCliToEnd(['serve', '--port', '0', '--host', '192.0.2.1', '--data', data.dir]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toEqual([
+      'scimdesk: cannot listen on 192.0.2.1: no network interface of this machine has that address (--host)',
+    ]);
+  });
+
   it('defaults the data folder to SCIMDESK_DATA_DIR', async () => {
     const run = runCli(['serve', '--port', '0'], { SCIMDESK_DATA_DIR: data.dir });
     try {
