@@ -6,7 +6,7 @@ import { AdminError } from '@shared/errors';
 import { ADMIN_BASE_PATH, SessionRequest } from '@shared/session';
 import type { AdminTokens } from '../auth/admin-tokens';
 import type { LoginCodes } from '../auth/login-codes';
-import { dispatchAdminOperation, zodIssues } from '../services/admin-dispatch';
+import { closestName, dispatchAdminOperation, zodIssues } from '../services/admin-dispatch';
 import type { RequestLog } from '../services/request-log/index';
 import type { CaptureState } from './capture';
 import { requireAdminToken, type AdminGateState } from './admin-auth';
@@ -86,6 +86,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
   });
   for (const name of ADMIN_OPERATION_NAMES) {
     const operation: AdminOperation = adminContract[name];
+    const inputFields = Object.keys(adminContract[name].input.shape);
     router.register(
       operation.path,
       [operation.method],
@@ -107,7 +108,10 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
               { loc: ['body'], msg: 'Expected a JSON object', type: 'invalid_type' },
             ]);
           }
-          const input = { ...(source as Record<string, unknown> | undefined), ...params };
+          const given = (source as Record<string, unknown> | undefined) ?? {};
+          refuseContradictedPathParameters(given, params, fromBody ? 'body' : 'query');
+          if (!fromBody) refuseMisspeltQueryParameters(given, inputFields);
+          const input = { ...given, ...params };
           const output = await dispatchAdminOperation(deps.handlers, name, input, (field) =>
             typeof field === 'string' && field in params ? ['path'] : [fromBody ? 'body' : 'query'],
           );
@@ -118,6 +122,52 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     );
   }
   return router;
+}
+
+/**
+ * A field that the path already gives (`{"id": …}` in a PATCH of /tenants/{id}) may repeat it, as a
+ * client echoing a resource back does, but not contradict it: an id is not changed that way, and
+ * answering 200 for a change not made would mislead.
+ */
+function refuseContradictedPathParameters(
+  given: Record<string, unknown>,
+  params: Record<string, string>,
+  where: 'body' | 'query',
+): void {
+  const contradicted = Object.keys(params).filter((key) => key in given && given[key] !== params[key]);
+  if (contradicted.length === 0) return;
+  throw new AdminError(
+    'validation_failed',
+    'The request is not valid.',
+    contradicted.map((key) => ({
+      loc: [where, key],
+      msg: `The path gives ${key} as ${JSON.stringify(params[key])}; it cannot be changed, so leave it out of the ${where} or repeat the path's value.`,
+      type: 'path_contradicted',
+    })),
+  );
+}
+
+/**
+ * Query inputs are lenient (docs/architecture.md: a cache-buster must not break a list), but a
+ * parameter that misspells a known one (`tenantId` for `tenant_id`) filtered nothing and listed
+ * everything as if it were the selection asked for: that is refused, naming the one meant.
+ */
+function refuseMisspeltQueryParameters(query: Record<string, unknown>, known: readonly string[]): void {
+  const misspelt = Object.keys(query).flatMap((key) => {
+    if (known.includes(key)) return [];
+    const meant = closestName(key, known);
+    return meant === undefined ? [] : [{ key, meant }];
+  });
+  if (misspelt.length === 0) return;
+  throw new AdminError(
+    'validation_failed',
+    'The request is not valid.',
+    misspelt.map(({ key, meant }) => ({
+      loc: ['query', key],
+      msg: `Unknown query parameter; did you mean ${meant}?`,
+      type: 'unrecognized_keys',
+    })),
+  );
 }
 
 type Route = Pick<AdminOperation, 'method' | 'path'>;

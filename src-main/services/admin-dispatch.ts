@@ -11,21 +11,67 @@ export type Logger = Pick<Console, 'error' | 'warn' | 'info'>;
 /** Where a top-level input field came from, so that HTTP errors say `query`, `path` or `body`. */
 export type LocateField = (field: string | number | undefined) => string[];
 
-export function zodIssues(error: z.ZodError, locate: LocateField = () => []): ValidationIssue[] {
+/**
+ * @param known the input's top-level field names, so that an unknown one close to one of them
+ *   (`tenantId` for `tenant_id`) is told which it probably meant.
+ */
+export function zodIssues(
+  error: z.ZodError,
+  locate: LocateField = () => [],
+  known: readonly string[] = [],
+): ValidationIssue[] {
   return error.issues.flatMap((issue): ValidationIssue[] => {
     const path = issue.path.map(pathKey);
     // One issue per unknown field, located at that field, rather than one nameless one on the object.
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({
-        loc: [...locate(path.length > 0 ? path[0] : key), ...path, key],
-        msg: 'Unknown field: this request takes no such field (the reference at /docs lists its fields).',
-        type: issue.code,
-      }));
+      return issue.keys.map((key) => {
+        const loc = [...locate(path.length > 0 ? path[0] : key), ...path, key];
+        const meant = path.length === 0 ? closestName(key, known) : undefined;
+        return {
+          loc,
+          msg:
+            'Unknown field: this request takes no such field' +
+            (meant === undefined ? ' (the reference at /docs lists its fields).' : `; did you mean ${meant}?`),
+          type: issue.code,
+        };
+      });
     }
     return [
       { loc: [...locate(issue.path[0] as string | number | undefined), ...path], msg: issue.message, type: issue.code },
     ];
   });
+}
+
+/**
+ * The known name an unknown one most likely misspells: the same once case, `_` and `-` are ignored
+ * (`tenantId`, `per-page`), or at most two edits away from one of at least four letters. Written
+ * here because it is ten lines; a library for edit distance would be the larger thing to keep.
+ */
+export function closestName(unknown: string, known: readonly string[]): string | undefined {
+  const fold = (name: string) => name.toLowerCase().replace(/[_-]/g, '');
+  const folded = fold(unknown);
+  const same = known.find((name) => fold(name) === folded);
+  if (same !== undefined) return same;
+  let best: { name: string; distance: number } | undefined;
+  for (const name of known) {
+    if (name.length < 4) continue;
+    const distance = editDistance(folded, fold(name));
+    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+/** Levenshtein distance, one row at a time. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
 }
 
 function pathKey(key: PropertyKey): string | number {
@@ -46,7 +92,11 @@ export async function dispatchAdminOperation(
   const operation = adminContract[name];
   const parsed = operation.input.safeParse(rawInput ?? {});
   if (!parsed.success) {
-    throw new AdminError('validation_failed', 'The request is not valid.', zodIssues(parsed.error, locate));
+    throw new AdminError(
+      'validation_failed',
+      'The request is not valid.',
+      zodIssues(parsed.error, locate, Object.keys(operation.input.shape)),
+    );
   }
   const handler = handlers[name] as (input: unknown) => Promise<unknown>;
   const output = await handler(parsed.data);

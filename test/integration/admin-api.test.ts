@@ -230,6 +230,44 @@ describe('admin API over HTTP', () => {
     expect(((await extra.json()) as Detail).detail.map((d) => d.loc)).toEqual([['body', 'extra']]);
     const tenantExtra = await send('POST', '/tenants', { name: 'With extra', deleteMode: 'hard' });
     expect(tenantExtra.status).toBe(422);
+    expect(((await tenantExtra.json()) as { detail: { msg: string }[] }).detail[0]!.msg).toBe(
+      'Unknown field: this request takes no such field; did you mean delete_mode?',
+    );
+  });
+
+  it('refuses a query parameter that misspells one the operation takes, saying which; ignores others', async () => {
+    type Detail = { detail: { loc: string[]; msg: string }[] };
+    // A camelCase typo filtered nothing and listed every tenant's tokens as if they were one's.
+    const typo = await get('/api/v1/admin/scim-tokens?tenantId=tn_a');
+    expect(typo.status).toBe(422);
+    expect(((await typo.json()) as Detail).detail).toEqual([
+      {
+        loc: ['query', 'tenantId'],
+        msg: 'Unknown query parameter; did you mean tenant_id?',
+        type: 'unrecognized_keys',
+      },
+    ]);
+    const logs = await get('/api/v1/admin/request-logs?stauts=404');
+    expect(((await logs.json()) as Detail).detail[0]!.msg).toMatch(/did you mean status\?$/);
+    expect((await get('/api/v1/admin/request-logs?Tenant_ID=tn_a')).status).toBe(422);
+    // Anything else may be a cache-buster of a browser or proxy: ignored, as before.
+    expect((await get('/api/v1/admin/tenants?_=1733450000000')).status).toBe(200);
+  });
+
+  it('refuses a body that contradicts the id in the path, and accepts one that repeats it', async () => {
+    const tenant = (await (await send('POST', '/tenants', { name: 'Path wins' })).json()) as { id: string };
+    const moved = await send('PATCH', `/tenants/${tenant.id}`, { id: 'tn_other', name: 'Moved?' });
+    expect(moved.status).toBe(422);
+    expect(((await moved.json()) as { detail: { loc: string[]; msg: string }[] }).detail).toEqual([
+      expect.objectContaining({
+        loc: ['body', 'id'],
+        msg: `The path gives id as "${tenant.id}"; it cannot be changed, so leave it out of the body or repeat the path's value.`,
+      }),
+    ]);
+    expect(await (await get(`/api/v1/admin/tenants/${tenant.id}`)).json()).toMatchObject({ name: 'Path wins' });
+    const echoed = await send('PATCH', `/tenants/${tenant.id}`, { id: tenant.id, name: 'Renamed' });
+    expect(echoed.status).toBe(200);
+    expect(await echoed.json()).toMatchObject({ id: tenant.id, name: 'Renamed' });
   });
 
   it('refuses a token expiry past the year 9999 in UTC with 422, and lists tokens after', async () => {
