@@ -51,10 +51,26 @@ export function validateResourceInput(
   if (ctx.isOn('strictSchemaValidation')) checkListedSchemas(body, out, vctx);
   const parsed = canonicalResourceZodSchema(schema, context, zodOptionsFor(ctx.flags)).safeParse(out);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+    const issues = parsed.error.issues
+      .map((i) => {
+        const where = i.path.join('.') || '(body)';
+        // zod's "expected string, received undefined" for a required attribute left out.
+        if (i.code === 'invalid_type' && valueAt(out, i.path) === undefined) return `${where} is required`;
+        return `${where}: ${i.message}`;
+      })
+      .join('; ');
     throw ScimError.badRequest('invalidValue', `${vctx.where}: ${issues}`);
   }
   return { resource: parsed.data, fired: ctx.fired, ignored };
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let value = root;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }
 
 /**

@@ -5,7 +5,7 @@ import { SCIM_URN } from '@shared/scim/urns';
 import { canonicalResourceZodSchema, resourceZodSchema } from '@shared/scim/zod-schema';
 import { CompatContext, zodOptionsFor } from '../../../src-main/scim/compat';
 import { ScimError } from '../../../src-main/scim/errors';
-import { coerceResourceBody } from '../../../src-main/scim/resource-input';
+import { coerceResourceBody, validateResourceInput } from '../../../src-main/scim/resource-input';
 import { groupSchema, userSchema } from './helpers';
 
 /** A key as a client may spell it: the schema's, upper-cased, or lower-cased. */
@@ -134,5 +134,30 @@ describe('the zod view for canonical input', () => {
       ),
       { numRuns: 1500 },
     );
+  });
+});
+
+describe('a POST or PUT body missing a required attribute', () => {
+  const refusal = (body: unknown, schema = userSchema, context: 'create' | 'replace' = 'create') => {
+    try {
+      validateResourceInput(body, schema, context, compatFlags('compatible'));
+    } catch (error) {
+      return error as ScimError;
+    }
+    throw new Error('accepted');
+  };
+
+  it('is told which attribute is required, not what type undefined is', () => {
+    expect(refusal({ displayName: 'x' }, userSchema, 'replace')).toMatchObject({
+      status: 400,
+      scimType: 'invalidValue',
+      message: 'PUT body: userName is required',
+    });
+    expect(refusal({ members: [] }, groupSchema).message).toBe('POST body: displayName is required');
+  });
+
+  it('still says what is wrong with a value that is there but of the wrong type', () => {
+    expect(refusal({ userName: 5 }).message).toMatch(/^POST body: 'userName' must be a string/);
+    expect(refusal({ userName: 'a', schemas: 5 }).message).not.toMatch(/required/);
   });
 });
