@@ -997,6 +997,26 @@ describe.each([
       status: '413',
       detail: `The request body (${size} bytes) exceeds the limit of 1,048,576 bytes.`,
     });
+    // Through Bulk (whose own limit is 4 MiB) the same user is refused the same way, alone.
+    const bulk = await scim('POST', '/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: [
+        { method: 'POST', path: '/Users', bulkId: 'big', data: bigUser },
+        { method: 'POST', path: '/Users', bulkId: 'small', data: { userName: 'small-beside-big@example.com' } },
+      ],
+    });
+    expect(bulk.status).toBe(200);
+    const [tooBig, small] = ((await bulk.json()) as { Operations: { status: string; response?: unknown }[] })
+      .Operations;
+    expect(tooBig).toMatchObject({
+      status: '413',
+      response: {
+        detail: `This operation's data (${size} bytes) exceeds the limit of 1,048,576 bytes of one POST, in a Bulk request as on its own.`,
+      },
+    });
+    expect(small).toMatchObject({ status: '201' });
+    const found = await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "big@example.com"')}`);
+    expect(await found.json()).toMatchObject({ totalResults: 0 });
   });
 
   it('takes filters up to their limit in the URL, and explains a URL too long for any server', async () => {

@@ -50,6 +50,7 @@ import { noteServerFault } from '../server-faults';
 import { sendStreamed, type StreamedAnswer } from '../streamed-answer';
 import { scimAuth, type ScimCaller, type ScimState } from './auth';
 import { readScimBody, sendScim } from './body';
+import { DEFAULT_BODY_LIMIT } from '../json-body';
 import { publicOrigin } from '../public-origin';
 
 export interface ScimRouterDeps {
@@ -384,6 +385,24 @@ function bulkAnswerTooLarge(): ScimError {
   );
 }
 
+/**
+ * An operation's data may be no larger than the body of the same request made alone: a user let in
+ * through a 4 MiB Bulk but over the 1 MiB a PUT may carry could never be restated by PUT.
+ */
+function checkOperationSize(step: BulkStep): void {
+  if (step.data === undefined) return;
+  const text = JSON.stringify(step.data);
+  // UTF-8 takes at most three bytes per UTF-16 unit: most data needs no byte count at all.
+  if (text.length * 3 <= DEFAULT_BODY_LIMIT) return;
+  const bytes = Buffer.byteLength(text);
+  if (bytes <= DEFAULT_BODY_LIMIT) return;
+  throw new ScimError(
+    413,
+    `This operation's data (${bytes.toLocaleString('en-US')} bytes) exceeds the limit of ` +
+      `${DEFAULT_BODY_LIMIT.toLocaleString('en-US')} bytes of one ${step.method}, in a Bulk request as on its own.`,
+  );
+}
+
 /** One bulk operation through the same service calls as the single-resource routes. */
 async function executeBulkStep(
   identities: IdentityService,
@@ -395,6 +414,7 @@ async function executeBulkStep(
   const options = { ifMatch: step.version, purge: step.role === 'undo', followUp: step.role !== 'operation' };
   // Taking back what a failed circle created runs even for a token revoked meanwhile.
   if (step.role === 'undo') scim = { ...scim, stillAuthorized: undefined };
+  if (step.role === 'operation') checkOperationSize(step);
   const describe = ({ resource, location, version }: WriteAnswer) => ({
     id: String(resource.id),
     location,
