@@ -136,6 +136,8 @@ async function sendChunk(ctx: LoadContext, chunk: Chunk): Promise<void> {
   // record does not stop the other 999 (RFC 7644 §3.7.3: without it the server runs them all).
   const body = `{"schemas":["${SCIM_URN.bulkRequest}"],"Operations":[${operations.join(',')}]}`;
   const response = await ctx.http.send('POST', '/Bulk', body);
+  // Refused as busy and not retried because the run stopped: its operations were not sent.
+  if (response.stopped) return;
   const outcomes = response.status === 200 ? readBulkResponse(response.body) : undefined;
   const whole: Outcome =
     response.status === 200

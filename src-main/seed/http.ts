@@ -22,11 +22,15 @@ export interface SeedHttpOptions {
   readonly maxRetries?: number;
   /** Injected in tests so backoff does not wait. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Once aborted, a request the server asked to retry is not sent again (see JsonResponse.stopped). */
+  readonly signal?: AbortSignal;
 }
 
 export interface JsonResponse {
   readonly status: number;
   readonly body: unknown;
+  /** The server did not take the request (429/503) and the run was stopped before a retry: not sent. */
+  readonly stopped?: boolean;
 }
 
 const RETRYABLE = new Set([429, 503]);
@@ -78,12 +82,35 @@ export class SeedHttp {
         );
       }
       if (RETRYABLE.has(response.status) && attempt < maxRetries) {
+        if (!(await this.waitToRetry(retryDelay(response.headers.get('retry-after'), attempt)))) {
+          return { status: response.status, body: parse(text), stopped: true };
+        }
         this.retries += 1;
-        await this.sleep(retryDelay(response.headers.get('retry-after'), attempt));
         continue;
       }
       return { status: response.status, body: parse(text) };
     }
+  }
+
+  /** Waits out a backoff; false when the run was stopped before or during it. */
+  private async waitToRetry(ms: number): Promise<boolean> {
+    const signal = this.options.signal;
+    if (signal?.aborted) return false;
+    if (!signal) {
+      await this.sleep(ms);
+      return true;
+    }
+    let onAbort: (() => void) | undefined;
+    const stopped = new Promise<void>((resolve) => {
+      onAbort = resolve;
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([this.sleep(ms), stopped]);
+    } finally {
+      signal.removeEventListener('abort', onAbort!);
+    }
+    return !signal.aborted;
   }
 }
 

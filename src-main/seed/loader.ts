@@ -83,6 +83,7 @@ export async function seedScim(options: SeedOptions): Promise<SeedResult> {
     timeoutMs: options.timeoutMs,
     fetch: options.fetch,
     sleep: options.sleep,
+    signal: options.signal,
   });
   const directory = generateDirectory({
     users: options.users,

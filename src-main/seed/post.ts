@@ -44,6 +44,7 @@ export async function loadWithPosts(ctx: LoadContext): Promise<void> {
       const members = group.members.map((m) => ctx.userIds[m]).filter((id): id is string => id !== undefined);
       ctx.counts.droppedReferences += group.members.length - members.length;
       const response = await ctx.http.send('POST', '/Groups', groupBody(group, members));
+      if (response.stopped) return;
       const outcome = readCreated(response.status, response.body);
       if (outcome.ok) {
         ctx.counts.groupsCreated += 1;
@@ -63,6 +64,7 @@ async function createUser(ctx: LoadContext, i: number, created: readonly Promise
     if (manager === undefined) ctx.counts.droppedReferences += 1;
   }
   const response = await ctx.http.send('POST', '/Users', userBody(user, manager, ctx.organization));
+  if (response.stopped) return;
   const outcome = readCreated(response.status, response.body);
   if (outcome.ok) {
     ctx.userIds[i] = outcome.id;
