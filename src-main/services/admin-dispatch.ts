@@ -44,34 +44,30 @@ export function zodIssues(
 
 /**
  * The known name an unknown one most likely misspells: the same once case, `_` and `-` are ignored
- * (`tenantId`, `per-page`), or at most two edits away from one of at least four letters. Written
- * here because it is ten lines; a library for edit distance would be the larger thing to keep.
+ * (`tenantId`, `per-page`), or one typo away (a letter wrong, missing, extra, or two swapped:
+ * `stauts`) from a name of five letters or more. Looser rules named unrelated parameters (`name`
+ * "meant" `page`), and a query must stay open to a proxy's or browser's own. Written here because
+ * it is a few lines; an edit-distance library would be the larger thing to keep.
  */
 export function closestName(unknown: string, known: readonly string[]): string | undefined {
   const fold = (name: string) => name.toLowerCase().replace(/[_-]/g, '');
   const folded = fold(unknown);
   const same = known.find((name) => fold(name) === folded);
   if (same !== undefined) return same;
-  let best: { name: string; distance: number } | undefined;
-  for (const name of known) {
-    if (name.length < 4) continue;
-    const distance = editDistance(folded, fold(name));
-    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { name, distance };
-  }
-  return best?.name;
+  if (folded.length < 4) return undefined;
+  return known.find((name) => fold(name).length >= 5 && oneTypoApart(folded, fold(name)));
 }
 
-/** Levenshtein distance, one row at a time. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = row;
+/** Whether b is a with one letter changed, added, removed, or two neighbours swapped. */
+function oneTypoApart(a: string, b: string): boolean {
+  if (Math.abs(a.length - b.length) > 1 || a === b) return false;
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  if (a.length === b.length) {
+    const swapped = a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
+    return swapped || a.slice(i + 1) === b.slice(i + 1);
   }
-  return previous[b.length]!;
+  return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
 }
 
 function pathKey(key: PropertyKey): string | number {
