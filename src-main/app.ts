@@ -2,6 +2,7 @@
  * The composition root, shared by the desktop shell and the headless CLI: open the store, build the
  * services, start HTTP. Nothing here imports Electron.
  */
+import { AdminSignouts } from './auth/admin-signouts';
 import { AdminTokens } from './auth/admin-tokens';
 import { LoginCodes } from './auth/login-codes';
 import { loadOrCreateSigningKey } from './auth/signing-key';
@@ -81,13 +82,15 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     throw startFailure(options.dataDir, error);
   });
   let key: Uint8Array;
+  let signouts: AdminSignouts;
   try {
     key = await loadOrCreateSigningKey(options.dataDir);
+    signouts = await AdminSignouts.open(options.dataDir, clock);
   } catch (error) {
     await store.close();
-    throw error;
+    throw startFailure(options.dataDir, error);
   }
-  const tokens = new AdminTokens(key, clock);
+  const tokens = new AdminTokens(key, clock, signouts);
   const loginCodes = new LoginCodes(clock);
   let services: Services;
   try {

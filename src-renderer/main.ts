@@ -6,7 +6,7 @@ import { createAdminClient } from './api/client';
 import { consoleEnvironmentKey, type ConsoleEnvironment } from './api/environment';
 import { createHttpTransport } from './api/http-transport';
 import { createIpcTransport } from './api/ipc-transport';
-import { exchangeLoginCode } from './api/session';
+import { endSession, exchangeLoginCode } from './api/session';
 import { useSessionStore } from './stores/session';
 import { takeLoginCodeFromUrl } from './login-code';
 import './styles.css';
@@ -26,6 +26,7 @@ const environment: ConsoleEnvironment = window.scimdesk
         createHttpTransport({ getToken: () => app.runWithContext(() => useSessionStore().token) }),
       ),
       exchangeLoginCode: (code) => exchangeLoginCode(code),
+      endSession: (token) => endSession(token),
       initialLoginCode: takeLoginCodeFromUrl(window.location, window.history),
     };
 app.provide(consoleEnvironmentKey, environment);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { Clock } from '../clock';
+import type { AdminSignouts } from './admin-signouts';
 
 const ISSUER = 'scimdesk';
 const AUDIENCE = 'scimdesk:admin';
@@ -12,16 +13,21 @@ export interface IssuedAdminToken {
 }
 
 /** `validForMs`: how long until the token's `exp`, for a connection it opens (a live log stream). */
-export type AdminTokenCheck = { ok: true; validForMs: number } | { ok: false; reason: 'expired' | 'invalid' };
+export type AdminTokenCheck =
+  | { ok: true; validForMs: number; jti: string; exp: number }
+  | { ok: false; reason: 'expired' | 'invalid' | 'signed_out' };
+export type ValidAdminToken = Extract<AdminTokenCheck, { ok: true }>;
 
 /**
  * Admin tokens are HS256 JWTs signed with the data folder's key. They are stateless, so
  * `scimdesk admin-token` can mint one in another process and the running server accepts it.
+ * A server also remembers the tokens signed out before they expire (`signouts`).
  */
 export class AdminTokens {
   constructor(
     private readonly key: Uint8Array,
     private readonly clock: Clock,
+    private readonly signouts?: AdminSignouts,
   ) {}
 
   async issue(ttlSeconds: number): Promise<IssuedAdminToken> {
@@ -39,6 +45,12 @@ export class AdminTokens {
     return { token, expiresAt: new Date(expiresAt * 1000) };
   }
 
+  /** Ends a verified token before its expiry, for good; resolves once that is on disk. */
+  async signOut(check: ValidAdminToken): Promise<void> {
+    if (!this.signouts) throw new Error('these admin tokens have no sign-out list');
+    await this.signouts.add(check.jti, check.exp);
+  }
+
   async verify(token: string): Promise<AdminTokenCheck> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
@@ -46,10 +58,13 @@ export class AdminTokens {
         audience: AUDIENCE,
         algorithms: [ALGORITHM],
         currentDate: new Date(this.clock.now()),
-        requiredClaims: ['exp', 'sub'],
+        requiredClaims: ['exp', 'sub', 'jti'],
       });
-      // requiredClaims makes `exp` present, and jose has checked it is a number.
-      return { ok: true, validForMs: (payload.exp as number) * 1000 - this.clock.now() };
+      // requiredClaims makes `exp` and `jti` present, and jose has checked `exp` is a number.
+      const exp = payload.exp as number;
+      const jti = String(payload.jti);
+      if (this.signouts?.has(jti)) return { ok: false, reason: 'signed_out' };
+      return { ok: true, validForMs: exp * 1000 - this.clock.now(), jti, exp };
     } catch (error) {
       if (error instanceof errors.JWTExpired) return { ok: false, reason: 'expired' };
       return { ok: false, reason: 'invalid' };

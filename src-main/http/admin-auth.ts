@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 import { AdminError } from '@shared/errors';
 import { SCIM_TOKEN_PREFIX } from '@shared/scim-token';
-import { looksLikeAdminToken, type AdminTokens } from '../auth/admin-tokens';
+import { looksLikeAdminToken, type AdminTokens, type ValidAdminToken } from '../auth/admin-tokens';
 import { headerLines } from './header-lines';
 
 /** The bearer token of the request's one Authorization header; none when it has two or more. */
@@ -76,18 +76,23 @@ export function requireAdminToken(tokens: AdminTokens) {
       throw new AdminError('unauthorized', 'The bearer token is not a scimdesk admin token.');
     }
     const check = await tokens.verify(token);
-    if (!check.ok) {
-      throw new AdminError(
-        'unauthorized',
-        check.reason === 'expired' ? 'The admin token has expired.' : 'The admin token is not valid.',
-      );
-    }
+    if (!check.ok) throw new AdminError('unauthorized', REFUSED_ADMIN_TOKEN[check.reason]);
     (ctx.state as AdminGateState).adminTokenValidForMs = check.validForMs;
+    (ctx.state as AdminGateState).adminToken = check;
     await next();
   };
 }
 
+/** Why an admin token is refused, on the admin API and on the SCIM paths alike. */
+export const REFUSED_ADMIN_TOKEN = {
+  expired: 'The admin token has expired.',
+  invalid: 'The admin token is not valid.',
+  signed_out: 'The admin token was signed out. Sign in again with a new login code or admin token.',
+} as const;
+
 export interface AdminGateState {
   /** Set by the gate: how long the request's admin token stays valid (a stream ends then). */
   adminTokenValidForMs?: number;
+  /** Set by the gate: the request's admin token, as checked (for signing it out). */
+  adminToken?: ValidAdminToken;
 }

@@ -73,6 +73,24 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
   });
 
   const gate = requireAdminToken(deps.tokens);
+  // Live streams by the admin token that opened them: signing a token out ends its streams too.
+  const streamsOf = new Map<string, Set<() => void>>();
+  const onSignOutOf = (jti: string) => (stop: () => void) => {
+    const stops = streamsOf.get(jti) ?? new Set();
+    streamsOf.set(jti, stops.add(stop));
+    return () => {
+      stops.delete(stop);
+      if (stops.size === 0) streamsOf.delete(jti);
+    };
+  };
+  // Sign-out ends the token that asks, on this server, for good (the console's "Sign out").
+  router.delete('/session', gate, async (ctx) => {
+    const token = (ctx.state as AdminGateState).adminToken;
+    if (!token) throw new Error('the admin gate let a request through without its token');
+    await deps.tokens.signOut(token);
+    for (const stop of [...(streamsOf.get(token.jti) ?? [])]) stop();
+    ctx.status = 204;
+  });
   for (const [path, methods] of shadowingLiterals([
     ...ADMIN_OPERATION_NAMES.map((name) => adminContract[name]),
     { method: 'GET', path: '/request-logs/stream' },
@@ -82,11 +100,22 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
   // Registered before the contract's `/request-logs/:id`, which would take "stream" for an id.
   router.get('/request-logs/stream', gate, (ctx) => {
     (ctx.state as { captureBodies?: boolean }).captureBodies = false;
-    streamRequestLog(ctx, deps.requestLog, deps.streams, (ctx.state as AdminGateState).adminTokenValidForMs);
+    refuseMisspeltQueryParameters(ctx.query, ['tenant_id', 'after']);
+    const state = ctx.state as AdminGateState;
+    streamRequestLog(
+      ctx,
+      deps.requestLog,
+      deps.streams,
+      state.adminTokenValidForMs,
+      state.adminToken && onSignOutOf(state.adminToken.jti),
+    );
   });
   for (const name of ADMIN_OPERATION_NAMES) {
     const operation: AdminOperation = adminContract[name];
-    const inputFields = Object.keys(adminContract[name].input.shape);
+    // What a query may carry: the input's fields but those the path gives.
+    const queryFields = Object.keys(adminContract[name].input.shape).filter(
+      (field) => !operation.path.split('/').includes(`:${field}`),
+    );
     router.register(
       operation.path,
       [operation.method],
@@ -110,7 +139,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
           }
           const given = (source as Record<string, unknown> | undefined) ?? {};
           refuseContradictedPathParameters(given, params, fromBody ? 'body' : 'query');
-          if (!fromBody) refuseMisspeltQueryParameters(given, inputFields);
+          if (!fromBody) refuseMisspeltQueryParameters(given, queryFields);
           const input = { ...given, ...params };
           const output = await dispatchAdminOperation(deps.handlers, name, input, (field) =>
             typeof field === 'string' && field in params ? ['path'] : [fromBody ? 'body' : 'query'],

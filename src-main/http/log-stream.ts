@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { AdminError } from '@shared/errors';
 import type { RequestLogEvent } from '@shared/request-log';
 import type { RequestLog } from '../services/request-log/index';
+import { REFUSED_ADMIN_TOKEN } from './admin-auth';
 
 const HEARTBEAT_MS = 15_000;
 /** How long a shutdown waits for a stream's last bytes to be taken before it cuts the connection. */
@@ -24,6 +25,8 @@ export function streamRequestLog(
   requestLog: RequestLog,
   open: Set<() => void>,
   tokenValidForMs = Infinity,
+  /** Registers what ends this stream when its token is signed out; returns the unregistration. */
+  onSignOut?: (stop: () => void) => () => void,
 ): void {
   const header = ctx.get('Last-Event-ID');
   const after = ctx.query.after;
@@ -80,10 +83,14 @@ export function streamRequestLog(
   const heartbeat = setInterval(() => out.write(': keep-alive\n\n'), HEARTBEAT_MS);
   heartbeat.unref();
   let ended = false;
+  // Set once `end` exists (a sign-out ends the stream through it); `end` may run before that.
+  // eslint-disable-next-line prefer-const
+  let forgetSignOut: (() => void) | undefined;
   const end = () => {
     if (ended) return;
     ended = true;
     open.delete(shutDown);
+    forgetSignOut?.();
     clearInterval(heartbeat);
     clearTimeout(expiry);
     unsubscribe();
@@ -98,10 +105,13 @@ export function streamRequestLog(
       expiry.unref();
       return;
     }
-    out.write(`event: expired\ndata: ${JSON.stringify({ detail: 'The admin token has expired.' })}\n\n`);
+    endSession('The admin token has expired.');
+  };
+  // A reader of the stream learns its session is over on `expired`, whichever way the token ended.
+  const endSession = (detail: string) => {
+    out.write(`event: expired\ndata: ${JSON.stringify({ detail })}\n\n`);
     end();
   };
-  if (Number.isFinite(tokenValidForMs)) expireWhenDue();
   // A server that shuts down ends its streams, or they would hold it open until the grace period.
   // A client that stopped reading cannot take in the end of its stream (its socket buffers are full),
   // so after a moment its connection is cut: it resumes with Last-Event-ID like after any cut.
@@ -115,4 +125,7 @@ export function streamRequestLog(
   open.add(shutDown);
   ctx.req.once('close', end);
   out.once('error', end);
+  // Last: either may end the stream at once, which needs everything above.
+  forgetSignOut = onSignOut?.(() => endSession(REFUSED_ADMIN_TOKEN.signed_out));
+  if (Number.isFinite(tokenValidForMs)) expireWhenDue();
 }

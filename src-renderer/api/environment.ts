@@ -10,6 +10,8 @@ export interface ConsoleEnvironment {
   mode: 'desktop' | 'web';
   client: AdminClient;
   exchangeLoginCode?: (code: string) => Promise<SessionResponse>;
+  /** Web console: ends an admin token on the server when the user signs out. */
+  endSession?: (token: string) => Promise<void>;
   /** The one-time code the console URL carried, if any, already removed from the address bar. */
   initialLoginCode?: string;
 }

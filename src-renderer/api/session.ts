@@ -23,3 +23,21 @@ export async function exchangeLoginCode(code: string, doFetch: typeof fetch = fe
   }
   return parsed.data;
 }
+
+/**
+ * Ends the admin token on the server (DELETE /session): a sign-out that only forgot it here would
+ * leave a copied token working until it expires. A token the server already refuses is ended.
+ */
+export async function endSession(token: string, doFetch: typeof fetch = fetch): Promise<void> {
+  let response: Response;
+  try {
+    response = await doFetch(`${ADMIN_BASE_PATH}/session`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+    });
+  } catch (error) {
+    throw new AdminError('unavailable', `the server could not be reached (${(error as Error).message})`);
+  }
+  if (response.status === 204 || response.status === 401) return;
+  throw new AdminError('internal', `the server answered ${response.status}`);
+}

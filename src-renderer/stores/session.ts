@@ -60,11 +60,27 @@ export const useSessionStore = defineStore('session', () => {
       status.value = 'signed-in';
       endAt(expiresAt.value);
     } catch (failure) {
-      signOut(describeSignInFailure(failure));
+      forget(describeSignInFailure(failure));
     }
   }
 
-  function signOut(reason?: string): void {
+  /** The user's "Sign out": forgotten here at once, and ended on the server so no copy of it works. */
+  async function signOut(): Promise<void> {
+    const ending = token.value;
+    forget();
+    if (ending === undefined || !environment.endSession) return;
+    try {
+      await environment.endSession(ending);
+    } catch (failure) {
+      // Said on the sign-in page, unless someone has signed in again meanwhile.
+      if (status.value !== 'signed-out') return;
+      error.value =
+        `Signed out of this console, but ${(failure as Error).message}: ` +
+        'the admin token stays valid on the server until it expires.';
+    }
+  }
+
+  function forget(reason?: string): void {
     if (environment.mode === 'desktop') return;
     clearTimeout(expiryTimer);
     token.value = undefined;
@@ -75,7 +91,9 @@ export const useSessionStore = defineStore('session', () => {
 
   /** Called by other stores when the server refuses the token (expired, or the key changed). */
   function sessionRejected(): void {
-    signOut('Your session has ended. Sign in again with a new login code or admin token.');
+    // A request answered after a sign-out (its token ended on purpose) is no news to the user.
+    if (status.value !== 'signed-in') return;
+    forget('Your session has ended. Sign in again with a new login code or admin token.');
   }
 
   return { token, expiresAt, status, error, needsSignIn, mode: environment.mode, signIn, signOut, sessionRejected };

@@ -46,6 +46,27 @@ test.describe('headless console', () => {
     });
   });
 
+  test('signing out ends the admin token on the server, not only in the tab', async ({ page, server }) => {
+    let token: string | undefined;
+    page.on('request', (request) => {
+      token ??= /^Bearer (.+)$/.exec(request.headers()['authorization'] ?? '')?.[1];
+    });
+    await page.goto(server.consoleUrl);
+    await waitForApp(page);
+    await expect(page.getByText('No tenants yet.')).toBeVisible();
+    expect(token).toBeDefined();
+
+    const ended = page.waitForResponse(
+      (r) => r.url().endsWith('/api/v1/admin/session') && r.request().method() === 'DELETE',
+    );
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    expect((await ended).status()).toBe(204);
+    await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+    // A copy of the token (from the network panel, say) no longer opens anything.
+    const reused = await fetch(`${server.url}/api/v1/admin/tenants`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(reused.status).toBe(401);
+  });
+
   test('refuses a code used twice and explains what to do', async ({ page, server }) => {
     await page.goto(server.consoleUrl);
     await waitForApp(page);

@@ -250,6 +250,10 @@ describe('admin API over HTTP', () => {
     const logs = await get('/api/v1/admin/request-logs?stauts=404');
     expect(((await logs.json()) as Detail).detail[0]!.msg).toMatch(/did you mean status\?$/);
     expect((await get('/api/v1/admin/request-logs?Tenant_ID=tn_a')).status).toBe(422);
+    // The live stream too: it would have streamed every tenant's traffic.
+    const stream = await get('/api/v1/admin/request-logs/stream?tenantId=tn_a');
+    expect(stream.status).toBe(422);
+    expect(((await stream.json()) as Detail).detail[0]!.msg).toBe('Unknown query parameter; did you mean tenant_id?');
     // Anything else may be a cache-buster of a browser or proxy: ignored, as before.
     expect((await get('/api/v1/admin/tenants?_=1733450000000')).status).toBe(200);
   });

@@ -185,7 +185,7 @@ function contractOperation(
   return { path: `${ADMIN_BASE_PATH}${path}`, method: row.method.toLowerCase() as HttpMethodLower, operation };
 }
 
-/** The two admin routes that are not rows of the contract table (see admin-router.ts). */
+/** The admin routes that are not rows of the contract table (see admin-router.ts). */
 function extraOperations(schemas: Record<string, JsonSchema>): Record<string, PathItem> {
   return {
     [`${ADMIN_BASE_PATH}/session`]: {
@@ -215,6 +215,20 @@ function extraOperations(schemas: Record<string, JsonSchema>): Record<string, Pa
         },
         security: [],
       },
+      delete: {
+        operationId: 'endSession',
+        summary: 'Sign out: end the admin token that asks, for good.',
+        description:
+          'The token is refused from then on, on the admin API and the SCIM paths, across restarts ' +
+          '(the server keeps signed-out token ids in `admin-signouts.json` until they would have expired). ' +
+          'Its live log streams end with an `expired` event. Other admin tokens go on working.',
+        tags: ['admin-session'],
+        responses: {
+          '204': { description: 'Signed out.' },
+          ...errorResponses(['unauthorized']),
+        },
+        security: [{ bearerAdmin: [] }],
+      },
     },
     [`${ADMIN_BASE_PATH}/request-logs/stream`]: {
       get: {
@@ -225,7 +239,8 @@ function extraOperations(schemas: Record<string, JsonSchema>): Record<string, Pa
           "event's `id` is the entry's sequence number: resume with `Last-Event-ID` (or `after`) and " +
           'nothing is lost or repeated. Events: `entry` (data: a request-log entry as JSON) and `gap` ' +
           '(data: `{"missed": n}`, entries dropped before they could be sent), and `expired` (data: ' +
-          '`{"detail": …}`), after which the stream ends: the admin token that opened it has expired. ' +
+          '`{"detail": …}`), after which the stream ends: the admin token that opened it has expired or ' +
+          'was signed out. ' +
           'Comments keep the connection alive every 15 s.',
         tags: ['admin-request-logs'],
         parameters: [

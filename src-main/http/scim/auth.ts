@@ -9,6 +9,7 @@ import {
   authorizationProblem,
   bearerToken,
   misplacedBearer,
+  REFUSED_ADMIN_TOKEN,
   repeatedAuthorization,
   REPEATED_AUTHORIZATION,
 } from '../admin-auth';
@@ -58,7 +59,7 @@ export function scimAuth(deps: ScimAuthDeps) {
       const check = await deps.adminTokens.verify(secret);
       if (!check.ok) {
         state.authRefusal = `admin token ${check.reason}`;
-        throw ScimError.unauthorized(`The admin token is ${check.reason === 'expired' ? 'expired' : 'not valid'}.`);
+        throw ScimError.unauthorized(REFUSED_ADMIN_TOKEN[check.reason]);
       }
       if (!pathTenant) {
         throw ScimError.forbidden(

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { AdminSignouts, SIGNOUTS_FILE } from '../../../src-main/auth/admin-signouts';
 import { AdminTokens, looksLikeAdminToken } from '../../../src-main/auth/admin-tokens';
 
 const key = new Uint8Array(randomBytes(32));
@@ -15,9 +19,9 @@ describe('admin tokens', () => {
     const tokens = new AdminTokens(key, clock);
     const issued = await tokens.issue(3600);
     expect(issued.expiresAt.toISOString()).toBe('2026-01-01T01:00:00.000Z');
-    expect(await tokens.verify(issued.token)).toEqual({ ok: true, validForMs: 3_600_000 });
+    expect(await tokens.verify(issued.token)).toMatchObject({ ok: true, validForMs: 3_600_000 });
     clock.set(Date.UTC(2026, 0, 1, 0, 59, 0));
-    expect(await tokens.verify(issued.token)).toEqual({ ok: true, validForMs: 60_000 });
+    expect(await tokens.verify(issued.token)).toMatchObject({ ok: true, validForMs: 60_000 });
     clock.set(Date.UTC(2026, 0, 1, 1, 0, 1));
     expect(await tokens.verify(issued.token)).toEqual({ ok: false, reason: 'expired' });
   });
@@ -48,5 +52,51 @@ describe('admin tokens', () => {
     expect(looksLikeAdminToken('aaa.bbb.ccc')).toBe(true);
     expect(looksLikeAdminToken('scimdesk_abcdef')).toBe(false);
     expect(looksLikeAdminToken('a.b')).toBe(false);
+  });
+});
+
+describe('signing admin tokens out', () => {
+  async function folder() {
+    const dir = await mkdtemp(join(tmpdir(), 'scimdesk-signouts-'));
+    return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+  }
+
+  it('refuses a signed-out token from then on, and forgets it once it would have expired anyway', async () => {
+    const data = await folder();
+    try {
+      const clock = clockAt(Date.UTC(2026, 0, 1));
+      const tokens = new AdminTokens(key, clock, await AdminSignouts.open(data.dir, clock));
+      const [first, second] = [await tokens.issue(60), await tokens.issue(3600)];
+      const check = await tokens.verify(first.token);
+      if (!check.ok) throw new Error('not valid');
+      await tokens.signOut(check);
+      expect(await tokens.verify(first.token)).toEqual({ ok: false, reason: 'signed_out' });
+      expect(await tokens.verify(second.token)).toMatchObject({ ok: true });
+      expect(JSON.parse(await readFile(join(data.dir, SIGNOUTS_FILE), 'utf8'))).toEqual({
+        version: 1,
+        signed_out: [{ jti: check.jti, exp: check.exp }],
+      });
+      // Two minutes on, the first token is expired anyway: the next write leaves it out.
+      clock.set(Date.UTC(2026, 0, 1, 0, 2));
+      const other = await tokens.verify(second.token);
+      if (!other.ok) throw new Error('not valid');
+      await tokens.signOut(other);
+      const kept = JSON.parse(await readFile(join(data.dir, SIGNOUTS_FILE), 'utf8')) as { signed_out: unknown[] };
+      expect(kept.signed_out).toEqual([{ jti: other.jti, exp: other.exp }]);
+    } finally {
+      await data.remove();
+    }
+  });
+
+  it('takes the sign-out back when it cannot be written, so a retry can write it', async () => {
+    const data = await folder();
+    const clock = clockAt(Date.now());
+    const tokens = new AdminTokens(key, clock, await AdminSignouts.open(data.dir, clock));
+    const issued = await tokens.issue(60);
+    const check = await tokens.verify(issued.token);
+    if (!check.ok) throw new Error('not valid');
+    await data.remove(); // the folder is gone: the write fails
+    await expect(tokens.signOut(check)).rejects.toThrow(/ENOENT/);
+    expect(await tokens.verify(issued.token)).toMatchObject({ ok: true });
   });
 });

@@ -121,10 +121,42 @@ describe('session store', () => {
     expect(session.error).toMatch(/Enter a login code/);
   });
 
-  it('is always signed in on the desktop', () => {
+  it('signing out forgets the token at once and ends it on the server', async () => {
+    const exchangeLoginCode = vi.fn(async () => ({ token: TOKEN, expires_at: '2099-01-01T12:00:00.000Z' }));
+    const endSession = vi.fn(async () => undefined);
+    const session = withEnvironment({ client: { listTenants: vi.fn() }, exchangeLoginCode, endSession })(() =>
+      useSessionStore(),
+    );
+    await session.signIn('code123');
+    const ending = session.signOut();
+    expect(session.status).toBe('signed-out');
+    expect(session.token).toBeUndefined();
+    await ending;
+    expect(endSession).toHaveBeenCalledWith(TOKEN);
+    expect(session.error).toBeUndefined();
+  });
+
+  it('says so when the server could not be told, since the token then still works there', async () => {
+    const exchangeLoginCode = vi.fn(async () => ({ token: TOKEN, expires_at: '2099-01-01T12:00:00.000Z' }));
+    const endSession = vi.fn(async () => {
+      throw new AdminError('unavailable', 'the server could not be reached (connection refused)');
+    });
+    const session = withEnvironment({ client: { listTenants: vi.fn() }, exchangeLoginCode, endSession })(() =>
+      useSessionStore(),
+    );
+    await session.signIn('code123');
+    await session.signOut();
+    expect(session.status).toBe('signed-out');
+    expect(session.error).toBe(
+      'Signed out of this console, but the server could not be reached (connection refused): ' +
+        'the admin token stays valid on the server until it expires.',
+    );
+  });
+
+  it('is always signed in on the desktop', async () => {
     const session = withEnvironment({ mode: 'desktop', client: { listTenants: vi.fn() } })(() => useSessionStore());
     expect(session.needsSignIn).toBe(false);
-    session.signOut();
+    await session.signOut();
     expect(session.status).toBe('signed-in');
   });
 });
