@@ -11,6 +11,7 @@ import type { RequestLog } from '../services/request-log/index';
 import type { CaptureState } from './capture';
 import { requireAdminToken, type AdminGateState } from './admin-auth';
 import { streamRequestLog } from './log-stream';
+import { openApiPath } from './openapi/admin-paths';
 import { JsonBodyError, readJsonBody } from './json-body';
 
 export interface AdminRouterDeps {
@@ -113,9 +114,8 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
   for (const name of ADMIN_OPERATION_NAMES) {
     const operation: AdminOperation = adminContract[name];
     // What a query may carry: the input's fields but those the path gives.
-    const queryFields = Object.keys(adminContract[name].input.shape).filter(
-      (field) => !operation.path.split('/').includes(`:${field}`),
-    );
+    const { params: pathFields } = openApiPath(operation.path);
+    const queryFields = Object.keys(adminContract[name].input.shape).filter((field) => !pathFields.includes(field));
     router.register(
       operation.path,
       [operation.method],
