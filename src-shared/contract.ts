@@ -90,7 +90,7 @@ export const adminContract = {
     input: TenantUpdate.extend(ById.shape),
     output: Tenant,
     errors: ['not_found', 'conflict'],
-    summary: 'Rename a tenant or change its settings (delete_mode, compat_profile, log_max_entries).',
+    summary: 'Rename a tenant or change its settings (delete_mode, compat_profile, compat_overrides, log_max_entries).',
   },
   deleteTenant: {
     method: 'DELETE',

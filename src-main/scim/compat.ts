@@ -19,10 +19,20 @@ const PROFILE_FLAGS = new Map<CompatProfileName, CompatFlags>();
 export class CompatContext {
   private readonly firedSet = new Set<CompatFlagName>();
 
-  constructor(readonly flags: CompatFlags) {}
+  /**
+   * @param overridden flags the tenant set against its profile: a refusal says where the setting
+   * that caused it lives, or its reader looks for it in the profile's table.
+   */
+  constructor(
+    readonly flags: CompatFlags,
+    private readonly overridden: ReadonlySet<CompatFlagName> = new Set(),
+  ) {}
 
   static forProfile(profile: CompatProfileName, overrides?: Partial<Record<CompatFlagName, boolean>>): CompatContext {
-    if (overrides) return new CompatContext(compatFlags(profile, overrides));
+    if (overrides) {
+      const set = (Object.keys(overrides) as CompatFlagName[]).filter((name) => overrides[name] !== undefined);
+      return new CompatContext(compatFlags(profile, overrides), new Set(set));
+    }
     // A profile's flags never change: resolve each once, not on every request.
     let flags = PROFILE_FLAGS.get(profile);
     if (!flags) PROFILE_FLAGS.set(profile, (flags = Object.freeze(compatFlags(profile))));
@@ -56,12 +66,12 @@ export class CompatContext {
     detail: string,
   ): ScimCompatError {
     this.firedSet.add(name);
-    return new ScimCompatError(400, detail, scimType, name, this.flags[name]);
+    return new ScimCompatError(400, detail, scimType, name, this.flags[name], this.overridden.has(name));
   }
 
   refuseStatus(name: CompatFlagName, status: ScimErrorStatus, detail: string): ScimCompatError {
     this.firedSet.add(name);
-    return new ScimCompatError(status, detail, undefined, name, this.flags[name]);
+    return new ScimCompatError(status, detail, undefined, name, this.flags[name], this.overridden.has(name));
   }
 }
 
@@ -76,10 +86,11 @@ export class ScimCompatError extends ScimError {
     scimType: ScimType | undefined,
     readonly flag: CompatFlagName,
     flagIsOn: boolean,
+    overridden = false,
   ) {
     super(
       status,
-      `${detail} (compatibility flag "${flag}" is ${flagIsOn ? 'on' : 'off'} in this tenant's profile)`,
+      `${detail} (compatibility flag "${flag}" is ${flagIsOn ? 'on' : 'off'} in this tenant's ${overridden ? 'compat_overrides' : 'profile'})`,
       scimType,
     );
   }

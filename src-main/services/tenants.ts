@@ -63,6 +63,7 @@ export function createTenantService(store: DurableStore, clock: Clock, newId = n
         created_at: new Date(clock.now()).toISOString(),
         delete_mode: input.delete_mode ?? 'delete',
         compat_profile: input.compat_profile,
+        compat_overrides: input.compat_overrides,
         log_max_entries: input.log_max_entries,
       });
       await store.putTenant(record);

@@ -69,6 +69,8 @@ export interface TenantRecord extends JsonObject {
   delete_mode: 'delete' | 'deactivate';
   /** Absent in stores written before tenants had settings; read as the defaults. */
   compat_profile?: 'compatible' | 'entra' | 'okta' | 'strict';
+  /** Flag names (src-shared/scim/compat-flags.ts) set against the profile. */
+  compat_overrides?: { [flag: string]: boolean };
   log_max_entries?: number;
 }
 

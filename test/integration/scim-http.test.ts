@@ -147,6 +147,54 @@ describe.each([
     expect(fresh.headers.get('etag')).toBe('W/"2"');
   });
 
+  it('applies the compat_overrides a tenant sets against its profile (requireIfMatch, no profile has it on)', async () => {
+    const created = (await (await scim('POST', '/Users', { userName: 'overrides@example.com' })).json()) as {
+      id: string;
+      meta: { version: string };
+    };
+    const set = await adminCall(s, 'PATCH', `/tenants/${s.tenantId}`, { compat_overrides: { requireIfMatch: true } });
+    expect(set).toMatchObject({ status: 200, body: { compat_overrides: { requireIfMatch: true } } });
+    try {
+      const blind = await scim('PATCH', `/Users/${created.id}`, {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', path: 'title', value: 'x' }],
+      });
+      expect(blind.status).toBe(412);
+      const detail = String(((await blind.json()) as { detail: string }).detail);
+      // Says where the setting lives: the profile's table does not have it on.
+      expect(detail).toContain('compatibility flag "requireIfMatch" is on in this tenant\'s compat_overrides');
+      expect((await scim('DELETE', `/Users/${created.id}`)).status).toBe(412);
+      const matched = await scim(
+        'PUT',
+        `/Users/${created.id}`,
+        { userName: 'overrides@example.com' },
+        {
+          'If-Match': created.meta.version,
+        },
+      );
+      expect(matched.status).toBe(200);
+      // A leniency switched off: the compatible profile's "True" for a boolean is refused, naming where.
+      await adminCall(s, 'PATCH', `/tenants/${s.tenantId}`, { compat_overrides: { booleanStrings: false } });
+      const stringy = await scim('POST', '/Users', { userName: 'stringy@example.com', active: 'True' });
+      expect(stringy.status).toBe(400);
+      expect(((await stringy.json()) as { detail: string }).detail).toContain(
+        '"booleanStrings" is off in this tenant\'s compat_overrides',
+      );
+      // The new overrides replaced the old whole: requireIfMatch is back to the profile's off.
+      expect((await scim('DELETE', `/Users/${created.id}`)).status).toBe(204);
+      // A misspelt flag is refused, not stored and ignored.
+      const misspelt = await adminCall(s, 'PATCH', `/tenants/${s.tenantId}`, {
+        compat_overrides: { requireIfmatch: true },
+      });
+      expect(misspelt.status).toBe(422);
+    } finally {
+      await adminCall(s, 'PATCH', `/tenants/${s.tenantId}`, { compat_overrides: {} });
+    }
+    const cleared = await adminCall(s, 'GET', `/tenants/${s.tenantId}`);
+    expect(cleared.body?.compat_overrides).toEqual({});
+    expect((await scim('POST', '/Users', { userName: 'stringy@example.com', active: 'True' })).status).toBe(201);
+  });
+
   it('answers a 304 with the ETag and neither body nor Content-Type, on GET and HEAD', async () => {
     const created = (await (await scim('POST', '/Users', { userName: 'not-modified@example.com' })).json()) as {
       id: string;

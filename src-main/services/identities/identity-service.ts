@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ResourceSchema, SchemaRegistry } from '@shared/scim/registry';
 import { SCIM_URN } from '@shared/scim/urns';
-import type { CompatProfileName } from '@shared/scim/compat-flags';
+import type { CompatFlagName, CompatProfileName } from '@shared/scim/compat-flags';
 import type { IgnoredTarget } from '@shared/request-log';
 import type { Clock } from '../../clock';
 import { checkIfMatchRequired, CompatContext } from '../../scim/compat';
@@ -761,11 +761,16 @@ export class IdentityService {
     return input.resource;
   }
 
-  /** The request's compatibility context, made from the tenant's profile on first use. */
+  /** The request's compatibility context, made from the tenant's profile and overrides on first use. */
   compatOf(ctx: ScimRequestContext): CompatContext {
     if (!ctx.compat) {
-      const profile = (this.reader(ctx).record.compat_profile ?? 'compatible') as CompatProfileName;
-      ctx.compat = CompatContext.forProfile(profile);
+      const { compat_profile, compat_overrides } = this.reader(ctx).record;
+      // Without overrides the profile's flags are shared, resolved once (CompatContext.forProfile).
+      const overrides =
+        compat_overrides && Object.keys(compat_overrides).length > 0
+          ? (compat_overrides as Partial<Record<CompatFlagName, boolean>>)
+          : undefined;
+      ctx.compat = CompatContext.forProfile((compat_profile ?? 'compatible') as CompatProfileName, overrides);
     }
     return ctx.compat;
   }

@@ -14,6 +14,7 @@ const tenant = {
   created_at: '2026-01-01T00:00:00.000Z',
   delete_mode: 'delete' as const,
   compat_profile: 'compatible' as const,
+  compat_overrides: {},
   log_max_entries: 100000,
 };
 const TOKEN = 'aaa.bbb.ccc';

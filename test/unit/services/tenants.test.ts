@@ -21,6 +21,7 @@ describe('tenant service', () => {
       name: 'Contoso',
       delete_mode: 'delete',
       compat_profile: 'compatible',
+      compat_overrides: {},
       log_max_entries: 100000,
     });
     expect(a.id).toMatch(/^tn_[0-9a-f]{16}$/);
