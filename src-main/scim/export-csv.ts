@@ -125,7 +125,8 @@ export function csvField(value: unknown): string {
 }
 
 /**
- * The start of the text or of a line (LF or CR), spaces (with no-break and ideographic ones), then
- * what starts a formula, in its full-width forms too.
+ * The start of the text or of a line (LF or CR), spaces of any width (every Unicode space separator:
+ * no-break, em, thin, ideographic…, which a spreadsheet may trim), then what starts a formula, in its
+ * full-width forms too.
  */
-const FORMULA_START = /(^|[\r\n])([ \u00a0\u3000]*)([=+\-@\t\r\uff1d\uff0b\uff0d\uff20])/g;
+const FORMULA_START = /(^|[\r\n])(\p{Zs}*)([=+\-@\t\r\uff1d\uff0b\uff0d\uff20])/gu;

@@ -15,7 +15,7 @@ describe('CSV export', () => {
     expect(csvField(42)).toBe('42');
   });
 
-  it.each(['=1+1', '+1', '-1', '@SUM(A1)', '\tx', '  =1+1', '\u00a0=1+1', '\uff1d1+1'])(
+  it.each(['=1+1', '+1', '-1', '@SUM(A1)', '\tx', '  =1+1', '\u00a0=1+1', '\u2003=1+1', '\u2009\u3000+1', '\uff1d1+1'])(
     'defuses a spreadsheet formula: %j',
     (text) => {
       expect(csvField(text).replace(/^"|"$/g, '')).toBe(`'${text}`);
