@@ -39,15 +39,24 @@ describe('tenant service', () => {
 
   it('renames and changes settings, keeping what was not given', async () => {
     const tenant = await h.services.tenants.create({ name: 'Old' });
-    const updated = await h.services.tenants.update(tenant.id, { name: 'New', delete_mode: 'deactivate' });
+    const updated = await h.services.tenants.update(tenant.id, {
+      name: 'New',
+      delete_mode: 'deactivate',
+      compat_overrides: { requireIfMatch: true },
+    });
     expect(updated).toMatchObject({
       id: tenant.id,
       name: 'New',
       delete_mode: 'deactivate',
+      compat_profile: 'compatible',
+      compat_overrides: { requireIfMatch: true },
       created_at: tenant.created_at,
     });
     await h.restart();
     expect(h.services.tenants.get(tenant.id)).toEqual(updated);
+    // Read back from the journal, the overrides still apply to the tenant's SCIM requests.
+    const ctx = { tenantId: tenant.id, baseUrl: 'http://x/scim/v2' };
+    expect(h.services.identities.compatOf(ctx).isOn('requireIfMatch')).toBe(true);
   });
 
   it('answers not_found for unknown tenants', async () => {
