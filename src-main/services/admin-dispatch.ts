@@ -11,14 +11,18 @@ export type Logger = Pick<Console, 'error' | 'warn' | 'info'>;
 /** Where a top-level input field came from, so that HTTP errors say `query`, `path` or `body`. */
 export type LocateField = (field: string | number | undefined) => string[];
 
+/** The names an object at `path` of the input takes, for "did you mean" (see `namesAt`). */
+export type KnownNames = (path: readonly (string | number)[]) => readonly string[];
+
 /**
- * @param known the input's top-level field names, so that an unknown one close to one of them
- *   (`tenantId` for `tenant_id`) is told which it probably meant.
+ * @param known the names each object of the input takes, so that an unknown one close to one of
+ *   them (`tenantId` for `tenant_id`, `requireIfmatch` in `compat_overrides`) is told which it
+ *   probably meant.
  */
 export function zodIssues(
   error: z.ZodError,
   locate: LocateField = () => [],
-  known: readonly string[] = [],
+  known: KnownNames = () => [],
 ): ValidationIssue[] {
   return error.issues.flatMap((issue): ValidationIssue[] => {
     const path = issue.path.map(pathKey);
@@ -26,7 +30,7 @@ export function zodIssues(
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => {
         const loc = [...locate(path.length > 0 ? path[0] : key), ...path, key];
-        const meant = path.length === 0 ? closestName(key, known) : undefined;
+        const meant = closestName(key, known(path));
         return {
           loc,
           msg:
@@ -70,6 +74,40 @@ function oneTypoApart(a: string, b: string): boolean {
   return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
 }
 
+/**
+ * The field names of the object at `path` in an input schema: an object's keys, or a record's when
+ * they are an enum (`compat_overrides`' flag names). Walks zod's definitions (optional, default and
+ * nullable wrappers included); anything else knows no names.
+ */
+export function namesAt(schema: z.ZodType, path: readonly (string | number)[]): readonly string[] {
+  let at: ZodDef | undefined = unwrapped(schema.def as ZodDef);
+  for (const key of path) {
+    if (at?.type === 'object') at = unwrapped(at.shape?.[String(key)]?.def as ZodDef | undefined);
+    else if (at?.type === 'record') at = unwrapped(at.valueType?.def as ZodDef | undefined);
+    else return [];
+  }
+  if (at?.type === 'object') return Object.keys(at.shape ?? {});
+  const keys = at?.type === 'record' ? unwrapped(at.keyType?.def as ZodDef | undefined) : undefined;
+  return keys?.type === 'enum' ? Object.values(keys.entries ?? {}).map(String) : [];
+}
+
+/** The parts of a zod 4 definition `namesAt` reads. */
+interface ZodDef {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  keyType?: z.ZodType;
+  valueType?: z.ZodType;
+  innerType?: z.ZodType;
+  entries?: Record<string, string | number>;
+}
+
+function unwrapped(def: ZodDef | undefined): ZodDef | undefined {
+  while (def && (def.type === 'optional' || def.type === 'default' || def.type === 'nullable') && def.innerType) {
+    def = def.innerType.def as ZodDef;
+  }
+  return def;
+}
+
 function pathKey(key: PropertyKey): string | number {
   return typeof key === 'number' ? key : String(key);
 }
@@ -91,7 +129,7 @@ export async function dispatchAdminOperation(
     throw new AdminError(
       'validation_failed',
       'The request is not valid.',
-      zodIssues(parsed.error, locate, Object.keys(operation.input.shape)),
+      zodIssues(parsed.error, locate, (path) => namesAt(operation.input, path)),
     );
   }
   const handler = handlers[name] as (input: unknown) => Promise<unknown>;

@@ -186,7 +186,17 @@ describe.each([
       const misspelt = await adminCall(s, 'PATCH', `/tenants/${s.tenantId}`, {
         compat_overrides: { requireIfmatch: true },
       });
-      expect(misspelt.status).toBe(422);
+      expect(misspelt).toMatchObject({
+        status: 422,
+        body: {
+          detail: [
+            {
+              loc: ['body', 'compat_overrides', 'requireIfmatch'],
+              msg: expect.stringContaining('did you mean requireIfMatch?'),
+            },
+          ],
+        },
+      });
     } finally {
       await adminCall(s, 'PATCH', `/tenants/${s.tenantId}`, { compat_overrides: {} });
     }

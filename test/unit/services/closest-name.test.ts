@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { closestName } from '../../../src-main/services/admin-dispatch';
+import { adminContract } from '../../../src-shared/contract';
+import { COMPAT_FLAG_NAMES } from '../../../src-shared/scim/compat-flags';
+import { closestName, namesAt } from '../../../src-main/services/admin-dispatch';
 
 const LOG_QUERY = ['tenant_id', 'errors', 'method', 'status', 'path', 'q', 'since', 'until', 'page', 'per_page'];
 
@@ -23,4 +25,19 @@ describe('closestName: which known parameter an unknown one misspells', () => {
       expect(closestName(unknown, LOG_QUERY)).toBeUndefined();
     },
   );
+});
+
+describe('namesAt: the names an object of an admin input takes', () => {
+  const input = adminContract.updateTenant.input;
+
+  it('lists the top-level fields, a nested object’s, and the enum keys of a record', () => {
+    expect(namesAt(input, [])).toEqual(expect.arrayContaining(['name', 'compat_profile', 'compat_overrides', 'id']));
+    expect(namesAt(input, ['compat_overrides'])).toEqual(COMPAT_FLAG_NAMES);
+  });
+
+  it('knows no names where the input holds no object', () => {
+    expect(namesAt(input, ['name'])).toEqual([]);
+    expect(namesAt(input, ['compat_overrides', 'requireIfMatch'])).toEqual([]);
+    expect(namesAt(input, ['nope', 'deeper'])).toEqual([]);
+  });
 });
