@@ -1,5 +1,11 @@
 import { adminContract } from '@shared/contract';
-import { adminErrorCodeFor, isAdminErrorCode, type AdminResult, type ValidationIssue } from '@shared/errors';
+import {
+  adminErrorCodeFor,
+  isAdminErrorCode,
+  type AdminErrorData,
+  type AdminResult,
+  type ValidationIssue,
+} from '@shared/errors';
 import { ADMIN_BASE_PATH } from '@shared/session';
 import type { AdminTransport } from './transport';
 
@@ -69,8 +75,11 @@ async function readResult(response: Response): Promise<AdminResult<unknown>> {
   return { ok: false, error: errorFromBody(response.status, body) };
 }
 
-/** Seed 004's two error shapes: `{detail: [{loc,msg,type}]}` and `{detail: "…", code}`. */
-function errorFromBody(status: number, body: unknown) {
+/**
+ * Seed 004's two error shapes: `{detail: [{loc,msg,type}]}` and `{detail: "…", code}`. Also read by
+ * the login-code exchange, which is outside the contract but answers in the same shapes.
+ */
+export function errorFromBody(status: number, body: unknown): AdminErrorData {
   const detail = (body as { detail?: unknown } | undefined)?.detail;
   const code = (body as { code?: unknown } | undefined)?.code;
   if (Array.isArray(detail)) {

@@ -1,5 +1,6 @@
 import { AdminError } from '@shared/errors';
 import { ADMIN_BASE_PATH, SessionResponse } from '@shared/session';
+import { errorFromBody } from './http-transport';
 
 /** Trades the console's one-time login code for an admin token (kept in memory only). */
 export async function exchangeLoginCode(code: string, doFetch: typeof fetch = fetch): Promise<SessionResponse> {
@@ -17,10 +18,13 @@ export async function exchangeLoginCode(code: string, doFetch: typeof fetch = fe
   if (response.status === 401) {
     throw new AdminError('unauthorized', 'This login code is unknown, already used or expired.');
   }
-  const parsed = SessionResponse.safeParse(body);
-  if (!response.ok || !parsed.success) {
-    throw new AdminError('internal', `The server answered ${response.status} to the login.`);
+  if (!response.ok) {
+    // The server's own reason (`body.code: Too big…` for a pasted token that is not a code) says more.
+    const refused = errorFromBody(response.status, body);
+    throw new AdminError(refused.code, refused.message, refused.issues);
   }
+  const parsed = SessionResponse.safeParse(body);
+  if (!parsed.success) throw new AdminError('internal', `The server answered ${response.status} to the login.`);
   return parsed.data;
 }
 

@@ -16,6 +16,8 @@ export const useSessionStore = defineStore('session', () => {
   const expiresAt = ref<string>();
   const status = ref<SessionStatus>(environment.mode === 'desktop' ? 'signed-in' : 'signed-out');
   const error = ref<string>();
+  /** Whether `error` refuses the secret given (unknown, malformed), not the server or the session. */
+  const secretRefused = ref(false);
 
   const needsSignIn = computed(() => environment.mode === 'web' && status.value !== 'signed-in');
 
@@ -30,20 +32,20 @@ export const useSessionStore = defineStore('session', () => {
 
   /**
    * Accepts a one-time login code, the whole console URL that carries one, or an admin token from
-   * `scimdesk admin-token`.
+   * `scimdesk admin-token`, also as copied from a header or a script (`Bearer …`, in quotes).
+   * A working session is kept until a new one works (a stale console URL opened in a signed-in tab).
    */
   async function signIn(secret: string): Promise<void> {
-    const value = codeInConsoleUrl(secret.trim()) ?? secret.trim();
-    if (!value) {
-      error.value = 'Enter a login code or an admin token.';
+    const pasted = unwrapSecret(secret);
+    const value = codeInConsoleUrl(pasted) ?? pasted;
+    if (!value || value.startsWith(SCIM_TOKEN_PREFIX)) {
+      // A SCIM token is not a JWT, so it would go to the code exchange and be called an unknown login code.
+      error.value = value ? SCIM_TOKEN_PASTED : 'Enter a login code or an admin token.';
+      secretRefused.value = true;
       return;
     }
-    // Not a JWT, so it would go to the code exchange and be called an unknown login code.
-    if (value.startsWith(SCIM_TOKEN_PREFIX)) {
-      error.value = SCIM_TOKEN_PASTED;
-      return;
-    }
-    status.value = 'signing-in';
+    const kept = status.value === 'signed-in' ? { token: token.value, expiresAt: expiresAt.value } : undefined;
+    if (!kept) status.value = 'signing-in';
     error.value = undefined;
     try {
       if (isAdminToken(value)) {
@@ -60,7 +62,27 @@ export const useSessionStore = defineStore('session', () => {
       status.value = 'signed-in';
       endAt(expiresAt.value);
     } catch (failure) {
-      forget(describeSignInFailure(failure));
+      // Still signed in (nothing refused the kept session meanwhile): keep it, and say why the secret was not taken.
+      if (kept && status.value === 'signed-in') {
+        token.value = kept.token;
+        expiresAt.value = kept.expiresAt;
+      } else forget();
+      error.value = describeSignInFailure(failure);
+      secretRefused.value = refusesSecret(failure);
+      return;
+    }
+    secretRefused.value = false;
+    // The replaced session is ended on the server too, as Sign out would, not left working until it expires.
+    if (kept?.token !== undefined && kept.token !== token.value) await endReplaced(kept.token);
+  }
+
+  async function endReplaced(ending: string): Promise<void> {
+    try {
+      await environment.endSession?.(ending);
+    } catch (failure) {
+      error.value =
+        `Signed in, but the previous session was not ended: ${(failure as Error).message}; ` +
+        'its admin token stays valid on the server until it expires.';
     }
   }
 
@@ -87,6 +109,7 @@ export const useSessionStore = defineStore('session', () => {
     expiresAt.value = undefined;
     status.value = 'signed-out';
     error.value = reason;
+    secretRefused.value = false;
   }
 
   /** Called by other stores when the server refuses the token (expired, or the key changed). */
@@ -96,7 +119,18 @@ export const useSessionStore = defineStore('session', () => {
     forget('Your session has ended. Sign in again with a new login code or admin token.');
   }
 
-  return { token, expiresAt, status, error, needsSignIn, mode: environment.mode, signIn, signOut, sessionRejected };
+  return {
+    token,
+    expiresAt,
+    status,
+    error,
+    secretRefused,
+    needsSignIn,
+    mode: environment.mode,
+    signIn,
+    signOut,
+    sessionRejected,
+  };
 });
 
 /** The code in a pasted console URL (`http://127.0.0.1:8585/#code=…`), if that is what was pasted. */
@@ -127,8 +161,22 @@ function expiryOf(token: string): string | undefined {
 const SCIM_TOKEN_PASTED =
   'That is a SCIM token, for an identity provider; the console needs its login code or an admin token (scimdesk admin-token).';
 
+/** What was pasted, without the `Bearer ` of a header or the quotes of a script around it. */
+function unwrapSecret(pasted: string): string {
+  const unquoted = (value: string) => /^(["'`])(.*)\1$/s.exec(value)?.[2]?.trim() ?? value;
+  return unquoted(unquoted(pasted.trim()).replace(/^bearer\s+/i, ''));
+}
+
 function isAdminToken(value: string): boolean {
   return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(value);
+}
+
+/** Failures that say the secret itself is wrong; an unreachable or failing server says nothing of it. */
+function refusesSecret(failure: unknown): boolean {
+  return (
+    failure instanceof AdminError &&
+    ['unauthorized', 'forbidden', 'validation_failed', 'bad_request'].includes(failure.code)
+  );
 }
 
 function describeSignInFailure(failure: unknown): string {

@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { ref, watch } from 'vue';
 import { AdminError } from '@shared/errors';
 import type { Tenant } from '@shared/tenant';
 import { useConsoleEnvironment } from '../api/environment';
@@ -17,12 +17,16 @@ export const useTenantsStore = defineStore('tenants', () => {
   const page = ref(1);
   const status = ref<LoadStatus>('idle');
   const error = ref<string>();
+  /** Counts loads and resets: an answer to any but the latest (a previous session's, say) is dropped. */
+  let latest = 0;
 
   async function load(requestedPage = page.value): Promise<void> {
+    const mine = ++latest;
     status.value = 'loading';
     error.value = undefined;
     try {
       const result = await client.listTenants({ page: requestedPage, per_page: TENANTS_PER_PAGE });
+      if (mine !== latest) return;
       // Tenants deleted meanwhile can leave this page past the end: show the last one instead.
       const last = Math.max(1, Math.ceil(result.total / TENANTS_PER_PAGE));
       if (result.items.length === 0 && requestedPage > last) return await load(last);
@@ -31,11 +35,32 @@ export const useTenantsStore = defineStore('tenants', () => {
       page.value = result.page;
       status.value = 'ready';
     } catch (failure) {
-      if (failure instanceof AdminError && failure.code === 'unauthorized') session.sessionRejected();
+      if (mine !== latest) return;
       status.value = 'error';
       error.value = failure instanceof Error ? failure.message : String(failure);
+      // Last, since ending the session resets this store.
+      if (failure instanceof AdminError && failure.code === 'unauthorized') session.sessionRejected();
     }
   }
+
+  function reset(): void {
+    latest += 1;
+    items.value = [];
+    total.value = 0;
+    page.value = 1;
+    status.value = 'idle';
+    error.value = undefined;
+  }
+
+  // The rows belong to the session that read them: once it is forgotten (signed out, expired),
+  // nothing of it stays in memory or shows while the next session loads.
+  watch(
+    () => session.token,
+    (now) => {
+      if (now === undefined) reset();
+    },
+    { flush: 'sync' },
+  );
 
   return { items, total, page, status, error, load, perPage: TENANTS_PER_PAGE };
 });

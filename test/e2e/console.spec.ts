@@ -30,6 +30,7 @@ test.describe('headless console', () => {
         tenants: [
           { id: 'tn_1', name: 'Contoso', created_at: '2026-03-01T10:00:00.000Z', delete_mode: 'delete' },
           { id: 'tn_2', name: 'Fabrikam', created_at: '2026-03-02T10:00:00.000Z', delete_mode: 'deactivate' },
+          { id: 'tn_3', name: 'Fabrikam  East', created_at: '2026-03-03T10:00:00.000Z', delete_mode: 'delete' },
         ],
       },
     });
@@ -38,11 +39,27 @@ test.describe('headless console', () => {
       await page.goto(server.consoleUrl);
       await waitForApp(page);
       const rows = page.getByRole('table').getByRole('row');
-      await expect(rows).toHaveCount(3);
+      await expect(rows).toHaveCount(4);
       await expect(rows.nth(1)).toContainText('Contoso');
       await expect(rows.nth(1)).toContainText('tn_1');
       await expect(rows.nth(2)).toContainText('Fabrikam');
       await expect(rows.nth(2)).toContainText('deactivate');
+    });
+
+    test('shows a name with a run of spaces as stored, not as the name with one space', async ({ page, server }) => {
+      await page.goto(server.consoleUrl);
+      await waitForApp(page);
+      // innerText is what is rendered: collapsed spaces would read "Fabrikam East".
+      expect(await page.getByRole('cell', { name: /^Fabrikam\s+East$/ }).innerText()).toBe('Fabrikam  East');
+    });
+
+    test('names the scrollable table apart from the Tenants section around it', async ({ page, server }) => {
+      await page.goto(server.consoleUrl);
+      await waitForApp(page);
+      await expect(page.getByRole('region', { name: 'Tenants', exact: true })).toHaveCount(1);
+      const scroller = page.getByRole('region', { name: 'Tenants table, scrollable' });
+      await expect(scroller).toHaveAttribute('tabindex', '0');
+      await expect(scroller.getByRole('table')).toBeVisible();
     });
   });
 
@@ -77,6 +94,8 @@ test.describe('headless console', () => {
     await waitForApp(second);
     await expect(second.getByRole('heading', { name: 'Sign in' })).toBeVisible();
     await expect(second.getByRole('alert')).toHaveText(/already used or expired/);
+    // The refused code came with the URL: the empty field is not what is wrong.
+    await expect(second.getByLabel('Login code or admin token')).not.toHaveAttribute('aria-invalid', 'true');
   });
 
   test('signs in when a console URL is opened in a tab already showing the console', async ({ page, server }) => {
@@ -87,6 +106,42 @@ test.describe('headless console', () => {
     await page.goto(server.consoleUrl);
     await expect(page.getByText('No tenants yet.')).toBeVisible();
     expect(page.url()).not.toContain('code=');
+  });
+
+  test('keeps a working session when a console URL with a used code is opened in its tab', async ({ page, server }) => {
+    await page.goto(server.consoleUrl);
+    await waitForApp(page);
+    await expect(page.getByText('No tenants yet.')).toBeVisible();
+    // The same URL again: only the hash changes, and its code is spent.
+    await page.goto(server.consoleUrl);
+    await expect(page.getByRole('alert')).toHaveText(/already used or expired/);
+    await expect(page.getByRole('heading', { name: 'Tenants' })).toBeVisible();
+    // The session still works: a refresh is answered, not sent back to sign-in.
+    const answered = page.waitForResponse((r) => r.url().includes('/api/v1/admin/tenants?'));
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    expect((await answered).status()).toBe(200);
+    await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  });
+
+  for (const [what, wrap] of [
+    ['with the Bearer of a header', (token: string) => `Bearer ${token}`],
+    ['in quotes', (token: string) => `"${token}"`],
+  ] as const) {
+    test(`signs in with an admin token pasted ${what}`, async ({ page, server }) => {
+      await page.goto(server.url);
+      await waitForApp(page);
+      await page.getByLabel('Login code or admin token').fill(wrap(await server.adminToken()));
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await expect(page.getByText('No tenants yet.')).toBeVisible();
+    });
+  }
+
+  test('passes on the server’s reason when it refuses a pasted secret as malformed', async ({ page, server }) => {
+    await page.goto(server.url);
+    await waitForApp(page);
+    await page.getByLabel('Login code or admin token').fill('x'.repeat(300));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert')).toHaveText(/^Sign-in failed: body\.code: /);
   });
 
   test('signs in with a token from `scimdesk admin-token`', async ({ page, server }) => {
@@ -101,15 +156,33 @@ test.describe('headless console', () => {
   test('says so when the pasted secret is wrong, and signs out on request', async ({ page, server }) => {
     await page.goto(server.url);
     await waitForApp(page);
-    await page.getByLabel('Login code or admin token').fill('aaa.bbb.ccc');
+    const field = page.getByLabel('Login code or admin token');
+    await field.fill('aaa.bbb.ccc');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect(page.getByRole('alert')).toHaveText(/not valid/);
+    await expect(field).toHaveAttribute('aria-invalid', 'true');
 
     await page.getByLabel('Login code or admin token').fill(await server.adminToken());
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect(page.getByRole('heading', { name: 'Tenants' })).toBeVisible();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+    await expect(field).not.toHaveAttribute('aria-invalid', 'true');
+  });
+
+  test('marks the field invalid only for what was typed, not for a sign-out the server missed', async ({
+    page,
+    server,
+  }) => {
+    await page.goto(server.consoleUrl);
+    await waitForApp(page);
+    await expect(page.getByText('No tenants yet.')).toBeVisible();
+    await page.route('**/api/v1/admin/session', (route) =>
+      route.request().method() === 'DELETE' ? route.fulfill({ status: 503 }) : route.continue(),
+    );
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page.getByRole('alert')).toHaveText(/^Signed out of this console, but/);
+    await expect(page.getByLabel('Login code or admin token')).not.toHaveAttribute('aria-invalid', 'true');
   });
 
   test.describe('with more tenants than a page', () => {
@@ -157,6 +230,23 @@ test.describe('headless console', () => {
       await refresh.click();
       await expect(page.getByRole('table').getByRole('row')).toHaveCount(51);
       await expect(page.getByRole('navigation', { name: 'Tenant pages' })).toBeHidden();
+    });
+
+    test('puts the focus on the heading when the pager it was in goes away', async ({ page, server }) => {
+      await page.goto(server.consoleUrl);
+      await waitForApp(page);
+      await page.getByRole('button', { name: 'Next' }).click();
+      await expect(page.getByText('Page 2 of 2', { exact: true })).toBeVisible();
+      const gone = await fetch(`${server.url}/api/v1/admin/tenants/tn_050`, {
+        method: 'DELETE',
+        headers: { Authorization: `Bearer ${await server.adminToken()}` },
+      });
+      expect(gone.status).toBe(204);
+      // Previous loads page 1, now the only one: the pager, and the button with the focus, go.
+      await page.getByRole('button', { name: 'Previous' }).focus();
+      await page.keyboard.press('Enter');
+      await expect(page.getByRole('navigation', { name: 'Tenant pages' })).toBeHidden();
+      await expect(page.getByRole('heading', { name: 'Tenants' })).toBeFocused();
     });
 
     test('fits a 320 px wide screen without scrolling the page sideways', async ({ page, server }) => {
@@ -211,6 +301,9 @@ test.describe('headless console', () => {
         return [style.borderTopColor, style.backgroundColor];
       });
       expect(await ratio(edge!, inside!), `${colorScheme} field edge`).toBeGreaterThanOrEqual(3);
+      // The code is the console URL's, not the admin-token command's.
+      await expect(page.getByText(/one-time code signs you in/)).toBeVisible();
+      await expect(page.getByText(/one-time code or an admin token from/)).toHaveCount(0);
       // The sign-in view puts the focus in its field.
       await expect(field).toBeFocused();
       await expect(page).toHaveTitle('Sign in — scimdesk');

@@ -95,6 +95,91 @@ describe('session store', () => {
     expect(session.status).toBe('signed-in');
   });
 
+  it.each([
+    ['Bearer aaa.bbb.ccc'],
+    ['  bearer   aaa.bbb.ccc  '],
+    ['"aaa.bbb.ccc"'],
+    ["'Bearer aaa.bbb.ccc'"],
+    ['Bearer "aaa.bbb.ccc"'],
+  ])('takes an admin token pasted as %j for the token it wraps', async (pasted) => {
+    const listTenants = vi.fn(async () => ({ items: [], total: 0, page: 1, per_page: 1 }));
+    const exchangeLoginCode = vi.fn();
+    const session = withEnvironment({ client: { listTenants }, exchangeLoginCode })(() => useSessionStore());
+    await session.signIn(pasted);
+    expect(exchangeLoginCode).not.toHaveBeenCalled();
+    expect(session.token).toBe(TOKEN);
+    expect(session.status).toBe('signed-in');
+  });
+
+  it('passes on what the server says when it refuses a code for another reason than its being unknown', async () => {
+    const exchangeLoginCode = vi.fn(async () => {
+      throw new AdminError('validation_failed', 'body.code: Too big');
+    });
+    const session = withEnvironment({ client: { listTenants: vi.fn() }, exchangeLoginCode })(() => useSessionStore());
+    await session.signIn('x'.repeat(300));
+    expect(session.error).toBe('Sign-in failed: body.code: Too big');
+    expect(session.secretRefused).toBe(true);
+  });
+
+  it('tells a refused secret from a server that failed', async () => {
+    const exchangeLoginCode = vi.fn(async () => {
+      throw new AdminError('unavailable', 'The server could not be reached (Failed to fetch).');
+    });
+    const session = withEnvironment({ client: { listTenants: vi.fn() }, exchangeLoginCode })(() => useSessionStore());
+    await session.signIn('code123');
+    expect(session.error).toMatch(/could not be reached/);
+    expect(session.secretRefused).toBe(false);
+    await session.signIn(`scimdesk_${'x'.repeat(43)}`);
+    expect(session.secretRefused).toBe(true);
+  });
+
+  it('keeps a working session when a console URL with a used code is opened in its tab', async () => {
+    const exchangeLoginCode = vi
+      .fn<(code: string) => Promise<{ token: string; expires_at: string }>>()
+      .mockResolvedValueOnce({ token: TOKEN, expires_at: '2099-01-01T12:00:00.000Z' })
+      .mockRejectedValueOnce(new AdminError('unauthorized', 'This login code is unknown, already used or expired.'));
+    const endSession = vi.fn(async () => undefined);
+    const session = withEnvironment({ client: { listTenants: vi.fn() }, exchangeLoginCode, endSession })(() =>
+      useSessionStore(),
+    );
+    await session.signIn('code123');
+    const signingIn = session.signIn('oldcode');
+    // The console stays on the session it has while the code is tried.
+    expect(session.status).toBe('signed-in');
+    await signingIn;
+    expect(session.status).toBe('signed-in');
+    expect(session.token).toBe(TOKEN);
+    expect(session.expiresAt).toBe('2099-01-01T12:00:00.000Z');
+    expect(session.error).toMatch(/already used or expired/);
+    expect(endSession).not.toHaveBeenCalled();
+  });
+
+  it('replaces a session with the one a new code opens, and ends the old one on the server', async () => {
+    const exchangeLoginCode = vi
+      .fn<(code: string) => Promise<{ token: string; expires_at: string }>>()
+      .mockResolvedValueOnce({ token: TOKEN, expires_at: '2099-01-01T12:00:00.000Z' })
+      .mockResolvedValueOnce({ token: 'ddd.eee.fff', expires_at: '2099-01-02T12:00:00.000Z' });
+    const endSession = vi.fn(async () => undefined);
+    const session = withEnvironment({ client: { listTenants: vi.fn() }, exchangeLoginCode, endSession })(() =>
+      useSessionStore(),
+    );
+    await session.signIn('code123');
+    await session.signIn('code456');
+    expect(session.token).toBe('ddd.eee.fff');
+    expect(session.status).toBe('signed-in');
+    expect(endSession).toHaveBeenCalledExactlyOnceWith(TOKEN);
+    expect(session.error).toBeUndefined();
+
+    endSession.mockRejectedValueOnce(new AdminError('unavailable', 'the server could not be reached (reset)'));
+    exchangeLoginCode.mockResolvedValueOnce({ token: 'ggg.hhh.iii', expires_at: '2099-01-03T12:00:00.000Z' });
+    await session.signIn('code789');
+    expect(session.token).toBe('ggg.hhh.iii');
+    expect(session.error).toBe(
+      'Signed in, but the previous session was not ended: the server could not be reached (reset); ' +
+        'its admin token stays valid on the server until it expires.',
+    );
+  });
+
   it('forgets an admin token the server refuses', async () => {
     const listTenants = vi.fn(async () => {
       throw new AdminError('unauthorized', 'The admin token has expired.');
@@ -187,5 +272,34 @@ describe('tenants store', () => {
     expect(tenants.error).toBe('The admin token has expired.');
     expect(session.status).toBe('signed-out');
     expect(session.error).toMatch(/session has ended/);
+  });
+
+  it('keeps nothing of a session once it is signed out, not even an answer still on its way', async () => {
+    const page2 = { items: [tenant], total: 51, page: 2, per_page: 50 };
+    let answerLate: (value: typeof page2) => void = () => undefined;
+    const listTenants = vi
+      .fn<AdminClient['listTenants']>()
+      .mockResolvedValueOnce({ items: [], total: 0, page: 1, per_page: 1 })
+      .mockResolvedValueOnce(page2)
+      .mockReturnValueOnce(new Promise((resolve) => (answerLate = resolve)));
+    const endSession = vi.fn(async () => undefined);
+    const run = withEnvironment({ client: { listTenants }, endSession });
+    const session = run(() => useSessionStore());
+    const tenants = run(() => useTenantsStore());
+    await session.signIn(TOKEN);
+    await tenants.load(2);
+    expect(tenants.items).toEqual([tenant]);
+    const late = tenants.load(2);
+    await session.signOut();
+    expect({ items: tenants.items, total: tenants.total, page: tenants.page, status: tenants.status }).toEqual({
+      items: [],
+      total: 0,
+      page: 1,
+      status: 'idle',
+    });
+    answerLate(page2);
+    await late;
+    expect(tenants.items).toEqual([]);
+    expect(tenants.status).toBe('idle');
   });
 });
