@@ -39,6 +39,11 @@ export class CompatContext {
     return new CompatContext(flags);
   }
 
+  /** A context with the same flags and overrides, and nothing fired yet (a PATCH run again). */
+  fresh(): CompatContext {
+    return new CompatContext(this.flags, this.overridden);
+  }
+
   /** Whether the flag is on; when it is, records it as fired (the caller is about to use it). */
   use(name: CompatFlagName): boolean {
     if (!this.flags[name]) return false;

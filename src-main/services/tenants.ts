@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AdminError } from '@shared/errors';
+import { COMPAT_FLAG_NAMES } from '@shared/scim/compat-flags';
 import type { Page, PageQuery } from '@shared/paging';
 import { paginate } from '@shared/paging';
 import { Tenant, type TenantCreate, type TenantUpdate } from '@shared/tenant';
@@ -29,7 +30,7 @@ export function newTenantId(): string {
 export function createTenantService(store: DurableStore, clock: Clock, newId = newTenantId): TenantService {
   const hooks: TenantDeletedHook[] = [];
   const changeHooks: ((tenant: Tenant) => void)[] = [];
-  const read = (record: TenantRecord): Tenant => Tenant.parse(record);
+  const read = (record: TenantRecord): Tenant => Tenant.parse(withKnownOverrides(record));
   const require = (id: string): TenantRecord => {
     const record = store.getTenant(id);
     if (!record) throw new AdminError('not_found', `Tenant ${id} not found.`);
@@ -95,3 +96,19 @@ export function createTenantService(store: DurableStore, clock: Clock, newId = n
 function definedOnly<T extends object>(input: T): Partial<T> {
   return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
+
+/**
+ * A stored override of a flag this build does not know (written by a later version, or a flag since
+ * renamed) is left out of what the tenant reads as, as the SCIM path ignores it: refusing it would
+ * make the tenant unreadable and unrepairable through the admin API.
+ */
+function withKnownOverrides(record: TenantRecord): TenantRecord {
+  const overrides = record.compat_overrides;
+  if (!overrides || Object.keys(overrides).every((name) => KNOWN_FLAGS.has(name))) return record;
+  return {
+    ...record,
+    compat_overrides: Object.fromEntries(Object.entries(overrides).filter(([name]) => KNOWN_FLAGS.has(name))),
+  };
+}
+
+const KNOWN_FLAGS: ReadonlySet<string> = new Set(COMPAT_FLAG_NAMES);

@@ -21,13 +21,19 @@ export const useSessionStore = defineStore('session', () => {
 
   const needsSignIn = computed(() => environment.mode === 'web' && status.value !== 'signed-in');
 
+  /**
+   * Counts sign-ins and forgettings: a sign-in whose answer comes after another sign-in began, or
+   * after the session was forgotten (Sign out clicked meanwhile), must not sign the tab in.
+   */
+  let attempt = 0;
+
   /** Ends the session when its token expires, rather than at the next request that fails. */
   let expiryTimer: ReturnType<typeof setTimeout> | undefined;
   function endAt(at: string | undefined): void {
     clearTimeout(expiryTimer);
     const ms = at === undefined ? NaN : Date.parse(at) - Date.now();
     // setTimeout holds at most 2^31-1 ms (~24.8 days); sessions are hours.
-    if (Number.isFinite(ms)) expiryTimer = setTimeout(sessionRejected, Math.min(Math.max(0, ms), 2 ** 31 - 1));
+    if (Number.isFinite(ms)) expiryTimer = setTimeout(() => sessionRejected(), Math.min(Math.max(0, ms), 2 ** 31 - 1));
   }
 
   /**
@@ -45,6 +51,13 @@ export const useSessionStore = defineStore('session', () => {
       return;
     }
     const kept = status.value === 'signed-in' ? { token: token.value, expiresAt: expiresAt.value } : undefined;
+    if (kept && isAdminToken(value)) {
+      // Proving a token means sending it as the console's own, which the working session's requests
+      // would share meanwhile; a code is exchanged aside.
+      error.value = 'Already signed in: sign out first to use another admin token.';
+      return;
+    }
+    const mine = ++attempt;
     if (!kept) status.value = 'signing-in';
     error.value = undefined;
     try {
@@ -56,14 +69,21 @@ export const useSessionStore = defineStore('session', () => {
       } else {
         if (!environment.exchangeLoginCode) throw new AdminError('internal', 'Login codes are for the web console.');
         const session = await environment.exchangeLoginCode(value);
+        if (mine !== attempt) {
+          // Signed out, or another sign-in began, while this code was exchanged: its session is not wanted.
+          void environment.endSession?.(session.token).catch(() => undefined);
+          return;
+        }
         token.value = session.token;
         expiresAt.value = session.expires_at;
       }
+      if (mine !== attempt) return;
       status.value = 'signed-in';
       endAt(expiresAt.value);
     } catch (failure) {
-      // Still signed in (nothing refused the kept session meanwhile): keep it, and say why the secret was not taken.
-      if (kept && status.value === 'signed-in') {
+      if (mine !== attempt) return;
+      // Still signed in (nothing forgot the kept session meanwhile): keep it, and say why the secret was not taken.
+      if (kept) {
         token.value = kept.token;
         expiresAt.value = kept.expiresAt;
       } else forget();
@@ -104,6 +124,7 @@ export const useSessionStore = defineStore('session', () => {
 
   function forget(reason?: string): void {
     if (environment.mode === 'desktop') return;
+    attempt += 1;
     clearTimeout(expiryTimer);
     token.value = undefined;
     expiresAt.value = undefined;
@@ -112,10 +133,14 @@ export const useSessionStore = defineStore('session', () => {
     secretRefused.value = false;
   }
 
-  /** Called by other stores when the server refuses the token (expired, or the key changed). */
-  function sessionRejected(): void {
+  /**
+   * Called by other stores when the server refuses the token (expired, or the key changed), with the
+   * token their request carried: a refusal of a session since replaced says nothing of this one.
+   */
+  function sessionRejected(refused?: string): void {
     // A request answered after a sign-out (its token ended on purpose) is no news to the user.
     if (status.value !== 'signed-in') return;
+    if (refused !== undefined && refused !== token.value) return;
     forget('Your session has ended. Sign in again with a new login code or admin token.');
   }
 

@@ -22,6 +22,7 @@ export const useTenantsStore = defineStore('tenants', () => {
 
   async function load(requestedPage = page.value): Promise<void> {
     const mine = ++latest;
+    const sentWith = session.token;
     status.value = 'loading';
     error.value = undefined;
     try {
@@ -39,7 +40,7 @@ export const useTenantsStore = defineStore('tenants', () => {
       status.value = 'error';
       error.value = failure instanceof Error ? failure.message : String(failure);
       // Last, since ending the session resets this store.
-      if (failure instanceof AdminError && failure.code === 'unauthorized') session.sessionRejected();
+      if (failure instanceof AdminError && failure.code === 'unauthorized') session.sessionRejected(sentWith);
     }
   }
 

@@ -295,7 +295,7 @@ export class IdentityService {
           ? preview
           : applyPatch(withPasswordShown(current), body, {
               schema,
-              compat: new CompatContext(compat.flags),
+              compat: compat.fresh(),
               filterView: this.filterViewOf(kind, tx, ctx),
               // A run again after a concurrent write does the same work: not charged twice.
             });

@@ -154,6 +154,44 @@ describe('session store', () => {
     expect(endSession).not.toHaveBeenCalled();
   });
 
+  it('stays signed out when Sign out is clicked while a new code is exchanged, and ends that code’s session', async () => {
+    let answer: (value: { token: string; expires_at: string }) => void = () => undefined;
+    const exchangeLoginCode = vi
+      .fn<(code: string) => Promise<{ token: string; expires_at: string }>>()
+      .mockResolvedValueOnce({ token: TOKEN, expires_at: '2099-01-01T12:00:00.000Z' })
+      .mockImplementationOnce(() => new Promise((resolve) => (answer = resolve)));
+    const endSession = vi.fn(async () => undefined);
+    const session = withEnvironment({ client: { listTenants: vi.fn() }, exchangeLoginCode, endSession })(() =>
+      useSessionStore(),
+    );
+    await session.signIn('code123');
+    const signingIn = session.signIn('code456');
+    await session.signOut();
+    answer({ token: 'ddd.eee.fff', expires_at: '2099-01-02T12:00:00.000Z' });
+    await signingIn;
+    expect(session.status).toBe('signed-out');
+    expect(session.token).toBeUndefined();
+    await vi.waitFor(() => expect(endSession.mock.calls).toEqual([[TOKEN], ['ddd.eee.fff']]));
+  });
+
+  it('does not end a session for a refusal of the token it replaced', async () => {
+    const exchangeLoginCode = vi
+      .fn<(code: string) => Promise<{ token: string; expires_at: string }>>()
+      .mockResolvedValueOnce({ token: TOKEN, expires_at: '2099-01-01T12:00:00.000Z' })
+      .mockResolvedValueOnce({ token: 'ddd.eee.fff', expires_at: '2099-01-02T12:00:00.000Z' });
+    const session = withEnvironment({
+      client: { listTenants: vi.fn() },
+      exchangeLoginCode,
+      endSession: vi.fn(async () => undefined),
+    })(() => useSessionStore());
+    await session.signIn('code123');
+    await session.signIn('code456');
+    session.sessionRejected(TOKEN);
+    expect(session.status).toBe('signed-in');
+    session.sessionRejected('ddd.eee.fff');
+    expect(session.status).toBe('signed-out');
+  });
+
   it('replaces a session with the one a new code opens, and ends the old one on the server', async () => {
     const exchangeLoginCode = vi
       .fn<(code: string) => Promise<{ token: string; expires_at: string }>>()

@@ -59,6 +59,16 @@ describe('tenant service', () => {
     expect(h.services.identities.compatOf(ctx).isOn('requireIfMatch')).toBe(true);
   });
 
+  it('reads a stored override of a flag it does not know as absent, and can still change the tenant', async () => {
+    const tenant = await h.services.tenants.create({ name: 'From a later version' });
+    const stored = h.store.getTenant(tenant.id)!;
+    await h.store.putTenant({ ...stored, compat_overrides: { requireIfMatch: true, flagOfTomorrow: true } });
+    expect(h.services.tenants.get(tenant.id).compat_overrides).toEqual({ requireIfMatch: true });
+    expect(h.services.tenants.list({ page: 1, per_page: 50 }).total).toBe(1);
+    const cleared = await h.services.tenants.update(tenant.id, { compat_overrides: {} });
+    expect(cleared.compat_overrides).toEqual({});
+  });
+
   it('answers not_found for unknown tenants', async () => {
     expect(() => h.services.tenants.get('tn_nope')).toThrow(expect.objectContaining({ code: 'not_found' }));
     await expect(h.services.tenants.update('tn_nope', { name: 'x' })).rejects.toMatchObject({ code: 'not_found' });
