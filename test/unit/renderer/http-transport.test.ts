@@ -2,16 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { AdminError } from '@shared/errors';
 import { createAdminClient } from '../../../src-renderer/api/client';
 import { createHttpTransport } from '../../../src-renderer/api/http-transport';
-
-function respond(status: number, body?: unknown) {
-  return vi.fn(
-    async (_url: string | URL | Request, _init?: RequestInit) =>
-      new Response(body === undefined ? null : JSON.stringify(body), {
-        status,
-        headers: { 'Content-Type': 'application/json' },
-      }),
-  );
-}
+import { respond } from './fake-fetch';
 
 const page = { items: [], total: 0, page: 2, per_page: 10 };
 

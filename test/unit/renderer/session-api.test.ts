@@ -1,16 +1,7 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AdminError } from '@shared/errors';
 import { endSession, exchangeLoginCode } from '../../../src-renderer/api/session';
-
-function respond(status: number, body?: unknown) {
-  return vi.fn(
-    async (_url: string | URL | Request, _init?: RequestInit) =>
-      new Response(body === undefined ? null : JSON.stringify(body), {
-        status,
-        headers: { 'Content-Type': 'application/json' },
-      }),
-  );
-}
+import { respond } from './fake-fetch';
 
 describe('login-code exchange', () => {
   it('trades the code for a session', async () => {
