@@ -29,10 +29,10 @@ export class CompatContext {
   ) {}
 
   static forProfile(profile: CompatProfileName, overrides?: Partial<Record<CompatFlagName, boolean>>): CompatContext {
-    if (overrides) {
-      const set = (Object.keys(overrides) as CompatFlagName[]).filter((name) => overrides[name] !== undefined);
-      return new CompatContext(compatFlags(profile, overrides), new Set(set));
-    }
+    const set = overrides
+      ? (Object.keys(overrides) as CompatFlagName[]).filter((name) => overrides[name] !== undefined)
+      : [];
+    if (set.length > 0) return new CompatContext(compatFlags(profile, overrides), new Set(set));
     // A profile's flags never change: resolve each once, not on every request.
     let flags = PROFILE_FLAGS.get(profile);
     if (!flags) PROFILE_FLAGS.set(profile, (flags = Object.freeze(compatFlags(profile))));

@@ -765,12 +765,10 @@ export class IdentityService {
   compatOf(ctx: ScimRequestContext): CompatContext {
     if (!ctx.compat) {
       const { compat_profile, compat_overrides } = this.reader(ctx).record;
-      // Without overrides the profile's flags are shared, resolved once (CompatContext.forProfile).
-      const overrides =
-        compat_overrides && Object.keys(compat_overrides).length > 0
-          ? (compat_overrides as Partial<Record<CompatFlagName, boolean>>)
-          : undefined;
-      ctx.compat = CompatContext.forProfile((compat_profile ?? 'compatible') as CompatProfileName, overrides);
+      ctx.compat = CompatContext.forProfile(
+        (compat_profile ?? 'compatible') as CompatProfileName,
+        compat_overrides as Partial<Record<CompatFlagName, boolean>> | undefined,
+      );
     }
     return ctx.compat;
   }
