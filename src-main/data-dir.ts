@@ -21,6 +21,8 @@ export class DataDirError extends Error {
 /** What a failed create or write in the data folder says of the folder, by error code. */
 const DATA_DIR_PROBLEMS: Readonly<Record<string, string>> = {
   EEXIST: 'it, or a folder above it, is a file',
+  // From creating the folder (makeFolder): its parent exists, yet the file system will not make it.
+  ENOENT: 'it cannot be created there',
   ENOTDIR: 'it, or a folder above it, is a file',
   EACCES: 'permission denied; it must be writable by this user',
   EPERM: 'permission denied; it must be writable by this user',

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { link, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDataDirProblem, unusableDataDir } from '../data-dir';
-import { syncFolder } from '../store/fs-util';
+import { makeFolder, syncFolder } from '../store/fs-util';
 
 export const SIGNING_KEY_FILE = 'admin-signing.key';
 const KEY_BYTES = 32;
@@ -27,7 +27,7 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<Uint8Arra
   const existing = await readKey(file).catch(unusable);
   if (existing) return existing;
 
-  await mkdir(dataDir, { recursive: true, mode: 0o700 }).catch(unusable);
+  await makeFolder(dataDir, 0o700).catch(unusable);
   const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const handle = await open(temporary, 'wx', 0o600).catch(unusable);
   try {

@@ -1,5 +1,6 @@
 /** Small durable-file helpers shared by the snapshot, the journal and the lock. */
-import { open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 /**
  * fsyncs a folder so that a file created, renamed or removed in it survives a power cut. Windows
@@ -27,4 +28,32 @@ export async function writeAll(handle: FileHandle, buffer: Buffer, position?: nu
 
 export function isErrno(error: unknown, code: string): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === code;
+}
+
+/**
+ * `mkdir -p`, one level at a time. Node's own `mkdir(dir, { recursive: true })` never settles for a
+ * path that a pseudo file system refuses with ENOENT although its parent exists (`/proc/nope`:
+ * libuv retries the parent, finds it, and tries again forever), so a mistyped `--data` spun a core
+ * instead of saying so. Here a second ENOENT, after the parent was made, is the answer.
+ */
+export async function makeFolder(dir: string, mode?: number): Promise<void> {
+  try {
+    await makeOneFolder(dir, mode);
+  } catch (error) {
+    const parent = dirname(dir);
+    if (!isErrno(error, 'ENOENT') || parent === dir) throw error;
+    await makeFolder(parent, mode);
+    await makeOneFolder(dir, mode);
+  }
+}
+
+/** mkdir, where a folder already there (made by another process meanwhile, say) is success. */
+async function makeOneFolder(dir: string, mode?: number): Promise<void> {
+  try {
+    await mkdir(dir, { mode });
+  } catch (error) {
+    // A file in the way stays EEXIST, as `recursive: true` reports it.
+    if (isErrno(error, 'EEXIST') && (await stat(dir)).isDirectory()) return;
+    throw error;
+  }
 }

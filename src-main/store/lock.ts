@@ -19,11 +19,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { unusableDataDir } from '../data-dir';
 import { join } from 'node:path';
 import { StoreLockedError, StoreOpenError } from './errors';
-import { isErrno } from './fs-util';
+import { isErrno, makeFolder } from './fs-util';
 
 export const LOCK_FILE = 'scimdesk.lock';
 
@@ -47,7 +47,7 @@ const heldHere = new Set<string>();
 const ATTEMPTS = 5;
 
 export async function acquireLock(dataDir: string): Promise<DataDirLock> {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+  await makeFolder(dataDir, 0o700).catch((error: unknown) => {
     throw unusableDataDir(dataDir, error);
   });
   const file = join(dataDir, LOCK_FILE);

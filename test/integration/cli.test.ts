@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -101,6 +102,23 @@ describe('scimdesk serve', () => {
       ]);
     }
   });
+
+  // Node's recursive mkdir never settles for such a path: the server spun a core instead of answering.
+  it.skipIf(!existsSync('/proc/self'))(
+    'says in one line that a data folder the file system will not create cannot be used',
+    async () => {
+      for (const args of [
+        ['serve', '--port', '0', '--data', '/proc/scimdesk-nope'],
+        ['admin-token', '--data', '/proc/scimdesk-nope/below'],
+      ]) {
+        const run = await runCliToEnd(args);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toEqual([
+          `scimdesk: cannot use ${args.at(-1)} as the data folder: it cannot be created there (fix that, or choose another folder with --data)`,
+        ]);
+      }
+    },
+  );
 
   it('reports a port in use in one line with exit code 1', async () => {
     const first = runCli(['serve', '--port', '0', '--data', data.dir]);
