@@ -20,6 +20,11 @@ export const useSessionStore = defineStore('session', () => {
   const secretRefused = ref(false);
 
   const needsSignIn = computed(() => environment.mode === 'web' && status.value !== 'signed-in');
+  /**
+   * The token of the session signed in, where `token` is also one still being proven: what other
+   * stores key their data to. It changes when the session does (signed in, replaced, forgotten).
+   */
+  const signedInToken = computed(() => (status.value === 'signed-in' ? token.value : undefined));
 
   /**
    * Counts sign-ins and forgettings: a sign-in whose answer comes after another sign-in began, or
@@ -122,6 +127,12 @@ export const useSessionStore = defineStore('session', () => {
     }
   }
 
+  /** The user's "Dismiss" on a message shown beside a working session. */
+  function dismissError(): void {
+    error.value = undefined;
+    secretRefused.value = false;
+  }
+
   function forget(reason?: string): void {
     if (environment.mode === 'desktop') return;
     attempt += 1;
@@ -151,9 +162,11 @@ export const useSessionStore = defineStore('session', () => {
     error,
     secretRefused,
     needsSignIn,
+    signedInToken,
     mode: environment.mode,
     signIn,
     signOut,
+    dismissError,
     sessionRejected,
   };
 });

@@ -53,12 +53,16 @@ export const useTenantsStore = defineStore('tenants', () => {
     error.value = undefined;
   }
 
-  // The rows belong to the session that read them: once it is forgotten (signed out, expired),
-  // nothing of it stays in memory or shows while the next session loads.
+  // The rows belong to the session that read them: once it is forgotten (signed out, expired) or
+  // replaced (a new console URL), nothing of it stays in memory or shows while the next one loads.
+  // A list that was shown is read again for the new session; a first sign-in leaves that to the view
+  // it opens, and a pasted token still being proven is no session yet.
   watch(
-    () => session.token,
+    () => session.signedInToken,
     (now) => {
-      if (now === undefined) reset();
+      const shown = status.value !== 'idle';
+      reset();
+      if (now !== undefined && shown) void load(1);
     },
     { flush: 'sync' },
   );

@@ -123,6 +123,55 @@ test.describe('headless console', () => {
     await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
   });
 
+  test('lets the message about a used code be dismissed, keeping the focus in the view', async ({ page, server }) => {
+    await page.goto(server.consoleUrl);
+    await waitForApp(page);
+    await expect(page.getByText('No tenants yet.')).toBeVisible();
+    await page.goto(server.consoleUrl);
+    const alert = page.getByRole('alert');
+    await expect(alert).toHaveText(/already used or expired/);
+    const dismiss = page.getByRole('button', { name: 'Dismiss' });
+    await expect(dismiss).toHaveAccessibleDescription(/already used or expired/);
+    await dismiss.focus();
+    await page.keyboard.press('Enter');
+    await expect(alert).toHaveCount(0);
+    // The button goes with the message; the focus goes to the view's heading, not to <body>.
+    await expect(page.getByRole('heading', { name: 'Tenants' })).toBeFocused();
+    await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  });
+
+  test('reads the tenant list again when a new console URL replaces the session', async ({ page, server }) => {
+    await page.goto(server.consoleUrl);
+    await waitForApp(page);
+    await expect(page.getByText('No tenants yet.')).toBeVisible();
+    const token = await server.adminToken();
+    const created = await fetch(`${server.url}/api/v1/admin/tenants`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'Contoso' }),
+    });
+    expect(created.status).toBe(201);
+    // The server issues one code per start: the second code's exchange is answered with a session of
+    // its own, a real admin token.
+    const replacement = await server.adminToken();
+    await page.route('**/api/v1/admin/session', (route) =>
+      route.request().method() === 'POST'
+        ? route.fulfill({
+            contentType: 'application/json',
+            body: JSON.stringify({ token: replacement, expires_at: new Date(Date.now() + 3_600_000).toISOString() }),
+          })
+        : route.continue(),
+    );
+    const listed = page.waitForRequest(
+      (r) => r.url().includes('/api/v1/admin/tenants?') && r.headers()['authorization'] === `Bearer ${replacement}`,
+      { timeout: 5_000 },
+    );
+    await page.goto(`${server.url}/#code=second`);
+    await listed;
+    await expect(page.getByRole('cell', { name: 'Contoso' })).toBeVisible();
+    await expect(page.getByText('No tenants yet.')).toHaveCount(0);
+  });
+
   for (const [what, wrap] of [
     ['with the Bearer of a header', (token: string) => `Bearer ${token}`],
     ['in quotes', (token: string) => `"${token}"`],
@@ -183,6 +232,32 @@ test.describe('headless console', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect(page.getByRole('alert')).toHaveText(/^Signed out of this console, but/);
     await expect(page.getByLabel('Login code or admin token')).not.toHaveAttribute('aria-invalid', 'true');
+  });
+
+  test.describe('with one tenant', () => {
+    test.use({
+      seedStore: {
+        version: 1,
+        tenants: [{ id: 'tn_1', name: 'Contoso', created_at: '2026-03-01T10:00:00.000Z', delete_mode: 'delete' }],
+      },
+    });
+
+    test('puts the focus on the heading when the table it was in goes away', async ({ page, server }) => {
+      await page.goto(server.consoleUrl);
+      await waitForApp(page);
+      const scroller = page.getByRole('region', { name: 'Tenants table, scrollable' });
+      await scroller.focus();
+      const gone = await fetch(`${server.url}/api/v1/admin/tenants/tn_1`, {
+        method: 'DELETE',
+        headers: { Authorization: `Bearer ${await server.adminToken()}` },
+      });
+      expect(gone.status).toBe(204);
+      // A click that leaves the focus where it was, as a click on a button does in Safari.
+      await page.getByRole('button', { name: 'Refresh' }).dispatchEvent('click');
+      await expect(page.getByText('No tenants yet.')).toBeVisible();
+      await expect(scroller).toHaveCount(0);
+      await expect(page.getByRole('heading', { name: 'Tenants' })).toBeFocused();
+    });
   });
 
   test.describe('with more tenants than a page', () => {

@@ -312,6 +312,50 @@ describe('tenants store', () => {
     expect(session.error).toMatch(/session has ended/);
   });
 
+  it('reads the list again for a session that replaces the one it was read with', async () => {
+    const NEW_TOKEN = 'ddd.eee.fff';
+    const other = { ...tenant, id: 't2', name: 'Globex' };
+    // Each session sees the list the server gives its own token.
+    const listTenants = vi.fn(async () => ({
+      items: [session.token === NEW_TOKEN ? other : tenant],
+      total: 1,
+      page: 1,
+      per_page: 50,
+    }));
+    const exchangeLoginCode = vi
+      .fn<(code: string) => Promise<{ token: string; expires_at: string }>>()
+      .mockResolvedValueOnce({ token: TOKEN, expires_at: '2099-01-01T12:00:00.000Z' })
+      .mockResolvedValueOnce({ token: NEW_TOKEN, expires_at: '2099-01-02T12:00:00.000Z' });
+    const run = withEnvironment({
+      client: { listTenants },
+      exchangeLoginCode,
+      endSession: vi.fn(async () => undefined),
+    });
+    const session = run(() => useSessionStore());
+    const tenants = run(() => useTenantsStore());
+    await session.signIn('code123');
+    await tenants.load(1);
+    expect(tenants.items).toEqual([tenant]);
+    // A new console URL opened in the signed-in tab: its code works and replaces the session.
+    await session.signIn('code456');
+    expect(session.token).toBe(NEW_TOKEN);
+    await vi.waitFor(() => expect(tenants.items).toEqual([other]));
+    expect(tenants.status).toBe('ready');
+  });
+
+  it('reads nothing with a pasted admin token while it is still being proven', async () => {
+    const listTenants = vi.fn(async () => ({ items: [tenant], total: 1, page: 1, per_page: 1 }));
+    const run = withEnvironment({ client: { listTenants } });
+    const session = run(() => useSessionStore());
+    const tenants = run(() => useTenantsStore());
+    await session.signIn(TOKEN);
+    expect(session.status).toBe('signed-in');
+    // The proof was the only request: the list is read by the view the sign-in opens.
+    expect(listTenants).toHaveBeenCalledOnce();
+    expect(tenants.status).toBe('idle');
+    expect(tenants.items).toEqual([]);
+  });
+
   it('keeps nothing of a session once it is signed out, not even an answer still on its way', async () => {
     const page2 = { items: [tenant], total: 51, page: 2, per_page: 50 };
     let answerLate: (value: typeof page2) => void = () => undefined;
