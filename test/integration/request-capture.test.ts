@@ -81,6 +81,24 @@ describe('the request log entry of each kind of request', () => {
     return (await adminJson('GET', `/request-logs/${row!.id}`)) as unknown as RequestLogEntry;
   }
 
+  it('keeps no SCIM or admin token in clear where a misconfigured client put it: path, query, any header', async () => {
+    const requests: [string, Record<string, string>][] = [
+      [`/scim/v2/${alpha.token}/Users`, {}],
+      [`/scim/v2/Users?${alpha.token}`, {}],
+      [`/scim/v2/Users?authorization=Bearer%20${alpha.token}`, {}],
+      [`/scim/v2/Users?x=Bearer+${admin}`, {}],
+      ['/scim/v2/Groups', { Authentication: `Bearer ${alpha.token}`, 'X-Foo': admin }],
+    ];
+    for (const [path, headers] of requests) {
+      const response = await fetch(`${server.url}${path}`, { headers });
+      expect(response.status, path).toBeGreaterThanOrEqual(400);
+      const entry = await lastEntryFor(path.replace(alpha.token, '[redacted]'));
+      expect(entry.status, path).toBe(response.status);
+      expect(JSON.stringify(entry), path).not.toContain(alpha.token);
+      expect(JSON.stringify(entry), path).not.toContain(admin);
+    }
+  });
+
   it('says what is wrong with a malformed Authorization header without echoing it, and files it under the token’s tenant', async () => {
     const cases: [string, RegExp, boolean][] = [
       [`Bearer Bearer ${alpha.token}`, /says "Bearer" twice/, true],

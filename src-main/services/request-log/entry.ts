@@ -14,6 +14,7 @@ import {
   redactBody,
   redactHeaders,
   redactQuery,
+  scrubCredentialValues,
   scrubJsonSecrets,
   SecretSet,
   type RawHeaders,
@@ -204,10 +205,10 @@ export function buildEntry(
   const detail = `{"request":${message(requestHeaders, requestBody)},"response":${message(responseHeaders, responseBody)},"error":${JSON.stringify(error)}${ignored.length > 0 ? `,"ignored":${JSON.stringify(ignored)}` : ''}}`;
   const head = JSON.stringify(summary);
   // Numbers in the summary (seq, status, duration) are the server's own, never a client's secret.
-  const scrubbedHead = scrubJsonSecrets(head, secrets, false);
+  const scrubbedHead = scrubCredentialValues(scrubJsonSecrets(head, secrets, false));
   // A secret in the path or query (rare) changes the summary: index what was kept, not what came in.
   const kept = scrubbedHead === head ? summary : RequestLogSummary.parse(JSON.parse(scrubbedHead));
-  const line = `${scrubbedHead}\t${scrubJsonSecrets(detail, secrets)}\n`;
+  const line = `${scrubbedHead}\t${scrubCredentialValues(scrubJsonSecrets(detail, secrets))}\n`;
 
   return { row: rowFromSummary(kept, interner, timeMs), line: Buffer.from(line, 'utf8') };
 }

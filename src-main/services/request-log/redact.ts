@@ -20,17 +20,19 @@ const COOKIE_HEADERS = new Set(['cookie', 'set-cookie']);
 /**
  * Any other header whose name says it carries a secret (`x-auth-token`, `x-client-secret`,
  * `x-custom-auth`, `x-authorization`, `x-functions-key`, `ocp-apim-subscription-key`,
- * `x-hub-signature`, `x-session-id`). `auth` only as a whole word of the name: `www-authenticate`
- * names a scheme, not a secret. A name ending in `key` is one, but for the keys that are not
- * secrets (`idempotency-key`, `sec-websocket-key`).
+ * `x-hub-signature`, `x-session-id`), and `Authentication`, a misspelt Authorization. `auth` only as
+ * a whole word of the name: `www-authenticate` names a scheme, not a secret. A name ending in `key`
+ * is one, but for the keys that are not secrets (`idempotency-key`, `sec-websocket-key`).
  */
 const SECRET_HEADER_NAME =
-  /token|secret|api[-_]?key|passw(or)?d|credential|signature|session|authorization|(^|[-_])auth([-_]|$)|[-_]key$/i;
+  /token|secret|api[-_]?key|passw(or)?d|credential|signature|session|authorization|^authentication$|(^|[-_])auth([-_]|$)|[-_]key$/i;
 const PUBLIC_KEY_HEADERS = new Set(['idempotency-key', 'sec-websocket-key']);
 
 /**
- * Query parameters named in the issue, plus names that end like a token (`refresh_token`) or an
- * API key in any spelling (`api-key`, `x-api-key`, `client_apikey`), as the header names are read.
+ * Query parameters named in the issue, plus names that end like a token in any spelling
+ * (`refresh_token`, `apiToken`; a `nextPageToken` goes too, which costs the log little), an API key
+ * (`api-key`, `x-api-key`, `client_apikey`), and the names of credentials themselves (`jwt`,
+ * `authorization`, `session`), as the header names are read.
  */
 const SECRET_QUERY_NAMES = new Set([
   'token',
@@ -44,7 +46,8 @@ const SECRET_QUERY_NAMES = new Set([
   'sig',
   'signature',
 ]);
-const SECRET_QUERY_SUFFIX = /(?:^|[_.-])(?:token|secret|password|signature)$|api[-_.]?key$/i;
+const SECRET_QUERY_SUFFIX =
+  /(?:token|secret|passw(?:or)?d|signature|credentials?)$|api[-_.]?key$|^(?:authorization|authentication|auth|bearer|jwt|session(?:[-_]?id)?)$/i;
 
 /**
  * JSON property names whose values are never logged. `password` is the issue's rule; the others
@@ -172,6 +175,21 @@ const CREDENTIAL_VALUE = /^(?:scimdesk_[A-Za-z0-9_-]{16,}|eyJ[A-Za-z0-9_-]*\.[A-
 
 function looksLikeCredential(value: string): boolean {
   return CREDENTIAL_VALUE.test(value.trim());
+}
+
+/**
+ * The same credentials wherever they sit in an entry's text: after a scheme (`?x=Bearer+eyJ…`), as a
+ * bare query part (`?scimdesk_…`), in the path, in a header no name rule knows (`Authentication:`,
+ * a misconfigured IdP's), echoed in an error or a body. Their characters need no JSON escape and
+ * hold no quote, so replacing them inside serialized JSON keeps it JSON. A token's 15-character
+ * `token_prefix` is shorter than the 16 characters asked for after `scimdesk_`, so it is kept.
+ */
+const CREDENTIAL_ANYWHERE =
+  /scimdesk_[A-Za-z0-9_-]{16,}|(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+
+/** `text` with every credential-shaped value (CREDENTIAL_ANYWHERE) replaced. */
+export function scrubCredentialValues(text: string): string {
+  return text.replace(CREDENTIAL_ANYWHERE, REDACTED);
 }
 
 export function isSecretQueryName(name: string): boolean {

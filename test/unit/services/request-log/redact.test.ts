@@ -115,6 +115,15 @@ describe('query redaction', () => {
     'api-key',
     'x-api-key',
     'Client_ApiKey',
+    'apiToken',
+    'refreshToken',
+    'clientSecret',
+    'authorization',
+    'Authentication',
+    'bearer',
+    'jwt',
+    'session',
+    'sessionId',
   ])('redacts %s, case-insensitively', (name) => {
     expect(redactQuery(`?a=1&${name}=s3cr3tvalue&b=2`, new SecretSet())).toBe(`a=1&${name}=${R}&b=2`);
   });
@@ -545,6 +554,60 @@ describe('scrubbing collected secrets', () => {
     expect(parsed.request.body).toEqual({ password: R });
     expect(parsed.response.body).toEqual({ totalResults: R, truncated: false });
     expect(detail).not.toContain('12345678');
+  });
+
+  it('keeps no SCIM token or JWT in clear wherever a client put it', () => {
+    const scimToken = `scimdesk_${'b'.repeat(43)}`;
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJl';
+    const input = {
+      method: 'POST',
+      path: `/scim/v2/${scimToken}/Users`,
+      query: `${scimToken}&x=Bearer+${jwt}&authorization=Bearer%20${scimToken}&filter=userName%20eq%20%22a%22`,
+      tenant_id: 't1',
+      token: null,
+      source: 'idp' as const,
+      status: 401,
+      duration_ms: 1,
+      request: {
+        headers: { authentication: `Bearer ${scimToken}`, 'x-foo': jwt, 'user-agent': 'curl/8' },
+        body: JSON.stringify({ userName: 'a', nickName: `Bearer ${jwt}`, title: scimToken }),
+      },
+      response: { headers: {}, body: JSON.stringify({ detail: `No such resource /scim/v2/${scimToken}/Users` }) },
+      error: { message: `token ${scimToken} is not known` },
+      started_at: 0,
+    };
+    const line = buildEntry(input, 7, 0, 65536, new Interner()).line.toString('utf8');
+    expect(line).not.toContain(scimToken);
+    expect(line).not.toContain(jwt);
+    const [head, detail] = [line.slice(0, line.indexOf('\t')), line.slice(line.indexOf('\t') + 1, -1)];
+    expect(JSON.parse(head)).toMatchObject({
+      path: `/scim/v2/${R}/Users`,
+      query: `${R}&x=Bearer+${R}&authorization=${R}&filter=userName%20eq%20%22a%22`,
+    });
+    const parsed = JSON.parse(detail) as { request: { headers: unknown; body: unknown }; error: unknown };
+    expect(parsed.request.headers).toEqual({ authentication: R, 'x-foo': R, 'user-agent': 'curl/8' });
+    expect(parsed.request.body).toEqual({ userName: 'a', nickName: `Bearer ${R}`, title: R });
+    expect(parsed.error).toEqual({ message: `token ${R} is not known` });
+  });
+
+  it("keeps a token's public prefix and words that only start like a credential", () => {
+    const input = {
+      method: 'GET',
+      path: '/api/v1/admin/scim-tokens/',
+      query: 'q=scimdesk_Ab12Cd',
+      tenant_id: null,
+      token: null,
+      source: 'console' as const,
+      status: 200,
+      duration_ms: 1,
+      request: { headers: {}, body: null },
+      response: { headers: {}, body: JSON.stringify({ token_prefix: 'scimdesk_Ab12Cd', note: 'monkeyJ.a.b' }) },
+      started_at: 0,
+    };
+    const line = buildEntry(input, 8, 0, 65536, new Interner()).line.toString('utf8');
+    expect(line).toContain('q=scimdesk_Ab12Cd');
+    expect(line).toContain('"token_prefix":"scimdesk_Ab12Cd"');
+    expect(line).toContain('monkeyJ.a.b');
   });
 
   it('withholds the bodies of a request with more secrets than it can scrub, cheaply', () => {
