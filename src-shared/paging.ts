@@ -5,12 +5,13 @@ export const MAX_PER_PAGE = 200;
 /**
  * A whole number from a query string (text over HTTP, a number over IPC), at least `min`.
  * `z.coerce.number()` read "" as 0 (then "too small"), a repeated parameter as NaN, and `1e2` or
- * `0x10` as numbers: here only digits are read, and anything else is refused saying what it was.
+ * `0x10` as numbers: here only digits (with a minus) are read, and anything else is refused saying
+ * what it was.
  */
 export function queryInt(min: number, max = Number.MAX_SAFE_INTEGER): z.ZodType<number, number | string> {
   // Typed as what it takes (a preprocess alone would read `unknown`, a hole for IPC callers).
   return z.preprocess(
-    (value) => (typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value),
+    (value) => (typeof value === 'string' && /^-?\d{1,30}$/.test(value) ? Number(value) : value),
     z
       .number({
         error: (issue) =>
@@ -20,9 +21,10 @@ export function queryInt(min: number, max = Number.MAX_SAFE_INTEGER): z.ZodType<
               ? 'must be given once'
               : `must be a whole number, not ${JSON.stringify(issue.input)}`,
       })
-      .int({ error: (issue) => `must be a whole number, not ${JSON.stringify(issue.input)}` })
-      .min(min, { error: (issue) => `must be at least ${min}, not ${JSON.stringify(issue.input)}` })
-      .max(max, { error: (issue) => `must be at most ${max}, not ${JSON.stringify(issue.input)}` }),
+      // Range first, and alone: -1 is a whole number too small, not "no whole number".
+      .min(min, { abort: true, error: (issue) => `must be at least ${min}, not ${JSON.stringify(issue.input)}` })
+      .max(max, { abort: true, error: (issue) => `must be at most ${max}, not ${JSON.stringify(issue.input)}` })
+      .int({ error: (issue) => `must be a whole number, not ${JSON.stringify(issue.input)}` }),
   ) as unknown as z.ZodType<number, number | string>;
 }
 

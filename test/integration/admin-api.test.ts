@@ -86,6 +86,16 @@ describe('admin API over HTTP', () => {
       'must be at least 1, not 0',
       'must be at most 200, not 201',
     ]);
+    // A negative or huge number is out of range, not "no whole number"; the limit is the one the
+    // OpenAPI document states.
+    expect(await messages('tenants?page=-1&per_page=-5')).toEqual([
+      'must be at least 1, not -1',
+      'must be at least 1, not -5',
+    ]);
+    expect(await messages('request-logs?page=9007199254740992')).toEqual([
+      'must be at most 9007199254740991, not 9007199254740992',
+    ]);
+    expect((await get('/api/v1/admin/request-logs?page=9007199254740991')).status).toBe(200);
     expect(await messages('request-logs?has_error=yes&status=abc&since=yesterday')).toEqual([
       'must be true or false, not "yes"',
       'must be a status code (404) or a class (4xx), not "abc"',
