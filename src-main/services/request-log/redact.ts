@@ -167,20 +167,11 @@ function redactPathFilter(path: string, secrets: SecretSet): string {
 }
 
 /**
- * Values that are credentials whatever parameter carries them: this server's own SCIM tokens (their
- * `scimdesk_` prefix, services/scim-tokens.ts) and JWTs (admin tokens among them). A client that
- * puts one in `?jwt=` or `?x=` would otherwise have it kept in clear (DESIGN.md §4).
- */
-const CREDENTIAL_VALUE = /^(?:scimdesk_[A-Za-z0-9_-]{16,}|eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
-
-function looksLikeCredential(value: string): boolean {
-  return CREDENTIAL_VALUE.test(value.trim());
-}
-
-/**
- * The same credentials wherever they sit in an entry's text: after a scheme (`?x=Bearer+eyJ…`), as a
- * bare query part (`?scimdesk_…`), in the path, in a header no name rule knows (`Authentication:`,
- * a misconfigured IdP's), echoed in an error or a body. Their characters need no JSON escape and
+ * Values that are credentials whatever carries them: this server's own SCIM tokens (their
+ * `scimdesk_` prefix, services/scim-tokens.ts) and JWTs (admin tokens among them), wherever they sit
+ * in an entry's text (DESIGN.md §4): after a scheme (`?x=Bearer+eyJ…`), as a bare query part
+ * (`?scimdesk_…`), in the path, in a header no name rule knows (`Authentication:`, a misconfigured
+ * IdP's), echoed in an error or a body. Their characters need no JSON escape and
  * hold no quote, so replacing them inside serialized JSON keeps it JSON. A token's 15-character
  * `token_prefix` is shorter than the 16 characters asked for after `scimdesk_`, so it is kept.
  */
@@ -190,6 +181,13 @@ const CREDENTIAL_ANYWHERE =
 /** `text` with every credential-shaped value (CREDENTIAL_ANYWHERE) replaced. */
 export function scrubCredentialValues(text: string): string {
   return text.replace(CREDENTIAL_ANYWHERE, REDACTED);
+}
+
+/** The whole value is a credential (CREDENTIAL_ANYWHERE's shapes). */
+const CREDENTIAL_VALUE = new RegExp(`^(?:${CREDENTIAL_ANYWHERE.source})$`);
+
+function looksLikeCredential(value: string): boolean {
+  return CREDENTIAL_VALUE.test(value.trim());
 }
 
 export function isSecretQueryName(name: string): boolean {
