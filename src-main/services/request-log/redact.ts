@@ -171,9 +171,9 @@ function redactPathFilter(path: string, secrets: SecretSet): string {
  * `scimdesk_` prefix, services/scim-tokens.ts) and JWTs (admin tokens among them), wherever they sit
  * in an entry's text (DESIGN.md §4): after a scheme (`?x=Bearer+eyJ…`), as a bare query part
  * (`?scimdesk_…`), in the path, in a header no name rule knows (`Authentication:`, a misconfigured
- * IdP's), echoed in an error or a body. Their characters need no JSON escape and
- * hold no quote, so replacing them inside serialized JSON keeps it JSON. A token's 15-character
- * `token_prefix` is shorter than the 16 characters asked for after `scimdesk_`, so it is kept.
+ * IdP's), echoed in an error or a body. Their characters need no JSON escape and hold no quote, so
+ * replacing them inside serialized JSON keeps it JSON. A token's 15-character `token_prefix` is
+ * shorter than the 16 characters asked for after `scimdesk_`, so it is kept.
  */
 const CREDENTIAL_ANYWHERE =
   /scimdesk_[A-Za-z0-9_-]{16,}|(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
