@@ -620,6 +620,37 @@ describe.each([
     expect(b!.members).toMatchObject([{ value: a!.id, type: 'Group' }]);
   });
 
+  it("resolves users that are each other's manager when Entra ID's bare manager id is used", async () => {
+    const userName = (who: string) => `bare-manager-${who}-${base.length}@example.com`;
+    const bulk = await scim('POST', '/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: [
+        {
+          method: 'POST',
+          path: '/Users',
+          bulkId: 'a',
+          data: { userName: userName('a'), [ENTERPRISE]: { manager: 'bulkId:b' } },
+        },
+        {
+          method: 'POST',
+          path: '/Users',
+          bulkId: 'b',
+          data: { userName: userName('b'), [ENTERPRISE]: { manager: 'bulkId:a' } },
+        },
+      ],
+    });
+    const { Operations } = (await bulk.json()) as { Operations: { status: string; location: string }[] };
+    expect(Operations.map((op) => op.status)).toEqual(['201', '201']);
+    const [a, b] = await Promise.all(
+      Operations.map(async (op) => {
+        const response = await fetch(op.location, { headers: { Authorization: `Bearer ${s.secret}` } });
+        return (await response.json()) as { id: string; [ENTERPRISE]: { manager: { value: string } } };
+      }),
+    );
+    expect(a![ENTERPRISE].manager.value).toBe(b!.id);
+    expect(b![ENTERPRISE].manager.value).toBe(a!.id);
+  });
+
   it('takes back a circle whose POST fails, even where DELETE only deactivates users', async () => {
     const tenantPath = `/tenants/${s.tenantId}`;
     expect((await adminCall(s, 'PATCH', tenantPath, { delete_mode: 'deactivate' })).status).toBe(200);

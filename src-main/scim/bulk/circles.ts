@@ -107,25 +107,36 @@ export function deferForward(op: BulkOperation, forward: ReadonlySet<string>): D
   let link: Record<string, unknown> | undefined;
   if (op.resourceType === 'Group') {
     const deferred: unknown[] = [];
+    let givenAlone = false;
     for (const key of keysNamed(data, 'members')) {
       const members = data[key];
+      // A lone member object (not a list) is the lenient form `singleValueForMultiValued` reads.
+      if (isRecord(members) && defers(valueOf(members))) {
+        deferred.push(members);
+        givenAlone = true;
+        data[key] = [];
+        continue;
+      }
       if (!Array.isArray(members)) continue;
       // One pass: a 4 MiB request may list a million members.
       const now: unknown[] = [];
       for (const member of members) (isRecord(member) && defers(valueOf(member)) ? deferred : now).push(member);
       data[key] = now;
     }
-    if (deferred.length > 0) link = patchOp('members', deferred);
+    // The link adds the members in the form they came in, so the PATCH is read under the same
+    // compatibility flags the POST would have been.
+    if (deferred.length > 0) link = patchOp('members', givenAlone && deferred.length === 1 ? deferred[0] : deferred);
   } else if (op.resourceType === 'User') {
     for (const key of keysNamed(data, SCIM_URN.enterpriseUser)) {
       const enterprise = data[key];
       if (!isRecord(enterprise)) continue;
       for (const managerKey of keysNamed(enterprise, 'manager')) {
         const manager = enterprise[managerKey];
-        if (link || !isRecord(manager) || !defers(valueOf(manager))) continue;
+        if (link || !defers(managerRef(manager))) continue;
         const rest = { ...enterprise };
         delete rest[managerKey];
         data[key] = rest;
+        // As given (an object, a bare id, a one-element list): the PATCH reads it as the POST would.
         link = patchOp(`${SCIM_URN.enterpriseUser}:manager`, manager);
       }
     }
@@ -134,6 +145,16 @@ export function deferForward(op: BulkOperation, forward: ReadonlySet<string>): D
   const left = referencesIn(data, 'data'); // a POST's data
   for (const ref of forward) if (left.has(ref)) return undefined;
   return { data, link, refs };
+}
+
+/**
+ * The reference a manager holds in each form a POST may give it: `{"value": …}`, Entra ID's bare id
+ * (`bareManagerId`) or a one-element list (`singleElementListForSingular`).
+ */
+function managerRef(manager: unknown): unknown {
+  if (typeof manager === 'string') return manager;
+  const one = Array.isArray(manager) && manager.length === 1 ? manager[0] : manager;
+  return isRecord(one) ? valueOf(one) : undefined;
 }
 
 function valueOf(record: Record<string, unknown>): unknown {

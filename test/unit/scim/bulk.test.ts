@@ -309,6 +309,39 @@ describe('planning and bulkId resolution', () => {
       ['b', '201'],
     ]);
   });
+  it('untangles a circle whose references come in the lenient forms: a bare manager id, a lone member object', async () => {
+    const req = parse(
+      bulk([
+        postUser('a', { [SCIM_URN.enterpriseUser]: { manager: 'bulkId:b' } }),
+        postUser('b', { [SCIM_URN.enterpriseUser]: { manager: [{ value: 'bulkId:a' }] } }),
+        { method: 'POST', path: '/Groups', bulkId: 'g', data: { displayName: 'G', members: { value: 'bulkId:h' } } },
+        { method: 'POST', path: '/Groups', bulkId: 'h', data: { displayName: 'H', members: { value: 'bulkId:g' } } },
+      ]),
+    );
+    expect(planBulk(req).refused.size).toBe(0);
+    const { body, seen } = await execute(req, created);
+    expect(seen.map((s) => [s.role, s.method, s.operation.bulkId])).toEqual([
+      ['operation', 'POST', 'a'],
+      ['operation', 'POST', 'b'],
+      ['link', 'PATCH', 'a'],
+      ['operation', 'POST', 'g'],
+      ['operation', 'POST', 'h'],
+      ['link', 'PATCH', 'g'],
+    ]);
+    expect(seen[0]?.data).toEqual({ userName: 'a', [SCIM_URN.enterpriseUser]: {} });
+    // The link carries the manager in the form it came in, read by the same compatibility flags.
+    expect(seen[2]?.data).toEqual({
+      schemas: [SCIM_URN.patchOp],
+      Operations: [{ op: 'add', path: `${SCIM_URN.enterpriseUser}:manager`, value: 'id-2' }],
+    });
+    expect(seen[3]?.data).toEqual({ displayName: 'G', members: [] });
+    expect(seen[4]?.data).toEqual({ displayName: 'H', members: { value: 'id-4' } });
+    expect(seen[5]?.data).toEqual({
+      schemas: [SCIM_URN.patchOp],
+      Operations: [{ op: 'add', path: 'members', value: { value: 'id-5' } }],
+    });
+    expect(body.Operations.map((o) => o.status)).toEqual(['201', '201', '201', '201']);
+  });
   it('takes back what a circle created when one of its POSTs fails; what waits on it fails too', async () => {
     const req = parse(
       bulk([
