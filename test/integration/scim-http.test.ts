@@ -136,7 +136,12 @@ describe.each([
     expect(notModified.status).toBe(304);
     const stale = await scim('PUT', `/Users/${created.id}`, { userName: 'etag@example.com' }, { 'If-Match': 'W/"99"' });
     expect(stale.status).toBe(412);
-    expect(await stale.json()).toMatchObject({ status: '412' });
+    // Names the revision, not a stored tag the client never saw: it reads the resource again for the ETag.
+    expect(await stale.json()).toMatchObject({
+      status: '412',
+      detail:
+        'The resource has changed since the version If-Match names: it is now at revision 1. Read it again for its current ETag.',
+    });
     const fresh = await scim(
       'PUT',
       `/Users/${created.id}`,
@@ -818,6 +823,28 @@ describe.each([
     });
     expect(search.status).toBe(200);
     expect(await search.json()).toMatchObject({ totalResults: 1, Resources: [{ displayName: 'Engineering' }] });
+  });
+
+  it('says what a member needs: a value that names a user or group of this tenant', async () => {
+    const { id } = (await (await scim('POST', '/Groups', { displayName: `member-needs-${base.length}` })).json()) as {
+      id: string;
+    };
+    const add = async (value: unknown) => {
+      const response = await scim('PATCH', `/Groups/${id}`, {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'add', path: 'members', value }],
+      });
+      return { status: response.status, detail: ((await response.json()) as { detail: string }).detail };
+    };
+    expect(await add([{ value: '' }])).toEqual({
+      status: 400,
+      detail:
+        'A member needs a "value": the id of a user or group of this tenant ("$ref" or "display" alone does not name one).',
+    });
+    expect(await add([{ value: 'nobody' }])).toEqual({
+      status: 400,
+      detail: 'Member "nobody" is not a user or group of this tenant.',
+    });
   });
 
   it('searches across types at the root, reading an attribute a type lacks as absent', async () => {

@@ -227,7 +227,11 @@ export function coerceElement(a: AttributeDefinition, el: unknown, label: string
   if (a.type !== 'complex') return coerceScalar(a, el, label, ctx);
   if (!isRecord(el)) throw invalidValue(ctx, `each value of '${label}' must be an object, got ${show(a, el)}`);
   const c = coerceComplex(a, el, label, ctx, false);
-  if (Object.keys(c).length === 0) throw invalidValue(ctx, `a value of '${label}' has no known sub-attributes`);
+  if (Object.keys(c).length === 0) {
+    // What was given is known to be ignored (readOnly like a member's display) or unknown: say what counts.
+    const writable = a.subAttributes.filter((sub) => sub.mutability !== 'readOnly').map((sub) => sub.name);
+    throw invalidValue(ctx, `a value of '${label}' needs at least one of ${writable.join(', ')}; got ${show(a, el)}`);
+  }
   return c;
 }
 

@@ -815,13 +815,20 @@ export class IdentityService {
   }
 
   private checkVersion(current: StoredResource, options: WriteOptions): void {
+    // The message names the revision, not a tag: the ETag a client read may carry a digest of what
+    // is derived (kinds.ts representationTag), and showing the bare stored tag looked like a third one.
+    const revision = revisionOf(current.meta.version);
     if (options.ifMatch !== undefined && !etagNamesRevision(options.ifMatch, current.meta.version)) {
-      throw new ScimError(412, `The resource has changed: its version is ${current.meta.version}.`);
+      throw new ScimError(
+        412,
+        `The resource has changed since the version If-Match names: it is now at revision ${revision}. ` +
+          'Read it again for its current ETag.',
+      );
     }
     if (options.ifNoneMatch !== undefined && etagNamesRevision(options.ifNoneMatch, current.meta.version)) {
       throw new ScimError(
         412,
-        `If-None-Match names the resource's current version (${current.meta.version}), so it was not changed.`,
+        `If-None-Match names the resource's current revision (${revision}), so it was not changed.`,
       );
     }
   }
@@ -872,10 +879,10 @@ export class IdentityService {
     const members: MemberValue[] = [];
     for (const member of doc.members) {
       // The schema leaves members.value optional (RFC 7643 §8.7.1), but a member is found by it.
-      if (typeof member.value !== 'string') {
+      if (typeof member.value !== 'string' || member.value === '') {
         throw ScimError.badRequest(
           'invalidValue',
-          'A member needs a "value": the id of a user or group of this tenant ("$ref" alone does not name one).',
+          'A member needs a "value": the id of a user or group of this tenant ("$ref" or "display" alone does not name one).',
         );
       }
       if (seen.has(member.value)) continue;
@@ -885,7 +892,10 @@ export class IdentityService {
       }
       const type = tx.get('users', member.value) ? 'User' : tx.get('groups', member.value) ? 'Group' : undefined;
       if (!type)
-        throw ScimError.badRequest('invalidValue', `Member ${member.value} is not a user or group of this tenant.`);
+        throw ScimError.badRequest(
+          'invalidValue',
+          `Member ${JSON.stringify(member.value)} is not a user or group of this tenant.`,
+        );
       members.push({ value: member.value, type });
     }
     return members;

@@ -135,6 +135,14 @@ describe('mutability (RFC 7643 §7)', () => {
       { operation: 1, target: 'members.display', reason: expect.stringContaining('readOnly') },
     ]);
   });
+  it('a written value with nothing writable in it says which sub-attributes count', () => {
+    expect(
+      errorOf(() => patch(group([]), [{ op: 'add', path: 'members', value: [{ display: 'Babs' }] }])),
+    ).toMatchObject({
+      scimType: 'invalidValue',
+      detail: `Operation 1 (add members): a value of 'members' needs at least one of value, $ref, type; got {"display":"Babs"}`,
+    });
+  });
   it('required attributes cannot be removed: mutability (RFC 7644 §3.5.2.2), blank is invalidValue', () => {
     expect(errorOf(() => patch(user(), [{ op: 'remove', path: 'userName' }]))).toMatchObject({
       scimType: 'mutability',
