@@ -153,7 +153,8 @@ export type RequestLogQuery = z.infer<typeof RequestLogQuery>;
 /**
  * The live feed. `gap` says how many entries this subscriber will never see (evicted by the caps,
  * dropped while the disk was slow, or skipped while the subscriber was too slow); `seq` is the last
- * sequence number the gap covers, so a stream can use it as its event id and resume after it.
+ * sequence number the gap covers, so a stream can use it as its event id and resume after it. A
+ * feed that follows one tenant counts only that tenant's entries in its gaps.
  */
 export const RequestLogEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('entry'), entry: RequestLogSummary }),

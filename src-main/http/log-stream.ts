@@ -69,14 +69,13 @@ export function streamRequestLog(
   const write = (text: string): Promise<void> =>
     out.write(text) ? Promise.resolve() : new Promise((resolve) => out.once('drain', () => resolve()));
   out.write(': scimdesk request log\n\n');
+  // With tenant_id the log itself narrows the feed: a gap then counts only that tenant's entries.
   const unsubscribe = requestLog.subscribe(
-    resume === '' ? {} : { afterSeq: Number(resume) },
+    { ...(resume === '' ? {} : { afterSeq: Number(resume) }), ...(tenant === undefined ? {} : { tenant }) },
     (event: RequestLogEvent) => {
       if (event.type === 'gap') {
         return write(`id: ${event.seq}\nevent: gap\ndata: ${JSON.stringify({ missed: event.missed })}\n\n`);
       }
-      // Another tenant's entry still moves the stream's position, so a resume skips it too.
-      if (tenant !== undefined && event.entry.tenant_id !== tenant) return write(`id: ${event.entry.seq}\n\n`);
       return write(`id: ${event.entry.seq}\nevent: entry\ndata: ${JSON.stringify(event.entry)}\n\n`);
     },
   );

@@ -262,7 +262,7 @@ function extraOperations(schemas: Record<string, JsonSchema>): Record<string, Pa
             name: 'tenant_id',
             in: 'query',
             required: false,
-            description: "Only this tenant's entries.",
+            description: "Only this tenant's entries; a `gap` then counts only this tenant's entries that are gone.",
             schema: { type: 'string' },
           },
         ],

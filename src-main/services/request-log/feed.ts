@@ -7,7 +7,9 @@ import type { LogRow } from './entry';
  * retained index: replay after `afterSeq` and live delivery are the same loop, and a slow
  * subscriber costs one cursor, never a growing queue. Whatever leaves the index before a cursor
  * reaches it (evicted by the caps, dropped while the disk was slow, purged) is reported to that
- * subscriber as one `gap` event with the count, before the next entry.
+ * subscriber as one `gap` event with the count, before the next entry. A subscriber may follow one
+ * tenant: its cursor moves over that tenant's entries only, and its gaps count only that tenant's
+ * removed entries — another tenant's evictions are none of its business.
  *
  * A listener that returns a promise is "busy" until it settles (an HTTP stream waiting for
  * `drain`); nothing more is delivered to it meanwhile. Delivery happens off the `record` call,
@@ -17,9 +19,12 @@ import type { LogRow } from './entry';
 export type RequestLogListener = (event: RequestLogEvent) => void | Promise<void>;
 
 export interface FeedSource {
-  firstAfter(seq: number): LogRow | undefined;
+  /** The first retained entry after `seq`; with `tenant`, that tenant's. */
+  firstAfter(seq: number, tenant?: string): LogRow | undefined;
   /** The last seq handed out (0 when none). */
   lastSeq(): number;
+  /** How many of a tenant's entries with a seq in (after, upTo] are gone. */
+  missedOfTenant(tenant: string, after: number, upTo: number): number;
 }
 
 /** Events delivered to one subscriber per turn of the event loop, before yielding. */
@@ -31,6 +36,7 @@ class Subscriber {
   constructor(
     public cursor: number,
     readonly listener: RequestLogListener,
+    readonly tenant: string | undefined,
   ) {}
 }
 
@@ -52,11 +58,11 @@ export class Feed {
    * from a previous run is fine: seqs are never reused); an `afterSeq` beyond the last seq (a
    * stale id from another data folder) is read as "live from now".
    */
-  subscribe(afterSeq: number | undefined, listener: RequestLogListener): () => void {
+  subscribe(afterSeq: number | undefined, listener: RequestLogListener, tenant?: string): () => void {
     const last = this.source.lastSeq();
     const start =
       afterSeq === undefined || !Number.isFinite(afterSeq) || afterSeq > last ? last : Math.max(0, afterSeq);
-    const subscriber = new Subscriber(Math.floor(start), listener);
+    const subscriber = new Subscriber(Math.floor(start), listener, tenant);
     this.subscribers.add(subscriber);
     this.schedule();
     return () => this.drop(subscriber);
@@ -93,12 +99,18 @@ export class Feed {
   private pump(subscriber: Subscriber): boolean {
     for (let budget = BATCH; budget > 0; budget--) {
       if (subscriber.busy || subscriber.closed) return false;
-      const next = this.source.firstAfter(subscriber.cursor);
+      const { tenant } = subscriber;
+      const next = this.source.firstAfter(subscriber.cursor, tenant);
       const gapEnd = next ? next.seq - 1 : this.source.lastSeq();
       if (gapEnd > subscriber.cursor) {
-        const missed = gapEnd - subscriber.cursor;
+        // Unfiltered, every seq is an entry, so each one skipped was removed (seqs are dense).
+        const missed =
+          tenant === undefined
+            ? gapEnd - subscriber.cursor
+            : this.source.missedOfTenant(tenant, subscriber.cursor, gapEnd);
         subscriber.cursor = gapEnd;
-        this.emit(subscriber, { type: 'gap', missed, seq: gapEnd });
+        // A tenant's subscriber passes other tenants' entries in silence.
+        if (missed > 0) this.emit(subscriber, { type: 'gap', missed, seq: gapEnd });
         continue;
       }
       if (!next) return false;

@@ -35,10 +35,57 @@ class RowQueue {
   }
 }
 
+/** Past this many, a tenant's oldest tombstones are forgotten (see `Tombstones`). */
+const MAX_TOMBSTONES_PER_TENANT = 100_000;
+
+/**
+ * The seqs of one tenant's removed entries, ascending: what a stream that follows only this tenant
+ * has missed. A removed entry keeps nothing but its seq here (8 bytes), and only the newest
+ * MAX_TOMBSTONES_PER_TENANT are kept; below `knownFrom` the record is incomplete.
+ */
+class Tombstones {
+  seqs: number[] = [];
+  knownFrom = 0;
+
+  add(seq: number): void {
+    // Removal is oldest first almost always; a drop of a pending entry may come before an older
+    // entry's eviction, so the rare out-of-order seq is inserted in place.
+    let at = this.seqs.length;
+    while (at > 0 && this.seqs[at - 1]! > seq) at--;
+    this.seqs.splice(at, 0, seq);
+    if (this.seqs.length > MAX_TOMBSTONES_PER_TENANT) {
+      const forget = this.seqs.length - MAX_TOMBSTONES_PER_TENANT / 2;
+      this.knownFrom = this.seqs[forget - 1]! + 1;
+      this.seqs = this.seqs.slice(forget);
+    }
+  }
+
+  /** How many recorded seqs lie in (after, upTo]. */
+  countBetween(after: number, upTo: number): number {
+    return firstIndexAfter(this.seqs, upTo, (seq) => seq) - firstIndexAfter(this.seqs, after, (seq) => seq);
+  }
+}
+
+/** Position of the first element with a key > `seq` in an array ascending by that key. */
+function firstIndexAfter<T>(items: readonly T[], seq: number, keyOf: (item: T) => number): number {
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (keyOf(items[mid]!) <= seq) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+const seqOf = (row: LogRow) => row.seq;
+
 /** The in-memory index of the request log: every retained entry, oldest first. */
 export class LogIndex {
   private readonly all = new RowQueue();
   private readonly byTenant = new Map<string, RowQueue>();
+  /** Kept after a tenant's last entry goes (and after a purge): its streams still count what they missed. */
+  private readonly tombstones = new Map<string, Tombstones>();
   /** Rows by the id the server gave their request: how a history version finds its request. */
   private readonly byRequestId = new Map<string, LogRow>();
 
@@ -64,6 +111,7 @@ export class LogIndex {
     if (row.requestId !== undefined && this.byRequestId.get(row.requestId) === row)
       this.byRequestId.delete(row.requestId);
     if (row.tenant !== null) {
+      this.noteRemoved(row.tenant, row.seq);
       const queue = this.byTenant.get(row.tenant);
       queue?.onRemoved();
       if (queue && queue.live === 0) this.byTenant.delete(row.tenant);
@@ -73,6 +121,13 @@ export class LogIndex {
 
   oldest(): LogRow | undefined {
     return this.all.oldest();
+  }
+
+  /** A tenant's entry that is gone: removed here, or found removed on disk at start-up. */
+  noteRemoved(tenant: string, seq: number): void {
+    let tombstones = this.tombstones.get(tenant);
+    if (!tombstones) this.tombstones.set(tenant, (tombstones = new Tombstones()));
+    tombstones.add(seq);
   }
 
   tenantSize(tenant: string): number {
@@ -88,27 +143,26 @@ export class LogIndex {
     return (this.byTenant.get(tenant)?.rows ?? []).filter((row) => !row.removed);
   }
 
-  /** Position of the first row with seq > `seq` in the backing array. */
-  private firstIndexAfter(seq: number): number {
-    const rows = this.all.rows;
-    let low = 0;
-    let high = rows.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (rows[mid]!.seq <= seq) low = mid + 1;
-      else high = mid;
-    }
-    return low;
-  }
-
-  /** The first retained row after `seq`, for the live feed's cursors. */
-  firstAfter(seq: number): LogRow | undefined {
-    const rows = this.all.rows;
-    for (let i = this.firstIndexAfter(seq); i < rows.length; i++) {
+  /** The first retained row after `seq`, for the live feed's cursors; `tenant` narrows to its rows. */
+  firstAfter(seq: number, tenant?: string): LogRow | undefined {
+    const rows = tenant === undefined ? this.all.rows : this.byTenant.get(tenant)?.rows;
+    if (!rows) return undefined;
+    for (let i = firstIndexAfter(rows, seq, seqOf); i < rows.length; i++) {
       const row = rows[i]!;
       if (!row.removed) return row;
     }
     return undefined;
+  }
+
+  /**
+   * How many of a tenant's entries with a seq in (after, upTo] were removed, as far as this index
+   * saw them go; `knownFrom` is the first seq from which that count is complete.
+   */
+  removedOfTenant(tenant: string, after: number, upTo: number): { count: number; knownFrom: number } {
+    const tombstones = this.tombstones.get(tenant);
+    return tombstones
+      ? { count: tombstones.countBetween(after, upTo), knownFrom: tombstones.knownFrom }
+      : { count: 0, knownFrom: 0 };
   }
 
   /** The retained row of the request with this id. */
@@ -117,7 +171,7 @@ export class LogIndex {
   }
 
   get(seq: number): LogRow | undefined {
-    const row = this.all.rows[this.firstIndexAfter(seq - 1)];
+    const row = this.all.rows[firstIndexAfter(this.all.rows, seq - 1, seqOf)];
     return row && row.seq === seq && !row.removed ? row : undefined;
   }
 

@@ -10,6 +10,7 @@ import type { Clock } from '../../clock';
 import type { Logger } from '../admin-dispatch';
 import { buildEntry, Interner, rowFromSummary, type LogRow, type RequestLogInput } from './entry';
 import { Feed, type RequestLogListener } from './feed';
+import { SeqRanges } from './seq-ranges';
 import { LogIndex } from './log-index';
 import { readLogMeta, writeLogMeta, type LogMeta } from './meta-file';
 import { indexedTextMatch, jsonNeedle, lineIsFor, lineMatches, structuredMatcher, type LogFilter } from './query';
@@ -110,7 +111,8 @@ export interface RequestLog {
    * id; ids with no such entry (never logged, evicted, another tenant's) are left out.
    */
   seqsOf(tenantId: string, requestIds: readonly string[]): Promise<Record<string, number>>;
-  subscribe(options: { afterSeq?: number }, listener: RequestLogListener): () => void;
+  /** With `tenant`, that tenant's entries only, and gaps that count only what it missed. */
+  subscribe(options: { afterSeq?: number; tenant?: string }, listener: RequestLogListener): () => void;
   /** `null` removes the tenant's own cap. Persisted in the log's folder. */
   setTenantLimits(tenantId: string, limits: TenantLogLimits | null): void;
   /** Gone from queries at once; resolves once the tenant's lines are also gone from disk. */
@@ -161,6 +163,12 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
   const tenantLimits = new Map(Object.entries(meta.tenant_limits));
   const tenantFloors = new Map(Object.entries(meta.tenant_floors));
   let lastSeq = 0;
+  /**
+   * Seqs a restart finds no line for, so no tenant: removed in an earlier run (evicted with their
+   * segment, or before they were ever written), lost in a crash, or unreadable. A tenant's stream
+   * counts them as missed: it may have missed them, and an over-count is safer than silence.
+   */
+  const unplaced = new SeqRanges();
 
   function liveOf(segment: number, delta: number): void {
     segmentLive.set(segment, (segmentLive.get(segment) ?? 0) + delta);
@@ -219,10 +227,12 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       counters.corrupt++;
       return;
     }
+    unplaced.add(lastSeq + 1, summary.seq - 1);
     lastSeq = summary.seq;
     // Removed by its tenant's cap before: not brought back by a cap raised since.
     if (summary.tenant_id !== null && summary.seq <= (tenantFloors.get(summary.tenant_id) ?? 0)) {
       leftBehind(loc.segment, summary.tenant_id);
+      index.noteRemoved(summary.tenant_id, summary.seq);
       return;
     }
     const row = rowFromSummary(summary, interner);
@@ -240,6 +250,8 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
   let nextSeq = Math.max(lastSeq, meta.reserved_seq) + 1;
   let reserved = nextSeq - 1 + SEQ_BLOCK;
   let reserving = false;
+  // Lines after the newest on disk: lost in a crash, or removed before they were written.
+  unplaced.add(lastSeq + 1, nextSeq - 1);
   await writeLogMeta(dir, snapshotMeta());
 
   function snapshotMeta(): LogMeta {
@@ -374,7 +386,24 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     void flush();
   });
 
-  const feed = new Feed({ firstAfter: (seq) => index.firstAfter(seq), lastSeq: () => nextSeq - 1 }, log);
+  /** See FeedSource.missedOfTenant; an upper bound where the record is incomplete (`unplaced`). */
+  function missedOfTenant(tenant: string, after: number, upTo: number): number {
+    const removed = index.removedOfTenant(tenant, after, upTo);
+    let missed = removed.count + unplaced.countIn(after, upTo);
+    // Below the tombstones' horizon every seq counts, except those `unplaced` has counted already.
+    const forgottenTo = Math.min(upTo, removed.knownFrom - 1);
+    if (forgottenTo > after) missed += forgottenTo - after - unplaced.countIn(after, forgottenTo);
+    return missed;
+  }
+
+  const feed = new Feed(
+    {
+      firstAfter: (seq, tenant) => index.firstAfter(seq, tenant),
+      lastSeq: () => nextSeq - 1,
+      missedOfTenant,
+    },
+    log,
+  );
 
   // Caps read from meta.json may be lower than what was on disk: enforce them, then tidy.
   await enforceBytes(0);
@@ -508,8 +537,8 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       return seqs;
     },
 
-    subscribe({ afterSeq }, listener) {
-      return feed.subscribe(afterSeq, listener);
+    subscribe({ afterSeq, tenant }, listener) {
+      return feed.subscribe(afterSeq, listener, tenant);
     },
 
     setTenantLimits(tenantId, tenantLimit) {

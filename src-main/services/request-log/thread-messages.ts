@@ -20,7 +20,7 @@ export type ToWorker =
   | { t: 'record'; entries: RequestLogInput[] }
   | { t: 'call'; id: number; method: CallMethod; args: unknown[] }
   | { t: 'limits'; tenantId: string; limits: TenantLogLimits | null }
-  | { t: 'subscribe'; sub: number; afterSeq: number | undefined }
+  | { t: 'subscribe'; sub: number; afterSeq: number | undefined; tenant: string | undefined }
   | { t: 'unsubscribe'; sub: number }
   /** The main thread finished `count` events of this subscription (its listener settled). */
   | { t: 'ack'; sub: number; count: number };

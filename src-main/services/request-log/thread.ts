@@ -50,6 +50,7 @@ interface Subscriber {
   listener: RequestLogListener;
   /** Resume point for a restarted worker: the last seq received from the old one (queued or given). */
   afterSeq: number | undefined;
+  readonly tenant: string | undefined;
   queue: RequestLogEvent[];
   busy: boolean;
   finished: number;
@@ -205,7 +206,7 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
     for (const [sub, subscriber] of subscribers) {
       // Credit for the old worker's events means nothing to the new one.
       subscriber.finished = 0;
-      post({ t: 'subscribe', sub, afterSeq: subscriber.afterSeq });
+      post({ t: 'subscribe', sub, afterSeq: subscriber.afterSeq, tenant: subscriber.tenant });
     }
   }
 
@@ -341,13 +342,13 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
       return { ...stats, dropped: stats.dropped + droppedHere };
     },
     flush: () => call('flush'),
-    subscribe({ afterSeq }, listener) {
+    subscribe({ afterSeq, tenant }, listener) {
       const sub = nextSub++;
-      subscribers.set(sub, { listener, afterSeq, queue: [], busy: false, finished: 0 });
+      subscribers.set(sub, { listener, afterSeq, tenant, queue: [], busy: false, finished: 0 });
       if (ready()) {
         // Like a call, a subscription sees every entry recorded before it (a replay is complete).
         sendBatch();
-        post({ t: 'subscribe', sub, afterSeq });
+        post({ t: 'subscribe', sub, afterSeq, tenant });
       }
       return () => dropSubscriber(sub);
     },

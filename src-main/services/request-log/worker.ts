@@ -57,10 +57,10 @@ function serve(requestLog: RequestLog): void {
     }
   }
 
-  function subscribe(sub: number, afterSeq: number | undefined): void {
+  function subscribe(sub: number, afterSeq: number | undefined, tenant: string | undefined): void {
     const subscription: Subscription = { unsubscribe: () => undefined, inflight: 0 };
     subscriptions.set(sub, subscription);
-    subscription.unsubscribe = requestLog.subscribe({ afterSeq }, (event) => {
+    subscription.unsubscribe = requestLog.subscribe({ afterSeq, tenant }, (event) => {
       send({ t: 'event', sub, event });
       subscription.inflight++;
       // The feed waits while its listener's promise is pending: a slow consumer on the main thread
@@ -79,7 +79,7 @@ function serve(requestLog: RequestLog): void {
         requestLog.setTenantLimits(message.tenantId, message.limits);
         return;
       case 'subscribe':
-        subscribe(message.sub, message.afterSeq);
+        subscribe(message.sub, message.afterSeq, message.tenant);
         return;
       case 'unsubscribe': {
         const subscription = subscriptions.get(message.sub);

@@ -144,4 +144,112 @@ describe('request log: live feed', () => {
     expect(quiet.lines.some((line) => line.includes('subscriber failed'))).toBe(true);
     await log.close();
   });
+
+  describe('a feed that follows one tenant', () => {
+    const of = (tenant: string) => ({ tenant_id: tenant });
+
+    it("says nothing of another tenant's evicted entries, and counts its own exactly, across a restart", async () => {
+      const dir = await tempDir();
+      const first = await createRequestLog({ dataDir: dir, clock, log: quietLog() });
+      // Tenant b keeps only its 2 newest entries: seqs 2–9 of its 10 go.
+      first.setTenantLimits('tenant-b', { maxEntries: 2 });
+      first.record(input(1, of('tenant-a')));
+      // Each written before the next pushes it out, so its line stays on disk below b's floor.
+      for (let n = 2; n <= 11; n++) {
+        first.record(input(n, of('tenant-b')));
+        await first.flush();
+      }
+      first.record(input(12, of('tenant-a')));
+      const followA = collector();
+      const followB = collector();
+      const everything = collector();
+      first.subscribe({ afterSeq: 0, tenant: 'tenant-a' }, followA.listener);
+      first.subscribe({ afterSeq: 0, tenant: 'tenant-b' }, followB.listener);
+      first.subscribe({ afterSeq: 0 }, everything.listener);
+      await Promise.all([followA.until(2), followB.until(3), everything.until(5)]);
+      await first.flush();
+      expect(seqsOf(followA.events)).toEqual([1, 12]);
+      expect(seqsOf(followB.events)).toEqual(['gap:8@9', 10, 11]);
+      expect(seqsOf(everything.events)).toEqual([1, 'gap:8@9', 10, 11, 12]);
+      await first.close();
+
+      // The lines below tenant b's floor are still on disk; a restarted log knows whose they were.
+      const second = await createRequestLog({ dataDir: dir, clock, log: quietLog() });
+      const resumedA = collector();
+      const resumedB = collector();
+      second.subscribe({ afterSeq: 0, tenant: 'tenant-a' }, resumedA.listener);
+      second.subscribe({ afterSeq: 1, tenant: 'tenant-b' }, resumedB.listener);
+      second.record(input(13, of('tenant-a')));
+      await Promise.all([resumedA.until(3), resumedB.until(3)]);
+      await second.flush();
+      expect(seqsOf(resumedA.events)).toEqual([1, 12, 13]);
+      expect(seqsOf(resumedB.events)).toEqual(['gap:8@9', 10, 11]);
+      await second.close();
+    });
+
+    it("gives a slow subscriber no gap for what other tenants' traffic pushed out", async () => {
+      const log = await createRequestLog({
+        dataDir: await tempDir(),
+        clock,
+        log: quietLog(),
+        limits: { maxEntries: 20 },
+      });
+      const events: RequestLogEvent[] = [];
+      let release: () => void = () => undefined;
+      let firstDelivered: () => void = () => undefined;
+      const delivered = new Promise<void>((resolve) => (firstDelivered = resolve));
+      const blocked = new Promise<void>((resolve) => (release = resolve));
+      log.subscribe({ tenant: 'tenant-a' }, (event) => {
+        events.push(event);
+        if (events.length > 1) return undefined;
+        firstDelivered();
+        return blocked;
+      });
+      log.record(input(1, of('tenant-a')));
+      await delivered;
+      log.record(input(2, of('tenant-a')));
+      // 100 of tenant b's entries push everything older than seq 83 out, seq 2 among them.
+      for (let n = 3; n <= 102; n++) log.record(input(n, of('tenant-b')));
+      log.record(input(103, of('tenant-a')));
+      release();
+      await new Promise<void>((resolve) => {
+        const check = () => (events.length >= 3 ? resolve() : setImmediate(check));
+        check();
+      });
+      await log.flush();
+      expect(seqsOf(events)).toEqual([1, 'gap:1@102', 103]);
+      await log.close();
+    });
+
+    it('counts every seq it cannot place as missed when resuming from before the oldest line on disk', async () => {
+      const dir = await tempDir();
+      const first = await createRequestLog({ dataDir: dir, clock, log: quietLog(), limits: { maxEntries: 5 } });
+      for (let n = 1; n <= 10; n++) first.record(input(n, of(n % 2 === 0 ? 'tenant-a' : 'tenant-b')));
+      await first.close();
+      // Only seqs 6–10 are retained; whose seqs 1–5 were, the restarted log cannot tell.
+      const second = await createRequestLog({ dataDir: dir, clock, log: quietLog(), limits: { maxEntries: 5 } });
+      const { events, listener, until } = collector();
+      second.subscribe({ afterSeq: 0, tenant: 'tenant-a' }, listener);
+      await until(4);
+      expect(seqsOf(events)).toEqual(['gap:5@5', 6, 8, 10]);
+      await second.close();
+    });
+
+    it('counts entries removed before they were ever written as missed, after a restart', async () => {
+      const dir = await tempDir();
+      const first = await createRequestLog({ dataDir: dir, clock, log: quietLog() });
+      first.setTenantLimits('tenant-b', { maxEntries: 1 });
+      first.record(input(1, of('tenant-a')));
+      // Pushed out at once, before any write: no line says they were tenant b's.
+      for (let n = 2; n <= 4; n++) first.record(input(n, of('tenant-b')));
+      first.record(input(5, of('tenant-a')));
+      await first.close();
+      const second = await createRequestLog({ dataDir: dir, clock, log: quietLog() });
+      const { events, listener, until } = collector();
+      second.subscribe({ afterSeq: 1, tenant: 'tenant-a' }, listener);
+      await until(2);
+      expect(seqsOf(events)).toEqual(['gap:2@4', 5]);
+      await second.close();
+    });
+  });
 });
