@@ -124,30 +124,37 @@ const Instant = z.iso.datetime({
     `must be an ISO 8601 date-time with Z or an offset, like 2026-01-31T09:00:00Z, not ${JSON.stringify(issue.input)}`,
 });
 
-export const RequestLogQuery = z.object({
-  // Empty is refused, as on /scim-tokens: it matched no entry and looked like "no such traffic".
-  tenant_id: z.string().min(1).optional(),
-  /** Only entries with (or without) an error: a 4xx/5xx answer, a Bulk with failed operations, a cut export. */
-  has_error: YesNo.optional(),
-  source: RequestSource.optional(),
-  token_id: z.string().optional(),
-  method: z.string().optional(),
-  status: StatusFilter.optional(),
-  /** Substring of the path. */
-  path: z.string().optional(),
-  /** Free text over path, query, token name, headers and bodies (case-insensitive). */
-  q: z.string().max(200).optional(),
-  /** ISO 8601 date-time, `Z` or an offset; inclusive. */
-  since: Instant.optional(),
-  until: Instant.optional(),
-  /**
-   * Only entries numbered below this. Pages count from the newest entry, so new traffic shifts
-   * them: pin this to the first page's newest seq + 1 to page through a fixed set.
-   */
-  before_seq: queryInt(1).optional(),
-  page: queryInt(1).default(1),
-  per_page: queryInt(1, MAX_PER_PAGE).default(50),
-});
+export const RequestLogQuery = z
+  .object({
+    // Empty is refused, as on /scim-tokens: it matched no entry and looked like "no such traffic".
+    tenant_id: z.string().min(1).optional(),
+    /** Only entries with (or without) an error: a 4xx/5xx answer, a Bulk with failed operations, a cut export. */
+    has_error: YesNo.optional(),
+    source: RequestSource.optional(),
+    token_id: z.string().optional(),
+    method: z.string().optional(),
+    status: StatusFilter.optional(),
+    /** Substring of the path. */
+    path: z.string().optional(),
+    /** Free text over path, query, token name, headers and bodies (case-insensitive). */
+    q: z.string().max(200).optional(),
+    /** ISO 8601 date-time, `Z` or an offset; inclusive. */
+    since: Instant.optional(),
+    until: Instant.optional(),
+    /**
+     * Only entries numbered below this. Pages count from the newest entry, so new traffic shifts
+     * them: pin this to the first page's newest seq + 1 to page through a fixed set.
+     */
+    before_seq: queryInt(1).optional(),
+    page: queryInt(1).default(1),
+    per_page: queryInt(1, MAX_PER_PAGE).default(50),
+  })
+  .superRefine((query, ctx) => {
+    // A window that ends before it starts matches nothing: say so, rather than an empty page.
+    if (query.since !== undefined && query.until !== undefined && Date.parse(query.until) < Date.parse(query.since)) {
+      ctx.addIssue({ code: 'custom', path: ['until'], message: `must not be before since (${query.since})` });
+    }
+  });
 export type RequestLogQuery = z.infer<typeof RequestLogQuery>;
 
 /**

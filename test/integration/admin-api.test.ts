@@ -101,6 +101,13 @@ describe('admin API over HTTP', () => {
       'must be a status code (404) or a class (4xx), not "abc"',
       'must be an ISO 8601 date-time with Z or an offset, like 2026-01-31T09:00:00Z, not "yesterday"',
     ]);
+    // A window that ends before it starts, offsets taken into account, is refused rather than empty.
+    expect(await messages('request-logs?since=2026-01-02T00:00:00Z&until=2026-01-02T01:00:00%2B02:00')).toEqual([
+      'must not be before since (2026-01-02T00:00:00Z)',
+    ]);
+    expect((await get('/api/v1/admin/request-logs?since=2026-01-02T00:00:00Z&until=2026-01-02T00:00:00Z')).status).toBe(
+      200,
+    );
   });
 
   it('answers a fixed path beside a path with an id with its own methods only', async () => {
