@@ -6,6 +6,27 @@ import { clock, collector, input, quietLog, seqsOf, useTempDirs } from './helper
 const tempDir = useTempDirs();
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
+/** A listener that stalls on its first event, like a stream waiting for 'drain', until released. */
+function stallingListener() {
+  const events: RequestLogEvent[] = [];
+  let release: () => void = () => undefined;
+  let firstDelivered: () => void = () => undefined;
+  const delivered = new Promise<void>((resolve) => (firstDelivered = resolve));
+  const blocked = new Promise<void>((resolve) => (release = resolve));
+  const listener = (event: RequestLogEvent) => {
+    events.push(event);
+    if (events.length > 1) return undefined;
+    firstDelivered();
+    return blocked;
+  };
+  const until = (count: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => (events.length >= count ? resolve() : setImmediate(check));
+      check();
+    });
+  return { events, listener, delivered, release: () => release(), until };
+}
+
 describe('request log: live feed', () => {
   it('delivers live entries only when subscribed without afterSeq', async () => {
     const log = await createRequestLog({ dataDir: await tempDir(), clock, log: quietLog() });
@@ -80,31 +101,15 @@ describe('request log: live feed', () => {
       log: quietLog(),
       limits: { maxEntries: 20 },
     });
-    const events: RequestLogEvent[] = [];
-    let release: () => void = () => undefined;
-    let firstDelivered: () => void = () => undefined;
-    const delivered = new Promise<void>((resolve) => (firstDelivered = resolve));
-    const blocked = new Promise<void>((resolve) => (release = resolve));
-    let calls = 0;
-    log.subscribe({}, (event) => {
-      events.push(event);
-      calls++;
-      if (calls === 1) {
-        firstDelivered();
-        return blocked; // a stream waiting for 'drain'
-      }
-      return undefined;
-    });
+    const { events, listener, delivered, release, until } = stallingListener();
+    log.subscribe({}, listener);
     log.record(input(1));
     await delivered;
     for (let n = 2; n <= 100; n++) log.record(input(n));
     await log.flush();
     expect(events).toHaveLength(1); // nothing was queued for it meanwhile
     release();
-    await new Promise<void>((resolve) => {
-      const check = () => (events.length >= 22 ? resolve() : setImmediate(check));
-      check();
-    });
+    await until(22);
     expect(events[1]).toEqual({ type: 'gap', missed: 79, seq: 80 });
     expect(seqsOf(events.slice(2))).toEqual(range(81, 100));
     await log.close();
@@ -194,17 +199,8 @@ describe('request log: live feed', () => {
         log: quietLog(),
         limits: { maxEntries: 20 },
       });
-      const events: RequestLogEvent[] = [];
-      let release: () => void = () => undefined;
-      let firstDelivered: () => void = () => undefined;
-      const delivered = new Promise<void>((resolve) => (firstDelivered = resolve));
-      const blocked = new Promise<void>((resolve) => (release = resolve));
-      log.subscribe({ tenant: 'tenant-a' }, (event) => {
-        events.push(event);
-        if (events.length > 1) return undefined;
-        firstDelivered();
-        return blocked;
-      });
+      const { events, listener, delivered, release, until } = stallingListener();
+      log.subscribe({ tenant: 'tenant-a' }, listener);
       log.record(input(1, of('tenant-a')));
       await delivered;
       log.record(input(2, of('tenant-a')));
@@ -212,10 +208,7 @@ describe('request log: live feed', () => {
       for (let n = 3; n <= 102; n++) log.record(input(n, of('tenant-b')));
       log.record(input(103, of('tenant-a')));
       release();
-      await new Promise<void>((resolve) => {
-        const check = () => (events.length >= 3 ? resolve() : setImmediate(check));
-        check();
-      });
+      await until(3);
       await log.flush();
       expect(seqsOf(events)).toEqual([1, 'gap:1@102', 103]);
       await log.close();
