@@ -124,18 +124,27 @@ const Instant = z.iso.datetime({
     `must be an ISO 8601 date-time with Z or an offset, like 2026-01-31T09:00:00Z, not ${JSON.stringify(issue.input)}`,
 });
 
+/** The filters that a single entry's summary can answer, so the live stream takes them too. */
+const entryFilters = {
+  // Empty is refused, as on /scim-tokens: it matched no entry and looked like "no such traffic".
+  tenant_id: z.string().min(1).optional(),
+  /** Only entries with (or without) an error: a 4xx/5xx answer, a Bulk with failed operations, a cut export. */
+  has_error: YesNo.optional(),
+  source: RequestSource.optional(),
+  token_id: z.string().optional(),
+  method: z.string().optional(),
+  status: StatusFilter.optional(),
+  /** Substring of the path. */
+  path: z.string().optional(),
+};
+
+/** What `GET /request-logs/stream` narrows by; free text and the time window are the list's alone. */
+export const RequestLogStreamFilter = z.object(entryFilters);
+export type RequestLogStreamFilter = z.infer<typeof RequestLogStreamFilter>;
+
 export const RequestLogQuery = z
   .object({
-    // Empty is refused, as on /scim-tokens: it matched no entry and looked like "no such traffic".
-    tenant_id: z.string().min(1).optional(),
-    /** Only entries with (or without) an error: a 4xx/5xx answer, a Bulk with failed operations, a cut export. */
-    has_error: YesNo.optional(),
-    source: RequestSource.optional(),
-    token_id: z.string().optional(),
-    method: z.string().optional(),
-    status: StatusFilter.optional(),
-    /** Substring of the path. */
-    path: z.string().optional(),
+    ...entryFilters,
     /** Free text over path, query, token name, headers and bodies (case-insensitive). */
     q: z.string().max(200).optional(),
     /** ISO 8601 date-time, `Z` or an offset; inclusive. */

@@ -3,6 +3,7 @@ import type { Context, Next } from 'koa';
 import { adminContract, type AdminHandlers, type AdminOperation } from '@shared/contract';
 import { ADMIN_OPERATION_NAMES } from '@shared/contract-ops';
 import { AdminError } from '@shared/errors';
+import { RequestLogQuery } from '@shared/request-log';
 import { ADMIN_BASE_PATH, SessionRequest } from '@shared/session';
 import type { AdminTokens } from '../auth/admin-tokens';
 import type { LoginCodes } from '../auth/login-codes';
@@ -101,7 +102,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
   // Registered before the contract's `/request-logs/:id`, which would take "stream" for an id.
   router.get('/request-logs/stream', gate, (ctx) => {
     (ctx.state as { captureBodies?: boolean }).captureBodies = false;
-    refuseMisspeltQueryParameters(ctx.query, ['tenant_id', 'after']);
+    refuseMisspeltQueryParameters(ctx.query, ['after', ...Object.keys(RequestLogQuery.shape)]);
     const state = ctx.state as AdminGateState;
     streamRequestLog(
       ctx,

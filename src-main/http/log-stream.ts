@@ -1,8 +1,9 @@
 import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 import { AdminError } from '@shared/errors';
-import type { RequestLogEvent } from '@shared/request-log';
-import type { RequestLog } from '../services/request-log/index';
+import { RequestLogQuery, RequestLogStreamFilter, type RequestLogEvent } from '@shared/request-log';
+import { zodIssues } from '../services/admin-dispatch';
+import type { FeedFilter, RequestLog } from '../services/request-log/index';
 import { REFUSED_ADMIN_TOKEN } from './admin-auth';
 
 const HEARTBEAT_MS = 15_000;
@@ -47,14 +48,7 @@ export function streamRequestLog(
     }
   }
   const resume = header || (after ?? '');
-  const tenantQuery = ctx.query.tenant_id;
-  // As on the list: an empty or repeated tenant_id is refused, not read as "every tenant".
-  if (tenantQuery !== undefined && (typeof tenantQuery !== 'string' || tenantQuery === '')) {
-    throw new AdminError('validation_failed', 'tenant_id must be one tenant id.', [
-      { loc: ['query', 'tenant_id'], msg: 'must be a non-empty tenant id, given once', type: 'string_too_short' },
-    ]);
-  }
-  const tenant = tenantQuery;
+  const filter = streamFilterOf(ctx.query);
   const out = new PassThrough();
   ctx.status = 200;
   ctx.type = 'text/event-stream; charset=utf-8';
@@ -69,9 +63,9 @@ export function streamRequestLog(
   const write = (text: string): Promise<void> =>
     out.write(text) ? Promise.resolve() : new Promise((resolve) => out.once('drain', () => resolve()));
   out.write(': scimdesk request log\n\n');
-  // With tenant_id the log itself narrows the feed: a gap then counts only that tenant's entries.
+  // The log itself narrows the feed: with tenant_id a gap counts only that tenant's entries.
   const unsubscribe = requestLog.subscribe(
-    { ...(resume === '' ? {} : { afterSeq: Number(resume) }), ...(tenant === undefined ? {} : { tenant }) },
+    { ...(resume === '' ? {} : { afterSeq: Number(resume) }), filter },
     (event: RequestLogEvent) => {
       if (event.type === 'gap') {
         return write(`id: ${event.seq}\nevent: gap\ndata: ${JSON.stringify({ missed: event.missed })}\n\n`);
@@ -127,4 +121,40 @@ export function streamRequestLog(
   // Last: either may end the stream at once, which needs everything above.
   forgetSignOut = onSignOut?.(() => endSession(REFUSED_ADMIN_TOKEN.signed_out));
   if (Number.isFinite(tokenValidForMs)) expireWhenDue();
+}
+
+/** The list's filters that one entry cannot answer: refused by name rather than ignored. */
+const LIST_ONLY = Object.keys(RequestLogQuery.shape).filter((name) => !(name in RequestLogStreamFilter.shape));
+
+/**
+ * The stream's filters, read as the list reads them. A list-only one (`q`, `since`, `page`...) is
+ * refused: ignored, it would stream everything while the reader believes it narrowed.
+ */
+export function streamFilterOf(query: Record<string, unknown>): FeedFilter {
+  const listOnly = LIST_ONLY.filter((name) => query[name] !== undefined);
+  if (listOnly.length > 0) {
+    throw new AdminError(
+      'validation_failed',
+      'The live stream does not take these filters.',
+      listOnly.map((name) => ({
+        loc: ['query', name],
+        msg: `The live stream does not filter by ${name}; GET /request-logs does.`,
+        type: 'unrecognized_keys',
+      })),
+    );
+  }
+  const { after: _after, ...filters } = query;
+  const parsed = RequestLogStreamFilter.safeParse(filters);
+  if (!parsed.success) {
+    throw new AdminError(
+      'validation_failed',
+      'The request is not valid.',
+      zodIssues(parsed.error, () => ['query']),
+    );
+  }
+  const filter: FeedFilter = {};
+  for (const [name, value] of Object.entries(parsed.data)) {
+    if (value !== undefined) Object.assign(filter, { [name]: value });
+  }
+  return filter;
 }

@@ -553,6 +553,46 @@ describe('request logs, history and the live stream', () => {
     expect((await mineEvents).filter((e) => e.event === 'gap')).toEqual([]);
   });
 
+  it('narrows the live stream by the filters one entry can answer, and refuses those it cannot', async () => {
+    const errorsOnly = await stream({}, `?tenant_id=${tenantId}&has_error=true&method=get`);
+    const events = readEvents(errorsOnly, (evs) =>
+      evs.some((e) => e.event === 'entry' && (e.data ?? '').includes('/scim/v2/Users/stream-filter-missing')),
+    );
+    await scim('POST', '/Users', { userName: 'stream-filter-ok@example.com' });
+    await scim('GET', '/Users?count=1');
+    await scim('GET', '/Users/stream-filter-missing');
+    const entries = (await events)
+      .filter((e) => e.event === 'entry')
+      .map((e) => JSON.parse(e.data!) as { method: string; path: string; status: number });
+    expect(entries).toEqual([
+      expect.objectContaining({ method: 'GET', path: '/scim/v2/Users/stream-filter-missing', status: 404 }),
+    ]);
+
+    const refused = async (query: string) => {
+      const response = await stream({}, query);
+      expect(response.status).toBe(422);
+      return ((await response.json()) as { detail: { loc: string[]; msg: string }[] }).detail;
+    };
+    // Ignored, these would stream everything while the reader believes it narrowed.
+    expect(await refused('?q=alice&since=2026-01-01T00:00:00Z')).toEqual([
+      {
+        loc: ['query', 'q'],
+        msg: 'The live stream does not filter by q; GET /request-logs does.',
+        type: 'unrecognized_keys',
+      },
+      {
+        loc: ['query', 'since'],
+        msg: 'The live stream does not filter by since; GET /request-logs does.',
+        type: 'unrecognized_keys',
+      },
+    ]);
+    expect((await refused('?status=abc'))[0]).toMatchObject({
+      loc: ['query', 'status'],
+      msg: 'must be a status code (404) or a class (4xx), not "abc"',
+    });
+    expect((await refused('?has_eror=true'))[0]!.msg).toBe('Unknown query parameter; did you mean has_error?');
+  });
+
   it('marks a Bulk request whose operations failed as having an error, though it answered 200', async () => {
     const response = await scim('POST', '/Bulk', {
       schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],

@@ -1,6 +1,7 @@
 import { adminContract, type AdminOperation } from '@shared/contract';
 import { ADMIN_OPERATION_NAMES } from '@shared/contract-ops';
 import { ADMIN_ERROR_CODES, ADMIN_ERROR_STATUS, type AdminErrorCode } from '@shared/errors';
+import { RequestLogStreamFilter } from '@shared/request-log';
 import { ADMIN_BASE_PATH, SessionRequest, SessionResponse } from '@shared/session';
 import { propertiesOf, withoutProperties, zodJsonSchema } from './json-schema';
 import {
@@ -241,7 +242,9 @@ function extraOperations(schemas: Record<string, JsonSchema>): Record<string, Pa
           '(data: `{"missed": n}`, entries dropped before they could be sent), and `expired` (data: ' +
           '`{"detail": …}`), after which the stream ends: the admin token that opened it has expired or ' +
           'was signed out. ' +
-          'Comments keep the connection alive every 15 s.',
+          'Comments keep the connection alive every 15 s. It narrows by the filters of GET /request-logs ' +
+          'that one entry can answer; a `gap` still counts every entry in its scope that is gone, ' +
+          'matching or not.',
         tags: ['admin-request-logs'],
         parameters: [
           {
@@ -258,13 +261,21 @@ function extraOperations(schemas: Record<string, JsonSchema>): Record<string, Pa
             description: 'Same as Last-Event-ID, for clients that cannot set headers.',
             schema: { type: 'string', pattern: '^\\d{1,15}$' },
           },
-          {
-            name: 'tenant_id',
-            in: 'query',
-            required: false,
-            description: "Only this tenant's entries; a `gap` then counts only this tenant's entries that are gone.",
-            schema: { type: 'string' },
-          },
+          // The list's filters that one entry can answer, from the same schema the stream parses with.
+          ...propertiesOf(zodJsonSchema(RequestLogStreamFilter, 'input', schemas, 'streamRequestLogsInput')).map(
+            (field): Parameter => ({
+              name: field.name,
+              in: 'query',
+              required: false,
+              schema: field.schema,
+              ...(field.name === 'tenant_id'
+                ? {
+                    description:
+                      "Only this tenant's entries; a `gap` then counts only this tenant's entries that are gone.",
+                  }
+                : {}),
+            }),
+          ),
         ],
         responses: {
           '200': {

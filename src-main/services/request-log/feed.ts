@@ -1,6 +1,13 @@
 import type { RequestLogEvent } from '@shared/request-log';
 import type { Logger } from '../admin-dispatch';
 import type { LogRow } from './entry';
+import { structuredMatcher, type LogFilter } from './query';
+
+/** What a subscriber may narrow its feed by: what one entry's summary can answer. */
+export type FeedFilter = Pick<
+  LogFilter,
+  'tenant_id' | 'has_error' | 'source' | 'token_id' | 'method' | 'status' | 'path'
+>;
 
 /**
  * The live feed. Each subscriber is only a cursor (the last `seq` it was given) over the log's own
@@ -9,7 +16,9 @@ import type { LogRow } from './entry';
  * reaches it (evicted by the caps, dropped while the disk was slow, purged) is reported to that
  * subscriber as one `gap` event with the count, before the next entry. A subscriber may follow one
  * tenant: its cursor moves over that tenant's entries only, and its gaps count only that tenant's
- * removed entries — another tenant's evictions are none of its business.
+ * removed entries — another tenant's evictions are none of its business. Its other filters (errors
+ * only, one method...) pass what they do not match in silence; a gap still counts every entry in
+ * its scope that is gone, matching or not: nobody can say any more whether it would have matched.
  *
  * A listener that returns a promise is "busy" until it settles (an HTTP stream waiting for
  * `drain`); nothing more is delivered to it meanwhile. Delivery happens off the `record` call,
@@ -33,11 +42,17 @@ const BATCH = 256;
 class Subscriber {
   busy = false;
   closed = false;
+  readonly tenant: string | undefined;
+  readonly matches: ((row: LogRow) => boolean) | undefined;
   constructor(
     public cursor: number,
     readonly listener: RequestLogListener,
-    readonly tenant: string | undefined,
-  ) {}
+    filter: FeedFilter,
+  ) {
+    this.tenant = filter.tenant_id;
+    const { tenant_id: _tenant, ...rest } = filter;
+    this.matches = Object.values(rest).some((value) => value !== undefined) ? structuredMatcher(rest) : undefined;
+  }
 }
 
 export class Feed {
@@ -58,11 +73,11 @@ export class Feed {
    * from a previous run is fine: seqs are never reused); an `afterSeq` beyond the last seq (a
    * stale id from another data folder) is read as "live from now".
    */
-  subscribe(afterSeq: number | undefined, listener: RequestLogListener, tenant?: string): () => void {
+  subscribe(afterSeq: number | undefined, listener: RequestLogListener, filter: FeedFilter = {}): () => void {
     const last = this.source.lastSeq();
     const start =
       afterSeq === undefined || !Number.isFinite(afterSeq) || afterSeq > last ? last : Math.max(0, afterSeq);
-    const subscriber = new Subscriber(Math.floor(start), listener, tenant);
+    const subscriber = new Subscriber(Math.floor(start), listener, filter);
     this.subscribers.add(subscriber);
     this.schedule();
     return () => this.drop(subscriber);
@@ -115,6 +130,7 @@ export class Feed {
       }
       if (!next) return false;
       subscriber.cursor = next.seq;
+      if (subscriber.matches && !subscriber.matches(next)) continue;
       this.emit(subscriber, { type: 'entry', entry: next.toSummary() });
     }
     return !subscriber.busy && !subscriber.closed;

@@ -9,4 +9,4 @@ export type {
   TenantLogLimits,
 } from './request-log';
 export type { RequestLogInput } from './entry';
-export type { RequestLogListener } from './feed';
+export type { FeedFilter, RequestLogListener } from './feed';

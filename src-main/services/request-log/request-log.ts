@@ -9,7 +9,7 @@ import type { Page } from '@shared/paging';
 import type { Clock } from '../../clock';
 import type { Logger } from '../admin-dispatch';
 import { buildEntry, Interner, rowFromSummary, type LogRow, type RequestLogInput } from './entry';
-import { Feed, type RequestLogListener } from './feed';
+import { Feed, type FeedFilter, type RequestLogListener } from './feed';
 import { SeqRanges } from './seq-ranges';
 import { LogIndex } from './log-index';
 import { readLogMeta, writeLogMeta, type LogMeta } from './meta-file';
@@ -111,8 +111,8 @@ export interface RequestLog {
    * id; ids with no such entry (never logged, evicted, another tenant's) are left out.
    */
   seqsOf(tenantId: string, requestIds: readonly string[]): Promise<Record<string, number>>;
-  /** With `tenant`, that tenant's entries only, and gaps that count only what it missed. */
-  subscribe(options: { afterSeq?: number; tenant?: string }, listener: RequestLogListener): () => void;
+  /** With `filter.tenant_id`, that tenant's entries only, and gaps that count only what it missed. */
+  subscribe(options: { afterSeq?: number; filter?: FeedFilter }, listener: RequestLogListener): () => void;
   /** `null` removes the tenant's own cap. Persisted in the log's folder. */
   setTenantLimits(tenantId: string, limits: TenantLogLimits | null): void;
   /** Gone from queries at once; resolves once the tenant's lines are also gone from disk. */
@@ -537,8 +537,8 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       return seqs;
     },
 
-    subscribe({ afterSeq, tenant }, listener) {
-      return feed.subscribe(afterSeq, listener, tenant);
+    subscribe({ afterSeq, filter }, listener) {
+      return feed.subscribe(afterSeq, listener, filter);
     },
 
     setTenantLimits(tenantId, tenantLimit) {

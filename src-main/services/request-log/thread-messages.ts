@@ -1,5 +1,6 @@
 import type { RequestLogEvent } from '@shared/request-log';
 import type { RequestLogInput } from './entry';
+import type { FeedFilter } from './feed';
 import type { RequestLogLimits, TenantLogLimits } from './request-log';
 
 /**
@@ -20,7 +21,7 @@ export type ToWorker =
   | { t: 'record'; entries: RequestLogInput[] }
   | { t: 'call'; id: number; method: CallMethod; args: unknown[] }
   | { t: 'limits'; tenantId: string; limits: TenantLogLimits | null }
-  | { t: 'subscribe'; sub: number; afterSeq: number | undefined; tenant: string | undefined }
+  | { t: 'subscribe'; sub: number; afterSeq: number | undefined; filter: FeedFilter | undefined }
   | { t: 'unsubscribe'; sub: number }
   /** The main thread finished `count` events of this subscription (its listener settled). */
   | { t: 'ack'; sub: number; count: number };

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { RequestLogEvent } from '@shared/request-log';
 import type { Logger } from '../admin-dispatch';
 import type { RequestLogInput } from './entry';
-import type { RequestLogListener } from './feed';
+import type { FeedFilter, RequestLogListener } from './feed';
 import type { RequestLog, RequestLogLimits, RequestLogStats, TenantLogLimits } from './request-log';
 import type { CallMethod, FromWorker, RequestLogWorkerData, ToWorker } from './thread-messages';
 
@@ -50,7 +50,7 @@ interface Subscriber {
   listener: RequestLogListener;
   /** Resume point for a restarted worker: the last seq received from the old one (queued or given). */
   afterSeq: number | undefined;
-  readonly tenant: string | undefined;
+  readonly filter: FeedFilter | undefined;
   queue: RequestLogEvent[];
   busy: boolean;
   finished: number;
@@ -206,7 +206,7 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
     for (const [sub, subscriber] of subscribers) {
       // Credit for the old worker's events means nothing to the new one.
       subscriber.finished = 0;
-      post({ t: 'subscribe', sub, afterSeq: subscriber.afterSeq, tenant: subscriber.tenant });
+      post({ t: 'subscribe', sub, afterSeq: subscriber.afterSeq, filter: subscriber.filter });
     }
   }
 
@@ -342,13 +342,13 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
       return { ...stats, dropped: stats.dropped + droppedHere };
     },
     flush: () => call('flush'),
-    subscribe({ afterSeq, tenant }, listener) {
+    subscribe({ afterSeq, filter }, listener) {
       const sub = nextSub++;
-      subscribers.set(sub, { listener, afterSeq, tenant, queue: [], busy: false, finished: 0 });
+      subscribers.set(sub, { listener, afterSeq, filter, queue: [], busy: false, finished: 0 });
       if (ready()) {
         // Like a call, a subscription sees every entry recorded before it (a replay is complete).
         sendBatch();
-        post({ t: 'subscribe', sub, afterSeq, tenant });
+        post({ t: 'subscribe', sub, afterSeq, filter });
       }
       return () => dropSubscriber(sub);
     },

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { systemClock } from '../../clock';
 import type { Logger } from '../admin-dispatch';
+import type { FeedFilter } from './feed';
 import { createRequestLog, type RequestLog } from './request-log';
 import type { CallMethod, FromWorker, RequestLogWorkerData, ToWorker } from './thread-messages';
 
@@ -57,10 +58,10 @@ function serve(requestLog: RequestLog): void {
     }
   }
 
-  function subscribe(sub: number, afterSeq: number | undefined, tenant: string | undefined): void {
+  function subscribe(sub: number, afterSeq: number | undefined, filter: FeedFilter | undefined): void {
     const subscription: Subscription = { unsubscribe: () => undefined, inflight: 0 };
     subscriptions.set(sub, subscription);
-    subscription.unsubscribe = requestLog.subscribe({ afterSeq, tenant }, (event) => {
+    subscription.unsubscribe = requestLog.subscribe({ afterSeq, ...(filter ? { filter } : {}) }, (event) => {
       send({ t: 'event', sub, event });
       subscription.inflight++;
       // The feed waits while its listener's promise is pending: a slow consumer on the main thread
@@ -79,7 +80,7 @@ function serve(requestLog: RequestLog): void {
         requestLog.setTenantLimits(message.tenantId, message.limits);
         return;
       case 'subscribe':
-        subscribe(message.sub, message.afterSeq, message.tenant);
+        subscribe(message.sub, message.afterSeq, message.filter);
         return;
       case 'unsubscribe': {
         const subscription = subscriptions.get(message.sub);

@@ -168,8 +168,8 @@ describe('request log: live feed', () => {
       const followA = collector();
       const followB = collector();
       const everything = collector();
-      first.subscribe({ afterSeq: 0, tenant: 'tenant-a' }, followA.listener);
-      first.subscribe({ afterSeq: 0, tenant: 'tenant-b' }, followB.listener);
+      first.subscribe({ afterSeq: 0, filter: { tenant_id: 'tenant-a' } }, followA.listener);
+      first.subscribe({ afterSeq: 0, filter: { tenant_id: 'tenant-b' } }, followB.listener);
       first.subscribe({ afterSeq: 0 }, everything.listener);
       await Promise.all([followA.until(2), followB.until(3), everything.until(5)]);
       await first.flush();
@@ -182,8 +182,8 @@ describe('request log: live feed', () => {
       const second = await createRequestLog({ dataDir: dir, clock, log: quietLog() });
       const resumedA = collector();
       const resumedB = collector();
-      second.subscribe({ afterSeq: 0, tenant: 'tenant-a' }, resumedA.listener);
-      second.subscribe({ afterSeq: 1, tenant: 'tenant-b' }, resumedB.listener);
+      second.subscribe({ afterSeq: 0, filter: { tenant_id: 'tenant-a' } }, resumedA.listener);
+      second.subscribe({ afterSeq: 1, filter: { tenant_id: 'tenant-b' } }, resumedB.listener);
       second.record(input(13, of('tenant-a')));
       await Promise.all([resumedA.until(3), resumedB.until(3)]);
       await second.flush();
@@ -200,7 +200,7 @@ describe('request log: live feed', () => {
         limits: { maxEntries: 20 },
       });
       const { events, listener, delivered, release, until } = stallingListener();
-      log.subscribe({ tenant: 'tenant-a' }, listener);
+      log.subscribe({ filter: { tenant_id: 'tenant-a' } }, listener);
       log.record(input(1, of('tenant-a')));
       await delivered;
       log.record(input(2, of('tenant-a')));
@@ -222,7 +222,7 @@ describe('request log: live feed', () => {
       // Only seqs 6–10 are retained; whose seqs 1–5 were, the restarted log cannot tell.
       const second = await createRequestLog({ dataDir: dir, clock, log: quietLog(), limits: { maxEntries: 5 } });
       const { events, listener, until } = collector();
-      second.subscribe({ afterSeq: 0, tenant: 'tenant-a' }, listener);
+      second.subscribe({ afterSeq: 0, filter: { tenant_id: 'tenant-a' } }, listener);
       await until(4);
       expect(seqsOf(events)).toEqual(['gap:5@5', 6, 8, 10]);
       await second.close();
@@ -239,10 +239,29 @@ describe('request log: live feed', () => {
       await first.close();
       const second = await createRequestLog({ dataDir: dir, clock, log: quietLog() });
       const { events, listener, until } = collector();
-      second.subscribe({ afterSeq: 1, tenant: 'tenant-a' }, listener);
+      second.subscribe({ afterSeq: 1, filter: { tenant_id: 'tenant-a' } }, listener);
       await until(2);
       expect(seqsOf(events)).toEqual(['gap:2@4', 5]);
       await second.close();
+    });
+
+    it('passes what its other filters do not match in silence; a gap still counts every entry gone', async () => {
+      const log = await createRequestLog({
+        dataDir: await tempDir(),
+        clock,
+        log: quietLog(),
+        limits: { maxEntries: 6 },
+      });
+      const failed = (n: number) => input(n, { status: 409 });
+      for (let n = 1; n <= 4; n++) log.record(n % 2 === 0 ? failed(n) : input(n));
+      for (let n = 5; n <= 10; n++) log.record(n === 7 || n === 10 ? failed(n) : input(n));
+      const { events, listener, until } = collector();
+      log.subscribe({ afterSeq: 0, filter: { tenant_id: 'tenant-a', status: '4xx' } }, listener);
+      await until(3);
+      await log.flush();
+      // Seqs 1–4 are gone: whether each was a 409 nobody can say any more, so all four count.
+      expect(seqsOf(events)).toEqual(['gap:4@4', 7, 10]);
+      await log.close();
     });
   });
 });
