@@ -126,6 +126,13 @@ function keyReader(schema: ResourceSchema, sortBy: string, lacking = false): ((r
 function reader(resolved: ResolvedAttribute): (r: ResourceData) => Key {
   const { attribute, sub } = resolved;
   const leaf = sub ?? attribute;
+  // The stored value is a hash, never shown: an order by it would mean nothing, or leak something.
+  if (leaf.returned === 'never') {
+    throw ScimError.badRequest(
+      'invalidValue',
+      `sortBy '${leaf.name}' is never returned, so nothing can be sorted by it.`,
+    );
+  }
   const normalize = normalizer(leaf);
   return (r) => {
     let v = attributeValue(r, resolved);

@@ -140,6 +140,16 @@ class Compiler {
   }
 
   private access(path: AttributePath, scope: Scope): Access {
+    const found = this.reach(path, scope);
+    // A filter on a value never returned (a password) would be a way to test guesses against it;
+    // matching nothing instead would read as "no user has one".
+    if (found.leaf.returned === 'never') {
+      this.fail(path, `'${printAttributePath(path)}' is never returned, so it cannot be filtered on`);
+    }
+    return found;
+  }
+
+  private reach(path: AttributePath, scope: Scope): Access {
     if (scope.kind === 'element') {
       if (path.uri !== undefined || path.sub !== undefined) {
         this.fail(path, `inside [ ], name a sub-attribute of '${scope.parent.name}' (no prefix, no dot)`);

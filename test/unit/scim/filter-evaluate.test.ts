@@ -82,6 +82,16 @@ describe('dateTime compares as instants (RFC 7643 §2.3.5)', () => {
   });
 });
 
+describe('attributes never returned', () => {
+  it('cannot be filtered on: matching nothing would read as "nobody has one", and a match tests a guess', () => {
+    for (const filter of ['password eq "hunter2"', 'password pr', 'userName eq "a" or not (password pr)']) {
+      const err = syntaxErrorOf(() => compileFilter(parseFilter(filter), userSchema));
+      expect(err.scimType).toBe('invalidFilter');
+      expect(err.message).toContain("'password' is never returned, so it cannot be filtered on");
+    }
+  });
+});
+
 describe('multi-valued and complex attributes', () => {
   const rs: ResourceData[] = [
     { id: 'g1', displayName: 'Admins', members: [{ value: 'u1' }, { value: 'u2' }] },

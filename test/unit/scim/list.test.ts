@@ -45,6 +45,11 @@ describe('sortResources (RFC 7644 §3.4.2.3)', () => {
       'd',
     ]);
   });
+  it('refuses to sort by an attribute that is never returned', () => {
+    expect(() => sortResources(users, userSchema, { sortBy: 'password' })).toThrow(
+      "sortBy 'password' is never returned, so nothing can be sorted by it.",
+    );
+  });
   it('puts missing values last ascending and first descending (RFC 7644 §3.4.2.3)', () => {
     expect(ids(sortResources(users, userSchema, { sortBy: 'name.familyName' }))).toEqual(['a', 'd', 'c', 'b']);
     expect(ids(sortResources(users, userSchema, { sortBy: 'name.familyName', sortOrder: 'descending' }))).toEqual([
