@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 
 /**
  * The default data folder: SCIMDESK_DATA_DIR, else the OS app-data folder (DESIGN.md §3). The
@@ -8,9 +8,18 @@ import { join, resolve } from 'node:path';
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
   if (env.SCIMDESK_DATA_DIR) return env.SCIMDESK_DATA_DIR;
   const home = homedir();
-  if (platform === 'win32') return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'scimdesk');
+  if (platform === 'win32') return join(absoluteOr(env.APPDATA, join(home, 'AppData', 'Roaming')), 'scimdesk');
   if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'scimdesk');
-  return join(env.XDG_CONFIG_HOME ?? join(home, '.config'), 'scimdesk');
+  return join(absoluteOr(env.XDG_CONFIG_HOME, join(home, '.config')), 'scimdesk');
+}
+
+/**
+ * The XDG base-directory spec: an empty or relative value is ignored. Taken as given, it made the
+ * folder depend on the working directory, so `serve` and `admin-token` run from two places split
+ * one installation into two, each with its own key.
+ */
+function absoluteOr(value: string | undefined, fallback: string): string {
+  return value && isAbsolute(value) ? value : fallback;
 }
 
 /** A data folder that cannot be created or written, said in its terms rather than a syscall's. */

@@ -105,6 +105,11 @@ describe('default data folder', () => {
     expect(defaultDataDir({}, 'linux')).toMatch(/\.config\/scimdesk$/);
     expect(defaultDataDir({ XDG_CONFIG_HOME: '/x' }, 'linux')).toBe('/x/scimdesk');
   });
+  it('ignores an empty or relative XDG_CONFIG_HOME, as the XDG spec says: the folder must not follow the working directory', () => {
+    for (const XDG_CONFIG_HOME of ['', 'relative/x']) {
+      expect(defaultDataDir({ XDG_CONFIG_HOME }, 'linux')).toBe(defaultDataDir({}, 'linux'));
+    }
+  });
   it('uses the platform app-data folder elsewhere', () => {
     expect(defaultDataDir({}, 'darwin')).toMatch(/Library\/Application Support\/scimdesk$/);
     expect(defaultDataDir({ APPDATA: 'C:\\Users\\a\\AppData\\Roaming' }, 'win32')).toContain('scimdesk');
