@@ -10,7 +10,7 @@ import { systemClock, type Clock } from './clock';
 import { startFailure } from './data-dir';
 import { createHttpApp } from './http/create-app';
 import { recordListenerRefusals } from './http/capture';
-import { HttpListener, type ListeningAddress } from './http/listener';
+import { HttpListener, type ListeningAddress, type ShutdownOptions, type ShutdownOutcome } from './http/listener';
 import { DEFAULT_SERVER_CAPABILITIES, type ServerCapabilities } from './scim/service-provider-config';
 import { createAdminHandlers } from './services/admin-handlers';
 import type { Logger } from './services/admin-dispatch';
@@ -55,8 +55,11 @@ export interface RunningScimdesk {
   readonly store: DurableStore;
   /** A one-time console login URL (DESIGN.md §3). */
   consoleLoginUrl(): string;
-  /** Stops accepting, finishes in-flight requests, then releases everything. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, finishes in-flight requests, then releases everything. Says how many
+   * connections were cut unanswered because their requests stopped moving (see HttpListener.close).
+   */
+  close(options?: ShutdownOptions): Promise<ShutdownOutcome>;
 }
 
 /** Admin sessions from the console's one-time code last a working day. */
@@ -134,6 +137,8 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
   });
   const listener = new HttpListener(app, {
     onRefused: recordListenerRefusals(services.requestLog, clock, (secret) => services.scimTokens.identify(secret)),
+    // Each commit is work done: a Bulk request writing a user at a time is not stuck.
+    activity: () => store.stats().seq,
   });
   let address: ListeningAddress;
   try {
@@ -145,7 +150,7 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     throw error;
   }
 
-  let closing: Promise<void> | undefined;
+  let closing: Promise<ShutdownOutcome> | undefined;
   return {
     address,
     handlers,
@@ -153,15 +158,16 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     consoleLoginUrl: () => `${address.url}/#code=${loginCodes.issue()}`,
     // In-flight requests finish first, then the store flushes and releases the data-folder lock.
     // The store closes (releasing the data folder's lock) even when a service fails to.
-    close: () =>
+    close: (shutdown) =>
       (closing ??= (async () => {
         for (const stop of [...streams]) stop();
-        await listener.close();
+        const outcome = await listener.close(shutdown);
         try {
           await services.close();
         } finally {
           await store.close();
         }
+        return outcome;
       })()),
   };
 }

@@ -70,16 +70,41 @@ export async function serve(
     forceExit = resolve;
     stopRequested = (signal) => {
       if (!fatal) io.err(`received ${signal}; finishing in-flight requests`);
-      running.close().then(
-        () => resolve(fatal ? 1 : 0),
-        (error: unknown) => {
-          io.err(`scimdesk: shutdown failed: ${(error as Error).message}`);
-          resolve(1);
-        },
-      );
+      const stallSeconds = SHUTDOWN_STALL_MS / 1000;
+      running
+        .close({
+          stallMs: SHUTDOWN_STALL_MS,
+          onProgress: (inFlight) =>
+            io.err(`still finishing ${plural(inFlight, 'request')} in flight (${signal} again to exit at once)`),
+        })
+        .then(
+          ({ cut }) => {
+            if (cut > 0) {
+              io.err(
+                `gave up on ${plural(cut, 'request')} after nothing moved for ${stallSeconds} s: ` +
+                  'their connections were cut unanswered',
+              );
+            }
+            resolve(fatal || cut > 0 ? 1 : 0);
+          },
+          (error: unknown) => {
+            io.err(`scimdesk: shutdown failed: ${(error as Error).message}`);
+            resolve(1);
+          },
+        );
     };
     if (pendingSignal) stopRequested(pendingSignal);
   });
+}
+
+/**
+ * How long a shutdown waits while nothing moves before it cuts what is left: long enough for one
+ * slow fsync or a burst of password hashes to show progress, short enough for a hung disk.
+ */
+const SHUTDOWN_STALL_MS = 10_000;
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** https://fetch.spec.whatwg.org/#port-blocking: ports browsers and Node's fetch will not connect to. */

@@ -34,7 +34,31 @@ export interface ListenerRefusal {
 export interface HttpListenerOptions {
   /** Told of each refusal whose request line is known, so that the request log shows it too. */
   onRefused?: (refusal: ListenerRefusal) => void;
+  /**
+   * A count that grows as the server gets work done (the store's commits). During a shutdown a
+   * long request that keeps it growing (a Bulk request of a thousand users) is not taken for stuck.
+   */
+  activity?: () => number;
 }
+
+export interface ShutdownOptions {
+  /**
+   * How long nothing may move (no request finishes, no response is sent, `activity` stands still)
+   * before what is left in flight is taken for stuck and its connections are cut.
+   */
+  stallMs?: number;
+  /** Told how many requests are still being handled, every `progressEveryMs` while there are any. */
+  onProgress?: (inFlight: number) => void;
+  progressEveryMs?: number;
+}
+
+export interface ShutdownOutcome {
+  /** Connections cut with a request unanswered because nothing moved for `stallMs`. */
+  cut: number;
+}
+
+/** How often a shutdown looks whether its requests still move. */
+const SHUTDOWN_TICK_MS = 100;
 
 type ClientError = NodeJS.ErrnoException & { rawPacket?: Buffer };
 type OnRefused = (refusal: ListenerRefusal) => void;
@@ -42,7 +66,7 @@ type OnRefused = (refusal: ListenerRefusal) => void;
 /** Starting and stopping the listener, kept apart from the app so that tests can use app.callback(). */
 export class HttpListener {
   private readonly server: Server;
-  private closing: Promise<void> | undefined;
+  private closing: Promise<ShutdownOutcome> | undefined;
   /** Per connection, its newest response not yet sent whole (pipelined requests queue behind it). */
   private readonly newest = new Map<Socket, ServerResponse>();
   /** Per connection being closed, how it was arranged that it ends after a given response. */
@@ -53,9 +77,13 @@ export class HttpListener {
    */
   private running = 0;
   private onHandlersDone: (() => void) | undefined;
+  /** Handlers finished and responses sent whole, so far: a shutdown's sign that requests move. */
+  private finished = 0;
+  private readonly activity: () => number;
 
   constructor(app: Koa, options: HttpListenerOptions = {}) {
     const refused = options.onRefused ?? (() => undefined);
+    this.activity = options.activity ?? (() => 0);
     const handle = app.callback();
     // Host is checked here rather than by Node (requireHostHeader), whose 400 has no body.
     this.server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, (req, res) => {
@@ -64,6 +92,7 @@ export class HttpListener {
       res.once('close', () => {
         if (this.newest.get(socket) === res) this.newest.delete(socket);
       });
+      res.once('finish', () => this.finished++);
       // A request pipelined behind a response that already told the client the connection ends
       // is never answered: it is not run either (its client sends it again on a new connection).
       if (this.closing && !this.endAfter(socket, res)) return;
@@ -73,6 +102,7 @@ export class HttpListener {
       }
       this.running++;
       void handle(req, res).finally(() => {
+        this.finished++;
         if (--this.running === 0) this.onHandlersDone?.();
       });
     });
@@ -98,26 +128,55 @@ export class HttpListener {
   }
 
   /**
-   * Stops accepting, lets in-flight requests finish (up to graceMs), then closes what is left.
+   * Stops accepting and lets in-flight requests finish, however long they take while they move.
    * Node's `server.close()` closes only the connections idle at that moment: a kept-alive
-   * connection in use would go on taking requests until the grace ran out and was cut mid-request.
-   * So each connection ends after the newest response it has to send, which says
-   * `Connection: close`. Resolves once no handler runs any more (or a second grace has passed).
+   * connection in use would go on taking requests. So each connection ends after the newest
+   * response it has to send, which says `Connection: close`. A fixed grace would cut requests that
+   * were merely queued (200 password writes take half a minute on two cores, and were cut at 10 s
+   * with everything saved but no client told): only when nothing has moved for `stallMs` (a hung
+   * disk, a client that stopped reading) are the remaining connections cut. Resolves once no
+   * handler runs any more (or a second `stallMs` has passed after the cut).
    */
-  close(graceMs = 10_000): Promise<void> {
-    this.closing ??= this.shutdown(graceMs);
+  close(options: ShutdownOptions = {}): Promise<ShutdownOutcome> {
+    this.closing ??= this.shutdown(options);
     return this.closing;
   }
 
-  private async shutdown(graceMs: number): Promise<void> {
-    if (!this.server.listening) return;
+  private async shutdown({
+    stallMs = 10_000,
+    onProgress,
+    progressEveryMs = 5_000,
+  }: ShutdownOptions): Promise<ShutdownOutcome> {
+    if (!this.server.listening) return { cut: 0 };
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const [socket, res] of this.newest) this.endAfter(socket, res);
     this.server.closeIdleConnections();
-    const force = setTimeout(() => this.server.closeAllConnections(), graceMs);
-    await closed;
-    clearTimeout(force);
-    await this.handlersDone(graceMs);
+    let settled = false;
+    const done = Promise.all([closed, this.handlersDone()]).then(() => (settled = true));
+    const motion = () => this.finished + this.activity();
+    let seen = motion();
+    let movedAt = Date.now();
+    let toldAt = movedAt;
+    for (;;) {
+      await within(done, SHUTDOWN_TICK_MS);
+      if (settled) return { cut: 0 };
+      const now = Date.now();
+      const current = motion();
+      if (current !== seen) {
+        seen = current;
+        movedAt = now;
+      } else if (now - movedAt >= stallMs) break;
+      if (now - toldAt >= progressEveryMs && this.running > 0) {
+        toldAt = now;
+        onProgress?.(this.running);
+      }
+    }
+    const cut = this.newest.size;
+    this.server.closeAllConnections();
+    // A handler stuck for good must not hold the process: past a second stallMs the services
+    // close under it, and it fails rather than waits.
+    await within(done, stallMs);
+    return { cut };
   }
 
   /**
@@ -131,18 +190,17 @@ export class HttpListener {
     return true;
   }
 
-  private handlersDone(graceMs: number): Promise<void> {
+  private handlersDone(): Promise<void> {
     if (this.running === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      // A handler stuck for good (a hung disk) must not hold the process: past the grace the
-      // services close under it, and it fails rather than waits.
-      const giveUp = setTimeout(resolve, graceMs);
-      this.onHandlersDone = () => {
-        clearTimeout(giveUp);
-        resolve();
-      };
-    });
+    return new Promise((resolve) => (this.onHandlersDone = resolve));
   }
+}
+
+/** Waits for `done` but at most `ms`, leaving no timer behind to hold the process. */
+function within(done: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([done, timeUp]).then(() => clearTimeout(timer));
 }
 
 interface LastResponse {

@@ -136,7 +136,7 @@ describe('stopping the HTTP listener', () => {
     await stopping;
   });
 
-  it('waits for a handler whose connection the grace cut, so nothing closes under it', async () => {
+  it('waits for a handler whose connection was cut when nothing moved, so nothing closes under it', async () => {
     const server = await start();
     cleanups.push(() => server.release.open());
     const client = new Connection(server.address);
@@ -144,13 +144,72 @@ describe('stopping the HTTP listener', () => {
     await server.slowStarted.opened;
 
     let stopped = false;
-    const stopping = server.listener.close(300).then(() => (stopped = true));
-    // The grace runs out: the connection is cut, but the handler is still at work.
+    const stopping = server.listener.close({ stallMs: 300 }).then((outcome) => {
+      stopped = true;
+      return outcome;
+    });
+    // Nothing moves for 300 ms: the connection is cut, but the handler is still at work.
     await client.ended;
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(stopped).toBe(false);
     server.release.open();
-    await stopping;
+    expect(await stopping).toEqual({ cut: 1 });
     expect(server.handled).toEqual(['/slow']);
+  });
+
+  it('answers queued requests that take far longer than the stall limit while they keep finishing', async () => {
+    // Five requests that finish one by one, 150 ms apart: 750 ms in all against a 300 ms limit.
+    const app = new Koa();
+    let turn = Promise.resolve();
+    const started = latch();
+    let arrived = 0;
+    app.use(async (ctx) => {
+      if (++arrived === 5) started.open();
+      const mine = turn.then(() => new Promise<void>((resolve) => setTimeout(resolve, 150)));
+      turn = mine;
+      await mine;
+      ctx.body = `done ${ctx.path}`;
+    });
+    const listener = new HttpListener(app);
+    const address = await listener.listen('127.0.0.1', 0);
+    cleanups.push(() => listener.close());
+    const clients = [1, 2, 3, 4, 5].map((n) => {
+      const client = new Connection(address);
+      client.send(`/r${n}`);
+      return client;
+    });
+    await started.opened;
+    const progress: number[] = [];
+    const stopping = listener.close({ stallMs: 300, progressEveryMs: 200, onProgress: (n) => progress.push(n) });
+    const answers = await Promise.all(clients.map((client) => client.response()));
+    expect(answers.map((answer) => /done (\/\w+)$/.exec(answer)?.[1])).toEqual(['/r1', '/r2', '/r3', '/r4', '/r5']);
+    expect(await stopping).toEqual({ cut: 0 });
+    // Told along the way how many were left, fewer each time.
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.every((n, i) => n >= 1 && n <= 5 && (i === 0 || n <= progress[i - 1]!))).toBe(true);
+  });
+
+  it('takes a long request for moving while the activity it reports grows', async () => {
+    let work = 0;
+    const app = new Koa();
+    const started = latch();
+    app.use(async (ctx) => {
+      started.open();
+      // One request doing 8 units of work, 100 ms each (as a Bulk request commits user by user).
+      for (let unit = 0; unit < 8; unit++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        work++;
+      }
+      ctx.body = 'done';
+    });
+    const listener = new HttpListener(app, { activity: () => work });
+    const address = await listener.listen('127.0.0.1', 0);
+    cleanups.push(() => listener.close());
+    const client = new Connection(address);
+    client.send('/bulk');
+    await started.opened;
+    const stopping = listener.close({ stallMs: 300 });
+    expect(await client.response()).toMatch(/^HTTP\/1\.1 200[\s\S]*done$/);
+    expect(await stopping).toEqual({ cut: 0 });
   });
 });

@@ -17,7 +17,7 @@ function breakJournal(store: DurableStore): Promise<void> {
   return (store as unknown as { parts: { journal: { handle: FileHandle } } }).parts.journal.handle.close();
 }
 
-let cleanup: (() => Promise<void>)[] = [];
+let cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const step of cleanup.reverse()) await step();
   cleanup = [];
@@ -92,7 +92,7 @@ describe('a journal that cannot be written', () => {
     expect(await scim.json()).toMatchObject({ status: '500', detail: expect.stringContaining('Restart scimdesk') });
     expect(fatal).toHaveLength(1);
     // Stopping still works: in-flight requests end, the logs flush, the lock is released.
-    await expect(app.close()).resolves.toBeUndefined();
+    await expect(app.close()).resolves.toEqual({ cut: 0 });
     const again = await openDurableStore(data.dir);
     expect(again.listTenants().map((t) => t.name)).toEqual(['Before']);
     await again.close();
