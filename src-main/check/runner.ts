@@ -81,6 +81,8 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     const varsByProfile = new Map<ProfileName, Record<string, string>>();
     const features = new Map<Feature, boolean>();
     let stopped: string | undefined;
+    // Whether the token has opened a resource endpoint yet: until it has, a 403 is the token's.
+    let tokenWorked = false;
     for (const [index, { profile, step }] of plan.entries()) {
       let vars = varsByProfile.get(profile);
       if (!vars) varsByProfile.set(profile, (vars = { run: runId }));
@@ -88,7 +90,8 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
       const result = stopped
         ? notRun(profile, step, stopped)
         : await runStep(client, profile, step, vars, features, tracked);
-      stopped ??= reasonToStop(step, result);
+      stopped ??= reasonToStop(step, result, tokenWorked);
+      tokenWorked ||= opensResources(step, result);
       results.push(result);
       emit({ type: 'step', index, total: plan.length, result });
     }
@@ -160,22 +163,44 @@ async function runStep(
 }
 
 /**
- * Why the steps after this one cannot tell anything: the server refused the token (401: every
- * step would fail the same way, each with its own dump), or it cannot be reached at all (no
- * connection). A 403 is one operation's refusal, a timeout or a reset one step's failure, and a
- * step that expects a refusal is not one.
+ * Why the steps after this one cannot tell anything, so that a wrong `--token` or `--url` gets one
+ * message instead of a wall of failures each with its own dump:
+ * - the server refused the token (401), or forbade it (403) before it had opened any resource
+ *   endpoint (an admin token on `/scim/v2`, a token for another API); a 403 after that is one
+ *   operation's refusal;
+ * - `/Users` itself is not there (404): the URL is not a SCIM base, or names a tenant the token
+ *   cannot see (discovery endpoints often answer without a tenant or token, so they pass first);
+ * - the server cannot be reached at all.
+ * A timeout or a reset is one step's failure, and a step that expects the status is not one.
  */
-function reasonToStop(step: StepDefinition, result: StepResult): string | undefined {
+function reasonToStop(step: StepDefinition, result: StepResult, tokenWorked: boolean): string | undefined {
   const exchange = result.exchange;
   if (!exchange || step.anonymous) return undefined;
   const status = exchange.response?.status;
-  if (status === 401 && !statusList(step.expect.status).includes(status)) {
-    return `not run: the server refused the token with 401 at step ${step.id}; check --token`;
+  if (status !== undefined && statusList(step.expect.status).includes(status)) return undefined;
+  if (status === 401) return `not run: the server refused the token with 401 at step ${step.id}; check --token`;
+  if (status === 403 && !tokenWorked) {
+    return (
+      `not run: the server forbade the token (403) at step ${step.id}, before any request to /Users or ` +
+      '/Groups succeeded; check that --token is a SCIM token for this URL'
+    );
+  }
+  if (status === 404 && step.path === '/Users') {
+    return (
+      `not run: ${step.method} /Users answered 404 at step ${step.id}: the URL is not a SCIM base URL, ` +
+      'or names a tenant this token cannot see; check --url'
+    );
   }
   if (status === undefined && UNREACHABLE.test(exchange.error ?? '')) {
     return `not run: the server could not be reached at step ${step.id} (${exchange.error})`;
   }
   return undefined;
+}
+
+/** A request to a resource endpoint succeeded: the token is good for the resources. */
+function opensResources(step: StepDefinition, result: StepResult): boolean {
+  const status = result.exchange?.response?.status;
+  return !step.anonymous && /^\/(Users|Groups)\b/.test(step.path) && status !== undefined && status < 300;
 }
 
 /** Errors (as describeFetchError words them) that no later request would get past. */

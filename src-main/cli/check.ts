@@ -33,9 +33,31 @@ export function urlFlag(value: string | boolean | undefined): string {
   return value;
 }
 
+/**
+ * The token as it will go into `Authorization: Bearer …`. Whitespace around it is dropped (a token
+ * read from a file with Windows line ends keeps its `\r`); anything an HTTP header cannot carry is
+ * a usage error, or every request would fail with the same error, step after step. The message
+ * says where, not what the token is: it is a secret.
+ */
 export function tokenFlag(value: string | boolean | undefined): string {
   if (typeof value !== 'string' || value.trim() === '') throw new UsageError('--token is required (a bearer token)');
-  return value;
+  const token = value.trim();
+  const at = [...token].findIndex((char) => unfitForHeader(char.codePointAt(0)!));
+  if (at >= 0) {
+    const char = [...token][at]!;
+    const point = char.codePointAt(0)!;
+    const what = /\s/u.test(char) ? 'a space' : point > 0xff ? 'a non-Latin-1 character' : 'a control character';
+    const code = `U+${point.toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new UsageError(
+      `--token has ${what} (${code}) at character ${at + 1}; a bearer token is one word of printable text`,
+    );
+  }
+  return token;
+}
+
+/** Controls, whitespace and what Latin-1 cannot write: fetch refuses them in a header, or splits the word. */
+function unfitForHeader(point: number): boolean {
+  return point <= 0x20 || point === 0x7f || (point >= 0x80 && point <= 0xa0) || point > 0xff;
 }
 
 function profileFlag(value: string | boolean | undefined): ProfileName[] {

@@ -103,6 +103,28 @@ describe('scimdesk check against scimdesk', () => {
   });
 });
 
+describe('a check pointed at the wrong thing', () => {
+  it('says once that an admin token is not a SCIM token on /scim/v2', async () => {
+    const report = await runCheck({ baseUrl: `${server.url}/scim/v2`, token: admin, profiles: ['entra'] });
+    const failed = report.steps.filter((s) => s.verdict === 'fail');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.exchange?.response?.status).toBe(403);
+    const rest = report.steps.slice(report.steps.indexOf(failed[0]!) + 1);
+    expect(rest.length).toBeGreaterThan(5);
+    for (const step of rest) expect(step.skippedReason).toMatch(/^not run: the server forbade the token \(403\)/);
+  });
+
+  it('says once that the tenant in the URL is not one the token can see', async () => {
+    const t = await tenant('check wrong tenant');
+    const base = `${server.url}/api/v1/tenants/00000000-0000-4000-8000-000000000000/scim/v2`;
+    const run = await runCliToEnd(['check', '--url', base, '--token', t.token, '--profile', 'rfc']);
+    expect(run.code).toBe(1);
+    const fails = run.stdout.filter((line) => line.startsWith('FAIL '));
+    expect(fails).toHaveLength(1);
+    expect(run.stdout.join('\n')).toMatch(/answered 404 at step .*: the URL is not a SCIM base URL/);
+  });
+});
+
 describe('an interrupted check', () => {
   it('stops after the step under way, says so, and still deletes what it created', async () => {
     const t = await tenant('check interrupted');
@@ -204,6 +226,18 @@ describe('the built CLI', () => {
     [['seed', '--url', 'http://127.0.0.1:1', '--token', 't', '--users', '1.5', '--groups', '1'], /--users '1.5'/],
     [['seed', '--url', 'http://127.0.0.1:1', '--token', 't', '--users', 'ten', '--groups', '1'], /--users 'ten'/],
     [['seed', '--url', 'file:///etc', '--token', 't', '--users', '1', '--groups', '1'], /must be an http/],
+    [
+      ['check', '--url', 'http://127.0.0.1:1', '--token', 'abc\u0007def'],
+      /--token has a control character \(U\+0007\) at character 4/,
+    ],
+    [
+      ['check', '--url', 'http://127.0.0.1:1', '--token', 'two words'],
+      /--token has a space \(U\+0020\) at character 4/,
+    ],
+    [
+      ['seed', '--url', 'http://127.0.0.1:1', '--token', 'tök€n', '--users', '1', '--groups', '1'],
+      /--token has a non-Latin-1 character \(U\+20AC\) at character 4/,
+    ],
   ])('usage error %j exits 2 with one line', async (args, message) => {
     const run = await runCliToEnd(args);
     expect(run.code).toBe(2);

@@ -92,6 +92,37 @@ describe('runCheck', () => {
     expect(calls).toBeGreaterThan(1);
   });
 
+  it('stops at a 403 before the token opened any resource, and at a 404 for /Users itself', async () => {
+    const discovery = (url: unknown) => /ServiceProviderConfig|ResourceTypes|Schemas/.test(String(url));
+    // Discovery answers without a token; every resource request is forbidden (a token for another API).
+    const forbidding: typeof fetch = async (url) =>
+      new Response('{"detail":"not this token"}', { status: discovery(url) ? 200 : 403 });
+    const forbidden = await runCheck({
+      baseUrl: 'http://host/scim',
+      token: 't',
+      profiles: ['okta'],
+      fetch: forbidding,
+    });
+    const answered = forbidden.steps.filter((step) => step.exchange?.response?.status === 403);
+    expect(answered).toHaveLength(1);
+    const after = forbidden.steps.slice(forbidden.steps.indexOf(answered[0]!) + 1);
+    expect(after.length).toBeGreaterThan(5);
+    for (const step of after) expect(step.skippedReason).toMatch(/^not run: the server forbade the token \(403\)/);
+
+    // A wrong base path (or a tenant the token cannot see): discovery passes, /Users is not there.
+    const elsewhere: typeof fetch = async (url) =>
+      new Response('{"detail":"Tenant not found."}', { status: discovery(url) ? 200 : 404 });
+    const lost = await runCheck({ baseUrl: 'http://host/scim', token: 't', profiles: ['rfc'], fetch: elsewhere });
+    // (auth.required's request without a token gets the 404 first: it is not the token's answer.)
+    const first = lost.steps.findIndex((step) => step.verdict === 'fail' && step.exchange?.response?.status === 404);
+    expect(lost.steps[first]!.id).toBe('users.create');
+    const rest = lost.steps.slice(first + 1);
+    expect(rest.length).toBeGreaterThan(10);
+    for (const step of rest) {
+      expect(step.skippedReason).toMatch(/^not run: (POST|GET) \/Users answered 404 at step .*check --url$/);
+    }
+  });
+
   it('skips what the ServiceProviderConfig says is unsupported without failing the run for it', async () => {
     const spc = {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
