@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { loadWithBulk } from './bulk';
 import { generateDirectory, seedSlug } from './generator';
-import { SeedHttp } from './http';
-import { FailureLog } from './outcomes';
+import { SeedHttp, SeedHttpError } from './http';
+import { describeText, FailureLog } from './outcomes';
 import { loadWithPosts } from './post';
 import type { BulkLimits, LoadContext, SeedMode, SeedProgress } from './types';
 
@@ -45,6 +45,8 @@ export interface SeedResult {
   readonly interrupted: boolean;
   readonly failures: readonly { readonly kind: string; readonly count: number; readonly example: string }[];
   readonly requests: number;
+  /** Of `requests`, the GETs that learnt about the server before loading (/ServiceProviderConfig, /Users). */
+  readonly probes: number;
   readonly retries: number;
   readonly seconds: number;
 }
@@ -75,6 +77,36 @@ async function discoverBulk(http: SeedHttp): Promise<BulkLimits | undefined> {
   };
 }
 
+/**
+ * One GET before anything is sent. A base URL that is not a SCIM one (a typo, the console's URL,
+ * a tenant the token cannot see) used to fail every user on its own, each with its page of HTML,
+ * and a 404 for /ServiceProviderConfig was read as "no Bulk". It stops here with one message;
+ * 401/403 stop here too (SeedHttp). Anything else (a 500, a server that dislikes count=0) is left
+ * to the load, which reports it per resource.
+ */
+async function checkUsersEndpoint(http: SeedHttp): Promise<void> {
+  const response = await http.send('GET', '/Users?count=0');
+  const { status, body } = response;
+  const json = body !== null && typeof body === 'object';
+  const what =
+    body === undefined ? 'no body' : typeof body === 'string' ? describeText(body) || 'an empty page' : 'JSON';
+  const where = http.base.href.replace(/\/$/, '');
+  if (status === 404) {
+    throw new SeedHttpError(
+      `GET /Users answered 404 (${what}): ${where} is not a SCIM base URL, or names a tenant this token ` +
+        'cannot see; check --url',
+    );
+  }
+  if (status >= 300 && status < 400) {
+    throw new SeedHttpError(`GET /Users answered ${status} (a redirect): give --url as the address it redirects to`);
+  }
+  if (status < 300 && !json) {
+    throw new SeedHttpError(
+      `GET /Users answered ${status} with ${what}, not a SCIM ListResponse: ${where} is not a SCIM base URL; check --url`,
+    );
+  }
+}
+
 export async function seedScim(options: SeedOptions): Promise<SeedResult> {
   const started = performance.now();
   const http = new SeedHttp({
@@ -91,7 +123,9 @@ export async function seedScim(options: SeedOptions): Promise<SeedResult> {
     seed: options.seed,
     passwords: options.passwords,
   });
+  await checkUsersEndpoint(http);
   const limits = options.mode === 'post' ? undefined : await discoverBulk(http);
+  const probes = http.requests;
   const mode: SeedMode = limits ? 'bulk' : 'post';
   const total = directory.users.length + directory.groups.length;
   const failures = new FailureLog();
@@ -124,6 +158,7 @@ export async function seedScim(options: SeedOptions): Promise<SeedResult> {
     interrupted: options.signal?.aborted === true,
     failures: failures.list(),
     requests: http.requests,
+    probes,
     retries: http.retries,
     seconds: (performance.now() - started) / 1000,
   };

@@ -1,4 +1,6 @@
 /** `scimdesk seed` into scimdesk (Bulk and POSTs) and into a server without Bulk. */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCIM_URN } from '@shared/scim/urns';
 import { seedScim } from '../../src-main/seed/index';
@@ -51,7 +53,8 @@ describe.each(['bulk', 'post'] as const)('seed into scimdesk (%s)', (mode) => {
     });
     expect(result).toMatchObject({ mode, usersCreated: 300, groupsCreated: 12, failed: 0, droppedReferences: 0 });
     if (mode === 'bulk') expect(result.bulk?.requests).toBe(1);
-    else expect(result.requests).toBe(300 + 12); // --mode post skips discovery
+    // One GET of /Users first; --mode post skips reading the ServiceProviderConfig.
+    else expect(result.requests).toBe(1 + 300 + 12);
     expect(progress.at(-1)).toBe(312);
 
     const users = await list(t, 'Users');
@@ -182,6 +185,41 @@ describe('seed', () => {
     // Up to 20 s for the first users, then the Bulk requests under way finish: on a busy CI machine
     // that took over the default 30 s once. A bound, not a speed target.
   }, 90_000);
+
+  it('stops before sending anything, with one line, when the URL is not a SCIM base', async () => {
+    const t = await tenant('seed wrong url');
+    const htmlServer = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head><body>' + 'x'.repeat(5000));
+    });
+    await new Promise<void>((resolve) => htmlServer.listen(0, '127.0.0.1', () => resolve()));
+    const htmlPort = (htmlServer.address() as AddressInfo).port;
+    try {
+      for (const [url, message] of [
+        // The console's address, without /scim/v2.
+        [server.url, /^scimdesk seed: GET \/Users answered 404 \(.*\): .* is not a SCIM base URL, or names a tenant/],
+        // The tenant path of a tenant the token does not belong to.
+        [
+          `${server.url}/api/v1/tenants/00000000-0000-4000-8000-000000000000/scim/v2`,
+          /^scimdesk seed: GET \/Users answered 404 .*check --url$/,
+        ],
+        // A web server that answers every path with a page.
+        [
+          `http://127.0.0.1:${htmlPort}/scim/v2`,
+          /^scimdesk seed: GET \/Users answered 200 with an HTML page \("Welcome to nginx!"\), not a SCIM ListResponse/,
+        ],
+      ] as const) {
+        const before = await total(t, 'Users');
+        const run = await runCliToEnd(['seed', '--url', url, '--token', t.token, '--users', '5', '--groups', '1']);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toEqual([expect.stringMatching(message)]);
+        expect(run.stderr[0]).not.toContain('<');
+        expect(await total(t, 'Users')).toBe(before);
+      }
+    } finally {
+      await new Promise((resolve) => htmlServer.close(resolve));
+    }
+  });
 
   it('the CLI exits 1 on a refused token', async () => {
     const run = await runCliToEnd([
