@@ -84,11 +84,20 @@ export function formatCleanup(cleanup: CleanupResult, style: Style): string[] {
   return lines;
 }
 
-export function formatSummary(summary: Summary, style: Style): string {
+/** `interrupted`: the run was stopped (Ctrl-C), which is why steps were not run, not a failure. */
+export function formatSummary(summary: Summary, style: Style, interrupted = false): string {
   const text =
     `summary: ${summary.passed} passed, ${summary.failed} failed, ${summary.warnings} warnings, ` +
     `${summary.skipped} skipped (${summary.total} steps)`;
-  return paint(style, summary.ok ? 'green' : 'red', `${text}${summary.ok ? '' : ' — required steps failed'}`);
+  const verdict =
+    interrupted && summary.failed === 0
+      ? ' — interrupted before the end'
+      : interrupted
+        ? ' — required steps failed, then the run was interrupted'
+        : summary.ok
+          ? ''
+          : ' — required steps failed';
+  return paint(style, summary.ok && !interrupted ? 'green' : 'red', `${text}${verdict}`);
 }
 
 /** The whole report at once (the CLI streams the same lines as steps finish). */
@@ -97,6 +106,6 @@ export function formatReport(report: CheckReport, style: Style): string {
     formatHeader(report.target, report.profiles, style),
     ...report.steps.flatMap((step) => formatStep(step, style)),
     ...formatCleanup(report.cleanup, style),
-    formatSummary(report.summary, style),
+    formatSummary(report.summary, style, report.interrupted === true),
   ].join('\n');
 }

@@ -114,7 +114,7 @@ export async function checkCommand(args: readonly string[], io: CommandIo): Prom
           } else if (event.type === 'cleanup') {
             sayNotRun();
             for (const line of formatCleanup(event.result, style)) io.out(line);
-          } else io.out(formatSummary(event.report.summary, style));
+          } else io.out(formatSummary(event.report.summary, style, event.report.interrupted === true));
         },
   });
   interrupt.dispose();

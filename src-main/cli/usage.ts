@@ -44,6 +44,12 @@ export const START_HELP = `Usage: scimdesk start [--host H] [--port P] [--data D
 
 Opens the desktop app. Where the Electron binary or a display is missing, says why in one line and
 runs 'scimdesk serve' with the same options instead.
+
+Options:
+  --host H      address the server listens on (default 127.0.0.1; others print a warning)
+  --port P      TCP port, 0 for any free port (default 8585)
+  --data DIR    data folder (default $SCIMDESK_DATA_DIR, else the OS app-data folder)
+  -h, --help    show this help
 `;
 
 export const ADMIN_TOKEN_HELP = `Usage: scimdesk admin-token [--data DIR] [--ttl DURATION]

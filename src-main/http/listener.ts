@@ -451,6 +451,8 @@ export function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/** Host names are case-insensitive (RFC 4343): `--host LOCALHOST` is loopback too. */
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+  const name = host.toLowerCase();
+  return name === 'localhost' || name === '::1' || /^127\./.test(name);
 }

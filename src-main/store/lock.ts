@@ -18,6 +18,7 @@
  * The admin-token signing key in the same folder is read without this lock, by design (DESIGN.md §3).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { unusableDataDir } from '../data-dir';
@@ -136,9 +137,26 @@ function isLive(owner: LockOwner, content: string): boolean {
   if (owner.pid === process.pid) return heldHere.has(content);
   try {
     process.kill(owner.pid, 0);
-    return true;
+    return !isZombie(owner.pid);
   } catch (error) {
     // EPERM: the process exists but belongs to another user — still alive.
     return !isErrno(error, 'ESRCH');
+  }
+}
+
+/**
+ * A process that has exited but whose parent has not reaped it yet still answers signal 0, though
+ * it holds nothing: a server that died under a shell or supervisor that has not waited for it
+ * would keep its folder locked. Linux says so in /proc (state `Z`); elsewhere it cannot be told
+ * cheaply, and the owner counts as alive.
+ */
+function isZombie(pid: number): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // "pid (comm) state …": comm may hold spaces and parentheses, so read after its last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }

@@ -236,6 +236,13 @@ describe('CLI usage errors', () => {
     expect(result.code).toBe(0);
     expect(result.stdout.join('\n')).toMatch(/Usage/);
   });
+
+  it.each(['serve', 'start'])('%s --help explains each of its options', async (command) => {
+    const help = (await runCliToEnd([command, '--help'])).stdout.join('\n');
+    for (const flag of ['--host H', '--port P', '--data DIR', '-h, --help']) {
+      expect(help).toMatch(new RegExp(`^  ${flag}\\s+\\S`, 'm'));
+    }
+  });
 });
 
 describe('data-folder lock', () => {

@@ -255,6 +255,31 @@ describe('data-folder lock', () => {
     expect(await readdir(dir)).not.toContain(LOCK_FILE);
   });
 
+  it.runIf(process.platform === 'linux')(
+    'takes over a lock left by a process that exited but was not reaped (a zombie)',
+    async () => {
+      const dir = await tempDir();
+      // The shell starts a child that exits shortly, then becomes `sleep`, which never reaps it. (A
+      // child that exited before the exec could be reaped by the shell itself.)
+      const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 30']);
+      try {
+        const pid = Number(
+          await new Promise<string>((resolve) => parent.stdout.once('data', (d) => resolve(String(d)))),
+        );
+        const state = async () => (await readFile(`/proc/${pid}/stat`, 'latin1').catch(() => '')).split(') ')[1]?.[0];
+        for (let tries = 0; (await state()) !== 'Z' && tries < 250; tries++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expect(await state()).toBe('Z');
+        await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid, host: hostname(), since: '2024-01-01T00:00:00Z' }));
+        const store = await openDurableStore(dir);
+        await store.close();
+      } finally {
+        parent.kill('SIGKILL');
+      }
+    },
+  );
+
   it('takes over a stale lock naming its own pid (a container restarted after kill -9 runs as PID 1 again)', async () => {
     const dir = await tempDir();
     const stale = JSON.stringify({ pid: process.pid, host: hostname(), since: '2024-01-01T00:00:00Z' });
