@@ -142,9 +142,6 @@ function endpointInfo(
 ): ScimEndpointInfo {
   tenants.get(tenantId); // 404 for an unknown tenant
   const tokenScoped = `${server}/scim/v2`;
-  const active = scimTokens
-    .list({ page: 1, per_page: 200, tenant_id: tenantId })
-    .items.filter((t) => !t.revoked_at && (!t.expires_at || Date.parse(t.expires_at) > Date.now())).length;
   return {
     tenant_id: tenantId,
     scim_base_url: tokenScoped,
@@ -165,6 +162,6 @@ function endpointInfo(
         'Push Groups',
       ],
     },
-    active_tokens: active,
+    active_tokens: scimTokens.activeCount(tenantId),
   };
 }

@@ -160,6 +160,16 @@ export class ScimTokenService {
    * tenant), or undefined while it is still good. For long requests (Bulk): a revocation takes
    * effect at once (DESIGN.md §3), not after the request that was under way. Records no use.
    */
+  /** How many of the tenant's tokens would be accepted now (all of them, not a page's worth). */
+  activeCount(tenantId: string): number {
+    const tenant = this.store.tenant(tenantId);
+    if (!tenant) throw new AdminError('not_found', `Tenant ${tenantId} not found.`);
+    const now = this.clock.now();
+    let active = 0;
+    for (const record of tenant.list('scimTokens')) if (!refusalOf(record, now)) active++;
+    return active;
+  }
+
   refusalNow(tenantId: string, tokenId: string): 'revoked' | 'expired' | 'deleted' | undefined {
     const record = this.store.tenant(tenantId)?.get('scimTokens', tokenId);
     return record ? refusalOf(record, this.clock.now()) : 'deleted';

@@ -1692,6 +1692,7 @@ describe('admin API: tenants and SCIM tokens', () => {
   it('gives endpoint info whose URLs work when pasted into an IdP', async () => {
     const info = await adminCall(s, 'GET', `/scim-tokens/endpoint-info?tenant_id=${s.tenantId}`);
     expect(info.status).toBe(200);
+    expect(info.body?.active_tokens).toBe(1);
     const entra = info.body?.entra as { tenant_url: string };
     const okta = info.body?.okta as { base_url: string; unique_identifier_field: string };
     expect(okta.unique_identifier_field).toBe('userName');

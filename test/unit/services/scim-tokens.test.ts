@@ -47,6 +47,24 @@ describe('SCIM tokens', () => {
     expect(tokens().authenticate(expiring.token)).toMatchObject({ ok: false, reason: 'expired' });
   });
 
+  it('counts every token that would be accepted now, however many the tenant has', async () => {
+    const made = [];
+    for (let n = 0; n < 203; n++) made.push(await tokens().create({ tenant_id: tenantId, name: `t${n}` }));
+    expect(tokens().activeCount(tenantId)).toBe(203);
+    // The 200 newest revoked: the three oldest, past the first page of a listing, still work.
+    for (const token of made.slice(3)) await tokens().revoke(token.id);
+    expect(tokens().activeCount(tenantId)).toBe(3);
+    await tokens().create({
+      tenant_id: tenantId,
+      name: 'short',
+      expires_at: new Date(h.clock.now() + 1_000).toISOString(),
+    });
+    expect(tokens().activeCount(tenantId)).toBe(4);
+    h.clock.advance(1_000);
+    expect(tokens().activeCount(tenantId)).toBe(3);
+    expect(() => tokens().activeCount('tn_missing')).toThrow(/not found/);
+  });
+
   it('revokes at once and keeps the record', async () => {
     const created = await tokens().create({ tenant_id: tenantId, name: 'to revoke' });
     await tokens().revoke(created.id);
