@@ -7,20 +7,34 @@ import { z } from 'zod';
  * - the bidirectional marks, embeddings, overrides and isolates (U+061C, U+200E/U+200F,
  *   U+202A–U+202E, U+2066–U+2069), with which a name reads differently from what it is ("Trojan
  *   Source", CVE-2021-42574);
- * - the invisible U+200B and U+FEFF, which make two names that look alike differ.
- * The zero-width joiners U+200C/U+200D stay: emoji sequences and some scripts need them.
+ * - characters that show as nothing, which make two names that look alike differ: the soft hyphen
+ *   U+00AD, the combining grapheme joiner U+034F, the Hangul fillers (U+115F, U+1160, U+3164,
+ *   U+FFA0), U+17B4/U+17B5, the Mongolian vowel separator U+180E, U+200B, the word joiner and
+ *   invisible operators U+2060–U+2064, the deprecated format controls U+206A–U+206F, and U+FEFF.
+ * The zero-width joiners U+200C/U+200D and the variation selectors stay: emoji sequences and some
+ * scripts need them.
  */
 function unshowable(code: number): boolean {
   return (
     code <= 0x1f ||
     (code >= 0x7f && code <= 0x9f) ||
+    code === 0x00ad ||
+    code === 0x034f ||
     code === 0x061c ||
+    code === 0x115f ||
+    code === 0x1160 ||
+    code === 0x17b4 ||
+    code === 0x17b5 ||
+    code === 0x180e ||
     code === 0x200b ||
     code === 0x200e ||
     code === 0x200f ||
     (code >= 0x2028 && code <= 0x202e) ||
-    (code >= 0x2066 && code <= 0x2069) ||
-    code === 0xfeff
+    (code >= 0x2060 && code <= 0x2064) ||
+    (code >= 0x2066 && code <= 0x206f) ||
+    code === 0x3164 ||
+    code === 0xfeff ||
+    code === 0xffa0
   );
 }
 

@@ -38,8 +38,9 @@ export function createTenantService(store: DurableStore, clock: Clock, newId = n
   };
   // Names are how people tell tenants apart in the console and in IdP setups: unique, ignoring case.
   const assertNameFree = (name: string, self?: string) => {
-    // Compared as shown: "Café" typed with a combining accent is the same name as with é.
-    const fold = (text: string) => text.normalize('NFC').toLowerCase();
+    // Compared as shown: "Café" typed with a combining accent is the same name as with é, and
+    // "Ac me" with a no-break (or any other) space is the same as with a plain one.
+    const fold = (text: string) => text.normalize('NFC').toLowerCase().replace(/\s+/gu, ' ');
     const folded = fold(name);
     const clash = store.listTenants().find((t) => t.id !== self && fold(t.name) === folded);
     if (clash) throw new AdminError('conflict', `A tenant named "${clash.name}" already exists (${clash.id}).`);

@@ -190,6 +190,18 @@ describe('admin API over HTTP', () => {
     await refused(await send('POST', '/tenants', { name: 'Acme\nreal tenant: Beta' }), 'U+000A');
     await refused(await send('POST', '/tenants', { name: 'Acme\u2028Beta' }), 'U+2028');
     await refused(await send('POST', '/tenants', { name: 'Ac\u200Bme' }), 'U+200B');
+    // Each shows as "Acme" beside the real one.
+    for (const [invisible, codePoint] of [
+      ['\u00AD', 'U+00AD'],
+      ['\u034F', 'U+034F'],
+      ['\u180E', 'U+180E'],
+      ['\u2060', 'U+2060'],
+      ['\u2062', 'U+2062'],
+      ['\u3164', 'U+3164'],
+    ] as const) {
+      await refused(await send('POST', '/tenants', { name: `Ac${invisible}me` }), codePoint);
+    }
+    await refused(await send('POST', '/tenants', { name: 'Acme\u2063' }), 'U+2063');
     // A zero-width joiner inside an emoji sequence is part of the name.
     const created = await send('POST', '/tenants', { name: 'Zürich 東京 👩\u200D💻' });
     expect(created.status).toBe(201);
@@ -211,6 +223,9 @@ describe('admin API over HTTP', () => {
     expect(((await composed.json()) as { name: string }).name).toBe('Caf\u00e9 Lab');
     const decomposed = await send('POST', '/tenants', { name: 'Cafe\u0301 Lab' });
     expect(decomposed.status).toBe(409);
+    // A no-break or ideographic space shows as the space it stands for.
+    expect((await send('POST', '/tenants', { name: 'Caf\u00e9\u00a0Lab' })).status).toBe(409);
+    expect((await send('POST', '/tenants', { name: 'caf\u00e9\u3000lab' })).status).toBe(409);
     // JSON.stringify writes a lone surrogate as the escape \ud800, which JSON.parse reads back as one.
     const lone = await send('POST', '/tenants', { name: 'Half\ud800 pair' });
     expect(lone.status).toBe(201);
