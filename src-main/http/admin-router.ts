@@ -143,7 +143,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
           if (!fromBody) refuseMisspeltQueryParameters(given, queryFields);
           const input = { ...given, ...params };
           const output = await dispatchAdminOperation(deps.handlers, name, input, (field) =>
-            typeof field === 'string' && field in params ? ['path'] : [fromBody ? 'body' : 'query'],
+            typeof field === 'string' && Object.hasOwn(params, field) ? ['path'] : [fromBody ? 'body' : 'query'],
           );
           ctx.status = operation.status;
           if (operation.status !== 204) ctx.body = output;

@@ -260,6 +260,12 @@ describe('admin API over HTTP', () => {
     const extra = await send('POST', '/scim-tokens', { tenant_id: tenant.id, name: 'x', extra: 1 });
     expect(extra.status).toBe(422);
     expect(((await extra.json()) as Detail).detail.map((d) => d.loc)).toEqual([['body', 'extra']]);
+    // Names every object inherits are body fields too, not path parameters.
+    for (const inherited of ['constructor', 'toString', 'hasOwnProperty']) {
+      const odd = await send('POST', '/tenants', { name: 'x', [inherited]: 1 });
+      expect(odd.status).toBe(422);
+      expect(((await odd.json()) as Detail).detail.map((d) => d.loc)).toEqual([['body', inherited]]);
+    }
     const tenantExtra = await send('POST', '/tenants', { name: 'With extra', deleteMode: 'hard' });
     expect(tenantExtra.status).toBe(422);
     expect(((await tenantExtra.json()) as { detail: { msg: string }[] }).detail[0]!.msg).toBe(
