@@ -41,6 +41,19 @@ function withoutSearchText(query: string): string {
     .join('&');
 }
 
+/**
+ * What the log and the history show is not logged again: a read of an entry would copy it (and any
+ * user data in it) into a new entry, beyond its tenant's purge and caps; nor is the search text,
+ * which is user data too. Set before the admin gate and the parameter checks, so that a request
+ * they refuse (401, 422) is logged the same way.
+ */
+function withholdObserved(ctx: Context, next: Next): Promise<unknown> {
+  const state = ctx.state as CaptureState;
+  state.captureBodies = false;
+  state.loggedQuery = withoutSearchText(ctx.querystring);
+  return next();
+}
+
 function showsObservedTraffic(operation: AdminOperation): boolean {
   return (
     operation.method === 'GET' && (operation.path.startsWith('/request-logs') || operation.path.includes('/history/'))
@@ -100,8 +113,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     router.all(path, keepToOwnMethods(methods));
   }
   // Registered before the contract's `/request-logs/:id`, which would take "stream" for an id.
-  router.get('/request-logs/stream', gate, (ctx) => {
-    (ctx.state as { captureBodies?: boolean }).captureBodies = false;
+  router.get('/request-logs/stream', withholdObserved, gate, (ctx) => {
     refuseMisspeltQueryParameters(ctx.query, ['after', ...Object.keys(RequestLogQuery.shape)]);
     const state = ctx.state as AdminGateState;
     streamRequestLog(
@@ -121,15 +133,9 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
       operation.path,
       [operation.method],
       [
+        ...(showsObservedTraffic(operation) ? [withholdObserved] : []),
         gate,
         async (ctx: Context) => {
-          // What the log and the history show is not logged again: a read of an entry would copy
-          // it (and any user data in it) into a new entry, beyond its tenant's purge and caps.
-          if (showsObservedTraffic(operation)) {
-            const state = ctx.state as CaptureState;
-            state.captureBodies = false;
-            state.loggedQuery = withoutSearchText(ctx.querystring);
-          }
           const params = ctx.params as Record<string, string>;
           const fromBody = operation.method !== 'GET' && operation.method !== 'DELETE';
           const source = fromBody ? await adminJsonBody(ctx) : ctx.query;

@@ -347,6 +347,21 @@ describe('request logs, history and the live stream', () => {
     const detail = await adminJson('GET', `/request-logs/${versionRead.id}`);
     expect(detail).toMatchObject({ request: { body: null }, response: { body: null } });
     expect(reads.map((entry) => entry.query)).toContain('q=[withheld]&per_page=100');
+    // The search text is withheld from requests refused before they ran, too: without a token,
+    // and on the stream, which does not search.
+    expect((await fetch(`${server.url}/api/v1/admin/request-logs?q=${marker}`)).status).toBe(401);
+    const streamed = await fetch(`${server.url}/api/v1/admin/request-logs/stream?q=${marker}`, {
+      headers: { Authorization: `Bearer ${admin}` },
+    });
+    expect(streamed.status).toBe(422);
+    const refusedReads = (await adminJson('GET', '/request-logs?path=/api/v1/admin/request-logs&per_page=20'))
+      .items as { status: number; query: string }[];
+    expect(refusedReads.filter((entry) => entry.status === 401 || entry.status === 422)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ status: 401, query: 'q=[withheld]' }),
+        expect.objectContaining({ status: 422, query: 'q=[withheld]' }),
+      ]),
+    );
 
     const deleted = await fetch(`${server.url}/api/v1/admin/tenants/${doomed}`, {
       method: 'DELETE',
