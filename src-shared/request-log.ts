@@ -131,8 +131,8 @@ const entryFilters = {
   /** Only entries with (or without) an error: a 4xx/5xx answer, a Bulk with failed operations, a cut export. */
   has_error: YesNo.optional(),
   source: RequestSource.optional(),
-  token_id: z.string().optional(),
-  method: z.string().optional(),
+  token_id: z.string().min(1).optional(),
+  method: z.string().min(1).optional(),
   status: StatusFilter.optional(),
   /** Substring of the path. */
   path: z.string().optional(),
