@@ -124,6 +124,20 @@ const Instant = z.iso.datetime({
     `must be an ISO 8601 date-time with Z or an offset, like 2026-01-31T09:00:00Z, not ${JSON.stringify(issue.input)}`,
 });
 
+/** The digits of an ISO 8601 time's fraction past the millisecond, which Date.parse drops. */
+export function subMillisecondDigits(instant: string): string {
+  return (/\.\d{3}(\d+)/.exec(instant)?.[1] ?? '').replace(/0+$/, '');
+}
+
+/** Orders two valid ISO 8601 times to the last digit given, not only to the millisecond. */
+function compareInstants(a: string, b: string): number {
+  const byMs = Date.parse(a) - Date.parse(b);
+  if (byMs !== 0) return byMs;
+  const [x, y] = [subMillisecondDigits(a), subMillisecondDigits(b)];
+  const width = Math.max(x.length, y.length);
+  return x.padEnd(width, '0').localeCompare(y.padEnd(width, '0'));
+}
+
 /** The filters that a single entry's summary can answer, so the live stream takes them too. */
 const entryFilters = {
   // Empty is refused, as on /scim-tokens: it matched no entry and looked like "no such traffic".
@@ -160,7 +174,7 @@ export const RequestLogQuery = z
   })
   .superRefine((query, ctx) => {
     // A window that ends before it starts matches nothing: say so, rather than an empty page.
-    if (query.since !== undefined && query.until !== undefined && Date.parse(query.until) < Date.parse(query.since)) {
+    if (query.since !== undefined && query.until !== undefined && compareInstants(query.until, query.since) < 0) {
       ctx.addIssue({ code: 'custom', path: ['until'], message: `must not be before since (${query.since})` });
     }
   });

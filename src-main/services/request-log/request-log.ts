@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import {
   RequestLogEntry,
   RequestLogSummary,
+  subMillisecondDigits,
   type RequestLogEntry as Entry,
   type RequestLogSummary as Summary,
 } from '@shared/request-log';
@@ -80,6 +81,16 @@ function toMs(value: number | string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = typeof value === 'number' ? value : Date.parse(value);
   return Number.isFinite(ms) ? ms : undefined;
+}
+
+/**
+ * Entries are stamped to the millisecond, and Date.parse drops digits past it: a `since` of
+ * `.5001` would take in an entry at `.500`, which is before it. Such a `since` starts at the next
+ * millisecond. (An `until` of `.5001` rightly keeps the millisecond it is in.)
+ */
+function sinceMs(since: number | string | undefined): number | undefined {
+  const ms = toMs(since);
+  return ms !== undefined && typeof since === 'string' && subMillisecondDigits(since) !== '' ? ms + 1 : ms;
 }
 
 export interface RequestLogStats {
@@ -472,7 +483,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
   }
 
   async function list(query: RequestLogListQuery): Promise<Page<Summary>> {
-    const matches = structuredMatcher({ ...query, since: toMs(query.since), until: toMs(query.until) });
+    const matches = structuredMatcher({ ...query, since: sinceMs(query.since), until: toMs(query.until) });
     const candidates: LogRow[] = [];
     for (const row of index.newestFirst(query.tenant_id)) if (matches(row)) candidates.push(row);
     let hits = candidates;

@@ -82,6 +82,11 @@ describe('request log: record, get, list', () => {
       50, 49, 48, 47, 46, 45, 44, 43, 42, 41,
     ]);
     expect((await log.list({ ...page, until: Date.parse('2024-05-01T10:00:03.000Z') })).total).toBe(3);
+    // Entries are stamped to the millisecond; digits past it are not dropped from the bounds.
+    expect((await log.list({ ...page, since: '2024-05-01T10:00:41.0001Z' })).items[0]?.seq).toBe(50);
+    expect((await log.list({ ...page, since: '2024-05-01T10:00:41.0001Z' })).total).toBe(9);
+    expect((await log.list({ ...page, since: '2024-05-01T10:00:41.000000Z' })).total).toBe(10);
+    expect((await log.list({ ...page, until: '2024-05-01T10:00:03.0009Z' })).total).toBe(3);
 
     const second = await log.list({ page: 2, per_page: 15 });
     expect(second).toMatchObject({ total: 50, page: 2, per_page: 15 });
