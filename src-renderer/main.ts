@@ -1,6 +1,7 @@
+// First: it must run before any module that builds a zod schema (see the module).
+import './zod-jitless';
 import { createPinia } from 'pinia';
 import { createApp } from 'vue';
-import { z } from 'zod';
 import App from './App.vue';
 import { createAdminClient } from './api/client';
 import { consoleEnvironmentKey, type ConsoleEnvironment } from './api/environment';
@@ -10,9 +11,6 @@ import { endSession, exchangeLoginCode } from './api/session';
 import { useSessionStore } from './stores/session';
 import { takeLoginCodeFromUrl } from './login-code';
 import './styles.css';
-
-// zod 4 probes `new Function` when it loads, which the strict CSP reports; jitless avoids the probe.
-z.config({ jitless: true });
 
 const app = createApp(App);
 const pinia = createPinia();

@@ -12,6 +12,19 @@ test.describe('headless console', () => {
       if (message.type() === 'error' || message.type() === 'warning') problems.push(message.text());
     });
     page.on('pageerror', (error) => problems.push(error.message));
+    // Chromium reports an eval the CSP blocked as a DevTools issue, not a console message: the
+    // page's own event is what sees it.
+    await page.addInitScript(() => {
+      type Violation = { violatedDirective: string; sourceFile: string; lineNumber: number };
+      const page = globalThis as unknown as {
+        cspViolations: string[];
+        addEventListener: (type: string, listener: (event: Violation) => void) => void;
+      };
+      page.cspViolations = [];
+      page.addEventListener('securitypolicyviolation', (event) =>
+        page.cspViolations.push(`${event.violatedDirective} at ${event.sourceFile}:${event.lineNumber}`),
+      );
+    });
 
     await page.goto(server.consoleUrl);
     await waitForApp(page);
@@ -21,6 +34,7 @@ test.describe('headless console', () => {
     expect(page.url()).not.toContain('code=');
     // No CSP violations or script errors (zod runs jitless under the strict CSP).
     expect(problems).toEqual([]);
+    expect(await page.evaluate(() => (globalThis as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
   });
 
   test.describe('with tenants in the store', () => {
