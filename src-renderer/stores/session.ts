@@ -48,10 +48,17 @@ export const useSessionStore = defineStore('session', () => {
    */
   async function signIn(secret: string): Promise<void> {
     const pasted = unwrapSecret(secret);
-    const value = codeInConsoleUrl(pasted) ?? pasted;
+    // Neither a code nor a token has whitespace: a line break inside is a wrapped terminal copy.
+    const value = (codeInConsoleUrl(pasted) ?? pasted).replace(/\s+/g, '');
     if (!value || value.startsWith(SCIM_TOKEN_PREFIX)) {
       // A SCIM token is not a JWT, so it would go to the code exchange and be called an unknown login code.
       error.value = value ? SCIM_TOKEN_PASTED : 'Enter a login code or an admin token.';
+      secretRefused.value = true;
+      return;
+    }
+    if (!isAdminToken(value) && !isLoginCodeShaped(value)) {
+      // A token cut short, or any other text: the code exchange's own refusal would speak of its body.
+      error.value = NEITHER_CODE_NOR_TOKEN;
       secretRefused.value = true;
       return;
     }
@@ -208,6 +215,15 @@ function unwrapSecret(pasted: string): string {
 function isAdminToken(value: string): boolean {
   return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(value);
 }
+
+/** A login code is base64url text (24 characters today); the server takes at most 200. */
+function isLoginCodeShaped(value: string): boolean {
+  return /^[\w-]{1,200}$/.test(value);
+}
+
+const NEITHER_CODE_NOR_TOKEN =
+  'That is neither a login code nor an admin token. A login code is what follows #code= in the console URL; ' +
+  'an admin token is the last line scimdesk admin-token prints, three parts joined by dots. Check that it was copied whole.';
 
 /** Failures that say the secret itself is wrong; an unreachable or failing server says nothing of it. */
 function refusesSecret(failure: unknown): boolean {

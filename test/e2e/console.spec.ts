@@ -37,6 +37,41 @@ test.describe('headless console', () => {
     expect(await page.evaluate(() => (globalThis as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
   });
 
+  test.describe('with a right-to-left tenant name', () => {
+    test.use({
+      seedStore: {
+        version: 1,
+        tenants: [{ id: 'tn_he', name: 'חברה בע"מ!', created_at: '2026-03-01T10:00:00.000Z', delete_mode: 'delete' }],
+      },
+    });
+
+    test('shows it as its reader expects, the final "!" at its left end', async ({ page, server }) => {
+      await page.goto(server.consoleUrl);
+      await waitForApp(page);
+      const cell = page.getByRole('cell', { name: 'חברה בע"מ!' });
+      await expect(cell).toBeVisible();
+      // Where the first letter and the "!" are drawn: in Hebrew the name starts at the right.
+      const [first, bang] = await cell.evaluate((element) => {
+        // This file is compiled without DOM types: the little of them used here.
+        type Node = { firstChild: Node | null; textContent: string | null };
+        type Range = { setStart(n: Node, i: number): void; setEnd(n: Node, i: number): void };
+        const doc = (
+          globalThis as unknown as { document: { createRange(): Range & { getBoundingClientRect(): { x: number } } } }
+        ).document;
+        let text = element as unknown as Node;
+        while (text.firstChild) text = text.firstChild;
+        const x = (index: number) => {
+          const range = doc.createRange();
+          range.setStart(text, index);
+          range.setEnd(text, index + 1);
+          return range.getBoundingClientRect().x;
+        };
+        return [x(0), x((text.textContent ?? '').length - 1)];
+      });
+      expect(bang).toBeLessThan(first);
+    });
+  });
+
   test.describe('with tenants in the store', () => {
     test.use({
       seedStore: {
@@ -199,12 +234,22 @@ test.describe('headless console', () => {
     });
   }
 
-  test('passes on the server’s reason when it refuses a pasted secret as malformed', async ({ page, server }) => {
+  test('says in plain words that a damaged secret is neither a code nor a token', async ({ page, server }) => {
     await page.goto(server.url);
     await waitForApp(page);
-    await page.getByLabel('Login code or admin token').fill('x'.repeat(300));
+    const field = page.getByLabel('Login code or admin token');
+    const token = await server.adminToken();
+    // Cut after its second part, as a short selection copies it; and over-long text.
+    for (const damaged of [token.slice(0, token.lastIndexOf('.')), 'x'.repeat(300)]) {
+      await field.fill(damaged);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await expect(page.getByRole('alert')).toHaveText(/^That is neither a login code nor an admin token\./);
+      await expect(field).toHaveAttribute('aria-invalid', 'true');
+    }
+    // A token a terminal wrapped onto two lines (pasted into the field, the break becomes a space).
+    await field.fill(`${token.slice(0, 20)} ${token.slice(20)}`);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByRole('alert')).toHaveText(/^Sign-in failed: body\.code: /);
+    await expect(page.getByText('No tenants yet.')).toBeVisible();
   });
 
   test('signs in with a token from `scimdesk admin-token`', async ({ page, server }) => {

@@ -113,12 +113,34 @@ describe('session store', () => {
 
   it('passes on what the server says when it refuses a code for another reason than its being unknown', async () => {
     const exchangeLoginCode = vi.fn(async () => {
-      throw new AdminError('validation_failed', 'body.code: Too big');
+      throw new AdminError('validation_failed', 'body.code: something new');
     });
     const session = withEnvironment({ client: { listTenants: vi.fn() }, exchangeLoginCode })(() => useSessionStore());
-    await session.signIn('x'.repeat(300));
-    expect(session.error).toBe('Sign-in failed: body.code: Too big');
+    await session.signIn('abcdef');
+    expect(session.error).toBe('Sign-in failed: body.code: something new');
     expect(session.secretRefused).toBe(true);
+  });
+
+  it('says in plain words that text shaped like neither a code nor a token is neither, sending nothing', async () => {
+    const exchangeLoginCode = vi.fn();
+    const listTenants = vi.fn();
+    const session = withEnvironment({ client: { listTenants }, exchangeLoginCode })(() => useSessionStore());
+    // A token cut after its second part, one cut mid-signature, over-long text, a sentence.
+    for (const pasted of ['aaa.bbb', 'aaa.bbb.ccc.', 'x'.repeat(300), 'my password!']) {
+      await session.signIn(pasted);
+      expect(session.error).toMatch(/^That is neither a login code nor an admin token\./);
+      expect(session.secretRefused).toBe(true);
+    }
+    expect(exchangeLoginCode).not.toHaveBeenCalled();
+    expect(listTenants).not.toHaveBeenCalled();
+  });
+
+  it('takes an admin token or code that a terminal wrapped onto two lines', async () => {
+    const listTenants = vi.fn(async () => ({ items: [], total: 0, page: 1, per_page: 1 }));
+    const session = withEnvironment({ client: { listTenants } })(() => useSessionStore());
+    await session.signIn('aaa.bb\nb.ccc');
+    expect(session.status).toBe('signed-in');
+    expect(session.token).toBe(TOKEN);
   });
 
   it('tells a refused secret from a server that failed', async () => {
