@@ -13,6 +13,7 @@ import {
   MAX_SECRETS,
   redactBody,
   redactHeaders,
+  redactPath,
   redactQuery,
   scrubCredentialValues,
   scrubJsonSecrets,
@@ -161,6 +162,7 @@ export function buildEntry(
   const requestHeaders = redactHeaders(input.request?.headers, secrets);
   const responseHeaders = redactHeaders(input.response?.headers, secrets);
   const query = redactQuery(input.query, secrets);
+  const path = redactPath(String(input.path), secrets);
   let requestBody = keptOf(input.request, secrets, bodyLimit);
   let responseBody = keptOf(input.response, secrets, bodyLimit);
   let error: RequestLogError | null = input.error
@@ -184,7 +186,7 @@ export function buildEntry(
     seq,
     time: new Date(timeMs).toISOString(),
     method: String(input.method).toUpperCase(),
-    path: String(input.path),
+    path,
     query,
     tenant_id: input.tenant_id ?? null,
     token: input.token ? { id: String(input.token.id), name: String(input.token.name) } : null,

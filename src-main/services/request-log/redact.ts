@@ -183,6 +183,25 @@ export function scrubCredentialValues(text: string): string {
   return text.replace(CREDENTIAL_ANYWHERE, REDACTED);
 }
 
+/**
+ * The path as sent, with each segment that holds a credential once percent-decoded replaced whole:
+ * `scimdesk%5F…` for `scimdesk_…` hid a SCIM token from the scrub, which reads the raw text. (A
+ * segment that holds one as it is, is scrubbed with the rest of the entry.)
+ */
+export function redactPath(path: string, secrets: SecretSet): string {
+  if (!path.includes('%')) return path;
+  return path
+    .split('/')
+    .map((segment) => {
+      if (!segment.includes('%')) return segment;
+      const found = unescape(segment).match(CREDENTIAL_ANYWHERE);
+      if (!found) return segment;
+      for (const value of found) secrets.add(value);
+      return REDACTED;
+    })
+    .join('/');
+}
+
 /** The whole value is a credential (CREDENTIAL_ANYWHERE's shapes). */
 const CREDENTIAL_VALUE = new RegExp(`^(?:${CREDENTIAL_ANYWHERE.source})$`);
 

@@ -590,6 +590,31 @@ describe('scrubbing collected secrets', () => {
     expect(parsed.error).toEqual({ message: `token ${R} is not known` });
   });
 
+  it('keeps no SCIM token in clear in a path that percent-encodes some of its characters', () => {
+    const scimToken = `scimdesk_${'c'.repeat(20)}_${'d'.repeat(22)}`;
+    const encoded = scimToken.replace(/_/g, '%5F').replace(/c/, '%63');
+    const input = {
+      method: 'GET',
+      path: `/scim/v2/Users/${encoded}`,
+      query: '',
+      tenant_id: 't1',
+      token: null,
+      source: 'idp' as const,
+      status: 404,
+      duration_ms: 1,
+      request: { headers: {} },
+      response: { headers: {}, body: JSON.stringify({ detail: `User ${scimToken} not found.` }) },
+      started_at: 0,
+    };
+    const line = buildEntry(input, 9, 0, 65536, new Interner()).line.toString('utf8');
+    expect(line).not.toContain(encoded);
+    expect(line).not.toContain(scimToken);
+    expect(JSON.parse(line.slice(0, line.indexOf('\t')))).toMatchObject({ path: `/scim/v2/Users/${R}` });
+    // Other encoded segments are kept as sent.
+    const plain = buildEntry({ ...input, path: '/scim/v2/Users/a%20b' }, 10, 0, 65536, new Interner());
+    expect(plain.line.toString('utf8')).toContain('"path":"/scim/v2/Users/a%20b"');
+  });
+
   it("keeps a token's public prefix and words that only start like a credential", () => {
     const input = {
       method: 'GET',
