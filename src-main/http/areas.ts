@@ -18,3 +18,13 @@ export function areaOf(path: string): Area {
   if (TENANT_SCIM_PATTERN.test(path)) return 'scim';
   return 'console';
 }
+
+/**
+ * A request outside the SCIM and admin paths that is API traffic all the same: it carries a
+ * credential, or it is not a read (a browser loading the console sends neither). It is usually an
+ * IdP pointed at a mistyped base URL (`/scim/Users`, `/SCIM/v2/Users`), the most common setup
+ * mistake, so it is logged (and told where the APIs are) rather than served as a missing file.
+ */
+export function isMisdirectedApiRequest(method: string, authorization: string): boolean {
+  return authorization !== '' || (method !== 'GET' && method !== 'HEAD');
+}

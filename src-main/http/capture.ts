@@ -5,7 +5,7 @@ import { MAX_IGNORED_LISTED, type IgnoredTarget, type RequestLogError } from '@s
 import type { ScimToken } from '@shared/scim-token';
 import type { RequestLog, RequestLogInput } from '../services/request-log/index';
 import { bearerIn, misplacedBearer } from './admin-auth';
-import { areaOf } from './areas';
+import { areaOf, isMisdirectedApiRequest } from './areas';
 import { listenerAnswerOn, type ListenerRefusal } from './listener';
 import { requestIdSource } from './request-ids';
 import { serverFaultsOf } from './server-faults';
@@ -54,7 +54,7 @@ export function captureRequests(
   const nextRequestId = requestIdSource();
   return async function capture(ctx: Context, next: Next): Promise<void> {
     const area = areaOf(ctx.path);
-    if (area === 'console') return next();
+    if (area === 'console' && !isMisdirectedApiRequest(ctx.method, ctx.get('Authorization'))) return next();
     const requestId = nextRequestId();
     (ctx.state as CaptureState).requestId = requestId;
     const startedAt = clock.now();
@@ -66,7 +66,7 @@ export function captureRequests(
       const state = ctx.state as CaptureState;
       const bodies = state.captureBodies !== false;
       const scim = state.scim;
-      const caller = scim ?? (area === 'scim' ? await presume(ctx) : undefined);
+      const caller = scim ?? (area !== 'admin' ? await presume(ctx) : undefined);
       const flags: string[] = [...(scim?.compat?.fired ?? [])];
       if (state.errorFlag && !flags.includes(state.errorFlag)) flags.push(state.errorFlag);
       const path = ctx.path;

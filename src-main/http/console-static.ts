@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { send } from '@koa/send';
 import type { Context, Next } from 'koa';
-import { areaOf } from './areas';
+import { areaOf, isMisdirectedApiRequest } from './areas';
 
 /**
  * Headless console: the built renderer as static files. Its CSP matches the one the Electron window
@@ -29,7 +29,8 @@ export function serveConsole(rendererDir: string) {
     ));
 
   return async function consoleFiles(ctx: Context, next: Next): Promise<void> {
-    if (areaOf(ctx.path) !== 'console' || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
+    // API traffic at a mistyped path (a credential, a write) is no file request: it gets the 404 that says where the APIs are.
+    if (areaOf(ctx.path) !== 'console' || isMisdirectedApiRequest(ctx.method, ctx.get('Authorization'))) return next();
     if (!(await isBuilt())) {
       built = undefined; // look again next time: a build may have finished meanwhile
       ctx.status = 503;

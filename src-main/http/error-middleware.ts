@@ -7,7 +7,8 @@ import { isStoreDown, STORE_UNAVAILABLE, storeErrorAsAdmin, type Logger } from '
 import { PasswordHasherBusyError } from '../services/password-hasher';
 import { StoreNoTenantError } from '../store/errors';
 import { bearerToken } from './admin-auth';
-import { areaOf } from './areas';
+import { areaOf, isMisdirectedApiRequest, TENANT_SCIM_BASE, TOKEN_SCIM_BASE } from './areas';
+import { ADMIN_BASE_PATH } from '@shared/session';
 import { noteServerFault } from './server-faults';
 
 /** Koa's own HTTP errors (body too large, bad method) carry a status and an `expose` flag. */
@@ -83,6 +84,16 @@ function notFoundFor(ctx: Context): Error {
   const area = areaOf(ctx.path);
   if (area === 'scim') return ScimError.notFound(`No SCIM endpoint at ${ctx.path}.`);
   if (area === 'admin') return new AdminError('not_found', `No admin endpoint at ${ctx.method} ${ctx.path}.`);
+  if (isMisdirectedApiRequest(ctx.method, ctx.get('Authorization'))) {
+    return Object.assign(
+      new Error(
+        `Not found: ${ctx.path} is neither a SCIM nor an admin API path. SCIM is at ${TOKEN_SCIM_BASE} ` +
+          `(the token names the tenant) or ${TENANT_SCIM_BASE.replace(':tenantId', '{tenant_id}')}; ` +
+          `the admin API at ${ADMIN_BASE_PATH}.`,
+      ),
+      { status: 404, expose: true },
+    );
+  }
   return Object.assign(new Error('Not found'), { status: 404, expose: true });
 }
 

@@ -99,6 +99,22 @@ describe('the request log entry of each kind of request', () => {
     }
   });
 
+  it('files an IdP pointed at a mistyped base URL under its tenant, and tells it where SCIM is', async () => {
+    for (const path of ['/scim/Users', '/SCIM/v2/Users', '/v2/Users']) {
+      const { status, answer, entry } = await sendAndRead('GET', path, { token: alpha.token });
+      expect(status, path).toBe(404);
+      expect(answer, path).toMatch(/is neither a SCIM nor an admin API path\. SCIM is at \/scim\/v2/);
+      expect(entry, path).toMatchObject({ path, status: 404, tenant_id: alpha.tenantId, source: 'idp' });
+      expect(entry.token?.name, path).toBe('Alpha token');
+    }
+    // A write without a token is API traffic too; a browser's read of a console file is not logged.
+    const posted = await sendAndRead('POST', '/Users', { body: '{"userName":"x"}' });
+    expect(posted.entry).toMatchObject({ path: '/Users', method: 'POST', status: 404, tenant_id: null });
+    await fetch(`${server.url}/no-such-console-file.js`);
+    const files = await adminJson('GET', `/request-logs?path=${encodeURIComponent('/no-such-console-file.js')}`);
+    expect(files.total).toBe(0);
+  });
+
   it('says what is wrong with a malformed Authorization header without echoing it, and files it under the token’s tenant', async () => {
     const cases: [string, RegExp, boolean][] = [
       [`Bearer Bearer ${alpha.token}`, /says "Bearer" twice/, true],
