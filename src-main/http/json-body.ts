@@ -3,6 +3,7 @@ import getRawBody from 'raw-body';
 import type { IncomingMessage } from 'node:http';
 import { counted } from '../counted';
 import { jsonTextDeeperThan } from '../json-depth';
+import { bytesAsText } from './bytes-as-text';
 import { DEFAULT_BODY_LIMIT as LOGGED_BODY_BYTES } from '../services/request-log/redact';
 import type { CaptureState } from './capture';
 
@@ -55,6 +56,7 @@ export async function readJsonBody(
   // wrong problem. RFC 9110 §8.4.1: a coding the server does not apply is refused (415).
   const coding = contentCoding(ctx);
   if (coding !== 'identity') {
+    noteAnnouncedSize(ctx);
     throw new JsonBodyError(
       'unsupported_media_type',
       `Content-Encoding "${coding}" is not supported: send the body uncompressed.`,
@@ -85,8 +87,9 @@ export async function readJsonBody(
     text = STRICT_UTF8.decode(bytes);
   } catch {
     // RFC 8259 §8.1: JSON between systems is UTF-8. Replacing bad bytes with U+FFFD would store
-    // something the client never sent.
-    state.requestBody = bytes.toString('utf8');
+    // something the client never sent; the log shows them as \xNN, with the size as received.
+    state.requestBody = bytesAsText(bytes);
+    state.requestBodyBytes = bytes.length;
     throw new JsonBodyError('malformed', 'The request body is not valid UTF-8.');
   }
   if (text.trim() === '') return undefined;
@@ -161,9 +164,10 @@ class HeadCollector {
  * keepRefusedBody).
  */
 async function keepHeadOfRefusedBody(ctx: Context, chunked: HeadCollector | undefined, error: unknown) {
-  if (contentCoding(ctx) !== 'identity') return;
   const received = (error as { received?: unknown }).received;
   const size = ctx.request.length ?? (typeof received === 'number' ? received : undefined);
+  if (size !== undefined) (ctx.state as CaptureState).requestBodyBytes = size;
+  if (contentCoding(ctx) !== 'identity') return;
   const head = chunked ? chunked.head() : await readHead(ctx.req, REFUSED_HEAD_WAIT_MS);
   // A character cut at the end is left out rather than shown as U+FFFD, which nobody sent.
   const text = new TextDecoder('utf-8').decode(head, { stream: true });
@@ -210,15 +214,26 @@ function tooLargeMessage(limit: number, announced: number | undefined, error: un
  * is encoded (compressed bytes are no text) or over the limit; a failed read changes nothing, the
  * refusal stands.
  */
-async function keepRefusedBody(ctx: Context, limit: number): Promise<void> {
-  if (!hasBody(ctx) || contentCoding(ctx) !== 'identity') return;
+export async function keepRefusedBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Promise<void> {
+  if (!hasBody(ctx)) return;
+  noteAnnouncedSize(ctx);
+  if (contentCoding(ctx) !== 'identity') return;
   try {
-    const text = (await getRawBody(ctx.req, { limit, length: ctx.request.length })).toString('utf8');
-    if (redactableAsText(ctx, text)) (ctx.state as CaptureState).requestBody = text;
+    const bytes = await getRawBody(ctx.req, { limit, length: ctx.request.length });
+    const state = ctx.state as CaptureState;
+    state.requestBodyBytes = bytes.length;
+    const text = bytesAsText(bytes);
+    if (redactableAsText(ctx, text)) state.requestBody = text;
   } catch {
-    // Too large, or the client went away: logged without its body, as before.
+    // Too large, or the client went away: logged without its body (its announced size is kept).
     closeAfterAnswer(ctx);
   }
+}
+
+/** A body that is not read (encoded, refused before reading) still has the size it announced. */
+function noteAnnouncedSize(ctx: Context): void {
+  const announced = ctx.request.length;
+  if (announced !== undefined) (ctx.state as CaptureState).requestBodyBytes = announced;
 }
 
 /**
@@ -234,6 +249,7 @@ function redactableAsText(ctx: Context, text: string): boolean {
 function noteBodyCutShort(ctx: Context, error: unknown): void {
   const { type, received } = error as { type?: string; received?: unknown };
   if (type !== 'request.aborted') return;
+  if (typeof received === 'number') (ctx.state as CaptureState).requestBodyBytes = received;
   (ctx.state as CaptureState).bodyCutShort = {
     received: typeof received === 'number' ? received : 0,
     expected: ctx.request.length,

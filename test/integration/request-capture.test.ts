@@ -238,7 +238,55 @@ describe('the request log entry of each kind of request', () => {
       expect([type, refused.status]).toEqual([type, 400]);
       expect(refused.entry, type).toMatchObject({ status: 400, error: { code: 'invalidSyntax' } });
       expect(JSON.stringify(refused.entry), type).not.toContain('Xml-secret-1');
+      // Not kept, but its size is.
+      expect(refused.entry.request, type).toMatchObject({ body: null, bytes: Buffer.byteLength(body) });
     }
+  });
+
+  it('shows the bytes of a body that is not UTF-8 as \\xNN, with the size that came', async () => {
+    const path = `${tenantPath(alpha.tenantId)}/Users`;
+    const latin1 = Buffer.from('{"userName":"Jos\xe9","password":"Latin-secret-1"}', 'latin1');
+    const sent = await fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${alpha.token}`, 'Content-Type': 'application/scim+json' },
+      body: latin1,
+    });
+    expect(sent.status).toBe(400);
+    const entry = await lastEntryFor(path);
+    expect(entry.request.bytes).toBe(latin1.length);
+    expect(entry.request.body).toBe('{"userName":"Jos\\xE9","password":"[redacted]"}');
+    expect(JSON.stringify(entry)).not.toContain('\uFFFD');
+  });
+
+  it('keeps a body refused for having no Content-Type where the tenant does not allow that', async () => {
+    const strict = await server.tenantWithToken('Strict bodies capture', admin);
+    await adminJson('PATCH', `/tenants/${strict.tenantId}`, { compat_profile: 'entra' });
+    const path = `${tenantPath(strict.tenantId)}/Users`;
+    const body = new TextEncoder().encode('{"userName":"untyped@example.com","password":"Untyped-secret-1"}');
+    // A Uint8Array body: fetch sends it without a Content-Type.
+    const sent = await fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${strict.token}` },
+      body,
+    });
+    expect(sent.status).toBe(400);
+    const entry = await lastEntryFor(path);
+    expect(entry.flags).toContain('contentTypeOptional');
+    expect(entry.request).toMatchObject({
+      body: { userName: 'untyped@example.com', password: '[redacted]' },
+      bytes: body.length,
+    });
+  });
+
+  it('keeps the size of a compressed body it refused', async () => {
+    const path = `${tenantPath(alpha.tenantId)}/Users`;
+    const { status, entry } = await sendAndRead('POST', path, {
+      token: alpha.token,
+      headers: { 'Content-Encoding': 'gzip' },
+      body: 'not really gzip, 32 bytes long..',
+    });
+    expect(status).toBe(400);
+    expect(entry.request).toMatchObject({ body: null, bytes: 32 });
   });
 
   it('shows the answers of HEAD, a 304 and OPTIONS as sent: headers, no body', async () => {

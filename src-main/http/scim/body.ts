@@ -3,7 +3,7 @@ import { SCIM_CONTENT_TYPE } from '@shared/scim/urns';
 import { ScimError } from '../../scim/errors';
 import type { CaptureState } from '../capture';
 import { acceptUntypedBody, type CompatContext } from '../../scim/compat';
-import { hasBody, JsonBodyError, readJsonBody } from '../json-body';
+import { hasBody, JsonBodyError, keepRefusedBody, readJsonBody } from '../json-body';
 
 /**
  * Reads a SCIM request body; the three ways it can fail become RFC 7644 §3.12 errors. A body
@@ -11,7 +11,15 @@ import { hasBody, JsonBodyError, readJsonBody } from '../json-body';
  */
 export async function readScimBody(ctx: Context, compat: CompatContext, limit?: number): Promise<unknown> {
   const untyped = !ctx.request.type && hasBody(ctx);
-  if (untyped) acceptUntypedBody(compat);
+  if (untyped) {
+    try {
+      acceptUntypedBody(compat);
+    } catch (refusal) {
+      // Refused for its missing media type (strict, entra), the body is still what the IdP sent.
+      await keepRefusedBody(ctx, limit);
+      throw refusal;
+    }
+  }
   try {
     const body = await readJsonBody(ctx, limit, { untypedIsJson: untyped });
     if (body === undefined) throw ScimError.badRequest('invalidSyntax', 'The request has no body.');

@@ -219,8 +219,10 @@ export function buildEntry(
 function keptOf(message: CapturedMessage | undefined, secrets: SecretSet, bodyLimit: number): RedactedBody {
   const body = redactBody(message?.body, secrets, bodyLimit, message?.bodyIsJson === true);
   const whole = message?.bytes;
-  if (typeof whole !== 'number' || !Number.isSafeInteger(whole) || whole <= body.bytes) return body;
-  return { ...body, truncated: body.truncated || body.bytes > 0, bytes: whole };
+  if (typeof whole !== 'number' || !Number.isSafeInteger(whole) || whole < 0) return body;
+  // The size as received wins over the kept text's: a BOM dropped, bad bytes shown as \xNN, only
+  // the head of a body kept, or none of it (an encoded or unread body keeps its size alone).
+  return { ...body, truncated: body.truncated || (body.bytes > 0 && whole > body.bytes), bytes: whole };
 }
 
 const WITHHELD = `${REDACTED}: the request holds more than ${MAX_SECRETS} secrets`;
