@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Context, Next } from 'koa';
 import type { Clock } from '../clock';
@@ -82,7 +83,7 @@ export function captureRequests(
         status: unsent?.status ?? ctx.status,
         duration_ms: durationMs,
         request: {
-          headers: ctx.request.headers,
+          headers: headersAsSent(ctx.req),
           body: bodies ? state.requestBody : undefined,
           bodyIsJson: state.requestBodyIsJson === true,
           ...(bodies && state.requestBodyBytes !== undefined ? { bytes: state.requestBodyBytes } : {}),
@@ -176,6 +177,20 @@ function tokenIn(
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The request headers as sent. Node's `headers` keeps only the first of a repeated Authorization or
+ * Content-Type, which hid why a request was refused ("more than one Authorization header");
+ * `headersDistinct` keeps each. A header the listener filled in (Host for HTTP/1.0) is added.
+ */
+function headersAsSent(req: IncomingMessage): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, values] of Object.entries(req.headersDistinct)) {
+    if (values) out[name] = values.length === 1 ? values[0]! : values;
+  }
+  for (const [name, value] of Object.entries(req.headers)) if (!(name in out) && value !== undefined) out[name] = value;
+  return out;
 }
 
 /** The path and query of a request target, in origin form (`/a?b`) or absolute form (`http://h/a?b`). */
