@@ -624,7 +624,7 @@ describe('request logs, history and the live stream', () => {
     const detail = await adminJson('GET', `/request-logs/${entry!.id}`);
     expect(detail.error).toEqual({
       message: expect.stringMatching(
-        /^2 of 3 Bulk operations failed; the first, operation 2 \(DELETE\), answered 404:/,
+        /^2 of 3 Bulk operations failed \(operations 2, 3\); the first, operation 2 \(DELETE\), answered 404:/,
       ),
     });
 
@@ -634,6 +634,17 @@ describe('request logs, history and the live stream', () => {
     });
     const clean = await adminJson('GET', `/request-logs?tenant_id=${tenantId}&per_page=1`);
     expect((clean.items as { has_error: boolean }[])[0]).toMatchObject({ has_error: false });
+
+    // Many failures: the first 50 are named by number, the rest counted.
+    await scim('POST', '/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: Array.from({ length: 53 }, (_, n) => ({ method: 'DELETE', path: `/Users/missing-${n}` })),
+    });
+    const [many] = (await adminJson('GET', `/request-logs?tenant_id=${tenantId}&per_page=1`)).items as { id: string }[];
+    const numbers = Array.from({ length: 50 }, (_, n) => n + 1).join(', ');
+    expect(((await adminJson('GET', `/request-logs/${many!.id}`)).error as { message: string }).message).toContain(
+      `53 of 53 Bulk operations failed (operations ${numbers} and 3 more); the first, operation 1 (DELETE)`,
+    );
 
     // The failed Bulk is found by has_error, which status=4xx cannot do.
     type Row = { id: string; has_error: boolean; source: string };

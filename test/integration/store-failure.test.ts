@@ -136,7 +136,9 @@ describe('a journal that cannot be written', () => {
     expect(answered).not.toContain('iterable');
     const batch = await entryOf('/scim/v2/Bulk');
     expect(batch.error).toMatchObject({
-      message: expect.stringMatching(/^1 of 2 Bulk operations failed; the first, operation 2 \(POST\), answered 500/),
+      message: expect.stringMatching(
+        /^1 of 2 Bulk operations failed \(operation 2\); the first, operation 2 \(POST\), answered 500/,
+      ),
       cause: 'operation 2 (POST /Groups): TypeError: members is not iterable',
     });
     app.store.write = write;

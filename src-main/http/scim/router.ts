@@ -119,16 +119,22 @@ function queryText(ctx: Context, name: string): string | undefined {
  * A Bulk request is answered 200 whatever its operations did (RFC 7644 §3.7.3): what failed inside
  * it is told to the request log, or a Bulk whose every operation failed would look error-free there.
  */
+/** How many failed operations the log's message of a Bulk request names by number. */
+const LISTED_BULK_FAILURES = 50;
+
 function bulkFailures(response: BulkResponseBody): { message: string; code?: string } | undefined {
-  const failed = response.Operations.filter((op) => Number(op.status) >= 400);
-  const first = failed[0];
-  if (first === undefined) return undefined;
-  const index = response.Operations.indexOf(first) + 1;
+  // Numbered from 1, as bulkStepName names them: a large answer is cut in the log, and the
+  // numbers are then the only way to find which operations failed.
+  const failedAt = response.Operations.flatMap((op, index) => (Number(op.status) >= 400 ? [index + 1] : []));
+  if (failedAt.length === 0) return undefined;
+  const first = response.Operations[failedAt[0]! - 1]!;
   const answer = (first.response ?? {}) as { detail?: unknown; scimType?: unknown };
   const detail = typeof answer.detail === 'string' ? ` ${answer.detail}` : '';
+  const listed = failedAt.slice(0, LISTED_BULK_FAILURES).join(', ');
+  const more = failedAt.length > LISTED_BULK_FAILURES ? ` and ${failedAt.length - LISTED_BULK_FAILURES} more` : '';
   const message =
-    `${failed.length} of ${response.Operations.length} Bulk operations failed; the first, ` +
-    `operation ${index} (${first.method}), answered ${first.status}:${detail}`;
+    `${failedAt.length} of ${response.Operations.length} Bulk operations failed (${failedAt.length === 1 ? 'operation' : 'operations'} ${listed}${more}); ` +
+    `the first, operation ${failedAt[0]} (${first.method}), answered ${first.status}:${detail}`;
   return typeof answer.scimType === 'string' ? { message, code: answer.scimType } : { message };
 }
 
