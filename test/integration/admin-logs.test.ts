@@ -166,6 +166,19 @@ describe('request logs, history and the live stream', () => {
     expect(listed[50]).toEqual({ target: '…', reason: '10 more not listed' });
     expect(get).toMatchObject({ method: 'GET' });
     expect(get).not.toHaveProperty('ignored');
+
+    // In a Bulk request each is named with the operation that sent it.
+    await call('POST', '/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: [
+        { method: 'POST', path: '/Users', bulkId: 'a', data: { userName: 'bulk-a@example.com' } },
+        { method: 'POST', path: '/Users', bulkId: 'b', data: { userName: 'bulk-b@example.com', shoeSize: 44 } },
+      ],
+    });
+    const [bulk] = (await adminJson('GET', `/request-logs?tenant_id=${tenant}&per_page=1`)).items as { id: string }[];
+    expect((await adminJson('GET', `/request-logs/${bulk!.id}`)).ignored).toEqual([
+      { target: 'operation 2 (POST /Users): shoeSize', reason: expect.stringContaining('not an attribute') },
+    ]);
   });
 
   it('never logs a password, whichever way the request writes it', async () => {

@@ -5,6 +5,7 @@
  */
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
+import type { IgnoredTarget } from '@shared/request-log';
 import type { SchemaRegistry } from '@shared/scim/registry';
 import { SCIM_CONTENT_TYPE } from '@shared/scim/urns';
 import type { AdminTokens } from '../../auth/admin-tokens';
@@ -410,7 +411,26 @@ function checkOperationSize(step: BulkStep): void {
 }
 
 /** One bulk operation through the same service calls as the single-resource routes. */
+/**
+ * Runs one Bulk step. What its body named but the server left alone goes into the request's
+ * `ignored` list under the operation's number: in a request of hundreds, "emails.foo" alone does
+ * not say which operation sent it.
+ */
 async function executeBulkStep(
+  identities: IdentityService,
+  step: BulkStep,
+  scim: ScimRequestContext,
+): Promise<BulkOutcome> {
+  const ignored: IgnoredTarget[] = [];
+  try {
+    return await runBulkStep(identities, step, { ...scim, ignored });
+  } finally {
+    const name = bulkStepName(step);
+    for (const { target, reason } of ignored) scim.ignored?.push({ target: `${name}: ${target}`, reason });
+  }
+}
+
+async function runBulkStep(
   identities: IdentityService,
   step: BulkStep,
   scim: ScimRequestContext,
