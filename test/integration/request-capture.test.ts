@@ -115,19 +115,21 @@ describe('the request log entry of each kind of request', () => {
     expect(files.total).toBe(0);
   });
 
-  it('logs a repeated header with each of its values, as sent', async () => {
+  it('logs a repeated header with each of its values, and UTF-8 values, as sent', async () => {
     const path = '/scim/v2/Users?repeated=headers';
     const answer = await rawExchange(
       server.url,
       `GET ${path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${alpha.token}\r\n` +
         `Authorization: Bearer ${beta.token}\r\nAccept: application/scim+json\r\nAccept: text/html\r\n` +
-        'Connection: close\r\n\r\n',
+        'X-Requested-For: José Müller\r\nConnection: close\r\n\r\n',
     );
     expect(answer).toMatch(/^HTTP\/1\.1 401/);
     const entry = await lastEntryFor(path);
     expect(entry.status).toBe(401);
     expect(entry.request.headers.authorization).toEqual(['Bearer [redacted]', 'Bearer [redacted]']);
     expect(entry.request.headers.accept).toEqual(['application/scim+json', 'text/html']);
+    // Sent as UTF-8, shown as sent (Node reads header bytes as Latin-1: "JosÃ©").
+    expect(entry.request.headers['x-requested-for']).toBe('José Müller');
     expect(JSON.stringify(entry)).not.toContain(beta.token);
   });
 
