@@ -44,3 +44,13 @@ function validSequenceLength(bytes: Uint8Array, at: number): number {
   }
   return 0;
 }
+
+/**
+ * Text Node read as Latin-1 (header values, a request line the parser refused), read again as the
+ * UTF-8 it usually is: a UTF-8 `José` arrives as `JosÃ©`. Bytes that are not UTF-8 are shown as
+ * `\xNN`. ASCII, the usual case, is returned as it is, without a copy.
+ */
+export function latin1AsSent(text: string): string {
+  // eslint-disable-next-line no-control-regex -- the test is for characters past ASCII
+  return /[^\x00-\x7f]/.test(text) ? bytesAsText(Buffer.from(text, 'latin1')) : text;
+}

@@ -7,7 +7,7 @@ import type { ScimToken } from '@shared/scim-token';
 import type { RequestLog, RequestLogInput } from '../services/request-log/index';
 import { bearerIn, misplacedBearer } from './admin-auth';
 import { areaOf, isMisdirectedApiRequest } from './areas';
-import { bytesAsText } from './bytes-as-text';
+import { latin1AsSent } from './bytes-as-text';
 import { listenerAnswerOn, type ListenerRefusal } from './listener';
 import { requestIdSource } from './request-ids';
 import { serverFaultsOf } from './server-faults';
@@ -189,21 +189,11 @@ function headersAsSent(req: IncomingMessage): Record<string, string | string[]> 
   const out: Record<string, string | string[]> = {};
   for (const [name, values] of Object.entries(req.headersDistinct)) {
     if (!values) continue;
-    const shown = values.map(headerValueAsSent);
+    const shown = values.map(latin1AsSent);
     out[name] = shown.length === 1 ? shown[0]! : shown;
   }
   for (const [name, value] of Object.entries(req.headers)) if (!(name in out) && value !== undefined) out[name] = value;
   return out;
-}
-
-/**
- * Node reads header bytes as Latin-1, so a UTF-8 `José` arrived as `JosÃ©`: the bytes are read
- * again as UTF-8, any that are not shown as `\xNN` (as a body's are). ASCII, the usual case, is
- * left as it is without a copy.
- */
-function headerValueAsSent(value: string): string {
-  // eslint-disable-next-line no-control-regex -- the test is for bytes past ASCII
-  return /[^\x00-\x7f]/.test(value) ? bytesAsText(Buffer.from(value, 'latin1')) : value;
 }
 
 /** The path and query of a request target, in origin form (`/a?b`) or absolute form (`http://h/a?b`). */

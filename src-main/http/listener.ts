@@ -4,6 +4,7 @@ import type Koa from 'koa';
 import type { AdminErrorCode } from '@shared/errors';
 import { SCIM_CONTENT_TYPE, SCIM_URN } from '@shared/scim/urns';
 import { areaOf, type Area } from './areas';
+import { latin1AsSent } from './bytes-as-text';
 
 /**
  * Room for a request line and headers. Node's default (16 KiB) cut off filters the SCIM layer
@@ -328,10 +329,11 @@ function reportPacket(
   for (const [, name, value] of `${head}\n`.matchAll(/^([^\s:]+):[ \t]*(.*?)[ \t]*\r?\n/gm)) {
     const key = name!.toLowerCase();
     const known = headers[key];
-    headers[key] = known === undefined ? value! : [...(Array.isArray(known) ? known : [known]), value!];
+    const shown = latin1AsSent(value!);
+    headers[key] = known === undefined ? shown : [...(Array.isArray(known) ? known : [known]), shown];
   }
   try {
-    refused({ method: line[1]!, target: line[2]!, headers, status, answer });
+    refused({ method: line[1]!, target: latin1AsSent(line[2]!), headers, status, answer });
   } catch {
     // An event handler of the server must not throw: that would end the process.
   }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bytesAsText } from '../../../src-main/http/bytes-as-text';
+import { bytesAsText, latin1AsSent } from '../../../src-main/http/bytes-as-text';
 
 const strict = new TextDecoder('utf-8', { fatal: true });
 
@@ -40,5 +40,12 @@ describe('a body that is not UTF-8, as the request log shows it', () => {
         expect(readBack(bytesAsText(bytes))).toEqual(bytes);
       }),
     );
+  });
+
+  it('reads text Node took for Latin-1 again as the UTF-8 it was sent as', () => {
+    expect(latin1AsSent(Buffer.from('José Müller', 'utf8').toString('latin1'))).toBe('José Müller');
+    expect(latin1AsSent(Buffer.from([0x4a, 0xe9]).toString('latin1'))).toBe('J\\xE9');
+    const ascii = 'Bearer abc';
+    expect(latin1AsSent(ascii)).toBe(ascii);
   });
 });
