@@ -20,11 +20,12 @@ export function areaOf(path: string): Area {
 }
 
 /**
- * A request outside the SCIM and admin paths that is API traffic all the same: it carries a
- * credential, or it is not a read (a browser loading the console sends neither). It is usually an
- * IdP pointed at a mistyped base URL (`/scim/Users`, `/SCIM/v2/Users`), the most common setup
- * mistake, so it is logged (and told where the APIs are) rather than served as a missing file.
+ * A request outside the SCIM and admin paths that may be API traffic all the same: it carries a
+ * bearer token (browsers send none for the console's files; a proxy's Basic credentials do not
+ * count), or it is not a read. It is usually an IdP pointed at a mistyped base URL (`/scim/Users`,
+ * `/SCIM/v2/Users`), the most common setup mistake: when no console file answers it, it is logged
+ * and told where the APIs are, rather than served as a missing file.
  */
 export function isMisdirectedApiRequest(method: string, authorization: string): boolean {
-  return authorization !== '' || (method !== 'GET' && method !== 'HEAD');
+  return /^\s*bearer\s/i.test(authorization) || (method !== 'GET' && method !== 'HEAD');
 }

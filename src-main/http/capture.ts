@@ -57,6 +57,8 @@ export function captureRequests(
   return async function capture(ctx: Context, next: Next): Promise<void> {
     const area = areaOf(ctx.path);
     if (area === 'console' && !isMisdirectedApiRequest(ctx.method, ctx.get('Authorization'))) return next();
+    // Such a request is logged only when no console file answered it (see isMisdirectedApiRequest).
+    const unlessServed = area === 'console';
     const requestId = nextRequestId();
     (ctx.state as CaptureState).requestId = requestId;
     const startedAt = clock.now();
@@ -64,6 +66,10 @@ export function captureRequests(
     try {
       await next();
     } finally {
+      if (!unlessServed || ctx.status === 404) await recordEntry();
+    }
+
+    async function recordEntry(): Promise<void> {
       const durationMs = performance.now() - started;
       const state = ctx.state as CaptureState;
       const bodies = state.captureBodies !== false;

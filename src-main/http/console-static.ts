@@ -29,8 +29,7 @@ export function serveConsole(rendererDir: string) {
     ));
 
   return async function consoleFiles(ctx: Context, next: Next): Promise<void> {
-    // API traffic at a mistyped path (a credential, a write) is no file request: it gets the 404 that says where the APIs are.
-    if (areaOf(ctx.path) !== 'console' || isMisdirectedApiRequest(ctx.method, ctx.get('Authorization'))) return next();
+    if (areaOf(ctx.path) !== 'console' || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
     if (!(await isBuilt())) {
       built = undefined; // look again next time: a build may have finished meanwhile
       ctx.status = 503;
@@ -53,6 +52,8 @@ export function serveConsole(rendererDir: string) {
       const status = (error as { status?: number }).status;
       if (status === 404 || status === 400 || status === 403) {
         ctx.status = 404;
+        // API traffic at a mistyped path gets the 404 that says where the APIs are (errorMiddleware).
+        if (isMisdirectedApiRequest(ctx.method, ctx.get('Authorization'))) return;
         ctx.type = 'text/plain; charset=utf-8';
         ctx.body = 'Not found';
         return;

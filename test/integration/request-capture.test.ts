@@ -113,6 +113,15 @@ describe('the request log entry of each kind of request', () => {
     await fetch(`${server.url}/no-such-console-file.js`);
     const files = await adminJson('GET', `/request-logs?path=${encodeURIComponent('/no-such-console-file.js')}`);
     expect(files.total).toBe(0);
+    // The console itself is served whatever credentials come with it (a proxy's Basic ones, a
+    // bearer token), and its files are not logged.
+    for (const authorization of ['Basic dXNlcjpwYXNz', `Bearer ${alpha.token}`]) {
+      const page = await fetch(`${server.url}/`, { headers: { Authorization: authorization } });
+      expect(page.status, authorization).toBe(200);
+      expect(await page.text()).toMatch(/<!doctype html>/i);
+    }
+    const root = (await adminJson('GET', '/request-logs?per_page=100')).items as { path: string }[];
+    expect(root.filter((entry) => entry.path === '/')).toEqual([]);
   });
 
   it('logs a repeated header with each of its values, and UTF-8 values, as sent', async () => {
