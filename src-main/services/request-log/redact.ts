@@ -197,6 +197,9 @@ export function redactPath(path: string, secrets: SecretSet): string {
       const found = unescape(segment).match(CREDENTIAL_ANYWHERE);
       if (!found) return segment;
       for (const value of found) secrets.add(value);
+      // As sent too: an error quoting the path ("No SCIM endpoint at /scim/v2/scimdesk%5F…") has
+      // the encoded form, which the shape scrub does not see.
+      secrets.add(segment);
       return REDACTED;
     })
     .join('/');

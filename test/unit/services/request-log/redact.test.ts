@@ -603,7 +603,11 @@ describe('scrubbing collected secrets', () => {
       status: 404,
       duration_ms: 1,
       request: { headers: {} },
-      response: { headers: {}, body: JSON.stringify({ detail: `User ${scimToken} not found.` }) },
+      response: {
+        headers: {},
+        body: JSON.stringify({ detail: `User ${scimToken} not found; no SCIM endpoint at /scim/v2/Users/${encoded}.` }),
+      },
+      error: { message: `No SCIM endpoint at /scim/v2/Users/${encoded}.` },
       started_at: 0,
     };
     const line = buildEntry(input, 9, 0, 65536, new Interner()).line.toString('utf8');
