@@ -165,11 +165,12 @@ async function runStep(
 /**
  * Why the steps after this one cannot tell anything, so that a wrong `--token` or `--url` gets one
  * message instead of a wall of failures each with its own dump:
- * - the server refused the token (401), or forbade it (403) before it had opened any resource
- *   endpoint (an admin token on `/scim/v2`, a token for another API); a 403 after that is one
- *   operation's refusal;
- * - `/Users` itself is not there (404): the URL is not a SCIM base, or names a tenant the token
- *   cannot see (discovery endpoints often answer without a tenant or token, so they pass first);
+ * - the server refused the token (401), or forbade it (403) on `/Users` or `/Groups` before it had
+ *   opened either (an admin token on `/scim/v2`, a token for another API); a 403 after that, or on
+ *   a discovery endpoint, is one operation's refusal;
+ * - `/Users` itself is not there (404) before it ever answered: the URL is not a SCIM base, or
+ *   names a tenant the token cannot see (discovery endpoints often answer without a tenant or
+ *   token, so they pass first). Once it has answered, a 404 (to a filter, say) is that step's;
  * - the server cannot be reached at all.
  * A timeout or a reset is one step's failure, and a step that expects the status is not one.
  */
@@ -179,13 +180,13 @@ function reasonToStop(step: StepDefinition, result: StepResult, tokenWorked: boo
   const status = exchange.response?.status;
   if (status !== undefined && statusList(step.expect.status).includes(status)) return undefined;
   if (status === 401) return `not run: the server refused the token with 401 at step ${step.id}; check --token`;
-  if (status === 403 && !tokenWorked) {
+  if (status === 403 && !tokenWorked && RESOURCE_PATH.test(step.path)) {
     return (
       `not run: the server forbade the token (403) at step ${step.id}, before any request to /Users or ` +
       '/Groups succeeded; check that --token is a SCIM token for this URL'
     );
   }
-  if (status === 404 && step.path === '/Users') {
+  if (status === 404 && step.path === '/Users' && !tokenWorked) {
     return (
       `not run: ${step.method} /Users answered 404 at step ${step.id}: the URL is not a SCIM base URL, ` +
       'or names a tenant this token cannot see; check --url'
@@ -197,10 +198,13 @@ function reasonToStop(step: StepDefinition, result: StepResult, tokenWorked: boo
   return undefined;
 }
 
+/** `/Users` and `/Groups`, and what is under them: what a SCIM token is for. */
+const RESOURCE_PATH = /^\/(Users|Groups)\b/;
+
 /** A request to a resource endpoint succeeded: the token is good for the resources. */
 function opensResources(step: StepDefinition, result: StepResult): boolean {
   const status = result.exchange?.response?.status;
-  return !step.anonymous && /^\/(Users|Groups)\b/.test(step.path) && status !== undefined && status < 300;
+  return !step.anonymous && RESOURCE_PATH.test(step.path) && status !== undefined && status < 300;
 }
 
 /** Errors (as describeFetchError words them) that no later request would get past. */

@@ -123,6 +123,23 @@ describe('runCheck', () => {
     }
   });
 
+  it('goes on after a 404 to a filter once /Users has answered, and after a 403 on a discovery endpoint', async () => {
+    let created = 0;
+    // A server whose /Users works but that answers 404 to every filtered list, and forbids /Schemas.
+    const partial: typeof fetch = async (url, init) => {
+      const target = new URL(String(url));
+      if (target.pathname.endsWith('/Schemas')) return new Response('{}', { status: 403 });
+      if (init?.method === 'POST' && target.pathname.endsWith('/Users')) {
+        return new Response(JSON.stringify({ id: `u${++created}`, userName: 'x' }), { status: 201 });
+      }
+      if (target.searchParams.has('filter')) return new Response('{"detail":"no filters here"}', { status: 404 });
+      return new Response('{}', { status: 200 });
+    };
+    const report = await runCheck({ baseUrl: 'http://host/scim', token: 't', profiles: ['rfc'], fetch: partial });
+    expect(report.steps.some((step) => step.skippedReason?.startsWith('not run'))).toBe(false);
+    expect(report.steps.find((step) => step.id === 'filter.eq')?.verdict).toBe('fail');
+  });
+
   it('skips what the ServiceProviderConfig says is unsupported without failing the run for it', async () => {
     const spc = {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
