@@ -658,6 +658,22 @@ describe('request logs, history and the live stream', () => {
     expect(((await adminJson('GET', `/request-logs/${many!.id}`)).error as { message: string }).message).toContain(
       `53 of 53 Bulk operations failed (operations ${numbers} and 3 more); the first, operation 1 (DELETE)`,
     );
+    // Numbered as in the request, though a reference runs operation 3 first and failOnErrors stops there.
+    await scim('POST', '/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      failOnErrors: 1,
+      Operations: [
+        { method: 'POST', path: '/Users', bulkId: 'fine', data: { userName: 'bulk-order@example.com' } },
+        { method: 'POST', path: '/Groups', bulkId: 'g', data: { displayName: 'G', members: [{ value: 'bulkId:u1' }] } },
+        { method: 'POST', path: '/Users', bulkId: 'u1', data: { userName: '' } },
+      ],
+    });
+    const [ordered] = (await adminJson('GET', `/request-logs?tenant_id=${tenantId}&per_page=1`)).items as {
+      id: string;
+    }[];
+    expect(((await adminJson('GET', `/request-logs/${ordered!.id}`)).error as { message: string }).message).toMatch(
+      /^1 of 3 Bulk operations failed \(operation 3\); the first, operation 3 \(POST\)/,
+    );
 
     // The failed Bulk is found by has_error, which status=4xx cannot do.
     type Row = { id: string; has_error: boolean; source: string };

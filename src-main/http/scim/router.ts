@@ -16,7 +16,7 @@ import {
   planBulk,
   startBulk,
   type BulkOutcome,
-  type BulkResponseBody,
+  type BulkRun,
   type BulkStep,
 } from '../../scim/bulk/index';
 import type { CaptureState } from '../capture';
@@ -123,19 +123,21 @@ function queryText(ctx: Context, name: string): string | undefined {
 /** How many failed operations the log's message of a Bulk request names by number. */
 const LISTED_BULK_FAILURES = 50;
 
-function bulkFailures(response: BulkResponseBody): { message: string; code?: string } | undefined {
-  // Numbered from 1, as bulkStepName names them: a large answer is cut in the log, and the
-  // numbers are then the only way to find which operations failed.
-  const failedAt = response.Operations.flatMap((op, index) => (Number(op.status) >= 400 ? [index + 1] : []));
-  if (failedAt.length === 0) return undefined;
-  const first = response.Operations[failedAt[0]! - 1]!;
-  const answer = (first.response ?? {}) as { detail?: unknown; scimType?: unknown };
+function bulkFailures(run: BulkRun): { message: string; code?: string } | undefined {
+  // Numbered as in the request, as bulkStepName names them: a large answer is cut in the log, and
+  // the numbers are then the only way to find which operations failed.
+  const failed = run.failures();
+  const first = failed[0];
+  if (first === undefined) return undefined;
+  const answer = (first.result.response ?? {}) as { detail?: unknown; scimType?: unknown };
   const detail = typeof answer.detail === 'string' ? ` ${answer.detail}` : '';
-  const listed = failedAt.slice(0, LISTED_BULK_FAILURES).join(', ');
-  const more = failedAt.length > LISTED_BULK_FAILURES ? ` and ${failedAt.length - LISTED_BULK_FAILURES} more` : '';
+  const numbers = failed.map((failure) => failure.number);
+  const listed = numbers.slice(0, LISTED_BULK_FAILURES).join(', ');
+  const more = numbers.length > LISTED_BULK_FAILURES ? ` and ${numbers.length - LISTED_BULK_FAILURES} more` : '';
+  const total = run.plan.request.operations.length;
   const message =
-    `${failedAt.length} of ${response.Operations.length} Bulk operations failed (${failedAt.length === 1 ? 'operation' : 'operations'} ${listed}${more}); ` +
-    `the first, operation ${failedAt[0]} (${first.method}), answered ${first.status}:${detail}`;
+    `${numbers.length} of ${total} Bulk operations failed (${numbers.length === 1 ? 'operation' : 'operations'} ${listed}${more}); ` +
+    `the first, operation ${first.number} (${first.result.method}), answered ${first.result.status}:${detail}`;
   return typeof answer.scimType === 'string' ? { message, code: answer.scimType } : { message };
 }
 
@@ -255,7 +257,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
       }
     }
     const response = run.response();
-    (ctx.state as CaptureState).partialFailure = bulkFailures(response);
+    (ctx.state as CaptureState).partialFailure = bulkFailures(run);
     sendScim(ctx, 200, response);
   });
   // RFC 7644 §3.4.3: a search at the root covers every resource type; §3.4.2.1 allows the same query

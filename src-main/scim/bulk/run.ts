@@ -140,6 +140,18 @@ export class BulkRun {
     return { schemas: [SCIM_URN.bulkResponse], Operations: ops };
   }
 
+  /**
+   * The failed operations by their number in the request (from 1), with the response's entry of
+   * each, in request order: the response's own positions skip the operations a stop after
+   * `failOnErrors` left out.
+   */
+  failures(): { number: number; result: BulkResponseOperation }[] {
+    return [...this.results.entries()]
+      .filter(([, result]) => Number(result.status) >= 400)
+      .sort(([a], [b]) => a - b)
+      .map(([index, result]) => ({ number: index + 1, result }));
+  }
+
   /** The ids the POSTs produced so far, by bulkId. */
   get resolvedIds(): ReadonlyMap<string, string> {
     return this.ids;
