@@ -8,6 +8,13 @@ import { normalizeBaseUrl, resolveUnderBase, describeFetchError } from '../check
 
 export class SeedAuthError extends Error {
   override readonly name = 'SeedAuthError';
+  constructor(
+    message: string,
+    /** 401 (the token is not taken) or 403 (it is, but not for this request). */
+    readonly status: 401 | 403,
+  ) {
+    super(message);
+  }
 }
 
 export class SeedHttpError extends Error {
@@ -79,6 +86,7 @@ export class SeedHttp {
       if (response.status === 401 || response.status === 403) {
         throw new SeedAuthError(
           `${method} ${url.pathname} was refused with ${response.status}: check --token (a SCIM token for this base URL)${detailOf(text)}`,
+          response.status,
         );
       }
       if (RETRYABLE.has(response.status) && attempt < maxRetries) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { loadWithBulk } from './bulk';
 import { generateDirectory, seedSlug } from './generator';
-import { SeedHttp, SeedHttpError } from './http';
+import { SeedAuthError, SeedHttp, SeedHttpError, type JsonResponse } from './http';
 import { describeText, FailureLog } from './outcomes';
 import { loadWithPosts } from './post';
 import type { BulkLimits, LoadContext, SeedMode, SeedProgress } from './types';
@@ -81,11 +81,18 @@ async function discoverBulk(http: SeedHttp): Promise<BulkLimits | undefined> {
  * One GET before anything is sent. A base URL that is not a SCIM one (a typo, the console's URL,
  * a tenant the token cannot see) used to fail every user on its own, each with its page of HTML,
  * and a 404 for /ServiceProviderConfig was read as "no Bulk". It stops here with one message;
- * 401/403 stop here too (SeedHttp). Anything else (a 500, a server that dislikes count=0) is left
+ * a 401 stops here too (SeedHttp), a 403 is left to the POSTs (a token may write but not list). Anything else (a 500, a server that dislikes count=0) is left
  * to the load, which reports it per resource.
  */
 async function checkUsersEndpoint(http: SeedHttp): Promise<void> {
-  const response = await http.send('GET', '/Users?count=0');
+  let response: JsonResponse;
+  try {
+    response = await http.send('GET', '/Users?count=0');
+  } catch (error) {
+    // A token that may create users but not list them: the POSTs will tell.
+    if (error instanceof SeedAuthError && error.status === 403) return;
+    throw error;
+  }
   const { status, body } = response;
   const json = body !== null && typeof body === 'object';
   const what =
