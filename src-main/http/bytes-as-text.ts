@@ -7,7 +7,8 @@
  */
 export function bytesAsText(bytes: Uint8Array): string {
   const parts: string[] = [];
-  const decoder = new TextDecoder('utf-8');
+  // ignoreBOM: a byte-order mark is kept, as sent, where a run starts (even after a stray byte).
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   let runStart = 0;
   let at = 0;
   while (at < bytes.length) {

@@ -13,6 +13,10 @@ describe('a body that is not UTF-8, as the request log shows it', () => {
     expect(bytesAsText(Uint8Array.from([0xc0, 0xaf]))).toBe('\\xC0\\xAF');
     expect(bytesAsText(Uint8Array.from([0xed, 0xa0, 0x80]))).toBe('\\xED\\xA0\\x80');
     expect(bytesAsText(Uint8Array.from([0xf4, 0x90, 0x80, 0x80]))).toBe('\\xF4\\x90\\x80\\x80');
+    // A byte-order mark is kept where it was, at the start and after a stray byte alike.
+    expect(bytesAsText(Uint8Array.from([0xef, 0xbb, 0xbf, 0x41, 0xff, 0xef, 0xbb, 0xbf, 0x42]))).toBe(
+      '\uFEFFA\\xFF\uFEFFB',
+    );
   });
 
   it('leaves valid UTF-8 exactly as a decoder reads it', () => {
