@@ -54,7 +54,10 @@ export interface ShutdownOptions {
 }
 
 export interface ShutdownOutcome {
-  /** Connections cut with a request unanswered because nothing moved for `stallMs`. */
+  /**
+   * Requests given up on because nothing moved for `stallMs`: handlers still running, or answers
+   * their clients were not taking (their connections are cut).
+   */
   cut: number;
 }
 
@@ -172,7 +175,8 @@ export class HttpListener {
         onProgress?.(this.running);
       }
     }
-    const cut = this.newest.size;
+    // Handlers still at work (some for clients that went away) or answers not yet taken.
+    const cut = Math.max(this.running, this.newest.size);
     this.server.closeAllConnections();
     // A handler stuck for good must not hold the process: past a second stallMs the services
     // close under it, and it fails rather than waits.

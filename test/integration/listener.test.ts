@@ -157,6 +157,20 @@ describe('stopping the HTTP listener', () => {
     expect(server.handled).toEqual(['/slow']);
   });
 
+  it('counts a stuck handler whose client went away among what it gave up on', async () => {
+    const server = await start();
+    cleanups.push(() => server.release.open());
+    const client = new Connection(server.address);
+    client.send('/slow');
+    await server.slowStarted.opened;
+    client.socket.destroy();
+    await client.ended;
+    const stopping = server.listener.close({ stallMs: 200 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    server.release.open();
+    expect(await stopping).toEqual({ cut: 1 });
+  });
+
   it('answers queued requests that take far longer than the stall limit while they keep finishing', async () => {
     // Five requests that finish one by one, 150 ms apart: 750 ms in all against a 300 ms limit.
     const app = new Koa();
