@@ -41,7 +41,7 @@ export async function readLogMeta(dir: string): Promise<LogMeta | undefined> {
 
 export async function writeLogMeta(dir: string, meta: LogMeta): Promise<void> {
   const temp = join(dir, `${FILE}.tmp`);
-  const handle = await open(temp, 'w');
+  const handle = await open(temp, 'w', 0o600);
   try {
     await handle.writeFile(JSON.stringify(meta));
     await handle.sync();

@@ -28,6 +28,12 @@ export interface SegmentInfo {
 }
 
 /** The part of `node:fs/promises` used here; tests pass a wrapper that fails on demand. */
+/**
+ * Owner-only, as the store's journal and the signing key are: the request log keeps request
+ * bodies, the history full copies of users, which other local users must not read.
+ */
+const PRIVATE_FILE = 0o600;
+
 export type SegmentIo = Pick<typeof nodeFs, 'open' | 'readdir' | 'unlink' | 'rename' | 'mkdir'>;
 
 export interface SegmentFilesOptions {
@@ -103,7 +109,7 @@ export class SegmentFiles {
     onLine: (head: string, loc: Loc) => void,
   ): Promise<SegmentFiles> {
     const files = new SegmentFiles(dir, options);
-    await files.io.mkdir(dir, { recursive: true });
+    await files.io.mkdir(dir, { recursive: true, mode: 0o700 });
     const ids = (await files.io.readdir(dir))
       .map((name) => NAME.exec(name)?.[1])
       .filter((id): id is string => id !== undefined)
@@ -183,7 +189,7 @@ export class SegmentFiles {
       this.active = { info: last, handle: await this.io.open(this.path(last.id), 'r+') };
     } else {
       const info = { id: (last?.id ?? 0) + 1, bytes: 0 };
-      const handle = await this.io.open(this.path(info.id), 'w');
+      const handle = await this.io.open(this.path(info.id), 'w', PRIVATE_FILE);
       this.list.push(info);
       this.sealed = false;
       this.active = { info, handle };
@@ -329,7 +335,7 @@ export class SegmentFiles {
       offset += line.length;
     }
     const temp = `${this.path(segment)}.tmp`;
-    const handle = await this.io.open(temp, 'w');
+    const handle = await this.io.open(temp, 'w', PRIVATE_FILE);
     try {
       await writeFully(handle, Buffer.concat(parts), 0);
       await handle.sync();

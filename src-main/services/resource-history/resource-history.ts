@@ -718,7 +718,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       if (pending.length === 0) {
         const stale = tracks.all().filter((track) => track.needsBase);
         const text = stale.map((track) => `${trackKey(track)}\n`).join('');
-        await writeFile(join(dir, CLEAN_MARKER), text).catch(() => undefined);
+        await writeFile(join(dir, CLEAN_MARKER), text, { mode: 0o600 }).catch(() => undefined);
       }
     },
   };

@@ -1,0 +1,36 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startTestServer, tempDataDir } from './harness';
+
+describe('the data folder', () => {
+  it.runIf(process.platform !== 'win32')(
+    'holds only files and folders its owner alone can read: journal, history, request log',
+    async () => {
+      const data = await tempDataDir();
+      try {
+        const server = await startTestServer({ dataDir: data.dir });
+        const { token } = await server.tenantWithToken('Private');
+        const created = await fetch(`${server.url}/scim/v2/Users`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
+          body: JSON.stringify({ userName: 'private@example.com', name: { givenName: 'Pri' } }),
+        });
+        expect(created.status).toBe(201);
+        await server.stop();
+        const entries = await readdir(data.dir, { recursive: true });
+        // The request log and the history are among them (user data and request bodies).
+        expect(entries.some((name) => name.startsWith('request-log'))).toBe(true);
+        expect(entries.some((name) => name.startsWith('history'))).toBe(true);
+        const open: string[] = [];
+        for (const name of entries) {
+          const { mode } = await stat(join(data.dir, name));
+          if ((mode & 0o077) !== 0) open.push(`${name} ${(mode & 0o777).toString(8)}`);
+        }
+        expect(open).toEqual([]);
+      } finally {
+        await data.remove();
+      }
+    },
+  );
+});
