@@ -78,6 +78,16 @@ describe('export of a filtered list (seed 003)', () => {
     expect(await typeFor('text/csv;q=0.5, application/x-ndjson')).toBe('application/x-ndjson; charset=utf-8');
     expect(await typeFor('*/*')).toBe('application/scim+json; charset=utf-8');
     expect(await typeFor('application/json, text/csv')).toBe('application/scim+json; charset=utf-8');
+    // A tie goes to the SCIM answer, whatever order the client lists them in.
+    for (const tie of [
+      'text/csv, application/scim+json',
+      'text/csv;q=1, application/scim+json;q=1',
+      'application/x-ndjson, application/scim+json',
+      'application/*',
+    ]) {
+      expect(await typeFor(tie), tie).toBe('application/scim+json; charset=utf-8');
+    }
+    expect(await typeFor('text/*')).toBe('text/csv; charset=utf-8');
   });
 
   it('answers Accept: application/x-ndjson the same way', async () => {

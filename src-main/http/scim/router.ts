@@ -349,8 +349,35 @@ function exportFormat(ctx: Context): 'ndjson' | 'csv' | undefined {
   ctx.vary('Accept');
   if (!ctx.get('Accept')) return undefined;
   // Negotiated with the q-values (`text/csv;q=0` is "not CSV"); a tie goes to the SCIM answer.
-  const best = ctx.accepts(SCIM_CONTENT_TYPE, 'application/json', 'application/x-ndjson', 'text/csv');
-  return best === 'application/x-ndjson' ? 'ndjson' : best === 'text/csv' ? 'csv' : undefined;
+  // (ctx.accepts breaks a tie by the client's order, so `text/csv, application/scim+json` streamed
+  // the whole unpaged export to a client that accepts a ListResponse as well.)
+  const ranges = acceptRanges(ctx.get('Accept'));
+  const scim = Math.max(qualityOf(SCIM_CONTENT_TYPE, ranges), qualityOf('application/json', ranges));
+  const ndjson = qualityOf('application/x-ndjson', ranges);
+  const csv = qualityOf('text/csv', ranges);
+  if (Math.max(ndjson, csv) <= scim) return undefined;
+  return ndjson >= csv ? 'ndjson' : 'csv';
+}
+
+/** The media ranges of an Accept header with their q-values (RFC 9110 §12.5.1). */
+function acceptRanges(header: string): { type: string; q: number }[] {
+  return header.split(',').flatMap((part) => {
+    const [range = '', ...params] = part.split(';').map((piece) => piece.trim().toLowerCase());
+    if (!/^[^/\s]+\/[^/\s]+$/.test(range)) return [];
+    const qParam = params.find((param) => /^q\s*=/.test(param));
+    const q = qParam === undefined ? 1 : Number(qParam.replace(/^q\s*=\s*/, ''));
+    return Number.isFinite(q) && q >= 0 && q <= 1 ? [{ type: range, q }] : [];
+  });
+}
+
+// The q-value the most specific matching range gives `type` (exact, then `type/*`, then `*/*`); 0 if none.
+function qualityOf(type: string, ranges: readonly { type: string; q: number }[]): number {
+  const major = type.split('/')[0]!;
+  for (const candidate of [type, `${major}/*`, '*/*']) {
+    const matching = ranges.filter((range) => range.type === candidate);
+    if (matching.length > 0) return Math.max(...matching.map((range) => range.q));
+  }
+  return 0;
 }
 
 function sendExport(ctx: Context, format: 'ndjson' | 'csv', kind: ResourceKind, deps: ScimRouterDeps): void {

@@ -26,7 +26,7 @@ import { foldKey, type ResourceKind } from '../../scim/plan-types';
 import { compileProjection, type ProjectedResource, type ProjectionRequest } from '../../scim/projection';
 import { applyPatch, type AttributeChange, type FilterView, type PatchResult } from '../../scim/patch/index';
 import type { PatchListBudget } from '../../scim/patch/engine';
-import { findMatching, matchCompiled } from '../../scim/query';
+import { matchCompiled } from '../../scim/query';
 import { validateResourceInput } from '../../scim/resource-input';
 import { DEFAULT_MAX_RESULTS } from '../../scim/service-provider-config';
 import { checkSortRequest, sortAcrossTypes, sortResources } from '../../scim/sort';
@@ -625,24 +625,28 @@ export class IdentityService {
   ): Generator<ProjectedResource, void, undefined> {
     const schema = this.schemaOf(kind);
     const ast = parseQueryFilter(query.filter);
+    const predicate = ast ? compileFilter(ast, schema, { compat: this.compatOf(ctx) }) : undefined;
     const projector = compileProjection(schema, query);
     const tenant = this.reader(ctx);
-    const ids = findMatching(
-      ast,
-      schema,
-      tenant.candidates,
-      (id) => {
-        const doc = getStored(tenant, kind, id);
-        return doc && withDerived(tenant, kind, doc);
-      },
-      undefined,
-      { compat: this.compatOf(ctx) },
-    ).map((resource) => String(resource.id));
+    const load = (reader: TenantReader, id: string) => {
+      const doc = getStored(reader, kind, id);
+      return doc && withDerived(reader, kind, doc);
+    };
+    const ids = matchCompiled(ast, predicate, schema, tenant.candidates, (id) => load(tenant, id)).map((resource) =>
+      String(resource.id),
+    );
     ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     for (const id of ids) {
-      // A resource deleted while the export runs is skipped, not an error.
-      const doc = getStored(this.reader(ctx), kind, id);
-      if (doc) yield projector(present(this.reader(ctx), kind, doc, ctx.baseUrl));
+      // Checked as the export goes: a token revoked meanwhile must not go on reading the directory.
+      ctx.stillAuthorized?.();
+      const reader = this.reader(ctx);
+      // A resource deleted while the export runs is skipped, not an error; one changed meanwhile is
+      // sent as it is now, and only if it still matches the filter (a user deactivated during an
+      // export of `active eq true` is left out, not sent with active false).
+      const current = load(reader, id);
+      if (current && (predicate === undefined || predicate(current))) {
+        yield projector(present(reader, kind, getStored(reader, kind, id)!, ctx.baseUrl));
+      }
     }
   }
 

@@ -550,3 +550,44 @@ describe('lists', () => {
     );
   });
 });
+
+describe('export', () => {
+  it('sends a resource changed during the export only if it still matches the filter, as it is now', async () => {
+    const made = [];
+    for (const name of ['a', 'b', 'c']) made.push(await user(`${name}@example.com`, { title: 'before' }));
+    const ordered = made.map((u) => String(u.id)).sort();
+    const stream = ids().exportResources('User', { filter: 'active eq true' }, ctx);
+    expect(stream.next().value).toMatchObject({ id: ordered[0] });
+    // While the export runs: the last one is deactivated, the second retitled.
+    const patch = (id: string, path: string, value: unknown) =>
+      ids().patch(
+        'User',
+        id,
+        { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path, value }] },
+        ctx,
+      );
+    await patch(ordered[2]!, 'active', false);
+    await patch(ordered[1]!, 'title', 'after');
+    const rest = [...stream];
+    expect(rest.map((u) => [u.id, u.title])).toEqual([[ordered[1], 'after']]);
+  });
+
+  it('stops when the token it runs under is revoked', async () => {
+    for (const name of ['a', 'b', 'c']) await user(`${name}@example.com`);
+    let revoked = false;
+    const stream = ids().exportResources(
+      'User',
+      {},
+      {
+        ...ctx,
+        stillAuthorized: () => {
+          if (revoked)
+            throw Object.assign(new Error('The SCIM token was revoked while this request ran.'), { status: 401 });
+        },
+      },
+    );
+    expect(stream.next().done).toBe(false);
+    revoked = true;
+    expect(() => stream.next()).toThrow(/revoked/);
+  });
+});
