@@ -99,7 +99,33 @@ function shown(attribute: AttributeDefinition, element: unknown): string {
     .filter((sub) => !QUALIFIERS.has(sub.name) && sub.returned !== 'never')
     .map((sub) => element[sub.name])
     .filter((part) => part !== undefined && part !== null && part !== '' && typeof part !== 'object');
-  return parts.join(', ');
+  if (parts.length > 0) return parts.join(', ');
+  // Only qualifiers left (`attributes=groups.display`, an entitlement with only a display): they
+  // are what the element says, rather than an empty cell.
+  for (const key of ['display', 'type', '$ref']) {
+    const text = element[key];
+    if (typeof text === 'string' && text !== '') return text;
+  }
+  return '';
+}
+
+/**
+ * `attributes` for a CSV export: a sub-attribute asked for (`emails.value`) brings its attribute's
+ * `primary` along, which the cell is ordered by (primary first) and does not show.
+ */
+export function withPrimaryForOrder(schema: ResourceSchema, attributes: string | undefined): string | undefined {
+  if (attributes === undefined) return undefined;
+  const asked = attributes.split(',').map((path) => path.trim());
+  const added = new Set<string>();
+  for (const path of asked) {
+    const dot = path.lastIndexOf('.');
+    if (dot <= 0) continue;
+    const base = path.slice(0, dot);
+    const attribute = schema.topLevel.find((a) => a.name.toLowerCase() === base.toLowerCase());
+    const hasPrimary = attribute?.multiValued && attribute.subAttributes.some((sub) => sub.name === 'primary');
+    if (hasPrimary) added.add(`${attribute.name}.primary`);
+  }
+  return [...asked, ...added].join(',');
 }
 
 export function csvHeader(columns: readonly CsvColumn[]): string {

@@ -38,6 +38,15 @@ describe('export of a filtered list (seed 003)', () => {
       ['ann', { title: 'Engineer', [ENTERPRISE]: { department: 'R&D' } }],
       ['bob', { name: { givenName: '=HYPERLINK("x")', familyName: 'Smith, Jr.' } }],
       ['cat', { emails: [{ value: 'cat@work' }, { value: 'cat@home', primary: true }] }],
+      [
+        'dan',
+        {
+          emails: [
+            { value: 'dan@work', type: 'work' },
+            { value: 'dan@home', type: 'home' },
+          ],
+        },
+      ],
     ] as const) {
       await fetch(`${base}/Users`, {
         method: 'POST',
@@ -61,7 +70,7 @@ describe('export of a filtered list (seed 003)', () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { id: string; userName: string; title?: string });
-    expect(rows.map((r) => r.userName).sort()).toEqual(['ann@example.com', 'cat@example.com']);
+    expect(rows.map((r) => r.userName).sort()).toEqual(['ann@example.com', 'cat@example.com', 'dan@example.com']);
     expect(rows.map((r) => r.id)).toEqual([...rows.map((r) => r.id)].sort());
     expect(rows[0]).not.toHaveProperty('title');
   });
@@ -93,7 +102,7 @@ describe('export of a filtered list (seed 003)', () => {
   it('answers Accept: application/x-ndjson the same way', async () => {
     const response = await get('', { Accept: 'application/x-ndjson' });
     expect(response.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
-    expect((await response.text()).trim().split('\n')).toHaveLength(3);
+    expect((await response.text()).trim().split('\n')).toHaveLength(4);
   });
 
   it('writes CSV with one column per singular attribute and every value of multi-valued ones', async () => {
@@ -116,6 +125,16 @@ describe('export of a filtered list (seed 003)', () => {
     // `attributes` chooses the columns too.
     const some = (await (await get('?format=csv&attributes=userName,emails')).text()).split('\r\n');
     expect(some[0]).toBe('id,userName,emails');
+    // Asked for by a sub-attribute, the values are still primary first.
+    const values = (await (await get('?format=csv&attributes=emails.value')).text()).split('\r\n');
+    expect(values.find((l) => l.includes('cat@'))).toContain('"cat@home\ncat@work"');
+  });
+
+  it('shows what an element says when only its qualifiers were asked for, not an empty cell', async () => {
+    const text = await (
+      await get(`?format=csv&attributes=emails.type&filter=${encodeURIComponent('userName eq "dan@example.com"')}`)
+    ).text();
+    expect(text.split('\r\n')[1]).toMatch(/,"work\nhome"$/);
   });
 
   it('refuses an unknown format and a bad filter before streaming', async () => {

@@ -24,7 +24,7 @@ import { ScimError } from '../../scim/errors';
 import { keysNamed } from '../../scim/values';
 import { MAX_PATCH_LIST_VALUES, PatchListBudget } from '../../scim/patch/engine';
 import { parseSearchRequest, type SearchRequest } from '../../scim/search-request';
-import { csvColumns, csvHeader, csvRow, projectedColumns } from '../../scim/export-csv';
+import { csvColumns, csvHeader, csvRow, projectedColumns, withPrimaryForOrder } from '../../scim/export-csv';
 import { compileProjection } from '../../scim/projection';
 import type { ResourceKind } from '../../scim/plan-types';
 import {
@@ -381,11 +381,16 @@ function qualityOf(type: string, ranges: readonly { type: string; q: number }[])
 }
 
 function sendExport(ctx: Context, format: 'ndjson' | 'csv', kind: ResourceKind, deps: ScimRouterDeps): void {
-  const query = { filter: queryText(ctx, 'filter'), ...projection(ctx) };
+  const schema = deps.identities.schemaOf(kind);
+  const asked = projection(ctx);
+  const query = {
+    filter: queryText(ctx, 'filter'),
+    ...asked,
+    ...(format === 'csv' ? { attributes: withPrimaryForOrder(schema, asked.attributes) } : {}),
+  };
   const resources = deps.identities.exportResources(kind, query, caller(ctx));
   // Pull the first resource now, so a bad filter is still an ordinary 400 and not a cut stream.
   const first = resources.next();
-  const schema = deps.identities.schemaOf(kind);
   // Only the columns the request's `attributes`/`excludedAttributes` keep.
   const columns =
     format === 'csv' ? projectedColumns(csvColumns(schema), schema, compileProjection(schema, query)) : [];
