@@ -77,7 +77,11 @@ function streamError(answer: StreamedAnswer, sentWhole: boolean): RequestLogErro
     };
   }
   if (!sentWhole) {
-    return { message: `The client closed the connection after ${sent} had been sent; the rest was not.` };
+    // Written to the connection, not read: the socket's buffers hold some of it (up to megabytes),
+    // so the client may have read less.
+    return {
+      message: `The client closed the connection after ${sent} had been written to it; the rest was not.`,
+    };
   }
   return null;
 }

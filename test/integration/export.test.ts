@@ -250,7 +250,7 @@ describe('export of 100,000 users', () => {
       has_error: true,
       error: {
         message: expect.stringMatching(
-          /^The client closed the connection after [\d,]+ resources \([\d,]+ bytes\) had been sent; the rest was not\.$/,
+          /^The client closed the connection after [\d,]+ resources \([\d,]+ bytes\) had been written to it; the rest was not\.$/,
         ),
       },
     });
