@@ -42,9 +42,10 @@ export function urlFlag(value: string | boolean | undefined): string {
 export function tokenFlag(value: string | boolean | undefined): string {
   if (typeof value !== 'string' || value.trim() === '') throw new UsageError('--token is required (a bearer token)');
   const token = value.trim();
-  const at = [...token].findIndex((char) => unfitForHeader(char.codePointAt(0)!));
+  const chars = [...token];
+  const at = chars.findIndex((char) => unfitForHeader(char.codePointAt(0)!));
   if (at >= 0) {
-    const char = [...token][at]!;
+    const char = chars[at]!;
     const point = char.codePointAt(0)!;
     const what = /\s/u.test(char) ? 'a space' : point > 0xff ? 'a non-Latin-1 character' : 'a control character';
     const code = `U+${point.toString(16).toUpperCase().padStart(4, '0')}`;

@@ -198,7 +198,7 @@ function headersAsSent(req: IncomingMessage): Record<string, string | string[]> 
     const shown = values.map(latin1AsSent);
     out[name] = shown.length === 1 ? shown[0]! : shown;
   }
-  for (const [name, value] of Object.entries(req.headers)) if (!(name in out) && value !== undefined) out[name] = value;
+  if (out.host === undefined && req.headers.host !== undefined) out.host = req.headers.host;
   return out;
 }
 

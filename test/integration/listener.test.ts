@@ -166,13 +166,14 @@ describe('stopping the HTTP listener', () => {
     client.socket.destroy();
     await client.ended;
     const stopping = server.listener.close({ stallMs: 200 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Well past the stall limit (the shutdown looks every 100 ms), so a busy machine cannot race it.
+    await new Promise((resolve) => setTimeout(resolve, 700));
     server.release.open();
     expect(await stopping).toEqual({ cut: 1 });
   });
 
   it('answers queued requests that take far longer than the stall limit while they keep finishing', async () => {
-    // Five requests that finish one by one, 150 ms apart: 750 ms in all against a 300 ms limit.
+    // Five requests that finish one by one, 150 ms apart: 750 ms in all against a 400 ms limit.
     const app = new Koa();
     let turn = Promise.resolve();
     const started = latch();
@@ -194,7 +195,7 @@ describe('stopping the HTTP listener', () => {
     });
     await started.opened;
     const progress: number[] = [];
-    const stopping = listener.close({ stallMs: 300, progressEveryMs: 200, onProgress: (n) => progress.push(n) });
+    const stopping = listener.close({ stallMs: 400, progressEveryMs: 200, onProgress: (n) => progress.push(n) });
     const answers = await Promise.all(clients.map((client) => client.response()));
     expect(answers.map((answer) => /done (\/\w+)$/.exec(answer)?.[1])).toEqual(['/r1', '/r2', '/r3', '/r4', '/r5']);
     expect(await stopping).toEqual({ cut: 0 });
@@ -222,7 +223,7 @@ describe('stopping the HTTP listener', () => {
     const client = new Connection(address);
     client.send('/bulk');
     await started.opened;
-    const stopping = listener.close({ stallMs: 300 });
+    const stopping = listener.close({ stallMs: 400 });
     expect(await client.response()).toMatch(/^HTTP\/1\.1 200[\s\S]*done$/);
     expect(await stopping).toEqual({ cut: 0 });
   });
