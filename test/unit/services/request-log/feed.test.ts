@@ -6,6 +6,11 @@ import { clock, collector, input, quietLog, seqsOf, useTempDirs } from './helper
 const tempDir = useTempDirs();
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
+/** A request log in `dataDir` (a fresh folder when none is given) with the given caps. */
+async function openLog(limits?: Parameters<typeof createRequestLog>[0]['limits'], dataDir?: string) {
+  return createRequestLog({ dataDir: dataDir ?? (await tempDir()), clock, log: quietLog(), limits });
+}
+
 /** A listener that stalls on its first event, like a stream waiting for 'drain', until released. */
 function stallingListener() {
   const events: RequestLogEvent[] = [];
@@ -29,7 +34,7 @@ function stallingListener() {
 
 describe('request log: live feed', () => {
   it('delivers live entries only when subscribed without afterSeq', async () => {
-    const log = await createRequestLog({ dataDir: await tempDir(), clock, log: quietLog() });
+    const log = await openLog();
     for (let n = 1; n <= 3; n++) log.record(input(n));
     const { events, listener, until } = collector();
     const stop = log.subscribe({}, listener);
@@ -49,7 +54,7 @@ describe('request log: live feed', () => {
 
   it('resumes after afterSeq without loss or repetition, across a restart', async () => {
     const dir = await tempDir();
-    const first = await createRequestLog({ dataDir: dir, clock, log: quietLog() });
+    const first = await openLog(undefined, dir);
     const live = collector();
     first.subscribe({ afterSeq: 0 }, live.listener);
     for (let n = 1; n <= 30; n++) first.record(input(n));
@@ -57,7 +62,7 @@ describe('request log: live feed', () => {
     await first.close();
     const lastSeen = 18; // the stream broke after event 18
 
-    const second = await createRequestLog({ dataDir: dir, clock, log: quietLog() });
+    const second = await openLog(undefined, dir);
     const resumed = collector();
     second.subscribe({ afterSeq: lastSeen }, resumed.listener);
     for (let n = 31; n <= 35; n++) second.record(input(n));
@@ -68,7 +73,7 @@ describe('request log: live feed', () => {
   });
 
   it('replays a large backlog in order, without repeats, interleaved with new entries', async () => {
-    const log = await createRequestLog({ dataDir: await tempDir(), clock, log: quietLog() });
+    const log = await openLog();
     for (let n = 1; n <= 2000; n++) log.record(input(n));
     const { events, listener, until } = collector();
     log.subscribe({ afterSeq: 500 }, listener);
@@ -79,12 +84,7 @@ describe('request log: live feed', () => {
   });
 
   it('says how many entries were evicted before the first one it can replay', async () => {
-    const log = await createRequestLog({
-      dataDir: await tempDir(),
-      clock,
-      log: quietLog(),
-      limits: { maxEntries: 10 },
-    });
+    const log = await openLog({ maxEntries: 10 });
     for (let n = 1; n <= 30; n++) log.record(input(n));
     const { events, listener, until } = collector();
     log.subscribe({ afterSeq: 5 }, listener);
@@ -95,12 +95,7 @@ describe('request log: live feed', () => {
   });
 
   it('gives a slow subscriber a gap instead of a growing queue', async () => {
-    const log = await createRequestLog({
-      dataDir: await tempDir(),
-      clock,
-      log: quietLog(),
-      limits: { maxEntries: 20 },
-    });
+    const log = await openLog({ maxEntries: 20 });
     const { events, listener, delivered, release, until } = stallingListener();
     log.subscribe({}, listener);
     log.record(input(1));
@@ -116,12 +111,7 @@ describe('request log: live feed', () => {
   });
 
   it('reports entries dropped while the disk was failing as a gap, to a resuming subscriber', async () => {
-    const log = await createRequestLog({
-      dataDir: await tempDir(),
-      clock,
-      log: quietLog(),
-      limits: { maxBufferedBytes: 4 * 1024 },
-    });
+    const log = await openLog({ maxBufferedBytes: 4 * 1024 });
     // Without a flush in between, the buffer bound alone drops the oldest entries.
     for (let n = 1; n <= 50; n++) log.record(input(n));
     const dropped = (await log.stats()).dropped;
@@ -155,7 +145,7 @@ describe('request log: live feed', () => {
 
     it("says nothing of another tenant's evicted entries, and counts its own exactly, across a restart", async () => {
       const dir = await tempDir();
-      const first = await createRequestLog({ dataDir: dir, clock, log: quietLog() });
+      const first = await openLog(undefined, dir);
       // Tenant b keeps only its 2 newest entries: seqs 2–9 of its 10 go.
       first.setTenantLimits('tenant-b', { maxEntries: 2 });
       first.record(input(1, of('tenant-a')));
@@ -179,7 +169,7 @@ describe('request log: live feed', () => {
       await first.close();
 
       // The lines below tenant b's floor are still on disk; a restarted log knows whose they were.
-      const second = await createRequestLog({ dataDir: dir, clock, log: quietLog() });
+      const second = await openLog(undefined, dir);
       const resumedA = collector();
       const resumedB = collector();
       second.subscribe({ afterSeq: 0, filter: { tenant_id: 'tenant-a' } }, resumedA.listener);
@@ -193,12 +183,7 @@ describe('request log: live feed', () => {
     });
 
     it("gives a slow subscriber no gap for what other tenants' traffic pushed out", async () => {
-      const log = await createRequestLog({
-        dataDir: await tempDir(),
-        clock,
-        log: quietLog(),
-        limits: { maxEntries: 20 },
-      });
+      const log = await openLog({ maxEntries: 20 });
       const { events, listener, delivered, release, until } = stallingListener();
       log.subscribe({ filter: { tenant_id: 'tenant-a' } }, listener);
       log.record(input(1, of('tenant-a')));
@@ -216,11 +201,11 @@ describe('request log: live feed', () => {
 
     it('counts every seq it cannot place as missed when resuming from before the oldest line on disk', async () => {
       const dir = await tempDir();
-      const first = await createRequestLog({ dataDir: dir, clock, log: quietLog(), limits: { maxEntries: 5 } });
+      const first = await openLog({ maxEntries: 5 }, dir);
       for (let n = 1; n <= 10; n++) first.record(input(n, of(n % 2 === 0 ? 'tenant-a' : 'tenant-b')));
       await first.close();
       // Only seqs 6–10 are retained; whose seqs 1–5 were, the restarted log cannot tell.
-      const second = await createRequestLog({ dataDir: dir, clock, log: quietLog(), limits: { maxEntries: 5 } });
+      const second = await openLog({ maxEntries: 5 }, dir);
       const { events, listener, until } = collector();
       second.subscribe({ afterSeq: 0, filter: { tenant_id: 'tenant-a' } }, listener);
       await until(4);
@@ -230,14 +215,14 @@ describe('request log: live feed', () => {
 
     it('counts entries removed before they were ever written as missed, after a restart', async () => {
       const dir = await tempDir();
-      const first = await createRequestLog({ dataDir: dir, clock, log: quietLog() });
+      const first = await openLog(undefined, dir);
       first.setTenantLimits('tenant-b', { maxEntries: 1 });
       first.record(input(1, of('tenant-a')));
       // Pushed out at once, before any write: no line says they were tenant b's.
       for (let n = 2; n <= 4; n++) first.record(input(n, of('tenant-b')));
       first.record(input(5, of('tenant-a')));
       await first.close();
-      const second = await createRequestLog({ dataDir: dir, clock, log: quietLog() });
+      const second = await openLog(undefined, dir);
       const { events, listener, until } = collector();
       second.subscribe({ afterSeq: 1, filter: { tenant_id: 'tenant-a' } }, listener);
       await until(2);
@@ -246,12 +231,7 @@ describe('request log: live feed', () => {
     });
 
     it('passes what its other filters do not match in silence; a gap still counts every entry gone', async () => {
-      const log = await createRequestLog({
-        dataDir: await tempDir(),
-        clock,
-        log: quietLog(),
-        limits: { maxEntries: 6 },
-      });
+      const log = await openLog({ maxEntries: 6 });
       const failed = (n: number) => input(n, { status: 409 });
       for (let n = 1; n <= 4; n++) log.record(n % 2 === 0 ? failed(n) : input(n));
       for (let n = 5; n <= 10; n++) log.record(n === 7 || n === 10 ? failed(n) : input(n));
