@@ -12,7 +12,7 @@ import { createHttpApp } from './http/create-app';
 import { recordListenerRefusals } from './http/capture';
 import { HttpListener, type ListeningAddress, type ShutdownOptions, type ShutdownOutcome } from './http/listener';
 import { DEFAULT_SERVER_CAPABILITIES, type ServerCapabilities } from './scim/service-provider-config';
-import { createAdminHandlers } from './services/admin-handlers';
+import { createAdminHandlers, requireLogFilterOwners } from './services/admin-handlers';
 import type { Logger } from './services/admin-dispatch';
 import { createServices, type Services } from './services/index';
 import type { PasswordHasherOptions } from './services/password-hasher';
@@ -132,6 +132,7 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     scimTokens: services.scimTokens,
     store,
     requestLog: services.requestLog,
+    requireLogFilterOwners: (filter) => requireLogFilterOwners(services, filter),
     clock,
     streams,
   });

@@ -163,7 +163,7 @@ export const adminContract = {
     status: 200,
     input: RequestLogQuery,
     output: pageOf(RequestLogSummary),
-    errors: [],
+    errors: ['not_found'],
     summary: 'Logged requests, newest first, filtered by tenant, method, status (404 or 4xx), path, text and time.',
   },
   getRequestLog: {

@@ -8,7 +8,7 @@ import { ADMIN_BASE_PATH, SessionRequest } from '@shared/session';
 import type { AdminTokens } from '../auth/admin-tokens';
 import type { LoginCodes } from '../auth/login-codes';
 import { closestName, dispatchAdminOperation, zodIssues } from '../services/admin-dispatch';
-import type { RequestLog } from '../services/request-log/index';
+import type { FeedFilter, RequestLog } from '../services/request-log/index';
 import type { CaptureState } from './capture';
 import { requireAdminToken, type AdminGateState } from './admin-auth';
 import { streamRequestLog } from './log-stream';
@@ -18,6 +18,8 @@ import { JsonBodyError, readJsonBody } from './json-body';
 export interface AdminRouterDeps {
   handlers: AdminHandlers;
   requestLog: RequestLog;
+  /** Refuses a log filter naming a tenant or token that does not exist, as the list does. */
+  requireLogFilterOwners: (filter: FeedFilter) => void;
   /** Open live streams, each with the function that ends it. */
   streams: Set<() => void>;
   tokens: AdminTokens;
@@ -119,6 +121,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     streamRequestLog(
       ctx,
       deps.requestLog,
+      deps.requireLogFilterOwners,
       deps.streams,
       state.adminTokenValidForMs,
       state.adminToken && onSignOutOf(state.adminToken.jti),

@@ -17,7 +17,7 @@ import type { LoginCodes } from '../auth/login-codes';
 import type { ServerCapabilities } from '../scim/service-provider-config';
 import type { Clock } from '../clock';
 import type { Logger } from '../services/admin-dispatch';
-import type { RequestLog } from '../services/request-log/index';
+import type { FeedFilter, RequestLog } from '../services/request-log/index';
 import type { IdentityService } from '../services/identities/identity-service';
 import type { ScimTokenService } from '../services/scim-tokens';
 import type { DurableStore } from '../store/durable-store';
@@ -44,6 +44,7 @@ export interface HttpAppDeps {
   scimTokens: ScimTokenService;
   store: DurableStore;
   requestLog: RequestLog;
+  requireLogFilterOwners: (filter: FeedFilter) => void;
   clock: Clock;
   streams: Set<() => void>;
 }

@@ -24,6 +24,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export function streamRequestLog(
   ctx: Context,
   requestLog: RequestLog,
+  requireOwners: (filter: FeedFilter) => void,
   open: Set<() => void>,
   tokenValidForMs = Infinity,
   /** Registers what ends this stream when its token is signed out; returns the unregistration. */
@@ -49,6 +50,7 @@ export function streamRequestLog(
   }
   const resume = header || (after ?? '');
   const filter = streamFilterOf(ctx.query);
+  requireOwners(filter);
   const out = new PassThrough();
   ctx.status = 200;
   ctx.type = 'text/event-stream; charset=utf-8';

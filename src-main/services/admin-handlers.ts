@@ -82,7 +82,10 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
     revokeScimToken: async ({ id }) => {
       await scimTokens.revoke(id);
     },
-    listRequestLogs: async (input) => fromLog(requestLog.list(input)),
+    listRequestLogs: async (input) => {
+      requireLogFilterOwners(services, input);
+      return fromLog(requestLog.list(input));
+    },
     getRequestLog: async ({ id }) => found(await fromLog(requestLog.get(id)), `Request log entry ${id}`),
     getResourceHistory: async ({ tenant_id, kind, id, page, per_page, before_version }) => {
       tenants.get(tenant_id);
@@ -133,6 +136,19 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
       };
     },
   };
+}
+
+/**
+ * A log filter naming a tenant or token that does not exist is refused (404), as
+ * `/scim-tokens?tenant_id=` is: answered with an empty list, a mistyped id reads as "no traffic".
+ * A deleted tenant's entries go with it (and its tokens with it), so refusing those loses nothing.
+ */
+export function requireLogFilterOwners(
+  { tenants, scimTokens }: Pick<Services, 'tenants' | 'scimTokens'>,
+  filter: { tenant_id?: string | undefined; token_id?: string | undefined },
+): void {
+  if (filter.tenant_id !== undefined) tenants.get(filter.tenant_id);
+  if (filter.token_id !== undefined) scimTokens.get(filter.token_id);
 }
 
 function endpointInfo(

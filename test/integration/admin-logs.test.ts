@@ -621,6 +621,27 @@ describe('request logs, history and the live stream', () => {
     expect((await refused('?has_eror=true'))[0]!.msg).toBe('Unknown query parameter; did you mean has_error?');
   });
 
+  it('refuses a filter naming a tenant or token that does not exist, on the list and on the stream', async () => {
+    const list = (query: string) =>
+      fetch(`${server.url}/api/v1/admin/request-logs${query}`, { headers: { Authorization: `Bearer ${admin}` } });
+    const detailOf = async (response: Response) => {
+      expect(response.status).toBe(404);
+      return ((await response.json()) as { detail: string }).detail;
+    };
+    expect(await detailOf(await list('?tenant_id=tn_mistyped'))).toBe('Tenant tn_mistyped not found.');
+    expect(await detailOf(await stream({}, '?tenant_id=tn_mistyped'))).toBe('Tenant tn_mistyped not found.');
+    expect(await detailOf(await list('?token_id=tok_mistyped'))).toMatch(/tok_mistyped/);
+    expect(await detailOf(await stream({}, '?token_id=tok_mistyped'))).toMatch(/tok_mistyped/);
+    // A tenant that has gone takes its entries with it: its id is now as unknown as a typo.
+    const gone = String((await adminJson('POST', '/tenants', { name: 'Gone soon' })).id);
+    await fetch(`${server.url}/api/v1/admin/tenants/${gone}`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${admin}` },
+    });
+    expect((await list(`?tenant_id=${gone}`)).status).toBe(404);
+    expect((await list(`?tenant_id=${tenantId}&per_page=1`)).status).toBe(200);
+  });
+
   it('marks a Bulk request whose operations failed as having an error, though it answered 200', async () => {
     const response = await scim('POST', '/Bulk', {
       schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],

@@ -282,7 +282,7 @@ function extraOperations(schemas: Record<string, JsonSchema>): Record<string, Pa
             description: 'An endless event stream.',
             content: { 'text/event-stream': { schema: { type: 'string' } } },
           },
-          ...errorResponses(['unauthorized', 'forbidden', 'validation_failed']),
+          ...errorResponses(['unauthorized', 'forbidden', 'not_found', 'validation_failed']),
         },
         security: [{ bearerAdmin: [] }],
       },
