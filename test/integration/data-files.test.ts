@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { chmod, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startTestServer, tempDataDir } from './harness';
@@ -24,6 +24,39 @@ describe('the data folder', () => {
         expect(entries.some((name) => name.startsWith('history'))).toBe(true);
         const open: string[] = [];
         for (const name of entries) {
+          const { mode } = await stat(join(data.dir, name));
+          if ((mode & 0o077) !== 0) open.push(`${name} ${(mode & 0o777).toString(8)}`);
+        }
+        expect(open).toEqual([]);
+      } finally {
+        await data.remove();
+      }
+    },
+  );
+
+  it.runIf(process.platform !== 'win32')(
+    'makes the request log and history that an earlier build left readable to others private on start',
+    async () => {
+      const data = await tempDataDir();
+      try {
+        const first = await startTestServer({ dataDir: data.dir });
+        const { token } = await first.tenantWithToken('Older');
+        await fetch(`${first.url}/scim/v2/Users`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
+          body: JSON.stringify({ userName: 'older@example.com' }),
+        });
+        await first.stop();
+        // As an earlier build left them: folders 0755, files 0644.
+        for (const name of await readdir(data.dir, { recursive: true })) {
+          if (!name.startsWith('request-log') && !name.startsWith('history')) continue;
+          const path = join(data.dir, name);
+          await chmod(path, (await stat(path)).isDirectory() ? 0o755 : 0o644);
+        }
+        const second = await startTestServer({ dataDir: data.dir });
+        await second.stop();
+        const open: string[] = [];
+        for (const name of await readdir(data.dir, { recursive: true })) {
           const { mode } = await stat(join(data.dir, name));
           if ((mode & 0o077) !== 0) open.push(`${name} ${(mode & 0o777).toString(8)}`);
         }

@@ -34,7 +34,7 @@ export interface SegmentInfo {
  */
 const PRIVATE_FILE = 0o600;
 
-export type SegmentIo = Pick<typeof nodeFs, 'open' | 'readdir' | 'unlink' | 'rename' | 'mkdir'>;
+export type SegmentIo = Pick<typeof nodeFs, 'open' | 'readdir' | 'unlink' | 'rename' | 'mkdir' | 'chmod'>;
 
 export interface SegmentFilesOptions {
   /** A segment is closed and a new one started once it holds this many bytes. */
@@ -110,6 +110,9 @@ export class SegmentFiles {
   ): Promise<SegmentFiles> {
     const files = new SegmentFiles(dir, options);
     await files.io.mkdir(dir, { recursive: true, mode: 0o700 });
+    // Earlier builds made these folders 0755 and their files 0644: made private on open. Best
+    // effort, as on the segments: a file system without modes (FAT) refuses, and loses nothing.
+    await files.io.chmod(dir, 0o700).catch(() => undefined);
     const ids = (await files.io.readdir(dir))
       .map((name) => NAME.exec(name)?.[1])
       .filter((id): id is string => id !== undefined)
@@ -126,6 +129,7 @@ export class SegmentFiles {
   private async scanSegment(id: number, onLine: (head: string, loc: Loc) => void): Promise<number> {
     const handle = await this.io.open(this.path(id), 'r+');
     try {
+      await handle.chmod(PRIVATE_FILE).catch(() => undefined);
       const size = (await handle.stat()).size;
       let carry: Buffer = Buffer.alloc(0);
       let carryStart = 0;
