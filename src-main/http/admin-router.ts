@@ -14,6 +14,7 @@ import { requireAdminToken, type AdminGateState } from './admin-auth';
 import { streamRequestLog } from './log-stream';
 import { openApiPath } from './openapi/admin-paths';
 import { JsonBodyError, readJsonBody } from './json-body';
+import { ADMIN_JSON_TYPE, answerJson } from './json-text';
 
 export interface AdminRouterDeps {
   handlers: AdminHandlers;
@@ -86,7 +87,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
       throw new AdminError('unauthorized', 'This login code is unknown, already used or expired.');
     }
     const issued = await deps.tokens.issue(deps.sessionTtlSeconds);
-    ctx.body = { token: issued.token, expires_at: issued.expiresAt.toISOString() };
+    answerJson(ctx, ADMIN_JSON_TYPE, { token: issued.token, expires_at: issued.expiresAt.toISOString() });
   });
 
   const gate = requireAdminToken(deps.tokens);
@@ -155,7 +156,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
             typeof field === 'string' && Object.hasOwn(params, field) ? ['path'] : [fromBody ? 'body' : 'query'],
           );
           ctx.status = operation.status;
-          if (operation.status !== 204) ctx.body = output;
+          if (operation.status !== 204) answerJson(ctx, ADMIN_JSON_TYPE, output);
         },
       ],
     );

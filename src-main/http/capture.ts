@@ -22,8 +22,9 @@ export interface CaptureState extends ScimState {
   requestBodyIsJson?: boolean;
   /** The whole body's size, where `requestBody` holds only its head (a body refused for its size). */
   requestBodyBytes?: number;
-  /** The JSON text of an object that `sendScim` answered with. */
+  /** The JSON text of an object answered with (`answerJsonText`), and that object. */
   responseJson?: string;
+  responseValue?: object;
   /** False where bodies carry one-time secrets (the console's login code exchange). */
   captureBodies?: boolean;
   /** The query string as logged, where the request's own must not be (search text over the log). */
@@ -105,7 +106,8 @@ export function captureRequests(
         flags,
         ...(scim?.ignored?.length ? { ignored: listedIgnored(scim.ignored) } : {}),
         error: withCause(
-          unsent?.error ?? (ctx.status >= 400 ? errorOf(ctx.body, state.authRefusal) : (state.partialFailure ?? null)),
+          unsent?.error ??
+            (ctx.status >= 400 ? errorOf(answered(ctx, state), state.authRefusal) : (state.partialFailure ?? null)),
           serverFaultsOf(ctx),
         ),
         started_at: startedAt,
@@ -283,6 +285,11 @@ function tenantInPath(path: string): string | null {
 }
 
 /** The error as both error formats state it (SCIM `detail`/`scimType`, admin `detail`/`code`). */
+/** The body as a value: the object its JSON text was made from, while that text is still the body. */
+function answered(ctx: Context, state: CaptureState): unknown {
+  return state.responseJson !== undefined && ctx.body === state.responseJson ? state.responseValue : ctx.body;
+}
+
 function errorOf(body: unknown, authRefusal: string | undefined) {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   const detail =

@@ -1,6 +1,5 @@
 import type { Context, Next } from 'koa';
 import { ADMIN_ERROR_STATUS, AdminError, adminErrorCodeFor } from '@shared/errors';
-import { SCIM_CONTENT_TYPE } from '@shared/scim/urns';
 import { ScimCompatError } from '../scim/compat';
 import { ScimError, type ScimErrorStatus } from '../scim/errors';
 import { isStoreDown, STORE_UNAVAILABLE, storeErrorAsAdmin, type Logger } from '../services/admin-dispatch';
@@ -9,6 +8,7 @@ import { StoreNoTenantError } from '../store/errors';
 import { bearerToken } from './admin-auth';
 import { areaOf, isMisdirectedApiRequest, TENANT_SCIM_BASE, TOKEN_SCIM_BASE } from './areas';
 import { ADMIN_BASE_PATH } from '@shared/session';
+import { ADMIN_JSON_TYPE, answerJson, SCIM_JSON_TYPE } from './json-text';
 import { noteServerFault } from './server-faults';
 
 /** Koa's own HTTP errors (body too large, bad method) carry a status and an `expose` flag. */
@@ -133,20 +133,22 @@ function toAdminError(error: unknown, log: Logger): { status: number; error: Adm
 
 function renderScim(ctx: Context, error: ScimError): void {
   ctx.status = error.status;
-  ctx.type = `${SCIM_CONTENT_TYPE}; charset=utf-8`;
   if (error.status === 401) ctx.set('WWW-Authenticate', bearerChallenge(ctx, 'scimdesk'));
   if (error.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(error.retryAfterSeconds));
-  ctx.body = error.toBody();
+  answerJson(ctx, SCIM_JSON_TYPE, error.toBody());
 }
 
 function renderAdmin(ctx: Context, { status, error }: { status: number; error: AdminError }): void {
   ctx.status = status;
   if (status === 401) ctx.set('WWW-Authenticate', bearerChallenge(ctx, 'scimdesk-admin'));
   // Seed 004: validation → `{ detail: [{loc, msg, type}] }`; everything else `{ detail, code }`.
-  ctx.body =
+  answerJson(
+    ctx,
+    ADMIN_JSON_TYPE,
     error.code === 'validation_failed' && error.issues.length > 0
       ? { detail: error.issues }
-      : { detail: error.message, code: error.code };
+      : { detail: error.message, code: error.code },
+  );
 }
 
 /**

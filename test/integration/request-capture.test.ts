@@ -316,6 +316,23 @@ describe('the request log entry of each kind of request', () => {
     expect(entry.request).toMatchObject({ body: null, bytes: 32 });
   });
 
+  it('logs the length of each JSON answer it sent: SCIM and admin, errors and successes', async () => {
+    const answers = [
+      await sendAndRead('GET', '/scim/v2/Users/no-such-user', { token: alpha.token }),
+      await sendAndRead('POST', '/scim/v2/Users', { token: alpha.token, body: '{"userName":' }),
+      await sendAndRead('GET', '/api/v1/admin/tenants/no-such-tenant', {
+        headers: { Authorization: `Bearer ${admin}` },
+      }),
+      await sendAndRead('GET', `/api/v1/admin/tenants/${alpha.tenantId}`, {
+        headers: { Authorization: `Bearer ${admin}` },
+      }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([404, 400, 404, 200]);
+    for (const { answer, entry } of answers) {
+      expect(entry.response.headers['content-length']).toBe(String(Buffer.byteLength(answer)));
+    }
+  });
+
   it('shows the answers of HEAD, a 304 and OPTIONS as sent: headers, no body', async () => {
     const base = tenantPath(alpha.tenantId);
     const created = await fetch(`${server.url}${base}/Users`, {

@@ -1,9 +1,8 @@
 import type { Context } from 'koa';
-import { SCIM_CONTENT_TYPE } from '@shared/scim/urns';
 import { ScimError } from '../../scim/errors';
-import type { CaptureState } from '../capture';
 import { acceptUntypedBody, type CompatContext } from '../../scim/compat';
 import { hasBody, JsonBodyError, keepRefusedBody, readJsonBody } from '../json-body';
+import { answerJsonText, SCIM_JSON_TYPE } from '../json-text';
 
 /**
  * Reads a SCIM request body; the three ways it can fail become RFC 7644 §3.12 errors. A body
@@ -34,10 +33,7 @@ export async function readScimBody(ctx: Context, compat: CompatContext, limit?: 
 
 export function sendScim(ctx: Context, status: number, body: unknown, etag?: string): void {
   ctx.status = status;
-  ctx.type = `${SCIM_CONTENT_TYPE}; charset=utf-8`;
   if (etag) ctx.set('ETag', etag);
-  // Serialized here, once: Koa sends the string as it is, and the request log takes the same string
-  // across to its thread instead of cloning the object (see services/request-log/thread.ts).
   let json: string;
   try {
     json = JSON.stringify(body);
@@ -49,7 +45,5 @@ export function sendScim(ctx: Context, status: number, body: unknown, etag?: str
       'The answer is too large to send; ask for fewer resources (count) or fewer attributes (attributes).',
     );
   }
-  ctx.body = json;
-  // The capture tells the log this exact text is a JSON object, if it is still the body then.
-  if (typeof body === 'object' && body !== null) (ctx.state as CaptureState).responseJson = json;
+  answerJsonText(ctx, SCIM_JSON_TYPE, body, json);
 }
