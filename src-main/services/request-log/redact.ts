@@ -20,12 +20,13 @@ const COOKIE_HEADERS = new Set(['cookie', 'set-cookie']);
 /**
  * Any other header whose name says it carries a secret (`x-auth-token`, `x-client-secret`,
  * `x-custom-auth`, `x-authorization`, `x-functions-key`, `ocp-apim-subscription-key`,
- * `x-hub-signature`, `x-session-id`), and `Authentication`, a misspelt Authorization. `auth` only as
- * a whole word of the name: `www-authenticate` names a scheme, not a secret. A name ending in `key`
+ * `x-hub-signature`, `x-session-id`, `x-user-pass`), and `Authentication`, a misspelt Authorization.
+ * `auth`, `pass` and `pwd` only as whole words of the name: `www-authenticate` names a scheme and
+ * `x-passport-country` a country, not a secret. A name ending in `key`
  * is one, but for the keys that are not secrets (`idempotency-key`, `sec-websocket-key`).
  */
 const SECRET_HEADER_NAME =
-  /token|secret|api[-_]?key|passw(or)?d|credential|signature|session|authorization|^authentication$|(^|[-_])auth([-_]|$)|[-_]key$/i;
+  /token|secret|api[-_]?key|passw(or)?d|credential|signature|session|authorization|^authentication$|(^|[-_])(auth|pass|pwd)([-_]|$)|[-_]key$/i;
 const PUBLIC_KEY_HEADERS = new Set(['idempotency-key', 'sec-websocket-key']);
 
 /**
@@ -40,6 +41,8 @@ const SECRET_QUERY_NAMES = new Set([
   'code',
   'secret',
   'password',
+  'pass',
+  'pwd',
   'api_key',
   'apikey',
   'key',

@@ -68,6 +68,9 @@ describe('header redaction', () => {
         'Ocp-Apim-Subscription-Key': 'o',
         'idempotency-key': 'k-1',
         'x-keyboard': 'us',
+        'x-user-pass': 'p',
+        'x-pwd': 'p',
+        'x-passport-country': 'FR',
       },
       new SecretSet(),
     );
@@ -86,6 +89,9 @@ describe('header redaction', () => {
       'ocp-apim-subscription-key': R,
       'idempotency-key': 'k-1',
       'x-keyboard': 'us',
+      'x-user-pass': R,
+      'x-pwd': R,
+      'x-passport-country': 'FR',
     });
   });
 
@@ -98,6 +104,8 @@ describe('header redaction', () => {
 
 describe('query redaction', () => {
   it.each([
+    'pass',
+    'pwd',
     'token',
     'access_token',
     'code',
