@@ -1,6 +1,7 @@
 /**
  * Users and groups: the product's rules over the SCIM core and the store (DESIGN.md §3).
- * - userName unique per tenant case-insensitively; externalId unique per resource type when present;
+ * - userName unique per tenant case-insensitively; externalId unique per resource type when present
+ *   and not empty;
  * - defaults on create and PUT; PUT replaces (readOnly attributes and meta.created kept; a password
  *   absent from a PUT is kept, since clients can never read it back to resend it);
  * - a user's `groups` is derived from memberships, nested groups' included; members must exist in
@@ -861,7 +862,9 @@ export class IdentityService {
         }
       }
     }
-    if (typeof doc.externalId === 'string') {
+    // An empty externalId is none, as `externalId pr` reads it (RFC 7644 §3.4.2.2: "non-empty"):
+    // a client sending "" for "no id" may do so for every user.
+    if (typeof doc.externalId === 'string' && doc.externalId !== '') {
       const externalId = doc.externalId;
       const collection = collectionOf(kind);
       for (const id of tx.candidates.lookup({ resource: kind, index: 'externalId', match: 'eq', key: externalId })) {

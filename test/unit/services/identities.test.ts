@@ -71,6 +71,11 @@ describe('users', () => {
     await expect(create('Group', { displayName: 'G', externalId: 'ext-1' }, ctx)).resolves.toBeDefined();
   });
 
+  it('counts an empty externalId as none: many users may send ""', async () => {
+    await user('empty-1@x.com', { externalId: '' });
+    await expect(user('empty-2@x.com', { externalId: '' })).resolves.toBeDefined();
+  });
+
   it('refuses invalid bodies with invalidValue, saying where', async () => {
     await expect(create('User', { name: { givenName: 'x' } }, ctx)).rejects.toMatchObject({
       status: 400,
