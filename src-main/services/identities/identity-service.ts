@@ -54,6 +54,7 @@ import {
 } from './present';
 import { getStored, putStored, type StoredMeta, type StoredResource, type WrittenResource } from './stored';
 import { turnQueue } from '../turn-queue';
+import { counted } from '../../counted';
 
 /** `attributes`/`excludedAttributes` compiled for one resource type. */
 type Projector = ReturnType<typeof compileProjection>;
@@ -143,6 +144,40 @@ function topLevelKey(schema: ResourceSchema, attribute: string): string {
   if (ext) return ext.id;
   const whole = schema.extensions.find((e) => e.id.toLowerCase() === attribute.toLowerCase());
   return whole ? whole.id : (attribute.split('.')[0] as string);
+}
+
+/**
+ * What a PATCH may grow a resource's own attributes to (a group's members aside, which may rightly
+ * run to megabytes): as much as a request body may hold (http/json-body.ts), so that what a GET
+ * answers can be sent back with PUT. Each PATCH body is bounded, but many of them grew a user to
+ * 6 MB, and every filter that reads its emails then read them all, holding the event loop for
+ * seconds. A POST or PUT is bounded by its body already (a Bulk operation by the Bulk payload).
+ */
+export const MAX_RESOURCE_BYTES = 1024 * 1024;
+
+/**
+ * A resource over MAX_RESOURCE_BYTES already (made by a Bulk operation, or before the limit) may
+ * still change by this much: deactivating it (`true` → `false`) must not be refused for a byte.
+ */
+const SMALL_GROWTH_BYTES = 1024;
+
+/** Refuses a PATCH that takes a resource over MAX_RESOURCE_BYTES, or grows one over it by more than a little. */
+function checkGrowth(kind: ResourceKind, before: StoredResource, after: StoredResource): void {
+  const size = ownBytes(after);
+  if (size <= MAX_RESOURCE_BYTES) return;
+  const was = ownBytes(before);
+  if (was > MAX_RESOURCE_BYTES && size <= was + SMALL_GROWTH_BYTES) return;
+  const aside = kind === 'Group' ? ' (its members aside)' : '';
+  throw ScimError.badRequest(
+    'invalidValue',
+    `This PATCH would make the ${kind} ${counted(size, 'byte')}${aside}, over the ` +
+      `${counted(MAX_RESOURCE_BYTES, 'byte')} a resource may hold (it is ${counted(was, 'byte')} now).`,
+  );
+}
+
+function ownBytes(doc: StoredResource): number {
+  const { members: _members, ...own } = doc;
+  return Buffer.byteLength(JSON.stringify(own));
 }
 
 /** Below this many resources examined (or put in order) a list costs about a millisecond: not kept. */
@@ -368,6 +403,7 @@ export class IdentityService {
     if (kind === 'Group' && candidate.displayName === undefined) {
       throw ScimError.badRequest('mutability', 'displayName is required and cannot be removed.');
     }
+    if (Object.keys(set).length > 0) checkGrowth(kind, current, candidate);
     this.checkUnique(tx, kind, candidate, current.id);
     const membership = membersChange ? this.netMembership(tx, candidate, current, membersChange) : undefined;
     // A replace of `members` by the same members reads as all removed and all added again (the client

@@ -415,6 +415,18 @@ describe('the work one PATCH may ask for', () => {
     expect(e.message).toContain("each of the 20 values of 'emails' and each of its filter's 40 terms");
   });
 
+  it('counts a long value once more per 16 characters past 64, since a filter reads it whole', () => {
+    const long = Array.from({ length: 20 }, (_, i) => ({ value: `${'a'.repeat(50_000)}${i}@example.com` }));
+    const probes = Array.from({ length: 1_000 }, () => ({ op: 'remove', path: 'emails[value co "aaab"]' }));
+    const started = performance.now();
+    const e = scimErrorOf(() => patch(user({ emails: long }), probes, 'compatible'));
+    expect(performance.now() - started).toBeLessThan(5_000); // a guard against a hang, not a benchmark
+    expect(e.scimType).toBe('tooMany');
+    expect(e.message).toContain('a long value counting once more per 16 characters');
+    // The same operations on short values are well within the budget.
+    expect(() => patch(user({ emails: emails(20) }), probes, 'compatible')).not.toThrow();
+  });
+
   it('lets a large group take a realistic batch of member changes', () => {
     const members = Array.from({ length: 100_000 }, (_, i) => `m${i}`);
     const ops = Array.from({ length: 19 }, (_, i) => ({ op: 'remove', path: `members[value eq "m${i}"]` }));

@@ -71,6 +71,31 @@ describe('users', () => {
     await expect(create('Group', { displayName: 'G', externalId: 'ext-1' }, ctx)).resolves.toBeDefined();
   });
 
+  it('refuses a PATCH that grows a user past 1 MiB, and lets one that does not through', async () => {
+    const email = (i: number) => ({ value: `${'x'.repeat(100_000)}${i}@example.com`, type: 'other' });
+    const grown = await user('grown@example.com', { emails: [0, 1, 2, 3, 4, 5, 6, 7, 8].map(email) });
+    const id = String(grown.id);
+    const add = (from: number) => ({
+      Operations: [{ op: 'add', path: 'emails', value: [from, from + 1].map(email) }],
+    });
+    await expect(ids().patch('User', id, add(9), ctx)).rejects.toMatchObject({
+      status: 400,
+      scimType: 'invalidValue',
+      message: expect.stringMatching(/^This PATCH would make the User 1,1\d\d,\d{3} bytes, over the 1,048,576 bytes/),
+    });
+    expect(ids().get('User', id, ctx).emails).toHaveLength(9);
+
+    // A user over the limit already (a Bulk operation may carry 4 MiB) can still be deactivated,
+    // not grown.
+    const big = await user('big@example.com', { emails: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(email) });
+    const deactivate = { Operations: [{ op: 'replace', path: 'active', value: false }] };
+    await expect(ids().patch('User', String(big.id), deactivate, ctx)).resolves.toBeDefined();
+    expect(ids().get('User', String(big.id), ctx).active).toBe(false);
+    await expect(ids().patch('User', String(big.id), add(20), ctx)).rejects.toMatchObject({
+      message: expect.stringContaining('(it is 1,1'),
+    });
+  });
+
   it('counts an empty externalId as none: many users may send ""', async () => {
     await user('empty-1@x.com', { externalId: '' });
     await expect(user('empty-2@x.com', { externalId: '' })).resolves.toBeDefined();
