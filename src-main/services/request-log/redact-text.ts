@@ -22,14 +22,15 @@ export interface NamedValue {
 
 /**
  * The values of the pairs whose name `names` matches (a global, case-insensitive pattern of plain
- * alternatives) in `text`, in order, not overlapping.
+ * alternatives) in `text`, in order, not overlapping; with `asSuffix`, names that end with a match.
  */
-export function findNamedValues(text: string, names: RegExp): NamedValue[] {
+export function findNamedValues(text: string, names: RegExp, options: { asSuffix?: boolean } = {}): NamedValue[] {
   const found: NamedValue[] = [];
   names.lastIndex = 0;
   for (let match = names.exec(text); match; match = names.exec(text)) {
     const nameEnd = match.index + match[0].length;
-    const colon = isNameStart(text, match.index) ? colonAfter(text, nameEnd) : -1;
+    const start = options.asSuffix ? wordStartBefore(text, match.index) : match.index;
+    const colon = isNameStart(text, start) ? colonAfter(text, nameEnd) : -1;
     if (colon < 0) continue;
     const value = valueAt(text, skipSpace(text, colon + 1, text.length));
     found.push(value);
@@ -48,6 +49,17 @@ export function replaceValues(text: string, values: readonly NamedValue[], repla
     last = value.end;
   }
   return out + text.slice(last);
+}
+
+/** How far back a name may start before the part `asSuffix` matched (`newPassword`, `x_user_passwd`). */
+const MAX_NAME_PREFIX = 64;
+
+/** The start of the word that ends at `at`'s match: letters, digits, `_` and `-`, a bounded way back. */
+function wordStartBefore(text: string, at: number): number {
+  const limit = Math.max(0, at - MAX_NAME_PREFIX);
+  let start = at;
+  while (start > limit && /[\w-]/.test(text[start - 1]!)) start--;
+  return start;
 }
 
 function isNameStart(text: string, at: number): boolean {

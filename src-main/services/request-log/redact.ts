@@ -61,6 +61,8 @@ const SECRET_QUERY_SUFFIX =
  */
 const SECRET_BODY_KEYS = new Set([
   'password',
+  'passwd',
+  'pwd',
   'token',
   'access_token',
   'refresh_token',
@@ -70,6 +72,13 @@ const SECRET_BODY_KEYS = new Set([
   'api_key',
   'apikey',
 ]);
+
+/**
+ * Names no SCIM schema has, which other APIs and scripts send a password under (`newPassword`,
+ * `userPassword`, `old_passwd`): the compatible profile ignores them as unknown attributes, so
+ * nothing stored them, but the log kept them in clear.
+ */
+const SECRET_BODY_KEY_SUFFIX = /passw(?:or)?d$/;
 
 /** Strings shorter than this are not scrubbed elsewhere: replacing "abc" everywhere would mangle text. */
 const MIN_SCRUB_LENGTH = 6;
@@ -123,7 +132,8 @@ function lastSegment(spelled: string): string {
 }
 
 export function isSecretBodyKey(name: string): boolean {
-  return SECRET_BODY_KEYS.has(lastSegment(name));
+  const key = lastSegment(name);
+  return SECRET_BODY_KEYS.has(key) || SECRET_BODY_KEY_SUFFIX.test(key);
 }
 
 /** A PATCH path such as `password`, `PASSWORD` or `urn:...:User:password` (value filters ignored). */
@@ -348,12 +358,17 @@ export function redactJson(value: unknown, secrets: SecretSet, depth = 0): unkno
 const SECRET_KEY_ALTERNATION = [...SECRET_BODY_KEYS].join('|');
 /** Secret property names in text that is not JSON (see redact-text.ts for how a pair is found). */
 const TEXT_SECRET_NAME = new RegExp(SECRET_KEY_ALTERNATION, 'gi');
+/** SECRET_BODY_KEY_SUFFIX in text: a name that ends with it (`"newPassword":`). */
+const TEXT_SECRET_NAME_SUFFIX = /passw(?:or)?d/gi;
 const TEXT_PATCH_VALUE_NAME = /value/gi;
 /** A JSON `\uXXXX` escape of a character that could spell a name or the space around it. */
 const TEXT_NAME_ESCAPE = /\\u(00[2-7][0-9a-fA-F])/g;
 const NAME_CHARACTER = /^[\w :.$-]$/;
 /** `password=x&...` in form-encoded or other text bodies (a quoted value is TEXT_QUOTED_SECRET's). */
-const TEXT_FORM_SECRET = new RegExp(`(^|[&?;\\s])((?:${SECRET_KEY_ALTERNATION})=)([^&;\\s"'][^&;\\s]*)?`, 'gi');
+const TEXT_FORM_SECRET = new RegExp(
+  `(^|[&?;\\s])((?:${SECRET_KEY_ALTERNATION}|[\\w-]{0,64}passw(?:or)?d)=)([^&;\\s"'][^&;\\s]*)?`,
+  'gi',
+);
 /** `password="x y"` or `password = 'x'`: an XML attribute, a header-like line, a config snippet. */
 const TEXT_QUOTED_SECRET = new RegExp(`(\\b(?:${SECRET_KEY_ALTERNATION})\\s*=\\s*)("[^"]*"?|'[^']*'?)`, 'gi');
 /** `<password>x</password>`, `<scim:Password type="t">x`: an XML body sent under a JSON type. */
@@ -369,8 +384,13 @@ function unquote(text: string): string {
 }
 
 /** The values of the pairs `names` finds, replaced, each collected for the second pass. */
-function redactNamedValues(text: string, names: RegExp, secrets: SecretSet): string {
-  const values = findNamedValues(text, names);
+function redactNamedValues(
+  text: string,
+  names: RegExp,
+  secrets: SecretSet,
+  options: { asSuffix?: boolean } = {},
+): string {
+  const values = findNamedValues(text, names, options);
   for (const value of values) {
     secrets.add(value.raw);
     for (const string of value.strings) secrets.add(string);
@@ -390,6 +410,7 @@ export function redactText(text: string, secrets: SecretSet): string {
     return NAME_CHARACTER.test(character) ? character : escape;
   });
   out = redactNamedValues(out, TEXT_SECRET_NAME, secrets);
+  out = redactNamedValues(out, TEXT_SECRET_NAME_SUFFIX, secrets, { asSuffix: true });
   // Without parsing there is no telling which `value` a PATCH path names, so any text that has a
   // path and mentions a password loses all its values: over-redacting a malformed body is cheap.
   if (/path/i.test(out) && /password/i.test(out)) out = redactNamedValues(out, TEXT_PATCH_VALUE_NAME, secrets);
@@ -443,7 +464,7 @@ function looksLikeJson(text: string): boolean {
  * Unicode case folding (`u`): the Kelvin sign lower-cases to `k`, so `to\u212Aen` names a secret to
  * `isSecretBodyKey` and must match here too (without `u`, `/token/i` does not match it).
  */
-const MIGHT_CHANGE = /passw|token|secret|api_?key|\\[^"\\bfnrt]|[\n\r\t]/iu;
+const MIGHT_CHANGE = /passw|pwd|token|secret|api_?key|\\[^"\\bfnrt]|[\n\r\t]/iu;
 
 /**
  * Whether JSON text (known to parse) is what the structural pass would give back unchanged: no

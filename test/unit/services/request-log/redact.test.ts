@@ -184,6 +184,17 @@ describe('body redaction', () => {
     expect(body).toEqual(copy);
   });
 
+  it('redacts what other APIs call a password: newPassword, userPassword, passwd, pwd', () => {
+    const body = { newPassword: 'n-secret-1', userPassword: 'u-secret-2', old_passwd: 'o-secret-3', PWD: 'p-secret-4' };
+    const out = redactBody(body, new SecretSet()).body;
+    expect(out).toEqual({ newPassword: R, userPassword: R, old_passwd: R, PWD: R });
+    // The same as text a JSON parser refused, and in a form.
+    const text = redactBody('{"newPassword": "n-secret-1", "pwd": "p-secret-4",', new SecretSet()).body;
+    expect(text).not.toMatch(/n-secret-1|p-secret-4/);
+    const form = redactBody('userName=b&newPassword=n-secret-1&pwd=p-secret-4', new SecretSet()).body;
+    expect(form).toBe('userName=b&newPassword=[redacted]&pwd=[redacted]');
+  });
+
   it('redacts the value of a PATCH operation whose path is password', () => {
     const patch = {
       schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
