@@ -143,6 +143,19 @@ describe('export of a filtered list (seed 003)', () => {
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ scimType: 'invalidFilter' });
   });
+
+  it('refuses paging and sorting, which an export cannot honour, rather than sending everything', async () => {
+    const paged = await get('?format=csv&count=2&sortBy=userName');
+    expect(paged.status).toBe(400);
+    expect(await paged.json()).toMatchObject({
+      scimType: 'invalidValue',
+      detail:
+        'An export (csv) streams every match in id order, so count, sortBy do not apply: leave them out, or ask for a page as SCIM JSON.',
+    });
+    expect((await get('?startIndex=3', { Accept: 'application/x-ndjson' })).status).toBe(400);
+    // The same parameters on a SCIM page are fine.
+    expect((await get('?count=2&sortBy=userName')).status).toBe(200);
+  });
 });
 
 describe('export of 100,000 users', () => {

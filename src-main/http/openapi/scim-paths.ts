@@ -130,8 +130,8 @@ export function scimParameters(capabilities: ServerCapabilities): Record<string,
       'format',
       'Export instead of a page: every match, streamed, as `ndjson` (one resource a line) or `csv` ' +
         '(one row a resource; every value of a multi-valued attribute, primary first, one per line of ' +
-        'its cell). Also chosen by `Accept: application/x-ndjson` or `text/csv`. Paging and sorting ' +
-        'do not apply.',
+        'its cell). Also chosen by `Accept: application/x-ndjson` or `text/csv`. Streams in id order: ' +
+        '`startIndex`, `count`, `sortBy` and `sortOrder` are refused with it (400).',
       { type: 'string', enum: ['ndjson', 'csv'] },
     ),
     excludedAttributes: query(

@@ -380,7 +380,21 @@ function qualityOf(type: string, ranges: readonly { type: string; q: number }[])
   return 0;
 }
 
+/** A list's parameters that an export has no use for: it streams every match, in id order. */
+const NOT_FOR_EXPORT = ['startIndex', 'count', 'sortBy', 'sortOrder'];
+
 function sendExport(ctx: Context, format: 'ndjson' | 'csv', kind: ResourceKind, deps: ScimRouterDeps): void {
+  // Ignored, `count=10` exported every user while its reader expected ten.
+  const given = NOT_FOR_EXPORT.filter((name) => keysNamed(ctx.query, name).length > 0);
+  if (given.length > 0) {
+    throw ScimError.badRequest(
+      'invalidValue',
+      `An export (${format}) streams every match in id order, so ${given.join(', ')} ${given.length === 1 ? 'does' : 'do'} ` +
+        'not apply: leave ' +
+        (given.length === 1 ? 'it' : 'them') +
+        ' out, or ask for a page as SCIM JSON.',
+    );
+  }
   const schema = deps.identities.schemaOf(kind);
   const asked = projection(ctx);
   const query = {
