@@ -390,7 +390,8 @@ function redactNamedValues(
   secrets: SecretSet,
   options: { asSuffix?: boolean } = {},
 ): string {
-  const values = findNamedValues(text, names, options);
+  // A value an earlier pass replaced is no secret: scrubbed everywhere, it would lose its quotes.
+  const values = findNamedValues(text, names, options).filter((value) => value.raw !== `"${REDACTED}"`);
   for (const value of values) {
     secrets.add(value.raw);
     for (const string of value.strings) secrets.add(string);
