@@ -52,6 +52,16 @@ export async function readJsonBody(
       `Send the body as application/json or application/scim+json (got ${ctx.request.type || 'none'}).`,
     );
   }
+  // RFC 8259 §8.1: JSON between systems is UTF-8. A body announced in another charset (UTF-16, say)
+  // was read as UTF-8 and refused as "not valid JSON", which named the wrong problem.
+  const charset = ctx.request.charset.trim().toLowerCase();
+  if (charset !== '' && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
+    await keepRefusedBody(ctx, limit);
+    throw new JsonBodyError(
+      'unsupported_media_type',
+      `The body is announced as charset=${ctx.request.charset}; send JSON as UTF-8 (RFC 8259 §8.1).`,
+    );
+  }
   // A compressed body would otherwise be read as text and refused as "not UTF-8", which names the
   // wrong problem. RFC 9110 §8.4.1: a coding the server does not apply is refused (415).
   const coding = contentCoding(ctx);

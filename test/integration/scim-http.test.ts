@@ -96,6 +96,20 @@ describe.each([
     }
   });
 
+  it('refuses a body announced in a charset other than UTF-8, saying so', async () => {
+    const response = await scim(
+      'POST',
+      '/Users',
+      { userName: 'utf16@example.com' },
+      { 'Content-Type': 'application/json; charset=utf-16' },
+    );
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      scimType: 'invalidSyntax',
+      detail: 'The body is announced as charset=utf-16; send JSON as UTF-8 (RFC 8259 §8.1).',
+    });
+  });
+
   it('reads a body without Content-Type as JSON where the profile allows it (Okta’s spec test sends none)', async () => {
     // A byte array: fetch sends it without a Content-Type (a string would go as text/plain).
     const untyped = (userName: string) =>
