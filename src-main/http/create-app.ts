@@ -78,8 +78,17 @@ function byArea<A, S>(
  */
 function answeringWhatIsDurable(store: Pick<DurableStore, 'settled'>): Middleware {
   return async (ctx, next) => {
-    await next();
-    if (areaOf(ctx.path) !== 'console') await store.settled();
+    if (areaOf(ctx.path) === 'console') return next();
+    try {
+      await next();
+    } catch (error) {
+      // A refusal waits too: a 409 decided by a create still being written, or a 404 by a delete,
+      // was sent at once, and a crash then lost the write it had reported. A store that fails
+      // meanwhile is what the client is told instead (settled throws it).
+      await store.settled();
+      throw error;
+    }
+    await store.settled();
   };
 }
 

@@ -1,0 +1,92 @@
+/**
+ * An answer shows only what is on disk, refusals included: a 409 decided by a create still being
+ * written, or a 404 by a delete, must not reach the client before that write is durable (a crash
+ * would lose the write the answer reported). The journal's disk writes are held back by a gate
+ * put on its file handle, so "still being written" lasts as long as the test wants.
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './harness';
+
+/** Holds every write to the journal's file until `open` is called. */
+function gateJournal(server: TestServer): { open: () => void } {
+  const journal = (server.app.store as unknown as { parts: { journal: { handle: FileHandle } } }).parts.journal;
+  const real = journal.handle;
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  journal.handle = new Proxy(real, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (property === 'write' && typeof value === 'function') {
+        return async (...args: unknown[]) => {
+          await gate;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
+  return {
+    open: () => {
+      open();
+      journal.handle = real;
+    },
+  };
+}
+
+/** Whether a promise has settled within `ms`. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let done = false;
+  void promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return done;
+}
+
+describe('answers wait for the writes they depend on', () => {
+  let server: TestServer;
+  let token: string;
+  beforeAll(async () => {
+    server = await startTestServer();
+    ({ token } = await server.tenantWithToken('Durable answers'));
+  });
+  afterAll(() => server.stop());
+
+  const scim = (method: string, path: string, body?: unknown) =>
+    fetch(`${server.url}/scim/v2${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  it('sends a 409 only once the create it collided with is on disk', async () => {
+    const gate = gateJournal(server);
+    const first = scim('POST', '/Users', { userName: 'twice@example.com' });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the first is in memory, not on disk
+    const second = scim('POST', '/Users', { userName: 'twice@example.com' });
+    try {
+      expect(await settledWithin(second, 300)).toBe(false);
+    } finally {
+      gate.open();
+    }
+    expect((await first).status).toBe(201);
+    expect((await second).status).toBe(409);
+  });
+
+  it('sends a 404 only once the delete that made it one is on disk', async () => {
+    const created = (await (await scim('POST', '/Users', { userName: 'gone@example.com' })).json()) as { id: string };
+    const gate = gateJournal(server);
+    const deleted = scim('DELETE', `/Users/${created.id}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const read = scim('GET', `/Users/${created.id}`);
+    try {
+      expect(await settledWithin(read, 300)).toBe(false);
+    } finally {
+      gate.open();
+    }
+    expect((await deleted).status).toBe(204);
+    expect((await read).status).toBe(404);
+  });
+});
