@@ -48,6 +48,11 @@ export async function replayJournal(
   for (let s = 0; s < segments.length; s++) {
     const segment = segments[s] as SegmentInfo;
     const isLastSegment = s === segments.length - 1;
+    // A segment is named after its first change. Its records would show a gap too, but after a
+    // clean stop the last segment is empty: a missing or older db.json then went unnoticed, the
+    // server started with less (or nothing), and its next writes reused numbers the real db.json
+    // holds, to be skipped as covered once it was put back.
+    if (segment.firstSeq > lastSeq + 1) throw new StoreOpenError(missingChanges(segment, lastSeq, snapshotSeq));
     const buffer = await readFile(segment.file);
     segment.bytes = buffer.length;
     let start = 0;
@@ -100,6 +105,18 @@ export async function replayJournal(
     }
   }
   return truncated ? { lastSeq, segments, truncated } : { lastSeq, segments };
+}
+
+function missingChanges(segment: SegmentInfo, lastSeq: number, snapshotSeq: number): string {
+  const before =
+    lastSeq === snapshotSeq
+      ? `the snapshot, db.json, holds the changes up to ${snapshotSeq}${snapshotSeq === 0 ? ' (or is not there)' : ''}`
+      : `the snapshot, db.json, and the journal before it hold the changes up to ${lastSeq}`;
+  return (
+    `${segment.file} starts at change ${segment.firstSeq}, but ${before}: changes ${lastSeq + 1} to ` +
+    `${segment.firstSeq - 1} are gone. db.json is missing or was replaced by an older copy, or a journal ` +
+    'segment is missing; put back what is missing, from a backup if need be'
+  );
 }
 
 /**

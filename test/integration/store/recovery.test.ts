@@ -171,7 +171,27 @@ describe('journal recovery', () => {
     await checkpointed.close();
     await rm(join(dir, 'db.json'));
     await expect(openDurableStore(dir)).rejects.toThrow(
-      /holds change 5 but 1 was expected \(the snapshot, db\.json, holds the changes up to 0\).*db\.json is missing or was replaced/,
+      /starts at change 5, but the snapshot, db\.json, holds the changes up to 0 \(or is not there\): changes 1 to 4 are gone\. db\.json is missing or was replaced/,
+    );
+  });
+
+  it('notices a missing or older snapshot after a clean stop, when the last segment is empty', async () => {
+    const dir = await tempDir();
+    await seed(dir, 3);
+    const first = await openDurableStore(dir);
+    await first.checkpoint(true); // db.json up to change 4, and an empty journal-…5.log
+    const older = await readFile(join(dir, 'db.json'));
+    await first.write('t', (tx) => tx.put('users', { id: 'late', userName: 'late' }));
+    await first.checkpoint(true); // db.json up to change 5, and an empty journal-…6.log
+    await first.close();
+
+    await writeFile(join(dir, 'db.json'), older);
+    await expect(openDurableStore(dir)).rejects.toThrow(
+      /journal-0+6\.log starts at change 6, but the snapshot, db\.json, holds the changes up to 4: changes 5 to 5 are gone\. db\.json is missing or was replaced by an older copy/,
+    );
+    await rm(join(dir, 'db.json'));
+    await expect(openDurableStore(dir)).rejects.toThrow(
+      /holds the changes up to 0 \(or is not there\): changes 1 to 5 are gone/,
     );
   });
 
