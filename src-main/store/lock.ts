@@ -20,7 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { unusableDataDir } from '../data-dir';
 import { join } from 'node:path';
 import { StoreLockedError, StoreOpenError } from './errors';
@@ -45,7 +45,11 @@ export interface DataDirLock {
 const heldHere = new Set<string>();
 
 /** Takeover attempts when several processes find the same stale lock at once. */
-const ATTEMPTS = 5;
+const ATTEMPTS = 50;
+/** How long a process waits for another's takeover (a few file operations) before it looks again. */
+const TAKEOVER_WAIT_MS = 10;
+/** A takeover guard this old was left by a process that died in the middle of one. */
+const STALE_GUARD_MS = 10_000;
 
 export async function acquireLock(dataDir: string): Promise<DataDirLock> {
   await makeFolder(dataDir, 0o700).catch((error: unknown) => {
@@ -87,7 +91,7 @@ export async function acquireLock(dataDir: string): Promise<DataDirLock> {
           dataDir,
         );
       }
-      await takeOver(file, seen);
+      await takeOver(file, seen, temporary);
     }
     throw new StoreOpenError(`could not take the lock ${file}: other processes keep taking it over`);
   } finally {
@@ -96,21 +100,48 @@ export async function acquireLock(dataDir: string): Promise<DataDirLock> {
 }
 
 /**
- * Moves a stale lock aside and checks that what was moved is the stale lock that was read. If a
- * competing process replaced it in the meantime, its fresh lock is put back (link refuses to clobber)
- * and the next attempt finds it live.
+ * Removes a stale lock, under a guard (`scimdesk.lock.takeover`, linked from this process's lock
+ * contents: only one process holds it) and only while the lock still holds what was read as stale.
+ * The guard is what makes that check and the removal one step: without it, a process acting on a
+ * stale lock it read earlier moved aside the fresh lock another had just taken, and while it put it
+ * back a third took the folder too, so two servers held it (a crash-probing helper saw it in 3 of
+ * 90 starts of 8 processes at once). With it, only the guard's holder removes a lock, and no lock
+ * can appear while the stale one is there, so nothing changes between the check and the removal.
  */
-async function takeOver(file: string, staleContent: string): Promise<void> {
-  const aside = `${file}.stale.${process.pid}.${randomBytes(6).toString('hex')}`;
+async function takeOver(file: string, staleContent: string, mine: string): Promise<void> {
+  const guard = `${file}.takeover`;
   try {
-    await rename(file, aside);
+    await link(mine, guard);
   } catch (error) {
-    if (isErrno(error, 'ENOENT')) return;
-    throw error;
+    if (!isErrno(error, 'EEXIST')) throw error;
+    await clearStaleGuard(guard);
+    await new Promise((resolve) => setTimeout(resolve, TAKEOVER_WAIT_MS));
+    return;
   }
-  const moved = await readFile(aside, 'utf8');
-  if (moved !== staleContent) await link(aside, file).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
+  try {
+    const current = await readFile(file, 'utf8').catch((error: unknown) => {
+      if (isErrno(error, 'ENOENT')) return undefined;
+      throw error;
+    });
+    if (current === staleContent) await unlink(file);
+  } finally {
+    await unlink(guard).catch(() => undefined);
+  }
+}
+
+/** A guard whose process died during a takeover (it takes milliseconds) would block every start. */
+async function clearStaleGuard(guard: string): Promise<void> {
+  const [content, info] = await Promise.all([
+    readFile(guard, 'utf8').catch(() => undefined),
+    stat(guard).catch(() => undefined),
+  ]);
+  if (content === undefined || info === undefined) return;
+  const owner = parseOwner(content);
+  const dead = owner !== undefined && !isLive(owner, content);
+  if (dead || Date.now() - info.mtimeMs > STALE_GUARD_MS) {
+    const again = await readFile(guard, 'utf8').catch(() => undefined);
+    if (again === content) await unlink(guard).catch(() => undefined);
+  }
 }
 
 async function releaseLock(file: string, content: string): Promise<void> {

@@ -275,6 +275,24 @@ describe('data-folder lock', () => {
     expect(await readdir(dir)).not.toContain(LOCK_FILE);
   });
 
+  it('lets exactly one of many processes started at once take over a stale lock', { timeout: 60_000 }, async () => {
+    // Before the takeover guard, two of eight got the folder in about one start in three here.
+    for (let round = 0; round < 5; round++) {
+      const dir = await tempDir();
+      await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: 999_999_999, host: hostname(), since: 'x' }));
+      const startAt = String(Date.now() + 1_500);
+      const racers = Array.from({ length: 8 }, () => runFixture('race-lock.ts', [dir, startAt]));
+      await Promise.all(racers.map((racer) => racer.exited));
+      const said = racers.flatMap((racer) => racer.lines);
+      expect(
+        said.filter((line) => line === 'GOT'),
+        said.join(', '),
+      ).toHaveLength(1);
+      expect(said.filter((line) => line === 'REFUSED StoreLockedError')).toHaveLength(7);
+      expect(await readdir(dir)).not.toContain(`${LOCK_FILE}.takeover`);
+    }
+  });
+
   it.runIf(process.platform === 'linux')(
     'takes over a lock left by a process that exited but was not reaped (a zombie)',
     async () => {
