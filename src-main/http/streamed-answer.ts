@@ -30,25 +30,51 @@ interface StreamState {
  */
 export function sendStreamed(
   ctx: Context,
-  produce: (answer: StreamedAnswer) => Iterable<string>,
+  produce: (read: StreamedAnswer) => Iterable<string>,
   onFailure: (error: unknown) => void,
+  /**
+   * Resolves once what was read so far is durable (the store's `settled`): each batch waits for it
+   * before it is sent, as every other answer does (see create-app.ts). An export reads resources as
+   * its client takes them, long after the request's own wait, so it could stream a change that a
+   * crash then lost.
+   */
+  durable: () => Promise<void>,
 ): void {
   const answer: StreamedAnswer = { bytes: 0, records: 0 };
   (ctx.state as StreamState).streamed = answer;
-  function* measured(): Generator<string> {
+  // `produce` counts a record as it yields it; the answer counts it once its batch is sent.
+  const read: StreamedAnswer = { bytes: 0, records: 0 };
+  let batch: string[] = [];
+  let chars = 0;
+  async function sendBatch(): Promise<string> {
+    await durable();
+    const text = batch.join('');
+    [batch, chars] = [[], 0];
+    answer.bytes += Buffer.byteLength(text, 'utf8');
+    answer.records = read.records;
+    return text;
+  }
+  async function* measured(): AsyncGenerator<string> {
     try {
-      for (const chunk of produce(answer)) {
-        answer.bytes += Buffer.byteLength(chunk, 'utf8');
-        yield chunk;
+      for (const chunk of produce(read)) {
+        batch.push(chunk);
+        chars += chunk.length;
+        if (chars >= STREAM_BATCH_CHARS) yield await sendBatch();
       }
     } catch (error) {
       answer.failure = error;
       onFailure(error);
+      // What was read before the failure still goes out, as it would have unbatched.
+      if (batch.length > 0) yield await sendBatch();
       throw error;
     }
+    if (batch.length > 0) yield await sendBatch();
   }
   ctx.body = Readable.from(measured());
 }
+
+/** Text read before one wait for durability: one wait per ~64 KB, not one per resource. */
+const STREAM_BATCH_CHARS = 64 * 1024;
 
 /** How a streamed answer ended, for its log entry. */
 export interface StreamOutcome {

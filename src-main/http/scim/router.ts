@@ -411,8 +411,8 @@ function sendExport(ctx: Context, format: 'ndjson' | 'csv', kind: ResourceKind, 
   function* lines(answer: StreamedAnswer): Generator<string> {
     if (format === 'csv') yield csvHeader(columns);
     for (let item = first; !item.done; item = resources.next()) {
-      yield format === 'csv' ? csvRow(columns, item.value) : `${JSON.stringify(item.value)}\n`;
       answer.records += 1;
+      yield format === 'csv' ? csvRow(columns, item.value) : `${JSON.stringify(item.value)}\n`;
     }
   }
   // The log keeps the export's size and how it ended, not its resources (they are in the store).
@@ -420,7 +420,12 @@ function sendExport(ctx: Context, format: 'ndjson' | 'csv', kind: ResourceKind, 
   ctx.status = 200;
   ctx.type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
   if (format === 'csv') ctx.set('Content-Disposition', `attachment; filename="${kind.toLowerCase()}s.csv"`);
-  sendStreamed(ctx, lines, (error) => deps.log.error('SCIM export failed after its answer began:', error));
+  sendStreamed(
+    ctx,
+    lines,
+    (error) => deps.log.error('SCIM export failed after its answer began:', error),
+    () => deps.store.settled(),
+  );
 }
 
 /** How much of its resources' JSON a Bulk answer may carry (GET operations), in characters. */

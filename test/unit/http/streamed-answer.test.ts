@@ -18,7 +18,10 @@ describe('the log entry of a streamed answer', () => {
     server = undefined;
   });
 
-  async function serve(produce: (answer: StreamedAnswer) => Iterable<string>) {
+  async function serve(
+    produce: (answer: StreamedAnswer) => Iterable<string>,
+    durable: () => Promise<void> = () => Promise.resolve(),
+  ) {
     const recorded: RequestLogInput[] = [];
     const failures: unknown[] = [];
     const log: Pick<RequestLog, 'record'> = { record: (entry) => recorded.push(entry) };
@@ -28,7 +31,7 @@ describe('the log entry of a streamed answer', () => {
     app.use((ctx) => {
       ctx.state.captureBodies = false;
       ctx.type = 'application/x-ndjson';
-      sendStreamed(ctx, produce, (error) => failures.push(error));
+      sendStreamed(ctx, produce, (error) => failures.push(error), durable);
     });
     server = createServer(app.callback());
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
@@ -39,8 +42,8 @@ describe('the log entry of a streamed answer', () => {
   it('is filed when the stream has ended, with the bytes sent and no error', async () => {
     const { url, recorded } = await serve(function* (answer) {
       for (const line of ['{"id":"a"}\n', '{"id":"é"}\n']) {
-        yield line;
         answer.records += 1;
+        yield line;
       }
     });
     const text = await (await fetch(url)).text();
@@ -49,10 +52,42 @@ describe('the log entry of a streamed answer', () => {
     expect(Buffer.byteLength(text)).toBe(23);
   });
 
+  it('sends what it read only once the store says it is durable, a batch at a time', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let waits = 0;
+    const line = `{"id":"${'x'.repeat(40_000)}"}\n`;
+    const { url, recorded } = await serve(
+      function* (answer) {
+        for (let i = 0; i < 5; i++) {
+          answer.records += 1;
+          yield line;
+        }
+      },
+      () => {
+        waits += 1;
+        return gate;
+      },
+    );
+    let answered = false;
+    const response = fetch(url).then(async (r) => {
+      answered = true;
+      return r.text();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(answered).toBe(false);
+    release();
+    expect(await response).toBe(line.repeat(5));
+    // Five lines of 40 KB: two batches of 64 KB or more, and what is left.
+    expect(waits).toBe(3);
+    await vi.waitFor(() => expect(recorded).toHaveLength(1));
+    expect(recorded[0]).toMatchObject({ error: null, response: { bytes: line.length * 5 } });
+  });
+
   it('names the failure that cut it, and tells the server log', async () => {
     const { url, recorded, failures } = await serve(function* (answer) {
-      yield '{"id":"a"}\n';
       answer.records += 1;
+      yield '{"id":"a"}\n';
       throw new TypeError('cannot read the next resource');
     });
     // The client gets a cut answer (or none), never a clean end.
