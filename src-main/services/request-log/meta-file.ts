@@ -24,19 +24,24 @@ export type LogMeta = z.infer<typeof LogMeta>;
 
 const FILE = 'meta.json';
 
-export async function readLogMeta(dir: string): Promise<LogMeta | undefined> {
+/** The saved state, or none (a new log), or why it could not be used: the caller says so. */
+export async function readLogMeta(dir: string): Promise<{ meta?: LogMeta; problem?: string }> {
+  const file = join(dir, FILE);
   let text: string;
   try {
-    text = await readFile(join(dir, FILE), 'utf8');
-  } catch {
-    return undefined;
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    return { problem: `${file} could not be read (${(error as Error).message})` };
   }
+  let value: unknown;
   try {
-    const parsed = LogMeta.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
+    value = JSON.parse(text);
   } catch {
-    return undefined;
+    return { problem: `${file} is not JSON` };
   }
+  const parsed = LogMeta.safeParse(value);
+  return parsed.success ? { meta: parsed.data } : { problem: `${file} does not hold the log's state` };
 }
 
 export async function writeLogMeta(dir: string, meta: LogMeta): Promise<void> {

@@ -165,7 +165,14 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
   let pendingHead = 0;
   let pendingBytes = 0;
 
-  const meta: LogMeta = (await readLogMeta(dir)) ?? {
+  const saved = await readLogMeta(dir);
+  if (saved.problem) {
+    log.warn(
+      `request log: ${saved.problem}; started without it: numbering goes on from the entries on disk, ` +
+        "and entries a tenant's cap had removed may show again",
+    );
+  }
+  const meta: LogMeta = saved.meta ?? {
     version: 1,
     reserved_seq: 0,
     tenant_limits: {},

@@ -1,4 +1,4 @@
-import { appendFile, readdir, readFile, stat } from 'node:fs/promises';
+import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRequestLog, type RequestLog } from '../../../../src-main/services/request-log';
@@ -210,6 +210,20 @@ describe('request log: caps', () => {
     reopened.setTenantLimits('tenant-a', null);
     reopened.record(input(42, { tenant_id: 'tenant-a' }));
     expect((await reopened.list({ ...page, tenant_id: 'tenant-a' })).total).toBe(3);
+    await reopened.close();
+  });
+
+  it('says so when its saved state cannot be read, and starts without it', async () => {
+    const dir = await tempDir();
+    const log = await open(dir);
+    log.record(input(1));
+    await log.close();
+    await writeFile(join(dir, 'request-log', 'meta.json'), '{ not json');
+    const quiet = quietLog();
+    const reopened = await createRequestLog({ dataDir: dir, clock, log: quiet });
+    expect(quiet.lines).toEqual([expect.stringMatching(/meta\.json is not JSON; started without it/)]);
+    reopened.record(input(2));
+    expect((await reopened.list(page)).items.map((item) => item.seq)).toEqual([2, 1]);
     await reopened.close();
   });
 
