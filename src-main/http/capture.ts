@@ -239,7 +239,8 @@ function answerNotSent(ctx: Context, state: CaptureState): UnsentAnswer {
       response: { headers: {}, body: undefined },
     };
   }
-  const answer = ctx.status >= 400 ? `${ctx.status}: ${errorOf(ctx.body, state.authRefusal).message}` : ctx.status;
+  const answer =
+    ctx.status >= 400 ? `${ctx.status}: ${errorOf(answered(ctx, state), state.authRefusal).message}` : ctx.status;
   return {
     status: CLIENT_CLOSED_REQUEST,
     error: { message: `The client closed the connection before the answer (${answer}) was sent.` },

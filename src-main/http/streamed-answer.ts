@@ -55,20 +55,30 @@ export function sendStreamed(
     return text;
   }
   async function* measured(): AsyncGenerator<string> {
+    let readFailure: unknown;
     try {
-      for (const chunk of produce(read)) {
-        batch.push(chunk);
-        chars += chunk.length;
-        if (chars >= STREAM_BATCH_CHARS) yield await sendBatch();
+      try {
+        for (const chunk of produce(read)) {
+          batch.push(chunk);
+          chars += chunk.length;
+          if (chars >= STREAM_BATCH_CHARS) yield await sendBatch();
+        }
+      } catch (error) {
+        readFailure = error;
+        answer.failure = error;
+        onFailure(error);
       }
-    } catch (error) {
-      answer.failure = error;
-      onFailure(error);
-      // What was read before the failure still goes out, as it would have unbatched.
+      // The rest, and after a failure what was read before it, as it would have gone unbatched.
       if (batch.length > 0) yield await sendBatch();
+    } catch (error) {
+      // The store failing at a wait for durability is the server's failure too, not a client's.
+      if (readFailure === undefined) {
+        answer.failure = error;
+        onFailure(error);
+      }
       throw error;
     }
-    if (batch.length > 0) yield await sendBatch();
+    if (readFailure !== undefined) throw readFailure;
   }
   ctx.body = Readable.from(measured());
 }

@@ -75,6 +75,38 @@ describe('answers wait for the writes they depend on', () => {
     expect((await second).status).toBe(409);
   });
 
+  it('logs what a client that left while its 409 waited would have been told', async () => {
+    const gate = gateJournal(server);
+    const first = scim('POST', '/Users', { userName: 'left@example.com' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const leaving = new AbortController();
+    const second = fetch(`${server.url}/scim/v2/Users`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
+      body: JSON.stringify({ userName: 'left@example.com' }),
+      signal: leaving.signal,
+    }).catch(() => 'left');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    leaving.abort();
+    expect(await second).toBe('left');
+    gate.open();
+    expect((await first).status).toBe(201);
+    const admin = await server.adminToken();
+    const entry = async () => {
+      const list = await fetch(`${server.url}/api/v1/admin/request-logs?status=499&per_page=1`, {
+        headers: { Authorization: `Bearer ${admin}` },
+      });
+      return ((await list.json()) as { items: { id: string }[] }).items[0];
+    };
+    await expect.poll(entry, { timeout: 5_000 }).toBeDefined();
+    const detail = await fetch(`${server.url}/api/v1/admin/request-logs/${(await entry())!.id}`, {
+      headers: { Authorization: `Bearer ${admin}` },
+    });
+    expect(((await detail.json()) as { error: { message: string } }).error.message).toBe(
+      'The client closed the connection before the answer (409: userName "left@example.com" is already taken in this tenant.) was sent.',
+    );
+  });
+
   it('sends a 404 only once the delete that made it one is on disk', async () => {
     const created = (await (await scim('POST', '/Users', { userName: 'gone@example.com' })).json()) as { id: string };
     const gate = gateJournal(server);

@@ -84,6 +84,22 @@ describe('the log entry of a streamed answer', () => {
     expect(recorded[0]).toMatchObject({ error: null, response: { bytes: line.length * 5 } });
   });
 
+  it('names a store that fails at its last wait for durability as the server failing', async () => {
+    const { url, recorded, failures } = await serve(
+      function* (answer) {
+        answer.records += 1;
+        yield '{"id":"a"}\n';
+      },
+      () => Promise.reject(new Error('journal write failed')),
+    );
+    await expect(fetch(url).then((response) => response.text())).rejects.toThrow();
+    await vi.waitFor(() => expect(recorded).toHaveLength(1));
+    expect(recorded[0]!.error).toMatchObject({
+      message: 'The server failed after sending 0 resources (0 bytes); the client got a cut answer.',
+    });
+    expect(failures).toEqual([expect.objectContaining({ message: 'journal write failed' })]);
+  });
+
   it('names the failure that cut it, and tells the server log', async () => {
     const { url, recorded, failures } = await serve(function* (answer) {
       answer.records += 1;
