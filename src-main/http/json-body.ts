@@ -52,11 +52,14 @@ export async function readJsonBody(
       `Send the body as application/json or application/scim+json (got ${ctx.request.type || 'none'}).`,
     );
   }
-  // RFC 8259 §8.1: JSON between systems is UTF-8. A body announced in another charset (UTF-16, say)
-  // was read as UTF-8 and refused as "not valid JSON", which named the wrong problem.
+  // RFC 8259 §8.1: JSON between systems is UTF-8. A body announced as UTF-16 or UTF-32 was read
+  // as UTF-8 and refused as "not valid JSON", which named the wrong problem. (An ASCII-compatible
+  // label, ISO-8859-1 say, is read as UTF-8: ASCII text is both, and anything else is told as
+  // "not valid UTF-8".) The body is logged decoded: as bytes, its NULs hid a password from the
+  // redaction.
   const charset = ctx.request.charset.trim().toLowerCase();
-  if (charset !== '' && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
-    await keepRefusedBody(ctx, limit);
+  if (/^(utf-?(16|32)|ucs-?[24])/.test(charset)) {
+    await keepRefusedBody(ctx, limit, decoderFor(charset));
     throw new JsonBodyError(
       'unsupported_media_type',
       `The body is announced as charset=${ctx.request.charset}; send JSON as UTF-8 (RFC 8259 §8.1).`,
@@ -224,7 +227,12 @@ function tooLargeMessage(limit: number, announced: number | undefined, error: un
  * is encoded (compressed bytes are no text) or over the limit; a failed read changes nothing, the
  * refusal stands.
  */
-export async function keepRefusedBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Promise<void> {
+export async function keepRefusedBody(
+  ctx: Context,
+  limit = DEFAULT_BODY_LIMIT,
+  /** How to read the bytes as text, where they are not UTF-8; undefined keeps no text. */
+  decode: ((bytes: Buffer) => string | undefined) | null = bytesAsText,
+): Promise<void> {
   if (!hasBody(ctx)) return;
   noteAnnouncedSize(ctx);
   if (contentCoding(ctx) !== 'identity') return;
@@ -232,12 +240,29 @@ export async function keepRefusedBody(ctx: Context, limit = DEFAULT_BODY_LIMIT):
     const bytes = await getRawBody(ctx.req, { limit, length: ctx.request.length });
     const state = ctx.state as CaptureState;
     state.requestBodyBytes = bytes.length;
-    const text = bytesAsText(bytes);
-    if (redactableAsText(ctx, text)) state.requestBody = text;
+    const text = decode?.(bytes);
+    if (text !== undefined && redactableAsText(ctx, text)) state.requestBody = text;
   } catch {
     // Too large, or the client went away: logged without its body (its announced size is kept).
     closeAfterAnswer(ctx);
   }
+}
+
+/** A decoder for a charset Node knows (UTF-16 in either order); none for the others (UTF-32). */
+function decoderFor(charset: string): ((bytes: Buffer) => string | undefined) | null {
+  let decoder: InstanceType<typeof TextDecoder>;
+  try {
+    decoder = new TextDecoder(charset, { fatal: true });
+  } catch {
+    return null;
+  }
+  return (bytes) => {
+    try {
+      return decoder.decode(bytes);
+    } catch {
+      return undefined; // not that charset after all: kept as its size only
+    }
+  };
 }
 
 /** A body that is not read (encoded, refused before reading) still has the size it announced. */

@@ -285,6 +285,21 @@ describe('the request log entry of each kind of request', () => {
     expect(JSON.stringify(entry)).not.toContain('\uFFFD');
   });
 
+  it('logs a UTF-16 body it refused decoded, so its password is found and redacted', async () => {
+    const path = `${tenantPath(alpha.tenantId)}/Users`;
+    const utf16 = Buffer.from('{"userName":"wide@example.com","password":"Wide-secret-16"}', 'utf16le');
+    const sent = await fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${alpha.token}`, 'Content-Type': 'application/scim+json; charset=utf-16le' },
+      body: utf16,
+    });
+    expect(sent.status).toBe(400);
+    const entry = await lastEntryFor(path);
+    expect(entry.request.bytes).toBe(utf16.length);
+    expect(entry.request.body).toEqual({ userName: 'wide@example.com', password: '[redacted]' });
+    expect(JSON.stringify(entry)).not.toMatch(/W\\u0000i\\u0000d\\u0000e|Wide-secret/);
+  });
+
   it('keeps a body refused for having no Content-Type where the tenant does not allow that', async () => {
     const strict = await server.tenantWithToken('Strict bodies capture', admin);
     await adminJson('PATCH', `/tenants/${strict.tenantId}`, { compat_profile: 'entra' });

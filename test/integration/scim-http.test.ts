@@ -108,6 +108,14 @@ describe.each([
       scimType: 'invalidSyntax',
       detail: 'The body is announced as charset=utf-16; send JSON as UTF-8 (RFC 8259 §8.1).',
     });
+    // An ASCII-compatible label on ASCII text is read as the UTF-8 it also is.
+    const latin = await scim(
+      'POST',
+      '/Users',
+      { userName: 'latin1-label@example.com' },
+      { 'Content-Type': 'application/json; charset=ISO-8859-1' },
+    );
+    expect(latin.status).toBe(201);
   });
 
   it('reads a body without Content-Type as JSON where the profile allows it (Okta’s spec test sends none)', async () => {
