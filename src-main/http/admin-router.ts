@@ -19,8 +19,8 @@ import { ADMIN_JSON_TYPE, answerJson } from './json-text';
 export interface AdminRouterDeps {
   handlers: AdminHandlers;
   requestLog: RequestLog;
-  /** Refuses a log filter naming a tenant or token that does not exist, as the list does. */
-  requireLogFilterOwners: (filter: FeedFilter) => void;
+  /** Refuses a log filter naming a tenant or token that neither exists nor has entries, as the list does. */
+  requireLogFilterOwners: (filter: FeedFilter) => Promise<void>;
   /** Open live streams, each with the function that ends it. */
   streams: Set<() => void>;
   tokens: AdminTokens;
@@ -116,10 +116,10 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     router.all(path, keepToOwnMethods(methods));
   }
   // Registered before the contract's `/request-logs/:id`, which would take "stream" for an id.
-  router.get('/request-logs/stream', withholdObserved, gate, (ctx) => {
+  router.get('/request-logs/stream', withholdObserved, gate, async (ctx) => {
     refuseMisspeltQueryParameters(ctx.query, ['after', ...Object.keys(RequestLogQuery.shape)]);
     const state = ctx.state as AdminGateState;
-    streamRequestLog(
+    await streamRequestLog(
       ctx,
       deps.requestLog,
       deps.requireLogFilterOwners,

@@ -44,7 +44,7 @@ export interface HttpAppDeps {
   scimTokens: ScimTokenService;
   store: DurableStore;
   requestLog: RequestLog;
-  requireLogFilterOwners: (filter: FeedFilter) => void;
+  requireLogFilterOwners: (filter: FeedFilter) => Promise<void>;
   clock: Clock;
   streams: Set<() => void>;
 }

@@ -21,15 +21,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * The stream ends when the admin token that opened it expires (`tokenValidForMs`), with an
  * `expired` event: an expired token reads nothing else, and a stream is no way around that.
  */
-export function streamRequestLog(
+export async function streamRequestLog(
   ctx: Context,
   requestLog: RequestLog,
-  requireOwners: (filter: FeedFilter) => void,
+  requireOwners: (filter: FeedFilter) => Promise<void>,
   open: Set<() => void>,
   tokenValidForMs = Infinity,
   /** Registers what ends this stream when its token is signed out; returns the unregistration. */
   onSignOut?: (stop: () => void) => () => void,
-): void {
+): Promise<void> {
   const header = ctx.get('Last-Event-ID');
   const after = ctx.query.after;
   if (Array.isArray(after)) {
@@ -50,7 +50,7 @@ export function streamRequestLog(
   }
   const resume = header || (after ?? '');
   const filter = streamFilterOf(ctx.query);
-  requireOwners(filter);
+  await requireOwners(filter);
   const out = new PassThrough();
   ctx.status = 200;
   ctx.type = 'text/event-stream; charset=utf-8';

@@ -83,7 +83,7 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
       await scimTokens.revoke(id);
     },
     listRequestLogs: async (input) => {
-      requireLogFilterOwners(services, input);
+      await requireLogFilterOwners(services, input);
       return fromLog(requestLog.list(input));
     },
     getRequestLog: async ({ id }) => found(await fromLog(requestLog.get(id)), `Request log entry ${id}`),
@@ -139,16 +139,37 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
 }
 
 /**
- * A log filter naming a tenant or token that does not exist is refused (404), as
+ * A log filter naming a tenant or token that neither exists nor has entries is refused (404), as
  * `/scim-tokens?tenant_id=` is: answered with an empty list, a mistyped id reads as "no traffic".
- * A deleted tenant's entries go with it (and its tokens with it), so refusing those loses nothing.
+ * One with entries is not: an IdP still calling a deleted tenant's path, or one whose base URL has
+ * a mistyped tenant id, is logged under that id, and those entries are what its reader is after.
  */
-export function requireLogFilterOwners(
-  { tenants, scimTokens }: Pick<Services, 'tenants' | 'scimTokens'>,
+export async function requireLogFilterOwners(
+  { tenants, scimTokens, requestLog }: Pick<Services, 'tenants' | 'scimTokens' | 'requestLog'>,
   filter: { tenant_id?: string | undefined; token_id?: string | undefined },
-): void {
-  if (filter.tenant_id !== undefined) tenants.get(filter.tenant_id);
-  if (filter.token_id !== undefined) scimTokens.get(filter.token_id);
+): Promise<void> {
+  // A log that cannot answer (its worker restarting) leaves the refusal to the lookup.
+  const logged = (narrow: { tenant_id: string } | { token_id: string }) =>
+    requestLog.list({ ...narrow, page: 1, per_page: 1 }).then(
+      (page) => page.total > 0,
+      () => false,
+    );
+  const { tenant_id: tenantId, token_id: tokenId } = filter;
+  const noTenant = tenantId === undefined ? undefined : notFound(() => tenants.get(tenantId));
+  if (noTenant && tenantId !== undefined && !(await logged({ tenant_id: tenantId }))) throw noTenant;
+  const noToken = tokenId === undefined ? undefined : notFound(() => scimTokens.get(tokenId));
+  if (noToken && tokenId !== undefined && !(await logged({ token_id: tokenId }))) throw noToken;
+}
+
+/** The not_found error `lookup` throws, if it does; any other error goes on up. */
+function notFound(lookup: () => unknown): AdminError | undefined {
+  try {
+    lookup();
+    return undefined;
+  } catch (error) {
+    if (error instanceof AdminError && error.code === 'not_found') return error;
+    throw error;
+  }
 }
 
 function endpointInfo(

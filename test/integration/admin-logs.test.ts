@@ -640,6 +640,16 @@ describe('request logs, history and the live stream', () => {
     });
     expect((await list(`?tenant_id=${gone}`)).status).toBe(404);
     expect((await list(`?tenant_id=${tenantId}&per_page=1`)).status).toBe(200);
+
+    // An IdP whose base URL holds a mistyped tenant id is logged under that id: those entries are
+    // what the reader is after, so the filter finds them.
+    expect((await fetch(`${server.url}/api/v1/tenants/tn_typo/scim/v2/Users`)).status).toBe(401);
+    await expect.poll(async () => (await list('?tenant_id=tn_typo')).status).toBe(200);
+    const typo = (await (await list('?tenant_id=tn_typo')).json()) as { total: number; items: { path: string }[] };
+    expect(typo.items.map((item) => item.path)).toEqual(['/api/v1/tenants/tn_typo/scim/v2/Users']);
+    const typoStream = await stream({}, '?tenant_id=tn_typo');
+    expect(typoStream.status).toBe(200);
+    await typoStream.body?.cancel();
   });
 
   it('marks a Bulk request whose operations failed as having an error, though it answered 200', async () => {
