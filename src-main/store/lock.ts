@@ -91,7 +91,7 @@ export async function acquireLock(dataDir: string): Promise<DataDirLock> {
           dataDir,
         );
       }
-      await takeOver(file, seen, temporary);
+      await takeOver(file, seen, temporary, content);
     }
     throw new StoreOpenError(`could not take the lock ${file}: other processes keep taking it over`);
   } finally {
@@ -108,7 +108,7 @@ export async function acquireLock(dataDir: string): Promise<DataDirLock> {
  * 90 starts of 8 processes at once). With it, only the guard's holder removes a lock, and no lock
  * can appear while the stale one is there, so nothing changes between the check and the removal.
  */
-async function takeOver(file: string, staleContent: string, mine: string): Promise<void> {
+async function takeOver(file: string, staleContent: string, mine: string, mineContent: string): Promise<void> {
   const guard = `${file}.takeover`;
   try {
     await link(mine, guard);
@@ -125,7 +125,10 @@ async function takeOver(file: string, staleContent: string, mine: string): Promi
     });
     if (current === staleContent) await unlink(file);
   } finally {
-    await unlink(guard).catch(() => undefined);
+    // Only our own guard: one cleared as stale meanwhile (by a process that thought we had died)
+    // may be another's by now.
+    const held = await readFile(guard, 'utf8').catch(() => undefined);
+    if (held === mineContent) await unlink(guard).catch(() => undefined);
   }
 }
 
