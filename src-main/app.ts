@@ -7,7 +7,7 @@ import { AdminTokens } from './auth/admin-tokens';
 import { LoginCodes } from './auth/login-codes';
 import { loadOrCreateSigningKey } from './auth/signing-key';
 import { systemClock, type Clock } from './clock';
-import { startFailure } from './data-dir';
+import { refuseEmptyStoreOverHistory, startFailure } from './data-dir';
 import { createHttpApp } from './http/create-app';
 import { recordListenerRefusals } from './http/capture';
 import { HttpListener, type ListeningAddress, type ShutdownOptions, type ShutdownOutcome } from './http/listener';
@@ -83,6 +83,10 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     onFailure: (error) => options.onFatal?.(error),
   }).catch((error: unknown) => {
     throw startFailure(options.dataDir, error);
+  });
+  await refuseEmptyStoreOverHistory(options.dataDir, store.stats().seq).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
   });
   let key: Uint8Array;
   let signouts: AdminSignouts;

@@ -1,5 +1,7 @@
+import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { StoreOpenError } from './store/errors';
 
 /**
  * The default data folder: SCIMDESK_DATA_DIR, else the OS app-data folder (DESIGN.md §3). The
@@ -68,4 +70,28 @@ const FOLDER_WIDE = new Set(['ENOSPC', 'EROFS', 'EACCES', 'EPERM']);
 export function startFailure(dataDir: string, error: unknown): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return code !== undefined && FOLDER_WIDE.has(code) ? unusableDataDir(dataDir, error) : error;
+}
+
+/**
+ * Refuses to start a store that was never written to (no db.json, an empty or missing journal) in
+ * a folder whose resource history holds changes: only writes make history, so the store's files
+ * were deleted or moved, and starting would serve an empty server over a folder that had data (a
+ * crash-probing helper saw exactly that). The request log is no such sign: reads alone fill it.
+ */
+export async function refuseEmptyStoreOverHistory(dataDir: string, storeSeq: number): Promise<void> {
+  if (storeSeq > 0) return;
+  const history = join(dataDir, 'history');
+  const names = await readdir(history).catch(() => [] as string[]);
+  for (const name of names.filter((file) => file.endsWith('.jsonl'))) {
+    const size = await stat(join(history, name)).then(
+      (info) => info.size,
+      () => 0,
+    );
+    if (size === 0) continue;
+    throw new StoreOpenError(
+      `${dataDir} has a resource history (${history}) but no store: db.json and the journal are missing ` +
+        'or empty, so they were deleted or moved. Put them back, from a backup if need be; to start over ' +
+        `instead, delete ${history} and ${join(dataDir, 'request-log')} as well`,
+    );
+  }
 }

@@ -1,4 +1,4 @@
-import { chmod, readdir, stat } from 'node:fs/promises';
+import { chmod, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startTestServer, tempDataDir } from './harness';
@@ -33,6 +33,32 @@ describe('the data folder', () => {
       }
     },
   );
+
+  it('refuses to start an empty store over a history of changes: its files were deleted or moved', async () => {
+    const data = await tempDataDir();
+    try {
+      const first = await startTestServer({ dataDir: data.dir });
+      const { token } = await first.tenantWithToken('Lost');
+      await fetch(`${first.url}/scim/v2/Users`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
+        body: JSON.stringify({ userName: 'lost@example.com' }),
+      });
+      await first.stop();
+      for (const name of await readdir(data.dir)) {
+        if (name === 'db.json' || name.startsWith('journal-')) await rm(join(data.dir, name));
+      }
+      await expect(startTestServer({ dataDir: data.dir })).rejects.toThrow(
+        /has a resource history .* but no store: db\.json and the journal are missing or empty/,
+      );
+      // Started over on purpose: without the history, an empty folder starts.
+      await rm(join(data.dir, 'history'), { recursive: true });
+      const again = await startTestServer({ dataDir: data.dir });
+      await again.stop();
+    } finally {
+      await data.remove();
+    }
+  });
 
   it.runIf(process.platform !== 'win32')(
     'makes the request log and history that an earlier build left readable to others private on start',
