@@ -54,11 +54,12 @@ describe('answers wait for the writes they depend on', () => {
   });
   afterAll(() => server.stop());
 
-  const scim = (method: string, path: string, body?: unknown) =>
+  const scim = (method: string, path: string, body?: unknown, signal?: AbortSignal) =>
     fetch(`${server.url}/scim/v2${path}`, {
       method,
       headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
     });
 
   it('sends a 409 only once the create it collided with is on disk', async () => {
@@ -80,16 +81,14 @@ describe('answers wait for the writes they depend on', () => {
     const first = scim('POST', '/Users', { userName: 'left@example.com' });
     await new Promise((resolve) => setTimeout(resolve, 50));
     const leaving = new AbortController();
-    const second = fetch(`${server.url}/scim/v2/Users`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
-      body: JSON.stringify({ userName: 'left@example.com' }),
-      signal: leaving.signal,
-    }).catch(() => 'left');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    leaving.abort();
-    expect(await second).toBe('left');
-    gate.open();
+    const second = scim('POST', '/Users', { userName: 'left@example.com' }, leaving.signal).catch(() => 'left');
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      leaving.abort();
+      expect(await second).toBe('left');
+    } finally {
+      gate.open();
+    }
     expect((await first).status).toBe(201);
     const admin = await server.adminToken();
     const entry = async () => {

@@ -270,31 +270,30 @@ describe('the request log entry of each kind of request', () => {
     }
   });
 
-  it('shows the bytes of a body that is not UTF-8 as \\xNN, with the size that came', async () => {
+  /** Creates a user on alpha's tenant path from raw bytes; answers the status and the log entry. */
+  async function postBytes(bytes: Buffer, contentType: string): Promise<{ status: number; entry: RequestLogEntry }> {
     const path = `${tenantPath(alpha.tenantId)}/Users`;
-    const latin1 = Buffer.from('{"userName":"Jos\xe9","password":"Latin-secret-1"}', 'latin1');
     const sent = await fetch(`${server.url}${path}`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${alpha.token}`, 'Content-Type': 'application/scim+json' },
-      body: latin1,
+      headers: { Authorization: `Bearer ${alpha.token}`, 'Content-Type': contentType },
+      body: bytes,
     });
-    expect(sent.status).toBe(400);
-    const entry = await lastEntryFor(path);
+    return { status: sent.status, entry: await lastEntryFor(path) };
+  }
+
+  it('shows the bytes of a body that is not UTF-8 as \\xNN, with the size that came', async () => {
+    const latin1 = Buffer.from('{"userName":"Jos\xe9","password":"Latin-secret-1"}', 'latin1');
+    const { status, entry } = await postBytes(latin1, 'application/scim+json');
+    expect(status).toBe(400);
     expect(entry.request.bytes).toBe(latin1.length);
     expect(entry.request.body).toBe('{"userName":"Jos\\xE9","password":"[redacted]"}');
     expect(JSON.stringify(entry)).not.toContain('\uFFFD');
   });
 
   it('logs a UTF-16 body it refused decoded, so its password is found and redacted', async () => {
-    const path = `${tenantPath(alpha.tenantId)}/Users`;
     const utf16 = Buffer.from('{"userName":"wide@example.com","password":"Wide-secret-16"}', 'utf16le');
-    const sent = await fetch(`${server.url}${path}`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${alpha.token}`, 'Content-Type': 'application/scim+json; charset=utf-16le' },
-      body: utf16,
-    });
-    expect(sent.status).toBe(400);
-    const entry = await lastEntryFor(path);
+    const { status, entry } = await postBytes(utf16, 'application/scim+json; charset=utf-16le');
+    expect(status).toBe(400);
     expect(entry.request.bytes).toBe(utf16.length);
     expect(entry.request.body).toEqual({ userName: 'wide@example.com', password: '[redacted]' });
     expect(JSON.stringify(entry)).not.toMatch(/W\\u0000i\\u0000d\\u0000e|Wide-secret/);
