@@ -127,8 +127,7 @@ async function takeOver(file: string, staleContent: string, mine: string, mineCo
   } finally {
     // Only our own guard: one cleared as stale meanwhile (by a process that thought we had died)
     // may be another's by now.
-    const held = await readFile(guard, 'utf8').catch(() => undefined);
-    if (held === mineContent) await unlink(guard).catch(() => undefined);
+    await unlinkIfHolds(guard, mineContent);
   }
 }
 
@@ -141,17 +140,19 @@ async function clearStaleGuard(guard: string): Promise<void> {
   if (content === undefined || info === undefined) return;
   const owner = parseOwner(content);
   const dead = owner !== undefined && !isLive(owner, content);
-  if (dead || Date.now() - info.mtimeMs > STALE_GUARD_MS) {
-    const again = await readFile(guard, 'utf8').catch(() => undefined);
-    if (again === content) await unlink(guard).catch(() => undefined);
-  }
+  if (dead || Date.now() - info.mtimeMs > STALE_GUARD_MS) await unlinkIfHolds(guard, content);
 }
 
 async function releaseLock(file: string, content: string): Promise<void> {
   heldHere.delete(content);
   // Only remove the lock if it is still ours (someone may have wrongly deleted and retaken it).
-  const current = await readFile(file, 'utf8').catch(() => undefined);
-  if (current === content) await unlink(file).catch(() => undefined);
+  await unlinkIfHolds(file, content);
+}
+
+/** Removes `path` if it (still) holds `content`; anything else there is someone else's. */
+async function unlinkIfHolds(path: string, content: string): Promise<void> {
+  const current = await readFile(path, 'utf8').catch(() => undefined);
+  if (current === content) await unlink(path).catch(() => undefined);
 }
 
 function parseOwner(text: string): LockOwner | undefined {
