@@ -17,10 +17,10 @@
  * both running the server as PID 1, cannot tell each other's live lock from a stale one of their own.
  * The admin-token signing key in the same folder is read without this lock, by design (DESIGN.md §3).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { unusableDataDir } from '../data-dir';
 import { join } from 'node:path';
 import { StoreLockedError, StoreOpenError } from './errors';
@@ -44,11 +44,14 @@ export interface DataDirLock {
 /** The contents of the locks this process holds: the only locks naming our own pid that are live. */
 const heldHere = new Set<string>();
 
+/** The contents of this process's locks-to-be while it holds a takeover guard with them. */
+const takingOverHere = new Set<string>();
+
 /** Takeover attempts when several processes find the same stale lock at once. */
 const ATTEMPTS = 50;
 /** How long a process waits for another's takeover (a few file operations) before it looks again. */
 const TAKEOVER_WAIT_MS = 10;
-/** A takeover guard this old was left by a process that died in the middle of one. */
+/** A takeover guard from another host this old was left by a process that died in the middle of one. */
 const STALE_GUARD_MS = 10_000;
 
 export async function acquireLock(dataDir: string): Promise<DataDirLock> {
@@ -72,6 +75,7 @@ export async function acquireLock(dataDir: string): Promise<DataDirLock> {
       try {
         await link(temporary, file);
         heldHere.add(content);
+        await clearGuards(dataDir);
         return { file, release: () => releaseLock(file, content) };
       } catch (error) {
         if (!isErrno(error, 'EEXIST')) throw error;
@@ -100,47 +104,86 @@ export async function acquireLock(dataDir: string): Promise<DataDirLock> {
 }
 
 /**
- * Removes a stale lock, under a guard (`scimdesk.lock.takeover`, linked from this process's lock
- * contents: only one process holds it) and only while the lock still holds what was read as stale.
- * The guard is what makes that check and the removal one step: without it, a process acting on a
- * stale lock it read earlier moved aside the fresh lock another had just taken, and while it put it
- * back a third took the folder too, so two servers held it (a crash-probing helper saw it in 3 of
- * 90 starts of 8 processes at once). With it, only the guard's holder removes a lock, and no lock
- * can appear while the stale one is there, so nothing changes between the check and the removal.
+ * Removes a stale lock, under a guard only one process holds, and only while the lock still holds
+ * what was read as stale. The guard is what makes that check and the removal one step: without it,
+ * a process acting on a stale lock it read earlier moved aside the fresh lock another had just
+ * taken, and while it put it back a third took the folder too, so two servers held it (a
+ * crash-probing helper saw it in 3 of 90 starts of 8 processes at once). With it, only the guard's
+ * holder removes a lock, and no lock can appear while the stale one is there, so nothing changes
+ * between the check and the removal.
+ *
+ * Guards are named after the stale lock they are for, with a generation: `scimdesk.lock.takeover.
+ * <digest>.<n>`, hard-linked from the taker's lock contents. A guard whose holder died in the middle
+ * (a takeover takes milliseconds) is never removed while others contend; they take the next
+ * generation instead. Removing it is what had a window: two processes that both read it as dead,
+ * one removes it, a third links a fresh guard, and the second's removal (a read, then an unlink)
+ * takes the fresh one away, so two took over at once. A holder releases its guard once the stale
+ * lock is gone (it removed it, or found it changed), so a generation taken again protects nothing;
+ * the process that gets the lock clears the abandoned ones, which by then name a lock that is gone.
  */
 async function takeOver(file: string, staleContent: string, mine: string, mineContent: string): Promise<void> {
-  const guard = `${file}.takeover`;
-  try {
-    await link(mine, guard);
-  } catch (error) {
-    if (!isErrno(error, 'EEXIST')) throw error;
-    await clearStaleGuard(guard);
-    await new Promise((resolve) => setTimeout(resolve, TAKEOVER_WAIT_MS));
+  const prefix = guardPrefix(file, staleContent);
+  for (let generation = 0; generation < ATTEMPTS; generation++) {
+    const guard = `${prefix}${generation}`;
+    try {
+      await link(mine, guard);
+    } catch (error) {
+      if (!isErrno(error, 'EEXIST')) throw error;
+      if (await isAbandoned(guard)) continue;
+      // Another process is taking over: wait, then look at the lock again.
+      await new Promise((resolve) => setTimeout(resolve, TAKEOVER_WAIT_MS));
+      return;
+    }
+    takingOverHere.add(mineContent);
+    try {
+      const current = await readFile(file, 'utf8').catch((error: unknown) => {
+        if (isErrno(error, 'ENOENT')) return undefined;
+        throw error;
+      });
+      if (current === staleContent) await unlink(file);
+    } finally {
+      takingOverHere.delete(mineContent);
+      await unlinkIfHolds(guard, mineContent);
+    }
     return;
   }
-  try {
-    const current = await readFile(file, 'utf8').catch((error: unknown) => {
-      if (isErrno(error, 'ENOENT')) return undefined;
-      throw error;
-    });
-    if (current === staleContent) await unlink(file);
-  } finally {
-    // Only our own guard: one cleared as stale meanwhile (by a process that thought we had died)
-    // may be another's by now.
-    await unlinkIfHolds(guard, mineContent);
-  }
+  throw new StoreOpenError(`could not take over the stale lock ${file}: every takeover of it was abandoned`);
 }
 
-/** A guard whose process died during a takeover (it takes milliseconds) would block every start. */
-async function clearStaleGuard(guard: string): Promise<void> {
+/** The name, less its generation, of the guards for taking over a lock that holds `staleContent`. */
+export function guardPrefix(file: string, staleContent: string): string {
+  return `${file}.takeover.${createHash('sha256').update(staleContent).digest('hex').slice(0, 16)}.`;
+}
+
+/**
+ * A guard whose holder is dead (or, from another host, where that cannot be told, is 10 s old).
+ * One that vanished meanwhile was cleared by a process that got the lock: nothing is left to guard.
+ */
+async function isAbandoned(guard: string): Promise<boolean> {
   const [content, info] = await Promise.all([
     readFile(guard, 'utf8').catch(() => undefined),
     stat(guard).catch(() => undefined),
   ]);
-  if (content === undefined || info === undefined) return;
+  if (content === undefined || info === undefined) return true;
   const owner = parseOwner(content);
-  const dead = owner !== undefined && !isLive(owner, content);
-  if (dead || Date.now() - info.mtimeMs > STALE_GUARD_MS) await unlinkIfHolds(guard, content);
+  if (owner === undefined) return true;
+  if (owner.host !== hostname()) return Date.now() - info.mtimeMs > STALE_GUARD_MS;
+  if (owner.pid === process.pid) return !takingOverHere.has(content);
+  return !isLive(owner, content);
+}
+
+/**
+ * Called once this process holds the lock: every guard names a lock that is gone (the stale one was
+ * removed, or the lock could not have been taken), so any process still holding one finds the lock
+ * changed and removes nothing. Guards of earlier builds (`scimdesk.lock.takeover`) go too.
+ */
+async function clearGuards(dataDir: string): Promise<void> {
+  const names = await readdir(dataDir).catch(() => []);
+  await Promise.all(
+    names
+      .filter((name) => name.startsWith(`${LOCK_FILE}.takeover`))
+      .map((name) => unlink(join(dataDir, name)).catch(() => undefined)),
+  );
 }
 
 async function releaseLock(file: string, content: string): Promise<void> {
