@@ -136,6 +136,17 @@ export function isSecretBodyKey(name: string): boolean {
   return SECRET_BODY_KEYS.has(key) || SECRET_BODY_KEY_SUFFIX.test(key);
 }
 
+/**
+ * Whether the value under a property named `key` is secret. `null` never is: that the client sent
+ * none is worth seeing. Nor is a flag under a name that only ends like a password
+ * (`mustChangePassword: true`, `resetPassword: false`): it was logged as `[redacted]`, which hid
+ * what the client asked for and protected nothing.
+ */
+function holdsSecret(key: string, item: unknown): boolean {
+  if (item === null || !isSecretBodyKey(key)) return false;
+  return typeof item !== 'boolean' || SECRET_BODY_KEYS.has(lastSegment(key));
+}
+
 /** A PATCH path such as `password`, `PASSWORD` or `urn:...:User:password` (value filters ignored). */
 function isSecretPatchPath(path: unknown): boolean {
   if (typeof path !== 'string') return false;
@@ -339,7 +350,7 @@ export function redactJson(value: unknown, secrets: SecretSet, depth = 0): unkno
   const secretValue = isSecretPatchPath(patchPathOf(record));
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(record)) {
-    if (isSecretBodyKey(key) || (secretValue && key.toLowerCase() === 'value')) {
+    if (holdsSecret(key, item) || (secretValue && key.toLowerCase() === 'value' && item !== null)) {
       secrets.add(item);
       out[key] = REDACTED;
     } else if (typeof item === 'string' && key.toLowerCase() === 'filter') {

@@ -195,6 +195,15 @@ describe('body redaction', () => {
     expect(form).toBe('userName=b&newPassword=[redacted]&pwd=[redacted]');
   });
 
+  it('keeps a flag about a password, and a null, which are no secret', () => {
+    const body = { userName: 'b', mustChangePassword: true, resetPassword: false, password: null, token: null };
+    expect(redactBody(body, new SecretSet()).body).toEqual(body);
+    // A name that is a password's own is redacted whatever its value.
+    expect(redactBody({ password: true, pwd: 12345678 }, new SecretSet()).body).toEqual({ password: R, pwd: R });
+    const patch = { Operations: [{ op: 'replace', path: 'password', value: null }] };
+    expect(redactBody(patch, new SecretSet()).body).toEqual(patch);
+  });
+
   it('redacts the value of a PATCH operation whose path is password', () => {
     const patch = {
       schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
