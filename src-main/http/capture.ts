@@ -60,6 +60,8 @@ export function captureRequests(
     if (area === 'console' && !isMisdirectedApiRequest(ctx.method, ctx.get('Authorization'))) return next();
     // Such a request is logged only when no console file answered it (see isMisdirectedApiRequest).
     const unlessServed = area === 'console';
+    // As sent: the SCIM routes read `…/scim/v2//Users` as `…/scim/v2/Users`.
+    const path = ctx.path;
     const requestId = nextRequestId();
     (ctx.state as CaptureState).requestId = requestId;
     const startedAt = clock.now();
@@ -78,7 +80,6 @@ export function captureRequests(
       const caller = scim ?? (area !== 'admin' ? await presume(ctx) : undefined);
       const flags: string[] = [...(scim?.compat?.fired ?? [])];
       if (state.errorFlag && !flags.includes(state.errorFlag)) flags.push(state.errorFlag);
-      const path = ctx.path;
       const unsent = ctx.response.writable ? undefined : answerNotSent(ctx, state);
       const entry: RequestLogInput = {
         request_id: requestId,

@@ -1104,6 +1104,19 @@ describe.each([
     expect(await combined.json()).toMatchObject({ scimType: 'invalidFilter' });
   });
 
+  it('answers a base URL pasted with a trailing slash (…/scim/v2//Users), and logs the path as sent', async () => {
+    const created = await scim('POST', '//Users', { schemas: [USER], userName: 'slash@example.com' });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    expect(created.headers.get('location')).toBe(`${base}/Users/${id}`);
+    expect((await scim('GET', `//Users//${id}`)).status).toBe(200);
+    const list = await scim('GET', `//Users?filter=${encodeURIComponent('userName eq "slash@example.com"')}`);
+    expect(await list.json()).toMatchObject({ totalResults: 1 });
+    const logged = await adminCall(s, 'GET', '/request-logs?per_page=1');
+    const [entry] = logged.body?.items as { path: string }[];
+    expect(entry?.path).toBe(`${new URL(base).pathname}//Users`);
+  });
+
   it('refuses bad filters, unknown routes, wrong methods and oversized bodies', async () => {
     const filter = await scim('GET', `/Users?filter=${encodeURIComponent('userName eq')}`);
     expect(filter.status).toBe(400);

@@ -546,6 +546,11 @@ export function scimRoutes(deps: ScimRouterDeps) {
       allowed(ctx, () => routes(ctx, next));
   };
   const [byToken, byTenant] = [chain(token), chain(tenant)];
-  return (ctx: Parameters<typeof byToken>[0], next: Next) =>
-    isTokenBasePath(ctx.path) ? byToken(ctx, next) : byTenant(ctx, next);
+  return (ctx: Parameters<typeof byToken>[0], next: Next) => {
+    // A base URL pasted with a trailing slash (`…/scim/v2/`, as Microsoft's own examples write it)
+    // becomes `…/scim/v2//Users` in a client that appends `/Users`: routed as the one path it means.
+    // The request log keeps the path as sent.
+    if (ctx.path.includes('//')) ctx.path = ctx.path.replace(/\/{2,}/g, '/');
+    return isTokenBasePath(ctx.path) ? byToken(ctx, next) : byTenant(ctx, next);
+  };
 }
