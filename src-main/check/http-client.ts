@@ -42,7 +42,8 @@ export function normalizeBaseUrl(raw: string): URL {
 /** Joins a relative path to the base and refuses anything that would leave it. */
 export function resolveUnderBase(base: URL, path: string): URL {
   if (!path.startsWith('/')) throw new Error(`request paths are relative to the base URL and start with '/': ${path}`);
-  const url = new URL(`${base.origin}${base.pathname}${path}`);
+  // A base at the host's root has the path `/`, which `/Users` would follow as `//Users`.
+  const url = new URL(`${base.origin}${base.pathname.replace(/\/$/, '')}${path}`);
   if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) {
     throw new Error(`refusing to send outside ${base.href}: ${url.href}`);
   }
@@ -112,13 +113,60 @@ function elapsed(started: number): number {
 }
 
 /** fetch's errors hide the useful part in `cause` (ECONNREFUSED, a certificate problem). */
+/** Node's codes for a TLS handshake or certificate that failed: no later request gets past them. */
+export const TLS_FAILURE =
+  /^(ERR_SSL_|ERR_TLS_|EPROTO$|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|CERT_|ERR_CERT_)/;
+const TLS_HINT =
+  'TLS failed: check that the URL says https only for an https server; to trust a private CA or a ' +
+  'self-signed certificate, run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem';
+
+/** Connection errors that mean the request never reached a server: nothing it asked for was done. */
+const NEVER_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+]);
+
+/**
+ * Whether a fetch that failed is known not to have delivered its request: no connection, a TLS
+ * handshake that failed, a port fetch refuses. A reset, a closed socket or a timeout may come after
+ * the server took the request, so what it asked for may have been done.
+ */
+export function failedBeforeSending(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (cause?.message === 'bad port') return true;
+  const code = typeof cause?.code === 'string' ? cause.code : '';
+  return NEVER_CONNECTED.has(code) || TLS_FAILURE.test(code);
+}
+
 export function describeFetchError(error: unknown, timeoutMs: number): string {
   const err = error as Error & { cause?: { code?: string; message?: string } };
   if (err.name === 'TimeoutError' || err.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
   const cause = err.cause;
-  if (cause?.code) return `${cause.code}${cause.message ? `: ${cause.message}` : ''}`;
+  if (cause?.code) {
+    // OpenSSL's messages run over several lines (`…:ssl3_get_record:wrong version number:…`).
+    const message = cause.message?.split('\n')[0]?.trim();
+    const said = `${cause.code}${message ? `: ${message}` : ''}`;
+    return TLS_FAILURE.test(cause.code) ? `${said} (${TLS_HINT})` : said;
+  }
   // Fetch refuses some ports outright (its "bad ports": 6000, 6665-6669, …) with no error code.
   if (cause?.message === 'bad port') return 'fetch refuses this port (a "bad port" of the Fetch standard); use another';
   if (cause?.message) return `${err.message}: ${cause.message}`;
   return err.message ?? String(error);
+}
+
+/**
+ * A body that is not JSON, in a few words rather than as it came: a proxy's or web server's error
+ * page is kilobytes of HTML, which buried the summary line it was quoted in.
+ */
+export function describeText(text: string): string {
+  if (/^\s*<(!doctype\s+html|html|head|body)\b/i.test(text)) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.replace(/\s+/g, ' ').trim();
+    return title ? `an HTML page ("${title.slice(0, 80)}")` : 'an HTML page';
+  }
+  const line = (text.trim().split(/\r?\n/, 1)[0] ?? '').replace(/\p{Cc}/gu, '');
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { evaluate, statusList, valueAt } from './expectations';
-import { ScimHttpClient } from './http-client';
+import { describeText, ScimHttpClient } from './http-client';
 import { PROFILES } from './profiles/index';
 import { serviceProviderConfigShape } from './shapes';
 import { buildPath, fillJson, MissingVariable } from './templates';
@@ -176,24 +176,38 @@ async function runStep(
  */
 function reasonToStop(step: StepDefinition, result: StepResult, tokenWorked: boolean): string | undefined {
   const exchange = result.exchange;
-  if (!exchange || step.anonymous) return undefined;
+  if (!exchange) return undefined;
   const status = exchange.response?.status;
   if (status !== undefined && statusList(step.expect.status).includes(status)) return undefined;
-  if (status === 401) return `not run: the server refused the token with 401 at step ${step.id}; check --token`;
-  if (status === 403 && !tokenWorked && RESOURCE_PATH.test(step.path)) {
+  const onUsers = step.path.split('?')[0] === '/Users';
+  const body = exchange.response?.body;
+  // With or without the token: /Users answered with a web page (a web server's 404, 405 or 501, a
+  // single-page app's index) is no SCIM endpoint, and every later step would fail on its own with
+  // that page. (A JSON 404 without the token may be a server hiding what exists, and a 5xx page a
+  // failure that may pass: neither is a reason.)
+  const pageNotApi = status !== undefined && (status < 500 || status === 501) && status !== 401 && status !== 403;
+  if (onUsers && !tokenWorked && pageNotApi && typeof body === 'string') {
     return (
-      `not run: the server forbade the token (403) at step ${step.id}, before any request to /Users or ` +
-      '/Groups succeeded; check that --token is a SCIM token for this URL'
+      `not run: ${step.method} /Users answered ${status} with ${describeText(body) || 'an empty body'}, not ` +
+      `SCIM JSON, at step ${step.id}: the URL is not a SCIM base URL; check --url`
     );
   }
-  if (status === 404 && step.path === '/Users' && !tokenWorked) {
+  if (status === undefined && UNREACHABLE.test(exchange.error ?? '')) {
+    return `not run: the server could not be reached at step ${step.id} (${exchange.error})`;
+  }
+  if (step.anonymous) return undefined;
+  if (status === 401) return `not run: the server refused the token with 401 at step ${step.id}; check --token`;
+  if (status === 404 && onUsers && !tokenWorked) {
     return (
       `not run: ${step.method} /Users answered 404 at step ${step.id}: the URL is not a SCIM base URL, ` +
       'or names a tenant this token cannot see; check --url'
     );
   }
-  if (status === undefined && UNREACHABLE.test(exchange.error ?? '')) {
-    return `not run: the server could not be reached at step ${step.id} (${exchange.error})`;
+  if (status === 403 && !tokenWorked && RESOURCE_PATH.test(step.path)) {
+    return (
+      `not run: the server forbade the token (403) at step ${step.id}, before any request to /Users or ` +
+      '/Groups succeeded; check that --token is a SCIM token for this URL'
+    );
   }
   return undefined;
 }
@@ -209,7 +223,7 @@ function opensResources(step: StepDefinition, result: StepResult): boolean {
 
 /** Errors (as describeFetchError words them) that no later request would get past. */
 const UNREACHABLE =
-  /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EADDRNOTAVAIL)\b|^fetch refuses this port/;
+  /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EADDRNOTAVAIL)\b|^fetch refuses this port|\(TLS failed: /;
 
 function notRun(profile: ProfileName, step: StepDefinition, reason: string): StepResult {
   const expected = { status: statusList(step.expect.status) };

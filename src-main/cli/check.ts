@@ -19,7 +19,12 @@ export interface CommandIo {
   flush(): Promise<void>;
 }
 
-export function urlFlag(value: string | boolean | undefined): string {
+/**
+ * The SCIM base URL, without a query or fragment: every request goes to BASE + path, so a query on
+ * the base would be dropped from each of them. It is said once (`note`) rather than refused: Entra
+ * ID's Tenant URL may carry its own flags (`?aadOptscim062020`), which Entra reads, not the server.
+ */
+export function urlFlag(value: string | boolean | undefined, note: (line: string) => void): string {
   if (typeof value !== 'string' || value === '') throw new UsageError('--url is required (the SCIM base URL)');
   let url: URL;
   try {
@@ -30,7 +35,13 @@ export function urlFlag(value: string | boolean | undefined): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UsageError(`--url '${value}' must be an http:// or https:// URL`);
   }
-  return value;
+  if (url.search === '' && url.hash === '') return value;
+  note(
+    `note: --url's ${url.search ? `query (${url.search})` : `fragment (${url.hash})`} is not sent: requests go to the base URL and a path`,
+  );
+  url.search = '';
+  url.hash = '';
+  return url.href;
 }
 
 /**
@@ -75,7 +86,7 @@ export async function checkCommand(args: readonly string[], io: CommandIo): Prom
     io.out(CHECK_HELP);
     return 0;
   }
-  const baseUrl = urlFlag(flags.url);
+  const baseUrl = urlFlag(flags.url, (line) => io.err(`scimdesk check: ${line}`));
   const token = tokenFlag(flags.token);
   const profiles = profileFlag(flags.profile);
   const json = flags.json === true;

@@ -28,7 +28,7 @@ export async function seedCommand(args: readonly string[], io: CommandIo): Promi
     io.out(SEED_HELP);
     return 0;
   }
-  const baseUrl = urlFlag(flags.url);
+  const baseUrl = urlFlag(flags.url, (line) => io.err(`scimdesk seed: ${line}`));
   const token = tokenFlag(flags.token);
   const users = countFlag('users', flags.users, true)!;
   const groups = countFlag('groups', flags.groups, true)!;
@@ -68,14 +68,21 @@ export async function seedCommand(args: readonly string[], io: CommandIo): Promi
   progress.finish();
   const via = result.bulk ? `Bulk, ${result.bulk.requests} request(s)` : `${result.requests - result.probes} POST(s)`;
   io.out(
-    (result.interrupted ? 'interrupted: ' : '') +
+    (result.stoppedBy !== undefined ? 'stopped: ' : result.interrupted ? 'interrupted: ' : '') +
       `seeded ${result.usersCreated} users and ${result.groupsCreated} groups (${result.memberships} memberships) ` +
       `into ${baseUrl} in ${result.seconds.toFixed(1)} s via ${via}` +
       (result.retries > 0 ? `, ${result.retries} retries` : '') +
+      (result.unconfirmed > 0
+        ? `; ${result.unconfirmed} unconfirmed (sent, but the connection failed: they may exist)`
+        : '') +
       (result.notSent > 0 ? `; ${result.notSent} not sent` : ''),
   );
   await io.flush();
-  if (result.failed === 0) return result.interrupted ? interrupt.exitCode() : 0;
+  if (result.stoppedBy !== undefined) io.err(`scimdesk seed: ${result.stoppedBy}`);
+  if (result.failed === 0) {
+    if (result.stoppedBy !== undefined) return 1;
+    return result.interrupted ? interrupt.exitCode() : 0;
+  }
   io.err(`scimdesk seed: ${result.failed} of ${users + groups} could not be created:`);
   for (const failure of result.failures.slice(0, 10)) {
     io.err(`  ${failure.count} × ${failure.kind}${failure.example ? ` (e.g. ${failure.example})` : ''}`);

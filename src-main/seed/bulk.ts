@@ -3,7 +3,7 @@ import type { SeedDirectory } from './generator';
 import { failure, readBulkResponse, type Outcome } from './outcomes';
 import { Slots } from './pool';
 import { groupBody, userBody } from './scim-bodies';
-import { mayContinue, type BulkLimits, type LoadContext } from './types';
+import { mayContinue, sendOrCount, type BulkLimits, type LoadContext } from './types';
 
 /**
  * Loading through /Bulk (RFC 7644 §3.7): users in index order, then groups, cut into requests within
@@ -86,7 +86,7 @@ export function planChunks(directory: SeedDirectory, limits: BulkLimits, organiz
   return chunks;
 }
 
-export async function loadWithBulk(ctx: LoadContext, limits: BulkLimits): Promise<number> {
+export async function loadWithBulk(ctx: LoadContext, limits: BulkLimits): Promise<void> {
   const chunks = planChunks(ctx.directory, limits, ctx.organization);
   const slots = new Slots(ctx.concurrency);
   const finished: Promise<void>[] = [];
@@ -108,7 +108,6 @@ export async function loadWithBulk(ctx: LoadContext, limits: BulkLimits): Promis
   }
   await Promise.all(finished);
   if (ctx.fatal !== undefined) throw ctx.fatal;
-  return chunks.length;
 }
 
 async function sendChunk(ctx: LoadContext, chunk: Chunk): Promise<void> {
@@ -135,7 +134,8 @@ async function sendChunk(ctx: LoadContext, chunk: Chunk): Promise<void> {
   // Serialised by hand so each operation is stringified once; failOnErrors is left out so one bad
   // record does not stop the other 999 (RFC 7644 §3.7.3: without it the server runs them all).
   const body = `{"schemas":["${SCIM_URN.bulkRequest}"],"Operations":[${operations.join(',')}]}`;
-  const response = await ctx.http.send('POST', '/Bulk', body);
+  ctx.counts.bulkRequests += 1;
+  const response = await sendOrCount(ctx, chunk.ops.length, () => ctx.http.send('POST', '/Bulk', body));
   // Refused as busy and not retried because the run stopped: its operations were not sent.
   if (response.stopped) return;
   const outcomes = response.status === 200 ? readBulkResponse(response.body) : undefined;

@@ -1,4 +1,4 @@
-import { normalizeBaseUrl, resolveUnderBase, describeFetchError } from '../check/http-client';
+import { describeFetchError, failedBeforeSending, normalizeBaseUrl, resolveUnderBase } from '../check/http-client';
 
 /**
  * The loader's HTTP: JSON in and out under one base URL, retrying what a busy server asks to be
@@ -19,6 +19,13 @@ export class SeedAuthError extends Error {
 
 export class SeedHttpError extends Error {
   override readonly name = 'SeedHttpError';
+  constructor(
+    message: string,
+    /** The request may have reached the server (a reset, a timeout): what it carried may exist. */
+    readonly maybeDelivered = false,
+  ) {
+    super(message);
+  }
 }
 
 export interface SeedHttpOptions {
@@ -80,7 +87,10 @@ export class SeedHttp {
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (error) {
-        throw new SeedHttpError(`${method} ${url.href}: ${describeFetchError(error, timeoutMs)}`);
+        throw new SeedHttpError(
+          `${method} ${url.href}: ${describeFetchError(error, timeoutMs)}`,
+          !failedBeforeSending(error),
+        );
       }
       const text = await response.text();
       if (response.status === 401 || response.status === 403) {

@@ -40,9 +40,13 @@ export interface SeedResult {
   /** Managers or members left out because the user they named could not be created. */
   readonly droppedReferences: number;
   readonly failed: number;
-  /** Users and groups never sent because the signal stopped the run. */
+  /** Users and groups never sent because the run was stopped (the signal, or `stoppedBy`). */
   readonly notSent: number;
+  /** Sent, but the connection failed before the answer: they may or may not exist. */
+  readonly unconfirmed: number;
   readonly interrupted: boolean;
+  /** The error that stopped the run part way (a failed connection, a 401): what was done is counted. */
+  readonly stoppedBy?: string;
   readonly failures: readonly { readonly kind: string; readonly count: number; readonly example: string }[];
   readonly requests: number;
   /** Of `requests`, the GETs that learnt about the server before loading (/ServiceProviderConfig, /Users). */
@@ -136,7 +140,14 @@ export async function seedScim(options: SeedOptions): Promise<SeedResult> {
   const mode: SeedMode = limits ? 'bulk' : 'post';
   const total = directory.users.length + directory.groups.length;
   const failures = new FailureLog();
-  const counts = { usersCreated: 0, groupsCreated: 0, memberships: 0, droppedReferences: 0 };
+  const counts = {
+    usersCreated: 0,
+    groupsCreated: 0,
+    memberships: 0,
+    droppedReferences: 0,
+    unconfirmed: 0,
+    bulkRequests: 0,
+  };
   const ctx: LoadContext = {
     http,
     directory,
@@ -155,14 +166,23 @@ export async function seedScim(options: SeedOptions): Promise<SeedResult> {
         failed: failures.total,
       }),
   };
-  const bulkRequests = limits ? await loadWithBulk(ctx, limits) : (await loadWithPosts(ctx), 0);
+  let stoppedBy: string | undefined;
+  try {
+    await (limits ? loadWithBulk(ctx, limits) : loadWithPosts(ctx));
+  } catch (error) {
+    // Part of the directory is on the server by now: the summary must still say how much.
+    if (!(error instanceof SeedHttpError || error instanceof SeedAuthError)) throw error;
+    stoppedBy = error.message;
+  }
+  const { bulkRequests, ...made } = counts;
   return {
     mode,
     ...(limits ? { bulk: { ...limits, requests: bulkRequests } } : {}),
-    ...counts,
+    ...made,
     failed: failures.total,
-    notSent: total - counts.usersCreated - counts.groupsCreated - failures.total,
+    notSent: total - counts.usersCreated - counts.groupsCreated - failures.total - counts.unconfirmed,
     interrupted: options.signal?.aborted === true,
+    ...(stoppedBy === undefined ? {} : { stoppedBy }),
     failures: failures.list(),
     requests: http.requests,
     probes,

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { describeText } from '../check/http-client';
+
+export { describeText };
 
 /**
  * Reading what a server answered to one create, whether it came as a plain POST response or as one
@@ -31,19 +34,6 @@ export function failure(status: number, body: unknown): Outcome {
   const scimType = parsed.success ? parsed.data.scimType : undefined;
   const detail = parsed.success ? parsed.data.detail : typeof body === 'string' ? describeText(body) : undefined;
   return { ok: false, kind: scimType ? `${status} ${scimType}` : String(status), ...(detail ? { detail } : {}) };
-}
-
-/**
- * A body that is not JSON, in a few words rather than as it came: a proxy's or web server's error
- * page is kilobytes of HTML, which buried the summary line it was quoted in.
- */
-export function describeText(text: string): string {
-  if (/^\s*<(!doctype\s+html|html|head|body)\b/i.test(text)) {
-    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.replace(/\s+/g, ' ').trim();
-    return title ? `an HTML page ("${title.slice(0, 80)}")` : 'an HTML page';
-  }
-  const line = (text.trim().split(/\r?\n/, 1)[0] ?? '').replace(/\p{Cc}/gu, '');
-  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }
 
 /** RFC 7644 §3.7.3: `location` is the new resource's URI; its last segment is the id. */

@@ -1,7 +1,7 @@
 import { readCreated } from './outcomes';
 import { runPool } from '../run-pool';
 import { groupBody, userBody } from './scim-bodies';
-import { mayContinue, type LoadContext } from './types';
+import { mayContinue, sendOrCount, type LoadContext } from './types';
 
 /**
  * Loading with one POST per resource (RFC 7644 §3.3), for servers without Bulk: users in index
@@ -43,7 +43,7 @@ export async function loadWithPosts(ctx: LoadContext): Promise<void> {
       const group = groups[g]!;
       const members = group.members.map((m) => ctx.userIds[m]).filter((id): id is string => id !== undefined);
       ctx.counts.droppedReferences += group.members.length - members.length;
-      const response = await ctx.http.send('POST', '/Groups', groupBody(group, members));
+      const response = await sendOrCount(ctx, 1, () => ctx.http.send('POST', '/Groups', groupBody(group, members)));
       if (response.stopped) return;
       const outcome = readCreated(response.status, response.body);
       if (outcome.ok) {
@@ -63,7 +63,9 @@ async function createUser(ctx: LoadContext, i: number, created: readonly Promise
     manager = await created[user.manager];
     if (manager === undefined) ctx.counts.droppedReferences += 1;
   }
-  const response = await ctx.http.send('POST', '/Users', userBody(user, manager, ctx.organization));
+  const response = await sendOrCount(ctx, 1, () =>
+    ctx.http.send('POST', '/Users', userBody(user, manager, ctx.organization)),
+  );
   if (response.stopped) return;
   const outcome = readCreated(response.status, response.body);
   if (outcome.ok) {

@@ -181,6 +181,16 @@ describe('the built CLI', () => {
     expect(await count(t.bases.tenant, t.token, 'Users')).toBe(0);
   });
 
+  it("check --url with Entra's flag in its query runs against the base URL, and says the query is not sent", async () => {
+    const t = await tenant('cli query');
+    const url = `${t.bases.token}?aadOptscim062020`;
+    const run = await runCliToEnd(['check', '--url', url, '--token', t.token, '--profile', 'rfc']);
+    expect(run.stderr).toEqual([
+      "scimdesk check: note: --url's query (?aadOptscim062020) is not sent: requests go to the base URL and a path",
+    ]);
+    expect(run.code).toBe(0);
+  });
+
   it('check piped into a reader that stops early (| head) runs to its end without a stack trace', async () => {
     const t = await tenant('cli head');
     const run = runCli(['check', '--url', t.bases.tenant, '--token', t.token, '--profile', 'rfc']);

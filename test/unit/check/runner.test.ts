@@ -12,6 +12,12 @@ describe('the HTTP client', () => {
     expect(() => normalizeBaseUrl('ftp://host/')).toThrow(/http/);
   });
 
+  it('puts a base URL at the host root right: /Users, not //Users', () => {
+    for (const raw of ['http://host:1', 'http://host:1/', 'http://host:1//']) {
+      expect(resolveUnderBase(normalizeBaseUrl(raw), '/Users?count=0').href).toBe('http://host:1/Users?count=0');
+    }
+  });
+
   it('redacts the token in what it records and never follows redirects', async () => {
     const seen: RequestInit[] = [];
     const fake: typeof fetch = async (_url, init) => {
@@ -121,6 +127,36 @@ describe('runCheck', () => {
     for (const step of rest) {
       expect(step.skippedReason).toMatch(/^not run: (POST|GET) \/Users answered 404 at step .*check --url$/);
     }
+  });
+
+  it('stops once /Users answers with a web page, not SCIM JSON (a web server at the URL)', async () => {
+    // python3 -m http.server: 404 pages for GETs, 501 pages for the rest.
+    const webServer: typeof fetch = async (_url, init) =>
+      new Response('<html><head><title>Error response</title></head></html>', {
+        status: init?.method === 'GET' ? 404 : 501,
+        headers: { 'Content-Type': 'text/html' },
+      });
+    const report = await runCheck({ baseUrl: 'http://host/scim', token: 't', profiles: ['rfc'], fetch: webServer });
+    const stoppedAt = report.steps.findIndex((step) => step.skippedReason?.startsWith('not run'));
+    // The discovery steps, then the first request to /Users (auth.required, without the token).
+    expect(report.steps[stoppedAt - 1]?.id).toBe('auth.required');
+    expect(report.steps[stoppedAt]?.skippedReason).toBe(
+      'not run: GET /Users answered 404 with an HTML page ("Error response"), not SCIM JSON, at step ' +
+        'auth.required: the URL is not a SCIM base URL; check --url',
+    );
+  });
+
+  it('stops at the first TLS failure, with how to trust a certificate', async () => {
+    const selfSigned: typeof fetch = async () => {
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }),
+      });
+    };
+    const report = await runCheck({ baseUrl: 'https://host/scim', token: 't', profiles: ['rfc'], fetch: selfSigned });
+    expect(report.steps.filter((step) => step.exchange !== undefined)).toHaveLength(1);
+    expect(report.steps.at(-1)?.skippedReason).toMatch(
+      /could not be reached at step .* \(DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate \(TLS failed: .*NODE_EXTRA_CA_CERTS/,
+    );
   });
 
   it('goes on after a 404 to a filter once /Users has answered, and after a 403 on a discovery endpoint', async () => {

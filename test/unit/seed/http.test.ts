@@ -80,6 +80,80 @@ describe('SeedHttp', () => {
     expect(posts).toBe(1);
   });
 
+  describe('a connection that fails part way', () => {
+    const refused = () =>
+      new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED', message: 'connect refused' } });
+    const closed = () =>
+      new TypeError('fetch failed', { cause: { code: 'UND_ERR_SOCKET', message: 'other side closed' } });
+    const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status });
+
+    it('stops the run and still counts what was made, what is unknown and what was not sent (POSTs)', async () => {
+      let posts = 0;
+      const fake: typeof fetch = async (url, init) => {
+        if (init?.method === 'GET') return json({ bulk: { supported: false }, Resources: [] });
+        if (++posts === 4) throw closed();
+        if (posts > 4) throw refused();
+        return json({ id: `u${posts}` }, 201);
+      };
+      const result = await seedScim({
+        baseUrl: 'http://h/scim',
+        token: 't',
+        users: 10,
+        groups: 0,
+        seed: 's',
+        concurrency: 1,
+        fetch: fake,
+      });
+      expect(result).toMatchObject({ usersCreated: 3, unconfirmed: 1, notSent: 6, failed: 0 });
+      expect(result.stoppedBy).toBe('POST http://h/scim/Users: UND_ERR_SOCKET: other side closed');
+    });
+
+    it('counts a Bulk request lost with its connection as unconfirmed, and only the requests sent', async () => {
+      let bulks = 0;
+      const fake: typeof fetch = async (url, init) => {
+        if (String(url).endsWith('/ServiceProviderConfig'))
+          return json({ bulk: { supported: true, maxOperations: 4 } });
+        if (init?.method === 'GET') return json({ Resources: [] });
+        if (++bulks > 1) throw closed();
+        const operations = (JSON.parse(String(init?.body)) as { Operations: { bulkId: string }[] }).Operations;
+        return json({
+          Operations: operations.map((op, i) => ({ bulkId: op.bulkId, status: '201', response: { id: `id${i}` } })),
+        });
+      };
+      const result = await seedScim({
+        baseUrl: 'http://h/scim',
+        token: 't',
+        users: 10,
+        groups: 0,
+        seed: 's',
+        concurrency: 1,
+        fetch: fake,
+      });
+      expect(result).toMatchObject({ usersCreated: 4, unconfirmed: 4, notSent: 2, bulk: { requests: 2 } });
+      expect(result.stoppedBy).toMatch(/UND_ERR_SOCKET/);
+    });
+
+    it('counts a request whose connection was refused as not sent: it never reached a server', async () => {
+      let posts = 0;
+      const fake: typeof fetch = async (url, init) => {
+        if (init?.method === 'GET') return json({ bulk: { supported: false }, Resources: [] });
+        if (++posts > 2) throw refused();
+        return json({ id: `u${posts}` }, 201);
+      };
+      const result = await seedScim({
+        baseUrl: 'http://h/scim',
+        token: 't',
+        users: 10,
+        groups: 0,
+        seed: 's',
+        concurrency: 1,
+        fetch: fake,
+      });
+      expect(result).toMatchObject({ usersCreated: 2, unconfirmed: 0, notSent: 8 });
+      expect(result.stoppedBy).toMatch(/ECONNREFUSED/);
+    });
+  });
+
   it.each([401, 403])('stops on %i', async (status) => {
     const { fake } = scripted([status]);
     const http = new SeedHttp({ baseUrl: 'http://h/scim', token: 't', fetch: fake });
