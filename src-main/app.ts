@@ -148,7 +148,8 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
   let address: ListeningAddress;
   try {
     address = await listener.listen(options.host, options.port);
-    facts.url = address.url;
+    // Handed to IdPs (endpoint-info): an address they can reach, not `0.0.0.0`.
+    facts.url = address.reachable.network;
   } catch (error) {
     await services.close();
     await store.close();
@@ -160,7 +161,7 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     address,
     handlers,
     store,
-    consoleLoginUrl: () => `${address.url}/#code=${loginCodes.issue()}`,
+    consoleLoginUrl: () => `${address.reachable.local}/#code=${loginCodes.issue()}`,
     // In-flight requests finish first, then the store flushes and releases the data-folder lock.
     // The store closes (releasing the data folder's lock) even when a service fails to.
     close: (shutdown) =>

@@ -65,6 +65,14 @@ export async function serve(
   }
   io.out(`listening on ${running.address.url}`);
   io.out(`console: ${running.consoleLoginUrl()}`);
+  const { local, network } = running.address.reachable;
+  if (network !== running.address.url) {
+    io.err(
+      network === local
+        ? `reachable at ${local} on this machine; no network address was found for other machines`
+        : `reachable at ${local} on this machine and at ${network} from the network (the base URLs given to IdPs use it)`,
+    );
+  }
 
   return new Promise<number>((resolve) => {
     forceExit = resolve;

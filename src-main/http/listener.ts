@@ -5,6 +5,7 @@ import type { AdminErrorCode } from '@shared/errors';
 import { SCIM_CONTENT_TYPE, SCIM_URN } from '@shared/scim/urns';
 import { areaOf, type Area } from './areas';
 import { latin1AsSent } from './bytes-as-text';
+import { reachableUrls, urlHost, type ReachableUrls } from './reachable-address';
 
 /**
  * Room for a request line and headers. Node's default (16 KiB) cut off filters the SCIM layer
@@ -19,7 +20,10 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 export interface ListeningAddress {
   host: string;
   port: number;
+  /** What it listens on (`http://0.0.0.0:8585` when bound to every interface). */
   url: string;
+  /** Where it is reached from this machine and from others (see reachable-address.ts). */
+  reachable: ReachableUrls;
 }
 
 /** A request the listener answered itself, which the app (and so the request log's capture) never saw. */
@@ -126,7 +130,12 @@ export class HttpListener {
       this.server.listen(port, host, () => {
         this.server.off('error', onError);
         const address = this.server.address() as AddressInfo;
-        resolve({ host, port: address.port, url: `http://${urlHost(host)}:${address.port}` });
+        resolve({
+          host,
+          port: address.port,
+          url: `http://${urlHost(host)}:${address.port}`,
+          reachable: reachableUrls(host, address.port),
+        });
       });
     });
   }
@@ -451,10 +460,6 @@ function errorBody(area: Area, status: number, detail: string): [string, string]
     : area === 'admin'
       ? ['application/json; charset=utf-8', JSON.stringify(code ? { detail, code } : { detail })]
       : ['text/plain; charset=utf-8', detail];
-}
-
-export function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** Host names are case-insensitive (RFC 4343): `--host LOCALHOST` is loopback too. */

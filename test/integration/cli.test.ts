@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCli, runCliToEnd, tempDataDir } from './harness';
 
 let data: { dir: string; remove: () => Promise<void> };
@@ -63,11 +63,31 @@ describe('scimdesk serve', () => {
     expect(run.stderr.join('\n')).toMatch(new RegExp(`received ${signal}`));
   });
 
-  it('warns when asked to listen beyond loopback', async () => {
+  it('warns when asked to listen beyond loopback, and gives addresses that reach it, not 0.0.0.0', async () => {
     const run = runCli(['serve', '--host', '0.0.0.0', '--port', '0', '--data', data.dir]);
     try {
       await run.waitForLine(/^listening on http:\/\/0\.0\.0\.0:/);
       expect(run.stderr.join('\n')).toMatch(/warning: listening on 0\.0\.0\.0/);
+      const consoleUrl = (await run.waitForLine(/^console: /)).slice('console: '.length);
+      expect(new URL(consoleUrl).hostname).toBe('127.0.0.1');
+      const session = (await (await exchange(consoleUrl)).json()) as { token: string };
+      const origin = new URL(consoleUrl).origin;
+      const admin = (path: string, body?: unknown) =>
+        fetch(`${origin}/api/v1/admin${path}`, {
+          method: body === undefined ? 'GET' : 'POST',
+          headers: { Authorization: `Bearer ${session.token}`, 'Content-Type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }).then((response) => response.json() as Promise<Record<string, unknown>>);
+      const tenant = await admin('/tenants', { name: 'lab' });
+      const info = await admin(`/scim-tokens/endpoint-info?tenant_id=${String(tenant['id'])}`);
+      const base = new URL(String(info['scim_base_url']));
+      expect(base.hostname).not.toBe('0.0.0.0');
+      expect(base.port).toBe(new URL(consoleUrl).port);
+      // It is an address this server answers on.
+      expect((await fetch(`${base.href}/ServiceProviderConfig`)).status).toBe(200);
+      await vi.waitFor(() =>
+        expect(run.stderr.join('\n')).toMatch(/reachable at http:\/\/127\.0\.0\.1:\d+ on this machine/),
+      );
     } finally {
       run.child.kill('SIGTERM');
       await run.exited;
