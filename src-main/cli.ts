@@ -43,11 +43,19 @@ async function main(argv: string[]): Promise<number> {
     case undefined:
     case 'help':
     case '--help':
-    case '-h':
-      io.out(MAIN_HELP);
-      return 0;
+    case '-h': {
+      // `scimdesk help seed` is `scimdesk seed --help`; nothing else may follow.
+      const [topic, ...extra] = rest;
+      if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+      if (topic === undefined) return printed(MAIN_HELP);
+      if (!(COMMANDS as readonly string[]).includes(topic)) {
+        throw new UsageError(`no help for '${topic}' (commands: ${COMMANDS.join(', ')})`);
+      }
+      return main([topic, '--help']);
+    }
     case '--version':
     case 'version':
+      if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
       io.out(`scimdesk ${await version()}`);
       return 0;
     case 'serve': {

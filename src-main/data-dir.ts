@@ -8,7 +8,8 @@ import { StoreOpenError } from './store/errors';
  * Electron shell and the CLI share this rule, so both modes open the same installation.
  */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
-  if (env.SCIMDESK_DATA_DIR) return env.SCIMDESK_DATA_DIR;
+  // Resolved as --data is, so messages name the folder whatever the working directory was.
+  if (env.SCIMDESK_DATA_DIR) return resolve(env.SCIMDESK_DATA_DIR);
   const home = homedir();
   if (platform === 'win32') return join(absoluteOr(env.APPDATA, join(home, 'AppData', 'Roaming')), 'scimdesk');
   if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'scimdesk');

@@ -97,10 +97,12 @@ export function ttlFlag(value: string | boolean | undefined): number {
 
 function hostFlag(value: string | boolean | undefined, label = '--host'): string {
   if (value === undefined) return DEFAULT_HOST;
-  if (typeof value !== 'string' || !/^[\w.:-]+$/.test(value)) {
+  // `[::1]` as a URL writes it (and as `listening on` prints it) is the address `::1`.
+  const host = typeof value === 'string' ? value.replace(/^\[([0-9a-fA-F:.]+)\]$/, '$1') : value;
+  if (typeof host !== 'string' || !/^[\w.:-]+$/.test(host)) {
     throw new UsageError(`${label} '${String(value)}' is not a host name or IP address`);
   }
-  return value;
+  return host;
 }
 
 function portFlag(value: string | boolean | undefined, label = '--port'): number {

@@ -22,7 +22,7 @@ Usage:
                                                        fill a SCIM endpoint with demo users and groups
   scimdesk --version
 
-Run 'scimdesk COMMAND --help' for a command's options.
+Run 'scimdesk COMMAND --help' (or 'scimdesk help COMMAND') for a command's options.
 The data folder defaults to $SCIMDESK_DATA_DIR, else the OS app-data folder (~/.config/scimdesk on Linux).
 `;
 

@@ -235,6 +235,9 @@ describe('CLI usage errors', () => {
     [['check', '--url', 'not a url', '--token', 't'], 'scimdesk check --help'],
     [['seed', '--users', 'many'], 'scimdesk seed --help'],
     [['frobnicate'], 'scimdesk --help'],
+    [['--version', '--bogus'], 'scimdesk --help'],
+    [['help', 'frobnicate'], 'scimdesk --help'],
+    [['help', 'seed', 'extra'], 'scimdesk --help'],
   ])('%j exits 2 with one line on stderr that points at %s', async (args, help) => {
     const result = await runCliToEnd(args);
     expect(result.code).toBe(2);
@@ -255,6 +258,15 @@ describe('CLI usage errors', () => {
     const result = await runCliToEnd(args);
     expect(result.code).toBe(0);
     expect(result.stdout.join('\n')).toMatch(/Usage/);
+  });
+
+  it("'help COMMAND' prints that command's help, as COMMAND --help does", async () => {
+    for (const command of ['serve', 'seed']) {
+      const viaHelp = await runCliToEnd(['help', command]);
+      expect(viaHelp.code).toBe(0);
+      expect(viaHelp.stdout).toEqual((await runCliToEnd([command, '--help'])).stdout);
+      expect(viaHelp.stdout[0]).toMatch(new RegExp(`^Usage: scimdesk ${command} `));
+    }
   });
 
   it.each(['serve', 'start'])('%s --help explains each of its options', async (command) => {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   dataDirFlag,
@@ -44,6 +45,17 @@ describe('CLI flags', () => {
   it('accepts port 0 and both flag spellings', () => {
     const { flags } = parseFlags(['--port=0', '--host', '::1'], ['host', 'port', 'data']);
     expect(serveOptions(flags, {})).toMatchObject({ host: '::1', port: 0 });
+  });
+
+  it('takes an IPv6 address written as in a URL, [::1], as the address', () => {
+    const { flags } = parseFlags(['--host', '[::1]'], ['host', 'port', 'data']);
+    expect(serveOptions(flags, {})).toMatchObject({ host: '::1' });
+    expect(() => serveOptions(parseFlags(['--host', '[a b]'], ['host']).flags, {})).toThrow(/not a host name/);
+  });
+
+  it('resolves a relative SCIMDESK_DATA_DIR, as it does --data', () => {
+    const { flags } = parseFlags([], ['host', 'port', 'data']);
+    expect(serveOptions(flags, { SCIMDESK_DATA_DIR: 'lab-data' }).dataDir).toBe(join(process.cwd(), 'lab-data'));
   });
 
   it.each([
