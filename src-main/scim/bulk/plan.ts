@@ -46,7 +46,9 @@ export function planBulk(request: BulkRequest): BulkPlan {
           op.index,
           new ScimError(
             409,
-            `Operation ${op.index + 1} refers to bulkId "${ref}", which no POST in this request defines.`,
+            ref === ''
+              ? `Operation ${op.index + 1} refers to "bulkId:" with no bulkId after it.`
+              : `Operation ${op.index + 1} refers to bulkId "${ref}", which no POST in this request defines.`,
           ),
         );
         continue;

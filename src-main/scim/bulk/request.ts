@@ -330,7 +330,9 @@ export function referencesIn(value: unknown, scope: ReferenceScope): Set<string>
 function collectReferences(v: unknown, scope: ReferenceScope, out: Set<string>, depth: number, n: number): void {
   if (depth > MAX_DATA_DEPTH) throw syntax(`Bulk operation ${n}: "data" nests deeper than ${MAX_DATA_DEPTH} levels.`);
   if (typeof v === 'string') {
-    if (v.startsWith(BULK_ID_PREFIX) && v.length > BULK_ID_PREFIX.length) out.add(v.slice(BULK_ID_PREFIX.length));
+    // A bare "bulkId:" refers to the empty bulkId, which no operation can define (parseBulkRequest
+    // refuses it): it fails as unresolved rather than being stored as a manager or member value.
+    if (v.startsWith(BULK_ID_PREFIX)) out.add(v.slice(BULK_ID_PREFIX.length));
     else if (scope === 'patchPath' && v.includes(`"${BULK_ID_PREFIX}`))
       for (const ref of quotedBulkIds(v)) out.add(ref);
     return;

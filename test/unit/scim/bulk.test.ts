@@ -370,6 +370,22 @@ describe('planning and bulkId resolution', () => {
     expect(details[2]).toMatch(/bulkId "a", which could not be resolved: operation 1 that defines it failed/);
     expect(body.Operations[0]).not.toHaveProperty('location');
   });
+  it('fails an operation whose value is a bare "bulkId:" instead of storing it as a reference', async () => {
+    const manager = { [SCIM_URN.enterpriseUser]: { manager: { value: 'bulkId:' } } };
+    const req = parse(
+      bulk([
+        postUser('u', manager),
+        { method: 'POST', path: '/Groups', bulkId: 'g', data: { displayName: 'G', members: [{ value: 'bulkId:' }] } },
+        postUser('fine', { nickName: 'says bulkId: in passing' }),
+      ]),
+    );
+    const { body, seen } = await execute(req, created);
+    expect(body.Operations.map((o) => o.status)).toEqual(['409', '409', '201']);
+    expect(body.Operations[0]?.response).toMatchObject({
+      detail: 'Operation 1 refers to "bulkId:" with no bulkId after it.',
+    });
+    expect(seen).toHaveLength(1);
+  });
   it('takes back the whole circle when a link fails, and names a resource it could not remove', async () => {
     const req = parse(bulk((fixture.requests['circular'] as { Operations: unknown[] }).Operations));
     const { body, seen } = await execute(req, (step, n) => {
