@@ -128,6 +128,8 @@ const NEVER_CONNECTED = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'EADDRNOTAVAIL',
+  // undici's: the connection did not open in time.
+  'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
 /**

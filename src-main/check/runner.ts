@@ -179,25 +179,27 @@ function reasonToStop(step: StepDefinition, result: StepResult, tokenWorked: boo
   if (!exchange) return undefined;
   const status = exchange.response?.status;
   if (status !== undefined && statusList(step.expect.status).includes(status)) return undefined;
-  const onUsers = step.path.split('?')[0] === '/Users';
+  if (status === undefined && UNREACHABLE.test(exchange.error ?? '')) {
+    return `not run: the server could not be reached at step ${step.id} (${exchange.error})`;
+  }
+  // A step without the token may be answered anything (a redirect to a login page, a 404 that hides
+  // what exists): only the unreachable stop the run there.
+  if (step.anonymous) return undefined;
   const body = exchange.response?.body;
-  // With or without the token: /Users answered with a web page (a web server's 404, 405 or 501, a
-  // single-page app's index) is no SCIM endpoint, and every later step would fail on its own with
-  // that page. (A JSON 404 without the token may be a server hiding what exists, and a 5xx page a
-  // failure that may pass: neither is a reason.)
-  const pageNotApi = status !== undefined && (status < 500 || status === 501) && status !== 401 && status !== 403;
-  if (onUsers && !tokenWorked && pageNotApi && typeof body === 'string') {
+  // /Users itself, with the token, answered with a page rather than JSON (a web server's 404, 405
+  // or 501, a single-page app's index) is no SCIM endpoint, and every later step would fail on its
+  // own with that page. Not a 3xx, 400, 415 or 5xx page: a SCIM server behind a proxy may send those
+  // for one request's reasons, and a filter's 400 is that filter's.
+  const pageNotApi = status !== undefined && ((status >= 200 && status < 300) || [404, 405, 501].includes(status));
+  if (step.path === '/Users' && !tokenWorked && pageNotApi && typeof body === 'string') {
     return (
       `not run: ${step.method} /Users answered ${status} with ${describeText(body) || 'an empty body'}, not ` +
       `SCIM JSON, at step ${step.id}: the URL is not a SCIM base URL; check --url`
     );
   }
-  if (status === undefined && UNREACHABLE.test(exchange.error ?? '')) {
-    return `not run: the server could not be reached at step ${step.id} (${exchange.error})`;
-  }
-  if (step.anonymous) return undefined;
   if (status === 401) return `not run: the server refused the token with 401 at step ${step.id}; check --token`;
-  if (status === 404 && onUsers && !tokenWorked) {
+  // Only /Users itself: some servers answer 404 to a filter that matches nothing (a step's failure).
+  if (status === 404 && step.path === '/Users' && !tokenWorked) {
     return (
       `not run: ${step.method} /Users answered 404 at step ${step.id}: the URL is not a SCIM base URL, ` +
       'or names a tenant this token cannot see; check --url'

@@ -74,6 +74,7 @@ export class SeedHttp {
     for (let attempt = 0; ; attempt++) {
       this.requests += 1;
       let response: Response;
+      let text: string;
       try {
         response = await this.fetchImpl(url, {
           method,
@@ -86,13 +87,15 @@ export class SeedHttp {
           redirect: 'manual',
           signal: AbortSignal.timeout(timeoutMs),
         });
+        // Read here too: a connection that fails while the body comes in (a reset, the timeout) is
+        // a failed request like one that fails before the headers, and the server made its work.
+        text = await response.text();
       } catch (error) {
         throw new SeedHttpError(
           `${method} ${url.href}: ${describeFetchError(error, timeoutMs)}`,
           !failedBeforeSending(error),
         );
       }
-      const text = await response.text();
       if (response.status === 401 || response.status === 403) {
         throw new SeedAuthError(
           `${method} ${url.pathname} was refused with ${response.status}: check --token (a SCIM token for this base URL)${detailOf(text)}`,

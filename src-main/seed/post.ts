@@ -61,6 +61,8 @@ async function createUser(ctx: LoadContext, i: number, created: readonly Promise
   let manager: string | undefined;
   if (user.manager !== undefined) {
     manager = await created[user.manager];
+    // The run may have stopped while this waited for its manager.
+    if (!mayContinue(ctx)) return;
     if (manager === undefined) ctx.counts.droppedReferences += 1;
   }
   const response = await sendOrCount(ctx, 1, () =>

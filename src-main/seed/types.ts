@@ -57,11 +57,15 @@ export async function sendOrCount(
   ctx: LoadContext,
   resources: number,
   send: () => Promise<JsonResponse>,
+  onMaybeDelivered?: () => void,
 ): Promise<JsonResponse> {
   try {
     return await send();
   } catch (error) {
-    if (error instanceof SeedHttpError && error.maybeDelivered) ctx.counts.unconfirmed += resources;
+    if (error instanceof SeedHttpError && error.maybeDelivered) {
+      ctx.counts.unconfirmed += resources;
+      onMaybeDelivered?.();
+    }
     throw error;
   }
 }

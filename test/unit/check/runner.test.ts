@@ -138,12 +138,31 @@ describe('runCheck', () => {
       });
     const report = await runCheck({ baseUrl: 'http://host/scim', token: 't', profiles: ['rfc'], fetch: webServer });
     const stoppedAt = report.steps.findIndex((step) => step.skippedReason?.startsWith('not run'));
-    // The discovery steps, then the first request to /Users (auth.required, without the token).
-    expect(report.steps[stoppedAt - 1]?.id).toBe('auth.required');
+    // The discovery steps and auth.required (without the token: any answer may come) ran; the first
+    // request to /Users with the token stopped it.
+    expect(report.steps[stoppedAt - 1]?.id).toBe('users.create');
     expect(report.steps[stoppedAt]?.skippedReason).toBe(
-      'not run: GET /Users answered 404 with an HTML page ("Error response"), not SCIM JSON, at step ' +
-        'auth.required: the URL is not a SCIM base URL; check --url',
+      'not run: POST /Users answered 501 with an HTML page ("Error response"), not SCIM JSON, at step ' +
+        'users.create: the URL is not a SCIM base URL; check --url',
     );
+  });
+
+  it('does not stop a SCIM server whose login redirect or filter refusal is text', async () => {
+    // Without the token a login redirect; with it, a filter the server does not take, in plain text.
+    const server: typeof fetch = async (url, init) => {
+      if (!new Headers(init?.headers).has('Authorization')) {
+        return new Response('Found. Redirecting to /login', { status: 302, headers: { Location: '/login' } });
+      }
+      if (new URL(String(url)).searchParams.has('filter')) {
+        return new Response('Bad Request: unsupported filter', { status: 400 });
+      }
+      if (init?.method === 'POST') return new Response(JSON.stringify({ id: 'u1', userName: 'x' }), { status: 201 });
+      return new Response('{}', { status: 200 });
+    };
+    for (const profile of ['rfc', 'okta'] as const) {
+      const report = await runCheck({ baseUrl: 'http://host/scim', token: 't', profiles: [profile], fetch: server });
+      expect(report.steps.filter((step) => step.skippedReason?.startsWith('not run'))).toEqual([]);
+    }
   });
 
   it('stops at the first TLS failure, with how to trust a certificate', async () => {

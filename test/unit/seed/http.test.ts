@@ -133,6 +133,73 @@ describe('SeedHttp', () => {
       expect(result.stoppedBy).toMatch(/UND_ERR_SOCKET/);
     });
 
+    it('counts a resource whose answer was cut while it came in as unconfirmed, with the summary', async () => {
+      let posts = 0;
+      const fake: typeof fetch = async (url, init) => {
+        if (init?.method === 'GET') return json({ bulk: { supported: false }, Resources: [] });
+        if (++posts < 3) return json({ id: `u${posts}` }, 201);
+        // The headers came, then the connection was reset in the middle of the body.
+        const cut = new ReadableStream({ start: (controller) => controller.error(new TypeError('terminated')) });
+        return new Response(cut, { status: 201 });
+      };
+      const result = await seedScim({
+        baseUrl: 'http://h/scim',
+        token: 't',
+        users: 10,
+        groups: 0,
+        seed: 's',
+        concurrency: 1,
+        fetch: fake,
+      });
+      expect(result).toMatchObject({ usersCreated: 2, unconfirmed: 1, notSent: 7 });
+      expect(result.stoppedBy).toBe('POST http://h/scim/Users: terminated');
+    });
+
+    it('counts only the Bulk requests that may have reached the server', async () => {
+      let bulks = 0;
+      const fake: typeof fetch = async (url, init) => {
+        if (String(url).endsWith('/ServiceProviderConfig'))
+          return json({ bulk: { supported: true, maxOperations: 4 } });
+        if (init?.method === 'GET') return json({ Resources: [] });
+        if (++bulks > 1) throw refused();
+        const operations = (JSON.parse(String(init?.body)) as { Operations: { bulkId: string }[] }).Operations;
+        return json({
+          Operations: operations.map((op) => ({ bulkId: op.bulkId, status: '201', response: { id: op.bulkId } })),
+        });
+      };
+      const result = await seedScim({
+        baseUrl: 'http://h/scim',
+        token: 't',
+        users: 10,
+        groups: 0,
+        seed: 's',
+        concurrency: 1,
+        fetch: fake,
+      });
+      expect(result).toMatchObject({ usersCreated: 4, unconfirmed: 0, notSent: 6, bulk: { requests: 1 } });
+    });
+
+    it('sends nothing more once a connection failed, not even what waited for its manager meanwhile', async () => {
+      let posts = 0;
+      const fake: typeof fetch = async (url, init) => {
+        if (init?.method === 'GET') return json({ bulk: { supported: false }, Resources: [] });
+        posts += 1;
+        // The head of the company (everyone's manager, through the chain) is lost with its connection.
+        throw closed();
+      };
+      const result = await seedScim({
+        baseUrl: 'http://h/scim',
+        token: 't',
+        users: 40,
+        groups: 0,
+        seed: 's',
+        concurrency: 4,
+        fetch: fake,
+      });
+      expect(posts).toBe(1);
+      expect(result).toMatchObject({ usersCreated: 0, unconfirmed: 1, notSent: 39 });
+    });
+
     it('counts a request whose connection was refused as not sent: it never reached a server', async () => {
       let posts = 0;
       const fake: typeof fetch = async (url, init) => {
