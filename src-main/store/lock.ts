@@ -51,7 +51,7 @@ const takingOverHere = new Set<string>();
 const ATTEMPTS = 50;
 /** How long a process waits for another's takeover (a few file operations) before it looks again. */
 const TAKEOVER_WAIT_MS = 10;
-/** A takeover guard from another host this old was left by a process that died in the middle of one. */
+/** A takeover guard this old was left by a process that died in the middle of one. */
 const STALE_GUARD_MS = 10_000;
 
 export async function acquireLock(dataDir: string): Promise<DataDirLock> {
@@ -97,7 +97,10 @@ export async function acquireLock(dataDir: string): Promise<DataDirLock> {
       }
       await takeOver(file, seen, temporary, content);
     }
-    throw new StoreOpenError(`could not take the lock ${file}: other processes keep taking it over`);
+    throw new StoreOpenError(
+      `could not take the lock ${file}: other processes keep taking it over (if no other scimdesk is ` +
+        `starting on ${dataDir}, delete ${file} and any ${LOCK_FILE}.takeover.* beside it)`,
+    );
   } finally {
     await unlink(temporary).catch(() => undefined);
   }
@@ -156,8 +159,10 @@ export function guardPrefix(file: string, staleContent: string): string {
 }
 
 /**
- * A guard whose holder is dead (or, from another host, where that cannot be told, is 10 s old).
- * One that vanished meanwhile was cleared by a process that got the lock: nothing is left to guard.
+ * A guard whose holder is dead, or that is 10 s old: a takeover takes milliseconds, so a holder that
+ * old is gone, and a live process under its pid is another one that reused it (kept as live, such a
+ * guard blocked every start for good). From another host, where a pid cannot be checked, age alone
+ * tells. One that vanished meanwhile was cleared by a process that got the lock: nothing is left to guard.
  */
 async function isAbandoned(guard: string): Promise<boolean> {
   const [content, info] = await Promise.all([
@@ -166,8 +171,8 @@ async function isAbandoned(guard: string): Promise<boolean> {
   ]);
   if (content === undefined || info === undefined) return true;
   const owner = parseOwner(content);
-  if (owner === undefined) return true;
-  if (owner.host !== hostname()) return Date.now() - info.mtimeMs > STALE_GUARD_MS;
+  if (owner === undefined || Date.now() - info.mtimeMs > STALE_GUARD_MS) return true;
+  if (owner.host !== hostname()) return false;
   if (owner.pid === process.pid) return !takingOverHere.has(content);
   return !isLive(owner, content);
 }

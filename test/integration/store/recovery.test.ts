@@ -1,6 +1,6 @@
 /** Recovery from damaged files, the data-folder lock, and checkpoints under load. */
 import { spawn } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -301,6 +301,25 @@ describe('data-folder lock', () => {
       await writeFile(guard, deadTaker);
     }
     await expectOneOfEightToGetIt(dir);
+  });
+
+  it('goes past a takeover guard 10 s old whose pid a live process reuses', async () => {
+    const dir = await tempDir();
+    const stale = JSON.stringify({ pid: 999_999_999, host: hostname(), since: 'x' });
+    const lockFile = join(dir, LOCK_FILE);
+    await writeFile(lockFile, stale);
+    const unrelated = spawn('sleep', ['30']);
+    try {
+      const guard = `${guardPrefix(lockFile, stale)}0`;
+      await writeFile(guard, JSON.stringify({ pid: unrelated.pid, host: hostname(), since: 'y' }));
+      const anHourAgo = new Date(Date.now() - 3_600_000);
+      await utimes(guard, anHourAgo, anHourAgo);
+      const store = await openDurableStore(dir);
+      await store.close();
+      expect((await readdir(dir)).filter((name) => name.startsWith(`${LOCK_FILE}.takeover`))).toEqual([]);
+    } finally {
+      unrelated.kill('SIGKILL');
+    }
   });
 
   /** Starts eight processes taking `dir` at once: one gets it, and no takeover guard is left. */
