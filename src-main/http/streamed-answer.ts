@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type { RequestLogError } from '@shared/request-log';
 import { counted } from '../counted';
 import { describeFault } from './server-faults';
+import { ScimError } from '../scim/errors';
 
 /**
  * What a streamed answer (an export) has handed to the response. Its size and its end are known
@@ -106,6 +107,10 @@ export function whenStreamEnds(ctx: Context, then: (outcome: StreamOutcome | und
 
 function streamError(answer: StreamedAnswer, sentWhole: boolean): RequestLogError | null {
   const sent = `${counted(answer.records, 'resource')} (${counted(answer.bytes, 'byte')})`;
+  // A stop by design (the token revoked or signed out, the tenant deleted) is no server failure.
+  if (answer.failure instanceof ScimError && answer.failure.status < 500) {
+    return { message: `The answer was stopped after ${sent}: ${answer.failure.message}` };
+  }
   if (answer.failure !== undefined) {
     return {
       message: `The server failed after sending ${sent}; the client got a cut answer.`,

@@ -1663,6 +1663,50 @@ describe('SCIM authentication', () => {
     expect(found.totalResults).toBe(0);
   });
 
+  it('writes nothing for the console when its admin token is signed out while the request is under way', async () => {
+    const admin = await s.server.adminToken();
+    const body = JSON.stringify({ userName: 'written-after-sign-out@example.com' });
+    const { hostname, port } = new URL(s.server.url);
+    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        {
+          hostname,
+          port,
+          method: 'POST',
+          path: `/api/v1/tenants/${s.tenantId}/scim/v2/Users`,
+          headers: {
+            Authorization: `Bearer ${admin}`,
+            'Content-Type': 'application/scim+json',
+            'Content-Length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on('error', reject);
+      req.flushHeaders();
+      void new Promise((wait) => setTimeout(wait, 200))
+        .then(() =>
+          fetch(`${s.server.url}/api/v1/admin/session`, {
+            method: 'DELETE',
+            headers: { Authorization: `Bearer ${admin}` },
+          }),
+        )
+        .then(() => req.end(body));
+    });
+    const answer = await answered;
+    expect(answer.status).toBe(401);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      detail: 'The admin token was signed out while this request ran.',
+    });
+    const filter = encodeURIComponent('userName eq "written-after-sign-out@example.com"');
+    const found = (await (await get(`/scim/v2/Users?filter=${filter}`, s.secret)).json()) as { totalResults: number };
+    expect(found.totalResults).toBe(0);
+  });
+
   it('stops an expired token on the first request after its expiry, on both base paths', async () => {
     const expiresAt = new Date(Date.now() + 1_000).toISOString();
     const token = await adminCall(s, 'POST', '/scim-tokens', {

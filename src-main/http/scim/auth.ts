@@ -71,6 +71,16 @@ export function scimAuth(deps: ScimAuthDeps) {
         tenantId: pathTenant,
         baseUrl: base,
         source: 'console',
+        // Signed out or expired meanwhile, it stops a Bulk request or an export as a revoked SCIM
+        // token does: "for good" was true of new requests only.
+        stillAuthorized: () => {
+          const refusal = deps.adminTokens.refusalNow(check);
+          if (refusal) {
+            throw ScimError.unauthorized(
+              `The admin token ${refusal === 'expired' ? 'expired' : 'was signed out'} while this request ran.`,
+            );
+          }
+        },
         actor: 'console',
         requestId: state.requestId,
         ignored: [],

@@ -423,7 +423,10 @@ function sendExport(ctx: Context, format: 'ndjson' | 'csv', kind: ResourceKind, 
   sendStreamed(
     ctx,
     lines,
-    (error) => deps.log.error('SCIM export failed after its answer began:', error),
+    (error) =>
+      error instanceof ScimError && error.status < 500
+        ? deps.log.info(`SCIM export stopped after its answer began: ${error.message}`)
+        : deps.log.error('SCIM export failed after its answer began:', error),
     () => deps.store.settled(),
   );
 }

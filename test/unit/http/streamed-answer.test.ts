@@ -6,6 +6,7 @@ import { systemClock } from '../../../src-main/clock';
 import { captureRequests } from '../../../src-main/http/capture';
 import { sendStreamed, type StreamedAnswer } from '../../../src-main/http/streamed-answer';
 import type { RequestLog, RequestLogInput } from '../../../src-main/services/request-log/index';
+import { ScimError } from '../../../src-main/scim/errors';
 
 /**
  * A streamed answer's log entry through the real capture middleware on a real socket: what the
@@ -114,5 +115,18 @@ describe('the log entry of a streamed answer', () => {
       cause: 'TypeError: cannot read the next resource',
     });
     expect(failures).toEqual([expect.any(TypeError)]);
+  });
+
+  it('says an answer stopped by design (its token revoked meanwhile) was stopped, not that the server failed', async () => {
+    const { url, recorded } = await serve(function* (answer) {
+      answer.records += 1;
+      yield '{"id":"a"}\n';
+      throw ScimError.unauthorized('The SCIM token was revoked while this request ran.');
+    });
+    await expect(fetch(url).then((response) => response.text())).rejects.toThrow();
+    await vi.waitFor(() => expect(recorded).toHaveLength(1));
+    expect(recorded[0]!.error).toEqual({
+      message: 'The answer was stopped after 1 resource (11 bytes): The SCIM token was revoked while this request ran.',
+    });
   });
 });
