@@ -161,7 +161,9 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     address,
     handlers,
     store,
-    consoleLoginUrl: () => `${address.reachable.local}/#code=${loginCodes.issue()}`,
+    // DESIGN.md §3: `console: http://H:P/#code=…`, the H it listens on (`serve` prints where it is
+    // reached too when that differs).
+    consoleLoginUrl: () => `${address.url}/#code=${loginCodes.issue()}`,
     // In-flight requests finish first, then the store flushes and releases the data-folder lock.
     // The store closes (releasing the data folder's lock) even when a service fails to.
     close: (shutdown) =>

@@ -1,12 +1,14 @@
+import { isIP } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 
 /**
  * The URLs a server bound to `host` is reached at. Bound to every interface (`0.0.0.0`, `::`, as the
  * README's lab-network advice says), it is reached at none of those addresses: `http://0.0.0.0:P`
- * pasted into an IdP on another machine goes nowhere. There the console (opened on this machine)
- * gets loopback, and what is handed to others (endpoint-info's base URLs) gets this machine's first
- * address on the network, IPv4 first (IdPs and tunnels take it more readily than IPv6). A server
- * bound to one address is reached at that address by everyone.
+ * pasted into an IdP on another machine goes nowhere. There a browser on this machine uses loopback,
+ * and what is handed to others (endpoint-info's base URLs) gets this machine's first address on the
+ * network, IPv4 first (IdPs and tunnels take it more readily than IPv6). It is a guess where a
+ * machine has virtual adapters (Docker, WSL), so `serve` prints it. A server bound to one address is
+ * reached at that address by everyone.
  */
 export interface ReachableUrls {
   /** For a browser or script on this machine. */
@@ -17,8 +19,11 @@ export interface ReachableUrls {
 
 export type InterfaceTable = NodeJS.Dict<NetworkInterfaceInfo[]>;
 
+/** Every interface: `0.0.0.0`, `::` and their other spellings (`::0`, `0:0:…:0`), as Node binds them. */
 export function isUnspecified(host: string): boolean {
-  return host === '0.0.0.0' || host === '::' || /^(0{1,4}:){7}0{1,4}$/.test(host);
+  const kind = isIP(host);
+  if (kind === 4) return host.split('.').every((part) => Number(part) === 0);
+  return kind === 6 && /^[0:]+$/.test(host);
 }
 
 export function reachableUrls(
@@ -28,11 +33,13 @@ export function reachableUrls(
 ): ReachableUrls {
   const at = (address: string) => `http://${urlHost(address)}:${port}`;
   if (!isUnspecified(host)) return { local: at(host), network: at(host) };
-  const ipv6 = host !== '0.0.0.0';
+  const ipv6 = isIP(host) === 6;
   const local = at(ipv6 ? '::1' : '127.0.0.1');
   const external = Object.values(interfaces)
     .flatMap((list) => list ?? [])
-    .filter((info) => !info.internal && !(info.family === 'IPv6' && /^fe80:/i.test(info.address)));
+    // Link-local addresses (169.254/16, fe80::/10: a network with no DHCP, a virtual adapter) are
+    // no use in a URL handed to an IdP.
+    .filter((info) => !info.internal && !/^(169\.254\.|fe[89ab][0-9a-f]:)/i.test(info.address));
   const chosen =
     external.find((info) => info.family === 'IPv4') ??
     (ipv6 ? external.find((info) => info.family === 'IPv6') : undefined);

@@ -69,9 +69,16 @@ describe('scimdesk serve', () => {
       await run.waitForLine(/^listening on http:\/\/0\.0\.0\.0:/);
       expect(run.stderr.join('\n')).toMatch(/warning: listening on 0\.0\.0\.0/);
       const consoleUrl = (await run.waitForLine(/^console: /)).slice('console: '.length);
-      expect(new URL(consoleUrl).hostname).toBe('127.0.0.1');
-      const session = (await (await exchange(consoleUrl)).json()) as { token: string };
-      const origin = new URL(consoleUrl).origin;
+      // DESIGN.md §3: the console line names the host it listens on; stderr says where it is reached.
+      expect(new URL(consoleUrl).hostname).toBe('0.0.0.0');
+      const port = new URL(consoleUrl).port;
+      await vi.waitFor(() =>
+        expect(run.stderr.join('\n')).toMatch(
+          new RegExp(`reachable at http://127\\.0\\.0\\.1:${port} on this machine`),
+        ),
+      );
+      const origin = `http://127.0.0.1:${port}`;
+      const session = (await (await exchange(`${origin}/${new URL(consoleUrl).hash}`)).json()) as { token: string };
       const admin = (path: string, body?: unknown) =>
         fetch(`${origin}/api/v1/admin${path}`, {
           method: body === undefined ? 'GET' : 'POST',
@@ -82,12 +89,9 @@ describe('scimdesk serve', () => {
       const info = await admin(`/scim-tokens/endpoint-info?tenant_id=${String(tenant['id'])}`);
       const base = new URL(String(info['scim_base_url']));
       expect(base.hostname).not.toBe('0.0.0.0');
-      expect(base.port).toBe(new URL(consoleUrl).port);
+      expect(base.port).toBe(port);
       // It is an address this server answers on.
       expect((await fetch(`${base.href}/ServiceProviderConfig`)).status).toBe(200);
-      await vi.waitFor(() =>
-        expect(run.stderr.join('\n')).toMatch(/reachable at http:\/\/127\.0\.0\.1:\d+ on this machine/),
-      );
     } finally {
       run.child.kill('SIGTERM');
       await run.exited;

@@ -20,6 +20,12 @@ describe('where a server is reached', () => {
     // Only IPv6 on the network: a link-local address (fe80::) is no use in a URL.
     const v6only: InterfaceTable = { lo: lab['lo'], eth0: [info('fe80::1', 'IPv6'), info('fd00::2', 'IPv6')] };
     expect(reachableUrls('::', 1, v6only).network).toBe('http://[fd00::2]:1');
+    // Nor a link-local IPv4 address (169.254/16: an adapter without DHCP).
+    const apipa: InterfaceTable = { eth1: [info('169.254.12.7', 'IPv4')], ...lab };
+    expect(reachableUrls('0.0.0.0', 1, apipa).network).toBe('http://192.168.1.5:1');
+    // Other spellings of "every interface".
+    expect(reachableUrls('::0', 1, lab)).toEqual({ local: 'http://[::1]:1', network: 'http://192.168.1.5:1' });
+    expect(reachableUrls('0:0:0:0:0:0:0:0', 1, lab).network).toBe('http://192.168.1.5:1');
     // No network at all: loopback for both.
     expect(reachableUrls('0.0.0.0', 1, { lo: lab['lo'] })).toEqual({
       local: 'http://127.0.0.1:1',
