@@ -7,6 +7,7 @@ import { containerOf, isPresent, isRecord, type ResourceData } from '../values';
 import { attributePaths, positionOf, type AttributePath, type CompValue, type CompareOp, type FilterNode } from './ast';
 import { printAttributePath } from './printer';
 import { ScimSyntaxError } from './syntax-error';
+import type { FilterWork } from './work';
 
 /** A compiled filter: true when the resource matches. */
 export type Predicate = (resource: ResourceData) => boolean;
@@ -50,6 +51,8 @@ export interface FilterOptions {
   compat?: CompatContext;
   /** The scimType of that refusal: a PATCH value filter is part of a path (RFC 7644 §3.5.2). */
   refusalType?: 'invalidFilter' | 'invalidPath';
+  /** Counts each value compared, and refuses the list past its budget (see work.ts). */
+  work?: FilterWork;
 }
 
 /**
@@ -191,7 +194,14 @@ class Compiler {
     }
     // `ne` is "not eq": a user without that email, a group without that member (for a multi-valued
     // attribute, "some element differs" would match nearly everything). Absent values are "not eq".
-    const test = this.test(leaf, op === 'ne' ? 'eq' : op, value, path, label);
+    const bare = this.test(leaf, op === 'ne' ? 'eq' : op, value, path, label);
+    const work = this.options.work;
+    const test: Test = work
+      ? (v) => {
+          work.count();
+          return bare(v);
+        }
+      : bare;
     return op === 'ne' ? (x) => !any(x, test) : (x) => any(x, test);
   }
 

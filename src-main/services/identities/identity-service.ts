@@ -21,6 +21,7 @@ import { checkIfMatchRequired, CompatContext } from '../../scim/compat';
 import { ScimError } from '../../scim/errors';
 import { parseFilter } from '../../scim/filter/parser';
 import { checkKnownToSome, compileFilter } from '../../scim/filter/evaluate';
+import { FilterWork } from '../../scim/filter/work';
 import { listResponse, type ListQuery, type ListResponse } from '../../scim/list';
 import { normalizePage, pageOf } from '../../scim/paging';
 import { foldKey, type ResourceKind } from '../../scim/plan-types';
@@ -557,7 +558,8 @@ export class IdentityService {
     // Compiled before a cached list is used: the tenant's flags decide whether the filter is valid
     // (`booleanStrings`), and a leniency is reported as fired on every request that relies on it.
     // A filter that fails for one type (an operator its attribute's type refuses) is invalid.
-    const filterOptions = { unknownAsAbsent: acrossTypes, compat: this.compatOf(ctx) };
+    // One budget for the request, whatever number of types it reads (see work.ts).
+    const filterOptions = { unknownAsAbsent: acrossTypes, compat: this.compatOf(ctx), work: new FilterWork() };
     const predicates = kinds.map((kind) => (ast ? compileFilter(ast, this.schemaOf(kind), filterOptions) : undefined));
     const cached = this.listCache.get(key, tenant.identitiesVersion);
     if (cached) return cached;
@@ -662,7 +664,12 @@ export class IdentityService {
   ): Generator<ProjectedResource, void, undefined> {
     const schema = this.schemaOf(kind);
     const ast = parseQueryFilter(query.filter);
-    const predicate = ast ? compileFilter(ast, schema, { compat: this.compatOf(ctx) }) : undefined;
+    // The match is held to the list budget; the re-check of each resource as it is sent is not
+    // (it would count the same comparisons twice and cut a long export part way).
+    const predicate = ast
+      ? compileFilter(ast, schema, { compat: this.compatOf(ctx), work: new FilterWork() })
+      : undefined;
+    const recheck = ast ? compileFilter(ast, schema, { compat: this.compatOf(ctx) }) : undefined;
     const projector = compileProjection(schema, query);
     const tenant = this.reader(ctx);
     const load = (reader: TenantReader, id: string) => {
@@ -681,7 +688,7 @@ export class IdentityService {
       // sent as it is now, and only if it still matches the filter (a user deactivated during an
       // export of `active eq true` is left out, not sent with active false).
       const current = load(reader, id);
-      if (current && (predicate === undefined || predicate(current))) {
+      if (current && (recheck === undefined || recheck(current))) {
         yield projector(present(reader, kind, getStored(reader, kind, id)!, ctx.baseUrl));
       }
     }

@@ -4,8 +4,8 @@ import { parseFilter } from '../../../src-main/scim/filter/parser';
 import { createMemoryCandidateSource } from '../../../src-main/scim/memory-source';
 import { DEFAULT_INDEXES, plan } from '../../../src-main/scim/plan';
 import type { CandidatePlan } from '../../../src-main/scim/plan-types';
-import { findMatching, matchCompiled } from '../../../src-main/scim/query';
-import { compileFilter } from '../../../src-main/scim/filter/evaluate';
+import { findMatching } from '../../../src-main/scim/query';
+import { FilterWork } from '../../../src-main/scim/filter/work';
 import type { ResourceData } from '../../../src-main/scim/values';
 import { groupSchema, ids, userSchema } from './helpers';
 
@@ -118,18 +118,21 @@ describe('executePlan over the in-memory reference source', () => {
     expect(ids(findMatching(undefined, userSchema, source, load))).toEqual(['u1', 'u2', 'u3']);
   });
 
-  it('refuses with tooMany a filter whose terms times the candidates it must check exceed the budget', () => {
+  it('refuses with tooMany a list whose filter would compare more values than its budget', () => {
     const load = (id: string) => users.find((u) => u['id'] === id);
-    const match = (filter: string, budget: number) => {
-      const ast = parseFilter(filter);
-      return matchCompiled(ast, compileFilter(ast, userSchema), userSchema, source, load, DEFAULT_INDEXES, budget);
-    };
-    // Four terms no index answers, over the three users: twelve checks.
-    const scanned = 'userName co "x" or userName co "y" or title co "z" or nickName co "w"';
+    const match = (filter: string, budget: number) =>
+      findMatching(parseFilter(filter), userSchema, source, load, DEFAULT_INDEXES, { work: new FilterWork(budget) });
+    // Four terms no index answers, each compared with the three users' userNames: twelve values.
+    const scanned = 'userName co "x" or userName co "y" or userName co "z" or userName co "w"';
     expect(() => match(scanned, 11)).toThrow(expect.objectContaining({ status: 400, scimType: 'tooMany' }));
     expect(match(scanned, 12)).toEqual([]);
-    // The same number of terms answered by the indexes checks only the users they name.
-    expect(ids(match('userName eq "alice" or userName eq "x" or userName eq "y" or userName eq "z"', 11))).toEqual([
+    // Each element of a multi-valued attribute is a value compared: alice's two emails, alfred's one.
+    expect(() => match('emails.value co "q" and userName sw "al"', 2)).toThrow(
+      expect.objectContaining({ scimType: 'tooMany' }),
+    );
+    expect(match('emails.value co "q" and userName sw "al"', 3)).toEqual([]);
+    // The same number of terms answered by the indexes compares only the users they name.
+    expect(ids(match('userName eq "alice" or userName eq "x" or userName eq "y" or userName eq "z"', 4))).toEqual([
       'u1',
     ]);
   });
