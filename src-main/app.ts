@@ -2,6 +2,7 @@
  * The composition root, shared by the desktop shell and the headless CLI: open the store, build the
  * services, start HTTP. Nothing here imports Electron.
  */
+import { createServer } from 'node:net';
 import { AdminSignouts } from './auth/admin-signouts';
 import { AdminTokens } from './auth/admin-tokens';
 import { LoginCodes } from './auth/login-codes';
@@ -78,6 +79,7 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
   const log = options.log ?? console;
   const capabilities = options.capabilities ?? DEFAULT_SERVER_CAPABILITIES;
 
+  await canListen(options.host, options.port);
   const store = await openDurableStore(options.dataDir, {
     log: storeLog(log),
     onFailure: (error) => options.onFatal?.(error),
@@ -178,4 +180,19 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
         return outcome;
       })()),
   };
+}
+
+/**
+ * Fails as listening would (a port in use, a host that is no address of this machine) before the
+ * data folder is made, locked and replayed: a start that could not listen did all that first,
+ * seconds of replay for a large folder, and made a default folder no server would use. A port taken
+ * between this and the real listen still fails there, as before.
+ */
+async function canListen(host: string, port: number): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(port, host, () => resolve());
+  });
+  await new Promise((resolve) => probe.close(resolve));
 }

@@ -149,12 +149,17 @@ describe('scimdesk serve', () => {
     try {
       const port = /:(\d+)$/.exec(await first.waitForLine(/^listening on /))![1]!;
       const other = await tempDataDir();
-      const second = await runCliToEnd(['serve', '--port', port, '--data', other.dir]);
+      // A folder that does not exist yet: a start that cannot listen leaves it so (it used to be
+      // made, and an existing one opened and replayed, before the port was tried).
+      const folder = join(other.dir, 'not-yet');
+      const second = await runCliToEnd(['serve', '--port', port, '--data', folder]);
+      const made = existsSync(folder);
       await other.remove();
       expect(second.code).toBe(1);
       expect(second.stderr).toEqual([
         `scimdesk: cannot listen on 127.0.0.1:${port}: the address is in use (choose another --port, or --port 0 for any free one)`,
       ]);
+      expect(made).toBe(false);
     } finally {
       first.child.kill('SIGTERM');
       await first.exited;
