@@ -8,7 +8,8 @@ import { ScimError } from '../errors';
  * candidate group's members, cheap `===` steps that a count weighs like a folded `co`. Time is what
  * the budget is for, as a database's statement timeout is. A second is far above any filter an IdP
  * sends (a term or two over 100,000 users takes 0.2 s here, most of that the scan itself; 300
- * terms are now refused after 1 s, `members eq` over a group of 100,000 answers in 0.18 s). RFC 7644 §3.12 names the refusal: `tooMany`, "more results than the server is willing to
+ * terms are now refused after 1 s, `members eq` over a group of 100,000 answers in 0.18 s).
+ * RFC 7644 §3.12 names the refusal: `tooMany`, "more results than the server is willing to
  * calculate or process".
  */
 export const MAX_FILTER_MS = 1_000;
