@@ -18,6 +18,7 @@ import type { Logger } from './services/admin-dispatch';
 import { createServices, type Services } from './services/index';
 import type { PasswordHasherOptions } from './services/password-hasher';
 import { openDurableStore, type DurableStore } from './store/durable-store';
+import { liveHolderOf } from './store/lock';
 import type { AdminHandlers } from '@shared/contract';
 
 export interface ScimdeskOptions {
@@ -79,7 +80,11 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
   const log = options.log ?? console;
   const capabilities = options.capabilities ?? DEFAULT_SERVER_CAPABILITIES;
 
-  await canListen(options.host, options.port);
+  await canListen(options.host, options.port).catch(async (error: unknown) => {
+    // The usual reason: this folder's server is running already, on that very port.
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw (await liveHolderOf(options.dataDir)) ?? error;
+    throw error;
+  });
   const store = await openDurableStore(options.dataDir, {
     log: storeLog(log),
     onFailure: (error) => options.onFatal?.(error),

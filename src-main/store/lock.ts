@@ -86,15 +86,7 @@ export async function acquireLock(dataDir: string): Promise<DataDirLock> {
       });
       if (seen === undefined) continue;
       const owner = parseOwner(seen);
-      if (owner && isLive(owner, seen)) {
-        throw new StoreLockedError(
-          `data folder ${dataDir} is in use by scimdesk process ${owner.pid}` +
-            `${owner.host === mine.host ? '' : ` on host ${owner.host}`} since ${owner.since}; ` +
-            `stop it first (or, if no such server runs, delete ${file})`,
-          owner.pid,
-          dataDir,
-        );
-      }
+      if (owner && isLive(owner, seen)) throw lockedBy(owner, dataDir, file);
       await takeOver(file, seen, temporary, content);
     }
     throw new StoreOpenError(
@@ -104,6 +96,28 @@ export async function acquireLock(dataDir: string): Promise<DataDirLock> {
   } finally {
     await unlink(temporary).catch(() => undefined);
   }
+}
+
+function lockedBy(owner: LockOwner, dataDir: string, file: string): StoreLockedError {
+  return new StoreLockedError(
+    `data folder ${dataDir} is in use by scimdesk process ${owner.pid}` +
+      `${owner.host === hostname() ? '' : ` on host ${owner.host}`} since ${owner.since}; ` +
+      `stop it first (or, if no such server runs, delete ${file})`,
+    owner.pid,
+    dataDir,
+  );
+}
+
+/**
+ * The error `acquireLock` would give for a folder a live process holds, without taking anything:
+ * for a start that failed for another reason (its port is in use) which is most likely the same
+ * server, already running, and should say so.
+ */
+export async function liveHolderOf(dataDir: string): Promise<StoreLockedError | undefined> {
+  const file = join(dataDir, LOCK_FILE);
+  const seen = await readFile(file, 'utf8').catch(() => undefined);
+  const owner = seen === undefined ? undefined : parseOwner(seen);
+  return owner && isLive(owner, seen!) ? lockedBy(owner, dataDir, file) : undefined;
 }
 
 /**

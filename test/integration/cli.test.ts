@@ -296,6 +296,11 @@ describe('data-folder lock', () => {
       expect(second.stderr).toHaveLength(1);
       expect(second.stderr[0]).toContain(`in use by scimdesk process ${first.child.pid}`);
       expect(second.stdout).toEqual([]);
+      // On the same port too (the default case): the folder's server is what holds the port.
+      const port = /:(\d+)$/.exec(first.lines.find((line) => line.startsWith('listening on '))!)![1]!;
+      const samePort = await runCliToEnd(['serve', '--port', port, '--data', data.dir]);
+      expect(samePort.code).toBe(1);
+      expect(samePort.stderr).toEqual([expect.stringContaining(`in use by scimdesk process ${first.child.pid}`)]);
     } finally {
       first.child.kill('SIGTERM');
       await first.exited;
