@@ -178,28 +178,28 @@ function reasonToStop(step: StepDefinition, result: StepResult, tokenWorked: boo
   const exchange = result.exchange;
   if (!exchange) return undefined;
   const status = exchange.response?.status;
-  if (status !== undefined && statusList(step.expect.status).includes(status)) return undefined;
   if (status === undefined && UNREACHABLE.test(exchange.error ?? '')) {
     return `not run: the server could not be reached at step ${step.id} (${exchange.error})`;
   }
   // A step without the token may be answered anything (a redirect to a login page, a 404 that hides
   // what exists): only the unreachable stop the run there.
   if (step.anonymous) return undefined;
-  const body = exchange.response?.body;
-  // /Users itself, with the token, answered with a page rather than JSON (a web server's 404, 405
-  // or 501, a single-page app's index) is no SCIM endpoint, and every later step would fail on its
-  // own with that page. Not a 3xx, 400, 415 or 5xx page: a SCIM server behind a proxy may send those
-  // for one request's reasons, and a filter's 400 is that filter's.
+  // /Users with the token answered with a page rather than JSON (a web server's 404, 405 or 501, a
+  // single-page app's index at 200, even where 200 is what the step expects) is no SCIM endpoint,
+  // and every later step would fail on its own with that page. Not a 3xx, 400, 415 or 5xx page: a
+  // SCIM server behind a proxy may send those for one request's reasons.
   const pageNotApi = status !== undefined && ((status >= 200 && status < 300) || [404, 405, 501].includes(status));
-  if (step.path === '/Users' && !tokenWorked && pageNotApi && typeof body === 'string') {
+  if (step.path === '/Users' && !tokenWorked && pageNotApi && typeof exchange.response?.body === 'string') {
     return (
-      `not run: ${step.method} /Users answered ${status} with ${describeText(body) || 'an empty body'}, not ` +
-      `SCIM JSON, at step ${step.id}: the URL is not a SCIM base URL; check --url`
+      `not run: ${step.method} /Users answered ${status} with ${describeText(exchange.response.body) || 'an empty body'}, ` +
+      `not SCIM JSON, at step ${step.id}: the URL is not a SCIM base URL; check --url`
     );
   }
+  if (status !== undefined && statusList(step.expect.status).includes(status)) return undefined;
   if (status === 401) return `not run: the server refused the token with 401 at step ${step.id}; check --token`;
-  // Only /Users itself: some servers answer 404 to a filter that matches nothing (a step's failure).
-  if (status === 404 && step.path === '/Users' && !tokenWorked) {
+  // Not for a filtered list: some servers answer 404 to a filter that matches nothing (that step's
+  // failure), and Entra's first step is one.
+  if (status === 404 && step.path === '/Users' && step.query === undefined && !tokenWorked) {
     return (
       `not run: ${step.method} /Users answered 404 at step ${step.id}: the URL is not a SCIM base URL, ` +
       'or names a tenant this token cannot see; check --url'
@@ -219,8 +219,10 @@ const RESOURCE_PATH = /^\/(Users|Groups)\b/;
 
 /** A request to a resource endpoint succeeded: the token is good for the resources. */
 function opensResources(step: StepDefinition, result: StepResult): boolean {
-  const status = result.exchange?.response?.status;
-  return !step.anonymous && RESOURCE_PATH.test(step.path) && status !== undefined && status < 300;
+  const response = result.exchange?.response;
+  // Not a page: a web page at 200 is not a SCIM server taking the token (a 204 has no body at all).
+  const page = typeof response?.body === 'string';
+  return !step.anonymous && RESOURCE_PATH.test(step.path) && response !== undefined && response.status < 300 && !page;
 }
 
 /** Errors (as describeFetchError words them) that no later request would get past. */

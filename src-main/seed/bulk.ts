@@ -134,7 +134,7 @@ async function sendChunk(ctx: LoadContext, chunk: Chunk): Promise<void> {
   // Serialised by hand so each operation is stringified once; failOnErrors is left out so one bad
   // record does not stop the other 999 (RFC 7644 §3.7.3: without it the server runs them all).
   const body = `{"schemas":["${SCIM_URN.bulkRequest}"],"Operations":[${operations.join(',')}]}`;
-  // Counted once it may have reached the server: answered, or lost with its connection.
+  // Counted once it reached the server: answered (a refusal too), or lost with its connection.
   const sent = () => void (ctx.counts.bulkRequests += 1);
   const response = await sendOrCount(ctx, chunk.ops.length, () => ctx.http.send('POST', '/Bulk', body), sent);
   // Refused as busy and not retried because the run stopped: its operations were not sent.

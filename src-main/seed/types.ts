@@ -1,6 +1,6 @@
 import type { SeedDirectory } from './generator';
 import type { FailureLog } from './outcomes';
-import { SeedHttpError, type JsonResponse, type SeedHttp } from './http';
+import { SeedAuthError, SeedHttpError, type JsonResponse, type SeedHttp } from './http';
 
 export type SeedMode = 'bulk' | 'post';
 
@@ -57,15 +57,18 @@ export async function sendOrCount(
   ctx: LoadContext,
   resources: number,
   send: () => Promise<JsonResponse>,
-  onMaybeDelivered?: () => void,
+  /** The request reached the server, but the answer is an error: lost with its connection, or a refusal. */
+  onReachedServer?: () => void,
 ): Promise<JsonResponse> {
   try {
     return await send();
   } catch (error) {
     if (error instanceof SeedHttpError && error.maybeDelivered) {
       ctx.counts.unconfirmed += resources;
-      onMaybeDelivered?.();
+      onReachedServer?.();
     }
+    // A 401/403 answered it: sent, and nothing of it made.
+    if (error instanceof SeedAuthError) onReachedServer?.();
     throw error;
   }
 }

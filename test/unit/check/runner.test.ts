@@ -147,6 +147,34 @@ describe('runCheck', () => {
     );
   });
 
+  it('stops an Entra or Okta run at a web page answered 200 to /Users (a single-page app at the URL)', async () => {
+    const app: typeof fetch = async () =>
+      new Response('<!doctype html><html><head><title>My App</title></head></html>', {
+        status: 200,
+        headers: { 'Content-Type': 'text/html' },
+      });
+    for (const profile of ['entra', 'okta'] as const) {
+      const report = await runCheck({ baseUrl: 'http://host/app', token: 't', profiles: [profile], fetch: app });
+      const stopped = report.steps.find((step) => step.skippedReason?.startsWith('not run'));
+      expect(stopped?.skippedReason).toMatch(
+        /^not run: GET \/Users answered 200 with an HTML page \("My App"\), not SCIM JSON/,
+      );
+      expect(report.steps.filter((step) => step.verdict === 'fail').length).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('goes on when a filter that matches nothing is answered 404 (a server that does so), before any /Users worked', async () => {
+    const server: typeof fetch = async (url, init) => {
+      if (new URL(String(url)).searchParams.has('filter'))
+        return new Response('{"detail":"no such user"}', { status: 404 });
+      if (init?.method === 'POST') return new Response(JSON.stringify({ id: 'u1', userName: 'x' }), { status: 201 });
+      return new Response('{}', { status: 200 });
+    };
+    const report = await runCheck({ baseUrl: 'http://host/scim', token: 't', profiles: ['entra'], fetch: server });
+    expect(report.steps.find((step) => step.id === 'entra.user-query-zero')?.verdict).toBe('fail');
+    expect(report.steps.filter((step) => step.skippedReason?.startsWith('not run'))).toEqual([]);
+  });
+
   it('does not stop a SCIM server whose login redirect or filter refusal is text', async () => {
     // Without the token a login redirect; with it, a filter the server does not take, in plain text.
     const server: typeof fetch = async (url, init) => {

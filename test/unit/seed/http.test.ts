@@ -200,6 +200,26 @@ describe('SeedHttp', () => {
       expect(result).toMatchObject({ usersCreated: 0, unconfirmed: 1, notSent: 39 });
     });
 
+    it('counts a Bulk request answered 401 as sent, its users as not made', async () => {
+      const fake: typeof fetch = async (url, init) => {
+        if (String(url).endsWith('/ServiceProviderConfig'))
+          return json({ bulk: { supported: true, maxOperations: 4 } });
+        if (init?.method === 'GET') return json({ Resources: [] });
+        return json({ detail: 'token revoked' }, 401);
+      };
+      const result = await seedScim({
+        baseUrl: 'http://h/scim',
+        token: 't',
+        users: 10,
+        groups: 0,
+        seed: 's',
+        concurrency: 1,
+        fetch: fake,
+      });
+      expect(result).toMatchObject({ usersCreated: 0, unconfirmed: 0, notSent: 10, bulk: { requests: 1 } });
+      expect(result.stoppedBy).toMatch(/refused with 401/);
+    });
+
     it('counts a request whose connection was refused as not sent: it never reached a server', async () => {
       let posts = 0;
       const fake: typeof fetch = async (url, init) => {
