@@ -64,13 +64,16 @@ export async function serve(
     io.err(`warning: listening on ${options.host} exposes the SCIM and admin APIs beyond this machine`);
   }
   io.out(`listening on ${running.address.url}`);
-  io.out(`console: ${running.consoleLoginUrl()}`);
+  const consoleUrl = running.consoleLoginUrl();
+  io.out(`console: ${consoleUrl}`);
   const { local, network } = running.address.reachable;
   if (network !== running.address.url) {
+    // The same one-time code: on a system where 0.0.0.0 cannot be browsed to (Windows), this works.
+    const here = `${local}${consoleUrl.slice(running.address.url.length)}`;
     io.err(
       network === local
-        ? `reachable at ${local} on this machine; no network address was found for other machines`
-        : `reachable at ${local} on this machine and at ${network} from the network (the base URLs given to IdPs use it)`,
+        ? `reachable at ${local} on this machine (console: ${here}); no network address was found for other machines`
+        : `reachable at ${local} on this machine (console: ${here}) and at ${network} from the network (the base URLs given to IdPs use it)`,
     );
   }
 

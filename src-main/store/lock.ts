@@ -185,7 +185,11 @@ async function isAbandoned(guard: string): Promise<boolean> {
   ]);
   if (content === undefined || info === undefined) return true;
   const owner = parseOwner(content);
-  if (owner === undefined || Date.now() - info.mtimeMs > STALE_GUARD_MS) return true;
+  if (owner === undefined) return true;
+  // Its age by the time its taker wrote in it (a clock of the same host for a guard of this host),
+  // not the file's, which a network file system's clock stamps: skewed, fresh guards looked old.
+  const written = Date.parse(owner.since);
+  if (Date.now() - (Number.isNaN(written) ? info.mtimeMs : written) > STALE_GUARD_MS) return true;
   if (owner.host !== hostname()) return false;
   if (owner.pid === process.pid) return !takingOverHere.has(content);
   return !isLive(owner, content);

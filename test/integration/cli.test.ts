@@ -78,7 +78,10 @@ describe('scimdesk serve', () => {
         ),
       );
       const origin = `http://127.0.0.1:${port}`;
-      const session = (await (await exchange(`${origin}/${new URL(consoleUrl).hash}`)).json()) as { token: string };
+      // The same one-time code, on the address this machine reaches.
+      const here = /\(console: (\S+)\)/.exec(run.stderr.join('\n'))![1]!;
+      expect(here).toBe(`${origin}/${new URL(consoleUrl).hash}`);
+      const session = (await (await exchange(here)).json()) as { token: string };
       const admin = (path: string, body?: unknown) =>
         fetch(`${origin}/api/v1/admin${path}`, {
           method: body === undefined ? 'GET' : 'POST',
