@@ -48,6 +48,10 @@ export function sendStreamed(
   let batch: string[] = [];
   let chars = 0;
   async function sendBatch(): Promise<string> {
+    // A turn of the event loop between batches: reading and serializing runs on the loop every
+    // tenant shares, and with a client that reads as fast as it is written (no backpressure) a
+    // 100,000-user export let 32 creates through in 2.4 s.
+    await new Promise((resolve) => setImmediate(resolve));
     await durable();
     const text = batch.join('');
     [batch, chars] = [[], 0];
