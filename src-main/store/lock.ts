@@ -117,7 +117,8 @@ export async function liveHolderOf(dataDir: string): Promise<StoreLockedError | 
   const file = join(dataDir, LOCK_FILE);
   const seen = await readFile(file, 'utf8').catch(() => undefined);
   const owner = seen === undefined ? undefined : parseOwner(seen);
-  return owner && isLive(owner, seen!) ? lockedBy(owner, dataDir, file) : undefined;
+  // Only a holder on this host can be what holds this host's port.
+  return owner && owner.host === hostname() && isLive(owner, seen!) ? lockedBy(owner, dataDir, file) : undefined;
 }
 
 /**

@@ -559,7 +559,8 @@ export class IdentityService {
     // (`booleanStrings`), and a leniency is reported as fired on every request that relies on it.
     // A filter that fails for one type (an operator its attribute's type refuses) is invalid.
     // One budget for the request, whatever number of types it reads (see work.ts).
-    const filterOptions = { unknownAsAbsent: acrossTypes, compat: this.compatOf(ctx), work: new FilterWork() };
+    const work = listWork();
+    const filterOptions = { unknownAsAbsent: acrossTypes, compat: this.compatOf(ctx), work };
     const predicates = kinds.map((kind) => (ast ? compileFilter(ast, this.schemaOf(kind), filterOptions) : undefined));
     const cached = this.listCache.get(key, tenant.identitiesVersion);
     if (cached) return cached;
@@ -572,11 +573,17 @@ export class IdentityService {
       const schema = this.schemaOf(kind);
       // Matching sees derived attributes too (a user's groups), so filters on them work; a filter
       // on a value derived when read (a member's display) sees the full representation.
+      // Loading is the scan's cost, not the filter's: the budget's clock stops meanwhile.
       const load = (id: string) => {
         examined++;
-        const doc = getStored(tenant, kind, id);
-        if (!doc) return undefined;
-        return readsDerived ? present(tenant, kind, doc, ctx.baseUrl) : withDerived(tenant, kind, doc);
+        work.pause();
+        try {
+          const doc = getStored(tenant, kind, id);
+          if (!doc) return undefined;
+          return readsDerived ? present(tenant, kind, doc, ctx.baseUrl) : withDerived(tenant, kind, doc);
+        } finally {
+          work.resume();
+        }
       };
       const found = matchCompiled(ast, predicates[k], schema, tenant.candidates, load);
       total += found.length;
@@ -666,9 +673,8 @@ export class IdentityService {
     const ast = parseQueryFilter(query.filter);
     // The match is held to the list budget; the re-check of each resource as it is sent is not
     // (it would count the same comparisons twice and cut a long export part way).
-    const predicate = ast
-      ? compileFilter(ast, schema, { compat: this.compatOf(ctx), work: new FilterWork() })
-      : undefined;
+    const work = listWork();
+    const predicate = ast ? compileFilter(ast, schema, { compat: this.compatOf(ctx), work }) : undefined;
     const recheck = ast ? compileFilter(ast, schema, { compat: this.compatOf(ctx) }) : undefined;
     const projector = compileProjection(schema, query);
     const tenant = this.reader(ctx);
@@ -676,7 +682,15 @@ export class IdentityService {
       const doc = getStored(reader, kind, id);
       return doc && withDerived(reader, kind, doc);
     };
-    const ids = matchCompiled(ast, predicate, schema, tenant.candidates, (id) => load(tenant, id)).map((resource) =>
+    const loadTimedOut = (id: string) => {
+      work.pause();
+      try {
+        return load(tenant, id);
+      } finally {
+        work.resume();
+      }
+    };
+    const ids = matchCompiled(ast, predicate, schema, tenant.candidates, loadTimedOut).map((resource) =>
       String(resource.id),
     );
     ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -1024,4 +1038,9 @@ function withPasswordShown(doc: StoredResource): StoredResource {
 /** A blank `filter` is read as none: some IdPs send `filter=` when they mean "everything". */
 function parseQueryFilter(filter: string | undefined): ReturnType<typeof parseFilter> | undefined {
   return filter !== undefined && filter.trim() !== '' ? parseFilter(filter) : undefined;
+}
+
+/** A list's matching budget (see filter/work.ts), timed by the process's monotonic clock. */
+function listWork(): FilterWork {
+  return new FilterWork(() => performance.now());
 }

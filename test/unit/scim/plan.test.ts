@@ -118,12 +118,25 @@ describe('executePlan over the in-memory reference source', () => {
     expect(ids(findMatching(undefined, userSchema, source, load))).toEqual(['u1', 'u2', 'u3']);
   });
 
+  it('counts only the time spent comparing, not the time a paused list spends loading resources', () => {
+    let ms = 0;
+    const work = new FilterWork(() => ms, 10, 1);
+    for (let i = 0; i < 100; i++) {
+      work.pause();
+      ms += 50; // loading a resource: five seconds in all
+      work.resume();
+      work.count();
+    }
+    ms += 11; // comparing: past the 10 ms budget
+    expect(() => work.count()).toThrow(expect.objectContaining({ scimType: 'tooMany' }));
+  });
+
   it('refuses with tooMany a list whose filter is still being matched when its time is up', () => {
     const load = (id: string) => users.find((u) => u['id'] === id);
     // A clock that moves 1 ms each time it is read, looked at after every comparison.
     const match = (filter: string, budgetMs: number) => {
       let ms = 0;
-      const work = new FilterWork(budgetMs, () => ms++, 1);
+      const work = new FilterWork(() => ms++, budgetMs, 1);
       return findMatching(parseFilter(filter), userSchema, source, load, DEFAULT_INDEXES, { work });
     };
     // Four terms no index answers, each compared with the three users' userNames: twelve looks.
