@@ -40,7 +40,10 @@ export interface SeedResult {
   /** Managers or members left out because the user they named could not be created. */
   readonly droppedReferences: number;
   readonly failed: number;
-  /** Users and groups not made because the run stopped first (the signal, or `stoppedBy`): never sent, or in a request refused with 401/403. */
+  /**
+   * Users and groups not made because the run stopped first (the signal, or `stoppedBy`): never
+   * sent, or in a request refused with 401/403.
+   */
   readonly notSent: number;
   /** Sent, but the connection failed before the answer: they may or may not exist. */
   readonly unconfirmed: number;
