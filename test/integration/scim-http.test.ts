@@ -1622,19 +1622,20 @@ describe('SCIM authentication', () => {
     }
   });
 
-  it('writes nothing for a token revoked while its request was under way', async () => {
-    const token = await adminCall(s, 'POST', '/scim-tokens', { tenant_id: s.tenantId, name: 'revoked-mid-request' });
-    const secret = String(token.body?.token);
-    const body = JSON.stringify({ userName: 'written-after-revocation@example.com' });
+  /**
+   * POSTs a user to `path` with `secret`: the headers (and so the token check) at once, the body only
+   * once `meanwhile` has run. Then says whether the user was written.
+   */
+  async function createWhile(path: string, secret: string, userName: string, meanwhile: () => Promise<unknown>) {
+    const body = JSON.stringify({ userName });
     const { hostname, port } = new URL(s.server.url);
-    // Headers (and the token check) now, the body only once the token is revoked.
-    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = request(
         {
           hostname,
           port,
           method: 'POST',
-          path: '/scim/v2/Users',
+          path,
           headers: {
             Authorization: `Bearer ${secret}`,
             'Content-Type': 'application/scim+json',
@@ -1649,62 +1650,42 @@ describe('SCIM authentication', () => {
       );
       req.on('error', reject);
       req.flushHeaders();
-      void new Promise((wait) => setTimeout(wait, 200))
-        .then(() => adminCall(s, 'DELETE', `/scim-tokens/${String(token.body?.id)}`))
-        .then(() => req.end(body));
+      void new Promise((wait) => setTimeout(wait, 200)).then(meanwhile).then(() => req.end(body));
     });
-    const answer = await answered;
-    expect(answer.status).toBe(401);
-    expect(JSON.parse(answer.body)).toMatchObject({
-      detail: expect.stringContaining('revoked while this request ran'),
-    });
-    const filter = encodeURIComponent('userName eq "written-after-revocation@example.com"');
+    const filter = encodeURIComponent(`userName eq "${userName}"`);
     const found = (await (await get(`/scim/v2/Users?filter=${filter}`, s.secret)).json()) as { totalResults: number };
-    expect(found.totalResults).toBe(0);
+    return { status: answer.status, answer: JSON.parse(answer.body) as unknown, written: found.totalResults > 0 };
+  }
+
+  it('writes nothing for a token revoked while its request was under way', async () => {
+    const token = await adminCall(s, 'POST', '/scim-tokens', { tenant_id: s.tenantId, name: 'revoked-mid-request' });
+    const result = await createWhile(
+      '/scim/v2/Users',
+      String(token.body?.token),
+      'written-after-revocation@example.com',
+      () => adminCall(s, 'DELETE', `/scim-tokens/${String(token.body?.id)}`),
+    );
+    expect(result).toMatchObject({
+      status: 401,
+      answer: { detail: expect.stringContaining('revoked while this request ran') },
+      written: false,
+    });
   });
 
   it('writes nothing for the console when its admin token is signed out while the request is under way', async () => {
     const admin = await s.server.adminToken();
-    const body = JSON.stringify({ userName: 'written-after-sign-out@example.com' });
-    const { hostname, port } = new URL(s.server.url);
-    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(
-        {
-          hostname,
-          port,
-          method: 'POST',
-          path: `/api/v1/tenants/${s.tenantId}/scim/v2/Users`,
-          headers: {
-            Authorization: `Bearer ${admin}`,
-            'Content-Type': 'application/scim+json',
-            'Content-Length': Buffer.byteLength(body),
-          },
-        },
-        (res) => {
-          let text = '';
-          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        },
-      );
-      req.on('error', reject);
-      req.flushHeaders();
-      void new Promise((wait) => setTimeout(wait, 200))
-        .then(() =>
-          fetch(`${s.server.url}/api/v1/admin/session`, {
-            method: 'DELETE',
-            headers: { Authorization: `Bearer ${admin}` },
-          }),
-        )
-        .then(() => req.end(body));
+    const path = `/api/v1/tenants/${s.tenantId}/scim/v2/Users`;
+    const result = await createWhile(path, admin, 'written-after-sign-out@example.com', () =>
+      fetch(`${s.server.url}/api/v1/admin/session`, {
+        method: 'DELETE',
+        headers: { Authorization: `Bearer ${admin}` },
+      }),
+    );
+    expect(result).toMatchObject({
+      status: 401,
+      answer: { detail: 'The admin token was signed out while this request ran.' },
+      written: false,
     });
-    const answer = await answered;
-    expect(answer.status).toBe(401);
-    expect(JSON.parse(answer.body)).toMatchObject({
-      detail: 'The admin token was signed out while this request ran.',
-    });
-    const filter = encodeURIComponent('userName eq "written-after-sign-out@example.com"');
-    const found = (await (await get(`/scim/v2/Users?filter=${filter}`, s.secret)).json()) as { totalResults: number };
-    expect(found.totalResults).toBe(0);
   });
 
   it('stops an expired token on the first request after its expiry, on both base paths', async () => {

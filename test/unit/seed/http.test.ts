@@ -86,6 +86,34 @@ describe('SeedHttp', () => {
     const closed = () =>
       new TypeError('fetch failed', { cause: { code: 'UND_ERR_SOCKET', message: 'other side closed' } });
     const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status });
+    /** Ten users, one request at a time, against `fake`. */
+    const seedTen = (fake: typeof fetch, options: { users?: number; concurrency?: number } = {}) =>
+      seedScim({
+        baseUrl: 'http://h/scim',
+        token: 't',
+        users: 10,
+        groups: 0,
+        seed: 's',
+        concurrency: 1,
+        fetch: fake,
+        ...options,
+      });
+    /** A BulkResponse in which every operation of the request made its user. */
+    const createdAll = (init: RequestInit | undefined) => {
+      const operations = (JSON.parse(String(init?.body)) as { Operations: { bulkId: string }[] }).Operations;
+      return json({
+        Operations: operations.map((op) => ({ bulkId: op.bulkId, status: '201', response: { id: op.bulkId } })),
+      });
+    };
+    /** A server that offers Bulk of four operations; `bulk` answers each Bulk request. */
+    const bulkServer =
+      (bulk: (init: RequestInit | undefined) => Response): typeof fetch =>
+      async (url, init) => {
+        if (String(url).endsWith('/ServiceProviderConfig'))
+          return json({ bulk: { supported: true, maxOperations: 4 } });
+        if (init?.method === 'GET') return json({ Resources: [] });
+        return bulk(init);
+      };
 
     it('stops the run and still counts what was made, what is unknown and what was not sent (POSTs)', async () => {
       let posts = 0;
@@ -95,40 +123,19 @@ describe('SeedHttp', () => {
         if (posts > 4) throw refused();
         return json({ id: `u${posts}` }, 201);
       };
-      const result = await seedScim({
-        baseUrl: 'http://h/scim',
-        token: 't',
-        users: 10,
-        groups: 0,
-        seed: 's',
-        concurrency: 1,
-        fetch: fake,
-      });
+      const result = await seedTen(fake);
       expect(result).toMatchObject({ usersCreated: 3, unconfirmed: 1, notSent: 6, failed: 0 });
       expect(result.stoppedBy).toBe('POST http://h/scim/Users: UND_ERR_SOCKET: other side closed');
     });
 
     it('counts a Bulk request lost with its connection as unconfirmed, and only the requests sent', async () => {
       let bulks = 0;
-      const fake: typeof fetch = async (url, init) => {
-        if (String(url).endsWith('/ServiceProviderConfig'))
-          return json({ bulk: { supported: true, maxOperations: 4 } });
-        if (init?.method === 'GET') return json({ Resources: [] });
-        if (++bulks > 1) throw closed();
-        const operations = (JSON.parse(String(init?.body)) as { Operations: { bulkId: string }[] }).Operations;
-        return json({
-          Operations: operations.map((op, i) => ({ bulkId: op.bulkId, status: '201', response: { id: `id${i}` } })),
-        });
-      };
-      const result = await seedScim({
-        baseUrl: 'http://h/scim',
-        token: 't',
-        users: 10,
-        groups: 0,
-        seed: 's',
-        concurrency: 1,
-        fetch: fake,
-      });
+      const result = await seedTen(
+        bulkServer((init) => {
+          if (++bulks > 1) throw closed();
+          return createdAll(init);
+        }),
+      );
       expect(result).toMatchObject({ usersCreated: 4, unconfirmed: 4, notSent: 2, bulk: { requests: 2 } });
       expect(result.stoppedBy).toMatch(/UND_ERR_SOCKET/);
     });
@@ -142,40 +149,19 @@ describe('SeedHttp', () => {
         const cut = new ReadableStream({ start: (controller) => controller.error(new TypeError('terminated')) });
         return new Response(cut, { status: 201 });
       };
-      const result = await seedScim({
-        baseUrl: 'http://h/scim',
-        token: 't',
-        users: 10,
-        groups: 0,
-        seed: 's',
-        concurrency: 1,
-        fetch: fake,
-      });
+      const result = await seedTen(fake);
       expect(result).toMatchObject({ usersCreated: 2, unconfirmed: 1, notSent: 7 });
       expect(result.stoppedBy).toBe('POST http://h/scim/Users: terminated');
     });
 
     it('counts only the Bulk requests that may have reached the server', async () => {
       let bulks = 0;
-      const fake: typeof fetch = async (url, init) => {
-        if (String(url).endsWith('/ServiceProviderConfig'))
-          return json({ bulk: { supported: true, maxOperations: 4 } });
-        if (init?.method === 'GET') return json({ Resources: [] });
-        if (++bulks > 1) throw refused();
-        const operations = (JSON.parse(String(init?.body)) as { Operations: { bulkId: string }[] }).Operations;
-        return json({
-          Operations: operations.map((op) => ({ bulkId: op.bulkId, status: '201', response: { id: op.bulkId } })),
-        });
-      };
-      const result = await seedScim({
-        baseUrl: 'http://h/scim',
-        token: 't',
-        users: 10,
-        groups: 0,
-        seed: 's',
-        concurrency: 1,
-        fetch: fake,
-      });
+      const result = await seedTen(
+        bulkServer((init) => {
+          if (++bulks > 1) throw refused();
+          return createdAll(init);
+        }),
+      );
       expect(result).toMatchObject({ usersCreated: 4, unconfirmed: 0, notSent: 6, bulk: { requests: 1 } });
     });
 
@@ -187,35 +173,13 @@ describe('SeedHttp', () => {
         // The head of the company (everyone's manager, through the chain) is lost with its connection.
         throw closed();
       };
-      const result = await seedScim({
-        baseUrl: 'http://h/scim',
-        token: 't',
-        users: 40,
-        groups: 0,
-        seed: 's',
-        concurrency: 4,
-        fetch: fake,
-      });
+      const result = await seedTen(fake, { users: 40, concurrency: 4 });
       expect(posts).toBe(1);
       expect(result).toMatchObject({ usersCreated: 0, unconfirmed: 1, notSent: 39 });
     });
 
     it('counts a Bulk request answered 401 as sent, its users as not made', async () => {
-      const fake: typeof fetch = async (url, init) => {
-        if (String(url).endsWith('/ServiceProviderConfig'))
-          return json({ bulk: { supported: true, maxOperations: 4 } });
-        if (init?.method === 'GET') return json({ Resources: [] });
-        return json({ detail: 'token revoked' }, 401);
-      };
-      const result = await seedScim({
-        baseUrl: 'http://h/scim',
-        token: 't',
-        users: 10,
-        groups: 0,
-        seed: 's',
-        concurrency: 1,
-        fetch: fake,
-      });
+      const result = await seedTen(bulkServer(() => json({ detail: 'token revoked' }, 401)));
       expect(result).toMatchObject({ usersCreated: 0, unconfirmed: 0, notSent: 10, bulk: { requests: 1 } });
       expect(result.stoppedBy).toMatch(/refused with 401/);
     });
@@ -227,15 +191,7 @@ describe('SeedHttp', () => {
         if (++posts > 2) throw refused();
         return json({ id: `u${posts}` }, 201);
       };
-      const result = await seedScim({
-        baseUrl: 'http://h/scim',
-        token: 't',
-        users: 10,
-        groups: 0,
-        seed: 's',
-        concurrency: 1,
-        fetch: fake,
-      });
+      const result = await seedTen(fake);
       expect(result).toMatchObject({ usersCreated: 2, unconfirmed: 0, notSent: 8 });
       expect(result.stoppedBy).toMatch(/ECONNREFUSED/);
     });
