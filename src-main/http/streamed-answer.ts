@@ -109,10 +109,14 @@ export function whenStreamEnds(ctx: Context, then: (outcome: StreamOutcome | und
   finished(response, () => then({ bytes: answer.bytes, error: streamError(answer, response.writableFinished) }));
 }
 
+/** A stop by design (the token revoked or signed out, the tenant deleted): no server failure. */
+export function stoppedByDesign(error: unknown): error is ScimError {
+  return error instanceof ScimError && error.status < 500;
+}
+
 function streamError(answer: StreamedAnswer, sentWhole: boolean): RequestLogError | null {
   const sent = `${counted(answer.records, 'resource')} (${counted(answer.bytes, 'byte')})`;
-  // A stop by design (the token revoked or signed out, the tenant deleted) is no server failure.
-  if (answer.failure instanceof ScimError && answer.failure.status < 500) {
+  if (stoppedByDesign(answer.failure)) {
     return { message: `The answer was stopped after ${sent}: ${answer.failure.message}` };
   }
   if (answer.failure !== undefined) {

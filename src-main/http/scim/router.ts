@@ -48,7 +48,7 @@ import type { DurableStore } from '../../store/durable-store';
 import { isTokenBasePath, TENANT_SCIM_BASE, TOKEN_SCIM_BASE } from '../areas';
 import { isServerFault, toScimError } from '../error-middleware';
 import { noteServerFault } from '../server-faults';
-import { sendStreamed, type StreamedAnswer } from '../streamed-answer';
+import { sendStreamed, stoppedByDesign, type StreamedAnswer } from '../streamed-answer';
 import { scimAuth, type ScimCaller, type ScimState } from './auth';
 import { readScimBody, sendScim } from './body';
 import { DEFAULT_BODY_LIMIT } from '../json-body';
@@ -424,7 +424,7 @@ function sendExport(ctx: Context, format: 'ndjson' | 'csv', kind: ResourceKind, 
     ctx,
     lines,
     (error) =>
-      error instanceof ScimError && error.status < 500
+      stoppedByDesign(error)
         ? deps.log.info(`SCIM export stopped after its answer began: ${error.message}`)
         : deps.log.error('SCIM export failed after its answer began:', error),
     () => deps.store.settled(),
