@@ -32,14 +32,23 @@ export class FilterWork {
     this.since = now();
   }
 
-  /** Stops counting time (while a resource is loaded: not the filter's cost). */
-  pause(): void {
+  /** Runs `step` with the clock stopped: loading a resource is the scan's cost, not the filter's. */
+  outside<T>(step: () => T): T {
+    this.pause();
+    try {
+      return step();
+    } finally {
+      this.resume();
+    }
+  }
+
+  private pause(): void {
     if (this.since === undefined) return;
     this.banked += this.now() - this.since;
     this.since = undefined;
   }
 
-  resume(): void {
+  private resume(): void {
     this.since ??= this.now();
   }
 

@@ -576,14 +576,11 @@ export class IdentityService {
       // Loading is the scan's cost, not the filter's: the budget's clock stops meanwhile.
       const load = (id: string) => {
         examined++;
-        work.pause();
-        try {
+        return work.outside(() => {
           const doc = getStored(tenant, kind, id);
           if (!doc) return undefined;
           return readsDerived ? present(tenant, kind, doc, ctx.baseUrl) : withDerived(tenant, kind, doc);
-        } finally {
-          work.resume();
-        }
+        });
       };
       const found = matchCompiled(ast, predicates[k], schema, tenant.candidates, load);
       total += found.length;
@@ -682,15 +679,8 @@ export class IdentityService {
       const doc = getStored(reader, kind, id);
       return doc && withDerived(reader, kind, doc);
     };
-    const loadTimedOut = (id: string) => {
-      work.pause();
-      try {
-        return load(tenant, id);
-      } finally {
-        work.resume();
-      }
-    };
-    const ids = matchCompiled(ast, predicate, schema, tenant.candidates, loadTimedOut).map((resource) =>
+    const loadUntimed = (id: string) => work.outside(() => load(tenant, id));
+    const ids = matchCompiled(ast, predicate, schema, tenant.candidates, loadUntimed).map((resource) =>
       String(resource.id),
     );
     ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
