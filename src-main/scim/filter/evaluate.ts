@@ -51,7 +51,7 @@ export interface FilterOptions {
   compat?: CompatContext;
   /** The scimType of that refusal: a PATCH value filter is part of a path (RFC 7644 §3.5.2). */
   refusalType?: 'invalidFilter' | 'invalidPath';
-  /** Counts each value compared, and refuses the list past its budget (see work.ts). */
+  /** Times the comparisons (the clock read every 1,024) and refuses the list past its budget (see work.ts). */
   work?: FilterWork;
 }
 
