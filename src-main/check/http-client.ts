@@ -112,7 +112,6 @@ function elapsed(started: number): number {
   return Math.round(performance.now() - started);
 }
 
-/** fetch's errors hide the useful part in `cause` (ECONNREFUSED, a certificate problem). */
 /** Node's codes for a TLS handshake or certificate that failed: no later request gets past them. */
 export const TLS_FAILURE =
   /^(ERR_SSL_|ERR_TLS_|EPROTO$|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|CERT_|ERR_CERT_)/;
@@ -120,15 +119,20 @@ const TLS_HINT =
   'TLS failed: check that the URL says https only for an https server; to trust a private CA or a ' +
   'self-signed certificate, run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem';
 
-/** Connection errors that mean the request never reached a server: nothing it asked for was done. */
-const NEVER_CONNECTED = new Set([
+/** Connection errors no later request would get past either: a check stops at the first of them. */
+export const NO_CONNECTION_CODES = [
   'ECONNREFUSED',
   'ENOTFOUND',
   'EAI_AGAIN',
   'EHOSTUNREACH',
   'ENETUNREACH',
   'EADDRNOTAVAIL',
-  // undici's: the connection did not open in time.
+] as const;
+
+/** Connection errors that mean the request never reached a server: nothing it asked for was done. */
+const NEVER_CONNECTED = new Set<string>([
+  ...NO_CONNECTION_CODES,
+  // undici's: the connection did not open in time (a check takes it as one step's timeout).
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
@@ -144,6 +148,7 @@ export function failedBeforeSending(error: unknown): boolean {
   return NEVER_CONNECTED.has(code) || TLS_FAILURE.test(code);
 }
 
+/** fetch's errors hide the useful part in `cause` (ECONNREFUSED, a certificate problem). */
 export function describeFetchError(error: unknown, timeoutMs: number): string {
   const err = error as Error & { cause?: { code?: string; message?: string } };
   if (err.name === 'TimeoutError' || err.name === 'AbortError') return `no answer within ${timeoutMs} ms`;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { evaluate, statusList, valueAt } from './expectations';
-import { describeText, ScimHttpClient } from './http-client';
+import { describeText, NO_CONNECTION_CODES, ScimHttpClient } from './http-client';
 import { PROFILES } from './profiles/index';
 import { serviceProviderConfigShape } from './shapes';
 import { buildPath, fillJson, MissingVariable } from './templates';
@@ -226,8 +226,7 @@ function opensResources(step: StepDefinition, result: StepResult): boolean {
 }
 
 /** Errors (as describeFetchError words them) that no later request would get past. */
-const UNREACHABLE =
-  /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EADDRNOTAVAIL)\b|^fetch refuses this port|\(TLS failed: /;
+const UNREACHABLE = new RegExp(`^(${NO_CONNECTION_CODES.join('|')})\\b|^fetch refuses this port|\\(TLS failed: `);
 
 function notRun(profile: ProfileName, step: StepDefinition, reason: string): StepResult {
   const expected = { status: statusList(step.expect.status) };
