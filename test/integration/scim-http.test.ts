@@ -647,6 +647,33 @@ describe.each([
     expect(b!.members).toMatchObject([{ value: a!.id, type: 'Group' }]);
   });
 
+  it('runs a Bulk job to the state its written order means when one operation waits for a later POST', async () => {
+    const tag = `order-${base.length}`;
+    const x = (await (await scim('POST', '/Users', { userName: `${tag}-x@example.com` })).json()) as { id: string };
+    const group = (await (await scim('POST', '/Groups', { displayName: tag })).json()) as { id: string };
+    const members = (op: string, value: string) => ({
+      method: 'PATCH',
+      path: `/Groups/${group.id}`,
+      data: {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op, path: 'members', value: [{ value }] }],
+      },
+    });
+    const bulk = await scim('POST', '/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: [
+        members('replace', 'bulkId:u'),
+        members('add', x.id),
+        { method: 'POST', path: '/Users', bulkId: 'u', data: { userName: `${tag}-u@example.com` } },
+      ],
+    });
+    const { Operations } = (await bulk.json()) as { Operations: { status: string; location?: string }[] };
+    expect(Operations.map((op) => op.status)).toEqual(['200', '200', '201']);
+    const u = Operations[2]!.location!.split('/').pop();
+    const after = (await (await scim('GET', `/Groups/${group.id}`)).json()) as { members: { value: string }[] };
+    expect(after.members.map((m) => m.value).sort()).toEqual([u, x.id].sort());
+  });
+
   it("resolves users that are each other's manager when Entra ID's bare manager id is used", async () => {
     const userName = (who: string) => `bare-manager-${who}-${base.length}@example.com`;
     const bulk = await scim('POST', '/Bulk', {

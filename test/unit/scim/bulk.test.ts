@@ -186,7 +186,7 @@ describe('planning and bulkId resolution', () => {
       ],
     });
   });
-  it('orders forward references after their definition, keeping request order otherwise', () => {
+  it('pulls a later POST forward to just before the first operation that uses it, keeping request order otherwise', () => {
     const req = parse(
       bulk([
         { method: 'POST', path: '/Groups', bulkId: 'g', data: { displayName: 'G', members: [{ value: 'bulkId:u2' }] } },
@@ -195,7 +195,41 @@ describe('planning and bulkId resolution', () => {
         postUser('u2', { [SCIM_URN.enterpriseUser]: { manager: { value: 'bulkId:u1' } } }),
       ]),
     );
-    expect(planBulk(req).order.map((o) => o.index)).toEqual([1, 2, 3, 0]);
+    expect(planBulk(req).order.map((o) => o.index)).toEqual([2, 3, 0, 1]);
+  });
+  it('keeps later writes to the same resource after the one that waited for a POST (RFC 7644 §3.7: same result)', () => {
+    const patchGroup = (value: string, op = 'add') => ({
+      method: 'PATCH',
+      path: '/Groups/g1',
+      data: { schemas: [SCIM_URN.patchOp], Operations: [{ op, path: 'members', value: [{ value }] }] },
+    });
+    const group = parse(bulk([patchGroup('bulkId:u', 'replace'), patchGroup('x'), postUser('u')]));
+    expect(planBulk(group).order.map((o) => o.index)).toEqual([2, 0, 1]);
+    const nickName = parse(
+      bulk([
+        {
+          method: 'PUT',
+          path: '/Users/e',
+          data: { userName: 'e', [SCIM_URN.enterpriseUser]: { manager: 'bulkId:u' } },
+        },
+        {
+          method: 'PATCH',
+          path: '/Users/e',
+          data: { schemas: [SCIM_URN.patchOp], Operations: [{ op: 'replace', path: 'nickName', value: 'after' }] },
+        },
+        postUser('u'),
+      ]),
+    );
+    expect(planBulk(nickName).order.map((o) => o.index)).toEqual([2, 0, 1]);
+    // Two POSTs racing for one userName: the first written still claims it.
+    const race = parse(
+      bulk([
+        postUser('a', { userName: 'n', [SCIM_URN.enterpriseUser]: { manager: { value: 'bulkId:m' } } }),
+        postUser('b', { userName: 'n' }),
+        postUser('m'),
+      ]),
+    );
+    expect(planBulk(race).order.map((o) => o.index)).toEqual([2, 0, 1]);
   });
   it('resolves references nested anywhere, in paths, and inside PATCH filters', async () => {
     const req = parse(

@@ -1,0 +1,106 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compatFlags } from '@shared/scim/compat-flags';
+import { SCIM_URN } from '@shared/scim/urns';
+import { parseBulkRequest, planBulk } from '../../../src-main/scim/bulk';
+import { CompatContext } from '../../../src-main/scim/compat';
+import { registry } from './helpers';
+
+/**
+ * Random jobs of user POSTs (some naming another's bulkId as manager, forward or back, circles
+ * included) and group PATCHes adding members by bulkId or by id, some naming no POST at all.
+ */
+const jobs = fc.integer({ min: 1, max: 10 }).chain((n) =>
+  fc.array(
+    fc.oneof(
+      fc.record({
+        kind: fc.constant('post' as const),
+        manager: fc.option(fc.integer({ min: 0, max: n }), { nil: undefined }),
+      }),
+      fc.record({
+        kind: fc.constant('patch' as const),
+        group: fc.integer({ min: 0, max: 2 }),
+        member: fc.option(fc.integer({ min: 0, max: n }), { nil: undefined }),
+      }),
+    ),
+    { minLength: n, maxLength: n },
+  ),
+);
+
+type Job = typeof jobs extends fc.Arbitrary<infer T> ? T : never;
+
+function bodyOf(job: Job): unknown {
+  return {
+    schemas: [SCIM_URN.bulkRequest],
+    Operations: job.map((op, i) =>
+      op.kind === 'post'
+        ? {
+            method: 'POST',
+            path: '/Users',
+            bulkId: `b${i}`,
+            data: {
+              userName: `u${i}`,
+              ...(op.manager === undefined
+                ? {}
+                : { [SCIM_URN.enterpriseUser]: { manager: { value: `bulkId:b${op.manager}` } } }),
+            },
+          }
+        : {
+            method: 'PATCH',
+            path: `/Groups/g${op.group}`,
+            data: {
+              schemas: [SCIM_URN.patchOp],
+              Operations: [
+                {
+                  op: 'add',
+                  path: 'members',
+                  value: [{ value: op.member === undefined ? 'x' : `bulkId:b${op.member}` }],
+                },
+              ],
+            },
+          },
+    ),
+  };
+}
+
+describe('planBulk order', () => {
+  it('runs each operation once, definitions before their uses, and never reorders anything but POSTs', () => {
+    fc.assert(
+      fc.property(jobs, (job) => {
+        const plan = planBulk(
+          parseBulkRequest(bodyOf(job), {
+            resourceTypes: registry.resourceTypes,
+            compat: new CompatContext(compatFlags('compatible')),
+          }),
+        );
+        const order = plan.order.map((o) => o.index);
+        expect([...order].sort((a, b) => a - b)).toEqual(job.map((_, i) => i));
+        const at = new Map(order.map((index, position) => [index, position]));
+        for (const op of plan.order) {
+          if (plan.refused.has(op.index)) continue;
+          const circle = plan.circles.get(op.index);
+          for (const ref of op.references) {
+            const definer = Number(ref.slice(1));
+            if (circle?.members.some((m) => m.index === definer)) continue;
+            expect(at.get(definer)).toBeLessThan(at.get(op.index)!);
+          }
+        }
+        // Anything other than a POST keeps the place the client gave it among its own kind.
+        const others = order.filter((i) => job[i]!.kind !== 'post');
+        expect(others).toEqual([...others].sort((a, b) => a - b));
+        // A POST only ever moves forward, and only to run before an operation that needs it. (A
+        // circle runs where its last member was written, so its earlier members wait for it.)
+        for (const [position, index] of order.entries()) {
+          if (job[index]!.kind !== 'post' || plan.circles.has(index)) continue;
+          const earlierWritten = order.slice(position + 1).filter((later) => later < index && !plan.circles.has(later));
+          if (earlierWritten.length === 0) continue;
+          const needed = plan.order.some(
+            (other) => at.get(other.index)! > position && other.references.includes(`b${index}`),
+          );
+          expect(needed).toBe(true);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
