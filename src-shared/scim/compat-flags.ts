@@ -60,7 +60,7 @@ export const COMPAT_FLAG_SPECS = {
     kind: 'leniency',
     scope: ['patch', 'bulk'],
     changes:
-      "A PatchOp or BulkRequest body may omit `schemas` or not list its message's URN there (another request's message URN is refused whatever the flag), and its `Operations` key is matched case-insensitively.",
+      "A PatchOp or BulkRequest body may omit `schemas` or not list its message's URN there (another request's message URN is refused whatever the flag), and the names of its members (`Operations`, `failOnErrors`, an operation's `op`, `path`, `value`, `method`, `bulkId`, `version`, `data`) are matched case-insensitively. Off, another spelling is refused by name, never ignored.",
     rfc: 'RFC 7644 §3.5.2 and §3.7 require the message schema URN in `schemas`.',
     seenFrom: 'Hand-written scripts and older connectors.',
     profiles: on(true, true),

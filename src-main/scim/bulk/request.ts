@@ -2,7 +2,7 @@ import type { ResourceTypeDefinition } from '@shared/scim/schema-types';
 import { SCIM_URN } from '@shared/scim/urns';
 import type { CompatContext } from '../compat';
 import { ScimError } from '../errors';
-import { operationsOf, readEnvelope } from '../patch/request';
+import { messageMember, operationsOf, readEnvelope } from '../patch/request';
 import { isRecord } from '../values';
 
 /** RFC 7644 §3.7: bulk methods; GET is seed 003's addition (read inside a bulk job). */
@@ -162,7 +162,7 @@ export function parseBulkRequest(body: unknown, options: BulkRequestOptions): Bu
       `The number of operations (${raw.length}) exceeds the maxOperations (${limits.maxOperations}).`,
     );
   }
-  let failOnErrors = envelope['failOnErrors'];
+  let failOnErrors = messageMember(envelope, 'failOnErrors', 'The BulkRequest', options.compat)?.value;
   // What Entra and Okta do with unmapped values elsewhere; read as "no limit" like any null.
   if (failOnErrors === null) {
     if (!options.compat.use('nullAsAbsent')) {
@@ -203,7 +203,8 @@ function parseBulkOperation(
 ): BulkOperation {
   const n = index + 1;
   if (!isRecord(raw)) throw syntax(`Bulk operation ${n} must be a JSON object.`);
-  const methodRaw = raw['method'];
+  const member = (name: string) => messageMember(raw, name, `Bulk operation ${n}`, compat)?.value;
+  const methodRaw = member('method');
   if (typeof methodRaw !== 'string') throw syntax(`Bulk operation ${n} needs a "method".`);
   let method = methodRaw as BulkMethod;
   if (!(BULK_METHODS as readonly string[]).includes(methodRaw)) {
@@ -221,10 +222,10 @@ function parseBulkOperation(
     }
     method = upper as BulkMethod;
   }
-  const bulkId = optionalString(raw, 'bulkId', n);
+  const bulkId = optionalString(member('bulkId'), 'bulkId', n);
   // An empty version holds nothing, as an empty If-Match header does not.
-  const version = optionalString(raw, 'version', n) || undefined;
-  const path = raw['path'];
+  const version = optionalString(member('version'), 'version', n) || undefined;
+  const path = member('path');
   if (typeof path !== 'string' || path === '') throw syntax(`Bulk operation ${n} needs a "path" such as "/Users".`);
   const { type, id } = parseBulkPath(path, n, endpoints);
   // RFC 7644 §3.7: bulkId is REQUIRED for POST; POST goes to a collection, the others to a resource.
@@ -238,7 +239,8 @@ function parseBulkOperation(
   if (bulkId !== undefined && (bulkId === '' || bulkId.includes('/'))) {
     throw ScimError.badRequest('invalidValue', `Bulk operation ${n} has an empty or malformed "bulkId".`);
   }
-  const hasData = raw['data'] !== undefined && raw['data'] !== null;
+  const data = member('data');
+  const hasData = data !== undefined && data !== null;
   if ((method === 'POST' || method === 'PUT' || method === 'PATCH') && !hasData) {
     throw syntax(`Bulk operation ${n} (${method}) needs "data".`);
   }
@@ -251,7 +253,7 @@ function parseBulkOperation(
   }
   // DELETE and GET ignore their data (below), so nothing in it can refer to anything.
   const usesData = hasData && method !== 'DELETE' && method !== 'GET';
-  if (usesData) collectReferences(raw['data'], dataScope(method), references, 0, n);
+  if (usesData) collectReferences(data, dataScope(method), references, 0, n);
   const op: {
     index: number;
     method: BulkMethod;
@@ -267,12 +269,11 @@ function parseBulkOperation(
   if (bulkId !== undefined) op.bulkId = bulkId;
   if (version !== undefined) op.version = version;
   if (id !== undefined) op.id = id;
-  if (usesData) op.data = raw['data'];
+  if (usesData) op.data = data;
   return op;
 }
 
-function optionalString(raw: Record<string, unknown>, key: string, n: number): string | undefined {
-  const v = raw[key];
+function optionalString(v: unknown, key: string, n: number): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') throw syntax(`Bulk operation ${n}: "${key}" must be a string.`);
   return v;

@@ -51,22 +51,41 @@ export function readEnvelope(body: unknown, urn: string, what: string, ctx: Comp
   return body;
 }
 
-/** The `Operations` member, found case-insensitively when the flag allows it. */
-export function operationsOf(body: Record<string, unknown>, what: string, ctx: CompatContext): unknown[] {
-  let ops = body['Operations'];
-  if (ops === undefined) {
-    const key = Object.keys(body).find((k) => k.toLowerCase() === 'operations');
+/**
+ * A member of a protocol message (`Operations`, `failOnErrors`, an operation's `op`, `path`,
+ * `value`, a Bulk operation's `method`, `bulkId`, `version`, `data`), found under any spelling of
+ * its name when the flag allows it, and refused by name when it does not: RFC 7643 §2.1 makes
+ * attribute names case-insensitive, and reading the exact spelling alone silently dropped a
+ * `"Version"` (an unconditional DELETE) or a `"FailOnErrors"`. Two spellings at once are refused:
+ * which one the client meant cannot be told.
+ */
+export function messageMember(
+  record: Record<string, unknown>,
+  name: string,
+  where: string,
+  ctx: CompatContext,
+): { readonly value: unknown } | undefined {
+  const lower = name.toLowerCase();
+  let key: string | undefined;
+  for (const k of Object.keys(record)) {
+    if (k.toLowerCase() !== lower) continue;
     if (key !== undefined) {
-      if (!ctx.use('patchEnvelopeLenient')) {
-        throw ctx.refuse(
-          'patchEnvelopeLenient',
-          'invalidSyntax',
-          `The ${what} request spells "Operations" as "${key}"`,
-        );
-      }
-      ops = body[key];
+      throw syntax(
+        `${where} gives "${name}" twice, as "${key}" and "${k}" (names are case-insensitive, RFC 7643 §2.1).`,
+      );
     }
+    key = k;
   }
+  if (key === undefined) return undefined;
+  if (key !== name && !ctx.use('patchEnvelopeLenient')) {
+    throw ctx.refuse('patchEnvelopeLenient', 'invalidSyntax', `${where} spells "${name}" as "${key}"`);
+  }
+  return { value: record[key] };
+}
+
+/** The `Operations` member (see messageMember). */
+export function operationsOf(body: Record<string, unknown>, what: string, ctx: CompatContext): unknown[] {
+  const ops = messageMember(body, 'Operations', `The ${what} request`, ctx)?.value;
   if (!Array.isArray(ops)) throw syntax(`A ${what} request needs an "Operations" array.`);
   return ops;
 }
@@ -89,7 +108,8 @@ export function parsePatchRequest(body: unknown, ctx: CompatContext): PatchOpera
 
 export function parseOperation(op: unknown, n: number, ctx: CompatContext): PatchOperation {
   if (!isRecord(op)) throw syntax(`Operation ${n} must be a JSON object.`);
-  const name = op['op'];
+  const member = (key: string) => messageMember(op, key, `Operation ${n}`, ctx);
+  const name = member('op')?.value;
   if (typeof name !== 'string') throw syntax(`Operation ${n} needs an "op" of add, remove or replace.`);
   let opName: PatchOpName;
   if ((OPS as readonly string[]).includes(name)) {
@@ -104,15 +124,16 @@ export function parseOperation(op: unknown, n: number, ctx: CompatContext): Patc
     }
     opName = lower as PatchOpName;
   }
-  const path = op['path'];
+  const path = member('path')?.value;
   if (path !== undefined && path !== null && typeof path !== 'string') {
     throw ScimError.badRequest('invalidPath', `Operation ${n} (${opName}): "path" must be a string.`);
   }
-  const hasValue = Object.hasOwn(op, 'value');
+  const given = member('value');
+  const hasValue = given !== undefined;
   // RFC 7644 §3.5.2.1/3: add and replace "MUST contain a value".
   if (opName !== 'remove' && !hasValue) throw syntax(`Operation ${n} (${opName}) has no "value".`);
   const out: { op: PatchOpName; path?: string; value?: unknown; hasValue: boolean } = { op: opName, hasValue };
   if (typeof path === 'string') out.path = path;
-  if (hasValue) out.value = op['value'];
+  if (given !== undefined) out.value = given.value;
   return out;
 }

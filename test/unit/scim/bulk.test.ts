@@ -128,6 +128,25 @@ describe('BulkRequest validation (RFC 7644 §3.7)', () => {
     expectRefusedBy(() => parse(noSchemas, 'strict'), 'patchEnvelopeLenient', 'invalidSyntax');
     expectRefusedBy(() => parse(bulk([{ method: 'delete', path: '/Users/1' }]), 'strict'), 'opCaseInsensitive');
   });
+  it('reads every member of the request and its operations under any spelling, or refuses it by name in strict', () => {
+    const spelled = bulk(
+      [
+        { Method: 'DELETE', PATH: '/Users/1', Version: 'W/"7"' },
+        { method: 'POST', BulkId: 'u', Data: { userName: 'u' }, path: '/Users' },
+      ],
+      { FailOnErrors: 1 },
+    );
+    const read = parse(spelled);
+    expect(read.failOnErrors).toBe(1);
+    expect(read.operations[0]).toMatchObject({ method: 'DELETE', id: '1', version: 'W/"7"' });
+    expect(read.operations[1]).toMatchObject({ bulkId: 'u', data: { userName: 'u' } });
+    const refusal = expectRefusedBy(() => parse(spelled, 'strict'), 'patchEnvelopeLenient', 'invalidSyntax');
+    expect(refusal.message).toContain('spells "failOnErrors" as "FailOnErrors"');
+    expect(
+      scimErrorOf(() => parse(bulk([{ method: 'DELETE', path: '/Users/1', version: 'W/"1"', Version: 'W/"2"' }])))
+        .message,
+    ).toContain('gives "version" twice, as "version" and "Version"');
+  });
   it("refuses another request's message in any profile: a PatchOp sent to /Bulk", () => {
     const patchOp = { schemas: [SCIM_URN.patchOp], Operations: [] };
     expect(scimErrorOf(() => parse(patchOp, 'compatible'))).toMatchObject({

@@ -51,6 +51,17 @@ describe('the flag registry', () => {
     expect(compatFlags('compatible', { booleanStrings: false }).booleanStrings).toBe(false);
     expect(compatFlags().opCaseInsensitive).toBe(true);
   });
+  it("reads a PATCH operation's members under any spelling where patchEnvelopeLenient is on", () => {
+    const spelled = userPatch([{ Op: 'replace', Path: 'title', Value: 'Boss' }]);
+    const result = spelled(compatFlags('compatible')) as unknown as {
+      resource: { title?: string };
+      fired: readonly string[];
+    };
+    expect(result.resource.title).toBe('Boss');
+    expect(result.fired).toContain('patchEnvelopeLenient');
+    const refusal = expectRefusedBy(() => spelled(compatFlags('strict')), 'patchEnvelopeLenient', 'invalidSyntax');
+    expect(refusal.message).toContain('spells "op" as "Op"');
+  });
   it('guards names', () => {
     expect(isCompatProfileName('okta')).toBe(true);
     expect(isCompatProfileName('OKTA')).toBe(false);
