@@ -78,6 +78,17 @@ export async function readJsonBody(
       `Content-Encoding "${coding}" is not supported: send the body uncompressed.`,
     );
   }
+  // Node's parser frames `Transfer-Encoding: gzip, chunked` by its chunks and hands on the
+  // compressed bytes, which then read as "not UTF-8" or, sent uncompressed under the label, as
+  // JSON. RFC 9112 §6.1: a transfer coding the server does not understand is refused.
+  const transfer = ctx.get('Transfer-Encoding');
+  if (transfer && transfer.split(',').some((c) => c.trim().toLowerCase() !== 'chunked')) {
+    noteAnnouncedSize(ctx);
+    throw new JsonBodyError(
+      'unsupported_media_type',
+      `Transfer-Encoding "${transfer}" is not supported: send the body with "chunked" alone, or with a Content-Length.`,
+    );
+  }
   let bytes: Buffer;
   const chunkedHead = ctx.request.length === undefined ? new HeadCollector(ctx.req) : undefined;
   try {

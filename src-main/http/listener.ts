@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, METHODS, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type Koa from 'koa';
 import type { AdminErrorCode } from '@shared/errors';
@@ -68,7 +68,7 @@ export interface ShutdownOutcome {
 /** How often a shutdown looks whether its requests still move. */
 const SHUTDOWN_TICK_MS = 100;
 
-type ClientError = NodeJS.ErrnoException & { rawPacket?: Buffer };
+type ClientError = NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number };
 type OnRefused = (refusal: ListenerRefusal) => void;
 
 /** Starting and stopping the listener, kept apart from the app so that tests can use app.callback(). */
@@ -114,7 +114,23 @@ export class HttpListener {
         if (--this.running === 0) this.onHandlersDone?.();
       });
     });
-    this.server.on('clientError', (error: ClientError, socket: Socket) => answerClientError(error, socket, refused));
+    this.server.on('clientError', (error: ClientError, socket: Socket) => {
+      // Node's parser keeps its error and tells it again for every chunk that follows.
+      if (refusedConnections.has(socket)) return;
+      refusedConnections.add(socket);
+      // A refused request pipelined behind requests whose answers are not sent yet: answers go in
+      // the order the requests came (RFC 9112 §9.3), so its 400 waits for theirs. Sent at once, it
+      // was the only answer on the connection: the client was told 400 for a user that was made.
+      const waiting = this.newest.get(socket);
+      if (waiting?.req.complete && !waiting.writableFinished) {
+        waiting.once('finish', () => answerClientError(error, socket, refused, true));
+        waiting.once('close', () => {
+          if (!waiting.writableFinished) socket.destroy(error);
+        });
+        return;
+      }
+      answerClientError(error, socket, refused);
+    });
     this.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
       answerUnmetExpectation(req, res, refused),
     );
@@ -250,12 +266,15 @@ function lastResponse(res: ServerResponse, socket: Socket): LastResponse {
   };
 }
 
+/** Connections whose parser refused a request: it is answered once. */
+const refusedConnections = new WeakSet<Socket>();
+
 /**
  * Requests Node's HTTP parser refuses never reach the app. Node's own answers have no body; these
  * say what was wrong, in the error format of the path the request was for (RFC 7644 §3.12 on SCIM
  * paths), as every other failure does.
  */
-function answerClientError(error: ClientError, socket: Socket, refused: OnRefused): void {
+function answerClientError(error: ClientError, socket: Socket, refused: OnRefused, pipelined = false): void {
   // As Node decides: an answer only while no response is half-written on this connection (an
   // earlier response on a kept-alive connection is complete and does not count).
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent: boolean } | null })._httpMessage;
@@ -263,10 +282,11 @@ function answerClientError(error: ClientError, socket: Socket, refused: OnRefuse
     socket.destroy(error);
     return;
   }
-  const area = areaOfPacket(error.rawPacket);
+  const packet = pipelined ? refusedRequestIn(error) : error.rawPacket;
+  const area = areaOfPacket(packet);
   // A request the app is handling is logged by its capture (see listenerAnswerOn); any other only here.
   const tell = (status: number, [type, body]: [string, string]) => {
-    if (!inFlight) reportPacket(error.rawPacket, status, { type, body }, refused);
+    if (!inFlight) reportPacket(packet, status, { type, body }, refused);
   };
   if (error.code === 'HPE_HEADER_OVERFLOW') {
     const answer = errorBody(
@@ -350,6 +370,22 @@ function reportPacket(
   } catch {
     // An event handler of the server must not throw: that would end the process.
   }
+}
+
+/** A request line anywhere in a chunk: a request pipelined behind a body follows its last byte. */
+const REQUEST_LINE = new RegExp(`(?:${METHODS.join('|')}) \\S+ HTTP/\\d\\.\\d\\r?\\n`, 'g');
+
+/**
+ * The part of the chunk the parser failed in that holds the refused request, when requests the app
+ * took came in the same chunk before it: from the last request line before where parsing stopped.
+ */
+function refusedRequestIn(error: ClientError): Buffer | undefined {
+  const { rawPacket, bytesParsed } = error;
+  if (!rawPacket || bytesParsed === undefined) return rawPacket;
+  const before = rawPacket.toString('latin1', 0, Math.min(bytesParsed + 1, rawPacket.length));
+  let start = 0;
+  for (const m of before.matchAll(REQUEST_LINE)) start = m.index;
+  return rawPacket.subarray(start);
 }
 
 /**

@@ -1161,6 +1161,8 @@ describe.each([
     expect(getSearch.status).toBe(405);
     expect(getSearch.headers.get('allow')).toBe('POST');
     expect(await getSearch.json()).toMatchObject({ status: '405' });
+    // Routes match in any case, and POST takes /Users/.SEARCH as a search: so do the others.
+    expect((await scim('DELETE', '/Users/.SEARCH')).status).toBe(405);
     expect(await wrong.json()).toMatchObject({ status: '405', detail: expect.stringContaining('HEAD, GET, POST') });
     // A method no route has: RFC 7644 §3.12's 501, not a server failure.
     const unknown = await scim('PROPFIND', '/Users');
@@ -1238,6 +1240,33 @@ describe.each([
     expect(answers).toMatch(/^HTTP\/1\.1 200 OK/);
     expect(answers).toContain('HTTP/1.1 431 Request Header Fields Too Large');
     expect(answers).toContain('POST .search');
+  });
+
+  it('answers a request pipelined ahead of a refused one first, then the refusal (RFC 9112 §9.3)', async () => {
+    const { hostname, port, pathname } = new URL(base);
+    const userName = `pipelined-${pathname.length}@example.com`;
+    const body = JSON.stringify({ userName });
+    const answers = await new Promise<string>((resolve, reject) => {
+      // One write: the parser refuses the second request while the first waits for its commit.
+      const socket = connect(Number(port), hostname, () =>
+        socket.write(
+          `POST ${pathname}/Users HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${s.secret}\r\n` +
+            `Content-Type: ${SCIM_JSON}\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
+            `GET ${pathname}/Users?count=0 HTTP/1.1\r\nHost: ${hostname}\r\nX-Bad: a\x01b\r\n\r\n`,
+        ),
+      );
+      let text = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      socket.on('close', () => resolve(text)).on('error', reject);
+    });
+    expect(answers).toMatch(/^HTTP\/1\.1 201 Created/);
+    expect(answers.indexOf('HTTP/1.1 400 Bad Request')).toBeGreaterThan(answers.indexOf(userName));
+    const logged = await adminCall(s, 'GET', '/request-logs?per_page=2');
+    const entries = logged.body?.items as { method: string; status: number }[];
+    expect(entries.map((e) => [e.method, e.status])).toEqual([
+      ['GET', 400],
+      ['POST', 201],
+    ]);
   });
 
   it.each([
@@ -1333,6 +1362,28 @@ describe.each([
       body: '{"name":"x"}',
     });
     expect(admin.status).toBe(415);
+    // A transfer coding other than chunked: the body was read as sent, and a JSON one stored.
+    const { hostname, port, pathname } = new URL(base);
+    const json = JSON.stringify({ userName: `te-gzip-${pathname.length}@example.com` });
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () =>
+        socket.write(
+          `POST ${pathname}/Users HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${s.secret}\r\n` +
+            `Content-Type: ${SCIM_JSON}\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n` +
+            `${json.length.toString(16)}\r\n${json}\r\n0\r\n\r\n`,
+        ),
+      );
+      let text = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      socket.on('close', () => resolve(text)).on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('Transfer-Encoding \\"gzip, chunked\\" is not supported');
+    const found = await scim(
+      'GET',
+      `/Users?filter=${encodeURIComponent(`userName eq "${JSON.parse(json).userName}"`)}`,
+    );
+    expect(await found.json()).toMatchObject({ totalResults: 0 });
   });
 
   it('survives hostile bodies: deep nesting and prototype keys', async () => {

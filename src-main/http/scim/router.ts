@@ -171,7 +171,8 @@ const SEARCH_METHODS = 'POST';
  * resource whose id is ".search" (a 404).
  */
 function notSearch(ctx: Context, next: Next): unknown {
-  if (ctx.params.id !== '.search') return next();
+  // Routes match case-insensitively, so POST takes `/Users/.SEARCH` as a search too.
+  if (ctx.params.id?.toLowerCase() !== '.search') return next();
   ctx.set('Allow', SEARCH_METHODS);
   ctx.status = 405;
   return undefined;
