@@ -59,7 +59,7 @@ export interface RunningScimdesk {
   consoleLoginUrl(): string;
   /**
    * Stops accepting, finishes in-flight requests, then releases everything. Says how many
-   * connections were cut unanswered because their requests stopped moving (see HttpListener.close).
+   * connections were cut before their answers were sent whole because they stopped moving (see HttpListener.close).
    */
   close(options?: ShutdownOptions): Promise<ShutdownOutcome>;
 }

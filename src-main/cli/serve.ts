@@ -93,7 +93,7 @@ export async function serve(
             if (cut > 0) {
               io.err(
                 `gave up on ${plural(cut, 'request')} after nothing moved for ${stallSeconds} s: ` +
-                  'their connections were cut unanswered',
+                  'their connections were cut before their answers were sent whole',
               );
             }
             resolve(fatal || cut > 0 ? 1 : 0);

@@ -87,6 +87,11 @@ export class HttpListener {
   private onHandlersDone: (() => void) | undefined;
   /** Handlers finished and responses sent whole, so far: a shutdown's sign that requests move. */
   private finished = 0;
+  /**
+   * Every open connection, for the bytes moving on them (a body uploaded slowly, an export read
+   * slowly: no handler finishes meanwhile, yet they move) and for those a shutdown closes at once.
+   */
+  private readonly connections = new Set<Socket>();
   private readonly activity: () => number;
 
   constructor(app: Koa, options: HttpListenerOptions = {}) {
@@ -113,6 +118,10 @@ export class HttpListener {
         this.finished++;
         if (--this.running === 0) this.onHandlersDone?.();
       });
+    });
+    this.server.on('connection', (socket: Socket) => {
+      this.connections.add(socket);
+      socket.once('close', () => this.connections.delete(socket));
     });
     this.server.on('clientError', (error: ClientError, socket: Socket) => {
       // Node's parser keeps its error and tells it again for every chunk that follows.
@@ -179,10 +188,13 @@ export class HttpListener {
     if (!this.server.listening) return { cut: 0 };
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const [socket, res] of this.newest) this.endAfter(socket, res);
-    this.server.closeIdleConnections();
+    // A connection with no request to answer ends now: kept alive between requests, or still
+    // sending (or never sending) a request's head. Node's closeIdleConnections leaves the last
+    // kind open, and the server's close waited 10 s for it to be cut.
+    for (const socket of this.connections) if (!this.newest.has(socket)) socket.destroySoon();
     let settled = false;
     const done = Promise.all([closed, this.handlersDone()]).then(() => (settled = true));
-    const motion = () => this.finished + this.activity();
+    const motion = () => this.finished + this.activity() + this.bytesMoved();
     let seen = motion();
     let movedAt = Date.now();
     let toldAt = movedAt;
@@ -195,18 +207,33 @@ export class HttpListener {
         seen = current;
         movedAt = now;
       } else if (now - movedAt >= stallMs) break;
-      if (now - toldAt >= progressEveryMs && this.running > 0) {
+      if (now - toldAt >= progressEveryMs && this.inFlight() > 0) {
         toldAt = now;
-        onProgress?.(this.running);
+        onProgress?.(this.inFlight());
       }
     }
     // Handlers still at work (some for clients that went away) or answers not yet taken.
-    const cut = Math.max(this.running, this.newest.size);
+    const cut = this.inFlight();
     this.server.closeAllConnections();
     // A handler stuck for good must not hold the process: past a second stallMs the services
     // close under it, and it fails rather than waits.
     await within(done, stallMs);
     return { cut };
+  }
+
+  /**
+   * Requests not yet answered whole: handlers at work, or answers still being sent (an export's
+   * handler returns once its stream is handed over).
+   */
+  private inFlight(): number {
+    return Math.max(this.running, this.newest.size);
+  }
+
+  /** Bytes read and written on the open connections (it only has to change while they move). */
+  private bytesMoved(): number {
+    let bytes = 0;
+    for (const socket of this.connections) bytes += socket.bytesRead + socket.bytesWritten;
+    return bytes;
   }
 
   /**

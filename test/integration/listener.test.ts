@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import Koa from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpListener, type ListeningAddress } from '../../src-main/http/listener';
@@ -226,5 +227,57 @@ describe('stopping the HTTP listener', () => {
     const stopping = listener.close({ stallMs: 400 });
     expect(await client.response()).toMatch(/^HTTP\/1\.1 200[\s\S]*done$/);
     expect(await stopping).toEqual({ cut: 0 });
+  });
+  it('takes a body still arriving, and an answer still being sent, for moving', async () => {
+    const app = new Koa();
+    app.use(async (ctx) => {
+      if (ctx.path === '/upload') {
+        let bytes = 0;
+        for await (const chunk of ctx.req) bytes += (chunk as Buffer).length;
+        ctx.body = `got ${bytes}`;
+        return;
+      }
+      // An export: the handler returns at once, and its stream goes on for a second.
+      let sent = 0;
+      ctx.body = new Readable({
+        read() {
+          setTimeout(() => this.push(++sent > 10 ? null : `part ${sent}\n`), 100);
+        },
+      });
+    });
+    const listener = new HttpListener(app);
+    const address = await listener.listen('127.0.0.1', 0);
+    cleanups.push(() => listener.close());
+    const upload = new Connection(address);
+    upload.socket.write(`POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n`);
+    const exported = new Connection(address);
+    exported.send('/export');
+    let text = '';
+    exported.socket.on('data', (chunk: string) => (text += chunk));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const progress: number[] = [];
+    const stopping = listener.close({ stallMs: 400, progressEveryMs: 300, onProgress: (n) => progress.push(n) });
+    // One byte every 100 ms: a second in all, against a 400 ms limit.
+    for (let i = 0; i < 10; i++) {
+      upload.socket.write('x');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await upload.response()).toMatch(/got 10$/);
+    await exported.ended;
+    expect(text).toContain('part 10');
+    expect(await stopping).toEqual({ cut: 0 });
+    expect(progress[0]).toBe(2);
+  });
+
+  it('closes at once a connection that has sent no request, or only part of one', async () => {
+    const server = await started();
+    const silent = new Connection(server.address);
+    const partial = new Connection(server.address);
+    partial.socket.write('GET /fast HTTP/1.1\r\nHo');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const began = Date.now();
+    expect(await server.listener.close({ stallMs: 5_000 })).toEqual({ cut: 0 });
+    await Promise.all([silent.ended, partial.ended]);
+    expect(Date.now() - began).toBeLessThan(2_000);
   });
 });
