@@ -647,6 +647,28 @@ describe.each([
     expect(b!.members).toMatchObject([{ value: a!.id, type: 'Group' }]);
   });
 
+  it('fails a Bulk operation that cannot be read alone and runs the rest (RFC 7644 §3.7.3)', async () => {
+    const userName = `readable-${base.length}@example.com`;
+    const bulk = await scim('POST', '/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: [
+        { method: 'POST', path: '/Users', bulkId: 'ok', data: { userName } },
+        { method: 'POST', path: '/Widgets', bulkId: 'widget', data: {} },
+      ],
+    });
+    expect(bulk.status).toBe(200);
+    const { Operations } = (await bulk.json()) as {
+      Operations: { method: string; bulkId: string; status: string; response?: { detail: string } }[];
+    };
+    expect(Operations.map((op) => [op.method, op.bulkId, op.status])).toEqual([
+      ['POST', 'ok', '201'],
+      ['POST', 'widget', '400'],
+    ]);
+    expect(Operations[1]!.response!.detail).toContain('/Widgets');
+    const found = await scim('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`);
+    expect(await found.json()).toMatchObject({ totalResults: 1 });
+  });
+
   it('runs a Bulk job to the state its written order means when one operation waits for a later POST', async () => {
     const tag = `order-${base.length}`;
     const x = (await (await scim('POST', '/Users', { userName: `${tag}-x@example.com` })).json()) as { id: string };

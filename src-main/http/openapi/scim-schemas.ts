@@ -236,14 +236,18 @@ export function scimComponentSchemas(
         items: {
           type: 'object',
           properties: {
-            method: bulkMethod,
+            method: {
+              type: 'string',
+              description:
+                "The operation's method; for an operation that could not be read (400), as it was sent, and absent when it was sent without one.",
+            },
             bulkId: { type: 'string' },
             version: { type: 'string' },
             location: { type: 'string' },
             status: { type: 'string', description: 'The HTTP status, as a string.' },
             response: { description: 'An error body, or the resource for GET.' },
           },
-          required: ['method', 'status'],
+          required: ['status'],
         },
       },
     },

@@ -137,7 +137,7 @@ function bulkFailures(run: BulkRun): { message: string; code?: string } | undefi
   const total = run.plan.request.operations.length;
   const message =
     `${numbers.length} of ${total} Bulk operations failed (${numbers.length === 1 ? 'operation' : 'operations'} ${listed}${more}); ` +
-    `the first, operation ${first.number} (${first.result.method}), answered ${first.result.status}:${detail}`;
+    `the first, operation ${first.number} (${first.result.method ?? 'no method'}), answered ${first.result.status}:${detail}`;
   return typeof answer.scimType === 'string' ? { message, code: answer.scimType } : { message };
 }
 

@@ -3,12 +3,15 @@ export {
   BULK_METHODS,
   DEFAULT_BULK_LIMITS,
   checkBulkPayloadSize,
+  isMalformed,
   parseBulkRequest,
+  type BulkEntry,
   type BulkLimits,
   type BulkMethod,
   type BulkOperation,
   type BulkRequest,
   type BulkRequestOptions,
+  type MalformedBulkOperation,
 } from './request';
 export { planBulk, resolveBulkIds, type BulkPlan } from './plan';
 export {

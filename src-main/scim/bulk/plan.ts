@@ -3,8 +3,10 @@ import { isRecord } from '../values';
 import { circlesOf, deferForward, type Circle, type Deferral } from './circles';
 import {
   BULK_ID_PREFIX,
+  isMalformed,
   mapQuotedBulkIds,
   scopeBelow,
+  type BulkEntry,
   type BulkOperation,
   type BulkRequest,
   type ReferenceScope,
@@ -24,7 +26,7 @@ import {
 export interface BulkPlan {
   readonly request: BulkRequest;
   /** Every operation exactly once, dependencies first; a circle's members next to each other. */
-  readonly order: readonly BulkOperation[];
+  readonly order: readonly BulkEntry[];
   /** Operations refused before execution, by index. */
   readonly refused: ReadonlyMap<number, ScimError>;
   /** The circle each member of an untangled circle belongs to, by operation index. */
@@ -34,21 +36,30 @@ export interface BulkPlan {
 export function planBulk(request: BulkRequest): BulkPlan {
   const ops = request.operations;
   const definer = new Map<string, number>();
-  for (const op of ops) if (op.method === 'POST' && op.bulkId !== undefined) definer.set(op.bulkId, op.index);
-
+  const unreadable = new Map<string, number>();
   const refused = new Map<number, ScimError>();
+  for (const op of ops) {
+    if (isMalformed(op)) {
+      refused.set(op.index, op.error);
+      if (op.bulkId !== undefined) unreadable.set(op.bulkId, op.index);
+    } else if (op.method === 'POST' && op.bulkId !== undefined) definer.set(op.bulkId, op.index);
+  }
+
   const dependsOn: number[][] = ops.map(() => []);
   for (const op of ops) {
     for (const ref of op.references) {
       const d = definer.get(ref);
       if (d === undefined) {
+        const cannotRead = unreadable.get(ref);
         refused.set(
           op.index,
           new ScimError(
             409,
             ref === ''
               ? `Operation ${op.index + 1} refers to "bulkId:" with no bulkId after it.`
-              : `Operation ${op.index + 1} refers to bulkId "${ref}", which no POST in this request defines.`,
+              : cannotRead !== undefined
+                ? `Operation ${op.index + 1} refers to bulkId "${ref}", whose operation ${cannotRead + 1} could not be read.`
+                : `Operation ${op.index + 1} refers to bulkId "${ref}", which no POST in this request defines.`,
           ),
         );
         continue;
@@ -64,7 +75,8 @@ export function planBulk(request: BulkRequest): BulkPlan {
   const circles = new Map<number, Circle>();
   for (const indexes of circlesOf(dependsOn)) {
     for (const i of indexes) unitOf[i] = indexes[indexes.length - 1]!;
-    const members = indexes.map((i) => ops[i]!);
+    // Only POSTs are referred to, so only readable POSTs (and what refers to them) are in circles.
+    const members = indexes.map((i) => ops[i] as BulkOperation);
     const untangled = untangle(members);
     if ('refusals' in untangled) {
       for (const [i, error] of untangled.refusals) refused.set(i, error);
@@ -91,7 +103,7 @@ export function planBulk(request: BulkRequest): BulkPlan {
   // PATCH of the same group, or a POST racing for the same userName, still runs after it (RFC
   // 7644 §3.7: "the client's intent is preserved"). Circles are contracted, so the units form a DAG.
   const placed = new Set<number>();
-  const order: BulkOperation[] = [];
+  const order: BulkEntry[] = [];
   for (const start of [...unitMembers.keys()].sort((a, b) => a - b)) {
     if (placed.has(start)) continue;
     placed.add(start);

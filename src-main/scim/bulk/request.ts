@@ -113,10 +113,33 @@ export interface BulkOperation {
   readonly references: readonly string[];
 }
 
+/**
+ * An operation that cannot be read (no method, a path no endpoint serves, a POST without a
+ * bulkId, data nested too deep...). It fails alone, as RFC 7644 §3.7.3's example answers one 400
+ * `invalidSyntax` among operations that succeed ("MUST continue performing as many changes as
+ * possible"), and is never run.
+ */
+export interface MalformedBulkOperation {
+  readonly index: number;
+  readonly error: ScimError;
+  /** As sent, when a string: echoed in its result. */
+  readonly method?: string;
+  /** As sent, when a string: what refers to it is told that its operation could not be read. */
+  readonly bulkId?: string;
+  /** Always empty: nothing in it is read. */
+  readonly references: readonly string[];
+}
+
+export type BulkEntry = BulkOperation | MalformedBulkOperation;
+
+export function isMalformed(op: BulkEntry): op is MalformedBulkOperation {
+  return 'error' in op;
+}
+
 export interface BulkRequest {
   /** RFC 7644 §3.7.3: errors tolerated before the job stops; undefined = no limit. */
   readonly failOnErrors?: number;
-  readonly operations: readonly BulkOperation[];
+  readonly operations: readonly BulkEntry[];
 }
 
 export interface BulkRequestOptions {
@@ -145,10 +168,11 @@ function syntax(detail: string): ScimError {
 }
 
 /**
- * Validates a BulkRequest (RFC 7644 §3.7). Structural problems fail the whole request (400
- * invalidSyntax / invalidValue, 413 for the limits) since no operation can be trusted to mean what
- * it says; problems an operation can have on its own (a bad resource body) are left to execution
- * and reported per operation.
+ * Validates a BulkRequest (RFC 7644 §3.7). Problems of the request as a whole fail it (400
+ * invalidSyntax / invalidValue, 413 for the limits): no `Operations` array, a bad `failOnErrors`,
+ * a bulkId used twice (a reference to it could mean either). An operation that cannot be read
+ * fails alone (MalformedBulkOperation), and problems of its content (a bad resource body) are left
+ * to execution; both are reported per operation.
  */
 export function parseBulkRequest(body: unknown, options: BulkRequestOptions): BulkRequest {
   const limits = options.limits ?? DEFAULT_BULK_LIMITS;
@@ -177,7 +201,14 @@ export function parseBulkRequest(body: unknown, options: BulkRequestOptions): Bu
     throw ScimError.badRequest('invalidValue', '"failOnErrors" must be a positive integer.');
   }
   const endpoints = new Map(options.resourceTypes.map((t) => [t.endpoint.toLowerCase(), t]));
-  const operations = raw.map((op, i) => parseBulkOperation(op, i, endpoints, options.compat));
+  const operations = raw.map((op, i): BulkEntry => {
+    try {
+      return parseBulkOperation(op, i, endpoints, options.compat);
+    } catch (error) {
+      if (!(error instanceof ScimError)) throw error;
+      return malformedOperation(op, i, error);
+    }
+  });
   const seen = new Map<string, number>();
   for (const op of operations) {
     if (op.bulkId === undefined) continue;
@@ -190,7 +221,7 @@ export function parseBulkRequest(body: unknown, options: BulkRequestOptions): Bu
     }
     seen.set(op.bulkId, op.index);
   }
-  const out: { failOnErrors?: number; operations: BulkOperation[] } = { operations };
+  const out: { failOnErrors?: number; operations: BulkEntry[] } = { operations };
   if (typeof failOnErrors === 'number') out.failOnErrors = failOnErrors;
   return out;
 }
@@ -271,6 +302,24 @@ function parseBulkOperation(
   if (id !== undefined) op.id = id;
   if (usesData) op.data = data;
   return op;
+}
+
+function malformedOperation(raw: unknown, index: number, error: ScimError): MalformedBulkOperation {
+  const sent = (name: string): string | undefined => {
+    if (!isRecord(raw)) return undefined;
+    const key = Object.keys(raw).find((k) => k.toLowerCase() === name.toLowerCase());
+    const value = key === undefined ? undefined : raw[key];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const method = sent('method');
+  const bulkId = sent('bulkId');
+  return {
+    index,
+    error,
+    references: [],
+    ...(method === undefined ? {} : { method }),
+    ...(bulkId === undefined ? {} : { bulkId }),
+  };
 }
 
 function optionalString(v: unknown, key: string, n: number): string | undefined {

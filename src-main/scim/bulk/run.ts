@@ -2,7 +2,14 @@ import { SCIM_URN } from '@shared/scim/urns';
 import { ScimError, type ScimErrorBody } from '../errors';
 import type { Circle } from './circles';
 import { resolveBulkIds, type BulkPlan } from './plan';
-import { BULK_ID_PREFIX, dataScope, type BulkMethod, type BulkOperation } from './request';
+import {
+  BULK_ID_PREFIX,
+  dataScope,
+  isMalformed,
+  type BulkMethod,
+  type BulkOperation,
+  type MalformedBulkOperation,
+} from './request';
 
 /**
  * Executing a bulk plan, as a loop the HTTP layer writes (RFC 7644 §3.7):
@@ -48,9 +55,12 @@ export interface BulkOutcome {
   readonly response?: unknown;
 }
 
-/** RFC 7644 §3.7.3: one operation of a BulkResponse; `status` is a string. */
+/**
+ * RFC 7644 §3.7.3: one operation of a BulkResponse; `status` is a string. `method` is missing only
+ * for an operation that was sent without one.
+ */
 export interface BulkResponseOperation {
-  method: BulkMethod;
+  method?: string;
   bulkId?: string;
   version?: string;
   location?: string;
@@ -87,6 +97,10 @@ export class BulkRun {
   *steps(): Generator<BulkStep, void, void> {
     for (const op of this.plan.order) {
       if (this.stopped) return;
+      if (isMalformed(op)) {
+        this.recordUnreadable(op);
+        continue;
+      }
       const circle = this.plan.circles.get(op.index);
       if (circle) {
         if (op === circle.members[0]) yield* this.runCircle(circle);
@@ -324,6 +338,16 @@ export class BulkRun {
     // RFC 7644 §3.7.3: `location` is required "except in the event of a POST failure".
     const location = this.targetOf(op);
     if (location !== undefined) out.location = location;
+    this.results.set(op.index, out);
+  }
+
+  /** An operation that could not be read: answered with what it was sent with, as far as it can be told. */
+  private recordUnreadable(op: MalformedBulkOperation): void {
+    this.errors++;
+    const body: ScimErrorBody = op.error.toBody();
+    const out: BulkResponseOperation = { status: body.status, response: body };
+    if (op.method !== undefined) out.method = op.method;
+    if (op.bulkId !== undefined) out.bulkId = op.bulkId;
     this.results.set(op.index, out);
   }
 

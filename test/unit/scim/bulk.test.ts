@@ -5,10 +5,12 @@ import { compatFlags } from '@shared/scim/compat-flags';
 import { SCIM_URN } from '@shared/scim/urns';
 import {
   checkBulkPayloadSize,
+  isMalformed,
   parseBulkRequest,
   planBulk,
   resolveBulkIds,
   startBulk,
+  type BulkOperation,
   type BulkOutcome,
   type BulkRequest,
   type BulkResponseBody,
@@ -25,12 +27,20 @@ const fixture = JSON.parse(readFileSync(resolve('test/fixtures/rfc/rfc7644-3.7-b
   requests: Record<string, unknown>;
 };
 
-const parse = (body: unknown, profile: Parameters<typeof compatFlags>[0] = 'compatible', extra = {}) =>
+const readRequest = (body: unknown, profile: Parameters<typeof compatFlags>[0] = 'compatible', extra = {}) =>
   parseBulkRequest(body, {
     resourceTypes: registry.resourceTypes,
     compat: new CompatContext(compatFlags(profile)),
     ...extra,
   });
+
+/** A request whose operations can all be read; the first that cannot is thrown, with its error. */
+const parse = (...args: Parameters<typeof readRequest>) => {
+  const request = readRequest(...args);
+  const unreadable = request.operations.find(isMalformed);
+  if (unreadable) throw unreadable.error;
+  return { ...request, operations: request.operations as BulkOperation[] };
+};
 
 const bulk = (ops: unknown[], extra: Record<string, unknown> = {}) => ({
   schemas: [SCIM_URN.bulkRequest],
@@ -146,6 +156,46 @@ describe('BulkRequest validation (RFC 7644 §3.7)', () => {
       scimErrorOf(() => parse(bulk([{ method: 'DELETE', path: '/Users/1', version: 'W/"1"', Version: 'W/"2"' }])))
         .message,
     ).toContain('gives "version" twice, as "version" and "Version"');
+  });
+  it('fails an operation that cannot be read alone, and runs the rest (RFC 7644 §3.7.3)', async () => {
+    const request = readRequest(
+      bulk([
+        postUser('a'),
+        { method: 'POST', path: '/Widgets', bulkId: 'w', data: {} },
+        { method: 'DELETE', path: '/Users/bulkId:w' },
+        { path: '/Users/x' },
+        'not an operation',
+        { method: 'DELETE', path: '/Users/y' },
+      ]),
+    );
+    const { body, seen } = await execute(request, created);
+    expect(seen.map((step) => [step.method, step.operation.index])).toEqual([
+      ['POST', 0],
+      ['DELETE', 5],
+    ]);
+    expect(body.Operations.map((op) => [op.method, op.bulkId, op.status])).toEqual([
+      ['POST', 'a', '201'],
+      ['POST', 'w', '400'],
+      ['DELETE', undefined, '409'],
+      [undefined, undefined, '400'],
+      [undefined, undefined, '400'],
+      ['DELETE', undefined, '204'],
+    ]);
+    expect(body.Operations[1]?.response).toMatchObject({
+      scimType: 'invalidValue',
+      detail: expect.stringContaining('/Widgets'),
+    });
+    expect(body.Operations[2]?.response).toMatchObject({
+      detail: 'Operation 3 refers to bulkId "w", whose operation 2 could not be read.',
+    });
+    expect(body.Operations[3]?.response).toMatchObject({ detail: expect.stringContaining('needs a "method"') });
+    // Counted as errors like any other: failOnErrors 1 stops at the first.
+    const stopped = await execute(
+      readRequest(bulk([{ path: '/Users/x' }, postUser('b')], { failOnErrors: 1 })),
+      created,
+    );
+    expect(stopped.seen).toEqual([]);
+    expect(stopped.body.Operations).toHaveLength(1);
   });
   it("refuses another request's message in any profile: a PatchOp sent to /Bulk", () => {
     const patchOp = { schemas: [SCIM_URN.patchOp], Operations: [] };
