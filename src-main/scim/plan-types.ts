@@ -52,6 +52,24 @@ const FOLD_CACHE_MAX_CHARS = 8 * 1024 * 1024;
 const folded = new Map<string, string>();
 let foldedChars = 0;
 
+const ABOVE_SURROGATES = /[\uD800-\uFFFF]/;
+
+/**
+ * The text with its UTF-16 code units moved so that JavaScript's `<`, which compares code units,
+ * orders it by code point (RFC 7644 §3.4.2.3: "Unicode alphabetic sort order"): surrogates (an
+ * emoji's halves, 0xD800–0xDFFF) go above 0xE000–0xFFFF, where the code points they make are.
+ * Text without either range, nearly all of it, is returned as it is.
+ */
+export function codePointOrder(text: string): string {
+  if (!ABOVE_SURROGATES.test(text)) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    out += String.fromCharCode(unit < 0xd800 ? unit : unit < 0xe000 ? unit + 0x2000 : unit - 0x800);
+  }
+  return out;
+}
+
 /** Case folding used for index keys of caseExact=false attributes. */
 export function foldKey(value: string): string {
   if (value.length < FOLD_CACHE_MIN_LENGTH || value.length > FOLD_CACHE_MAX_LENGTH) {

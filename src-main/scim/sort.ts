@@ -4,7 +4,7 @@ import type { AttributeDefinition } from '@shared/scim/schema-types';
 import { ScimError } from './errors';
 import { parseAttributePath } from './filter/parser';
 import { printAttributePath } from './filter/printer';
-import { foldKey } from './plan-types';
+import { codePointOrder, foldKey } from './plan-types';
 import { attributeValue, isRecord, type ResourceData } from './values';
 
 /** RFC 7644 §3.4.2.3. */
@@ -153,7 +153,7 @@ function normalizer(leaf: AttributeDefinition): (v: unknown) => Key {
       return (v) => (typeof v === 'string' ? parseDateTimeMicros(v) : undefined);
     default:
       return leaf.caseExact
-        ? (v) => (typeof v === 'string' ? v : undefined)
-        : (v) => (typeof v === 'string' ? foldKey(v) : undefined);
+        ? (v) => (typeof v === 'string' ? codePointOrder(v) : undefined)
+        : (v) => (typeof v === 'string' ? codePointOrder(foldKey(v)) : undefined);
   }
 }

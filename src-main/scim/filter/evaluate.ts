@@ -2,7 +2,7 @@ import { parseDateTimeMicros } from '@shared/scim/datetime';
 import type { ResourceSchema } from '@shared/scim/registry';
 import type { AttributeDefinition } from '@shared/scim/schema-types';
 import type { CompatContext } from '../compat';
-import { foldKey } from '../plan-types';
+import { codePointOrder, foldKey } from '../plan-types';
 import { containerOf, isPresent, isRecord, type ResourceData } from '../values';
 import { attributePaths, positionOf, type AttributePath, type CompValue, type CompareOp, type FilterNode } from './ast';
 import { printAttributePath } from './printer';
@@ -221,6 +221,8 @@ class Compiler {
         // RFC 7643 §2.3.1/§7 caseExact; foldKey is the same folding the indexes use (plan-types.ts).
         const fold = leaf.caseExact ? (s: string) => s : foldKey;
         const t = fold(value);
+        // gt, ge, lt, le compare by code point, as sortBy orders (see codePointOrder).
+        const orderKey = codePointOrder(t);
         const str =
           (f: (s: string) => boolean): Test =>
           (v) =>
@@ -235,13 +237,13 @@ class Compiler {
           case 'ew':
             return str((s) => s.endsWith(t));
           case 'gt':
-            return str((s) => s > t);
+            return str((s) => codePointOrder(s) > orderKey);
           case 'ge':
-            return str((s) => s >= t);
+            return str((s) => codePointOrder(s) >= orderKey);
           case 'lt':
-            return str((s) => s < t);
+            return str((s) => codePointOrder(s) < orderKey);
           case 'le':
-            return str((s) => s <= t);
+            return str((s) => codePointOrder(s) <= orderKey);
         }
         break;
       }
