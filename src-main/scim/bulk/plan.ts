@@ -13,8 +13,9 @@ import {
 } from './request';
 
 /**
- * The order a bulk job runs in (RFC 7644 §3.7.2): request order, except that the POST defining
- * "bulkId:x" runs just before the first operation that uses x when the client wrote it later.
+ * The order a bulk job runs in (RFC 7644 §3.7.2): an operation that uses "bulkId:x" runs after the
+ * POST that defines x, whatever order the client wrote them in, and the operations written after
+ * it on the same resource wait with it; otherwise request order is kept.
  * POSTs that refer to each other in a circle run together, their forward references deferred to a
  * PATCH (see circles.ts). Operations that cannot run are refused up front with the error they will
  * report:
@@ -85,44 +86,49 @@ export function planBulk(request: BulkRequest): BulkPlan {
       for (const i of indexes) circles.set(i, circle);
     }
   }
-  const unitMembers = new Map<number, number[]>();
-  for (const op of ops) pushTo(unitMembers, unitOf[op.index]!, op.index);
-  const unitNeeds = new Map<number, number[]>();
-  for (const [unit, members] of unitMembers) {
-    const needs = new Set(members.flatMap((i) => dependsOn[i]!.map((d) => unitOf[d]!)));
-    needs.delete(unit);
-    unitNeeds.set(
-      unit,
-      [...needs].sort((a, b) => a - b),
-    );
+  // Operations on the same resource keep their written order: one that waits for a later POST
+  // holds back the writes to its resource written after it. Without this a later `add` to a group
+  // ran before an earlier `replace` of its members that waited for a new user, and the replace
+  // then dropped it (RFC 7644 §3.7: "the same stateful result … as for non-optimized processing").
+  // These edges never close a circle: only POSTs are waited for, and a POST targets no resource.
+  const after = dependsOn.map((deps) => [...deps]);
+  const lastOnTarget = new Map<string, number>();
+  for (const op of ops) {
+    if (isMalformed(op) || op.id === undefined) continue;
+    const target = `${op.endpoint.toLowerCase()}/${op.id}`;
+    const earlier = lastOnTarget.get(target);
+    if (earlier !== undefined) after[op.index]!.push(earlier);
+    lastOnTarget.set(target, op.index);
   }
 
-  // Units run in request order; one that needs a later POST pulls that POST (and what it needs in
-  // turn) forward to run just before it. Pulling the definer forward, rather than pushing the
-  // operation that needs it back, keeps every other operation where the client wrote it: a later
-  // PATCH of the same group, or a POST racing for the same userName, still runs after it (RFC
-  // 7644 §3.7: "the client's intent is preserved"). Circles are contracted, so the units form a DAG.
-  const placed = new Set<number>();
+  const unitMembers = new Map<number, number[]>();
+  for (const op of ops) pushTo(unitMembers, unitOf[op.index]!, op.index);
+  const unitDependents = new Map<number, number[]>();
+  const indegree = new Map<number, number>([...unitMembers.keys()].map((unit) => [unit, 0]));
+  for (const op of ops) {
+    const unit = unitOf[op.index]!;
+    for (const d of new Set(after[op.index]!.map((i) => unitOf[i]!))) {
+      if (d === unit) continue;
+      indegree.set(unit, indegree.get(unit)! + 1);
+      pushTo(unitDependents, d, unit);
+    }
+  }
+
+  // Kahn's algorithm over the units (circles contracted, so no unit waits forever), always taking
+  // the lowest-named unit ready, so request order is kept where it can be. An operation that needs
+  // a later POST waits for it, rather than the POST being pulled forward: a POST then never runs
+  // before what was written ahead of it (a DELETE freeing the userName it takes, say).
+  const ready = [...indegree]
+    .filter(([, n]) => n === 0)
+    .map(([unit]) => unit)
+    .sort((a, b) => a - b);
   const order: BulkEntry[] = [];
-  for (const start of [...unitMembers.keys()].sort((a, b) => a - b)) {
-    if (placed.has(start)) continue;
-    placed.add(start);
-    // Depth-first, dependencies before the unit, with a stack of its own: a chain of 1,000 POSTs
-    // each naming the next would otherwise recurse 1,000 deep.
-    const stack = [{ unit: start, next: 0 }];
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      const needs = unitNeeds.get(top.unit)!;
-      if (top.next < needs.length) {
-        const need = needs[top.next++]!;
-        if (!placed.has(need)) {
-          placed.add(need);
-          stack.push({ unit: need, next: 0 });
-        }
-        continue;
-      }
-      stack.pop();
-      for (const i of unitMembers.get(top.unit)!) order.push(ops[i]!);
+  while (ready.length > 0) {
+    const unit = ready.shift() as number;
+    for (const i of unitMembers.get(unit)!) order.push(ops[i]!);
+    for (const j of unitDependents.get(unit) ?? []) {
+      indegree.set(j, indegree.get(j)! - 1);
+      if (indegree.get(j) === 0) insertSorted(ready, j);
     }
   }
   return { request, order, refused, circles };
@@ -199,6 +205,17 @@ function pushTo(map: Map<number, number[]>, key: number, value: number): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
+}
+
+function insertSorted(arr: number[], v: number): void {
+  let lo = 0;
+  let hi = arr.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (arr[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  arr.splice(lo, 0, v);
 }
 
 /**

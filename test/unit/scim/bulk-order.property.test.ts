@@ -64,7 +64,7 @@ function bodyOf(job: Job): unknown {
 }
 
 describe('planBulk order', () => {
-  it('runs each operation once, definitions before their uses, and never reorders anything but POSTs', () => {
+  it('runs each operation once, definitions before their uses, writes to one resource in written order, and moves only what waits', () => {
     fc.assert(
       fc.property(jobs, (job) => {
         const plan = planBulk(
@@ -85,19 +85,30 @@ describe('planBulk order', () => {
             expect(at.get(definer)).toBeLessThan(at.get(op.index)!);
           }
         }
-        // Anything other than a POST keeps the place the client gave it among its own kind.
-        const others = order.filter((i) => job[i]!.kind !== 'post');
-        expect(others).toEqual([...others].sort((a, b) => a - b));
-        // A POST only ever moves forward, and only to run before an operation that needs it. (A
-        // circle runs where its last member was written, so its earlier members wait for it.)
-        for (const [position, index] of order.entries()) {
-          if (job[index]!.kind !== 'post' || plan.circles.has(index)) continue;
-          const earlierWritten = order.slice(position + 1).filter((later) => later < index && !plan.circles.has(later));
-          if (earlierWritten.length === 0) continue;
-          const needed = plan.order.some(
-            (other) => at.get(other.index)! > position && other.references.includes(`b${index}`),
+        // Each group's PATCHes run in the order written.
+        for (const group of [0, 1, 2]) {
+          const onGroup = order.filter(
+            (i) => job[i]!.kind === 'patch' && (job[i] as { group: number }).group === group,
           );
-          expect(needed).toBe(true);
+          expect(onGroup).toEqual([...onGroup].sort((a, b) => a - b));
+        }
+        // What runs after something written later waits: it names a later POST, or something it
+        // runs after (a POST it names, an earlier PATCH of its group) waits.
+        const waits: boolean[] = [];
+        for (const [i, op] of job.entries()) {
+          const named = op.kind === 'post' ? op.manager : op.member;
+          const before: number[] = named === undefined || named >= job.length ? [] : [named];
+          if (op.kind === 'patch') {
+            const earlier = job.findLastIndex(
+              (other, k) => k < i && other.kind === 'patch' && other.group === op.group,
+            );
+            if (earlier >= 0) before.push(earlier);
+          }
+          waits[i] = before.some((k) => k > i || waits[k] === true);
+        }
+        for (const [position, index] of order.entries()) {
+          const overtaken = order.slice(0, position).some((earlier) => earlier > index);
+          if (overtaken) expect(waits[index], `operation ${index}`).toBe(true);
         }
       }),
       { numRuns: 500 },

@@ -255,7 +255,7 @@ describe('planning and bulkId resolution', () => {
       ],
     });
   });
-  it('pulls a later POST forward to just before the first operation that uses it, keeping request order otherwise', () => {
+  it('orders forward references after their definition, keeping request order otherwise', () => {
     const req = parse(
       bulk([
         { method: 'POST', path: '/Groups', bulkId: 'g', data: { displayName: 'G', members: [{ value: 'bulkId:u2' }] } },
@@ -264,9 +264,9 @@ describe('planning and bulkId resolution', () => {
         postUser('u2', { [SCIM_URN.enterpriseUser]: { manager: { value: 'bulkId:u1' } } }),
       ]),
     );
-    expect(planBulk(req).order.map((o) => o.index)).toEqual([2, 3, 0, 1]);
+    expect(planBulk(req).order.map((o) => o.index)).toEqual([1, 2, 3, 0]);
   });
-  it('keeps later writes to the same resource after the one that waited for a POST (RFC 7644 §3.7: same result)', () => {
+  it('holds later writes to the same resource back with the one that waits for a POST (RFC 7644 §3.7: same result)', () => {
     const patchGroup = (value: string, op = 'add') => ({
       method: 'PATCH',
       path: '/Groups/g1',
@@ -290,15 +290,15 @@ describe('planning and bulkId resolution', () => {
       ]),
     );
     expect(planBulk(nickName).order.map((o) => o.index)).toEqual([2, 0, 1]);
-    // Two POSTs racing for one userName: the first written still claims it.
-    const race = parse(
+    // A POST never runs ahead of what was written before it: here a DELETE that frees its userName.
+    const recreate = parse(
       bulk([
-        postUser('a', { userName: 'n', [SCIM_URN.enterpriseUser]: { manager: { value: 'bulkId:m' } } }),
-        postUser('b', { userName: 'n' }),
-        postUser('m'),
+        { method: 'POST', path: '/Groups', bulkId: 'g', data: { displayName: 'G', members: [{ value: 'bulkId:u' }] } },
+        { method: 'DELETE', path: '/Users/alice' },
+        postUser('u', { userName: 'alice' }),
       ]),
     );
-    expect(planBulk(race).order.map((o) => o.index)).toEqual([2, 0, 1]);
+    expect(planBulk(recreate).order.map((o) => o.index)).toEqual([1, 2, 0]);
   });
   it('resolves references nested anywhere, in paths, and inside PATCH filters', async () => {
     const req = parse(
