@@ -211,7 +211,8 @@ export function parseBulkRequest(body: unknown, options: BulkRequestOptions): Bu
   });
   const seen = new Map<string, number>();
   for (const op of operations) {
-    if (op.bulkId === undefined) continue;
+    // An unreadable operation's bulkId may be the very thing wrong with it (`""`): it fails alone.
+    if (op.bulkId === undefined || isMalformed(op)) continue;
     const first = seen.get(op.bulkId);
     if (first !== undefined) {
       throw ScimError.badRequest(

@@ -189,6 +189,14 @@ describe('BulkRequest validation (RFC 7644 §3.7)', () => {
       detail: 'Operation 3 refers to bulkId "w", whose operation 2 could not be read.',
     });
     expect(body.Operations[3]?.response).toMatchObject({ detail: expect.stringContaining('needs a "method"') });
+    // A bulkId that is itself what is wrong is no duplicate of another.
+    const empty = readRequest(
+      bulk([
+        { method: 'POST', path: '/Users', bulkId: '', data: {} },
+        { method: 'POST', path: '/Users', bulkId: '', data: {} },
+      ]),
+    );
+    expect(empty.operations.map((op) => isMalformed(op))).toEqual([true, true]);
     // Counted as errors like any other: failOnErrors 1 stops at the first.
     const stopped = await execute(
       readRequest(bulk([{ path: '/Users/x' }, postUser('b')], { failOnErrors: 1 })),
