@@ -80,7 +80,8 @@ export async function readJsonBody(
   }
   // Node's parser frames `Transfer-Encoding: gzip, chunked` by its chunks and hands on the
   // compressed bytes, which then read as "not UTF-8" or, sent uncompressed under the label, as
-  // JSON. RFC 9112 §6.1: a transfer coding the server does not understand is refused.
+  // JSON. RFC 9112 §6.1: a transfer coding the server does not understand is refused (it
+  // suggests 501; answered as an unread content coding is, 400 on SCIM paths and 415 elsewhere).
   const transfer = ctx.get('Transfer-Encoding');
   if (transfer && transfer.split(',').some((c) => c.trim().toLowerCase() !== 'chunked')) {
     noteAnnouncedSize(ctx);

@@ -101,11 +101,16 @@ export class HttpListener {
     // Host is checked here rather than by Node (requireHostHeader), whose 400 has no body.
     this.server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, (req, res) => {
       const socket = req.socket;
+      const ahead = this.newest.get(socket);
+      if (ahead) answerAhead.set(res, ahead);
       this.newest.set(socket, res);
       res.once('close', () => {
         if (this.newest.get(socket) === res) this.newest.delete(socket);
       });
-      res.once('finish', () => this.finished++);
+      res.once('finish', () => {
+        this.finished++;
+        readWhenAnswered.set(socket, socket.bytesRead);
+      });
       // A request pipelined behind a response that already told the client the connection ends
       // is never answered: it is not run either (its client sends it again on a new connection).
       if (this.closing && !this.endAfter(socket, res)) return;
@@ -127,18 +132,23 @@ export class HttpListener {
       // Node's parser keeps its error and tells it again for every chunk that follows.
       if (refusedConnections.has(socket)) return;
       refusedConnections.add(socket);
-      // A refused request pipelined behind requests whose answers are not sent yet: answers go in
-      // the order the requests came (RFC 9112 §9.3), so its 400 waits for theirs. Sent at once, it
-      // was the only answer on the connection: the client was told 400 for a user that was made.
-      const waiting = this.newest.get(socket);
-      if (waiting?.req.complete && !waiting.writableFinished) {
-        waiting.once('finish', () => answerClientError(error, socket, refused, true));
-        waiting.once('close', () => {
-          if (!waiting.writableFinished) socket.destroy(error);
+      // The refused request is either one pipelined after the newest request the app took (read
+      // whole), or that newest request itself, whose body the parser failed in. Answers go in the
+      // order the requests came (RFC 9112 §9.3), so the 400 waits for the answers ahead of it:
+      // sent at once, it was the only answer on the connection, and a client was told 400 for a
+      // user that was made.
+      const newest = this.newest.get(socket);
+      const own = newest !== undefined && !newest.req.complete;
+      const taken = own ? undefined : newest;
+      const ahead = own ? answerAhead.get(newest) : newest;
+      if (ahead && !ahead.writableFinished) {
+        ahead.once('finish', () => answerClientError(error, socket, refused, taken));
+        ahead.once('close', () => {
+          if (!ahead.writableFinished) socket.destroy(error);
         });
         return;
       }
-      answerClientError(error, socket, refused);
+      answerClientError(error, socket, refused, taken);
     });
     this.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
       answerUnmetExpectation(req, res, refused),
@@ -188,10 +198,11 @@ export class HttpListener {
     if (!this.server.listening) return { cut: 0 };
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const [socket, res] of this.newest) this.endAfter(socket, res);
-    // A connection with no request to answer ends now: kept alive between requests, or still
-    // sending (or never sending) a request's head. Node's closeIdleConnections leaves the last
-    // kind open, and the server's close waited 10 s for it to be cut.
-    for (const socket of this.connections) if (!this.newest.has(socket)) socket.destroySoon();
+    this.server.closeIdleConnections();
+    // A connection with nothing to answer and nothing sent since its last answer ends now (Node's
+    // closeIdleConnections leaves one that never sent a byte open, and the close waited 10 s for
+    // the stall cut). One part-way through a request's head goes on: the request is in flight.
+    for (const socket of this.connections) if (!this.newest.has(socket) && !receiving(socket)) socket.destroySoon();
     let settled = false;
     const done = Promise.all([closed, this.handlersDone()]).then(() => (settled = true));
     const motion = () => this.finished + this.activity() + this.bytesMoved();
@@ -222,11 +233,13 @@ export class HttpListener {
   }
 
   /**
-   * Requests not yet answered whole: handlers at work, or answers still being sent (an export's
-   * handler returns once its stream is handed over).
+   * Requests not yet answered whole: handlers at work, answers still being sent (an export's
+   * handler returns once its stream is handed over), and heads still coming in.
    */
   private inFlight(): number {
-    return Math.max(this.running, this.newest.size);
+    let heads = 0;
+    for (const socket of this.connections) if (!this.newest.has(socket) && receiving(socket)) heads++;
+    return Math.max(this.running, this.newest.size) + heads;
   }
 
   /** Bytes read and written on the open connections (it only has to change while they move). */
@@ -253,6 +266,11 @@ export class HttpListener {
   }
 }
 
+/** Whether a request's head is coming in on a connection the app has no request of. */
+function receiving(socket: Socket): boolean {
+  return socket.bytesRead > (readWhenAnswered.get(socket) ?? 0);
+}
+
 /** Waits for `done` but at most `ms`, leaving no timer behind to hold the process. */
 function within(done: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -267,6 +285,11 @@ interface LastResponse {
 
 /** Ends the connection once `res` is sent: by its header if not yet written, else by hand. */
 function lastResponse(res: ServerResponse, socket: Socket): LastResponse {
+  // Sent whole already, its `close` not yet told: nothing is left to wait for.
+  if (res.writableFinished) {
+    socket.end();
+    return { revoke: () => false };
+  }
   if (!res.headersSent) {
     // Node then writes `Connection: close` and ends the connection after the response. (A header
     // set by hand would not do: Koa removes every header when it answers an error.)
@@ -295,13 +318,17 @@ function lastResponse(res: ServerResponse, socket: Socket): LastResponse {
 
 /** Connections whose parser refused a request: it is answered once. */
 const refusedConnections = new WeakSet<Socket>();
+/** Per response, the one before it on its connection (pipelined requests are answered in turn). */
+const answerAhead = new WeakMap<ServerResponse, ServerResponse>();
+/** Per connection, the bytes read when its last answer was sent: more since is a request coming in. */
+const readWhenAnswered = new WeakMap<Socket, number>();
 
 /**
  * Requests Node's HTTP parser refuses never reach the app. Node's own answers have no body; these
  * say what was wrong, in the error format of the path the request was for (RFC 7644 §3.12 on SCIM
  * paths), as every other failure does.
  */
-function answerClientError(error: ClientError, socket: Socket, refused: OnRefused, pipelined = false): void {
+function answerClientError(error: ClientError, socket: Socket, refused: OnRefused, taken?: ServerResponse): void {
   // As Node decides: an answer only while no response is half-written on this connection (an
   // earlier response on a kept-alive connection is complete and does not count).
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent: boolean } | null })._httpMessage;
@@ -309,7 +336,7 @@ function answerClientError(error: ClientError, socket: Socket, refused: OnRefuse
     socket.destroy(error);
     return;
   }
-  const packet = pipelined ? refusedRequestIn(error) : error.rawPacket;
+  const packet = taken ? refusedRequestIn(error, taken.req) : error.rawPacket;
   const area = areaOfPacket(packet);
   // A request the app is handling is logged by its capture (see listenerAnswerOn); any other only here.
   const tell = (status: number, [type, body]: [string, string]) => {
@@ -405,14 +432,18 @@ const REQUEST_LINE = new RegExp(`(?:${METHODS.join('|')}) \\S+ HTTP/\\d\\.\\d\\r
 /**
  * The part of the chunk the parser failed in that holds the refused request, when requests the app
  * took came in the same chunk before it: from the last request line before where parsing stopped.
+ * When that line is the one of the last request the app took (the refused request has no line it
+ * can read: an unknown method, a malformed target), nothing: that request is logged already, with
+ * the answer it got.
  */
-function refusedRequestIn(error: ClientError): Buffer | undefined {
+function refusedRequestIn(error: ClientError, taken: IncomingMessage): Buffer | undefined {
   const { rawPacket, bytesParsed } = error;
-  if (!rawPacket || bytesParsed === undefined) return rawPacket;
+  if (!rawPacket || bytesParsed === undefined) return undefined;
   const before = rawPacket.toString('latin1', 0, Math.min(bytesParsed + 1, rawPacket.length));
-  let start = 0;
-  for (const m of before.matchAll(REQUEST_LINE)) start = m.index;
-  return rawPacket.subarray(start);
+  let last: RegExpExecArray | undefined;
+  for (const m of before.matchAll(REQUEST_LINE)) last = m;
+  if (!last || last[0].startsWith(`${taken.method} ${taken.url} `)) return undefined;
+  return rawPacket.subarray(last.index);
 }
 
 /**

@@ -269,15 +269,62 @@ describe('stopping the HTTP listener', () => {
     expect(progress[0]).toBe(2);
   });
 
-  it('closes at once a connection that has sent no request, or only part of one', async () => {
+  it('closes at once a connection that has sent no request, and finishes one whose head is coming in', async () => {
     const server = await started();
     const silent = new Connection(server.address);
     const partial = new Connection(server.address);
     partial.socket.write('GET /fast HTTP/1.1\r\nHo');
     await new Promise((resolve) => setTimeout(resolve, 50));
     const began = Date.now();
-    expect(await server.listener.close({ stallMs: 5_000 })).toEqual({ cut: 0 });
-    await Promise.all([silent.ended, partial.ended]);
+    const stopping = server.listener.close({ stallMs: 5_000 });
+    await silent.ended;
     expect(Date.now() - began).toBeLessThan(2_000);
+    partial.socket.write('st: localhost\r\n\r\n');
+    const answer = await partial.response();
+    expect(answer).toMatch(/^HTTP\/1\.1 200[\s\S]*Connection: close[\s\S]*done \/fast$/i);
+    expect(await stopping).toEqual({ cut: 0 });
+  });
+
+  it('answers the requests ahead of one it refuses first, and tells the refusal under its own request line', async () => {
+    const release = latch();
+    const app = new Koa();
+    app.use(async (ctx) => {
+      if (ctx.path === '/slow') await release.opened;
+      if (ctx.path === '/upload') for await (const chunk of ctx.req) void chunk;
+      ctx.body = `done ${ctx.path}`;
+    });
+    app.silent = true; // the upload whose chunk the parser refused ends aborted
+    const told: string[] = [];
+    const listener = new HttpListener(app, {
+      onRefused: ({ method, target, status }) => told.push(`${method} ${target} ${status}`),
+    });
+    const address = await listener.listen('127.0.0.1', 0);
+    cleanups.push(
+      () => release.open(),
+      () => listener.close(),
+    );
+    const exchange = async (text: string) => {
+      const client = new Connection(address);
+      let all = '';
+      client.socket.on('data', (chunk: string) => (all += chunk));
+      client.socket.write(text);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return { client, all: async () => (await client.ended, all) };
+    };
+    const slow = 'GET /slow HTTP/1.1\r\nHost: l\r\n\r\n';
+    // A bad header on a pipelined request: its 400 comes after the answer ahead of it.
+    const badHeader = await exchange(`${slow}GET /next HTTP/1.1\r\nHost: l\r\nX-Bad: a\x01b\r\n\r\n`);
+    // A method the parser does not know: there is no request line to tell it under.
+    const unknownMethod = await exchange(`${slow}BREW /pot HTTP/1.1\r\nHost: l\r\n\r\n`);
+    // The parser fails in the body of the newest request: the answer ahead of it still goes first.
+    const badChunk = await exchange(
+      `${slow}POST /upload HTTP/1.1\r\nHost: l\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n`,
+    );
+    release.open();
+    for (const pipelined of [badHeader, unknownMethod, badChunk]) {
+      const all = await pipelined.all();
+      expect(all).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*done \/slowHTTP\/1\.1 400 Bad Request/);
+    }
+    expect(told).toEqual(['GET /next 400']);
   });
 });
