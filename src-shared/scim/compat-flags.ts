@@ -166,9 +166,9 @@ export const COMPAT_FLAG_SPECS = {
     kind: 'leniency',
     scope: ['patch'],
     changes:
-      'Writing a value with `primary: true` sets `primary: false` on the attribute\u2019s other values instead of refusing the request.',
+      'A write that itself gives several values `primary: true` keeps the last of them and sets the others to false, instead of being refused. (Writing one new primary demotes the old one in every profile, as RFC 7644 §3.5.2 requires of PATCH.)',
     rfc: 'RFC 7643 §2.4: `primary: true` MUST appear no more than once.',
-    seenFrom: 'Entra ID and Okta add a new primary email without clearing the old one.',
+    seenFrom: 'Exports and scripts that mark every email of a user primary.',
     profiles: on(true, true),
   },
   strictSchemaValidation: {

@@ -120,9 +120,11 @@ export function removeElements(
 }
 
 /**
- * RFC 7643 §2.4: "The primary attribute value 'true' MUST appear no more than once." When a write
- * leaves several, `primaryDemotesOthers` keeps the newest (a value this operation wrote, last one
- * wins) and sets the others to false; without it the operation is refused.
+ * RFC 7643 §2.4: "The primary attribute value 'true' MUST appear no more than once." A write that
+ * sets one value's primary to true sets the others' to false, in every profile: RFC 7644 §3.5.2
+ * says a PATCH "SHALL" (strict refused it, as if it were a leniency). A write that itself gives
+ * several values primary true contradicts itself: `primaryDemotesOthers` keeps the last of them,
+ * and without it the operation is refused.
  */
 export function enforceOnePrimary(
   a: AttributeDefinition,
@@ -140,15 +142,16 @@ export function enforceOnePrimary(
     if (isRecord(el) && el[name] === true) primaries.push(i);
   });
   if (primaries.length <= 1) return arr;
-  if (!compat.use('primaryDemotesOthers')) {
+  const fresh = written();
+  const freshPrimaries = primaries.filter((i) => fresh.has(arr[i]));
+  if (freshPrimaries.length !== 1 && !compat.use('primaryDemotesOthers')) {
     throw compat.refuse(
       'primaryDemotesOthers',
       'invalidValue',
       `${where}: more than one value of '${a.name}' would have primary true (RFC 7643 §2.4 allows one)`,
     );
   }
-  const fresh = written();
-  const newest = [...primaries].reverse().find((i) => fresh.has(arr[i])) ?? (primaries.at(-1) as number);
+  const newest = freshPrimaries.at(-1) ?? (primaries.at(-1) as number);
   const demoted = new Set(primaries);
   return arr.map((el, i) => (i !== newest && demoted.has(i) && isRecord(el) ? { ...el, [name]: false } : el));
 }

@@ -51,6 +51,15 @@ describe('the flag registry', () => {
     expect(compatFlags('compatible', { booleanStrings: false }).booleanStrings).toBe(false);
     expect(compatFlags().opCaseInsensitive).toBe(true);
   });
+  it('demotes the old primary when a PATCH sets one new one, in every profile (RFC 7644 §3.5.2)', () => {
+    for (const profile of ['strict', 'compatible'] as const) {
+      const added = userPatch([{ op: 'add', path: 'emails', value: [{ value: 'new@example.com', primary: true }] }])(
+        compatFlags(profile),
+      ) as unknown as { resource: { emails: { value: string; primary?: boolean }[] }; fired: readonly string[] };
+      expect(added.resource.emails.filter((e) => e.primary === true).map((e) => e.value)).toEqual(['new@example.com']);
+      expect(added.fired).not.toContain('primaryDemotesOthers');
+    }
+  });
   it("reads a PATCH operation's members under any spelling where patchEnvelopeLenient is on", () => {
     const spelled = userPatch([{ Op: 'replace', Path: 'title', Value: 'Boss' }]);
     const result = spelled(compatFlags('compatible')) as unknown as {
@@ -180,11 +189,20 @@ const CHECKS: Record<CompatFlagName, Check> = {
     off: refused('removeNoMatchSucceeds', 'noTarget'),
   },
   primaryDemotesOthers: {
-    run: userPatch([{ op: 'add', path: 'emails', value: [{ value: 'new@example.com', primary: true }] }]),
+    run: userPatch([
+      {
+        op: 'add',
+        path: 'emails',
+        value: [
+          { value: 'one@example.com', primary: true },
+          { value: 'two@example.com', primary: true },
+        ],
+      },
+    ]),
     on: (r) => {
       ok('primaryDemotesOthers')(r);
       const emails = (r() as { resource: { emails: { value: string; primary?: boolean }[] } }).resource.emails;
-      expect(emails.filter((e) => e.primary === true).map((e) => e.value)).toEqual(['new@example.com']);
+      expect(emails.filter((e) => e.primary === true).map((e) => e.value)).toEqual(['two@example.com']);
     },
     off: refused('primaryDemotesOthers', 'invalidValue'),
   },
