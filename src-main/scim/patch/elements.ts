@@ -27,14 +27,34 @@ export function canonicalJson(v: unknown): string {
  */
 export function elementKeyFn(a: AttributeDefinition, schema: ResourceSchema): (el: unknown) => string {
   const valueSub = a.type === 'complex' ? schema.subAttribute(a, 'value') : undefined;
-  if (!valueSub) return (el) => `j:${canonicalJson(el)}`;
+  // Read with its defaults, as stored: an address POST stored with `primary: false` is the one a
+  // PATCH adds without it.
+  const whole = (el: unknown) => `j:${canonicalJson(withElementDefaults(a, el))}`;
+  if (!valueSub) return whole;
   const name = valueSub.name;
   const fold = valueSub.caseExact ? (s: string) => s : foldKey;
   return (el) => {
     const v = isRecord(el) ? el[name] : undefined;
     if (typeof v === 'string') return `v:${fold(v)}`;
-    return v === undefined ? `j:${canonicalJson(el)}` : `v:${canonicalJson(v)}`;
+    return v === undefined ? whole(el) : `v:${canonicalJson(v)}`;
   };
+}
+
+/**
+ * A new value as POST and PUT store it: the product defaults (`primary: false`) fill the
+ * sub-attributes it lacks. A PATCH stored the value bare, so the same address added again was not
+ * found ("already contained", RFC 7644 §3.5.2.1) and was stored twice, and `primary eq false`
+ * missed it.
+ */
+export function withElementDefaults(a: AttributeDefinition, el: unknown): unknown {
+  if (a.type !== 'complex' || !isRecord(el)) return el;
+  let out: Record<string, unknown> | undefined;
+  for (const sub of a.subAttributes) {
+    // `primary`; a member's `type` (immutable) is the service's to derive, from what the id names.
+    if (sub.default === undefined || sub.mutability !== 'readWrite' || el[sub.name] !== undefined) continue;
+    (out ??= { ...el })[sub.name] = sub.default;
+  }
+  return out ?? el;
 }
 
 /**
@@ -66,7 +86,7 @@ export function mergeElements(
     const at = find(k, arr);
     if (at < 0) {
       out ??= [...current];
-      out.push(el);
+      out.push(withElementDefaults(a, el));
       index?.set(k, out.length - 1);
       continue;
     }

@@ -40,7 +40,14 @@ import {
   type ValueContext,
 } from './coerce';
 import { attributeChange } from './diff';
-import { canonicalJson, enforceOnePrimary, mergeElements, mutabilityError, removeElements } from './elements';
+import {
+  canonicalJson,
+  enforceOnePrimary,
+  mergeElements,
+  mutabilityError,
+  removeElements,
+  withElementDefaults,
+} from './elements';
 import { parsePatchRequest } from './request';
 import { equalityTemplate, resolvePatchPath, type PatchTarget } from './target';
 import type { AttributeChange, IgnoredTarget, PatchOpName, PatchOperation, PatchResult } from './types';
@@ -316,7 +323,10 @@ class PatchRun {
       // list as given, as POST and PUT store it. Merged, a work and a home email of one address
       // became one, so a replace restating what GET showed lost a value (members collapse in the
       // service, on every write).
-      const next = op === 'add' ? mergeElements(a, this.schema, current, incoming) : incoming;
+      const next =
+        op === 'add'
+          ? mergeElements(a, this.schema, current, incoming)
+          : incoming.map((el) => withElementDefaults(a, el));
       return this.setList(resolved, current, next);
     }
     if (a.type === 'complex') return this.mergeComplex(target, coerceSingularComplex(a, value, label, this.vctx));

@@ -160,7 +160,7 @@ const CHECKS: Record<CompatFlagName, Check> = {
     on: (r) => {
       ok('filterNoMatchAdds')(r);
       expect((r() as { resource: { phoneNumbers: unknown } }).resource.phoneNumbers).toEqual([
-        { type: 'mobile', value: '+1 555' },
+        { type: 'mobile', value: '+1 555', primary: false },
       ]);
     },
     off: refused('filterNoMatchAdds', 'noTarget'),

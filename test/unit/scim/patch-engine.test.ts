@@ -183,6 +183,17 @@ describe('values', () => {
 });
 
 describe('add (RFC 7644 §3.5.2.1)', () => {
+  it('finds a value without an identity that POST stored with its defaults: adding it again is no change', () => {
+    const stored = user({ addresses: [{ locality: 'Paris', type: 'work', primary: false }] });
+    const again = patch(stored, [{ op: 'add', path: 'addresses', value: [{ locality: 'Paris', type: 'work' }] }]);
+    expect(again.changed).toEqual([]);
+    expect(again.resource['addresses']).toEqual([{ locality: 'Paris', type: 'work', primary: false }]);
+    const added = patch(stored, [{ op: 'add', path: 'emails', value: [{ value: 'c@x.org' }] }]);
+    expect((added.resource['emails'] as { value: string; primary?: boolean }[]).at(-1)).toEqual({
+      value: 'c@x.org',
+      primary: false,
+    });
+  });
   it('merges into multi-valued attributes without duplicates, by value (case rules per attribute)', () => {
     const r = patch(user(), [
       { op: 'add', path: 'emails', value: [{ value: 'BJENSEN@example.com' }, { value: 'n@x.org' }] },
@@ -190,7 +201,8 @@ describe('add (RFC 7644 §3.5.2.1)', () => {
     expect(r.resource['emails']).toEqual([
       { value: 'bjensen@example.com', type: 'work', primary: true },
       { value: 'babs@jensen.org', type: 'home' },
-      { value: 'n@x.org' },
+      // A new value gets the defaults POST gives it.
+      { value: 'n@x.org', primary: false },
     ]);
     // members.value is caseExact: another case is another member.
     expect(
