@@ -9,7 +9,7 @@ import {
   coerceElements,
   coerceScalar,
   coerceSingularComplex,
-  givenTwice,
+  givenOnce,
   unknownAttribute,
   type ValueContext,
 } from './patch/coerce';
@@ -119,16 +119,6 @@ export function coerceResourceBody(body: Record<string, unknown>, vctx: ValueCon
     }
   }
   return out;
-}
-
-/** Refuses an attribute given twice under two spellings (see `givenTwice`). */
-function givenOnce(vctx: ValueContext): (name: string, key: string) => void {
-  const spelled = new Map<string, string>();
-  return (name, key) => {
-    const earlier = spelled.get(name);
-    if (earlier !== undefined) throw givenTwice(vctx, name, earlier, key);
-    spelled.set(name, key);
-  };
 }
 
 /**

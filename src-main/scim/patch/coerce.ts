@@ -40,6 +40,19 @@ export function givenTwice(ctx: ValueContext, name: string, earlier: string, lat
   );
 }
 
+/**
+ * Refuses an attribute an object names twice under two spellings (`displayName` and
+ * `DISPLAYNAME`): which one the client meant cannot be told, and the last one silently won.
+ */
+export function givenOnce(ctx: ValueContext): (name: string, key: string) => void {
+  const spelled = new Map<string, string>();
+  return (name, key) => {
+    const earlier = spelled.get(name);
+    if (earlier !== undefined) throw givenTwice(ctx, name, earlier, key);
+    spelled.set(name, key);
+  };
+}
+
 const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}$/;
 
 /**

@@ -35,6 +35,7 @@ import {
   coerceElements,
   coerceScalar,
   coerceSingularComplex,
+  givenOnce,
   invalidValue,
   unknownAttribute,
   type ValueContext,
@@ -208,9 +209,11 @@ class PatchRun {
     }
     const value = op.value;
     if (!isRecord(value)) throw invalidValue(this.vctx, 'without a "path", "value" must be an object of attributes');
+    const once = givenOnce(this.vctx);
     for (const [key, v] of Object.entries(value)) {
       const extension = this.extensionByUrn(key);
       if (extension) {
+        once(extension.id, key);
         this.extension(op.op, extension, v, true);
         continue;
       }
@@ -221,7 +224,10 @@ class PatchRun {
       if (SIMPLE_NAME.test(key)) {
         const resolved = this.schema.resolve({ name: key });
         if (!resolved) unknownAttribute(key, this.vctx);
-        else this.attribute(op.op, { kind: 'attribute', resolved, label: labelOf(resolved) }, v, true);
+        else {
+          once(labelOf(resolved), key);
+          this.attribute(op.op, { kind: 'attribute', resolved, label: labelOf(resolved) }, v, true);
+        }
         continue;
       }
       this.qualifiedKey(op.op, key, v);
@@ -269,10 +275,14 @@ class PatchRun {
       return;
     }
     if (!isRecord(value)) throw invalidValue(this.vctx, `'${ext.id}' takes an object of its attributes`);
+    const once = givenOnce(this.vctx);
     for (const [key, v] of Object.entries(value)) {
       const resolved = SIMPLE_NAME.test(key) ? this.schema.resolve({ uri: ext.id, name: key }) : undefined;
       if (!resolved) unknownAttribute(`${ext.id}:${key}`, this.vctx);
-      else this.attribute(op, { kind: 'attribute', resolved, label: labelOf(resolved) }, v, true);
+      else {
+        once(labelOf(resolved), key);
+        this.attribute(op, { kind: 'attribute', resolved, label: labelOf(resolved) }, v, true);
+      }
     }
   }
 

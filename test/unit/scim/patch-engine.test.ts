@@ -182,6 +182,18 @@ describe('values', () => {
   });
 });
 
+describe('attribute names given twice', () => {
+  it.each([
+    ['a core attribute', { displayName: 'a', DISPLAYNAME: 'b' }],
+    ['an extension attribute', { [ENTERPRISE]: { department: 'a', DEPARTMENT: 'b' } }],
+    ['an extension', { [ENTERPRISE]: { department: 'a' }, [ENTERPRISE.toUpperCase()]: { department: 'b' } }],
+  ])('refuses %s under two spellings in a path-less value, as POST does', (_what, value) => {
+    const error = scimErrorOf(() => patch(user(), [{ op: 'replace', value }]));
+    expect(error).toMatchObject({ status: 400, scimType: 'invalidSyntax' });
+    expect(error.message).toContain('is given twice');
+  });
+});
+
 describe('add (RFC 7644 §3.5.2.1)', () => {
   it('finds a value without an identity that POST stored with its defaults: adding it again is no change', () => {
     const stored = user({ addresses: [{ locality: 'Paris', type: 'work', primary: false }] });
