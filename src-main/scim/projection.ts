@@ -14,7 +14,14 @@ export interface ProjectionRequest {
 }
 
 export type ProjectedResource = Record<string, unknown>;
-export type Projector = (resource: ResourceData) => ProjectedResource;
+export interface Projector {
+  (resource: ResourceData): ProjectedResource;
+  /**
+   * Whether a top-level attribute (`members`) can be in what it returns: one it drops need not be
+   * built (a group's 100,000 members, for `excludedAttributes=members`).
+   */
+  readonly emits: (attribute: string) => boolean;
+}
 
 /** Which attributes (and which of their sub-attributes) one container of the output holds. */
 interface Rule {
@@ -74,7 +81,8 @@ function buildProjector(schema: ResourceSchema, request: ProjectionRequest): Pro
   const metaRule = top.rules.find((r) => r.attribute.name === 'meta');
   const extensions = containers.slice(1);
 
-  return (resource) => {
+  const emitted = new Set(topRules.map((rule) => rule.attribute.name));
+  const projector = (resource: ResourceData): ProjectedResource => {
     // RFC 7643 §3: `schemas` names the schemas the representation uses, so an extension that was
     // excluded (or is empty) is not listed. It is always returned (RFC 7643 §3, `returned: always`).
     const present: string[] = [schema.core.id];
@@ -93,6 +101,7 @@ function buildProjector(schema: ResourceSchema, request: ProjectionRequest): Pro
     if (metaRule) copy(resource, out, metaRule);
     return out;
   };
+  return Object.assign(projector, { emits: (attribute: string) => emitted.has(attribute) });
 }
 
 export function project(

@@ -75,6 +75,18 @@ export class TenantIndexes implements CandidateSource {
     for (const member of group.members ?? []) this.members.add(member.value, group.id);
   }
 
+  /** A group changed beside its members (same array): only its other keys move. */
+  replaceGroupBesideMembers(previous: GroupDoc, next: GroupDoc): void {
+    if (createdKey(previous) !== createdKey(next)) {
+      this.groupsByCreated.remove(createdKey(previous), previous.id);
+      this.groupsByCreated.insert(createdKey(next), next.id);
+    }
+    this.groupDisplayName.remove(foldKey(previous.displayName), previous.id);
+    if (previous.externalId !== undefined) this.groupExternalId.remove(previous.externalId, previous.id);
+    this.groupDisplayName.add(foldKey(next.displayName), next.id);
+    if (next.externalId !== undefined) this.groupExternalId.add(next.externalId, next.id);
+  }
+
   removeGroup(group: GroupDoc): void {
     this.groupsByCreated.remove(createdKey(group), group.id);
     this.groupDisplayName.remove(foldKey(group.displayName), group.id);

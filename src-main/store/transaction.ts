@@ -43,6 +43,12 @@ export interface TenantReader {
    * tenant has had before: two reads with the same version saw the same users and groups.
    */
   readonly identitiesVersion: number;
+  /**
+   * Changes whenever a user or group of this tenant comes, goes or is renamed (`userName`,
+   * `displayName`): what a group member's derived `display` and `type` are read from. A group's
+   * own change gives it a new document instead.
+   */
+  readonly displayVersion: number;
   settings(): SettingsDoc | undefined;
 }
 
@@ -109,6 +115,10 @@ export class TenantView implements TenantReader {
 
   get identitiesVersion(): number {
     return this.tenant.identitiesVersion;
+  }
+
+  get displayVersion(): number {
+    return this.tenant.displayVersion;
   }
 
   settings(): SettingsDoc | undefined {

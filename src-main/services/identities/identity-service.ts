@@ -473,7 +473,9 @@ export class IdentityService {
     });
     if (outcome.after) {
       if (!outcome.unchanged) this.remember(ctx, kind, 'change', outcome.before, outcome.after, ['active']);
-      return { version: versionOfPresented(present(this.reader(ctx), kind, outcome.after, ctx.baseUrl)) };
+      return {
+        version: versionOfPresented(present(this.reader(ctx), kind, outcome.after, ctx.baseUrl, { members: false })),
+      };
     }
     this.remember(ctx, kind, 'delete', outcome.before, undefined);
     for (const group of outcome.groups ?? []) {
@@ -516,8 +518,12 @@ export class IdentityService {
     const first = page.startIndex - 1;
     const resources = pageOf(ids, page).map((id, i) => {
       const kind = kindOf[first + i] as ResourceKind;
-      const project = projectors.get(kind) as (r: ResourceData) => ProjectedResource;
-      return project(present(tenant, kind, getStored(tenant, kind, id) as StoredResource, ctx.baseUrl));
+      const project = projectors.get(kind) as Projector;
+      return project(
+        present(tenant, kind, getStored(tenant, kind, id) as StoredResource, ctx.baseUrl, {
+          members: project.emits('members'),
+        }),
+      );
     });
     return listResponse(resources, total, page.startIndex);
   }
@@ -651,7 +657,11 @@ export class IdentityService {
     const collection = collectionOf(kind);
     const ids = page.count > 0 ? tenant.inCreatedOrder(collection, page.startIndex - 1, page.count) : [];
     const resources = ids.map((id) =>
-      project(present(tenant, kind, getStored(tenant, kind, id) as StoredResource, ctx.baseUrl)),
+      project(
+        present(tenant, kind, getStored(tenant, kind, id) as StoredResource, ctx.baseUrl, {
+          members: project.emits('members'),
+        }),
+      ),
     );
     return listResponse(resources, tenant.count(collection), page.startIndex);
   }
@@ -693,7 +703,9 @@ export class IdentityService {
       // export of `active eq true` is left out, not sent with active false).
       const current = load(reader, id);
       if (current && (recheck === undefined || recheck(current))) {
-        yield projector(present(reader, kind, getStored(reader, kind, id)!, ctx.baseUrl));
+        yield projector(
+          present(reader, kind, getStored(reader, kind, id)!, ctx.baseUrl, { members: projector.emits('members') }),
+        );
       }
     }
   }
@@ -736,7 +748,7 @@ export class IdentityService {
     ctx: ScimRequestContext,
     project: Projector,
   ): { resource: ProjectedResource; version: string } {
-    const full = present(this.reader(ctx), kind, stored, ctx.baseUrl);
+    const full = present(this.reader(ctx), kind, stored, ctx.baseUrl, { members: project.emits('members') });
     // Taken before the projection, which may leave meta out.
     return { resource: project(full), version: versionOfPresented(full) };
   }

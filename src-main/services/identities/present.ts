@@ -63,11 +63,32 @@ export function locationOf(kind: ResourceKind, id: string, baseUrl: string): str
   return `${baseUrl}/${RESOURCE_KINDS[kind].endpoint}/${id}`;
 }
 
+export interface PresentOptions {
+  /**
+   * False when the answer leaves a group's members out (`excludedAttributes=members`, Entra's
+   * membership check): they are not built, and the version's digest of them is read from a cache.
+   */
+  readonly members?: boolean;
+}
+
+/**
+ * Per stored group, the version its members make, while the tenant's names stand
+ * (TenantReader.displayVersion): building it read 100,000 members and hashed them, for an answer
+ * that left them out.
+ */
+const groupVersions = new WeakMap<StoredResource, { displayVersion: number; version: string }>();
+
 /**
  * The full representation: derived attributes, display names, $ref and meta.location; no password
  * hash. Its `meta.version` covers what was derived (see representationTag).
  */
-export function present(tenant: TenantReader, kind: ResourceKind, doc: StoredResource, baseUrl: string): ResourceData {
+export function present(
+  tenant: TenantReader,
+  kind: ResourceKind,
+  doc: StoredResource,
+  baseUrl: string,
+  options: PresentOptions = {},
+): ResourceData {
   const out: Record<string, unknown> = { ...doc };
   delete out.passwordHash;
   // What was derived, as text for the version's digest; the base URL is left out: it is the
@@ -88,12 +109,21 @@ export function present(tenant: TenantReader, kind: ResourceKind, doc: StoredRes
       derived.push(`m\u0000${String((manager.manager as ResourceData).displayName)}`);
     }
   } else if (doc.members) {
-    const members = doc.members.map((member) => presentMember(tenant, member, baseUrl));
-    out.members = members;
-    for (const member of members)
-      derived.push(`${String(member.type)}\u0000${String(member.value)}\u0000${String(member.display)}`);
+    const cached = groupVersions.get(doc);
+    const known = cached?.displayVersion === tenant.displayVersion ? cached.version : undefined;
+    if (options.members === false) delete out.members;
+    else out.members = doc.members.map((member) => presentMember(tenant, member, baseUrl));
+    if (known !== undefined) {
+      out.meta = { ...doc.meta, version: known, location: locationOf(kind, doc.id, baseUrl) };
+      return out;
+    }
+    for (const member of doc.members) {
+      const { type, display } = describeMember(tenant, member.value);
+      derived.push(`${type}\u0000${member.value}\u0000${String(display)}`);
+    }
   }
   const version = representationTag(doc.meta.version, derived.length > 0 ? derived.join('\u0001') : undefined);
+  if (kind === 'Group' && doc.members) groupVersions.set(doc, { displayVersion: tenant.displayVersion, version });
   out.meta = { ...doc.meta, version, location: locationOf(kind, doc.id, baseUrl) };
   return out;
 }
@@ -122,12 +152,16 @@ export function memberFilterView(tenant: TenantReader, baseUrl: string): FilterV
   };
 }
 
+/** What a member's value names: a user or a group, and the name to show for it. */
+function describeMember(tenant: TenantReader, value: string): { type: 'User' | 'Group'; display: string | undefined } {
+  const user = tenant.get('users', value);
+  if (user) return { type: 'User', display: (user.displayName as string | undefined) ?? user.userName };
+  return { type: 'Group', display: tenant.get('groups', value)?.displayName };
+}
+
 /** A group member as answered: its `type`, `$ref` and `display` read from the member itself. */
 export function presentMember(tenant: TenantReader, member: MemberValue, baseUrl: string): ResourceData {
-  const user = tenant.get('users', member.value);
-  const group = user ? undefined : tenant.get('groups', member.value);
-  const type = user ? 'User' : 'Group';
-  const display = user ? ((user.displayName as string | undefined) ?? user.userName) : group?.displayName;
+  const { type, display } = describeMember(tenant, member.value);
   return {
     value: member.value,
     $ref: `${baseUrl}/${type === 'User' ? 'Users' : 'Groups'}/${member.value}`,

@@ -306,6 +306,32 @@ describe('groups and memberships', () => {
     expect(found('User', 'not (groups[display eq "Admins"])')).not.toContain(alice.id);
   });
 
+  it('gives a group answered without its members the version of the whole, and a new one when a member is renamed', async () => {
+    const alice = await user('alice-v@x.com', { displayName: 'Alice' });
+    const group = await create('Group', { displayName: 'Versioned', members: [{ value: alice.id }] }, ctx);
+    const id = String(group.id);
+    const version = (projection = {}) => (ids().get('Group', id, ctx, projection).meta as { version: string }).version;
+    const whole = version();
+    const without = ids().get('Group', id, ctx, { excludedAttributes: 'members' });
+    expect(without).not.toHaveProperty('members');
+    expect((without.meta as { version: string }).version).toBe(whole);
+    await ids().patch(
+      'User',
+      String(alice.id),
+      {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', path: 'displayName', value: 'Alicia' }],
+      },
+      ctx,
+    );
+    // Asked without members first, so a remembered version would be the one answered.
+    const renamed = (ids().get('Group', id, ctx, { excludedAttributes: 'members' }).meta as { version: string })
+      .version;
+    expect(renamed).not.toBe(whole);
+    expect(version()).toBe(renamed);
+    expect(ids().get('Group', id, ctx).members).toMatchObject([{ display: 'Alicia' }]);
+  });
+
   it('refuses members that are not in the tenant', async () => {
     await expect(create('Group', { displayName: 'G', members: [{ value: 'ghost' }] }, ctx)).rejects.toMatchObject({
       status: 400,

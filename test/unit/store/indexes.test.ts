@@ -42,7 +42,8 @@ type Change =
   | { kind: 'delete'; collection: 'users' | 'groups'; id: string }
   | { kind: 'members'; group: string; add: string[]; remove: string[] }
   | { kind: 'removeEverywhere'; value: string }
-  | { kind: 'rename'; id: string; userName: string };
+  | { kind: 'rename'; id: string; userName: string }
+  | { kind: 'renameGroup'; id: string; displayName: string; externalId: string | undefined };
 
 const change: fc.Arbitrary<Change> = fc.oneof(
   user.map((doc) => ({ kind: 'putUser' as const, doc })),
@@ -63,6 +64,13 @@ const change: fc.Arbitrary<Change> = fc.oneof(
     kind: fc.constant('rename' as const),
     id: fc.constantFrom(...userIds),
     userName: fc.constantFrom(...names),
+  }),
+  // A change beside the members, which keeps the members array (the store's fast path).
+  fc.record({
+    kind: fc.constant('renameGroup' as const),
+    id: fc.constantFrom(...groupIds),
+    displayName: fc.constantFrom(...names),
+    externalId: fc.option(fc.constantFrom(...exts), { nil: undefined }),
   }),
 );
 
@@ -89,6 +97,10 @@ function run(tx: Transaction, c: Change): void {
       return;
     case 'rename':
       if (tx.get('users', c.id)) tx.merge('users', c.id, { userName: c.userName });
+      return;
+    case 'renameGroup':
+      if (tx.get('groups', c.id))
+        tx.merge('groups', c.id, { displayName: c.displayName, ...(c.externalId ? { externalId: c.externalId } : {}) });
       return;
   }
 }
@@ -264,6 +276,25 @@ describe('identities version', () => {
     };
     step({ op: 'put', tenant: T, collection: 'scimTokens', id: 'k1', doc: token }, false);
     step({ op: 'merge', tenant: T, collection: 'scimTokens', id: 'k1', set: { last_used_at: 'x' }, unset: [] }, false);
+  });
+
+  it('has a display version that changes only when a member could show another name', () => {
+    const state = freshState();
+    const display = () => state.tenants.get(T)?.displayVersion as number;
+    const step = (op: Parameters<StoreState['apply']>[0], changes: boolean) => {
+      const before = display();
+      state.apply(op);
+      if (changes) expect(display()).not.toBe(before);
+      else expect(display()).toBe(before);
+    };
+    step({ op: 'put', tenant: T, collection: 'users', id: 'u1', doc: { id: 'u1', userName: 'a' } }, true);
+    step({ op: 'put', tenant: T, collection: 'groups', id: 'g1', doc: { id: 'g1', displayName: 'g' } }, true);
+    step({ op: 'members', tenant: T, group: 'g1', add: [{ value: 'u1' }], remove: [] }, false);
+    step({ op: 'merge', tenant: T, collection: 'users', id: 'u1', set: { active: false }, unset: [] }, false);
+    step({ op: 'merge', tenant: T, collection: 'users', id: 'u1', set: { displayName: 'A' }, unset: [] }, true);
+    step({ op: 'merge', tenant: T, collection: 'users', id: 'u1', set: { userName: 'b' }, unset: [] }, true);
+    step({ op: 'merge', tenant: T, collection: 'groups', id: 'g1', set: { displayName: 'h' }, unset: [] }, true);
+    step({ op: 'delete', tenant: T, collection: 'users', id: 'u1' }, true);
   });
 
   it('never repeats across tenants, nor for a tenant deleted and made again', () => {
