@@ -579,14 +579,16 @@ export class IdentityService {
       const schema = this.schemaOf(kind);
       // Matching sees derived attributes too (a user's groups), so filters on them work; a filter
       // on a value derived when read (a member's display) sees the full representation.
-      // Loading is the scan's cost, not the filter's: the budget's clock stops meanwhile.
+      // Loading is the scan's cost, not the filter's: the budget's clock stops meanwhile. Deriving
+      // what the filter reads (each member of a group looked up for `members.display`) is the
+      // filter's: ten groups of 100,000 members held every tenant 2.7 s, uncounted.
       const load = (id: string) => {
         examined++;
-        return work.outside(() => {
-          const doc = getStored(tenant, kind, id);
-          if (!doc) return undefined;
-          return readsDerived ? present(tenant, kind, doc, ctx.baseUrl) : withDerived(tenant, kind, doc);
-        });
+        const doc = work.outside(() => getStored(tenant, kind, id));
+        if (!doc) return undefined;
+        return readsDerived
+          ? present(tenant, kind, doc, ctx.baseUrl)
+          : work.outside(() => withDerived(tenant, kind, doc));
       };
       const found = matchCompiled(ast, predicates[k], schema, tenant.candidates, load);
       total += found.length;

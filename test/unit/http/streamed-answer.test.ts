@@ -85,6 +85,27 @@ describe('the log entry of a streamed answer', () => {
     expect(recorded[0]).toMatchObject({ error: null, response: { bytes: line.length * 5 } });
   });
 
+  it('also ends a batch after 50 ms of reading, however little it read', async () => {
+    let waits = 0;
+    const { url } = await serve(
+      function* (answer) {
+        for (let i = 0; i < 3; i++) {
+          // A small line that took long to read (a group of 100,000 members, projected to its name).
+          const until = performance.now() + 60;
+          while (performance.now() < until);
+          answer.records += 1;
+          yield `{"id":"${i}"}\n`;
+        }
+      },
+      () => {
+        waits += 1;
+        return Promise.resolve();
+      },
+    );
+    expect(await (await fetch(url)).text()).toBe('{"id":"0"}\n{"id":"1"}\n{"id":"2"}\n');
+    expect(waits).toBe(3);
+  });
+
   it('names a store that fails at its last wait for durability as the server failing', async () => {
     const { url, recorded, failures } = await serve(
       function* (answer) {
