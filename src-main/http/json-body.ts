@@ -309,9 +309,13 @@ function noteBodyCutShort(ctx: Context, error: unknown): void {
   };
 }
 
-/** The request body's content coding, lower case; `identity` when none is named. */
+/**
+ * The request body's content coding, lower case; `identity` when none is named, or when every
+ * coding listed is `identity` (`identity, identity` is still the body as sent).
+ */
 function contentCoding(ctx: Context): string {
-  return (ctx.get('Content-Encoding') || 'identity').trim().toLowerCase();
+  const codings = (ctx.get('Content-Encoding') || 'identity').trim().toLowerCase();
+  return codings.split(',').every((coding) => coding.trim() === 'identity') ? 'identity' : codings;
 }
 
 /** Whether the request announces a body (a length above zero, or chunks). */

@@ -1378,6 +1378,13 @@ describe.each([
       { 'Content-Encoding': 'Identity' },
     );
     expect(identity.status).toBe(201);
+    const listed = await scim(
+      'POST',
+      '/Users',
+      { userName: 'identity-listed@example.com' },
+      { 'Content-Encoding': 'identity, identity' },
+    );
+    expect(listed.status).toBe(201);
     const admin = await fetch(`${s.server.url}/api/v1/admin/tenants`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${s.admin}`, 'Content-Type': 'application/json', 'Content-Encoding': 'br' },
