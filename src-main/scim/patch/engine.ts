@@ -214,7 +214,7 @@ class PatchRun {
       const extension = this.extensionByUrn(key);
       if (extension) {
         once(extension.id, key);
-        this.extension(op.op, extension, v, true);
+        this.extension(op.op, extension, v, true, once);
         continue;
       }
       if (key.toLowerCase() === 'schemas') {
@@ -230,12 +230,12 @@ class PatchRun {
         }
         continue;
       }
-      this.qualifiedKey(op.op, key, v);
+      this.qualifiedKey(op.op, key, v, once);
     }
   }
 
   /** A path-less key that is itself a path: `urn:...:User:manager` or `name.givenName`. */
-  private qualifiedKey(op: PatchOpName, key: string, v: unknown): void {
+  private qualifiedKey(op: PatchOpName, key: string, v: unknown, once: (name: string, key: string) => void): void {
     let target: PatchTarget;
     try {
       target = resolvePatchPath(key, this.schema, this.compat);
@@ -254,8 +254,16 @@ class PatchRun {
         `${this.where}: the key '${key}' is an attribute path; RFC 7644 §3.5.2 wants attribute names, with sub-attributes and extension attributes nested in objects`,
       );
     }
-    if (target.kind === 'extension') this.extension(op, target.extension, v, true);
-    else this.attribute(op, target, v, true);
+    if (target.kind === 'extension') {
+      once(target.extension.id, key);
+      this.extension(op, target.extension, v, true, once);
+    } else {
+      // A whole attribute under its URN (`urn:…:User:displayName`) is the same as its bare name; a
+      // sub-attribute or a filtered value (`name.givenName`, `emails[type eq "work"].value`) is a
+      // part of one, which may sit beside it.
+      if (!target.filter && !target.resolved.sub) once(labelOf(target.resolved), key);
+      this.attribute(op, target, v, true);
+    }
   }
 
   private extensionByUrn(key: string): SchemaDefinition | undefined {
@@ -264,7 +272,14 @@ class PatchRun {
   }
 
   /** A whole extension (path = its URN, or its URN as a path-less key). */
-  private extension(op: PatchOpName, ext: SchemaDefinition, value: unknown, hasValue: boolean): void {
+  /** `once`, for a path-less value: the names it gave at the top level, which the extension's share. */
+  private extension(
+    op: PatchOpName,
+    ext: SchemaDefinition,
+    value: unknown,
+    hasValue: boolean,
+    once = givenOnce(this.vctx),
+  ): void {
     if (op === 'remove' || (hasValue && value === null && acceptNull(ext.id, this.vctx))) {
       for (const a of ext.attributes) {
         const resolved = this.schema.resolve({ uri: ext.id, name: a.name });
@@ -275,7 +290,6 @@ class PatchRun {
       return;
     }
     if (!isRecord(value)) throw invalidValue(this.vctx, `'${ext.id}' takes an object of its attributes`);
-    const once = givenOnce(this.vctx);
     for (const [key, v] of Object.entries(value)) {
       const resolved = SIMPLE_NAME.test(key) ? this.schema.resolve({ uri: ext.id, name: key }) : undefined;
       if (!resolved) unknownAttribute(`${ext.id}:${key}`, this.vctx);
@@ -418,7 +432,7 @@ class PatchRun {
       const el = current[i] as Record<string, unknown>;
       if (!sub && op === 'replace') {
         // "all matching record values SHALL be replaced" — a new record, so immutable parts may differ.
-        next[i] = coerceElement(a, value, label, this.vctx);
+        next[i] = withElementDefaults(a, coerceElement(a, value, label, this.vctx));
         continue;
       }
       const shown = (view ? view(el) : el) as Record<string, unknown>;

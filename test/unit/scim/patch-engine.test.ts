@@ -187,6 +187,8 @@ describe('attribute names given twice', () => {
     ['a core attribute', { displayName: 'a', DISPLAYNAME: 'b' }],
     ['an extension attribute', { [ENTERPRISE]: { department: 'a', DEPARTMENT: 'b' } }],
     ['an extension', { [ENTERPRISE]: { department: 'a' }, [ENTERPRISE.toUpperCase()]: { department: 'b' } }],
+    ['a core attribute and its URN path', { displayName: 'a', [`${SCIM_URN.user}:displayName`]: 'b' }],
+    ['an extension attribute by name and in its extension', { department: 'a', [ENTERPRISE]: { department: 'b' } }],
   ])('refuses %s under two spellings in a path-less value, as POST does', (_what, value) => {
     const error = scimErrorOf(() => patch(user(), [{ op: 'replace', value }]));
     expect(error).toMatchObject({ status: 400, scimType: 'invalidSyntax' });
@@ -195,6 +197,12 @@ describe('attribute names given twice', () => {
 });
 
 describe('add (RFC 7644 §3.5.2.1)', () => {
+  it('gives a value that replaces a filtered one the defaults POST gives it', () => {
+    const replaced = patch(user(), [
+      { op: 'replace', path: 'emails[type eq "home"]', value: { value: 'n@x.org', type: 'home' } },
+    ]);
+    expect(replaced.resource['emails']).toContainEqual({ value: 'n@x.org', type: 'home', primary: false });
+  });
   it('finds a value without an identity that POST stored with its defaults: adding it again is no change', () => {
     const stored = user({ addresses: [{ locality: 'Paris', type: 'work', primary: false }] });
     const again = patch(stored, [{ op: 'add', path: 'addresses', value: [{ locality: 'Paris', type: 'work' }] }]);
