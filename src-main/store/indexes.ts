@@ -94,6 +94,11 @@ export class TenantIndexes implements CandidateSource {
     for (const member of group.members ?? []) this.members.remove(member.value, group.id);
   }
 
+  /** Whether some group lists `value` as a member. */
+  isListed(value: string): boolean {
+    return this.members.hasKey(value);
+  }
+
   /**
    * Ids of the groups that list `value` as a member; a user's derived `groups`. Sorted: the index
    * is filled in membership order while running but in group order by a replay, and a user's

@@ -30,6 +30,11 @@ export class MultiMap {
     return current === id || (typeof current === 'object' && current.has(id));
   }
 
+  /** Whether any id has the key. */
+  hasKey(key: string): boolean {
+    return this.map.has(key);
+  }
+
   /** A copy, so that callers may write while they iterate. */
   get(key: string): string[] {
     const current = this.map.get(key);

@@ -162,7 +162,13 @@ export class StoreState {
     const tenantId = tenant.record.id;
     if (collection === 'users' || collection === 'groups') {
       tenant.identitiesVersion = ++this.versions;
-      if (displayChanged(previous, doc)) tenant.displayVersion = ++this.versions;
+      // A user or group new to the tenant is nobody's member yet: what members show stands, and a
+      // bulk of creates (an IdP's first sync) keeps what was derived from them. One that groups
+      // already list is one put back by a rollback.
+      const created = previous === undefined && doc !== undefined;
+      if (created ? tenant.indexes.isListed(id) : displayChanged(previous, doc)) {
+        tenant.displayVersion = ++this.versions;
+      }
     }
     if (collection === 'groups' && previous && doc && sameMembers(previous, doc)) {
       // A change beside the members (a group's meta after a membership delta, its displayName):
@@ -204,6 +210,9 @@ export class StoreState {
       added.push(deepFreeze(member));
     }
     const members = added.length > 0 ? [...(kept ?? []), ...added] : kept;
+    if (members !== undefined && members !== previous.members) {
+      deltas.set(members, { from: previous.members, added, removed: [...removing] });
+    }
     const next = members === undefined ? previous : Object.freeze({ ...previous, members: Object.freeze(members) });
     tenant.collections.groups.set(groupId, next as GroupDoc);
     for (const value of removing) if (!adding.has(value)) index.remove(value, groupId);
@@ -244,7 +253,26 @@ export function collectionMap(tenant: TenantState, name: CollectionName): Map<st
   return tenant.collections[name] as Map<string, Doc>;
 }
 
-/** Whether a user or group came, went, or changed a name a member's `display` is read from. */
+/** How a group's members array was made from the one before it, by a membership change. */
+export interface MembershipDelta {
+  readonly from: readonly MemberValue[] | undefined;
+  readonly added: readonly MemberValue[];
+  /** Values taken out (a value both taken out and added again moved to the end). */
+  readonly removed: readonly string[];
+}
+
+const deltas = new WeakMap<readonly MemberValue[], MembershipDelta>();
+
+/**
+ * The change that made a members array from the one before, for what is derived from members to
+ * follow it in the change's size (the digest in a group's version); undefined for an array a whole
+ * write made.
+ */
+export function membershipDeltaOf(members: readonly MemberValue[]): MembershipDelta | undefined {
+  return deltas.get(members);
+}
+
+/** Whether a user or group went, or changed a name a member's `display` is read from. */
 function displayChanged(previous: Doc | undefined, next: Doc | undefined): boolean {
   if (!previous || !next) return true;
   return previous['displayName'] !== next['displayName'] || previous['userName'] !== next['userName'];

@@ -44,9 +44,10 @@ export interface TenantReader {
    */
   readonly identitiesVersion: number;
   /**
-   * Changes whenever a user or group of this tenant comes, goes or is renamed (`userName`,
-   * `displayName`): what a group member's derived `display` and `type` are read from. A group's
-   * own change gives it a new document instead.
+   * Changes whenever a user or group of this tenant goes, is renamed (`userName`, `displayName`),
+   * or comes back listed in groups (a rollback): what a group member's derived `display` and
+   * `type` are read from. A new user or group is nobody's member, and leaves it as it is. A
+   * group's own change gives it a new document instead.
    */
   readonly displayVersion: number;
   settings(): SettingsDoc | undefined;

@@ -32,7 +32,11 @@ export function revisionOf(version: unknown): number {
  */
 export function representationTag(stored: string, derived: string | undefined): string {
   if (derived === undefined) return stored;
-  const digest = createHash('sha256').update(derived).digest('hex').slice(0, 12);
+  return digestTag(stored, createHash('sha256').update(derived).digest('hex').slice(0, 12));
+}
+
+/** The same, with the digest made elsewhere (a group's members: member-digest.ts). */
+export function digestTag(stored: string, digest: string): string {
   return `W/"${revisionOf(stored)}.${digest}"`;
 }
 

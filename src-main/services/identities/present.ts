@@ -6,7 +6,8 @@ import type { ResourceKind } from '../../scim/plan-types';
 import { isRecord, type ResourceData } from '../../scim/values';
 import type { MemberValue } from '../../store/documents';
 import type { TenantReader } from '../../store/transaction';
-import { representationTag, RESOURCE_KINDS } from './kinds';
+import { digestTag, representationTag, RESOURCE_KINDS } from './kinds';
+import { describeMember, membersDigest } from './member-digest';
 import type { StoredResource } from './stored';
 
 /**
@@ -66,17 +67,11 @@ export function locationOf(kind: ResourceKind, id: string, baseUrl: string): str
 export interface PresentOptions {
   /**
    * False when the answer leaves a group's members out (`excludedAttributes=members`, Entra's
-   * membership check): they are not built, and the version's digest of them is read from a cache.
+   * membership check): they are not built; the version's digest of them is remembered
+   * (member-digest.ts).
    */
   readonly members?: boolean;
 }
-
-/**
- * Per stored group, the version its members make, while the tenant's names stand
- * (TenantReader.displayVersion): building it read 100,000 members and hashed them, for an answer
- * that left them out.
- */
-const groupVersions = new WeakMap<StoredResource, { displayVersion: number; version: string }>();
 
 /**
  * The full representation: derived attributes, display names, $ref and meta.location; no password
@@ -109,21 +104,15 @@ export function present(
       derived.push(`m\u0000${String((manager.manager as ResourceData).displayName)}`);
     }
   } else if (doc.members) {
-    const cached = groupVersions.get(doc);
-    const known = cached?.displayVersion === tenant.displayVersion ? cached.version : undefined;
     if (options.members === false) delete out.members;
     else out.members = doc.members.map((member) => presentMember(tenant, member, baseUrl));
-    if (known !== undefined) {
-      out.meta = { ...doc.meta, version: known, location: locationOf(kind, doc.id, baseUrl) };
+    if (doc.members.length > 0) {
+      const version = digestTag(doc.meta.version, membersDigest(tenant, doc.members));
+      out.meta = { ...doc.meta, version, location: locationOf(kind, doc.id, baseUrl) };
       return out;
-    }
-    for (const member of doc.members) {
-      const { type, display } = describeMember(tenant, member.value);
-      derived.push(`${type}\u0000${member.value}\u0000${String(display)}`);
     }
   }
   const version = representationTag(doc.meta.version, derived.length > 0 ? derived.join('\u0001') : undefined);
-  if (kind === 'Group' && doc.members) groupVersions.set(doc, { displayVersion: tenant.displayVersion, version });
   out.meta = { ...doc.meta, version, location: locationOf(kind, doc.id, baseUrl) };
   return out;
 }
@@ -150,13 +139,6 @@ export function memberFilterView(tenant: TenantReader, baseUrl: string): FilterV
         ? presentMember(tenant, element as MemberValue, baseUrl)
         : element;
   };
-}
-
-/** What a member's value names: a user or a group, and the name to show for it. */
-function describeMember(tenant: TenantReader, value: string): { type: 'User' | 'Group'; display: string | undefined } {
-  const user = tenant.get('users', value);
-  if (user) return { type: 'User', display: (user.displayName as string | undefined) ?? user.userName };
-  return { type: 'Group', display: tenant.get('groups', value)?.displayName };
 }
 
 /** A group member as answered: its `type`, `$ref` and `display` read from the member itself. */

@@ -287,12 +287,16 @@ describe('identities version', () => {
       if (changes) expect(display()).not.toBe(before);
       else expect(display()).toBe(before);
     };
-    step({ op: 'put', tenant: T, collection: 'users', id: 'u1', doc: { id: 'u1', userName: 'a' } }, true);
-    step({ op: 'put', tenant: T, collection: 'groups', id: 'g1', doc: { id: 'g1', displayName: 'g' } }, true);
+    // New users and groups are nobody's members: nothing shown changes.
+    step({ op: 'put', tenant: T, collection: 'users', id: 'u1', doc: { id: 'u1', userName: 'a' } }, false);
+    step({ op: 'put', tenant: T, collection: 'groups', id: 'g1', doc: { id: 'g1', displayName: 'g' } }, false);
     step({ op: 'members', tenant: T, group: 'g1', add: [{ value: 'u1' }], remove: [] }, false);
+    // One that a group lists already is one a rollback puts back: it changes what g1 shows.
+    step({ op: 'members', tenant: T, group: 'g1', add: [{ value: 'u2' }], remove: [] }, false);
+    step({ op: 'put', tenant: T, collection: 'users', id: 'u2', doc: { id: 'u2', userName: 'b' } }, true);
     step({ op: 'merge', tenant: T, collection: 'users', id: 'u1', set: { active: false }, unset: [] }, false);
     step({ op: 'merge', tenant: T, collection: 'users', id: 'u1', set: { displayName: 'A' }, unset: [] }, true);
-    step({ op: 'merge', tenant: T, collection: 'users', id: 'u1', set: { userName: 'b' }, unset: [] }, true);
+    step({ op: 'merge', tenant: T, collection: 'users', id: 'u1', set: { userName: 'c' }, unset: [] }, true);
     step({ op: 'merge', tenant: T, collection: 'groups', id: 'g1', set: { displayName: 'h' }, unset: [] }, true);
     step({ op: 'delete', tenant: T, collection: 'users', id: 'u1' }, true);
   });
