@@ -200,7 +200,16 @@ export class StoreState {
     const { members: index } = tenant.indexes;
     tenant.identitiesVersion = ++this.versions;
     const removing = new Set(remove.filter((value) => index.has(value, groupId)));
-    const kept = removing.size > 0 ? (previous.members ?? []).filter((m) => !removing.has(m.value)) : previous.members;
+    // Each element dropped, for the delta: a stored array with a value twice drops both.
+    const removed: string[] = [];
+    const kept =
+      removing.size > 0
+        ? (previous.members ?? []).filter((m) => {
+            if (!removing.has(m.value)) return true;
+            removed.push(m.value);
+            return false;
+          })
+        : previous.members;
     const added: MemberValue[] = [];
     const adding = new Set<string>();
     for (const member of add) {
@@ -211,7 +220,10 @@ export class StoreState {
     }
     const members = added.length > 0 ? [...(kept ?? []), ...added] : kept;
     if (members !== undefined && members !== previous.members) {
-      deltas.set(members, { from: previous.members, added, removed: [...removing] });
+      const from = previous.members && membersKeyOf(previous.members);
+      const depth = (from?.depth ?? 0) + 1;
+      const delta = depth <= MAX_MEMBERSHIP_DELTAS ? { from, added, removed } : undefined;
+      keys.set(members, { delta, depth: delta ? depth : 0 });
     }
     const next = members === undefined ? previous : Object.freeze({ ...previous, members: Object.freeze(members) });
     tenant.collections.groups.set(groupId, next as GroupDoc);
@@ -255,21 +267,35 @@ export function collectionMap(tenant: TenantState, name: CollectionName): Map<st
 
 /** How a group's members array was made from the one before it, by a membership change. */
 export interface MembershipDelta {
-  readonly from: readonly MemberValue[] | undefined;
+  /** The array before, by its key (not the array itself: a copy of every member per change). */
+  readonly from: MembersKey | undefined;
   readonly added: readonly MemberValue[];
   /** Values taken out (a value both taken out and added again moved to the end). */
   readonly removed: readonly string[];
 }
 
-const deltas = new WeakMap<readonly MemberValue[], MembershipDelta>();
+/** Stands for one members array; what is derived from it may be remembered against it. */
+export interface MembersKey {
+  /** How the array was made from the one before; undefined once what follows it no longer needs it. */
+  delta: MembershipDelta | undefined;
+  /** Deltas behind it still kept. */
+  depth: number;
+}
+
+const MAX_MEMBERSHIP_DELTAS = 64;
+const keys = new WeakMap<readonly MemberValue[], MembersKey>();
 
 /**
- * The change that made a members array from the one before, for what is derived from members to
- * follow it in the change's size (the digest in a group's version); undefined for an array a whole
- * write made.
+ * The key of a members array, and through it the change that made the array from the one before
+ * (`delta`, kept for at most 64 changes in a row, and let go once what follows is worked out): for
+ * what is derived from members to follow a change in its size (the digest in a group's version).
+ * The delta names the array before by its key, not the array: keeping every array a group ever had
+ * kept 240 MB after 200 one-member changes of a group of 100,000 (found in review).
  */
-export function membershipDeltaOf(members: readonly MemberValue[]): MembershipDelta | undefined {
-  return deltas.get(members);
+export function membersKeyOf(members: readonly MemberValue[]): MembersKey {
+  let key = keys.get(members);
+  if (!key) keys.set(members, (key = { delta: undefined, depth: 0 }));
+  return key;
 }
 
 /** Whether a user or group went, or changed a name a member's `display` is read from. */

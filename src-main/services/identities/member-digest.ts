@@ -1,5 +1,5 @@
 import type { MemberValue } from '../../store/documents';
-import { membershipDeltaOf } from '../../store/state';
+import { membersKeyOf, type MembersKey, type MembershipDelta } from '../../store/state';
 import type { TenantReader } from '../../store/transaction';
 
 /** What a member's value names: a user or a group, and the name to show for it. */
@@ -20,21 +20,21 @@ const MAX_DELTAS = 64;
  * Per members array as stored, the sum of its members' hashes, while the tenant's names stand
  * (TenantReader.displayVersion). A change of the group beside its members keeps the array.
  */
-const sums = new WeakMap<readonly MemberValue[], { displayVersion: number; sum: number }>();
+const sums = new WeakMap<MembersKey, { displayVersion: number; sum: number }>();
 
 /**
  * What a group's members derive (each one's `type`, and the `display` read from what it names), as
  * 12 hex digits for its version (kinds.ts `digestTag`): the sum, modulo 2^48, of one hash per
  * member. A sum does not depend on order, so a membership change updates it from the array before
- * in the change's size (`membershipDeltaOf`): hashing 100,000 members in order took 85 ms of every
+ * in the change's size (`membersKeyOf`): hashing 100,000 members in order took 85 ms of every
  * one-member PATCH of such a group. (Order is the stored revision's to tell: the array only
  * changes with it.)
  */
 export function membersDigest(tenant: TenantReader, members: readonly MemberValue[]): string {
   const displayVersion = tenant.displayVersion;
-  const known = (array: readonly MemberValue[] | undefined): number | undefined => {
-    if (array === undefined) return 0;
-    const cached = sums.get(array);
+  const known = (key: MembersKey | undefined): number | undefined => {
+    if (key === undefined) return 0;
+    const cached = sums.get(key);
     return cached?.displayVersion === displayVersion ? cached.sum : undefined;
   };
   const hashOf = (value: string) => {
@@ -42,11 +42,12 @@ export function membersDigest(tenant: TenantReader, members: readonly MemberValu
     return hash48(`${type}\u0000${value}\u0000${String(display)}`);
   };
   // Back along the changes that made this array, to one whose sum is known.
-  const chain: ReturnType<typeof membershipDeltaOf>[] = [];
-  let at: readonly MemberValue[] | undefined = members;
+  const chain: MembershipDelta[] = [];
+  const self = membersKeyOf(members);
+  let at: MembersKey | undefined = self;
   let sum = known(at);
   while (sum === undefined && chain.length < MAX_DELTAS) {
-    const delta = membershipDeltaOf(at as readonly MemberValue[]);
+    const delta: MembershipDelta | undefined = at?.delta;
     if (!delta) break;
     chain.push(delta);
     at = delta.from;
@@ -62,7 +63,10 @@ export function membersDigest(tenant: TenantReader, members: readonly MemberValu
       for (const member of delta.added) sum = (sum + hashOf(member.value)) % MODULUS;
     }
   }
-  sums.set(members, { displayVersion, sum });
+  sums.set(self, { displayVersion, sum });
+  // Known: the arrays before it are no longer needed to work it out.
+  self.delta = undefined;
+  self.depth = 0;
   return sum.toString(16).padStart(12, '0');
 }
 
