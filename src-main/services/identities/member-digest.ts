@@ -13,11 +13,9 @@ export function describeMember(
 }
 
 const MODULUS = 2 ** 48;
-/** Deltas followed back to a remembered sum before the sum is made afresh instead. */
-const MAX_DELTAS = 64;
 
 /**
- * Per members array as stored, the sum of its members' hashes, while the tenant's names stand
+ * Per members array as stored (by its key, membersKeyOf), the sum of its members' hashes, while the tenant's names stand
  * (TenantReader.displayVersion). A change of the group beside its members keeps the array.
  */
 const sums = new WeakMap<MembersKey, { displayVersion: number; sum: number }>();
@@ -41,12 +39,13 @@ export function membersDigest(tenant: TenantReader, members: readonly MemberValu
     const { type, display } = describeMember(tenant, value);
     return hash48(`${type}\u0000${value}\u0000${String(display)}`);
   };
-  // Back along the changes that made this array, to one whose sum is known.
+  // Back along the changes that made this array, to one whose sum is known (the store keeps at
+  // most 64 of them in a row, see membersKeyOf).
   const chain: MembershipDelta[] = [];
   const self = membersKeyOf(members);
   let at: MembersKey | undefined = self;
   let sum = known(at);
-  while (sum === undefined && chain.length < MAX_DELTAS) {
+  while (sum === undefined) {
     const delta: MembershipDelta | undefined = at?.delta;
     if (!delta) break;
     chain.push(delta);
@@ -58,7 +57,6 @@ export function membersDigest(tenant: TenantReader, members: readonly MemberValu
     for (const member of members) sum = (sum + hashOf(member.value)) % MODULUS;
   } else {
     for (const delta of chain.reverse()) {
-      if (!delta) continue;
       for (const value of delta.removed) sum = (sum - hashOf(value) + MODULUS) % MODULUS;
       for (const member of delta.added) sum = (sum + hashOf(member.value)) % MODULUS;
     }
