@@ -153,6 +153,9 @@ export class HttpListener {
     this.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
       answerUnmetExpectation(req, res, refused),
     );
+    // Node keeps the first 2,000 headers and silently drops the rest, an If-Match among them, which
+    // made a conditional write unconditional. MAX_HEADER_BYTES already bounds what a head may cost.
+    this.server.maxHeadersCount = 0;
     this.server.headersTimeout = HEADERS_TIMEOUT_MS;
     this.server.requestTimeout = REQUEST_TIMEOUT_MS;
     this.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;

@@ -1264,6 +1264,26 @@ describe.each([
     expect(answers).toContain('POST .search');
   });
 
+  it('reads every header a request sends, however many (an If-Match after 2,000 others still counts)', async () => {
+    const { hostname, port, pathname } = new URL(base);
+    const made = await scim('POST', '/Users', { userName: `many-headers-${pathname.length}@example.com` });
+    const { id } = (await made.json()) as { id: string };
+    const fillers = Array.from({ length: 2_100 }, (_, i) => `X-Filler-${i}: a\r\n`).join('');
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () =>
+        socket.write(
+          `DELETE ${pathname}/Users/${id} HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${s.secret}\r\n` +
+            `Connection: close\r\n${fillers}If-Match: W/"stale"\r\n\r\n`,
+        ),
+      );
+      let text = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      socket.on('close', () => resolve(text)).on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 412 /);
+    expect((await scim('GET', `/Users/${id}`)).status).toBe(200);
+  });
+
   it('answers a request pipelined ahead of a refused one first, then the refusal (RFC 9112 §9.3)', async () => {
     const { hostname, port, pathname } = new URL(base);
     const userName = `pipelined-${pathname.length}@example.com`;
