@@ -72,14 +72,12 @@ export function codePointOrder(text: string): string {
 
 /** Case folding used for index keys of caseExact=false attributes. */
 export function foldKey(value: string): string {
-  if (value.length < FOLD_CACHE_MIN_LENGTH || value.length > FOLD_CACHE_MAX_LENGTH) {
-    return value.normalize('NFC').toLowerCase();
-  }
+  if (value.length < FOLD_CACHE_MIN_LENGTH || value.length > FOLD_CACHE_MAX_LENGTH) return caseless(value);
   // A stored value is the same string each time, so the lookup hashes it once (V8 keeps a
   // string's hash) and finds it by reference.
   let key = folded.get(value);
   if (key === undefined) {
-    key = value.normalize('NFC').toLowerCase();
+    key = caseless(value);
     if (foldedChars + value.length + key.length > FOLD_CACHE_MAX_CHARS) {
       folded.clear();
       foldedChars = 0;
@@ -88,4 +86,14 @@ export function foldKey(value: string): string {
     foldedChars += value.length + key.length;
   }
   return key;
+}
+
+/**
+ * NFC, lower case, and the Greek final sigma as σ. `toLowerCase` writes ς for a Σ that ends a
+ * word, so "ΚΟΣ" gave "κος" while "ΚΟΣΜΟΣ" gave "κοσμος": a name did not start with its own
+ * beginning, and "ΟΔΟΣ" and "οδοσ" were two users. Unicode's case folding maps ς to σ as well.
+ */
+export function caseless(value: string): string {
+  const lower = value.normalize('NFC').toLowerCase();
+  return lower.includes('ς') ? lower.replaceAll('ς', 'σ') : lower;
 }

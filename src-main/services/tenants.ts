@@ -7,6 +7,7 @@ import { Tenant, type TenantCreate, type TenantUpdate } from '@shared/tenant';
 import type { Clock } from '../clock';
 import type { DurableStore } from '../store/durable-store';
 import type { TenantRecord } from '../store/documents';
+import { caseless } from '../scim/plan-types';
 
 /** Called when a tenant goes, so that services with their own files (logs, history) forget it too. */
 export type TenantDeletedHook = (tenantId: string) => void | Promise<void>;
@@ -40,7 +41,7 @@ export function createTenantService(store: DurableStore, clock: Clock, newId = n
   const assertNameFree = (name: string, self?: string) => {
     // Compared as shown: "Café" typed with a combining accent is the same name as with é, and
     // "Ac me" with a no-break (or any other) space is the same as with a plain one.
-    const fold = (text: string) => text.normalize('NFC').toLowerCase().replace(/\s+/gu, ' ');
+    const fold = (text: string) => caseless(text).replace(/\s+/gu, ' ');
     const folded = fold(name);
     const clash = store.listTenants().find((t) => t.id !== self && fold(t.name) === folded);
     if (clash) throw new AdminError('conflict', `A tenant named "${clash.name}" already exists (${clash.id}).`);

@@ -39,6 +39,13 @@ describe('case rules follow each attribute’s caseExact', () => {
     expect(matching('externalId eq "ext-1"', rs)).toEqual(['abc']);
     expect(matching('externalId sw "Ext"', rs)).toEqual(['AbC']);
   });
+  it('finds a Greek name by its beginning and its end in any case (a final Σ lower-cases to ς)', () => {
+    const greek: ResourceData[] = [{ id: 'g', userName: 'ΚΟΣΜΟΣ', emails: [{ value: 'ΚΟΣΜΟΣ@x.test' }] }];
+    expect(matching('userName sw "ΚΟΣ"', greek)).toEqual(['g']);
+    expect(matching('userName co "ΟΣ"', greek)).toEqual(['g']);
+    expect(matching('userName eq "κοσμοσ"', greek)).toEqual(['g']);
+    expect(matching('emails.value eq "κοσμοσ@x.test"', greek)).toEqual(['g']);
+  });
   it('orders strings by code unit after folding for gt/lt', () => {
     expect(matching('userName gt "B"', rs)).toEqual(['abc']);
     expect(matching('userName lt "B"', rs)).toEqual(['AbC']);

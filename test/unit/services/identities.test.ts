@@ -48,6 +48,9 @@ describe('users', () => {
   it('keeps userName unique per tenant, ignoring case', async () => {
     await user('Alice@Example.com');
     await expect(user('alice@example.COM')).rejects.toMatchObject({ status: 409, scimType: 'uniqueness' });
+    // Lower-casing alone turns a word's last Σ into ς, so these were two users.
+    await user('ΟΔΟΣ@example.com');
+    await expect(user('οδοσ@example.com')).rejects.toMatchObject({ status: 409, scimType: 'uniqueness' });
     const other = await h.services.tenants.create({ name: 'Other' });
     await expect(
       create('User', { userName: 'alice@example.com' }, { ...ctx, tenantId: other.id }),

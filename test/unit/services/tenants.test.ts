@@ -35,6 +35,8 @@ describe('tenant service', () => {
   it('refuses a second tenant with the same name, ignoring case', async () => {
     await h.services.tenants.create({ name: 'Contoso' });
     await expect(h.services.tenants.create({ name: 'CONTOSO' })).rejects.toMatchObject({ code: 'conflict' });
+    await h.services.tenants.create({ name: 'ΟΔΟΣ' });
+    await expect(h.services.tenants.create({ name: 'οδοσ' })).rejects.toMatchObject({ code: 'conflict' });
   });
 
   it('renames and changes settings, keeping what was not given', async () => {
