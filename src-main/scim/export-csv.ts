@@ -146,13 +146,15 @@ export function csvRow(columns: readonly CsvColumn[], resource: ResourceData): s
 export function csvField(value: unknown): string {
   if (value === undefined || value === null) return '';
   let text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-  if (typeof value === 'string') text = text.replace(FORMULA_START, "$1'$2$3");
+  if (typeof value === 'string') text = text.replace(FORMULA_START, "'$1");
   return /[",;\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /**
  * The start of the text or of a line (LF or CR), spaces of any width (every Unicode space separator:
  * no-break, em, thin, ideographic…, which a spreadsheet may trim), then what starts a formula, in its
- * full-width forms too.
+ * full-width forms too. The line start is looked behind rather than matched: a CR is both a line's
+ * end and a formula's start, and matching it took the start of the line after it ("\r=1+1" kept
+ * its "=1+1" line undefused).
  */
-const FORMULA_START = /(^|[\r\n])(\p{Zs}*)([=+\-@\t\r\uff1d\uff0b\uff0d\uff20])/gu;
+const FORMULA_START = /(?<=^|[\r\n])(\p{Zs}*[=+\-@\t\r\uff1d\uff0b\uff0d\uff20])/gu;

@@ -612,14 +612,14 @@ class PatchRun {
     for (const { label, resolved } of this.touched.values()) {
       const a = resolved.attribute;
       const after = this.peek(resolved);
-      // Blank counts as unassigned, as on create and PUT (RFC 7643 §4.1.1's non-empty userName).
-      // Unassigned is RFC 7644 §3.5.2.2's "mutability"; blank is a bad value, as on create and PUT.
-      if (a.required && !isPresent(after)) {
-        throw ScimError.badRequest('mutability', `The PATCH would leave required attribute '${label}' unassigned.`);
-      }
+      // Unassigned is RFC 7644 §3.5.2.2's "mutability"; blank ("" too) is a bad value, as on create
+      // and PUT (RFC 7643 §4.1.1's non-empty userName), so it is told first.
       const problem = a.required && typeof after === 'string' ? requiredStringProblem(after) : undefined;
       if (problem) {
         throw ScimError.badRequest('invalidValue', `Required attribute '${label}' ${problem}.`);
+      }
+      if (a.required && !isPresent(after)) {
+        throw ScimError.badRequest('mutability', `The PATCH would leave required attribute '${label}' unassigned.`);
       }
       const change = attributeChange(label, a, valueIn(this.original, resolved), after);
       if (change) changes.push(change);

@@ -26,6 +26,9 @@ describe('CSV export', () => {
     expect(csvField('a;=1+1')).toBe('"a;=1+1"');
     expect(csvField('ok\n=HYPERLINK("x")\n  @x')).toBe(`"ok\n'=HYPERLINK(""x"")\n'  @x"`);
     expect(csvField('ok\r=1+1')).toBe(`"ok\r'=1+1"`);
+    // A CR starts a formula and ends a line: both are defused.
+    expect(csvField('\r=1+1')).toBe(`"'\r'=1+1"`);
+    expect(csvField('a\n\r=b')).toBe(`"a\n'\r'=b"`);
   });
 
   it('leaves numbers alone even when negative', () => {

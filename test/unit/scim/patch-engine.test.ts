@@ -153,6 +153,14 @@ describe('mutability (RFC 7643 §7)', () => {
     expect(errorOf(() => patch(user(), [{ op: 'replace', path: 'userName', value: ' ' }]))).toMatchObject({
       scimType: 'invalidValue',
     });
+    // An empty string is as blank as a space, whichever way the PATCH says it.
+    expect(errorOf(() => patch(user(), [{ op: 'replace', path: 'userName', value: '' }]))).toMatchObject({
+      scimType: 'invalidValue',
+      detail: "Required attribute 'userName' must not be empty.",
+    });
+    expect(errorOf(() => patch(group(), [{ op: 'replace', value: { displayName: '' } }]))).toMatchObject({
+      scimType: 'invalidValue',
+    });
   });
   it('password is writeOnly: writable, reported without its value', () => {
     const r = patch(user({ password: 'scrypt$old' }), [{ op: 'replace', path: 'password', value: 'n3w!' }]);
