@@ -33,8 +33,9 @@ export interface FilterLimits {
 
 export const DEFAULT_FILTER_LIMITS: FilterLimits = { maxLength: 8192, maxDepth: 16, maxTerms: 512 };
 
-// RFC 7644 §3.10 ATTRNAME = ALPHA *(nameChar); `$ref` is the one reserved name with a `$`.
-const ATTR_NAME = /^(?:\$ref|[A-Za-z][A-Za-z0-9_-]*)$/;
+// RFC 7644 §3.10 ATTRNAME = ALPHA *(nameChar); `$ref` is the one reserved name with a `$`, and
+// like every name it is read in any case (RFC 7643 §2.1).
+const ATTR_NAME = /^(?:\$ref|[A-Za-z][A-Za-z0-9_-]*)$/i;
 // A word: an attribute path (URN-qualified or dotted), an operator or a keyword.
 const WORD_CHAR = /[A-Za-z0-9_:.$-]/;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;

@@ -227,3 +227,14 @@ describe('across resource types, an attribute a type lacks reads as absent (RFC 
     });
   });
 });
+
+describe('$ref in a filter', () => {
+  it('is read in any case, as every attribute name is', () => {
+    const groups: ResourceData[] = [
+      { id: 'g1', displayName: 'A', members: [{ value: 'u1', $ref: 'https://x.test/Users/u1' }] },
+      { id: 'g2', displayName: 'B', members: [{ value: 'u2' }] },
+    ];
+    expect(matching('members.$REF pr', groups, groupSchema)).toEqual(['g1']);
+    expect(matching('members[$Ref ew "/u1"]', groups, groupSchema)).toEqual(['g1']);
+  });
+});

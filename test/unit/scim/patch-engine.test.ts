@@ -281,6 +281,8 @@ describe('add (RFC 7644 §3.5.2.1)', () => {
     expect(changed.resource[ENTERPRISE]).toEqual({ manager: { value: 'm2' } });
     const same = patch(before, [{ op: 'replace', path: `${ENTERPRISE}:manager.$ref`, value: '../Users/m1?x' }]);
     expect(same.resource[ENTERPRISE]).toEqual({ manager: { value: 'm1', $ref: '../Users/m1?x', displayName: 'Old' } });
+    const upper = patch(before, [{ op: 'replace', path: `${ENTERPRISE}:manager.$REF`, value: '../Users/m1?x' }]);
+    expect(upper.resource[ENTERPRISE]).toEqual(same.resource[ENTERPRISE]);
   });
 });
 

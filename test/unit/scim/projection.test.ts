@@ -167,3 +167,16 @@ describe('projection property: password never comes back', () => {
     );
   });
 });
+
+describe('$ref is a name like any other (RFC 7643 §2.1: names in any case)', () => {
+  const group: ResourceData = {
+    schemas: [SCIM_URN.group],
+    id: 'g1',
+    displayName: 'Tour',
+    members: [{ value: 'u1', $ref: 'https://x.test/Users/u1', display: 'Babs' }],
+  };
+  it.each(['members.$ref', 'members.$REF', 'MEMBERS.$Ref'])('attributes=%s keeps the members’ $ref', (attributes) => {
+    const out = project(group, groupSchema, { attributes });
+    expect(out['members']).toEqual([{ $ref: 'https://x.test/Users/u1' }]);
+  });
+});
