@@ -174,6 +174,21 @@ describe.each([
     expect(fresh.headers.get('etag')).toBe('W/"2"');
   });
 
+  it('tells a stale If-Match or a gone id before a body it cannot read (RFC 9110 §13.2.1)', async () => {
+    const created = (await (await scim('POST', '/Users', { userName: 'unreadable@example.com' })).json()) as {
+      id: string;
+    };
+    const stale = { 'If-Match': 'W/"99"' };
+    expect((await scim('PATCH', `/Users/${created.id}`, '{"schemas":', stale)).status).toBe(412);
+    expect((await scim('PUT', `/Users/${created.id}`, '{', stale)).status).toBe(412);
+    expect((await scim('PUT', '/Users/no-such-id', '{')).status).toBe(404);
+    expect((await scim('PATCH', '/Groups/no-such-id', '{', stale)).status).toBe(404);
+    // With its preconditions met, the body's own fault is told.
+    const unreadable = await scim('PATCH', `/Users/${created.id}`, '{"schemas":');
+    expect(unreadable.status).toBe(400);
+    expect(await unreadable.json()).toMatchObject({ scimType: 'invalidSyntax' });
+  });
+
   it('applies the compat_overrides a tenant sets against its profile (requireIfMatch, no profile has it on)', async () => {
     const created = (await (await scim('POST', '/Users', { userName: 'overrides@example.com' })).json()) as {
       id: string;

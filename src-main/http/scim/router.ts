@@ -193,6 +193,21 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
   const { identities } = deps;
   /** The request's body, read under the caller's tenant's flags (`contentTypeOptional`). */
   const bodyOf = (ctx: Context, limit?: number) => readScimBody(ctx, identities.compatOf(caller(ctx)), limit);
+  /**
+   * A write's body, whose syntax is told after the resource's preconditions as every other problem
+   * with the body is (RFC 9110 §13.2.1): a stale If-Match or a gone id is what the client must learn
+   * first. A body over its limit is still told at once: it is about the message, not the resource.
+   */
+  const writeBodyOf = async (ctx: Context, method: 'PUT' | 'PATCH', kind: ResourceKind) => {
+    try {
+      return await bodyOf(ctx);
+    } catch (error) {
+      if (error instanceof ScimError && error.status === 400) {
+        identities.checkPreconditions(method, kind, ctx.params.id ?? '', caller(ctx), conditions(ctx));
+      }
+      throw error;
+    }
+  };
 
   // Discovery (RFC 7644 §4) describes the server, not a tenant: answered without credentials.
   router.get('/ServiceProviderConfig', (ctx) => {
@@ -300,7 +315,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
       sendScim(ctx, 200, resource, version);
     });
     router.put(`${path}/:id`, notSearch, auth, async (ctx) => {
-      const body = await bodyOf(ctx);
+      const body = await writeBodyOf(ctx, 'PUT', kind);
       const replaced = await identities.replace(
         kind,
         ctx.params.id ?? '',
@@ -313,7 +328,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
       sendScim(ctx, 200, replaced.resource, replaced.version);
     });
     router.patch(`${path}/:id`, notSearch, auth, async (ctx) => {
-      const body = await bodyOf(ctx);
+      const body = await writeBodyOf(ctx, 'PATCH', kind);
       const patched = await identities.patch(
         kind,
         ctx.params.id ?? '',

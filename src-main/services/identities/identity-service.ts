@@ -245,6 +245,25 @@ export class IdentityService {
     return this.answer(kind, written.resource, ctx, project);
   }
 
+  /**
+   * A write's preconditions on the resource as it stands: an If-Match the tenant requires, the
+   * resource itself (404), its version (412). Told before anything about the body, however the body
+   * is wrong (RFC 9110 §13.2.1), so a client holding a stale version or a gone id learns that first;
+   * the write checks the version again in its transaction, where it decides.
+   */
+  checkPreconditions(
+    method: 'PUT' | 'PATCH',
+    kind: ResourceKind,
+    id: string,
+    ctx: ScimRequestContext,
+    options: WriteOptions = {},
+  ): StoredResource {
+    if (!options.followUp) checkIfMatchRequired(method, options.ifMatch, this.compatOf(ctx));
+    const existing = this.find(this.reader(ctx), kind, id);
+    this.checkVersion(existing, options);
+    return existing;
+  }
+
   async replace(
     kind: ResourceKind,
     id: string,
@@ -255,12 +274,7 @@ export class IdentityService {
   ): Promise<WriteAnswer> {
     const schema = this.schemaOf(kind);
     const project = compileProjection(schema, projection);
-    checkIfMatchRequired('PUT', options.ifMatch, this.compatOf(ctx));
-    // As PATCH does: a missing resource or a failed precondition is told before the body is judged
-    // (RFC 9110 §13.2.1), so a client holding a stale version learns that first. Checked again in
-    // the transaction, where it decides.
-    const existing = this.find(this.reader(ctx), kind, id);
-    this.checkVersion(existing, options);
+    const existing = this.checkPreconditions('PUT', kind, id, ctx, options);
     const input = this.parse(schema, 'replace', body, ctx);
     const newHash = await this.hashPassword(input, existing.passwordHash);
     let before: StoredResource | undefined;
@@ -308,10 +322,8 @@ export class IdentityService {
     const schema = this.schemaOf(kind);
     const project = compileProjection(schema, projection);
     const compat = this.compatOf(ctx);
-    if (!options.followUp) checkIfMatchRequired('PATCH', options.ifMatch, compat);
     const tenant = this.reader(ctx);
-    const first = this.find(tenant, kind, id);
-    this.checkVersion(first, options);
+    const first = this.checkPreconditions('PATCH', kind, id, ctx, options);
     const preview = applyPatch(withPasswordShown(first), body, {
       schema,
       compat,
