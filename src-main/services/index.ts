@@ -8,6 +8,7 @@ import { createPasswordHasher, type PasswordHasher, type PasswordHasherOptions }
 import { createRequestLog, startRequestLogThread, type RequestLog, type RequestLogInput } from './request-log/index';
 import { createResourceHistory, type ResourceHistory } from './resource-history/index';
 import { ScimTokenService } from './scim-tokens';
+import { openPendingPurges } from './pending-purges';
 import { turnQueue } from './turn-queue';
 import { createTenantService, type TenantService } from './tenants';
 
@@ -57,22 +58,25 @@ async function openRequestLog(options: ServicesOptions): Promise<RequestLog> {
 
 /**
  * A deleted tenant leaves nothing behind: its purge removes what the log holds, and this drops
- * what its requests still under way record afterwards (a create that was hashing a password when
- * the tenant went answers 404 and is logged after the purge). Tenant ids are never reused, so
- * remembering the deleted ones for the life of the process is safe.
+ * what its requests under way when the store forgot it record afterwards (a create that was hashing
+ * a password when the tenant went answers 404 and is logged after the purge). A request that comes
+ * later is logged under the deleted tenant's id, as one to a mistyped id is: an IdP still calling
+ * a deleted tenant's path is what the log's reader is after (see requireLogFilterOwners).
  */
-function forgettingDeletedTenants(requestLog: RequestLog): RequestLog {
-  const deleted = new Set<string>();
+function forgettingDeletedTenants(
+  requestLog: RequestLog,
+  clock: Clock,
+): RequestLog & { forget(tenantId: string): void } {
+  /** When the store forgot each tenant deleted while this process runs. */
+  const forgottenAt = new Map<string, number>();
   return {
     ...requestLog,
     record: (input) => {
-      if (input.tenant_id && deleted.has(input.tenant_id)) return;
+      const at = input.tenant_id ? forgottenAt.get(input.tenant_id) : undefined;
+      if (at !== undefined && input.started_at <= at) return;
       requestLog.record(input);
     },
-    purgeTenant: (tenantId) => {
-      deleted.add(tenantId);
-      return requestLog.purgeTenant(tenantId);
-    },
+    forget: (tenantId) => forgottenAt.set(tenantId, clock.now()),
   };
 }
 
@@ -107,7 +111,8 @@ function recordingAfterThisTurn(requestLog: RequestLog): RequestLog {
 export async function createServices(options: ServicesOptions): Promise<Services> {
   const { store, clock, dataDir, log } = options;
   const registry = coreSchemaRegistry();
-  const requestLog = forgettingDeletedTenants(await openRequestLog(options));
+  const pendingPurges = await openPendingPurges(dataDir, log);
+  const requestLog = forgettingDeletedTenants(await openRequestLog(options), clock);
   const history = await createResourceHistory({ dataDir, log });
   const hasher: PasswordHasher = createPasswordHasher(options.hasher);
   const scimTokens = new ScimTokenService(store, clock);
@@ -119,14 +124,32 @@ export async function createServices(options: ServicesOptions): Promise<Services
       requestLog.setTenantLimits(tenant.id, { maxEntries: tenant.log_max_entries });
   }
   tenants.onChanged((tenant) => requestLog.setTenantLimits(tenant.id, { maxEntries: tenant.log_max_entries }));
-  tenants.onDeleted(async (tenantId) => {
+  const purge = async (tenantId: string) => {
+    requestLog.forget(tenantId);
     requestLog.setTenantLimits(tenantId, null);
+    let purged = true;
     await requestLog.purgeTenant(tenantId).catch((error: unknown) => {
       // The tenant is gone from the store already; a log that cannot purge must not undo that.
+      // The next start tries again.
+      purged = false;
       log.error(`request log: could not remove the entries of deleted tenant ${tenantId}:`, error);
     });
     await history.purgeTenant(tenantId);
-  });
+    if (purged) await pendingPurges.remove(tenantId);
+  };
+  // What a crash cut short: the store forgot these tenants, and their log entries and history are
+  // still on disk. One still in the store was not deleted (the crash came first, or the store
+  // refused the delete).
+  for (const tenantId of pendingPurges.list()) {
+    if (store.getTenant(tenantId) !== undefined) {
+      await pendingPurges.remove(tenantId);
+      continue;
+    }
+    log.info(`finishing the delete of tenant ${tenantId}: removing its request log entries and history`);
+    await purge(tenantId);
+  }
+  tenants.onDeleting((tenantId) => pendingPurges.add(tenantId));
+  tenants.onDeleted(purge);
 
   return {
     tenants,

@@ -19,6 +19,8 @@ export interface TenantService {
   update(id: string, input: TenantUpdate): Promise<Tenant>;
   /** Deletes the tenant with all its users, groups, tokens and settings. */
   delete(id: string): Promise<void>;
+  /** Called before the store forgets the tenant: the delete waits for it, and fails if it fails. */
+  onDeleting(hook: TenantDeletedHook): void;
   onDeleted(hook: TenantDeletedHook): void;
   /** Called after a tenant is created or its settings change. */
   onChanged(hook: (tenant: Tenant) => void): void;
@@ -29,6 +31,7 @@ export function newTenantId(): string {
 }
 
 export function createTenantService(store: DurableStore, clock: Clock, newId = newTenantId): TenantService {
+  const beforeHooks: TenantDeletedHook[] = [];
   const hooks: TenantDeletedHook[] = [];
   const changeHooks: ((tenant: Tenant) => void)[] = [];
   const read = (record: TenantRecord): Tenant => Tenant.parse(withKnownOverrides(record));
@@ -83,8 +86,12 @@ export function createTenantService(store: DurableStore, clock: Clock, newId = n
     },
     async delete(id) {
       require(id);
+      for (const hook of beforeHooks) await hook(id);
       await store.deleteTenant(id);
       for (const hook of hooks) await hook(id);
+    },
+    onDeleting(hook) {
+      beforeHooks.push(hook);
     },
     onDeleted(hook) {
       hooks.push(hook);

@@ -1,5 +1,5 @@
 /** Small durable-file helpers shared by the snapshot, the journal and the lock. */
-import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -14,6 +14,23 @@ export async function syncFolder(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Replaces a small file whole: written beside it, fsync'd, renamed over it, the folder fsync'd. A
+ * crash leaves the old file or the new one, never a part of either.
+ */
+export async function writeFileAside(file: string, text: string): Promise<void> {
+  const temporary = `${file}.tmp`;
+  const handle = await open(temporary, 'w', 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, file);
+  await syncFolder(dirname(file));
 }
 
 /** Writes all of `buffer` at the file's current append position (a write may be partial). */

@@ -1,6 +1,7 @@
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeFileAside } from '../../store/fs-util';
 
 /**
  * `<dir>/meta.json`: the small state of the request log that the segments cannot tell on their
@@ -45,13 +46,5 @@ export async function readLogMeta(dir: string): Promise<{ meta?: LogMeta; proble
 }
 
 export async function writeLogMeta(dir: string, meta: LogMeta): Promise<void> {
-  const temp = join(dir, `${FILE}.tmp`);
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(JSON.stringify(meta));
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, join(dir, FILE));
+  await writeFileAside(join(dir, FILE), JSON.stringify(meta));
 }

@@ -122,5 +122,83 @@ describe('tenant service', () => {
     const items = (await h.services.requestLog.list({ page: 1, per_page: 50 })).items;
     expect(items.map((item) => item.tenant_id)).toEqual([kept.id]);
     expect(await h.diskText()).not.toContain('late.user@example.com');
+    // A request sent after the delete is logged under the deleted id, as after a restart: an IdP
+    // still calling a deleted tenant's path is what the log's reader looks for.
+    h.clock.advance(1);
+    h.services.requestLog.record(entry(doomed.id, 'still.calling@example.com'));
+    await h.services.requestLog.flush();
+    const later = (await h.services.requestLog.list({ page: 1, per_page: 50, tenant_id: doomed.id })).items;
+    expect(later.map((item) => item.status)).toEqual([404]);
+  });
+
+  it('finishes at the next start a delete a crash cut short, leaving nothing of the tenant on disk', async () => {
+    const doomed = await h.services.tenants.create({ name: 'Doomed' });
+    const kept = await h.services.tenants.create({ name: 'Kept' });
+    const ctx = (tenantId: string) => ({ tenantId, baseUrl: 'http://x/scim/v2' });
+    await h.services.identities.create('User', { userName: 'cut.short@example.com' }, ctx(doomed.id));
+    await h.services.identities.create('User', { userName: 'kept.user@example.com' }, ctx(kept.id));
+    for (const tenantId of [doomed.id, kept.id]) {
+      h.services.requestLog.record({
+        method: 'GET',
+        path: `/api/v1/tenants/${tenantId}/scim/v2/Users`,
+        query: `filter=userName eq "${tenantId}.lookup@example.com"`,
+        tenant_id: tenantId,
+        token: null,
+        source: 'idp',
+        status: 200,
+        duration_ms: 1,
+        request: { headers: {}, body: null },
+        response: { headers: {}, body: null },
+        started_at: h.clock.now(),
+      });
+    }
+    await h.services.requestLog.flush();
+    await h.services.history.flush();
+    // The state a crash leaves between the store forgetting the tenant and the purge: the delete
+    // was noted, the store committed it, and nothing else ran.
+    let cut = false;
+    h.services.tenants.onDeleting(async () => {
+      await h.store.deleteTenant(doomed.id);
+      cut = true;
+      throw new Error('crash');
+    });
+    await expect(h.services.tenants.delete(doomed.id)).rejects.toThrow('crash');
+    expect(cut).toBe(true);
+    expect(await h.diskText()).toContain('cut.short@example.com');
+
+    await h.restart();
+    await h.store.checkpoint(true); // the store's journal holds the create until its next checkpoint
+    const disk = await h.diskText();
+    expect(disk).not.toContain('cut.short@example.com');
+    expect(disk).not.toContain(`${doomed.id}.lookup@example.com`);
+    expect(disk).toContain('kept.user@example.com');
+    expect((await h.services.requestLog.list({ page: 1, per_page: 50 })).items.map((i) => i.tenant_id)).toEqual([
+      kept.id,
+    ]);
+    await h.restart();
+    expect(await h.diskText()).not.toContain(doomed.id);
+  });
+
+  it('keeps a tenant whose delete was noted but never reached the store, with its log', async () => {
+    const tenant = await h.services.tenants.create({ name: 'Spared' });
+    h.services.tenants.onDeleting(() => Promise.reject(new Error('crash before the store')));
+    await expect(h.services.tenants.delete(tenant.id)).rejects.toThrow('crash before the store');
+    h.services.requestLog.record({
+      method: 'GET',
+      path: '/scim/v2/Users',
+      tenant_id: tenant.id,
+      token: null,
+      source: 'idp',
+      status: 200,
+      duration_ms: 1,
+      request: { headers: {}, body: null },
+      response: { headers: {}, body: null },
+      started_at: h.clock.now(),
+    });
+    await h.services.requestLog.flush();
+    await h.restart();
+    expect(h.services.tenants.get(tenant.id)).toMatchObject({ name: 'Spared' });
+    expect((await h.services.requestLog.list({ page: 1, per_page: 50, tenant_id: tenant.id })).total).toBe(1);
+    expect(await h.diskText()).not.toContain(`"tenants":["${tenant.id}"]`);
   });
 });
