@@ -70,6 +70,11 @@ export interface ScimRequestContext {
    * log. Created from the tenant's profile when absent.
    */
   compat?: CompatContext;
+  /**
+   * The tenant's `delete_mode` for this request, read at its first DELETE: a Bulk's 300 DELETEs
+   * under a setting changed meanwhile removed some users and deactivated the others.
+   */
+  deleteMode?: 'delete' | 'deactivate';
   /** Who is writing, for the resource history: a token name, or "console". */
   actor?: string;
   /** The HTTP request's id in the request log, so the history can name the request behind a change. */
@@ -467,7 +472,8 @@ export class IdentityService {
       ctx.stillAuthorized?.();
       const current = this.find(tx, kind, id);
       this.checkVersion(current, options);
-      if (kind === 'User' && tx.record.delete_mode === 'deactivate' && !options.purge) {
+      ctx.deleteMode ??= tx.record.delete_mode === 'deactivate' ? 'deactivate' : 'delete';
+      if (kind === 'User' && ctx.deleteMode === 'deactivate' && !options.purge) {
         if (current.active === false) return { before: current, after: current, unchanged: true };
         tx.merge('users', id, { active: false, meta: this.nextMeta(current.meta) } as Partial<UserDoc>);
         return { before: current, after: this.find(tx, kind, id) };

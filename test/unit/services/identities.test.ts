@@ -272,6 +272,16 @@ describe('users', () => {
     expect(ids().get('User', String(created.id), ctx)).toMatchObject({ active: false, meta: { version: 'W/"2"' } });
   });
 
+  it('keeps one delete_mode for the whole of a request, changed meanwhile or not (a Bulk of DELETEs)', async () => {
+    const made = await Promise.all(['a', 'b', 'c', 'd'].map((name) => user(`${name}@mode.test`)));
+    const request = { ...ctx };
+    for (const [i, one] of made.entries()) {
+      await h.services.tenants.update(ctx.tenantId, { delete_mode: i % 2 ? 'deactivate' : 'delete' });
+      await ids().delete('User', String(one.id), request);
+    }
+    for (const one of made) expect(() => ids().get('User', String(one.id), ctx)).toThrow(/not found/);
+  });
+
   it('keeps an enterprise extension and lists it in schemas', async () => {
     const created = await user('ent@x.com', { [ENTERPRISE]: { department: 'R&D', manager: { value: 'm1' } } });
     expect(created.schemas).toEqual(['urn:ietf:params:scim:schemas:core:2.0:User', ENTERPRISE]);
