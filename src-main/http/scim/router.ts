@@ -278,27 +278,25 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
   });
   // RFC 7644 §3.4.3: a search at the root covers every resource type; §3.4.2.1 allows the same query
   // as a GET on the root. One service call for both, as `/Users` and `/Users/.search` share one.
-  const searchAll = (ctx: Context, query: SearchRequest) =>
-    sendScim(ctx, 200, identities.search(['User', 'Group'], query, caller(ctx)));
-  router.post('/.search', auth, async (ctx) =>
-    searchAll(ctx, parseSearchRequest(await bodyOf(ctx), identities.compatOf(caller(ctx)))),
-  );
-  router.get('/', auth, (ctx) => searchAll(ctx, listQuery(ctx)));
+  /** A list, at its turn when it may hold the thread long (see IdentityService.listTurn). */
+  const listed = async (ctx: Context, kinds: readonly ResourceKind[], query: SearchRequest) => {
+    const scim = caller(ctx);
+    await identities.listTurn(kinds, query, scim);
+    sendScim(ctx, 200, identities.search(kinds, query, scim));
+  };
+  const searchRequest = async (ctx: Context) => parseSearchRequest(await bodyOf(ctx), identities.compatOf(caller(ctx)));
+  const EVERY_KIND: readonly ResourceKind[] = ['User', 'Group'];
+  router.post('/.search', auth, async (ctx) => listed(ctx, EVERY_KIND, await searchRequest(ctx)));
+  router.get('/', auth, (ctx) => listed(ctx, EVERY_KIND, listQuery(ctx)));
 
   for (const [path, kind] of ENDPOINTS) {
     router.get(path, auth, (ctx) => {
       const format = exportFormat(ctx);
       if (format) return sendExport(ctx, format, kind, deps);
-      sendScim(ctx, 200, identities.list(kind, listQuery(ctx), caller(ctx)));
+      return listed(ctx, [kind], listQuery(ctx));
     });
     router.options(`${path}/.search`, searchOptions);
-    router.post(`${path}/.search`, auth, async (ctx) => {
-      sendScim(
-        ctx,
-        200,
-        identities.list(kind, parseSearchRequest(await bodyOf(ctx), identities.compatOf(caller(ctx))), caller(ctx)),
-      );
-    });
+    router.post(`${path}/.search`, auth, async (ctx) => listed(ctx, [kind], await searchRequest(ctx)));
     router.post(path, auth, async (ctx) => {
       const created = await identities.create(kind, await bodyOf(ctx), caller(ctx), projection(ctx));
       ctx.set('Location', created.location);

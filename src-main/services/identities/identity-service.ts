@@ -28,6 +28,7 @@ import { foldKey, type ResourceKind } from '../../scim/plan-types';
 import { compileProjection, type ProjectedResource, type ProjectionRequest } from '../../scim/projection';
 import { applyPatch, type AttributeChange, type FilterView, type PatchResult } from '../../scim/patch/index';
 import type { PatchListBudget } from '../../scim/patch/engine';
+import { plan } from '../../scim/plan';
 import { matchCompiled } from '../../scim/query';
 import { validateResourceInput } from '../../scim/resource-input';
 import { DEFAULT_MAX_RESULTS } from '../../scim/service-provider-config';
@@ -44,6 +45,7 @@ import { REDACTED_PASSWORD } from '../resource-history/records';
 type HistoryJson = Parameters<ResourceHistory['recordCreate']>[2];
 import { collectionOf, etagNamesRevision, revisionOf, versionTag } from './kinds';
 import { ListCache, type MatchedList } from './list-cache';
+import { ListTurns } from './list-turns';
 import {
   filterReadsDerived,
   locationOf,
@@ -188,11 +190,14 @@ function ownBytes(doc: StoredResource): number {
 
 /** Below this many resources examined (or put in order) a list costs about a millisecond: not kept. */
 const LIST_CACHE_MIN_WORK = 1_000;
+/** Below this many resources of the listed types, a scan or a sort is quick: it takes no turn. */
+const LIST_TURN_MIN_RESOURCES = 1_000;
 
 export class IdentityService {
   private readonly newId: () => string;
   private readonly maxResults: number;
   private readonly listCache = new ListCache();
+  private readonly listTurns = new ListTurns();
   /** History records run after the turn that acknowledged their writes (the history never throws). */
   private readonly historyQueue = turnQueue<() => void>((record) => record());
 
@@ -500,6 +505,42 @@ export class IdentityService {
       this.remember(ctx, 'Group', 'change', group.before, group.after, ['members']);
     }
     return {};
+  }
+
+  /**
+   * Resolves when a list of these types may run: at once for a quick one, at its turn (ListTurns)
+   * for one that may scan or sort a large collection. Call `list`/`search` right after, with no
+   * `await` between.
+   */
+  async listTurn(
+    kinds: readonly ResourceKind[],
+    query: ListQuery & { filter?: string | undefined },
+    ctx: ScimRequestContext,
+  ): Promise<void> {
+    if (this.mayListLong(kinds, query, ctx)) await this.listTurns.take();
+  }
+
+  /**
+   * A scan (a filter no index answers) or a sort, over at least LIST_TURN_MIN_RESOURCES of the
+   * tenant's resources. A page in created order and an index lookup are quick however large the
+   * tenant; a filter that does not parse is refused by the list at once.
+   */
+  private mayListLong(
+    kinds: readonly ResourceKind[],
+    query: ListQuery & { filter?: string | undefined },
+    ctx: ScimRequestContext,
+  ): boolean {
+    const tenant = this.reader(ctx);
+    const size = kinds.reduce((sum, kind) => sum + tenant.count(collectionOf(kind)), 0);
+    if (size < LIST_TURN_MIN_RESOURCES) return false;
+    if (!(isBlank(query.sortBy) && isBlank(query.sortOrder))) return true;
+    let ast: ReturnType<typeof parseQueryFilter>;
+    try {
+      ast = parseQueryFilter(query.filter);
+    } catch {
+      return false;
+    }
+    return ast !== undefined && kinds.some((kind) => plan(ast, this.schemaOf(kind)).kind === 'scan');
   }
 
   list(kind: ResourceKind, query: ListQuery & { filter?: string | undefined }, ctx: ScimRequestContext): ListResponse {
