@@ -141,6 +141,24 @@ describe('users', () => {
     for (const good of ['zoë@x.com', '😀@x.com', 'می\u200cخواهم']) await expect(user(good)).resolves.toBeDefined();
   });
 
+  it('refuses a userName or group displayName too long for any filter to find, and finds the longest it takes', async () => {
+    const refused = {
+      status: 400,
+      scimType: 'invalidValue',
+      message: expect.stringContaining('4,000 a filter can name'),
+    };
+    await expect(user('a'.repeat(4001))).rejects.toMatchObject(refused);
+    await expect(create('Group', { displayName: 'g'.repeat(4001) }, ctx)).rejects.toMatchObject(refused);
+    const alice = await user('long-alice@x.com');
+    const patch = { Operations: [{ op: 'replace', path: 'userName', value: 'b'.repeat(5000) }] };
+    await expect(ids().patch('User', String(alice.id), patch, ctx)).rejects.toMatchObject(refused);
+    // The longest, every character escaped in the filter, is still found.
+    const longest = '"'.repeat(4000);
+    await user(longest);
+    const filter = `userName eq "${longest.replaceAll('"', '\\"')}"`;
+    expect(ids().list('User', { filter }, ctx).totalResults).toBe(1);
+  });
+
   it('hashes passwords, never returns them, never stores them in clear', async () => {
     const created = await user('secret@x.com', { password: 'Tr0ub4dor&3-unique' });
     expect(created).not.toHaveProperty('password');
