@@ -974,6 +974,17 @@ describe.each([
     expect(await twice.json()).toMatchObject({ scimType: 'invalidSyntax', detail: expect.stringContaining('count') });
   });
 
+  it('refuses a .search whose parameters came in its URL, which it would ignore and answer with everything', async () => {
+    for (const path of ['/Users/.search?filter=userName%20eq%20%22x%22', '/.search?Count=1&attributes=id']) {
+      const search = await scim('POST', path, { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'] });
+      expect(search.status).toBe(400);
+      expect(await search.json()).toMatchObject({
+        scimType: 'invalidValue',
+        detail: expect.stringMatching(/in its body .* not in the URL: move (filter|Count, attributes) into the body/),
+      });
+    }
+  });
+
   it('reads list query parameter names in any case, and refuses one given in two spellings', async () => {
     await scim('POST', '/Users', { userName: 'anycase-get@example.com' });
     await scim('POST', '/Users', { userName: 'anycase-get2@example.com' });

@@ -163,6 +163,21 @@ function projection(ctx: Context) {
   return { attributes: queryText(ctx, 'attributes'), excludedAttributes: queryText(ctx, 'excludedAttributes') };
 }
 
+/**
+ * A `.search` reads its parameters from its body (RFC 7644 §3.4.3). Given in its URL they were
+ * ignored, and `POST /Users/.search?filter=…` answered with every user: refused, naming them.
+ */
+function refuseListQuery(ctx: Context): void {
+  const given = LIST_PARAMETERS.flatMap((name) => keysNamed(ctx.query, name));
+  if (given.length === 0) return;
+  throw ScimError.badRequest(
+    'invalidValue',
+    `A POST .search takes its parameters in its body (a SearchRequest, RFC 7644 §3.4.3), not in the URL: move ${given.join(', ')} into the body.`,
+  );
+}
+
+const LIST_PARAMETERS = ['filter', 'startIndex', 'count', 'sortBy', 'sortOrder', 'attributes', 'excludedAttributes'];
+
 /** What `.search` takes (RFC 7644 §3.4.3), for its Allow header. */
 const SEARCH_METHODS = 'POST';
 
@@ -284,7 +299,10 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     await identities.listTurn(kinds, query, scim);
     sendScim(ctx, 200, identities.search(kinds, query, scim));
   };
-  const searchRequest = async (ctx: Context) => parseSearchRequest(await bodyOf(ctx), identities.compatOf(caller(ctx)));
+  const searchRequest = async (ctx: Context) => {
+    refuseListQuery(ctx);
+    return parseSearchRequest(await bodyOf(ctx), identities.compatOf(caller(ctx)));
+  };
   const EVERY_KIND: readonly ResourceKind[] = ['User', 'Group'];
   router.post('/.search', auth, async (ctx) => listed(ctx, EVERY_KIND, await searchRequest(ctx)));
   router.get('/', auth, (ctx) => listed(ctx, EVERY_KIND, listQuery(ctx)));
