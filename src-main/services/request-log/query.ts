@@ -57,13 +57,26 @@ export function structuredMatcher(filter: LogFilter): (row: LogRow) => boolean {
     (path === undefined || row.path.toLowerCase().includes(path));
 }
 
-/** Free text over what the index holds. */
+/**
+ * Free text over what the index holds. The query is searched as sent and decoded: an IdP's look-up
+ * (`filter=userName%20eq%20%22zo%C3%AB%40x.com%22`) is found by the name it looked for, which is
+ * what a reader asking why a user was not found types.
+ */
 export function indexedTextMatch(row: LogRow, needle: string): boolean {
   return (
     row.path.toLowerCase().includes(needle) ||
     row.query.toLowerCase().includes(needle) ||
+    decodedQuery(row.query).toLowerCase().includes(needle) ||
     (row.token !== null && row.token.name.toLowerCase().includes(needle))
   );
+}
+
+/** `a=b%20c&d=e+f` as `a=b c&d=e f`; a malformed escape reads as U+FFFD, as URLSearchParams reads it. */
+function decodedQuery(query: string): string {
+  if (!query.includes('%') && !query.includes('+')) return query;
+  const pairs: string[] = [];
+  for (const [name, value] of new URLSearchParams(query)) pairs.push(`${name}=${value}`);
+  return pairs.join('&');
 }
 
 /**

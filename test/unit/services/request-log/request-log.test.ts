@@ -113,6 +113,17 @@ describe('request log: record, get, list', () => {
     await log.close();
   });
 
+  it('finds a look-up by the value it looked for, however its query was encoded', async () => {
+    const log = await open(await tempDir());
+    log.record(input(1, { query: 'filter=userName%20eq%20%22zo%C3%AB%40contoso.com%22' }));
+    log.record(input(2, { query: 'filter=userName+eq+%22plain%40contoso.com%22&bad=%FF' }));
+    await log.flush();
+    expect((await log.list({ ...page, q: 'zoë@contoso.com' })).items.map((item) => item.seq)).toEqual([1]);
+    expect((await log.list({ ...page, q: 'userName eq "plain@' })).items.map((item) => item.seq)).toEqual([2]);
+    expect((await log.list({ ...page, q: 'zo%C3%AB' })).items.map((item) => item.seq)).toEqual([1]);
+    await log.close();
+  });
+
   it('keeps a body past the limit as its first bytes, flagged', async () => {
     const log = await open(await tempDir(), { bodyLimitBytes: 256 });
     log.record(
