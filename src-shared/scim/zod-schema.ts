@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isBase64 } from './base64';
 import { parseDateTime } from './datetime';
 import type { ResourceSchema } from './registry';
 import type { AttributeDefinition, SchemaDefinition } from './schema-types';
@@ -128,15 +129,13 @@ function objectFor(attrs: readonly AttributeDefinition[], context: SchemaContext
   return z.object(shape);
 }
 
-const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}$/;
-
 function valueType(a: AttributeDefinition, context: SchemaContext, lenient: Leniency): z.ZodType {
   switch (a.type) {
     case 'string':
     case 'reference':
       return z.string();
     case 'binary':
-      return z.string().regex(BASE64, 'must be base64');
+      return z.string().refine(isBase64, 'must be base64 (RFC 4648 §4: whole groups of four characters)');
     case 'boolean':
       return lenient.booleans ? z.preprocess(lenientBoolean, z.boolean()) : z.boolean();
     case 'integer':

@@ -1,3 +1,4 @@
+import { isBase64 } from '@shared/scim/base64';
 import { parseDateTime } from '@shared/scim/datetime';
 import type { ResourceSchema } from '@shared/scim/registry';
 import type { AttributeDefinition } from '@shared/scim/schema-types';
@@ -53,8 +54,6 @@ export function givenOnce(ctx: ValueContext): (name: string, key: string) => voi
   };
 }
 
-const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}$/;
-
 /**
  * A short excerpt of a value for an error message; bounded in depth and width, so hostile input
  * (deeply nested or huge) costs nothing to describe. The value of an attribute that is never
@@ -103,7 +102,7 @@ export function coerceScalar(a: AttributeDefinition, v: unknown, label: string, 
       if (typeof v === 'string') return v;
       break;
     case 'binary':
-      if (typeof v === 'string' && BASE64.test(v)) return v;
+      if (typeof v === 'string' && isBase64(v)) return v;
       throw invalidValue(ctx, `'${label}' must be base64 text, got ${show(a, v)}`);
     case 'boolean': {
       if (typeof v === 'boolean') return v;

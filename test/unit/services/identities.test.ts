@@ -159,6 +159,18 @@ describe('users', () => {
     expect(ids().list('User', { filter }, ctx).totalResults).toBe(1);
   });
 
+  it('takes a binary value only as base64 (a certificate as it is pasted, wrapped or not)', async () => {
+    const refused = { status: 400, scimType: 'invalidValue' };
+    await expect(user('cert-a@x.com', { x509Certificates: [{ value: 'A' }] })).rejects.toMatchObject(refused);
+    const pem = Buffer.from('a certificate, say')
+      .toString('base64')
+      .replace(/(.{8})/g, '$1\r\n');
+    const made = await user('cert-b@x.com', { x509Certificates: [{ value: pem }] });
+    const patch = { Operations: [{ op: 'add', path: 'x509Certificates', value: [{ value: 'TUl' }] }] };
+    await expect(ids().patch('User', String(made.id), patch, ctx)).rejects.toMatchObject(refused);
+    expect(ids().get('User', String(made.id), ctx).x509Certificates).toEqual([expect.objectContaining({ value: pem })]);
+  });
+
   it('hashes passwords, never returns them, never stores them in clear', async () => {
     const created = await user('secret@x.com', { password: 'Tr0ub4dor&3-unique' });
     expect(created).not.toHaveProperty('password');
