@@ -44,6 +44,11 @@ export class CompatContext {
     return new CompatContext(this.flags, this.overridden);
   }
 
+  /** Records as fired here what fired in `part` (a Bulk operation's own context). */
+  absorb(part: CompatContext): void {
+    for (const name of part.firedSet) this.firedSet.add(name);
+  }
+
   /** Whether the flag is on; when it is, records it as fired (the caller is about to use it). */
   use(name: CompatFlagName): boolean {
     if (!this.flags[name]) return false;

@@ -227,6 +227,32 @@ describe('request logs, history and the live stream', () => {
     for (const password of passwords) expect(logged).not.toContain(password.slice(0, 8));
   });
 
+  it('stamps each Bulk operation’s version with the flags that operation fired, the request log with all', async () => {
+    const made = (await (await scim('POST', '/Users', { userName: 'bulk-flags@example.com' })).json()) as {
+      id: string;
+    };
+    const patchOp = (op: string) => ({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op, path: 'title', value: op }],
+    });
+    const answer = await scim('POST', '/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: [
+        { method: 'PATCH', path: `/Users/${made.id}`, data: patchOp('Replace') },
+        { method: 'POST', path: '/Users', bulkId: 'plain', data: { userName: 'bulk-plain@example.com' } },
+      ],
+    });
+    const results = ((await answer.json()) as { Operations: { status: string; location?: string }[] }).Operations;
+    expect(results.map((result) => result.status)).toEqual(['200', '201']);
+    const plainId = String(results[1]?.location?.split('/').pop());
+    const timeline = (id: string) => adminJson('GET', `/tenants/${tenantId}/history/User/${id}`);
+    expect(await timeline(made.id)).toMatchObject({ items: [{ version: 2, flags: ['opCaseInsensitive'] }, {}] });
+    // Run after the flagged PATCH, the plain create fired nothing of its own.
+    expect(await timeline(plainId)).toMatchObject({ items: [{ version: 1, kind: 'create', flags: [] }] });
+    const logged = await adminJson('GET', `/request-logs?tenant_id=${tenantId}&method=POST&path=/Bulk&per_page=1`);
+    expect(logged).toMatchObject({ items: [{ flags: ['opCaseInsensitive'] }] });
+  });
+
   it('keeps a history of a user: timeline, any version, and a diff', async () => {
     const user = (await (
       await scim('POST', '/Users', { userName: 'history@example.com', title: 'Engineer' })

@@ -498,11 +498,13 @@ function checkOperationSize(step: BulkStep): void {
   );
 }
 
-/** One bulk operation through the same service calls as the single-resource routes. */
 /**
- * Runs one Bulk step. What its body named but the server left alone goes into the request's
- * `ignored` list under the operation's number: in a request of hundreds, "emails.foo" alone does
- * not say which operation sent it.
+ * Runs one Bulk step through the same service calls as the single-resource routes. What its body
+ * named but the server left alone goes into the request's `ignored` list under the operation's
+ * number: in a request of hundreds, "emails.foo" alone does not say which operation sent it. The
+ * flags it fired are its own (the history records them with its version) and the request's too (the
+ * request log names them all): with one context for every step, each version carried every flag
+ * fired before it in the request.
  */
 async function executeBulkStep(
   identities: IdentityService,
@@ -510,9 +512,12 @@ async function executeBulkStep(
   scim: ScimRequestContext,
 ): Promise<BulkOutcome> {
   const ignored: IgnoredTarget[] = [];
+  const requestCompat = identities.compatOf(scim);
+  const compat = requestCompat.fresh();
   try {
-    return await runBulkStep(identities, step, { ...scim, ignored });
+    return await runBulkStep(identities, step, { ...scim, ignored, compat });
   } finally {
+    requestCompat.absorb(compat);
     const name = bulkStepName(step);
     for (const { target, reason } of ignored) scim.ignored?.push({ target: `${name}: ${target}`, reason });
   }

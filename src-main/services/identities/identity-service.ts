@@ -73,8 +73,8 @@ export interface ScimRequestContext {
    */
   compat?: CompatContext;
   /**
-   * The tenant's `delete_mode` for this request, read at its first DELETE: a Bulk's 300 DELETEs
-   * under a setting changed meanwhile removed some users and deactivated the others.
+   * The tenant's `delete_mode` for this request, read with `compat` (see compatOf): a Bulk's 300
+   * DELETEs under a setting changed meanwhile removed some users and deactivated the others.
    */
   deleteMode?: 'delete' | 'deactivate';
   /** Who is writing, for the resource history: a token name, or "console". */
@@ -473,12 +473,12 @@ export class IdentityService {
   ): Promise<{ version?: string }> {
     // A purge takes back this request's own creation: there is no version the client could know.
     if (!options.purge && !options.followUp) checkIfMatchRequired('DELETE', options.ifMatch, this.compatOf(ctx));
+    const deactivate = kind === 'User' && this.deleteModeOf(ctx) === 'deactivate' && !options.purge;
     const outcome = await this.deps.store.write(ctx.tenantId, (tx) => {
       ctx.stillAuthorized?.();
       const current = this.find(tx, kind, id);
       this.checkVersion(current, options);
-      ctx.deleteMode ??= tx.record.delete_mode === 'deactivate' ? 'deactivate' : 'delete';
-      if (kind === 'User' && ctx.deleteMode === 'deactivate' && !options.purge) {
+      if (deactivate) {
         if (current.active === false) return { before: current, after: current, unchanged: true };
         tx.merge('users', id, { active: false, meta: this.nextMeta(current.meta) } as Partial<UserDoc>);
         return { before: current, after: this.find(tx, kind, id) };
@@ -887,15 +887,26 @@ export class IdentityService {
   }
 
   /** The request's compatibility context, made from the tenant's profile and overrides on first use. */
+  /**
+   * The tenant's flags for this request. Read once, with its `delete_mode`, at the request's first
+   * need of either: every step of a Bulk (a copy of the request's context) sees the same settings,
+   * whatever the admin API changes meanwhile.
+   */
   compatOf(ctx: ScimRequestContext): CompatContext {
-    if (!ctx.compat) {
-      const { compat_profile, compat_overrides } = this.reader(ctx).record;
-      ctx.compat = CompatContext.forProfile(
+    if (!ctx.compat || !ctx.deleteMode) {
+      const { compat_profile, compat_overrides, delete_mode } = this.reader(ctx).record;
+      ctx.compat ??= CompatContext.forProfile(
         (compat_profile ?? 'compatible') as CompatProfileName,
         compat_overrides as Partial<Record<CompatFlagName, boolean>> | undefined,
       );
+      ctx.deleteMode ??= delete_mode === 'deactivate' ? 'deactivate' : 'delete';
     }
     return ctx.compat;
+  }
+
+  private deleteModeOf(ctx: ScimRequestContext): 'delete' | 'deactivate' {
+    this.compatOf(ctx);
+    return ctx.deleteMode as 'delete' | 'deactivate';
   }
 
   private async hashPassword(input: Record<string, unknown>, stored?: string): Promise<string | undefined> {
