@@ -78,7 +78,8 @@ export function createTenantService(store: DurableStore, clock: Clock, newId = n
     },
     async update(id, input) {
       const current = read(require(id));
-      if (input.name !== undefined) assertNameFree(input.name, id);
+      // A name kept as it is is not claimed again (the rule may have changed since it was given).
+      if (input.name !== undefined && input.name !== current.name) assertNameFree(input.name, id);
       const next = Tenant.parse({ ...current, ...definedOnly(input) });
       await store.putTenant(next);
       for (const hook of changeHooks) hook(next);

@@ -173,19 +173,8 @@ const UNPRINTABLE = /\p{Cc}|[\ud800-\udfff]/u;
 export function requiredStringProblem(value: string): string | undefined {
   if (!isNotBlank(value)) return 'must not be empty';
   if (UNPRINTABLE.test(value)) return 'must not contain control characters or unpaired surrogates';
-  if (value.length > MAX_NAME_LENGTH) {
-    return `is ${value.length.toLocaleString('en-US')} characters long, over the ${MAX_NAME_LENGTH.toLocaleString('en-US')} a filter can name (an IdP looks a name up with a filter of at most 8,192 characters before it creates it)`;
-  }
   return undefined;
 }
-
-/**
- * The longest userName or group displayName, in UTF-16 code units as the filter's limit counts
- * them: a filter naming it (`userName eq "…"`) must fit the filter's 8,192 even when every character
- * is escaped (`\"`). Longer names were made and then could be found by no filter, so an IdP's
- * look-up failed and its create was told 409. Entra's and Okta's names are a hundred or so.
- */
-export const MAX_NAME_LENGTH = 4000;
 
 function checkRequiredString(value: string, ctx: z.RefinementCtx): void {
   const problem = requiredStringProblem(value);

@@ -302,6 +302,7 @@ export class IdentityService {
           meta: this.nextMeta(current.meta),
           passwordHash: newHash ?? current.passwordHash,
         }),
+        current,
       );
       // A PUT that restates the resource keeps its version, as a PATCH that changes nothing does:
       // Okta sends a whole PUT on every profile push, and each must not break other clients'
@@ -427,7 +428,8 @@ export class IdentityService {
       throw ScimError.badRequest('mutability', 'displayName is required and cannot be removed.');
     }
     if (Object.keys(set).length > 0) checkGrowth(kind, current, candidate);
-    this.checkUnique(tx, kind, candidate, current.id);
+    checkNameLength(kind, candidate, current);
+    this.checkUnique(tx, kind, candidate, current);
     const membership = membersChange ? this.netMembership(tx, candidate, current, membersChange) : undefined;
     // A replace of `members` by the same members reads as all removed and all added again (the client
     // leaves out the `type` we store): nothing changes, so no new version either.
@@ -779,8 +781,14 @@ export class IdentityService {
   }
 
   /** A whole resource as it will be stored: unique where it must be, its members checked. */
-  private checkedWhole(tx: TenantReader, kind: ResourceKind, doc: StoredResource): StoredResource {
-    this.checkUnique(tx, kind, doc, doc.id);
+  private checkedWhole(
+    tx: TenantReader,
+    kind: ResourceKind,
+    doc: StoredResource,
+    before?: StoredResource,
+  ): StoredResource {
+    checkNameLength(kind, doc, before);
+    this.checkUnique(tx, kind, doc, before);
     if (kind === 'User') {
       const enterprise = withStoredManager(tx, doc[SCIM_URN.enterpriseUser]);
       return enterprise === doc[SCIM_URN.enterpriseUser] ? doc : { ...doc, [SCIM_URN.enterpriseUser]: enterprise };
@@ -981,9 +989,16 @@ export class IdentityService {
     }
   }
 
-  private checkUnique(tx: TenantReader, kind: ResourceKind, doc: StoredResource, self: string | undefined): void {
+  /**
+   * `before`: the resource as stored, for a PUT or PATCH. A value it keeps as it was stored is not
+   * checked again: a rule that changed since it was stored (the folding of a final Σ made "ΟΔΟΣ"
+   * and "οδοσ", once two users, one name) must not refuse every later write to either, Entra's
+   * deactivation and Okta's restating PUT among them. Claiming such a value anew is refused.
+   */
+  private checkUnique(tx: TenantReader, kind: ResourceKind, doc: StoredResource, before?: StoredResource): void {
+    const self = before?.id;
     // Runs in every create and PUT: plain loops over the index's candidates, each key folded once.
-    if (kind === 'User') {
+    if (kind === 'User' && doc.userName !== before?.userName) {
       const userName = String(doc.userName);
       const key = foldKey(userName);
       for (const id of tx.candidates.lookup({ resource: 'User', index: 'userName', match: 'eq', key })) {
@@ -995,7 +1010,7 @@ export class IdentityService {
     }
     // An empty externalId is none, as `externalId pr` reads it (RFC 7644 §3.4.2.2: "non-empty"):
     // a client sending "" for "no id" may do so for every user.
-    if (typeof doc.externalId === 'string' && doc.externalId !== '') {
+    if (typeof doc.externalId === 'string' && doc.externalId !== '' && doc.externalId !== before?.externalId) {
       const externalId = doc.externalId;
       const collection = collectionOf(kind);
       for (const id of tx.candidates.lookup({ resource: kind, index: 'externalId', match: 'eq', key: externalId })) {
@@ -1110,6 +1125,25 @@ function withPasswordShown(doc: StoredResource): StoredResource {
 }
 
 /** A blank `filter` is read as none: some IdPs send `filter=` when they mean "everything". */
+/**
+ * The longest userName or group displayName, in UTF-16 code units as the filter's limit counts
+ * them: a filter naming it (`userName eq "…"`) must fit the filter's 8,192 even when every character
+ * is escaped (`\"`). Longer names were made and then could be found by no filter, so an IdP's
+ * look-up failed and its create was told 409. Entra's and Okta's names are a hundred or so.
+ */
+const MAX_NAME_LENGTH = 4000;
+
+/** See MAX_NAME_LENGTH. A longer name stored before the limit and kept as it is is not refused. */
+function checkNameLength(kind: ResourceKind, doc: StoredResource, before: StoredResource | undefined): void {
+  const attribute = kind === 'User' ? 'userName' : 'displayName';
+  const name = doc[attribute];
+  if (typeof name !== 'string' || name.length <= MAX_NAME_LENGTH || name === before?.[attribute]) return;
+  throw ScimError.badRequest(
+    'invalidValue',
+    `'${attribute}' is ${name.length.toLocaleString('en-US')} characters long, over the ${MAX_NAME_LENGTH.toLocaleString('en-US')} a filter can name (an IdP looks a name up with a filter of at most 8,192 characters before it creates it).`,
+  );
+}
+
 function parseQueryFilter(filter: string | undefined): ReturnType<typeof parseFilter> | undefined {
   return filter !== undefined && filter.trim() !== '' ? parseFilter(filter) : undefined;
 }

@@ -57,6 +57,21 @@ describe('users', () => {
     ).resolves.toMatchObject({ userName: 'alice@example.com' });
   });
 
+  it('lets two users whose names an earlier rule told apart be written again, and refuses a third', async () => {
+    const upper = await user('ΟΔΟΣ@x.com');
+    const lower = await user('lower@x.com', { externalId: 'e-1' });
+    // Stored as a build before the final-Σ folding took it: two users, then, now one name.
+    await h.store.write(ctx.tenantId, (tx) => tx.merge('users', String(lower.id), { userName: 'οδοσ@x.com' }));
+    const deactivate = { Operations: [{ op: 'replace', path: 'active', value: false }] };
+    await expect(ids().patch('User', String(upper.id), deactivate, ctx)).resolves.toBeDefined();
+    await expect(
+      replace('User', String(lower.id), { userName: 'οδοσ@x.com', externalId: 'e-1', title: 'restated' }, ctx),
+    ).resolves.toMatchObject({ title: 'restated' });
+    const third = await user('third@x.com');
+    const rename = { Operations: [{ op: 'replace', path: 'userName', value: 'οδοσ@X.COM' }] };
+    await expect(ids().patch('User', String(third.id), rename, ctx)).rejects.toMatchObject({ status: 409 });
+  });
+
   it('lets exactly one of many parallel creates of the same userName win', async () => {
     const results = await Promise.allSettled(
       Array.from({ length: 12 }, (_, i) => user(i % 2 ? 'RACE@x.com' : 'race@x.com')),
@@ -152,6 +167,14 @@ describe('users', () => {
     const alice = await user('long-alice@x.com');
     const patch = { Operations: [{ op: 'replace', path: 'userName', value: 'b'.repeat(5000) }] };
     await expect(ids().patch('User', String(alice.id), patch, ctx)).rejects.toMatchObject(refused);
+    // A longer name stored before the limit, kept as it is, is no reason to refuse a write.
+    const old = await user('old-long@x.com');
+    const stored = 'c'.repeat(4500);
+    await h.store.write(ctx.tenantId, (tx) => tx.merge('users', String(old.id), { userName: stored }));
+    await expect(replace('User', String(old.id), { userName: stored, title: 'kept' }, ctx)).resolves.toBeDefined();
+    const restate = { Operations: [{ op: 'replace', value: { userName: stored, active: false } }] };
+    await expect(ids().patch('User', String(old.id), restate, ctx)).resolves.toBeDefined();
+    await expect(replace('User', String(old.id), { userName: `${stored}d` }, ctx)).rejects.toMatchObject(refused);
     // The longest, every character escaped in the filter, is still found.
     const longest = '"'.repeat(4000);
     await user(longest);
