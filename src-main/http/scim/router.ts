@@ -297,6 +297,8 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
   const listed = async (ctx: Context, kinds: readonly ResourceKind[], query: SearchRequest) => {
     const scim = caller(ctx);
     await identities.listTurn(kinds, query, scim);
+    // A turn may come after the token was revoked: a revocation takes effect at once.
+    scim.stillAuthorized?.();
     sendScim(ctx, 200, identities.search(kinds, query, scim));
   };
   const searchRequest = async (ctx: Context) => {

@@ -19,6 +19,7 @@ import type { IgnoredTarget } from '@shared/request-log';
 import type { Clock } from '../../clock';
 import { checkIfMatchRequired, CompatContext } from '../../scim/compat';
 import { ScimError } from '../../scim/errors';
+import type { FilterNode } from '../../scim/filter/ast';
 import { parseFilter } from '../../scim/filter/parser';
 import { checkKnownToSome, compileFilter } from '../../scim/filter/evaluate';
 import { FilterWork } from '../../scim/filter/work';
@@ -192,6 +193,23 @@ function ownBytes(doc: StoredResource): number {
 const LIST_CACHE_MIN_WORK = 1_000;
 /** Below this many resources of the listed types, a scan or a sort is quick: it takes no turn. */
 const LIST_TURN_MIN_RESOURCES = 1_000;
+/** A filter an index answers with at most this many terms is quick (see mayListLong). */
+const QUICK_LOOKUP_TERMS = 4;
+
+/** Comparisons and `pr` tests in a filter, value filters' included. */
+function termsOf(node: FilterNode): number {
+  switch (node.kind) {
+    case 'compare':
+    case 'present':
+      return 1;
+    case 'and':
+    case 'or':
+      return termsOf(node.left) + termsOf(node.right);
+    case 'not':
+    case 'valuePath':
+      return termsOf(node.filter);
+  }
+}
 
 export class IdentityService {
   private readonly newId: () => string;
@@ -523,9 +541,11 @@ export class IdentityService {
   }
 
   /**
-   * A scan (a filter no index answers) or a sort, over at least LIST_TURN_MIN_RESOURCES of the
-   * tenant's resources. A page in created order and an index lookup are quick however large the
-   * tenant; a filter that does not parse is refused by the list at once.
+   * Over at least LIST_TURN_MIN_RESOURCES of the tenant's resources, any list but a page in created
+   * order and a short filter an index answers (an IdP's `userName eq`, Entra's membership check):
+   * a scan, a sort, or an index's candidates each tested against a long remainder (`userName sw
+   * "a" and (…200 terms…)` plans as a lookup, and cost as much as a scan). A filter that does not
+   * parse is refused by the list at once.
    */
   private mayListLong(
     kinds: readonly ResourceKind[],
@@ -542,7 +562,8 @@ export class IdentityService {
     } catch {
       return false;
     }
-    return ast !== undefined && kinds.some((kind) => plan(ast, this.schemaOf(kind)).kind === 'scan');
+    if (ast === undefined) return false;
+    return termsOf(ast) > QUICK_LOOKUP_TERMS || kinds.some((kind) => plan(ast, this.schemaOf(kind)).kind === 'scan');
   }
 
   list(kind: ResourceKind, query: ListQuery & { filter?: string | undefined }, ctx: ScimRequestContext): ListResponse {

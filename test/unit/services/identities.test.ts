@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createServer, connect, type AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IdentityService, ScimRequestContext } from '../../../src-main/services/identities/identity-service';
 import { compatFlags } from '@shared/scim/compat-flags';
@@ -192,6 +193,32 @@ describe('users', () => {
     const patch = { Operations: [{ op: 'add', path: 'x509Certificates', value: [{ value: 'TUl' }] }] };
     await expect(ids().patch('User', String(made.id), patch, ctx)).rejects.toMatchObject(refused);
     expect(ids().get('User', String(made.id), ctx).x509Certificates).toEqual([expect.objectContaining({ value: pem })]);
+  });
+
+  it('lets the event loop turn between two lists that may hold it long; a short lookup goes at once', async () => {
+    await Promise.all(Array.from({ length: 1_000 }, (_, i) => user(`turn-${i}@x.com`)));
+    const order: string[] = [];
+    // A request that comes in while a list runs: bytes on a socket, read at the loop's next poll.
+    const server = createServer((socket) => socket.once('data', () => order.push('served between')));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    await new Promise((resolve) => client.once('connect', resolve));
+    const run = async (name: string, filter: string) => {
+      await ids().listTurn(['User'], { filter }, ctx);
+      order.push(name);
+      ids().list('User', { filter }, ctx);
+      if (name === 'scan') client.write('GET');
+    };
+    const terms = ['a', 'b', 'c', 'd', 'e'].map((letter) => `title co "${letter}"`).join(' or ');
+    await Promise.all([
+      run('scan', 'displayName co "zz"'),
+      // An index narrows it, but each candidate is tested against five more terms: as long as a scan.
+      run('narrowed', `userName sw "turn-" and (${terms})`),
+      run('lookup', 'userName eq "turn-1@x.com"'),
+    ]);
+    client.destroy();
+    server.close();
+    expect(order).toEqual(['lookup', 'scan', 'served between', 'narrowed']);
   });
 
   it('hashes passwords, never returns them, never stores them in clear', async () => {
