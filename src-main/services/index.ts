@@ -135,18 +135,29 @@ export async function createServices(options: ServicesOptions): Promise<Services
       log.error(`request log: could not remove the entries of deleted tenant ${tenantId}:`, error);
     });
     await history.purgeTenant(tenantId);
-    if (purged) await pendingPurges.remove(tenantId);
+    // Left listed, the purge is made again at the next start: harmless, where a failure here would
+    // answer 500 for a delete that was made.
+    if (purged) {
+      await pendingPurges.remove(tenantId).catch((error: unknown) => {
+        log.error(`could not note that deleted tenant ${tenantId} is purged (the next start purges it again):`, error);
+      });
+    }
   };
   // What a crash cut short: the store forgot these tenants, and their log entries and history are
   // still on disk. One still in the store was not deleted (the crash came first, or the store
   // refused the delete).
+  // A failure is told and the tenant left listed for the next start: the server still starts.
   for (const tenantId of pendingPurges.list()) {
-    if (store.getTenant(tenantId) !== undefined) {
-      await pendingPurges.remove(tenantId);
-      continue;
+    try {
+      if (store.getTenant(tenantId) !== undefined) {
+        await pendingPurges.remove(tenantId);
+        continue;
+      }
+      log.info(`finishing the delete of tenant ${tenantId}: removing its request log entries and history`);
+      await purge(tenantId);
+    } catch (error) {
+      log.error(`could not finish the delete of tenant ${tenantId} (the next start tries again):`, error);
     }
-    log.info(`finishing the delete of tenant ${tenantId}: removing its request log entries and history`);
-    await purge(tenantId);
   }
   tenants.onDeleting((tenantId) => pendingPurges.add(tenantId));
   tenants.onDeleted(purge);

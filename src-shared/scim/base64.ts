@@ -8,5 +8,5 @@ export function isBase64(text: string): boolean {
   return BASE64_GROUPS.test(text.replace(LINE_BREAKS, ''));
 }
 
-const LINE_BREAKS = /\r?\n/g;
+const LINE_BREAKS = /\r\n?|\n/g;
 const BASE64_GROUPS = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

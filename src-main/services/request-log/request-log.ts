@@ -496,9 +496,13 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     let hits = candidates;
     const needle = query.q?.trim().toLowerCase();
     if (needle) {
-      const unresolved = candidates.filter((row) => !indexedTextMatch(row, needle));
-      const fromLines = await matchLines(unresolved, jsonNeedle(needle));
-      hits = candidates.filter((row) => !row.removed && (indexedTextMatch(row, needle) || fromLines.has(row)));
+      // Each row's own text matched once: a query is decoded to be searched.
+      const fromIndex = new Set(candidates.filter((row) => indexedTextMatch(row, needle)));
+      const fromLines = await matchLines(
+        candidates.filter((row) => !fromIndex.has(row)),
+        jsonNeedle(needle),
+      );
+      hits = candidates.filter((row) => !row.removed && (fromIndex.has(row) || fromLines.has(row)));
     }
     const start = (query.page - 1) * query.per_page;
     return {

@@ -1,3 +1,5 @@
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RequestLogInput } from '../../../src-main/services/request-log/entry';
 import { serviceHarness, type ServiceHarness } from './harness';
@@ -177,6 +179,32 @@ describe('tenant service', () => {
     ]);
     await h.restart();
     expect(await h.diskText()).not.toContain(doomed.id);
+  });
+
+  it('starts even when a purge left from a crash cannot be finished, and finishes it at a later start', async () => {
+    const doomed = await h.services.tenants.create({ name: 'Doomed' });
+    await h.services.identities.create(
+      'User',
+      { userName: 'left.over@example.com' },
+      {
+        tenantId: doomed.id,
+        baseUrl: 'http://x/scim/v2',
+      },
+    );
+    h.services.tenants.onDeleting(async () => {
+      await h.store.deleteTenant(doomed.id);
+      throw new Error('crash');
+    });
+    await expect(h.services.tenants.delete(doomed.id)).rejects.toThrow('crash');
+    await h.services.history.flush();
+    // The note cannot be rewritten (a full disk, say): its temporary file's name is taken.
+    await mkdir(join(h.dir, 'tenant-purges.json.tmp'));
+    await h.restart();
+    expect(h.services.tenants.list({ page: 1, per_page: 10 }).total).toBe(0);
+    expect(await readFile(join(h.dir, 'tenant-purges.json'), 'utf8')).toContain(doomed.id);
+    await rm(join(h.dir, 'tenant-purges.json.tmp'), { recursive: true });
+    await h.restart();
+    expect(await readFile(join(h.dir, 'tenant-purges.json'), 'utf8')).not.toContain(doomed.id);
   });
 
   it('keeps a tenant whose delete was noted but never reached the store, with its log', async () => {
