@@ -665,9 +665,13 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       // Versions show a password only as "[redacted]", and those written before they showed it
       // at all have none: what a diff says of the password comes from the versions that changed
       // it. None between the two: nothing. Some: "set" when the target has one (a new password
-      // reads "[redacted]" on both sides), else the diff's own "unset", if any.
+      // reads "[redacted]" on both sides), else the diff's own "unset", if any. A deleted side (null)
+      // has no password, as it has nothing else: the diff to it unsets it with the rest.
       const [low, high] = from <= to ? [from, to] : [to, from];
-      const touched = track.versions.some((e) => e.v > low && e.v <= high && e.attrs.includes('password'));
+      const touched =
+        a === null ||
+        b === null ||
+        track.versions.some((e) => e.v > low && e.v <= high && e.attrs.includes('password'));
       const aboutPassword = (c: { path: readonly unknown[] }) => c.path[0] === 'password';
       if (!touched) changes = changes.filter((c) => !aboutPassword(c));
       else if (!changes.some(aboutPassword) && b?.['password'] !== undefined) {

@@ -215,6 +215,13 @@ describe('resource history', () => {
     // Set, then removed: no password on either side, nothing to say.
     expect(await passwordPart(1, 4)).toEqual([]);
     expect(await passwordPart(4, 1)).toEqual([]);
+    // A deletion takes the password with everything else; going back to before it gives it back.
+    history.recordCreate('t', 'User', user({ id: 'u9', password: R }), meta(5));
+    history.recordDelete('t', 'User', 'u9', meta(6));
+    const deleted = async (from: number, to: number) =>
+      (await history.diff('t', 'User', 'u9', from, to))?.changes.filter((c) => c.path[0] === 'password');
+    expect(await deleted(1, 2)).toEqual([{ op: 'unset', path: ['password'] }]);
+    expect(await deleted(2, 1)).toEqual([{ op: 'set', path: ['password'], value: R }]);
     await history.close();
   });
 
