@@ -28,19 +28,25 @@ export interface AdminRouterDeps {
   sessionTtlSeconds: number;
 }
 
-/** The query with the value of `q` (free text searched for in the log: often a person's name) withheld. */
+/**
+ * The query with the value of `q` (free text searched for in the log: often a person's name)
+ * withheld, and of a name read as a misspelt `q` (`Q`, `q_`): refused, it carries the same text.
+ */
 function withoutSearchText(query: string): string {
-  const isSearch = (pair: string) => {
+  const keyOf = (pair: string) => {
     const key = pair.split('=', 1)[0] ?? '';
     try {
-      return decodeURIComponent(key.replace(/\+/g, ' ')) === 'q';
+      return decodeURIComponent(key.replace(/\+/g, ' '));
     } catch {
-      return key === 'q';
+      return key;
     }
   };
   return query
     .split('&')
-    .map((pair) => (isSearch(pair) ? 'q=[withheld]' : pair))
+    .map((pair) => {
+      const key = keyOf(pair);
+      return key === 'q' || closestName(key, ['q']) === 'q' ? `${pair.split('=', 1)[0]}=[withheld]` : pair;
+    })
     .join('&');
 }
 

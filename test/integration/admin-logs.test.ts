@@ -394,12 +394,18 @@ describe('request logs, history and the live stream', () => {
       headers: { Authorization: `Bearer ${admin}` },
     });
     expect(streamed.status).toBe(422);
+    // A misspelt q, refused for it, carries the same text.
+    const misspelt = await fetch(`${server.url}/api/v1/admin/request-logs?Q=${marker}`, {
+      headers: { Authorization: `Bearer ${admin}` },
+    });
+    expect(misspelt.status).toBe(422);
     const refusedReads = (await adminJson('GET', '/request-logs?path=/api/v1/admin/request-logs&per_page=20'))
       .items as { status: number; query: string }[];
     expect(refusedReads.filter((entry) => entry.status === 401 || entry.status === 422)).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ status: 401, query: 'q=[withheld]' }),
         expect.objectContaining({ status: 422, query: 'q=[withheld]' }),
+        expect.objectContaining({ status: 422, query: 'Q=[withheld]' }),
       ]),
     );
 
