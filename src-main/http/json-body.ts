@@ -91,19 +91,23 @@ export async function readJsonBody(
     );
   }
   let bytes: Buffer;
-  const chunkedHead = ctx.request.length === undefined ? new HeadCollector(ctx.req) : undefined;
+  // raw-body drops what it read when it gives up: the head is collected beside it, for the log.
+  // Not for a body announced over its limit: raw-body refuses it before reading a byte, and a
+  // listener here would set it flowing (keepHeadOfRefusedBody reads its head instead).
+  const announced = ctx.request.length;
+  const head = announced === undefined || announced <= limit ? new HeadCollector(ctx.req) : undefined;
   try {
-    bytes = await getRawBody(ctx.req, { limit, length: ctx.request.length });
+    bytes = await getRawBody(ctx.req, { limit, length: announced });
   } catch (error) {
     if ((error as { type?: string }).type === 'entity.too.large') {
-      await keepHeadOfRefusedBody(ctx, chunkedHead, error);
+      await keepHeadOfRefusedBody(ctx, head, error);
       closeAfterAnswer(ctx);
-      throw new JsonBodyError('too_large', tooLargeMessage(limit, ctx.request.length, error));
+      throw new JsonBodyError('too_large', tooLargeMessage(limit, announced, error));
     }
-    noteBodyCutShort(ctx, error);
+    if (head) noteBodyCutShort(ctx, error, head);
     throw new JsonBodyError('malformed', 'The request body could not be read.');
   } finally {
-    chunkedHead?.stop();
+    head?.stop();
   }
   // Kept for the request log, which shows what a client really sent, malformed or not. The text,
   // not the parsed value: it crosses to the log's thread as one string, parsed there only when the
@@ -152,9 +156,9 @@ function closeAfterAnswer(ctx: Context): void {
 
 /**
  * The first bytes of a request body as they come, up to what the request log keeps: the head of a
- * body refused for its size (which user, which group, which operation), which its reader needs.
- * A chunked body's head is collected while raw-body reads it, since raw-body drops what it read
- * when it gives up; `onFull` is told once the head is whole. Only references to chunks are held.
+ * body refused for its size or cut short (which user, which group, which operation), which its
+ * reader needs. Collected while raw-body reads the body, since raw-body drops what it read when it
+ * gives up; `onFull` is told once the head is whole. Only references to chunks are held.
  */
 class HeadCollector {
   private readonly chunks: Buffer[] = [];
@@ -298,15 +302,25 @@ function redactableAsText(ctx: Context, text: string): boolean {
   return ctx.request.type.trim().toLowerCase() === 'application/x-www-form-urlencoded' || /^\s*[[{]/.test(text);
 }
 
-/** How much of the body had come when the client went away, for the request log. */
-function noteBodyCutShort(ctx: Context, error: unknown): void {
+/**
+ * How much of the body had come when the client went away or stopped sending (a 408), and its
+ * head, for the request log: which user it was, as for a body refused for its size.
+ */
+function noteBodyCutShort(ctx: Context, error: unknown, head: HeadCollector): void {
   const { type, received } = error as { type?: string; received?: unknown };
   if (type !== 'request.aborted') return;
-  if (typeof received === 'number') (ctx.state as CaptureState).requestBodyBytes = received;
-  (ctx.state as CaptureState).bodyCutShort = {
+  const state = ctx.state as CaptureState;
+  if (typeof received === 'number') state.requestBodyBytes = received;
+  state.bodyCutShort = {
     received: typeof received === 'number' ? received : 0,
     expected: ctx.request.length,
   };
+  if (contentCoding(ctx) !== 'identity') return;
+  // A character cut at the end is left out rather than shown as U+FFFD, which nobody sent.
+  const text = new TextDecoder('utf-8').decode(head.head(), { stream: true });
+  if (text === '' || !redactableAsText(ctx, text)) return;
+  state.requestBody = text;
+  state.requestBodyIsJson = false;
 }
 
 /**

@@ -465,6 +465,8 @@ describe('the request log entry of each kind of request', () => {
       has_error: true,
       tenant_id: alpha.tenantId,
       error: { message: expect.stringContaining('while sending the body (17 of 100 bytes came)') },
+      // What came is kept: which user it was.
+      request: { body: '{"userName":"half', bytes: 17 },
       response: { body: null },
     });
     expect(entry.error?.code).toBeUndefined();
