@@ -18,5 +18,19 @@ export const ServerStatus = z.object({
   ),
   requests_last_minute: z.number().int().min(0),
   request_log: z.object({ entries: z.number().int(), bytes: z.number().int(), dropped: z.number().int() }),
+  /** The journal since the last snapshot: the store checkpoints it at 64 MiB, and on close. */
+  store: z.object({
+    journal_bytes: z.number().int().min(0),
+    last_checkpoint_at: z.iso.datetime().nullable(),
+  }),
+  /** Records dropped are changes the history could not keep (a full or failing disk). */
+  history: z.object({
+    records: z.number().int().min(0),
+    bytes: z.number().int().min(0),
+    dropped: z.number().int().min(0),
+    write_errors: z.number().int().min(0),
+  }),
+  /** The server process's memory, in bytes. */
+  memory: z.object({ rss: z.number().int().min(0), heap_used: z.number().int().min(0) }),
 });
 export type ServerStatus = z.infer<typeof ServerStatus>;

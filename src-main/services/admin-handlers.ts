@@ -19,7 +19,7 @@ export interface ServerFacts {
 
 export interface AdminHandlerDeps {
   services: Pick<Services, 'tenants' | 'scimTokens' | 'requestLog' | 'history'>;
-  store: Pick<DurableStore, 'listTenants' | 'tenant'>;
+  store: Pick<DurableStore, 'listTenants' | 'tenant' | 'stats'>;
   server: () => ServerFacts;
   clock: Clock;
 }
@@ -115,6 +115,10 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
       const now = clock.now();
       const lastMinute = await fromLog(requestLog.list({ since: now - 60_000, page: 1, per_page: 1 }));
       const logStats = await fromLog(requestLog.stats());
+      const storeStats = store.stats();
+      const checkpointAt = storeStats.lastCheckpoint?.finishedAt;
+      const historyStats = history.stats();
+      const memory = process.memoryUsage();
       return {
         version: facts.version,
         url: facts.url,
@@ -133,6 +137,17 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
         }),
         requests_last_minute: lastMinute.total,
         request_log: { entries: logStats.entries, bytes: logStats.bytes, dropped: logStats.dropped },
+        store: {
+          journal_bytes: storeStats.journal.bytes,
+          last_checkpoint_at: checkpointAt === undefined ? null : new Date(checkpointAt).toISOString(),
+        },
+        history: {
+          records: historyStats.records,
+          bytes: historyStats.bytes,
+          dropped: historyStats.dropped,
+          write_errors: historyStats.write_errors,
+        },
+        memory: { rss: memory.rss, heap_used: memory.heapUsed },
       };
     },
   };

@@ -57,6 +57,8 @@ export interface CheckpointStats {
   captureMs: number;
   /** The longest the checkpoint held the event loop at once (capture or a write slice). */
   longestStallMs: number;
+  /** When it was done, epoch milliseconds. */
+  finishedAt: number;
 }
 
 export interface StoreStats {
@@ -282,6 +284,7 @@ export class DurableStore {
       durationMs: performance.now() - started,
       captureMs,
       longestStallMs: Math.max(captureMs, written?.longestSliceMs ?? 0),
+      finishedAt: Date.now(),
     };
     return this.lastCheckpoint;
   }

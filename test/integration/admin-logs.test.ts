@@ -551,10 +551,26 @@ describe('request logs, history and the live stream', () => {
     const byToken = await adminJson('GET', `/request-logs?token_id=${otherId}`);
     expect(byToken).toMatchObject({ total: 1, items: [{ token: { name: 'other' } }] });
 
+    await fetch(`${server.url}/scim/v2/Users`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${other}`, 'Content-Type': 'application/scim+json' },
+      body: JSON.stringify({ userName: 'status@example.com' }),
+    });
     const status = await adminJson('GET', '/status');
     expect(status).toMatchObject({ url: server.url, data_dir: server.dataDir, version: expect.any(String) });
     expect(status.requests_last_minute).toBeGreaterThan(0);
     expect(status.tenants).toContainEqual(expect.objectContaining({ id: tenantId, scim_tokens: 2 }));
+    // What an operator watches for a folder that grows or a disk that fails.
+    expect(status).toMatchObject({
+      store: { journal_bytes: expect.any(Number), last_checkpoint_at: null },
+      history: { records: expect.any(Number), dropped: 0, write_errors: 0 },
+      memory: { rss: expect.any(Number), heap_used: expect.any(Number) },
+    });
+    expect((status.store as { journal_bytes: number }).journal_bytes).toBeGreaterThan(0);
+    expect((status.history as { records: number }).records).toBeGreaterThan(0);
+    await server.app.store.checkpoint(true);
+    const after = await adminJson('GET', '/status');
+    expect(Date.parse((after.store as { last_checkpoint_at: string }).last_checkpoint_at)).toBeGreaterThan(0);
   });
 
   it('lists the compatibility flags for the console', async () => {
