@@ -92,6 +92,22 @@ function answeringWhatIsDurable(store: Pick<DurableStore, 'settled'>): Middlewar
   };
 }
 
+/**
+ * On every answer of the SCIM and admin APIs, errors included: `nosniff`, so that a browser never
+ * reads a JSON answer as a script or a page (the console and the docs send it already); and on the
+ * admin API `no-store`, whose answers carry a new SCIM token's secret, a session's admin token and
+ * the request log's user data, none of which belongs in a cache.
+ */
+function apiResponseHeaders() {
+  return async function setApiHeaders(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+    const area = areaOf(ctx.path);
+    if (area === 'console') return next();
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    if (area === 'admin') ctx.set('Cache-Control', 'no-store');
+    await next();
+  };
+}
+
 export function createHttpApp(deps: HttpAppDeps): Koa {
   const app = new Koa();
   // Koa would print every error itself; ours are rendered and logged by errorMiddleware.
@@ -101,6 +117,7 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
 
   app.use(captureRequests(deps.requestLog, deps.clock, presumedCaller({ ...deps, adminTokens: deps.tokens })));
   app.use(errorMiddleware(deps.log));
+  app.use(apiResponseHeaders());
   app.use(refusingInvalidHost());
   app.use(answeringWhatIsDurable(deps.store));
   app.use(

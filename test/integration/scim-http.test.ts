@@ -54,6 +54,24 @@ describe.each([
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
 
+  it('tells browsers not to sniff any API answer, errors included, nor to cache the admin API', async () => {
+    const answers = [
+      await scim('GET', '/Users?count=1'),
+      await scim('GET', '/Users/no-such-id'),
+      await fetch(`${base}/Users`),
+      await fetch(`${s.server.url}/api/v1/admin/tenants`),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([200, 404, 401, 401]);
+    for (const answer of answers) expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+    const created = await fetch(`${s.server.url}/api/v1/admin/scim-tokens`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${s.admin}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ tenant_id: s.tenantId, name: `cache-${base.length}` }),
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('creates a user: 201, Location equal to meta.location, ETag, SCIM content type', async () => {
     const response = await scim('POST', '/Users', { schemas: [USER], userName: 'create@example.com' });
     expect(response.status).toBe(201);
