@@ -124,15 +124,21 @@ export function versionOfPresented(presented: ResourceData): string {
 
 /**
  * The PATCH engine's view of a group's members for a value filter that reads what is derived
- * (`members[display eq "x"]`, `members[$ref eq "…"]`); none for other filters, which read the
- * stored members as they are (the common `members[value eq "id"]` costs nothing more).
+ * (`members[display eq "x"]`, `members[$ref eq "…"]`, `members[type eq "User"]`); none for other
+ * filters, which read the stored members as they are (the common `members[value eq "id"]` costs
+ * nothing more).
  */
 export function memberFilterView(tenant: TenantReader, baseUrl: string): FilterView {
   return (attribute, filter) => {
     if (attribute.toLowerCase() !== 'members') return undefined;
     // A filter on stored values (`value eq`, most of the PATCH traffic on big groups) needs no view.
+    // `type` too: a member added earlier in the same PATCH carries the type its client said until
+    // the write stores the real one, and `members[type eq "User"]` must see what GET will answer.
     const readsDerived =
-      filter === undefined || [...attributePaths(filter)].some(({ path }) => isDerived('members', path.name));
+      filter === undefined ||
+      [...attributePaths(filter)].some(
+        ({ path }) => isDerived('members', path.name) || path.name.toLowerCase() === 'type',
+      );
     if (!readsDerived) return undefined;
     return (element) =>
       isRecord(element) && typeof element.value === 'string'

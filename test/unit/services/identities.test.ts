@@ -427,6 +427,29 @@ describe('groups and memberships', () => {
     expect(ids().get('Group', id, ctx).members).toMatchObject([{ display: 'Alicia' }]);
   });
 
+  it('reads the real type of a member added earlier in the same PATCH, not the one its client said', async () => {
+    const alice = await user('typed-alice@x.com');
+    const team = await create('Group', { displayName: 'Typed team' }, ctx);
+    const group = await create('Group', { displayName: 'Typed' }, ctx);
+    const patchOf = (...Operations: unknown[]) => ({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations,
+    });
+    await ids().patch(
+      'Group',
+      String(group.id),
+      patchOf(
+        { op: 'add', path: 'members', value: [{ value: alice.id }, { value: team.id, type: 'User' }] },
+        { op: 'remove', path: 'members[type eq "User"]' },
+      ),
+      ctx,
+    );
+    // Alice (a user) went; the team, which its client called a user, is a group and stays.
+    expect(ids().get('Group', String(group.id), ctx).members).toEqual([
+      expect.objectContaining({ value: team.id, type: 'Group' }),
+    ]);
+  });
+
   it('gives a group whose members changed by PATCH the digest of a group made with those members at once', async () => {
     const [a, b, c, d] = await Promise.all(['a', 'b', 'c', 'd'].map((n) => user(`${n}-digest@x.com`)));
     const patchMembers = (id: string, op: string, value: unknown, path = 'members') =>
