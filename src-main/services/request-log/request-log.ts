@@ -45,12 +45,6 @@ export interface RequestLogLimits {
   flushBytes: number;
   /** Past this the oldest buffered entries are dropped (the disk is slow or failing). */
   maxBufferedBytes: number;
-  /**
-   * Entries of requests that carried no credential the server took (see isAnonymous), and their
-   * bytes, kept at most: the oldest of them go first, and never another's entry for one of them.
-   */
-  maxAnonymousEntries: number;
-  maxAnonymousBytes: number;
 }
 
 export const DEFAULT_REQUEST_LOG_LIMITS: Omit<RequestLogLimits, 'segmentBytes'> = {
@@ -60,8 +54,6 @@ export const DEFAULT_REQUEST_LOG_LIMITS: Omit<RequestLogLimits, 'segmentBytes'> 
   flushIntervalMs: 200,
   flushBytes: 1024 * 1024,
   maxBufferedBytes: 32 * 1024 * 1024,
-  maxAnonymousEntries: 2_000,
-  maxAnonymousBytes: 16 * 1024 * 1024,
 };
 
 export interface RequestLogOptions {
@@ -71,15 +63,6 @@ export interface RequestLogOptions {
   limits?: Partial<RequestLogLimits>;
   /** For tests: a file system that fails on demand. */
   io?: SegmentIo;
-}
-
-/**
- * A request that carried no credential the server took: on the admin API one refused 401, and
- * elsewhere one with no SCIM token named and no console session (a token the server recognised,
- * revoked or expired, is named: its owner's IdP is what the log is for).
- */
-export function isAnonymous(row: Pick<LogRow, 'source' | 'status' | 'token'>): boolean {
-  return row.source === 'admin' ? row.status === 401 : row.source === 'idp' && row.token === null;
 }
 
 export interface TenantLogLimits {
@@ -221,40 +204,9 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     else removedLinesOf.set(segment, new Set([tenant]));
   }
 
-  // Entries of requests without an accepted credential, oldest first (removed ones skipped when
-  // reached). Any web page can have a browser send such requests to 127.0.0.1 (an <img>, a no-cors
-  // fetch): 100,000 of them in a few minutes pushed every real entry out of the log. Kept apart,
-  // they push out only each other.
-  const anonymous: LogRow[] = [];
-  let anonymousHead = 0;
-  const anonymousSizes = new Map<LogRow, number>();
-  let anonymousBytes = 0;
-
-  function admitAnonymous(row: LogRow): void {
-    if (!isAnonymous(row) || row.removed) return;
-    const size = row.line?.length ?? row.length;
-    anonymous.push(row);
-    anonymousSizes.set(row, size);
-    anonymousBytes += size;
-    while (anonymousSizes.size > limits.maxAnonymousEntries || anonymousBytes > limits.maxAnonymousBytes) {
-      const oldest = anonymous[anonymousHead++];
-      if (!oldest) break;
-      if (removeRow(oldest)) counters.evicted++;
-    }
-    if (anonymousHead > 1024 && anonymousHead * 2 > anonymous.length) {
-      anonymous.splice(0, anonymousHead);
-      anonymousHead = 0;
-    }
-  }
-
   /** Removes a row from everything in memory; its bytes leave the disk with its segment. */
   function removeRow(row: LogRow): boolean {
     if (!index.remove(row)) return false;
-    const anonymousSize = anonymousSizes.get(row);
-    if (anonymousSize !== undefined) {
-      anonymousSizes.delete(row);
-      anonymousBytes -= anonymousSize;
-    }
     if (row.written) {
       liveOf(row.segment, -1);
       leftBehind(row.segment, row.tenant);
@@ -309,7 +261,6 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     liveOf(loc.segment, 1);
     // The same rule as at run time, applied in the same order, evicts the same entries.
     enforceCounts(row.tenant);
-    admitAnonymous(row);
   });
   if (counters.corrupt > 0) log.warn(`request log: skipped ${counters.corrupt} unreadable line(s) in ${dir}`);
 
@@ -578,7 +529,6 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
         pending.push(row);
         pendingBytes += line.length;
         enforceCounts(row.tenant);
-        admitAnonymous(row);
         enforceBuffer();
         reserveAhead();
         feed.notify();

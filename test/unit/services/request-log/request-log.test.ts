@@ -2,7 +2,6 @@ import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRequestLog, type RequestLog } from '../../../../src-main/services/request-log';
-import type { RequestLogInput } from '../../../../src-main/services/request-log/entry';
 import { clock, input, quietLog, readAll, useTempDirs } from './helpers';
 
 const tempDir = useTempDirs();
@@ -112,26 +111,6 @@ describe('request log: record, get, list', () => {
     expect((await log.list({ ...page, q: 'needle', tenant_id: 'other' })).total).toBe(0);
     expect((await log.list({ ...page, q: 'password-that-is-not-there' })).total).toBe(0);
     await log.close();
-  });
-
-  it('keeps requests without an accepted credential apart: they push out only each other, before and after a restart', async () => {
-    const dir = await tempDir();
-    const log = await open(dir, { maxEntries: 20, maxAnonymousEntries: 3 });
-    const anonymous = (n: number, overrides: Partial<RequestLogInput> = {}) =>
-      input(n, { token: null, status: 401, tenant_id: null, ...overrides });
-    log.record(input(1));
-    log.record(input(2, { source: 'console', token: null }));
-    log.record(input(3, { source: 'admin', token: null, status: 200, path: '/api/v1/admin/tenants' }));
-    // A web page's flood: no token, or an admin API request refused for its credential.
-    for (let n = 4; n < 40; n++) {
-      log.record(n % 2 ? anonymous(n) : anonymous(n, { source: 'admin', path: '/api/v1/admin/tenants' }));
-    }
-    const seqs = async (l: RequestLog) => (await l.list({ ...page, per_page: 50 })).items.map((item) => item.seq);
-    expect(await seqs(log)).toEqual([39, 38, 37, 3, 2, 1]);
-    await log.close();
-    const reopened = await open(dir, { maxEntries: 20, maxAnonymousEntries: 3 });
-    expect(await seqs(reopened)).toEqual([39, 38, 37, 3, 2, 1]);
-    await reopened.close();
   });
 
   it('finds a look-up by the value it looked for, however its query was encoded', async () => {
