@@ -134,7 +134,10 @@ export async function createServices(options: ServicesOptions): Promise<Services
       purged = false;
       log.error(`request log: could not remove the entries of deleted tenant ${tenantId}:`, error);
     });
-    await history.purgeTenant(tenantId);
+    await history.purgeTenant(tenantId).catch((error: unknown) => {
+      purged = false;
+      log.error(`resource history: could not remove the records of deleted tenant ${tenantId}:`, error);
+    });
     // Left listed, the purge is made again at the next start: harmless, where a failure here would
     // answer 500 for a delete that was made.
     if (purged) {

@@ -673,7 +673,7 @@ export class IdentityService {
         const doc = work.outside(() => getStored(tenant, kind, id));
         if (!doc) return undefined;
         if (readsDerived) return present(tenant, kind, doc, ctx.baseUrl);
-        return derivesGroups ? withDerived(tenant, kind, doc) : doc;
+        return derivesGroups ? withDerived(tenant, kind, doc, () => work.count()) : doc;
       };
       const found = matchCompiled(ast, predicates[k], schema, tenant.candidates, load);
       total += found.length;
@@ -772,13 +772,23 @@ export class IdentityService {
     const recheck = ast ? compileFilter(ast, schema, { compat: this.compatOf(ctx) }) : undefined;
     const projector = compileProjection(schema, query);
     const tenant = this.reader(ctx);
+    // Matched as a list matches (matchAll): a filter on what `present` derives sees what GET
+    // answers, and a user's groups are walked only when read, the walk counted in the budget.
+    const derivesAll = ast !== undefined && filterReadsDerived(ast);
     const derivesGroups = kind === 'User' && readsGroups(ast, undefined);
+    const matchable = (reader: TenantReader, doc: StoredResource, step?: () => void) => {
+      if (derivesAll) return present(reader, kind, doc, ctx.baseUrl);
+      return derivesGroups ? withDerived(reader, kind, doc, step) : doc;
+    };
     const load = (reader: TenantReader, id: string) => {
       const doc = getStored(reader, kind, id);
-      if (!doc) return undefined;
-      return derivesGroups ? withDerived(reader, kind, doc) : doc;
+      return doc && matchable(reader, doc);
     };
-    const loadUntimed = (id: string) => work.outside(() => load(tenant, id));
+    // Loading is the scan's cost, not the filter's (see matchAll); deriving is the filter's.
+    const loadUntimed = (id: string) => {
+      const doc = work.outside(() => getStored(tenant, kind, id));
+      return doc && matchable(tenant, doc, () => work.count());
+    };
     const ids = matchCompiled(ast, predicate, schema, tenant.candidates, loadUntimed).map((resource) =>
       String(resource.id),
     );

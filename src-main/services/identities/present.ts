@@ -17,10 +17,18 @@ import type { StoredResource } from './stored';
  * Derived when read, so a rename shows everywhere at once.
  */
 
-/** The stored document plus a user's groups (as filters see them). */
-export function withDerived(tenant: TenantReader, kind: ResourceKind, doc: StoredResource): ResourceData {
+/**
+ * The stored document plus a user's groups (as filters see them). `step` is told of each group the
+ * walk through their nesting visits: a list counts them in its budget (filter/work.ts).
+ */
+export function withDerived(
+  tenant: TenantReader,
+  kind: ResourceKind,
+  doc: StoredResource,
+  step?: () => void,
+): ResourceData {
   if (kind !== 'User') return doc;
-  const groups = membershipsOf(tenant, doc.id);
+  const groups = membershipsOf(tenant, doc.id, step);
   return groups.length === 0 ? doc : { ...doc, groups };
 }
 
@@ -35,7 +43,7 @@ export interface Membership {
  * Each group once, at its nearest (a group both lists the user and contains one that does: direct);
  * a circle of groups ends where it began. Direct ones first, each part in id order.
  */
-export function membershipsOf(tenant: TenantReader, userId: string): Membership[] {
+export function membershipsOf(tenant: TenantReader, userId: string, step?: () => void): Membership[] {
   const direct = tenant.groupsOf(userId);
   if (direct.length === 0) return [];
   const seen = new Set(direct);
@@ -44,6 +52,7 @@ export function membershipsOf(tenant: TenantReader, userId: string): Membership[
   while (frontier.length > 0) {
     const next: string[] = [];
     for (const group of frontier) {
+      step?.();
       for (const parent of tenant.groupsOf(group)) {
         if (seen.has(parent)) continue;
         seen.add(parent);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IdentityService, ScimRequestContext } from '../../../src-main/services/identities/identity-service';
+import { membershipsOf } from '../../../src-main/services/identities/present';
 import { compatFlags } from '@shared/scim/compat-flags';
 import { CompatContext } from '../../../src-main/scim/compat';
 import { serviceHarness, type ServiceHarness } from './harness';
@@ -387,11 +388,15 @@ describe('groups and memberships', () => {
     expect(ids().get('User', String(alice.id), ctx).groups).toEqual([
       { value: group.id, $ref: `${BASE}/Groups/${group.id}`, display: 'Admins', type: 'direct' },
     ]);
-    // Filters see the values as answered, derived ones included.
-    const found = (kind: 'User' | 'Group', filter: string) =>
-      ids()
+    // Filters see the values as answered, derived ones included; an export matches as a list does.
+    const found = (kind: 'User' | 'Group', filter: string) => {
+      const listed = ids()
         .list(kind, { filter }, ctx)
         .Resources.map((r) => r.id);
+      const exported = [...ids().exportResources(kind, { filter }, ctx)].map((r) => r.id);
+      expect([...exported].sort()).toEqual([...listed].sort());
+      return listed;
+    };
     expect(found('Group', 'members.display eq "alice"')).toEqual([group.id]);
     expect(found('Group', 'members[display sw "bob" and type eq "User"]')).toEqual([group.id]);
     expect(found('Group', `members.$ref ew "/Users/${String(bob.id)}"`)).toEqual([group.id]);
@@ -425,6 +430,18 @@ describe('groups and memberships', () => {
     expect(renamed).not.toBe(whole);
     expect(version()).toBe(renamed);
     expect(ids().get('Group', id, ctx).members).toMatchObject([{ display: 'Alicia' }]);
+  });
+
+  it('tells each group its walk through nested groups visits, for the list budget to count', async () => {
+    const member = await user('nested@x.com');
+    let below = await create('Group', { displayName: 'Level 0', members: [{ value: member.id }] }, ctx);
+    for (let level = 1; level < 5; level++) {
+      below = await create('Group', { displayName: `Level ${level}`, members: [{ value: below.id }] }, ctx);
+    }
+    let steps = 0;
+    const groups = membershipsOf(h.store.tenant(ctx.tenantId)!, String(member.id), () => steps++);
+    expect(groups.map((g) => g.type)).toEqual(['direct', 'indirect', 'indirect', 'indirect', 'indirect']);
+    expect(steps).toBe(5);
   });
 
   it('reads the real type of a member added earlier in the same PATCH, not the one its client said', async () => {

@@ -207,6 +207,28 @@ describe('tenant service', () => {
     expect(await readFile(join(h.dir, 'tenant-purges.json'), 'utf8')).not.toContain(doomed.id);
   });
 
+  it('answers a delete made whose history could not be purged, and purges it at the next start', async () => {
+    const doomed = await h.services.tenants.create({ name: 'Doomed' });
+    await h.services.identities.create(
+      'User',
+      { userName: 'history.left@example.com' },
+      {
+        tenantId: doomed.id,
+        baseUrl: 'http://x/scim/v2',
+      },
+    );
+    await h.services.history.flush();
+    const purgeHistory = h.services.history.purgeTenant;
+    h.services.history.purgeTenant = () => Promise.reject(new Error('disk failing'));
+    await expect(h.services.tenants.delete(doomed.id)).resolves.toBeUndefined();
+    h.services.history.purgeTenant = purgeHistory;
+    expect(await readFile(join(h.dir, 'tenant-purges.json'), 'utf8')).toContain(doomed.id);
+    await h.restart();
+    expect(await readFile(join(h.dir, 'tenant-purges.json'), 'utf8')).not.toContain(doomed.id);
+    await h.store.checkpoint(true);
+    expect(await h.diskText()).not.toContain('history.left@example.com');
+  });
+
   it('keeps a tenant whose delete was noted but never reached the store, with its log', async () => {
     const tenant = await h.services.tenants.create({ name: 'Spared' });
     h.services.tenants.onDeleting(() => Promise.reject(new Error('crash before the store')));
