@@ -514,7 +514,12 @@ function answerMissingHost(req: IncomingMessage, res: ServerResponse, refused: O
 function answerItself(req: IncomingMessage, res: ServerResponse, status: number, detail: string, refused: OnRefused) {
   const [type, body] = errorBody(areaOf(pathOf(req.url ?? '/')), status, detail);
   reportRequest(req, status, { type, body }, refused);
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Content-Length': Buffer.byteLength(body),
+    'X-Content-Type-Options': 'nosniff',
+    Connection: 'close',
+  });
   res.end(body);
 }
 
@@ -542,7 +547,8 @@ function pathOf(target: string): string {
 function rawAnswer(status: number, reason: string, type: string, body: string): string {
   return (
     `HTTP/1.1 ${status} ${reason}\r\n` +
-    `Content-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+    `Content-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`
   );
 }
 

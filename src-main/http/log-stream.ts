@@ -54,7 +54,8 @@ export async function streamRequestLog(
   const out = new PassThrough();
   ctx.status = 200;
   ctx.type = 'text/event-stream; charset=utf-8';
-  ctx.set('Cache-Control', 'no-cache, no-transform');
+  // Not stored either: the entries are user data (as every admin answer, see apiResponseHeaders).
+  ctx.set('Cache-Control', 'no-store, no-transform');
   ctx.set('X-Accel-Buffering', 'no');
   // A stream's connection is not reused: when the stream ends (a shutdown), the socket goes too.
   ctx.set('Connection', 'close');

@@ -1374,6 +1374,7 @@ describe.each([
     const [head = '', body = ''] = answer.split('\r\n\r\n');
     expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
     expect(head).toMatch(/Content-Type: application\/scim\+json; charset=utf-8/);
+    expect(head).toMatch(/X-Content-Type-Options: nosniff/);
     expect(JSON.parse(body)).toEqual({
       schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
       status: String(status),
