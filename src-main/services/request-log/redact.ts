@@ -74,11 +74,13 @@ const SECRET_BODY_KEYS = new Set([
 ]);
 
 /**
- * Names no SCIM schema has, which other APIs and scripts send a password under (`newPassword`,
- * `userPassword`, `old_passwd`): the compatible profile ignores them as unknown attributes, so
- * nothing stored them, but the log kept them in clear.
+ * Names no SCIM schema has, which other APIs and scripts send a password or a credential under
+ * (`newPassword`, `userPassword`, `old_passwd`, `apiToken`, `clientSecret`, `privateKey`,
+ * `x-api-key`, `passphrase`): the compatible profile ignores them as unknown attributes, so nothing
+ * stored them, but the log kept them in clear. The endings are those query names are read by.
  */
-const SECRET_BODY_KEY_SUFFIX = /passw(?:or)?d$/;
+const SECRET_NAME_ENDING = 'passw(?:or)?d|token|secret|credentials?|api[-_]?key|private[-_]?key|passphrase';
+const SECRET_BODY_KEY_SUFFIX = new RegExp(`(?:${SECRET_NAME_ENDING})$`);
 
 /** Strings shorter than this are not scrubbed elsewhere: replacing "abc" everywhere would mangle text. */
 const MIN_SCRUB_LENGTH = 6;
@@ -369,15 +371,15 @@ export function redactJson(value: unknown, secrets: SecretSet, depth = 0): unkno
 const SECRET_KEY_ALTERNATION = [...SECRET_BODY_KEYS].join('|');
 /** Secret property names in text that is not JSON (see redact-text.ts for how a pair is found). */
 const TEXT_SECRET_NAME = new RegExp(SECRET_KEY_ALTERNATION, 'gi');
-/** SECRET_BODY_KEY_SUFFIX in text: a name that ends with it (`"newPassword":`). */
-const TEXT_SECRET_NAME_SUFFIX = /passw(?:or)?d/gi;
+/** SECRET_BODY_KEY_SUFFIX in text: a name that ends with it (`"newPassword":`, `"apiToken":`). */
+const TEXT_SECRET_NAME_SUFFIX = new RegExp(SECRET_NAME_ENDING, 'gi');
 const TEXT_PATCH_VALUE_NAME = /value/gi;
 /** A JSON `\uXXXX` escape of a character that could spell a name or the space around it. */
 const TEXT_NAME_ESCAPE = /\\u(00[2-7][0-9a-fA-F])/g;
 const NAME_CHARACTER = /^[\w :.$-]$/;
 /** `password=x&...` in form-encoded or other text bodies (a quoted value is TEXT_QUOTED_SECRET's). */
 const TEXT_FORM_SECRET = new RegExp(
-  `(^|[&?;\\s])((?:${SECRET_KEY_ALTERNATION}|[\\w-]{0,64}passw(?:or)?d)=)([^&;\\s"'][^&;\\s]*)?`,
+  `(^|[&?;\\s])((?:${SECRET_KEY_ALTERNATION}|[\\w-]{0,64}(?:${SECRET_NAME_ENDING}))=)([^&;\\s"'][^&;\\s]*)?`,
   'gi',
 );
 /** `password="x y"` or `password = 'x'`: an XML attribute, a header-like line, a config snippet. */

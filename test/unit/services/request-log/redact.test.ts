@@ -195,6 +195,31 @@ describe('body redaction', () => {
     expect(form).toBe('userName=b&newPassword=[redacted]&pwd=[redacted]');
   });
 
+  it('redacts what other APIs call a credential: apiToken, clientSecret, privateKey, x-api-key, passphrase', () => {
+    const body = {
+      userName: 'b',
+      apiToken: 'a-secret-1',
+      clientSecret: 'c-secret-2',
+      privateKey: 'k-secret-3',
+      'x-api-key': 'x-secret-4',
+      passphrase: 'p-secret-5',
+      hasToken: true,
+    };
+    expect(redactBody(body, new SecretSet()).body).toEqual({
+      userName: 'b',
+      apiToken: R,
+      clientSecret: R,
+      privateKey: R,
+      'x-api-key': R,
+      passphrase: R,
+      hasToken: true,
+    });
+    const text = redactBody('{"apiToken": "a-secret-1", "clientSecret": "c-secret-2",', new SecretSet()).body;
+    expect(text).not.toMatch(/a-secret-1|c-secret-2/);
+    const form = redactBody('userName=b&clientSecret=c-secret-2&privateKey=k-secret-3', new SecretSet()).body;
+    expect(form).toBe('userName=b&clientSecret=[redacted]&privateKey=[redacted]');
+  });
+
   it('keeps a flag about a password, and a null, which are no secret', () => {
     const body = { userName: 'b', mustChangePassword: true, resetPassword: false, password: null, token: null };
     expect(redactBody(body, new SecretSet()).body).toEqual(body);
