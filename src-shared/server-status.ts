@@ -17,7 +17,13 @@ export const ServerStatus = z.object({
     }),
   ),
   requests_last_minute: z.number().int().min(0),
-  request_log: z.object({ entries: z.number().int(), bytes: z.number().int(), dropped: z.number().int() }),
+  /** `anonymous_dropped`: requests without a credential the server took, over the rate it logs them at. */
+  request_log: z.object({
+    entries: z.number().int(),
+    bytes: z.number().int(),
+    dropped: z.number().int(),
+    anonymous_dropped: z.number().int(),
+  }),
   /** The journal since the last snapshot: the store checkpoints it at 64 MiB, and on close. */
   store: z.object({
     journal_bytes: z.number().int().min(0),

@@ -136,7 +136,12 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
           };
         }),
         requests_last_minute: lastMinute.total,
-        request_log: { entries: logStats.entries, bytes: logStats.bytes, dropped: logStats.dropped },
+        request_log: {
+          entries: logStats.entries,
+          bytes: logStats.bytes,
+          dropped: logStats.dropped,
+          anonymous_dropped: logStats.anonymous_dropped,
+        },
         store: {
           journal_bytes: storeStats.journal.bytes,
           last_checkpoint_at: checkpointAt === undefined ? null : new Date(checkpointAt).toISOString(),

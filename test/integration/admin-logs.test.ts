@@ -573,6 +573,22 @@ describe('request logs, history and the live stream', () => {
     expect(Date.parse((after.store as { last_checkpoint_at: string }).last_checkpoint_at)).toBeGreaterThan(0);
   });
 
+  it('logs requests without a credential at a bounded rate, and every request with one', async () => {
+    const before = (await adminJson('GET', '/status')).request_log as { anonymous_dropped: number };
+    // What any web page can have a browser send: no token, to SCIM and to the admin API.
+    const flood = [
+      ...Array.from({ length: 120 }, (_, i) => fetch(`${server.url}/scim/v2/Users?flood=${i}`)),
+      ...Array.from({ length: 60 }, (_, i) => fetch(`${server.url}/api/v1/admin/no-such-thing?flood=${i}`)),
+    ];
+    expect(new Set((await Promise.all(flood)).map((answer) => answer.status))).toEqual(new Set([401, 404]));
+    expect((await scim('GET', '/Users?count=0&after=flood')).status).toBe(200);
+    const after = (await adminJson('GET', '/status')).request_log as { anonymous_dropped: number };
+    // A burst of 100 is taken, then 2 a second: of 180 sent at once, at least 70 are only counted.
+    expect(after.anonymous_dropped - before.anonymous_dropped).toBeGreaterThanOrEqual(70);
+    const logged = await adminJson('GET', '/request-logs?q=after=flood');
+    expect(logged).toMatchObject({ total: 1, items: [{ status: 200, token: { name: 'okta' } }] });
+  });
+
   it('lists the compatibility flags for the console', async () => {
     const doc = await adminJson('GET', '/compat-flags');
     expect((doc.profiles as { name: string }[]).map((p) => p.name)).toEqual(['compatible', 'entra', 'okta', 'strict']);

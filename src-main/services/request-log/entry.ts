@@ -63,6 +63,12 @@ export interface RequestLogInput {
   error?: RequestLogError | null;
   /** Epoch milliseconds, from the same clock the server uses. */
   started_at: number;
+  /**
+   * The request carried no credential the server took (no SCIM token it knows, no admin session):
+   * anyone can send such requests, a web page through its visitor's browser too. The log takes them
+   * at a bounded rate and keeps less of each (see RequestLogLimits).
+   */
+  anonymous?: boolean;
 }
 
 /**
@@ -118,6 +124,13 @@ export class LogRow {
   }
 }
 
+/** How much of an anonymous request's path and query is kept (a URL can carry 60 KB). */
+export const ANONYMOUS_TEXT_CHARS = 2048;
+
+function cutAnonymous(input: RequestLogInput, text: string): string {
+  return input.anonymous && text.length > ANONYMOUS_TEXT_CHARS ? `${text.slice(0, ANONYMOUS_TEXT_CHARS)}…` : text;
+}
+
 const MAX_INTERNED = 10_000;
 const MAX_TIME = Date.parse('9999-12-31T23:59:59.999Z');
 
@@ -161,8 +174,8 @@ export function buildEntry(
   const secrets = new SecretSet();
   const requestHeaders = redactHeaders(input.request?.headers, secrets);
   const responseHeaders = redactHeaders(input.response?.headers, secrets);
-  const query = redactQuery(input.query, secrets);
-  const path = redactPath(String(input.path), secrets);
+  const query = cutAnonymous(input, redactQuery(input.query, secrets));
+  const path = cutAnonymous(input, redactPath(String(input.path), secrets));
   let requestBody = keptOf(input.request, secrets, bodyLimit);
   let responseBody = keptOf(input.response, secrets, bodyLimit);
   let error: RequestLogError | null = input.error

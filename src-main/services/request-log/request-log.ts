@@ -45,6 +45,16 @@ export interface RequestLogLimits {
   flushBytes: number;
   /** Past this the oldest buffered entries are dropped (the disk is slow or failing). */
   maxBufferedBytes: number;
+  /**
+   * Entries of anonymous requests (see RequestLogInput.anonymous) taken per second on average, and
+   * at most at once; the others are counted, not logged. Any web page can have its visitor's
+   * browser send such requests to 127.0.0.1 (an <img>, a no-cors fetch: ~180 a second), and 100,000
+   * of them pushed every real entry out of the log in minutes. Their bodies are cut at
+   * `anonymousBodyBytes`, their path and query at 2,048 characters.
+   */
+  anonymousPerSecond: number;
+  anonymousBurst: number;
+  anonymousBodyBytes: number;
 }
 
 export const DEFAULT_REQUEST_LOG_LIMITS: Omit<RequestLogLimits, 'segmentBytes'> = {
@@ -54,6 +64,9 @@ export const DEFAULT_REQUEST_LOG_LIMITS: Omit<RequestLogLimits, 'segmentBytes'> 
   flushIntervalMs: 200,
   flushBytes: 1024 * 1024,
   maxBufferedBytes: 32 * 1024 * 1024,
+  anonymousPerSecond: 2,
+  anonymousBurst: 100,
+  anonymousBodyBytes: 4096,
 };
 
 export interface RequestLogOptions {
@@ -102,6 +115,8 @@ export interface RequestLogStats {
   last_seq: number;
   /** Lost because the write buffer was full (disk slow or failing). */
   dropped: number;
+  /** Anonymous requests not logged, over their rate (see RequestLogLimits.anonymousPerSecond). */
+  anonymous_dropped: number;
   /** Removed by the count and byte caps. */
   evicted: number;
   purged: number;
@@ -155,7 +170,19 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
   const segmentLive = new Map<number, number>();
   const disk = new SerialQueue();
   const metaQueue = new SerialQueue();
-  const counters = { dropped: 0, evicted: 0, purged: 0, writeErrors: 0, corrupt: 0 };
+  const counters = { dropped: 0, evicted: 0, purged: 0, writeErrors: 0, corrupt: 0, anonymousDropped: 0 };
+  // A token bucket for anonymous entries: full at start, refilled with time.
+  let anonymousTokens = limits.anonymousBurst;
+  let anonymousRefilledAt = clock.now();
+  const takeAnonymous = (): boolean => {
+    const now = clock.now();
+    const refill = ((now - anonymousRefilledAt) / 1000) * limits.anonymousPerSecond;
+    anonymousTokens = Math.min(limits.anonymousBurst, anonymousTokens + Math.max(0, refill));
+    anonymousRefilledAt = now;
+    if (anonymousTokens < 1) return false;
+    anonymousTokens -= 1;
+    return true;
+  };
   let lastError: string | null = null;
   let failing = false;
   let closed = false;
@@ -521,9 +548,16 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
         counters.dropped++;
         return;
       }
+      if (input.anonymous && !takeAnonymous()) {
+        counters.anonymousDropped++;
+        return;
+      }
       try {
         const seq = nextSeq++;
-        const { row, line } = buildEntry(input, seq, clock.now(), limits.bodyLimitBytes, interner);
+        const bodyLimit = input.anonymous
+          ? Math.min(limits.anonymousBodyBytes, limits.bodyLimitBytes)
+          : limits.bodyLimitBytes;
+        const { row, line } = buildEntry(input, seq, clock.now(), bodyLimit, interner);
         row.line = line;
         index.append(row);
         pending.push(row);
@@ -619,6 +653,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
         buffered: Math.max(0, pending.length - pendingHead),
         last_seq: nextSeq - 1,
         dropped: counters.dropped,
+        anonymous_dropped: counters.anonymousDropped,
         evicted: counters.evicted,
         purged: counters.purged,
         write_errors: counters.writeErrors,

@@ -113,6 +113,39 @@ describe('request log: record, get, list', () => {
     await log.close();
   });
 
+  it('takes requests without a credential at a bounded rate, keeping less of each; never the others', async () => {
+    let now = Date.parse('2024-05-01T10:00:00.000Z');
+    const log = await createRequestLog({
+      dataDir: await tempDir(),
+      clock: { now: () => now },
+      log: quietLog(),
+      limits: { anonymousBurst: 5, anonymousPerSecond: 2 },
+    });
+    const anonymous = (n: number) =>
+      input(n, {
+        anonymous: true,
+        token: null,
+        status: 401,
+        query: `x=${'a'.repeat(60_000)}`,
+        request: { headers: {}, body: 'b'.repeat(60_000) },
+      });
+    // A web page's flood: 20 at once, of which the burst is kept; a real request in the middle is.
+    for (let n = 1; n <= 20; n++) log.record(n === 10 ? input(n) : anonymous(n));
+    now += 2_000; // four more refilled
+    for (let n = 21; n <= 30; n++) log.record(anonymous(n));
+    const listed = (await log.list(page)).items;
+    expect(listed.filter((item) => item.token === null)).toHaveLength(5 + 4);
+    expect(listed.some((item) => item.status === 201)).toBe(true);
+    expect(await log.stats()).toMatchObject({ anonymous_dropped: 30 - 1 - 9 });
+    // Each kept with its path and query cut at 2,048 characters and its body at 4 KiB.
+    const kept = listed.find((item) => item.token === null)!;
+    expect(kept.query.length).toBeLessThanOrEqual(2_049);
+    const detail = await log.get(kept.id);
+    expect(detail?.request).toMatchObject({ truncated: true });
+    expect(JSON.stringify(detail?.request.body).length).toBeLessThan(5_000);
+    await log.close();
+  });
+
   it('finds a look-up by the value it looked for, however its query was encoded', async () => {
     const log = await open(await tempDir());
     log.record(input(1, { query: 'filter=userName%20eq%20%22zo%C3%AB%40contoso.com%22' }));
