@@ -5,7 +5,7 @@ import type { Clock } from '../clock';
 import { MAX_IGNORED_LISTED, type IgnoredTarget, type RequestLogError } from '@shared/request-log';
 import type { ScimToken } from '@shared/scim-token';
 import type { RequestLog, RequestLogInput } from '../services/request-log/index';
-import { bearerIn, misplacedBearer, type AdminGateState } from './admin-auth';
+import { bearerIn, misplacedBearer } from './admin-auth';
 import { areaOf, isMisdirectedApiRequest } from './areas';
 import { latin1AsSent } from './bytes-as-text';
 import { listenerAnswerOn, type ListenerRefusal } from './listener';
@@ -105,8 +105,7 @@ export function captureRequests(
           bodyIsJson: typeof ctx.body === 'string' && ctx.body === state.responseJson,
         },
         flags,
-        anonymous:
-          area === 'admin' ? !(state as AdminGateState).adminToken : !caller?.token && caller?.source !== 'console',
+        anonymous: ctx.req.headers.authorization === undefined,
         ...(scim?.ignored?.length ? { ignored: listedIgnored(scim.ignored) } : {}),
         error: withCause(
           unsent?.error ??
@@ -157,7 +156,7 @@ export function recordListenerRefusals(
       ...listenersAnswer(refusal.status, refusal.answer),
       flags: [],
       started_at: clock.now(),
-      anonymous: token === undefined,
+      anonymous: refusal.headers.authorization === undefined,
     });
   };
 }

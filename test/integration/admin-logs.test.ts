@@ -708,7 +708,8 @@ describe('request logs, history and the live stream', () => {
 
     // An IdP whose base URL holds a mistyped tenant id is logged under that id: those entries are
     // what the reader is after, so the filter finds them.
-    expect((await fetch(`${server.url}/api/v1/tenants/tn_typo/scim/v2/Users`)).status).toBe(401);
+    const unknownToken = { headers: { Authorization: 'Bearer scimdesk_not-a-token-of-this-server' } };
+    expect((await fetch(`${server.url}/api/v1/tenants/tn_typo/scim/v2/Users`, unknownToken)).status).toBe(401);
     await expect.poll(async () => (await list('?tenant_id=tn_typo')).status).toBe(200);
     const typo = (await (await list('?tenant_id=tn_typo')).json()) as { total: number; items: { path: string }[] };
     expect(typo.items.map((item) => item.path)).toEqual(['/api/v1/tenants/tn_typo/scim/v2/Users']);

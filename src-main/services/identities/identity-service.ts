@@ -672,8 +672,9 @@ export class IdentityService {
         examined++;
         const doc = work.outside(() => getStored(tenant, kind, id));
         if (!doc) return undefined;
-        if (readsDerived) return present(tenant, kind, doc, ctx.baseUrl);
-        return derivesGroups ? withDerived(tenant, kind, doc, () => work.count()) : doc;
+        const step = () => work.count();
+        if (readsDerived) return present(tenant, kind, doc, ctx.baseUrl, { step });
+        return derivesGroups ? withDerived(tenant, kind, doc, step) : doc;
       };
       const found = matchCompiled(ast, predicates[k], schema, tenant.candidates, load);
       total += found.length;
@@ -777,7 +778,7 @@ export class IdentityService {
     const derivesAll = ast !== undefined && filterReadsDerived(ast);
     const derivesGroups = kind === 'User' && readsGroups(ast, undefined);
     const matchable = (reader: TenantReader, doc: StoredResource, step?: () => void) => {
-      if (derivesAll) return present(reader, kind, doc, ctx.baseUrl);
+      if (derivesAll) return present(reader, kind, doc, ctx.baseUrl, { step });
       return derivesGroups ? withDerived(reader, kind, doc, step) : doc;
     };
     const load = (reader: TenantReader, id: string) => {

@@ -80,6 +80,8 @@ export interface PresentOptions {
    * (member-digest.ts).
    */
   readonly members?: boolean;
+  /** Told of each group the walk through a user's nested groups visits (see withDerived). */
+  readonly step?: () => void;
 }
 
 /**
@@ -99,7 +101,7 @@ export function present(
   // request's, not the resource's (each base path is its own URL to a cache).
   const derived: string[] = [];
   if (kind === 'User') {
-    const groups = membershipsOf(tenant, doc.id).flatMap(({ value, type }) => {
+    const groups = membershipsOf(tenant, doc.id, options.step).flatMap(({ value, type }) => {
       const group = tenant.get('groups', value);
       return group ? [{ value, $ref: `${baseUrl}/Groups/${value}`, display: group.displayName, type }] : [];
     });

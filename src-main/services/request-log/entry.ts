@@ -64,9 +64,10 @@ export interface RequestLogInput {
   /** Epoch milliseconds, from the same clock the server uses. */
   started_at: number;
   /**
-   * The request carried no credential the server took (no SCIM token it knows, no admin session):
-   * anyone can send such requests, a web page through its visitor's browser too. The log takes them
-   * at a bounded rate and keeps less of each (see RequestLogLimits).
+   * The request carried no `Authorization` header: what a web page can have its visitor's browser
+   * send to 127.0.0.1 (an <img>, a no-cors fetch, a form), which cannot carry one. The log takes
+   * such requests at a bounded rate and keeps less of each (see RequestLogLimits). One with a wrong
+   * or unknown credential is an IdP or a script to be debugged, and logged whole.
    */
   anonymous?: boolean;
 }
@@ -127,8 +128,8 @@ export class LogRow {
 /** How much of an anonymous request's path and query is kept (a URL can carry 60 KB). */
 export const ANONYMOUS_TEXT_CHARS = 2048;
 
-function cutAnonymous(input: RequestLogInput, text: string): string {
-  return input.anonymous && text.length > ANONYMOUS_TEXT_CHARS ? `${text.slice(0, ANONYMOUS_TEXT_CHARS)}…` : text;
+function cutText(text: string): string {
+  return text.length > ANONYMOUS_TEXT_CHARS ? `${text.slice(0, ANONYMOUS_TEXT_CHARS)}…` : text;
 }
 
 const MAX_INTERNED = 10_000;
@@ -174,8 +175,8 @@ export function buildEntry(
   const secrets = new SecretSet();
   const requestHeaders = redactHeaders(input.request?.headers, secrets);
   const responseHeaders = redactHeaders(input.response?.headers, secrets);
-  const query = cutAnonymous(input, redactQuery(input.query, secrets));
-  const path = cutAnonymous(input, redactPath(String(input.path), secrets));
+  const query = redactQuery(input.query, secrets);
+  const path = redactPath(String(input.path), secrets);
   let requestBody = keptOf(input.request, secrets, bodyLimit);
   let responseBody = keptOf(input.response, secrets, bodyLimit);
   let error: RequestLogError | null = input.error
@@ -220,9 +221,14 @@ export function buildEntry(
   const detail = `{"request":${message(requestHeaders, requestBody)},"response":${message(responseHeaders, responseBody)},"error":${JSON.stringify(error)}${ignored.length > 0 ? `,"ignored":${JSON.stringify(ignored)}` : ''}}`;
   const head = JSON.stringify(summary);
   // Numbers in the summary (seq, status, duration) are the server's own, never a client's secret.
-  const scrubbedHead = scrubCredentialValues(scrubJsonSecrets(head, secrets, false));
+  let scrubbedHead = scrubCredentialValues(scrubJsonSecrets(head, secrets, false));
   // A secret in the path or query (rare) changes the summary: index what was kept, not what came in.
-  const kept = scrubbedHead === head ? summary : RequestLogSummary.parse(JSON.parse(scrubbedHead));
+  let kept = scrubbedHead === head ? summary : RequestLogSummary.parse(JSON.parse(scrubbedHead));
+  // Cut once scrubbed: a cut secret is no longer recognised as one.
+  if (input.anonymous && (kept.path.length > ANONYMOUS_TEXT_CHARS || kept.query.length > ANONYMOUS_TEXT_CHARS)) {
+    kept = { ...kept, path: cutText(kept.path), query: cutText(kept.query) };
+    scrubbedHead = JSON.stringify(kept);
+  }
   const line = `${scrubbedHead}\t${scrubCredentialValues(scrubJsonSecrets(detail, secrets))}\n`;
 
   return { row: rowFromSummary(kept, interner, timeMs), line: Buffer.from(line, 'utf8') };
