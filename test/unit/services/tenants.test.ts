@@ -10,6 +10,21 @@ beforeEach(async () => {
 });
 afterEach(() => h.close());
 
+/** A request to a tenant's SCIM path, as the capture hands it to the log. */
+const requestTo = (tenantId: string, overrides: Partial<RequestLogInput> = {}): RequestLogInput => ({
+  method: 'GET',
+  path: '/scim/v2/Users',
+  tenant_id: tenantId,
+  token: null,
+  source: 'idp',
+  status: 200,
+  duration_ms: 1,
+  request: { headers: {}, body: null },
+  response: { headers: {}, body: null },
+  started_at: h.clock.now(),
+  ...overrides,
+});
+
 describe('tenant service', () => {
   it('creates tenants with defaults and lists them oldest first', async () => {
     const a = await h.services.tenants.create({ name: 'Contoso' });
@@ -104,18 +119,8 @@ describe('tenant service', () => {
   it('keeps no log entry of a request that was under way when its tenant was deleted', async () => {
     const doomed = await h.services.tenants.create({ name: 'Doomed' });
     const kept = await h.services.tenants.create({ name: 'Kept' });
-    const entry = (tenantId: string, userName: string): RequestLogInput => ({
-      method: 'POST',
-      path: '/scim/v2/Users',
-      tenant_id: tenantId,
-      token: null,
-      source: 'idp',
-      status: 404,
-      duration_ms: 1,
-      request: { headers: {}, body: { userName } },
-      response: { headers: {}, body: null },
-      started_at: h.clock.now(),
-    });
+    const entry = (tenantId: string, userName: string) =>
+      requestTo(tenantId, { method: 'POST', status: 404, request: { headers: {}, body: { userName } } });
     await h.services.tenants.delete(doomed.id);
     // The response of a request that outlived its tenant is recorded after the purge.
     h.services.requestLog.record(entry(doomed.id, 'late.user@example.com'));
@@ -140,19 +145,12 @@ describe('tenant service', () => {
     await h.services.identities.create('User', { userName: 'cut.short@example.com' }, ctx(doomed.id));
     await h.services.identities.create('User', { userName: 'kept.user@example.com' }, ctx(kept.id));
     for (const tenantId of [doomed.id, kept.id]) {
-      h.services.requestLog.record({
-        method: 'GET',
-        path: `/api/v1/tenants/${tenantId}/scim/v2/Users`,
-        query: `filter=userName eq "${tenantId}.lookup@example.com"`,
-        tenant_id: tenantId,
-        token: null,
-        source: 'idp',
-        status: 200,
-        duration_ms: 1,
-        request: { headers: {}, body: null },
-        response: { headers: {}, body: null },
-        started_at: h.clock.now(),
-      });
+      h.services.requestLog.record(
+        requestTo(tenantId, {
+          path: `/api/v1/tenants/${tenantId}/scim/v2/Users`,
+          query: `filter=userName eq "${tenantId}.lookup@example.com"`,
+        }),
+      );
     }
     await h.services.requestLog.flush();
     await h.services.history.flush();
@@ -233,18 +231,7 @@ describe('tenant service', () => {
     const tenant = await h.services.tenants.create({ name: 'Spared' });
     h.services.tenants.onDeleting(() => Promise.reject(new Error('crash before the store')));
     await expect(h.services.tenants.delete(tenant.id)).rejects.toThrow('crash before the store');
-    h.services.requestLog.record({
-      method: 'GET',
-      path: '/scim/v2/Users',
-      tenant_id: tenant.id,
-      token: null,
-      source: 'idp',
-      status: 200,
-      duration_ms: 1,
-      request: { headers: {}, body: null },
-      response: { headers: {}, body: null },
-      started_at: h.clock.now(),
-    });
+    h.services.requestLog.record(requestTo(tenant.id));
     await h.services.requestLog.flush();
     await h.restart();
     expect(h.services.tenants.get(tenant.id)).toMatchObject({ name: 'Spared' });
