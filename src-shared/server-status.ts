@@ -24,7 +24,10 @@ export const ServerStatus = z.object({
     dropped: z.number().int(),
     anonymous_dropped: z.number().int(),
   }),
-  /** The journal since the last snapshot: the store checkpoints it at 64 MiB, and on close. */
+  /**
+   * The journal since the last snapshot (the store checkpoints it at 64 MiB, and on close), and when
+   * the snapshot on disk was written, by this run or before it; null when there is none yet.
+   */
   store: z.object({
     journal_bytes: z.number().int().min(0),
     last_checkpoint_at: z.iso.datetime().nullable(),

@@ -116,7 +116,7 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
       const lastMinute = await fromLog(requestLog.list({ since: now - 60_000, page: 1, per_page: 1 }));
       const logStats = await fromLog(requestLog.stats());
       const storeStats = store.stats();
-      const checkpointAt = storeStats.lastCheckpoint?.finishedAt;
+      const checkpointAt = storeStats.snapshotWrittenAt;
       const historyStats = history.stats();
       const memory = process.memoryUsage();
       return {

@@ -11,6 +11,7 @@
  * reference, cut the journal at that point, write the snapshot in slices while writes go on, then
  * delete the segments it covers. See docs/store.md.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Low } from 'lowdb';
@@ -66,6 +67,8 @@ export interface StoreStats {
   snapshotSeq: number;
   journal: JournalStats;
   lastCheckpoint: CheckpointStats | undefined;
+  /** When the snapshot on disk was written (epoch ms): by this run's last checkpoint, or before it. */
+  snapshotWrittenAt: number | undefined;
   /** Set when the open cut a torn last line off the journal. */
   recoveredTornLine: TornLine | undefined;
 }
@@ -80,6 +83,11 @@ export async function openDurableStore(dataDir: string, options: DurableStoreOpt
     const adapter = new SnapshotAdapter(join(dataDir, SNAPSHOT_FILE), { sliceMs: options.sliceMs ?? 5 });
     const low = new Low<SnapshotData>(adapter, emptySnapshot());
     await low.read();
+    // When the snapshot on disk was written, for the status until this run writes its own.
+    const snapshotWrittenAt = await stat(adapter.file).then(
+      (file) => file.mtimeMs,
+      () => undefined,
+    );
     const snapshotSeq = low.data.journalSeq;
     const state = StoreState.fromSnapshot(low.data);
     // The live state is in `state` now; holding the parsed snapshot too would double the memory.
@@ -98,7 +106,16 @@ export async function openDurableStore(dataDir: string, options: DurableStoreOpt
       );
     }
     const journal = await JournalWriter.open(dataDir, replay.segments, replay.lastSeq + 1);
-    const store = new DurableStore(dataDir, options, { lock, low, adapter, state, journal, snapshotSeq, replay });
+    const store = new DurableStore(dataDir, options, {
+      lock,
+      low,
+      adapter,
+      state,
+      journal,
+      snapshotSeq,
+      snapshotWrittenAt,
+      replay,
+    });
     if (adapter.migratedFrom !== undefined) {
       options.log?.info(`migrated ${adapter.file} from version ${adapter.migratedFrom} to ${SNAPSHOT_VERSION}`);
       await store.checkpoint(true);
@@ -117,6 +134,7 @@ interface Parts {
   state: StoreState;
   journal: JournalWriter;
   snapshotSeq: number;
+  snapshotWrittenAt: number | undefined;
   replay: Awaited<ReturnType<typeof replayJournal>>;
 }
 
@@ -234,6 +252,7 @@ export class DurableStore {
       snapshotSeq: this.snapshotSeq,
       journal: this.parts.journal.stats,
       lastCheckpoint: this.lastCheckpoint,
+      snapshotWrittenAt: this.lastCheckpoint?.finishedAt ?? this.parts.snapshotWrittenAt,
       recoveredTornLine: this.parts.replay.truncated,
     };
   }

@@ -72,6 +72,22 @@ describe('durable store API', () => {
     await again.close();
   });
 
+  it('tells when its snapshot was written, by this run or the one before', async () => {
+    const dir = await tempDir();
+    const store = await withTenant(dir);
+    await store.write('t1', (tx) => tx.put('users', { id: 'u1', userName: 'Alice' }));
+    const before = store.stats().snapshotWrittenAt;
+    await store.checkpoint(true);
+    const written = store.stats().snapshotWrittenAt;
+    expect(written).toBeGreaterThan(0);
+    expect(written).not.toBe(before);
+    await store.close();
+    const again = await openDurableStore(dir);
+    // Read from the file: the checkpoint on close (if any) or the one above.
+    expect(again.stats().snapshotWrittenAt).toBeGreaterThanOrEqual(Math.floor(written ?? 0) - 1000);
+    await again.close();
+  });
+
   it('keeps what was written across a reopen', async () => {
     const dir = await tempDir();
     const store = await withTenant(dir);
