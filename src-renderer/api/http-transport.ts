@@ -7,6 +7,7 @@ import {
   type ValidationIssue,
 } from '@shared/errors';
 import { ADMIN_BASE_PATH } from '@shared/session';
+import { noAnswer, withinAnswerTime } from './answer-time';
 import type { AdminTransport } from './transport';
 
 export interface HttpTransportOptions {
@@ -29,17 +30,16 @@ export function createHttpTransport(options: HttpTransportOptions): AdminTranspo
       const token = options.getToken();
       if (token) headers.Authorization = `Bearer ${token}`;
       if (hasBody) headers['Content-Type'] = 'application/json';
-      let response: Response;
       try {
-        response = await doFetch(`${options.baseUrl ?? ''}${ADMIN_BASE_PATH}${path}${query}`, {
-          method: operation.method,
-          headers,
-          body: hasBody ? JSON.stringify(rest) : undefined,
-        });
+        const response = await doFetch(
+          `${options.baseUrl ?? ''}${ADMIN_BASE_PATH}${path}${query}`,
+          withinAnswerTime({ method: operation.method, headers, body: hasBody ? JSON.stringify(rest) : undefined }),
+        );
+        // The body too comes within the time: a server can send its headers and stop.
+        return await readResult(response);
       } catch (error) {
-        return unavailable(`The server could not be reached (${(error as Error).message}).`);
+        return unavailable(noAnswer(error));
       }
-      return readResult(response);
     },
   };
 }

@@ -1,20 +1,29 @@
 import { AdminError } from '@shared/errors';
 import { ADMIN_BASE_PATH, SessionResponse } from '@shared/session';
+import { noAnswer, withinAnswerTime } from './answer-time';
 import { errorFromBody } from './http-transport';
 
 /** Trades the console's one-time login code for an admin token (kept in memory only). */
 export async function exchangeLoginCode(code: string, doFetch: typeof fetch = fetch): Promise<SessionResponse> {
   let response: Response;
+  let body: unknown;
   try {
-    response = await doFetch(`${ADMIN_BASE_PATH}/session`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ code }),
+    response = await doFetch(
+      `${ADMIN_BASE_PATH}/session`,
+      withinAnswerTime({
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ code }),
+      }),
+    );
+    body = await response.json().catch((error: unknown) => {
+      // A body that is not JSON is read as none; one that never came is no answer.
+      if ((error as { name?: unknown }).name === 'TimeoutError') throw error;
+      return undefined;
     });
   } catch (error) {
-    throw new AdminError('unavailable', `The server could not be reached (${(error as Error).message}).`);
+    throw new AdminError('unavailable', noAnswer(error));
   }
-  const body = (await response.json().catch(() => undefined)) as unknown;
   if (response.status === 401) {
     throw new AdminError('unauthorized', 'This login code is unknown, already used or expired.');
   }
@@ -35,12 +44,12 @@ export async function exchangeLoginCode(code: string, doFetch: typeof fetch = fe
 export async function endSession(token: string, doFetch: typeof fetch = fetch): Promise<void> {
   let response: Response;
   try {
-    response = await doFetch(`${ADMIN_BASE_PATH}/session`, {
-      method: 'DELETE',
-      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
-    });
+    response = await doFetch(
+      `${ADMIN_BASE_PATH}/session`,
+      withinAnswerTime({ method: 'DELETE', headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } }),
+    );
   } catch (error) {
-    throw new AdminError('unavailable', `the server could not be reached (${(error as Error).message})`);
+    throw new AdminError('unavailable', noAnswer(error).replace(/^T/, 't').replace(/\.$/, ''));
   }
   if (response.status === 204 || response.status === 401) return;
   throw new AdminError('internal', `the server answered ${response.status}`);

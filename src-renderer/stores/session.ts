@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed, nextTick, ref } from 'vue';
 import { AdminError } from '@shared/errors';
 import { SCIM_TOKEN_PREFIX } from '@shared/scim-token';
 import { useConsoleEnvironment } from '../api/environment';
@@ -46,20 +46,30 @@ export const useSessionStore = defineStore('session', () => {
    * `scimdesk admin-token`, also as copied from a header or a script (`Bearer …`, in quotes).
    * A working session is kept until a new one works (a stale console URL opened in a signed-in tab).
    */
+  /**
+   * Refuses what was typed, here, without asking the server. The message is cleared first and set
+   * in the next render, so that a second wrong entry with the same message is announced again (an
+   * alert whose text does not change says nothing).
+   */
+  async function refuseSecret(message: string): Promise<void> {
+    error.value = undefined;
+    await nextTick();
+    error.value = message;
+    secretRefused.value = true;
+  }
+
   async function signIn(secret: string): Promise<void> {
     const pasted = unwrapSecret(secret);
     // Neither a code nor a token has whitespace: a line break inside is a wrapped terminal copy.
     const value = (codeInConsoleUrl(pasted) ?? pasted).replace(/\s+/g, '');
     if (!value || value.startsWith(SCIM_TOKEN_PREFIX)) {
       // A SCIM token is not a JWT, so it would go to the code exchange and be called an unknown login code.
-      error.value = value ? SCIM_TOKEN_PASTED : 'Enter a login code or an admin token.';
-      secretRefused.value = true;
+      await refuseSecret(value ? SCIM_TOKEN_PASTED : 'Enter a login code or an admin token.');
       return;
     }
     if (!isAdminToken(value) && !isLoginCodeShaped(value)) {
       // A token cut short, or any other text: the code exchange's own refusal would speak of its body.
-      error.value = NEITHER_CODE_NOR_TOKEN;
-      secretRefused.value = true;
+      await refuseSecret(NEITHER_CODE_NOR_TOKEN);
       return;
     }
     const kept = status.value === 'signed-in' ? { token: token.value, expiresAt: expiresAt.value } : undefined;

@@ -29,7 +29,7 @@ test.describe('headless console', () => {
     await page.goto(server.consoleUrl);
     await waitForApp(page);
     await expect(page.getByRole('heading', { name: 'Tenants' })).toBeVisible();
-    await expect(page.getByText('No tenants yet.')).toBeVisible();
+    await expect(page.getByText('No tenants yet.', { exact: true })).toBeVisible();
     // The one-time code is gone from the address bar once used.
     expect(page.url()).not.toContain('code=');
     // No CSP violations or script errors (zod runs jitless under the strict CSP).
@@ -119,7 +119,7 @@ test.describe('headless console', () => {
     });
     await page.goto(server.consoleUrl);
     await waitForApp(page);
-    await expect(page.getByText('No tenants yet.')).toBeVisible();
+    await expect(page.getByText('No tenants yet.', { exact: true })).toBeVisible();
     expect(token).toBeDefined();
 
     const ended = page.waitForResponse(
@@ -136,7 +136,7 @@ test.describe('headless console', () => {
   test('refuses a code used twice and explains what to do', async ({ page, server }) => {
     await page.goto(server.consoleUrl);
     await waitForApp(page);
-    await expect(page.getByText('No tenants yet.')).toBeVisible();
+    await expect(page.getByText('No tenants yet.', { exact: true })).toBeVisible();
 
     const second = await page.context().newPage();
     await second.goto(server.consoleUrl);
@@ -153,14 +153,14 @@ test.describe('headless console', () => {
     await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
     // Only the hash changes, so the page is not loaded again.
     await page.goto(server.consoleUrl);
-    await expect(page.getByText('No tenants yet.')).toBeVisible();
+    await expect(page.getByText('No tenants yet.', { exact: true })).toBeVisible();
     expect(page.url()).not.toContain('code=');
   });
 
   test('keeps a working session when a console URL with a used code is opened in its tab', async ({ page, server }) => {
     await page.goto(server.consoleUrl);
     await waitForApp(page);
-    await expect(page.getByText('No tenants yet.')).toBeVisible();
+    await expect(page.getByText('No tenants yet.', { exact: true })).toBeVisible();
     // The same URL again: only the hash changes, and its code is spent.
     await page.goto(server.consoleUrl);
     await expect(page.getByRole('alert')).toHaveText(/already used or expired/);
@@ -175,7 +175,7 @@ test.describe('headless console', () => {
   test('lets the message about a used code be dismissed, keeping the focus in the view', async ({ page, server }) => {
     await page.goto(server.consoleUrl);
     await waitForApp(page);
-    await expect(page.getByText('No tenants yet.')).toBeVisible();
+    await expect(page.getByText('No tenants yet.', { exact: true })).toBeVisible();
     await page.goto(server.consoleUrl);
     const alert = page.getByRole('alert');
     await expect(alert).toHaveText(/already used or expired/);
@@ -192,7 +192,7 @@ test.describe('headless console', () => {
   test('reads the tenant list again when a new console URL replaces the session', async ({ page, server }) => {
     await page.goto(server.consoleUrl);
     await waitForApp(page);
-    await expect(page.getByText('No tenants yet.')).toBeVisible();
+    await expect(page.getByText('No tenants yet.', { exact: true })).toBeVisible();
     const token = await server.adminToken();
     const created = await fetch(`${server.url}/api/v1/admin/tenants`, {
       method: 'POST',
@@ -218,7 +218,7 @@ test.describe('headless console', () => {
     await page.goto(`${server.url}/#code=second`);
     await listed;
     await expect(page.getByRole('cell', { name: 'Contoso' })).toBeVisible();
-    await expect(page.getByText('No tenants yet.')).toHaveCount(0);
+    await expect(page.getByText('No tenants yet.', { exact: true })).toHaveCount(0);
   });
 
   for (const [what, wrap] of [
@@ -230,7 +230,7 @@ test.describe('headless console', () => {
       await waitForApp(page);
       await page.getByLabel('Login code or admin token').fill(wrap(await server.adminToken()));
       await page.getByRole('button', { name: 'Sign in' }).click();
-      await expect(page.getByText('No tenants yet.')).toBeVisible();
+      await expect(page.getByText('No tenants yet.', { exact: true })).toBeVisible();
     });
   }
 
@@ -249,7 +249,59 @@ test.describe('headless console', () => {
     // A token a terminal wrapped onto two lines (pasted into the field, the break becomes a space).
     await field.fill(`${token.slice(0, 20)} ${token.slice(20)}`);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByText('No tenants yet.')).toBeVisible();
+    await expect(page.getByText('No tenants yet.', { exact: true })).toBeVisible();
+  });
+
+  test('tells a second wrong entry with the same fault again, for a screen reader to hear', async ({
+    page,
+    server,
+  }) => {
+    await page.goto(server.url);
+    await waitForApp(page);
+    // Each change of the alert's text is what a screen reader announces.
+    await page.evaluate(() => {
+      type Observer = { observe(target: unknown, options: Record<string, boolean>): void };
+      const scope = globalThis as unknown as {
+        alertChanges: number;
+        document: { querySelector(selector: string): unknown };
+        MutationObserver: new (callback: () => void) => Observer;
+      };
+      scope.alertChanges = 0;
+      new scope.MutationObserver(() => scope.alertChanges++).observe(scope.document.querySelector('#login-error'), {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
+    });
+    const field = page.getByLabel('Login code or admin token');
+    const changes = () => page.evaluate(() => (globalThis as unknown as { alertChanges: number }).alertChanges);
+    await field.fill('bad value!');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert')).toHaveText(/^That is neither a login code nor an admin token\./);
+    const afterFirst = await changes();
+    await field.fill('bad value again!');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(changes).toBeGreaterThan(afterFirst);
+    await expect(page.getByRole('alert')).toHaveText(/^That is neither a login code nor an admin token\./);
+  });
+
+  test('says the tenants list is empty in its status, which a screen reader follows', async ({ page, server }) => {
+    await page.goto(server.consoleUrl);
+    await waitForApp(page);
+    await expect(page.getByRole('status').filter({ hasText: 'No tenants yet: the list is empty.' })).toHaveCount(1);
+  });
+
+  test('says so when the server stops answering, and lets the user try again', async ({ page, server }) => {
+    await page.goto(server.consoleUrl);
+    await waitForApp(page);
+    await expect(page.getByText('No tenants yet.', { exact: true })).toBeVisible();
+    // A server that took the connection and stopped: the list's request is never answered.
+    await page.route('**/api/v1/admin/tenants?*', () => undefined);
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect(page.getByRole('alert')).toContainText('did not answer within 15 s', { timeout: 25_000 });
+    await page.unroute('**/api/v1/admin/tenants?*');
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect(page.getByText('No tenants yet.', { exact: true })).toBeVisible();
   });
 
   test('signs in with a token from `scimdesk admin-token`', async ({ page, server }) => {
@@ -258,7 +310,7 @@ test.describe('headless console', () => {
     await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
     await page.getByLabel('Login code or admin token').fill(await server.adminToken());
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByText('No tenants yet.')).toBeVisible();
+    await expect(page.getByText('No tenants yet.', { exact: true })).toBeVisible();
   });
 
   test('says so when the pasted secret is wrong, and signs out on request', async ({ page, server }) => {
@@ -284,7 +336,7 @@ test.describe('headless console', () => {
   }) => {
     await page.goto(server.consoleUrl);
     await waitForApp(page);
-    await expect(page.getByText('No tenants yet.')).toBeVisible();
+    await expect(page.getByText('No tenants yet.', { exact: true })).toBeVisible();
     await page.route('**/api/v1/admin/session', (route) =>
       route.request().method() === 'DELETE' ? route.fulfill({ status: 503 }) : route.continue(),
     );
@@ -313,7 +365,7 @@ test.describe('headless console', () => {
       expect(gone.status).toBe(204);
       // A click that leaves the focus where it was, as a click on a button does in Safari.
       await page.getByRole('button', { name: 'Refresh' }).dispatchEvent('click');
-      await expect(page.getByText('No tenants yet.')).toBeVisible();
+      await expect(page.getByText('No tenants yet.', { exact: true })).toBeVisible();
       await expect(scroller).toHaveCount(0);
       await expect(page.getByRole('heading', { name: 'Tenants' })).toBeFocused();
     });
