@@ -10,6 +10,13 @@ beforeEach(async () => {
 });
 afterEach(() => h.close());
 
+/** A new tenant named Doomed, with one user in it. */
+async function tenantWithUser(userName: string) {
+  const tenant = await h.services.tenants.create({ name: 'Doomed' });
+  await h.services.identities.create('User', { userName }, { tenantId: tenant.id, baseUrl: 'http://x/scim/v2' });
+  return tenant;
+}
+
 /** A request to a tenant's SCIM path, as the capture hands it to the log. */
 const requestTo = (tenantId: string, overrides: Partial<RequestLogInput> = {}): RequestLogInput => ({
   method: 'GET',
@@ -180,15 +187,7 @@ describe('tenant service', () => {
   });
 
   it('starts even when a purge left from a crash cannot be finished, and finishes it at a later start', async () => {
-    const doomed = await h.services.tenants.create({ name: 'Doomed' });
-    await h.services.identities.create(
-      'User',
-      { userName: 'left.over@example.com' },
-      {
-        tenantId: doomed.id,
-        baseUrl: 'http://x/scim/v2',
-      },
-    );
+    const doomed = await tenantWithUser('left.over@example.com');
     h.services.tenants.onDeleting(async () => {
       await h.store.deleteTenant(doomed.id);
       throw new Error('crash');
@@ -206,15 +205,7 @@ describe('tenant service', () => {
   });
 
   it('answers a delete made whose history could not be purged, and purges it at the next start', async () => {
-    const doomed = await h.services.tenants.create({ name: 'Doomed' });
-    await h.services.identities.create(
-      'User',
-      { userName: 'history.left@example.com' },
-      {
-        tenantId: doomed.id,
-        baseUrl: 'http://x/scim/v2',
-      },
-    );
+    const doomed = await tenantWithUser('history.left@example.com');
     await h.services.history.flush();
     const purgeHistory = h.services.history.purgeTenant;
     h.services.history.purgeTenant = () => Promise.reject(new Error('disk failing'));
