@@ -10,9 +10,15 @@ export function withinAnswerTime(init: RequestInit): RequestInit {
   return { ...init, signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS) };
 }
 
-/** What to tell of a request that got no answer: it timed out, or never reached the server. */
-export function noAnswer(error: unknown): string {
+/** Why a request got no answer, as a clause another sentence can hold: it timed out, or never got there. */
+export function whyNoAnswer(error: unknown): string {
   return (error as { name?: unknown } | undefined)?.name === 'TimeoutError'
-    ? `The server did not answer within ${ANSWER_TIMEOUT_MS / 1000} s: is it still running?`
-    : `The server could not be reached (${(error as Error).message}).`;
+    ? `the server did not answer within ${ANSWER_TIMEOUT_MS / 1000} s (is it still running?)`
+    : `the server could not be reached (${(error as Error).message})`;
+}
+
+/** whyNoAnswer as a sentence of its own. */
+export function noAnswer(error: unknown): string {
+  const why = whyNoAnswer(error);
+  return `${why.charAt(0).toUpperCase()}${why.slice(1)}.`;
 }

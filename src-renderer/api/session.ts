@@ -1,6 +1,6 @@
 import { AdminError } from '@shared/errors';
 import { ADMIN_BASE_PATH, SessionResponse } from '@shared/session';
-import { noAnswer, withinAnswerTime } from './answer-time';
+import { noAnswer, whyNoAnswer, withinAnswerTime } from './answer-time';
 import { errorFromBody } from './http-transport';
 
 /** Trades the console's one-time login code for an admin token (kept in memory only). */
@@ -49,7 +49,7 @@ export async function endSession(token: string, doFetch: typeof fetch = fetch): 
       withinAnswerTime({ method: 'DELETE', headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } }),
     );
   } catch (error) {
-    throw new AdminError('unavailable', noAnswer(error).replace(/^T/, 't').replace(/\.$/, ''));
+    throw new AdminError('unavailable', whyNoAnswer(error));
   }
   if (response.status === 204 || response.status === 401) return;
   throw new AdminError('internal', `the server answered ${response.status}`);
