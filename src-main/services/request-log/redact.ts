@@ -23,11 +23,21 @@ const COOKIE_HEADERS = new Set(['cookie', 'set-cookie']);
  * `x-hub-signature`, `x-session-id`, `x-user-pass`), and `Authentication`, a misspelt Authorization.
  * `auth`, `pass` and `pwd` only as whole words of the name: `www-authenticate` names a scheme and
  * `x-passport-country` a country, not a secret. A name ending in `key`
- * is one, but for the keys that are not secrets (`idempotency-key`, `sec-websocket-key`).
+ * is one, but for the keys that are not secrets (`idempotency-key`, `sec-websocket-key`). A name
+ * that says what it carries (`x-upstream-bearer`, `x-forwarded-jwt`, `x-original-cookie`) too.
  */
 const SECRET_HEADER_NAME =
-  /token|secret|api[-_]?key|passw(or)?d|credential|signature|session|authorization|^authentication$|(^|[-_])(auth|pass|pwd)([-_]|$)|[-_]key$/i;
+  /token|secret|api[-_]?key|passw(or)?d|credential|signature|session|authorization|bearer|jwt|cookie|^authentication$|(^|[-_])(auth|pass|pwd)([-_]|$)|[-_]key$/i;
 const PUBLIC_KEY_HEADERS = new Set(['idempotency-key', 'sec-websocket-key']);
+/**
+ * A value that is a credential by its form, whatever header carries it: `Bearer …`, `Basic …`,
+ * Okta's `SSWS …` and the other schemes of RFC 9110 §11.4 an IdP or a gateway sends, as a proxy
+ * forwards them under a name no rule above knows (`X-Forwarded-Identity`, `X-Forwarded-Access`). The
+ * challenge headers (`WWW-Authenticate: Bearer realm=…`) name a scheme and hold no secret.
+ */
+const CREDENTIAL_SCHEME_VALUE =
+  /^\s*(?:bearer|basic|digest|negotiate|ntlm|ssws|token|hoba|mutual|aws4-hmac-sha256)\s+\S/i;
+const CHALLENGE_HEADERS = new Set(['www-authenticate', 'proxy-authenticate']);
 
 /**
  * Query parameters named in the issue, plus names that end like a token in any spelling
@@ -283,6 +293,7 @@ export function redactHeaders(headers: RawHeaders | undefined, secrets: SecretSe
         secrets.add(value);
         return REDACTED;
       }
+      if (CREDENTIAL_SCHEME_VALUE.test(value) && !CHALLENGE_HEADERS.has(name)) return redactCredential(value, secrets);
       return value;
     };
     out[name] = Array.isArray(rawValue) ? rawValue.map((v) => redactOne(String(v))) : redactOne(String(rawValue));

@@ -95,6 +95,37 @@ describe('header redaction', () => {
     });
   });
 
+  it('redacts headers that name what they carry, and credentials by their scheme under any name', () => {
+    const secrets = new SecretSet();
+    const out = redactHeaders(
+      {
+        'X-Upstream-Bearer': 'upstream-credential-1',
+        'x-forwarded-jwt': 'jwt-credential-2',
+        'x-original-cookie': 'sid=abc',
+        'X-Forwarded-Identity': 'SSWS 00okta-api-token-3',
+        'x-forwarded-access': 'Basic dXNlcjpwYXNz',
+        'x-note': 'Bearer-less text',
+        'www-authenticate': 'Bearer realm="scim"',
+        'proxy-authenticate': 'Basic realm="proxy"',
+      },
+      secrets,
+    );
+    expect(out).toEqual({
+      'x-upstream-bearer': R,
+      'x-forwarded-jwt': R,
+      'x-original-cookie': R,
+      'x-forwarded-identity': `SSWS ${R}`,
+      'x-forwarded-access': `Basic ${R}`,
+      'x-note': 'Bearer-less text',
+      'www-authenticate': 'Bearer realm="scim"',
+      'proxy-authenticate': 'Basic realm="proxy"',
+    });
+    // The second pass hides the same values wherever else the entry repeats them.
+    expect([...secrets.values]).toEqual(
+      expect.arrayContaining(['upstream-credential-1', '00okta-api-token-3', 'dXNlcjpwYXNz']),
+    );
+  });
+
   it('drops undefined values and stringifies numbers', () => {
     expect(redactHeaders({ 'content-length': 12, etag: undefined }, new SecretSet())).toEqual({
       'content-length': '12',
