@@ -18,6 +18,7 @@ import {
   scrubCredentialValues,
   scrubJsonSecrets,
   SecretSet,
+  withoutCutSecret,
   type RawHeaders,
   type RedactedBody,
   type RawQuery,
@@ -132,6 +133,13 @@ function cutText(text: string): string {
   return text.length > ANONYMOUS_TEXT_CHARS ? `${text.slice(0, ANONYMOUS_TEXT_CHARS)}…` : text;
 }
 
+/** A body kept in part, with no secret's first characters left where it was cut. */
+function cutClean(body: RedactedBody, secrets: SecretSet): RedactedBody {
+  if (!body.truncated || typeof body.body !== 'string') return body;
+  const text = withoutCutSecret(body.body, secrets);
+  return text === body.body ? body : { ...body, body: text, json: JSON.stringify(text) };
+}
+
 const MAX_INTERNED = 10_000;
 const MAX_TIME = Date.parse('9999-12-31T23:59:59.999Z');
 
@@ -186,6 +194,8 @@ export function buildEntry(
         ...(input.error.cause === undefined ? {} : { cause: String(input.error.cause) }),
       }
     : null;
+  // Cut once every secret is known: the second pass finds whole secrets, not one cut in two.
+  [requestBody, responseBody] = [cutClean(requestBody, secrets), cutClean(responseBody, secrets)];
   if (secrets.overflowed) {
     // Too many secrets to scrub from the rest of the entry: keep none of what could hold them.
     [requestBody, responseBody] = [withheld(requestBody), withheld(responseBody)];

@@ -591,3 +591,47 @@ export function scrubJsonSecrets(json: string, secrets: SecretSet, numbers = tru
     return scrubbed === value ? token : JSON.stringify(scrubbed);
   });
 }
+
+/** Fewer characters of a secret than this, left at a cut, are not told from ordinary text. */
+const MIN_CUT_FRAGMENT = 4;
+/** A credential's shape (CREDENTIAL_ANYWHERE) begun at the very end of a text and cut there. */
+const CUT_CREDENTIAL_SHAPE =
+  /(?:scimdesk_[A-Za-z0-9_-]*|(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){0,2})$/;
+
+/**
+ * A text cut short (a body over its limit, an anonymous request's path) with the start of a secret
+ * at its end replaced: the second pass looks for whole secrets, and a cut through one left its first
+ * characters in clear. The shapes are read too, as a `scimdesk_` token cut before its 16th
+ * character no longer has CREDENTIAL_ANYWHERE's shape.
+ */
+export function withoutCutSecret(text: string, secrets: SecretSet): string {
+  let keep = text.length;
+  for (const secret of secrets.values) {
+    const fragment = longestEndThatStarts(text, secret);
+    if (fragment >= MIN_CUT_FRAGMENT) keep = Math.min(keep, text.length - fragment);
+  }
+  const shape = CUT_CREDENTIAL_SHAPE.exec(text);
+  if (shape && text.length - shape.index >= MIN_CUT_FRAGMENT) keep = Math.min(keep, shape.index);
+  return keep === text.length ? text : `${text.slice(0, keep)}${REDACTED}`;
+}
+
+/**
+ * The length of the longest end of `text` that is a start of `secret` (shorter than all of it),
+ * in time linear in the secret's length: Knuth–Morris–Pratt's automaton for `secret`, run over the
+ * text's last characters, ends in that state. Trying each length in turn is quadratic, and a
+ * secret can be 64 KiB long.
+ */
+function longestEndThatStarts(text: string, secret: string): number {
+  const border = new Int32Array(secret.length);
+  for (let i = 1, k = 0; i < secret.length; i++) {
+    while (k > 0 && secret[i] !== secret[k]) k = border[k - 1] ?? 0;
+    if (secret[i] === secret[k]) k++;
+    border[i] = k;
+  }
+  let matched = 0;
+  for (let i = Math.max(0, text.length - (secret.length - 1)); i < text.length; i++) {
+    while (matched > 0 && text[i] !== secret[matched]) matched = border[matched - 1] ?? 0;
+    if (text[i] === secret[matched]) matched++;
+  }
+  return matched;
+}

@@ -11,6 +11,7 @@ import {
   scrubSecrets,
   SecretSet,
   truncateUtf8,
+  withoutCutSecret,
 } from '../../../../src-main/services/request-log/redact';
 import { buildEntry, Interner } from '../../../../src-main/services/request-log/entry';
 
@@ -638,6 +639,62 @@ describe('scrubbing collected secrets', () => {
     expect(parsed.request.body).toEqual({ password: R });
     expect(parsed.response.body).toEqual({ totalResults: R, truncated: false });
     expect(detail).not.toContain('12345678');
+  });
+
+  it('leaves no first characters of a secret where a body was cut', () => {
+    const secret = 'upstream-credential-0123456789';
+    const entryOf = (body: string) =>
+      JSON.parse(
+        buildEntry(
+          {
+            method: 'POST',
+            path: '/scim/v2/Users',
+            query: '',
+            tenant_id: 't1',
+            token: null,
+            source: 'idp' as const,
+            status: 400,
+            duration_ms: 1,
+            request: { headers: { 'x-upstream-bearer': secret }, body },
+            response: { headers: {} },
+            started_at: 0,
+          },
+          1,
+          0,
+          64,
+          new Interner(),
+        )
+          .line.toString('utf8')
+          .split('\t')[1] ?? '',
+      ) as { request: { body: string; truncated: boolean } };
+    // The limit (64 bytes) falls 20 characters into the echoed credential.
+    const echoed = entryOf(`${'x'.repeat(44)}${secret} and more`).request;
+    expect(echoed).toMatchObject({ truncated: true, body: `${'x'.repeat(44)}${R}` });
+    // A SCIM token cut before it has the shape the scrub knows.
+    const token = `scimdesk_${'Q'.repeat(43)}`;
+    expect(entryOf(`${'y'.repeat(50)}${token}`).request.body).toBe(`${'y'.repeat(50)}${R}`);
+    // Text that merely ends like nothing secret is kept as cut.
+    expect(entryOf('z'.repeat(100)).request.body).toBe('z'.repeat(64));
+  });
+
+  it('finds the start of a secret at any cut, for secrets that repeat themselves too', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.constantFrom('a', 'b'), minLength: 6, maxLength: 24 }),
+        fc.string({ unit: fc.constantFrom('a', 'b', 'c'), maxLength: 12 }),
+        fc.nat(),
+        (secret, before, at) => {
+          const secrets = new SecretSet();
+          secrets.add(secret);
+          const cut = `${before}${secret.slice(0, at % secret.length)}`;
+          const out = withoutCutSecret(cut, secrets);
+          // The longest end of the cut text that starts the secret, found by trying each length.
+          let fragment = 0;
+          for (let n = 1; n < secret.length && n <= cut.length; n++) if (secret.startsWith(cut.slice(-n))) fragment = n;
+          expect(out).toBe(fragment >= 4 ? `${cut.slice(0, cut.length - fragment)}${R}` : cut);
+        },
+      ),
+    );
   });
 
   it('keeps no SCIM token or JWT in clear wherever a client put it', () => {
