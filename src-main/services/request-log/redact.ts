@@ -332,20 +332,30 @@ export function redactQuery(query: RawQuery | undefined, secrets: SecretSet): st
   if (text === '') return '';
   return text
     .split('&')
-    .map((part) => {
-      const eq = part.indexOf('=');
+    .map((whole) => {
+      const eq = whole.indexOf('=');
+      // A name, or a part without `=`, percent-encoded around a credential (`?scimdesk%5F…`): the
+      // shape scrub reads the raw text, which hides it, as redactPath says of path segments.
+      const rawName = eq < 0 ? whole : whole.slice(0, eq);
+      const found = rawName.includes('%') ? safeDecode(rawName).match(CREDENTIAL_ANYWHERE) : null;
+      if (found) {
+        for (const credential of found) secrets.add(credential);
+        secrets.add(rawName);
+      }
+      const part = found ? `${REDACTED}${eq < 0 ? '' : whole.slice(eq)}` : whole;
       if (eq < 0) return part;
-      const name = safeDecode(part.slice(0, eq));
-      const value = part.slice(eq + 1);
+      const name = found ? REDACTED : safeDecode(rawName);
+      const at = part.indexOf('=');
+      const value = part.slice(at + 1);
       if (name.toLowerCase() === 'filter') {
         const filter = safeDecode(value);
         const redacted = redactFilter(filter, secrets);
-        return redacted === filter ? part : `${part.slice(0, eq)}=${encodeURIComponent(redacted)}`;
+        return redacted === filter ? part : `${part.slice(0, at)}=${encodeURIComponent(redacted)}`;
       }
       if (!isSecretQueryName(name) && !looksLikeCredential(safeDecode(value))) return part;
       secrets.add(value);
       secrets.add(safeDecode(value));
-      return `${part.slice(0, eq)}=${REDACTED}`;
+      return `${part.slice(0, at)}=${REDACTED}`;
     })
     .join('&');
 }

@@ -177,6 +177,16 @@ describe('query redaction', () => {
     expect(secrets.values.has(jwt)).toBe(true);
   });
 
+  it('redacts a SCIM token percent-encoded as a bare query part or as a parameter name', () => {
+    const rest = 'tepxh8MucVV0123456789abcdefghijklmnop';
+    const secrets = new SecretSet();
+    expect(redactQuery(`scimdesk%5F${rest}&x=1`, secrets)).toBe(`${R}&x=1`);
+    expect(redactQuery(`%73cimdesk_${rest}=1&y=2`, secrets)).toBe(`${R}=1&y=2`);
+    expect(secrets.values.has(`scimdesk_${rest}`)).toBe(true);
+    // Kept as it came: an encoded name that is no credential, and a bare part.
+    expect(redactQuery('%66ilter=x&flag', new SecretSet())).toBe('%66ilter=x&flag');
+  });
+
   it('keeps other parameters byte for byte, including SCIM filters', () => {
     const query = 'filter=userName%20eq%20%22bjensen%22&startIndex=1&count=10';
     expect(redactQuery(query, new SecretSet())).toBe(query);
