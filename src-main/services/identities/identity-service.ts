@@ -217,6 +217,8 @@ export class IdentityService {
   private readonly maxResults: number;
   private readonly listCache = new ListCache();
   private readonly listTurns = new ListTurns();
+  /** The latest time `stampAfter` gave: the clock can step back, the times it stamps cannot. */
+  private latestStamp = 0;
   /** History records run after the turn that acknowledged their writes (the history never throws). */
   private readonly historyQueue = turnQueue<() => void>((record) => record());
 
@@ -259,7 +261,7 @@ export class IdentityService {
     const input = this.parse(schema, 'create', body, ctx);
     // Most creates carry no password: no await (a turn of the microtask queue) for them.
     const passwordHash = 'password' in input ? await this.hashPassword(input) : undefined;
-    const now = new Date(this.deps.clock.now()).toISOString();
+    const now = this.stampAfter();
     const id = this.newId();
     const doc = this.toDoc(schema, kind, input, {
       id,
@@ -838,9 +840,24 @@ export class IdentityService {
   private nextMeta(meta: StoredMeta): StoredMeta {
     return {
       ...meta,
-      lastModified: new Date(this.deps.clock.now()).toISOString(),
+      lastModified: this.stampAfter(meta.lastModified),
       version: versionTag(revisionOf(meta.version) + 1),
     };
+  }
+
+  /**
+   * The time of a write: never earlier than one this server stamped before, and strictly later
+   * than the resource's last revision. An IdP syncs with `meta.lastModified gt <the last it saw>`
+   * (RFC 7643 §3.1: the time the resource was last updated); two writes in one millisecond, or a
+   * clock stepped back by NTP, gave a new revision the old time or an earlier one, and the sync
+   * missed it.
+   */
+  private stampAfter(previous?: string): string {
+    const last = previous === undefined ? Number.NaN : Date.parse(previous);
+    let at = Math.max(this.deps.clock.now(), this.latestStamp);
+    if (Number.isFinite(last) && at <= last) at = last + 1;
+    this.latestStamp = at;
+    return new Date(at).toISOString();
   }
 
   /** The response representation of a stored resource, under the request's projection. */
@@ -877,7 +894,8 @@ export class IdentityService {
     // numbers of every version after it. A deletion is the revision after the last one.
     const version = after ? revisionOf(after.meta.version) : before ? revisionOf(before.meta.version) + 1 : 0;
     const meta = {
-      time: this.deps.clock.now(),
+      // The version's own time, as its `meta.lastModified` says; a deletion's, stamped now.
+      time: Date.parse(after?.meta.lastModified ?? this.stampAfter(before?.meta.lastModified)),
       actor: ctx.actor ?? null,
       request_id: ctx.requestId ?? null,
       ...(version > 0 ? { version } : {}),

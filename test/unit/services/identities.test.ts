@@ -328,6 +328,43 @@ describe('users', () => {
     expect(stored.passwordHash).toMatch(/^\$scrypt\$/);
   });
 
+  it('gives every revision a later lastModified than the one before, in one millisecond or after the clock stepped back', async () => {
+    const created = await user('time@x.com');
+    const id = String(created.id);
+    const lastModified = (resource: { meta?: unknown }) => (resource.meta as { lastModified: string }).lastModified;
+    const rename = async (displayName: string) =>
+      lastModified(
+        (
+          await ids().patch(
+            'User',
+            id,
+            { Operations: [{ op: 'replace', path: 'displayName', value: displayName }] },
+            ctx,
+          )
+        ).resource,
+      );
+    // The harness's clock stands still unless advanced: three writes in one millisecond.
+    const times = [lastModified(created)];
+    for (const name of ['a', 'b']) times.push(await rename(name));
+    h.clock.advance(-3_600_000); // NTP steps the clock back an hour
+    times.push(await rename('c'));
+    expect(times).toEqual([
+      '2026-01-01T09:00:00.000Z',
+      '2026-01-01T09:00:00.001Z',
+      '2026-01-01T09:00:00.002Z',
+      '2026-01-01T09:00:00.003Z',
+    ]);
+    // An IdP that saw the second revision finds the later ones.
+    const since = await ids().list('User', { filter: 'meta.lastModified gt "2026-01-01T09:00:00.001Z"' }, ctx);
+    expect(since.totalResults).toBe(1);
+    // A resource created after the step is not dated before what this server stamped already.
+    expect((await user('later@x.com')).meta).toMatchObject({ created: '2026-01-01T09:00:00.003Z' });
+    // The history dates each version as its lastModified does.
+    await new Promise((resolve) => setImmediate(resolve)); // the history records right after the answer
+    const timeline = h.services.history.timeline(ctx.tenantId, 'User', id, { page: 1, per_page: 5 });
+    expect(timeline.items.map((item) => item.time)).toEqual([...times].reverse());
+  });
+
   it('honours If-Match on PUT and DELETE', async () => {
     const created = await user('etag@x.com');
     const id = String(created.id);
