@@ -88,8 +88,23 @@ function answeringWhatIsDurable(store: Pick<DurableStore, 'settled'>): Middlewar
       await store.settled();
       throw error;
     }
-    await store.settled();
+    try {
+      await store.settled();
+    } catch (failure) {
+      // A write that came back without an error is on disk: a store write resolves once its own
+      // batch is durable, and batches are durable in order, so what it read before it is too. A
+      // later batch that failed (another request's) is not this write's: a 500 for a create on
+      // disk made the IdP's retry a 409. A Bulk tells each operation's fate in its own body.
+      if (!wrote(ctx)) throw failure;
+    }
   };
+}
+
+/** The request was a write that succeeded (a `.search` is a POST that reads). */
+function wrote(ctx: Koa.Context): boolean {
+  return (
+    ctx.status < 300 && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(ctx.method) && !/\/\.search\/?$/i.test(ctx.path)
+  );
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './harness';
+import { startTestServer, tempDataDir, type TestServer } from './harness';
 
 /** Holds every write to the journal's file until `open` is called. */
 function gateJournal(server: TestServer): { open: () => void } {
@@ -119,5 +119,58 @@ describe('answers wait for the writes they depend on', () => {
     }
     expect((await deleted).status).toBe(204);
     expect((await read).status).toBe(404);
+  });
+});
+
+describe('a write on disk when a later one fails', () => {
+  it('is answered as done, and the write that failed as failed', async () => {
+    const data = await tempDataDir();
+    const server = await startTestServer({ dataDir: data.dir });
+    const { token } = await server.tenantWithToken('Full disk');
+    const post = (userName: string) =>
+      fetch(`${server.url}/scim/v2/Users`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
+        body: JSON.stringify({ userName }),
+      });
+    // The first write waits at the gate; the second queues behind it, and the disk fills before it.
+    const journal = (server.app.store as unknown as { parts: { journal: { handle: FileHandle } } }).parts.journal;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let writes = 0;
+    journal.handle = new Proxy(journal.handle, {
+      get(target, property) {
+        const value: unknown = Reflect.get(target, property, target);
+        if (property === 'write' && typeof value === 'function') {
+          return async (...args: unknown[]) => {
+            await gate;
+            if (++writes > 1)
+              throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+    try {
+      const first = post('on-disk@example.com');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const second = post('lost@example.com');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      open();
+      const [kept, lost] = await Promise.all([first, second]);
+      expect(kept.status).toBe(201);
+      expect(await kept.json()).toMatchObject({ userName: 'on-disk@example.com' });
+      expect(lost.status).toBe(500);
+      await server.app.close().catch(() => undefined);
+      // What the answers said is what the next start finds.
+      const again = await startTestServer({ dataDir: data.dir });
+      const [tenant] = again.app.store.listTenants();
+      const names = [...again.app.store.tenant(tenant!.id)!.list('users')].map((user) => user.userName);
+      await again.stop();
+      expect(names).toEqual(['on-disk@example.com']);
+    } finally {
+      await data.remove();
+    }
   });
 });
