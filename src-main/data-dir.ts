@@ -48,9 +48,14 @@ export function isDataDirProblem(error: unknown): boolean {
   return code !== undefined && Object.hasOwn(DATA_DIR_PROBLEMS, code);
 }
 
+function problemOf(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return (code !== undefined && DATA_DIR_PROBLEMS[code]) || (error as Error).message;
+}
+
 export function unusableDataDir(dataDir: string, error: unknown): DataDirError {
   const { code, path } = error as NodeJS.ErrnoException;
-  const why = (code !== undefined && DATA_DIR_PROBLEMS[code]) || (error as Error).message;
+  const why = problemOf(error);
   // A file inside the folder (a db.json left owned by root by a `sudo` run) is named: the remedy
   // may be to fix that file rather than to choose another folder.
   const fileDenied = (code === 'EACCES' || code === 'EPERM') && path !== undefined;
@@ -64,13 +69,23 @@ export function unusableDataDir(dataDir: string, error: unknown): DataDirError {
 /** Failures that are the whole folder's, whichever file met them first (a full or read-only disk). */
 const FOLDER_WIDE = new Set(['ENOSPC', 'EROFS', 'EACCES', 'EPERM']);
 
+export function isFolderWide(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code !== undefined && FOLDER_WIDE.has(code);
+}
+
+/** What a failed write says of the folder (`the disk is full`), with the file it failed on. */
+export function dataDirProblemOf(error: unknown): string {
+  const { path } = error as NodeJS.ErrnoException;
+  return path === undefined ? problemOf(error) : `${problemOf(error)} (at ${path})`;
+}
+
 /**
  * A start that failed on a full, read-only or forbidden data folder, said of the folder; any other
  * failure as it is (a file in the way names its own path better than the folder would).
  */
 export function startFailure(dataDir: string, error: unknown): unknown {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code !== undefined && FOLDER_WIDE.has(code) ? unusableDataDir(dataDir, error) : error;
+  return isFolderWide(error) ? unusableDataDir(dataDir, error) : error;
 }
 
 /**

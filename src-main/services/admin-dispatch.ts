@@ -4,6 +4,7 @@ import type { AdminOperationName } from '@shared/contract-ops';
 import type { AdminErrorData, AdminResult, ValidationIssue } from '@shared/errors';
 import { AdminError } from '@shared/errors';
 import type { AdminHandlers } from '@shared/contract';
+import { dataDirProblemOf, isFolderWide } from '../data-dir';
 import { StoreClosedError, StoreFailedError, StoreNoTenantError } from '../store/errors';
 
 export type Logger = Pick<Console, 'error' | 'warn' | 'info'>;
@@ -153,6 +154,16 @@ export function isStoreDown(error: unknown): boolean {
 /** A store error as the admin error its caller is shown, over HTTP or IPC alike. */
 export function storeErrorAsAdmin(error: unknown): AdminError | undefined {
   if (isStoreDown(error)) return new AdminError('unavailable', STORE_UNAVAILABLE);
+  // A file kept beside the store (tenant-purges.json before a tenant's delete, admin-signouts.json
+  // for a sign-out) met a full or read-only disk: the owner's to fix, and no bug to hide behind
+  // "Internal error". Their writers take back what they began when the write fails.
+  if (isFolderWide(error)) {
+    return new AdminError(
+      'unavailable',
+      `The server could not write its data folder: ${dataDirProblemOf(error)}. The request was not carried out; ` +
+        'free space or make the folder writable, then try again.',
+    );
+  }
   if (error instanceof StoreNoTenantError) return new AdminError('not_found', `Tenant ${error.tenantId} not found.`);
   return undefined;
 }
