@@ -67,7 +67,9 @@ export async function acquireLock(dataDir: string): Promise<DataDirLock> {
   };
   const content = `${JSON.stringify(mine)}\n`;
   const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
-  await writeFile(temporary, content, { mode: 0o600, flag: 'wx' }).catch((error: unknown) => {
+  await writeFile(temporary, content, { mode: 0o600, flag: 'wx' }).catch(async (error: unknown) => {
+    // Created, then not written (a full disk): left behind, it was never removed by any later start.
+    await unlink(temporary).catch(() => undefined);
     throw unusableDataDir(dataDir, error);
   });
   try {
