@@ -17,12 +17,18 @@ export const ServerStatus = z.object({
     }),
   ),
   requests_last_minute: z.number().int().min(0),
-  /** `anonymous_dropped`: requests without a credential the server took, over the rate it logs them at. */
+  /**
+   * `anonymous_dropped`: requests without a credential the server took, over the rate it logs them
+   * at. `write_errors`: failed writes of its files since the start (a full or failing disk; entries
+   * are buffered meanwhile, the oldest dropped), `last_error` the latest of them.
+   */
   request_log: z.object({
     entries: z.number().int(),
     bytes: z.number().int(),
     dropped: z.number().int(),
     anonymous_dropped: z.number().int(),
+    write_errors: z.number().int().min(0),
+    last_error: z.string().nullable(),
   }),
   /**
    * The journal since the last snapshot (the store checkpoints it at 64 MiB, and on close), and when
@@ -38,6 +44,7 @@ export const ServerStatus = z.object({
     bytes: z.number().int().min(0),
     dropped: z.number().int().min(0),
     write_errors: z.number().int().min(0),
+    last_error: z.string().nullable(),
   }),
   /** The server process's memory, in bytes. */
   memory: z.object({ rss: z.number().int().min(0), heap_used: z.number().int().min(0) }),

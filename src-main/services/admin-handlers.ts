@@ -141,6 +141,8 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
           bytes: logStats.bytes,
           dropped: logStats.dropped,
           anonymous_dropped: logStats.anonymous_dropped,
+          write_errors: logStats.write_errors,
+          last_error: logStats.last_error,
         },
         store: {
           journal_bytes: storeStats.journal.bytes,
@@ -151,6 +153,7 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
           bytes: historyStats.bytes,
           dropped: historyStats.dropped,
           write_errors: historyStats.write_errors,
+          last_error: historyStats.last_error,
         },
         memory: { rss: memory.rss, heap_used: memory.heapUsed },
       };

@@ -563,7 +563,8 @@ describe('request logs, history and the live stream', () => {
     // What an operator watches for a folder that grows or a disk that fails.
     expect(status).toMatchObject({
       store: { journal_bytes: expect.any(Number), last_checkpoint_at: null },
-      history: { records: expect.any(Number), dropped: 0, write_errors: 0 },
+      history: { records: expect.any(Number), dropped: 0, write_errors: 0, last_error: null },
+      request_log: { write_errors: 0, last_error: null },
       memory: { rss: expect.any(Number), heap_used: expect.any(Number) },
     });
     expect((status.store as { journal_bytes: number }).journal_bytes).toBeGreaterThan(0);
