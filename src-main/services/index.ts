@@ -1,7 +1,7 @@
 import { coreSchemaRegistry, type SchemaRegistry } from '@shared/scim/registry';
 import type { Clock } from '../clock';
 import type { DurableStore } from '../store/durable-store';
-import { StoreFailedError } from '../store/errors';
+import { NotWrittenOnCloseError, StoreFailedError } from '../store/errors';
 import type { Logger } from './admin-dispatch';
 import { IdentityService } from './identities/identity-service';
 import { createPasswordHasher, type PasswordHasher, type PasswordHasherOptions } from './password-hasher';
@@ -190,8 +190,9 @@ export async function createServices(options: ServicesOptions): Promise<Services
         } catch (error) {
           // A store that failed was already reported in full when it failed (a full disk, say):
           // here one line says what it kept from closing; anything else is a bug, with its stack.
-          if (error instanceof StoreFailedError) log.error(`closing the ${name} failed: ${error.message}`);
-          else log.error(`closing the ${name} failed:`, error);
+          if (error instanceof StoreFailedError || error instanceof NotWrittenOnCloseError) {
+            log.error(`closing the ${name} failed: ${error.message}`);
+          } else log.error(`closing the ${name} failed:`, error);
           failures.push(error);
         }
       }

@@ -46,3 +46,12 @@ export class StoreFailedError extends Error {
 export class StoreClosedError extends Error {
   override readonly name = 'StoreClosedError';
 }
+
+/**
+ * What a service still held when it closed (request log entries, history records buffered while
+ * the disk was full or read-only) could not be written, and is lost. Said at the stop, whose exit
+ * is then not the clean one: a stop that exited 0 had dropped them without a word.
+ */
+export class NotWrittenOnCloseError extends Error {
+  override readonly name = 'NotWrittenOnCloseError';
+}

@@ -18,6 +18,7 @@ import { indexedTextMatch, jsonNeedle, lineIsFor, lineMatches, structuredMatcher
 import { DEFAULT_BODY_LIMIT } from './redact';
 import { AppendError, SegmentFiles, type Loc, type SegmentIo } from './segment-files';
 import { FlushTimer, SerialQueue } from './serial';
+import { NotWrittenOnCloseError } from '../../store/errors';
 
 /**
  * The request log (issue #7, DESIGN.md §3-4): every HTTP request, redacted, capped, queryable and
@@ -675,6 +676,12 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       reserved = nextSeq - 1;
       await saveMeta();
       await files.close().catch((error: unknown) => reportError('close', error));
+      const unwritten = pending.length - pendingHead;
+      if (unwritten > 0) {
+        throw new NotWrittenOnCloseError(
+          `${unwritten} request log ${unwritten === 1 ? 'entry' : 'entries'} could not be written and ${unwritten === 1 ? 'is' : 'are'} lost (${lastError ?? 'no error was reported'})`,
+        );
+      }
     },
   };
 }

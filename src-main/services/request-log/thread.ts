@@ -5,6 +5,7 @@ import type { RequestLogInput } from './entry';
 import type { FeedFilter, RequestLogListener } from './feed';
 import type { RequestLog, RequestLogLimits, RequestLogStats, TenantLogLimits } from './request-log';
 import type { CallMethod, FromWorker, RequestLogWorkerData, ToWorker } from './thread-messages';
+import { NotWrittenOnCloseError } from '../../store/errors';
 
 /**
  * The request log on a worker thread (DESIGN.md §4: logging must not slow a request). Redacting
@@ -364,6 +365,7 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
         const wasRunning = ready();
         if (wasRunning) sendBatch();
         state = 'closed';
+        let failed: Error | undefined;
         subscribers.clear();
         try {
           if (wasRunning) {
@@ -374,12 +376,15 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
             });
           }
         } catch (error) {
-          log.error('request log: closing failed:', error);
+          // Told by whoever closes (services.close), with the stop's exit: the worker's own
+          // failure, whose stack stayed in the worker.
+          failed = new NotWrittenOnCloseError(`request log: ${(error as Error).message}`);
         } finally {
           droppedHere += batch.length;
           batch = [];
           await worker.terminate();
         }
+        if (failed) throw failed;
       })();
       return closing;
     },

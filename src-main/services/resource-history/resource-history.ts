@@ -7,6 +7,7 @@ import type { Logger } from '../admin-dispatch';
 import { AppendError, SegmentFiles, type Loc, type SegmentIo } from '../request-log/segment-files';
 import { FlushTimer, SerialQueue } from '../request-log/serial';
 import { runPool } from '../../run-pool';
+import { NotWrittenOnCloseError } from '../../store/errors';
 import { Interner } from '../interner';
 import { applyChangesInPlace, changedAttributes, diffResources, type Change, type Json, type JsonObject } from './diff';
 import {
@@ -723,6 +724,11 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
         const stale = tracks.all().filter((track) => track.needsBase);
         const text = stale.map((track) => `${trackKey(track)}\n`).join('');
         await writeFile(join(dir, CLEAN_MARKER), text, { mode: 0o600 }).catch(() => undefined);
+      } else {
+        const unwritten = pending.length;
+        throw new NotWrittenOnCloseError(
+          `${unwritten} resource history ${unwritten === 1 ? 'record' : 'records'} could not be written and ${unwritten === 1 ? 'is' : 'are'} lost (${lastError ?? 'no error was reported'})`,
+        );
       }
     },
   };

@@ -69,4 +69,15 @@ describe('request log: a failing disk', () => {
     for (const seq of kept) expect((await reopened.get(String(seq)))?.seq).toBe(seq);
     await reopened.close();
   });
+
+  it('says at its close how many entries it could not write, rather than closing as if all were kept', async () => {
+    const dir = await tempDir();
+    const { io, state } = flakyDisk();
+    const log = await createRequestLog({ dataDir: dir, clock, log: quietLog(), io });
+    state.full = true;
+    for (let n = 1; n <= 3; n++) log.record(input(n));
+    await expect(log.close()).rejects.toThrow(
+      /^3 request log entries could not be written and are lost \(segment write: ENOSPC: no space left on device\)$/,
+    );
+  });
 });

@@ -587,6 +587,24 @@ describe('resource history: buffer bound, caps and reads against disk jobs in fl
     await reopened.close();
   });
 
+  it('says at its close how many records it could not write, rather than closing as if all were kept', async () => {
+    const dir = await tempDir();
+    const full = {
+      ...fsPromises,
+      open: (async (...args: Parameters<typeof fsPromises.open>) => {
+        if (args[1] !== 'r')
+          throw Object.assign(new Error('ENOSPC: no space left on device, open'), { code: 'ENOSPC' });
+        return fsPromises.open(...args);
+      }) as typeof fsPromises.open,
+    };
+    const history = await open(dir, { flushIntervalMs: 1e6 }, full);
+    history.recordCreate('t', 'User', user(), meta(1));
+    history.recordChange('t', 'User', 'u1', user(), user({ active: false }), meta(2));
+    await expect(history.close()).rejects.toThrow(
+      /^2 resource history records could not be written and are lost \(.*ENOSPC/,
+    );
+  });
+
   it('writes the caps’ fresh base even when it does not fit the buffer bound', async () => {
     const dir = await tempDir();
     const limits = { segmentBytes: 1024, maxRecords: 4, maxBufferedBytes: 1300, flushIntervalMs: 1e6 };
