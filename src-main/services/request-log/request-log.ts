@@ -14,7 +14,7 @@ import { Feed, type FeedFilter, type RequestLogListener } from './feed';
 import { SeqRanges } from './seq-ranges';
 import { LogIndex } from './log-index';
 import { readLogMeta, writeLogMeta, type LogMeta } from './meta-file';
-import { indexedTextMatch, jsonNeedle, lineIsFor, lineMatches, structuredMatcher, type LogFilter } from './query';
+import { indexedTextMatch, lineIsFor, lineMatches, structuredMatcher, type LogFilter } from './query';
 import { DEFAULT_BODY_LIMIT } from './redact';
 import { AppendError, SegmentFiles, type Loc, type SegmentIo } from './segment-files';
 import { FlushTimer, SerialQueue } from './serial';
@@ -528,7 +528,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       const fromIndex = new Set(candidates.filter((row) => indexedTextMatch(row, needle)));
       const fromLines = await matchLines(
         candidates.filter((row) => !fromIndex.has(row)),
-        jsonNeedle(needle),
+        needle,
       );
       hits = candidates.filter((row) => !row.removed && (fromIndex.has(row) || fromLines.has(row)));
     }

@@ -113,6 +113,29 @@ describe('request log: record, get, list', () => {
     await log.close();
   });
 
+  it("searches what requests and answers carried, not the log's own key names, and quotes as typed", async () => {
+    const log = await open(await tempDir());
+    log.record(input(1, { request: { headers: {}, body: '{"userName":"narwhal-g2-6"}', bodyIsJson: true } }));
+    log.record(input(2, { response: { headers: { 'www-authenticate': 'Bearer realm="scimdesk"' } }, status: 401 }));
+    log.record(input(3, { status: 500, error: { message: 'Store error: disk full' } }));
+    await log.flush();
+    log.record(input(4, { request: { headers: {}, body: { note: 'bytes and truncated, as words' } } })); // buffered
+    const seqs = async (q: string) => (await log.list({ ...page, q })).items.map((item) => item.seq);
+    // Words of every entry's detail ("error":null, "truncated":false, "bytes":…, "headers":…).
+    expect(await seqs('error')).toEqual([3]);
+    expect(await seqs('truncated')).toEqual([4]);
+    expect(await seqs('"bytes"')).toEqual([]);
+    expect(await seqs('false')).toEqual([]);
+    expect(await seqs('request')).toEqual([]);
+    // A quoted value as the body holds it, and as a header holds it.
+    expect(await seqs('"narwhal-g2-6"')).toEqual([1]);
+    expect(await seqs('username":"narwhal')).toEqual([1]);
+    expect(await seqs('realm="scimdesk"')).toEqual([2]);
+    // Header names are searched too.
+    expect(await seqs('www-authenticate')).toEqual([2]);
+    await log.close();
+  });
+
   it('takes requests without a credential at a bounded rate, keeping less of each; never the others', async () => {
     let now = Date.parse('2024-05-01T10:00:00.000Z');
     const log = await createRequestLog({
