@@ -288,7 +288,7 @@ function decoderFor(charset: string): ((bytes: Buffer) => string | undefined) | 
 }
 
 /** A body that is not read (encoded, refused before reading) still has the size it announced. */
-function noteAnnouncedSize(ctx: Context): void {
+export function noteAnnouncedSize(ctx: Context): void {
   const announced = ctx.request.length;
   if (announced !== undefined) (ctx.state as CaptureState).requestBodyBytes = announced;
 }

@@ -214,6 +214,29 @@ describe('the request log entry of each kind of request', () => {
     expect(anonymous.entry).toMatchObject({ source: 'idp', tenant_id: null, token: null });
   });
 
+  it('keeps the body an IdP sent with a refused credential, and the size of one sent with none', async () => {
+    const body = JSON.stringify({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: 'refused-body@example.com',
+      password: 'Refused-Passw0rd!',
+    });
+    const wrong = await sendAndRead('POST', '/scim/v2/Users', { token: `scimdesk_${'x'.repeat(43)}`, body });
+    expect(wrong.status).toBe(401);
+    expect(wrong.entry.request).toMatchObject({
+      body: { userName: 'refused-body@example.com', password: '[redacted]' },
+      bytes: body.length,
+    });
+    const basic = await sendAndRead('POST', `${tenantPath(alpha.tenantId)}/Users`, {
+      headers: { Authorization: 'Basic dXNlcjpwYXNz' },
+      body,
+    });
+    expect(basic.status).toBe(401);
+    expect(basic.entry.request).toMatchObject({ body: { userName: 'refused-body@example.com' }, bytes: body.length });
+    const none = await sendAndRead('POST', '/scim/v2/Users', { body });
+    expect(none.status).toBe(401);
+    expect(none.entry.request).toMatchObject({ body: null, bytes: body.length });
+  });
+
   it('gives an admin 422 the fields and reasons the client was told, not "validation failed"', async () => {
     const { status, answer, entry } = await sendAndRead('POST', '/api/v1/admin/tenants', {
       token: admin,

@@ -13,6 +13,7 @@ import {
   repeatedAuthorization,
   REPEATED_AUTHORIZATION,
 } from '../admin-auth';
+import { keepRefusedBody, noteAnnouncedSize } from '../json-body';
 import { publicOrigin } from '../public-origin';
 
 /** Who is calling and for which tenant; set on ctx.state.scim by the auth middleware. */
@@ -42,6 +43,18 @@ export interface ScimAuthDeps {
  * with 403 on `/scim/v2`, where the tenant would have to come from the token. Missing or bad
  * credentials are 401 with `WWW-Authenticate: Bearer` (set by the error middleware).
  */
+/**
+ * Throws a refused credential's error, with the body the request carried kept for the request log
+ * first: an IdP whose token is wrong, expired or revoked is debugged by what it tried to provision,
+ * and its entry showed no body and 0 bytes. A request without an Authorization header (what any web
+ * page can send) keeps only its announced size: reading it costs what the refusal saves.
+ */
+async function refuse(ctx: Context, error: ScimError): Promise<never> {
+  if (ctx.req.headers.authorization !== undefined) await keepRefusedBody(ctx);
+  else noteAnnouncedSize(ctx);
+  throw error;
+}
+
 export function scimAuth(deps: ScimAuthDeps) {
   return async function authenticateScim(ctx: Context, next: Next): Promise<void> {
     const pathTenant = (ctx.params as { tenantId?: string }).tenantId;
@@ -51,7 +64,7 @@ export function scimAuth(deps: ScimAuthDeps) {
       const repeated = repeatedAuthorization(ctx);
       const problem = repeated ? undefined : authorizationProblem(ctx.get('Authorization'));
       state.authRefusal = repeated ? 'repeated' : problem ? 'malformed' : 'missing';
-      throw ScimError.unauthorized(repeated ? REPEATED_AUTHORIZATION : problem);
+      return refuse(ctx, ScimError.unauthorized(repeated ? REPEATED_AUTHORIZATION : problem));
     }
     const base = `${publicOrigin(ctx)}${pathTenant ? `/api/v1/tenants/${encodeURIComponent(pathTenant)}` : ''}/scim/v2`;
 
@@ -59,7 +72,7 @@ export function scimAuth(deps: ScimAuthDeps) {
       const check = await deps.adminTokens.verify(secret);
       if (!check.ok) {
         state.authRefusal = `admin token ${check.reason}`;
-        throw ScimError.unauthorized(REFUSED_ADMIN_TOKEN[check.reason]);
+        return refuse(ctx, ScimError.unauthorized(REFUSED_ADMIN_TOKEN[check.reason]));
       }
       if (!pathTenant) {
         throw ScimError.forbidden(
@@ -91,13 +104,16 @@ export function scimAuth(deps: ScimAuthDeps) {
     const check = deps.scimTokens.authenticate(secret, pathTenant);
     if (!check.ok) {
       state.authRefusal = check.reason;
-      if (check.reason === 'wrong_tenant') throw ScimError.notFound(`Tenant ${pathTenant} not found.`);
-      throw ScimError.unauthorized(
-        check.reason === 'expired'
-          ? 'The SCIM token has expired.'
-          : check.reason === 'revoked'
-            ? 'The SCIM token has been revoked.'
-            : 'The bearer token is not a valid SCIM token.',
+      if (check.reason === 'wrong_tenant') return refuse(ctx, ScimError.notFound(`Tenant ${pathTenant} not found.`));
+      return refuse(
+        ctx,
+        ScimError.unauthorized(
+          check.reason === 'expired'
+            ? 'The SCIM token has expired.'
+            : check.reason === 'revoked'
+              ? 'The SCIM token has been revoked.'
+              : 'The bearer token is not a valid SCIM token.',
+        ),
       );
     }
     const { tenantId, token } = check;
