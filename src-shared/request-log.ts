@@ -169,6 +169,12 @@ export const RequestLogQuery = z
      * them: pin this to the first page's newest seq + 1 to page through a fixed set.
      */
     before_seq: queryInt(1).optional(),
+    /**
+     * Only entries numbered above this: to poll for what came since the newest entry seen, pass its
+     * seq. An entry is numbered when its request ends and timed when it starts, so a poll by
+     * `since` missed a slow request that ended after a quicker one it had seen.
+     */
+    after_seq: queryInt(0).optional(),
     page: queryInt(1).default(1),
     per_page: queryInt(1, MAX_PER_PAGE).default(50),
   })
@@ -176,6 +182,13 @@ export const RequestLogQuery = z
     // A window that ends before it starts matches nothing: say so, rather than an empty page.
     if (query.since !== undefined && query.until !== undefined && compareInstants(query.until, query.since) < 0) {
       ctx.addIssue({ code: 'custom', path: ['until'], message: `must not be before since (${query.since})` });
+    }
+    if (query.after_seq !== undefined && query.before_seq !== undefined && query.before_seq <= query.after_seq + 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['before_seq'],
+        message: `leaves no entry between after_seq (${query.after_seq}) and it`,
+      });
     }
   });
 export type RequestLogQuery = z.infer<typeof RequestLogQuery>;

@@ -345,6 +345,14 @@ describe('request logs, history and the live stream', () => {
     expect(await listed(`per_page=2&page=2&${pin}`)).toEqual(second);
     // Without the pin, the newest page holds the new entries.
     expect((await listed('per_page=2'))[0]).toBeGreaterThan(first[0]!);
+    // A poll for what is new since the newest entry seen: by seq, which a slow request cannot undercut.
+    const newest = await listed('per_page=2');
+    expect(await listed(`after_seq=${first[0]!}`)).toEqual(newest);
+    const refused = await fetch(
+      `${server.url}/api/v1/admin/request-logs?after_seq=${first[0]!}&before_seq=${first[0]! + 1}`,
+      { headers: { Authorization: `Bearer ${admin}` } },
+    );
+    expect(refused.status).toBe(422);
     // since/until take an offset as well as Z: the same instant either way.
     const since = (at: string) =>
       adminJson('GET', `/request-logs?tenant_id=${tenantId}&since=${encodeURIComponent(at)}`);

@@ -23,6 +23,8 @@ export interface LogFilter {
   until?: number;
   /** Only entries with a lower seq. */
   before_seq?: number;
+  /** Only entries with a higher seq. */
+  after_seq?: number;
 }
 
 export function structuredMatcher(filter: LogFilter): (row: LogRow) => boolean {
@@ -43,8 +45,10 @@ export function structuredMatcher(filter: LogFilter): (row: LogRow) => boolean {
   const since = filter.since ?? -Infinity;
   const until = filter.until ?? Infinity;
   const beforeSeq = filter.before_seq ?? Infinity;
+  const afterSeq = filter.after_seq ?? -Infinity;
   return (row) =>
     row.seq < beforeSeq &&
+    row.seq > afterSeq &&
     (filter.tenant_id === undefined || row.tenant === filter.tenant_id) &&
     (filter.has_error === undefined || row.hasError === filter.has_error) &&
     (filter.source === undefined || row.source === filter.source) &&

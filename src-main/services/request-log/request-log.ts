@@ -520,7 +520,11 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
   async function list(query: RequestLogListQuery): Promise<Page<Summary>> {
     const matches = structuredMatcher({ ...query, since: sinceMs(query.since), until: toMs(query.until) });
     const candidates: LogRow[] = [];
-    for (const row of index.newestFirst(query.tenant_id)) if (matches(row)) candidates.push(row);
+    const afterSeq = query.after_seq ?? -1;
+    for (const row of index.newestFirst(query.tenant_id)) {
+      if (row.seq <= afterSeq) break; // newest first: a poll for what is new reads only that
+      if (matches(row)) candidates.push(row);
+    }
     let hits = candidates;
     const needle = query.q?.trim().toLowerCase();
     if (needle) {

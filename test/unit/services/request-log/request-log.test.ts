@@ -113,6 +113,22 @@ describe('request log: record, get, list', () => {
     await log.close();
   });
 
+  it('lists what came after a seq, a slow request that ended last included, where a poll by time misses it', async () => {
+    const log = await open(await tempDir());
+    const at = (n: number) => Date.parse('2024-05-01T10:00:00.000Z') + n * 1000;
+    log.record(input(1, { started_at: at(1) }));
+    log.record(input(2, { started_at: at(3) })); // the newest a poll has seen
+    log.record(input(3, { started_at: at(2), path: '/scim/v2/Bulk' })); // started before 2, ended after it
+    const seen = await log.list({ ...page, until: new Date(at(3)).toISOString() });
+    expect(seen.items.map((item) => item.seq)).toEqual([3, 2, 1]);
+    const byTime = await log.list({ ...page, since: new Date(at(3) + 1).toISOString() });
+    expect(byTime.total).toBe(0);
+    const bySeq = await log.list({ ...page, after_seq: 2 });
+    expect(bySeq.items.map((item) => [item.seq, item.path])).toEqual([[3, '/scim/v2/Bulk']]);
+    expect((await log.list({ ...page, after_seq: 0 })).total).toBe(3);
+    await log.close();
+  });
+
   it("searches what requests and answers carried, not the log's own key names, and quotes as typed", async () => {
     const log = await open(await tempDir());
     log.record(input(1, { request: { headers: {}, body: '{"userName":"narwhal-g2-6"}', bodyIsJson: true } }));
