@@ -54,27 +54,38 @@ function firstUnshowable(name: string): { code: number; index: number } | undefi
  */
 export function displayName(what: 'tenant' | 'token'): z.ZodType<string, string> {
   // Normalised first, so the length and character checks see the name as it will be kept.
-  return z
-    .string()
-    .transform((name) => name.replace(LONE_SURROGATE, '\uFFFD').normalize('NFC'))
-    .pipe(
-      z
-        .string()
-        .trim()
-        .min(1, `A ${what} needs a name.`)
-        .max(200)
-        .superRefine((name, ctx) => {
-          const found = firstUnshowable(name);
-          if (found) {
-            ctx.addIssue({
-              code: 'custom',
-              message:
-                `A ${what} name may not contain control characters, invisible characters or bidirectional controls ` +
-                `(U+${found.code.toString(16).toUpperCase().padStart(4, '0')} at position ${found.index + 1}).`,
-            });
-          }
-        }),
-    );
+  return (
+    z
+      .string()
+      .transform((name) => name.replace(LONE_SURROGATE, '\uFFFD').normalize('NFC'))
+      .pipe(
+        z
+          .string()
+          .trim()
+          .min(1, `A ${what} needs a name.`)
+          .max(200)
+          .superRefine((name, ctx) => {
+            const found = firstUnshowable(name);
+            if (found) {
+              ctx.addIssue({
+                code: 'custom',
+                message:
+                  `A ${what} name may not contain control characters, invisible characters or bidirectional controls ` +
+                  `(U+${found.code.toString(16).toUpperCase().padStart(4, '0')} at position ${found.index + 1}).`,
+              });
+            }
+          }),
+      )
+      // JSON Schema (the OpenAPI document) reads a request as it comes, the transform's input: said
+      // here, or a client generated from it would take names the server always refuses.
+      .meta({
+        minLength: 1,
+        maxLength: 200,
+        description:
+          `The ${what}'s name: 1 to 200 characters once trimmed, without control characters, invisible ` +
+          'characters or bidirectional controls.',
+      })
+  );
 }
 
 /** Half of a surrogate pair without its other half (String.prototype.toWellFormed is ES2024). */

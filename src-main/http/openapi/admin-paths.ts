@@ -44,9 +44,10 @@ const ERROR_DESCRIPTIONS: Record<AdminErrorCode, string> = {
   method_not_allowed: 'The path exists but not with this method.',
   not_implemented: 'The server answers this HTTP method on no path (e.g. PROPFIND).',
   payload_too_large: 'The request body is over 1 MiB.',
-  unsupported_media_type: 'The request body is not `application/json`.',
+  unsupported_media_type: 'The request body is neither `application/json` nor `application/scim+json`.',
   internal: 'An unexpected failure; the detail is in the server log.',
-  unavailable: 'The server is shutting down or not ready.',
+  unavailable:
+    'The server cannot do it now: it is shutting down, its data folder can no longer be written (a full or read-only disk), or the request log is down.',
   bad_request: 'The HTTP request itself is malformed (no Host header, broken framing).',
   request_timeout: 'The request headers or body took too long to arrive.',
   expectation_failed: 'An `Expect` header other than `100-continue`.',
@@ -115,10 +116,45 @@ export function adminErrorComponents(): {
   return { schemas, responses };
 }
 
+/**
+ * What any request can be answered, whatever its operation: the listener's refusals (no Host, a
+ * request too slow to arrive, an `Expect` it does not meet) and the server's own failures.
+ */
+const ANY_REQUEST_ERRORS: readonly AdminErrorCode[] = [
+  'bad_request',
+  'request_timeout',
+  'expectation_failed',
+  'internal',
+  'unavailable',
+];
+
 function errorResponses(codes: readonly AdminErrorCode[]): Record<string, Reference> {
   const out: Record<string, Reference> = {};
-  for (const code of codes) out[String(ADMIN_ERROR_STATUS[code])] = ref('responses', `Admin_${code}`);
+  for (const code of [...codes, ...ANY_REQUEST_ERRORS]) {
+    out[String(ADMIN_ERROR_STATUS[code])] = ref('responses', `Admin_${code}`);
+  }
   return out;
+}
+
+/** A request body as both media types the admin API reads it in. */
+function jsonBody(schema: JsonSchema): Record<string, { schema: JsonSchema }> {
+  return { 'application/json': { schema }, 'application/scim+json': { schema } };
+}
+
+/**
+ * A body may repeat a path parameter (a PATCH of `/tenants/{id}` with the tenant's `id`), as a
+ * client that sends back what it read does; another value is refused (admin-router.ts).
+ */
+function withPathEcho(schema: JsonSchema, params: readonly string[]): JsonSchema {
+  if (params.length === 0) return schema;
+  const properties = { ...((schema.properties ?? {}) as Record<string, JsonSchema>) };
+  for (const param of params) {
+    properties[param] = {
+      type: 'string',
+      description: `The path's \`${param}\` again, which may be sent; any other value is refused (422).`,
+    };
+  }
+  return { ...schema, properties };
 }
 
 /** `/tenants/:id` → `/tenants/{id}`, and the parameter names in order. */
@@ -179,7 +215,7 @@ function contractOperation(
   if (!fromQuery) {
     operation.requestBody = {
       required: true,
-      content: { 'application/json': { schema: withoutProperties(input, params) } },
+      content: jsonBody(withPathEcho(withoutProperties(input, params), params)),
     };
   }
   if (parameters.length === 0) delete operation.parameters;
@@ -199,9 +235,7 @@ function extraOperations(schemas: Record<string, JsonSchema>): Record<string, Pa
         tags: ['admin-session'],
         requestBody: {
           required: true,
-          content: {
-            'application/json': { schema: zodJsonSchema(SessionRequest, 'input', schemas, 'SessionRequest') ?? {} },
-          },
+          content: jsonBody(zodJsonSchema(SessionRequest, 'input', schemas, 'SessionRequest') ?? {}),
         },
         responses: {
           '200': {
@@ -226,7 +260,7 @@ function extraOperations(schemas: Record<string, JsonSchema>): Record<string, Pa
         tags: ['admin-session'],
         responses: {
           '204': { description: 'Signed out.' },
-          ...errorResponses(['unauthorized']),
+          ...errorResponses(['unauthorized', 'forbidden']),
         },
         security: [{ bearerAdmin: [] }],
       },

@@ -188,6 +188,9 @@ interface OperationSpec {
   public?: boolean;
 }
 
+/** RFC 7644 §4: a discovery endpoint given a `filter` answers 403. */
+const DISCOVERY_ERRORS = ['403'];
+
 function operation(base: ScimBase, spec: OperationSpec): Operation {
   const responses: Record<string, ResponseObject | Reference> = { [spec.ok[0]]: spec.ok[1] };
   const errors = spec.public ? spec.errors : [...base.authErrors, ...spec.errors];
@@ -339,7 +342,7 @@ function rootPaths(base: ScimBase, capabilities: ServerCapabilities): Record<str
     id: 'getSchema',
     summary: 'One schema by URN.',
     ok: json('The schema.', 'Schema'),
-    errors: ['404'],
+    errors: [...DISCOVERY_ERRORS, '404'],
     public: true,
   });
   schemaById.parameters = [...(schemaById.parameters ?? []), byName('urn', 'The schema URN.')];
@@ -347,7 +350,7 @@ function rootPaths(base: ScimBase, capabilities: ServerCapabilities): Record<str
     id: 'getResourceType',
     summary: 'One resource type by name.',
     ok: json('The resource type.', 'ResourceType'),
-    errors: ['404'],
+    errors: [...DISCOVERY_ERRORS, '404'],
     public: true,
   });
   typeById.parameters = [...(typeById.parameters ?? []), byName('name', 'The resource type name, e.g. User.')];
@@ -388,7 +391,7 @@ function rootPaths(base: ScimBase, capabilities: ServerCapabilities): Record<str
         id: 'getServiceProviderConfig',
         summary: 'What the server supports (RFC 7643 §5). Public.',
         ok: json('The configuration.', 'ServiceProviderConfig'),
-        errors: [],
+        errors: DISCOVERY_ERRORS,
         public: true,
       }),
     },
@@ -397,7 +400,7 @@ function rootPaths(base: ScimBase, capabilities: ServerCapabilities): Record<str
         id: 'listSchemas',
         summary: 'Every schema (RFC 7644 §4). Public.',
         ok: json('The schemas.', 'SchemaListResponse'),
-        errors: [],
+        errors: DISCOVERY_ERRORS,
         public: true,
       }),
     },
@@ -407,7 +410,7 @@ function rootPaths(base: ScimBase, capabilities: ServerCapabilities): Record<str
         id: 'listResourceTypes',
         summary: 'Every resource type (RFC 7644 §4). Public.',
         ok: json('The resource types.', 'ResourceTypeListResponse'),
-        errors: [],
+        errors: DISCOVERY_ERRORS,
         public: true,
       }),
     },

@@ -98,18 +98,38 @@ describe('admin operations, from the contract table', () => {
       );
     } else {
       const body = op.requestBody?.content['application/json']?.schema ?? {};
-      expect(Object.keys((body.properties ?? {}) as object)).toEqual(
-        inputFields.filter((f) => !pathParams.includes(f)),
-      );
+      // The body's own fields, then the path's, which it may repeat (not contradict).
+      expect(Object.keys((body.properties ?? {}) as object)).toEqual([
+        ...inputFields.filter((f) => !pathParams.includes(f)),
+        ...pathParams,
+      ]);
+      expect(op.requestBody?.content['application/scim+json']?.schema).toEqual(body);
     }
 
     const success = op.responses[String(row.status)];
     expect(success).toBeDefined();
     if (row.status === 204) expect(success).not.toHaveProperty('content');
     else expect(success).toHaveProperty(['content', 'application/json', 'schema']);
-    for (const status of ['401', '403']) expect(op.responses).toHaveProperty(status);
+    // What any request can meet: its credential refused, the listener's refusals, the server's failures.
+    for (const status of ['401', '403', '400', '408', '417', '500', '503']) expect(op.responses).toHaveProperty(status);
     const statusOf = { not_found: '404', conflict: '409' } as Record<string, string>;
     for (const code of row.errors) expect(op.responses).toHaveProperty(statusOf[code] ?? 'missing-status');
+  });
+
+  it('says what the server refuses in a request: a name out of bounds, a SCIM token signing out', () => {
+    const create = doc.paths['/api/v1/admin/tenants']?.post;
+    const name = schemaAt(doc, create?.requestBody?.content['application/json']?.schema ?? {}).properties as Record<
+      string,
+      JsonSchema
+    >;
+    expect(name.name).toMatchObject({ type: 'string', minLength: 1, maxLength: 200 });
+    expect(name.name?.description).toMatch(/control characters/);
+    expect(doc.paths['/api/v1/admin/session']?.delete?.responses).toHaveProperty('403');
+    expect(doc.components.responses.Admin_unsupported_media_type?.description).toContain('application/scim+json');
+    // RFC 7644 §4: a discovery endpoint answers a filter with 403.
+    for (const path of ['ServiceProviderConfig', 'Schemas', 'Schemas/{urn}', 'ResourceTypes', 'ResourceTypes/{name}']) {
+      expect(doc.paths[`/scim/v2/${path}`]?.get?.responses).toHaveProperty('403');
+    }
   });
 
   it('the admin error bodies are the seed 004 shapes', () => {
