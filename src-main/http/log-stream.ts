@@ -141,7 +141,10 @@ export function streamFilterOf(query: Record<string, unknown>): FeedFilter {
       'The live stream does not take these filters.',
       listOnly.map((name) => ({
         loc: ['query', name],
-        msg: `The live stream does not filter by ${name}; GET /request-logs does.`,
+        msg:
+          name === 'after_seq'
+            ? 'The live stream resumes after a sequence number given as after (or Last-Event-ID).'
+            : `The live stream does not filter by ${name}; GET /request-logs does.`,
         type: 'unrecognized_keys',
       })),
     );

@@ -693,6 +693,9 @@ describe('request logs, history and the live stream', () => {
       msg: 'must be a status code (404) or a class (4xx), not "abc"',
     });
     expect((await refused('?has_eror=true'))[0]!.msg).toBe('Unknown query parameter; did you mean has_error?');
+    expect((await refused('?after_seq=3'))[0]!.msg).toBe(
+      'The live stream resumes after a sequence number given as after (or Last-Event-ID).',
+    );
   });
 
   it('refuses a filter naming a tenant or token that does not exist, on the list and on the stream', async () => {
