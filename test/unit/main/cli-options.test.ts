@@ -100,6 +100,7 @@ describe('CLI flags', () => {
     expect(() => ttlFlag('12x')).toThrow(/not a duration/);
     expect(() => ttlFlag('0h')).toThrow(/not a duration/);
     expect(() => ttlFlag('31d')).toThrow(/maximum of 30d/);
+    expect(() => ttlFlag('1000000000s')).toThrow(/maximum of 30d/);
   });
 
   it('parses durations strictly', () => {
