@@ -555,6 +555,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
         throw error;
       }
       await collectSegments();
+      if (failing) log.info('resource history: writing works again');
       failing = false;
     } catch (error) {
       reportError('segment write', error);

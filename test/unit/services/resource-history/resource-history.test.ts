@@ -605,6 +605,38 @@ describe('resource history: buffer bound, caps and reads against disk jobs in fl
     );
   });
 
+  it('says once that writing failed and once that it works again, and keeps what it buffered meanwhile', async () => {
+    const dir = await tempDir();
+    const disk = { full: true };
+    const io = {
+      ...fsPromises,
+      open: (async (...args: Parameters<typeof fsPromises.open>) => {
+        if (disk.full && args[1] !== 'r') {
+          throw Object.assign(new Error('ENOSPC: no space left on device, open'), { code: 'ENOSPC' });
+        }
+        return fsPromises.open(...args);
+      }) as typeof fsPromises.open,
+    };
+    const lines: string[] = [];
+    const told = {
+      error: (text: string) => lines.push(text),
+      warn: () => undefined,
+      info: (text: string) => lines.push(text),
+    };
+    const history = await createResourceHistory({ dataDir: dir, log: told, limits: { flushIntervalMs: 1e6 }, io });
+    history.recordCreate('t', 'User', user(), meta(1));
+    await history.flush();
+    await history.flush();
+    disk.full = false;
+    await history.flush();
+    expect(lines).toEqual([
+      expect.stringMatching(/^resource history: writing failed \(.*ENOSPC/),
+      'resource history: writing works again',
+    ]);
+    expect((await history.version('t', 'User', 'u1', 1))?.resource).toEqual(user());
+    await history.close();
+  });
+
   it('writes the caps’ fresh base even when it does not fit the buffer bound', async () => {
     const dir = await tempDir();
     const limits = { segmentBytes: 1024, maxRecords: 4, maxBufferedBytes: 1300, flushIntervalMs: 1e6 };
