@@ -309,9 +309,22 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     };
   }
 
+  /** The save waiting in metaQueue, not yet begun: it takes its copy when it begins. */
+  let metaSaveWaiting: Promise<void> | undefined;
+
+  /**
+   * Writes meta.json as it is when the write begins. A call while a save waits joins it, since that
+   * save will hold its change too: one write per tenant at every start (its log cap) made a start
+   * with 4,000 tenants write 700 MB, the file growing with each.
+   */
   function saveMeta(): Promise<void> {
-    const copy = snapshotMeta();
-    return metaQueue.run(() => writeLogMeta(dir, copy)).catch((error: unknown) => reportError('meta.json', error));
+    metaSaveWaiting ??= metaQueue
+      .run(() => {
+        metaSaveWaiting = undefined;
+        return writeLogMeta(dir, snapshotMeta());
+      })
+      .catch((error: unknown) => reportError('meta.json', error));
+    return metaSaveWaiting;
   }
 
   function reserveAhead(): void {
@@ -603,8 +616,13 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     },
 
     setTenantLimits(tenantId, tenantLimit) {
-      if (tenantLimit) tenantLimits.set(tenantId, { maxEntries: Math.max(1, Math.floor(tenantLimit.maxEntries)) });
-      else tenantLimits.delete(tenantId);
+      // A cap at or over the log's own is no cap of the tenant's: not kept, so meta.json holds only
+      // the tenants that set a smaller one. Set as it was (every tenant at every start), nothing to do.
+      const maxEntries = tenantLimit ? Math.max(1, Math.floor(tenantLimit.maxEntries)) : Infinity;
+      const own = maxEntries < limits.maxEntries ? maxEntries : undefined;
+      if (own === tenantLimits.get(tenantId)?.maxEntries) return;
+      if (own === undefined) tenantLimits.delete(tenantId);
+      else tenantLimits.set(tenantId, { maxEntries: own });
       enforceCounts(tenantId);
       feed.notify();
       void saveMeta();

@@ -1,0 +1,59 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import type * as MetaFile from '../../../../src-main/services/request-log/meta-file';
+import { createRequestLog } from '../../../../src-main/services/request-log';
+import { clock, input, quietLog, useTempDirs } from './helpers';
+
+/** Counts meta.json writes, which are the file's whole content each time. */
+const writes = vi.hoisted(() => ({ count: 0 }));
+vi.mock('../../../../src-main/services/request-log/meta-file', async (importOriginal) => {
+  const real = await importOriginal<typeof MetaFile>();
+  return {
+    ...real,
+    writeLogMeta: async (...args: Parameters<typeof real.writeLogMeta>) => {
+      writes.count++;
+      return real.writeLogMeta(...args);
+    },
+  };
+});
+
+const tempDir = useTempDirs();
+
+describe("request log: tenants' own caps", () => {
+  it('writes meta.json a few times, not once per tenant, when every tenant sets its cap at start', async () => {
+    const dir = await tempDir();
+    const log = await createRequestLog({ dataDir: dir, clock, log: quietLog(), limits: { maxEntries: 1000 } });
+    await log.flush();
+    writes.count = 0;
+    for (let n = 0; n < 2000; n++) log.setTenantLimits(`tenant-${n}`, { maxEntries: n % 2 === 0 ? 10 : 1000 });
+    await log.flush();
+    await log.close();
+    // The close writes once more (the seq reservation); the 2,000 caps took one or two writes.
+    expect(writes.count).toBeLessThanOrEqual(3);
+    // A cap at the log's own is none: only the 1,000 smaller ones are kept.
+    const meta = JSON.parse(await readFile(join(dir, 'request-log', 'meta.json'), 'utf8')) as {
+      tenant_limits: Record<string, unknown>;
+    };
+    expect(Object.keys(meta.tenant_limits)).toHaveLength(1000);
+    expect(meta.tenant_limits['tenant-0']).toEqual({ maxEntries: 10 });
+    expect(meta.tenant_limits['tenant-1']).toBeUndefined();
+  });
+
+  it('still holds a tenant to its cap after a restart, and drops a cap raised to the log’s own', async () => {
+    const dir = await tempDir();
+    const log = await createRequestLog({ dataDir: dir, clock, log: quietLog(), limits: { maxEntries: 1000 } });
+    log.setTenantLimits('tenant-a', { maxEntries: 2 });
+    for (let n = 1; n <= 5; n++) log.record(input(n));
+    await log.close();
+    const again = await createRequestLog({ dataDir: dir, clock, log: quietLog(), limits: { maxEntries: 1000 } });
+    for (let n = 6; n <= 8; n++) again.record(input(n));
+    expect((await again.list({ page: 1, per_page: 50, tenant_id: 'tenant-a' })).items.map((i) => i.seq)).toEqual([
+      8, 7,
+    ]);
+    again.setTenantLimits('tenant-a', { maxEntries: 5000 });
+    for (let n = 9; n <= 11; n++) again.record(input(n));
+    expect((await again.list({ page: 1, per_page: 50, tenant_id: 'tenant-a' })).total).toBe(5);
+    await again.close();
+  });
+});
