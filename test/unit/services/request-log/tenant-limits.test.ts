@@ -1,3 +1,4 @@
+import * as fs from 'node:fs/promises';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -55,5 +56,43 @@ describe("request log: tenants' own caps", () => {
     for (let n = 9; n <= 11; n++) again.record(input(n));
     expect((await again.list({ page: 1, per_page: 50, tenant_id: 'tenant-a' })).total).toBe(5);
     await again.close();
+  });
+});
+
+describe('request log: deleted tenants', () => {
+  it('removes the lines of tenants deleted together in one rewrite of each segment, not one per tenant', async () => {
+    const dir = await tempDir();
+    const rewrites: string[] = [];
+    const io = {
+      ...fs,
+      open: (async (...args: Parameters<typeof fs.open>) => {
+        if (String(args[0]).endsWith('.tmp') && args[1] === 'w') rewrites.push(String(args[0]));
+        return fs.open(...args);
+      }) as typeof fs.open,
+    };
+    const log = await createRequestLog({
+      dataDir: dir,
+      clock,
+      log: quietLog(),
+      io,
+      limits: { segmentBytes: 64 * 1024 },
+    });
+    const tenants = Array.from({ length: 10 }, (_, t) => `tenant-${t}`);
+    for (let n = 1; n <= 200; n++) log.record(input(n, { tenant_id: tenants[n % 10]! }));
+    await log.flush();
+    const segments = (await fs.readdir(join(dir, 'request-log'))).filter((name) => name.endsWith('.jsonl')).length;
+    expect(segments).toBeGreaterThan(1);
+
+    await Promise.all(tenants.slice(0, 9).map((tenant) => log.purgeTenant(tenant)));
+    // The first delete's rewrite may begin before the others come: at most two rewrites per segment.
+    expect(rewrites.length).toBeLessThanOrEqual(2 * segments);
+    const text = (
+      await Promise.all(
+        (await fs.readdir(join(dir, 'request-log'))).map((name) => fs.readFile(join(dir, 'request-log', name), 'utf8')),
+      )
+    ).join('');
+    for (const tenant of tenants.slice(0, 9)) expect(text).not.toContain(`"${tenant}"`);
+    expect((await log.list({ page: 1, per_page: 100 })).total).toBe(20);
+    await log.close();
   });
 });
