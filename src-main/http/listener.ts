@@ -142,6 +142,9 @@ export class HttpListener {
       const taken = own ? undefined : newest;
       const ahead = own ? answerAhead.get(newest) : newest;
       if (ahead && !ahead.writableFinished) {
+        // Two more on an answer that may hold ten (an export's stream): Node's warning at eleven
+        // told the server's owner of a leak that is not one.
+        ahead.setMaxListeners(ahead.getMaxListeners() + 2);
         ahead.once('finish', () => answerClientError(error, socket, refused, taken));
         ahead.once('close', () => {
           if (!ahead.writableFinished) socket.destroy(error);

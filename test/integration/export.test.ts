@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -247,6 +248,32 @@ describe('export of 100,000 users', () => {
     const entry = await exportEntry(before);
     expect(entry).toMatchObject({ status: 200, has_error: false, error: null });
     expect(entry.response).toMatchObject({ body: null, bytes });
+  });
+
+  it('warns of no listener leak when a client resets its connection mid-export', { timeout: 60_000 }, async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    try {
+      const url = new URL(exportUrl);
+      await new Promise<void>((resolve) => {
+        const socket = connect(Number(url.port), url.hostname);
+        let read = 0;
+        socket.on('data', (chunk: Buffer) => {
+          read += chunk.length;
+          if (read > 100 * 1024 && !socket.destroyed) socket.resetAndDestroy();
+        });
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve());
+        socket.write(
+          `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${admin}\r\n\r\n`,
+        );
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((warning) => warning.startsWith('MaxListenersExceededWarning'))).toEqual([]);
   });
 
   it('logs an export its client left before the end, with how much had been sent', { timeout: 60_000 }, async () => {
