@@ -4,17 +4,21 @@
  * in the page, a strict CSP, no navigation away, no new windows, no permissions.
  */
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
 import { startScimdesk, type RunningScimdesk } from './app';
 import { desktopServeOptions } from './cli/options';
 import { CONSOLE_CSP } from './http/console-static';
 import { isLoopback } from './http/listener';
 import { registerAdminIpc } from './ipc/admin-ipc';
+import { isAppDocument } from './ipc/app-document';
 
 const rendererDir = join(import.meta.dirname, '../renderer');
 const rendererIndex = join(rendererDir, 'index.html');
-const rendererUrl = pathToFileURL(rendererIndex).href;
+const isOwnPage = (url: string) => isAppDocument(url, rendererIndex);
+
+// Chromium's profile (its Preferences, caches, local storage) apart from the SCIM data: by the
+// package's name it was `~/.config/scimdesk`, the data folder itself, which then held both.
+app.setPath('userData', join(app.getPath('appData'), 'scimdesk-desktop'));
 
 let running: RunningScimdesk | undefined;
 
@@ -53,6 +57,8 @@ function createWindow(): BrowserWindow {
       nodeIntegration: false,
       webSecurity: true,
       spellcheck: false,
+      // A packaged app is no place for DevTools: one keystroke from running code in the admin page.
+      devTools: !app.isPackaged,
     },
   });
   window.once('ready-to-show', () => window.show());
@@ -62,17 +68,20 @@ function createWindow(): BrowserWindow {
 
 function harden(): void {
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, grant) => grant(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONSOLE_CSP] } });
   });
   app.on('web-contents-created', (_event, contents) => {
     contents.on('will-navigate', (event, url) => {
-      if (url.split('#')[0] !== rendererUrl) event.preventDefault();
+      if (!isOwnPage(url)) event.preventDefault();
     });
-    contents.setWindowOpenHandler(({ url }) => {
-      if (url.startsWith('https://')) void shell.openExternal(url);
-      return { action: 'deny' };
+    contents.on('will-frame-navigate', (event) => {
+      if (!event.isMainFrame) event.preventDefault(); // the page has no frames of its own
     });
+    // The page opens no window and has no links: a request for one is refused, not handed to the
+    // system's browser (Electron's checklist, 14 and 15).
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   });
 }
 
@@ -83,13 +92,7 @@ async function main(): Promise<void> {
   console.log(`listening on ${running.address.url}`);
   // The page may carry a hash route; the document itself must be the app's own file.
   const { store } = running;
-  registerAdminIpc(
-    ipcMain,
-    running.handlers,
-    (url) => url.split('#')[0] === rendererUrl,
-    console,
-    () => store.settled(),
-  );
+  registerAdminIpc(ipcMain, running.handlers, isOwnPage, console, () => store.settled());
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();

@@ -39,13 +39,23 @@ export function probeDesktop(env: NodeJS.ProcessEnv = process.env, platform = pr
   return { ok: true, binary };
 }
 
-/** Runs the desktop app and resolves with its exit code. */
+/**
+ * Runs the desktop app and resolves with its exit code. Electron runs in a process group of its own
+ * and gets each signal once, from here: in ours, a terminal's Ctrl-C reached it twice (from the
+ * terminal and forwarded), and Electron takes a second SIGINT as "quit now", cutting the server's
+ * shutdown short (requests in flight, the request log's last entries, the lock).
+ */
 export function runDesktop(binary: string, appRoot: string, env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, [appRoot], { stdio: 'inherit', env });
+    const child = spawn(binary, [appRoot], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env,
+      detached: process.platform !== 'win32',
+    });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     process.on('SIGTERM', forward);
     process.on('SIGINT', forward);
+    process.on('SIGHUP', forward);
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });

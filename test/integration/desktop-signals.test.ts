@@ -1,0 +1,57 @@
+/**
+ * `scimdesk start` runs Electron and hands it each signal once. Run against a stand-in for the
+ * Electron binary (the real one cannot be fetched here): a script that notes each signal it gets
+ * and quits a moment after the first, as Electron's graceful shutdown does.
+ */
+import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const made: string[] = [];
+afterEach(async () => {
+  for (const dir of made.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+const STAND_IN = `#!/usr/bin/env node
+const { appendFileSync, readFileSync } = require('node:fs');
+const log = process.env.SIGNAL_LOG;
+// /proc/self/stat: pid (comm) state ppid pgrp ...; comm may hold spaces, so read after the last ')'.
+const stat = readFileSync('/proc/self/stat', 'utf8');
+const [, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+appendFileSync(log, 'started ' + ppid + ' ' + pgrp + '\\n');
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    appendFileSync(log, signal + '\\n');
+    setTimeout(() => process.exit(0), 300);
+  });
+}
+setInterval(() => undefined, 1000);
+`;
+
+describe.skipIf(process.platform !== 'linux')('scimdesk start and signals', () => {
+  it("hands a terminal's Ctrl-C to the desktop app once, and exits with it", { timeout: 20_000 }, async () => {
+    const dist = await mkdtemp(join(tmpdir(), 'scimdesk-fake-electron-'));
+    made.push(dist);
+    await writeFile(join(dist, 'electron'), STAND_IN);
+    await chmod(join(dist, 'electron'), 0o755);
+    const log = join(dist, 'signals.log');
+    await writeFile(log, '');
+    // A process group of its own, as a terminal gives a command: Ctrl-C goes to the whole group.
+    const cli = spawn(process.execPath, ['bin/scimdesk.js', 'start', '--data', join(dist, 'data')], {
+      env: { ...process.env, DISPLAY: ':99', ELECTRON_OVERRIDE_DIST_PATH: dist, SIGNAL_LOG: log },
+      detached: true,
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+    await expect.poll(() => readFile(log, 'utf8'), { timeout: 10_000 }).toContain('started');
+    // Started by the CLI, in a group of its own: the terminal's signal reaches it only through the CLI.
+    const [, parent, group] = (await readFile(log, 'utf8')).split('\n')[0]!.split(' ');
+    expect(Number(parent)).toBe(cli.pid);
+    expect(Number(group)).not.toBe(cli.pid);
+    process.kill(-cli.pid!, 'SIGINT');
+    expect(await exited).toBe(0);
+    expect((await readFile(log, 'utf8')).trim().split('\n').slice(1)).toEqual(['SIGINT']);
+  });
+});
