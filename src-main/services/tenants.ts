@@ -34,6 +34,8 @@ export function createTenantService(store: DurableStore, clock: Clock, newId = n
   const beforeHooks: TenantDeletedHook[] = [];
   const hooks: TenantDeletedHook[] = [];
   const changeHooks: ((tenant: Tenant) => void)[] = [];
+  /** Deletes under way, by tenant id. */
+  const deleting = new Map<string, Promise<void>>();
   const read = (record: TenantRecord): Tenant => Tenant.parse(withKnownOverrides(record));
   const require = (id: string): TenantRecord => {
     const record = store.getTenant(id);
@@ -88,10 +90,22 @@ export function createTenantService(store: DurableStore, clock: Clock, newId = n
       return next;
     },
     async delete(id) {
+      // One delete of a tenant at a time: a second one, begun while the first awaited its hooks,
+      // found the tenant still there, answered 204 too, and purged again, taking with it the log
+      // entries of requests that came after the first delete (which are kept).
+      for (let under = deleting.get(id); under; under = deleting.get(id)) await under.catch(() => undefined);
       require(id);
-      for (const hook of beforeHooks) await hook(id);
-      await store.deleteTenant(id);
-      for (const hook of hooks) await hook(id);
+      const run = (async () => {
+        for (const hook of beforeHooks) await hook(id);
+        if (!(await store.deleteTenant(id))) throw new AdminError('not_found', `Tenant ${id} not found.`);
+        for (const hook of hooks) await hook(id);
+      })();
+      deleting.set(id, run);
+      try {
+        await run;
+      } finally {
+        if (deleting.get(id) === run) deleting.delete(id);
+      }
     },
     onDeleting(hook) {
       beforeHooks.push(hook);

@@ -123,6 +123,18 @@ describe('tenant service', () => {
     expect(disk).not.toContain(tenant.id);
     expect(disk).not.toContain('doomed.user@example.com');
   });
+  it('deletes a tenant once when deletes of it come together: the others are told it is gone', async () => {
+    const doomed = await h.services.tenants.create({ name: 'Doomed' });
+    const purged: string[] = [];
+    h.services.tenants.onDeleted((id) => void purged.push(id));
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => h.services.tenants.delete(doomed.id)));
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    expect(results.filter((result) => result.status === 'rejected').map((result) => result.reason)).toEqual(
+      Array.from({ length: 4 }, () => expect.objectContaining({ code: 'not_found' })),
+    );
+    expect(purged).toEqual([doomed.id]);
+  });
+
   it('keeps no log entry of a request that was under way when its tenant was deleted', async () => {
     const doomed = await h.services.tenants.create({ name: 'Doomed' });
     const kept = await h.services.tenants.create({ name: 'Kept' });
