@@ -23,6 +23,13 @@ const SHAPES: Record<NonNullable<Expectation['body']>, z.ZodType> = {
   error: errorShape,
 };
 
+/** The answer came, with a status the expectation takes (or names none). */
+export function statusMet(expectation: Partial, exchange: Exchange): boolean {
+  const statuses = statusList(expectation.status);
+  const status = exchange.response?.status;
+  return status !== undefined && (statuses.length === 0 || statuses.includes(status));
+}
+
 export function evaluate(
   expectation: Partial,
   level: Level,

@@ -73,13 +73,24 @@ function brief(value: unknown): string {
 }
 
 export function formatCleanup(cleanup: CleanupResult, style: Style): string[] {
+  const lines: string[] = [];
   if (cleanup.kept) {
     const list = cleanup.remaining.map((r) => `${r.type} ${r.id}`).join(', ');
-    return [`cleanup: kept ${cleanup.remaining.length} resource(s) (--keep)${list ? `: ${list}` : ''}`];
+    lines.push(`cleanup: kept ${cleanup.remaining.length} resource(s) (--keep)${list ? `: ${list}` : ''}`);
+  } else {
+    lines.push(`cleanup: deleted ${cleanup.deleted} resource(s) the run created`);
+    for (const failure of cleanup.failures) {
+      lines.push(paint(style, 'yellow', `cleanup: could not delete ${failure.type} ${failure.id}: ${failure.detail}`));
+    }
   }
-  const lines = [`cleanup: deleted ${cleanup.deleted} resource(s) the run created`];
-  for (const failure of cleanup.failures) {
-    lines.push(paint(style, 'yellow', `cleanup: could not delete ${failure.type} ${failure.id}: ${failure.detail}`));
+  if (cleanup.unnamed > 0) {
+    lines.push(
+      paint(
+        style,
+        'yellow',
+        `cleanup: ${cleanup.unnamed} more resource(s) the run created are on the server under ids its answers did not name (no id in the body, no Location header)`,
+      ),
+    );
   }
   return lines;
 }

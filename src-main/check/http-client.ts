@@ -85,19 +85,29 @@ export class ScimHttpClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       const text = await response.text();
-      return { request: recorded, response: record(response, text), durationMs: elapsed(started) };
+      return { request: recorded, response: record(response, text, this.token), durationMs: elapsed(started) };
     } catch (error) {
       return { request: recorded, error: describeFetchError(error, this.timeoutMs), durationMs: elapsed(started) };
     }
   }
 }
 
-function record(response: Response, text: string): RecordedResponse {
+function record(response: Response, text: string, token: string): RecordedResponse {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
-    if (name !== 'set-cookie') headers[name] = value;
+    if (name !== 'set-cookie') headers[name] = withoutToken(value, token);
   });
-  return { status: response.status, headers, ...(text === '' ? {} : { body: parseBody(text) }) };
+  const body = withoutToken(text, token);
+  return { status: response.status, headers, ...(body === '' ? {} : { body: parseBody(body) }) };
+}
+
+/**
+ * The text with the token replaced: a server that echoes a request's headers in an error put the
+ * secret in the report the check writes. A token under 8 characters is not looked for (replacing
+ * it everywhere would mangle the text; no real token is that short).
+ */
+export function withoutToken(text: string, token: string): string {
+  return token.length >= 8 && text.includes(token) ? text.split(token).join('<redacted>') : text;
 }
 
 function parseBody(text: string): unknown {
@@ -176,4 +186,16 @@ export function describeText(text: string): string {
   }
   const line = (text.trim().split(/\r?\n/, 1)[0] ?? '').replace(/\p{Cc}/gu, '');
   return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+/** RFC 7644 §3.3, §3.7.3: `Location` is the new resource's URI; its last segment is the id. */
+export function idFromLocation(location: string): string | undefined {
+  const path = location.split(/[?#]/)[0]!.replace(/\/+$/, '');
+  const last = path.slice(path.lastIndexOf('/') + 1);
+  if (last === '') return undefined;
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return last; // a stray % is part of the id as the server wrote it
+  }
 }

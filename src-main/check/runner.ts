@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { evaluate, statusList, valueAt } from './expectations';
-import { describeText, NO_CONNECTION_CODES, ScimHttpClient } from './http-client';
+import { evaluate, statusMet, statusList, valueAt } from './expectations';
+import { describeText, idFromLocation, NO_CONNECTION_CODES, ScimHttpClient } from './http-client';
 import { PROFILES } from './profiles/index';
 import { serviceProviderConfigShape } from './shapes';
 import { buildPath, fillJson, MissingVariable } from './templates';
@@ -47,7 +47,8 @@ const INTERRUPTED = 'not run: the check was interrupted';
 
 interface Tracked {
   readonly type: 'User' | 'Group';
-  readonly id: string;
+  /** Absent when the server's answer named none: it cannot be deleted, and the report says so. */
+  readonly id?: string;
 }
 
 const POST_CREATES: Readonly<Record<string, 'User' | 'Group'>> = { '/Users': 'User', '/Groups': 'Group' };
@@ -155,7 +156,8 @@ async function runStep(
   }
   const findings: Finding[] = [
     ...evaluate(step.expect, step.level, exchange, vars),
-    ...(step.advise ? evaluate(step.advise, 'recommended', exchange, vars) : []),
+    // Advice on an answer that came with the wrong status, or none, would only restate that.
+    ...(step.advise && statusMet(step.expect, exchange) ? evaluate(step.advise, 'recommended', exchange, vars) : []),
     ...contentTypeFindings(exchange),
   ];
   remember(step, exchange, vars, features, tracked);
@@ -294,8 +296,17 @@ function remember(
   // accepts the duplicate a step sends to provoke a 409 must not keep the duplicate.
   const creates = step.creates ?? (step.method === 'POST' ? POST_CREATES[step.path] : undefined);
   if (creates && ok) {
-    const id = valueAt(response.body, 'id');
-    if (typeof id === 'string' && id !== '' && !tracked.some((t) => t.id === id)) tracked.push({ type: creates, id });
+    // RFC 7644 §3.3: the body SHOULD hold the resource, Location SHALL name it; an id may be a number.
+    const inBody = valueAt(response.body, 'id');
+    const location = response.headers['location'];
+    const id =
+      typeof inBody === 'string' || typeof inBody === 'number'
+        ? String(inBody)
+        : location
+          ? idFromLocation(location)
+          : undefined;
+    if (id === undefined || id === '') tracked.push({ type: creates });
+    else if (!tracked.some((t) => t.id === id)) tracked.push({ type: creates, id });
   }
   if (step.deletes && (ok || response.status === 404)) {
     const id = vars[step.deletes];
@@ -320,11 +331,18 @@ async function removeTracked(
   tracked: readonly Tracked[],
   keep: boolean,
 ): Promise<CleanupResult> {
-  if (keep) return { kept: true, deleted: 0, failures: [], remaining: [...tracked] };
-  const order = [...tracked.filter((t) => t.type === 'Group'), ...tracked.filter((t) => t.type === 'User')];
+  const named = tracked.filter((t): t is Required<Tracked> => t.id !== undefined);
+  const unnamed = tracked.length - named.length;
+  if (keep) return { kept: true, deleted: 0, failures: [], remaining: named, unnamed };
+  const order = [...named.filter((t) => t.type === 'Group'), ...named.filter((t) => t.type === 'User')];
   const failures: { type: string; id: string; detail: string }[] = [];
   let deleted = 0;
   for (const item of order) {
+    if (item.id === '.' || item.id === '..') {
+      // A dot segment names the collection or the base URL, whatever escapes it: no DELETE of that.
+      failures.push({ ...item, detail: 'its id can be in no URL path' });
+      continue;
+    }
     const path = `/${item.type === 'User' ? 'Users' : 'Groups'}/${encodeURIComponent(item.id)}`;
     const exchange = await client.send({ method: 'DELETE', path });
     const status = exchange.response?.status;
@@ -337,6 +355,7 @@ async function removeTracked(
     deleted,
     failures,
     remaining: failures.map(({ type, id }) => ({ type, id })),
+    unnamed,
   };
 }
 

@@ -9,8 +9,11 @@ import type { Json } from './types';
 const TEMPLATE = /\{\{(\w+)\}\}/g;
 
 export class MissingVariable extends Error {
-  constructor(readonly variable: string) {
-    super(`needs {{${variable}}}, which an earlier step did not provide`);
+  constructor(
+    readonly variable: string,
+    why = 'which an earlier step did not provide',
+  ) {
+    super(`needs {{${variable}}}, ${why}`);
   }
 }
 
@@ -23,6 +26,11 @@ function lookup(vars: Readonly<Record<string, string>>, name: string): string {
 export function fillString(text: string, vars: Readonly<Record<string, string>>, encode = false): string {
   return text.replace(TEMPLATE, (_, name: string) => {
     const value = lookup(vars, name);
+    // `.` and `..` stay dot segments however they are escaped (a URL reads `%2E` as `.`): an id
+    // `..` sent the step's PUT, PATCH and DELETE to the base URL itself.
+    if (encode && (value === '.' || value === '..')) {
+      throw new MissingVariable(name, `which is "${value}", an id no URL path can name`);
+    }
     return encode ? encodeURIComponent(value) : value;
   });
 }

@@ -130,6 +130,8 @@ export interface CleanupResult {
   readonly failures: readonly { readonly type: string; readonly id: string; readonly detail: string }[];
   /** Resources left behind on purpose (`--keep`) or because deleting them failed. */
   readonly remaining: readonly { readonly type: string; readonly id: string }[];
+  /** Resources the run created whose id the server's answer did not name (no id, no Location): left. */
+  readonly unnamed: number;
 }
 
 export interface Summary {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DEPARTMENTS, FAMILY_NAMES, GIVEN_NAMES, OFFICES, PROJECT_WORDS } from './names';
 import { createRandom, type Random } from './prng';
 
@@ -62,14 +63,20 @@ function slug(text: string): string {
     .replace(/[^a-z0-9]/g, '');
 }
 
+/**
+ * The seed as it goes into names, externalIds and the email domain: lower-case letters, digits and
+ * dashes, at most 24 characters. A seed that does not read the same that way ends in a digest of
+ * it: `Alpha`, `alpha!` and `alpha` became one tag, and a second run told to "use another --seed"
+ * met the first run's externalIds.
+ */
 export function seedSlug(seed: string): string {
-  return (
-    seed
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-|-$/g, '')
-      .slice(0, 24) || 'seed'
-  );
+  const slug = seed
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+  if (slug === seed && slug.length > 0 && slug.length <= 24) return slug;
+  const digest = createHash('sha256').update(seed).digest('hex').slice(0, 6);
+  return `${slug.slice(0, 17).replace(/-$/, '') || 'seed'}-${digest}`;
 }
 
 export function managerOf(index: number): number | undefined {

@@ -1,4 +1,10 @@
-import { describeFetchError, failedBeforeSending, normalizeBaseUrl, resolveUnderBase } from '../check/http-client';
+import {
+  describeFetchError,
+  failedBeforeSending,
+  normalizeBaseUrl,
+  resolveUnderBase,
+  withoutToken,
+} from '../check/http-client';
 
 /**
  * The loader's HTTP: JSON in and out under one base URL, retrying what a busy server asks to be
@@ -43,6 +49,8 @@ export interface SeedHttpOptions {
 export interface JsonResponse {
   readonly status: number;
   readonly body: unknown;
+  /** The Location header: a 201 whose body is empty still names the new resource there. */
+  readonly location?: string;
   /** The server did not take the request (429/503) and the run was stopped before a retry: not sent. */
   readonly stopped?: boolean;
 }
@@ -89,7 +97,8 @@ export class SeedHttp {
         });
         // Read here too: a connection that fails while the body comes in (a reset, the timeout) is
         // a failed request like one that fails before the headers, and the server made its work.
-        text = await response.text();
+        // A server that echoes the request's headers in an error must not put the token in the output.
+        text = withoutToken(await response.text(), this.options.token);
       } catch (error) {
         throw new SeedHttpError(
           `${method} ${url.href}: ${describeFetchError(error, timeoutMs)}`,
@@ -109,9 +118,16 @@ export class SeedHttp {
         this.retries += 1;
         continue;
       }
-      return { status: response.status, body: parse(text) };
+      const location = response.headers.get('location');
+      return { status: response.status, body: parse(text), ...(location === null ? {} : { location }) };
     }
   }
+
+  /**
+   * Resolves when the run is stopped. One listener on the signal for every request waiting out a
+   * backoff: one each made Node warn of a leak as 16 requests waited on a busy server.
+   */
+  private stopped: Promise<void> | undefined;
 
   /** Waits out a backoff; false when the run was stopped before or during it. */
   private async waitToRetry(ms: number): Promise<boolean> {
@@ -121,16 +137,8 @@ export class SeedHttp {
       await this.sleep(ms);
       return true;
     }
-    let onAbort: (() => void) | undefined;
-    const stopped = new Promise<void>((resolve) => {
-      onAbort = resolve;
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      await Promise.race([this.sleep(ms), stopped]);
-    } finally {
-      signal.removeEventListener('abort', onAbort!);
-    }
+    this.stopped ??= new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    await Promise.race([this.sleep(ms), this.stopped]);
     return !signal.aborted;
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeText } from '../check/http-client';
+import { describeText, idFromLocation } from '../check/http-client';
 
 export { describeText };
 
@@ -18,7 +18,8 @@ export interface Outcome {
 }
 
 const errorBody = z.looseObject({ scimType: z.string().optional(), detail: z.string().optional() });
-const created = z.looseObject({ id: z.string().min(1) });
+// An id a server gives as a number is an id all the same (it is put in paths as text).
+const created = z.looseObject({ id: z.union([z.string().min(1), z.number().transform(String)]) });
 
 export function readCreated(status: number, body: unknown, location?: string): Outcome {
   if (status < 200 || status >= 300) return failure(status, body);
@@ -34,13 +35,6 @@ export function failure(status: number, body: unknown): Outcome {
   const scimType = parsed.success ? parsed.data.scimType : undefined;
   const detail = parsed.success ? parsed.data.detail : typeof body === 'string' ? describeText(body) : undefined;
   return { ok: false, kind: scimType ? `${status} ${scimType}` : String(status), ...(detail ? { detail } : {}) };
-}
-
-/** RFC 7644 §3.7.3: `location` is the new resource's URI; its last segment is the id. */
-export function idFromLocation(location: string): string | undefined {
-  const path = location.split(/[?#]/)[0]!.replace(/\/+$/, '');
-  const last = path.slice(path.lastIndexOf('/') + 1);
-  return last === '' ? undefined : decodeURIComponent(last);
 }
 
 /** RFC 7644 §3.7.3: `status` is a string ("201"); early drafts and some servers send {code: 201}. */

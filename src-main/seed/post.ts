@@ -45,7 +45,7 @@ export async function loadWithPosts(ctx: LoadContext): Promise<void> {
       ctx.counts.droppedReferences += group.members.length - members.length;
       const response = await sendOrCount(ctx, 1, () => ctx.http.send('POST', '/Groups', groupBody(group, members)));
       if (response.stopped) return;
-      const outcome = readCreated(response.status, response.body);
+      const outcome = readCreated(response.status, response.body, response.location);
       if (outcome.ok) {
         ctx.counts.groupsCreated += 1;
         ctx.counts.memberships += members.length;
@@ -69,7 +69,7 @@ async function createUser(ctx: LoadContext, i: number, created: readonly Promise
     ctx.http.send('POST', '/Users', userBody(user, manager, ctx.organization)),
   );
   if (response.stopped) return;
-  const outcome = readCreated(response.status, response.body);
+  const outcome = readCreated(response.status, response.body, response.location);
   if (outcome.ok) {
     ctx.userIds[i] = outcome.id;
     ctx.counts.usersCreated += 1;

@@ -260,4 +260,58 @@ describe('runCheck', () => {
     expect(report.cleanup.remaining.length + report.cleanup.deleted).toBe(created);
     expect(calls.filter((c) => c.startsWith('DELETE /scim/Users/')).length).toBeGreaterThanOrEqual(created);
   });
+
+  it('deletes what a server created under a numeric id or named only in Location, and says what it could not', async () => {
+    const deleted: string[] = [];
+    let made = 0;
+    const fake: typeof fetch = async (url, init) => {
+      const path = new URL(String(url)).pathname;
+      if (init?.method === 'DELETE') deleted.push(path);
+      if (init?.method === 'POST' && path.endsWith('/Users')) {
+        made += 1;
+        // In turn: a numeric id, an empty body with Location, neither.
+        if (made % 3 === 1) return new Response(JSON.stringify({ id: 6000 + made }), { status: 201 });
+        if (made % 3 === 2)
+          return new Response(null, { status: 201, headers: { Location: `http://host/scim/Users/loc-${made}` } });
+        return new Response(null, { status: 201 });
+      }
+      return new Response(null, { status: 500 });
+    };
+    const report = await runCheck({ baseUrl: 'http://host/scim', token: 't', profiles: ['entra'], fetch: fake });
+    expect(made).toBeGreaterThan(0);
+    const named = [...Array(made).keys()].map((i) => i + 1).filter((n) => n % 3 !== 0);
+    expect([...new Set(deleted)].sort()).toEqual(
+      named.map((n) => (n % 3 === 1 ? `/scim/Users/${6000 + n}` : `/scim/Users/loc-${n}`)).sort(),
+    );
+    expect(report.cleanup.unnamed).toBe(made - named.length);
+  });
+
+  it('adds no advice to an answer with the wrong status, and keeps a token a server echoes out of the report', async () => {
+    const token = 'SeCrEtToKeN123';
+    const fake: typeof fetch = async (_url, init) =>
+      new Response(JSON.stringify({ detail: `you sent ${new Headers(init?.headers).get('Authorization')}` }), {
+        status: 500,
+        headers: { 'x-echo': `Bearer ${token}`, 'content-type': 'application/scim+json' },
+      });
+    const report = await runCheck({ baseUrl: 'http://host/scim', token, profiles: ['rfc'], fetch: fake });
+    expect(JSON.stringify(report)).not.toContain(token);
+    for (const step of report.steps) {
+      // A required step's recommended findings are its advice.
+      if (step.level === 'required' && step.exchange?.response?.status === 500) {
+        expect([step.id, step.findings.filter((finding) => finding.level === 'recommended')]).toEqual([step.id, []]);
+      }
+    }
+  });
+
+  it('does not send a request to a path an id of "." or ".." would make', async () => {
+    const sent: string[] = [];
+    const fake: typeof fetch = async (url, init) => {
+      sent.push(`${init?.method} ${new URL(String(url)).pathname}`);
+      if (init?.method === 'POST') return new Response(JSON.stringify({ id: '..' }), { status: 201 });
+      return new Response(null, { status: 404 });
+    };
+    const report = await runCheck({ baseUrl: 'http://host/scim/v2', token: 't', profiles: ['rfc'], fetch: fake });
+    expect(sent.filter((line) => /^(PUT|PATCH|DELETE) \/scim\/v2\/?$/.test(line))).toEqual([]);
+    expect(report.steps.some((step) => step.skippedReason?.includes('an id no URL path can name'))).toBe(true);
+  });
 });

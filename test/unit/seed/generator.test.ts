@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planChunks } from '../../../src-main/seed/bulk';
-import { generateDirectory, managerOf, MAX_GROUP_MEMBERS } from '../../../src-main/seed/generator';
+import { generateDirectory, managerOf, MAX_GROUP_MEMBERS, seedSlug } from '../../../src-main/seed/generator';
 import { createRandom } from '../../../src-main/seed/prng';
 import { groupBody, userBody } from '../../../src-main/seed/scim-bodies';
 
@@ -15,6 +15,16 @@ describe('createRandom', () => {
     expect(seqA.every((x) => x >= 0 && x < 1)).toBe(true);
     const ints = Array.from({ length: 1000 }, () => a.int(3, 5));
     expect(new Set(ints)).toEqual(new Set([3, 4, 5]));
+  });
+});
+
+describe('seedSlug', () => {
+  it('keeps a plain seed as it is and tells apart seeds that read alike', () => {
+    expect(seedSlug('demo')).toBe('demo');
+    expect(seedSlug('team-42')).toBe('team-42');
+    const alike = ['alpha', 'Alpha', 'alpha!', 'ALPHA ', 'Ωmega', 'ψ', 'a'.repeat(24) + 'x', 'a'.repeat(24) + 'y'];
+    expect(new Set(alike.map(seedSlug)).size).toBe(alike.length);
+    for (const seed of alike) expect(seedSlug(seed)).toMatch(/^[a-z0-9-]{1,24}$/);
   });
 });
 

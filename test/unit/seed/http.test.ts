@@ -13,6 +13,40 @@ function scripted(statuses: number[], headers: Record<string, string> = {}) {
 }
 
 describe('SeedHttp', () => {
+  it('hands back Location, keeps a token the server echoes out of what it reads, and waits with one listener', async () => {
+    const token = 'SeCrEtToKeN123';
+    const fake: typeof fetch = async () =>
+      new Response(JSON.stringify({ detail: `bad token ${token}` }), {
+        status: 201,
+        headers: { Location: 'http://h/scim/Users/u-1' },
+      });
+    const http = new SeedHttp({ baseUrl: 'http://h/scim', token, fetch: fake });
+    const answer = await http.send('POST', '/Users', { userName: 'a' });
+    expect(answer).toMatchObject({ status: 201, location: 'http://h/scim/Users/u-1' });
+    expect(JSON.stringify(answer)).not.toContain(token);
+
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const stop = new AbortController();
+      const busy = new SeedHttp({
+        baseUrl: 'http://h/scim',
+        token,
+        fetch: async () => new Response(null, { status: 503, headers: { 'Retry-After': '30' } }),
+        signal: stop.signal,
+      });
+      const waiting = Array.from({ length: 20 }, () => busy.send('POST', '/Users', {}));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      stop.abort();
+      await Promise.all(waiting);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+  });
+
   it('retries 429 and 503 with backoff, then returns the answer', async () => {
     const { fake, calls } = scripted([429, 503, 201]);
     const waits: number[] = [];
