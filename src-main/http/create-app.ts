@@ -27,6 +27,7 @@ import { areaOf } from './areas';
 import { captureRequests } from './capture';
 import { serveConsole } from './console-static';
 import { errorMiddleware } from './error-middleware';
+import { answeringWhatIsDurable } from './durable-answers';
 import { refusingInvalidHost } from './public-origin';
 import { presumedCaller } from './scim/auth';
 import { scimRoutes } from './scim/router';
@@ -67,44 +68,6 @@ function byArea<A, S>(
     if (area === 'admin') return admin.allowedMethods(ctx as A, () => admin.routes(ctx as A, next));
     return next();
   };
-}
-
-/**
- * Answers show only what is on disk. A read sees the store's memory, which runs ahead of the disk
- * by the writes waiting for the next group commit: a GET could show a version that a crash then
- * loses (the next write numbering it again, with other content), and a 409 or 412 could be decided
- * by such a write. So each SCIM and admin answer waits until everything written before it is
- * durable. Writes have waited already; a read waits at most for the flush under way.
- */
-function answeringWhatIsDurable(store: Pick<DurableStore, 'settled'>): Middleware {
-  return async (ctx, next) => {
-    if (areaOf(ctx.path) === 'console') return next();
-    try {
-      await next();
-    } catch (error) {
-      // A refusal waits too: a 409 decided by a create still being written, or a 404 by a delete,
-      // was sent at once, and a crash then lost the write it had reported. A store that fails
-      // meanwhile is what the client is told instead (settled throws it).
-      await store.settled();
-      throw error;
-    }
-    try {
-      await store.settled();
-    } catch (failure) {
-      // A write that came back without an error is on disk: a store write resolves once its own
-      // batch is durable, and batches are durable in order, so what it read before it is too. A
-      // later batch that failed (another request's) is not this write's: a 500 for a create on
-      // disk made the IdP's retry a 409. A Bulk tells each operation's fate in its own body.
-      if (!wrote(ctx)) throw failure;
-    }
-  };
-}
-
-/** The request was a write that succeeded (a `.search` is a POST that reads). */
-function wrote(ctx: Koa.Context): boolean {
-  return (
-    ctx.status < 300 && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(ctx.method) && !/\/\.search\/?$/i.test(ctx.path)
-  );
 }
 
 /**

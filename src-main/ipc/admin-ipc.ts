@@ -1,5 +1,5 @@
 import { ADMIN_IPC_CHANNEL, isAdminOperationName } from '@shared/contract-ops';
-import { adminContract, type AdminHandlers } from '@shared/contract';
+import type { AdminHandlers } from '@shared/contract';
 import type { AdminResult } from '@shared/errors';
 import { settleAdminOperation, toAdminErrorData, type Logger } from '../services/admin-dispatch';
 
@@ -39,9 +39,8 @@ export function registerAdminIpc(
     try {
       await settled();
     } catch (error) {
-      // The store failed before what the answer shows was durable: say that, as HTTP does. A write
-      // that succeeded is on disk already (its own batch was), as HTTP answers it too.
-      if (result.ok && adminContract[op].method !== 'GET') return result;
+      // The store failed before what the answer shows was durable: say that, as HTTP does (an
+      // admin write may be decided outside its own transaction: see http/durable-answers.ts).
       return { ok: false, error: toAdminErrorData(error, log) };
     }
     return result;

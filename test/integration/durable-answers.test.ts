@@ -122,42 +122,52 @@ describe('answers wait for the writes they depend on', () => {
   });
 });
 
-describe('a write on disk when a later one fails', () => {
-  it('is answered as done, and the write that failed as failed', async () => {
+/**
+ * Holds the journal's writes until `open()`, then lets the first `ok` of them through and fails the
+ * rest as a full disk does.
+ */
+function fillDiskAfter(server: TestServer, ok: number): { open: () => void } {
+  const journal = (server.app.store as unknown as { parts: { journal: { handle: FileHandle } } }).parts.journal;
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let writes = 0;
+  journal.handle = new Proxy(journal.handle, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (property === 'write' && typeof value === 'function') {
+        return async (...args: unknown[]) => {
+          await gate;
+          if (++writes > ok)
+            throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
+  return { open };
+}
+
+describe('a full disk under answers', () => {
+  const post = (server: TestServer, token: string, path: string, body: unknown) =>
+    fetch(`${server.url}/scim/v2${path}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
+      body: JSON.stringify(body),
+    });
+
+  it('answers a create on disk as done, and the one the disk refused as failed', async () => {
     const data = await tempDataDir();
     const server = await startTestServer({ dataDir: data.dir });
     const { token } = await server.tenantWithToken('Full disk');
-    const post = (userName: string) =>
-      fetch(`${server.url}/scim/v2/Users`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
-        body: JSON.stringify({ userName }),
-      });
     // The first write waits at the gate; the second queues behind it, and the disk fills before it.
-    const journal = (server.app.store as unknown as { parts: { journal: { handle: FileHandle } } }).parts.journal;
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    let writes = 0;
-    journal.handle = new Proxy(journal.handle, {
-      get(target, property) {
-        const value: unknown = Reflect.get(target, property, target);
-        if (property === 'write' && typeof value === 'function') {
-          return async (...args: unknown[]) => {
-            await gate;
-            if (++writes > 1)
-              throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        }
-        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-      },
-    });
+    const disk = fillDiskAfter(server, 1);
     try {
-      const first = post('on-disk@example.com');
+      const first = post(server, token, '/Users', { userName: 'on-disk@example.com' });
       await new Promise((resolve) => setTimeout(resolve, 50));
-      const second = post('lost@example.com');
+      const second = post(server, token, '/Users', { userName: 'lost@example.com' });
       await new Promise((resolve) => setTimeout(resolve, 50));
-      open();
+      disk.open();
       const [kept, lost] = await Promise.all([first, second]);
       expect(kept.status).toBe(201);
       expect(await kept.json()).toMatchObject({ userName: 'on-disk@example.com' });
@@ -169,6 +179,30 @@ describe('a write on disk when a later one fails', () => {
       const names = [...again.app.store.tenant(tenant!.id)!.list('users')].map((user) => user.userName);
       await again.stop();
       expect(names).toEqual(['on-disk@example.com']);
+    } finally {
+      await data.remove();
+    }
+  });
+
+  it('answers a Bulk whose operation was refused by a create the disk then lost as failed, not 200', async () => {
+    const data = await tempDataDir();
+    const server = await startTestServer({ dataDir: data.dir });
+    const { token } = await server.tenantWithToken('Full disk Bulk');
+    const disk = fillDiskAfter(server, 0);
+    try {
+      const create = post(server, token, '/Users', { userName: 'never@example.com' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Its one operation is refused 409 by the create above, which is still only in memory.
+      const bulk = post(server, token, '/Bulk', {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+        Operations: [{ method: 'POST', path: '/Users', bulkId: 'b1', data: { userName: 'never@example.com' } }],
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      disk.open();
+      const [created, bulked] = await Promise.all([create, bulk]);
+      expect(created.status).toBe(500);
+      expect(bulked.status).toBe(500);
+      await server.app.close().catch(() => undefined);
     } finally {
       await data.remove();
     }

@@ -53,6 +53,7 @@ import { scimAuth, type ScimCaller, type ScimState } from './auth';
 import { readScimBody, sendScim } from './body';
 import { DEFAULT_BODY_LIMIT } from '../json-body';
 import { publicOrigin } from '../public-origin';
+import { noteAnswerDecidedByOwnWrite } from '../durable-answers';
 
 export interface ScimRouterDeps {
   capabilities: ServerCapabilities;
@@ -319,6 +320,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     router.post(`${path}/.search`, auth, async (ctx) => listed(ctx, [kind], await searchRequest(ctx)));
     router.post(path, auth, async (ctx) => {
       const created = await identities.create(kind, await bodyOf(ctx), caller(ctx), projection(ctx));
+      noteAnswerDecidedByOwnWrite(ctx);
       ctx.set('Location', created.location);
       sendScim(ctx, 201, created.resource, created.version);
     });
@@ -342,6 +344,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
         conditions(ctx),
         projection(ctx),
       );
+      noteAnswerDecidedByOwnWrite(ctx);
       ctx.set('Location', replaced.location); // RFC 7644 §3.5.1's example answers with it
       sendScim(ctx, 200, replaced.resource, replaced.version);
     });
@@ -355,11 +358,13 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
         conditions(ctx),
         projection(ctx),
       );
+      noteAnswerDecidedByOwnWrite(ctx);
       ctx.set('Location', patched.location);
       sendScim(ctx, 200, patched.resource, patched.version);
     });
     router.delete(`${path}/:id`, notSearch, auth, async (ctx) => {
       const { version } = await identities.delete(kind, ctx.params.id ?? '', caller(ctx), conditions(ctx));
+      noteAnswerDecidedByOwnWrite(ctx);
       ctx.status = 204;
       // A deactivated user is still there, with a new version (see IdentityService.delete).
       if (version) ctx.set('ETag', version);

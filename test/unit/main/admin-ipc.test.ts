@@ -84,15 +84,6 @@ describe('admin IPC', () => {
     expect(log.error).not.toHaveBeenCalled();
   });
 
-  it('answers a write that succeeded as done when the store fails after it (its own batch is on disk)', async () => {
-    const failed = async () => {
-      throw new StoreFailedError('journal write failed: ENOSPC');
-    };
-    const createTenant = vi.fn(async () => oneTenant);
-    const { call } = wire({ createTenant }, failed);
-    await expect(call('createTenant', { name: 'Acme' })).resolves.toEqual({ ok: true, data: oneTenant });
-  });
-
   it('refuses calls from any other frame, and from destroyed frames', async () => {
     const { call, log } = wire({ listTenants: async () => ({ items: [], total: 0, page: 1, per_page: 50 }) });
     await expect(call('listTenants', {}, 'https://evil.example/')).resolves.toMatchObject({
