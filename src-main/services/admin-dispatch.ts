@@ -155,13 +155,13 @@ export function isStoreDown(error: unknown): boolean {
 export function storeErrorAsAdmin(error: unknown): AdminError | undefined {
   if (isStoreDown(error)) return new AdminError('unavailable', STORE_UNAVAILABLE);
   // A file kept beside the store (tenant-purges.json before a tenant's delete, admin-signouts.json
-  // for a sign-out) met a full or read-only disk: the owner's to fix, and no bug to hide behind
-  // "Internal error". Their writers take back what they began when the write fails.
+  // for a sign-out) met a full, read-only or forbidden folder: the owner's to fix, and no bug to
+  // hide behind "Internal error". Their writers take back what they began when the write fails.
   if (isFolderWide(error)) {
     return new AdminError(
       'unavailable',
-      `The server could not write its data folder: ${dataDirProblemOf(error)}. The request was not carried out; ` +
-        'free space or make the folder writable, then try again.',
+      `The server could not use its data folder: ${dataDirProblemOf(error)}. The request was not carried out; ` +
+        'free space or fix the folder, then try again.',
     );
   }
   if (error instanceof StoreNoTenantError) return new AdminError('not_found', `Tenant ${error.tenantId} not found.`);

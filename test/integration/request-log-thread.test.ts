@@ -143,7 +143,7 @@ describe('request log on its worker thread', () => {
       (error: Error) => `failed: ${error.message}`,
     );
     await expect(Promise.race([closed, new Promise((r) => setTimeout(() => r('stuck'), 3000))])).resolves.toMatch(
-      /^failed: request log: the request log worker stopped/,
+      /^failed: the request log worker stopped/,
     );
   });
 

@@ -724,7 +724,9 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       reserved = nextSeq - 1;
       await saveMeta();
       await files.close().catch((error: unknown) => reportError('close', error));
-      const unwritten = pending.length - pendingHead;
+      // Rows a cap or a purge removed while they waited were to go anyway: not lost.
+      let unwritten = 0;
+      for (let i = pendingHead; i < pending.length; i++) if (!pending[i]!.removed) unwritten++;
       if (unwritten > 0) {
         throw new NotWrittenOnCloseError(
           `${unwritten} request log ${unwritten === 1 ? 'entry' : 'entries'} could not be written and ${unwritten === 1 ? 'is' : 'are'} lost (${lastError ?? 'no error was reported'})`,

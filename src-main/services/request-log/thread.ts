@@ -378,7 +378,7 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
         } catch (error) {
           // Told by whoever closes (services.close), with the stop's exit: the worker's own
           // failure, whose stack stayed in the worker.
-          failed = new NotWrittenOnCloseError(`request log: ${(error as Error).message}`);
+          failed = new NotWrittenOnCloseError((error as Error).message);
         } finally {
           droppedHere += batch.length;
           batch = [];

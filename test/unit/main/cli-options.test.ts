@@ -101,6 +101,7 @@ describe('CLI flags', () => {
     expect(() => ttlFlag('0h')).toThrow(/not a duration/);
     expect(() => ttlFlag('31d')).toThrow(/maximum of 30d/);
     expect(() => ttlFlag('1000000000s')).toThrow(/maximum of 30d/);
+    expect(() => ttlFlag('9'.repeat(40))).toThrow(/maximum of 30d/);
   });
 
   it('parses durations strictly', () => {

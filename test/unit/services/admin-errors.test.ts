@@ -15,8 +15,8 @@ describe('what an admin caller is told of a failure', () => {
     expect(full).toEqual({
       code: 'unavailable',
       message:
-        'The server could not write its data folder: the disk is full (at /data/tenant-purges.json.tmp). ' +
-        'The request was not carried out; free space or make the folder writable, then try again.',
+        'The server could not use its data folder: the disk is full (at /data/tenant-purges.json.tmp). ' +
+        'The request was not carried out; free space or fix the folder, then try again.',
     });
     expect(toAdminErrorData(errno('EROFS', 'read-only file system, open'), log)).toMatchObject({
       code: 'unavailable',
