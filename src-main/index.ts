@@ -11,6 +11,7 @@ import { CONSOLE_CSP } from './http/console-static';
 import { isLoopback } from './http/listener';
 import { registerAdminIpc } from './ipc/admin-ipc';
 import { isAppDocument } from './ipc/app-document';
+import { NotWrittenOnCloseError } from './store/errors';
 
 const rendererDir = join(import.meta.dirname, '../renderer');
 const rendererIndex = join(rendererDir, 'index.html');
@@ -108,7 +109,17 @@ app.on('before-quit', (event) => {
   if (quitting || !running) return;
   event.preventDefault();
   quitting = true;
-  void running.close().finally(() => app.quit());
+  // A close that lost something (log entries a full disk kept from being written) says so, and
+  // the app exits 1, as `scimdesk serve` does.
+  void running.close().then(
+    () => app.quit(),
+    (error: unknown) => {
+      // What a service could not write was told as it closed (services.close).
+      if (!(error instanceof NotWrittenOnCloseError))
+        console.error(`scimdesk: shutdown failed: ${(error as Error).message}`);
+      app.exit(1);
+    },
+  );
 });
 
 main().catch((error: unknown) => {

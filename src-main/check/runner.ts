@@ -53,6 +53,11 @@ interface Tracked {
 
 const POST_CREATES: Readonly<Record<string, 'User' | 'Group'>> = { '/Users': 'User', '/Groups': 'Group' };
 
+/** The resource type a step's path names (`/Groups/{{groupId}}`), if it names one. */
+function typeOfPath(path: string): 'User' | 'Group' | undefined {
+  return POST_CREATES[`/${path.split('/')[1] ?? ''}`];
+}
+
 const CONTENT_TYPE_FINDING = 'Content-Type is not application/scim+json (RFC 7644 §3.1, §8.1)';
 
 export function newRunId(): string {
@@ -306,11 +311,13 @@ function remember(
           ? idFromLocation(location)
           : undefined;
     if (id === undefined || id === '') tracked.push({ type: creates });
-    else if (!tracked.some((t) => t.id === id)) tracked.push({ type: creates, id });
+    else if (!tracked.some((t) => t.type === creates && t.id === id)) tracked.push({ type: creates, id });
   }
   if (step.deletes && (ok || response.status === 404)) {
+    // By type and id: many servers number users and groups apart, so both may be `1`.
     const id = vars[step.deletes];
-    const at = tracked.findIndex((t) => t.id === id);
+    const type = typeOfPath(step.path);
+    const at = tracked.findIndex((t) => t.id === id && (type === undefined || t.type === type));
     if (at >= 0) tracked.splice(at, 1);
   }
   if (step.discovers && ok) {

@@ -40,8 +40,8 @@ export function probeDesktop(env: NodeJS.ProcessEnv = process.env, platform = pr
 }
 
 /**
- * Runs the desktop app and resolves with its exit code. Electron runs in a process group of its own
- * and gets each signal once, from here: in ours, a terminal's Ctrl-C reached it twice (from the
+ * Runs the desktop app and resolves with its exit code. On POSIX systems Electron runs in a process
+ * group of its own and gets each signal once, from here: in ours, a terminal's Ctrl-C reached it twice (from the
  * terminal and forwarded), and Electron takes a second SIGINT as "quit now", cutting the server's
  * shutdown short (requests in flight, the request log's last entries, the lock).
  */
@@ -52,10 +52,14 @@ export function runDesktop(binary: string, appRoot: string, env: NodeJS.ProcessE
       env,
       detached: process.platform !== 'win32',
     });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    process.on('SIGTERM', forward);
-    process.on('SIGINT', forward);
-    process.on('SIGHUP', forward);
+    // On Windows a console's Ctrl-C reaches Electron itself, and `kill` of any signal ends a
+    // process at once: nothing is forwarded there, or Electron's shutdown would be cut short.
+    if (process.platform !== 'win32') {
+      const forward = (signal: NodeJS.Signals) => child.kill(signal);
+      process.on('SIGTERM', forward);
+      process.on('SIGINT', forward);
+      process.on('SIGHUP', forward);
+    }
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });

@@ -1,6 +1,7 @@
 import { startScimdesk } from '../app';
 import { isLoopback } from '../http/listener';
 import type { ServeOptions } from './options';
+import { NotWrittenOnCloseError } from '../store/errors';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -99,7 +100,9 @@ export async function serve(
             resolve(fatal || cut > 0 ? 1 : 0);
           },
           (error: unknown) => {
-            io.err(`scimdesk: shutdown failed: ${(error as Error).message}`);
+            // What a service could not write was told when it closed (services.close), in one line.
+            if (!(error instanceof NotWrittenOnCloseError))
+              io.err(`scimdesk: shutdown failed: ${(error as Error).message}`);
             resolve(1);
           },
         );

@@ -16,7 +16,7 @@ export interface IpcMainLike {
  * main, every time: the sender frame must be the app's own page, the operation a known one, and the
  * payload valid against the contract (STYLE.md §4). Results travel as data (`AdminResult`).
  *
- * Like an HTTP answer (see http/create-app.ts), an IPC answer waits until everything written before
+ * Like an HTTP answer (see http/durable-answers.ts), an IPC answer waits until everything written before
  * it is durable (`settled`): the console must not show a version that a crash would take back.
  */
 export function registerAdminIpc(

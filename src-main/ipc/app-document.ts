@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
  * Whether a frame's URL is the app's own page, the file at `path` (a hash route allowed). Compared as
  * paths, not as URL text: Node's `pathToFileURL` escapes `~`, `[`, `]` and `%`, which the URL
  * Chromium loads keeps as they are, so an install under `C:\Users\JOHNSM~1\` had every admin call of
- * its own page refused. A query, another scheme or host, or a URL that does not parse is not it.
+ * its own page refused. A query, another scheme, another file or a URL that does not parse is not it.
  */
 export function isAppDocument(url: string, path: string, platform: NodeJS.Platform = process.platform): boolean {
   let parsed: URL;
@@ -14,9 +14,8 @@ export function isAppDocument(url: string, path: string, platform: NodeJS.Platfo
   } catch {
     return false;
   }
-  if (parsed.protocol !== 'file:' || parsed.search !== '' || (parsed.host !== '' && parsed.host !== 'localhost')) {
-    return false;
-  }
+  // A host is a Windows share (file://server/share/…); elsewhere fileURLToPath refuses one.
+  if (parsed.protocol !== 'file:' || parsed.search !== '') return false;
   parsed.hash = '';
   let file: string;
   try {

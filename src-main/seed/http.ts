@@ -124,10 +124,12 @@ export class SeedHttp {
   }
 
   /**
-   * Resolves when the run is stopped. One listener on the signal for every request waiting out a
-   * backoff: one each made Node warn of a leak as 16 requests waited on a busy server.
+   * The waits under way, each ended early by a stop. One listener on the signal for all of them:
+   * one each made Node warn of a leak as 16 requests waited on a busy server. A wait leaves the set
+   * when it ends, so a long run's backoffs are not all kept until the stop.
    */
-  private stopped: Promise<void> | undefined;
+  private readonly waiting = new Set<() => void>();
+  private listening = false;
 
   /** Waits out a backoff; false when the run was stopped before or during it. */
   private async waitToRetry(ms: number): Promise<boolean> {
@@ -137,8 +139,21 @@ export class SeedHttp {
       await this.sleep(ms);
       return true;
     }
-    this.stopped ??= new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-    await Promise.race([this.sleep(ms), this.stopped]);
+    if (!this.listening) {
+      this.listening = true;
+      signal.addEventListener('abort', () => {
+        for (const stop of this.waiting) stop();
+        this.waiting.clear();
+      });
+    }
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    this.waiting.add(stop);
+    try {
+      await Promise.race([this.sleep(ms), stopped]);
+    } finally {
+      this.waiting.delete(stop);
+    }
     return !signal.aborted;
   }
 }

@@ -91,22 +91,36 @@ function jsonNeedle(needle: string): string {
   return JSON.stringify(needle).slice(1, -1);
 }
 
+/** A free-text needle, lower-cased, with what searching for it needs worked out once per query. */
+export interface TextNeedle {
+  readonly text: string;
+  /** As it appears inside a JSON string (`a\"b` for `a"b`); the text itself for most needles. */
+  readonly escaped: string;
+  /** Found in a detail's text, it may be the detail's own writing: its parts must be read. */
+  readonly mayHitStructure: boolean;
+}
+
+export function textNeedle(text: string): TextNeedle {
+  return { text, escaped: jsonNeedle(text), mayHitStructure: couldMatchTheDetailsOwn(text) };
+}
+
 /**
- * Does the line (`<summary>\t<detail>\n`) of this row hold the (lower-cased) needle in what the
- * request and its answer carried: header names and values, bodies, the error, what was ignored?
- * The whole detail is searched first, cheaply, in both forms the needle can take there (escaped
- * inside a string, as it is in JSON structure: `"userName":"x"` in a body kept as it came); a line
- * that holds it is then read part by part. The detail's own key names and fixed values are no
- * part: `q=error`, `q=bytes` or `q=false` matched every entry.
+ * Does the line (`<summary>\t<detail>\n`) of this row hold the needle in what the request and its
+ * answer carried: header names and values, bodies, the error, what was ignored? The whole detail is
+ * searched first, cheaply, in both forms the needle can take there (escaped inside a string, as it
+ * is in JSON structure: `"userName":"x"` in a body kept as it came); a line that holds it is then
+ * read part by part, unless the needle can only have matched inside a value (and not inside an
+ * escape: `nmanager` is in `"Sales\nManager"` as written, not as it reads). The detail's own key
+ * names and fixed values are no part: `q=error`, `q=bytes` or `q=false` matched every entry.
  */
-export function lineMatches(line: Buffer, start: number, end: number, needle: string): boolean {
+export function lineMatches(line: Buffer, start: number, end: number, needle: TextNeedle): boolean {
   const tab = line.indexOf(0x09, start);
   const from = tab >= 0 && tab < end ? tab + 1 : start;
   const text = line.toString('utf8', from, end);
   const lower = text.toLowerCase();
-  const escaped = jsonNeedle(needle);
-  if (!lower.includes(escaped) && !lower.includes(needle)) return false;
-  if (!couldMatchTheDetailsOwn(needle)) return true;
+  const { escaped } = needle;
+  if (!needle.mayHitStructure) return foundOutsideEscapes(lower, escaped);
+  if (!lower.includes(escaped) && (escaped === needle.text || !lower.includes(needle.text))) return false;
   let detail: unknown;
   try {
     detail = JSON.parse(text);
@@ -115,9 +129,38 @@ export function lineMatches(line: Buffer, start: number, end: number, needle: st
   }
   for (const [part, isJson] of searchedParts(detail)) {
     const lowerPart = part.toLowerCase();
-    if (lowerPart.includes(needle) || (isJson && lowerPart.includes(escaped))) return true;
+    if (lowerPart.includes(needle.text) || (isJson && lowerPart.includes(escaped))) return true;
   }
   return false;
+}
+
+/**
+ * Whether the JSON text holds the needle somewhere other than as the start of an escape's letters
+ * (`\n`, or `\u00e9`'s `u00e9`). A needle with no quote, backslash or control character starts
+ * nowhere else inside one.
+ */
+function foundOutsideEscapes(json: string, needle: string): boolean {
+  for (let at = json.indexOf(needle); at >= 0; at = json.indexOf(needle, at + 1)) {
+    if (!startsInsideEscape(json, at)) return true;
+  }
+  return false;
+}
+
+function startsInsideEscape(json: string, at: number): boolean {
+  if (escapedBy(json, at)) return true; // the letter of `\n`, `\t`, `\u`…
+  // Within `\uXXXX`: up to four characters after a `\u`.
+  for (let back = 1; back <= 4 && at - back >= 1; back++) {
+    const u = at - back;
+    if (json[u] === 'u' && escapedBy(json, u) && /^[0-9a-f]*$/.test(json.slice(u + 1, at))) return true;
+  }
+  return false;
+}
+
+/** The character at `at` follows an odd run of backslashes: it is an escape's letter. */
+function escapedBy(json: string, at: number): boolean {
+  let run = 0;
+  while (at - run - 1 >= 0 && json[at - run - 1] === '\\') run++;
+  return run % 2 === 1;
 }
 
 /** The detail's own key names (entry.ts buildEntry): a needle inside one can match them. */

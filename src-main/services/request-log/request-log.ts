@@ -14,7 +14,15 @@ import { Feed, type FeedFilter, type RequestLogListener } from './feed';
 import { SeqRanges } from './seq-ranges';
 import { LogIndex } from './log-index';
 import { readLogMeta, writeLogMeta, type LogMeta } from './meta-file';
-import { indexedTextMatch, lineIsFor, lineMatches, structuredMatcher, type LogFilter } from './query';
+import {
+  indexedTextMatch,
+  lineIsFor,
+  lineMatches,
+  structuredMatcher,
+  textNeedle,
+  type LogFilter,
+  type TextNeedle,
+} from './query';
 import { DEFAULT_BODY_LIMIT } from './redact';
 import { AppendError, SegmentFiles, type Loc, type SegmentIo } from './segment-files';
 import { FlushTimer, SerialQueue } from './serial';
@@ -549,7 +557,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
   }
 
   /** Rows among `rows` (newest first) whose stored line contains the needle. */
-  async function matchLines(rows: LogRow[], needle: string): Promise<Set<LogRow>> {
+  async function matchLines(rows: LogRow[], needle: TextNeedle): Promise<Set<LogRow>> {
     const found = new Set<LogRow>();
     let i = 0;
     while (i < rows.length) {
@@ -600,7 +608,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       const fromIndex = new Set(candidates.filter((row) => indexedTextMatch(row, needle)));
       const fromLines = await matchLines(
         candidates.filter((row) => !fromIndex.has(row)),
-        needle,
+        textNeedle(needle),
       );
       hits = candidates.filter((row) => !row.removed && (fromIndex.has(row) || fromLines.has(row)));
     }

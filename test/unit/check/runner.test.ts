@@ -286,6 +286,30 @@ describe('runCheck', () => {
     expect(report.cleanup.unnamed).toBe(made - named.length);
   });
 
+  it('tells a user and a group apart that a server numbers alike, and lists the one it could not delete', async () => {
+    const next = { Users: 0, Groups: 0 };
+    const live = new Set<string>();
+    const fake: typeof fetch = async (url, init) => {
+      const path = new URL(String(url)).pathname.replace('/scim', '');
+      const [, kind, id] = path.split('/') as [string, 'Users' | 'Groups', string | undefined];
+      if (init?.method === 'POST' && id === undefined && (kind === 'Users' || kind === 'Groups')) {
+        next[kind] += 1;
+        live.add(`${kind}/${next[kind]}`);
+        return new Response(JSON.stringify({ id: next[kind] }), { status: 201 });
+      }
+      if (init?.method === 'DELETE' && kind === 'Groups') {
+        live.delete(`${kind}/${id}`);
+        return new Response(null, { status: 204 });
+      }
+      return new Response(null, { status: 500 });
+    };
+    const report = await runCheck({ baseUrl: 'http://host/scim', token: 't', profiles: ['rfc'], fetch: fake });
+    // Every user is still there (their DELETE failed), and the report names each of them.
+    const users = [...live].filter((key) => key.startsWith('Users/'));
+    expect(users.length).toBeGreaterThan(0);
+    expect(report.cleanup.remaining.map((r) => `${r.type}s/${r.id}`).sort()).toEqual(users.sort());
+  });
+
   it('adds no advice to an answer with the wrong status, and keeps a token a server echoes out of the report', async () => {
     const token = 'SeCrEtToKeN123';
     const fake: typeof fetch = async (_url, init) =>

@@ -31,5 +31,9 @@ describe("the app's own page, told from any other", () => {
     const loaded = 'file:///c:/Users/JOHNSM~1/AppData/Local/Programs/scimdesk/resources/out/renderer/index.html';
     expect(isAppDocument(loaded, path, 'win32')).toBe(true);
     expect(isAppDocument('file:///D:/Users/JOHNSM~1/index.html', path, 'win32')).toBe(false);
+    // Run from a network share.
+    const shared = '\\\\server\\apps\\scimdesk\\out\\renderer\\index.html';
+    expect(isAppDocument('file://server/apps/scimdesk/out/renderer/index.html', shared, 'win32')).toBe(true);
+    expect(isAppDocument('file://other/apps/scimdesk/out/renderer/index.html', shared, 'win32')).toBe(false);
   });
 });

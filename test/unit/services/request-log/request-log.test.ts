@@ -149,6 +149,12 @@ describe('request log: record, get, list', () => {
     expect(await seqs('realm="scimdesk"')).toEqual([2]);
     // Header names are searched too.
     expect(await seqs('www-authenticate')).toEqual([2]);
+    // Not the letters of an escape: "Sales\nManager" reads as two lines, not as "nmanager".
+    log.record(input(5, { request: { headers: {}, body: { title: 'Sales\nManager', note: 'ring\u0007bell' } } }));
+    expect(await seqs('manager')).toEqual([5]);
+    expect(await seqs('nmanager')).toEqual([]);
+    expect(await seqs('bell')).toEqual([5]);
+    expect(await seqs('0007bell')).toEqual([]);
     await log.close();
   });
 
