@@ -33,10 +33,12 @@ const PUBLIC_KEY_HEADERS = new Set(['idempotency-key', 'sec-websocket-key']);
  * A value that is a credential by its form, whatever header carries it: `Bearer …`, `Basic …`,
  * Okta's `SSWS …` and the other schemes of RFC 9110 §11.4 an IdP or a gateway sends, as a proxy
  * forwards them under a name no rule above knows (`X-Forwarded-Identity`, `X-Forwarded-Access`). The
- * challenge headers (`WWW-Authenticate: Bearer realm=…`) name a scheme and hold no secret.
+ * challenge headers (`WWW-Authenticate: Bearer realm=…`) name a scheme and hold no secret. Eight
+ * characters at least after the scheme: `Token expired` is a sentence, whose last word the second
+ * pass would then have hidden everywhere in the entry.
  */
 const CREDENTIAL_SCHEME_VALUE =
-  /^\s*(?:bearer|basic|digest|negotiate|ntlm|ssws|token|hoba|mutual|aws4-hmac-sha256)\s+\S/i;
+  /^\s*(?:bearer|basic|digest|negotiate|ntlm|ssws|token|hoba|mutual|aws4-hmac-sha256)\s+\S{8}/i;
 const CHALLENGE_HEADERS = new Set(['www-authenticate', 'proxy-authenticate']);
 
 /**

@@ -106,6 +106,7 @@ describe('header redaction', () => {
         'X-Forwarded-Identity': 'SSWS 00okta-api-token-3',
         'x-forwarded-access': 'Basic dXNlcjpwYXNz',
         'x-note': 'Bearer-less text',
+        'x-status': 'Token expired',
         'www-authenticate': 'Bearer realm="scim"',
         'proxy-authenticate': 'Basic realm="proxy"',
       },
@@ -118,6 +119,7 @@ describe('header redaction', () => {
       'x-forwarded-identity': `SSWS ${R}`,
       'x-forwarded-access': `Basic ${R}`,
       'x-note': 'Bearer-less text',
+      'x-status': 'Token expired',
       'www-authenticate': 'Bearer realm="scim"',
       'proxy-authenticate': 'Basic realm="proxy"',
     });
