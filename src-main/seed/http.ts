@@ -93,7 +93,12 @@ export class SeedHttp {
           },
           body: payload,
           redirect: 'manual',
-          signal: AbortSignal.timeout(timeoutMs),
+          // A read is cut by a stop (Ctrl-C) as by the timeout; a write is not: cut mid-way, it
+          // could exist on the server with no answer to say so.
+          signal:
+            method === 'GET' && this.options.signal
+              ? AbortSignal.any([AbortSignal.timeout(timeoutMs), this.options.signal])
+              : AbortSignal.timeout(timeoutMs),
         });
         // Read here too: a connection that fails while the body comes in (a reset, the timeout) is
         // a failed request like one that fails before the headers, and the server made its work.

@@ -137,11 +137,37 @@ export async function seedScim(options: SeedOptions): Promise<SeedResult> {
     seed: options.seed,
     passwords: options.passwords,
   });
-  await checkUsersEndpoint(http);
-  const limits = options.mode === 'post' ? undefined : await discoverBulk(http);
+  const total = directory.users.length + directory.groups.length;
+  // Stopped while it learnt about the server (its GETs are cut, reading nothing the server keeps):
+  // nothing was sent, and nothing more is asked.
+  const stoppedBeforeLoading = (): SeedResult => ({
+    mode: 'post',
+    usersCreated: 0,
+    groupsCreated: 0,
+    memberships: 0,
+    droppedReferences: 0,
+    failed: 0,
+    notSent: total,
+    unconfirmed: 0,
+    interrupted: true,
+    failures: [],
+    requests: http.requests,
+    probes: http.requests,
+    retries: http.retries,
+    seconds: (performance.now() - started) / 1000,
+  });
+  let limits: BulkLimits | undefined;
+  try {
+    await checkUsersEndpoint(http);
+    if (options.signal?.aborted) return stoppedBeforeLoading();
+    limits = options.mode === 'post' ? undefined : await discoverBulk(http);
+  } catch (error) {
+    if (options.signal?.aborted) return stoppedBeforeLoading();
+    throw error;
+  }
+  if (options.signal?.aborted) return stoppedBeforeLoading();
   const probes = http.requests;
   const mode: SeedMode = limits ? 'bulk' : 'post';
-  const total = directory.users.length + directory.groups.length;
   const failures = new FailureLog();
   const counts = {
     usersCreated: 0,

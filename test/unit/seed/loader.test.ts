@@ -26,3 +26,34 @@ describe('seed against a token that may write but not list', () => {
     ).rejects.toThrow(/GET \/scim\/Users was refused with 401/);
   });
 });
+
+describe('seed stopped before it loads', () => {
+  it('cuts its first read at a stop, sends nothing, and asks nothing more', async () => {
+    const asked: string[] = [];
+    const stop = new AbortController();
+    // A server that answers reads only after a long while: the stop, not the answer, ends the wait.
+    const slow: typeof fetch = (url, init) => {
+      asked.push(`${init?.method} ${new URL(String(url)).pathname}`);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => resolve(Response.json({ Resources: [] })), 60_000);
+        init?.signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(init.signal!.reason);
+        });
+      });
+    };
+    const run = seedScim({
+      baseUrl: 'http://host/scim',
+      token: 't',
+      users: 3,
+      groups: 1,
+      seed: 's',
+      fetch: slow,
+      signal: stop.signal,
+    });
+    setTimeout(() => stop.abort(), 20);
+    const result = await run;
+    expect(result).toMatchObject({ interrupted: true, usersCreated: 0, groupsCreated: 0, notSent: 4, failed: 0 });
+    expect(asked).toEqual(['GET /scim/Users']);
+  });
+});
