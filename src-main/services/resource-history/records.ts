@@ -24,6 +24,11 @@ export const RecordHead = z.object({
   type: HistoryVersionKind,
   time: z.number(),
   actor: z.string().nullable(),
+  /**
+   * Unused since 4 December (the request log's seq is looked up by `request_id`), and written as
+   * null: the builds before require it, and read no record without it.
+   */
+  request_seq: z.number().nullable().optional(),
   /** The HTTP request that made the version (see http/request-ids.ts); absent in older records. */
   request_id: z.string().min(1).max(MAX_REQUEST_ID_LENGTH).nullable().optional(),
   attrs: z.array(z.string()),

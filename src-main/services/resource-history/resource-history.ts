@@ -199,6 +199,12 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
 
   // --- start-up ---------------------------------------------------------------------------------
   let corrupt = 0;
+  /**
+   * Segments holding lines this build cannot read (a newer scimdesk's, or damage): never deleted as
+   * empty. With none of their lines live here, the first change after a start removed them, and a
+   * downgrade and back lost every version a later build had written in them.
+   */
+  const unreadableIn = new Set<number>();
   const files = await SegmentFiles.open(dir, { segmentBytes: limits.segmentBytes, io: options.io }, (text, loc) => {
     let head: RecordHead;
     try {
@@ -207,12 +213,12 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       head = parsed.data;
     } catch {
       corrupt++;
+      unreadableIn.add(loc.segment);
       return;
     }
     const track = tracks.open(head.tenant, head.kind, head.id);
     const { at, entry: found } = track.find(head.v);
-    const entry: VersionEntry = found ?? {
-      v: head.v,
+    const fromHead = {
       type: head.type,
       time: head.time,
       actor: interner.string(head.actor),
@@ -220,7 +226,11 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       attrs: interner.list(head.attrs),
       flags: interner.list(head.flags),
     };
+    const entry: VersionEntry = found ?? { v: head.v, ...fromHead };
     if (!found) track.versions.splice(at, 0, entry);
+    // A second record of the same version and role (an older build numbered its own after lines it
+    // could not read): the later one is the version now, its time and request with its body.
+    else if (found[head.role]) Object.assign(found, fromHead);
     removeRef(entry[head.role]);
     const ref = new RecordRef(track, entry, head.role, undefined);
     entry[head.role] = ref;
@@ -270,6 +280,9 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
         type: entry.type,
         time: entry.time,
         actor: entry.actor,
+        // Written for builds before 4 December, which require it: without it they read none of
+        // this build's records (and deleted the segments as empty).
+        request_seq: null,
         request_id: entry.requestId,
         attrs: entry.attrs,
         flags: entry.flags,
@@ -532,7 +545,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
 
   async function collectSegments(): Promise<void> {
     for (const info of [...files.segments]) {
-      if (info.id !== files.activeId && (segmentLive.get(info.id) ?? 0) <= 0) {
+      if (info.id !== files.activeId && (segmentLive.get(info.id) ?? 0) <= 0 && !unreadableIn.has(info.id)) {
         await files.remove(info.id);
         segmentLive.delete(info.id);
         segmentTracks.delete(info.id);

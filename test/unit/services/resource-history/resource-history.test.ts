@@ -637,6 +637,32 @@ describe('resource history: buffer bound, caps and reads against disk jobs in fl
     await history.close();
   });
 
+  it('keeps a segment whose lines it cannot read (a newer build wrote them), and writes what older builds read', async () => {
+    const dir = await tempDir();
+    const history = await open(dir, { segmentBytes: 1024 });
+    for (let n = 1; n <= 6; n++)
+      history.recordCreate('t', 'User', user({ id: `u${n}`, title: 'x'.repeat(200) }), meta(n));
+    await history.close();
+    const names = (await readdir(join(dir, 'history'))).filter((name) => name.endsWith('.jsonl')).sort();
+    expect(names.length).toBeGreaterThan(1);
+    // The head of each line carries request_seq (null), which builds before 4 December require.
+    const first = join(dir, 'history', names[0]!);
+    expect((await readFile(first, 'utf8')).split('\n')[0]).toContain('"request_seq":null');
+    // As a later build might write them: a role this build does not know.
+    const lines = (await readFile(first, 'utf8')).split('\n').filter(Boolean);
+    await fsPromises.writeFile(
+      first,
+      lines.map((line) => line.replace('"role":"base"', '"role":"snapshot"')).join('\n') + '\n',
+    );
+
+    const reopened = await open(dir, { segmentBytes: 1024 });
+    reopened.recordChange('t', 'User', 'u6', user({ id: 'u6', title: 'x'.repeat(200) }), user({ id: 'u6' }), meta(7));
+    await reopened.flush();
+    await reopened.close();
+    // Nothing of it is live here, yet it is not deleted as empty: the later build reads it again.
+    expect((await readFile(first, 'utf8')).split('\n').filter(Boolean)).toHaveLength(lines.length);
+  });
+
   it('writes the caps’ fresh base even when it does not fit the buffer bound', async () => {
     const dir = await tempDir();
     const limits = { segmentBytes: 1024, maxRecords: 4, maxBufferedBytes: 1300, flushIntervalMs: 1e6 };
@@ -736,7 +762,7 @@ describe('resource history: buffer bound, caps and reads against disk jobs in fl
 
   it('keeps writing whole after a buffer-bound drop even when the caps rebase an older version', async () => {
     const dir = await tempDir();
-    const limits = { segmentBytes: 1024, maxRecords: 3, maxBufferedBytes: 1200, flushIntervalMs: 1e7 };
+    const limits = { segmentBytes: 1024, maxRecords: 3, maxBufferedBytes: 1250, flushIntervalMs: 1e7 };
     const history = await open(dir, limits);
     // Small resources, so that the record sizes put each record where the comments say.
     const small = (patch: JsonObject = {}): JsonObject => ({
