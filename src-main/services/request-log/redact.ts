@@ -33,12 +33,25 @@ const PUBLIC_KEY_HEADERS = new Set(['idempotency-key', 'sec-websocket-key']);
  * A value that is a credential by its form, whatever header carries it: `Bearer …`, `Basic …`,
  * Okta's `SSWS …` and the other schemes of RFC 9110 §11.4 an IdP or a gateway sends, as a proxy
  * forwards them under a name no rule above knows (`X-Forwarded-Identity`, `X-Forwarded-Access`). The
- * challenge headers (`WWW-Authenticate: Bearer realm=…`) name a scheme and hold no secret. Eight
- * characters at least after the scheme: `Token expired` is a sentence, whose last word the second
- * pass would then have hidden everywhere in the entry.
+ * challenge headers (`WWW-Authenticate: Bearer realm=…`) name a scheme and hold no secret.
  */
 const CREDENTIAL_SCHEME_VALUE =
-  /^\s*(?:bearer|basic|digest|negotiate|ntlm|ssws|token|hoba|mutual|aws4-hmac-sha256)\s+\S{8}/i;
+  /^\s*(?:bearer|basic|digest|negotiate|ntlm|ssws|token|hoba|mutual|aws4-hmac-sha256)\s+(\S.*)$/i;
+
+/**
+ * What follows a scheme reads as a credential: a token68 with a digit, a `+`, `/` or `=`, both
+ * cases, or 20 characters or more; or auth-params (`username="…", nonce=…`). Words do not:
+ * `Token expired` or `Bearer required` is a sentence, whose last word the second pass would then
+ * have hidden everywhere in the entry.
+ */
+function credentialAfterScheme(value: string): boolean {
+  const rest = CREDENTIAL_SCHEME_VALUE.exec(value)?.[1]?.trim();
+  if (rest === undefined) return false;
+  if (/^[A-Za-z0-9\-._~+/]+=*$/.test(rest)) {
+    return /[0-9+/=]/.test(rest) || (/[a-z]/.test(rest) && /[A-Z]/.test(rest)) || rest.length >= 20;
+  }
+  return /[A-Za-z0-9!#$%&'*+.^_`|~-]+\s*=/.test(rest);
+}
 const CHALLENGE_HEADERS = new Set(['www-authenticate', 'proxy-authenticate']);
 
 /**
@@ -295,7 +308,7 @@ export function redactHeaders(headers: RawHeaders | undefined, secrets: SecretSe
         secrets.add(value);
         return REDACTED;
       }
-      if (CREDENTIAL_SCHEME_VALUE.test(value) && !CHALLENGE_HEADERS.has(name)) return redactCredential(value, secrets);
+      if (credentialAfterScheme(value) && !CHALLENGE_HEADERS.has(name)) return redactCredential(value, secrets);
       return value;
     };
     out[name] = Array.isArray(rawValue) ? rawValue.map((v) => redactOne(String(v))) : redactOne(String(rawValue));
