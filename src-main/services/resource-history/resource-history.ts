@@ -144,6 +144,23 @@ function trackKey(track: { tenant: string; kind: string; id: string }): string {
 const PASSWORD_IN_TEXT = /password/i;
 const MAX_TIME = Date.parse('9999-12-31T23:59:59.999Z');
 
+/** A line this build cannot read (a newer build's, or damage), kept where it is. */
+interface UnreadableLine {
+  readonly loc: Loc;
+  /** Whose it is, when its head says: a purge of that tenant removes it. */
+  readonly tenant: string | undefined;
+}
+
+/** A second record of a version from the writer of the first (a base the caps copy, a rewrite). */
+function sameWriter(entry: VersionEntry, head: Pick<VersionEntry, 'type' | 'time' | 'actor' | 'requestId'>): boolean {
+  return (
+    entry.type === head.type &&
+    entry.time === head.time &&
+    entry.actor === head.actor &&
+    entry.requestId === head.requestId
+  );
+}
+
 export async function createResourceHistory(options: ResourceHistoryOptions): Promise<ResourceHistory> {
   const merged = { ...DEFAULT_HISTORY_LIMITS, ...options.limits };
   const limits: ResourceHistoryLimits = {
@@ -204,7 +221,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
    * empty. With none of their lines live here, the first change after a start removed them, and a
    * downgrade and back lost every version a later build had written in them.
    */
-  const unreadableIn = new Set<number>();
+  const unreadable = new Map<number, UnreadableLine[]>();
   const files = await SegmentFiles.open(dir, { segmentBytes: limits.segmentBytes, io: options.io }, (text, loc) => {
     let head: RecordHead;
     try {
@@ -213,7 +230,16 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       head = parsed.data;
     } catch {
       corrupt++;
-      unreadableIn.add(loc.segment);
+      let tenant: string | undefined;
+      try {
+        const value = (JSON.parse(text) as { tenant?: unknown }).tenant;
+        if (typeof value === 'string') tenant = value;
+      } catch {
+        // damage, or no head at all: whose it is cannot be told
+      }
+      const lines = unreadable.get(loc.segment) ?? [];
+      lines.push({ loc: { segment: loc.segment, offset: loc.offset, length: loc.length }, tenant });
+      unreadable.set(loc.segment, lines);
       return;
     }
     const track = tracks.open(head.tenant, head.kind, head.id);
@@ -228,9 +254,16 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
     };
     const entry: VersionEntry = found ?? { v: head.v, ...fromHead };
     if (!found) track.versions.splice(at, 0, entry);
-    // A second record of the same version and role (an older build numbered its own after lines it
-    // could not read): the later one is the version now, its time and request with its body.
-    else if (found[head.role]) Object.assign(found, fromHead);
+    else if (!sameWriter(found, fromHead)) {
+      // Another writer's record of this version: an older build numbered its own after lines it
+      // could not read. The later one is the version now, whole: the earlier writer's base or
+      // change of it would mix two resources' states.
+      removeRef(found.change);
+      removeRef(found.base);
+      found.change = undefined;
+      found.base = undefined;
+      Object.assign(found, fromHead);
+    }
     removeRef(entry[head.role]);
     const ref = new RecordRef(track, entry, head.role, undefined);
     entry[head.role] = ref;
@@ -500,12 +533,19 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
     await files.remove(segment);
     segmentLive.delete(segment);
     segmentTracks.delete(segment);
+    unreadable.delete(segment); // the caps' eviction, of what this build reads or not
     for (const other of elsewhere) await rewriteLive(other);
   }
 
-  /** Rewrites a segment keeping only its live records. */
-  async function rewriteLive(segment: number): Promise<void> {
-    const keep: RecordRef[] = [];
+  /**
+   * Rewrites a segment keeping only its live records, and the lines this build cannot read but
+   * those of a purged tenant.
+   */
+  async function rewriteLive(segment: number, purgedTenant?: string): Promise<void> {
+    const kept = (unreadable.get(segment) ?? []).filter(
+      (line) => purgedTenant === undefined || line.tenant !== purgedTenant,
+    );
+    const keep: Loc[] = kept.map((line) => line.loc);
     const holding = new Set<Track>();
     for (const track of segmentTracks.get(segment) ?? []) {
       for (const entry of track.versions) {
@@ -525,6 +565,8 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
         if (loc) ref.offset = loc.offset;
       }),
     );
+    if (kept.length > 0) unreadable.set(segment, kept);
+    else unreadable.delete(segment);
     if (keep.length === 0) {
       segmentLive.delete(segment);
       segmentTracks.delete(segment);
@@ -545,7 +587,11 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
 
   async function collectSegments(): Promise<void> {
     for (const info of [...files.segments]) {
-      if (info.id !== files.activeId && (segmentLive.get(info.id) ?? 0) <= 0 && !unreadableIn.has(info.id)) {
+      if (
+        info.id !== files.activeId &&
+        (segmentLive.get(info.id) ?? 0) <= 0 &&
+        (unreadable.get(info.id)?.length ?? 0) === 0
+      ) {
         await files.remove(info.id);
         segmentLive.delete(info.id);
         segmentTracks.delete(info.id);
@@ -708,7 +754,10 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
         // Where the records went is known only now: a write in flight when the purge began has
         // put some of them on disk meanwhile (removed, but with their places set).
         const touched = new Set(purged.filter((ref) => ref.written).map((ref) => ref.segment));
-        for (const segment of touched) await rewriteLive(segment);
+        // Its lines this build cannot read go too: a deleted tenant leaves nothing on disk.
+        for (const [segment, lines] of unreadable)
+          if (lines.some((line) => line.tenant === tenant)) touched.add(segment);
+        for (const segment of touched) await rewriteLive(segment, tenant);
       });
     },
 

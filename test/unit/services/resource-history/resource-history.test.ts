@@ -663,6 +663,59 @@ describe('resource history: buffer bound, caps and reads against disk jobs in fl
     expect((await readFile(first, 'utf8')).split('\n').filter(Boolean)).toHaveLength(lines.length);
   });
 
+  it("keeps other tenants' unreadable lines through a purge, and removes the purged tenant's", async () => {
+    const dir = await tempDir();
+    const history = await open(dir);
+    history.recordCreate('t', 'User', user({ id: 'ut' }), meta(1));
+    history.recordCreate('p', 'User', user({ id: 'up' }), meta(2));
+    await history.close();
+    const [name] = (await readdir(join(dir, 'history'))).filter((file) => file.endsWith('.jsonl'));
+    const file = join(dir, 'history', name!);
+    // Tenant t's record and one more of p's, as a later build wrote them; p's readable one stays.
+    const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+    const future = (line: string) => line.replace('"role":"base"', '"role":"snapshot"');
+    const pFuture = future(lines[1]!).replace('"id":"up"', '"id":"up2"');
+    await fsPromises.writeFile(file, [future(lines[0]!), lines[1], pFuture].join('\n') + '\n');
+
+    const reopened = await open(dir);
+    await reopened.purgeTenant('p');
+    await reopened.close();
+    const left = await readFile(file, 'utf8').catch(() => '');
+    expect(left.split('\n').filter(Boolean)).toEqual([future(lines[0]!)]);
+  });
+
+  it('reads a version two writers each wrote as the later writer’s, whole', async () => {
+    const dir = await tempDir();
+    const history = await open(dir);
+    const [v1, v2] = [user(), user({ title: 'by the newer build' })];
+    history.recordCreate('t', 'User', v1, meta(1));
+    history.recordChange('t', 'User', 'u1', v1, v2, meta(2));
+    await history.close();
+    // An older build, which read none of the above, wrote its own version 2 after it: a base.
+    const [name] = (await readdir(join(dir, 'history'))).filter((file) => file.endsWith('.jsonl'));
+    const file = join(dir, 'history', name!);
+    const older = user({ title: 'by the older build' });
+    const head = {
+      role: 'base',
+      tenant: 't',
+      kind: 'User',
+      id: 'u1',
+      v: 2,
+      type: 'change',
+      time: T0 + 9000,
+      actor: 'old',
+      request_seq: null,
+      attrs: ['title'],
+      flags: [],
+    };
+    await fsPromises.appendFile(file, `${JSON.stringify(head)}\t${JSON.stringify({ resource: older })}\n`);
+
+    const reopened = await open(dir);
+    const version = await reopened.version('t', 'User', 'u1', 2);
+    expect(version).toMatchObject({ actor: 'old', time: new Date(T0 + 9000).toISOString(), resource: older });
+    await reopened.close();
+  });
+
   it('writes the caps’ fresh base even when it does not fit the buffer bound', async () => {
     const dir = await tempDir();
     const limits = { segmentBytes: 1024, maxRecords: 4, maxBufferedBytes: 1300, flushIntervalMs: 1e6 };
