@@ -104,6 +104,10 @@ app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
 });
 
+// A console's Ctrl-C on Windows reaches this process as SIGINT, which would end it at once; quit
+// as the window's close does, so the server shuts down (POSIX signals Electron handles itself).
+if (process.platform === 'win32') process.on('SIGINT', () => app.quit());
+
 let quitting = false;
 app.on('before-quit', (event) => {
   if (quitting || !running) return;

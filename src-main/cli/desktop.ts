@@ -59,6 +59,9 @@ export function runDesktop(binary: string, appRoot: string, env: NodeJS.ProcessE
       process.on('SIGTERM', forward);
       process.on('SIGINT', forward);
       process.on('SIGHUP', forward);
+    } else {
+      // Stay to hand on Electron's exit code: without a listener, Ctrl-C ends this process at once.
+      process.on('SIGINT', () => undefined);
     }
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
