@@ -8,18 +8,25 @@ import type { FileHandle } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, tempDataDir, type TestServer } from './harness';
 
-/** Holds every write to the journal's file until `open` is called. */
-function gateJournal(server: TestServer): { open: () => void } {
+/**
+ * Holds the journal's writes until `open()`; then lets the first `failAfter` of them through and
+ * fails the rest as a full disk does. Left at Infinity, the journal is itself again once open.
+ */
+function holdJournal(server: TestServer, failAfter = Infinity): { open: () => void } {
   const journal = (server.app.store as unknown as { parts: { journal: { handle: FileHandle } } }).parts.journal;
   const real = journal.handle;
-  let open!: () => void;
-  const gate = new Promise<void>((resolve) => (open = resolve));
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let writes = 0;
   journal.handle = new Proxy(real, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);
       if (property === 'write' && typeof value === 'function') {
         return async (...args: unknown[]) => {
           await gate;
+          if (++writes > failAfter) {
+            throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+          }
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       }
@@ -28,8 +35,8 @@ function gateJournal(server: TestServer): { open: () => void } {
   });
   return {
     open: () => {
-      open();
-      journal.handle = real;
+      release();
+      if (failAfter === Infinity) journal.handle = real;
     },
   };
 }
@@ -63,7 +70,7 @@ describe('answers wait for the writes they depend on', () => {
     });
 
   it('sends a 409 only once the create it collided with is on disk', async () => {
-    const gate = gateJournal(server);
+    const gate = holdJournal(server);
     const first = scim('POST', '/Users', { userName: 'twice@example.com' });
     await new Promise((resolve) => setTimeout(resolve, 50)); // the first is in memory, not on disk
     const second = scim('POST', '/Users', { userName: 'twice@example.com' });
@@ -77,7 +84,7 @@ describe('answers wait for the writes they depend on', () => {
   });
 
   it('logs what a client that left while its 409 waited would have been told', async () => {
-    const gate = gateJournal(server);
+    const gate = holdJournal(server);
     const first = scim('POST', '/Users', { userName: 'left@example.com' });
     await new Promise((resolve) => setTimeout(resolve, 50));
     const leaving = new AbortController();
@@ -108,7 +115,7 @@ describe('answers wait for the writes they depend on', () => {
 
   it('sends a 404 only once the delete that made it one is on disk', async () => {
     const created = (await (await scim('POST', '/Users', { userName: 'gone@example.com' })).json()) as { id: string };
-    const gate = gateJournal(server);
+    const gate = holdJournal(server);
     const deleted = scim('DELETE', `/Users/${created.id}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const read = scim('GET', `/Users/${created.id}`);
@@ -121,32 +128,6 @@ describe('answers wait for the writes they depend on', () => {
     expect((await read).status).toBe(404);
   });
 });
-
-/**
- * Holds the journal's writes until `open()`, then lets the first `ok` of them through and fails the
- * rest as a full disk does.
- */
-function fillDiskAfter(server: TestServer, ok: number): { open: () => void } {
-  const journal = (server.app.store as unknown as { parts: { journal: { handle: FileHandle } } }).parts.journal;
-  let open!: () => void;
-  const gate = new Promise<void>((resolve) => (open = resolve));
-  let writes = 0;
-  journal.handle = new Proxy(journal.handle, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target);
-      if (property === 'write' && typeof value === 'function') {
-        return async (...args: unknown[]) => {
-          await gate;
-          if (++writes > ok)
-            throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      }
-      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-    },
-  });
-  return { open };
-}
 
 describe('a full disk under answers', () => {
   const post = (server: TestServer, token: string, path: string, body: unknown) =>
@@ -161,7 +142,7 @@ describe('a full disk under answers', () => {
     const server = await startTestServer({ dataDir: data.dir });
     const { token } = await server.tenantWithToken('Full disk');
     // The first write waits at the gate; the second queues behind it, and the disk fills before it.
-    const disk = fillDiskAfter(server, 1);
+    const disk = holdJournal(server, 1);
     try {
       const first = post(server, token, '/Users', { userName: 'on-disk@example.com' });
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -188,7 +169,7 @@ describe('a full disk under answers', () => {
     const data = await tempDataDir();
     const server = await startTestServer({ dataDir: data.dir });
     const { token } = await server.tenantWithToken('Full disk Bulk');
-    const disk = fillDiskAfter(server, 0);
+    const disk = holdJournal(server, 0);
     try {
       const create = post(server, token, '/Users', { userName: 'never@example.com' });
       await new Promise((resolve) => setTimeout(resolve, 50));

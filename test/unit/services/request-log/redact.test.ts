@@ -13,9 +13,27 @@ import {
   truncateUtf8,
   withoutCutSecret,
 } from '../../../../src-main/services/request-log/redact';
-import { buildEntry, Interner } from '../../../../src-main/services/request-log/entry';
+import { buildEntry, Interner, type RequestLogInput } from '../../../../src-main/services/request-log/entry';
 
 const R = '[redacted]';
+
+/** A request as the capture hands it to the log: a POST to /Users refused 400, with `overrides`. */
+function entryInput(overrides: Partial<RequestLogInput> = {}): RequestLogInput {
+  return {
+    method: 'POST',
+    path: '/scim/v2/Users',
+    query: '',
+    tenant_id: 't1',
+    token: null,
+    source: 'idp',
+    status: 400,
+    duration_ms: 1,
+    request: { headers: {} },
+    response: { headers: {} },
+    started_at: 0,
+    ...overrides,
+  };
+}
 
 describe('header redaction', () => {
   it('keeps the scheme of credential headers and hides the rest', () => {
@@ -639,19 +657,11 @@ describe('scrubbing collected secrets', () => {
   });
 
   it('gives a log line whose head and detail parse when a credential spells JSON punctuation or a number', () => {
-    const input = {
-      method: 'POST',
-      path: '/scim/v2/Users',
-      query: '',
-      tenant_id: 't1',
-      token: null,
-      source: 'idp' as const,
+    const input = entryInput({
       status: 401,
-      duration_ms: 1,
       request: { headers: { authorization: 'Bearer :false,' }, body: '{"password":12345678}' },
       response: { headers: {}, body: '{"totalResults":12345678,"truncated":false}' },
-      started_at: 0,
-    };
+    });
     const line = buildEntry(input, 12345678, 0, 65536, new Interner()).line.toString('utf8');
     const [head, detail] = [line.slice(0, line.indexOf('\t')), line.slice(line.indexOf('\t') + 1, -1)];
     expect(JSON.parse(head)).toMatchObject({ seq: 12345678, status: 401 });
@@ -666,19 +676,7 @@ describe('scrubbing collected secrets', () => {
     const entryOf = (body: string) =>
       JSON.parse(
         buildEntry(
-          {
-            method: 'POST',
-            path: '/scim/v2/Users',
-            query: '',
-            tenant_id: 't1',
-            token: null,
-            source: 'idp' as const,
-            status: 400,
-            duration_ms: 1,
-            request: { headers: { 'x-upstream-bearer': secret }, body },
-            response: { headers: {} },
-            started_at: 0,
-          },
+          entryInput({ request: { headers: { 'x-upstream-bearer': secret }, body } }),
           1,
           0,
           64,
