@@ -258,7 +258,11 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     if (Number.isFinite(declared) && declared > 0) checkBulkPayloadSize(declared, limits);
     const body = await bodyOf(ctx, limits.maxPayloadSize);
     // One budget of PATCH list work for the whole request (see PatchListBudget).
-    const scim = { ...caller(ctx), patchBudget: new PatchListBudget(MAX_PATCH_LIST_VALUES, 'Bulk request') };
+    const scim = {
+      ...caller(ctx),
+      patchBudget: new PatchListBudget(MAX_PATCH_LIST_VALUES, 'Bulk request'),
+      hashInTurn: true,
+    };
     const request = parseBulkRequest(body, {
       resourceTypes: deps.registry.resourceTypes,
       compat: identities.compatOf(scim),

@@ -92,6 +92,11 @@ export interface ScimRequestContext {
   /** Shared by the PATCH operations of one Bulk request; a PATCH of its own has its own. */
   patchBudget?: PatchListBudget;
   /**
+   * Password hashes wait their turn rather than be refused as busy (HashOptions.inTurn): set for a
+   * Bulk request, whose operations run one at a time and whose refused CEO failed a whole org chart.
+   */
+  hashInTurn?: boolean;
+  /**
    * Where the service lists what the request's bodies named but the server left alone, for the
    * request log (a Bulk request's operations share the caller's list). Not kept when absent.
    */
@@ -260,7 +265,7 @@ export class IdentityService {
     const project = compileProjection(schema, projection);
     const input = this.parse(schema, 'create', body, ctx);
     // Most creates carry no password: no await (a turn of the microtask queue) for them.
-    const passwordHash = 'password' in input ? await this.hashPassword(input) : undefined;
+    const passwordHash = 'password' in input ? await this.hashPassword(input, ctx) : undefined;
     const now = this.stampAfter();
     const id = this.newId();
     const doc = this.toDoc(schema, kind, input, {
@@ -307,7 +312,7 @@ export class IdentityService {
     const project = compileProjection(schema, projection);
     const existing = this.checkPreconditions('PUT', kind, id, ctx, options);
     const input = this.parse(schema, 'replace', body, ctx);
-    const newHash = await this.hashPassword(input, existing.passwordHash);
+    const newHash = await this.hashPassword(input, ctx, existing.passwordHash);
     let before: StoredResource | undefined;
     const stored = await this.deps.store.write(ctx.tenantId, (tx) => {
       ctx.stillAuthorized?.();
@@ -363,7 +368,8 @@ export class IdentityService {
       listBudget: ctx.patchBudget,
     });
     const password = preview.changed.includes('password') ? preview.resource.password : undefined;
-    const passwordHash = typeof password === 'string' ? await this.hashFor(password, first.passwordHash) : undefined;
+    const passwordHash =
+      typeof password === 'string' ? await this.hashFor(password, ctx, first.passwordHash) : undefined;
 
     let before: StoredResource | undefined;
     const { stored, result } = await this.deps.store.write(ctx.tenantId, (tx) => {
@@ -972,11 +978,15 @@ export class IdentityService {
     return ctx.deleteMode as 'delete' | 'deactivate';
   }
 
-  private async hashPassword(input: Record<string, unknown>, stored?: string): Promise<string | undefined> {
+  private async hashPassword(
+    input: Record<string, unknown>,
+    ctx: ScimRequestContext,
+    stored?: string,
+  ): Promise<string | undefined> {
     const password = input.password;
     delete input.password;
     if (typeof password !== 'string') return undefined;
-    return this.hashFor(password, stored);
+    return this.hashFor(password, ctx, stored);
   }
 
   /**
@@ -985,9 +995,10 @@ export class IdentityService {
    * a new version (breaking other clients' If-Match) and a "password changed" record in the history.
    * A changed password costs a verify and a hash; a restated one a verify, as a hash cost before.
    */
-  private async hashFor(password: string, stored: string | undefined): Promise<string> {
-    if (stored !== undefined && (await this.deps.hasher.verify(password, stored))) return stored;
-    return this.deps.hasher.hash(password);
+  private async hashFor(password: string, ctx: ScimRequestContext, stored: string | undefined): Promise<string> {
+    const options = { inTurn: ctx.hashInTurn === true };
+    if (stored !== undefined && (await this.deps.hasher.verify(password, stored, options))) return stored;
+    return this.deps.hasher.hash(password, options);
   }
 
   /** The stored form: canonical attributes, schemas from what is present, no derived fields. */

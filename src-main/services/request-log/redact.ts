@@ -189,15 +189,29 @@ function patchPathOf(record: Record<string, unknown>): unknown {
 }
 
 /** `password eq "x"` and the like in a filter: the comparison value is a password guess. */
-const FILTER_SECRET_COMPARISON = /(\bpassword"?\s+(?:eq|ne|co|sw|ew|gt|ge|lt|le)\s*)("(?:[^"\\]|\\.)*"?|[^\s()\]"]+)/gi;
+const FILTER_SECRET_COMPARISON =
+  /(\bpassword(?:\.[A-Za-z0-9_$-]+)?"?\s+(?:eq|ne|co|sw|ew|gt|ge|lt|le)\s*)("(?:[^"\\]|\\.)*"?|[^\s()\]"]+)/gi;
+/** `password[value eq "x"]`: whatever a value filter on the password compares is a guess at it. */
+const FILTER_SECRET_VALUE_FILTER = /(\bpassword\s*\[)([^\]]*)(\]?)/gi;
 
-/** A filter with the values it compares `password` against replaced (rare: password is never returned). */
+/**
+ * A filter with the values it compares `password` against replaced (rare: password is never
+ * returned): `password eq "x"`, `password.value eq "x"`, and the whole of `password[…]`.
+ */
 function redactFilter(filter: string, secrets: SecretSet): string {
-  return filter.replace(FILTER_SECRET_COMPARISON, (_all, lead: string, literal: string) => {
-    secrets.add(literal);
-    secrets.add(unquote(literal));
-    return `${lead}"${REDACTED}"`;
-  });
+  return filter
+    .replace(FILTER_SECRET_VALUE_FILTER, (_all, lead: string, inside: string, close: string) => {
+      for (const literal of inside.match(/"(?:[^"\\]|\\.)*"?/g) ?? []) {
+        secrets.add(literal);
+        secrets.add(unquote(literal));
+      }
+      return `${lead}${REDACTED}${close}`;
+    })
+    .replace(FILTER_SECRET_COMPARISON, (_all, lead: string, literal: string) => {
+      secrets.add(literal);
+      secrets.add(unquote(literal));
+      return `${lead}"${REDACTED}"`;
+    });
 }
 
 /**
@@ -394,6 +408,10 @@ export function redactJson(value: unknown, secrets: SecretSet, depth = 0): unkno
     } else if (typeof item === 'string' && key.toLowerCase() === 'filter') {
       // A .search request's filter.
       out[key] = redactFilter(item, secrets);
+    } else if (typeof item === 'string' && key.toLowerCase() === 'path' && item.includes('?')) {
+      // A Bulk operation's URL: `/Users?filter=password eq "x"` is a query like any other.
+      const at = item.indexOf('?');
+      out[key] = `${item.slice(0, at)}?${redactQuery(item.slice(at + 1), secrets)}`;
     } else if (typeof item === 'string' && key.toLowerCase() === 'path' && item.includes('[')) {
       // A PATCH path's value filter: `password[value eq "x"]` compares the password with a guess.
       out[key] = redactPathFilter(item, secrets);

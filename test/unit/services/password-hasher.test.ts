@@ -34,12 +34,33 @@ describe('password hasher', () => {
   it('refuses work beyond its queue limit at once', async () => {
     const tiny = createPasswordHasher({ workers: 1, maxQueued: 1, params: { N: 2 ** 10, r: 8, p: 1, keyLength: 32 } });
     try {
+      await tiny.hash('after the measuring hash a start makes');
       const first = tiny.hash('a'); // taken by the worker
       const second = tiny.hash('b'); // queued
       await expect(tiny.hash('c')).rejects.toBeInstanceOf(PasswordHasherBusyError);
-      await expect(Promise.all([first, second])).resolves.toHaveLength(2);
+      // One that waits its turn (a Bulk operation) is queued however many wait.
+      const inTurn = tiny.hash('d', { inTurn: true });
+      await expect(Promise.all([first, second, inTurn])).resolves.toHaveLength(3);
     } finally {
       await tiny.close();
+    }
+  });
+
+  it('refuses a burst beyond its wait limit from the start, before any hash is measured', async () => {
+    const fresh = createPasswordHasher({
+      workers: 1,
+      maxWaitMs: 1000,
+      params: { N: 2 ** 10, r: 8, p: 1, keyLength: 32 },
+    });
+    try {
+      // In one turn, as an IdP's first sync after a start: no hash has finished to measure by.
+      const burst = Array.from({ length: 40 }, (_, i) => fresh.hash(`burst-${i}`));
+      const settled = await Promise.allSettled(burst);
+      const refused = settled.filter((result) => result.status === 'rejected');
+      expect(refused.length).toBeGreaterThan(20);
+      expect(refused.every((result) => result.reason instanceof PasswordHasherBusyError)).toBe(true);
+    } finally {
+      await fresh.close();
     }
   });
 

@@ -456,11 +456,29 @@ describe('body redaction', () => {
     ['password eq 12345678', 'password eq "[redacted]"'],
     ['password eq"Secret-pw-1"', 'password eq"[redacted]"'],
     ['userName eq "a" and (password ne Secret-pw-2)', 'userName eq "a" and (password ne "[redacted]")'],
+    ['password[value eq "QV8x-guess"]', 'password[[redacted]]'],
+    [
+      'urn:ietf:params:scim:schemas:core:2.0:User:password[value eq "QV9x-guess"]',
+      'urn:ietf:params:scim:schemas:core:2.0:User:password[[redacted]]',
+    ],
+    ['password.value eq "QV10x-guess"', 'password.value eq "[redacted]"'],
   ])('redacts a password comparison however its value is written: %s', (filter, expected) => {
     expect(decodeURIComponent(redactQuery(`filter=${encodeURIComponent(filter)}`, new SecretSet()))).toBe(
       `filter=${expected}`,
     );
     expect(redactBody({ Filter: filter }, new SecretSet()).body).toEqual({ Filter: expected });
+  });
+
+  it("redacts a password comparison in a Bulk operation's URL", () => {
+    const secrets = new SecretSet();
+    const body = {
+      Operations: [{ method: 'GET', path: '/Users?filter=password%20eq%20%22QV22x-guess%22&count=1' }],
+    };
+    const out = redactBody(body, secrets);
+    expect(JSON.stringify(out.body)).not.toContain('QV22x-guess');
+    expect(out.body).toEqual({
+      Operations: [{ method: 'GET', path: `/Users?filter=${encodeURIComponent(`password eq "${R}"`)}&count=1` }],
+    });
   });
 
   it('decodes a query as the server does, so a stray % does not hide a password comparison', () => {
