@@ -996,9 +996,16 @@ export class IdentityService {
    * A changed password costs a verify and a hash; a restated one a verify, as a hash cost before.
    */
   private async hashFor(password: string, ctx: ScimRequestContext, stored: string | undefined): Promise<string> {
+    // RFC 7643 §4.1.1 asks for a password prepared for comparison (RFC 7644 §7.8), as PRECIS's
+    // OpaqueString does: in NFC, so one password typed in two normal forms is one. A lone
+    // surrogate half is no character: UTF-8 made each one U+FFFD, so different passwords hashed alike.
+    if (/[\ud800-\udfff]/u.test(password)) {
+      throw ScimError.badRequest('invalidValue', 'password must not contain unpaired surrogates.');
+    }
+    const prepared = password.normalize('NFC');
     const options = { inTurn: ctx.hashInTurn === true };
-    if (stored !== undefined && (await this.deps.hasher.verify(password, stored, options))) return stored;
-    return this.deps.hasher.hash(password, options);
+    if (stored !== undefined && (await this.deps.hasher.verify(prepared, stored, options))) return stored;
+    return this.deps.hasher.hash(prepared, options);
   }
 
   /** The stored form: canonical attributes, schemas from what is present, no derived fields. */

@@ -289,6 +289,22 @@ describe('users', () => {
     expect(storedHash(id)).not.toBe(hash);
   });
 
+  it('reads a password in either normal form as one, and refuses a lone surrogate half', async () => {
+    const storedHash = (id: string) => h.store.tenant(ctx.tenantId)?.get('users', id)?.passwordHash;
+    const nfc = 'Café-päss-w0rd'.normalize('NFC');
+    const created = await user('nfc@x.com', { password: nfc });
+    const id = String(created.id);
+    const hash = storedHash(id);
+    const restated = await replace('User', id, { userName: 'nfc@x.com', password: nfc.normalize('NFD') }, ctx);
+    expect(restated.meta).toEqual(created.meta);
+    expect(storedHash(id)).toBe(hash);
+    // Each lone half was hashed as U+FFFD: two different passwords were one.
+    await expect(replace('User', id, { userName: 'nfc@x.com', password: '\ud800-lone' }, ctx)).rejects.toMatchObject({
+      status: 400,
+      scimType: 'invalidValue',
+    });
+  });
+
   it('leaves the body it was given as it was (a caller may send it again)', async () => {
     const body = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'same@x.com', password: 'pw-1' };
     const before = structuredClone(body);
