@@ -61,7 +61,13 @@ export function runDesktop(binary: string, appRoot: string, env: NodeJS.ProcessE
       process.on('SIGHUP', forward);
     } else {
       // Stay to hand on Electron's exit code: without a listener, Ctrl-C ends this process at once.
-      process.on('SIGINT', () => undefined);
+      // A second one ends it (and Electron, if the first did not reach it).
+      let interrupts = 0;
+      process.on('SIGINT', () => {
+        if (++interrupts < 2) return;
+        child.kill();
+        resolve(130);
+      });
     }
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));

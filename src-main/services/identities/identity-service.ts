@@ -1004,7 +1004,11 @@ export class IdentityService {
     }
     const prepared = password.normalize('NFC');
     const options = { inTurn: ctx.hashInTurn === true };
-    if (stored !== undefined && (await this.deps.hasher.verify(prepared, stored, options))) return stored;
+    if (stored !== undefined) {
+      if (await this.deps.hasher.verify(prepared, stored, options)) return stored;
+      // Hashed as it came, before passwords were prepared: the same text keeps its hash and version.
+      if (prepared !== password && (await this.deps.hasher.verify(password, stored, options))) return stored;
+    }
     return this.deps.hasher.hash(prepared, options);
   }
 

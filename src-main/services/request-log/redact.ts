@@ -45,8 +45,9 @@ const CREDENTIAL_SCHEME_VALUE =
  * have hidden everywhere in the entry.
  */
 function credentialAfterScheme(value: string): boolean {
-  const rest = CREDENTIAL_SCHEME_VALUE.exec(value)?.[1]?.trim();
-  if (rest === undefined) return false;
+  // The first token only: a proxy may join two credentials (`Bearer x, Bearer y`) or add a word.
+  const rest = CREDENTIAL_SCHEME_VALUE.exec(value)?.[1]?.trim().split(/[\s,]/)[0];
+  if (rest === undefined || rest === '') return false;
   if (/^[A-Za-z0-9\-._~+/]+=*$/.test(rest)) {
     return /[0-9+/=]/.test(rest) || (/[a-z]/.test(rest) && /[A-Z]/.test(rest)) || rest.length >= 20;
   }
@@ -192,7 +193,7 @@ function patchPathOf(record: Record<string, unknown>): unknown {
 const FILTER_SECRET_COMPARISON =
   /(\bpassword(?:\.[A-Za-z0-9_$-]+)?"?\s+(?:eq|ne|co|sw|ew|gt|ge|lt|le)\s*)("(?:[^"\\]|\\.)*"?|[^\s()\]"]+)/gi;
 /** `password[value eq "x"]`: whatever a value filter on the password compares is a guess at it. */
-const FILTER_SECRET_VALUE_FILTER = /(\bpassword\s*\[)([^\]]*)(\]?)/gi;
+const FILTER_SECRET_VALUE_FILTER = /(\bpassword\s*\[)((?:"(?:[^"\\]|\\.)*"?|[^\]"])*)(\]?)/gi;
 
 /**
  * A filter with the values it compares `password` against replaced (rare: password is never
@@ -408,7 +409,7 @@ export function redactJson(value: unknown, secrets: SecretSet, depth = 0): unkno
     } else if (typeof item === 'string' && key.toLowerCase() === 'filter') {
       // A .search request's filter.
       out[key] = redactFilter(item, secrets);
-    } else if (typeof item === 'string' && key.toLowerCase() === 'path' && item.includes('?')) {
+    } else if (typeof item === 'string' && key.toLowerCase() === 'path' && item.startsWith('/') && item.includes('?')) {
       // A Bulk operation's URL: `/Users?filter=password eq "x"` is a query like any other.
       const at = item.indexOf('?');
       out[key] = `${item.slice(0, at)}?${redactQuery(item.slice(at + 1), secrets)}`;

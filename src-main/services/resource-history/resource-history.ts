@@ -222,6 +222,16 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
    * downgrade and back lost every version a later build had written in them.
    */
   const unreadable = new Map<number, UnreadableLine[]>();
+  /**
+   * Segments holding records a later one of the same version replaced, by tenant: dead, but on disk
+   * until their segment is rewritten, which a purge of their tenant must do too.
+   */
+  const displacedIn = new Map<string, Set<number>>();
+  const displace = (tenant: string, ref: RecordRef | undefined): void => {
+    if (!ref || ref.removed) return;
+    if (ref.written) displacedIn.set(tenant, (displacedIn.get(tenant) ?? new Set<number>()).add(ref.segment));
+    removeRef(ref);
+  };
   const files = await SegmentFiles.open(dir, { segmentBytes: limits.segmentBytes, io: options.io }, (text, loc) => {
     let head: RecordHead;
     try {
@@ -258,13 +268,13 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
       // Another writer's record of this version: an older build numbered its own after lines it
       // could not read. The later one is the version now, whole: the earlier writer's base or
       // change of it would mix two resources' states.
-      removeRef(found.change);
-      removeRef(found.base);
+      displace(head.tenant, found.change);
+      displace(head.tenant, found.base);
       found.change = undefined;
       found.base = undefined;
       Object.assign(found, fromHead);
     }
-    removeRef(entry[head.role]);
+    displace(head.tenant, entry[head.role]);
     const ref = new RecordRef(track, entry, head.role, undefined);
     entry[head.role] = ref;
     liveRecords++;
@@ -754,9 +764,15 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
         // Where the records went is known only now: a write in flight when the purge began has
         // put some of them on disk meanwhile (removed, but with their places set).
         const touched = new Set(purged.filter((ref) => ref.written).map((ref) => ref.segment));
-        // Its lines this build cannot read go too: a deleted tenant leaves nothing on disk.
-        for (const [segment, lines] of unreadable)
+        // Its lines this build cannot read go too, and its records a later one replaced: a deleted
+        // tenant leaves nothing on disk.
+        for (const [segment, lines] of unreadable) {
           if (lines.some((line) => line.tenant === tenant)) touched.add(segment);
+        }
+        for (const segment of displacedIn.get(tenant) ?? []) {
+          if (files.segments.some((info) => info.id === segment)) touched.add(segment);
+        }
+        displacedIn.delete(tenant);
         for (const segment of touched) await rewriteLive(segment, tenant);
       });
     },

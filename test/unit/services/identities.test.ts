@@ -6,6 +6,7 @@ import type { IdentityService, ScimRequestContext } from '../../../src-main/serv
 import { membershipsOf } from '../../../src-main/services/identities/present';
 import { compatFlags } from '@shared/scim/compat-flags';
 import { CompatContext } from '../../../src-main/scim/compat';
+import { createPasswordHasher } from '../../../src-main/services/password-hasher';
 import { serviceHarness, type ServiceHarness } from './harness';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -298,6 +299,16 @@ describe('users', () => {
     const restated = await replace('User', id, { userName: 'nfc@x.com', password: nfc.normalize('NFD') }, ctx);
     expect(restated.meta).toEqual(created.meta);
     expect(storedHash(id)).toBe(hash);
+    // A hash made before passwords were prepared (of the NFD text as it came) still matches it.
+    const nfd = nfc.normalize('NFD');
+    const older = createPasswordHasher({ params: { N: 2 ** 10, r: 8, p: 1, keyLength: 32 }, workers: 1 });
+    const oldHash = await older.hash(nfd);
+    await older.close();
+    await h.store.write(ctx.tenantId, (tx) => tx.merge('users', id, { passwordHash: oldHash }));
+    const before = ids().read('User', id, ctx).version;
+    await replace('User', id, { userName: 'nfc@x.com', password: nfd }, ctx);
+    expect(ids().read('User', id, ctx).version).toBe(before);
+    expect(storedHash(id)).toBe(oldHash);
     // Each lone half was hashed as U+FFFD: two different passwords were one.
     await expect(replace('User', id, { userName: 'nfc@x.com', password: '\ud800-lone' }, ctx)).rejects.toMatchObject({
       status: 400,

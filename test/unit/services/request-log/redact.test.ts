@@ -129,6 +129,7 @@ describe('header redaction', () => {
         'x-identity': 'Token abc1234',
         'x-upstream-id': 'Basic YTpi',
         'x-digest': 'Digest username="ada", nonce="n1"',
+        'x-joined': 'Bearer abcdef1234567890, Bearer abcdef1234567890',
         'www-authenticate': 'Bearer realm="scim"',
         'proxy-authenticate': 'Basic realm="proxy"',
       },
@@ -146,6 +147,7 @@ describe('header redaction', () => {
       'x-identity': `Token ${R}`,
       'x-upstream-id': `Basic ${R}`,
       'x-digest': `Digest ${R}`,
+      'x-joined': `Bearer ${R}`,
       'www-authenticate': 'Bearer realm="scim"',
       'proxy-authenticate': 'Basic realm="proxy"',
     });
@@ -462,11 +464,17 @@ describe('body redaction', () => {
       'urn:ietf:params:scim:schemas:core:2.0:User:password[[redacted]]',
     ],
     ['password.value eq "QV10x-guess"', 'password.value eq "[redacted]"'],
+    ['password[value eq "ab]Tail-guess-88"]', 'password[[redacted]]'],
   ])('redacts a password comparison however its value is written: %s', (filter, expected) => {
     expect(decodeURIComponent(redactQuery(`filter=${encodeURIComponent(filter)}`, new SecretSet()))).toBe(
       `filter=${expected}`,
     );
     expect(redactBody({ Filter: filter }, new SecretSet()).body).toEqual({ Filter: expected });
+  });
+
+  it('redacts a PATCH path whose password value filter holds a question mark', () => {
+    const body = { Operations: [{ op: 'remove', path: 'password[value eq "Old?Guess-pw-77"]' }] };
+    expect(JSON.stringify(redactBody(body, new SecretSet()).body)).not.toContain('Guess-pw-77');
   });
 
   it("redacts a password comparison in a Bulk operation's URL", () => {

@@ -716,6 +716,42 @@ describe('resource history: buffer bound, caps and reads against disk jobs in fl
     await reopened.close();
   });
 
+  it('leaves nothing of a purged tenant on disk, records a later writer replaced included', async () => {
+    const dir = await tempDir();
+    const history = await open(dir, { segmentBytes: 256 });
+    const [v1, v2] = [user(), user({ title: 'SECRET-A-CHANGE' })];
+    history.recordCreate('p', 'User', v1, meta(1));
+    history.recordChange('p', 'User', 'u1', v1, v2, meta(2));
+    history.recordCreate('o', 'User', user({ id: 'o1' }), meta(3));
+    await history.close();
+    const segments = (await readdir(join(dir, 'history'))).filter((file) => file.endsWith('.jsonl')).sort();
+    expect(segments.length).toBeGreaterThan(2);
+    // An older build's own version 2 of p's user, in a segment after the others.
+    const next = String(Number(segments.at(-1)!.replace('.jsonl', '')) + 1).padStart(10, '0');
+    const head = {
+      role: 'base',
+      tenant: 'p',
+      kind: 'User',
+      id: 'u1',
+      v: 2,
+      type: 'change',
+      time: T0 + 9000,
+      actor: 'old',
+      request_seq: null,
+      attrs: ['title'],
+      flags: [],
+    };
+    await fsPromises.writeFile(
+      join(dir, 'history', `${next}.jsonl`),
+      `${JSON.stringify(head)}\t${JSON.stringify({ resource: user({ title: 'older' }) })}\n`,
+    );
+
+    const reopened = await open(dir, { segmentBytes: 256 });
+    await reopened.purgeTenant('p');
+    await reopened.close();
+    expect(await historyText(dir)).not.toContain('SECRET-A-CHANGE');
+  });
+
   it('writes the caps’ fresh base even when it does not fit the buffer bound', async () => {
     const dir = await tempDir();
     const limits = { segmentBytes: 1024, maxRecords: 4, maxBufferedBytes: 1300, flushIntervalMs: 1e6 };
