@@ -24,6 +24,24 @@ const log = { error: () => undefined, warn: () => undefined, info: () => undefin
 const T0 = Date.parse('2024-05-01T10:00:00.000Z');
 const meta = (n: number, actor = 'Entra provisioning') => ({ time: T0 + n * 1000, actor, request_id: `r${n}` });
 
+/** A base record of user u1's version 2, as an older build that read none of the others wrote it. */
+function olderBuildsVersion2(tenant: string, resource: JsonObject): string {
+  const head = {
+    role: 'base',
+    tenant,
+    kind: 'User',
+    id: 'u1',
+    v: 2,
+    type: 'change',
+    time: T0 + 9000,
+    actor: 'old',
+    request_seq: null,
+    attrs: ['title'],
+    flags: [],
+  };
+  return `${JSON.stringify(head)}\t${JSON.stringify({ resource })}\n`;
+}
+
 function open(dataDir: string, limits: Partial<ResourceHistoryLimits> = {}, io?: typeof fsPromises) {
   return createResourceHistory({ dataDir, log, limits, ...(io ? { io } : {}) });
 }
@@ -695,20 +713,7 @@ describe('resource history: buffer bound, caps and reads against disk jobs in fl
     const [name] = (await readdir(join(dir, 'history'))).filter((file) => file.endsWith('.jsonl'));
     const file = join(dir, 'history', name!);
     const older = user({ title: 'by the older build' });
-    const head = {
-      role: 'base',
-      tenant: 't',
-      kind: 'User',
-      id: 'u1',
-      v: 2,
-      type: 'change',
-      time: T0 + 9000,
-      actor: 'old',
-      request_seq: null,
-      attrs: ['title'],
-      flags: [],
-    };
-    await fsPromises.appendFile(file, `${JSON.stringify(head)}\t${JSON.stringify({ resource: older })}\n`);
+    await fsPromises.appendFile(file, olderBuildsVersion2('t', older));
 
     const reopened = await open(dir);
     const version = await reopened.version('t', 'User', 'u1', 2);
@@ -728,22 +733,9 @@ describe('resource history: buffer bound, caps and reads against disk jobs in fl
     expect(segments.length).toBeGreaterThan(2);
     // An older build's own version 2 of p's user, in a segment after the others.
     const next = String(Number(segments.at(-1)!.replace('.jsonl', '')) + 1).padStart(10, '0');
-    const head = {
-      role: 'base',
-      tenant: 'p',
-      kind: 'User',
-      id: 'u1',
-      v: 2,
-      type: 'change',
-      time: T0 + 9000,
-      actor: 'old',
-      request_seq: null,
-      attrs: ['title'],
-      flags: [],
-    };
     await fsPromises.writeFile(
       join(dir, 'history', `${next}.jsonl`),
-      `${JSON.stringify(head)}\t${JSON.stringify({ resource: user({ title: 'older' }) })}\n`,
+      olderBuildsVersion2('p', user({ title: 'older' })),
     );
 
     const reopened = await open(dir, { segmentBytes: 256 });
