@@ -1,4 +1,5 @@
 import type { RequestSource } from '@shared/request-log';
+import { isRecord } from '../../scim/values';
 import type { LogRow } from './entry';
 
 /**
@@ -221,10 +222,6 @@ function* searchedParts(detail: unknown): Generator<[string, boolean]> {
       if (isRecord(item)) for (const text of [item.target, item.reason]) yield [String(text), false];
     }
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The line at `[start, end)` belongs to `seq` (a guard against a segment rewritten meanwhile). */
