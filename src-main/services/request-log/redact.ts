@@ -179,7 +179,9 @@ function holdsSecret(key: string, item: unknown): boolean {
 function isSecretPatchPath(path: unknown): boolean {
   if (typeof path !== 'string') return false;
   const bracket = path.indexOf('[');
-  return isSecretBodyKey(bracket >= 0 ? path.slice(0, bracket) : path);
+  const attribute = bracket >= 0 ? path.slice(0, bracket) : path;
+  // `password.value` names no sub-attribute SCIM has, but a client that sends it means the password.
+  return isSecretBodyKey(attribute) || isSecretBodyKey(attribute.replace(/\.[A-Za-z0-9_$-]+$/, ''));
 }
 
 /** The value of an object's `path` property, its name matched as the PATCH parser matches it (any case). */

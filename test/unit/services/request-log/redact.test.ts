@@ -472,6 +472,16 @@ describe('body redaction', () => {
     expect(redactBody({ Filter: filter }, new SecretSet()).body).toEqual({ Filter: expected });
   });
 
+  it('redacts the value of a PATCH aimed at password.value, which means the password', () => {
+    const body = { Operations: [{ op: 'replace', path: 'password.value', value: 'Sub-secret-pw-9' }] };
+    expect(redactBody(body, new SecretSet()).body).toEqual({
+      Operations: [{ op: 'replace', path: 'password.value', value: R }],
+    });
+    // A sub-attribute of anything else is left as it is.
+    const name = { Operations: [{ op: 'replace', path: 'name.givenName', value: 'Barbara' }] };
+    expect(redactBody(name, new SecretSet()).body).toEqual(name);
+  });
+
   it('redacts a PATCH path whose password value filter holds a question mark', () => {
     const body = { Operations: [{ op: 'remove', path: 'password[value eq "Old?Guess-pw-77"]' }] };
     expect(JSON.stringify(redactBody(body, new SecretSet()).body)).not.toContain('Guess-pw-77');
