@@ -11,6 +11,12 @@ const HEARTBEAT_MS = 15_000;
 const SHUTDOWN_FLUSH_MS = 1_000;
 /** setTimeout's longest delay; a longer one fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * Live streams open at once, all admin tokens together: each is fed every entry it matches, and 50
+ * unfiltered ones doubled the SCIM answers' median time. Enough for every console tab and script
+ * one person runs.
+ */
+export const MAX_LIVE_STREAMS = 32;
 
 /**
  * `GET /api/v1/admin/request-logs/stream`: new log entries as Server-Sent Events, read with fetch
@@ -51,6 +57,12 @@ export async function streamRequestLog(
   const resume = header || (after ?? '');
   const filter = streamFilterOf(ctx.query);
   await requireOwners(filter);
+  if (open.size >= MAX_LIVE_STREAMS) {
+    throw new AdminError(
+      'unavailable',
+      `${MAX_LIVE_STREAMS} live request-log streams are open already: close one (a console tab, a script) and try again.`,
+    );
+  }
   const out = new PassThrough();
   ctx.status = 200;
   ctx.type = 'text/event-stream; charset=utf-8';

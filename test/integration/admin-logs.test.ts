@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminTokens } from '../../src-main/auth/admin-tokens';
+import { MAX_LIVE_STREAMS } from '../../src-main/http/log-stream';
 import { loadOrCreateSigningKey } from '../../src-main/auth/signing-key';
 import { systemClock } from '../../src-main/clock';
 import { startTestServer, type TestServer } from './harness';
@@ -696,6 +697,35 @@ describe('request logs, history and the live stream', () => {
     expect((await refused('?after_seq=3'))[0]!.msg).toBe(
       'The live stream resumes after a sequence number given as after (or Last-Event-ID).',
     );
+  });
+
+  it('refuses a live stream past the cap of open ones, and takes one again once one closes', async () => {
+    const readers = Array.from({ length: MAX_LIVE_STREAMS }, () => new AbortController());
+    const open = await Promise.all(
+      readers.map((reader) =>
+        fetch(`${server.url}/api/v1/admin/request-logs/stream?path=/nothing-matches`, {
+          headers: { Authorization: `Bearer ${admin}` },
+          signal: reader.signal,
+        }),
+      ),
+    );
+    try {
+      expect(open.map((response) => response.status)).toEqual(readers.map(() => 200));
+      const refused = await stream({}, '?path=/nothing-matches');
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { detail: string }).detail).toMatch(
+        /live request-log streams are open already/,
+      );
+    } finally {
+      for (const reader of readers) reader.abort();
+    }
+    await expect
+      .poll(async () => {
+        const again = await stream({}, '?path=/nothing-matches');
+        await again.body?.cancel();
+        return again.status;
+      })
+      .toBe(200);
   });
 
   it('refuses a filter naming a tenant or token that does not exist, on the list and on the stream', async () => {
