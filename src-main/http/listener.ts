@@ -15,6 +15,12 @@ export const MAX_HEADER_BYTES = 64 * 1024;
 /** Slow or idle clients must not hold the process open or pin memory. */
 const HEADERS_TIMEOUT_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 120_000;
+/**
+ * How often Node looks for requests past those limits. Its default, 30 s, answered headers still
+ * arriving after 30 s anywhere from 30 to 60 s in; a look each second costs a walk of the
+ * connections, a few hundred at most here.
+ */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 export interface ListeningAddress {
@@ -99,7 +105,12 @@ export class HttpListener {
     this.activity = options.activity ?? (() => 0);
     const handle = app.callback();
     // Host is checked here rather than by Node (requireHostHeader), whose 400 has no body.
-    this.server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, (req, res) => {
+    const serverOptions = {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      requireHostHeader: false,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    };
+    this.server = createServer(serverOptions, (req, res) => {
       const socket = req.socket;
       const ahead = this.newest.get(socket);
       if (ahead) answerAhead.set(res, ahead);
