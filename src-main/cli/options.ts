@@ -89,6 +89,9 @@ export function dataDirFlag(value: string | boolean | undefined, env: NodeJS.Pro
 export function ttlFlag(value: string | boolean | undefined): number {
   if (value === undefined) return 12 * 3600;
   const seconds = typeof value === 'string' ? parseDuration(value) : undefined;
+  if (typeof value === 'string' && /^\s*0+[smhd]?\s*$/.test(value)) {
+    throw new UsageError(`--ttl '${value}' is no time at all: give a duration like 90s, 30m, 12h or 7d`);
+  }
   if (seconds === undefined)
     throw new UsageError(`--ttl '${String(value)}' is not a duration like 90s, 30m, 12h or 7d`);
   if (seconds > MAX_TTL_SECONDS) throw new UsageError(`--ttl '${value}' is longer than the maximum of 30d`);

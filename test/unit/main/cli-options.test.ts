@@ -98,7 +98,8 @@ describe('CLI flags', () => {
     expect(ttlFlag('7d')).toBe(7 * 86400);
     expect(ttlFlag('45')).toBe(45);
     expect(() => ttlFlag('12x')).toThrow(/not a duration/);
-    expect(() => ttlFlag('0h')).toThrow(/not a duration/);
+    expect(() => ttlFlag('0h')).toThrow(/'0h' is no time at all/);
+    expect(() => ttlFlag('0')).toThrow(/'0' is no time at all/);
     expect(() => ttlFlag('31d')).toThrow(/maximum of 30d/);
     expect(() => ttlFlag('1000000000s')).toThrow(/maximum of 30d/);
     expect(() => ttlFlag('9'.repeat(40))).toThrow(/maximum of 30d/);
