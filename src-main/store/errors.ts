@@ -54,4 +54,10 @@ export class StoreClosedError extends Error {
  */
 export class NotWrittenOnCloseError extends Error {
   override readonly name = 'NotWrittenOnCloseError';
+
+  /** "3 request log entries could not be written and are lost (segment write: ENOSPC…)". */
+  static lost(count: number, one: string, many: string, lastError: string | null): NotWrittenOnCloseError {
+    const what = count === 1 ? `${one} could not be written and is` : `${many} could not be written and are`;
+    return new NotWrittenOnCloseError(`${count} ${what} lost (${lastError ?? 'no error was reported'})`);
+  }
 }

@@ -736,9 +736,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       let unwritten = 0;
       for (let i = pendingHead; i < pending.length; i++) if (!pending[i]!.removed) unwritten++;
       if (unwritten > 0) {
-        throw new NotWrittenOnCloseError(
-          `${unwritten} request log ${unwritten === 1 ? 'entry' : 'entries'} could not be written and ${unwritten === 1 ? 'is' : 'are'} lost (${lastError ?? 'no error was reported'})`,
-        );
+        throw NotWrittenOnCloseError.lost(unwritten, 'request log entry', 'request log entries', lastError);
       }
     },
   };

@@ -805,9 +805,7 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
         await writeFile(join(dir, CLEAN_MARKER), text, { mode: 0o600 }).catch(() => undefined);
       } else {
         const unwritten = pending.length;
-        throw new NotWrittenOnCloseError(
-          `${unwritten} resource history ${unwritten === 1 ? 'record' : 'records'} could not be written and ${unwritten === 1 ? 'is' : 'are'} lost (${lastError ?? 'no error was reported'})`,
-        );
+        throw NotWrittenOnCloseError.lost(unwritten, 'resource history record', 'resource history records', lastError);
       }
     },
   };
