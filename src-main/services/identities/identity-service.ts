@@ -910,11 +910,18 @@ export class IdentityService {
       // A new password gets a new hash (a new salt); the same one again keeps its hash (hashFor).
       ...(before && after && after.passwordHash !== before.passwordHash ? { passwordChanged: true } : {}),
     };
-    // A version shows that a password is set, never the password or its hash.
+    // A version shows that a password is set, never the password or its hash. A group emptied of
+    // its members keeps an empty list in the store (the membership delta's shape); its answers leave
+    // `members` out, and so does its history.
     const strip = (doc: StoredResource): HistoryJson => {
-      if (doc.passwordHash === undefined) return doc as unknown as HistoryJson;
-      const { passwordHash: _hash, ...rest } = doc;
-      return { ...rest, password: REDACTED_PASSWORD } as unknown as HistoryJson;
+      const emptied = doc.members?.length === 0;
+      if (doc.passwordHash === undefined && !emptied) return doc as unknown as HistoryJson;
+      const { passwordHash, members, ...rest } = doc;
+      return {
+        ...rest,
+        ...(members && !emptied ? { members } : {}),
+        ...(passwordHash === undefined ? {} : { password: REDACTED_PASSWORD }),
+      } as unknown as HistoryJson;
     };
     const id = (after ?? before)?.id ?? '';
     // Diffing and serialising a version is work the caller need not wait for: it runs right after,

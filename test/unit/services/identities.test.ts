@@ -607,6 +607,10 @@ describe('groups and memberships', () => {
     expect(
       JSON.stringify((await h.services.history.version(ctx.tenantId, 'Group', String(g1.id), 2))?.resource),
     ).not.toContain(String(alice.id));
+    // A group left with no members is kept in its history as its answer shows it: without `members`.
+    const emptied = await h.services.history.version(ctx.tenantId, 'Group', String(g2.id), 2);
+    expect(emptied?.resource).not.toHaveProperty('members');
+    expect(ids().get('Group', String(g2.id), ctx)).not.toHaveProperty('members');
   });
 
   it("refuses a PATCH that changes a member's $ref, which the server makes, and accepts it restated", async () => {
