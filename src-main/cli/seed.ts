@@ -66,7 +66,12 @@ export async function seedCommand(args: readonly string[], io: CommandIo): Promi
   }
   interrupt.dispose();
   progress.finish();
-  const via = result.bulk ? `Bulk, ${result.bulk.requests} request(s)` : `${result.requests - result.probes} POST(s)`;
+  const via =
+    result.mode === undefined
+      ? 'no request, stopped before loading'
+      : result.bulk
+        ? `Bulk, ${result.bulk.requests} request(s)`
+        : `${result.requests - result.probes} POST(s)`;
   io.out(
     (result.stoppedBy !== undefined ? 'stopped: ' : result.interrupted ? 'interrupted: ' : '') +
       `seeded ${result.usersCreated} users and ${result.groupsCreated} groups (${result.memberships} memberships) ` +

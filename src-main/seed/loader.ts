@@ -32,7 +32,8 @@ export interface SeedOptions {
 }
 
 export interface SeedResult {
-  readonly mode: SeedMode;
+  /** How it loaded; absent when it stopped before it had chosen (`auto` still asking the server). */
+  readonly mode?: SeedMode;
   readonly bulk?: BulkLimits & { readonly requests: number };
   readonly usersCreated: number;
   readonly groupsCreated: number;
@@ -141,7 +142,7 @@ export async function seedScim(options: SeedOptions): Promise<SeedResult> {
   // Stopped while it learnt about the server (its GETs are cut, reading nothing the server keeps):
   // nothing was sent, and nothing more is asked.
   const stoppedBeforeLoading = (): SeedResult => ({
-    mode: 'post',
+    ...(options.mode === 'post' || options.mode === 'bulk' ? { mode: options.mode } : {}),
     usersCreated: 0,
     groupsCreated: 0,
     memberships: 0,
