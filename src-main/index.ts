@@ -11,6 +11,7 @@ import { CONSOLE_CSP } from './http/console-static';
 import { isLoopback } from './http/listener';
 import { registerAdminIpc } from './ipc/admin-ipc';
 import { isAppDocument } from './ipc/app-document';
+import { watchLifeline } from './lifeline';
 import { NotWrittenOnCloseError } from './store/errors';
 
 const rendererDir = join(import.meta.dirname, '../renderer');
@@ -107,6 +108,8 @@ app.on('window-all-closed', () => {
 // A console's Ctrl-C on Windows reaches this process as SIGINT, which would end it at once; quit
 // as the window's close does, so the server shuts down (POSIX signals Electron handles itself).
 if (process.platform === 'win32') process.on('SIGINT', () => app.quit());
+// Run by `scimdesk start`, which may be killed outright: quit (closing the server) when it is gone.
+watchLifeline(process.env, () => app.quit());
 
 let quitting = false;
 app.on('before-quit', (event) => {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { LIFELINE_FD, LIFELINE_FD_VARIABLE } from '../lifeline';
 
 export type DesktopProbe = { ok: true; binary: string } | { ok: false; reason: string };
 
@@ -46,15 +47,18 @@ export function probeDesktop(env: NodeJS.ProcessEnv = process.env, platform = pr
  * shutdown short (requests in flight, the request log's last entries, the lock).
  */
 export function runDesktop(binary: string, appRoot: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const posix = process.platform !== 'win32';
   return new Promise((resolve, reject) => {
+    // On POSIX the app also gets a pipe (lifeline.ts) that tells it this process is gone, however it
+    // went: in a group of its own, it would outlive a SIGKILL here, holding the data folder's lock.
     const child = spawn(binary, [appRoot], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env,
-      detached: process.platform !== 'win32',
+      stdio: posix ? ['ignore', 'inherit', 'inherit', 'pipe'] : ['ignore', 'inherit', 'inherit'],
+      env: posix ? { ...env, [LIFELINE_FD_VARIABLE]: String(LIFELINE_FD) } : env,
+      detached: posix,
     });
     // On Windows a console's Ctrl-C reaches Electron itself, and `kill` of any signal ends a
     // process at once: nothing is forwarded there, or Electron's shutdown would be cut short.
-    if (process.platform !== 'win32') {
+    if (posix) {
       const forward = (signal: NodeJS.Signals) => child.kill(signal);
       process.on('SIGTERM', forward);
       process.on('SIGINT', forward);

@@ -6,11 +6,15 @@
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const made: string[] = [];
+/** Processes a failed test may leave running: the CLI and the stand-in app. */
+const started: number[] = [];
 afterEach(async () => {
+  for (const pid of started.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
   for (const dir of made.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
@@ -30,6 +34,34 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 setInterval(() => undefined, 1000);
 `;
 
+/** A stand-in that watches the CLI's pipe as the real app does (src-main/lifeline.ts, run through tsx). */
+const LIFELINE_STAND_IN = `import { appendFileSync } from 'node:fs';
+import { watchLifeline } from ${JSON.stringify(pathToFileURL(resolve('src-main/lifeline.ts')).href)};
+const log = process.env.SIGNAL_LOG;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => appendFileSync(log, signal + '\\n'));
+const watching = watchLifeline(process.env, () => {
+  appendFileSync(log, 'cli gone\\n');
+  setTimeout(() => process.exit(0), 100);
+});
+appendFileSync(log, 'started ' + process.pid + ' watching=' + watching + '\\n');
+setInterval(() => undefined, 1000);
+`;
+
+/** The stand-in's `electron`: a shell script, since a shebang line with tsx's path may be too long. */
+const LIFELINE_LAUNCHER = `#!/bin/sh
+exec "${process.execPath}" --import "${pathToFileURL(resolve('node_modules/tsx/dist/loader.mjs')).href}" "$(dirname "$0")/app.mjs" "$@"
+`;
+
+/** Whether a process is still running (signal 0 tests without sending). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe.skipIf(process.platform !== 'linux')('scimdesk start and signals', () => {
   it("hands a terminal's Ctrl-C to the desktop app once, and exits with it", { timeout: 20_000 }, async () => {
     const dist = await mkdtemp(join(tmpdir(), 'scimdesk-fake-electron-'));
@@ -44,6 +76,7 @@ describe.skipIf(process.platform !== 'linux')('scimdesk start and signals', () =
       detached: true,
       stdio: 'ignore',
     });
+    started.push(cli.pid!);
     const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
     await expect.poll(() => readFile(log, 'utf8'), { timeout: 10_000 }).toContain('started');
     // Started by the CLI, in a group of its own: the terminal's signal reaches it only through the CLI.
@@ -53,5 +86,31 @@ describe.skipIf(process.platform !== 'linux')('scimdesk start and signals', () =
     process.kill(-cli.pid!, 'SIGINT');
     expect(await exited).toBe(0);
     expect((await readFile(log, 'utf8')).trim().split('\n').slice(1)).toEqual(['SIGINT']);
+  });
+
+  it('quits the desktop app when scimdesk start is killed outright', { timeout: 20_000 }, async () => {
+    const dist = await mkdtemp(join(tmpdir(), 'scimdesk-fake-electron-'));
+    made.push(dist);
+    await writeFile(join(dist, 'app.mjs'), LIFELINE_STAND_IN);
+    await writeFile(join(dist, 'electron'), LIFELINE_LAUNCHER);
+    await chmod(join(dist, 'electron'), 0o755);
+    const log = join(dist, 'signals.log');
+    await writeFile(log, '');
+    const cli = spawn(process.execPath, ['bin/scimdesk.js', 'start', '--data', join(dist, 'data')], {
+      env: { ...process.env, DISPLAY: ':99', ELECTRON_OVERRIDE_DIST_PATH: dist, SIGNAL_LOG: log },
+      detached: true,
+      stdio: 'ignore',
+    });
+    started.push(cli.pid!);
+    const exited = new Promise<void>((resolve) => cli.once('exit', () => resolve()));
+    await expect.poll(() => readFile(log, 'utf8'), { timeout: 10_000 }).toContain('started');
+    const [, app, watching] = (await readFile(log, 'utf8')).split('\n')[0]!.split(' ');
+    started.push(Number(app));
+    expect(watching).toBe('watching=true');
+    // SIGKILL: the CLI forwards nothing, and the app, in a group of its own, got no signal either.
+    cli.kill('SIGKILL');
+    await exited;
+    await expect.poll(() => alive(Number(app)), { timeout: 5_000 }).toBe(false);
+    expect((await readFile(log, 'utf8')).trim().split('\n').slice(1)).toEqual(['cli gone']);
   });
 });
