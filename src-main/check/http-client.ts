@@ -1,4 +1,4 @@
-import type { Exchange, RecordedRequest, RecordedResponse } from './types';
+import type { Credential, Exchange, RecordedRequest, RecordedResponse } from './types';
 
 /**
  * The checker's only way out: every request goes to a path under the base URL it was given, with
@@ -23,8 +23,12 @@ export interface OutgoingRequest {
   /** JSON to send, or raw text. */
   readonly body?: unknown;
   readonly rawBody?: string;
-  readonly anonymous?: boolean;
+  /** Sent instead of the token (see StepDefinition.credential). */
+  readonly credential?: Credential;
 }
+
+/** What Okta's spec tests send as a credential no server could have issued. */
+export const INVALID_CREDENTIAL = 'non-token';
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 /** Enough of a non-JSON answer (an HTML error page) to recognise it in the report. */
@@ -71,10 +75,10 @@ export class ScimHttpClient {
     const recorded: RecordedRequest = {
       method: request.method,
       url: url.href,
-      headers: request.anonymous ? { ...headers } : { ...headers, Authorization: 'Bearer <redacted>' },
+      headers: { ...headers, ...authorization(request.credential, 'Bearer <redacted>') },
       ...(hasBody ? { body: request.rawBody ?? request.body } : {}),
     };
-    if (!request.anonymous) headers['Authorization'] = `Bearer ${this.token}`;
+    Object.assign(headers, authorization(request.credential, `Bearer ${this.token}`));
     const started = performance.now();
     try {
       const response = await this.fetchImpl(url, {
@@ -90,6 +94,11 @@ export class ScimHttpClient {
       return { request: recorded, error: describeFetchError(error, this.timeoutMs), durationMs: elapsed(started) };
     }
   }
+}
+
+function authorization(credential: Credential | undefined, token: string): Record<string, string> {
+  if (credential === 'none') return {};
+  return { Authorization: credential === 'invalid' ? INVALID_CREDENTIAL : token };
 }
 
 function record(response: Response, text: string, token: string): RecordedResponse {

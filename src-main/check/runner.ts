@@ -151,7 +151,7 @@ async function runStep(
       method: step.method,
       path,
       ...(body === undefined ? {} : isRaw(body) ? { rawBody: body.raw } : { body: fillJson(body, vars) }),
-      ...(step.anonymous ? { anonymous: true } : {}),
+      ...(step.credential ? { credential: step.credential } : {}),
     });
   } catch (error) {
     if (error instanceof MissingVariable) {
@@ -190,7 +190,7 @@ function reasonToStop(step: StepDefinition, result: StepResult, tokenWorked: boo
   }
   // A step without the token may be answered anything (a redirect to a login page, a 404 that hides
   // what exists): only the unreachable stop the run there.
-  if (step.anonymous) return undefined;
+  if (step.credential) return undefined;
   // /Users with the token answered with a page rather than JSON (a web server's 404, 405 or 501, a
   // single-page app's index at 200, even where 200 is what the step expects) is no SCIM endpoint,
   // and every later step would fail on its own with that page. Not a 3xx, 400, 415 or 5xx page: a
@@ -229,7 +229,7 @@ function opensResources(step: StepDefinition, result: StepResult): boolean {
   const response = result.exchange?.response;
   // Not a page: a web page at 200 is not a SCIM server taking the token (a 204 has no body at all).
   const page = typeof response?.body === 'string';
-  return !step.anonymous && RESOURCE_PATH.test(step.path) && response !== undefined && response.status < 300 && !page;
+  return !step.credential && RESOURCE_PATH.test(step.path) && response !== undefined && response.status < 300 && !page;
 }
 
 /** Errors (as describeFetchError words them) that no later request would get past. */

@@ -39,6 +39,9 @@ export interface Expectation {
   readonly checks?: readonly CustomCheck[];
 }
 
+/** A step's stand-in for the token (see StepDefinition.credential). */
+export type Credential = 'none' | 'invalid';
+
 export interface StepDefinition {
   /** Stable machine name, `users.create`; tests and UIs refer to steps by it. */
   readonly id: string;
@@ -54,8 +57,11 @@ export interface StepDefinition {
   readonly query?: Readonly<Record<string, string>>;
   /** A JSON body with templates, or raw text (for malformed-JSON checks). */
   readonly body?: Json | { readonly raw: string };
-  /** Send without the Authorization header. */
-  readonly anonymous?: boolean;
+  /**
+   * What to send instead of the token: no Authorization header (`none`), or a credential no server
+   * issues (`invalid`: `Authorization: non-token`, as Okta's SCIM spec tests send).
+   */
+  readonly credential?: Credential;
   readonly expect: Expectation;
   /** Extra expectations whose failure is only a warning (RFC SHOULDs, vendor niceties). */
   readonly advise?: Omit<Expectation, 'status'> & { readonly status?: number | readonly number[] };

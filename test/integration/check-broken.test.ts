@@ -30,9 +30,13 @@ describe('check against a broken SCIM server', () => {
     // 400 instead of 404 for an unknown or deleted resource
     'users.get-unknown',
     'users.get-deleted',
+    'okta.get-unknown-user',
     // duplicates accepted
     'users.duplicate',
     'entra.duplicate-user',
+    'okta.create-user-again',
+    // 401 without a SCIM error body (Okta's spec tests send `Authorization: non-token`)
+    'okta.invalid-token',
     // ListResponse without totalResults
     'filter.eq',
     'filter.no-match',

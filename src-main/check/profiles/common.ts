@@ -35,6 +35,18 @@ function resources(body: unknown): unknown[] | undefined {
   return Array.isArray(value) ? value : undefined;
 }
 
+/** RFC 7644 §3.12's `detail` ("a detailed human-readable message"), which Okta's spec tests require. */
+export function explains(level: Level = 'required'): CustomCheck {
+  return {
+    level,
+    describe: 'the error body has no detail saying what was wrong',
+    test: (body) => {
+      const detail = valueAt(body, 'detail');
+      return typeof detail === 'string' && detail.trim() !== '' ? undefined : `detail is ${JSON.stringify(detail)}`;
+    },
+  };
+}
+
 /** RFC 7644 §3.4.2.4: "the service provider MUST NOT return more results than specified". */
 export function atMost(count: number, level: Level = 'required'): CustomCheck {
   return {

@@ -1,5 +1,5 @@
 import type { Profile } from '../types';
-import { GROUP, pagingFields, patch, reflects, USER } from './common';
+import { explains, GROUP, pagingFields, patch, reflects, USER } from './common';
 
 /**
  * What Okta sends, after Okta Developer's "SCIM 2.0 protocol reference" (its user and group
@@ -59,6 +59,17 @@ export const oktaProfile: Profile = {
       creates: 'User',
     },
     {
+      id: 'okta.create-user-again',
+      name: 'Expect failure when recreating user with same values',
+      level: 'required',
+      why: "Okta's spec tests POST the same user twice and require 409: a 201 makes a second user Okta does not know, a 500 fails the import.",
+      method: 'POST',
+      path: '/Users',
+      body: userBody('Test'),
+      expect: { status: 409, body: 'error', checks: [explains()] },
+      advise: { match: { scimType: 'uniqueness' } },
+    },
+    {
       id: 'okta.user-exists-yes',
       name: 'Determine if the user already exists (count=1)',
       level: 'required',
@@ -81,6 +92,26 @@ export const oktaProfile: Profile = {
       method: 'GET',
       path: '/Users/{{userId}}',
       expect: { status: 200, body: 'resource', match: { id: '{{userId}}', userName: USER_NAME }, absent: ['password'] },
+    },
+    {
+      id: 'okta.get-unknown-user',
+      name: 'Test invalid User by ID',
+      level: 'required',
+      why: 'Okta\'s spec tests GET a random id and require 404 with a SCIM error body: its schemas, status "404" and a detail.',
+      method: 'GET',
+      path: '/Users/scimcheck-missing-{{run}}',
+      expect: { status: 404, body: 'error', match: { status: '404' }, checks: [explains()] },
+    },
+    {
+      id: 'okta.invalid-token',
+      name: 'Check status 401',
+      level: 'required',
+      why: 'Okta\'s spec tests send `Authorization: non-token` and require 401 with a SCIM error body: its schemas, status "401" and a detail.',
+      method: 'GET',
+      path: '/Users',
+      query: { filter: `userName eq "${USER_NAME}"`, startIndex: '1', count: '1' },
+      credential: 'invalid',
+      expect: { status: 401, body: 'error', match: { status: '401' }, checks: [explains()] },
     },
     {
       id: 'okta.put-user',

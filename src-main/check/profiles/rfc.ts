@@ -73,7 +73,7 @@ export const rfcProfile: Profile = {
       method: 'GET',
       path: '/Users',
       query: { count: '1' },
-      anonymous: true,
+      credential: 'none',
       expect: { status: [401, 403] },
     },
     {
