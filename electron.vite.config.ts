@@ -10,7 +10,7 @@ export default defineConfig({
     build: {
       outDir: 'out/main',
       // Dependencies stay in node_modules (externalised), so the headless CLI runs on plain Node
-      // from the same build as the Electron entry. Both entries share chunks; only index.ts may
+      // from the same build as the Electron entry. The three entries share chunks; only index.ts may
       // import `electron` (checked by test/integration/cli-build.test.ts).
       externalizeDeps: true,
       rollupOptions: {
@@ -20,6 +20,9 @@ export default defineConfig({
           // The request log's worker thread, loaded by path (see src-main/services/request-log/thread.ts).
           'request-log-worker': resolve(import.meta.dirname, 'src-main/services/request-log/worker.ts'),
         },
+        // Rollup names a shared chunk after one of its modules, which says little of what it holds
+        // (the code all three entries share was `lifeline-….js`).
+        output: { chunkFileNames: 'chunks/shared-[hash].js' },
       },
     },
   },

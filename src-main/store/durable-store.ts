@@ -9,7 +9,7 @@
  * after the position the snapshot records (a torn last line is cut off; damage elsewhere stops the
  * start), rebuild the indexes. Checkpoint: when the journal passes a size, capture the state by
  * reference, cut the journal at that point, write the snapshot in slices while writes go on, then
- * delete the segments it covers. See docs/store.md.
+ * delete the segments it covers. See docs/architecture.md, "Store".
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';

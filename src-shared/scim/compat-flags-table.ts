@@ -1,7 +1,7 @@
 import { COMPAT_FLAGS, COMPAT_PROFILES } from './compat-flags';
 
 /**
- * The flag registry as a Markdown table, for docs/scim-patch.md (a unit test keeps the doc equal to
+ * The flag registry as a Markdown table, for docs/architecture.md (a unit test keeps the doc equal to
  * this output) and for anything else that wants the list as text.
  */
 export function compatFlagsMarkdownTable(): string {

@@ -2,7 +2,7 @@
  * The compatibility flag registry (DESIGN.md §3). Every place where scimdesk reads a request more
  * leniently than RFC 7643/7644 asks — or more strictly than it requires — is one named flag here, so
  * a refusal or a rewrite can say which flag caused it, the console can list them, and
- * docs/scim-patch.md's table is checked against this data by a unit test.
+ * docs/architecture.md's table is checked against this data by a unit test.
  *
  * This file is data only (it is shared with the renderer); the logic that applies the flags lives
  * in src-main/scim (`compat.ts`, the PATCH engine, input validation, bulk).

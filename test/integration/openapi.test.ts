@@ -150,7 +150,10 @@ describe('GET /docs', () => {
   const viewerInstalled = findViewerDir() !== undefined;
 
   it(`has its viewer package installed (${VIEWER_PACKAGE})`, () => {
-    expect(viewerInstalled, `${VIEWER_PACKAGE} is a dependency: run npm install (docs/api-docs.md)`).toBe(true);
+    expect(
+      viewerInstalled,
+      `${VIEWER_PACKAGE} is a dependency: run npm install (docs/architecture.md, "API documentation")`,
+    ).toBe(true);
   });
 
   it.each(['/docs', '/docs/'])(

@@ -1,7 +1,7 @@
 /**
  * SCIM filter and attribute-path parser (RFC 7644 §3.4.2.2 Figure 1, §3.5.2 PATH, §3.10).
  *
- * Why hand-written rather than a library (evaluated 2026, see docs/scim-core.md):
+ * Why hand-written rather than a library (evaluated 2026; docs/architecture.md, "Filters"):
  * - scim2-parse-filter 0.2.10: good grammar coverage and fast, but does not decode `\uXXXX`
  *   escapes, has no depth limit (20,000 nested parentheses throw RangeError: stack overflow),
  *   errors carry no position, and its evaluator is schema-unaware (case-sensitive userName, dateTime

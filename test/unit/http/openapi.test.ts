@@ -58,7 +58,7 @@ describe('the OpenAPI document', () => {
     );
   });
 
-  // The full schema validation, once the validator package is installed (see docs/api-docs.md).
+  // The full schema validation, once the validator package is installed (see docs/architecture.md, "API documentation").
   const validator = (() => {
     try {
       return createRequire(import.meta.url)('@readme/openapi-parser') as {
