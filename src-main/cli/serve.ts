@@ -9,7 +9,7 @@ export interface CliIo {
 }
 
 /**
- * `scimdesk serve`: start, print the two ready lines, and stop cleanly on SIGTERM/SIGINT.
+ * `scimdesk serve`: start, print the two ready lines, and stop cleanly on SIGTERM, SIGINT or SIGHUP.
  * Resolves with the exit code once the server has shut down. The signal handlers are installed
  * before anything starts, so a signal during start-up also ends in a clean stop (exit 0) rather than
  * the default abrupt death, which would skip flushing the store and releasing its lock.
@@ -40,6 +40,9 @@ export async function serve(
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // A closed terminal or a dropped ssh session: a stop like any other. Node's default for SIGHUP
+  // is to die at once, losing the request log's and the history's last entries and leaving the lock.
+  process.on('SIGHUP', onSignal);
 
   if (FETCH_BAD_PORTS.has(options.port)) {
     io.err(

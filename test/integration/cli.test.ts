@@ -37,31 +37,34 @@ describe('scimdesk serve', () => {
     }
   });
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('exits 0 on %s after finishing an in-flight request', async (signal) => {
-    const run = runCli(['serve', '--port', '0', '--data', data.dir]);
-    const url = new URL((await run.waitForLine(/^listening on /)).slice('listening on '.length));
-    // A login whose body is still arriving when the signal comes: the server must answer it.
-    const answer = new Promise<number>((resolve, reject) => {
-      const req = request(
-        { hostname: url.hostname, port: url.port, path: '/api/v1/admin/session', method: 'POST' },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('error', reject);
-      req.setHeader('Content-Type', 'application/json');
-      req.setHeader('Content-Length', '25');
-      req.write('{"code": "not-a-');
-      setTimeout(() => {
-        run.child.kill(signal);
-        setTimeout(() => req.end('code!!!"}'), 300);
-      }, 200);
-    });
-    expect(await answer).toBe(401);
-    expect(await run.exited).toEqual({ code: 0, signal: null });
-    expect(run.stderr.join('\n')).toMatch(new RegExp(`received ${signal}`));
-  });
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
+    'exits 0 on %s after finishing an in-flight request',
+    async (signal) => {
+      const run = runCli(['serve', '--port', '0', '--data', data.dir]);
+      const url = new URL((await run.waitForLine(/^listening on /)).slice('listening on '.length));
+      // A login whose body is still arriving when the signal comes: the server must answer it.
+      const answer = new Promise<number>((resolve, reject) => {
+        const req = request(
+          { hostname: url.hostname, port: url.port, path: '/api/v1/admin/session', method: 'POST' },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.setHeader('Content-Type', 'application/json');
+        req.setHeader('Content-Length', '25');
+        req.write('{"code": "not-a-');
+        setTimeout(() => {
+          run.child.kill(signal);
+          setTimeout(() => req.end('code!!!"}'), 300);
+        }, 200);
+      });
+      expect(await answer).toBe(401);
+      expect(await run.exited).toEqual({ code: 0, signal: null });
+      expect(run.stderr.join('\n')).toMatch(new RegExp(`received ${signal}`));
+    },
+  );
 
   it('warns when asked to listen beyond loopback, and gives addresses that reach it, not 0.0.0.0', async () => {
     const run = runCli(['serve', '--host', '0.0.0.0', '--port', '0', '--data', data.dir]);
