@@ -1,5 +1,5 @@
 import { readdir, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { StoreOpenError } from './store/errors';
 
@@ -7,10 +7,14 @@ import { StoreOpenError } from './store/errors';
  * The default data folder: SCIMDESK_DATA_DIR, else the OS app-data folder (DESIGN.md §3). The
  * Electron shell and the CLI share this rule, so both modes open the same installation.
  */
-export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+export function defaultDataDir(
+  env: NodeJS.ProcessEnv = process.env,
+  platform = process.platform,
+  givenHome = homedir(),
+): string {
   // Resolved as --data is, so messages name the folder whatever the working directory was.
   if (env.SCIMDESK_DATA_DIR) return resolve(env.SCIMDESK_DATA_DIR);
-  const home = homedir();
+  const home = homeFolder(givenHome);
   if (platform === 'win32') return join(absoluteOr(env.APPDATA, join(home, 'AppData', 'Roaming')), 'scimdesk');
   if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'scimdesk');
   return join(absoluteOr(env.XDG_CONFIG_HOME, join(home, '.config')), 'scimdesk');
@@ -23,6 +27,22 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = 
  */
 function absoluteOr(value: string | undefined, fallback: string): string {
   return value && isAbsolute(value) ? value : fallback;
+}
+
+/**
+ * `os.homedir()` is `HOME` as given, "" and `relhome` included, which made the folder depend on
+ * the working directory as a relative XDG variable did. Such a `HOME` gives way to the account's
+ * own home folder, as an unset one does.
+ */
+function homeFolder(given: string): string {
+  if (isAbsolute(given)) return given;
+  try {
+    const own = userInfo().homedir;
+    if (isAbsolute(own)) return own;
+  } catch {
+    // No account entry (a container's arbitrary uid): the given folder, resolved, is all there is.
+  }
+  return resolve(given);
 }
 
 /** A data folder that cannot be created or written, said in its terms rather than a syscall's. */

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -124,6 +125,11 @@ describe('default data folder', () => {
     for (const XDG_CONFIG_HOME of ['', 'relative/x']) {
       expect(defaultDataDir({ XDG_CONFIG_HOME }, 'linux')).toBe(defaultDataDir({}, 'linux'));
     }
+  });
+  it("takes the account's home folder for an empty or relative HOME, not one under the working directory", () => {
+    const own = join(userInfo().homedir, '.config', 'scimdesk');
+    for (const home of ['', 'relhome']) expect(defaultDataDir({}, 'linux', home)).toBe(own);
+    expect(defaultDataDir({}, 'linux', '/home/given')).toBe('/home/given/.config/scimdesk');
   });
   it('uses the platform app-data folder elsewhere', () => {
     expect(defaultDataDir({}, 'darwin')).toMatch(/Library\/Application Support\/scimdesk$/);
