@@ -1,8 +1,8 @@
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Clock } from '../clock';
-import { syncFolder } from '../store/fs-util';
+import { writeFileAside } from '../store/fs-util';
 
 export const SIGNOUTS_FILE = 'admin-signouts.json';
 
@@ -90,16 +90,6 @@ export class AdminSignouts {
       version: 1,
       signed_out: [...this.entries].map(([jti, exp]) => ({ jti, exp })),
     };
-    const file = join(this.dataDir, SIGNOUTS_FILE);
-    const temporary = `${file}.tmp`;
-    const handle = await open(temporary, 'w', 0o600);
-    try {
-      await handle.writeFile(`${JSON.stringify(document)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, file);
-    await syncFolder(this.dataDir);
+    await writeFileAside(join(this.dataDir, SIGNOUTS_FILE), `${JSON.stringify(document)}\n`);
   }
 }

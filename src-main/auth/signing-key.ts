@@ -59,10 +59,19 @@ async function readKey(file: string): Promise<Uint8Array | undefined> {
   }
   // Like ssh with a private key: a key others can read is refused, not silently used.
   if (process.platform !== 'win32') {
-    const { mode } = await stat(file);
+    const { mode, uid } = await stat(file);
     if ((mode & 0o077) !== 0) {
       throw new SigningKeyError(
         `${file} is readable by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${file}`,
+      );
+    }
+    // And one another account wrote: in a folder it can write to (a shared --data), it put its own
+    // key there and signed itself admin tokens this server took. Root's is trusted, as ssh does.
+    const own = process.getuid?.();
+    if (own !== undefined && uid !== own && uid !== 0) {
+      throw new SigningKeyError(
+        `${file} belongs to another user (uid ${uid}), who could sign admin tokens with it; ` +
+          `delete it to make a new one, or run scimdesk as that user`,
       );
     }
   }

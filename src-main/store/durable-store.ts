@@ -11,7 +11,7 @@
  * reference, cut the journal at that point, write the snapshot in slices while writes go on, then
  * delete the segments it covers. See docs/architecture.md, "Store".
  */
-import { stat } from 'node:fs/promises';
+import { chmod, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Low } from 'lowdb';
@@ -105,6 +105,7 @@ export async function openDurableStore(dataDir: string, options: DurableStoreOpt
           ('file' in copy ? `; its bytes are kept at ${copy.file}` : `; no copy could be kept (${copy.failed})`),
       );
     }
+    await makePrivate([adapter.file, ...replay.segments.map((segment) => segment.file)]);
     const journal = await JournalWriter.open(dataDir, replay.segments, replay.lastSeq + 1);
     const store = new DurableStore(dataDir, options, {
       lock,
@@ -351,4 +352,15 @@ export class DurableStore {
 
 function isThenable(value: unknown): boolean {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+}
+
+/**
+ * The snapshot and the journal hold password and token hashes and every user's details. The store
+ * makes them 0600, but a restore or a copy (`cp -r` under a umask of 022) may leave them readable by
+ * others, as the request log's segments are made private on open. Best effort: a file system
+ * without modes (FAT) refuses, and loses nothing; a file not there is nothing to do.
+ */
+async function makePrivate(files: readonly string[]): Promise<void> {
+  if (process.platform === 'win32') return;
+  await Promise.all(files.map((file) => chmod(file, 0o600).catch(() => undefined)));
 }

@@ -1,5 +1,5 @@
 /** Small durable-file helpers shared by the snapshot, the journal and the lock. */
-import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -21,8 +21,7 @@ export async function syncFolder(dir: string): Promise<void> {
  * crash leaves the old file or the new one, never a part of either.
  */
 export async function writeFileAside(file: string, text: string): Promise<void> {
-  const temporary = `${file}.tmp`;
-  const handle = await open(temporary, 'w', 0o600);
+  const { temporary, handle } = await openAside(file);
   try {
     await handle.writeFile(text);
     await handle.sync();
@@ -31,6 +30,21 @@ export async function writeFileAside(file: string, text: string): Promise<void> 
   }
   await rename(temporary, file);
   await syncFolder(dirname(file));
+}
+
+/**
+ * Opens `<file>.tmp`, new, for a file to be replaced by renaming it over. Whatever is there (a
+ * crash's leftover) is removed first, and the file is created exclusively: opened plainly, a
+ * symbolic link put there by another account of a folder it can write to (a shared `--data`) was
+ * followed, and the file it named overwritten with this account's rights. Callers write one file's
+ * temporary at a time.
+ */
+export async function openAside(file: string): Promise<{ temporary: string; handle: FileHandle }> {
+  const temporary = `${file}.tmp`;
+  await unlink(temporary).catch((error: unknown) => {
+    if (!isErrno(error, 'ENOENT')) throw error;
+  });
+  return { temporary, handle: await open(temporary, 'wx', 0o600) };
 }
 
 /** Writes all of `buffer` at the file's current append position (a write may be partial). */

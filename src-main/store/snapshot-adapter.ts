@@ -13,12 +13,12 @@
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Adapter } from 'lowdb';
 import { StoreOpenError } from './errors';
-import { isErrno, syncFolder, writeAll } from './fs-util';
+import { isErrno, openAside, syncFolder, writeAll } from './fs-util';
 import { migrate } from './migrations';
 import { describeIssue, SNAPSHOT_VERSION, SnapshotSchema, type SnapshotData } from './schemas';
 
@@ -75,8 +75,7 @@ export class SnapshotAdapter implements Adapter<SnapshotData> {
 
   async write(data: SnapshotData): Promise<void> {
     const started = performance.now();
-    const temporary = `${this.file}.tmp`;
-    const handle = await open(temporary, 'w', 0o600);
+    const { temporary, handle } = await openAside(this.file);
     const out = new SlicedOutput(handle, this.sliceMs);
     try {
       out.push(`{"version":${data.version},"journalSeq":${data.journalSeq},"tenants":[`);

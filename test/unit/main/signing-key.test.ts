@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -44,6 +44,14 @@ describe('admin-token signing key', () => {
     await loadOrCreateSigningKey(dir);
     await chmod(join(dir, SIGNING_KEY_FILE), 0o644);
     await expect(loadOrCreateSigningKey(dir)).rejects.toThrow(/readable by other users.*chmod 600/);
+  });
+
+  // Needs root to give the key another owner (CI runs as root).
+  it.runIf(process.getuid?.() === 0)('refuses a key file another user owns, who could sign admin tokens', async () => {
+    const file = join(dir, SIGNING_KEY_FILE);
+    await loadOrCreateSigningKey(dir);
+    await chown(file, 4242, 4242);
+    await expect(loadOrCreateSigningKey(dir)).rejects.toThrow(/belongs to another user \(uid 4242\)/);
   });
 
   it('refuses a key file that does not hold a key', async () => {

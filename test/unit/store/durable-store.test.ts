@@ -1,4 +1,4 @@
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -87,6 +87,25 @@ describe('durable store API', () => {
     expect(again.stats().snapshotWrittenAt).toBeGreaterThanOrEqual(Math.floor(written ?? 0) - 1000);
     await again.close();
   });
+
+  it.runIf(process.platform !== 'win32')(
+    'makes a snapshot and journal others can read private again on open',
+    async () => {
+      const dir = await tempDir();
+      const store = await withTenant(dir);
+      await store.write('t1', (tx) => tx.put('users', { id: 'u1', userName: 'Alice' }));
+      await store.checkpoint(true);
+      await store.write('t1', (tx) => tx.put('users', { id: 'u2', userName: 'Bob' }));
+      await store.close();
+      // As a restore or `cp -r` under umask 022 leaves them.
+      const files = (await readdir(dir)).filter((name) => name === 'db.json' || name.startsWith('journal-'));
+      expect(files).toContain('db.json');
+      for (const name of files) await chmod(join(dir, name), 0o644);
+      const again = await openDurableStore(dir);
+      for (const name of files) expect([name, (await stat(join(dir, name))).mode & 0o777]).toEqual([name, 0o600]);
+      await again.close();
+    },
+  );
 
   it('keeps what was written across a reopen', async () => {
     const dir = await tempDir();
