@@ -70,6 +70,9 @@ export async function serve(
   io.out(`listening on ${running.address.url}`);
   const consoleUrl = running.consoleLoginUrl();
   io.out(`console: ${consoleUrl}`);
+  // `admin-token` signs with this folder's key: a token from another folder (a quoted `~/x`, which
+  // no shell expanded, is a folder named `~` here) is refused, and this says where to look.
+  io.err(`data folder: ${options.dataDir}`);
   const { local, network } = running.address.reachable;
   if (network !== running.address.url) {
     // The same one-time code: on a system where 0.0.0.0 cannot be browsed to (Windows), this works.

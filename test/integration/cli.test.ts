@@ -181,11 +181,13 @@ describe('scimdesk serve', () => {
     ]);
   });
 
-  it('defaults the data folder to SCIMDESK_DATA_DIR', async () => {
+  it('defaults the data folder to SCIMDESK_DATA_DIR, and says which folder it uses', async () => {
     const run = runCli(['serve', '--port', '0'], { SCIMDESK_DATA_DIR: data.dir });
     try {
       await run.waitForLine(/^console: /);
       expect((await stat(join(data.dir, 'admin-signing.key'))).isFile()).toBe(true);
+      // `admin-token` must be given the same folder: a quoted `~/x` is a folder named `~` here.
+      await vi.waitFor(() => expect(run.stderr).toContain(`data folder: ${data.dir}`));
     } finally {
       run.child.kill('SIGTERM');
       await run.exited;
