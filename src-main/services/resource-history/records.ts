@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { MAX_REQUEST_ID_LENGTH } from '@shared/request-log';
-import { HistoryResourceKind, HistoryVersionKind, type HistoryVersion } from '@shared/resource-history';
+import {
+  HistoryChange,
+  HistoryResourceKind,
+  HistoryVersionKind,
+  JsonValue,
+  type HistoryVersion,
+} from '@shared/resource-history';
 import type { Json, JsonObject } from './diff';
 
 /**
@@ -35,6 +41,16 @@ export const RecordHead = z.object({
   flags: z.array(z.string()),
 });
 export type RecordHead = z.infer<typeof RecordHead>;
+
+/**
+ * A record's body as read back: a base's whole resource, a change's changes. Segment lines carry no
+ * checksum, and one damaged into other JSON made a version's read throw (a 500) instead of reading
+ * as gone.
+ */
+export const RecordBody = z.object({
+  resource: z.record(z.string(), JsonValue).optional(),
+  changes: z.array(HistoryChange).optional(),
+});
 
 /** Where one record is: in the write buffer (`line`) or on disk. */
 export class RecordRef {

@@ -12,6 +12,7 @@ import { Interner } from '../interner';
 import { applyChangesInPlace, changedAttributes, diffResources, type Change, type Json, type JsonObject } from './diff';
 import {
   passwordChanged,
+  RecordBody,
   RecordHead,
   RecordRef,
   REDACTED_PASSWORD,
@@ -435,7 +436,9 @@ export async function createResourceHistory(options: ResourceHistoryOptions): Pr
           head.role !== ref.role
         )
           continue;
-        return JSON.parse(text.slice(tab + 1)) as { resource?: JsonObject; changes?: Change[] };
+        const body = RecordBody.safeParse(JSON.parse(text.slice(tab + 1)));
+        // What the schema admits is JSON (it came from JSON.parse): the diff's types say so.
+        return body.success ? (body.data as { resource?: JsonObject; changes?: Change[] }) : undefined;
       } catch {
         continue;
       }

@@ -681,6 +681,29 @@ describe('resource history: buffer bound, caps and reads against disk jobs in fl
     expect((await readFile(first, 'utf8')).split('\n').filter(Boolean)).toHaveLength(lines.length);
   });
 
+  it('reads a version whose record was damaged into other JSON as gone, not as an error', async () => {
+    const dir = await tempDir();
+    const history = await open(dir);
+    const [v1, v2] = [user(), user({ title: 'v2' })];
+    history.recordCreate('t', 'User', v1, meta(1));
+    history.recordChange('t', 'User', 'u1', v1, v2, meta(2));
+    await history.close();
+    const [name] = (await readdir(join(dir, 'history'))).filter((file) => file.endsWith('.jsonl'));
+    const file = join(dir, 'history', name!);
+    const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+    // The change's body still parses, and its head still names the version: what a flipped bit
+    // in a value or a bad sector's neighbour can leave.
+    const damaged = (line: string, body: string) => `${line.slice(0, line.indexOf('\t'))}\t${body}`;
+    for (const body of ['{"changes":5}', '{"changes":[{"op":"elements","path":["emails"],"removed":7}]}']) {
+      await fsPromises.writeFile(file, [lines[0], damaged(lines[1]!, body)].join('\n') + '\n');
+      const reopened = await open(dir);
+      await expect(reopened.version('t', 'User', 'u1', 2)).resolves.toBeUndefined();
+      await expect(reopened.diff('t', 'User', 'u1', 1, 2)).resolves.toBeUndefined();
+      expect((await reopened.version('t', 'User', 'u1', 1))?.resource).toEqual(v1);
+      await reopened.close();
+    }
+  });
+
   it("keeps other tenants' unreadable lines through a purge, and removes the purged tenant's", async () => {
     const dir = await tempDir();
     const history = await open(dir);
