@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * The closed set of admin error codes. Services throw them, HTTP maps them to a status, IPC sends
  * them as data, and the renderer's client turns both back into one AdminError.
@@ -53,6 +55,20 @@ export interface ValidationIssue {
   msg: string;
   type: string;
 }
+
+/**
+ * An admin error body as the renderer reads it off the wire (seed 004's two shapes). Read without
+ * it, an issue whose `loc` was no list threw, and the console said the server was unreachable.
+ */
+export const AdminErrorBody = z.looseObject({
+  detail: z
+    .union([
+      z.array(z.object({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() })),
+      z.string(),
+    ])
+    .optional(),
+  code: z.string().optional(),
+});
 
 export class AdminError extends Error {
   override readonly name = 'AdminError';

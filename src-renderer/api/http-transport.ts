@@ -1,5 +1,6 @@
 import { adminContract } from '@shared/contract';
 import {
+  AdminErrorBody,
   adminErrorCodeFor,
   isAdminErrorCode,
   type AdminErrorData,
@@ -80,10 +81,10 @@ async function readResult(response: Response): Promise<AdminResult<unknown>> {
  * the login-code exchange, which is outside the contract but answers in the same shapes.
  */
 export function errorFromBody(status: number, body: unknown): AdminErrorData {
-  const detail = (body as { detail?: unknown } | undefined)?.detail;
-  const code = (body as { code?: unknown } | undefined)?.code;
+  const read = AdminErrorBody.safeParse(body);
+  const { detail, code } = read.success ? read.data : {};
   if (Array.isArray(detail)) {
-    const issues = detail as ValidationIssue[];
+    const issues: ValidationIssue[] = detail;
     const first = issues[0];
     const message = first ? `${first.loc.join('.')}: ${first.msg}` : 'The request is not valid.';
     return { code: 'validation_failed' as const, message, issues };

@@ -45,6 +45,14 @@ describe('admin client over HTTP', () => {
     await expect(client.listTenants({})).rejects.toMatchObject({ code, message });
   });
 
+  it.each([
+    [{ detail: [{ loc: 'page', msg: 'bad' }] }, 'The server answered 422.'],
+    [{ detail: [7] }, 'The server answered 422.'],
+  ])('says what a 422 in no shape it knows was, not that the server was unreachable', async (body, message) => {
+    const client = createAdminClient(createHttpTransport({ getToken: () => 't', fetch: respond(422, body) }));
+    await expect(client.listTenants({})).rejects.toMatchObject({ code: 'validation_failed', message });
+  });
+
   it('reports an unreachable server as unavailable', async () => {
     const fetch = vi.fn(async () => {
       throw new TypeError('Failed to fetch');
