@@ -11,7 +11,7 @@
  * reference, cut the journal at that point, write the snapshot in slices while writes go on, then
  * delete the segments it covers. See docs/architecture.md, "Store".
  */
-import { chmod, stat } from 'node:fs/promises';
+import { chmod, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Low } from 'lowdb';
@@ -106,6 +106,9 @@ export async function openDurableStore(dataDir: string, options: DurableStoreOpt
       );
     }
     await makePrivate([adapter.file, ...replay.segments.map((segment) => segment.file)]);
+    // A checkpoint a crash cut short left its snapshot half written beside db.json (tens of MB for
+    // a big store): nothing reads it, and the lock says no one else is writing it.
+    await unlink(`${adapter.file}.tmp`).catch(() => undefined);
     const journal = await JournalWriter.open(dataDir, replay.segments, replay.lastSeq + 1);
     const store = new DurableStore(dataDir, options, {
       lock,

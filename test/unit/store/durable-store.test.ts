@@ -107,6 +107,18 @@ describe('durable store API', () => {
     },
   );
 
+  it('removes the half-written snapshot a crashed checkpoint left, and opens what db.json holds', async () => {
+    const dir = await tempDir();
+    const store = await withTenant(dir);
+    await store.write('t1', (tx) => tx.put('users', { id: 'u1', userName: 'Alice' }));
+    await store.close();
+    await writeFile(join(dir, 'db.json.tmp'), '{"version":');
+    const again = await openDurableStore(dir);
+    expect(again.tenant('t1')?.get('users', 'u1')?.userName).toBe('Alice');
+    expect(await readdir(dir)).not.toContain('db.json.tmp');
+    await again.close();
+  });
+
   it('keeps what was written across a reopen', async () => {
     const dir = await tempDir();
     const store = await withTenant(dir);
