@@ -1,4 +1,4 @@
-import type { CandidatePlan, CandidateSource, ResourceKind } from './plan-types';
+import type { CandidatePlan, CandidateSource, ResourceKind } from '@shared/scim/index-keys';
 
 /**
  * Runs a plan against the store's indexes. `resource` says what a top-level `scan` enumerates.

@@ -1,5 +1,5 @@
 import { DEFAULT_INDEXES, type IndexSpec } from './plan';
-import { foldKey, type CandidateSource, type IndexLookup, type ResourceKind } from './plan-types';
+import { foldKey, type CandidateSource, type IndexLookup, type ResourceKind } from '@shared/scim/index-keys';
 import { isRecord, type ResourceData } from './values';
 
 interface BuiltIndex {

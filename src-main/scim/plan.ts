@@ -1,6 +1,6 @@
 import type { ResourceSchema } from '@shared/scim/registry';
 import type { AttributePath, FilterNode } from './filter/ast';
-import { foldKey, type CandidatePlan, type IndexName, type ResourceKind } from './plan-types';
+import { foldKey, type CandidatePlan, type IndexName, type ResourceKind } from '@shared/scim/index-keys';
 
 /**
  * An index the store keeps: which attribute path it covers on which resource type, whether its keys
@@ -17,7 +17,7 @@ export interface IndexSpec {
   readonly prefix: boolean;
 }
 
-/** The indexes of plan-types.ts, per resource type. */
+/** The indexes of src-shared/scim/index-keys.ts, per resource type. */
 export const DEFAULT_INDEXES: readonly IndexSpec[] = [
   { resource: 'User', index: 'id', path: 'id', folded: false, prefix: false },
   { resource: 'User', index: 'userName', path: 'userName', folded: true, prefix: true },

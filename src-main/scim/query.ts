@@ -3,7 +3,7 @@ import { executePlan } from './execute-plan';
 import type { FilterNode } from './filter/ast';
 import { compileFilter, type FilterOptions, type Predicate } from './filter/evaluate';
 import { DEFAULT_INDEXES, plan, type IndexSpec } from './plan';
-import type { CandidateSource, ResourceKind } from './plan-types';
+import type { CandidateSource, ResourceKind } from '@shared/scim/index-keys';
 import type { ResourceData } from './values';
 
 /**

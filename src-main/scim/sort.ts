@@ -4,7 +4,7 @@ import type { AttributeDefinition } from '@shared/scim/schema-types';
 import { ScimError } from './errors';
 import { parseAttributePath } from './filter/parser';
 import { printAttributePath } from './filter/printer';
-import { codePointOrder, foldKey } from './plan-types';
+import { codePointOrder, foldKey } from '@shared/scim/index-keys';
 import { attributeValue, isRecord, type ResourceData } from './values';
 
 /** RFC 7644 §3.4.2.3. */

@@ -7,7 +7,7 @@ import { Tenant, type TenantCreate, type TenantUpdate } from '@shared/tenant';
 import type { Clock } from '../clock';
 import type { DurableStore } from '../store/durable-store';
 import type { TenantRecord } from '../store/documents';
-import { caseless } from '../scim/plan-types';
+import { caseless } from '@shared/scim/index-keys';
 
 /** Called when a tenant goes, so that services with their own files (logs, history) forget it too. */
 export type TenantDeletedHook = (tenantId: string) => void | Promise<void>;

@@ -1,6 +1,6 @@
 /**
  * The indexes of one tenant, answering the filter planner through `CandidateSource`
- * (src-main/scim/plan-types.ts). They are rebuilt when the store opens and updated on every change
+ * (src-shared/scim/index-keys.ts). They are rebuilt when the store opens and updated on every change
  * by the same code path for live writes and for journal replay, so they cannot drift from the data.
  *
  * Keys of case-insensitive attributes (userName, emails.value, displayName) are folded with
@@ -10,7 +10,7 @@
  */
 // Relative, not @shared: the store also runs in plain child processes (crash tests) without the alias.
 import { parseDateTime } from '../../src-shared/scim/datetime';
-import { foldKey, type CandidateSource, type IndexLookup, type ResourceKind } from '../scim/plan-types';
+import { foldKey, type CandidateSource, type IndexLookup, type ResourceKind } from '@shared/scim/index-keys';
 import type { GroupDoc, UserDoc } from './documents';
 import { MultiMap } from './multi-map';
 import { SortedIndex } from './sorted-index';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { foldKey } from '../../src-main/scim/plan-types';
+import { foldKey } from '@shared/scim/index-keys';
 import type { UserDoc } from '../../src-main/store/documents';
 import { openDurableStore, type DurableStore } from '../../src-main/store/durable-store';
 import { SortedIndex } from '../../src-main/store/sorted-index';

@@ -793,7 +793,7 @@ describe('SCIM over HTTP under generated requests', () => {
           if (created.status !== 201) return;
           const user = await checkResource(bases[b]!, 'Users', created, where('POST', '/Users', body));
           const stored = user.userName as string;
-          // Case-insensitive means NFC + toLowerCase here (plan-types.ts foldKey), not Unicode case
+          // Case-insensitive means NFC + toLowerCase here (index-keys.ts foldKey), not Unicode case
           // folding: "STRASSE" does not find "straße". Only variants that fold alike are looked for.
           const fold = (t: string) => t.normalize('NFC').toLowerCase();
           const cased = upper ? stored.toUpperCase() : stored.toLowerCase();

@@ -6,7 +6,7 @@
  */
 import type { SchemaRegistry } from '@shared/scim/registry';
 import type { ServerCapabilities } from '../../scim/service-provider-config';
-import type { ResourceKind } from '../../scim/plan-types';
+import type { ResourceKind } from '@shared/scim/index-keys';
 import { adminErrorComponents, adminPaths, adminTags } from './admin-paths';
 import { SCIM_BASE_DESCRIPTIONS, SCIM_BASES, scimErrorResponses, scimParameters, scimPaths } from './scim-paths';
 import { scimComponentSchemas } from './scim-schemas';

@@ -26,7 +26,7 @@ import { MAX_PATCH_LIST_VALUES, PatchListBudget } from '../../scim/patch/engine'
 import { parseSearchRequest, type SearchRequest } from '../../scim/search-request';
 import { csvColumns, csvHeader, csvRow, projectedColumns, withPrimaryForOrder } from '../../scim/export-csv';
 import { compileProjection } from '../../scim/projection';
-import type { ResourceKind } from '../../scim/plan-types';
+import type { ResourceKind } from '@shared/scim/index-keys';
 import {
   checkDiscoveryQuery,
   resourceTypeDocumentByName,

@@ -2,7 +2,7 @@ import { parseDateTimeMicros } from '@shared/scim/datetime';
 import type { ResourceSchema } from '@shared/scim/registry';
 import type { AttributeDefinition } from '@shared/scim/schema-types';
 import type { CompatContext } from '../compat';
-import { codePointOrder, foldKey } from '../plan-types';
+import { codePointOrder, foldKey } from '@shared/scim/index-keys';
 import { containerOf, isPresent, isRecord, type ResourceData } from '../values';
 import { attributePaths, positionOf, type AttributePath, type CompValue, type CompareOp, type FilterNode } from './ast';
 import { printAttributePath } from './printer';
@@ -218,7 +218,7 @@ class Compiler {
       case 'binary': {
         if (typeof value !== 'string') this.fail(at, `'${label}' is a ${leaf.type}; compare it with a "quoted string"`);
         if (leaf.type === 'binary' && op !== 'eq') this.fail(at, `'${label}' is binary; only eq, ne and pr apply`);
-        // RFC 7643 §2.3.1/§7 caseExact; foldKey is the same folding the indexes use (plan-types.ts).
+        // RFC 7643 §2.3.1/§7 caseExact; foldKey is the same folding the indexes use (src-shared/scim/index-keys.ts).
         const fold = leaf.caseExact ? (s: string) => s : foldKey;
         const t = fold(value);
         // gt, ge, lt, le compare by code point, as sortBy orders (see codePointOrder).

@@ -2,7 +2,7 @@ import type { ResourceSchema } from '@shared/scim/registry';
 import type { AttributeDefinition } from '@shared/scim/schema-types';
 import type { CompatContext } from '../compat';
 import { ScimError } from '../errors';
-import { foldKey } from '../plan-types';
+import { foldKey } from '@shared/scim/index-keys';
 import { isRecord } from '../values';
 
 /**

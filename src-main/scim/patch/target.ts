@@ -5,7 +5,7 @@ import type { CompatContext } from '../compat';
 import { compileFilter } from '../filter/evaluate';
 import { parsePatchPath } from '../filter/parser';
 import { ScimSyntaxError } from '../filter/syntax-error';
-import { foldKey } from '../plan-types';
+import { foldKey } from '@shared/scim/index-keys';
 import { isRecord } from '../values';
 
 /** A test on one element of a multi-valued attribute (the `[...]` of a value path). */

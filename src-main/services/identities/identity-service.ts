@@ -25,7 +25,7 @@ import { checkKnownToSome, compileFilter } from '../../scim/filter/evaluate';
 import { FilterWork } from '../../scim/filter/work';
 import { listResponse, type ListQuery, type ListResponse } from '../../scim/list';
 import { normalizePage, pageOf } from '../../scim/paging';
-import { foldKey, type ResourceKind } from '../../scim/plan-types';
+import { foldKey, type ResourceKind } from '@shared/scim/index-keys';
 import { compileProjection, type ProjectedResource, type ProjectionRequest } from '../../scim/projection';
 import { applyPatch, type AttributeChange, type FilterView, type PatchResult } from '../../scim/patch/index';
 import type { PatchListBudget } from '../../scim/patch/engine';

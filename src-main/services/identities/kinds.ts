@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CollectionName } from '../../store/documents';
-import type { ResourceKind } from '../../scim/plan-types';
+import type { ResourceKind } from '@shared/scim/index-keys';
 
 /** Where each SCIM resource type lives in the store and under which endpoint it is served. */
 export const RESOURCE_KINDS: Record<ResourceKind, { collection: 'users' | 'groups'; endpoint: string }> = {

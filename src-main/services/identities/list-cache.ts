@@ -1,4 +1,4 @@
-import type { ResourceKind } from '../../scim/plan-types';
+import type { ResourceKind } from '@shared/scim/index-keys';
 
 /** Every match of one list query, in list order: `kinds[i]` is the type of `ids[i]`. */
 export interface MatchedList {

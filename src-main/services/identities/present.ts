@@ -2,7 +2,7 @@ import { SCIM_URN } from '@shared/scim/urns';
 import { attributePaths, type AttributePath, type FilterNode } from '../../scim/filter/ast';
 import { parseAttributePath } from '../../scim/filter/parser';
 import type { FilterView } from '../../scim/patch/index';
-import type { ResourceKind } from '../../scim/plan-types';
+import type { ResourceKind } from '@shared/scim/index-keys';
 import { isRecord, type ResourceData } from '../../scim/values';
 import type { MemberValue } from '../../store/documents';
 import type { TenantReader } from '../../store/transaction';

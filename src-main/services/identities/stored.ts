@@ -1,4 +1,4 @@
-import type { ResourceKind } from '../../scim/plan-types';
+import type { ResourceKind } from '@shared/scim/index-keys';
 import type { Doc, GroupDoc, MemberValue, UserDoc } from '../../store/documents';
 import type { TenantReader, TenantWriter } from '../../store/transaction';
 import { collectionOf } from './kinds';

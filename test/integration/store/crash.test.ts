@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { foldKey } from '../../../src-main/scim/plan-types';
+import { foldKey } from '@shared/scim/index-keys';
 import { openDurableStore } from '../../../src-main/store/durable-store';
 import { runFixture } from './children';
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileFilter } from '../../../src-main/scim/filter/evaluate';
 import { parseFilter } from '../../../src-main/scim/filter/parser';
-import { codePointOrder } from '../../../src-main/scim/plan-types';
+import { codePointOrder } from '@shared/scim/index-keys';
 import { sortResources } from '../../../src-main/scim/sort';
 import type { ResourceData } from '../../../src-main/scim/values';
 import { ids, userSchema } from './helpers';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { foldKey } from '../../../src-main/scim/plan-types';
+import { foldKey } from '@shared/scim/index-keys';
 
 const fold = (value: string) => value.normalize('NFC').toLowerCase().replaceAll('ς', 'σ');
 

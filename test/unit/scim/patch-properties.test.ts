@@ -5,7 +5,7 @@ import type { ResourceSchema } from '@shared/scim/registry';
 import type { AttributeDefinition } from '@shared/scim/schema-types';
 import { SCIM_URN } from '@shared/scim/urns';
 import { ScimError } from '../../../src-main/scim/errors';
-import { foldKey } from '../../../src-main/scim/plan-types';
+import { foldKey } from '@shared/scim/index-keys';
 import { applyPatch } from '../../../src-main/scim/patch';
 import { groupSchema, userSchema } from './helpers';
 import { ENTERPRISE, group, patchBody, user } from './patch-helpers';

@@ -3,7 +3,7 @@ import { executePlan } from '../../../src-main/scim/execute-plan';
 import { parseFilter } from '../../../src-main/scim/filter/parser';
 import { createMemoryCandidateSource } from '../../../src-main/scim/memory-source';
 import { DEFAULT_INDEXES, plan } from '../../../src-main/scim/plan';
-import type { CandidatePlan } from '../../../src-main/scim/plan-types';
+import type { CandidatePlan } from '@shared/scim/index-keys';
 import { findMatching } from '../../../src-main/scim/query';
 import { FilterWork } from '../../../src-main/scim/filter/work';
 import type { ResourceData } from '../../../src-main/scim/values';

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { foldKey, type IndexLookup } from '../../../src-main/scim/plan-types';
+import { foldKey, type IndexLookup } from '@shared/scim/index-keys';
 import type { GroupDoc, UserDoc } from '../../../src-main/store/documents';
 import { membersKeyOf, StoreState } from '../../../src-main/store/state';
 import { Transaction } from '../../../src-main/store/transaction';
