@@ -1,4 +1,4 @@
-import type { CheckReport, CleanupResult, StepResult, Summary, Verdict } from './types';
+import type { CleanupResult, StepResult, Summary, Verdict } from './types';
 
 /**
  * The human report: one line per step as it finishes, details (request, expected, actual) for
@@ -109,14 +109,4 @@ export function formatSummary(summary: Summary, style: Style, interrupted = fals
           ? ''
           : ' — required steps failed';
   return paint(style, summary.ok && !interrupted ? 'green' : 'red', `${text}${verdict}`);
-}
-
-/** The whole report at once (the CLI streams the same lines as steps finish). */
-export function formatReport(report: CheckReport, style: Style): string {
-  return [
-    formatHeader(report.target, report.profiles, style),
-    ...report.steps.flatMap((step) => formatStep(step, style)),
-    ...formatCleanup(report.cleanup, style),
-    formatSummary(report.summary, style, report.interrupted === true),
-  ].join('\n');
 }

@@ -20,7 +20,6 @@ export const listShape = z.looseObject({
   startIndex: z.number().int().optional(),
   itemsPerPage: z.number().int().nonnegative().optional(),
 });
-export type ListBody = z.infer<typeof listShape>;
 
 /** RFC 7644 §3.12: the Error schema, `status` as a string. */
 export const errorShape = z.looseObject({
@@ -49,7 +48,6 @@ export const serviceProviderConfigShape = z.looseObject({
   etag: z.looseObject({ supported: z.boolean() }),
   authenticationSchemes: z.array(z.looseObject({})),
 });
-export type ServiceProviderConfigBody = z.infer<typeof serviceProviderConfigShape>;
 
 /** zod's issues as one line a report can show. */
 export function describeIssues(error: z.ZodError): string {

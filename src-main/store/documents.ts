@@ -87,10 +87,6 @@ export interface CollectionDocs {
 export type CollectionName = keyof CollectionDocs;
 export const COLLECTIONS: readonly CollectionName[] = ['users', 'groups', 'scimTokens', 'settings'];
 
-export function isCollectionName(name: string): name is CollectionName {
-  return (COLLECTIONS as readonly string[]).includes(name);
-}
-
 /**
  * One change in a journal record. A record is the list of changes of one commit, so a user delete
  * with its membership removals is replayed all or nothing (a Bulk request commits per operation).

@@ -42,12 +42,6 @@ export function encodeRecord(seq: number, opsJson: readonly string[]): string {
   return `${checksum(json)} ${json}\n`;
 }
 
-/** The record on a line (without its newline), or undefined when the line is damaged or torn. */
-export function decodeRecord(line: string): JournalRecord | undefined {
-  const read = readRecord(line);
-  return typeof read === 'string' ? undefined : read;
-}
-
 /**
  * The record on a line, or why there is none: `damaged` when the line fails its checksum (a torn or
  * corrupted write), `unknown` when it passes but is not a record this version reads. The second

@@ -71,10 +71,6 @@ export function checkKnownToSome(ast: FilterNode, schemas: readonly ResourceSche
   }
 }
 
-export function matchesFilter(resource: ResourceData, ast: FilterNode, schema: ResourceSchema): boolean {
-  return compileFilter(ast, schema)(resource);
-}
-
 /** Matches nothing: what a comparison on an attribute the type does not have gives. */
 const NEVER: Predicate = () => false;
 const ALWAYS: Predicate = () => true;

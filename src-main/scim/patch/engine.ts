@@ -112,15 +112,6 @@ export function applyPatch(resource: ResourceData, body: unknown, options: Patch
   return new PatchRun(resource, options, compat).run(ops);
 }
 
-/** Applies operations already validated by `parsePatchRequest`. */
-export function applyPatchOperations(
-  resource: ResourceData,
-  ops: readonly PatchOperation[],
-  options: PatchOptions,
-): PatchResult {
-  return new PatchRun(resource, options, contextOf(options.compat)).run(ops);
-}
-
 function contextOf(compat: CompatFlags | CompatContext): CompatContext {
   return compat instanceof CompatContext ? compat : new CompatContext(compat);
 }

@@ -1,5 +1,9 @@
-import { coreSchemaRegistry, requireResource } from '@shared/scim/registry';
+import { coreSchemaRegistry, requireResource, type ResourceSchema } from '@shared/scim/registry';
 import { ScimSyntaxError } from '../../../src-main/scim/filter/syntax-error';
+import { listResponse, type ListQuery, type ListResponse } from '../../../src-main/scim/list';
+import { normalizePage, pageOf } from '../../../src-main/scim/paging';
+import { compileProjection } from '../../../src-main/scim/projection';
+import { sortResources } from '../../../src-main/scim/sort';
 import type { ResourceData } from '../../../src-main/scim/values';
 
 export const registry = coreSchemaRegistry();
@@ -19,4 +23,20 @@ export function syntaxErrorOf(fn: () => unknown): ScimSyntaxError {
 
 export function ids(resources: readonly ResourceData[]): string[] {
   return resources.map((r) => String(r['id']));
+}
+
+/**
+ * The core's list steps over resources that matched a filter, in the service's order: sort, page,
+ * then project the page. The service runs the same steps over the store's indexes and caches.
+ */
+export function buildListResponse(
+  matched: readonly ResourceData[],
+  schema: ResourceSchema,
+  query: ListQuery = {},
+  maxResults?: number,
+): ListResponse {
+  const page = normalizePage(query, maxResults);
+  const projector = compileProjection(schema, query);
+  const sorted = page.count === 0 ? [] : sortResources(matched, schema, query);
+  return listResponse(pageOf(sorted, page).map(projector), matched.length, page.startIndex);
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import entra from '../../fixtures/idp/entra/filters.json';
 import okta from '../../fixtures/idp/okta/filters.json';
 import { parseFilter } from '../../../src-main/scim/filter/parser';
-import { buildListResponse } from '../../../src-main/scim/list';
+import { buildListResponse } from './helpers';
 import { createMemoryCandidateSource } from '../../../src-main/scim/memory-source';
 import { plan } from '../../../src-main/scim/plan';
 import { findMatching } from '../../../src-main/scim/query';

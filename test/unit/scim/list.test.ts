@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { SCIM_URN } from '@shared/scim/urns';
 import { ScimError } from '../../../src-main/scim/errors';
-import { buildListResponse, listResponse } from '../../../src-main/scim/list';
+import { listResponse } from '../../../src-main/scim/list';
 import { normalizePage, pageOf } from '../../../src-main/scim/paging';
 import { sortAcrossTypes, sortResources } from '../../../src-main/scim/sort';
 import type { ResourceData } from '../../../src-main/scim/values';
-import { groupSchema, ids, userSchema } from './helpers';
+import { buildListResponse, groupSchema, ids, userSchema } from './helpers';
 
 const users: ResourceData[] = [
   {
