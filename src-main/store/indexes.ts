@@ -10,7 +10,7 @@
  */
 // Relative, not @shared: the store also runs in plain child processes (crash tests) without the alias.
 import { parseDateTime } from '../../src-shared/scim/datetime';
-import { foldKey, type CandidateSource, type IndexLookup, type ResourceKind } from '@shared/scim/index-keys';
+import { foldKey, type CandidateSource, type IndexLookup, type ResourceKind } from '../../src-shared/scim/index-keys';
 import type { GroupDoc, UserDoc } from './documents';
 import { MultiMap } from './multi-map';
 import { SortedIndex } from './sorted-index';

@@ -7,7 +7,7 @@
  * observe a transaction half-way. If the callback throws, its changes are undone in reverse order;
  * if it returns, its changes become one journal record.
  */
-import type { CandidateSource } from '@shared/scim/index-keys';
+import type { CandidateSource } from '../../src-shared/scim/index-keys';
 import {
   SETTINGS_ID,
   type ChangeOp,
