@@ -220,7 +220,11 @@ const ENCODED = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]
 function decode(encoded: string): { params: ScryptParams; salt: Buffer; hash: Buffer } | undefined {
   const match = ENCODED.exec(encoded);
   if (!match) return undefined;
-  const [, ln, r, p, salt, hash] = match as unknown as [string, string, string, string, string, string];
+  const [, ln, r, p, salt, hash] = match;
+  // The pattern has five groups, none optional; this only tells the compiler so.
+  if (ln === undefined || r === undefined || p === undefined || salt === undefined || hash === undefined) {
+    return undefined;
+  }
   const hashBytes = Buffer.from(hash, 'base64');
   // Bounds keep a tampered store from asking a worker for gigabytes of memory.
   if (Number(ln) < 10 || Number(ln) > 20 || Number(r) > 32 || Number(p) > 16) return undefined;

@@ -913,6 +913,8 @@ export class IdentityService {
     // A version shows that a password is set, never the password or its hash. A group emptied of
     // its members keeps an empty list in the store (the membership delta's shape); its answers leave
     // `members` out, and so does its history.
+    // The casts to HistoryJson: the store's JSON type admits `undefined` for an optional field (it
+    // never reaches the disk, JSON.stringify drops it), the history's does not; the values are the same.
     const strip = (doc: StoredResource): HistoryJson => {
       const emptied = doc.members?.length === 0;
       if (doc.passwordHash === undefined && !emptied) return doc as unknown as HistoryJson;

@@ -3,7 +3,7 @@
  * `createRequestLog` that runs in-thread in tests, so that redacting, serializing and writing
  * every entry costs the request thread only a structured clone (see thread.ts).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { systemClock } from '../../clock';
 import type { Logger } from '../admin-dispatch';
 import type { FeedFilter } from './feed';
@@ -13,8 +13,11 @@ import type { CallMethod, FromWorker, RequestLogWorkerData, ToWorker } from './t
 /** Events sent to the main thread and not yet finished there, per subscription. */
 const FEED_WINDOW = 64;
 
-const port = parentPort;
-if (!port) throw new Error('request-log worker: must run as a worker thread');
+function requireParentPort(): MessagePort {
+  if (!parentPort) throw new Error('request-log worker: must run as a worker thread');
+  return parentPort;
+}
+const port = requireParentPort();
 const send = (message: FromWorker) => port.postMessage(message);
 
 function describe(value: unknown): string {
@@ -71,7 +74,7 @@ function serve(requestLog: RequestLog): void {
     });
   }
 
-  port!.on('message', (message: ToWorker) => {
+  port.on('message', (message: ToWorker) => {
     switch (message.t) {
       case 'record':
         for (const entry of message.entries) requestLog.record(entry);
