@@ -1,6 +1,7 @@
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { StoreOpenError } from './store/errors';
 
 /**
@@ -73,9 +74,31 @@ function problemOf(error: unknown): string {
   return (code !== undefined && DATA_DIR_PROBLEMS[code]) || (error as Error).message;
 }
 
+/**
+ * The data folder, or a folder above it, as a symbolic link to nothing: creating the folder fails
+ * with ENOENT though the link is there, and "it cannot be created there" sent the user looking at
+ * the wrong place. Returns the link and what it points to.
+ */
+function danglingLinkOnPath(dataDir: string): { link: string; target: string } | undefined {
+  for (let at = resolve(dataDir); ; at = dirname(at)) {
+    try {
+      if (lstatSync(at).isSymbolicLink()) return existsSync(at) ? undefined : { link: at, target: readlinkSync(at) };
+      return undefined;
+    } catch {
+      // Not there at all: its parent may be the link.
+    }
+    if (dirname(at) === at) return undefined;
+  }
+}
+
 export function unusableDataDir(dataDir: string, error: unknown): DataDirError {
   const { code, path } = error as NodeJS.ErrnoException;
-  const why = problemOf(error);
+  const dangling = code === 'ENOENT' ? danglingLinkOnPath(dataDir) : undefined;
+  const why =
+    dangling === undefined
+      ? problemOf(error)
+      : `${resolve(dangling.link) === resolve(dataDir) ? 'it' : dangling.link} is a symbolic link to ` +
+        `${dangling.target}, which does not exist`;
   // A file inside the folder (a db.json left owned by root by a `sudo` run) is named: the remedy
   // may be to fix that file rather than to choose another folder.
   const fileDenied = (code === 'EACCES' || code === 'EPERM') && path !== undefined;

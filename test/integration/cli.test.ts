@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { stat, writeFile } from 'node:fs/promises';
+import { stat, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -129,6 +129,22 @@ describe('scimdesk serve', () => {
       expect(run.code).toBe(1);
       expect(run.stderr).toEqual([
         `scimdesk: cannot use ${args.at(-1)} as the data folder: it, or a folder above it, is a file (fix that, or choose another folder with --data)`,
+      ]);
+    }
+  });
+
+  it('names a data folder, or a folder above it, that is a symbolic link to nothing', async () => {
+    const link = join(data.dir, 'link');
+    const target = join(data.dir, 'gone');
+    await symlink(target, link);
+    for (const [args, subject] of [
+      [['serve', '--port', '0', '--data', link], 'it'],
+      [['admin-token', '--data', join(link, 'below')], link],
+    ] as const) {
+      const run = await runCliToEnd([...args]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toEqual([
+        `scimdesk: cannot use ${args.at(-1)} as the data folder: ${subject} is a symbolic link to ${target}, which does not exist (fix that, or choose another folder with --data)`,
       ]);
     }
   });
