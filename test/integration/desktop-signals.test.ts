@@ -62,55 +62,54 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * `scimdesk start` in a process group of its own (as a terminal gives a command: Ctrl-C goes to the
+ * whole group), with a stand-in for the Electron binary that logs to signals.log; resolves once the
+ * stand-in says it started, with the CLI, its exit and the log's lines.
+ */
+async function startWithStandIn(files: { electron: string } & Record<string, string>) {
+  const dist = await mkdtemp(join(tmpdir(), 'scimdesk-fake-electron-'));
+  made.push(dist);
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dist, name), text);
+  await chmod(join(dist, 'electron'), 0o755);
+  const log = join(dist, 'signals.log');
+  await writeFile(log, '');
+  const cli = spawn(process.execPath, ['bin/scimdesk.js', 'start', '--data', join(dist, 'data')], {
+    env: { ...process.env, DISPLAY: ':99', ELECTRON_OVERRIDE_DIST_PATH: dist, SIGNAL_LOG: log },
+    detached: true,
+    stdio: 'ignore',
+  });
+  started.push(cli.pid!);
+  const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+  const lines = async () => (await readFile(log, 'utf8')).trim().split('\n');
+  await expect.poll(() => readFile(log, 'utf8'), { timeout: 10_000 }).toContain('started');
+  return { cli, exited, lines };
+}
+
 describe.skipIf(process.platform !== 'linux')('scimdesk start and signals', () => {
   it("hands a terminal's Ctrl-C to the desktop app once, and exits with it", { timeout: 20_000 }, async () => {
-    const dist = await mkdtemp(join(tmpdir(), 'scimdesk-fake-electron-'));
-    made.push(dist);
-    await writeFile(join(dist, 'electron'), STAND_IN);
-    await chmod(join(dist, 'electron'), 0o755);
-    const log = join(dist, 'signals.log');
-    await writeFile(log, '');
-    // A process group of its own, as a terminal gives a command: Ctrl-C goes to the whole group.
-    const cli = spawn(process.execPath, ['bin/scimdesk.js', 'start', '--data', join(dist, 'data')], {
-      env: { ...process.env, DISPLAY: ':99', ELECTRON_OVERRIDE_DIST_PATH: dist, SIGNAL_LOG: log },
-      detached: true,
-      stdio: 'ignore',
-    });
-    started.push(cli.pid!);
-    const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
-    await expect.poll(() => readFile(log, 'utf8'), { timeout: 10_000 }).toContain('started');
+    const { cli, exited, lines } = await startWithStandIn({ electron: STAND_IN });
     // Started by the CLI, in a group of its own: the terminal's signal reaches it only through the CLI.
-    const [, parent, group] = (await readFile(log, 'utf8')).split('\n')[0]!.split(' ');
+    const [, parent, group] = (await lines())[0]!.split(' ');
     expect(Number(parent)).toBe(cli.pid);
     expect(Number(group)).not.toBe(cli.pid);
     process.kill(-cli.pid!, 'SIGINT');
     expect(await exited).toBe(0);
-    expect((await readFile(log, 'utf8')).trim().split('\n').slice(1)).toEqual(['SIGINT']);
+    expect((await lines()).slice(1)).toEqual(['SIGINT']);
   });
 
   it('quits the desktop app when scimdesk start is killed outright', { timeout: 20_000 }, async () => {
-    const dist = await mkdtemp(join(tmpdir(), 'scimdesk-fake-electron-'));
-    made.push(dist);
-    await writeFile(join(dist, 'app.mjs'), LIFELINE_STAND_IN);
-    await writeFile(join(dist, 'electron'), LIFELINE_LAUNCHER);
-    await chmod(join(dist, 'electron'), 0o755);
-    const log = join(dist, 'signals.log');
-    await writeFile(log, '');
-    const cli = spawn(process.execPath, ['bin/scimdesk.js', 'start', '--data', join(dist, 'data')], {
-      env: { ...process.env, DISPLAY: ':99', ELECTRON_OVERRIDE_DIST_PATH: dist, SIGNAL_LOG: log },
-      detached: true,
-      stdio: 'ignore',
+    const { cli, exited, lines } = await startWithStandIn({
+      'app.mjs': LIFELINE_STAND_IN,
+      electron: LIFELINE_LAUNCHER,
     });
-    started.push(cli.pid!);
-    const exited = new Promise<void>((resolve) => cli.once('exit', () => resolve()));
-    await expect.poll(() => readFile(log, 'utf8'), { timeout: 10_000 }).toContain('started');
-    const [, app, watching] = (await readFile(log, 'utf8')).split('\n')[0]!.split(' ');
+    const [, app, watching] = (await lines())[0]!.split(' ');
     started.push(Number(app));
     expect(watching).toBe('watching=true');
     // SIGKILL: the CLI forwards nothing, and the app, in a group of its own, got no signal either.
     cli.kill('SIGKILL');
     await exited;
     await expect.poll(() => alive(Number(app)), { timeout: 5_000 }).toBe(false);
-    expect((await readFile(log, 'utf8')).trim().split('\n').slice(1)).toEqual(['cli gone']);
+    expect((await lines()).slice(1)).toEqual(['cli gone']);
   });
 });
