@@ -19,12 +19,15 @@ const requestLogWorker = new URL('./request-log-worker.js', import.meta.url);
 /**
  * A reader that went away (`scimdesk check | head`) is not a failure of the command: what is still to
  * be said to it is dropped and the command runs to its end (check still deletes what it created).
- * Node ignores SIGPIPE, so without this the next write throws EPIPE as an uncaught stack trace.
+ * Node ignores SIGPIPE, so without this the next write throws EPIPE as an uncaught stack trace. A
+ * terminal that was closed answers EIO instead: `serve` is then stopping on the SIGHUP, and the
+ * line saying so must not kill it before it has flushed and released the folder.
  */
+const GONE_READER = new Set(['EPIPE', 'EIO']);
 const closedStreams = new Set<NodeJS.WriteStream>();
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
+    if (!GONE_READER.has(error.code ?? '')) throw error;
     closedStreams.add(stream);
   });
 }

@@ -62,7 +62,13 @@ export function runDesktop(binary: string, appRoot: string, env: NodeJS.ProcessE
       const forward = (signal: NodeJS.Signals) => child.kill(signal);
       process.on('SIGTERM', forward);
       process.on('SIGINT', forward);
-      process.on('SIGHUP', forward);
+      // A closed terminal hangs up twice (the shell forwards one, the kernel sends another as the
+      // shell exits); Electron, like the second Ctrl-C above, would take the second as "quit now".
+      let hungUp = false;
+      process.on('SIGHUP', () => {
+        if (!hungUp) forward('SIGHUP');
+        hungUp = true;
+      });
     } else {
       // Stay to hand on Electron's exit code: without a listener, Ctrl-C ends this process at once.
       // A second one ends it (and Electron, if the first did not reach it).

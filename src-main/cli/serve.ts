@@ -24,6 +24,9 @@ export async function serve(
   let signals = 0;
   let forceExit: ((code: number) => void) | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
+    // A closed terminal sends its hangup twice (the shell forwards one to its jobs, the kernel
+    // another as the shell exits): that is no user asking again, and must not cut the stop short.
+    if (signal === 'SIGHUP' && signals > 0) return;
     signals += 1;
     if (signals > 1) {
       io.err(`received ${signal} again; exiting without waiting`);

@@ -1,9 +1,20 @@
 import { existsSync } from 'node:fs';
-import { stat, symlink, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runCli, runCliToEnd, tempDataDir } from './harness';
+import { CLI, ROOT, runCli, runCliToEnd, tempDataDir } from './harness';
+
+/** Whether a process is still running (signal 0 tests without sending). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 let data: { dir: string; remove: () => Promise<void> };
 beforeEach(async () => {
@@ -65,6 +76,50 @@ describe('scimdesk serve', () => {
       expect(run.stderr.join('\n')).toMatch(new RegExp(`received ${signal}`));
     },
   );
+
+  it('lets a second SIGHUP, as a closing terminal sends, finish the stop the first began', async () => {
+    const run = runCli(['serve', '--port', '0', '--data', data.dir]);
+    const url = new URL((await run.waitForLine(/^listening on /)).slice('listening on '.length));
+    const answer = new Promise<number>((resolve, reject) => {
+      const req = request(
+        { hostname: url.hostname, port: url.port, path: '/api/v1/admin/session', method: 'POST' },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.setHeader('Content-Type', 'application/json');
+      req.setHeader('Content-Length', '25');
+      req.write('{"code": "not-a-');
+      setTimeout(() => {
+        run.child.kill('SIGHUP');
+        setTimeout(() => run.child.kill('SIGHUP'), 100);
+        setTimeout(() => req.end('code!!!"}'), 300);
+      }, 200);
+    });
+    expect(await answer).toBe(401);
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.stderr.join('\n')).not.toMatch(/again/);
+  });
+
+  // `script` gives the server a terminal of its own; killing `script` closes that terminal as
+  // closing its window would: the server gets SIGHUP, and its stderr answers EIO from then on.
+  const terminal = ['/usr/bin/script', '/bin/script'].find((path) => existsSync(path));
+  if (!terminal) console.log('terminal hang-up test skipped: no `script` command (util-linux) to open a terminal');
+  it.skipIf(!terminal)('stops cleanly, releasing the data folder, when its terminal is closed', async () => {
+    const command = `exec '${process.execPath}' '${CLI}' serve --port 0 --data '${data.dir}'`;
+    const term = spawn(terminal!, ['-qfec', command, '/dev/null'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'ignore'] });
+    let shown = '';
+    term.stdout.setEncoding('utf8').on('data', (chunk: string) => (shown += chunk));
+    await expect.poll(() => shown, { timeout: 15_000 }).toMatch(/listening on /);
+    const lock = join(data.dir, 'scimdesk.lock');
+    const { pid } = JSON.parse(await readFile(lock, 'utf8')) as { pid: number };
+    term.kill('SIGKILL');
+    await expect.poll(() => running(pid), { timeout: 15_000 }).toBe(false);
+    // The lock goes last in a clean stop; a server killed by its own write error left it behind.
+    expect(existsSync(lock)).toBe(false);
+  });
 
   it('warns when asked to listen beyond loopback, and gives addresses that reach it, not 0.0.0.0', async () => {
     const run = runCli(['serve', '--host', '0.0.0.0', '--port', '0', '--data', data.dir]);

@@ -98,6 +98,16 @@ describe.skipIf(process.platform !== 'linux')('scimdesk start and signals', () =
     expect((await lines()).slice(1)).toEqual(['SIGINT']);
   });
 
+  it("hands a closing terminal's two hang-ups to the desktop app as one", { timeout: 20_000 }, async () => {
+    const { cli, exited, lines } = await startWithStandIn({ electron: STAND_IN });
+    process.kill(cli.pid!, 'SIGHUP');
+    // Apart, as the shell's and the kernel's are: two sent at once arrive as one pending signal.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    process.kill(cli.pid!, 'SIGHUP');
+    expect(await exited).toBe(0);
+    expect((await lines()).slice(1)).toEqual(['SIGHUP']);
+  });
+
   it('quits the desktop app when scimdesk start is killed outright', { timeout: 20_000 }, async () => {
     const { cli, exited, lines } = await startWithStandIn({
       'app.mjs': LIFELINE_STAND_IN,
