@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, stat, unlink } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { link, open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDataDirProblem, unusableDataDir } from '../data-dir';
 import { makeFolder, syncFolder } from '../store/fs-util';
@@ -50,34 +51,47 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<Uint8Arra
 }
 
 async function readKey(file: string): Promise<Uint8Array | undefined> {
-  let text: string;
+  // The file checked is the file read, through one handle: a stat and then a read by name let a
+  // link swapped in between be read unchecked. A link is not followed at all (O_NOFOLLOW).
+  let handle: FileHandle;
   try {
-    text = await readFile(file, 'utf8');
+    handle = await open(file, process.platform === 'win32' ? 'r' : constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') {
+      throw new SigningKeyError(`${file} is a symbolic link; the key must be a file of its own: delete it to make one`);
+    }
     throw error;
   }
-  // Like ssh with a private key: a key others can read is refused, not silently used.
-  if (process.platform !== 'win32') {
-    const { mode, uid } = await stat(file);
-    if ((mode & 0o077) !== 0) {
-      throw new SigningKeyError(
-        `${file} is readable by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${file}`,
-      );
-    }
-    // And one another account wrote: in a folder it can write to (a shared --data), it put its own
-    // key there and signed itself admin tokens this server took. Root's is trusted, as ssh does.
-    const own = process.getuid?.();
-    if (own !== undefined && uid !== own && uid !== 0) {
-      throw new SigningKeyError(
-        `${file} belongs to another user (uid ${uid}), who could sign admin tokens with it; ` +
-          `delete it to make a new one, or run scimdesk as that user`,
-      );
-    }
+  let text: string;
+  try {
+    // Like ssh with a private key: a key others can read is refused, not silently used.
+    if (process.platform !== 'win32') refuseShared(file, await handle.stat());
+    text = await handle.readFile('utf8');
+  } finally {
+    await handle.close();
   }
   const key = Buffer.from(text.trim(), 'base64url');
   if (key.length !== KEY_BYTES) {
     throw new SigningKeyError(`${file} does not hold a ${KEY_BYTES}-byte key; delete it to make a new one`);
   }
   return new Uint8Array(key);
+}
+
+function refuseShared(file: string, { mode, uid }: Stats): void {
+  if ((mode & 0o077) !== 0) {
+    throw new SigningKeyError(
+      `${file} is readable by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${file}`,
+    );
+  }
+  // And one another account wrote: in a folder it can write to (a shared --data), it put its own
+  // key there and signed itself admin tokens this server took. Root's is trusted, as ssh does.
+  const own = process.getuid?.();
+  if (own !== undefined && uid !== own && uid !== 0) {
+    throw new SigningKeyError(
+      `${file} belongs to another user (uid ${uid}), who could sign admin tokens with it; ` +
+        `delete it to make a new one, or run scimdesk as that user`,
+    );
+  }
 }

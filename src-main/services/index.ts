@@ -6,6 +6,7 @@ import type { Logger } from './admin-dispatch';
 import { IdentityService } from './identities/identity-service';
 import { createPasswordHasher, type PasswordHasher, type PasswordHasherOptions } from './password-hasher';
 import { createRequestLog, startRequestLogThread, type RequestLog, type RequestLogInput } from './request-log/index';
+import { ForeignFolderError } from './request-log/segment-files';
 import { createResourceHistory, type ResourceHistory } from './resource-history/index';
 import { ScimTokenService } from './scim-tokens';
 import { openPendingPurges } from './pending-purges';
@@ -47,6 +48,7 @@ async function openRequestLog(options: ServicesOptions): Promise<RequestLog> {
     try {
       return await startRequestLogThread({ workerUrl: options.requestLogWorker, dataDir, log });
     } catch (error) {
+      if (error instanceof ForeignFolderError) throw error;
       // One line: the cause's message, not its stack (a console prints an Error object whole).
       log.warn(
         `request log: its worker thread did not start (${(error as Error).message}); logging on the main thread instead`,

@@ -156,7 +156,8 @@ function shellQuoted(text: string): string {
 async function keepCopy(segmentFile: string, bytes: Buffer, dir: string): Promise<TornLine['copy']> {
   const file = `${segmentFile}.torn-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   try {
-    await writeFile(file, bytes, { mode: 0o600, flush: true });
+    // 'wx': a name no file has yet (it holds the time), so nothing planted there is followed.
+    await writeFile(file, bytes, { mode: 0o600, flush: true, flag: 'wx' });
     await syncFolder(dir);
     return { file };
   } catch (error) {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -203,6 +203,26 @@ describe('scimdesk serve', () => {
       ]);
     }
   });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'refuses in one line a request log or history folder that another account made in the data folder',
+    async () => {
+      for (const folder of ['request-log', 'history']) {
+        const other = await tempDataDir();
+        try {
+          await mkdir(join(other.dir, folder), { mode: 0o700 });
+          await chown(join(other.dir, folder), 4242, 4242);
+          const run = await runCliToEnd(['serve', '--port', '0', '--data', other.dir]);
+          expect(run.code).toBe(1);
+          expect(run.stderr).toEqual([
+            `scimdesk: ${join(other.dir, folder)} belongs to another user (uid 4242), who could read what is written there; move it away to start a new one, or run scimdesk as that user`,
+          ]);
+        } finally {
+          await other.remove();
+        }
+      }
+    },
+  );
 
   // Node's recursive mkdir never settles for such a path: the server spun a core instead of answering.
   it.skipIf(!existsSync('/proc/self'))(

@@ -27,14 +27,19 @@ export interface SegmentInfo {
   bytes: number;
 }
 
-/** The part of `node:fs/promises` used here; tests pass a wrapper that fails on demand. */
 /**
  * Owner-only, as the store's journal and the signing key are: the request log keeps request
  * bodies, the history full copies of users, which other local users must not read.
  */
 const PRIVATE_FILE = 0o600;
 
-export type SegmentIo = Pick<typeof nodeFs, 'open' | 'readdir' | 'unlink' | 'rename' | 'mkdir' | 'chmod'>;
+/** The part of `node:fs/promises` used here; tests pass a wrapper that fails on demand. */
+export type SegmentIo = Pick<typeof nodeFs, 'open' | 'readdir' | 'unlink' | 'rename' | 'mkdir' | 'chmod' | 'stat'>;
+
+/** A folder of segments that another account owns (see SegmentFiles.open). */
+export class ForeignFolderError extends Error {
+  override readonly name = 'ForeignFolderError';
+}
 
 export interface SegmentFilesOptions {
   /** A segment is closed and a new one started once it holds this many bytes. */
@@ -113,6 +118,17 @@ export class SegmentFiles {
     // Earlier builds made these folders 0755 and their files 0644: made private on open. Best
     // effort, as on the segments: a file system without modes (FAT) refuses, and loses nothing.
     await files.io.chmod(dir, 0o700).catch(() => undefined);
+    // In a data folder other accounts can write to (a shared --data), one of them could have made
+    // this folder first, or a link to one of its own: it would read every body and user written
+    // here. Root's is trusted, as ssh trusts it.
+    const owner = (await files.io.stat(dir)).uid;
+    const own = process.getuid?.();
+    if (own !== undefined && owner !== own && owner !== 0) {
+      throw new ForeignFolderError(
+        `${dir} belongs to another user (uid ${owner}), who could read what is written there; ` +
+          `move it away to start a new one, or run scimdesk as that user`,
+      );
+    }
     const ids = (await files.io.readdir(dir))
       .map((name) => NAME.exec(name)?.[1])
       .filter((id): id is string => id !== undefined)
@@ -120,6 +136,18 @@ export class SegmentFiles {
       .sort((a, b) => a - b);
     for (const id of ids) files.list.push({ id, bytes: await files.scanSegment(id, onLine) });
     return files;
+  }
+
+  /**
+   * A file made new, exclusively, after removing whatever is at its name (a crash's leftover
+   * temporary): opened plainly, a link put there by another account was followed (fs-util's
+   * openAside says more).
+   */
+  private async createFresh(path: string): Promise<FileHandle> {
+    await this.io.unlink(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+    return this.io.open(path, 'wx', PRIVATE_FILE);
   }
 
   private path(id: number): string {
@@ -193,7 +221,7 @@ export class SegmentFiles {
       this.active = { info: last, handle: await this.io.open(this.path(last.id), 'r+') };
     } else {
       const info = { id: (last?.id ?? 0) + 1, bytes: 0 };
-      const handle = await this.io.open(this.path(info.id), 'w', PRIVATE_FILE);
+      const handle = await this.createFresh(this.path(info.id));
       this.list.push(info);
       this.sealed = false;
       this.active = { info, handle };
@@ -339,7 +367,7 @@ export class SegmentFiles {
       offset += line.length;
     }
     const temp = `${this.path(segment)}.tmp`;
-    const handle = await this.io.open(temp, 'w', PRIVATE_FILE);
+    const handle = await this.createFresh(temp);
     try {
       await writeFully(handle, Buffer.concat(parts), 0);
       await handle.sync();

@@ -28,7 +28,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { t: 'ready' }
-  | { t: 'failed'; message: string }
+  | { t: 'failed'; message: string; name?: string }
   | { t: 'result'; id: number; ok: true; value: unknown }
   | { t: 'result'; id: number; ok: false; message: string }
   | { t: 'event'; sub: number; event: RequestLogEvent }

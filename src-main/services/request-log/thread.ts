@@ -5,6 +5,7 @@ import type { RequestLogInput } from './entry';
 import type { FeedFilter, RequestLogListener } from './feed';
 import type { RequestLog, RequestLogLimits, RequestLogStats, TenantLogLimits } from './request-log';
 import type { CallMethod, FromWorker, RequestLogWorkerData, ToWorker } from './thread-messages';
+import { ForeignFolderError } from './segment-files';
 import { NotWrittenOnCloseError } from '../../store/errors';
 
 /**
@@ -268,7 +269,12 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
           up = true;
           resolve();
         } else if (message.t === 'failed') {
-          fail(new RequestLogUnavailableError(`the request log could not open: ${message.message}`));
+          fail(
+            // A folder another account owns is refused on any thread: said as itself, not retried.
+            message.name === 'ForeignFolderError'
+              ? new ForeignFolderError(message.message)
+              : new RequestLogUnavailableError(`the request log could not open: ${message.message}`),
+          );
         } else {
           onMessage(message);
         }

@@ -120,5 +120,10 @@ createRequestLog({ dataDir: options.dataDir, limits: options.limits, clock: syst
     send({ t: 'ready' });
   },
   // A failed open is told to whoever starts the server (one line, say "the disk is full"), not debugged.
-  (error: unknown) => send({ t: 'failed', message: error instanceof Error ? error.message : String(error) }),
+  (error: unknown) =>
+    send({
+      t: 'failed',
+      message: error instanceof Error ? error.message : String(error),
+      ...(error instanceof Error ? { name: error.name } : {}),
+    }),
 );

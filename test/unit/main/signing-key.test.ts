@@ -1,4 +1,4 @@
-import { chmod, chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -46,12 +46,26 @@ describe('admin-token signing key', () => {
     await expect(loadOrCreateSigningKey(dir)).rejects.toThrow(/readable by other users.*chmod 600/);
   });
 
-  // Needs root to give the key another owner (CI runs as root).
+  // Needs root to give the key another owner; skipped where the tests run as another user.
   it.runIf(process.getuid?.() === 0)('refuses a key file another user owns, who could sign admin tokens', async () => {
     const file = join(dir, SIGNING_KEY_FILE);
     await loadOrCreateSigningKey(dir);
     await chown(file, 4242, 4242);
     await expect(loadOrCreateSigningKey(dir)).rejects.toThrow(/belongs to another user \(uid 4242\)/);
+  });
+
+  // A link is not followed, not even to a good key: another account could point it at its own.
+  it.runIf(process.platform !== 'win32')('refuses a key file that is a symbolic link', async () => {
+    const elsewhere = await mkdtemp(join(tmpdir(), 'scimdesk-key-elsewhere-'));
+    try {
+      await loadOrCreateSigningKey(elsewhere);
+      await symlink(join(elsewhere, SIGNING_KEY_FILE), join(dir, SIGNING_KEY_FILE));
+      await expect(loadOrCreateSigningKey(dir)).rejects.toThrow(
+        /is a symbolic link; the key must be a file of its own/,
+      );
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('refuses a key file that does not hold a key', async () => {

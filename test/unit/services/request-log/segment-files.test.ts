@@ -1,7 +1,7 @@
 import * as fsPromises from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chown, lstat, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SegmentFiles } from '../../../../src-main/services/request-log/segment-files';
 
@@ -23,7 +23,7 @@ async function openFiles(segmentBytes = 64) {
     }) as typeof fsPromises.open,
   };
   const files = await SegmentFiles.open(dir, { segmentBytes, io }, () => undefined);
-  return { files, opened };
+  return { files, opened, dir };
 }
 
 const line = (text: string) => Buffer.from(`${text}\n`);
@@ -64,5 +64,37 @@ describe('segment files: reads', () => {
     await files.read(locs[0]!);
     expect(opened.reads).toBe(21);
     await files.close();
+  });
+});
+
+/**
+ * In a data folder other accounts can write to, a link planted where a file is about to be made
+ * must not be followed: the file it names would be overwritten with this account's rights.
+ */
+describe('segment files: a shared data folder', () => {
+  it('makes a new segment and a rewrite aside without following a link planted at their names', async () => {
+    const { files, dir: folder } = await openFiles(16);
+    const victim = join(await mkdtemp(join(tmpdir(), 'scimdesk-victim-')), 'victim');
+    made.push(dirname(victim));
+    await writeFile(victim, 'precious\n');
+    const [first] = await files.append([line('segment 01 line')]);
+    await symlink(victim, join(folder, '0000000002.jsonl'));
+    await symlink(victim, join(folder, '0000000001.jsonl.tmp'));
+    const [second] = await files.append([line('segment 02 line')]);
+    expect(second!.segment).toBe(2);
+    await files.rewrite(first!.segment, [first!]);
+    expect(await readFile(victim, 'utf8')).toBe('precious\n');
+    expect((await files.read(second!))?.toString()).toBe('segment 02 line\n');
+    expect((await lstat(join(folder, '0000000002.jsonl'))).isSymbolicLink()).toBe(false);
+    await files.close();
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('refuses a folder of segments another account made', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scimdesk-segments-'));
+    made.push(dir);
+    await chown(dir, 4242, 4242);
+    await expect(SegmentFiles.open(dir, { segmentBytes: 64 }, () => undefined)).rejects.toThrow(
+      `${dir} belongs to another user (uid 4242), who could read what is written there`,
+    );
   });
 });
