@@ -67,7 +67,8 @@ export const AdminErrorBody = z.looseObject({
       z.string(),
     ])
     .optional(),
-  code: z.string().optional(),
+  // A code of another type (a proxy's number) is no reason to drop the message that came with it.
+  code: z.string().optional().catch(undefined),
 });
 
 export class AdminError extends Error {
