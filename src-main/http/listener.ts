@@ -90,6 +90,8 @@ export class HttpListener {
    * must not close under it: `close` waits for these, not only for the connections.
    */
   private running = 0;
+  /** Per connection, the handler of its newest request, which the next pipelined one waits for. */
+  private readonly handlerOf = new Map<Socket, Promise<void>>();
   private onHandlersDone: (() => void) | undefined;
   /** Handlers finished and responses sent whole, so far: a shutdown's sign that requests move. */
   private finished = 0;
@@ -129,11 +131,19 @@ export class HttpListener {
         answerMissingHost(req, res, refused);
         return;
       }
+      // Counted from now, queued or not: a shutdown must not see none running between two of them.
       this.running++;
-      void handle(req, res).finally(() => {
+      // Pipelined requests run one after another, in the order they came (RFC 9112 §9.3.2 allows
+      // parallel work only when all are safe): run at once, a PUT pipelined after another
+      // overtook it and the write the client sent last was lost; a DELETE overtook a PUT before it.
+      const previous = this.handlerOf.get(socket);
+      const run = () => handle(req, res);
+      const current: Promise<void> = (previous ? previous.then(run, run) : run()).finally(() => {
+        if (this.handlerOf.get(socket) === current) this.handlerOf.delete(socket);
         this.finished++;
         if (--this.running === 0) this.onHandlersDone?.();
       });
+      this.handlerOf.set(socket, current);
     });
     this.server.on('connection', (socket: Socket) => {
       this.connections.add(socket);

@@ -137,6 +137,20 @@ describe('stopping the HTTP listener', () => {
     await stopping;
   });
 
+  it('runs a request pipelined behind another only once that one is done', async () => {
+    const server = await started();
+    const client = new Connection(server.address);
+    client.send('/slow');
+    await server.slowStarted.opened;
+    client.send('/after');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server.handled).toEqual([]);
+    server.release.open();
+    expect(await client.response()).toMatch(/done \/slow$/);
+    expect(await client.response()).toMatch(/done \/after$/);
+    expect(server.handled).toEqual(['/slow', '/after']);
+  });
+
   it('waits for a handler whose connection was cut when nothing moved, so nothing closes under it', async () => {
     const server = await start();
     cleanups.push(() => server.release.open());

@@ -1355,6 +1355,40 @@ describe.each([
     ]);
   });
 
+  it('runs pipelined writes in the order they were sent: the last PUT wins, a DELETE comes after the PUT', async () => {
+    const { hostname, port, pathname } = new URL(base);
+    const userName = `pipelined-writes-${pathname.length}@example.com`;
+    const { id } = (await (await scim('POST', '/Users', { schemas: [USER], userName })).json()) as { id: string };
+    const put = (nickName: string) => {
+      const body = JSON.stringify({ schemas: [USER], userName, nickName });
+      return (
+        `PUT ${pathname}/Users/${id} HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${s.secret}\r\n` +
+        `Content-Type: ${SCIM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+      );
+    };
+    const other = `${pathname}/Users/${id} HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${s.secret}\r\n`;
+    // One write: every request is parsed before the first has committed.
+    const answers = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () =>
+        socket.write(
+          put('FIRST') +
+            put('SECOND') +
+            `GET ${other}\r\n` +
+            `DELETE ${other}\r\n` +
+            `GET ${other}Connection: close\r\n\r\n`,
+        ),
+      );
+      let text = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      socket.on('close', () => resolve(text)).on('error', reject);
+    });
+    const statuses = [...answers.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((match) => Number(match[1]));
+    expect(statuses).toEqual([200, 200, 200, 204, 404]);
+    const etags = [...answers.matchAll(/^ETag: (.+)\r$/gm)].map((match) => match[1]);
+    expect(etags.slice(0, 3)).toEqual(['W/"2"', 'W/"3"', 'W/"3"']);
+    expect(answers).toMatch(/"nickName":"SECOND"[^]*"nickName":"SECOND"/);
+  });
+
   it.each([
     ['a Content-Length that is not a number', 'Content-Length: ten\r\n\r\n', 400, 'not valid HTTP/1.1'],
     ['both Content-Length and chunked', 'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n', 400, 'HTTP/1.1'],
