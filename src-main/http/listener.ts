@@ -177,6 +177,7 @@ export class HttpListener {
     this.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
       answerUnmetExpectation(req, res, refused),
     );
+    this.server.on('connect', (req: IncomingMessage, socket: Socket) => answerConnect(req, socket, refused));
     // Node keeps the first 2,000 headers and silently drops the rest, an If-Match among them, which
     // made a conditional write unconditional. MAX_HEADER_BYTES already bounds what a head may cost.
     this.server.maxHeadersCount = 0;
@@ -397,12 +398,31 @@ function answerClientError(error: ClientError, socket: Socket, refused: OnRefuse
         : error.code === 'HPE_INVALID_EOF_STATE'
           ? // The client stopped sending mid-request (Node's reason is "Invalid EOF state").
             ([400, 'Bad Request', 'The connection was closed before the whole request arrived.'] as const)
-          : ([400, 'Bad Request', `The request is not valid HTTP/1.1: ${parserReason(error)}.`] as const);
+          : error.code === 'HPE_INVALID_METHOD'
+            ? // A method token Node's parser does not know (FOO) is as unsupported as one it knows
+              // but no route has (PROPFIND, answered 501 by the routers): RFC 9110 §9.1.
+              ([501, 'Not Implemented', `The server does not support the ${methodIn(packet)} method.`] as const)
+            : ([400, 'Bad Request', `The request is not valid HTTP/1.1: ${parserReason(error)}.`] as const);
   const [type, body] = errorBody(area, status, detail);
   tell(status, [type, body]);
   answeredHere.set(socket, { status, type, body });
   socket.end(rawAnswer(status, reason, type, body));
   socket.destroy(error);
+}
+
+/**
+ * CONNECT asks for a tunnel, which Node hands over as a raw socket and, with no one to take it,
+ * closed without a word. It is a method this server does not support: a 501 in the path's format,
+ * filed in the request log like the listener's other refusals.
+ */
+function answerConnect(req: IncomingMessage, socket: Socket, refused: OnRefused): void {
+  const head = [`${req.method ?? 'CONNECT'} ${req.url ?? ''} HTTP/1.1`];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) head.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+  const packet = Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1');
+  const [type, body] = errorBody(areaOfPacket(packet), 501, 'The server does not support the CONNECT method.');
+  reportPacket(packet, 501, { type, body }, refused);
+  socket.on('error', () => undefined);
+  socket.end(rawAnswer(501, 'Not Implemented', type, body));
 }
 
 /** What the listener answered itself on a connection, instead of the app. */
@@ -483,6 +503,12 @@ function areaOfPacket(rawPacket: Buffer | undefined): Area {
   return path === undefined ? 'scim' : areaOf(path);
 }
 
+/** The method a refused request line names, as far as it is a token (RFC 9110 §5.6.2). */
+function methodIn(rawPacket: Buffer | undefined): string {
+  const token = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}(?= )/.exec(rawPacket?.toString('latin1', 0, 64) ?? '')?.[0];
+  return token ?? 'requested';
+}
+
 /** Node's reason ("Parse Error: Invalid header value char"), without its prefix. */
 function parserReason(error: Error & { reason?: unknown }): string {
   const reason = typeof error.reason === 'string' ? error.reason : error.message.replace(/^Parse Error:\s*/, '');
@@ -496,6 +522,7 @@ const ADMIN_CODES: Partial<Record<number, AdminErrorCode>> = {
   413: 'payload_too_large',
   417: 'expectation_failed',
   431: 'payload_too_large',
+  501: 'not_implemented',
 };
 
 /**

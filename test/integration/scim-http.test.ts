@@ -1234,6 +1234,10 @@ describe.each([
     const unknown = await scim('PROPFIND', '/Users');
     expect(unknown.status).toBe(501);
     expect(await unknown.json()).toMatchObject({ status: '501', detail: expect.stringContaining('PROPFIND') });
+    // On .search it names what .search takes, as its 405 does, not the methods of a resource by id.
+    const unknownOnSearch = await scim('PROPFIND', '/Users/.search');
+    expect(unknownOnSearch.status).toBe(501);
+    expect(unknownOnSearch.headers.get('allow')).toBe('POST');
     const bigUser = { userName: 'big@example.com', title: 'x'.repeat(1024 * 1024) };
     const big = await scim('POST', '/Users', bigUser);
     expect(big.status).toBe(413);
@@ -1387,6 +1391,31 @@ describe.each([
     const etags = [...answers.matchAll(/^ETag: (.+)\r$/gm)].map((match) => match[1]);
     expect(etags.slice(0, 3)).toEqual(['W/"2"', 'W/"3"', 'W/"3"']);
     expect(answers).toMatch(/"nickName":"SECOND"[^]*"nickName":"SECOND"/);
+  });
+
+  it.each([
+    ['one Node’s parser does not know', 'FOO', 'FOO'],
+    ['CONNECT, which asks for a tunnel', 'CONNECT', 'CONNECT'],
+  ])('answers a method %s with a SCIM 501, not a 400 or a closed connection', async (_case, method, named) => {
+    const { hostname, port, pathname } = new URL(base);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () =>
+        socket.write(
+          `${method} ${pathname}/Users HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${s.secret}\r\n\r\n`,
+        ),
+      );
+      let text = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      socket.on('close', () => resolve(text)).on('error', reject);
+    });
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 501 /);
+    expect(head).toMatch(/Content-Type: application\/scim\+json; charset=utf-8/);
+    expect(JSON.parse(body)).toEqual({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+      status: '501',
+      detail: `The server does not support the ${named} method.`,
+    });
   });
 
   it.each([

@@ -593,8 +593,12 @@ export function scimRoutes(deps: ScimRouterDeps) {
   const chain = (router: Router) => {
     const allowed = router.allowedMethods();
     const routes = router.routes();
-    return (ctx: Parameters<typeof allowed>[0] & Parameters<typeof routes>[0], next: Next) =>
-      allowed(ctx, () => routes(ctx, next));
+    return async (ctx: Parameters<typeof allowed>[0] & Parameters<typeof routes>[0], next: Next) => {
+      await allowed(ctx, () => routes(ctx, next));
+      // A method no route has (PROPFIND) is a 501 whose Allow the router fills with the `/:id`
+      // routes' methods too: `.search` says what its 405s and OPTIONS say (notSearch).
+      if (ctx.status === 501 && /\/\.search$/i.test(ctx.path)) ctx.set('Allow', SEARCH_METHODS);
+    };
   };
   const [byToken, byTenant] = [chain(token), chain(tenant)];
   return (ctx: Parameters<typeof byToken>[0], next: Next) => {
