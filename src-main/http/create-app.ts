@@ -63,11 +63,25 @@ function byArea<A, S>(
 ): Middleware {
   return (ctx, next) => {
     const area = areaOf(ctx.path);
+    if (area === 'console') return next();
+    if (ctx.path.includes('%')) ctx.path = withUnreservedDecoded(ctx.path);
     if (area === 'scim') return scim(ctx as S, next);
     // As app.use(allowedMethods) then app.use(routes): allowedMethods answers 405/501 after routes.
-    if (area === 'admin') return admin.allowedMethods(ctx as A, () => admin.routes(ctx as A, next));
-    return next();
+    return admin.allowedMethods(ctx as A, () => admin.routes(ctx as A, next));
   };
+}
+
+/**
+ * RFC 3986 §6.2.2.2: an escaped unreserved character (`%55sers`) is the character itself. The
+ * routers decode escapes in ids and tenant ids but match the endpoint names as sent, so
+ * `/%55sers/{id}` was a 404 where `/Users/%65…` found the user. The request log keeps the path as
+ * sent (captureRequests reads it first).
+ */
+function withUnreservedDecoded(path: string): string {
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return /^[A-Za-z0-9\-._~]$/.test(char) ? char : escape;
+  });
 }
 
 /**

@@ -1568,6 +1568,24 @@ describe.each([
     expect(s.server.errors).toEqual([]);
   });
 
+  it('reads an escaped unreserved character in an endpoint name as the character (RFC 3986 §6.2.2.2)', async () => {
+    const created = await scim('POST', '/Users', { schemas: [USER], userName: 'escaped-endpoint@example.com' });
+    const { id } = (await created.json()) as { id: string };
+    const got = await scim('GET', `/%55sers/${id}`);
+    expect(got.status).toBe(200);
+    expect(((await got.json()) as { id: string }).id).toBe(id);
+    expect(
+      (
+        await scim('POST', '/Users/%2Esearch', {
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],
+          count: 0,
+        })
+      ).status,
+    ).toBe(200);
+    // A reserved character escaped stays what it is: `%2F` is no path separator.
+    expect((await scim('GET', `/Users%2F${id}`)).status).toBe(404);
+  });
+
   it('answers /Me with 501', async () => {
     expect((await scim('GET', '/Me')).status).toBe(501);
   });
