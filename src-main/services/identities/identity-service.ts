@@ -224,6 +224,13 @@ export class IdentityService {
   private readonly listTurns = new ListTurns();
   /** The latest time `stampAfter` gave: the clock can step back, the times it stamps cannot. */
   private latestStamp = 0;
+  /**
+   * The latest stamp when a list last ran: a write after it is stamped later still. A list answers
+   * the newest lastModified it holds, M; a user created in that same millisecond after the list was
+   * stamped M too, and a delta sync's next `meta.lastModified gt M` never found it. Only writes that
+   * follow a list move past the clock, by a millisecond each at most.
+   */
+  private readFence = 0;
   /** History records run after the turn that acknowledged their writes (the history never throws). */
   private readonly historyQueue = turnQueue<() => void>((record) => record());
 
@@ -592,6 +599,7 @@ export class IdentityService {
     const ast = parseQueryFilter(query.filter);
     const page = normalizePage(query, this.maxResults);
     const tenant = this.reader(ctx);
+    this.readFence = this.latestStamp;
     const [only] = kinds;
     const defaultOrder = isBlank(query.sortBy) && isBlank(query.sortOrder);
     // Checked whatever count asks for: count=0 orders nothing, and a sortBy that a page would refuse
@@ -861,6 +869,7 @@ export class IdentityService {
   private stampAfter(previous?: string): string {
     const last = previous === undefined ? Number.NaN : Date.parse(previous);
     let at = Math.max(this.deps.clock.now(), this.latestStamp);
+    if (at <= this.readFence) at = this.readFence + 1;
     if (Number.isFinite(last) && at <= last) at = last + 1;
     this.latestStamp = at;
     return new Date(at).toISOString();

@@ -384,12 +384,26 @@ describe('users', () => {
     // An IdP that saw the second revision finds the later ones.
     const since = await ids().list('User', { filter: 'meta.lastModified gt "2026-01-01T09:00:00.001Z"' }, ctx);
     expect(since.totalResults).toBe(1);
-    // A resource created after the step is not dated before what this server stamped already.
-    expect((await user('later@x.com')).meta).toMatchObject({ created: '2026-01-01T09:00:00.003Z' });
+    // A resource created after the step is not dated before what this server stamped already, nor
+    // at the newest time the list just answered (see the next test).
+    expect((await user('later@x.com')).meta).toMatchObject({ created: '2026-01-01T09:00:00.004Z' });
     // The history dates each version as its lastModified does.
     await new Promise((resolve) => setImmediate(resolve)); // the history records right after the answer
     const timeline = h.services.history.timeline(ctx.tenantId, 'User', id, { page: 1, per_page: 5 });
     expect(timeline.items.map((item) => item.time)).toEqual([...times].reverse());
+  });
+
+  it('dates a write after a list later than anything the list answered, so a delta sync finds it', async () => {
+    const lastModified = (resource: { meta?: unknown }) => (resource.meta as { lastModified: string }).lastModified;
+    // The harness's clock stands still: every write below falls in one millisecond.
+    const first = lastModified(await user('sync-1@x.com'));
+    expect(lastModified(await user('sync-2@x.com'))).toBe(first);
+    const seen = await ids().list('User', { filter: `meta.lastModified ge "${first}"` }, ctx);
+    const newest = seen.Resources.map(lastModified).sort().at(-1)!;
+    const created = await user('sync-3@x.com');
+    expect(lastModified(created) > newest).toBe(true);
+    const next = await ids().list('User', { filter: `meta.lastModified gt "${newest}"` }, ctx);
+    expect(next.Resources.map((resource) => resource.userName)).toEqual(['sync-3@x.com']);
   });
 
   it('honours If-Match on PUT and DELETE', async () => {
