@@ -198,7 +198,7 @@ class Parser {
         `expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr), found ${op === '' ? this.describeHere() : `'${op}'`}`,
       );
     }
-    const value = this.readValue();
+    const value = this.readValue(isPasswordPath(path));
     return recordPosition({ kind: 'compare', path, op: op as CompareOp, value }, start);
   }
 
@@ -227,18 +227,24 @@ class Parser {
     return word;
   }
 
-  private readValue(): CompValue {
+  /** `secret`: the value is a guess at a password, and a message describes it by its shape only. */
+  private readValue(secret = false): CompValue {
     this.skipSpace();
     const at = this.pos;
     const c = this.text[this.pos];
     if (c === '"') return this.readString();
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.readNumber();
-    const word = this.readWord().toLowerCase();
+    const raw = this.readWord();
+    const word = raw.toLowerCase();
     // ABNF literals are case-insensitive (RFC 5234 §2.3), so `True` is `true`.
     if (word === 'true') return true;
     if (word === 'false') return false;
     if (word === 'null') return null;
-    const found = word === '' ? this.describeHere() : `'${word}'`;
+    const found = secret
+      ? `${this.pos > at ? 'a word' : 'text'} that is not one (not repeated here: it may be a password)`
+      : raw === ''
+        ? this.describeHere()
+        : `'${raw}'`;
     return this.fail(at, `expected a value (a "quoted string", a number, true, false or null), found ${found}`);
   }
 
@@ -357,4 +363,13 @@ export function parsePatchPath(text: string, limits: FilterLimits = DEFAULT_FILT
 /** Parses one bare attribute path (`sortBy`, an item of `attributes`). Throws invalidValue. */
 export function parseAttributePath(text: string): AttributePath {
   return new Parser(text, DEFAULT_FILTER_LIMITS, 'invalidValue').parseBarePath();
+}
+
+/**
+ * A comparison with `password` (or a `password.value` IdPs write): the parser knows no schema, and
+ * password is the core schemas' one attribute never returned (RFC 7643 §4.1.1), so what it is
+ * compared with is a guess at one, which an error message would otherwise repeat into the log.
+ */
+function isPasswordPath(path: AttributePath): boolean {
+  return path.name.toLowerCase() === 'password' || path.sub?.toLowerCase() === 'password';
 }

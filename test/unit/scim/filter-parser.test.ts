@@ -130,6 +130,23 @@ describe('filter parser: errors are invalidFilter with a position and a reason',
   });
 });
 
+describe('filter parser: a password compared unquoted', () => {
+  it.each([
+    ['password eq Hunter2Secret', /hunter2/i],
+    ["password eq 'Qvn14Hid14Zk'", /Qvn1/],
+    ['PASSWORD.value eq Hunter2Secret', /hunter2/i],
+    ['urn:ietf:params:scim:schemas:core:2.0:User:password ne Hunter2Secret', /hunter2/i],
+  ])('is not repeated in the message about %j, which says what is wrong', (text, secret) => {
+    const err = syntaxErrorOf(() => parseFilter(text));
+    expect(err.reason).toMatch(/expected a value .*not repeated here: it may be a password/);
+    expect(JSON.stringify(err.toBody())).not.toMatch(secret);
+  });
+
+  it('repeats another unquoted value as it was written', () => {
+    expect(syntaxErrorOf(() => parseFilter('title eq BJensen')).reason).toContain("found 'BJensen'");
+  });
+});
+
 describe('filter parser: hard limits', () => {
   it('refuses text longer than maxLength before reading it', () => {
     const err = syntaxErrorOf(() => parseFilter(`a eq "${'x'.repeat(9000)}"`));
