@@ -80,10 +80,16 @@ function firstIndexAfter<T>(items: readonly T[], seq: number, keyOf: (item: T) =
 
 const seqOf = (row: LogRow) => row.seq;
 
+/** A request refused for its credential: anyone who knows a tenant's URL can send these. */
+export const refusedForCredential = (status: number) => status === 401;
+const isRefused = (row: LogRow) => refusedForCredential(row.status);
+
 /** The in-memory index of the request log: every retained entry, oldest first. */
 export class LogIndex {
   private readonly all = new RowQueue();
   private readonly byTenant = new Map<string, RowQueue>();
+  /** A tenant's entries refused for their credential (401), which its cap keeps apart (see enforceCounts). */
+  private readonly refusedByTenant = new Map<string, RowQueue>();
   /** Kept after a tenant's last entry goes (and after a purge): its streams still count what they missed. */
   private readonly tombstones = new Map<string, Tombstones>();
   /** Rows by the id the server gave their request: how a history version finds its request. */
@@ -100,6 +106,11 @@ export class LogIndex {
       let queue = this.byTenant.get(row.tenant);
       if (!queue) this.byTenant.set(row.tenant, (queue = new RowQueue()));
       queue.push(row);
+      if (isRefused(row)) {
+        let refused = this.refusedByTenant.get(row.tenant);
+        if (!refused) this.refusedByTenant.set(row.tenant, (refused = new RowQueue()));
+        refused.push(row);
+      }
     }
   }
 
@@ -115,6 +126,9 @@ export class LogIndex {
       const queue = this.byTenant.get(row.tenant);
       queue?.onRemoved();
       if (queue && queue.live === 0) this.byTenant.delete(row.tenant);
+      const refused = isRefused(row) ? this.refusedByTenant.get(row.tenant) : undefined;
+      refused?.onRemoved();
+      if (refused && refused.live === 0) this.refusedByTenant.delete(row.tenant);
     }
     return true;
   }
@@ -136,6 +150,14 @@ export class LogIndex {
 
   oldestOfTenant(tenant: string): LogRow | undefined {
     return this.byTenant.get(tenant)?.oldest();
+  }
+
+  refusedSizeOfTenant(tenant: string): number {
+    return this.refusedByTenant.get(tenant)?.live ?? 0;
+  }
+
+  oldestRefusedOfTenant(tenant: string): LogRow | undefined {
+    return this.refusedByTenant.get(tenant)?.oldest();
   }
 
   /** Live rows of one tenant (a snapshot, safe to remove while iterating). */

@@ -20,6 +20,11 @@ export const LogMeta = z.object({
    * (Older files have none.)
    */
   tenant_floors: z.record(z.string(), z.number().int().min(0)).default({}),
+  /**
+   * The same for the tenant's requests refused for their credential (401), which its cap removes
+   * first once they fill half of it: each floor covers its own kind of entry only.
+   */
+  tenant_refused_floors: z.record(z.string(), z.number().int().min(0)).default({}),
 });
 export type LogMeta = z.infer<typeof LogMeta>;
 

@@ -12,7 +12,7 @@ import type { Logger } from '../admin-dispatch';
 import { buildEntry, Interner, rowFromSummary, type LogRow, type RequestLogInput } from './entry';
 import { Feed, type FeedFilter, type RequestLogListener } from './feed';
 import { SeqRanges } from './seq-ranges';
-import { LogIndex } from './log-index';
+import { LogIndex, refusedForCredential } from './log-index';
 import { readLogMeta, writeLogMeta, type LogMeta } from './meta-file';
 import {
   indexedTextMatch,
@@ -213,9 +213,11 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     reserved_seq: 0,
     tenant_limits: {},
     tenant_floors: {},
+    tenant_refused_floors: {},
   };
   const tenantLimits = new Map(Object.entries(meta.tenant_limits));
   const tenantFloors = new Map(Object.entries(meta.tenant_floors));
+  const refusedFloors = new Map(Object.entries(meta.tenant_refused_floors));
   let lastSeq = 0;
   /**
    * Seqs a restart finds no line for, so no tenant: removed in an earlier run (evicted with their
@@ -262,10 +264,16 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     const own = tenant === null ? undefined : tenantLimits.get(tenant);
     if (tenant !== null && own) {
       while (index.tenantSize(tenant) > own.maxEntries) {
-        const oldest = index.oldestOfTenant(tenant);
+        // Requests refused for their credential (401) take at most half the cap: a client with no
+        // valid token, which anyone who knows the tenant's URL is, pushed out every entry of the
+        // IdP's real traffic. Under half, they age with the rest, so an IdP sending a bad token
+        // still shows why it fails.
+        const refusedFirst = index.refusedSizeOfTenant(tenant) * 2 > own.maxEntries;
+        const oldest = refusedFirst ? index.oldestRefusedOfTenant(tenant) : index.oldestOfTenant(tenant);
         if (!oldest || !removeRow(oldest)) break;
         counters.evicted++;
-        if (oldest.seq > (tenantFloors.get(tenant) ?? 0)) tenantFloors.set(tenant, oldest.seq);
+        const floors = refusedFirst ? refusedFloors : tenantFloors;
+        if (oldest.seq > (floors.get(tenant) ?? 0)) floors.set(tenant, oldest.seq);
       }
     }
   }
@@ -284,7 +292,11 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     unplaced.add(lastSeq + 1, summary.seq - 1);
     lastSeq = summary.seq;
     // Removed by its tenant's cap before: not brought back by a cap raised since.
-    if (summary.tenant_id !== null && summary.seq <= (tenantFloors.get(summary.tenant_id) ?? 0)) {
+    const floor = Math.max(
+      tenantFloors.get(summary.tenant_id ?? '') ?? 0,
+      refusedForCredential(summary.status) ? (refusedFloors.get(summary.tenant_id ?? '') ?? 0) : 0,
+    );
+    if (summary.tenant_id !== null && summary.seq <= floor) {
       leftBehind(loc.segment, summary.tenant_id);
       index.noteRemoved(summary.tenant_id, summary.seq);
       return;
@@ -314,6 +326,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       reserved_seq: reserved,
       tenant_limits: Object.fromEntries(tenantLimits),
       tenant_floors: Object.fromEntries(tenantFloors),
+      tenant_refused_floors: Object.fromEntries(refusedFloors),
     };
   }
 
@@ -697,6 +710,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       for (const row of rows) if (removeRow(row)) counters.purged++;
       tenantLimits.delete(tenantId);
       tenantFloors.delete(tenantId);
+      refusedFloors.delete(tenantId);
       feed.notify();
       void saveMeta();
       await purgeOnDisk(tenantId, rows);

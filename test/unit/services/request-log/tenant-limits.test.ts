@@ -95,4 +95,37 @@ describe('request log: deleted tenants', () => {
     expect((await log.list({ page: 1, per_page: 100 })).total).toBe(20);
     await log.close();
   });
+
+  it('lets requests refused for their credential take at most half a tenant’s cap, before and after a restart', async () => {
+    const dir = await tempDir();
+    const limits = { maxEntries: 1000 };
+    const log = await createRequestLog({ dataDir: dir, clock, log: quietLog(), limits });
+    log.setTenantLimits('tenant-a', { maxEntries: 10 });
+    for (let n = 1; n <= 8; n++) log.record(input(n));
+    // A flood with a wrong token at the tenant's URL.
+    const refused = { status: 401, token: null, response: { headers: {}, body: { status: '401' } } };
+    for (let n = 9; n <= 108; n++) log.record(input(n, refused));
+    const kept = async (of: typeof log) =>
+      (await of.list({ page: 1, per_page: 50, tenant_id: 'tenant-a' })).items.map((item) => [item.seq, item.status]);
+    const expected = [
+      ...[108, 107, 106, 105, 104].map((seq) => [seq, 401]),
+      ...[8, 7, 6, 5, 4].map((seq) => [seq, 201]),
+    ];
+    expect(await kept(log)).toEqual(expected);
+    await log.close();
+    const again = await createRequestLog({ dataDir: dir, clock, log: quietLog(), limits });
+    expect(await kept(again)).toEqual(expected);
+    // Under half, a refusal ages with the rest: an IdP whose token went bad still shows why it fails.
+    again.setTenantLimits('tenant-b', { maxEntries: 4 });
+    for (let n = 109; n <= 112; n++) again.record(input(n, { tenant_id: 'tenant-b' }));
+    again.record(input(113, { ...refused, tenant_id: 'tenant-b' }));
+    const ofB = await again.list({ page: 1, per_page: 50, tenant_id: 'tenant-b' });
+    expect(ofB.items.map((item) => [item.seq, item.status])).toEqual([
+      [113, 401],
+      [112, 201],
+      [111, 201],
+      [110, 201],
+    ]);
+    await again.close();
+  });
 });
