@@ -154,7 +154,7 @@ export class SecretSet {
 function lastSegment(spelled: string): string {
   // The PATCH path parser skips whitespace around a path (`" password"` sets the password), so the
   // redaction must read the name the same way.
-  const name = spelled.trim();
+  const name = innermostName(spelled.trim());
   const cut = Math.max(name.lastIndexOf(':'), name.lastIndexOf('.'));
   return (cut >= 0 ? name.slice(cut + 1) : name).toLowerCase();
 }
@@ -281,8 +281,17 @@ function looksLikeCredential(value: string): boolean {
 }
 
 export function isSecretQueryName(name: string): boolean {
-  const lower = name.toLowerCase();
+  const lower = innermostName(name.toLowerCase());
   return SECRET_QUERY_NAMES.has(lower) || SECRET_QUERY_SUFFIX.test(lower);
+}
+
+/**
+ * `user[password]` (the nesting PHP, Rails and `qs` read in forms and queries) names `password`:
+ * the name in the last brackets, when the name ends with them.
+ */
+function innermostName(name: string): string {
+  const nested = /\[([^[\]]*)\]$/.exec(name);
+  return nested ? nested[1]! : name;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -434,9 +443,12 @@ const TEXT_PATCH_VALUE_NAME = /value/gi;
 /** A JSON `\uXXXX` escape of a character that could spell a name or the space around it. */
 const TEXT_NAME_ESCAPE = /\\u(00[2-7][0-9a-fA-F])/g;
 const NAME_CHARACTER = /^[\w :.$-]$/;
-/** `password=x&...` in form-encoded or other text bodies (a quoted value is TEXT_QUOTED_SECRET's). */
+/**
+ * `password=x&...` in form-encoded or other text bodies (a quoted value is TEXT_QUOTED_SECRET's),
+ * also nested as `user[password]=`, its brackets as sent or percent-encoded (innermostName).
+ */
 const TEXT_FORM_SECRET = new RegExp(
-  `(^|[&?;\\s])((?:${SECRET_KEY_ALTERNATION}|[\\w-]{0,64}(?:${SECRET_NAME_ENDING}))=)([^&;\\s"'][^&;\\s]*)?`,
+  `(^|[&?;\\s])((?:[\\w-]{0,64}(?:\\[|%5b))?(?:${SECRET_KEY_ALTERNATION}|[\\w-]{0,64}(?:${SECRET_NAME_ENDING}))(?:\\]|%5d)?=)([^&;\\s"'][^&;\\s]*)?`,
   'gi',
 );
 /** `password="x y"` or `password = 'x'`: an XML attribute, a header-like line, a config snippet. */

@@ -520,6 +520,21 @@ describe('body redaction', () => {
     expect(redactText('user=a&password=form-secret&x=1', new SecretSet())).toBe(`user=a&password=${R}&x=1`);
   });
 
+  it('redacts a password nested by brackets, user[password], in a query, a form and a JSON name', () => {
+    expect(redactQuery('?user[password]=Brk-secret-1&x=1', new SecretSet())).toBe(`user[password]=${R}&x=1`);
+    expect(redactQuery('?user%5Bpassword%5D=Brk-secret-2', new SecretSet())).toBe(`user%5Bpassword%5D=${R}`);
+    expect(redactText('userName=b&user[password]=Form-secret-3&x=1', new SecretSet())).toBe(
+      `userName=b&user[password]=${R}&x=1`,
+    );
+    expect(redactText('user%5Bpassword%5D=Form-secret-4', new SecretSet())).toBe(`user%5Bpassword%5D=${R}`);
+    expect(redactBody({ userName: 'x', 'user[password]': 'Json-secret-5' }, new SecretSet()).body).toEqual({
+      userName: 'x',
+      'user[password]': R,
+    });
+    // A name that only holds brackets somewhere else is no password.
+    expect(redactQuery('?filter[password_hint]=kept-as-is', new SecretSet())).toBe('filter[password_hint]=kept-as-is');
+  });
+
   it('truncates past the limit with a flag, keeping the original size', () => {
     const body = { members: Array.from({ length: 200 }, (_, i) => ({ value: `member-${i}` })) };
     const size = JSON.stringify(body).length;
