@@ -296,8 +296,11 @@ function answered(ctx: Context, state: CaptureState): unknown {
 
 function errorOf(body: unknown, authRefusal: string | undefined) {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  // A text answer (the console's 404, the listener's refusals off the API paths) is its own message;
+  // all of them are this server's words, none repeats the request.
+  const text = typeof body === 'string' && /^[^{[\s]/.test(body.trim()) ? body.trim().slice(0, 300) : undefined;
   const detail =
-    typeof b.detail === 'string' ? b.detail : Array.isArray(b.detail) ? validationMessage(b.detail) : 'error';
+    typeof b.detail === 'string' ? b.detail : Array.isArray(b.detail) ? validationMessage(b.detail) : (text ?? 'error');
   const code = typeof b.scimType === 'string' ? b.scimType : typeof b.code === 'string' ? b.code : undefined;
   const message = authRefusal ? `${detail} (credential refused: ${authRefusal})` : detail;
   return code ? { message, code } : { message };

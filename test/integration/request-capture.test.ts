@@ -106,6 +106,8 @@ describe('the request log entry of each kind of request', () => {
       expect(answer, path).toMatch(/is neither a SCIM nor an admin API path\. SCIM is at \/scim\/v2/);
       expect(entry, path).toMatchObject({ path, status: 404, tenant_id: alpha.tenantId, source: 'idp' });
       expect(entry.token?.name, path).toBe('Alpha token');
+      // The answer is text: its words are the entry's error, not a bare "error".
+      expect(entry.error?.message, path).toMatch(/is neither a SCIM nor an admin API path/);
     }
     // A write without a token is API traffic too; a browser's read of a console file is not logged.
     const posted = await sendAndRead('POST', '/Users', { body: '{"userName":"x"}' });
