@@ -12,7 +12,7 @@
  *   copy costs nothing.
  * - A damaged line anywhere else stops the start with the file and line number, and what to do.
  */
-import { open, readFile, unlink, writeFile } from 'node:fs/promises';
+import { open, readFile, unlink } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { JournalRecord } from './documents';
 import { StoreOpenError } from './errors';
@@ -155,13 +155,22 @@ function shellQuoted(text: string): string {
 /** Keeps a torn line's bytes beside its segment, the name made durable too, before the cut. */
 async function keepCopy(segmentFile: string, bytes: Buffer, dir: string): Promise<TornLine['copy']> {
   const file = `${segmentFile}.torn-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  let created = false;
   try {
-    // 'wx': a name no file has yet (it holds the time), so nothing planted there is followed.
-    await writeFile(file, bytes, { mode: 0o600, flush: true, flag: 'wx' });
+    // 'wx': a name no file has yet (it holds the time), so nothing planted there is followed, and
+    // whatever is there is not ours to remove when this fails.
+    const handle = await open(file, 'wx', 0o600);
+    created = true;
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await syncFolder(dir);
     return { file };
   } catch (error) {
-    await unlink(file).catch(() => undefined);
+    if (created) await unlink(file).catch(() => undefined);
     return { failed: (error as Error).message };
   }
 }
