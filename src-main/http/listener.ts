@@ -177,7 +177,16 @@ export class HttpListener {
     this.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
       answerUnmetExpectation(req, res, refused),
     );
-    this.server.on('connect', (req: IncomingMessage, socket: Socket) => answerConnect(req, socket, refused));
+    this.server.on('connect', (req: IncomingMessage, socket: Socket) => {
+      // Answers go in the order the requests came (RFC 9112 §9.3): a CONNECT pipelined behind a
+      // request still being answered waits for that answer, or its 501 was read as that answer.
+      const ahead = this.newest.get(socket);
+      if (!ahead || ahead.writableFinished) return answerConnect(req, socket, refused);
+      ahead.once('finish', () => answerConnect(req, socket, refused));
+      ahead.once('close', () => {
+        if (!ahead.writableFinished) socket.destroy();
+      });
+    });
     // Node keeps the first 2,000 headers and silently drops the rest, an If-Match among them, which
     // made a conditional write unconditional. MAX_HEADER_BYTES already bounds what a head may cost.
     this.server.maxHeadersCount = 0;
@@ -423,6 +432,11 @@ function answerConnect(req: IncomingMessage, socket: Socket, refused: OnRefused)
   reportPacket(packet, 501, { type, body }, refused);
   socket.on('error', () => undefined);
   socket.end(rawAnswer(501, 'Not Implemented', type, body));
+  // Node's timers no longer watch a socket handed over for a tunnel, and a client that keeps its
+  // side open held it, and a shutdown waited for it, until the stall cut: read and drop what it
+  // sends, and close it after a moment, as the 431 does.
+  socket.resume();
+  socket.setTimeout(5_000, () => socket.destroy());
 }
 
 /** What the listener answered itself on a connection, instead of the app. */

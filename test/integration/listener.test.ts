@@ -151,6 +151,21 @@ describe('stopping the HTTP listener', () => {
     expect(server.handled).toEqual(['/slow', '/after']);
   });
 
+  it('answers a CONNECT after the answer ahead of it, and lets go of its connection', async () => {
+    const server = await started();
+    const client = new Connection(server.address);
+    client.send('/slow');
+    await server.slowStarted.opened;
+    client.socket.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    server.release.open();
+    expect(await client.response()).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*done \/slow$/);
+    expect(await client.response()).toMatch(/^HTTP\/1\.1 501 Not Implemented/);
+    // The client keeps its side open: a shutdown does not count that connection as a request it
+    // had to give up on.
+    expect((await server.listener.close()).cut).toBe(0);
+  });
+
   it('waits for a handler whose connection was cut when nothing moved, so nothing closes under it', async () => {
     const server = await start();
     cleanups.push(() => server.release.open());

@@ -233,7 +233,7 @@ class Parser {
     const at = this.pos;
     const c = this.text[this.pos];
     if (c === '"') return this.readString();
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.readNumber();
+    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.readNumber(secret);
     const raw = this.readWord();
     const word = raw.toLowerCase();
     // ABNF literals are case-insensitive (RFC 5234 §2.3), so `True` is `true`.
@@ -278,7 +278,7 @@ class Parser {
     return out;
   }
 
-  private readNumber(): number {
+  private readNumber(secret = false): number {
     const at = this.pos;
     NUMBER.lastIndex = at;
     const m = NUMBER.exec(this.text);
@@ -286,7 +286,12 @@ class Parser {
     this.pos += m[0].length;
     // `01`, `1.`, `1e` and `5abc` are not JSON numbers; the next character must end the token.
     const next = this.text[this.pos];
-    if (next !== undefined && WORD_CHAR.test(next)) this.fail(at, `malformed number '${m[0]}${next}'`);
+    if (next !== undefined && WORD_CHAR.test(next)) {
+      this.fail(
+        at,
+        secret ? 'malformed number (not repeated here: it may be a password)' : `malformed number '${m[0]}${next}'`,
+      );
+    }
     const n = Number(m[0]);
     if (!Number.isFinite(n)) this.fail(at, 'number out of range');
     return n;
