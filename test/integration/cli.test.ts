@@ -4,17 +4,7 @@ import { chown, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promis
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CLI, ROOT, runCli, runCliToEnd, tempDataDir } from './harness';
-
-/** Whether a process is still running (signal 0 tests without sending). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { CLI, isRunning, ROOT, runCli, runCliToEnd, tempDataDir, type CliRun } from './harness';
 
 let data: { dir: string; remove: () => Promise<void> };
 beforeEach(async () => {
@@ -28,6 +18,31 @@ async function exchange(consoleUrl: string): Promise<Response> {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ code: url.hash.replace('#code=', '') }),
+  });
+}
+
+/**
+ * A login whose body is still arriving when `interrupt` runs (200 ms in; the rest comes 300 ms
+ * later): a stop must answer it. Resolves with its status.
+ */
+async function loginArrivingDuring(run: CliRun, interrupt: () => void): Promise<number> {
+  const url = new URL((await run.waitForLine(/^listening on /)).slice('listening on '.length));
+  return new Promise<number>((resolve, reject) => {
+    const req = request(
+      { hostname: url.hostname, port: url.port, path: '/api/v1/admin/session', method: 'POST' },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.setHeader('Content-Type', 'application/json');
+    req.setHeader('Content-Length', '25');
+    req.write('{"code": "not-a-');
+    setTimeout(() => {
+      interrupt();
+      setTimeout(() => req.end('code!!!"}'), 300);
+    }, 200);
   });
 }
 
@@ -52,25 +67,7 @@ describe('scimdesk serve', () => {
     'exits 0 on %s after finishing an in-flight request',
     async (signal) => {
       const run = runCli(['serve', '--port', '0', '--data', data.dir]);
-      const url = new URL((await run.waitForLine(/^listening on /)).slice('listening on '.length));
-      // A login whose body is still arriving when the signal comes: the server must answer it.
-      const answer = new Promise<number>((resolve, reject) => {
-        const req = request(
-          { hostname: url.hostname, port: url.port, path: '/api/v1/admin/session', method: 'POST' },
-          (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          },
-        );
-        req.on('error', reject);
-        req.setHeader('Content-Type', 'application/json');
-        req.setHeader('Content-Length', '25');
-        req.write('{"code": "not-a-');
-        setTimeout(() => {
-          run.child.kill(signal);
-          setTimeout(() => req.end('code!!!"}'), 300);
-        }, 200);
-      });
+      const answer = loginArrivingDuring(run, () => run.child.kill(signal));
       expect(await answer).toBe(401);
       expect(await run.exited).toEqual({ code: 0, signal: null });
       expect(run.stderr.join('\n')).toMatch(new RegExp(`received ${signal}`));
@@ -79,24 +76,9 @@ describe('scimdesk serve', () => {
 
   it('lets a second SIGHUP, as a closing terminal sends, finish the stop the first began', async () => {
     const run = runCli(['serve', '--port', '0', '--data', data.dir]);
-    const url = new URL((await run.waitForLine(/^listening on /)).slice('listening on '.length));
-    const answer = new Promise<number>((resolve, reject) => {
-      const req = request(
-        { hostname: url.hostname, port: url.port, path: '/api/v1/admin/session', method: 'POST' },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('error', reject);
-      req.setHeader('Content-Type', 'application/json');
-      req.setHeader('Content-Length', '25');
-      req.write('{"code": "not-a-');
-      setTimeout(() => {
-        run.child.kill('SIGHUP');
-        setTimeout(() => run.child.kill('SIGHUP'), 100);
-        setTimeout(() => req.end('code!!!"}'), 300);
-      }, 200);
+    const answer = loginArrivingDuring(run, () => {
+      run.child.kill('SIGHUP');
+      setTimeout(() => run.child.kill('SIGHUP'), 100);
     });
     expect(await answer).toBe(401);
     expect(await run.exited).toEqual({ code: 0, signal: null });
@@ -116,7 +98,7 @@ describe('scimdesk serve', () => {
     const lock = join(data.dir, 'scimdesk.lock');
     const { pid } = JSON.parse(await readFile(lock, 'utf8')) as { pid: number };
     term.kill('SIGKILL');
-    await expect.poll(() => running(pid), { timeout: 15_000 }).toBe(false);
+    await expect.poll(() => isRunning(pid), { timeout: 15_000 }).toBe(false);
     // The lock goes last in a clean stop; a server killed by its own write error left it behind.
     expect(existsSync(lock)).toBe(false);
   });

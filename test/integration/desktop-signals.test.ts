@@ -9,12 +9,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { isRunning } from './harness';
 
 const made: string[] = [];
 /** Processes a failed test may leave running: the CLI and the stand-in app. */
 const started: number[] = [];
 afterEach(async () => {
-  for (const pid of started.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of started.splice(0)) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
   for (const dir of made.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
@@ -51,16 +52,6 @@ setInterval(() => undefined, 1000);
 const LIFELINE_LAUNCHER = `#!/bin/sh
 exec "${process.execPath}" --import "${pathToFileURL(resolve('node_modules/tsx/dist/loader.mjs')).href}" "$(dirname "$0")/app.mjs" "$@"
 `;
-
-/** Whether a process is still running (signal 0 tests without sending). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * `scimdesk start` in a process group of its own (as a terminal gives a command: Ctrl-C goes to the
@@ -119,7 +110,7 @@ describe.skipIf(process.platform !== 'linux')('scimdesk start and signals', () =
     // SIGKILL: the CLI forwards nothing, and the app, in a group of its own, got no signal either.
     cli.kill('SIGKILL');
     await exited;
-    await expect.poll(() => alive(Number(app)), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => isRunning(Number(app)), { timeout: 5_000 }).toBe(false);
     expect((await lines()).slice(1)).toEqual(['cli gone']);
   });
 });

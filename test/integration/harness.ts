@@ -165,3 +165,13 @@ export const seededTenants = [
   { id: 'tn_b', name: 'Beta Corp', created_at: '2026-02-01T00:00:00.000Z', delete_mode: 'deactivate' },
   { id: 'tn_a', name: 'Acme', created_at: '2026-01-01T00:00:00.000Z', delete_mode: 'delete' },
 ];
+
+/** Whether a process is still running (signal 0 tests without sending). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
