@@ -186,7 +186,9 @@ describe('scimdesk serve', () => {
     }
   });
 
-  it.skipIf(process.getuid?.() !== 0)(
+  const root = process.getuid?.() === 0;
+  if (!root) console.log('foreign-folder test skipped: only root can give a folder another owner');
+  it.skipIf(!root)(
     'refuses in one line a request log or history folder that another account made in the data folder',
     async () => {
       for (const folder of ['request-log', 'history']) {

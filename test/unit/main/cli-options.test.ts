@@ -134,6 +134,7 @@ describe('default data folder', () => {
       return undefined;
     }
   })();
+  if (accountHome === undefined) console.log('HOME fallback test skipped: this uid has no account entry');
   it.skipIf(accountHome === undefined)(
     "takes the account's home folder for an empty or relative HOME, not one under the working directory",
     () => {
