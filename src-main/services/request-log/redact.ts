@@ -445,10 +445,11 @@ const TEXT_NAME_ESCAPE = /\\u(00[2-7][0-9a-fA-F])/g;
 const NAME_CHARACTER = /^[\w :.$-]$/;
 /**
  * `password=x&...` in form-encoded or other text bodies (a quoted value is TEXT_QUOTED_SECRET's),
- * also nested as `user[password]=`, its brackets as sent or percent-encoded (innermostName).
+ * also nested as `user[password]=` or `a[b][password]=` (four levels at most), its brackets as
+ * sent or percent-encoded (innermostName).
  */
 const TEXT_FORM_SECRET = new RegExp(
-  `(^|[&?;\\s])((?:[\\w-]{0,64}(?:\\[|%5b))?(?:${SECRET_KEY_ALTERNATION}|[\\w-]{0,64}(?:${SECRET_NAME_ENDING}))(?:\\]|%5d)?=)([^&;\\s"'][^&;\\s]*)?`,
+  `(^|[&?;\\s])((?:[\\w-]{0,64}(?:\\[|%5b)(?:[\\w-]{0,64}(?:\\]|%5d)(?:\\[|%5b)){0,3})?(?:${SECRET_KEY_ALTERNATION}|[\\w-]{0,64}(?:${SECRET_NAME_ENDING}))(?:\\]|%5d)?=)([^&;\\s"'][^&;\\s]*)?`,
   'gi',
 );
 /** `password="x y"` or `password = 'x'`: an XML attribute, a header-like line, a config snippet. */

@@ -527,6 +527,8 @@ describe('body redaction', () => {
       `userName=b&user[password]=${R}&x=1`,
     );
     expect(redactText('user%5Bpassword%5D=Form-secret-4', new SecretSet())).toBe(`user%5Bpassword%5D=${R}`);
+    expect(redactText('a[b][password]=Form-secret-6&x=1', new SecretSet())).toBe(`a[b][password]=${R}&x=1`);
+    expect(redactQuery('?a[b][password]=Query-secret-7', new SecretSet())).toBe(`a[b][password]=${R}`);
     expect(redactBody({ userName: 'x', 'user[password]': 'Json-secret-5' }, new SecretSet()).body).toEqual({
       userName: 'x',
       'user[password]': R,
