@@ -3,7 +3,7 @@ import { constants, type Stats } from 'node:fs';
 import { link, open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDataDirProblem, unusableDataDir } from '../data-dir';
-import { makeFolder, syncFolder } from '../store/fs-util';
+import { makeFolder, ownedByAnother, syncFolder } from '../store/fs-util';
 
 export const SIGNING_KEY_FILE = 'admin-signing.key';
 const KEY_BYTES = 32;
@@ -86,9 +86,8 @@ function refuseShared(file: string, { mode, uid }: Stats): void {
     );
   }
   // And one another account wrote: in a folder it can write to (a shared --data), it put its own
-  // key there and signed itself admin tokens this server took. Root's is trusted, as ssh does.
-  const own = process.getuid?.();
-  if (own !== undefined && uid !== own && uid !== 0) {
+  // key there and signed itself admin tokens this server took.
+  if (ownedByAnother(uid)) {
     throw new SigningKeyError(
       `${file} belongs to another user (uid ${uid}), who could sign admin tokens with it; ` +
         `delete it to make a new one, or run scimdesk as that user`,

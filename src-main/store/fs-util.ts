@@ -32,19 +32,39 @@ export async function writeFileAside(file: string, text: string): Promise<void> 
   await syncFolder(dirname(file));
 }
 
+/** The file operations `openFresh` uses; the request log's segments pass a wrapper tests fail on demand. */
+export type FreshFileIo = { open: typeof open; unlink: typeof unlink };
+
 /**
- * Opens `<file>.tmp`, new, for a file to be replaced by renaming it over. Whatever is there (a
- * crash's leftover) is removed first, and the file is created exclusively: opened plainly, a
- * symbolic link put there by another account of a folder it can write to (a shared `--data`) was
- * followed, and the file it named overwritten with this account's rights. Callers write one file's
- * temporary at a time.
+ * Opens `path` as a new file, owner-only. Whatever is there (a crash's leftover) is removed first,
+ * and the file is created exclusively: opened plainly, a symbolic link put there by another account
+ * of a folder it can write to (a shared `--data`) was followed, and the file it named overwritten
+ * with this account's rights.
+ */
+export async function openFresh(path: string, io: FreshFileIo = { open, unlink }): Promise<FileHandle> {
+  await io.unlink(path).catch((error: unknown) => {
+    if (!isErrno(error, 'ENOENT')) throw error;
+  });
+  return io.open(path, 'wx', 0o600);
+}
+
+/**
+ * Opens `<file>.tmp`, new (`openFresh`), for a file to be replaced by renaming it over. Callers
+ * write one file's temporary at a time.
  */
 export async function openAside(file: string): Promise<{ temporary: string; handle: FileHandle }> {
   const temporary = `${file}.tmp`;
-  await unlink(temporary).catch((error: unknown) => {
-    if (!isErrno(error, 'ENOENT')) throw error;
-  });
-  return { temporary, handle: await open(temporary, 'wx', 0o600) };
+  return { temporary, handle: await openFresh(temporary) };
+}
+
+/**
+ * Whether a file or folder of this uid belongs to another account, which could have put it in a
+ * data folder it can write to (a shared `--data`). Root's is trusted, as ssh trusts it; so is
+ * anything where there are no uids (Windows).
+ */
+export function ownedByAnother(uid: number): boolean {
+  const own = process.getuid?.();
+  return own !== undefined && uid !== own && uid !== 0;
 }
 
 /** Writes all of `buffer` at the file's current append position (a write may be partial). */

@@ -1,6 +1,7 @@
 import * as nodeFs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { openFresh, ownedByAnother } from '../../store/fs-util';
 
 /**
  * Append-only segment files for the request log and the resource history: a folder of
@@ -119,11 +120,9 @@ export class SegmentFiles {
     // effort, as on the segments: a file system without modes (FAT) refuses, and loses nothing.
     await files.io.chmod(dir, 0o700).catch(() => undefined);
     // In a data folder other accounts can write to (a shared --data), one of them could have made
-    // this folder first, or a link to one of its own: it would read every body and user written
-    // here. Root's is trusted, as ssh trusts it.
+    // this folder first, or a link to one of its own: it would read every body and user written here.
     const owner = (await files.io.stat(dir)).uid;
-    const own = process.getuid?.();
-    if (own !== undefined && owner !== own && owner !== 0) {
+    if (ownedByAnother(owner)) {
       throw new ForeignFolderError(
         `${dir} belongs to another user (uid ${owner}), who could read what is written there; ` +
           `move it away to start a new one, or run scimdesk as that user`,
@@ -136,18 +135,6 @@ export class SegmentFiles {
       .sort((a, b) => a - b);
     for (const id of ids) files.list.push({ id, bytes: await files.scanSegment(id, onLine) });
     return files;
-  }
-
-  /**
-   * A file made new, exclusively, after removing whatever is at its name (a crash's leftover
-   * temporary): opened plainly, a link put there by another account was followed (fs-util's
-   * openAside says more).
-   */
-  private async createFresh(path: string): Promise<FileHandle> {
-    await this.io.unlink(path).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
-    return this.io.open(path, 'wx', PRIVATE_FILE);
   }
 
   private path(id: number): string {
@@ -221,7 +208,7 @@ export class SegmentFiles {
       this.active = { info: last, handle: await this.io.open(this.path(last.id), 'r+') };
     } else {
       const info = { id: (last?.id ?? 0) + 1, bytes: 0 };
-      const handle = await this.createFresh(this.path(info.id));
+      const handle = await openFresh(this.path(info.id), this.io);
       this.list.push(info);
       this.sealed = false;
       this.active = { info, handle };
@@ -367,7 +354,7 @@ export class SegmentFiles {
       offset += line.length;
     }
     const temp = `${this.path(segment)}.tmp`;
-    const handle = await this.createFresh(temp);
+    const handle = await openFresh(temp, this.io);
     try {
       await writeFully(handle, Buffer.concat(parts), 0);
       await handle.sync();
