@@ -87,6 +87,8 @@ const isRefused = (row: LogRow) => refusedForCredential(row.status);
 /** The in-memory index of the request log: every retained entry, oldest first. */
 export class LogIndex {
   private readonly all = new RowQueue();
+  /** Every entry refused for its credential, of any tenant or none, which the global cap keeps apart. */
+  private readonly refused = new RowQueue();
   private readonly byTenant = new Map<string, RowQueue>();
   /** A tenant's entries refused for their credential (401), which its cap keeps apart (see enforceCounts). */
   private readonly refusedByTenant = new Map<string, RowQueue>();
@@ -102,6 +104,7 @@ export class LogIndex {
   append(row: LogRow): void {
     this.all.push(row);
     if (row.requestId !== undefined) this.byRequestId.set(row.requestId, row);
+    if (isRefused(row)) this.refused.push(row);
     if (row.tenant !== null) {
       let queue = this.byTenant.get(row.tenant);
       if (!queue) this.byTenant.set(row.tenant, (queue = new RowQueue()));
@@ -119,6 +122,7 @@ export class LogIndex {
     if (row.removed) return false;
     row.removed = true;
     this.all.onRemoved();
+    if (isRefused(row)) this.refused.onRemoved();
     if (row.requestId !== undefined && this.byRequestId.get(row.requestId) === row)
       this.byRequestId.delete(row.requestId);
     if (row.tenant !== null) {
@@ -135,6 +139,14 @@ export class LogIndex {
 
   oldest(): LogRow | undefined {
     return this.all.oldest();
+  }
+
+  get refusedSize(): number {
+    return this.refused.live;
+  }
+
+  oldestRefused(): LogRow | undefined {
+    return this.refused.oldest();
   }
 
   /** A tenant's entry that is gone: removed here, or found removed on disk at start-up. */

@@ -257,7 +257,10 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
 
   function enforceCounts(tenant: string | null): void {
     while (index.size > limits.maxEntries) {
-      const oldest = index.oldest();
+      // The tenant rule below, for the whole log: wrong tokens sent to many tenants' URLs, or to
+      // /scim/v2 (no tenant, so no tenant cap), pushed out every tenant's real traffic.
+      const refusedFirst = index.refusedSize * 2 > limits.maxEntries;
+      const oldest = refusedFirst ? index.oldestRefused() : index.oldest();
       if (!oldest || !removeRow(oldest)) break;
       counters.evicted++;
     }

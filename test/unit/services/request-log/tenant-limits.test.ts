@@ -128,4 +128,25 @@ describe('request log: deleted tenants', () => {
     ]);
     await again.close();
   });
+
+  it('lets requests refused for their credential take at most half of the whole log, from any tenant or none', async () => {
+    const dir = await tempDir();
+    const limits = { maxEntries: 10 };
+    const log = await createRequestLog({ dataDir: dir, clock, log: quietLog(), limits });
+    for (let n = 1; n <= 8; n++) log.record(input(n));
+    // Wrong tokens at other tenants' URLs and at /scim/v2, where no tenant and so no tenant cap applies.
+    const refused = { status: 401, token: null, response: { headers: {}, body: { status: '401' } } };
+    for (let n = 9; n <= 108; n++) log.record(input(n, { ...refused, tenant_id: n % 2 === 0 ? null : `tenant-${n}` }));
+    const kept = async (of: typeof log) =>
+      (await of.list({ page: 1, per_page: 50 })).items.map((item) => [item.seq, item.status]);
+    const expected = [
+      ...[108, 107, 106, 105, 104].map((seq) => [seq, 401]),
+      ...[8, 7, 6, 5, 4].map((seq) => [seq, 201]),
+    ];
+    expect(await kept(log)).toEqual(expected);
+    await log.close();
+    const again = await createRequestLog({ dataDir: dir, clock, log: quietLog(), limits });
+    expect(await kept(again)).toEqual(expected);
+    await again.close();
+  });
 });
