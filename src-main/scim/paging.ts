@@ -43,9 +43,14 @@ function toInteger(name: string, value: number | string | undefined): number | u
   } else {
     const t = value.trim();
     if (t === '') return undefined;
-    if (/^[+-]?\d{1,15}$/.test(t)) return Number(t);
-    // Beyond 15 digits: clamped rather than read with lost precision.
-    if (/^[+-]?\d+$/.test(t)) return t.startsWith('-') ? Number.MIN_SAFE_INTEGER : Number.MAX_SAFE_INTEGER;
+    // Leading zeros are not digits of the value: `count=0000000000000000002` is 2.
+    const digits = /^(?<sign>[+-]?)0*(?<significant>\d+)$/.exec(t)?.groups;
+    if (digits) {
+      const { sign = '', significant = '' } = digits;
+      if (significant.length <= 15) return Number(sign + significant);
+      // Beyond 15 digits: clamped rather than read with lost precision.
+      return sign === '-' ? Number.MIN_SAFE_INTEGER : Number.MAX_SAFE_INTEGER;
+    }
   }
   throw ScimError.badRequest('invalidValue', `${name} must be an integer, not "${String(value)}".`);
 }

@@ -136,6 +136,12 @@ describe('normalizePage (DESIGN.md §3)', () => {
     // JSON numbers (a .search body) beyond the safe integers are clamped like long digit strings.
     [{ startIndex: 1e30 }, { startIndex: Number.MAX_SAFE_INTEGER, count: 1000 }],
     [{ startIndex: '99999999999999999999' }, { startIndex: Number.MAX_SAFE_INTEGER, count: 1000 }],
+    // Leading zeros are not significant digits: not clamped however many there are.
+    [
+      { startIndex: '0000000000000000002', count: '+00000000000000000000003' },
+      { startIndex: 2, count: 3 },
+    ],
+    [{ count: '-0000000000000000000000' }, { startIndex: 1, count: 0 }],
     [
       { startIndex: -1e30, count: -1e30 },
       { startIndex: 1, count: 0 },
