@@ -13,7 +13,7 @@ import {
   unknownAttribute,
   type ValueContext,
 } from './patch/coerce';
-import { enforceOnePrimary } from './patch/elements';
+import { enforceOnePrimary, withoutRepeats } from './patch/elements';
 import { isPresent, isRecord } from './values';
 
 /**
@@ -167,7 +167,9 @@ function writeAttribute(
     return;
   }
   if (a.multiValued) {
-    const els = coerceElements(a, value, label, vctx);
+    const els = withoutRepeats(a, vctx.schema, coerceElements(a, value, label, vctx), (count) =>
+      vctx.ignore(label, `${count} value(s) equal to another in the list; kept once`),
+    );
     const all = new Set(els);
     if (els.length > 0) into[a.name] = enforceOnePrimary(a, vctx.schema, els, () => all, vctx.compat, vctx.where);
     return;

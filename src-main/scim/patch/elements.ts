@@ -127,6 +127,39 @@ export function mergeElements(
   }
 }
 
+/**
+ * A list with each value once: a later value equal to an earlier one in every sub-attribute (with
+ * the product defaults) is dropped. RFC 7644 §3.5.2.1 adds no value a list already holds, yet a
+ * replace that wrote a value already there (`emails[value eq "w@x"]` → the home address the user
+ * also had), a whole list given with a value twice, or a POST stored it twice, and a later remove
+ * of that value by filter took both. Values that share only an identity (one address as a work
+ * and a home email) stay apart. Identities are compared first, so a list whose values all differ
+ * there (a group's members) costs one cheap key each. Returns the same array when nothing repeats.
+ */
+export function withoutRepeats(
+  a: AttributeDefinition,
+  schema: ResourceSchema,
+  list: readonly unknown[],
+  onDropped: (count: number) => void,
+): unknown[] {
+  const key = elementKeyFn(a, schema);
+  const keys = list.map(key);
+  const seen = new Map<string, number>();
+  for (const k of keys) seen.set(k, (seen.get(k) ?? 0) + 1);
+  if (seen.size === list.length) return list as unknown[];
+  const kept: unknown[] = [];
+  const wholeSeen = new Set<string>();
+  list.forEach((el, i) => {
+    if (seen.get(keys[i]!) === 1) return kept.push(el);
+    const whole = `${keys[i]!}\u0000${canonicalJson(withElementDefaults(a, el))}`;
+    if (wholeSeen.has(whole)) return;
+    wholeSeen.add(whole);
+    kept.push(el);
+  });
+  if (kept.length < list.length) onDropped(list.length - kept.length);
+  return kept.length < list.length ? kept : (list as unknown[]);
+}
+
 /** Removes the values whose identity matches one of `values` (Entra's member removal by list). */
 export function removeElements(
   a: AttributeDefinition,

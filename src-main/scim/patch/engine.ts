@@ -48,6 +48,7 @@ import {
   mutabilityError,
   removeElements,
   withElementDefaults,
+  withoutRepeats,
 } from './elements';
 import { parsePatchRequest } from './request';
 import { equalityTemplate, resolvePatchPath, type PatchTarget } from './target';
@@ -586,6 +587,9 @@ class PatchRun {
   private setList(resolved: ResolvedAttribute, before: readonly unknown[], next: unknown[]): void {
     if (next === before) return;
     const a = resolved.attribute;
+    next = withoutRepeats(a, this.schema, next, (count) =>
+      this.vctx.ignore(a.name, `${count} value(s) equal to another in the list; kept once`),
+    );
     // The values this write created (by identity), computed only when the attribute has `primary`.
     const written = () => {
       const old = new Set(before);

@@ -351,6 +351,35 @@ describe('replace (RFC 7644 §3.5.2.3)', () => {
     const e = errorOf(() => patch(user(), [{ op: 'replace', path: 'emails[value co "zzz"].type', value: 'work' }]));
     expect(e).toMatchObject({ scimType: 'noTarget' });
   });
+  it('a value replaced into one the list already holds is kept once, and the drop is reported', () => {
+    const home = { value: 'babs@jensen.org', type: 'home' };
+    const onto = patch(
+      user(),
+      [{ op: 'replace', path: 'emails[value eq "bjensen@example.com"]', value: home }],
+      'strict',
+    );
+    expect(onto.resource['emails']).toEqual([{ ...home, primary: false }]);
+    expect(onto.ignored.map((i) => i.target)).toEqual(['emails']);
+    // Two work addresses given one value; and a whole list with a value twice.
+    const twoWork = user({
+      emails: [
+        { value: 'a@x.org', type: 'work' },
+        { value: 'b@x.org', type: 'work' },
+      ],
+    });
+    const merged = patch(twoWork, [{ op: 'replace', path: 'emails[type eq "work"].value', value: 'same@x.org' }]);
+    expect(merged.resource['emails']).toEqual([{ value: 'same@x.org', type: 'work' }]);
+    const listed = patch(user(), [
+      { op: 'replace', path: 'emails', value: [home, { ...home }, { ...home, type: 'work' }] },
+    ]);
+    expect(listed.resource['emails']).toEqual([
+      { ...home, primary: false },
+      { ...home, type: 'work', primary: false },
+    ]);
+    // So a remove by filter takes the one value it names, not two copies of it.
+    const removed = patch(onto.resource, [{ op: 'remove', path: 'emails[value eq "babs@jensen.org"]' }]);
+    expect(removed.resource).not.toHaveProperty('emails');
+  });
   it('primary: at most one per attribute, the newest wins', () => {
     const r = patch(user(), [{ op: 'replace', path: 'emails[type eq "home"].primary', value: true }]);
     expect(r.resource['emails']).toEqual([
