@@ -148,6 +148,16 @@ export async function readJsonBody(
  * answer rather than a reset (a lingering close, as nginx does; the listener's request timeout
  * bounds it).
  */
+/**
+ * A body refused for the size it announced (Bulk's maxPayloadSize), before a byte is read: its head
+ * kept for the request log and the connection closed after the answer, as for any body over its
+ * limit. Left open, the connection read a refused 1 GB Bulk whole, for Node to reuse it.
+ */
+export async function refuseBodyUnread(ctx: Context): Promise<void> {
+  await keepHeadOfRefusedBody(ctx, undefined, undefined);
+  closeAfterAnswer(ctx);
+}
+
 function closeAfterAnswer(ctx: Context): void {
   // On the response, not a header: Koa removes every header when it answers an error.
   ctx.res.shouldKeepAlive = false;
@@ -196,7 +206,7 @@ class HeadCollector {
  * keepRefusedBody).
  */
 async function keepHeadOfRefusedBody(ctx: Context, chunked: HeadCollector | undefined, error: unknown) {
-  const received = (error as { received?: unknown }).received;
+  const received = (error as { received?: unknown } | undefined)?.received;
   const size = ctx.request.length ?? (typeof received === 'number' ? received : undefined);
   if (size !== undefined) (ctx.state as CaptureState).requestBodyBytes = size;
   if (contentCoding(ctx) !== 'identity') return;

@@ -475,6 +475,25 @@ describe('the request log entry of each kind of request', () => {
     });
   });
 
+  it('closes the connection after refusing a Bulk announced over maxPayloadSize, and keeps its head', async () => {
+    const path = `${tenantPath(alpha.tenantId)}/Bulk`;
+    const started = Date.now();
+    // Cut after 20 s at the latest: left open, the connection went on reading the refused gigabyte.
+    const answer = await rawExchange(
+      server.url,
+      postHead(path, alpha.token, 1_000_000_000) + '{"Operations":[',
+      20_000,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/^connection: close\r$/im);
+    expect(answer).toContain('maxPayloadSize');
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(await lastEntryFor(path)).toMatchObject({
+      status: 413,
+      request: { body: '{"Operations":[', truncated: true, bytes: 1_000_000_000 },
+    });
+  });
+
   const postHead = (path: string, token: string, length: number) =>
     `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n` +
     `Content-Type: application/scim+json\r\nContent-Length: ${length}\r\n\r\n`;

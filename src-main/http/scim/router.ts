@@ -51,7 +51,7 @@ import { noteServerFault } from '../server-faults';
 import { sendStreamed, stoppedByDesign, type StreamedAnswer } from '../streamed-answer';
 import { scimAuth, type ScimCaller, type ScimState } from './auth';
 import { readScimBody, sendScim } from './body';
-import { DEFAULT_BODY_LIMIT } from '../json-body';
+import { DEFAULT_BODY_LIMIT, refuseBodyUnread } from '../json-body';
 import { publicOrigin } from '../public-origin';
 import { noteAnswerDecidedByOwnWrite } from '../durable-answers';
 
@@ -255,7 +255,10 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     const limits = deps.capabilities.bulk.supported ? deps.capabilities.bulk : DEFAULT_BULK_LIMITS;
     // RFC 7644 §3.7.4: refuse an oversize bulk before reading it, when its length is declared.
     const declared = Number(ctx.get('Content-Length'));
-    if (Number.isFinite(declared) && declared > 0) checkBulkPayloadSize(declared, limits);
+    if (Number.isFinite(declared) && declared > limits.maxPayloadSize) {
+      await refuseBodyUnread(ctx);
+      checkBulkPayloadSize(declared, limits); // throws RFC 7644 §3.7.4's 413
+    }
     const body = await bodyOf(ctx, limits.maxPayloadSize);
     // One budget of PATCH list work for the whole request (see PatchListBudget).
     const scim = {
