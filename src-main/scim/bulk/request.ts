@@ -126,6 +126,8 @@ export interface MalformedBulkOperation {
   readonly method?: string;
   /** As sent, when a string: what refers to it is told that its operation could not be read. */
   readonly bulkId?: string;
+  /** The resource its path names, when it names one and the method is not POST (for `location`). */
+  readonly target?: { readonly endpoint: string; readonly id: string };
   /** Always empty: nothing in it is read. */
   readonly references: readonly string[];
 }
@@ -206,7 +208,7 @@ export function parseBulkRequest(body: unknown, options: BulkRequestOptions): Bu
       return parseBulkOperation(op, i, endpoints, options.compat);
     } catch (error) {
       if (!(error instanceof ScimError)) throw error;
-      return malformedOperation(op, i, error);
+      return malformedOperation(op, i, error, endpoints);
     }
   });
   const seen = new Map<string, number>();
@@ -305,7 +307,12 @@ function parseBulkOperation(
   return op;
 }
 
-function malformedOperation(raw: unknown, index: number, error: ScimError): MalformedBulkOperation {
+function malformedOperation(
+  raw: unknown,
+  index: number,
+  error: ScimError,
+  endpoints: ReadonlyMap<string, ResourceTypeDefinition>,
+): MalformedBulkOperation {
   const sent = (name: string): string | undefined => {
     if (!isRecord(raw)) return undefined;
     const key = Object.keys(raw).find((k) => k.toLowerCase() === name.toLowerCase());
@@ -314,13 +321,34 @@ function malformedOperation(raw: unknown, index: number, error: ScimError): Malf
   };
   const method = sent('method');
   const bulkId = sent('bulkId');
+  const target = resourceNamed(sent('path'), method, endpoints);
   return {
     index,
     error,
     references: [],
     ...(method === undefined ? {} : { method }),
     ...(bulkId === undefined ? {} : { bulkId }),
+    ...(target === undefined ? {} : { target }),
   };
+}
+
+/**
+ * The resource an unreadable operation's path names, for its result's `location`: RFC 7644
+ * §3.7.3 requires one "except in the event of a POST failure", and a PATCH refused for a bad
+ * `version` still names the resource it was for.
+ */
+function resourceNamed(
+  path: string | undefined,
+  method: string | undefined,
+  endpoints: ReadonlyMap<string, ResourceTypeDefinition>,
+): { endpoint: string; id: string } | undefined {
+  if (path === undefined || method?.toUpperCase() === 'POST') return undefined;
+  try {
+    const { type, id } = parseBulkPath(path, 0, endpoints);
+    return id === undefined ? undefined : { endpoint: type.endpoint, id };
+  } catch {
+    return undefined;
+  }
 }
 
 function optionalString(v: unknown, key: string, n: number): string | undefined {

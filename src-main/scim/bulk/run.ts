@@ -348,6 +348,8 @@ export class BulkRun {
     const out: BulkResponseOperation = { status: body.status, response: body };
     if (op.method !== undefined) out.method = op.method;
     if (op.bulkId !== undefined) out.bulkId = op.bulkId;
+    const location = op.target && this.locationOf(op.target.endpoint, op.target.id);
+    if (location !== undefined) out.location = location;
     this.results.set(op.index, out);
   }
 
@@ -357,8 +359,12 @@ export class BulkRun {
    */
   private targetOf(op: BulkOperation): string | undefined {
     if (op.method === 'POST' || op.id === undefined) return undefined;
-    const id = op.id.startsWith(BULK_ID_PREFIX) ? this.ids.get(op.id.slice(BULK_ID_PREFIX.length)) : op.id;
-    return id === undefined ? undefined : `${this.baseUrl}${op.endpoint}/${encodeURIComponent(id)}`;
+    return this.locationOf(op.endpoint, op.id);
+  }
+
+  private locationOf(endpoint: string, pathId: string): string | undefined {
+    const id = pathId.startsWith(BULK_ID_PREFIX) ? this.ids.get(pathId.slice(BULK_ID_PREFIX.length)) : pathId;
+    return id === undefined ? undefined : `${this.baseUrl}${endpoint}/${encodeURIComponent(id)}`;
   }
 }
 

@@ -157,6 +157,29 @@ describe('BulkRequest validation (RFC 7644 §3.7)', () => {
         .message,
     ).toContain('gives "version" twice, as "version" and "Version"');
   });
+  it('gives an operation that cannot be read the location its path names, except a POST (RFC 7644 §3.7.3)', async () => {
+    const { body } = await execute(
+      readRequest(
+        bulk([
+          postUser('a'),
+          { method: 'PATCH', path: '/Users/u%201' },
+          { method: 'DELETE', path: '/Groups/g1', version: 1 },
+          { method: 'PATCH', path: '/Users/bulkId:a' },
+          { method: 'POST', path: '/Users/u1', bulkId: 'b', data: {} },
+          { method: 'DELETE', path: '/Widgets/w1' },
+        ]),
+      ),
+      created,
+    );
+    expect(body.Operations.map((op) => [op.status, op.location])).toEqual([
+      ['201', 'https://x/scim/v2/Users/id-1'],
+      ['400', `${BASE}/Users/u%201`],
+      ['400', `${BASE}/Groups/g1`],
+      ['400', `${BASE}/Users/id-1`],
+      ['400', undefined],
+      ['400', undefined],
+    ]);
+  });
   it('fails an operation that cannot be read alone, and runs the rest (RFC 7644 §3.7.3)', async () => {
     const request = readRequest(
       bulk([
