@@ -413,8 +413,9 @@ class PatchRun {
       const given = sub
         ? coerceComplex(a, { [sub.name]: value }, a.name, this.vctx, false)
         : (coerceElement(a, value, label, this.vctx) as Record<string, unknown>);
-      const next = mergeElements(a, this.schema, current, [{ ...base, ...given }]);
-      return this.setList(resolved, current, next);
+      // Appended, not merged by identity: the filter matched no value, and merged, a home email of
+      // the same address asked for as work had its type rewritten (POST keeps the two apart too).
+      return this.setList(resolved, current, [...current, withElementDefaults(a, { ...base, ...given })]);
     }
     const next = [...current];
     // Immutable parts are compared with what the client can see of an element, as the filter

@@ -347,6 +347,13 @@ describe('replace (RFC 7644 §3.5.2.3)', () => {
       { value: 'c', type: 'home' },
     ]);
   });
+  it('a value made from a filter that matched none leaves the other values as they were (filterNoMatchAdds)', () => {
+    const home = { value: 'w@x.org', type: 'home', primary: true };
+    const r = patch(user({ emails: [home] }), [
+      { op: 'add', path: 'emails[type eq "work" and value eq "W@x.org"].display', value: 'Work' },
+    ]);
+    expect(r.resource['emails']).toEqual([home, { type: 'work', value: 'W@x.org', display: 'Work', primary: false }]);
+  });
   it('a filter with no eq terms cannot create a value: plain noTarget', () => {
     const e = errorOf(() => patch(user(), [{ op: 'replace', path: 'emails[value co "zzz"].type', value: 'work' }]));
     expect(e).toMatchObject({ scimType: 'noTarget' });
