@@ -2,46 +2,51 @@ import { z } from 'zod';
 
 /**
  * Characters a name shown in the console, the CLI and the request log may not hold:
- * - C0 and C1 controls, and the line and paragraph separators U+2028/U+2029: a newline or an
+ * - controls (category Cc) and the line and paragraph separators U+2028/U+2029: a newline or an
  *   escape sequence forges lines in a terminal or a log view;
- * - the bidirectional marks, embeddings, overrides and isolates (U+061C, U+200E/U+200F,
- *   U+202A–U+202E, U+2066–U+2069), with which a name reads differently from what it is ("Trojan
- *   Source", CVE-2021-42574);
- * - characters that show as nothing, which make two names that look alike differ: the soft hyphen
- *   U+00AD, the combining grapheme joiner U+034F, the Hangul fillers (U+115F, U+1160, U+3164,
- *   U+FFA0), U+17B4/U+17B5, the Mongolian vowel separator U+180E, U+200B, the word joiner and
- *   invisible operators U+2060–U+2064, the deprecated format controls U+206A–U+206F, and U+FEFF.
- * The zero-width joiners U+200C/U+200D and the variation selectors stay: emoji sequences and some
- * scripts need them.
+ * - format characters (category Cf), among them the bidirectional marks, embeddings, overrides
+ *   and isolates, with which a name reads differently from what it is ("Trojan Source",
+ *   CVE-2021-42574), and the characters that show as nothing (U+200B, U+2060, U+FEFF, the tags
+ *   U+E0001–U+E007F, the interlinear annotations U+FFF9–U+FFFB, the shorthand format controls
+ *   U+1BCA0–U+1BCA3), which make two names that look alike differ. A list of them by hand missed
+ *   the last three groups, so "Acme" could be made twice;
+ * - other characters that show as nothing: the combining grapheme joiner U+034F, the Hangul
+ *   fillers (U+115F, U+1160, U+3164, U+FFA0), U+17B4/U+17B5 and the blank Braille pattern U+2800.
+ * The zero-width joiners U+200C/U+200D (format characters) stay, as do the variation selectors:
+ * emoji sequences and some scripts need them. So do tags inside an emoji tag sequence (a black
+ * flag, tags, the cancel tag: the flag of Scotland), their only use.
  */
+const FORMAT_OR_CONTROL = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
+const BLANK = new Set([0x034f, 0x115f, 0x1160, 0x17b4, 0x17b5, 0x2800, 0x3164, 0xffa0]);
+const JOINERS = new Set([0x200c, 0x200d]);
+
 function unshowable(code: number): boolean {
-  return (
-    code <= 0x1f ||
-    (code >= 0x7f && code <= 0x9f) ||
-    code === 0x00ad ||
-    code === 0x034f ||
-    code === 0x061c ||
-    code === 0x115f ||
-    code === 0x1160 ||
-    code === 0x17b4 ||
-    code === 0x17b5 ||
-    code === 0x180e ||
-    code === 0x200b ||
-    code === 0x200e ||
-    code === 0x200f ||
-    (code >= 0x2028 && code <= 0x202e) ||
-    (code >= 0x2060 && code <= 0x2064) ||
-    (code >= 0x2066 && code <= 0x206f) ||
-    code === 0x3164 ||
-    code === 0xfeff ||
-    code === 0xffa0
-  );
+  if (BLANK.has(code)) return true;
+  return !JOINERS.has(code) && FORMAT_OR_CONTROL.test(String.fromCodePoint(code));
 }
 
-/** The first unshowable character's code point and its 0-based index, if there is one. */
+const BLACK_FLAG = 0x1f3f4;
+const CANCEL_TAG = 0xe007f;
+const isTag = (code: number | undefined) => code !== undefined && code >= 0xe0020 && code < CANCEL_TAG;
+
+/** Where an emoji tag sequence that starts at `at` (its black flag) ends, if one does. */
+function tagSequenceEnd(chars: readonly string[], at: number): number | undefined {
+  if (chars[at]?.codePointAt(0) !== BLACK_FLAG) return undefined;
+  let end = at + 1;
+  while (isTag(chars[end]?.codePointAt(0))) end++;
+  return end > at + 1 && chars[end]?.codePointAt(0) === CANCEL_TAG ? end + 1 : undefined;
+}
+
+/** The first unshowable character's code point and its 0-based position (in characters), if there is one. */
 function firstUnshowable(name: string): { code: number; index: number } | undefined {
-  for (let index = 0; index < name.length; index++) {
-    const code = name.charCodeAt(index);
+  const chars = [...name];
+  for (let index = 0; index < chars.length; index++) {
+    const sequenceEnd = tagSequenceEnd(chars, index);
+    if (sequenceEnd !== undefined) {
+      index = sequenceEnd - 1;
+      continue;
+    }
+    const code = chars[index]!.codePointAt(0)!;
     if (unshowable(code)) return { code, index };
   }
   return undefined;

@@ -198,10 +198,20 @@ describe('admin API over HTTP', () => {
       ['\u2060', 'U+2060'],
       ['\u2062', 'U+2062'],
       ['\u3164', 'U+3164'],
+      ['\u2800', 'U+2800'],
+      ['\u{E0041}', 'U+E0041'],
+      ['\uFFF9', 'U+FFF9'],
+      ['\u{1BCA0}', 'U+1BCA0'],
     ] as const) {
       await refused(await send('POST', '/tenants', { name: `Ac${invisible}me` }), codePoint);
     }
     await refused(await send('POST', '/tenants', { name: 'Acme\u2063' }), 'U+2063');
+    // A flag made of tags (Scotland's) is part of a name; a tag outside one is not.
+    const scotland = '\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}';
+    const flagged = await send('POST', '/tenants', { name: `Glasgow ${scotland}` });
+    expect(flagged.status).toBe(201);
+    await send('DELETE', `/tenants/${((await flagged.json()) as { id: string }).id}`);
+    await refused(await send('POST', '/tenants', { name: `Glasgow \u{1F3F4}\u{E0067}` }), 'U+E0067');
     // A zero-width joiner inside an emoji sequence is part of the name.
     const created = await send('POST', '/tenants', { name: 'Zürich 東京 👩\u200D💻' });
     expect(created.status).toBe(201);
