@@ -9,6 +9,7 @@ import { LoginCodes } from './auth/login-codes';
 import { loadOrCreateSigningKey } from './auth/signing-key';
 import { systemClock, type Clock } from './clock';
 import { refuseEmptyStoreOverHistory, startFailure } from './data-dir';
+import { refuseEntriesOfWrongKind } from './data-entries';
 import { createHttpApp } from './http/create-app';
 import { recordListenerRefusals } from './http/capture';
 import { HttpListener, type ListeningAddress, type ShutdownOptions, type ShutdownOutcome } from './http/listener';
@@ -85,6 +86,7 @@ export async function startScimdesk(options: ScimdeskOptions): Promise<RunningSc
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw (await liveHolderOf(options.dataDir)) ?? error;
     throw error;
   });
+  await refuseEntriesOfWrongKind(options.dataDir);
   const store = await openDurableStore(options.dataDir, {
     log: storeLog(log),
     onFailure: (error) => options.onFatal?.(error),

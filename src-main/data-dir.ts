@@ -4,6 +4,10 @@ import { homedir, userInfo } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { StoreOpenError } from './store/errors';
 
+/** The folders scimdesk keeps in its data folder, beside its files. */
+export const HISTORY_FOLDER = 'history';
+export const REQUEST_LOG_FOLDER = 'request-log';
+
 /**
  * The default data folder: SCIMDESK_DATA_DIR, else the OS app-data folder (DESIGN.md §3). The
  * Electron shell and the CLI share this rule, so both modes open the same installation.
@@ -139,7 +143,7 @@ export function startFailure(dataDir: string, error: unknown): unknown {
  */
 export async function refuseEmptyStoreOverHistory(dataDir: string, storeSeq: number): Promise<void> {
   if (storeSeq > 0) return;
-  const history = join(dataDir, 'history');
+  const history = join(dataDir, HISTORY_FOLDER);
   const names = await readdir(history).catch(() => [] as string[]);
   for (const name of names.filter((file) => file.endsWith('.jsonl'))) {
     const size = await stat(join(history, name)).then(
@@ -150,7 +154,7 @@ export async function refuseEmptyStoreOverHistory(dataDir: string, storeSeq: num
     throw new StoreOpenError(
       `${dataDir} has a resource history (${history}) but no store: db.json and the journal are missing ` +
         'or empty, so they were deleted or moved. Put them back, from a backup if need be; to start over ' +
-        `instead, delete ${history} and ${join(dataDir, 'request-log')} as well`,
+        `instead, delete ${history} and ${join(dataDir, REQUEST_LOG_FOLDER)} as well`,
     );
   }
 }

@@ -55,7 +55,9 @@ async function readKey(file: string): Promise<Uint8Array | undefined> {
   // link swapped in between be read unchecked. A link is not followed at all (O_NOFOLLOW).
   let handle: FileHandle;
   try {
-    handle = await open(file, process.platform === 'win32' ? 'r' : constants.O_RDONLY | constants.O_NOFOLLOW);
+    // Non-blocking, or a named pipe put there held the start until something wrote to it.
+    const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+    handle = await open(file, process.platform === 'win32' ? 'r' : flags);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
@@ -66,8 +68,11 @@ async function readKey(file: string): Promise<Uint8Array | undefined> {
   }
   let text: string;
   try {
+    const stats = await handle.stat();
+    // A folder there was told to chmod it, then met a bare EISDIR with no name.
+    if (!stats.isFile()) throw new SigningKeyError(`${file} is not a file; delete it to make a new key`);
     // Like ssh with a private key: a key others can read is refused, not silently used.
-    if (process.platform !== 'win32') refuseShared(file, await handle.stat());
+    if (process.platform !== 'win32') refuseShared(file, stats);
     text = await handle.readFile('utf8');
   } finally {
     await handle.close();

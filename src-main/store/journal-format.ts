@@ -12,6 +12,9 @@ import { parseJournalRecord } from './schemas';
 
 const SEGMENT = /^journal-(\d{16})\.log$/;
 
+/** Whether a file name is a journal segment's. */
+export const isSegmentName = (name: string): boolean => SEGMENT.test(name);
+
 export interface SegmentInfo {
   file: string;
   firstSeq: number;

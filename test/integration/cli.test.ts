@@ -170,6 +170,31 @@ describe('scimdesk serve', () => {
     }
   });
 
+  it('names in one line an entry of the data folder that is a folder where a file belongs, or the reverse', async () => {
+    for (const [name, kind] of [
+      ['scimdesk.lock', 'folder'],
+      ['journal-0000000000000001.log', 'folder'],
+      ['admin-signing.key', 'folder'],
+      ['request-log', 'file'],
+      ['history', 'file'],
+    ] as const) {
+      const other = await tempDataDir();
+      try {
+        const entry = join(other.dir, name);
+        if (kind === 'folder') await mkdir(entry);
+        else await writeFile(entry, 'x');
+        const run = await runCliToEnd(['serve', '--port', '0', '--data', other.dir]);
+        expect(run.code).toBe(1);
+        const [is, keeps] = kind === 'folder' ? ['a folder', 'a file'] : ['not a folder', 'a folder'];
+        expect(run.stderr).toEqual([
+          `scimdesk: cannot use ${other.dir} as the data folder: ${entry} is ${is}, where scimdesk keeps ${keeps} of that name (move it away, or choose another folder with --data)`,
+        ]);
+      } finally {
+        await other.remove();
+      }
+    }
+  });
+
   it('names a data folder, or a folder above it, that is a symbolic link to nothing', async () => {
     const link = join(data.dir, 'link');
     const target = join(data.dir, 'gone');

@@ -1,4 +1,5 @@
-import { chmod, chown, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -66,6 +67,15 @@ describe('admin-token signing key', () => {
     } finally {
       await rm(elsewhere, { recursive: true, force: true });
     }
+  });
+
+  it.runIf(process.platform !== 'win32')('refuses a key that is a folder or a named pipe, naming it', async () => {
+    const key = join(dir, SIGNING_KEY_FILE);
+    await mkdir(key, { mode: 0o700 });
+    await expect(loadOrCreateSigningKey(dir)).rejects.toThrow(`${key} is not a file; delete it to make a new key`);
+    await rm(key, { recursive: true });
+    execFileSync('mkfifo', ['-m', '600', key]);
+    await expect(loadOrCreateSigningKey(dir)).rejects.toThrow(`${key} is not a file`);
   });
 
   it('refuses a key file that does not hold a key', async () => {
