@@ -57,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
       return main([topic, '--help']);
     }
     case '--version':
+    case '-v':
     case 'version':
       if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
       io.out(`scimdesk ${await version()}`);

@@ -20,7 +20,7 @@ Usage:
   scimdesk check --url BASE --token T [--profile P]    check a SCIM endpoint as Entra ID, Okta or RFC 7644 would
   scimdesk seed --url BASE --token T --users N --groups M
                                                        fill a SCIM endpoint with demo users and groups
-  scimdesk --version
+  scimdesk --version (or -v)
 
 Run 'scimdesk COMMAND --help' (or 'scimdesk help COMMAND') for a command's options.
 The data folder defaults to $SCIMDESK_DATA_DIR, else the OS app-data folder (~/.config/scimdesk on Linux).

@@ -343,6 +343,12 @@ describe('scimdesk admin-token', () => {
 });
 
 describe('CLI usage errors', () => {
+  it.each([['--version'], ['-v'], ['version']])('%s prints the version from package.json', async (flag) => {
+    const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const result = await runCliToEnd([flag]);
+    expect(result).toMatchObject({ code: 0, stdout: [`scimdesk ${version}`], stderr: [] });
+  });
+
   it.each([
     [['serve', '--bogus'], 'scimdesk serve --help'],
     [['serve', '--port', 'abc'], 'scimdesk serve --help'],
