@@ -23,13 +23,21 @@ export function canonicalJson(v: unknown): string {
 /**
  * The identity of a value: for complex values with a `value` sub-attribute, that value (folded when
  * it is case-insensitive, RFC 7643 §2.3.1) — a member is the same member whatever its `display` or
- * `type` says; otherwise the whole value (addresses, simple values).
+ * `type` says; otherwise the whole value but its `primary` (addresses, simple values): `primary`
+ * says which value is preferred, not what it is, so adding an address the user has with `primary:
+ * true` marks that one rather than storing it twice, as adding an email does.
  */
 export function elementKeyFn(a: AttributeDefinition, schema: ResourceSchema): (el: unknown) => string {
   const valueSub = a.type === 'complex' ? schema.subAttribute(a, 'value') : undefined;
+  const primary = a.type === 'complex' ? schema.subAttribute(a, 'primary')?.name : undefined;
+  const withoutPrimary = (el: unknown) => {
+    if (primary === undefined || !isRecord(el) || !(primary in el)) return el;
+    const { [primary]: _flag, ...rest } = el;
+    return rest;
+  };
   // Read with its defaults, as stored: an address POST stored with `primary: false` is the one a
   // PATCH adds without it.
-  const whole = (el: unknown) => `j:${canonicalJson(withElementDefaults(a, el))}`;
+  const whole = (el: unknown) => `j:${canonicalJson(withoutPrimary(withElementDefaults(a, el)))}`;
   if (!valueSub) return whole;
   const name = valueSub.name;
   const fold = valueSub.caseExact ? (s: string) => s : foldKey;

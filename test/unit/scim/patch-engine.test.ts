@@ -214,6 +214,11 @@ describe('add (RFC 7644 §3.5.2.1)', () => {
     const again = patch(stored, [{ op: 'add', path: 'addresses', value: [{ locality: 'Paris', type: 'work' }] }]);
     expect(again.changed).toEqual([]);
     expect(again.resource['addresses']).toEqual([{ locality: 'Paris', type: 'work', primary: false }]);
+    // Added again as primary, it is marked so, not stored twice (as an email is).
+    const marked = patch(stored, [
+      { op: 'add', path: 'addresses', value: [{ locality: 'Paris', type: 'work', primary: true }] },
+    ]);
+    expect(marked.resource['addresses']).toEqual([{ locality: 'Paris', type: 'work', primary: true }]);
     const added = patch(stored, [{ op: 'add', path: 'emails', value: [{ value: 'c@x.org' }] }]);
     expect((added.resource['emails'] as { value: string; primary?: boolean }[]).at(-1)).toEqual({
       value: 'c@x.org',
