@@ -142,7 +142,7 @@ export function deferForward(op: BulkOperation, forward: ReadonlySet<string>): D
     }
   }
   if (!link) return undefined;
-  const left = referencesIn(data, 'data'); // a POST's data
+  const left = referencesIn(data, 'resource'); // a POST's data
   for (const ref of forward) if (left.has(ref)) return undefined;
   return { data, link, refs };
 }

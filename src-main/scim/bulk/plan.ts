@@ -225,6 +225,8 @@ function insertSorted(arr: number[], v: number): void {
  * modified. Unknown references are left as they are (the plan has refused those operations already).
  */
 export function resolveBulkIds(value: unknown, ids: ReadonlyMap<string, string>, scope: ReferenceScope): unknown {
+  // Left as sent: the service ignores it, and says so in the request log.
+  if (scope === 'readOnly') return value;
   if (typeof value === 'string') {
     if (value.startsWith(BULK_ID_PREFIX)) {
       const id = ids.get(value.slice(BULK_ID_PREFIX.length));

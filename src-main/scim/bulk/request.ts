@@ -76,10 +76,21 @@ function decodedBulkId(literal: string): string | undefined {
  * (`members[value eq "bulkId:x"]`): anywhere else such text is a user's own (a nickName quoting
  * "bulkId:x"), to be stored as sent, not rewritten or refused as an unknown bulkId.
  */
-export type ReferenceScope = 'data' | 'patchRequest' | 'patchOperations' | 'patchOperation' | 'patchPath';
+export type ReferenceScope =
+  'resource' | 'data' | 'readOnly' | 'patchRequest' | 'patchOperations' | 'patchOperation' | 'patchPath';
+
+/**
+ * A POST's or PUT's resource (`resource`) holds references anywhere but in a user's `groups`
+ * (`readOnly`): the server derives it and ignores what is sent (RFC 7643 §4.1.2), as a single POST
+ * does. Counted, a user sent with `groups: [{"value": "bulkId:g"}]` waited for g, and in a circle
+ * with g's members both were refused as one that cannot be untangled.
+ */
+const READ_ONLY_HOLDERS = new Set(['groups']);
 
 /** The scope of a member (`key`) or, without a key, an element of a value in `scope`. */
 export function scopeBelow(scope: ReferenceScope, key?: string): ReferenceScope {
+  if (scope === 'readOnly') return 'readOnly';
+  if (scope === 'resource') return key !== undefined && READ_ONLY_HOLDERS.has(key.toLowerCase()) ? 'readOnly' : 'data';
   if (scope === 'patchRequest') return key?.toLowerCase() === 'operations' ? 'patchOperations' : 'data';
   if (scope === 'patchOperations') return key === undefined ? 'patchOperation' : 'data';
   if (scope === 'patchOperation') return key?.toLowerCase() === 'path' ? 'patchPath' : 'data';
@@ -88,7 +99,7 @@ export function scopeBelow(scope: ReferenceScope, key?: string): ReferenceScope 
 
 /** The scope of an operation's `data`. */
 export function dataScope(method: BulkMethod): ReferenceScope {
-  return method === 'PATCH' ? 'patchRequest' : 'data';
+  return method === 'PATCH' ? 'patchRequest' : 'resource';
 }
 
 /** One operation of a BulkRequest, validated; bulkId references are still unresolved. */
@@ -408,6 +419,7 @@ export function referencesIn(value: unknown, scope: ReferenceScope): Set<string>
 /** Every reference in the data (see ReferenceScope for which strings hold them). */
 function collectReferences(v: unknown, scope: ReferenceScope, out: Set<string>, depth: number, n: number): void {
   if (depth > MAX_DATA_DEPTH) throw syntax(`Bulk operation ${n}: "data" nests deeper than ${MAX_DATA_DEPTH} levels.`);
+  if (scope === 'readOnly') return;
   if (typeof v === 'string') {
     // A bare "bulkId:" refers to the empty bulkId, which no operation can define (parseBulkRequest
     // refuses it): it fails as unresolved rather than being stored as a manager or member value.

@@ -157,6 +157,20 @@ describe('BulkRequest validation (RFC 7644 §3.7)', () => {
         .message,
     ).toContain('gives "version" twice, as "version" and "Version"');
   });
+  it("leaves a user's read-only groups alone: no reference there orders or refuses anything (RFC 7643 §4.1.2)", async () => {
+    const request = parse(
+      bulk([
+        postUser('u', { Groups: [{ value: 'bulkId:g' }, { value: 'bulkId:nowhere' }] }),
+        { method: 'POST', path: '/Groups', bulkId: 'g', data: { displayName: 'G', members: [{ value: 'bulkId:u' }] } },
+      ]),
+    );
+    expect(request.operations.map((op) => op.references)).toEqual([[], ['u']]);
+    const { body, seen } = await execute(request, created);
+    expect(body.Operations.map((op) => op.status)).toEqual(['201', '201']);
+    // Passed on as sent, for the service to ignore as it ignores them in a single POST.
+    expect(seen[0]?.data).toMatchObject({ Groups: [{ value: 'bulkId:g' }, { value: 'bulkId:nowhere' }] });
+    expect(seen[1]?.data).toMatchObject({ members: [{ value: 'id-1' }] });
+  });
   it('gives an operation that cannot be read the location its path names, except a POST (RFC 7644 §3.7.3)', async () => {
     const { body } = await execute(
       readRequest(
