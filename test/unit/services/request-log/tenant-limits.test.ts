@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type * as MetaFile from '../../../../src-main/services/request-log/meta-file';
-import { createRequestLog } from '../../../../src-main/services/request-log';
+import { createRequestLog, type RequestLog } from '../../../../src-main/services/request-log';
 import { clock, input, quietLog, useTempDirs } from './helpers';
 
 /** Counts meta.json writes, which are the file's whole content each time. */
@@ -59,6 +59,21 @@ describe("request log: tenants' own caps", () => {
   });
 });
 
+/** An entry refused for its credential. */
+const refused = { status: 401, token: null, response: { headers: {}, body: { status: '401' } } };
+
+/** After 8 accepted entries (seqs 1–8) and 100 refused ones (9–108) under a cap of 10: half each. */
+const newestFiveOfEach = [
+  ...[108, 107, 106, 105, 104].map((seq) => [seq, 401]),
+  ...[8, 7, 6, 5, 4].map((seq) => [seq, 201]),
+];
+
+/** What the log keeps, newest first, as [seq, status], of one tenant or of all. */
+const kept = async (log: RequestLog, tenant?: string) =>
+  (await log.list({ page: 1, per_page: 50, ...(tenant === undefined ? {} : { tenant_id: tenant }) })).items.map(
+    (item) => [item.seq, item.status],
+  );
+
 describe('request log: deleted tenants', () => {
   it('removes the lines of tenants deleted together in one rewrite of each segment, not one per tenant', async () => {
     const dir = await tempDir();
@@ -103,18 +118,11 @@ describe('request log: deleted tenants', () => {
     log.setTenantLimits('tenant-a', { maxEntries: 10 });
     for (let n = 1; n <= 8; n++) log.record(input(n));
     // A flood with a wrong token at the tenant's URL.
-    const refused = { status: 401, token: null, response: { headers: {}, body: { status: '401' } } };
     for (let n = 9; n <= 108; n++) log.record(input(n, refused));
-    const kept = async (of: typeof log) =>
-      (await of.list({ page: 1, per_page: 50, tenant_id: 'tenant-a' })).items.map((item) => [item.seq, item.status]);
-    const expected = [
-      ...[108, 107, 106, 105, 104].map((seq) => [seq, 401]),
-      ...[8, 7, 6, 5, 4].map((seq) => [seq, 201]),
-    ];
-    expect(await kept(log)).toEqual(expected);
+    expect(await kept(log, 'tenant-a')).toEqual(newestFiveOfEach);
     await log.close();
     const again = await createRequestLog({ dataDir: dir, clock, log: quietLog(), limits });
-    expect(await kept(again)).toEqual(expected);
+    expect(await kept(again, 'tenant-a')).toEqual(newestFiveOfEach);
     // Under half, a refusal ages with the rest: an IdP whose token went bad still shows why it fails.
     again.setTenantLimits('tenant-b', { maxEntries: 4 });
     for (let n = 109; n <= 112; n++) again.record(input(n, { tenant_id: 'tenant-b' }));
@@ -135,18 +143,11 @@ describe('request log: deleted tenants', () => {
     const log = await createRequestLog({ dataDir: dir, clock, log: quietLog(), limits });
     for (let n = 1; n <= 8; n++) log.record(input(n));
     // Wrong tokens at other tenants' URLs and at /scim/v2, where no tenant and so no tenant cap applies.
-    const refused = { status: 401, token: null, response: { headers: {}, body: { status: '401' } } };
     for (let n = 9; n <= 108; n++) log.record(input(n, { ...refused, tenant_id: n % 2 === 0 ? null : `tenant-${n}` }));
-    const kept = async (of: typeof log) =>
-      (await of.list({ page: 1, per_page: 50 })).items.map((item) => [item.seq, item.status]);
-    const expected = [
-      ...[108, 107, 106, 105, 104].map((seq) => [seq, 401]),
-      ...[8, 7, 6, 5, 4].map((seq) => [seq, 201]),
-    ];
-    expect(await kept(log)).toEqual(expected);
+    expect(await kept(log)).toEqual(newestFiveOfEach);
     await log.close();
     const again = await createRequestLog({ dataDir: dir, clock, log: quietLog(), limits });
-    expect(await kept(again)).toEqual(expected);
+    expect(await kept(again)).toEqual(newestFiveOfEach);
     await again.close();
   });
 });
