@@ -37,8 +37,11 @@ export const useSessionStore = defineStore('session', () => {
   function endAt(at: string | undefined): void {
     clearTimeout(expiryTimer);
     const ms = at === undefined ? NaN : Date.parse(at) - Date.now();
-    // setTimeout holds at most 2^31-1 ms (~24.8 days); sessions are hours.
-    if (Number.isFinite(ms)) expiryTimer = setTimeout(() => sessionRejected(), Math.min(Math.max(0, ms), 2 ** 31 - 1));
+    if (!Number.isFinite(ms)) return;
+    // setTimeout holds at most 2^31-1 ms (~24.8 days), and an admin token may last 30: a longer wait
+    // is taken in turns, or the console ended a valid session days early.
+    if (ms > MAX_TIMER_MS) expiryTimer = setTimeout(() => endAt(at), MAX_TIMER_MS);
+    else expiryTimer = setTimeout(() => sessionRejected(), Math.max(0, ms));
   }
 
   /**
@@ -60,8 +63,10 @@ export const useSessionStore = defineStore('session', () => {
 
   async function signIn(secret: string): Promise<void> {
     const pasted = unwrapSecret(secret);
-    // Neither a code nor a token has whitespace: a line break inside is a wrapped terminal copy.
-    const value = (codeInConsoleUrl(pasted) ?? pasted).replace(/\s+/g, '');
+    // Neither a URL, a code nor a token has whitespace: a line break inside is a wrapped terminal
+    // copy (which the browser's field turns into a space), so it goes before the URL is read.
+    const unwrapped = pasted.replace(/\s+/g, '');
+    const value = codeInConsoleUrl(unwrapped) ?? unwrapped;
     if (!value || value.startsWith(SCIM_TOKEN_PREFIX)) {
       // A SCIM token is not a JWT, so it would go to the code exchange and be called an unknown login code.
       await refuseSecret(value ? SCIM_TOKEN_PASTED : 'Enter a login code or an admin token.');
@@ -187,6 +192,8 @@ export const useSessionStore = defineStore('session', () => {
     sessionRejected,
   };
 });
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The code in a pasted console URL (`http://127.0.0.1:8585/#code=…`), if that is what was pasted. */
 function codeInConsoleUrl(value: string): string | undefined {

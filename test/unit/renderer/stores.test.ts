@@ -135,6 +135,40 @@ describe('session store', () => {
     expect(listTenants).not.toHaveBeenCalled();
   });
 
+  it('keeps a 30-day admin token signed in for 30 days, past what one timer can wait', async () => {
+    vi.useFakeTimers({ now: Date.parse('2026-01-01T12:00:00.000Z') });
+    try {
+      const day = 24 * 3600_000;
+      const exp = Math.floor((Date.now() + 30 * day) / 1000);
+      const jwt = ['e30', btoa(JSON.stringify({ exp })).replace(/=+$/, ''), 'sig'].join('.');
+      const listTenants = vi.fn(async () => ({ items: [], total: 0, page: 1, per_page: 1 }));
+      const session = withEnvironment({ client: { listTenants } })(() => useSessionStore());
+      await session.signIn(jwt);
+      vi.advanceTimersByTime(29.9 * day);
+      expect(session.status).toBe('signed-in');
+      vi.advanceTimersByTime(0.2 * day);
+      expect(session.status).toBe('signed-out');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('takes a console URL that a terminal wrapped onto two lines, wherever the break falls', async () => {
+    for (const pasted of [
+      'http://127.0.0.1:8585/#code=abc\ndef123',
+      'http://127.0.0.1:\n8585/#code=abcdef123',
+      'http://127.0.0.1:8585/#code=\nabcdef123',
+      // The browser's field turns the line break into a space.
+      'http://127.0.0.1:8585/#code=abc def123',
+    ]) {
+      const exchangeLoginCode = vi.fn(async () => ({ token: TOKEN, expires_at: '2099-01-01T12:00:00.000Z' }));
+      const session = withEnvironment({ client: { listTenants: vi.fn() }, exchangeLoginCode })(() => useSessionStore());
+      await session.signIn(pasted);
+      expect(exchangeLoginCode).toHaveBeenCalledWith('abcdef123');
+      expect(session.status).toBe('signed-in');
+    }
+  });
+
   it('takes an admin token or code that a terminal wrapped onto two lines', async () => {
     const listTenants = vi.fn(async () => ({ items: [], total: 0, page: 1, per_page: 1 }));
     const session = withEnvironment({ client: { listTenants } })(() => useSessionStore());
