@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { posix } from 'node:path';
 import { send } from '@koa/send';
 import type { Context, Next } from 'koa';
 import { areaOf, isMisdirectedApiRequest } from './areas';
@@ -41,12 +42,13 @@ export function serveConsole(rendererDir: string) {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'no-referrer');
     ctx.set('X-Frame-Options', 'DENY');
+    const hashed = isHashedAsset(ctx.path);
     try {
       await send(ctx, ctx.path === '/' ? '/index.html' : ctx.path, {
         root: rendererDir,
         index: 'index.html',
-        immutable: ctx.path.startsWith('/assets/'),
-        maxage: ctx.path.startsWith('/assets/') ? 365 * 24 * 3600 * 1000 : 0,
+        immutable: hashed,
+        maxage: hashed ? 365 * 24 * 3600 * 1000 : 0,
       });
     } catch (error) {
       const status = (error as { status?: number }).status;
@@ -61,4 +63,17 @@ export function serveConsole(rendererDir: string) {
       throw error;
     }
   };
+}
+
+/**
+ * Whether a path names a file under /assets/ (named by its content's hash, so cached for good),
+ * read as @koa/send reads it: decoded and resolved. As sent, `/assets/%2e%2e/index.html` was
+ * index.html marked immutable for a year.
+ */
+function isHashedAsset(path: string): boolean {
+  try {
+    return posix.normalize(decodeURIComponent(path)).startsWith('/assets/');
+  } catch {
+    return false;
+  }
 }

@@ -46,6 +46,29 @@ describe('headless console files', () => {
     expect(response.headers.get('content-type')).toMatch(/javascript/);
   });
 
+  it('caches the hashed assets for good, and the page not at all, however the path is spelt', async () => {
+    const html = await (await fetch(`${server.url}/`)).text();
+    const script = /src="\.?(\/assets\/[^"]+\.js)"/.exec(html)?.[1] ?? '';
+    const cacheOf = async (path: string) => {
+      const response = await fetch(`${server.url}${path}`);
+      expect(response.status).toBe(200);
+      return response.headers.get('cache-control');
+    };
+    expect(await cacheOf(script)).toBe('max-age=31536000,immutable');
+    expect(await cacheOf('/')).toBe('max-age=0');
+    // fetch() would resolve the dots itself; sent as is, this is index.html too.
+    const { hostname, port } = new URL(server.url);
+    const cache = await new Promise<string | undefined>((resolve, reject) => {
+      const req = request({ hostname, port, path: '/assets/%2e%2e/index.html' }, (res) => {
+        res.resume();
+        resolve(res.headers['cache-control']);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(cache).toBe('max-age=0');
+  });
+
   it.each([
     '/../package.json',
     '/../../etc/passwd',
