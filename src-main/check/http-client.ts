@@ -88,7 +88,7 @@ export class ScimHttpClient {
         redirect: 'manual',
         signal: AbortSignal.timeout(this.timeoutMs),
       });
-      const text = await response.text();
+      const text = await bodyTextOf(response);
       return { request: recorded, response: record(response, text, this.token), durationMs: elapsed(started) };
     } catch (error) {
       return { request: recorded, error: describeFetchError(error, this.timeoutMs), durationMs: elapsed(started) };
@@ -168,8 +168,45 @@ export function failedBeforeSending(error: unknown): boolean {
 }
 
 /** fetch's errors hide the useful part in `cause` (ECONNREFUSED, a certificate problem). */
+/**
+ * The most of an answer's body read, far above any SCIM answer (a page of 1,000 users is a few
+ * MB). Read whole, a server answering 3 GB crashed the check (V8 cannot make such a string) before
+ * its cleanup ran, and left its users behind.
+ */
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
+/** An answer whose body is over MAX_ANSWER_BYTES: not read further. */
+export class AnswerTooLargeError extends Error {
+  override readonly name = 'AnswerTooLargeError';
+}
+
+/** The body as UTF-8 text, read as it comes and given up past `maxBytes` (see MAX_ANSWER_BYTES). */
+export async function bodyTextOf(response: Response, maxBytes = MAX_ANSWER_BYTES): Promise<string> {
+  const announced = Number(response.headers.get('content-length'));
+  const tooLarge = () => new AnswerTooLargeError(`the answer's body is over ${maxBytes / 1024 / 1024} MB; not read`);
+  if (announced > maxBytes) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  if (!response.body) return '';
+  const decoder = new TextDecoder();
+  const parts: string[] = [];
+  let read = 0;
+  for await (const chunk of response.body) {
+    read += chunk.byteLength;
+    if (read > maxBytes) {
+      // Leaving the loop cancels the stream, which closes the connection.
+      throw tooLarge();
+    }
+    parts.push(decoder.decode(chunk, { stream: true }));
+  }
+  parts.push(decoder.decode());
+  return parts.join('');
+}
+
 export function describeFetchError(error: unknown, timeoutMs: number): string {
   const err = error as Error & { cause?: { code?: string; message?: string } };
+  if (error instanceof AnswerTooLargeError) return error.message;
   if (err.name === 'TimeoutError' || err.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
   const cause = err.cause;
   if (cause?.code) {

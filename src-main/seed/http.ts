@@ -1,4 +1,5 @@
 import {
+  bodyTextOf,
   describeFetchError,
   failedBeforeSending,
   normalizeBaseUrl,
@@ -103,7 +104,7 @@ export class SeedHttp {
         // Read here too: a connection that fails while the body comes in (a reset, the timeout) is
         // a failed request like one that fails before the headers, and the server made its work.
         // A server that echoes the request's headers in an error must not put the token in the output.
-        text = withoutToken(await response.text(), this.options.token);
+        text = withoutToken(await bodyTextOf(response), this.options.token);
       } catch (error) {
         throw new SeedHttpError(
           `${method} ${url.href}: ${describeFetchError(error, timeoutMs)}`,

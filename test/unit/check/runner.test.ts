@@ -1,5 +1,13 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { resolveUnderBase, normalizeBaseUrl, ScimHttpClient } from '../../../src-main/check/http-client';
+import {
+  bodyTextOf,
+  MAX_ANSWER_BYTES,
+  normalizeBaseUrl,
+  resolveUnderBase,
+  ScimHttpClient,
+} from '../../../src-main/check/http-client';
 import { runCheck } from '../../../src-main/check/runner';
 
 describe('the HTTP client', () => {
@@ -29,6 +37,52 @@ describe('the HTTP client', () => {
     expect(exchange.request.headers['Authorization']).toBe('Bearer <redacted>');
     expect(seen[0]!.redirect).toBe('manual');
     expect(exchange.response?.status).toBe(302);
+  });
+
+  it('gives up on an answer over 64 MB instead of reading it whole, and hangs up', async () => {
+    let sent = 0;
+    let hungUp = false;
+    // Endless spaces until the client hangs up, bounded at twice the cap in case it never does.
+    const server = createServer((_req, res) => {
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      res.writeHead(200, { 'Content-Type': 'application/scim+json' });
+      res.on('close', () => (hungUp = true));
+      const more = () => {
+        while (!hungUp && sent < 2 * MAX_ANSWER_BYTES) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const client = new ScimHttpClient({ baseUrl: `http://127.0.0.1:${port}/scim`, token: 't' });
+      const exchange = await client.send({ method: 'GET', path: '/Users' });
+      expect(exchange.error).toBe("the answer's body is over 64 MB; not read");
+      await expect.poll(() => hungUp).toBe(true);
+      expect(sent).toBeLessThan(2 * MAX_ANSWER_BYTES);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('reads a body whole up to the cap, a character split between chunks included, and refuses one announced over it', async () => {
+    const euro = Buffer.from('€');
+    const split = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(Uint8Array.from([...Buffer.from('{"a":"'), euro[0]!]));
+        controller.enqueue(Uint8Array.from([euro[1]!, euro[2]!, ...Buffer.from('"}')]));
+        controller.close();
+      },
+    });
+    expect(await bodyTextOf(new Response(split), 11)).toBe('{"a":"€"}');
+    await expect(bodyTextOf(new Response('x'.repeat(12)), 11)).rejects.toThrow(/over/);
+    const announced = new Response('x', { headers: { 'Content-Length': String(MAX_ANSWER_BYTES + 1) } });
+    await expect(bodyTextOf(announced)).rejects.toThrow("the answer's body is over 64 MB; not read");
   });
 
   it('turns a hung server into a timed-out exchange', async () => {
