@@ -113,3 +113,27 @@ describe('check against a broken SCIM server', () => {
     expect(result.steps[0]!.findings[0]!.message).toMatch(/^no response: ECONNREFUSED/);
   });
 });
+
+describe('check against a server whose member PATCHes wipe the other members', () => {
+  let wiping: BrokenScimServer;
+  let wiped: CheckReport;
+  beforeAll(async () => {
+    wiping = await startBrokenScimServer({ membership: 'wipes' });
+    wiped = await runCheck({ baseUrl: wiping.url, token: BROKEN_SERVER_TOKEN, profiles: ['entra', 'okta'] });
+  });
+  afterAll(() => wiping.stop());
+
+  it.each([
+    'entra.add-member-applied',
+    'entra.remove-member-applied',
+    'okta.add-members-applied',
+    'okta.remove-members-applied',
+  ])('fails %s', (id) => {
+    expect(wiped.steps.find((step) => step.id === id)?.verdict).toBe('fail');
+  });
+
+  it('says the member that was not removed is gone too', () => {
+    const step = wiped.steps.find((s) => s.id === 'entra.remove-member-applied');
+    expect(JSON.stringify(step)).toContain('the member that was not removed is gone too');
+  });
+});

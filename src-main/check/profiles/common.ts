@@ -30,6 +30,24 @@ export function reflects(match: Json, level: Level = 'required'): CustomCheck {
   };
 }
 
+/**
+ * Whether a group's members list the id in `vars[variable]`, for the checks that a member op changed
+ * only the member it named: a server whose add replaced the whole list, or whose remove emptied it,
+ * passed every step while a group held one member at a time, and wipes memberships under a real IdP.
+ */
+export function lists(variable: string, listed: boolean, describe: string): CustomCheck {
+  return {
+    level: 'required',
+    describe,
+    test: (body, vars) => {
+      const members = valueAt(body, 'members');
+      const id = vars[variable];
+      const found = Array.isArray(members) && members.some((member) => valueAt(member, 'value') === id);
+      return found === listed ? undefined : `members: ${JSON.stringify(members ?? [])}`;
+    },
+  };
+}
+
 function resources(body: unknown): unknown[] | undefined {
   const value = valueAt(body, 'Resources');
   return Array.isArray(value) ? value : undefined;

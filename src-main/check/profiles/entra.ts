@@ -1,6 +1,6 @@
 import { valueAt } from '../expectations';
 import type { CustomCheck, Profile } from '../types';
-import { ENTERPRISE, GROUP, patch, reflects, USER } from './common';
+import { ENTERPRISE, GROUP, lists, patch, reflects, USER } from './common';
 import { galleryDiscoverable } from './entra-gallery';
 
 /**
@@ -282,6 +282,16 @@ export const entraProfile: Profile = {
       expect: { status: [200, 204], checks: [reflects({ displayName: `${GROUP_NAME}_renamed` })] },
     },
     {
+      id: 'entra.add-first-member',
+      name: 'Update Group [Add Members]: a member already there',
+      level: 'required',
+      why: 'The group holds a member (the manager) before the one the next steps add and remove, which must stay: an add that replaces the list, or a remove that empties it, wipes memberships.',
+      method: 'PATCH',
+      path: '/Groups/{{groupId}}',
+      body: patch({ op: 'Add', path: 'members', value: [{ $ref: null, value: '{{managerId}}' }] }),
+      expect: { status: [200, 204], checks: [reflects({ members: [{ value: '{{managerId}}' }] })] },
+    },
+    {
       id: 'entra.add-member',
       name: 'Update Group [Add Members]',
       level: 'required',
@@ -295,10 +305,10 @@ export const entraProfile: Profile = {
       id: 'entra.add-member-applied',
       name: 'the member is stored',
       level: 'required',
-      why: 'A membership answered but not stored is the classic silent SCIM bug.',
+      why: 'A membership answered but not stored is the classic silent SCIM bug; the member already there stays.',
       method: 'GET',
       path: '/Groups/{{groupId}}',
-      expect: { status: 200, match: { members: [{ value: '{{userId}}' }] } },
+      expect: { status: 200, match: { members: [{ value: '{{managerId}}' }, { value: '{{userId}}' }] } },
     },
     {
       id: 'entra.member-query',
@@ -322,22 +332,16 @@ export const entraProfile: Profile = {
     },
     {
       id: 'entra.remove-member-applied',
-      name: 'the member is gone',
+      name: 'the member is gone, the other stays',
       level: 'required',
-      why: 'The removal must be stored, or the user keeps access the directory took away.',
+      why: 'The removal must be stored, or the user keeps access the directory took away; and it must take only that member.',
       method: 'GET',
       path: '/Groups/{{groupId}}',
       expect: {
         status: 200,
         checks: [
-          {
-            level: 'required',
-            describe: 'the removed member is still listed',
-            test: (body, vars) =>
-              JSON.stringify((body as { members?: unknown } | null)?.members ?? []).includes(`"${vars['userId']}"`)
-                ? 'still a member'
-                : undefined,
-          },
+          lists('userId', false, 'the removed member is still listed'),
+          lists('managerId', true, 'the member that was not removed is gone too'),
         ],
       },
     },

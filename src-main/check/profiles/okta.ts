@@ -1,5 +1,5 @@
 import type { Profile } from '../types';
-import { explains, GROUP, pagingFields, patch, reflects, USER } from './common';
+import { explains, GROUP, lists, pagingFields, patch, reflects, USER } from './common';
 
 /**
  * What Okta sends, after Okta Developer's "SCIM 2.0 protocol reference" (its user and group
@@ -10,6 +10,7 @@ import { explains, GROUP, pagingFields, patch, reflects, USER } from './common';
 
 const USER_NAME = 'scimcheck.{{run}}@okta.example.com';
 const GROUP_NAME = 'scimcheck-{{run}}-okta-group';
+const MEMBER_NAME = 'scimcheck.{{run}}.member@okta.example.com';
 
 const userBody = (givenName: string) => ({
   schemas: [USER],
@@ -179,6 +180,33 @@ export const oktaProfile: Profile = {
       creates: 'Group',
     },
     {
+      id: 'okta.create-member',
+      name: 'Create a second user, a member the group holds already',
+      level: 'required',
+      why: 'The group holds this user before the member the next steps add and remove, who must stay: an add that replaces the list, or a remove that empties it, wipes memberships.',
+      method: 'POST',
+      path: '/Users',
+      body: {
+        ...userBody('Member'),
+        userName: MEMBER_NAME,
+        emails: [{ primary: true, value: MEMBER_NAME, type: 'work' }],
+        externalId: 'okta-member-{{run}}',
+      },
+      expect: { status: 201, body: 'resource' },
+      capture: { memberId: 'id' },
+      creates: 'User',
+    },
+    {
+      id: 'okta.add-first-member',
+      name: 'Add a first group member',
+      level: 'required',
+      why: 'Group push adds members with op "add", path "members" and {value, display} entries.',
+      method: 'PATCH',
+      path: '/Groups/{{groupId}}',
+      body: patch({ op: 'add', path: 'members', value: [{ value: '{{memberId}}', display: MEMBER_NAME }] }),
+      expect: { status: [200, 204], checks: [reflects({ members: [{ value: '{{memberId}}' }] })] },
+    },
+    {
       id: 'okta.rename-group',
       name: 'Rename the group (path-less replace repeating the id)',
       level: 'required',
@@ -205,7 +233,10 @@ export const oktaProfile: Profile = {
       why: 'The rename and the membership must be stored whatever the PATCHes answered.',
       method: 'GET',
       path: '/Groups/{{groupId}}',
-      expect: { status: 200, match: { displayName: `${GROUP_NAME}-renamed`, members: [{ value: '{{userId}}' }] } },
+      expect: {
+        status: 200,
+        match: { displayName: `${GROUP_NAME}-renamed`, members: [{ value: '{{memberId}}' }, { value: '{{userId}}' }] },
+      },
     },
     {
       id: 'okta.remove-members',
@@ -219,12 +250,18 @@ export const oktaProfile: Profile = {
     },
     {
       id: 'okta.remove-members-applied',
-      name: 'the member is gone',
+      name: 'the member is gone, the other stays',
       level: 'required',
-      why: 'The removal must be stored.',
+      why: 'The removal must be stored, and take only the member it names.',
       method: 'GET',
       path: '/Groups/{{groupId}}',
-      expect: { status: 200, absent: ['members'] },
+      expect: {
+        status: 200,
+        checks: [
+          lists('userId', false, 'the removed member is still listed'),
+          lists('memberId', true, 'the member that was not removed is gone too'),
+        ],
+      },
     },
     {
       id: 'okta.replace-members',
