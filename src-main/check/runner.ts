@@ -164,7 +164,11 @@ async function runStep(
     // Advice on an answer that came with the wrong status, or none, would only restate that.
     ...(step.advise && statusMet(step.expect, exchange) ? evaluate(step.advise, 'recommended', exchange, vars) : []),
     ...contentTypeFindings(exchange),
-  ];
+  ].map((finding) =>
+    // Nothing in a recommended step is required: its checks (`reflects`) default to required, and
+    // such a step showed FAIL in a run that passed and exited 0.
+    step.level === 'recommended' && finding.level === 'required' ? { ...finding, level: 'recommended' } : finding,
+  );
   remember(step, exchange, vars, features, tracked);
   return { ...base, verdict: verdictOf(findings), findings, exchange };
 }

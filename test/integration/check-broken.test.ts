@@ -60,6 +60,13 @@ describe('check against a broken SCIM server', () => {
     expect(verdict(id)).toBe('fail');
   });
 
+  it('warns, not fails, where a recommended step finds a problem: its findings are advice', () => {
+    const step = report.steps.find((s) => s.id === 'entra.patch-manager')!;
+    expect(step.findings.length).toBeGreaterThan(0);
+    expect(step.findings.every((finding) => finding.level === 'recommended')).toBe(true);
+    expect(step.verdict).toBe('warning');
+  });
+
   it('does not fail what the broken server does right', () => {
     for (const id of [
       'discovery.service-provider-config',
