@@ -1,7 +1,11 @@
 /**
- * Ctrl-C (or SIGTERM) for commands that talk to a server on the user's behalf (`check`, `seed`): the
- * first one asks the command to stop at a safe point — the requests under way are answered, so
- * nothing is created without the command knowing — and the second one quits at once.
+ * Ctrl-C (or SIGTERM, or SIGHUP) for commands that talk to a server on the user's behalf (`check`,
+ * `seed`): the first one asks the command to stop at a safe point — the requests under way are
+ * answered, so nothing is created without the command knowing — and the second one quits at once.
+ * A closed terminal or a dropped ssh session (SIGHUP) stops it the same way: by Node's default it
+ * died at once, and a check left its users on the server. A closing terminal sends its hang-up
+ * twice (the shell forwards one, the kernel sends another), so a repeated SIGHUP is not the second
+ * signal that quits.
  */
 export interface Interrupt {
   readonly signal: AbortSignal;
@@ -13,22 +17,24 @@ export interface Interrupt {
 export function listenForInterrupt(say: (line: string) => void, stopping: string): Interrupt {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
+    if (signal === 'SIGHUP' && controller.signal.aborted) return;
     if (controller.signal.aborted) process.exit(exitCodeFor(signal));
     controller.abort(signal);
     say(`${signal}: ${stopping} (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again quits at once)`);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of SIGNALS) process.on(signal, onSignal);
   return {
     signal: controller.signal,
     exitCode: () => exitCodeFor(controller.signal.reason as NodeJS.Signals),
     dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const signal of SIGNALS) process.off(signal, onSignal);
     },
   };
 }
 
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const SIGNAL_NUMBERS: Readonly<Record<(typeof SIGNALS)[number], number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
 function exitCodeFor(signal: NodeJS.Signals): number {
-  return 128 + (signal === 'SIGINT' ? 2 : 15);
+  return 128 + (SIGNAL_NUMBERS[signal as (typeof SIGNALS)[number]] ?? 15);
 }

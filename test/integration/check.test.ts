@@ -169,6 +169,23 @@ describe('an interrupted check', () => {
   });
 });
 
+describe('a check whose terminal closes', () => {
+  it('stops on the hang-up, sent twice as a closing terminal does, and deletes what it created: exit 129', async () => {
+    const t = await tenant('cli hung up');
+    const run = runCli(['check', '--url', t.bases.tenant, '--token', t.token, '--profile', 'all']);
+    run.child.stdin.end();
+    await run.waitForLine(/^PASS users\.create /);
+    run.child.kill('SIGHUP');
+    // Spaced, or the two would arrive as one.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    run.child.kill('SIGHUP');
+    const { code } = await run.exited;
+    expect(code).toBe(129);
+    expect(await count(t.bases.tenant, t.token, 'Users')).toBe(0);
+    expect(await count(t.bases.tenant, t.token, 'Groups')).toBe(0);
+  });
+});
+
 describe('the built CLI', () => {
   it('check --profile rfc exits 0 with the summary line', async () => {
     const t = await tenant('cli check');
