@@ -159,6 +159,11 @@ describe('normalizePage (DESIGN.md §3)', () => {
   });
   it('refuses non-integers with invalidValue', () => {
     expect(() => normalizePage({ count: 'ten' })).toThrow(/count must be an integer/);
+    // A long run of zeros ending in a letter: refused at once. A pattern that backtracked over the
+    // zeros took 34 s on this one, holding the server's event loop (the test's timeout catches it).
+    expect(() => normalizePage({ count: `${'0'.repeat(200_000)}x` })).toThrow(
+      `count must be an integer, not "${'0'.repeat(40)}…".`,
+    );
     expect(() => normalizePage({ startIndex: 1.5 })).toThrow(/startIndex must be an integer/);
   });
   it('pageOf slices 1-based', () => {
