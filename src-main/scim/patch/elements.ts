@@ -30,14 +30,9 @@ export function canonicalJson(v: unknown): string {
 export function elementKeyFn(a: AttributeDefinition, schema: ResourceSchema): (el: unknown) => string {
   const valueSub = a.type === 'complex' ? schema.subAttribute(a, 'value') : undefined;
   const primary = a.type === 'complex' ? schema.subAttribute(a, 'primary')?.name : undefined;
-  const withoutPrimary = (el: unknown) => {
-    if (primary === undefined || !isRecord(el) || !(primary in el)) return el;
-    const { [primary]: _flag, ...rest } = el;
-    return rest;
-  };
   // Read with its defaults, as stored: an address POST stored with `primary: false` is the one a
   // PATCH adds without it.
-  const whole = (el: unknown) => `j:${canonicalJson(withoutPrimary(withElementDefaults(a, el)))}`;
+  const whole = (el: unknown) => `j:${canonicalJson(withoutSub(withElementDefaults(a, el), primary))}`;
   if (!valueSub) return whole;
   const name = valueSub.name;
   const fold = valueSub.caseExact ? (s: string) => s : foldKey;
@@ -136,13 +131,14 @@ export function mergeElements(
 }
 
 /**
- * A list with each value once: a later value equal to an earlier one in every sub-attribute (with
- * the product defaults) is dropped. RFC 7644 §3.5.2.1 adds no value a list already holds, yet a
- * replace that wrote a value already there (`emails[value eq "w@x"]` → the home address the user
- * also had), a whole list given with a value twice, or a POST stored it twice, and a later remove
- * of that value by filter took both. Values that share only an identity (one address as a work
- * and a home email) stay apart. Identities are compared first, so a list whose values all differ
- * there (a group's members) costs one cheap key each. Returns the same array when nothing repeats.
+ * A list with each value once: a later value equal to an earlier one in every sub-attribute but
+ * `primary` (with the product defaults) is dropped, and the one kept is primary when either was.
+ * RFC 7644 §3.5.2.1 adds no value a list already holds, yet a replace that wrote a value already
+ * there (`emails[value eq "w@x"]` → the home address the user also had), a whole list given with
+ * a value twice, or a POST stored it twice, and a later remove of that value by filter took both.
+ * Values that share only an identity (one address as a work and a home email) stay apart.
+ * Identities are compared first, so a list whose values all differ there (a group's members)
+ * costs one cheap key each. Returns the same array when nothing repeats.
  */
 export function withoutRepeats(
   a: AttributeDefinition,
@@ -155,17 +151,29 @@ export function withoutRepeats(
   const seen = new Map<string, number>();
   for (const k of keys) seen.set(k, (seen.get(k) ?? 0) + 1);
   if (seen.size === list.length) return list as unknown[];
+  const primary = a.type === 'complex' ? schema.subAttribute(a, 'primary')?.name : undefined;
   const kept: unknown[] = [];
-  const wholeSeen = new Set<string>();
+  const keptAt = new Map<string, number>();
   list.forEach((el, i) => {
     if (seen.get(keys[i]!) === 1) return kept.push(el);
-    const whole = `${keys[i]!}\u0000${canonicalJson(withElementDefaults(a, el))}`;
-    if (wholeSeen.has(whole)) return;
-    wholeSeen.add(whole);
-    kept.push(el);
+    const whole = `${keys[i]!}\u0000${canonicalJson(withoutSub(withElementDefaults(a, el), primary))}`;
+    const at = keptAt.get(whole);
+    if (at === undefined) {
+      keptAt.set(whole, kept.length);
+      return kept.push(el);
+    }
+    const first = kept[at];
+    if (primary && isRecord(el) && el[primary] === true && isRecord(first)) kept[at] = { ...first, [primary]: true };
   });
   if (kept.length < list.length) onDropped(list.length - kept.length);
   return kept.length < list.length ? kept : (list as unknown[]);
+}
+
+/** A complex value without one sub-attribute (`primary`, which says which value is preferred, not what it is). */
+function withoutSub(el: unknown, name: string | undefined): unknown {
+  if (name === undefined || !isRecord(el) || !(name in el)) return el;
+  const { [name]: _dropped, ...rest } = el;
+  return rest;
 }
 
 /** Removes the values whose identity matches one of `values` (Entra's member removal by list). */

@@ -43,6 +43,7 @@ import {
 import { attributeChange } from './diff';
 import {
   canonicalJson,
+  elementKeyFn,
   enforceOnePrimary,
   mergeElements,
   mutabilityError,
@@ -343,7 +344,8 @@ class PatchRun {
         op === 'add'
           ? mergeElements(a, this.schema, current, incoming)
           : incoming.map((el) => withElementDefaults(a, el));
-      return this.setList(resolved, current, next);
+      // An add merged by identity leaves nothing repeated; a list given whole may repeat a value.
+      return this.setList(resolved, current, next, op !== 'add');
     }
     if (a.type === 'complex') return this.mergeComplex(target, coerceSingularComplex(a, value, label, this.vctx));
     const v = coerceScalar(a, value, label, this.vctx);
@@ -413,9 +415,16 @@ class PatchRun {
       const given = sub
         ? coerceComplex(a, { [sub.name]: value }, a.name, this.vctx, false)
         : (coerceElement(a, value, label, this.vctx) as Record<string, unknown>);
-      // Appended, not merged by identity: the filter matched no value, and merged, a home email of
-      // the same address asked for as work had its type rewritten (POST keeps the two apart too).
-      return this.setList(resolved, current, [...current, withElementDefaults(a, { ...base, ...given })]);
+      const made = { ...base, ...given };
+      // Merged into a value of the same identity only when that value says nothing against the
+      // filter's terms (`emails[primary eq true].value` naming the one address: it becomes
+      // primary). One the filter missed for another type is another value, appended: merged, a
+      // home email of the address asked for as work had its type rewritten (POST keeps the two
+      // apart too).
+      const key = elementKeyFn(a, this.schema);
+      const same = current.some((el) => key(el) === key(made) && !contradicts(el, base, this.schema, a));
+      const next = same ? mergeElements(a, this.schema, current, [made]) : [...current, withElementDefaults(a, made)];
+      return this.setList(resolved, current, next, true);
     }
     const next = [...current];
     // Immutable parts are compared with what the client can see of an element, as the filter
@@ -448,7 +457,7 @@ class PatchRun {
       }
       next[i] = merged;
     }
-    this.setList(resolved, current, next);
+    this.setList(resolved, current, next, true);
   }
 
   /** RFC 7644 §3.5.2.2. */
@@ -478,7 +487,8 @@ class PatchRun {
         // "the values matched by the filter are removed".
         next = list.filter((_, i) => !drop.has(i));
       }
-      return this.setList(resolved, list, next);
+      // A value that lost a sub-attribute may now equal another; one that went takes nothing along.
+      return this.setList(resolved, list, next, sub !== undefined);
     }
     if (sub) {
       if (a.multiValued) throw this.needsFilter(a, sub);
@@ -505,6 +515,7 @@ class PatchRun {
         resolved,
         list,
         removeElements(a, this.schema, list, coerceElements(a, value, label, this.vctx)),
+        false,
       );
     }
     if (current === undefined) return; // already unassigned: nothing to do
@@ -584,13 +595,20 @@ class PatchRun {
     else h[name] = value;
   }
 
-  /** Stores a multi-valued attribute after the one-primary rule; an empty list is unassigned (§3.5.2.2). */
-  private setList(resolved: ResolvedAttribute, before: readonly unknown[], next: unknown[]): void {
+  /**
+   * Stores a multi-valued attribute after the one-primary rule; an empty list is unassigned
+   * (§3.5.2.2). `mayRepeat` says whether the write can have made a value equal to another (see
+   * withoutRepeats): only then is the list searched, which an add to a group of 10,000 members
+   * would otherwise pay for on every operation.
+   */
+  private setList(resolved: ResolvedAttribute, before: readonly unknown[], next: unknown[], mayRepeat: boolean): void {
     if (next === before) return;
     const a = resolved.attribute;
-    next = withoutRepeats(a, this.schema, next, (count) =>
-      this.vctx.ignore(a.name, `${count} value(s) equal to another in the list; kept once`),
-    );
+    if (mayRepeat) {
+      next = withoutRepeats(a, this.schema, next, (count) =>
+        this.vctx.ignore(a.name, `${count} value(s) equal to another in the list; kept once`),
+      );
+    }
     // The values this write created (by identity), computed only when the attribute has `primary`.
     const written = () => {
       const old = new Set(before);
@@ -715,4 +733,27 @@ function sameImmutable(def: AttributeDefinition, current: unknown, given: unknow
 /** The last two segments of a resource URL: `Users/<id>`. */
 function resourcePath(url: string): string {
   return url.replace(/\/+$/, '').split('/').slice(-2).join('/');
+}
+
+/**
+ * Whether a value holds, for one of a filter's `eq` terms, another value than the term: its type
+ * is "home" where the filter asked for "work". `primary`, a flag on the value, says nothing of
+ * which value it is. Text is compared as SCIM compares it: case-insensitively unless caseExact.
+ */
+function contradicts(
+  el: unknown,
+  terms: Record<string, unknown>,
+  schema: ResourceSchema,
+  a: AttributeDefinition,
+): boolean {
+  if (!isRecord(el)) return false;
+  return Object.entries(terms).some(([name, wanted]) => {
+    const def = schema.subAttribute(a, name);
+    const has = el[name];
+    if (name === 'primary' || has === undefined) return false;
+    if (typeof has === 'string' && typeof wanted === 'string' && !def?.caseExact) {
+      return has.toLowerCase() !== wanted.toLowerCase();
+    }
+    return canonicalJson(has) !== canonicalJson(wanted);
+  });
 }

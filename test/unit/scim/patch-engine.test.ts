@@ -359,6 +359,23 @@ describe('replace (RFC 7644 §3.5.2.3)', () => {
     ]);
     expect(r.resource['emails']).toEqual([home, { type: 'work', value: 'W@x.org', display: 'Work', primary: false }]);
   });
+  it('a value a filter for primary makes is the one address the user has, marked primary (filterNoMatchAdds)', () => {
+    const r = patch(user({ emails: [{ value: 'x@y.org', type: 'work' }] }), [
+      { op: 'replace', path: 'emails[primary eq true].value', value: 'X@y.org' },
+    ]);
+    expect(r.resource['emails']).toEqual([{ value: 'x@y.org', type: 'work', primary: true }]);
+  });
+  it('a list given with one address twice, once as primary, keeps it once as primary', () => {
+    const paris = { locality: 'Paris', type: 'work' };
+    for (const list of [
+      [{ ...paris, primary: true }, paris],
+      [paris, { ...paris, primary: true }],
+    ]) {
+      const r = patch(user(), [{ op: 'replace', path: 'addresses', value: list }], 'strict');
+      expect(r.resource['addresses']).toEqual([{ ...paris, primary: true }]);
+      expect(r.ignored.map((i) => i.target)).toEqual(['addresses']);
+    }
+  });
   it('a filter with no eq terms cannot create a value: plain noTarget', () => {
     const e = errorOf(() => patch(user(), [{ op: 'replace', path: 'emails[value co "zzz"].type', value: 'work' }]));
     expect(e).toMatchObject({ scimType: 'noTarget' });
