@@ -12,17 +12,31 @@ import { z } from 'zod';
  *   the last three groups, so "Acme" could be made twice;
  * - other characters that show as nothing: the combining grapheme joiner U+034F, the Hangul
  *   fillers (U+115F, U+1160, U+3164, U+FFA0), U+17B4/U+17B5 and the blank Braille pattern U+2800.
- * The zero-width joiners U+200C/U+200D (format characters) stay, as do the variation selectors:
- * emoji sequences and some scripts need them. So do tags inside an emoji tag sequence (a black
- * flag, tags, the cancel tag: the flag of Scotland), their only use.
+ * Some format characters are visible and stay: the prepended concatenation marks (the Arabic
+ * number sign U+0600 and its kin), which show as a sign over the digits after them. The zero-width
+ * joiners U+200C/U+200D stay where emoji sequences and scripts need them, between two characters
+ * neither of which is ASCII (Persian, Hindi, an emoji family); beside a Latin letter, a digit or
+ * an end of the name they show nothing, and `Ac\u200Dme` looked like `Acme`. Variation selectors
+ * stay too, except after an ASCII letter, which none of them changes. So do tags inside an emoji
+ * tag sequence (a black flag, tags, the cancel tag: the flag of Scotland), their only use.
  */
 const FORMAT_OR_CONTROL = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
 const BLANK = new Set([0x034f, 0x115f, 0x1160, 0x17b4, 0x17b5, 0x2800, 0x3164, 0xffa0]);
+// Unicode's Prepended_Concatenation_Mark, which JavaScript's \p{} does not know.
+const VISIBLE_FORMAT = /[\u0600-\u0605\u06DD\u070F\u0890\u0891\u08E2\u{110BD}\u{110CD}]/u;
 const JOINERS = new Set([0x200c, 0x200d]);
+const isVariationSelector = (code: number) =>
+  (code >= 0xfe00 && code <= 0xfe0f) || (code >= 0xe0100 && code <= 0xe01ef);
+const isAscii = (code: number | undefined) => code === undefined || code < 0x80;
+const isAsciiLetter = (code: number | undefined) => code !== undefined && /^[A-Za-z]$/.test(String.fromCodePoint(code));
 
-function unshowable(code: number): boolean {
+/** Whether the character at `index` shows as nothing there (`before`/`after`: its neighbours' code points). */
+function unshowable(code: number, before: number | undefined, after: number | undefined): boolean {
   if (BLANK.has(code)) return true;
-  return !JOINERS.has(code) && FORMAT_OR_CONTROL.test(String.fromCodePoint(code));
+  if (JOINERS.has(code)) return isAscii(before) || isAscii(after);
+  if (isVariationSelector(code)) return before === undefined || isAsciiLetter(before);
+  const char = String.fromCodePoint(code);
+  return FORMAT_OR_CONTROL.test(char) && !VISIBLE_FORMAT.test(char);
 }
 
 const BLACK_FLAG = 0x1f3f4;
@@ -47,7 +61,7 @@ function firstUnshowable(name: string): { code: number; index: number } | undefi
       continue;
     }
     const code = chars[index]!.codePointAt(0)!;
-    if (unshowable(code)) return { code, index };
+    if (unshowable(code, chars[index - 1]?.codePointAt(0), chars[index + 1]?.codePointAt(0))) return { code, index };
   }
   return undefined;
 }
