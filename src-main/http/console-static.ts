@@ -72,7 +72,8 @@ export function serveConsole(rendererDir: string) {
  */
 function isHashedAsset(path: string): boolean {
   try {
-    return posix.normalize(decodeURIComponent(path)).startsWith('/assets/');
+    // A backslash is a separator where the file is looked up on Windows (`/assets/..%5Cindex.html`).
+    return posix.normalize(decodeURIComponent(path).replaceAll('\\', '/')).startsWith('/assets/');
   } catch {
     return false;
   }

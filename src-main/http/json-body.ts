@@ -141,14 +141,6 @@ export async function readJsonBody(
 }
 
 /**
- * For a body refused part-read. raw-body leaves the request paused when it gives up, so the answer
- * said `Connection: keep-alive` and the connection then read nothing more: a client that sent its
- * next request on it (IdPs pool connections) got a reset some 6 s later. The connection now ends
- * after the answer, and what still arrives meanwhile is read and dropped, so the client reads the
- * answer rather than a reset (a lingering close, as nginx does; the listener's request timeout
- * bounds it).
- */
-/**
  * A body refused for the size it announced (Bulk's maxPayloadSize), before a byte is read: its head
  * kept for the request log and the connection closed after the answer, as for any body over its
  * limit. Left open, the connection read a refused 1 GB Bulk whole, for Node to reuse it.
@@ -158,6 +150,14 @@ export async function refuseBodyUnread(ctx: Context): Promise<void> {
   closeAfterAnswer(ctx);
 }
 
+/**
+ * For a body refused part-read. raw-body leaves the request paused when it gives up, so the answer
+ * said `Connection: keep-alive` and the connection then read nothing more: a client that sent its
+ * next request on it (IdPs pool connections) got a reset some 6 s later. The connection now ends
+ * after the answer, and what still arrives meanwhile is read and dropped, so the client reads the
+ * answer rather than a reset (a lingering close, as nginx does; the listener's request timeout
+ * bounds it).
+ */
 function closeAfterAnswer(ctx: Context): void {
   // On the response, not a header: Koa removes every header when it answers an error.
   ctx.res.shouldKeepAlive = false;

@@ -85,7 +85,7 @@ export type ReferenceScope =
  * does. Counted, a user sent with `groups: [{"value": "bulkId:g"}]` waited for g, and in a circle
  * with g's members both were refused as one that cannot be untangled.
  */
-const READ_ONLY_HOLDERS = new Set(['groups']);
+const READ_ONLY_HOLDERS = new Set(['groups', `${SCIM_URN.user}:groups`.toLowerCase()]);
 
 /** The scope of a member (`key`) or, without a key, an element of a value in `scope`. */
 export function scopeBelow(scope: ReferenceScope, key?: string): ReferenceScope {

@@ -160,7 +160,10 @@ describe('BulkRequest validation (RFC 7644 §3.7)', () => {
   it("leaves a user's read-only groups alone: no reference there orders or refuses anything (RFC 7643 §4.1.2)", async () => {
     const request = parse(
       bulk([
-        postUser('u', { Groups: [{ value: 'bulkId:g' }, { value: 'bulkId:nowhere' }] }),
+        postUser('u', {
+          Groups: [{ value: 'bulkId:g' }, { value: 'bulkId:nowhere' }],
+          [`${SCIM_URN.user}:groups`]: [{ value: 'bulkId:g' }],
+        }),
         { method: 'POST', path: '/Groups', bulkId: 'g', data: { displayName: 'G', members: [{ value: 'bulkId:u' }] } },
       ]),
     );
