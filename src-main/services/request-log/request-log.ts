@@ -214,7 +214,11 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     tenant_limits: {},
     tenant_floors: {},
     tenant_refused_floors: {},
+    global_floor: 0,
+    global_refused_floor: 0,
   };
+  let globalFloor = meta.global_floor;
+  let globalRefusedFloor = meta.global_refused_floor;
   const tenantLimits = new Map(Object.entries(meta.tenant_limits));
   const tenantFloors = new Map(Object.entries(meta.tenant_floors));
   const refusedFloors = new Map(Object.entries(meta.tenant_refused_floors));
@@ -263,6 +267,8 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       const oldest = refusedFirst ? index.oldestRefused() : index.oldest();
       if (!oldest || !removeRow(oldest)) break;
       counters.evicted++;
+      if (refusedFirst) globalRefusedFloor = Math.max(globalRefusedFloor, oldest.seq);
+      else globalFloor = Math.max(globalFloor, oldest.seq);
     }
     const own = tenant === null ? undefined : tenantLimits.get(tenant);
     if (tenant !== null && own) {
@@ -294,14 +300,19 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     }
     unplaced.add(lastSeq + 1, summary.seq - 1);
     lastSeq = summary.seq;
-    // Removed by its tenant's cap before: not brought back by a cap raised since.
+    // Removed by a cap before (its tenant's, or the log's): not brought back by a cap raised since,
+    // nor counted again by the log's cap, which would then evict other entries than the run did.
+    const refused = refusedForCredential(summary.status);
+    const tenant = summary.tenant_id;
     const floor = Math.max(
-      tenantFloors.get(summary.tenant_id ?? '') ?? 0,
-      refusedForCredential(summary.status) ? (refusedFloors.get(summary.tenant_id ?? '') ?? 0) : 0,
+      globalFloor,
+      refused ? globalRefusedFloor : 0,
+      tenant === null ? 0 : (tenantFloors.get(tenant) ?? 0),
+      tenant !== null && refused ? (refusedFloors.get(tenant) ?? 0) : 0,
     );
-    if (summary.tenant_id !== null && summary.seq <= floor) {
-      leftBehind(loc.segment, summary.tenant_id);
-      index.noteRemoved(summary.tenant_id, summary.seq);
+    if (summary.seq <= floor) {
+      leftBehind(loc.segment, tenant);
+      if (tenant !== null) index.noteRemoved(tenant, summary.seq);
       return;
     }
     const row = rowFromSummary(summary, interner);
@@ -330,6 +341,8 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       tenant_limits: Object.fromEntries(tenantLimits),
       tenant_floors: Object.fromEntries(tenantFloors),
       tenant_refused_floors: Object.fromEntries(refusedFloors),
+      global_floor: globalFloor,
+      global_refused_floor: globalRefusedFloor,
     };
   }
 
