@@ -49,6 +49,8 @@ interface Tracked {
   readonly type: 'User' | 'Group';
   /** Absent when the server's answer named none: it cannot be deleted, and the report says so. */
   readonly id?: string;
+  /** A step of the run deleted it (2xx or 404): the cleanup only makes sure it is gone. */
+  deletedByStep?: boolean;
 }
 
 const POST_CREATES: Readonly<Record<string, 'User' | 'Group'>> = { '/Users': 'User', '/Groups': 'Group' };
@@ -318,11 +320,13 @@ function remember(
     else if (!tracked.some((t) => t.type === creates && t.id === id)) tracked.push({ type: creates, id });
   }
   if (step.deletes && (ok || response.status === 404)) {
-    // By type and id: many servers number users and groups apart, so both may be `1`.
+    // By type and id: many servers number users and groups apart, so both may be `1`. Kept on the
+    // list: a server that answers a DELETE and keeps the resource (deactivates it) was reported
+    // as cleaned up while the resources stayed.
     const id = vars[step.deletes];
     const type = typeOfPath(step.path);
-    const at = tracked.findIndex((t) => t.id === id && (type === undefined || t.type === type));
-    if (at >= 0) tracked.splice(at, 1);
+    const item = tracked.find((t) => t.id === id && (type === undefined || t.type === type));
+    if (item) item.deletedByStep = true;
   }
   if (step.discovers && ok) {
     const spc = serviceProviderConfigShape.safeParse(response.body);
@@ -342,24 +346,46 @@ async function removeTracked(
   tracked: readonly Tracked[],
   keep: boolean,
 ): Promise<CleanupResult> {
-  const named = tracked.filter((t): t is Required<Tracked> => t.id !== undefined);
+  const named = tracked.filter((t): t is Tracked & { id: string } => t.id !== undefined);
   const unnamed = tracked.length - named.length;
-  if (keep) return { kept: true, deleted: 0, failures: [], remaining: named, unnamed };
+  const listed = ({ type, id }: { type: string; id: string }) => ({ type, id });
+  if (keep) {
+    return {
+      kept: true,
+      deleted: 0,
+      failures: [],
+      remaining: named.filter((t) => !t.deletedByStep).map(listed),
+      unnamed,
+    };
+  }
   const order = [...named.filter((t) => t.type === 'Group'), ...named.filter((t) => t.type === 'User')];
   const failures: { type: string; id: string; detail: string }[] = [];
   let deleted = 0;
   for (const item of order) {
     if (item.id === '.' || item.id === '..') {
       // A dot segment names the collection or the base URL, whatever escapes it: no DELETE of that.
-      failures.push({ ...item, detail: 'its id can be in no URL path' });
+      failures.push({ ...listed(item), detail: 'its id can be in no URL path' });
       continue;
     }
     const path = `/${item.type === 'User' ? 'Users' : 'Groups'}/${encodeURIComponent(item.id)}`;
-    const exchange = await client.send({ method: 'DELETE', path });
-    const status = exchange.response?.status;
-    if (status !== undefined && ((status >= 200 && status < 300) || status === 404)) deleted += 1;
-    else
-      failures.push({ ...item, detail: status === undefined ? (exchange.error ?? 'no answer') : `status ${status}` });
+    let said = 'its step deleted it';
+    if (!item.deletedByStep) {
+      const exchange = await client.send({ method: 'DELETE', path });
+      const status = exchange.response?.status;
+      if (status === undefined || !((status >= 200 && status < 300) || status === 404)) {
+        failures.push({
+          ...listed(item),
+          detail: status === undefined ? (exchange.error ?? 'no answer') : `status ${status}`,
+        });
+        continue;
+      }
+      said = `DELETE answered ${status}`;
+    }
+    // Gone is what a GET says: a server in a deactivating mode answers DELETE and keeps the user.
+    const after = (await client.send({ method: 'GET', path })).response?.status;
+    if (after !== undefined && after >= 200 && after < 300) {
+      failures.push({ ...listed(item), detail: `${said}, yet GET still answers ${after}: the server kept it` });
+    } else deleted += 1;
   }
   return {
     kept: false,

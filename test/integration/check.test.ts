@@ -21,8 +21,8 @@ async function adminPost(path: string, body: unknown): Promise<Record<string, st
 }
 
 /** A fresh tenant and SCIM token, with both base URLs. */
-async function tenant(name: string) {
-  const { id } = await adminPost('/tenants', { name });
+async function tenant(name: string, settings: Record<string, unknown> = {}) {
+  const { id } = await adminPost('/tenants', { name, ...settings });
   const { token } = await adminPost('/scim-tokens', { tenant_id: id, name: 'check' });
   return {
     token: token!,
@@ -78,6 +78,19 @@ describe('scimdesk check against scimdesk', () => {
     // rfc deletes its first user and group itself; the second user stays.
     expect(report.cleanup.remaining).toEqual([{ type: 'User', id: expect.any(String) }]);
     expect(await count(t.bases.token, t.token, 'Users')).toBe(1);
+  });
+
+  it('says which resources a server kept after answering their DELETE, and counts only those gone as deleted', async () => {
+    // In deactivate mode a DELETE answers 204 and the user stays, inactive; groups do go.
+    const t = await tenant('check deactivating', { delete_mode: 'deactivate' });
+    const report = await runCheck({ baseUrl: t.bases.token, token: t.token, profiles: ['rfc'] });
+    const left = await count(t.bases.token, t.token, 'Users');
+    expect(left).toBeGreaterThan(0);
+    expect(report.cleanup.remaining).toHaveLength(left);
+    expect(report.cleanup.remaining.every((r) => r.type === 'User')).toBe(true);
+    expect(report.cleanup.failures[0]?.detail).toMatch(/yet GET still answers 200: the server kept it$/);
+    expect(await count(t.bases.token, t.token, 'Groups')).toBe(0);
+    expect(report.cleanup.deleted).toBeGreaterThan(0);
   });
 
   it('uses new names each run, so repeated runs do not collide', async () => {
