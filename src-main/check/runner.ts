@@ -202,9 +202,10 @@ function reasonToStop(step: StepDefinition, result: StepResult, tokenWorked: boo
   // and every later step would fail on its own with that page. Not a 3xx, 400, 415 or 5xx page: a
   // SCIM server behind a proxy may send those for one request's reasons.
   const pageNotApi = status !== undefined && ((status >= 200 && status < 300) || [404, 405, 501].includes(status));
-  if (step.path === '/Users' && !tokenWorked && pageNotApi && typeof exchange.response?.body === 'string') {
+  const text = exchange.response?.body;
+  if (step.path === '/Users' && !tokenWorked && pageNotApi && typeof text === 'string' && !brokenJson(exchange)) {
     return (
-      `not run: ${step.method} /Users answered ${status} with ${describeText(exchange.response.body) || 'an empty body'}, ` +
+      `not run: ${step.method} /Users answered ${status} with ${describeText(text) || 'an empty body'}, ` +
       `not SCIM JSON, at step ${step.id}: the URL is not a SCIM base URL; check --url`
     );
   }
@@ -225,6 +226,17 @@ function reasonToStop(step: StepDefinition, result: StepResult, tokenWorked: boo
     );
   }
   return undefined;
+}
+
+/**
+ * An answer from a SCIM endpoint whose JSON is broken, not a web page: its type says SCIM, or its
+ * text starts as JSON does. Read as a page, a server that cut its bodies short was told its URL
+ * was not a SCIM base URL, and every step after the first create went unrun.
+ */
+function brokenJson(exchange: Exchange): boolean {
+  const response = exchange.response;
+  if (!response || typeof response.body !== 'string') return false;
+  return /^application\/scim\+json\b/i.test(response.headers['content-type'] ?? '') || /^\s*[{[]/.test(response.body);
 }
 
 /** `/Users` and `/Groups`, and what is under them: what a SCIM token is for. */

@@ -201,6 +201,20 @@ describe('runCheck', () => {
     );
   });
 
+  it('goes on past a SCIM server whose JSON is cut short: each step fails on its own, none is called a wrong URL', async () => {
+    const cutShort: typeof fetch = async (_url, init) =>
+      new Response('{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u1","userN', {
+        status: init?.method === 'POST' ? 201 : 200,
+        headers: { 'Content-Type': 'application/scim+json', Location: 'http://host/scim/Users/u1' },
+      });
+    const report = await runCheck({ baseUrl: 'http://host/scim', token: 't', profiles: ['rfc'], fetch: cutShort });
+    expect(report.steps.some((step) => step.skippedReason?.startsWith('not run'))).toBe(false);
+    expect(report.steps.find((step) => step.id === 'users.create')?.verdict).toBe('fail');
+    // Its id could not be read from the body: what needs it says so.
+    expect(report.steps.find((step) => step.id === 'users.get')?.skippedReason).toMatch(/^needs \{\{userId\}\}/);
+    expect(report.steps.filter((step) => step.verdict === 'fail').length).toBeGreaterThan(3);
+  });
+
   it('stops an Entra or Okta run at a web page answered 200 to /Users (a single-page app at the URL)', async () => {
     const app: typeof fetch = async () =>
       new Response('<!doctype html><html><head><title>My App</title></head></html>', {
