@@ -167,7 +167,6 @@ export function failedBeforeSending(error: unknown): boolean {
   return NEVER_CONNECTED.has(code) || TLS_FAILURE.test(code);
 }
 
-/** fetch's errors hide the useful part in `cause` (ECONNREFUSED, a certificate problem). */
 /**
  * The most of an answer's body read, far above any SCIM answer (a page of 1,000 users is a few
  * MB). Read whole, a server answering 3 GB crashed the check (V8 cannot make such a string) before
@@ -204,6 +203,7 @@ export async function bodyTextOf(response: Response, maxBytes = MAX_ANSWER_BYTES
   return parts.join('');
 }
 
+/** fetch's errors hide the useful part in `cause` (ECONNREFUSED, a certificate problem). */
 export function describeFetchError(error: unknown, timeoutMs: number): string {
   const err = error as Error & { cause?: { code?: string; message?: string } };
   if (error instanceof AnswerTooLargeError) return error.message;

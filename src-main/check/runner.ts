@@ -328,8 +328,10 @@ function remember(
         : location
           ? idFromLocation(location)
           : undefined;
-    if (id === undefined || id === '') tracked.push({ type: creates });
-    else if (!tracked.some((t) => t.type === creates && t.id === id)) tracked.push({ type: creates, id });
+    const known = id === undefined || id === '' ? undefined : tracked.find((t) => t.type === creates && t.id === id);
+    // An id a step deleted and the server handed out again (max+1 numbering) is a new resource.
+    if (known) known.deletedByStep = false;
+    else tracked.push(id === undefined || id === '' ? { type: creates } : { type: creates, id });
   }
   if (step.deletes && (ok || response.status === 404)) {
     // By type and id: many servers number users and groups apart, so both may be `1`. Kept on the
@@ -384,7 +386,11 @@ async function removeTracked(
     if (!item.deletedByStep) {
       const exchange = await client.send({ method: 'DELETE', path });
       const status = exchange.response?.status;
-      if (status === undefined || !((status >= 200 && status < 300) || status === 404)) {
+      if (status === 404) {
+        deleted += 1;
+        continue;
+      }
+      if (status === undefined || status < 200 || status >= 300) {
         failures.push({
           ...listed(item),
           detail: status === undefined ? (exchange.error ?? 'no answer') : `status ${status}`,
@@ -393,7 +399,8 @@ async function removeTracked(
       }
       said = `DELETE answered ${status}`;
     }
-    // Gone is what a GET says: a server in a deactivating mode answers DELETE and keeps the user.
+    // A GET that still finds it says the DELETE was not done: a server in a deactivating mode
+    // answers DELETE and keeps the user. Any other answer leaves the DELETE's word standing.
     const after = (await client.send({ method: 'GET', path })).response?.status;
     if (after !== undefined && after >= 200 && after < 300) {
       failures.push({ ...listed(item), detail: `${said}, yet GET still answers ${after}: the server kept it` });

@@ -20,7 +20,9 @@ export function listenForInterrupt(say: (line: string) => void, stopping: string
     if (signal === 'SIGHUP' && controller.signal.aborted) return;
     if (controller.signal.aborted) process.exit(exitCodeFor(signal));
     controller.abort(signal);
-    say(`${signal}: ${stopping} (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again quits at once)`);
+    // A hang-up repeated is ignored (above): Ctrl-C or SIGTERM is what quits then.
+    const again = signal === 'SIGINT' ? 'Ctrl-C again' : signal === 'SIGHUP' ? 'Ctrl-C or SIGTERM' : `${signal} again`;
+    say(`${signal}: ${stopping} (${again} quits at once)`);
   };
   for (const signal of SIGNALS) process.on(signal, onSignal);
   return {

@@ -215,6 +215,51 @@ describe('runCheck', () => {
     expect(report.steps.filter((step) => step.verdict === 'fail').length).toBeGreaterThan(3);
   });
 
+  it('deletes at cleanup a resource whose id the server handed out again after a step deleted it', async () => {
+    // Numbered max+1 per type, so a group made after one was deleted gets its id; the second
+    // group DELETE a step sends fails.
+    const stores = { Users: new Map<string, unknown>(), Groups: new Map<string, unknown>() };
+    let groupDeletes = 0;
+    const json = (status: number, body?: unknown) =>
+      new Response(body === undefined ? null : JSON.stringify(body), {
+        status,
+        headers: { 'Content-Type': 'application/scim+json' },
+      });
+    const maxPlusOne: typeof fetch = async (url, init) => {
+      const [, type, id] = new URL(String(url)).pathname.replace('/scim', '').split('/') as [string, string, string?];
+      const store = stores[type as keyof typeof stores];
+      if (!store) return json(200, { schemas: [], patch: { supported: true } });
+      const method = init?.method ?? 'GET';
+      if (id === undefined) {
+        if (method === 'POST') {
+          const created = { ...(JSON.parse(String(init?.body)) as object), id: String(store.size + 1) };
+          store.set(created.id, created);
+          return json(201, created);
+        }
+        const all = [...store.values()];
+        return json(200, { totalResults: all.length, startIndex: 1, itemsPerPage: all.length, Resources: all });
+      }
+      const found = store.get(id);
+      if (!found) return json(404, { status: '404', detail: 'not found' });
+      if (method === 'DELETE') {
+        if (type === 'Groups' && ++groupDeletes === 2) return json(500, { status: '500', detail: 'busy' });
+        store.delete(id);
+        return json(204);
+      }
+      return json(200, found);
+    };
+    const report = await runCheck({
+      baseUrl: 'http://host/scim',
+      token: 't',
+      profiles: ['rfc', 'okta'],
+      fetch: maxPlusOne,
+    });
+    expect(groupDeletes).toBeGreaterThanOrEqual(3);
+    expect(report.cleanup.failures).toEqual([]);
+    expect(stores.Groups.size).toBe(0);
+    expect(stores.Users.size).toBe(0);
+  });
+
   it('stops an Entra or Okta run at a web page answered 200 to /Users (a single-page app at the URL)', async () => {
     const app: typeof fetch = async () =>
       new Response('<!doctype html><html><head><title>My App</title></head></html>', {
