@@ -422,8 +422,12 @@ class PatchRun {
       // home email of the address asked for as work had its type rewritten (POST keeps the two
       // apart too).
       const key = elementKeyFn(a, this.schema);
-      const same = current.some((el) => key(el) === key(made) && !contradicts(el, base, this.schema, a));
-      const next = same ? mergeElements(a, this.schema, current, [made]) : [...current, withElementDefaults(a, made)];
+      const at = current.findIndex((el) => key(el) === key(made) && !contradicts(el, base, this.schema, a));
+      const next = [...current];
+      // Into that value itself: merged by identity, the first value of the address took it, which
+      // may be the one the filter was against.
+      if (at >= 0) next[at] = mergeElements(a, this.schema, [current[at]], [made])[0];
+      else next.push(withElementDefaults(a, made));
       return this.setList(resolved, current, next, true);
     }
     const next = [...current];

@@ -359,6 +359,13 @@ describe('replace (RFC 7644 §3.5.2.3)', () => {
     ]);
     expect(r.resource['emails']).toEqual([home, { type: 'work', value: 'W@x.org', display: 'Work', primary: false }]);
   });
+  it('a value made from a filter goes into the value of that address the filter is not against (filterNoMatchAdds)', () => {
+    const home = { value: 'x@y.org', type: 'home' };
+    const r = patch(user({ emails: [home, { value: 'x@y.org' }] }), [
+      { op: 'replace', path: 'emails[type eq "work"].value', value: 'x@y.org' },
+    ]);
+    expect(r.resource['emails']).toEqual([home, { value: 'x@y.org', type: 'work' }]);
+  });
   it('a value a filter for primary makes is the one address the user has, marked primary (filterNoMatchAdds)', () => {
     const r = patch(user({ emails: [{ value: 'x@y.org', type: 'work' }] }), [
       { op: 'replace', path: 'emails[primary eq true].value', value: 'X@y.org' },
