@@ -13,28 +13,52 @@ import { z } from 'zod';
  * - other characters that show as nothing: the combining grapheme joiner U+034F, the Hangul
  *   fillers (U+115F, U+1160, U+3164, U+FFA0), U+17B4/U+17B5 and the blank Braille pattern U+2800.
  * Some format characters are visible and stay: the prepended concatenation marks (the Arabic
- * number sign U+0600 and its kin), which show as a sign over the digits after them. The zero-width
- * joiners U+200C/U+200D stay where emoji sequences and scripts need them, between two characters
- * neither of which is ASCII (Persian, Hindi, an emoji family); beside a Latin letter, a digit or
- * an end of the name they show nothing, and `Ac\u200Dme` looked like `Acme`. Variation selectors
- * stay too, except after an ASCII letter, which none of them changes. So do tags inside an emoji
- * tag sequence (a black flag, tags, the cancel tag: the flag of Scotland), their only use.
+ * number sign U+0600 and its kin), which show as a sign over the digits after them. The joiners
+ * and variation selectors stay only where they change what shows, and are refused elsewhere,
+ * where `Ac\u200Dme`, `Мос\u200Dква` or `Acme \uFE0FCorp` looked like the name without them:
+ * - a zero-width non-joiner after a letter or mark of a script that joins its letters (Arabic,
+ *   the Indic scripts…: Persian `می\u200Cخواهم`);
+ * - a zero-width joiner there too (a Hindi conjunct, a Malayalam chillu at the end of a word), or
+ *   after an emoji, an emoji modifier or VS16 (an emoji family, the rainbow flag);
+ * - VS15/VS16 after an emoji, and after an ASCII one (`1`, `#`, `*`) only in a keycap (U+20E3);
+ * - VS1–VS14 after a character of no Latin, Greek or Cyrillic letter and no space (math symbols,
+ *   CJK compatibility forms, Myanmar); the ideographic variation selectors after a Han ideograph.
+ * Tags stay inside an emoji tag sequence (a black flag, tags, the cancel tag: the flag of
+ * Scotland), their only use.
  */
 const FORMAT_OR_CONTROL = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
 const BLANK = new Set([0x034f, 0x115f, 0x1160, 0x17b4, 0x17b5, 0x2800, 0x3164, 0xffa0]);
 // Unicode's Prepended_Concatenation_Mark, which JavaScript's \p{} does not know.
 const VISIBLE_FORMAT = /[\u0600-\u0605\u06DD\u070F\u0890\u0891\u08E2\u{110BD}\u{110CD}]/u;
-const JOINERS = new Set([0x200c, 0x200d]);
-const isVariationSelector = (code: number) =>
-  (code >= 0xfe00 && code <= 0xfe0f) || (code >= 0xe0100 && code <= 0xe01ef);
-const isAscii = (code: number | undefined) => code === undefined || code < 0x80;
-const isAsciiLetter = (code: number | undefined) => code !== undefined && /^[A-Za-z]$/.test(String.fromCodePoint(code));
+const ZWNJ = 0x200c;
+const ZWJ = 0x200d;
+const KEYCAP = 0x20e3;
+const JOINING_SCRIPT =
+  /[\p{Script=Arabic}\p{Script=Syriac}\p{Script=Nko}\p{Script=Mongolian}\p{Script=Devanagari}\p{Script=Bengali}\p{Script=Gurmukhi}\p{Script=Gujarati}\p{Script=Oriya}\p{Script=Tamil}\p{Script=Telugu}\p{Script=Kannada}\p{Script=Malayalam}\p{Script=Sinhala}\p{Script=Myanmar}\p{Script=Khmer}\p{Script=Tibetan}]/u;
+const EMOJI_PART = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\uFE0F]/u;
+const EMOJI = /\p{Emoji}/u;
+const ALPHABETIC_OR_SPACE = /[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\s]/u;
+const HAN = /\p{Script=Han}/u;
 
-/** Whether the character at `index` shows as nothing there (`before`/`after`: its neighbours' code points). */
-function unshowable(code: number, before: number | undefined, after: number | undefined): boolean {
+/** Whether a joiner or variation selector changes what `before` (the character it follows) shows as. */
+function modifies(code: number, before: string | undefined, after: number | undefined): boolean {
+  if (before === undefined) return false;
+  const ascii = before.codePointAt(0)! < 0x80;
+  if (code === ZWNJ) return JOINING_SCRIPT.test(before);
+  if (code === ZWJ) return JOINING_SCRIPT.test(before) || EMOJI_PART.test(before);
+  if (code === 0xfe0e || code === 0xfe0f) return EMOJI.test(before) && (!ascii || after === KEYCAP);
+  if (code >= 0xfe00 && code <= 0xfe0d) return !ascii && !ALPHABETIC_OR_SPACE.test(before);
+  if (code >= 0xe0100 && code <= 0xe01ef) return HAN.test(before);
+  return false;
+}
+
+const isJoinerOrSelector = (code: number) =>
+  code === ZWNJ || code === ZWJ || (code >= 0xfe00 && code <= 0xfe0f) || (code >= 0xe0100 && code <= 0xe01ef);
+
+/** Whether a character shows as nothing where it is (`before`: the character before it; `after`: the code point after). */
+function unshowable(code: number, before: string | undefined, after: number | undefined): boolean {
   if (BLANK.has(code)) return true;
-  if (JOINERS.has(code)) return isAscii(before) || isAscii(after);
-  if (isVariationSelector(code)) return before === undefined || isAsciiLetter(before);
+  if (isJoinerOrSelector(code)) return !modifies(code, before, after);
   const char = String.fromCodePoint(code);
   return FORMAT_OR_CONTROL.test(char) && !VISIBLE_FORMAT.test(char);
 }
@@ -61,7 +85,7 @@ function firstUnshowable(name: string): { code: number; index: number } | undefi
       continue;
     }
     const code = chars[index]!.codePointAt(0)!;
-    if (unshowable(code, chars[index - 1]?.codePointAt(0), chars[index + 1]?.codePointAt(0))) return { code, index };
+    if (unshowable(code, chars[index - 1], chars[index + 1]?.codePointAt(0))) return { code, index };
   }
   return undefined;
 }
