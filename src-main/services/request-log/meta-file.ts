@@ -29,7 +29,7 @@ export const LogMeta = z.object({
    * The same for the whole log's count cap: the highest seq it removed as the oldest entry, and as
    * the oldest refused one. Replay alone counted entries a tenant's cap had removed (skipped at
    * start by their floors) and so evicted other entries than the run had: a kept entry was lost
-   * across a restart and a refused one came back (found in review). With these floors start-up
+   * across a restart and a refused one came back. With these floors start-up
    * keeps exactly what the run kept. (Older files have none: replay as before.)
    */
   global_floor: z.number().int().min(0).default(0),
