@@ -30,6 +30,15 @@ async function tenant(name: string, settings: Record<string, unknown> = {}) {
   };
 }
 
+/** The built CLI checking a new tenant with every profile, once it has created its first user. */
+async function checkUnderWay(name: string) {
+  const t = await tenant(name);
+  const run = runCli(['check', '--url', t.bases.tenant, '--token', t.token, '--profile', 'all']);
+  run.child.stdin.end();
+  await run.waitForLine(/^PASS users\.create /);
+  return { t, run };
+}
+
 async function count(base: string, token: string, type: 'Users' | 'Groups'): Promise<number> {
   const response = await fetch(`${base}/${type}?count=0`, { headers: { Authorization: `Bearer ${token}` } });
   return ((await response.json()) as { totalResults: number }).totalResults;
@@ -163,10 +172,7 @@ describe('an interrupted check', () => {
   });
 
   it('Ctrl-C on the CLI exits 130 after deleting what the run created', async () => {
-    const t = await tenant('cli interrupted');
-    const run = runCli(['check', '--url', t.bases.tenant, '--token', t.token, '--profile', 'all']);
-    run.child.stdin.end();
-    await run.waitForLine(/^PASS users\.create /);
+    const { t, run } = await checkUnderWay('cli interrupted');
     run.child.kill('SIGINT');
     const { code } = await run.exited;
     await new Promise((resolve) => setImmediate(resolve));
@@ -184,10 +190,7 @@ describe('an interrupted check', () => {
 
 describe('a check whose terminal closes', () => {
   it('stops on the hang-up, sent twice as a closing terminal does, and deletes what it created: exit 129', async () => {
-    const t = await tenant('cli hung up');
-    const run = runCli(['check', '--url', t.bases.tenant, '--token', t.token, '--profile', 'all']);
-    run.child.stdin.end();
-    await run.waitForLine(/^PASS users\.create /);
+    const { t, run } = await checkUnderWay('cli hung up');
     run.child.kill('SIGHUP');
     // Spaced, or the two would arrive as one.
     await new Promise((resolve) => setTimeout(resolve, 150));
