@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
 import { startScimdesk, type RunningScimdesk } from './app';
 import { desktopServeOptions } from './cli/options';
+import { defaultDataDir } from './data-dir';
 import { CONSOLE_CSP } from './http/console-static';
 import { isLoopback } from './http/listener';
 import { registerAdminIpc } from './ipc/admin-ipc';
@@ -22,7 +23,21 @@ const isOwnPage = (url: string) => isAppDocument(url, rendererIndex);
 // package's name it was `~/.config/scimdesk`, the data folder itself, which then held both.
 app.setPath('userData', join(app.getPath('appData'), 'scimdesk-desktop'));
 
+// The data folder this app opens, as `scimdesk start --data` passes it (desktopEnv).
+const dataDir = defaultDataDir(process.env);
+
+// One app at a time: a second start (a shortcut clicked again) shared the Chromium profile with
+// the first and then met the data folder's lock as a "could not start" box. It now brings the
+// open window forward, and says which data folder it is on when another was asked for.
+const firstInstance = app.requestSingleInstanceLock({ dataDir });
+if (!firstInstance) {
+  console.error('scimdesk is already open: its window was brought to the front.');
+  app.exit(0);
+}
+
 let running: RunningScimdesk | undefined;
+/** The data folder could no longer be written: the app quits with exit code 1, as `serve` does. */
+let stoppedByFailure = false;
 
 async function startServer(): Promise<RunningScimdesk> {
   // `scimdesk start --host/--port/--data` pass their values in the environment (desktopEnv).
@@ -35,6 +50,16 @@ async function startServer(): Promise<RunningScimdesk> {
     rendererDir,
     version: app.getVersion(),
     requestLogWorker: new URL('./request-log-worker.js', import.meta.url),
+    // As `scimdesk serve` does: a data folder that can no longer be written stops the app, which
+    // otherwise stayed up refusing every write with a message that it was stopping.
+    onFatal: (error: Error) => {
+      dialog.showErrorBox(
+        'scimdesk stopped',
+        `The data folder can no longer be written (${error.message}). scimdesk quits; start it again to recover.`,
+      );
+      stoppedByFailure = true;
+      app.quit();
+    },
   };
   try {
     return await startScimdesk(options);
@@ -99,6 +124,20 @@ async function main(): Promise<void> {
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();
   });
+  app.on('second-instance', (_event, _argv, _cwd, asked: unknown) => {
+    const [window] = BrowserWindow.getAllWindows();
+    if (!window) return void createWindow();
+    if (window.isMinimized()) window.restore();
+    window.focus();
+    const other = (asked as { dataDir?: unknown } | null)?.dataDir;
+    if (typeof other === 'string' && other !== dataDir) {
+      void dialog.showMessageBox(window, {
+        type: 'info',
+        message: `scimdesk is open on ${dataDir}`,
+        detail: `To open ${other}, quit this one first.`,
+      });
+    }
+  });
 }
 
 app.on('window-all-closed', () => {
@@ -112,14 +151,24 @@ if (process.platform === 'win32') process.on('SIGINT', () => app.quit());
 watchLifeline(process.env, () => app.quit());
 
 let quitting = false;
+let quitWhenStarted = false;
 app.on('before-quit', (event) => {
-  if (quitting || !running) return;
+  if (quitting) return;
+  if (!running) {
+    // Still starting (replaying the journal): the quit waits for the start, as `scimdesk serve`
+    // holds a signal, and then closes the server; let through, it left the folder's lock behind.
+    if (starting) {
+      event.preventDefault();
+      quitWhenStarted = true;
+    }
+    return;
+  }
   event.preventDefault();
   quitting = true;
   // A close that lost something (log entries a full disk kept from being written) says so, and
   // the app exits 1, as `scimdesk serve` does.
   void running.close().then(
-    () => app.quit(),
+    () => (stoppedByFailure ? app.exit(1) : app.quit()),
     (error: unknown) => {
       // What a service could not write was told as it closed (services.close).
       if (!(error instanceof NotWrittenOnCloseError))
@@ -129,7 +178,16 @@ app.on('before-quit', (event) => {
   );
 });
 
-main().catch((error: unknown) => {
-  dialog.showErrorBox('scimdesk could not start', (error as Error).message);
-  app.exit(1);
-});
+let starting = firstInstance;
+if (firstInstance) {
+  main()
+    .then(() => {
+      starting = false;
+      if (quitWhenStarted) app.quit();
+    })
+    .catch((error: unknown) => {
+      starting = false;
+      dialog.showErrorBox('scimdesk could not start', (error as Error).message);
+      app.exit(1);
+    });
+}

@@ -61,8 +61,11 @@ export function serveOptions(flags: Flags, env: NodeJS.ProcessEnv): ServeOptions
  */
 export function desktopEnv(flags: Flags, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const options = serveOptions(flags, env);
+  // Set in terminals inside VS Code (itself Electron): it made Electron run as plain Node, and
+  // the app died on its first import of `electron`.
+  const { ELECTRON_RUN_AS_NODE: _asNode, ...rest } = env;
   return {
-    ...env,
+    ...rest,
     SCIMDESK_DATA_DIR: options.dataDir,
     ...(flags.host === undefined ? {} : { SCIMDESK_HOST: options.host }),
     ...(flags.port === undefined ? {} : { SCIMDESK_PORT: String(options.port) }),

@@ -26,6 +26,12 @@ describe('scimdesk start: the flags reach the desktop app', () => {
     expect(desktopServeOptions(env)).toEqual({ host: '127.0.0.1', port: 8585, dataDir: '/tmp/d', portChosen: false });
   });
 
+  it('does not pass ELECTRON_RUN_AS_NODE on, which would make the app run as plain Node', () => {
+    const env = desktopEnv(startFlags([]), { ELECTRON_RUN_AS_NODE: '1', PATH: '/usr/bin' });
+    expect(env).not.toHaveProperty('ELECTRON_RUN_AS_NODE');
+    expect(env['PATH']).toBe('/usr/bin');
+  });
+
   it('refuses a bad port in the environment as it would the flag, naming the variable', () => {
     expect(() => desktopServeOptions({ SCIMDESK_PORT: 'eighty' })).toThrow(
       /SCIMDESK_PORT 'eighty' is not a port number/,
