@@ -10,7 +10,7 @@ import { desktopServeOptions } from './cli/options';
 import { defaultDataDir } from './data-dir';
 import { CONSOLE_CSP } from './http/console-static';
 import { isLoopback } from './http/listener';
-import { registerAdminIpc } from './ipc/admin-ipc';
+import { registerAdminIpc, type AdminIpc } from './ipc/admin-ipc';
 import { isAppDocument } from './ipc/app-document';
 import { watchLifeline } from './lifeline';
 import { NotWrittenOnCloseError } from './store/errors';
@@ -36,6 +36,7 @@ if (!firstInstance) {
 }
 
 let running: RunningScimdesk | undefined;
+let adminIpc: AdminIpc | undefined;
 /** The data folder could no longer be written: the app quits with exit code 1, as `serve` does. */
 let stoppedByFailure = false;
 
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
   console.log(`listening on ${running.address.url}`);
   // The page may carry a hash route; the document itself must be the app's own file.
   const { store } = running;
-  registerAdminIpc(ipcMain, running.handlers, isOwnPage, console, () => store.settled());
+  adminIpc = registerAdminIpc(ipcMain, running.handlers, isOwnPage, console, () => store.settled());
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();
@@ -167,15 +168,21 @@ app.on('before-quit', (event) => {
   quitting = true;
   // A close that lost something (log entries a full disk kept from being written) says so, and
   // the app exits 1, as `scimdesk serve` does.
-  void running.close().then(
-    () => (stoppedByFailure ? app.exit(1) : app.quit()),
-    (error: unknown) => {
-      // What a service could not write was told as it closed (services.close).
-      if (!(error instanceof NotWrittenOnCloseError))
-        console.error(`scimdesk: shutdown failed: ${(error as Error).message}`);
-      app.exit(1);
-    },
-  );
+  const server = running;
+  // The console's calls under way finish first, as the HTTP requests in flight do in close() (a
+  // call that never ends is not waited for past the same 10 s).
+  const callsDone = Promise.race([adminIpc?.drain(), new Promise((resolve) => setTimeout(resolve, 10_000))]);
+  void callsDone
+    .then(() => server.close())
+    .then(
+      () => (stoppedByFailure ? app.exit(1) : app.quit()),
+      (error: unknown) => {
+        // What a service could not write was told as it closed (services.close).
+        if (!(error instanceof NotWrittenOnCloseError))
+          console.error(`scimdesk: shutdown failed: ${(error as Error).message}`);
+        app.exit(1);
+      },
+    );
 });
 
 let starting = firstInstance;

@@ -25,8 +25,31 @@ export function registerAdminIpc(
   isTrustedFrame: (url: string) => boolean,
   log: Logger,
   settled: () => Promise<void>,
-): void {
+): AdminIpc {
+  let inFlight = 0;
+  let draining = false;
+  let onIdle: (() => void) | undefined;
   ipcMain.handle(ADMIN_IPC_CHANNEL, async (event, op, payload): Promise<AdminResult<unknown>> => {
+    if (draining) return { ok: false, error: { code: 'unavailable', message: 'scimdesk is quitting.' } };
+    inFlight++;
+    try {
+      return await answer(event, op, payload);
+    } finally {
+      if (--inFlight === 0) onIdle?.();
+    }
+  });
+  return {
+    drain() {
+      draining = true;
+      return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (onIdle = resolve));
+    },
+  };
+
+  async function answer(
+    event: { senderFrame: { url: string } | null },
+    op: unknown,
+    payload: unknown,
+  ): Promise<AdminResult<unknown>> {
     const frameUrl = event.senderFrame?.url;
     if (!frameUrl || !isTrustedFrame(frameUrl)) {
       log.warn(`refused an admin IPC call from ${frameUrl ?? 'a destroyed frame'}`);
@@ -44,5 +67,14 @@ export function registerAdminIpc(
       return { ok: false, error: toAdminErrorData(error, log) };
     }
     return result;
-  });
+  }
+}
+
+export interface AdminIpc {
+  /**
+   * Refuses new calls and resolves once those under way are answered: a quit closes the services
+   * after it, as it closes them after the HTTP requests in flight. Closed under a call, they made
+   * it end in an error instead of finishing what it began.
+   */
+  drain(): Promise<void>;
 }

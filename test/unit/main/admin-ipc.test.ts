@@ -12,7 +12,7 @@ function wire(given: Partial<AdminHandlers>, settled: () => Promise<void> = asyn
   const handlers = fakeHandlers(given);
   const registered = new Map<string, Parameters<IpcMainLike['handle']>[1]>();
   const log = { error: vi.fn(), warn: vi.fn(), info: vi.fn() };
-  registerAdminIpc(
+  const ipc = registerAdminIpc(
     { handle: (channel, listener) => registered.set(channel, listener) },
     handlers,
     (url) => url === APP_URL,
@@ -23,7 +23,7 @@ function wire(given: Partial<AdminHandlers>, settled: () => Promise<void> = asyn
   if (!listener) throw new Error('no handler registered on the admin channel');
   const call = (op: unknown, payload: unknown, url: string | null = APP_URL) =>
     listener({ senderFrame: url === null ? null : { url } }, op, payload);
-  return { call, log, channels: [...registered.keys()] };
+  return { call, log, ipc, channels: [...registered.keys()] };
 }
 
 const oneTenant = {
@@ -70,6 +70,32 @@ describe('admin IPC', () => {
     expect(answered).toBe(false);
     durable();
     await expect(answer).resolves.toMatchObject({ ok: true });
+  });
+
+  it('at a quit, finishes the calls under way before saying it is done, and refuses new ones', async () => {
+    let finish = () => {};
+    const listTenants = vi.fn(
+      () =>
+        new Promise<{ items: (typeof oneTenant)[]; total: number; page: number; per_page: number }>(
+          (resolve) => (finish = () => resolve({ items: [oneTenant], total: 1, page: 1, per_page: 50 })),
+        ),
+    );
+    const { call, ipc } = wire({ listTenants });
+    const underWay = call('listTenants', {});
+    await vi.waitFor(() => expect(listTenants).toHaveBeenCalled());
+    let drained = false;
+    const draining = ipc.drain().then(() => (drained = true));
+    await expect(call('listTenants', {})).resolves.toEqual({
+      ok: false,
+      error: { code: 'unavailable', message: 'scimdesk is quitting.' },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(drained).toBe(false);
+    finish();
+    await expect(underWay).resolves.toMatchObject({ ok: true });
+    await draining;
+    expect(drained).toBe(true);
+    await expect(wire({}).ipc.drain()).resolves.toBeUndefined();
   });
 
   it('says the store is unavailable when it failed before the answer was durable', async () => {
