@@ -202,5 +202,7 @@ export type RequestLogQuery = z.infer<typeof RequestLogQuery>;
 export const RequestLogEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('entry'), entry: RequestLogSummary }),
   z.object({ type: z.literal('gap'), missed: z.number().int().min(1), seq: z.number().int().min(0) }),
+  // The tenant a feed follows was deleted: the last event that feed gets, since nothing can follow.
+  z.object({ type: z.literal('tenant_deleted'), tenant_id: z.string() }),
 ]);
 export type RequestLogEvent = z.infer<typeof RequestLogEvent>;

@@ -867,6 +867,20 @@ describe('request logs, history and the live stream', () => {
     expect((await stream({ Authorization: `Bearer ${shortLived}` })).status).toBe(401);
   });
 
+  it('ends a stream that follows one tenant with a tenant_deleted event when that tenant is deleted', async () => {
+    const created = (await adminJson('POST', '/tenants', { name: 'Followed, then deleted' })) as { id: string };
+    const response = await stream({}, `?tenant_id=${created.id}`);
+    expect(response.status).toBe(200);
+    const deleted = await fetch(`${server.url}/api/v1/admin/tenants/${created.id}`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${admin}` },
+    });
+    expect(deleted.status).toBe(204);
+    // Read until the server ends the stream: readEvents throws if it is still open after 10 s.
+    const events = await readEvents(response, () => false);
+    expect(events.at(-1)).toEqual({ event: 'tenant_deleted', data: JSON.stringify({ tenant_id: created.id }) });
+  });
+
   it('ends open streams when the server stops', async () => {
     const other = await startTestServer();
     const token = await other.adminToken();

@@ -42,6 +42,8 @@ const BATCH = 256;
 class Subscriber {
   busy = false;
   closed = false;
+  /** Its tenant was deleted: this is said next, and the feed ends. */
+  ending: RequestLogEvent | undefined;
   readonly tenant: string | undefined;
   readonly matches: ((row: LogRow) => boolean) | undefined;
   constructor(
@@ -83,6 +85,17 @@ export class Feed {
     return () => this.drop(subscriber);
   }
 
+  /**
+   * The tenant was deleted: each feed that follows it is told so next (after what it is being
+   * given now) and ends. It stayed open and silent for good, however long its reader waited.
+   */
+  endTenant(tenantId: string): void {
+    for (const subscriber of this.subscribers) {
+      if (subscriber.tenant === tenantId) subscriber.ending = { type: 'tenant_deleted', tenant_id: tenantId };
+    }
+    this.notify();
+  }
+
   /** New entries (or removals) happened: deliver on the next turn. */
   notify(): void {
     if (this.subscribers.size > 0) this.schedule();
@@ -114,6 +127,13 @@ export class Feed {
   private pump(subscriber: Subscriber): boolean {
     for (let budget = BATCH; budget > 0; budget--) {
       if (subscriber.busy || subscriber.closed) return false;
+      if (subscriber.ending) {
+        // Not a gap first: a deleted tenant's entries are not missed, they are gone with it.
+        const ending = subscriber.ending;
+        this.drop(subscriber);
+        this.emit(subscriber, ending);
+        return false;
+      }
       const { tenant } = subscriber;
       const next = this.source.firstAfter(subscriber.cursor, tenant);
       const gapEnd = next ? next.seq - 1 : this.source.lastSeq();

@@ -183,7 +183,7 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
         const subscriber = subscribers.get(message.sub);
         if (!subscriber) return;
         const { event } = message;
-        subscriber.afterSeq = event.type === 'gap' ? event.seq : event.entry.seq;
+        if (event.type !== 'tenant_deleted') subscriber.afterSeq = event.type === 'gap' ? event.seq : event.entry.seq;
         subscriber.queue.push(event);
         pump(message.sub, subscriber);
         return;

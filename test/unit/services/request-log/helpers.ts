@@ -77,4 +77,10 @@ export function collector() {
 }
 
 export const seqsOf = (events: RequestLogEvent[]) =>
-  events.map((event) => (event.type === 'entry' ? event.entry.seq : `gap:${event.missed}@${event.seq}`));
+  events.map((event) =>
+    event.type === 'entry'
+      ? event.entry.seq
+      : event.type === 'gap'
+        ? `gap:${event.missed}@${event.seq}`
+        : `tenant_deleted:${event.tenant_id}`,
+  );
