@@ -120,8 +120,13 @@ const YesNo = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) 
 /** ISO 8601 with `Z` or an offset: a time without one would be read in whichever zone the server is in. */
 const Instant = z.iso.datetime({
   offset: true,
-  error: (issue) =>
-    `must be an ISO 8601 date-time with Z or an offset, like 2026-01-31T09:00:00Z, not ${JSON.stringify(issue.input)}`,
+  error: (issue) => {
+    const given = JSON.stringify(issue.input);
+    // `+01:00` typed into a URL unencoded arrives as ` 01:00`: a query reads `+` as a space.
+    const plusAsSpace = typeof issue.input === 'string' && /T[\d:.]+ \d{2}:?\d{2}$/.test(issue.input);
+    const hint = plusAsSpace ? ' (a + in a URL query stands for a space: write the offset as %2B01:00)' : '';
+    return `must be an ISO 8601 date-time with Z or an offset, like 2026-01-31T09:00:00Z, not ${given}${hint}`;
+  },
 });
 
 /** The digits of an ISO 8601 time's fraction past the millisecond, which Date.parse drops. */
