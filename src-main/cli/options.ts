@@ -30,12 +30,21 @@ export function parseFlags(
   };
   for (const name of valueFlags) options[name] = { type: 'string' };
   for (const name of switches) options[name] = { type: 'boolean' };
+  const parse = () => parseArgs({ args: [...args], options, strict: true, allowPositionals: false, tokens: true });
+  let parsed: ReturnType<typeof parse>;
   try {
-    const { values } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
-    return { flags: values, help: values.help === true };
+    parsed = parse();
   } catch (error) {
     throw new UsageError(cleanParseMessage((error as Error).message));
   }
+  // The last of two silently won: `serve --port 0 --port 1` listened on port 1.
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option' || token.name === 'help') continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once`);
+    seen.add(token.name);
+  }
+  return { flags: parsed.values, help: parsed.values.help === true };
 }
 
 function cleanParseMessage(message: string): string {

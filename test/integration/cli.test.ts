@@ -359,6 +359,8 @@ describe('CLI usage errors', () => {
     [['seed', '--users', 'many'], 'scimdesk seed --help'],
     [['frobnicate'], 'scimdesk --help'],
     [['--version', '--bogus'], 'scimdesk --help'],
+    [['serve', '--port', '0', '--port', '1'], 'scimdesk serve --help'],
+    [['seed', '--users=1', '--users', '2'], 'scimdesk seed --help'],
     [['help', 'frobnicate'], 'scimdesk --help'],
     [['help', 'seed', 'extra'], 'scimdesk --help'],
   ])('%j exits 2 with one line on stderr that points at %s', async (args, help) => {

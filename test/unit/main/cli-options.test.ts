@@ -40,6 +40,16 @@ describe('scimdesk start: the flags reach the desktop app', () => {
 });
 
 describe('CLI flags', () => {
+  it('refuses a flag given twice, in any spelling, rather than letting the last win', () => {
+    for (const args of [
+      ['--port', '0', '--port', '1'],
+      ['--port=0', '--port', '1'],
+    ]) {
+      expect(() => parseFlags(args, ['port'])).toThrow('--port is given more than once');
+    }
+    expect(parseFlags(['--help', '--help'], ['port']).help).toBe(true);
+  });
+
   it('reads serve flags with their defaults', () => {
     const { flags } = parseFlags([], ['host', 'port', 'data']);
     expect(serveOptions(flags, { SCIMDESK_DATA_DIR: '/tmp/d' })).toEqual({
