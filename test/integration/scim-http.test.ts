@@ -1003,6 +1003,22 @@ describe.each([
     }
   });
 
+  it('refuses format where no export is made: on a .search and on the root query', async () => {
+    for (const [method, path] of [
+      ['POST', '/Users/.search?format=csv'],
+      ['POST', '/.search?Format=ndjson'],
+      ['GET', '/?format=csv'],
+    ] as const) {
+      const body = method === 'POST' ? { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'] } : undefined;
+      const answer = await scim(method, path, body);
+      expect(answer.status).toBe(400);
+      expect(await answer.json()).toMatchObject({
+        scimType: 'invalidValue',
+        detail: expect.stringContaining('format is taken by GET /Users and GET /Groups (an export)'),
+      });
+    }
+  });
+
   it('reads list query parameter names in any case, and refuses one given in two spellings', async () => {
     await scim('POST', '/Users', { userName: 'anycase-get@example.com' });
     await scim('POST', '/Users', { userName: 'anycase-get2@example.com' });

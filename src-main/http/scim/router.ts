@@ -169,11 +169,24 @@ function projection(ctx: Context) {
  * ignored, and `POST /Users/.search?filter=…` answered with every user: refused, naming them.
  */
 function refuseListQuery(ctx: Context): void {
+  refuseFormat(ctx, 'a POST .search');
   const given = LIST_PARAMETERS.flatMap((name) => keysNamed(ctx.query, name));
   if (given.length === 0) return;
   throw ScimError.badRequest(
     'invalidValue',
     `A POST .search takes its parameters in its body (a SearchRequest, RFC 7644 §3.4.3), not in the URL: move ${given.join(', ')} into the body.`,
+  );
+}
+
+/**
+ * An export is a GET of one resource type (`exportFormat`). Elsewhere `format` was ignored, and a
+ * client that asked for CSV got a ListResponse and no word why.
+ */
+function refuseFormat(ctx: Context, where: string): void {
+  if (keysNamed(ctx.query, 'format').length === 0) return;
+  throw ScimError.badRequest(
+    'invalidValue',
+    `format is taken by GET /Users and GET /Groups (an export), not by ${where}, which answers a ListResponse.`,
   );
 }
 
@@ -315,7 +328,10 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
   };
   const EVERY_KIND: readonly ResourceKind[] = ['User', 'Group'];
   router.post('/.search', auth, async (ctx) => listed(ctx, EVERY_KIND, await searchRequest(ctx)));
-  router.get('/', auth, (ctx) => listed(ctx, EVERY_KIND, listQuery(ctx)));
+  router.get('/', auth, (ctx) => {
+    refuseFormat(ctx, 'the root query');
+    return listed(ctx, EVERY_KIND, listQuery(ctx));
+  });
 
   for (const [path, kind] of ENDPOINTS) {
     router.get(path, auth, (ctx) => {
