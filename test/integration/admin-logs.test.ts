@@ -49,11 +49,14 @@ describe('request logs, history and the live stream', () => {
   let admin: string;
   let tenantId: string;
   let secret: string;
+  let tokenId: string;
   beforeAll(async () => {
     server = await startTestServer();
     admin = await server.adminToken();
     tenantId = String((await adminJson('POST', '/tenants', { name: 'Logged' })).id);
-    secret = String((await adminJson('POST', '/scim-tokens', { tenant_id: tenantId, name: 'okta' })).token);
+    const created = await adminJson('POST', '/scim-tokens', { tenant_id: tenantId, name: 'okta' });
+    secret = String(created.token);
+    tokenId = String(created.id);
   });
   afterAll(() => server.stop());
 
@@ -269,7 +272,7 @@ describe('request logs, history and the live stream', () => {
     expect(timeline).toMatchObject({
       total: 2,
       items: [
-        { version: 2, kind: 'change', attributes: ['title'], actor: 'token "okta"' },
+        { version: 2, kind: 'change', attributes: ['title'], actor: `token "okta" (${tokenId})` },
         { version: 1, kind: 'create' },
       ],
     });

@@ -126,7 +126,9 @@ export function scimAuth(deps: ScimAuthDeps) {
         const refusal = deps.scimTokens.refusalNow(tenantId, token.id);
         if (refusal) throw ScimError.unauthorized(`The SCIM token was ${refusal} while this request ran.`);
       },
-      actor: `token "${check.token.name}"`,
+      // With its id: names repeat and change, and the request that would tell the token apart
+      // leaves the log under its cap long before the history forgets the version.
+      actor: `token "${check.token.name}" (${check.token.id})`,
       requestId: state.requestId,
       ignored: [],
     };
