@@ -123,8 +123,8 @@ const Instant = z.iso.datetime({
   error: (issue) => {
     const given = JSON.stringify(issue.input);
     // `+01:00` typed into a URL unencoded arrives as ` 01:00`: a query reads `+` as a space.
-    const plusAsSpace = typeof issue.input === 'string' && /T[\d:.]+ \d{2}:?\d{2}$/.test(issue.input);
-    const hint = plusAsSpace ? ' (a + in a URL query stands for a space: write the offset as %2B01:00)' : '';
+    const offset = typeof issue.input === 'string' ? /T[\d:.]+ (\d{2}:?\d{2})$/.exec(issue.input)?.[1] : undefined;
+    const hint = offset ? ` (a + in a URL query stands for a space: write the offset as %2B${offset})` : '';
     return `must be an ISO 8601 date-time with Z or an offset, like 2026-01-31T09:00:00Z, not ${given}${hint}`;
   },
 });
@@ -207,7 +207,7 @@ export type RequestLogQuery = z.infer<typeof RequestLogQuery>;
 export const RequestLogEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('entry'), entry: RequestLogSummary }),
   z.object({ type: z.literal('gap'), missed: z.number().int().min(1), seq: z.number().int().min(0) }),
-  // The tenant a feed follows was deleted: the last event that feed gets, since nothing can follow.
+  // The tenant a feed follows was deleted; the feed goes on (an IdP may still call its URL).
   z.object({ type: z.literal('tenant_deleted'), tenant_id: z.string() }),
 ]);
 export type RequestLogEvent = z.infer<typeof RequestLogEvent>;

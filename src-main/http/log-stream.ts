@@ -83,11 +83,7 @@ export async function streamRequestLog(
     { ...(resume === '' ? {} : { afterSeq: Number(resume) }), filter },
     (event: RequestLogEvent) => {
       if (event.type === 'tenant_deleted') {
-        // The last thing said: the stream ends once the reader has it.
-        void write(`event: tenant_deleted\ndata: ${JSON.stringify({ tenant_id: event.tenant_id })}\n\n`).then(() =>
-          end(),
-        );
-        return;
+        return write(`event: tenant_deleted\ndata: ${JSON.stringify({ tenant_id: event.tenant_id })}\n\n`);
       }
       if (event.type === 'gap') {
         return write(`id: ${event.seq}\nevent: gap\ndata: ${JSON.stringify({ missed: event.missed })}\n\n`);

@@ -870,8 +870,11 @@ describe('request logs, history and the live stream', () => {
     expect((await stream({ Authorization: `Bearer ${shortLived}` })).status).toBe(401);
   });
 
-  it('ends a stream that follows one tenant with a tenant_deleted event when that tenant is deleted', async () => {
+  it('tells a stream that follows one tenant that it was deleted, and goes on with what its URL still gets', async () => {
     const created = (await adminJson('POST', '/tenants', { name: 'Followed, then deleted' })) as { id: string };
+    const { token } = (await adminJson('POST', '/scim-tokens', { tenant_id: created.id, name: 'gone' })) as {
+      token: string;
+    };
     const response = await stream({}, `?tenant_id=${created.id}`);
     expect(response.status).toBe(200);
     const deleted = await fetch(`${server.url}/api/v1/admin/tenants/${created.id}`, {
@@ -879,9 +882,14 @@ describe('request logs, history and the live stream', () => {
       headers: { Authorization: `Bearer ${admin}` },
     });
     expect(deleted.status).toBe(204);
-    // Read until the server ends the stream: readEvents throws if it is still open after 10 s.
-    const events = await readEvents(response, () => false);
-    expect(events.at(-1)).toEqual({ event: 'tenant_deleted', data: JSON.stringify({ tenant_id: created.id }) });
+    // The IdP has not been told: it calls again with its old token.
+    const late = await fetch(`${server.url}/api/v1/tenants/${created.id}/scim/v2/Users`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(late.status).toBe(401);
+    const events = await readEvents(response, (seen) => seen.some((event) => event.event === 'entry'));
+    expect(events[0]).toEqual({ event: 'tenant_deleted', data: JSON.stringify({ tenant_id: created.id }) });
+    expect(JSON.parse(events[1]!.data)).toMatchObject({ status: 401, tenant_id: created.id });
   });
 
   it('ends open streams when the server stops', async () => {

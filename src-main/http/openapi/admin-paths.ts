@@ -275,8 +275,8 @@ function extraOperations(schemas: Record<string, JsonSchema>): Record<string, Pa
           'nothing is lost or repeated. Events: `entry` (data: a request-log entry as JSON) and `gap` ' +
           '(data: `{"missed": n}`, entries dropped before they could be sent), and `expired` (data: ' +
           '`{"detail": …}`), after which the stream ends: the admin token that opened it has expired or ' +
-          'was signed out; and `tenant_deleted` (data: `{"tenant_id": …}`), after which a stream that ' +
-          'follows one tenant ends: that tenant was deleted. ' +
+          'was signed out; and `tenant_deleted` (data: `{"tenant_id": …}`) on a stream that follows ' +
+          'that tenant: it was deleted, and the stream goes on with what is still sent to its URL. ' +
           'Comments keep the connection alive every 15 s. It narrows by the filters of GET /request-logs ' +
           'that one entry can answer; a `gap` still counts every entry in its scope that is gone, ' +
           'matching or not.',

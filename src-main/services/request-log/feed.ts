@@ -42,8 +42,8 @@ const BATCH = 256;
 class Subscriber {
   busy = false;
   closed = false;
-  /** Its tenant was deleted: this is said next, and the feed ends. */
-  ending: RequestLogEvent | undefined;
+  /** Its tenant was deleted, with every entry up to `upTo`: this is said next, before anything else. */
+  notice: { readonly event: RequestLogEvent; readonly upTo: number } | undefined;
   readonly tenant: string | undefined;
   readonly matches: ((row: LogRow) => boolean) | undefined;
   constructor(
@@ -87,11 +87,13 @@ export class Feed {
 
   /**
    * The tenant was deleted: each feed that follows it is told so next (after what it is being
-   * given now) and ends. It stayed open and silent for good, however long its reader waited.
+   * given now), and goes on: an IdP still calling the deleted tenant's URL is logged under its id,
+   * which is what the reader is after. Before, the feed fell silent with no word why.
    */
-  endTenant(tenantId: string): void {
+  tenantDeleted(tenantId: string): void {
     for (const subscriber of this.subscribers) {
-      if (subscriber.tenant === tenantId) subscriber.ending = { type: 'tenant_deleted', tenant_id: tenantId };
+      if (subscriber.tenant !== tenantId) continue;
+      subscriber.notice = { event: { type: 'tenant_deleted', tenant_id: tenantId }, upTo: this.source.lastSeq() };
     }
     this.notify();
   }
@@ -127,12 +129,14 @@ export class Feed {
   private pump(subscriber: Subscriber): boolean {
     for (let budget = BATCH; budget > 0; budget--) {
       if (subscriber.busy || subscriber.closed) return false;
-      if (subscriber.ending) {
-        // Not a gap first: a deleted tenant's entries are not missed, they are gone with it.
-        const ending = subscriber.ending;
-        this.drop(subscriber);
-        this.emit(subscriber, ending);
-        return false;
+      if (subscriber.notice) {
+        const { event, upTo } = subscriber.notice;
+        subscriber.notice = undefined;
+        // Past the purged entries, with no gap: a deleted tenant's entries are not missed, they
+        // are gone with it. What came after the purge is still to be given.
+        subscriber.cursor = Math.max(subscriber.cursor, upTo);
+        this.emit(subscriber, event);
+        continue;
       }
       const { tenant } = subscriber;
       const next = this.source.firstAfter(subscriber.cursor, tenant);

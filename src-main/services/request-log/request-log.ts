@@ -727,7 +727,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
       tenantLimits.delete(tenantId);
       tenantFloors.delete(tenantId);
       refusedFloors.delete(tenantId);
-      feed.endTenant(tenantId);
+      feed.tenantDeleted(tenantId);
       void saveMeta();
       await purgeOnDisk(tenantId, rows);
     },
