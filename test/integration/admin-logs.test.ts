@@ -889,7 +889,7 @@ describe('request logs, history and the live stream', () => {
     expect(late.status).toBe(401);
     const events = await readEvents(response, (seen) => seen.some((event) => event.event === 'entry'));
     expect(events[0]).toEqual({ event: 'tenant_deleted', data: JSON.stringify({ tenant_id: created.id }) });
-    expect(JSON.parse(events[1]!.data)).toMatchObject({ status: 401, tenant_id: created.id });
+    expect(JSON.parse(events[1]?.data ?? 'null')).toMatchObject({ status: 401, tenant_id: created.id });
   });
 
   it('ends open streams when the server stops', async () => {
