@@ -31,7 +31,9 @@ const dataDir = defaultDataDir(process.env);
 // open window forward, and says which data folder it is on when another was asked for.
 const firstInstance = app.requestSingleInstanceLock({ dataDir });
 if (!firstInstance) {
-  console.error('scimdesk is already open: its window was brought to the front.');
+  console.error(
+    `scimdesk is already open: its window was asked to come to the front (this start asked for ${dataDir}).`,
+  );
   app.exit(0);
 }
 
@@ -114,20 +116,14 @@ function harden(): void {
 }
 
 async function main(): Promise<void> {
-  await app.whenReady();
-  harden();
-  running = await startServer();
-  console.log(`listening on ${running.address.url}`);
-  // The page may carry a hash route; the document itself must be the app's own file.
-  const { store } = running;
-  adminIpc = registerAdminIpc(ipcMain, running.handlers, isOwnPage, console, () => store.settled());
-  createWindow();
-  app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createWindow();
-  });
+  // Before the start, which may replay a long journal: a second launch meanwhile was ignored.
   app.on('second-instance', (_event, _argv, _cwd, asked: unknown) => {
     const [window] = BrowserWindow.getAllWindows();
-    if (!window) return void createWindow();
+    // None while the server starts (the window opens once it is up), or closed on macOS.
+    if (!window) {
+      if (running) createWindow();
+      return;
+    }
     if (window.isMinimized()) window.restore();
     window.focus();
     const other = (asked as { dataDir?: unknown } | null)?.dataDir;
@@ -138,6 +134,17 @@ async function main(): Promise<void> {
         detail: `To open ${other}, quit this one first.`,
       });
     }
+  });
+  await app.whenReady();
+  harden();
+  running = await startServer();
+  console.log(`listening on ${running.address.url}`);
+  // The page may carry a hash route; the document itself must be the app's own file.
+  const { store } = running;
+  adminIpc = registerAdminIpc(ipcMain, running.handlers, isOwnPage, console, () => store.settled());
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
   });
 }
 
@@ -152,9 +159,16 @@ if (process.platform === 'win32') process.on('SIGINT', () => app.quit());
 watchLifeline(process.env, () => app.quit());
 
 let quitting = false;
+let closed = false;
 let quitWhenStarted = false;
 app.on('before-quit', (event) => {
-  if (quitting) return;
+  if (closed) return;
+  if (quitting) {
+    // A second quit (the window closed while the calls under way finish) waits for the first:
+    // let through, Electron ended the app before the server was closed.
+    event.preventDefault();
+    return;
+  }
   if (!running) {
     // Still starting (replaying the journal): the quit waits for the start, as `scimdesk serve`
     // holds a signal, and then closes the server; let through, it left the folder's lock behind.
@@ -175,7 +189,11 @@ app.on('before-quit', (event) => {
   void callsDone
     .then(() => server.close())
     .then(
-      () => (stoppedByFailure ? app.exit(1) : app.quit()),
+      () => {
+        closed = true;
+        if (stoppedByFailure) app.exit(1);
+        else app.quit();
+      },
       (error: unknown) => {
         // What a service could not write was told as it closed (services.close).
         if (!(error instanceof NotWrittenOnCloseError))
