@@ -19,6 +19,7 @@
  * report can compare values by identity. Keys are always the schema's own names, never input keys.
  */
 import type { CompatFlags } from '@shared/scim/compat-flags';
+import { foldKey } from '@shared/scim/index-keys';
 import { requiredStringProblem } from '@shared/scim/zod-schema';
 import type { ResolvedAttribute, ResourceSchema } from '@shared/scim/registry';
 import type { AttributeDefinition, SchemaDefinition } from '@shared/scim/schema-types';
@@ -422,7 +423,8 @@ class PatchRun {
       // home email of the address asked for as work had its type rewritten (POST keeps the two
       // apart too).
       const key = elementKeyFn(a, this.schema);
-      const at = current.findIndex((el) => key(el) === key(made) && !contradicts(el, base, this.schema, a));
+      const madeKey = key(made);
+      const at = current.findIndex((el) => key(el) === madeKey && !contradicts(el, base, this.schema, a));
       const next = [...current];
       // Into that value itself: merged by identity, the first value of the address took it, which
       // may be the one the filter was against.
@@ -755,9 +757,8 @@ function contradicts(
     const def = schema.subAttribute(a, name);
     const has = el[name];
     if (name === 'primary' || has === undefined) return false;
-    if (typeof has === 'string' && typeof wanted === 'string' && !def?.caseExact) {
-      return has.toLowerCase() !== wanted.toLowerCase();
-    }
+    if (typeof has === 'string' && typeof wanted === 'string' && !def?.caseExact)
+      return foldKey(has) !== foldKey(wanted);
     return canonicalJson(has) !== canonicalJson(wanted);
   });
 }
