@@ -91,13 +91,15 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     let stopped: string | undefined;
     // Whether the token has opened a resource endpoint yet: until it has, a 403 is the token's.
     let tokenWorked = false;
+    // The steps whose expectations held (advice aside), for the steps that read them back (`needs`).
+    const held = new Set<string>();
     for (const [index, { profile, step }] of plan.entries()) {
       let vars = varsByProfile.get(profile);
       if (!vars) varsByProfile.set(profile, (vars = { run: runId }));
       if (options.signal?.aborted) stopped ??= INTERRUPTED;
       const result = stopped
         ? notRun(profile, step, stopped)
-        : await runStep(client, profile, step, vars, features, tracked);
+        : await runStep(client, profile, step, { vars, features, tracked, held });
       stopped ??= reasonToStop(step, result, tokenWorked);
       tokenWorked ||= opensResources(step, result);
       results.push(result);
@@ -124,13 +126,19 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   return report;
 }
 
+/** What the steps of a run share as it goes. */
+interface RunState {
+  readonly vars: Record<string, string>;
+  readonly features: Map<Feature, boolean>;
+  readonly tracked: Tracked[];
+  readonly held: Set<string>;
+}
+
 async function runStep(
   client: ScimHttpClient,
   profile: ProfileName,
   step: StepDefinition,
-  vars: Record<string, string>,
-  features: Map<Feature, boolean>,
-  tracked: Tracked[],
+  { vars, features, tracked, held }: RunState,
 ): Promise<StepResult> {
   const expected = {
     status: statusList(step.expect.status),
@@ -141,6 +149,10 @@ async function runStep(
   const base = { profile, id: step.id, name: step.name, level: step.level, expected };
   if (step.requires && features.get(step.requires) === false) {
     const reason = `the server's ServiceProviderConfig says ${step.requires} is not supported`;
+    return { ...base, verdict: 'skipped', findings: [], skippedReason: reason };
+  }
+  if (step.needs !== undefined && !held.has(step.needs)) {
+    const reason = `reads back what ${step.needs} was to do, which did not succeed`;
     return { ...base, verdict: 'skipped', findings: [], skippedReason: reason };
   }
   let exchange: Exchange;
@@ -161,8 +173,10 @@ async function runStep(
     }
     throw error;
   }
+  const expectFindings = evaluate(step.expect, step.level, exchange, vars);
+  if (expectFindings.length === 0) held.add(step.id);
   const findings: Finding[] = [
-    ...evaluate(step.expect, step.level, exchange, vars),
+    ...expectFindings,
     // Advice on an answer that came with the wrong status, or none, would only restate that.
     ...(step.advise && statusMet(step.expect, exchange) ? evaluate(step.advise, 'recommended', exchange, vars) : []),
     ...contentTypeFindings(exchange),

@@ -75,6 +75,13 @@ export interface StepDefinition {
   readonly requires?: Feature;
   /** Read the /ServiceProviderConfig features from this step's response. */
   readonly discovers?: boolean;
+  /**
+   * The id of an earlier step of the profile whose outcome this one reads back. When that step's
+   * expectations did not hold, this one is skipped, saying so: `clear-manager-applied` passed on a
+   * server that had never stored the manager, and a member "still listed after its removal" cannot
+   * be told of a member that was never stored.
+   */
+  readonly needs?: string;
 }
 
 export interface Profile {

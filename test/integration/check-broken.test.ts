@@ -67,6 +67,12 @@ describe('check against a broken SCIM server', () => {
     expect(step.verdict).toBe('warning');
   });
 
+  it('skips reading back a cleared manager that was never stored, rather than passing it', () => {
+    const step = report.steps.find((s) => s.id === 'entra.clear-manager-applied')!;
+    expect(step.verdict).toBe('skipped');
+    expect(step.skippedReason).toBe('reads back what entra.patch-manager was to do, which did not succeed');
+  });
+
   it('does not fail what the broken server does right', () => {
     for (const id of [
       'discovery.service-provider-config',
@@ -130,17 +136,45 @@ describe('check against a server whose member PATCHes wipe the other members', (
   });
   afterAll(() => wiping.stop());
 
-  it.each([
-    'entra.add-member-applied',
-    'entra.remove-member-applied',
-    'okta.add-members-applied',
-    'okta.remove-members-applied',
-  ])('fails %s', (id) => {
+  it.each(['entra.add-member-applied', 'okta.add-members-applied'])('fails %s', (id) => {
     expect(wiped.steps.find((step) => step.id === id)?.verdict).toBe('fail');
   });
 
-  it('says the member that was not removed is gone too', () => {
-    const step = wiped.steps.find((s) => s.id === 'entra.remove-member-applied');
-    expect(JSON.stringify(step)).toContain('the member that was not removed is gone too');
+  it('does not read back a removal from a membership the add already broke, and says why', () => {
+    const step = wiped.steps.find((s) => s.id === 'entra.remove-member-applied')!;
+    expect(step.verdict).toBe('skipped');
+    expect(step.skippedReason).toMatch(/reads back what entra\.add-member-applied was to do/);
+    expect(wiped.summary.ok).toBe(false);
   });
+});
+
+describe('check against a server whose member removals wipe the other members', () => {
+  let wiping: BrokenScimServer;
+  let wiped: CheckReport;
+  beforeAll(async () => {
+    wiping = await startBrokenScimServer({ membership: 'removal-wipes' });
+    wiped = await runCheck({ baseUrl: wiping.url, token: BROKEN_SERVER_TOKEN, profiles: ['entra', 'okta'] });
+  });
+  afterAll(() => wiping.stop());
+
+  it.each(['entra.add-member-applied', 'okta.add-members-applied'])(
+    'holds %s (only its content type is advised on)',
+    (id) => {
+      const step = wiped.steps.find((s) => s.id === id)!;
+      expect(step.findings.map((f) => f.message)).toEqual([
+        'Content-Type is not application/scim+json (RFC 7644 §3.1, §8.1)',
+      ]);
+    },
+  );
+
+  it.each(['entra.remove-member-applied', 'okta.remove-members-applied'])(
+    'fails %s, saying the member that was not removed is gone too',
+    (id) => {
+      const step = wiped.steps.find((s) => s.id === id)!;
+      expect(step.verdict).toBe('fail');
+      expect(step.findings.map((f) => f.message)).toContainEqual(
+        expect.stringMatching(/^the member that was not removed is gone too\b/),
+      );
+    },
+  );
 });

@@ -201,6 +201,7 @@ export const entraProfile: Profile = {
       name: 'the manager is cleared',
       level: 'recommended',
       why: 'The validator then reads the user and wants no manager, or an empty or null manager.value.',
+      needs: 'entra.patch-manager',
       method: 'GET',
       path: '/Users/{{userId}}',
       expect: { status: 200, checks: [managerCleared()] },
@@ -335,6 +336,7 @@ export const entraProfile: Profile = {
       name: 'the member is gone, the other stays',
       level: 'required',
       why: 'The removal must be stored, or the user keeps access the directory took away; and it must take only that member.',
+      needs: 'entra.add-member-applied',
       method: 'GET',
       path: '/Groups/{{groupId}}',
       expect: {

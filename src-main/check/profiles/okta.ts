@@ -253,6 +253,7 @@ export const oktaProfile: Profile = {
       name: 'the member is gone, the other stays',
       level: 'required',
       why: 'The removal must be stored, and take only the member it names.',
+      needs: 'okta.add-members-applied',
       method: 'GET',
       path: '/Groups/{{groupId}}',
       expect: {

@@ -32,6 +32,17 @@ describe.each(Object.values(PROFILES))('the $name profile', (profile) => {
     }
   });
 
+  it('reads back (`needs`) only an earlier step, and one a server cannot decline unless it declines this one too', () => {
+    for (const [index, step] of profile.steps.entries()) {
+      if (step.needs === undefined) continue;
+      const needed = profile.steps.slice(0, index).find((s) => s.id === step.needs);
+      expect([step.id, needed?.id]).toEqual([step.id, step.needs]);
+      // A step skipped for the server's choice is skipped before its `needs` is looked at, so the
+      // skip is not counted against the server.
+      expect([step.id, step.requires]).toEqual([step.id, needed?.requires]);
+    }
+  });
+
   it('deletes, or leaves to cleanup, everything it creates', () => {
     for (const step of profile.steps.filter((s) => s.creates)) {
       expect([step.id, Object.keys(step.capture ?? {}).length]).toEqual([step.id, 1]);
