@@ -112,13 +112,9 @@ export async function loadWithBulk(ctx: LoadContext, limits: BulkLimits): Promis
 
 async function sendChunk(ctx: LoadContext, chunk: Chunk): Promise<void> {
   const inChunk = new Set(chunk.ops.filter((op) => op.kind === 'user').map((op) => op.index));
-  const ref = (index: number): string | undefined => {
-    if (inChunk.has(index)) return `bulkId:u${index}`;
-    const id = ctx.userIds[index];
-    if (id === undefined) ctx.counts.droppedReferences += 1;
-    return id;
-  };
-  const memberCounts = new Map<number, number>();
+  // A reference to a user of an earlier request that failed is left out of the body; one to a user
+  // of this request goes as its bulkId, and whether that user was made is known from the answer.
+  const ref = (index: number): string | undefined => (inChunk.has(index) ? `bulkId:u${index}` : ctx.userIds[index]);
   const operations = chunk.ops.map((op) => {
     if (op.kind === 'user') {
       const user = ctx.directory.users[op.index]!;
@@ -128,7 +124,6 @@ async function sendChunk(ctx: LoadContext, chunk: Chunk): Promise<void> {
     }
     const group = ctx.directory.groups[op.index]!;
     const members = group.members.map(ref).filter((id): id is string => id !== undefined);
-    memberCounts.set(op.index, members.length);
     return JSON.stringify({ method: 'POST', path: '/Groups', bulkId: `g${op.index}`, data: groupBody(group, members) });
   });
   // Serialised by hand so each operation is stringified once; failOnErrors is left out so one bad
@@ -145,23 +140,32 @@ async function sendChunk(ctx: LoadContext, chunk: Chunk): Promise<void> {
     response.status === 200
       ? { ok: false, kind: 'not in the BulkResponse', detail: 'the server did not report this operation' }
       : failure(response.status, response.body);
+  // In request order, so a user's outcome is recorded before the operations that refer to it.
   for (const op of chunk.ops) {
     const outcome = outcomes?.get(`${op.kind === 'user' ? 'u' : 'g'}${op.index}`) ?? whole;
-    record(ctx, op, outcome, memberCounts.get(op.index) ?? 0);
+    record(ctx, op, outcome);
   }
   ctx.progress(chunk.ops.some((op) => op.kind === 'group') ? 'groups' : 'users');
 }
 
-function record(ctx: LoadContext, op: Op, outcome: Outcome, members: number): void {
-  if (op.kind === 'user') {
-    if (outcome.ok) {
-      ctx.userIds[op.index] = outcome.id;
-      ctx.counts.usersCreated += 1;
-    } else ctx.failures.add('user', outcome);
+/**
+ * Counts one operation's outcome. A reference is counted as left out only of a resource that was
+ * made: a failed user's manager left out of nothing, and counting it reported "references left
+ * out" for every user of a second run into the same tenant, all of them refused as duplicates.
+ */
+function record(ctx: LoadContext, op: Op, outcome: Outcome): void {
+  if (!outcome.ok) {
+    ctx.failures.add(op.kind, outcome);
     return;
   }
-  if (outcome.ok) {
+  const refs = refsOf(ctx.directory, op);
+  const made = refs.filter((index) => ctx.userIds[index] !== undefined).length;
+  ctx.counts.droppedReferences += refs.length - made;
+  if (op.kind === 'user') {
+    ctx.userIds[op.index] = outcome.id;
+    ctx.counts.usersCreated += 1;
+  } else {
     ctx.counts.groupsCreated += 1;
-    ctx.counts.memberships += members;
-  } else ctx.failures.add('group', outcome);
+    ctx.counts.memberships += made;
+  }
 }
