@@ -14,15 +14,21 @@ export interface Interrupt {
   dispose(): void;
 }
 
+/**
+ * What to send to quit at once after `signal` began a stop. A hang-up repeated is ignored (a closing
+ * terminal sends two): Ctrl-C or SIGTERM is what quits then.
+ */
+export function whatQuitsAfter(signal: NodeJS.Signals): string {
+  return signal === 'SIGINT' ? 'Ctrl-C again' : signal === 'SIGHUP' ? 'Ctrl-C or SIGTERM' : `${signal} again`;
+}
+
 export function listenForInterrupt(say: (line: string) => void, stopping: string): Interrupt {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (signal === 'SIGHUP' && controller.signal.aborted) return;
     if (controller.signal.aborted) process.exit(exitCodeFor(signal));
     controller.abort(signal);
-    // A hang-up repeated is ignored (above): Ctrl-C or SIGTERM is what quits then.
-    const again = signal === 'SIGINT' ? 'Ctrl-C again' : signal === 'SIGHUP' ? 'Ctrl-C or SIGTERM' : `${signal} again`;
-    say(`${signal}: ${stopping} (${again} quits at once)`);
+    say(`${signal}: ${stopping} (${whatQuitsAfter(signal)} quits at once)`);
   };
   for (const signal of SIGNALS) process.on(signal, onSignal);
   return {

@@ -1,6 +1,7 @@
 import { startScimdesk } from '../app';
 import { isLoopback } from '../http/listener';
 import type { ServeOptions } from './options';
+import { whatQuitsAfter } from './interrupt';
 import { NotWrittenOnCloseError } from '../store/errors';
 
 export interface CliIo {
@@ -37,7 +38,9 @@ export async function serve(
     if (stopRequested) stopRequested(signal);
     else {
       // Start-up opens the store and replays its journal: stopping halfway would be unclean.
-      io.err(`received ${signal} while starting; stopping as soon as the server is up (again to exit at once)`);
+      io.err(
+        `received ${signal} while starting; stopping as soon as the server is up (${whatQuitsAfter(signal)} to exit at once)`,
+      );
       pendingSignal = signal;
     }
   };
@@ -96,7 +99,9 @@ export async function serve(
         .close({
           stallMs: SHUTDOWN_STALL_MS,
           onProgress: (inFlight) =>
-            io.err(`still finishing ${plural(inFlight, 'request')} in flight (${signal} again to exit at once)`),
+            io.err(
+              `still finishing ${plural(inFlight, 'request')} in flight (${whatQuitsAfter(signal)} to exit at once)`,
+            ),
         })
         .then(
           ({ cut }) => {

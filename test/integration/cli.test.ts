@@ -85,6 +85,26 @@ describe('scimdesk serve', () => {
     expect(run.stderr.join('\n')).not.toMatch(/again/);
   });
 
+  it('names, while a hang-up stop waits on a request, what quits at once: not the hang-up it ignores again', async () => {
+    const run = runCli(['serve', '--port', '0', '--data', data.dir]);
+    const url = new URL((await run.waitForLine(/^listening on /)).slice('listening on '.length));
+    // An upload that stalls: the stop waits for it, and says so every 5 s.
+    const req = request({ hostname: url.hostname, port: url.port, path: '/api/v1/admin/session', method: 'POST' });
+    req.on('error', () => undefined);
+    req.setHeader('Content-Type', 'application/json');
+    req.setHeader('Content-Length', '100');
+    req.write('{"code": "');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    run.child.kill('SIGHUP');
+    await vi.waitFor(() => expect(run.stderr.join('\n')).toMatch(/still finishing 1 request in flight \(.*\)/), {
+      timeout: 15_000,
+    });
+    expect(run.stderr.join('\n')).toMatch(/in flight \(Ctrl-C or SIGTERM to exit at once\)/);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 1, signal: null });
+    req.destroy();
+  }, 30_000);
+
   // `script` gives the server a terminal of its own; killing `script` closes that terminal as
   // closing its window would: the server gets SIGHUP, and its stderr answers EIO from then on.
   const terminal = ['/usr/bin/script', '/bin/script'].find((path) => existsSync(path));
