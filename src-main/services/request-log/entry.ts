@@ -2,7 +2,7 @@ import {
   isRequestId,
   MAX_IGNORED_LISTED,
   REDACTED,
-  RequestLogSummary,
+  type RequestLogSummary,
   RequestSource as RequestSourceSchema,
   type IgnoredTarget,
   type RequestLogError,
@@ -17,6 +17,7 @@ import {
   redactQuery,
   scrubCredentialValues,
   scrubJsonSecrets,
+  scrubSecrets,
   SecretSet,
   withoutCutSecret,
   type RawHeaders,
@@ -229,17 +230,17 @@ export function buildEntry(
     .slice(0, MAX_IGNORED_LISTED + 1)
     .map(({ target, reason }) => ({ target: String(target), reason: String(reason) }));
   const detail = `{"request":${message(requestHeaders, requestBody)},"response":${message(responseHeaders, responseBody)},"error":${JSON.stringify(error)}${ignored.length > 0 ? `,"ignored":${JSON.stringify(ignored)}` : ''}}`;
-  const head = JSON.stringify(summary);
-  // Numbers in the summary (seq, status, duration) are the server's own, never a client's secret.
-  let scrubbedHead = scrubCredentialValues(scrubJsonSecrets(head, secrets, false));
-  // A secret in the path or query (rare) changes the summary: index what was kept, not what came in.
-  let kept = scrubbedHead === head ? summary : RequestLogSummary.parse(JSON.parse(scrubbedHead));
+  // Of the summary only the path and the query are the client's text; the rest is the server's
+  // own (the time, the source, the ids, the token's name). Scrubbing the whole summary matched a
+  // password "2026-12-07" inside the time, which then no longer parsed, and the entry was lost.
+  // Scrubbed before it is indexed: a secret in the path or query must not reach the list's rows.
+  const scrub = (text: string) => scrubCredentialValues(scrubSecrets(text, secrets));
+  let kept: RequestLogSummary = { ...summary, path: scrub(summary.path), query: scrub(summary.query) };
   // Cut once scrubbed: a cut secret is no longer recognised as one.
   if (input.anonymous && (kept.path.length > ANONYMOUS_TEXT_CHARS || kept.query.length > ANONYMOUS_TEXT_CHARS)) {
     kept = { ...kept, path: cutText(kept.path), query: cutText(kept.query) };
-    scrubbedHead = JSON.stringify(kept);
   }
-  const line = `${scrubbedHead}\t${scrubCredentialValues(scrubJsonSecrets(detail, secrets))}\n`;
+  const line = `${JSON.stringify(kept)}\t${scrubCredentialValues(scrubJsonSecrets(detail, secrets))}\n`;
 
   return { row: rowFromSummary(kept, interner, timeMs), line: Buffer.from(line, 'utf8') };
 }

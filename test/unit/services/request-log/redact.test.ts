@@ -724,6 +724,35 @@ describe('scrubbing collected secrets', () => {
     expect(detail).not.toContain('12345678');
   });
 
+  it.each([
+    ['a date, as in the time', '1970-01-01', 'time'],
+    ['a source', 'console', 'source'],
+    ['a request id', 'req-000007', 'request_id'],
+    ['a token name', 'ci bot', 'token'],
+  ])("keeps the entry, and the server's own fields, when a password is %s", (_label, password, field) => {
+    const input = entryInput({
+      status: 201,
+      source: 'console',
+      token: { id: 'k1', name: 'ci bot' },
+      request_id: 'req-000007',
+      path: `/scim/v2/Users/${password}`,
+      request: { headers: {}, body: JSON.stringify({ userName: 'a', password }) },
+    });
+    const built = buildEntry(input, 3, 0, 65536, new Interner());
+    const line = built.line.toString('utf8');
+    const head = JSON.parse(line.slice(0, line.indexOf('\t'))) as Record<string, unknown>;
+    expect(head).toMatchObject({
+      time: '1970-01-01T00:00:00.000Z',
+      source: 'console',
+      request_id: 'req-000007',
+      token: { id: 'k1', name: 'ci bot' },
+      // The client's own text is scrubbed still, in the line and in the row the list shows.
+      path: `/scim/v2/Users/${R}`,
+    });
+    expect(head[field]).not.toBe(R);
+    expect(built.row.path).toBe(`/scim/v2/Users/${R}`);
+  });
+
   it('leaves no first characters of a secret where a body was cut', () => {
     const secret = 'upstream-credential-0123456789';
     const entryOf = (body: string) =>
