@@ -222,25 +222,28 @@ export function buildEntry(
     has_error: error !== null,
     ...(isRequestId(input.request_id) ? { request_id: input.request_id } : {}),
   };
+  // Only what the request and its answer carried is scrubbed of the secrets found: the rest of the
+  // entry is the server's own (the time, the source, the ids, the token's name, a body's size), and
+  // a secret that matched it broke it. A password "2026-12-07" matched inside the time, and one of
+  // digits a body's `bytes`; neither parsed any more, and the entry, a successful create too, was lost.
+  const scrubJson = (json: string) => scrubCredentialValues(scrubJsonSecrets(json, secrets));
   // The detail as JSON.stringify would write Pick<RequestLogEntry, 'request' | 'response' | 'error' | 'ignored'>,
   // with each body's serialization taken as redactBody made it instead of made again.
   const message = (headers: Record<string, string | string[]>, body: RedactedBody) =>
-    `{"headers":${JSON.stringify(headers)},"body":${body.json},"truncated":${body.truncated},"bytes":${body.bytes}}`;
+    `{"headers":${scrubJson(JSON.stringify(headers))},"body":${scrubJson(body.json)},"truncated":${body.truncated},"bytes":${body.bytes}}`;
   const ignored = (input.ignored ?? [])
     .slice(0, MAX_IGNORED_LISTED + 1)
     .map(({ target, reason }) => ({ target: String(target), reason: String(reason) }));
-  const detail = `{"request":${message(requestHeaders, requestBody)},"response":${message(responseHeaders, responseBody)},"error":${JSON.stringify(error)}${ignored.length > 0 ? `,"ignored":${JSON.stringify(ignored)}` : ''}}`;
-  // Of the summary only the path and the query are the client's text; the rest is the server's
-  // own (the time, the source, the ids, the token's name). Scrubbing the whole summary matched a
-  // password "2026-12-07" inside the time, which then no longer parsed, and the entry was lost.
-  // Scrubbed before it is indexed: a secret in the path or query must not reach the list's rows.
+  const detail = `{"request":${message(requestHeaders, requestBody)},"response":${message(responseHeaders, responseBody)},"error":${scrubJson(JSON.stringify(error))}${ignored.length > 0 ? `,"ignored":${scrubJson(JSON.stringify(ignored))}` : ''}}`;
+  // Of the summary, the path and the query are the client's text. Scrubbed before it is indexed:
+  // a secret in either must not reach the list's rows.
   const scrub = (text: string) => scrubCredentialValues(scrubSecrets(text, secrets));
   let kept: RequestLogSummary = { ...summary, path: scrub(summary.path), query: scrub(summary.query) };
   // Cut once scrubbed: a cut secret is no longer recognised as one.
   if (input.anonymous && (kept.path.length > ANONYMOUS_TEXT_CHARS || kept.query.length > ANONYMOUS_TEXT_CHARS)) {
     kept = { ...kept, path: cutText(kept.path), query: cutText(kept.query) };
   }
-  const line = `${JSON.stringify(kept)}\t${scrubCredentialValues(scrubJsonSecrets(detail, secrets))}\n`;
+  const line = `${JSON.stringify(kept)}\t${detail}\n`;
 
   return { row: rowFromSummary(kept, interner, timeMs), line: Buffer.from(line, 'utf8') };
 }

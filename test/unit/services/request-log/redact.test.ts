@@ -753,6 +753,14 @@ describe('scrubbing collected secrets', () => {
     expect(built.row.path).toBe(`/scim/v2/Users/${R}`);
   });
 
+  it("keeps a body's size when a password's digits spell it", () => {
+    const body = JSON.stringify({ userName: 'a', password: '123456' });
+    const input = entryInput({ status: 201, request: { headers: {}, body, bytes: 123456 } });
+    const line = buildEntry(input, 4, 0, 65536, new Interner()).line.toString('utf8');
+    const detail = JSON.parse(line.slice(line.indexOf('\t') + 1)) as { request: { body: unknown; bytes: unknown } };
+    expect(detail.request).toMatchObject({ body: { userName: 'a', password: R }, bytes: 123456 });
+  });
+
   it('leaves no first characters of a secret where a body was cut', () => {
     const secret = 'upstream-credential-0123456789';
     const entryOf = (body: string) =>
