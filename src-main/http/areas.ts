@@ -12,7 +12,9 @@ export function isTokenBasePath(path: string): boolean {
   return path === TOKEN_SCIM_BASE || path.startsWith(`${TOKEN_SCIM_BASE}/`);
 }
 
-export function areaOf(path: string): Area {
+/** The area a path is in, read as the routers will read it (escaped unreserved characters decoded). */
+export function areaOf(sent: string): Area {
+  const path = sent.includes('%') ? withUnreservedDecoded(sent) : sent;
   if (path === ADMIN_BASE_PATH || path.startsWith(`${ADMIN_BASE_PATH}/`)) return 'admin';
   if (isTokenBasePath(path)) return 'scim';
   if (TENANT_SCIM_PATTERN.test(path)) return 'scim';
@@ -28,4 +30,17 @@ export function areaOf(path: string): Area {
  */
 export function isMisdirectedApiRequest(method: string, authorization: string): boolean {
   return /^\s*bearer\s/i.test(authorization) || (method !== 'GET' && method !== 'HEAD');
+}
+
+/**
+ * RFC 3986 §6.2.2.2: an escaped unreserved character (`%55sers`, `/%73cim/v2`) is the character
+ * itself. The routers decode escapes in ids and tenant ids but match the endpoint names as sent, so
+ * `/%55sers/{id}` was a 404 where `/Users/%65…` found the user, and `/%73cim/v2/Users` was no API
+ * path at all. The request log keeps the path as sent (captureRequests reads it first).
+ */
+export function withUnreservedDecoded(path: string): string {
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return /^[A-Za-z0-9\-._~]$/.test(char) ? char : escape;
+  });
 }

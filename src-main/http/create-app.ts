@@ -23,7 +23,7 @@ import type { ScimTokenService } from '../services/scim-tokens';
 import type { DurableStore } from '../store/durable-store';
 import { createAdminRouter } from './admin-router';
 import { mountApiDocs } from './api-docs';
-import { areaOf } from './areas';
+import { areaOf, withUnreservedDecoded } from './areas';
 import { captureRequests } from './capture';
 import { serveConsole } from './console-static';
 import { errorMiddleware } from './error-middleware';
@@ -69,19 +69,6 @@ function byArea<A, S>(
     // As app.use(allowedMethods) then app.use(routes): allowedMethods answers 405/501 after routes.
     return admin.allowedMethods(ctx as A, () => admin.routes(ctx as A, next));
   };
-}
-
-/**
- * RFC 3986 §6.2.2.2: an escaped unreserved character (`%55sers`) is the character itself. The
- * routers decode escapes in ids and tenant ids but match the endpoint names as sent, so
- * `/%55sers/{id}` was a 404 where `/Users/%65…` found the user. The request log keeps the path as
- * sent (captureRequests reads it first).
- */
-function withUnreservedDecoded(path: string): string {
-  return path.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
-    const char = String.fromCharCode(parseInt(hex, 16));
-    return /^[A-Za-z0-9\-._~]$/.test(char) ? char : escape;
-  });
 }
 
 /**

@@ -1602,6 +1602,21 @@ describe.each([
     expect((await scim('GET', `/Users%2F${id}`)).status).toBe(404);
   });
 
+  it('reads escaped unreserved characters in the base path as the characters, on the admin API too', async () => {
+    const escapedBase = base.replace('/api/v1/', '/%61pi/v1/').replace('/scim/v2', '/%73cim/%76%32');
+    const auth = { Authorization: `Bearer ${s.secret}` };
+    const listed = await fetch(`${escapedBase}/Users?count=0`, { headers: auth });
+    expect(listed.status).toBe(200);
+    expect(listed.headers.get('content-type')).toMatch(/^application\/scim\+json/);
+    // An unknown endpoint under it is a SCIM 404, not the console's.
+    const unknown = await fetch(`${escapedBase}/Nope`, { headers: auth });
+    expect([unknown.status, unknown.headers.get('content-type')]).toEqual([404, expect.stringMatching(/scim\+json/)]);
+    const status = await fetch(`${s.server.url}/api/v1/%61dmin/status`, {
+      headers: { Authorization: `Bearer ${s.admin}` },
+    });
+    expect(status.status).toBe(200);
+  });
+
   it('answers /Me with 501', async () => {
     expect((await scim('GET', '/Me')).status).toBe(501);
   });
