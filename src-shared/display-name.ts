@@ -93,14 +93,15 @@ function firstUnshowable(name: string): { code: number; index: number } | undefi
 /**
  * A trimmed, non-empty name of at most 200 characters that shows as what it is. It is kept in NFC,
  * so two names that look the same are the same text ("Café" typed with a combining accent or
- * with é), and a lone surrogate half, which no screen can show, becomes U+FFFD, as it would show.
+ * with é). Half of a surrogate pair, which no screen can show, is refused, as in a SCIM userName:
+ * kept as U+FFFD, two different halves made one name, and the second was told it already existed.
  */
 export function displayName(what: 'tenant' | 'token'): z.ZodType<string, string> {
   // Normalised first, so the length and character checks see the name as it will be kept.
   return (
     z
       .string()
-      .transform((name) => name.replace(LONE_SURROGATE, '\uFFFD').normalize('NFC'))
+      .transform((name) => name.normalize('NFC'))
       .pipe(
         z
           .string()
@@ -108,6 +109,16 @@ export function displayName(what: 'tenant' | 'token'): z.ZodType<string, string>
           .min(1, `A ${what} needs a name.`)
           .max(200)
           .superRefine((name, ctx) => {
+            const half = LONE_SURROGATE.exec(name);
+            if (half) {
+              ctx.addIssue({
+                code: 'custom',
+                message:
+                  `A ${what} name may not contain half of a surrogate pair (U+${half[0].charCodeAt(0).toString(16).toUpperCase()} ` +
+                  `at position ${[...name.slice(0, half.index)].length + 1}): the text was broken before it was sent.`,
+              });
+              return;
+            }
             const found = firstUnshowable(name);
             if (found) {
               ctx.addIssue({
@@ -132,4 +143,4 @@ export function displayName(what: 'tenant' | 'token'): z.ZodType<string, string>
 }
 
 /** Half of a surrogate pair without its other half (String.prototype.toWellFormed is ES2024). */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
