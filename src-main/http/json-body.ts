@@ -1,3 +1,4 @@
+import { lingerWhenClosed } from './lingering-close';
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
 import type { IncomingMessage } from 'node:http';
@@ -155,13 +156,15 @@ export async function refuseBodyUnread(ctx: Context): Promise<void> {
  * said `Connection: keep-alive` and the connection then read nothing more: a client that sent its
  * next request on it (IdPs pool connections) got a reset some 6 s later. The connection now ends
  * after the answer, and what still arrives meanwhile is read and dropped, so the client reads the
- * answer rather than a reset (a lingering close, as nginx does; the listener's request timeout
- * bounds it).
+ * answer rather than a reset (a lingering close, `lingering-close.ts`: left to Node, the connection
+ * was destroyed as soon as the answer was written, and a client still sending met the reset all
+ * the same).
  */
 function closeAfterAnswer(ctx: Context): void {
   // On the response, not a header: Koa removes every header when it answers an error.
   ctx.res.shouldKeepAlive = false;
   ctx.req.resume();
+  lingerWhenClosed(ctx.req.socket);
 }
 
 /**

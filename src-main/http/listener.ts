@@ -1,3 +1,4 @@
+import { endLingering, lingerWhenClosed } from './lingering-close';
 import { createServer, METHODS, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type Koa from 'koa';
@@ -387,11 +388,7 @@ function answerClientError(error: ClientError, socket: Socket, refused: OnRefuse
         'Send a long filter in the body of POST .search (RFC 7644 §3.4.3) instead of the URL.',
     );
     tell(431, answer);
-    // Ended, not destroyed, and the rest of the request read and dropped: a client still sending
-    // it would otherwise meet a reset before it reads the answer.
-    socket.end(rawAnswer(431, 'Request Header Fields Too Large', ...answer));
-    socket.resume();
-    socket.setTimeout(5_000, () => socket.destroy());
+    endLingering(socket, rawAnswer(431, 'Request Header Fields Too Large', ...answer));
     return;
   }
   const [status, reason, detail] =
@@ -415,8 +412,7 @@ function answerClientError(error: ClientError, socket: Socket, refused: OnRefuse
   const [type, body] = errorBody(area, status, detail);
   tell(status, [type, body]);
   answeredHere.set(socket, { status, type, body });
-  socket.end(rawAnswer(status, reason, type, body));
-  socket.destroy(error);
+  endLingering(socket, rawAnswer(status, reason, type, body));
 }
 
 /**
@@ -431,12 +427,10 @@ function answerConnect(req: IncomingMessage, socket: Socket, refused: OnRefused)
   const [type, body] = errorBody(areaOfPacket(packet), 501, 'The server does not support the CONNECT method.');
   reportPacket(packet, 501, { type, body }, refused);
   socket.on('error', () => undefined);
-  socket.end(rawAnswer(501, 'Not Implemented', type, body));
   // Node's timers no longer watch a socket handed over for a tunnel, and a client that keeps its
   // side open held it, and a shutdown waited for it, until the stall cut: read and drop what it
-  // sends, and close it after a moment, as the 431 does.
-  socket.resume();
-  socket.setTimeout(5_000, () => socket.destroy());
+  // sends, and close it after a moment, as the parser's refusals do.
+  endLingering(socket, rawAnswer(501, 'Not Implemented', type, body));
 }
 
 /** What the listener answered itself on a connection, instead of the app. */
@@ -579,6 +573,7 @@ function answerMissingHost(req: IncomingMessage, res: ServerResponse, refused: O
 function answerItself(req: IncomingMessage, res: ServerResponse, status: number, detail: string, refused: OnRefused) {
   const [type, body] = errorBody(areaOf(pathOf(req.url ?? '/')), status, detail);
   reportRequest(req, status, { type, body }, refused);
+  lingerWhenClosed(req.socket);
   res.writeHead(status, {
     'Content-Type': type,
     'Content-Length': Buffer.byteLength(body),
