@@ -1,4 +1,4 @@
-import { endLingering, lingerWhenClosed } from './lingering-close';
+import { closesAfterAnswer, endLingering, isLingering, lingerWhenClosed } from './lingering-close';
 import { createServer, METHODS, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type Koa from 'koa';
@@ -138,7 +138,8 @@ export class HttpListener {
       // parallel work only when all are safe): run at once, a PUT pipelined after another
       // overtook it and the write the client sent last was lost; a DELETE overtook a PUT before it.
       const previous = this.handlerOf.get(socket);
-      const run = () => handle(req, res);
+      // Looked at when its turn comes: the request ahead may be the one that ends the connection.
+      const run = () => (closesAfterAnswer(socket) ? notRun(req) : handle(req, res));
       const current: Promise<void> = (previous ? previous.then(run, run) : run()).finally(() => {
         if (this.handlerOf.get(socket) === current) this.handlerOf.delete(socket);
         this.finished++;
@@ -240,7 +241,10 @@ export class HttpListener {
     // A connection with nothing to answer and nothing sent since its last answer ends now (Node's
     // closeIdleConnections leaves one that never sent a byte open, and the close waited 10 s for
     // the stall cut). One part-way through a request's head goes on: the request is in flight.
-    for (const socket of this.connections) if (!this.newest.has(socket) && !receiving(socket)) socket.destroySoon();
+    for (const socket of this.connections) {
+      if (isLingering(socket)) socket.destroy();
+      else if (!this.newest.has(socket) && !receiving(socket)) socket.destroySoon();
+    }
     let settled = false;
     const done = Promise.all([closed, this.handlersDone()]).then(() => (settled = true));
     const motion = () => this.finished + this.activity() + this.bytesMoved();
@@ -276,14 +280,18 @@ export class HttpListener {
    */
   private inFlight(): number {
     let heads = 0;
-    for (const socket of this.connections) if (!this.newest.has(socket) && receiving(socket)) heads++;
+    for (const socket of this.connections) {
+      if (!this.newest.has(socket) && receiving(socket) && !isLingering(socket)) heads++;
+    }
     return Math.max(this.running, this.newest.size) + heads;
   }
 
   /** Bytes read and written on the open connections (it only has to change while they move). */
   private bytesMoved(): number {
     let bytes = 0;
-    for (const socket of this.connections) bytes += socket.bytesRead + socket.bytesWritten;
+    // Not what a lingering close drains: nothing is in flight there, and a client trickling into
+    // one would look like a request that moves.
+    for (const socket of this.connections) if (!isLingering(socket)) bytes += socket.bytesRead + socket.bytesWritten;
     return bytes;
   }
 
@@ -302,6 +310,15 @@ export class HttpListener {
     if (this.running === 0) return Promise.resolve();
     return new Promise((resolve) => (this.onHandlersDone = resolve));
   }
+}
+
+/**
+ * A request on a connection that ends after the answer ahead of it: never run nor answered, and its
+ * body read and dropped until the connection goes.
+ */
+function notRun(req: IncomingMessage): Promise<void> {
+  req.resume();
+  return Promise.resolve();
 }
 
 /** Whether a request's head is coming in on a connection the app has no request of. */

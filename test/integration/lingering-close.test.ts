@@ -3,15 +3,53 @@
  * answer, and what still arrives is read and dropped for a moment, so the client is never reset
  * (a reset can throw away the answer before the client reads it).
  */
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './harness';
 
 let server: TestServer;
+let tenant: { token: string };
 beforeAll(async () => {
   server = await startTestServer();
+  tenant = await server.tenantWithToken('Lingering');
 });
 afterAll(() => server.stop());
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A raw connection that keeps its own side open, as a client still sending does. */
+async function openTo(target: TestServer): Promise<{ socket: Socket; text: () => string; closed: Promise<void> }> {
+  const url = new URL(target.url);
+  const socket = connect({ port: Number(url.port), host: url.hostname, allowHalfOpen: true });
+  let text = '';
+  socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  await new Promise((resolve) => socket.on('connect', resolve));
+  return { socket, text: () => text, closed };
+}
+
+/** A client trickling a byte every second into `socket` until it closes. */
+function trickle(socket: Socket): () => void {
+  const timer = setInterval(() => socket.writable && socket.write('x'), 1_000);
+  return () => clearInterval(timer);
+}
+
+async function usersNamed(userName: string): Promise<number> {
+  const filter = encodeURIComponent(`userName eq "${userName}"`);
+  const response = await fetch(`${server.url}/scim/v2/Users?filter=${filter}`, {
+    headers: { Authorization: `Bearer ${tenant.token}` },
+  });
+  return ((await response.json()) as { totalResults: number }).totalResults;
+}
+
+function createUser(host: string, userName: string): string {
+  const body = JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName });
+  return (
+    `POST /scim/v2/Users HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${tenant.token}\r\n` +
+    `Content-Type: application/scim+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
+}
 
 const MORE = Buffer.alloc(2 * 1024 * 1024, 'x');
 
@@ -60,4 +98,64 @@ describe('a refusal while the body still arrives', () => {
     );
     expect(answer).toEqual({ status });
   });
+});
+
+describe('a lingering close', () => {
+  it('ends by its deadline however the client trickles, which no idle timer would', async () => {
+    const connection = await openTo(server);
+    connection.socket.write(
+      `FOO /scim/v2/Bulk HTTP/1.1\r\nHost: ${new URL(server.url).host}\r\nContent-Length: 1000000\r\n\r\nxx`,
+    );
+    const stop = trickle(connection.socket);
+    const started = Date.now();
+    await connection.closed;
+    stop();
+    expect(connection.text()).toMatch(/^HTTP\/1\.1 501 /);
+    expect(Date.now() - started).toBeLessThan(8_000);
+  }, 15_000);
+
+  it.each([
+    [
+      'an unmet expectation (417)',
+      (host: string) => `POST /scim/v2/Users HTTP/1.1\r\nHost: ${host}\r\nExpect: foo\r\nContent-Length: 2\r\n\r\n{}`,
+    ],
+    [
+      'a body over its limit (413)',
+      (host: string) =>
+        `POST /scim/v2/Users HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${tenant.token}\r\n` +
+        `Content-Type: application/scim+json\r\nContent-Length: ${1024 * 1024 + 10}\r\n\r\n${'x'.repeat(1024 * 1024 + 10)}`,
+    ],
+  ])(
+    'does not run a request sent after %s, whose answer could never be sent',
+    async (label, refused) => {
+      const connection = await openTo(server);
+      const host = new URL(server.url).host;
+      const userName = `after-${label.includes('417') ? '417' : '413'}@example.com`;
+      connection.socket.write(refused(host));
+      await sleep(300);
+      connection.socket.write(createUser(host, userName));
+      await sleep(1_000);
+      connection.socket.end();
+      await connection.closed;
+      expect(connection.text().match(/^HTTP\/1\.1 \d+/gm)).toHaveLength(1);
+      expect(await usersNamed(userName)).toBe(0);
+    },
+    15_000,
+  );
+
+  it('does not hold a shutdown, trickled into or not', async () => {
+    const own = await startTestServer();
+    const connection = await openTo(own);
+    connection.socket.write(
+      `FOO /scim/v2/Bulk HTTP/1.1\r\nHost: ${new URL(own.url).host}\r\nContent-Length: 1000000\r\n\r\nxx`,
+    );
+    const stop = trickle(connection.socket);
+    await sleep(300);
+    const started = Date.now();
+    const outcome = await own.app.close({ stallMs: 10_000 });
+    stop();
+    expect(outcome).toEqual({ cut: 0 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await own.stop();
+  }, 20_000);
 });
