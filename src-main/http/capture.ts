@@ -6,7 +6,7 @@ import { MAX_IGNORED_LISTED, type IgnoredTarget, type RequestLogError } from '@s
 import type { ScimToken } from '@shared/scim-token';
 import type { RequestLog, RequestLogInput } from '../services/request-log/index';
 import { bearerIn, misplacedBearer } from './admin-auth';
-import { areaOf, isMisdirectedApiRequest } from './areas';
+import { areaOf, isMisdirectedApiRequest, withUnreservedDecoded } from './areas';
 import { latin1AsSent } from './bytes-as-text';
 import { listenerAnswerOn, type ListenerRefusal } from './listener';
 import { requestIdSource } from './request-ids';
@@ -279,7 +279,8 @@ function listedIgnored(ignored: readonly IgnoredTarget[]): IgnoredTarget[] {
 
 /** The tenant a tenant-path request named, when no credential said which (refused requests). */
 function tenantInPath(path: string): string | null {
-  const named = /^\/api\/v1\/tenants\/([^/]+)\/scim\/v2/.exec(path)?.[1];
+  // Read as the routers read it (`/%61pi/v1/tenants/…` is a tenant path).
+  const named = /^\/api\/v1\/tenants\/([^/]+)\/scim\/v2/.exec(withUnreservedDecoded(path))?.[1];
   if (!named) return null;
   try {
     return decodeURIComponent(named);

@@ -88,6 +88,8 @@ describe('the request log entry of each kind of request', () => {
       [`/scim/v2/Users?authorization=Bearer%20${alpha.token}`, {}],
       [`/scim/v2/Users?x=Bearer+${admin}`, {}],
       ['/scim/v2/Groups', { Authentication: `Bearer ${alpha.token}`, 'X-Foo': admin }],
+      // Where the tenant's id goes, with a wrong credential: the log reads the tenant from the path.
+      [`/api/v1/tenants/${alpha.token}/scim/v2/Users`, { Authorization: 'Bearer wrong' }],
     ];
     for (const [path, headers] of requests) {
       const response = await fetch(`${server.url}${path}`, { headers });
@@ -97,6 +99,13 @@ describe('the request log entry of each kind of request', () => {
       expect(JSON.stringify(entry), path).not.toContain(alpha.token);
       expect(JSON.stringify(entry), path).not.toContain(admin);
     }
+  });
+
+  it('files a refused request under the tenant its path names, an escaped character read as itself', async () => {
+    const path = `/%61pi/v1/tenants/${alpha.tenantId}/scim/v2/Users`;
+    const response = await fetch(`${server.url}${path}`, { headers: { Authorization: 'Bearer wrong' } });
+    expect(response.status).toBe(401);
+    expect((await lastEntryFor(path)).tenant_id).toBe(alpha.tenantId);
   });
 
   it('files an IdP pointed at a mistyped base URL under its tenant, and tells it where SCIM is', async () => {

@@ -235,10 +235,16 @@ export function buildEntry(
     .slice(0, MAX_IGNORED_LISTED + 1)
     .map(({ target, reason }) => ({ target: String(target), reason: String(reason) }));
   const detail = `{"request":${message(requestHeaders, requestBody)},"response":${message(responseHeaders, responseBody)},"error":${scrubJson(JSON.stringify(error))}${ignored.length > 0 ? `,"ignored":${scrubJson(JSON.stringify(ignored))}` : ''}}`;
-  // Of the summary, the path and the query are the client's text. Scrubbed before it is indexed:
-  // a secret in either must not reach the list's rows.
+  // Of the summary, the path, the query and a tenant id read from the path of a refused request
+  // (nothing says such a tenant exists: a token pasted there) are the client's text. Scrubbed
+  // before it is indexed: a secret in any of them must not reach the list's rows.
   const scrub = (text: string) => scrubCredentialValues(scrubSecrets(text, secrets));
-  let kept: RequestLogSummary = { ...summary, path: scrub(summary.path), query: scrub(summary.query) };
+  let kept: RequestLogSummary = {
+    ...summary,
+    path: scrub(summary.path),
+    query: scrub(summary.query),
+    tenant_id: summary.tenant_id === null ? null : scrub(summary.tenant_id),
+  };
   // Cut once scrubbed: a cut secret is no longer recognised as one.
   if (input.anonymous && (kept.path.length > ANONYMOUS_TEXT_CHARS || kept.query.length > ANONYMOUS_TEXT_CHARS)) {
     kept = { ...kept, path: cutText(kept.path), query: cutText(kept.query) };
