@@ -152,7 +152,7 @@ async function runStep(
     return { ...base, verdict: 'skipped', findings: [], skippedReason: reason };
   }
   if (step.needs !== undefined && !held.has(step.needs)) {
-    const reason = `reads back what ${step.needs} was to do, which did not succeed`;
+    const reason = `depends on ${step.needs}, which did not succeed`;
     return { ...base, verdict: 'skipped', findings: [], skippedReason: reason };
   }
   let exchange: Exchange;

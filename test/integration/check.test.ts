@@ -126,6 +126,29 @@ describe('scimdesk check against scimdesk', () => {
   });
 });
 
+describe('a check of a server that answers PATCHes with less than it stores', () => {
+  it('reads the manager back, so a clear the server ignores is still found', async () => {
+    const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+    const t = await tenant('Minimal answers', { compat_profile: 'entra' });
+    // Stores the manager but answers without the extension, and drops the clear with a 204.
+    const minimal: typeof fetch = async (url, init) => {
+      const body = typeof init?.body === 'string' ? init.body : '';
+      if (init?.method !== 'PATCH' || !body.includes(':manager')) return fetch(url, init);
+      if (body.includes('"value":""')) return new Response(null, { status: 204 });
+      const answer = (await (await fetch(url, init)).json()) as Record<string, unknown>;
+      delete answer[ENTERPRISE];
+      return Response.json(answer, { headers: { 'Content-Type': 'application/scim+json' } });
+    };
+    const report = await runCheck({ baseUrl: t.bases.tenant, token: t.token, profiles: ['entra'], fetch: minimal });
+    const step = (id: string) => report.steps.find((s) => s.id === id)!;
+    expect(step('entra.patch-manager-applied').verdict).toBe('pass');
+    expect(step('entra.clear-manager-applied')).toMatchObject({ verdict: 'warning' });
+    expect(step('entra.clear-manager-applied').findings.map((f) => f.message)).toContainEqual(
+      expect.stringMatching(/^the manager is still set/),
+    );
+  });
+});
+
 describe('a check pointed at the wrong thing', () => {
   it('says once that an admin token is not a SCIM token on /scim/v2', async () => {
     const report = await runCheck({ baseUrl: `${server.url}/scim/v2`, token: admin, profiles: ['entra'] });
