@@ -170,8 +170,9 @@ export const RequestLogQuery = z
     since: Instant.optional(),
     until: Instant.optional(),
     /**
-     * Only entries numbered below this. Pages count from the newest entry, so new traffic shifts
-     * them: pin this to the first page's newest seq + 1 to page through a fixed set.
+     * Only entries numbered below this. Pages count from the newest entry, so traffic and removals
+     * (a tenant's cap) shift them: for each next page, set this to the oldest seq of the page read,
+     * and keep `page` at 1. Set to `after_seq` + 1 it is the empty end of such paging.
      */
     before_seq: queryInt(1).optional(),
     /**
@@ -188,11 +189,13 @@ export const RequestLogQuery = z
     if (query.since !== undefined && query.until !== undefined && compareInstants(query.until, query.since) < 0) {
       ctx.addIssue({ code: 'custom', path: ['until'], message: `must not be before since (${query.since})` });
     }
-    if (query.after_seq !== undefined && query.before_seq !== undefined && query.before_seq <= query.after_seq + 1) {
+    // Only a window that ends before it starts: one just empty (`after_seq` + 1) is where keyset
+    // paging within a poll's window ends, with an empty page.
+    if (query.after_seq !== undefined && query.before_seq !== undefined && query.before_seq <= query.after_seq) {
       ctx.addIssue({
         code: 'custom',
         path: ['before_seq'],
-        message: `leaves no entry between after_seq (${query.after_seq}) and it`,
+        message: `must be above after_seq (${query.after_seq}): no entry is both below it and above after_seq`,
       });
     }
   });

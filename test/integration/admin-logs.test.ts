@@ -353,10 +353,24 @@ describe('request logs, history and the live stream', () => {
     const newest = await listed('per_page=2');
     expect(await listed(`after_seq=${first[0]!}`)).toEqual(newest);
     const refused = await fetch(
-      `${server.url}/api/v1/admin/request-logs?after_seq=${first[0]!}&before_seq=${first[0]! + 1}`,
+      `${server.url}/api/v1/admin/request-logs?after_seq=${first[0]!}&before_seq=${first[0]!}`,
       { headers: { Authorization: `Bearer ${admin}` } },
     );
     expect(refused.status).toBe(422);
+    // Keyset paging: each next page below the oldest seq read, page 1, to the empty end of a window.
+    const everything = await listed(`per_page=200&${pin}`);
+    const walked: number[] = [];
+    let below = first[0]! + 1;
+    const floor = everything.at(-1)! - 1;
+    for (;;) {
+      const page = await listed(`per_page=2&after_seq=${floor}&before_seq=${below}`);
+      walked.push(...page);
+      if (page.length < 2) break;
+      below = page.at(-1)!;
+    }
+    expect(walked).toEqual(everything);
+    // A last page that came back full: the window below it is empty, not a mistake.
+    expect(await listed(`per_page=2&after_seq=${floor}&before_seq=${floor + 1}`)).toEqual([]);
     // since/until take an offset as well as Z: the same instant either way.
     const since = (at: string) =>
       adminJson('GET', `/request-logs?tenant_id=${tenantId}&since=${encodeURIComponent(at)}`);
