@@ -1,3 +1,4 @@
+import { withUnreservedDecoded } from '@shared/percent-encoding';
 import { ADMIN_BASE_PATH } from '@shared/session';
 
 /** The three kinds of path the server answers, each with its own error format. */
@@ -12,7 +13,10 @@ export function isTokenBasePath(path: string): boolean {
   return path === TOKEN_SCIM_BASE || path.startsWith(`${TOKEN_SCIM_BASE}/`);
 }
 
-/** The area a path is in, read as the routers will read it (escaped unreserved characters decoded). */
+/**
+ * The area a path is in, read as the routers will read it: escaped unreserved characters decoded,
+ * since `/%73cim/v2/Users` is `/scim/v2/Users` (the request log keeps the path as sent).
+ */
 export function areaOf(sent: string): Area {
   const path = sent.includes('%') ? withUnreservedDecoded(sent) : sent;
   if (path === ADMIN_BASE_PATH || path.startsWith(`${ADMIN_BASE_PATH}/`)) return 'admin';
@@ -30,17 +34,4 @@ export function areaOf(sent: string): Area {
  */
 export function isMisdirectedApiRequest(method: string, authorization: string): boolean {
   return /^\s*bearer\s/i.test(authorization) || (method !== 'GET' && method !== 'HEAD');
-}
-
-/**
- * RFC 3986 §6.2.2.2: an escaped unreserved character (`%55sers`, `/%73cim/v2`) is the character
- * itself. The routers decode escapes in ids and tenant ids but match the endpoint names as sent, so
- * `/%55sers/{id}` was a 404 where `/Users/%65…` found the user, and `/%73cim/v2/Users` was no API
- * path at all. The request log keeps the path as sent (captureRequests reads it first).
- */
-export function withUnreservedDecoded(path: string): string {
-  return path.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
-    const char = String.fromCharCode(parseInt(hex, 16));
-    return /^[A-Za-z0-9\-._~]$/.test(char) ? char : escape;
-  });
 }

@@ -6,7 +6,8 @@ import { MAX_IGNORED_LISTED, type IgnoredTarget, type RequestLogError } from '@s
 import type { ScimToken } from '@shared/scim-token';
 import type { RequestLog, RequestLogInput } from '../services/request-log/index';
 import { bearerIn, misplacedBearer } from './admin-auth';
-import { areaOf, isMisdirectedApiRequest, withUnreservedDecoded } from './areas';
+import { withUnreservedDecoded } from '@shared/percent-encoding';
+import { areaOf, isMisdirectedApiRequest } from './areas';
 import { latin1AsSent } from './bytes-as-text';
 import { listenerAnswerOn, type ListenerRefusal } from './listener';
 import { requestIdSource } from './request-ids';

@@ -1,4 +1,5 @@
 import { unescape } from 'node:querystring';
+import { withUnreservedDecoded } from '@shared/percent-encoding';
 import { REDACTED } from '@shared/request-log';
 import { jsonTextDeeperThan } from '../../json-depth';
 import { findNamedValues, replaceValues } from './redact-text';
@@ -335,7 +336,7 @@ export function redactHeaders(headers: RawHeaders | undefined, secrets: SecretSe
         return REDACTED;
       }
       if (credentialAfterScheme(value) && !CHALLENGE_HEADERS.has(name)) return redactCredential(value, secrets);
-      return value;
+      return withRedactedUrlQuery(value, secrets);
     };
     out[name] = Array.isArray(rawValue) ? rawValue.map((v) => redactOne(String(v))) : redactOne(String(rawValue));
   }
@@ -390,15 +391,48 @@ export function redactQuery(query: RawQuery | undefined, secrets: SecretSet): st
       const value = part.slice(at + 1);
       if (name.toLowerCase() === 'filter') {
         const filter = safeDecode(value);
-        const redacted = redactFilter(filter, secrets);
+        const redacted = withoutEncodedCredentials(redactFilter(filter, secrets), value, secrets);
         return redacted === filter ? part : `${part.slice(0, at)}=${encodeURIComponent(redacted)}`;
       }
-      if (!isSecretQueryName(name) && !looksLikeCredential(safeDecode(value))) return part;
+      if (!isSecretQueryName(name) && !looksLikeCredential(safeDecode(value))) {
+        const decoded = safeDecode(value);
+        const redacted = withoutEncodedCredentials(decoded, value, secrets);
+        return redacted === decoded ? part : `${part.slice(0, at)}=${encodeURIComponent(redacted)}`;
+      }
       secrets.add(value);
       secrets.add(safeDecode(value));
       return `${part.slice(0, at)}=${REDACTED}`;
     })
     .join('&');
+}
+
+/**
+ * A decoded query value with the credentials its escapes hid replaced: `filter=userName eq
+ * "scimdesk%5F…"` kept the token in clear, since the shape scrub reads the text as sent (as
+ * redactPath says of path segments). Only where an escape is there to hide one.
+ */
+function withoutEncodedCredentials(decoded: string, sent: string, secrets: SecretSet): string {
+  if (!sent.includes('%')) return decoded;
+  const found = decoded.match(CREDENTIAL_ANYWHERE);
+  if (!found) return decoded;
+  for (const credential of found) secrets.add(credential);
+  return decoded.replace(CREDENTIAL_ANYWHERE, REDACTED);
+}
+
+/**
+ * The query of a URL a header carries (`Referer`, and the `X-Original-URL`, `X-Forwarded-Uri` or
+ * `X-Rewrite-URL` a reverse proxy forwards the original request in), redacted as the request's own
+ * query is: `?access_token=…` there was kept in clear. Text that is no URL keeps every part that
+ * names no secret, byte for byte.
+ */
+function withRedactedUrlQuery(value: string, secrets: SecretSet): string {
+  const start = value.indexOf('?');
+  if (start < 0) return value;
+  const hash = value.indexOf('#', start);
+  const end = hash < 0 ? value.length : hash;
+  const query = value.slice(start + 1, end);
+  const redacted = redactQuery(query, secrets);
+  return redacted === query ? value : `${value.slice(0, start + 1)}${redacted}${value.slice(end)}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -504,6 +538,16 @@ export function redactText(text: string, secrets: SecretSet): string {
     secrets.add(safeDecode(value));
     return `${lead}${name}${REDACTED}`;
   });
+  // A name spelled with escapes (`pass%77ord=`) names the password as the server's form parser
+  // reads it: its value is found in the text with the names' escapes written out, and goes in the
+  // second pass (the text is kept as sent).
+  if (out.includes('%')) {
+    for (const [, , , value] of withUnreservedDecoded(out).matchAll(TEXT_FORM_SECRET)) {
+      if (value === undefined) continue;
+      secrets.add(value);
+      secrets.add(safeDecode(value));
+    }
+  }
   // A client that labels XML as JSON (or sends it as text) would otherwise see its password logged.
   out = out.replace(TEXT_QUOTED_SECRET, (_all, lead: string, quoted: string) => {
     const quote = quoted[0]!;

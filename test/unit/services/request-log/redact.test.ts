@@ -753,6 +753,34 @@ describe('scrubbing collected secrets', () => {
     expect(built.row.path).toBe(`/scim/v2/Users/${R}`);
   });
 
+  it('keeps no secret a URL in a header carries in its query, nor one an escape hides', () => {
+    const token = `scimdesk_${'a'.repeat(20)}_${'b'.repeat(22)}`;
+    const input = entryInput({
+      status: 201,
+      query: `filter=${encodeURIComponent(`userName eq "${token}"`).replace(/_/g, '%5F')}&count=1`,
+      request: {
+        headers: {
+          referer: 'http://idp.example/return?password=referer-secret&lang=en',
+          'x-original-url': '/scim/v2/Users?access_token=forwarded-secret#top',
+          'user-agent': 'curl/8 (what?)',
+        },
+        body: 'userName=a&pass%77ord=form-secret-1&note=x',
+      },
+    });
+    const line = buildEntry(input, 5, 0, 65536, new Interner()).line.toString('utf8');
+    for (const secret of ['referer-secret', 'forwarded-secret', 'form-secret-1', token, token.replace(/_/g, '%5F')]) {
+      expect([secret, line.includes(secret)]).toEqual([secret, false]);
+    }
+    const head = JSON.parse(line.slice(0, line.indexOf('\t'))) as { query: string };
+    expect(decodeURIComponent(head.query)).toBe(`filter=userName eq "${R}"&count=1`);
+    const detail = JSON.parse(line.slice(line.indexOf('\t') + 1)) as { request: { headers: Record<string, string> } };
+    expect(detail.request.headers).toEqual({
+      referer: `http://idp.example/return?password=${R}&lang=en`,
+      'x-original-url': `/scim/v2/Users?access_token=${R}#top`,
+      'user-agent': 'curl/8 (what?)',
+    });
+  });
+
   it("keeps a body's size when a password's digits spell it", () => {
     const body = JSON.stringify({ userName: 'a', password: '123456' });
     const input = entryInput({ status: 201, request: { headers: {}, body, bytes: 123456 } });
