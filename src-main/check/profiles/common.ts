@@ -1,7 +1,7 @@
 import { SCIM_URN } from '@shared/scim/urns';
 import { matchSubset, valueAt } from '../expectations';
 import { fillJson } from '../templates';
-import type { CustomCheck, Json, Level } from '../types';
+import type { CustomCheck, Expectation, Json, Level } from '../types';
 
 /** Building blocks the profiles share. */
 
@@ -45,6 +45,20 @@ export function lists(variable: string, listed: boolean, describe: string): Cust
       const found = Array.isArray(members) && members.some((member) => valueAt(member, 'value') === id);
       return found === listed ? undefined : `members: ${JSON.stringify(members ?? [])}`;
     },
+  };
+}
+
+/**
+ * What a group read back after a member's removal must show: that member gone, and the member the
+ * group held before it (`kept`) still there, since a remove that empties the list wipes memberships.
+ */
+export function removedOnly(removed: string, kept: string): Expectation {
+  return {
+    status: 200,
+    checks: [
+      lists(removed, false, 'the removed member is still listed'),
+      lists(kept, true, 'the member that was not removed is gone too'),
+    ],
   };
 }
 
