@@ -114,39 +114,14 @@ export class HttpListener {
       connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
     };
     this.server = createServer(serverOptions, (req, res) => {
-      const socket = req.socket;
-      const ahead = this.newest.get(socket);
-      if (ahead) answerAhead.set(res, ahead);
-      this.newest.set(socket, res);
-      res.once('close', () => {
-        if (this.newest.get(socket) === res) this.newest.delete(socket);
-      });
-      res.once('finish', () => {
-        this.finished++;
-        readWhenAnswered.set(socket, socket.bytesRead);
-      });
-      // A request pipelined behind a response that already told the client the connection ends
-      // is never answered: it is not run either (its client sends it again on a new connection).
-      if (this.closing && !this.endAfter(socket, res)) return;
-      if (!req.headers.host && !hostSupplied(req)) {
-        answerMissingHost(req, res, refused);
-        return;
-      }
-      // Counted from now, queued or not: a shutdown must not see none running between two of them.
-      this.running++;
-      // Pipelined requests run one after another, in the order they came (RFC 9112 §9.3.2 allows
-      // parallel work only when all are safe): run at once, a PUT pipelined after another
-      // overtook it and the write the client sent last was lost; a DELETE overtook a PUT before it.
-      const previous = this.handlerOf.get(socket);
-      // Looked at when its turn comes: the request ahead may be the one that ends the connection.
-      const run = () => (closesAfterAnswer(socket) ? notRun(req) : handle(req, res));
-      const current: Promise<void> = (previous ? previous.then(run, run) : run()).finally(() => {
-        if (this.handlerOf.get(socket) === current) this.handlerOf.delete(socket);
-        this.finished++;
-        if (--this.running === 0) this.onHandlersDone?.();
-      });
-      this.handlerOf.set(socket, current);
+      // A request without Host is refused in its turn: refused at once, the connection was marked
+      // to end while requests ahead of it still waited to run, and they never ran nor answered.
+      const hasHost = Boolean(req.headers.host) || hostSupplied(req);
+      this.take(req, res, () => (hasHost ? handle(req, res) : answerMissingHost(req, res, refused)));
     });
+    this.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
+      this.take(req, res, () => answerUnmetExpectation(req, res, refused)),
+    );
     this.server.on('connection', (socket: Socket) => {
       this.connections.add(socket);
       socket.once('close', () => this.connections.delete(socket));
@@ -176,9 +151,6 @@ export class HttpListener {
       }
       answerClientError(error, socket, refused, taken);
     });
-    this.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
-      answerUnmetExpectation(req, res, refused),
-    );
     this.server.on('connect', (req: IncomingMessage, socket: Socket) => {
       // Answers go in the order the requests came (RFC 9112 §9.3): a CONNECT pipelined behind a
       // request still being answered waits for that answer, or its 501 was read as that answer.
@@ -195,6 +167,38 @@ export class HttpListener {
     this.server.headersTimeout = HEADERS_TIMEOUT_MS;
     this.server.requestTimeout = REQUEST_TIMEOUT_MS;
     this.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  }
+
+  /** Takes a parsed request, to be answered by `answer` in its connection's turn. */
+  private take(req: IncomingMessage, res: ServerResponse, answer: () => Promise<void> | void): void {
+    const socket = req.socket;
+    const ahead = this.newest.get(socket);
+    if (ahead) answerAhead.set(res, ahead);
+    this.newest.set(socket, res);
+    res.once('close', () => {
+      if (this.newest.get(socket) === res) this.newest.delete(socket);
+    });
+    res.once('finish', () => {
+      this.finished++;
+      readWhenAnswered.set(socket, socket.bytesRead);
+    });
+    // A request pipelined behind a response that already told the client the connection ends
+    // is never answered: it is not run either (its client sends it again on a new connection).
+    if (this.closing && !this.endAfter(socket, res)) return;
+    // Counted from now, queued or not: a shutdown must not see none running between two of them.
+    this.running++;
+    // Pipelined requests run one after another, in the order they came (RFC 9112 §9.3.2 allows
+    // parallel work only when all are safe): run at once, a PUT pipelined after another
+    // overtook it and the write the client sent last was lost; a DELETE overtook a PUT before it.
+    const previous = this.handlerOf.get(socket);
+    // Looked at when its turn comes: the request ahead may be the one that ends the connection.
+    const run = async () => (closesAfterAnswer(socket) ? notRun(req) : answer());
+    const current: Promise<void> = (previous ? previous.then(run, run) : run()).finally(() => {
+      if (this.handlerOf.get(socket) === current) this.handlerOf.delete(socket);
+      this.finished++;
+      if (--this.running === 0) this.onHandlersDone?.();
+    });
+    this.handlerOf.set(socket, current);
   }
 
   listen(host: string, port: number): Promise<ListeningAddress> {

@@ -137,8 +137,33 @@ describe('a lingering close', () => {
       await sleep(1_000);
       connection.socket.end();
       await connection.closed;
-      expect(connection.text().match(/^HTTP\/1\.1 \d+/gm)).toHaveLength(1);
+      expect(connection.text().match(/HTTP\/1\.1 \d{3}/g)).toHaveLength(1);
       expect(await usersNamed(userName)).toBe(0);
+    },
+    15_000,
+  );
+
+  it.each([
+    ['without Host', (host: string) => `GET /scim/v2/Users HTTP/1.1\r\nX-Host: ${host}\r\n\r\n`],
+    [
+      'with an unmet expectation',
+      (host: string) => `GET /scim/v2/Users HTTP/1.1\r\nHost: ${host}\r\nExpect: foo\r\n\r\n`,
+    ],
+  ])(
+    'answers, in turn, the requests pipelined ahead of one refused %s, then ends',
+    async (label, refused) => {
+      const connection = await openTo(server);
+      const host = new URL(server.url).host;
+      const names = [1, 2].map((n) => `ahead-${n}-${label.length}@example.com`);
+      connection.socket.write(names.map((name) => createUser(host, name)).join('') + refused(host));
+      await Promise.race([connection.closed, sleep(8_000)]);
+      connection.socket.destroy();
+      expect(connection.text().match(/HTTP\/1\.1 \d{3}/g)).toEqual([
+        'HTTP/1.1 201',
+        'HTTP/1.1 201',
+        label.includes('Host') ? 'HTTP/1.1 400' : 'HTTP/1.1 417',
+      ]);
+      for (const name of names) expect(await usersNamed(name)).toBe(1);
     },
     15_000,
   );
