@@ -1,5 +1,4 @@
 import { unescape } from 'node:querystring';
-import { withUnreservedDecoded } from '@shared/percent-encoding';
 import { REDACTED } from '@shared/request-log';
 import { jsonTextDeeperThan } from '../../json-depth';
 import { findNamedValues, replaceValues } from './redact-text';
@@ -336,7 +335,7 @@ export function redactHeaders(headers: RawHeaders | undefined, secrets: SecretSe
         return REDACTED;
       }
       if (credentialAfterScheme(value) && !CHALLENGE_HEADERS.has(name)) return redactCredential(value, secrets);
-      return withRedactedUrlQuery(value, secrets);
+      return URL_HEADERS.has(name) ? redactedUrl(value, secrets) : value;
     };
     out[name] = Array.isArray(rawValue) ? rawValue.map((v) => redactOne(String(v))) : redactOne(String(rawValue));
   }
@@ -420,19 +419,32 @@ function withoutEncodedCredentials(decoded: string, sent: string, secrets: Secre
 }
 
 /**
- * The query of a URL a header carries (`Referer`, and the `X-Original-URL`, `X-Forwarded-Uri` or
- * `X-Rewrite-URL` a reverse proxy forwards the original request in), redacted as the request's own
- * query is: `?access_token=…` there was kept in clear. Text that is no URL keeps every part that
- * names no secret, byte for byte.
+ * Headers whose value is a URL: `Referer`, where a response sends one, and those a reverse proxy
+ * forwards the original request's URL in. Only these: a `?` in other text (`why?code=busy`, a
+ * quoted file name) begins no query.
  */
-function withRedactedUrlQuery(value: string, secrets: SecretSet): string {
+const URL_HEADERS = new Set([
+  'referer',
+  'location',
+  'content-location',
+  'x-original-url',
+  'x-original-uri',
+  'x-forwarded-uri',
+  'x-rewrite-url',
+]);
+
+/**
+ * A URL a header carries, its path and query redacted as the request's own are: `?access_token=…`
+ * and `/scimdesk%5F…/` there were kept in clear.
+ */
+function redactedUrl(value: string, secrets: SecretSet): string {
   const start = value.indexOf('?');
-  if (start < 0) return value;
-  const hash = value.indexOf('#', start);
+  const hash = value.indexOf('#', start < 0 ? 0 : start);
+  const pathEnd = start >= 0 ? start : hash >= 0 ? hash : value.length;
+  const path = redactPath(value.slice(0, pathEnd), secrets);
+  if (start < 0) return `${path}${value.slice(pathEnd)}`;
   const end = hash < 0 ? value.length : hash;
-  const query = value.slice(start + 1, end);
-  const redacted = redactQuery(query, secrets);
-  return redacted === query ? value : `${value.slice(0, start + 1)}${redacted}${value.slice(end)}`;
+  return `${path}?${redactQuery(value.slice(start + 1, end), secrets)}${value.slice(end)}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -486,6 +498,10 @@ const TEXT_FORM_SECRET = new RegExp(
   `(^|[&?;\\s])((?:[\\w-]{0,64}(?:\\[|%5b)(?:[\\w-]{0,64}(?:\\]|%5d)(?:\\[|%5b)){0,3})?(?:${SECRET_KEY_ALTERNATION}|[\\w-]{0,64}(?:${SECRET_NAME_ENDING}))(?:\\]|%5d)?=)([^&;\\s"'][^&;\\s]*)?`,
   'gi',
 );
+/** A form pair whose name holds an escape (`pass%77ord=x`), with a value. */
+const ESCAPED_FORM_PAIR = /(^|[&?;\s])([^=&;\s]*%[0-9A-Fa-f]{2}[^=&;\s]*)=([^&;\s"'][^&;\s]*)/g;
+/** TEXT_FORM_SECRET for one name as read, from its start. */
+const FORM_SECRET_NAME = new RegExp(TEXT_FORM_SECRET.source, 'i');
 /** `password="x y"` or `password = 'x'`: an XML attribute, a header-like line, a config snippet. */
 const TEXT_QUOTED_SECRET = new RegExp(`(\\b(?:${SECRET_KEY_ALTERNATION})\\s*=\\s*)("[^"]*"?|'[^']*'?)`, 'gi');
 /** `<password>x</password>`, `<scim:Password type="t">x`: an XML body sent under a JSON type. */
@@ -539,14 +555,17 @@ export function redactText(text: string, secrets: SecretSet): string {
     return `${lead}${name}${REDACTED}`;
   });
   // A name spelled with escapes (`pass%77ord=`) names the password as the server's form parser
-  // reads it: its value is found in the text with the names' escapes written out, and goes in the
-  // second pass (the text is kept as sent).
+  // reads it. Its value is replaced where it stands: only collected for the second pass, a short
+  // one (under 6 characters) or one itself escaped was kept in clear.
   if (out.includes('%')) {
-    for (const [, , , value] of withUnreservedDecoded(out).matchAll(TEXT_FORM_SECRET)) {
-      if (value === undefined) continue;
+    out = out.replace(ESCAPED_FORM_PAIR, (all, lead: string, name: string, value: string) => {
+      const read = `${safeDecode(name)}=`;
+      const named = FORM_SECRET_NAME.exec(read);
+      if (!named || named.index !== 0 || named[2] !== read) return all;
       secrets.add(value);
       secrets.add(safeDecode(value));
-    }
+      return `${lead}${name}=${REDACTED}`;
+    });
   }
   // A client that labels XML as JSON (or sends it as text) would otherwise see its password logged.
   out = out.replace(TEXT_QUOTED_SECRET, (_all, lead: string, quoted: string) => {

@@ -781,6 +781,41 @@ describe('scrubbing collected secrets', () => {
     });
   });
 
+  it('replaces a secret under an escaped form name where it stands, short or escaped itself', () => {
+    for (const [body, kept] of [
+      ['a=1&pass%77ord=hunt2', 'a=1&pass%77ord=[redacted]'],
+      ['pass%77ord=%73ecret%31%32%33&b=2', 'pass%77ord=[redacted]&b=2'],
+      ['user%5Bpassword%5D=hunt2', 'user%5Bpassword%5D=[redacted]'],
+      ['na%6De=hunt2', 'na%6De=hunt2'],
+    ]) {
+      const input = entryInput({ status: 400, request: { headers: {}, body } });
+      const line = buildEntry(input, 6, 0, 65536, new Interner()).line.toString('utf8');
+      const detail = JSON.parse(line.slice(line.indexOf('\t') + 1)) as { request: { body: unknown } };
+      expect([body, detail.request.body]).toEqual([body, kept]);
+    }
+  });
+
+  it('reads a URL only in the headers that carry one, its path and query both', () => {
+    const token = `scimdesk_${'c'.repeat(20)}_${'d'.repeat(22)}`;
+    const headers = {
+      referer: `https://idp.example/app/${token.replace(/_/g, '%5F')}/x?lang=en`,
+      'x-retry-reason': 'why?code=upstream-busy',
+      'content-disposition': 'attachment; filename="export?key=users.csv"',
+    };
+    const input = entryInput({
+      status: 503,
+      request: { headers },
+      response: { headers: {}, body: JSON.stringify({ detail: 'upstream-busy' }) },
+    });
+    const line = buildEntry(input, 8, 0, 65536, new Interner()).line.toString('utf8');
+    const detail = JSON.parse(line.slice(line.indexOf('\t') + 1)) as {
+      request: { headers: Record<string, string> };
+      response: { body: unknown };
+    };
+    expect(detail.request.headers).toEqual({ ...headers, referer: `https://idp.example/app/${R}/x?lang=en` });
+    expect(detail.response.body).toEqual({ detail: 'upstream-busy' });
+  });
+
   it("keeps a body's size when a password's digits spell it", () => {
     const body = JSON.stringify({ userName: 'a', password: '123456' });
     const input = entryInput({ status: 201, request: { headers: {}, body, bytes: 123456 } });
