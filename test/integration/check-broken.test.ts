@@ -140,6 +140,14 @@ describe('check against a server whose member PATCHes wipe the other members', (
     expect(wiped.steps.find((step) => step.id === id)?.verdict).toBe('fail');
   });
 
+  it('blames a wiping re-add on the add, not on the filtered removal after it', () => {
+    expect(wiped.steps.find((s) => s.id === 'entra.add-member-again-applied')?.verdict).toBe('fail');
+    expect(wiped.steps.find((s) => s.id === 'entra.remove-member-filter-applied')).toMatchObject({
+      verdict: 'skipped',
+      skippedReason: 'depends on entra.add-member-again-applied, which did not succeed',
+    });
+  });
+
   it('does not read back a removal from a membership the add already broke, and says why', () => {
     const step = wiped.steps.find((s) => s.id === 'entra.remove-member-applied')!;
     expect(step.verdict).toBe('skipped');
