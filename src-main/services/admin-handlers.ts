@@ -166,6 +166,8 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
  * `/scim-tokens?tenant_id=` is: answered with an empty list, a mistyped id reads as "no traffic".
  * One with entries is not: an IdP still calling a deleted tenant's path, or one whose base URL has
  * a mistyped tenant id, is logged under that id, and those entries are what its reader is after.
+ * Nor is a tenant deleted while the server runs: a live stream that was told `tenant_deleted` and
+ * goes on is reconnected with the same filter, which met a 404 until its IdP called again.
  */
 export async function requireLogFilterOwners(
   { tenants, scimTokens, requestLog }: Pick<Services, 'tenants' | 'scimTokens' | 'requestLog'>,
@@ -179,7 +181,9 @@ export async function requireLogFilterOwners(
     );
   const { tenant_id: tenantId, token_id: tokenId } = filter;
   const noTenant = tenantId === undefined ? undefined : notFound(() => tenants.get(tenantId));
-  if (noTenant && tenantId !== undefined && !(await logged({ tenant_id: tenantId }))) throw noTenant;
+  if (noTenant && tenantId !== undefined && !tenants.wasDeleted(tenantId) && !(await logged({ tenant_id: tenantId }))) {
+    throw noTenant;
+  }
   const noToken = tokenId === undefined ? undefined : notFound(() => scimTokens.get(tokenId));
   if (noToken && tokenId !== undefined && !(await logged({ token_id: tokenId }))) throw noToken;
 }

@@ -24,7 +24,12 @@ export interface TenantService {
   onDeleted(hook: TenantDeletedHook): void;
   /** Called after a tenant is created or its settings change. */
   onChanged(hook: (tenant: Tenant) => void): void;
+  /** Whether this tenant was deleted while this process runs (the latest 10,000 deletions). */
+  wasDeleted(id: string): boolean;
 }
+
+/** How many deleted tenant ids a process remembers. */
+const REMEMBERED_DELETIONS = 10_000;
 
 export function newTenantId(): string {
   return `tn_${randomBytes(8).toString('hex')}`;
@@ -36,6 +41,8 @@ export function createTenantService(store: DurableStore, clock: Clock, newId = n
   const changeHooks: ((tenant: Tenant) => void)[] = [];
   /** Deletes under way, by tenant id. */
   const deleting = new Map<string, Promise<void>>();
+  /** Tenants deleted while this process runs, oldest first. */
+  const deleted = new Set<string>();
   const read = (record: TenantRecord): Tenant => Tenant.parse(withKnownOverrides(record));
   const require = (id: string): TenantRecord => {
     const record = store.getTenant(id);
@@ -98,6 +105,8 @@ export function createTenantService(store: DurableStore, clock: Clock, newId = n
       const run = (async () => {
         for (const hook of beforeHooks) await hook(id);
         if (!(await store.deleteTenant(id))) throw new AdminError('not_found', `Tenant ${id} not found.`);
+        deleted.add(id);
+        if (deleted.size > REMEMBERED_DELETIONS) deleted.delete(deleted.values().next().value!);
         for (const hook of hooks) await hook(id);
       })();
       deleting.set(id, run);
@@ -112,6 +121,9 @@ export function createTenantService(store: DurableStore, clock: Clock, newId = n
     },
     onDeleted(hook) {
       hooks.push(hook);
+    },
+    wasDeleted(id) {
+      return deleted.has(id);
     },
     onChanged(hook) {
       changeHooks.push(hook);

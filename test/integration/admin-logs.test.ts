@@ -756,13 +756,16 @@ describe('request logs, history and the live stream', () => {
     expect(await detailOf(await stream({}, '?tenant_id=tn_mistyped'))).toBe('Tenant tn_mistyped not found.');
     expect(await detailOf(await list('?token_id=tok_mistyped'))).toMatch(/tok_mistyped/);
     expect(await detailOf(await stream({}, '?token_id=tok_mistyped'))).toMatch(/tok_mistyped/);
-    // A tenant that has gone takes its entries with it: its id is now as unknown as a typo.
+    // A tenant that has gone takes its entries with it, but not its name for the filter while the
+    // server runs: a live stream told `tenant_deleted` goes on, and is reconnected with it.
     const gone = String((await adminJson('POST', '/tenants', { name: 'Gone soon' })).id);
     await fetch(`${server.url}/api/v1/admin/tenants/${gone}`, {
       method: 'DELETE',
       headers: { Authorization: `Bearer ${admin}` },
     });
-    expect((await list(`?tenant_id=${gone}`)).status).toBe(404);
+    const goneList = await list(`?tenant_id=${gone}`);
+    expect(goneList.status).toBe(200);
+    expect(((await goneList.json()) as { total: number }).total).toBe(0);
     expect((await list(`?tenant_id=${tenantId}&per_page=1`)).status).toBe(200);
 
     // An IdP whose base URL holds a mistyped tenant id is logged under that id: those entries are
@@ -904,6 +907,16 @@ describe('request logs, history and the live stream', () => {
     const events = await readEvents(response, (seen) => seen.some((event) => event.event === 'entry'));
     expect(events[0]).toEqual({ event: 'tenant_deleted', data: JSON.stringify({ tenant_id: created.id }) });
     expect(JSON.parse(events[1]?.data ?? 'null')).toMatchObject({ status: 401, tenant_id: created.id });
+    // A reader that reconnects with the same filter is taken back, before any more traffic too.
+    const quiet = (await adminJson('POST', '/tenants', { name: 'Deleted, then followed' })) as { id: string };
+    await fetch(`${server.url}/api/v1/admin/tenants/${quiet.id}`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${admin}` },
+    });
+    const again = await stream({}, `?tenant_id=${quiet.id}`);
+    expect(again.status).toBe(200);
+    await again.body?.cancel();
+    expect(await adminJson('GET', `/request-logs?tenant_id=${quiet.id}`)).toMatchObject({ total: 0 });
   });
 
   it('ends open streams when the server stops', async () => {
