@@ -73,17 +73,15 @@ function byArea<A, S>(
 }
 
 /**
- * On every answer of the SCIM and admin APIs, errors included: `nosniff`, so that a browser never
- * reads a JSON answer as a script or a page (the console and the docs send it already); and on the
- * admin API `no-store`, whose answers carry a new SCIM token's secret, a session's admin token and
- * the request log's user data, none of which belongs in a cache.
+ * On every answer, errors included: `nosniff`, so that a browser never reads a JSON answer (or the
+ * plain-text 404 of a path that is no API path, `/scim/v2;x`, which echoes the path) as a script or
+ * a page; and on the admin API `no-store`, whose answers carry a new SCIM token's secret, a
+ * session's admin token and the request log's user data, none of which belongs in a cache.
  */
 function apiResponseHeaders() {
   return async function setApiHeaders(ctx: Koa.Context, next: Koa.Next): Promise<void> {
-    const area = areaOf(ctx.path);
-    if (area === 'console') return next();
     ctx.set('X-Content-Type-Options', 'nosniff');
-    if (area === 'admin') ctx.set('Cache-Control', 'no-store');
+    if (areaOf(ctx.path) === 'admin') ctx.set('Cache-Control', 'no-store');
     await next();
   };
 }

@@ -60,8 +60,10 @@ describe.each([
       await scim('GET', '/Users/no-such-id'),
       await fetch(`${base}/Users`),
       await fetch(`${s.server.url}/api/v1/admin/tenants`),
+      // No API path: the plain-text 404 echoes the path.
+      await fetch(`${base};x`),
     ];
-    expect(answers.map((answer) => answer.status)).toEqual([200, 404, 401, 401]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 404, 401, 401, 404]);
     for (const answer of answers) expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
     const created = await fetch(`${s.server.url}/api/v1/admin/scim-tokens`, {
       method: 'POST',
