@@ -673,6 +673,25 @@ describe('request logs, history and the live stream', () => {
     expect((await mineEvents).filter((e) => e.event === 'gap')).toEqual([]);
   });
 
+  it("keeps a tenant's real traffic through a flood with a made-up token at endpoints answered before any token is asked for", async () => {
+    const capped = String((await adminJson('POST', '/tenants', { name: 'Flooded log', log_max_entries: 100 })).id);
+    const token = String((await adminJson('POST', '/scim-tokens', { tenant_id: capped, name: 'idp' })).token);
+    const base = `${server.url}/api/v1/tenants/${capped}/scim/v2`;
+    const real = { headers: { Authorization: `Bearer ${token}` } };
+    for (let i = 0; i < 10; i++) expect((await fetch(`${base}/Users?count=0&real=${i}`, real)).status).toBe(200);
+    // A valid token on a public endpoint is the IdP's own traffic, named as such.
+    expect((await fetch(`${base}/ServiceProviderConfig?real=discovery`, real)).status).toBe(200);
+    const madeUp = { headers: { Authorization: `Bearer scimdesk_${'Z'.repeat(43)}` } };
+    for (let i = 0; i < 150; i++) {
+      const path = ['/Bulk', '/ServiceProviderConfig', '/Nope'][i % 3]!;
+      await fetch(`${base}${path}`, madeUp);
+    }
+    const listed = await adminJson('GET', `/request-logs?tenant_id=${capped}&per_page=100`);
+    const items = listed.items as { query: string; token: { name: string } | null }[];
+    expect(items.filter((item) => item.query.includes('real=')).length).toBe(11);
+    expect(items.find((item) => item.query === 'real=discovery')?.token?.name).toBe('idp');
+  });
+
   it('narrows the live stream by the filters one entry can answer, and refuses those it cannot', async () => {
     const errorsOnly = await stream({}, `?tenant_id=${tenantId}&has_error=true&method=get`);
     const events = readEvents(errorsOnly, (evs) =>

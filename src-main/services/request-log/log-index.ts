@@ -1,3 +1,4 @@
+import type { RequestSource } from '@shared/request-log';
 import type { LogRow } from './entry';
 
 /**
@@ -80,9 +81,18 @@ function firstIndexAfter<T>(items: readonly T[], seq: number, keyOf: (item: T) =
 
 const seqOf = (row: LogRow) => row.seq;
 
-/** A request refused for its credential: anyone who knows a tenant's URL can send these. */
-export const refusedForCredential = (status: number) => status === 401;
-const isRefused = (row: LogRow) => refusedForCredential(row.status);
+/**
+ * A request made with no credential the server took: refused for it (401), or an IdP's request with
+ * no token of this server, answered before any token was asked for (a 405 for `GET /Bulk`, a 404,
+ * discovery). Anyone who knows a tenant's URL can send these: told apart by status alone, a
+ * hundred `GET …/Bulk` with a made-up token pushed out every entry of the tenant's real traffic.
+ */
+export const refusedForCredential = (entry: {
+  readonly status: number;
+  readonly token: unknown;
+  readonly source: RequestSource;
+}) => entry.status === 401 || (entry.source === 'idp' && entry.token === null);
+const isRefused = (row: LogRow) => refusedForCredential(row);
 
 /** The in-memory index of the request log: every retained entry, oldest first. */
 export class LogIndex {
@@ -90,7 +100,7 @@ export class LogIndex {
   /** Every entry refused for its credential, of any tenant or none, which the global cap keeps apart. */
   private readonly refused = new RowQueue();
   private readonly byTenant = new Map<string, RowQueue>();
-  /** A tenant's entries refused for their credential (401), which its cap keeps apart (see enforceCounts). */
+  /** A tenant's entries refused for their credential (refusedForCredential), which its cap keeps apart (see enforceCounts). */
   private readonly refusedByTenant = new Map<string, RowQueue>();
   /** Kept after a tenant's last entry goes (and after a purge): its streams still count what they missed. */
   private readonly tombstones = new Map<string, Tombstones>();

@@ -273,10 +273,10 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     const own = tenant === null ? undefined : tenantLimits.get(tenant);
     if (tenant !== null && own) {
       while (index.tenantSize(tenant) > own.maxEntries) {
-        // Requests refused for their credential (401) take at most half the cap: a client with no
-        // valid token, which anyone who knows the tenant's URL is, pushed out every entry of the
-        // IdP's real traffic. Under half, they age with the rest, so an IdP sending a bad token
-        // still shows why it fails.
+        // Requests made with no credential the server took (refusedForCredential) take at most
+        // half the cap: a client with no valid token, which anyone who knows the tenant's URL is,
+        // pushed out every entry of the IdP's real traffic. Under half, they age with the rest, so
+        // an IdP sending a bad token still shows why it fails.
         const refusedFirst = index.refusedSizeOfTenant(tenant) * 2 > own.maxEntries;
         const oldest = refusedFirst ? index.oldestRefusedOfTenant(tenant) : index.oldestOfTenant(tenant);
         if (!oldest || !removeRow(oldest)) break;
@@ -302,7 +302,7 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     lastSeq = summary.seq;
     // Removed by a cap before (its tenant's, or the log's): not brought back by a cap raised since,
     // nor counted again by the log's cap, which would then evict other entries than the run did.
-    const refused = refusedForCredential(summary.status);
+    const refused = refusedForCredential(summary);
     const tenant = summary.tenant_id;
     const floor = Math.max(
       globalFloor,

@@ -137,6 +137,24 @@ describe('request log: deleted tenants', () => {
     await again.close();
   });
 
+  it('counts as refused a request answered before any token was asked for, when it carried none the server took', async () => {
+    const dir = await tempDir();
+    const log = await createRequestLog({ dataDir: dir, clock, log: quietLog(), limits: { maxEntries: 1000 } });
+    log.setTenantLimits('tenant-a', { maxEntries: 10 });
+    for (let n = 1; n <= 8; n++) log.record(input(n));
+    // `GET …/Bulk` (405), an unknown endpoint (404) and discovery (200) with a made-up token.
+    const statuses = [405, 404, 200];
+    for (let n = 9; n <= 108; n++) log.record(input(n, { token: null, status: statuses[n % 3]! }));
+    const shown = await kept(log, 'tenant-a');
+    expect(shown.filter(([seq]) => seq! <= 8).map(([seq]) => seq)).toEqual([8, 7, 6, 5, 4]);
+    expect(shown).toHaveLength(10);
+    // The console's requests carry the admin token, which the log does not name: they are no refusals.
+    log.setTenantLimits('tenant-b', { maxEntries: 4 });
+    for (let n = 109; n <= 116; n++) log.record(input(n, { tenant_id: 'tenant-b', token: null, source: 'console' }));
+    expect((await kept(log, 'tenant-b')).map(([seq]) => seq)).toEqual([116, 115, 114, 113]);
+    await log.close();
+  });
+
   it('lets requests refused for their credential take at most half of the whole log, from any tenant or none', async () => {
     const dir = await tempDir();
     const limits = { maxEntries: 10 };
