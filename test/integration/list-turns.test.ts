@@ -102,4 +102,40 @@ describe('lists that may hold the thread long take turns', () => {
     // Sent together with six scans, the GET waits for the scan under way at most.
     expect(finished.indexOf('get HTTP/1.1 200 OK')).toBeLessThan(3);
   });
+
+  it("answers another tenant's GET between pages of groups with many members, not after all of them", async () => {
+    // Twenty-four groups of the busy tenant's 1,400 users: 33,600 members, which each page answers.
+    const users = (await (
+      await fetch(`${server.url}/scim/v2/Users?count=1000&attributes=id`, {
+        headers: { Authorization: `Bearer ${busy.token}` },
+      })
+    ).json()) as { Resources: { id: string }[] };
+    const more = (await (
+      await fetch(`${server.url}/scim/v2/Users?startIndex=1001&count=1000&attributes=id`, {
+        headers: { Authorization: `Bearer ${busy.token}` },
+      })
+    ).json()) as { Resources: { id: string }[] };
+    const members = [...users.Resources, ...more.Resources].map(({ id }) => ({ value: id }));
+    expect(members).toHaveLength(1400);
+    for (let g = 0; g < 24; g++) {
+      const made = await fetch(`${server.url}/scim/v2/Groups`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${busy.token}`, 'Content-Type': 'application/scim+json' },
+        body: JSON.stringify({ displayName: `Everyone ${g}`, members }),
+      });
+      expect(made.status).toBe(201);
+    }
+    // Each page different, so that none is served from the list cache.
+    const finished = await sendTogether(server.url, [
+      ...Array.from({ length: 6 }, (_, n) => ({
+        name: `page ${n}`,
+        path: `/scim/v2/Groups?startIndex=${n + 1}&count=${24 - n}`,
+        token: busy.token,
+      })),
+      { name: 'get', path: `/scim/v2/Users/${quiet.userId}`, token: quiet.token },
+    ]);
+    expect(finished).toHaveLength(7);
+    expect(finished.every((line) => line.endsWith('HTTP/1.1 200 OK'))).toBe(true);
+    expect(finished.indexOf('get HTTP/1.1 200 OK')).toBeLessThan(3);
+  });
 });
