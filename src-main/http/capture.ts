@@ -167,7 +167,8 @@ function withStreamOutcome(entry: RequestLogInput, streamed: StreamOutcome, dura
   return {
     ...entry,
     duration_ms: durationMs,
-    response: { ...entry.response, bytes: streamed.bytes },
+    // The head kept of what was sent, never the stream itself (an export keeps none).
+    response: { ...entry.response, body: streamed.head, bodyIsJson: false, bytes: streamed.bytes },
     error: entry.error ?? streamed.error,
   };
 }

@@ -51,6 +51,7 @@ import { noteServerFault } from '../server-faults';
 import { sendStreamed, stoppedByDesign, type StreamedAnswer } from '../streamed-answer';
 import { scimAuth, type ScimCaller, type ScimState } from './auth';
 import { readScimBody, sendScim } from './body';
+import { sendPageStreamed } from './streamed-page';
 import { DEFAULT_BODY_LIMIT, refuseBodyUnread } from '../json-body';
 import { publicOrigin } from '../public-origin';
 import { noteAnswerDecidedByOwnWrite } from '../durable-answers';
@@ -317,10 +318,12 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
   /** A list, at its turn when it may hold the thread long (see IdentityService.listTurn). */
   const listed = async (ctx: Context, kinds: readonly ResourceKind[], query: SearchRequest) => {
     const scim = caller(ctx);
-    await identities.listTurn(kinds, query, scim);
+    const { manyMembers } = await identities.listTurn(kinds, query, scim);
     // A turn may come after the token was revoked: a revocation takes effect at once.
     scim.stillAuthorized?.();
-    sendScim(ctx, 200, identities.search(kinds, query, scim));
+    if (manyMembers)
+      sendPageStreamed(ctx, identities.page(kinds, query, scim), scim, deps.log, () => deps.store.settled());
+    else sendScim(ctx, 200, identities.search(kinds, query, scim));
   };
   const searchRequest = async (ctx: Context) => {
     refuseListQuery(ctx);

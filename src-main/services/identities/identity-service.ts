@@ -110,6 +110,25 @@ export interface WriteReport {
 }
 
 /**
+ * A page of a list whose resources are presented as they are pulled (IdentityService.page): a
+ * large page can be streamed, with other requests read between its resources.
+ */
+export interface ListPage {
+  totalResults: number;
+  startIndex: number;
+  /** Exactly the page's resources (itemsPerPage is their number), each pulled once. */
+  resources: Iterable<ProjectedResource>;
+  /** Their number, known before they are presented. */
+  itemsPerPage: number;
+}
+
+/** A stored resource read for a page, with its type. */
+interface StoredOfKind {
+  kind: ResourceKind;
+  doc: StoredResource;
+}
+
+/**
  * A write's answer: the representation under the request's projection, plus where the written
  * resource is and its version, for the Location and ETag headers. Those come from the stored
  * resource, since `attributes`/`excludedAttributes` may leave `meta` out of the representation.
@@ -556,16 +575,20 @@ export class IdentityService {
 
   /**
    * Resolves when a list of these types may run: at once for a quick one, at its turn (ListTurns)
-   * for one that may scan or sort a large collection. Call `list`/`search` right after, with no
-   * `await` between.
+   * for one that may scan or sort a large collection, or answer many members. Call `search` or
+   * `page` right after, with no `await` between. Tells whether the page may answer many members:
+   * the caller should then stream it (`page`), since building it whole holds the thread for
+   * seconds and its memory (ten groups of 50,000 members are 105 MB of JSON).
    */
   async listTurn(
     kinds: readonly ResourceKind[],
     query: ListQuery & { filter?: string | undefined },
     ctx: ScimRequestContext,
-  ): Promise<void> {
-    if (this.mayListLong(kinds, query, ctx)) await this.listTurns.take();
+  ): Promise<{ manyMembers: boolean }> {
+    const manyMembers = kinds.includes('Group') && this.membersListedLong(this.reader(ctx), query);
+    if (manyMembers || this.mayListLong(kinds, query, ctx)) await this.listTurns.take();
     await this.pastNewestStamp();
+    return { manyMembers };
   }
 
   /** Waits, 2 ms at most, until the clock has passed the newest stamp given (see readFence). */
@@ -588,7 +611,6 @@ export class IdentityService {
     ctx: ScimRequestContext,
   ): boolean {
     const tenant = this.reader(ctx);
-    if (kinds.includes('Group') && this.membersListedLong(tenant, query)) return true;
     const size = kinds.reduce((sum, kind) => sum + tenant.count(collectionOf(kind)), 0);
     if (size < LIST_TURN_MIN_RESOURCES) return false;
     if (!(isBlank(query.sortBy) && isBlank(query.sortOrder))) return true;
@@ -636,6 +658,22 @@ export class IdentityService {
     query: ListQuery & { filter?: string | undefined },
     ctx: ScimRequestContext,
   ): ListResponse {
+    const page = this.page(kinds, query, ctx);
+    return listResponse([...page.resources], page.totalResults, page.startIndex);
+  }
+
+  /**
+   * `search`, with the page's resources presented as they are pulled (an answer streamed resource
+   * by resource; see http/scim/streamed-page.ts). The page is chosen, and its resources read, when
+   * this is called: what a resource stores is as it was then, so a page streamed over seconds is
+   * as consistent as one built at once, and its newest `meta.lastModified` still fences later
+   * writes (see readFence). What is derived when read (a member's display) is read as it is pulled.
+   */
+  page(
+    kinds: readonly ResourceKind[],
+    query: ListQuery & { filter?: string | undefined },
+    ctx: ScimRequestContext,
+  ): ListPage {
     const ast = parseQueryFilter(query.filter);
     const page = normalizePage(query, this.maxResults);
     const tenant = this.reader(ctx);
@@ -655,16 +693,32 @@ export class IdentityService {
     const { kinds: kindOf, ids, total } = this.matchAll(kinds, ast, query, tenant, ctx, defaultOrder, page.count > 0);
     const projectors = new Map(kinds.map((kind) => [kind, compileProjection(this.schemaOf(kind), query)]));
     const first = page.startIndex - 1;
-    const resources = pageOf(ids, page).map((id, i) => {
+    const chosen = pageOf(ids, page).map((id, i): StoredOfKind => {
       const kind = kindOf[first + i] as ResourceKind;
-      const project = projectors.get(kind) as Projector;
-      return project(
-        present(tenant, kind, getStored(tenant, kind, id) as StoredResource, ctx.baseUrl, {
-          members: project.emits('members'),
-        }),
-      );
+      return { kind, doc: getStored(tenant, kind, id) as StoredResource };
     });
-    return listResponse(resources, total, page.startIndex);
+    return {
+      totalResults: total,
+      startIndex: page.startIndex,
+      itemsPerPage: chosen.length,
+      resources: this.presentedAsPulled(chosen, (kind) => projectors.get(kind) as Projector, ctx),
+    };
+  }
+
+  /**
+   * Stored resources read for a page, presented one at a time as they are pulled. A tenant deleted
+   * meanwhile stops the page (its reader is gone); a member deleted meanwhile is left out, as a GET
+   * would leave it out (see present).
+   */
+  private *presentedAsPulled(
+    chosen: readonly StoredOfKind[],
+    projectorOf: (kind: ResourceKind) => Projector,
+    ctx: ScimRequestContext,
+  ): Generator<ProjectedResource, void, undefined> {
+    for (const { kind, doc } of chosen) {
+      const project = projectorOf(kind);
+      yield project(present(this.reader(ctx), kind, doc, ctx.baseUrl, { members: project.emits('members') }));
+    }
   }
 
   /**
@@ -796,18 +850,17 @@ export class IdentityService {
     page: { startIndex: number; count: number },
     projection: ProjectionRequest,
     ctx: ScimRequestContext,
-  ): ListResponse {
+  ): ListPage {
     const project = compileProjection(this.schemaOf(kind), projection);
     const collection = collectionOf(kind);
     const ids = page.count > 0 ? tenant.inCreatedOrder(collection, page.startIndex - 1, page.count) : [];
-    const resources = ids.map((id) =>
-      project(
-        present(tenant, kind, getStored(tenant, kind, id) as StoredResource, ctx.baseUrl, {
-          members: project.emits('members'),
-        }),
-      ),
-    );
-    return listResponse(resources, tenant.count(collection), page.startIndex);
+    const chosen = ids.map((id): StoredOfKind => ({ kind, doc: getStored(tenant, kind, id) as StoredResource }));
+    return {
+      totalResults: tenant.count(collection),
+      startIndex: page.startIndex,
+      itemsPerPage: chosen.length,
+      resources: this.presentedAsPulled(chosen, () => project, ctx),
+    };
   }
 
   /**

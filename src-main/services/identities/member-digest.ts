@@ -3,13 +3,25 @@ import { membersKeyOf, type MembersKey, type MembershipDelta } from '../../store
 import type { TenantReader } from '../../store/transaction';
 
 /** What a member's value names: a user or a group, and the name to show for it. */
-export function describeMember(
-  tenant: TenantReader,
-  value: string,
-): { type: 'User' | 'Group'; display: string | undefined } {
+export interface MemberDescription {
+  type: 'User' | 'Group';
+  display: string | undefined;
+}
+
+/**
+ * What a member's value names; undefined when it names nothing in the tenant (a member deleted
+ * after a page read its group, see IdentityService.page: a stored group never lists one).
+ */
+export function describeMember(tenant: TenantReader, value: string): MemberDescription | undefined {
   const user = tenant.get('users', value);
   if (user) return { type: 'User', display: (user.displayName as string | undefined) ?? user.userName };
-  return { type: 'Group', display: tenant.get('groups', value)?.displayName };
+  const group = tenant.get('groups', value);
+  return group ? { type: 'Group', display: group.displayName } : undefined;
+}
+
+/** As describeMember, a value that names nothing read as a group without a name. */
+export function describeMemberOrGroup(tenant: TenantReader, value: string): MemberDescription {
+  return describeMember(tenant, value) ?? { type: 'Group', display: undefined };
 }
 
 const MODULUS = 2 ** 48;
@@ -36,7 +48,7 @@ export function membersDigest(tenant: TenantReader, members: readonly MemberValu
     return cached?.displayVersion === displayVersion ? cached.sum : undefined;
   };
   const hashOf = (value: string) => {
-    const { type, display } = describeMember(tenant, value);
+    const { type, display } = describeMemberOrGroup(tenant, value);
     return hash48(`${type}\u0000${value}\u0000${String(display)}`);
   };
   // Back along the changes that made this array, to one whose sum is known (the store keeps at

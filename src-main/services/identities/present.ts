@@ -7,7 +7,7 @@ import { isRecord, type ResourceData } from '../../scim/values';
 import type { MemberValue } from '../../store/documents';
 import type { TenantReader } from '../../store/transaction';
 import { digestTag, representationTag, RESOURCE_KINDS } from './kinds';
-import { describeMember, membersDigest } from './member-digest';
+import { describeMember, describeMemberOrGroup, membersDigest, type MemberDescription } from './member-digest';
 import type { StoredResource } from './stored';
 
 /**
@@ -116,7 +116,11 @@ export function present(
     }
   } else if (doc.members) {
     if (options.members === false) delete out.members;
-    else out.members = doc.members.map((member) => presentMember(tenant, member, baseUrl));
+    else
+      out.members = doc.members.flatMap(({ value }) => {
+        const described = describeMember(tenant, value);
+        return described ? [memberAs(value, described, baseUrl)] : [];
+      });
     if (doc.members.length > 0) {
       const version = digestTag(doc.meta.version, membersDigest(tenant, doc.members));
       out.meta = { ...doc.meta, version, location: locationOf(kind, doc.id, baseUrl) };
@@ -160,10 +164,13 @@ export function memberFilterView(tenant: TenantReader, baseUrl: string): FilterV
 
 /** A group member as answered: its `type`, `$ref` and `display` read from the member itself. */
 export function presentMember(tenant: TenantReader, member: MemberValue, baseUrl: string): ResourceData {
-  const { type, display } = describeMember(tenant, member.value);
+  return memberAs(member.value, describeMemberOrGroup(tenant, member.value), baseUrl);
+}
+
+function memberAs(value: string, { type, display }: MemberDescription, baseUrl: string): ResourceData {
   return {
-    value: member.value,
-    $ref: `${baseUrl}/${type === 'User' ? 'Users' : 'Groups'}/${member.value}`,
+    value,
+    $ref: `${baseUrl}/${type === 'User' ? 'Users' : 'Groups'}/${value}`,
     type,
     ...(display !== undefined ? { display } : {}),
   };

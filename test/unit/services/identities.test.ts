@@ -11,6 +11,7 @@ import { serviceHarness, type ServiceHarness } from './harness';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const BASE = 'http://127.0.0.1:8585/scim/v2';
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 let h: ServiceHarness;
 let ctx: ScimRequestContext;
@@ -861,6 +862,41 @@ describe('lists', () => {
     expect(members.Resources.map((r) => r.userName)).toEqual(['alice@x.com']);
     const groups = ids().list('Group', { filter: `members[value eq "${alice.id}"]` }, ctx);
     expect(groups.totalResults).toBe(1);
+  });
+
+  it.each([
+    ['in created order', {}],
+    ['filtered', { filter: 'displayName pr' }],
+  ])('answers a page (%s) read when it was asked for, however late it is pulled', async (_, query) => {
+    const alice = await user('alice@x.com', { displayName: 'Alice' });
+    const bob = await user('bob@x.com', { displayName: 'Bob' });
+    const ops = await create('Group', { displayName: 'Ops', members: [{ value: alice.id }, { value: bob.id }] }, ctx);
+    const page = ids().page(['Group'], query, ctx);
+    expect(page).toMatchObject({ totalResults: 1, startIndex: 1, itemsPerPage: 1 });
+    // Changed and deleted after the page was asked for, before it is sent (a streamed page).
+    h.clock.advance(1000);
+    await replace('Group', String(ops.id), { displayName: 'Ops renamed', members: [{ value: alice.id }] }, ctx);
+    const rename = { op: 'replace', path: 'displayName', value: 'Alicia' };
+    await ids().patch('User', String(alice.id), { schemas: [PATCH_OP], Operations: [rename] }, ctx);
+    await ids().delete('User', String(bob.id), ctx);
+    const sent = [...page.resources];
+    // The group as stored when the page was read (its newest lastModified fences later writes);
+    // what is derived when read is read as it is now, and a member deleted since is left out.
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({
+      displayName: 'Ops',
+      meta: { lastModified: (ops.meta as { lastModified: string }).lastModified },
+    });
+    expect(sent[0]!.members).toEqual([
+      { value: alice.id, display: 'Alicia', type: 'User', $ref: `${BASE}/Users/${String(alice.id)}` },
+    ]);
+  });
+
+  it('stops a page whose tenant was deleted before its resources were pulled', async () => {
+    await user('alice@x.com');
+    const page = ids().page(['User'], {}, ctx);
+    await h.services.tenants.delete(ctx.tenantId);
+    expect(() => [...page.resources]).toThrow(expect.objectContaining({ status: 404 }));
   });
 
   it('rejects a bad filter with invalidFilter', () => {

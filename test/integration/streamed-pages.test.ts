@@ -1,0 +1,187 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { RequestLogEntry } from '@shared/request-log';
+import { startTestServer, type TestServer } from './harness';
+
+const BULK = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
+const LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+const USERS = 2_000;
+const GROUPS = 40;
+
+interface Group {
+  id: string;
+  displayName: string;
+  members?: { value: string; display?: string }[];
+}
+
+/** A GET read to its end, with its status, headers and text. */
+function getText(url: string, token: string): Promise<{ status: number; headers: Headers; text: string }> {
+  return fetch(url, { headers: { Authorization: `Bearer ${token}` } }).then(async (response) => ({
+    status: response.status,
+    headers: response.headers,
+    text: await response.text(),
+  }));
+}
+
+/**
+ * Pages of groups with their members, from a tenant whose groups hold many (80,000 member values
+ * here): built whole, such a page held every tenant's requests and its memory until it was sent.
+ */
+describe('a page of groups with many members is streamed', () => {
+  let server: TestServer;
+  let admin: string;
+  let tenant: { tenantId: string; token: string; admin: string };
+  let tokenId: string;
+  let scim: string;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    tenant = await server.tenantWithToken('Large groups');
+    admin = tenant.admin;
+    scim = `${server.url}/api/v1/tenants/${tenant.tenantId}/scim/v2`;
+    const ids: string[] = [];
+    for (let batch = 0; batch < USERS / 500; batch++) {
+      const Operations = Array.from({ length: 500 }, (_, i) => ({
+        method: 'POST',
+        path: '/Users',
+        bulkId: `u${i}`,
+        data: { userName: `user-${batch}-${i}@large.test`, displayName: `Large Group Member ${batch}-${i}` },
+      }));
+      const answer = await fetch(`${server.url}/scim/v2/Bulk`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${tenant.token}`, 'Content-Type': 'application/scim+json' },
+        body: JSON.stringify({ schemas: [BULK], Operations }),
+      });
+      const body = (await answer.json()) as { Operations: { location: string }[] };
+      ids.push(...body.Operations.map(({ location }) => location.split('/').pop()!));
+    }
+    const members = ids.map((value) => ({ value }));
+    for (let g = 0; g < GROUPS; g++) {
+      const made = await fetch(`${server.url}/scim/v2/Groups`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${tenant.token}`, 'Content-Type': 'application/scim+json' },
+        body: JSON.stringify({ displayName: `Everyone ${g}`, members }),
+      });
+      expect(made.status).toBe(201);
+    }
+    const tokens = (await (
+      await fetch(`${server.url}/api/v1/admin/scim-tokens?tenant_id=${tenant.tenantId}`, {
+        headers: { Authorization: `Bearer ${admin}` },
+      })
+    ).json()) as { items: { id: string }[] };
+    tokenId = tokens.items[0]!.id;
+  }, 120_000);
+  afterAll(() => server.stop());
+
+  it('sends the page as it goes, each group as a GET of it answers it', { timeout: 60_000 }, async () => {
+    const { status, headers, text } = await getText(`${scim}/Groups?count=5`, tenant.token);
+    expect(status).toBe(200);
+    expect(headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
+    // Streamed: its length was not known before it was sent.
+    expect(headers.get('content-length')).toBeNull();
+    expect(headers.get('transfer-encoding')).toBe('chunked');
+    const page = JSON.parse(text) as { Resources: Group[] };
+    expect(page).toMatchObject({ schemas: [LIST], totalResults: GROUPS, startIndex: 1, itemsPerPage: 5 });
+    expect(page.Resources.map((group) => group.displayName)).toEqual([0, 1, 2, 3, 4].map((g) => `Everyone ${g}`));
+    // HEAD reads nothing of it.
+    const head = await fetch(`${scim}/Groups?count=5`, {
+      method: 'HEAD',
+      headers: { Authorization: `Bearer ${tenant.token}` },
+    });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    for (const group of page.Resources) {
+      const alone = await getText(`${scim}/Groups/${group.id}`, tenant.token);
+      expect(group).toEqual(JSON.parse(alone.text));
+      expect(group.members).toHaveLength(USERS);
+    }
+  });
+
+  it('streams a search with its projection, and keeps a small page whole', { timeout: 60_000 }, async () => {
+    const searched = await fetch(`${scim}/Groups/.search`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${tenant.token}`, 'Content-Type': 'application/scim+json' },
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],
+        filter: 'displayName sw "Everyone 1"',
+        attributes: ['members.value'],
+        startIndex: 2,
+        count: 3,
+      }),
+    });
+    expect(searched.headers.get('transfer-encoding')).toBe('chunked');
+    const page = (await searched.json()) as { Resources: Group[] };
+    // Everyone 1, 10, 11, 12…: the second to the fourth.
+    expect(page).toMatchObject({ totalResults: 11, startIndex: 2, itemsPerPage: 3 });
+    expect(page.Resources.map((group) => Object.keys(group).sort())).toEqual([
+      ['id', 'members', 'schemas'],
+      ['id', 'members', 'schemas'],
+      ['id', 'members', 'schemas'],
+    ]);
+    expect(Object.keys(page.Resources[0]!.members![0]!)).toEqual(['value']);
+    // Without members, the page is small and built whole, as every other answer.
+    const names = await getText(`${scim}/Groups?count=40&excludedAttributes=members`, tenant.token);
+    expect(names.headers.get('content-length')).toBe(String(Buffer.byteLength(names.text)));
+    expect(JSON.parse(names.text)).toMatchObject({ itemsPerPage: GROUPS });
+  });
+
+  it('logs a streamed page with its size and its head, as a large answer built whole', async () => {
+    const { text } = await getText(`${scim}/Groups?count=2&startIndex=7`, tenant.token);
+    const entry = await vi.waitFor(
+      async () => {
+        const list = (await (
+          await fetch(`${server.url}/api/v1/admin/request-logs?per_page=1&q=startIndex%3D7`, {
+            headers: { Authorization: `Bearer ${admin}` },
+          })
+        ).json()) as { items: { id: string }[] };
+        const [row] = list.items;
+        if (!row) throw new Error('the page is not logged yet');
+        return (await (
+          await fetch(`${server.url}/api/v1/admin/request-logs/${row.id}`, {
+            headers: { Authorization: `Bearer ${admin}` },
+          })
+        ).json()) as RequestLogEntry;
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    expect(entry).toMatchObject({ status: 200, has_error: false, error: null });
+    expect(entry.response).toMatchObject({ truncated: true, bytes: Buffer.byteLength(text) });
+    expect(typeof entry.response.body).toBe('string');
+    expect(text.startsWith(String(entry.response.body))).toBe(true);
+    expect(String(entry.response.body).length).toBeGreaterThan(60_000);
+  });
+
+  it('stops a page whose token is revoked while its client reads it', { timeout: 60_000 }, async () => {
+    // About 14 MB (40 groups of 2,000 members): more than a connection holds while its client pauses.
+    const url = new URL(`${server.url}/scim/v2/Groups?count=${GROUPS}`);
+    const cut = await new Promise<{ read: number; ended: string }>((resolve, reject) => {
+      const get = request(url, { headers: { Authorization: `Bearer ${tenant.token}` } }, (response) => {
+        let read = 0;
+        let tail = '';
+        response.once('data', (chunk: Buffer) => {
+          read += chunk.length;
+          response.pause();
+          void fetch(`${server.url}/api/v1/admin/scim-tokens/${tokenId}`, {
+            method: 'DELETE',
+            headers: { Authorization: `Bearer ${admin}` },
+          }).then((revoked) => {
+            expect(revoked.status).toBe(204);
+            response.on('data', (more: Buffer) => {
+              read += more.length;
+              tail = (tail + more.toString('latin1')).slice(-2);
+            });
+            response.resume();
+          });
+        });
+        const done = () => resolve({ read, ended: tail });
+        response.on('end', done).on('aborted', done).on('error', done);
+      });
+      get.on('error', reject).end();
+    });
+    // Cut before its end: the JSON never closes.
+    expect(cut.ended).not.toBe(']}');
+    expect(cut.read).toBeLessThan(8 * 1024 * 1024);
+    const again = await getText(`${url}`, tenant.token);
+    expect(again.status).toBe(401);
+  });
+});
