@@ -40,6 +40,11 @@ export interface TenantState {
   identitiesVersion: number;
   /** See TenantReader.displayVersion. */
   displayVersion: number;
+  /**
+   * See TenantReader.displayVersionOf: per group, the displayVersion of the last change to what
+   * one of its members shows. Kept when a group goes (a rollback can put it back with its array).
+   */
+  readonly groupDisplayVersions: Map<string, number>;
 }
 
 /** A change that undoes another; only for rolling back a transaction in memory, never journaled. */
@@ -150,6 +155,7 @@ export class StoreState {
       indexes: new TenantIndexes(users, groups),
       identitiesVersion: ++this.versions,
       displayVersion: ++this.versions,
+      groupDisplayVersions: new Map(),
     };
     this.tenants.set(record.id, tenant);
     return tenant;
@@ -167,7 +173,11 @@ export class StoreState {
       // already list is one put back by a rollback.
       const created = previous === undefined && doc !== undefined;
       if (created ? tenant.indexes.isListed(id) : displayChanged(previous, doc)) {
-        tenant.displayVersion = ++this.versions;
+        const version = ++this.versions;
+        tenant.displayVersion = version;
+        // Only the groups that list it show it: a rename made every group of the tenant work out
+        // its members' digest again (a 50,000-member group's GET went from 2 to 78 ms).
+        for (const group of tenant.indexes.groupsOf(id)) tenant.groupDisplayVersions.set(group, version);
       }
     }
     if (collection === 'groups' && previous && doc && sameMembers(previous, doc)) {

@@ -50,6 +50,12 @@ export interface TenantReader {
    * group's own change gives it a new document instead.
    */
   readonly displayVersion: number;
+  /**
+   * The displayVersion of the last change to what a member of this group shows (a member renamed,
+   * gone, or put back while listed); 0 when none since the tenant was loaded. A member removed
+   * from the group before such a change is not covered: see member-digest.ts.
+   */
+  displayVersionOf(groupId: string): number;
   settings(): SettingsDoc | undefined;
 }
 
@@ -120,6 +126,10 @@ export class TenantView implements TenantReader {
 
   get displayVersion(): number {
     return this.tenant.displayVersion;
+  }
+
+  displayVersionOf(groupId: string): number {
+    return this.tenant.groupDisplayVersions.get(groupId) ?? 0;
   }
 
   settings(): SettingsDoc | undefined {

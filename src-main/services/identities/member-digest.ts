@@ -27,8 +27,9 @@ export function describeMemberOrGroup(tenant: TenantReader, value: string): Memb
 const MODULUS = 2 ** 48;
 
 /**
- * Per members array as stored (by its key, membersKeyOf), the sum of its members' hashes, while the tenant's names stand
- * (TenantReader.displayVersion). A change of the group beside its members keeps the array.
+ * Per members array as stored (by its key, membersKeyOf), the sum of its members' hashes and the
+ * tenant's displayVersion when it was worked out. A change of the group beside its members keeps
+ * the array.
  */
 const sums = new WeakMap<MembersKey, { displayVersion: number; sum: number }>();
 
@@ -39,13 +40,20 @@ const sums = new WeakMap<MembersKey, { displayVersion: number; sum: number }>();
  * in the change's size (`membersKeyOf`): hashing 100,000 members in order took 85 ms of every
  * one-member PATCH of such a group. (Order is the stored revision's to tell: the array only
  * changes with it.)
+ *
+ * A sum stands while nothing its members show has changed since (TenantReader.displayVersionOf,
+ * per group: a rename elsewhere in the tenant leaves it). Followed along removals, a sum also needs
+ * the removed members to show what they showed when it was worked out, which only the whole
+ * tenant's displayVersion vouches for: a member removed, then renamed, is no longer the group's.
  */
-export function membersDigest(tenant: TenantReader, members: readonly MemberValue[]): string {
+export function membersDigest(tenant: TenantReader, groupId: string, members: readonly MemberValue[]): string {
   const displayVersion = tenant.displayVersion;
-  const known = (key: MembersKey | undefined): number | undefined => {
+  const since = tenant.displayVersionOf(groupId);
+  const known = (key: MembersKey | undefined, removing: boolean): number | undefined => {
     if (key === undefined) return 0;
     const cached = sums.get(key);
-    return cached?.displayVersion === displayVersion ? cached.sum : undefined;
+    if (cached === undefined || cached.displayVersion < since) return undefined;
+    return removing && cached.displayVersion !== displayVersion ? undefined : cached.sum;
   };
   const hashOf = (value: string) => {
     const { type, display } = describeMemberOrGroup(tenant, value);
@@ -56,13 +64,15 @@ export function membersDigest(tenant: TenantReader, members: readonly MemberValu
   const chain: MembershipDelta[] = [];
   const self = membersKeyOf(members);
   let at: MembersKey | undefined = self;
-  let sum = known(at);
+  let removing = false;
+  let sum = known(at, removing);
   while (sum === undefined) {
     const delta: MembershipDelta | undefined = at?.delta;
     if (!delta) break;
     chain.push(delta);
+    removing ||= delta.removed.length > 0;
     at = delta.from;
-    sum = known(at);
+    sum = known(at, removing);
   }
   if (sum === undefined) {
     sum = 0;

@@ -122,7 +122,7 @@ export function present(
         return described ? [memberAs(value, described, baseUrl)] : [];
       });
     if (doc.members.length > 0) {
-      const version = digestTag(doc.meta.version, membersDigest(tenant, doc.members));
+      const version = digestTag(doc.meta.version, membersDigest(tenant, doc.id, doc.members));
       out.meta = { ...doc.meta, version, location: locationOf(kind, doc.id, baseUrl) };
       return out;
     }
