@@ -129,6 +129,16 @@ export const COMPAT_FLAG_SPECS = {
     seenFrom: 'Microsoft Entra ID (first work email, phone number or address).',
     profiles: on(true, false),
   },
+  emptyPatchAccepted: {
+    kind: 'leniency',
+    scope: ['patch', 'bulk'],
+    changes:
+      'A PatchOp whose `Operations` is an empty array changes nothing and answers as a PATCH that changed nothing does (200 with the resource, its version unchanged).',
+    rfc: 'RFC 7644 §3.5.2: `Operations` is "an array of one or more PATCH operations"; strict answers 400 invalidSyntax.',
+    seenFrom:
+      "Microsoft's SCIM Validator for Entra ID apps sends a PATCH with no operations (reported to scimmyjs/scimmy #59 and #90).",
+    profiles: on(true, false),
+  },
   sameIdIgnored: {
     kind: 'leniency',
     scope: ['patch'],

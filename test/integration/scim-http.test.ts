@@ -209,6 +209,31 @@ describe.each([
     expect(await unreadable.json()).toMatchObject({ scimType: 'invalidSyntax' });
   });
 
+  it("answers a PATCH with no operations as one that changed nothing, as Microsoft's SCIM Validator expects", async () => {
+    const created = (await (await scim('POST', '/Groups', { displayName: 'Validator group' })).json()) as {
+      id: string;
+      meta: { version: string; lastModified: string };
+    };
+    const empty = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [] };
+    const answer = await scim('PATCH', `/Groups/${created.id}`, empty, { 'If-Match': created.meta.version });
+    expect(answer.status).toBe(200);
+    // Nothing changed: the same version, the same lastModified.
+    expect(answer.headers.get('etag')).toBe(created.meta.version);
+    expect(await answer.json()).toMatchObject({ id: created.id, displayName: 'Validator group', meta: created.meta });
+    // Strict keeps RFC 7644 §3.5.2's "one or more", naming the flag.
+    await adminCall(s, 'PATCH', `/tenants/${s.tenantId}`, { compat_overrides: { emptyPatchAccepted: false } });
+    try {
+      const refused = await scim('PATCH', `/Groups/${created.id}`, empty);
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({
+        scimType: 'invalidSyntax',
+        detail: expect.stringContaining('compatibility flag "emptyPatchAccepted" is off'),
+      });
+    } finally {
+      await adminCall(s, 'PATCH', `/tenants/${s.tenantId}`, { compat_overrides: {} });
+    }
+  });
+
   it('applies the compat_overrides a tenant sets against its profile (requireIfMatch, no profile has it on)', async () => {
     const created = (await (await scim('POST', '/Users', { userName: 'overrides@example.com' })).json()) as {
       id: string;

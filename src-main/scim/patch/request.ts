@@ -99,7 +99,11 @@ export function parsePatchRequest(body: unknown, ctx: CompatContext): PatchOpera
   const envelope = readEnvelope(body, SCIM_URN.patchOp, 'PatchOp', ctx);
   const raw = operationsOf(envelope, 'PatchOp', ctx);
   // RFC 7644 §3.5.2: "an array of one or more PATCH operations".
-  if (raw.length === 0) throw syntax('The PatchOp request has no operations.');
+  if (raw.length === 0) {
+    if (!ctx.use('emptyPatchAccepted'))
+      throw ctx.refuse('emptyPatchAccepted', 'invalidSyntax', 'The PatchOp request has no operations');
+    return [];
+  }
   if (raw.length > MAX_PATCH_OPERATIONS) {
     throw syntax(`The PatchOp request has ${raw.length} operations; at most ${MAX_PATCH_OPERATIONS} are accepted.`);
   }

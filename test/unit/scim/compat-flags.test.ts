@@ -165,6 +165,14 @@ const CHECKS: Record<CompatFlagName, Check> = {
     },
     off: refused('filterNoMatchAdds', 'noTarget'),
   },
+  emptyPatchAccepted: {
+    run: userPatch([]),
+    on: (r) => {
+      ok('emptyPatchAccepted')(r);
+      expect((r() as { resource: object }).resource).toEqual(user());
+    },
+    off: refused('emptyPatchAccepted', 'invalidSyntax'),
+  },
   sameIdIgnored: {
     run: groupPatch([{ op: 'replace', value: { id: 'g1', displayName: 'Renamed' } }]),
     on: ok('sameIdIgnored'),

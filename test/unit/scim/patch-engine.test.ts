@@ -17,7 +17,6 @@ describe('request validation (RFC 7644 §3.5.2): invalidSyntax', () => {
   it.each([
     ['not an object', []],
     ['no Operations', { schemas: [SCIM_URN.patchOp] }],
-    ['empty Operations', patchBody()],
     ['an operation that is not an object', patchBody('add')],
     ['an unknown op', patchBody({ op: 'merge', path: 'title', value: 'x' })],
     ['add without value', patchBody({ op: 'add', path: 'title' })],
@@ -26,6 +25,11 @@ describe('request validation (RFC 7644 §3.5.2): invalidSyntax', () => {
   ])('%s', (_, body) => {
     const e = errorOf(() => applyPatch(user(), body, { schema: userSchema, compat: compatFlags() }));
     expect(e).toMatchObject({ status: 400, scimType: 'invalidSyntax' });
+  });
+  it('empty Operations where emptyPatchAccepted is off (strict)', () => {
+    const e = errorOf(() => applyPatch(user(), patchBody(), { schema: userSchema, compat: compatFlags('strict') }));
+    expect(e).toMatchObject({ status: 400, scimType: 'invalidSyntax' });
+    expect(e.detail).toContain('The PatchOp request has no operations (compatibility flag "emptyPatchAccepted" is off');
   });
   it('a non-string path is invalidPath', () => {
     expect(errorOf(() => patch(user(), [{ op: 'add', path: 7, value: 'x' }]))).toMatchObject({
