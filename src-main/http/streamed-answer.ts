@@ -17,8 +17,13 @@ export interface StreamedAnswer {
   records: number;
   /** What stopped the stream, when the server did (the client then gets a cut answer). */
   failure?: unknown;
-  /** Its first characters, for the request log, where the answer is kept (see `keepHead`). */
-  head?: string;
+  /**
+   * What the request log keeps of the answer, set by its producer: none for an export (its
+   * resources are in the store); for a page, its envelope and first resources as values, which
+   * the log redacts by name and cuts as it does a large answer built whole (cut JSON text would be
+   * redacted as free text, and lose whole stretches of it).
+   */
+  head?: unknown;
 }
 
 interface StreamState {
@@ -42,13 +47,8 @@ export function sendStreamed(
    * crash then lost.
    */
   durable: () => Promise<void>,
-  /**
-   * How many of its first characters the request log keeps, as it keeps the head of a large answer
-   * built whole (a page streamed for its size); none for an export, whose resources are in the store.
-   */
-  keepHead = 0,
 ): void {
-  const answer: StreamedAnswer = { bytes: 0, records: 0, ...(keepHead > 0 ? { head: '' } : {}) };
+  const answer: StreamedAnswer = { bytes: 0, records: 0 };
   (ctx.state as StreamState).streamed = answer;
   // `produce` counts a record as it yields it; the answer counts it once its batch is sent.
   const read: StreamedAnswer = { bytes: 0, records: 0 };
@@ -64,8 +64,7 @@ export function sendStreamed(
     const text = batch.join('');
     [batch, chars, batchStarted] = [[], 0, performance.now()];
     answer.bytes += Buffer.byteLength(text, 'utf8');
-    if (answer.head !== undefined && answer.head.length < keepHead)
-      answer.head += text.slice(0, keepHead - answer.head.length);
+    answer.head = read.head;
     answer.records = read.records;
     return text;
   }
@@ -112,8 +111,8 @@ const STREAM_BATCH_MS = 50;
 export interface StreamOutcome {
   bytes: number;
   error: RequestLogError | null;
-  /** The answer's first characters, where the log keeps them. */
-  head?: string;
+  /** What the log keeps of the answer (StreamedAnswer.head). */
+  head?: unknown;
 }
 
 /**

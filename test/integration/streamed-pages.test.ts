@@ -73,6 +73,28 @@ describe('a page of groups with many members is streamed', () => {
   }, 120_000);
   afterAll(() => server.stop());
 
+  const asAdmin = async (path: string) =>
+    (await fetch(`${server.url}/api/v1/admin${path}`, { headers: { Authorization: `Bearer ${admin}` } })).json();
+
+  /** The newest seq in the log, so that an entry filed later can be told from earlier ones. */
+  async function newestSeq(): Promise<number> {
+    const list = (await asAdmin('/request-logs?per_page=1')) as { items: { seq: number }[] };
+    return list.items[0]?.seq ?? 0;
+  }
+
+  /** The newest entry matching `q`, once filed after `after` (a streamed answer is filed when it ends). */
+  function entryAfter(after: number, q: string): Promise<RequestLogEntry> {
+    return vi.waitFor(
+      async () => {
+        const list = (await asAdmin(`/request-logs?per_page=1&q=${q}`)) as { items: { id: string; seq: number }[] };
+        const [row] = list.items;
+        if (!row || row.seq <= after) throw new Error('not logged yet');
+        return (await asAdmin(`/request-logs/${row.id}`)) as RequestLogEntry;
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+  }
+
   it('sends the page as it goes, each group as a GET of it answers it', { timeout: 60_000 }, async () => {
     const { status, headers, text } = await getText(`${scim}/Groups?count=5`, tenant.token);
     expect(status).toBe(200);
@@ -125,41 +147,47 @@ describe('a page of groups with many members is streamed', () => {
     expect(JSON.parse(names.text)).toMatchObject({ itemsPerPage: GROUPS });
   });
 
-  it('logs a streamed page with its size and its head, as a large answer built whole', async () => {
+  it('logs a streamed page with its size and its head, redacted and cut as a large answer built whole', async () => {
+    // A name that reads like a form's secret in free text: the head is kept as JSON, not as text.
+    const [seventh] = (
+      JSON.parse((await getText(`${scim}/Groups?count=1&startIndex=7&attributes=id`, tenant.token)).text) as {
+        Resources: Group[];
+      }
+    ).Resources;
+    const renamed = await fetch(`${scim}/Groups/${seventh!.id}`, {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${tenant.token}`, 'Content-Type': 'application/scim+json' },
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', path: 'displayName', value: 'Vault secret=rotate-weekly' }],
+      }),
+    });
+    expect(renamed.status).toBe(200);
+    const before = await newestSeq();
     const { text } = await getText(`${scim}/Groups?count=2&startIndex=7`, tenant.token);
-    const entry = await vi.waitFor(
-      async () => {
-        const list = (await (
-          await fetch(`${server.url}/api/v1/admin/request-logs?per_page=1&q=startIndex%3D7`, {
-            headers: { Authorization: `Bearer ${admin}` },
-          })
-        ).json()) as { items: { id: string }[] };
-        const [row] = list.items;
-        if (!row) throw new Error('the page is not logged yet');
-        return (await (
-          await fetch(`${server.url}/api/v1/admin/request-logs/${row.id}`, {
-            headers: { Authorization: `Bearer ${admin}` },
-          })
-        ).json()) as RequestLogEntry;
-      },
-      { timeout: 10_000, interval: 50 },
-    );
+    expect(text).toContain('"displayName":"Vault secret=rotate-weekly"');
+    const entry = await entryAfter(before, 'startIndex%3D7');
     expect(entry).toMatchObject({ status: 200, has_error: false, error: null });
     expect(entry.response).toMatchObject({ truncated: true, bytes: Buffer.byteLength(text) });
     expect(typeof entry.response.body).toBe('string');
+    // The first 64 KB as sent, the group's name included.
     expect(text.startsWith(String(entry.response.body))).toBe(true);
     expect(String(entry.response.body).length).toBeGreaterThan(60_000);
+    expect(String(entry.response.body)).toContain('"displayName":"Vault secret=rotate-weekly"');
   });
 
   it('stops a page whose token is revoked while its client reads it', { timeout: 60_000 }, async () => {
     // About 14 MB (40 groups of 2,000 members): more than a connection holds while its client pauses.
     const url = new URL(`${server.url}/scim/v2/Groups?count=${GROUPS}`);
-    const cut = await new Promise<{ read: number; ended: string }>((resolve, reject) => {
+    const before = await newestSeq();
+    const cut = await new Promise<{ read: number; ended: string; text: string }>((resolve, reject) => {
       const get = request(url, { headers: { Authorization: `Bearer ${tenant.token}` } }, (response) => {
         let read = 0;
         let tail = '';
+        const chunks: Buffer[] = [];
         response.once('data', (chunk: Buffer) => {
           read += chunk.length;
+          chunks.push(chunk);
           response.pause();
           void fetch(`${server.url}/api/v1/admin/scim-tokens/${tokenId}`, {
             method: 'DELETE',
@@ -168,12 +196,13 @@ describe('a page of groups with many members is streamed', () => {
             expect(revoked.status).toBe(204);
             response.on('data', (more: Buffer) => {
               read += more.length;
+              chunks.push(more);
               tail = (tail + more.toString('latin1')).slice(-2);
             });
             response.resume();
           });
         });
-        const done = () => resolve({ read, ended: tail });
+        const done = () => resolve({ read, ended: tail, text: Buffer.concat(chunks).toString('utf8') });
         response.on('end', done).on('aborted', done).on('error', done);
       });
       get.on('error', reject).end();
@@ -181,6 +210,14 @@ describe('a page of groups with many members is streamed', () => {
     // Cut before its end: the JSON never closes.
     expect(cut.ended).not.toBe(']}');
     expect(cut.read).toBeLessThan(8 * 1024 * 1024);
+    // The log says how many whole groups the client got, and that the revocation stopped it.
+    const sent = cut.text.split('{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"]').length - 1;
+    expect(sent).toBeGreaterThan(0);
+    const entry = await entryAfter(before, `count%3D${GROUPS}`);
+    expect(entry).toMatchObject({ status: 200, has_error: true, response: { bytes: cut.read } });
+    expect(entry.error!.message).toBe(
+      `The answer was stopped after ${sent} resources (${cut.read.toLocaleString('en-US')} bytes): The SCIM token was revoked while this request ran.`,
+    );
     const again = await getText(`${url}`, tenant.token);
     expect(again.status).toBe(401);
   });

@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import { SCIM_URN } from '@shared/scim/urns';
 import type { Logger } from '../../services/admin-dispatch';
 import type { ListPage, ScimRequestContext } from '../../services/identities/identity-service';
+import type { ProjectedResource } from '../../scim/projection';
 import { DEFAULT_BODY_LIMIT as LOGGED_BODY_BYTES } from '../../services/request-log/redact';
 import { SCIM_JSON_TYPE } from '../json-text';
 import { sendStreamed, stoppedByDesign, type StreamedAnswer } from '../streamed-answer';
@@ -14,8 +15,8 @@ import { sendStreamed, stoppedByDesign, type StreamedAnswer } from '../streamed-
  * text is held for a client that reads slowly.
  *
  * A failure once the answer has begun cuts it (the client's JSON parser sees the end): a token
- * revoked, a tenant deleted, the store failing. The request log names it and keeps the answer's
- * head, as it keeps a large answer's.
+ * revoked, a tenant deleted, the store failing. The request log names it, and keeps the page's
+ * envelope and first resources, redacted and cut as a large answer built whole is.
  */
 export function sendPageStreamed(
   ctx: Context,
@@ -25,16 +26,29 @@ export function sendPageStreamed(
   durable: () => Promise<void>,
 ): void {
   function* text(answer: StreamedAnswer): Generator<string> {
+    const envelope = {
+      schemas: [SCIM_URN.listResponse],
+      totalResults: page.totalResults,
+      startIndex: page.startIndex,
+      itemsPerPage: page.itemsPerPage,
+    };
+    // The log's copy: the envelope and the first resources, up to about what it keeps of a body.
+    const head = { ...envelope, Resources: [] as ProjectedResource[] };
+    let headChars = 0;
+    answer.head = head;
     // In listResponse's order, so the text is what the page built whole would be.
-    yield (
-      `{"schemas":${JSON.stringify([SCIM_URN.listResponse])},"totalResults":${page.totalResults},` +
-      `"startIndex":${page.startIndex},"itemsPerPage":${page.itemsPerPage},"Resources":[`
-    );
+    yield `${JSON.stringify(envelope).slice(0, -1)},"Resources":[`;
     for (const resource of page.resources) {
       // Read as the client takes it, so a revocation meanwhile stops the reading at once.
       caller.stillAuthorized?.();
-      yield `${answer.records > 0 ? ',' : ''}${JSON.stringify(resource)}`;
+      const json = JSON.stringify(resource);
+      if (headChars < LOGGED_BODY_BYTES) {
+        head.Resources.push(resource);
+        headChars += json.length;
+      }
+      // Counted before it is handed on: a batch sent with it counts it (see sendStreamed).
       answer.records += 1;
+      yield `${answer.records > 1 ? ',' : ''}${json}`;
     }
     yield ']}';
   }
@@ -48,6 +62,5 @@ export function sendPageStreamed(
         ? log.info(`SCIM list stopped after its answer began: ${error.message}`)
         : log.error('SCIM list failed after its answer began:', error),
     durable,
-    LOGGED_BODY_BYTES,
   );
 }
