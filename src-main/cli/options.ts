@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { defaultDataDir } from '../data-dir';
@@ -116,6 +117,18 @@ function hostFlag(value: string | boolean | undefined, label = '--host'): string
   const host = typeof value === 'string' ? value.replace(/^\[([0-9a-fA-F:.]+)\]$/, '$1') : value;
   if (typeof host !== 'string' || !/^[\w.:-]+$/.test(host)) {
     throw new UsageError(`${label} '${String(value)}' is not a host name or IP address`);
+  }
+  // Refused here, with the reason, rather than as a name that "could not be resolved" (exit 1):
+  // `127.0.0.1:8080` is a common slip, and a colon is only ever part of an IPv6 address.
+  const withPort = /^([^:]+):(\d+)$/.exec(host);
+  if (withPort) {
+    const port = label === '--host' ? `--port ${withPort[2]}` : `SCIMDESK_PORT=${withPort[2]}`;
+    throw new UsageError(
+      `${label} '${host}' holds a port: give the host alone (${withPort[1]}) and the port as ${port}`,
+    );
+  }
+  if ((host.includes(':') && !isIPv6(host)) || (/^[\d.]+$/.test(host) && !isIPv4(host))) {
+    throw new UsageError(`${label} '${String(value)}' is not a valid IP address`);
   }
   return host;
 }

@@ -107,7 +107,16 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
     },
     diffResourceVersions: async ({ tenant_id, kind, id, from, to }) => {
       tenants.get(tenant_id);
-      return found(await history.diff(tenant_id, kind, id, from, to), `Version ${from} or ${to} of ${kind} ${id}`);
+      const diff = await history.diff(tenant_id, kind, id, from, to);
+      if (diff) return diff;
+      // Named as missing only where it is: "version 1 or 9" sent the reader to check a version that
+      // was there. (A resource without history has neither.)
+      const missing: number[] = [];
+      for (const version of new Set([from, to])) {
+        if ((await history.version(tenant_id, kind, id, version)) === undefined) missing.push(version);
+      }
+      const which = missing.length === 1 ? `Version ${missing[0]}` : `Versions ${from} and ${to}`;
+      throw new AdminError('not_found', `${which} of ${kind} ${id} not found.`);
     },
     listCompatFlags: async () => compatFlagsDocument(),
     getServerStatus: async () => {

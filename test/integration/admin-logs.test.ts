@@ -279,6 +279,14 @@ describe('request logs, history and the live stream', () => {
     expect(await adminJson('GET', `${base}/versions/1`)).toMatchObject({ resource: { title: 'Engineer' } });
     const diff = await adminJson('GET', `${base}/diff?from=1&to=2`);
     expect(diff.changes).toContainEqual({ op: 'set', path: ['title'], value: 'Manager' });
+    // A diff to a version that does not exist names that one, not the one that does.
+    expect(await adminJson('GET', `${base}/diff?from=1&to=9`)).toMatchObject({
+      code: 'not_found',
+      detail: `Version 9 of User ${String(user.id)} not found.`,
+    });
+    expect(await adminJson('GET', `${base}/diff?from=8&to=9`)).toMatchObject({
+      detail: `Versions 8 and 9 of User ${String(user.id)} not found.`,
+    });
     // A pinned timeline pages a fixed set while the user keeps changing.
     await scim('PATCH', `/Users/${user.id}`, {
       schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],

@@ -98,6 +98,26 @@ describe('CLI flags', () => {
     expect(() => serveOptions(flags, {})).toThrow(UsageError);
   });
 
+  it.each([
+    [
+      '127.0.0.1:8080',
+      "--host '127.0.0.1:8080' holds a port: give the host alone (127.0.0.1) and the port as --port 8080",
+    ],
+    ['localhost:80', "--host 'localhost:80' holds a port: give the host alone (localhost) and the port as --port 80"],
+    ['999.1.1.1', "--host '999.1.1.1' is not a valid IP address"],
+    ['1:2:3', "--host '1:2:3' is not a valid IP address"],
+  ])('refuses --host %s as a bad value (exit 2), not as a name it cannot resolve', (host, message) => {
+    const { flags } = parseFlags(['--host', host], ['host', 'port', 'data']);
+    expect(() => serveOptions(flags, {})).toThrow(message);
+  });
+  it('takes every address form a listener takes', () => {
+    for (const host of ['0.0.0.0', '::', '::1', '[::1]', 'fe80::1', '::ffff:127.0.0.1', 'localhost', 'my-host.local']) {
+      expect(serveOptions(parseFlags(['--host', host], ['host']).flags, {}).host).toBe(host.replace(/^\[|\]$/g, ''));
+    }
+    expect(() => desktopServeOptions({ SCIMDESK_HOST: '10.0.0.1:9000' })).toThrow(
+      "SCIMDESK_HOST '10.0.0.1:9000' holds a port: give the host alone (10.0.0.1) and the port as SCIMDESK_PORT=9000",
+    );
+  });
   it('refuses a host with spaces or slashes', () => {
     const { flags } = parseFlags(['--host=a b/c'], ['host', 'port', 'data']);
     expect(() => serveOptions(flags, {})).toThrow(/--host/);
