@@ -13,7 +13,10 @@ export const ServerStatus = z.object({
       name: z.string(),
       users: z.number().int(),
       groups: z.number().int(),
+      /** Every token the tenant holds, revoked and expired ones included. */
       scim_tokens: z.number().int(),
+      /** Those a SCIM client can use now (neither revoked nor expired), as endpoint-info's active_tokens. */
+      active_scim_tokens: z.number().int(),
     }),
   ),
   requests_last_minute: z.number().int().min(0),

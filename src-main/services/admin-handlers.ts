@@ -142,6 +142,7 @@ export function createAdminHandlers({ services, store, server, clock }: AdminHan
             users: reader?.count('users') ?? 0,
             groups: reader?.count('groups') ?? 0,
             scim_tokens: reader?.count('scimTokens') ?? 0,
+            active_scim_tokens: reader ? scimTokens.activeCount(tenant.id) : 0,
           };
         }),
         requests_last_minute: lastMinute.total,

@@ -593,7 +593,21 @@ describe('request logs, history and the live stream', () => {
     const status = await adminJson('GET', '/status');
     expect(status).toMatchObject({ url: server.url, data_dir: server.dataDir, version: expect.any(String) });
     expect(status.requests_last_minute).toBeGreaterThan(0);
-    expect(status.tenants).toContainEqual(expect.objectContaining({ id: tenantId, scim_tokens: 2 }));
+    expect(status.tenants).toContainEqual(
+      expect.objectContaining({ id: tenantId, scim_tokens: 2, active_scim_tokens: 2 }),
+    );
+    // A revoked token is still held, and no longer usable.
+    expect(
+      (
+        await fetch(`${server.url}/api/v1/admin/scim-tokens/${otherId}`, {
+          method: 'DELETE',
+          headers: { Authorization: `Bearer ${admin}` },
+        })
+      ).status,
+    ).toBe(204);
+    expect((await adminJson('GET', '/status')).tenants as unknown[]).toContainEqual(
+      expect.objectContaining({ id: tenantId, scim_tokens: 2, active_scim_tokens: 1 }),
+    );
     // What an operator watches for a folder that grows or a disk that fails.
     expect(status).toMatchObject({
       store: { journal_bytes: expect.any(Number), last_checkpoint_at: null },
