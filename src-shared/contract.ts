@@ -146,7 +146,7 @@ export const adminContract = {
     input: z.strictObject({ ...ById.shape, name: ScimTokenName.optional(), expires_at: ExpiresAt }),
     output: ScimToken,
     errors: ['not_found'],
-    summary: 'Rename a SCIM token or change its expiry.',
+    summary: 'Rename a SCIM token or change its expiry (a revoked token can be renamed only: it stays revoked).',
   },
   revokeScimToken: {
     method: 'DELETE',

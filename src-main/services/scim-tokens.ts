@@ -100,6 +100,12 @@ export class ScimTokenService {
     const set: Partial<ScimTokenRecord> = {};
     if (input.name !== undefined) set.name = input.name;
     if (input.expires_at !== undefined) {
+      // A 200 with a new expiry read as "the token works again" (a probe); it never will.
+      if (record.revoked_at) {
+        throw new AdminError('validation_failed', 'The token is revoked: it stays revoked, whatever its expiry.', [
+          { loc: ['body', 'expires_at'], msg: 'a revoked token has no expiry to change', type: 'value_error' },
+        ]);
+      }
       this.checkExpiry(input.expires_at, this.clock.now());
       set.expires_at = input.expires_at ? new Date(input.expires_at).toISOString() : null;
     }

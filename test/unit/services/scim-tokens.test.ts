@@ -70,6 +70,16 @@ describe('SCIM tokens', () => {
     await tokens().revoke(created.id);
     expect(tokens().authenticate(created.token)).toMatchObject({ ok: false, reason: 'revoked' });
     expect(tokens().get(created.id).revoked_at).toBe('2026-01-01T09:00:00.000Z');
+    // It can be renamed (a note for the log), not given an expiry as if it could work again.
+    await expect(tokens().update(created.id, { name: 'revoked: leaked in a ticket' })).resolves.toMatchObject({
+      name: 'revoked: leaked in a ticket',
+    });
+    for (const expires_at of ['2027-01-01T00:00:00Z', null]) {
+      await expect(tokens().update(created.id, { expires_at })).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: 'The token is revoked: it stays revoked, whatever its expiry.',
+      });
+    }
   });
 
   it('keeps last_used_at current in memory and persists it in batches', async () => {
