@@ -38,17 +38,38 @@ export function sendPageStreamed(
     answer.head = head;
     // In listResponse's order, so the text is what the page built whole would be.
     yield `${JSON.stringify(envelope).slice(0, -1)},"Resources":[`;
-    for (const resource of page.resources) {
+    for (const { resource, members } of page.parts) {
       // Read as the client takes it, so a revocation meanwhile stops the reading at once.
       caller.stillAuthorized?.();
+      const separator = answer.records > 0 ? ',' : '';
       const json = JSON.stringify(resource);
-      if (headChars < LOGGED_BODY_BYTES) {
-        head.Resources.push(resource);
-        headChars += json.length;
+      if (members === undefined) {
+        if (headChars < LOGGED_BODY_BYTES) {
+          head.Resources.push(resource);
+          headChars += json.length;
+        }
+        // Counted before its last part is handed on: a batch sent with it counts it (sendStreamed).
+        answer.records += 1;
+        yield `${separator}${json}`;
+        continue;
       }
-      // Counted before it is handed on: a batch sent with it counts it (see sendStreamed).
+      // Its members in slices, where the resource built whole has them: before `meta`, which the
+      // projection puts last.
+      const { meta, ...rest } = resource;
+      const opening = JSON.stringify(rest).slice(0, -1);
+      yield `${separator}${opening}${opening.length > 1 ? ',' : ''}"members":[`;
+      let sent = 0;
+      for (const slice of members) {
+        caller.stillAuthorized?.();
+        if (sent === 0 && headChars < LOGGED_BODY_BYTES) {
+          head.Resources.push({ ...rest, members: slice, ...(meta === undefined ? {} : { meta }) });
+          headChars += opening.length + JSON.stringify(slice).length;
+        }
+        yield `${sent > 0 ? ',' : ''}${JSON.stringify(slice).slice(1, -1)}`;
+        sent += slice.length;
+      }
       answer.records += 1;
-      yield `${answer.records > 1 ? ',' : ''}${json}`;
+      yield `]${meta === undefined ? '' : `,"meta":${JSON.stringify(meta)}`}}`;
     }
     yield ']}';
   }

@@ -116,11 +116,7 @@ export function present(
     }
   } else if (doc.members) {
     if (options.members === false) delete out.members;
-    else
-      out.members = doc.members.flatMap(({ value }) => {
-        const described = describeMember(tenant, value);
-        return described ? [memberAs(value, described, baseUrl)] : [];
-      });
+    else out.members = presentMembers(tenant, doc.members, baseUrl);
     if (doc.members.length > 0) {
       const version = digestTag(doc.meta.version, membersDigest(tenant, doc.id, doc.members));
       out.meta = { ...doc.meta, version, location: locationOf(kind, doc.id, baseUrl) };
@@ -160,6 +156,17 @@ export function memberFilterView(tenant: TenantReader, baseUrl: string): FilterV
         ? presentMember(tenant, element as MemberValue, baseUrl)
         : element;
   };
+}
+
+/**
+ * Group members as answered, each read from what it names; one that names nothing is left out (a
+ * member deleted after a page read its group: a stored group never lists one).
+ */
+export function presentMembers(tenant: TenantReader, members: readonly MemberValue[], baseUrl: string): ResourceData[] {
+  return members.flatMap(({ value }) => {
+    const described = describeMember(tenant, value);
+    return described ? [memberAs(value, described, baseUrl)] : [];
+  });
 }
 
 /** A group member as answered: its `type`, `$ref` and `display` read from the member itself. */
