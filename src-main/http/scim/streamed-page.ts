@@ -10,9 +10,10 @@ import { sendStreamed, stoppedByDesign, type StreamedAnswer } from '../streamed-
 /**
  * A ListResponse sent resource by resource, the same text `sendScim` would send for it, for a page
  * too large to build at once (groups with their members: a page of ten groups of 50,000 members
- * is 105 MB, and built whole it held every tenant's requests 2 s, and its memory). Between
- * resources the event loop reads other requests (see sendStreamed), and only about one resource's
- * text is held for a client that reads slowly.
+ * is 105 MB, and built whole it held every tenant's requests 2 s, and its memory). A large group
+ * comes in parts (ListPage.parts): the group, then its members a slice at a time. Between batches
+ * the event loop reads other requests (see sendStreamed), and only about one slice's text is held
+ * for a client that reads slowly.
  *
  * A failure once the answer has begun cuts it (the client's JSON parser sees the end): a token
  * revoked, a tenant deleted, the store failing. The request log names it, and keeps the page's
