@@ -36,9 +36,14 @@ export function listenForInterrupt(say: (line: string) => void, stopping: string
     exitCode: () => exitCodeFor(controller.signal.reason as NodeJS.Signals),
     dispose() {
       for (const signal of SIGNALS) process.off(signal, onSignal);
+      // The closing terminal's second hang-up can come after the stop is done, while the process
+      // ends: by Node's default it died of it then, and its exit status (129) was lost.
+      if (controller.signal.reason === 'SIGHUP') process.on('SIGHUP', ignore);
     },
   };
 }
+
+function ignore(): void {}
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const SIGNAL_NUMBERS: Readonly<Record<(typeof SIGNALS)[number], number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
