@@ -18,6 +18,11 @@ export const useSessionStore = defineStore('session', () => {
   const error = ref<string>();
   /** Whether `error` refuses the secret given (unknown, malformed), not the server or the session. */
   const secretRefused = ref(false);
+  /**
+   * Whether the token is one this console got for a login code, rather than one pasted: a pasted
+   * token is the user's (their scripts may use it), and replacing the session must not end it.
+   */
+  let exchanged = false;
 
   const needsSignIn = computed(() => environment.mode === 'web' && status.value !== 'signed-in');
   /**
@@ -77,7 +82,8 @@ export const useSessionStore = defineStore('session', () => {
       await refuseSecret(NEITHER_CODE_NOR_TOKEN);
       return;
     }
-    const kept = status.value === 'signed-in' ? { token: token.value, expiresAt: expiresAt.value } : undefined;
+    const kept =
+      status.value === 'signed-in' ? { token: token.value, expiresAt: expiresAt.value, exchanged } : undefined;
     if (kept && isAdminToken(value)) {
       // Proving a token means sending it as the console's own, which the working session's requests
       // would share meanwhile; a code is exchanged aside.
@@ -106,6 +112,7 @@ export const useSessionStore = defineStore('session', () => {
       }
       if (mine !== attempt) return;
       status.value = 'signed-in';
+      exchanged = !isAdminToken(value);
       endAt(expiresAt.value);
     } catch (failure) {
       if (mine !== attempt) return;
@@ -119,8 +126,10 @@ export const useSessionStore = defineStore('session', () => {
       return;
     }
     secretRefused.value = false;
-    // The replaced session is ended on the server too, as Sign out would, not left working until it expires.
-    if (kept?.token !== undefined && kept.token !== token.value) await endReplaced(kept.token);
+    // The replaced session is ended on the server too, as Sign out would, not left working until it
+    // expires; not a pasted admin token, which the user's scripts may use (a probe's `curl` got 401
+    // after the printed console URL was opened in the tab).
+    if (kept?.token !== undefined && kept.token !== token.value && kept.exchanged) await endReplaced(kept.token);
   }
 
   async function endReplaced(ending: string): Promise<void> {

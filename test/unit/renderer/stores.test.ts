@@ -274,6 +274,25 @@ describe('session store', () => {
     );
   });
 
+  it("replaces a pasted admin token with a code's session, and leaves that token working", async () => {
+    const exchangeLoginCode = vi.fn(async () => ({ token: 'ddd.eee.fff', expires_at: '2099-01-02T12:00:00.000Z' }));
+    const endSession = vi.fn(async () => undefined);
+    const session = withEnvironment({ client: { listTenants: vi.fn() }, exchangeLoginCode, endSession })(() =>
+      useSessionStore(),
+    );
+    await session.signIn(TOKEN);
+    expect(session.status).toBe('signed-in');
+    // The console URL `serve` printed, opened in the tab: the user's own token is not the console's to end.
+    await session.signIn('code123');
+    expect(session.token).toBe('ddd.eee.fff');
+    expect(endSession).not.toHaveBeenCalled();
+    expect(session.error).toBeUndefined();
+    // The code's session is the console's: replaced in turn, it is ended.
+    exchangeLoginCode.mockResolvedValueOnce({ token: 'ggg.hhh.iii', expires_at: '2099-01-03T12:00:00.000Z' });
+    await session.signIn('code456');
+    expect(endSession).toHaveBeenCalledExactlyOnceWith('ddd.eee.fff');
+  });
+
   it('forgets an admin token the server refuses', async () => {
     const listTenants = vi.fn(async () => {
       throw new AdminError('unauthorized', 'The admin token has expired.');
