@@ -1335,6 +1335,25 @@ describe.each([
       status: '431',
       detail: expect.stringContaining('POST .search'),
     });
+    // The admin API has no filter to move: the console's sign-in with a pasted 70 KB token said so.
+    const adminTooLong = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+      const req = request(
+        `${s.server.url}/api/v1/admin/tenants`,
+        { agent: false, headers: { Authorization: `Bearer ${'a'.repeat(70_000)}.b.c` } },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode, body }));
+        },
+      );
+      req.on('error', reject).end();
+    });
+    expect(adminTooLong.status).toBe(431);
+    // Its request line came in a chunk of its own: the path is not known, so the advice is conditional.
+    expect(JSON.parse(adminTooLong.body)).toMatchObject({
+      detail:
+        'The request line and headers are over 64 KiB. If it is a SCIM list, send its filter in the body of POST .search (RFC 7644 §3.4.3) instead of the URL.',
+    });
   });
 
   it('answers an over-long request on a kept-alive connection too', async () => {
