@@ -180,6 +180,53 @@ describe('a page of groups with many members is streamed', () => {
     expect(String(entry.response.body)).toContain('"displayName":"Vault secret=rotate-weekly"');
   });
 
+  it(
+    'streams one large group as GET, POST, PUT and PATCH answer it, with its ETag and Location',
+    { timeout: 60_000 },
+    async () => {
+      const send = (method: string, path: string, body?: unknown) =>
+        fetch(`${scim}${path}`, {
+          method,
+          headers: { Authorization: `Bearer ${tenant.token}`, 'Content-Type': 'application/scim+json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      const everyone = (
+        JSON.parse((await getText(`${scim}/Groups?count=1`, tenant.token)).text) as { Resources: Group[] }
+      ).Resources[0]!;
+      const members = everyone.members!.map(({ value }) => ({ value }));
+      const created = await send('POST', '/Groups', { displayName: 'Streamed on create', members });
+      const answers = [created];
+      const id = ((await created.clone().json()) as Group).id;
+      answers.push(await send('GET', `/Groups/${id}`));
+      answers.push(await send('PUT', `/Groups/${id}`, { displayName: 'Streamed on PUT', members }));
+      answers.push(
+        await send('PATCH', `/Groups/${id}`, {
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+          Operations: [{ op: 'replace', path: 'displayName', value: 'Streamed on PATCH' }],
+        }),
+      );
+      expect(answers.map((answer) => answer.status)).toEqual([201, 200, 200, 200]);
+      for (const answer of answers) {
+        expect(answer.headers.get('transfer-encoding')).toBe('chunked');
+        const text = await answer.text();
+        const group = JSON.parse(text) as Group & { meta: { version: string; location: string } };
+        // The order a resource built whole has: members before meta, which comes last.
+        expect(Object.keys(group)).toEqual(['schemas', 'id', 'displayName', 'members', 'meta']);
+        expect(answer.headers.get('etag')).toBe(group.meta.version);
+        if (answer.status === 201) expect(answer.headers.get('location')).toBe(group.meta.location);
+      }
+      // What the last answer said is what a GET now says.
+      const now = JSON.parse((await getText(`${scim}/Groups/${id}`, tenant.token)).text) as Group;
+      expect(now.displayName).toBe('Streamed on PATCH');
+      expect(now.members).toHaveLength(USERS);
+      // A projection leaving the members out is answered whole, with its length.
+      const bare = await send('GET', `/Groups/${id}?excludedAttributes=members`);
+      expect(bare.headers.get('content-length')).not.toBeNull();
+      expect(await bare.json()).not.toHaveProperty('members');
+      expect((await send('DELETE', `/Groups/${id}`)).status).toBe(204);
+    },
+  );
+
   it('stops a page whose token is revoked while its client reads it', { timeout: 60_000 }, async () => {
     // About 14 MB (40 groups of 2,000 members): more than a connection holds while its client pauses.
     const url = new URL(`${server.url}/scim/v2/Groups?count=${GROUPS}`);

@@ -36,7 +36,9 @@ import {
 } from '../../scim/schema-documents';
 import { serviceProviderConfig, type ServerCapabilities } from '../../scim/service-provider-config';
 import type {
+  AnswerRequest,
   IdentityService,
+  ResourceAnswer,
   ScimRequestContext,
   WriteAnswer,
   WriteOptions,
@@ -51,7 +53,7 @@ import { noteServerFault } from '../server-faults';
 import { sendStreamed, stoppedByDesign, type StreamedAnswer } from '../streamed-answer';
 import { scimAuth, type ScimCaller, type ScimState } from './auth';
 import { readScimBody, sendScim } from './body';
-import { sendPageStreamed } from './streamed-page';
+import { sendPageStreamed, sendResourceStreamed } from './streamed-page';
 import { DEFAULT_BODY_LIMIT, refuseBodyUnread } from '../json-body';
 import { publicOrigin } from '../public-origin';
 import { noteAnswerDecidedByOwnWrite } from '../durable-answers';
@@ -221,6 +223,13 @@ function searchOptions(ctx: Context): void {
 function resourceRoutes(deps: ScimRouterDeps): Router {
   const router = new Router({ strict: false });
   const { identities } = deps;
+  /** The request's projection, a large group's members to come in slices (see ResourceAnswer). */
+  const inSlices = (ctx: Context): AnswerRequest => ({ ...projection(ctx), membersInSlices: true });
+  /** A resource answered whole, or streamed where its members came in slices. */
+  const sendAnswer = (ctx: Context, status: number, answer: ResourceAnswer) => {
+    if (answer.members === undefined) sendScim(ctx, status, answer.resource, answer.version);
+    else sendResourceStreamed(ctx, status, answer, caller(ctx), deps.log, () => deps.store.settled());
+  };
   /** The request's body, read under the caller's tenant's flags (`contentTypeOptional`). */
   const bodyOf = (ctx: Context, limit?: number) => readScimBody(ctx, identities.compatOf(caller(ctx)), limit);
   /**
@@ -345,20 +354,20 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
     router.options(`${path}/.search`, searchOptions);
     router.post(`${path}/.search`, auth, async (ctx) => listed(ctx, [kind], await searchRequest(ctx)));
     router.post(path, auth, async (ctx) => {
-      const created = await identities.create(kind, await bodyOf(ctx), caller(ctx), projection(ctx));
+      const created = await identities.create(kind, await bodyOf(ctx), caller(ctx), inSlices(ctx));
       noteAnswerDecidedByOwnWrite(ctx);
       ctx.set('Location', created.location);
-      sendScim(ctx, 201, created.resource, created.version);
+      sendAnswer(ctx, 201, created);
     });
     router.get(`${path}/:id`, notSearch, auth, (ctx) => {
       const id = ctx.params.id ?? '';
-      const { resource, version } = identities.read(kind, id, caller(ctx), projection(ctx));
-      if (unchangedForReader(ctx, version)) {
+      const answer = identities.read(kind, id, caller(ctx), inSlices(ctx));
+      if (unchangedForReader(ctx, answer.version)) {
         ctx.status = 304;
-        ctx.set('ETag', version);
+        ctx.set('ETag', answer.version);
         return;
       }
-      sendScim(ctx, 200, resource, version);
+      sendAnswer(ctx, 200, answer);
     });
     router.put(`${path}/:id`, notSearch, auth, async (ctx) => {
       const body = await writeBodyOf(ctx, 'PUT', kind);
@@ -368,11 +377,11 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
         body,
         caller(ctx),
         conditions(ctx),
-        projection(ctx),
+        inSlices(ctx),
       );
       noteAnswerDecidedByOwnWrite(ctx);
       ctx.set('Location', replaced.location); // RFC 7644 §3.5.1's example answers with it
-      sendScim(ctx, 200, replaced.resource, replaced.version);
+      sendAnswer(ctx, 200, replaced);
     });
     router.patch(`${path}/:id`, notSearch, auth, async (ctx) => {
       const body = await writeBodyOf(ctx, 'PATCH', kind);
@@ -382,11 +391,11 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
         body,
         caller(ctx),
         conditions(ctx),
-        projection(ctx),
+        inSlices(ctx),
       );
       noteAnswerDecidedByOwnWrite(ctx);
       ctx.set('Location', patched.location);
-      sendScim(ctx, 200, patched.resource, patched.version);
+      sendAnswer(ctx, 200, patched);
     });
     router.delete(`${path}/:id`, notSearch, auth, async (ctx) => {
       const { version } = await identities.delete(kind, ctx.params.id ?? '', caller(ctx), conditions(ctx));

@@ -1,7 +1,12 @@
 import type { Context } from 'koa';
 import { SCIM_URN } from '@shared/scim/urns';
 import type { Logger } from '../../services/admin-dispatch';
-import type { ListPage, ScimRequestContext } from '../../services/identities/identity-service';
+import type {
+  ListPage,
+  ResourceAnswer,
+  ResourceParts,
+  ScimRequestContext,
+} from '../../services/identities/identity-service';
 import type { ProjectedResource } from '../../scim/projection';
 import { DEFAULT_BODY_LIMIT as LOGGED_BODY_BYTES } from '../../services/request-log/redact';
 import { SCIM_JSON_TYPE } from '../json-text';
@@ -36,53 +41,94 @@ export function sendPageStreamed(
     // The log's copy: the envelope and the first resources, up to about what it keeps of a body.
     const head = { ...envelope, Resources: [] as ProjectedResource[] };
     let headChars = 0;
+    const keep = (value: ProjectedResource, chars: number) => {
+      if (headChars >= LOGGED_BODY_BYTES) return;
+      head.Resources.push(value);
+      headChars += chars;
+    };
     answer.head = head;
     // In listResponse's order, so the text is what the page built whole would be.
     yield `${JSON.stringify(envelope).slice(0, -1)},"Resources":[`;
-    for (const { resource, members } of page.parts) {
+    for (const parts of page.parts) {
       // Read as the client takes it, so a revocation meanwhile stops the reading at once.
       caller.stillAuthorized?.();
       const separator = answer.records > 0 ? ',' : '';
-      const json = JSON.stringify(resource);
-      if (members === undefined) {
-        if (headChars < LOGGED_BODY_BYTES) {
-          head.Resources.push(resource);
-          headChars += json.length;
-        }
-        // Counted before its last part is handed on: a batch sent with it counts it (sendStreamed).
-        answer.records += 1;
-        yield `${separator}${json}`;
-        continue;
+      let pending: string | undefined;
+      for (const chunk of partsText(parts, caller, keep)) {
+        if (pending !== undefined) yield pending;
+        pending = pending === undefined ? `${separator}${chunk}` : chunk;
       }
-      // Its members in slices, where the resource built whole has them: before `meta`, which the
-      // projection puts last.
-      const { meta, ...rest } = resource;
-      const opening = JSON.stringify(rest).slice(0, -1);
-      yield `${separator}${opening}${opening.length > 1 ? ',' : ''}"members":[`;
-      let sent = 0;
-      for (const slice of members) {
-        caller.stillAuthorized?.();
-        if (sent === 0 && headChars < LOGGED_BODY_BYTES) {
-          head.Resources.push({ ...rest, members: slice, ...(meta === undefined ? {} : { meta }) });
-          headChars += opening.length + JSON.stringify(slice).length;
-        }
-        yield `${sent > 0 ? ',' : ''}${JSON.stringify(slice).slice(1, -1)}`;
-        sent += slice.length;
-      }
+      // Counted before its last part is handed on: a batch sent with it counts it (sendStreamed).
       answer.records += 1;
-      yield `]${meta === undefined ? '' : `,"meta":${JSON.stringify(meta)}`}}`;
+      yield pending ?? '';
     }
     yield ']}';
   }
   ctx.status = 200;
   ctx.type = SCIM_JSON_TYPE;
-  sendStreamed(
-    ctx,
-    text,
-    (error) =>
-      stoppedByDesign(error)
-        ? log.info(`SCIM list stopped after its answer began: ${error.message}`)
-        : log.error('SCIM list failed after its answer began:', error),
-    durable,
-  );
+  sendStreamed(ctx, text, onFailure(log, 'SCIM list'), durable);
+}
+
+/**
+ * One resource answered (GET, or a write's answer) whose members come in slices (ResourceAnswer):
+ * the same text as built whole, with its ETag, sent as its members are presented.
+ */
+export function sendResourceStreamed(
+  ctx: Context,
+  status: number,
+  answer: ResourceAnswer,
+  caller: ScimRequestContext,
+  log: Logger,
+  durable: () => Promise<void>,
+): void {
+  function* text(streamed: StreamedAnswer): Generator<string> {
+    let pending: string | undefined;
+    for (const chunk of partsText(answer, caller, (value) => (streamed.head = value))) {
+      if (pending !== undefined) yield pending;
+      pending = chunk;
+    }
+    streamed.records = 1;
+    yield pending ?? '';
+  }
+  ctx.status = status;
+  ctx.set('ETag', answer.version);
+  ctx.type = SCIM_JSON_TYPE;
+  sendStreamed(ctx, text, onFailure(log, 'SCIM answer'), durable);
+}
+
+/**
+ * The JSON text of a resource given in parts, as JSON.stringify writes the whole resource: its
+ * members where the projection has them, before `meta`, which it puts last. `keep` is told the
+ * resource as the request log keeps it (with its first slice of members), and its size.
+ */
+function* partsText(
+  { resource, members }: ResourceParts,
+  caller: ScimRequestContext,
+  keep: (value: ProjectedResource, chars: number) => void,
+): Generator<string> {
+  if (members === undefined) {
+    const json = JSON.stringify(resource);
+    keep(resource, json.length);
+    yield json;
+    return;
+  }
+  const { meta, ...rest } = resource;
+  const opening = JSON.stringify(rest).slice(0, -1);
+  yield `${opening}${opening.length > 1 ? ',' : ''}"members":[`;
+  let first = true;
+  for (const slice of members) {
+    caller.stillAuthorized?.();
+    const json = JSON.stringify(slice);
+    if (first) keep({ ...rest, members: slice, ...(meta === undefined ? {} : { meta }) }, opening.length + json.length);
+    yield `${first ? '' : ','}${json.slice(1, -1)}`;
+    first = false;
+  }
+  yield `]${meta === undefined ? '' : `,"meta":${JSON.stringify(meta)}`}}`;
+}
+
+function onFailure(log: Logger, what: string): (error: unknown) => void {
+  return (error) =>
+    stoppedByDesign(error)
+      ? log.info(`${what} stopped after its answer began: ${error.message}`)
+      : log.error(`${what} failed after its answer began:`, error);
 }

@@ -151,10 +151,23 @@ interface StoredOfKind {
  * resource is and its version, for the Location and ETag headers. Those come from the stored
  * resource, since `attributes`/`excludedAttributes` may leave `meta` out of the representation.
  */
-export interface WriteAnswer {
-  resource: ProjectedResource;
-  location: string;
+/**
+ * A resource as answered, with the version for its ETag. Asked for with `membersInSlices`, a group
+ * of many members comes as ResourceParts do: without them in `resource`, and with them in
+ * `members`, presented as they are pulled (a one-member PATCH of a 50,000-member group built an
+ * 8.5 MB answer in one 250 ms task, and eight at once held every tenant a second).
+ */
+export interface ResourceAnswer extends ResourceParts {
   version: string;
+}
+
+export interface WriteAnswer extends ResourceAnswer {
+  location: string;
+}
+
+/** `attributes`/`excludedAttributes`, and whether the caller streams a large group's members. */
+export interface AnswerRequest extends ProjectionRequest {
+  membersInSlices?: boolean;
 }
 
 export interface WriteOptions {
@@ -298,21 +311,16 @@ export class IdentityService {
   }
 
   /** A resource as GET answers it, with the version for its ETag (derived values included). */
-  read(
-    kind: ResourceKind,
-    id: string,
-    ctx: ScimRequestContext,
-    projection: ProjectionRequest = {},
-  ): { resource: ProjectedResource; version: string } {
-    const project = compileProjection(this.schemaOf(kind), projection);
-    return this.presented(kind, this.find(this.reader(ctx), kind, id), ctx, project);
+  read(kind: ResourceKind, id: string, ctx: ScimRequestContext, request: AnswerRequest = {}): ResourceAnswer {
+    const project = compileProjection(this.schemaOf(kind), request);
+    return this.presented(kind, this.find(this.reader(ctx), kind, id), ctx, project, request.membersInSlices);
   }
 
   async create(
     kind: ResourceKind,
     body: unknown,
     ctx: ScimRequestContext,
-    projection: ProjectionRequest = {},
+    projection: AnswerRequest = {},
   ): Promise<WriteAnswer> {
     const schema = this.schemaOf(kind);
     // Before anything is written: a malformed `attributes` refused after the write (400) told the
@@ -333,7 +341,7 @@ export class IdentityService {
       return this.putWhole(tx, kind, doc);
     });
     this.remember(ctx, kind, 'create', undefined, written.resource, undefined, written.json);
-    return this.answer(kind, written.resource, ctx, project);
+    return this.answer(kind, written.resource, ctx, project, projection);
   }
 
   /**
@@ -361,7 +369,7 @@ export class IdentityService {
     body: unknown,
     ctx: ScimRequestContext,
     options: WriteOptions = {},
-    projection: ProjectionRequest = {},
+    projection: AnswerRequest = {},
   ): Promise<WriteAnswer> {
     const schema = this.schemaOf(kind);
     const project = compileProjection(schema, projection);
@@ -393,7 +401,7 @@ export class IdentityService {
       return putStored(tx, kind, doc).resource;
     });
     if (stored !== before) this.remember(ctx, kind, 'change', before, stored);
-    return this.answer(kind, stored, ctx, project);
+    return this.answer(kind, stored, ctx, project, projection);
   }
 
   /**
@@ -409,7 +417,7 @@ export class IdentityService {
     body: unknown,
     ctx: ScimRequestContext,
     options: WriteOptions = {},
-    projection: ProjectionRequest = {},
+    projection: AnswerRequest = {},
   ): Promise<WriteAnswer & { report: WriteReport }> {
     const schema = this.schemaOf(kind);
     const project = compileProjection(schema, projection);
@@ -452,7 +460,7 @@ export class IdentityService {
     if (result.changed.length > 0) this.remember(ctx, kind, 'change', before, stored, result.changed);
     for (const { target, reason } of result.ignored) ctx.ignored?.push({ target, reason });
     return {
-      ...this.answer(kind, stored, ctx, project),
+      ...this.answer(kind, stored, ctx, project, projection),
       report: { changed: result.changed, changes: result.changes },
     };
   }
@@ -1027,8 +1035,17 @@ export class IdentityService {
   }
 
   /** The response representation of a stored resource, under the request's projection. */
-  private answer(kind: ResourceKind, stored: StoredResource, ctx: ScimRequestContext, project: Projector): WriteAnswer {
-    return { ...this.presented(kind, stored, ctx, project), location: locationOf(kind, stored.id, ctx.baseUrl) };
+  private answer(
+    kind: ResourceKind,
+    stored: StoredResource,
+    ctx: ScimRequestContext,
+    project: Projector,
+    request: AnswerRequest,
+  ): WriteAnswer {
+    return {
+      ...this.presented(kind, stored, ctx, project, request.membersInSlices),
+      location: locationOf(kind, stored.id, ctx.baseUrl),
+    };
   }
 
   private presented(
@@ -1036,8 +1053,19 @@ export class IdentityService {
     stored: StoredResource,
     ctx: ScimRequestContext,
     project: Projector,
-  ): { resource: ProjectedResource; version: string } {
-    const full = present(this.reader(ctx), kind, stored, ctx.baseUrl, { members: project.emits('members') });
+    membersInSlices = false,
+  ): ResourceAnswer {
+    const members = project.emits('members') ? stored.members : undefined;
+    if (membersInSlices && members !== undefined && members.length >= SLICED_FROM_MEMBERS) {
+      // Its version still digests every member (present computes it with or without them).
+      const bare = present(this.reader(ctx), kind, stored, ctx.baseUrl, { members: false });
+      return {
+        resource: project(bare),
+        version: versionOfPresented(bare),
+        members: this.memberSlices(members, bare, project, ctx),
+      };
+    }
+    const full = present(this.reader(ctx), kind, stored, ctx.baseUrl, { members: members !== undefined });
     // Taken before the projection, which may leave meta out.
     return { resource: project(full), version: versionOfPresented(full) };
   }
