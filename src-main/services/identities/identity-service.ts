@@ -727,50 +727,35 @@ export class IdentityService {
       totalResults: total,
       startIndex: page.startIndex,
       itemsPerPage: chosen.length,
-      resources: this.presentedAsPulled(chosen, (kind) => projectors.get(kind) as Projector, ctx),
-      parts: this.partsAsPulled(chosen, (kind) => projectors.get(kind) as Projector, ctx),
+      resources: this.wholeAsPulled(chosen, (kind) => projectors.get(kind) as Projector, ctx),
+      parts: this.presentedAsPulled(chosen, (kind) => projectors.get(kind) as Projector, ctx, true),
     };
   }
 
   /**
    * Stored resources read for a page, presented one at a time as they are pulled. A tenant deleted
    * meanwhile stops the page (its reader is gone); a member deleted meanwhile is left out, as a GET
-   * would leave it out (see present).
+   * would leave it out (see present). In slices, a large group comes as `presented` gives it.
    */
   private *presentedAsPulled(
     chosen: readonly StoredOfKind[],
     projectorOf: (kind: ResourceKind) => Projector,
     ctx: ScimRequestContext,
-  ): Generator<ProjectedResource, void, undefined> {
+    membersInSlices: boolean,
+  ): Generator<ResourceParts, void, undefined> {
     for (const { kind, doc } of chosen) {
-      const project = projectorOf(kind);
-      yield project(present(this.reader(ctx), kind, doc, ctx.baseUrl, { members: project.emits('members') }));
+      const { resource, members } = this.presented(kind, doc, ctx, projectorOf(kind), membersInSlices);
+      yield members === undefined ? { resource } : { resource, members };
     }
   }
 
-  /**
-   * presentedAsPulled in parts: a group with SLICED_FROM_MEMBERS members or more is presented
-   * without them, and its members a slice at a time, each projected as the whole group would have
-   * them (ten groups of 50,000 members held the thread ~0.2 s per group, presented whole).
-   */
-  private *partsAsPulled(
+  /** A page's resources whole (see presentedAsPulled). */
+  private *wholeAsPulled(
     chosen: readonly StoredOfKind[],
     projectorOf: (kind: ResourceKind) => Projector,
     ctx: ScimRequestContext,
-  ): Generator<ResourceParts, void, undefined> {
-    for (const { kind, doc } of chosen) {
-      const project = projectorOf(kind);
-      const members = project.emits('members') ? doc.members : undefined;
-      if (members === undefined || members.length < SLICED_FROM_MEMBERS) {
-        yield {
-          resource: project(present(this.reader(ctx), kind, doc, ctx.baseUrl, { members: members !== undefined })),
-        };
-        continue;
-      }
-      // Its version still digests every member (present computes it with or without them).
-      const bare = present(this.reader(ctx), kind, doc, ctx.baseUrl, { members: false });
-      yield { resource: project(bare), members: this.memberSlices(members, bare, project, ctx) };
-    }
+  ): Generator<ProjectedResource, void, undefined> {
+    for (const { resource } of this.presentedAsPulled(chosen, projectorOf, ctx, false)) yield resource;
   }
 
   private *memberSlices(
@@ -924,8 +909,8 @@ export class IdentityService {
       totalResults: tenant.count(collection),
       startIndex: page.startIndex,
       itemsPerPage: chosen.length,
-      resources: this.presentedAsPulled(chosen, () => project, ctx),
-      parts: this.partsAsPulled(chosen, () => project, ctx),
+      resources: this.wholeAsPulled(chosen, () => project, ctx),
+      parts: this.presentedAsPulled(chosen, () => project, ctx, true),
     };
   }
 
