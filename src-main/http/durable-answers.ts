@@ -19,6 +19,10 @@ export function noteAnswerDecidedByOwnWrite(ctx: Context): void {
   (ctx.state as DurableAnswerState).decidedByOwnWrite = true;
 }
 
+export function isAnswerDecidedByOwnWrite(ctx: Context): boolean {
+  return (ctx.state as DurableAnswerState).decidedByOwnWrite === true;
+}
+
 /**
  * Answers show only what is on disk. A read sees the store's memory, which runs ahead of the disk
  * by the writes waiting for the next group commit: a GET could show a version that a crash then
@@ -44,6 +48,22 @@ export function answeringWhatIsDurable(store: Pick<DurableStore, 'settled'>): Mi
       // A later batch failed (a full disk), not this request's: a 500 for a create on disk made
       // the IdP's retry a 409. Any other answer may show what the failure lost.
       if ((ctx.state as DurableAnswerState).decidedByOwnWrite !== true) throw failure;
+    }
+  };
+}
+
+/**
+ * What a streamed answer waits for before each batch it sends (see sendStreamed): the same as
+ * answeringWhatIsDurable. An answer decided by its own write is sent whatever a later batch's
+ * failure: a group of 2,000 members created on disk got no answer at all once the disk filled
+ * behind it (found in review), and the IdP's retry met a 409.
+ */
+export function durableBeforeSending(ctx: Context, store: Pick<DurableStore, 'settled'>): () => Promise<void> {
+  return async () => {
+    try {
+      await store.settled();
+    } catch (failure) {
+      if (!isAnswerDecidedByOwnWrite(ctx)) throw failure;
     }
   };
 }

@@ -165,6 +165,46 @@ describe('a full disk under answers', () => {
     }
   });
 
+  it('answers a create of a large group on disk as done, streamed, when the disk fills behind it', async () => {
+    const data = await tempDataDir();
+    const server = await startTestServer({ dataDir: data.dir });
+    const { token } = await server.tenantWithToken('Full disk, large group');
+    const members: { value: string }[] = [];
+    for (let batch = 0; batch < 4; batch++) {
+      const Operations = Array.from({ length: 500 }, (_, i) => ({
+        method: 'POST',
+        path: '/Users',
+        bulkId: `u${i}`,
+        data: { userName: `member-${batch}-${i}@example.com` },
+      }));
+      const bulk = { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations };
+      const made = (await (await post(server, token, '/Bulk', bulk)).json()) as { Operations: { location: string }[] };
+      members.push(...made.Operations.map(({ location }) => ({ value: location.split('/').pop()! })));
+    }
+    const disk = holdJournal(server, 1);
+    try {
+      const first = post(server, token, '/Groups', { displayName: 'On disk', members });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const second = post(server, token, '/Users', { userName: 'lost@example.com' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      disk.open();
+      const [kept, lost] = await Promise.all([first, second]);
+      // Its members in slices (2,000 or more), with no length known before: streamed.
+      expect(kept.status).toBe(201);
+      expect(kept.headers.get('transfer-encoding')).toBe('chunked');
+      expect(await kept.json()).toMatchObject({ displayName: 'On disk', members: expect.any(Array) });
+      expect(lost.status).toBe(500);
+      await server.app.close().catch(() => undefined);
+      const again = await startTestServer({ dataDir: data.dir });
+      const [tenant] = again.app.store.listTenants();
+      const groups = [...again.app.store.tenant(tenant!.id)!.list('groups')].map((group) => group.displayName);
+      await again.stop();
+      expect(groups).toEqual(['On disk']);
+    } finally {
+      await data.remove();
+    }
+  });
+
   it('answers a Bulk whose operation was refused by a create the disk then lost as failed, not 200', async () => {
     const data = await tempDataDir();
     const server = await startTestServer({ dataDir: data.dir });

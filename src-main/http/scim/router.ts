@@ -56,7 +56,7 @@ import { readScimBody, sendScim } from './body';
 import { sendPageStreamed, sendResourceStreamed } from './streamed-page';
 import { DEFAULT_BODY_LIMIT, refuseBodyUnread } from '../json-body';
 import { publicOrigin } from '../public-origin';
-import { noteAnswerDecidedByOwnWrite } from '../durable-answers';
+import { durableBeforeSending, isAnswerDecidedByOwnWrite, noteAnswerDecidedByOwnWrite } from '../durable-answers';
 
 export interface ScimRouterDeps {
   capabilities: ServerCapabilities;
@@ -228,7 +228,10 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
   /** A resource answered whole, or streamed where its members came in slices. */
   const sendAnswer = (ctx: Context, status: number, answer: ResourceAnswer) => {
     if (answer.members === undefined) sendScim(ctx, status, answer.resource, answer.version);
-    else sendResourceStreamed(ctx, status, answer, caller(ctx), deps.log, () => deps.store.settled());
+    else {
+      const reader = isAnswerDecidedByOwnWrite(ctx) ? undefined : caller(ctx);
+      sendResourceStreamed(ctx, status, answer, reader, deps.log, durableBeforeSending(ctx, deps.store));
+    }
   };
   /** The request's body, read under the caller's tenant's flags (`contentTypeOptional`). */
   const bodyOf = (ctx: Context, limit?: number) => readScimBody(ctx, identities.compatOf(caller(ctx)), limit);

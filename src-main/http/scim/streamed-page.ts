@@ -77,13 +77,17 @@ export function sendResourceStreamed(
   ctx: Context,
   status: number,
   answer: ResourceAnswer,
-  caller: ScimRequestContext,
+  /**
+   * The caller, checked between slices, for a read; none for a write's answer, which tells what an
+   * authorized write did (and, once a later batch failed, the store refuses the token's check).
+   */
+  reader: ScimRequestContext | undefined,
   log: Logger,
   durable: () => Promise<void>,
 ): void {
   function* text(streamed: StreamedAnswer): Generator<string> {
     let pending: string | undefined;
-    for (const chunk of partsText(answer, caller, (value) => (streamed.head = value))) {
+    for (const chunk of partsText(answer, reader ?? {}, (value) => (streamed.head = value))) {
       if (pending !== undefined) yield pending;
       pending = chunk;
     }
@@ -101,9 +105,9 @@ export function sendResourceStreamed(
  * members where the projection has them, before `meta`, which it puts last. `keep` is told the
  * resource as the request log keeps it (with its first slice of members), and its size.
  */
-function* partsText(
+export function* partsText(
   { resource, members }: ResourceParts,
-  caller: ScimRequestContext,
+  caller: Pick<ScimRequestContext, 'stillAuthorized'>,
   keep: (value: ProjectedResource, chars: number) => void,
 ): Generator<string> {
   if (members === undefined) {
@@ -114,16 +118,20 @@ function* partsText(
   }
   const { meta, ...rest } = resource;
   const opening = JSON.stringify(rest).slice(0, -1);
-  yield `${opening}${opening.length > 1 ? ',' : ''}"members":[`;
-  let first = true;
+  // Whether a member is written yet: `"members":[` waits for the first, since a group whose members
+  // were all deleted while it streamed has none, and the projection leaves an empty list out.
+  let sent = false;
+  yield opening;
   for (const slice of members) {
     caller.stillAuthorized?.();
     const json = JSON.stringify(slice);
-    if (first) keep({ ...rest, members: slice, ...(meta === undefined ? {} : { meta }) }, opening.length + json.length);
-    yield `${first ? '' : ','}${json.slice(1, -1)}`;
-    first = false;
+    if (!sent) keep({ ...rest, members: slice, ...(meta === undefined ? {} : { meta }) }, opening.length + json.length);
+    yield `${sent ? ',' : `${opening.length > 1 ? ',' : ''}"members":[`}${json.slice(1, -1)}`;
+    sent = true;
   }
-  yield `]${meta === undefined ? '' : `,"meta":${JSON.stringify(meta)}`}}`;
+  if (!sent) keep(resource, opening.length);
+  const comma = sent || opening.length > 1 ? ',' : '';
+  yield `${sent ? ']' : ''}${meta === undefined ? '' : `${comma}"meta":${JSON.stringify(meta)}`}}`;
 }
 
 function onFailure(log: Logger, what: string): (error: unknown) => void {

@@ -758,19 +758,6 @@ export class IdentityService {
     for (const { resource } of this.presentedAsPulled(chosen, projectorOf, ctx, false)) yield resource;
   }
 
-  private *memberSlices(
-    members: readonly MemberValue[],
-    bare: ResourceData,
-    project: Projector,
-    ctx: ScimRequestContext,
-  ): Generator<unknown[], void, undefined> {
-    for (let at = 0; at < members.length; at += MEMBER_SLICE) {
-      const slice = presentMembers(this.reader(ctx), members.slice(at, at + MEMBER_SLICE), ctx.baseUrl);
-      const projected = project({ ...bare, members: slice }).members;
-      if (Array.isArray(projected) && projected.length > 0) yield projected;
-    }
-  }
-
   /**
    * Every match, type by type, each type in list order (`ordered` false: totals only, for count=0).
    * When finding or ordering them was costly (1,000 resources or more), they are kept for the next
@@ -1042,12 +1029,16 @@ export class IdentityService {
   ): ResourceAnswer {
     const members = project.emits('members') ? stored.members : undefined;
     if (membersInSlices && members !== undefined && members.length >= SLICED_FROM_MEMBERS) {
+      // The slices read through this reader, not the store's: a write's answer goes out whole
+      // after its write is on disk, even once a later batch failed and the store refuses reads
+      // (see durableBeforeSending); a revocation still stops it between slices.
+      const reader = this.reader(ctx);
       // Its version still digests every member (present computes it with or without them).
-      const bare = present(this.reader(ctx), kind, stored, ctx.baseUrl, { members: false });
+      const bare = present(reader, kind, stored, ctx.baseUrl, { members: false });
       return {
         resource: project(bare),
         version: versionOfPresented(bare),
-        members: this.memberSlices(members, bare, project, ctx),
+        members: memberSlices(reader, members, bare, project, ctx.baseUrl),
       };
     }
     const full = present(this.reader(ctx), kind, stored, ctx.baseUrl, { members: members !== undefined });
@@ -1410,4 +1401,19 @@ function parseQueryFilter(filter: string | undefined): ReturnType<typeof parseFi
 /** A list's matching budget (see filter/work.ts), timed by the process's monotonic clock. */
 function listWork(): FilterWork {
   return new FilterWork(() => performance.now());
+}
+
+/** A large group's members, presented and projected a slice at a time as they are pulled. */
+function* memberSlices(
+  reader: TenantReader,
+  members: readonly MemberValue[],
+  bare: ResourceData,
+  project: Projector,
+  baseUrl: string,
+): Generator<unknown[], void, undefined> {
+  for (let at = 0; at < members.length; at += MEMBER_SLICE) {
+    const slice = presentMembers(reader, members.slice(at, at + MEMBER_SLICE), baseUrl);
+    const projected = project({ ...bare, members: slice }).members;
+    if (Array.isArray(projected) && projected.length > 0) yield projected;
+  }
 }
