@@ -137,29 +137,50 @@ describe('a full disk under answers', () => {
       body: JSON.stringify(body),
     });
 
+  /**
+   * A create that reaches the disk, then a user's create the disk refuses (full) while the first is
+   * answered; then the server closed and started again on its folder. The answers, and what the
+   * next start finds.
+   */
+  async function createBeforeTheDiskFills(
+    server: TestServer,
+    dataDir: string,
+    token: string,
+    path: string,
+    body: unknown,
+  ) {
+    // The first write waits at the gate; the second queues behind it, and the disk fills before it.
+    const disk = holdJournal(server, 1);
+    const first = post(server, token, path, body);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = post(server, token, '/Users', { userName: 'lost@example.com' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    disk.open();
+    const [kept, lost] = await Promise.all([first, second]);
+    const answers = { kept, keptBody: (await kept.json()) as Record<string, unknown>, lost };
+    await server.app.close().catch(() => undefined);
+    const again = await startTestServer({ dataDir });
+    const [tenant] = again.app.store.listTenants();
+    const found = again.app.store.tenant(tenant!.id)!;
+    const users = [...found.list('users')].map((user) => user.userName);
+    const groups = [...found.list('groups')].map((group) => group.displayName);
+    await again.stop();
+    return { ...answers, users, groups };
+  }
+
   it('answers a create on disk as done, and the one the disk refused as failed', async () => {
     const data = await tempDataDir();
     const server = await startTestServer({ dataDir: data.dir });
     const { token } = await server.tenantWithToken('Full disk');
-    // The first write waits at the gate; the second queues behind it, and the disk fills before it.
-    const disk = holdJournal(server, 1);
     try {
-      const first = post(server, token, '/Users', { userName: 'on-disk@example.com' });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const second = post(server, token, '/Users', { userName: 'lost@example.com' });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      disk.open();
-      const [kept, lost] = await Promise.all([first, second]);
-      expect(kept.status).toBe(201);
-      expect(await kept.json()).toMatchObject({ userName: 'on-disk@example.com' });
-      expect(lost.status).toBe(500);
-      await server.app.close().catch(() => undefined);
+      const run = await createBeforeTheDiskFills(server, data.dir, token, '/Users', {
+        userName: 'on-disk@example.com',
+      });
+      expect(run.kept.status).toBe(201);
+      expect(run.keptBody).toMatchObject({ userName: 'on-disk@example.com' });
+      expect(run.lost.status).toBe(500);
       // What the answers said is what the next start finds.
-      const again = await startTestServer({ dataDir: data.dir });
-      const [tenant] = again.app.store.listTenants();
-      const names = [...again.app.store.tenant(tenant!.id)!.list('users')].map((user) => user.userName);
-      await again.stop();
-      expect(names).toEqual(['on-disk@example.com']);
+      expect(run.users).toEqual(['on-disk@example.com']);
     } finally {
       await data.remove();
     }
@@ -181,25 +202,17 @@ describe('a full disk under answers', () => {
       const made = (await (await post(server, token, '/Bulk', bulk)).json()) as { Operations: { location: string }[] };
       members.push(...made.Operations.map(({ location }) => ({ value: location.split('/').pop()! })));
     }
-    const disk = holdJournal(server, 1);
     try {
-      const first = post(server, token, '/Groups', { displayName: 'On disk', members });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const second = post(server, token, '/Users', { userName: 'lost@example.com' });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      disk.open();
-      const [kept, lost] = await Promise.all([first, second]);
+      const run = await createBeforeTheDiskFills(server, data.dir, token, '/Groups', {
+        displayName: 'On disk',
+        members,
+      });
       // Its members in slices (2,000 or more), with no length known before: streamed.
-      expect(kept.status).toBe(201);
-      expect(kept.headers.get('transfer-encoding')).toBe('chunked');
-      expect(await kept.json()).toMatchObject({ displayName: 'On disk', members: expect.any(Array) });
-      expect(lost.status).toBe(500);
-      await server.app.close().catch(() => undefined);
-      const again = await startTestServer({ dataDir: data.dir });
-      const [tenant] = again.app.store.listTenants();
-      const groups = [...again.app.store.tenant(tenant!.id)!.list('groups')].map((group) => group.displayName);
-      await again.stop();
-      expect(groups).toEqual(['On disk']);
+      expect(run.kept.status).toBe(201);
+      expect(run.kept.headers.get('transfer-encoding')).toBe('chunked');
+      expect(run.keptBody).toMatchObject({ displayName: 'On disk', members: expect.any(Array) });
+      expect(run.lost.status).toBe(500);
+      expect(run.groups).toEqual(['On disk']);
     } finally {
       await data.remove();
     }
