@@ -19,7 +19,8 @@ export interface StreamedAnswer {
   failure?: unknown;
   /**
    * What the request log keeps of the answer, set by its producer: none for an export (its
-   * resources are in the store); for a page, its envelope and first resources as values, which
+   * resources are in the store); for a page or a large group answered alone, its first 64 KB or so
+   * as values (a page's envelope and first resources, a group and its first slice), which
    * the log redacts by name and cuts as it does a large answer built whole (cut JSON text would be
    * redacted as free text, and lose whole stretches of it).
    */
