@@ -78,7 +78,14 @@ test.describe('headless console', () => {
         version: 1,
         tenants: [
           { id: 'tn_1', name: 'Contoso', created_at: '2026-03-01T10:00:00.000Z', delete_mode: 'delete' },
-          { id: 'tn_2', name: 'Fabrikam', created_at: '2026-03-02T10:00:00.000Z', delete_mode: 'deactivate' },
+          {
+            id: 'tn_2',
+            name: 'Fabrikam',
+            created_at: '2026-03-02T10:00:00.000Z',
+            delete_mode: 'deactivate',
+            compat_profile: 'entra',
+            compat_overrides: { requireIfMatch: true },
+          },
           { id: 'tn_3', name: 'Fabrikam  East', created_at: '2026-03-03T10:00:00.000Z', delete_mode: 'delete' },
         ],
       },
@@ -93,6 +100,13 @@ test.describe('headless console', () => {
       await expect(rows.nth(1)).toContainText('tn_1');
       await expect(rows.nth(2)).toContainText('Fabrikam');
       await expect(rows.nth(2)).toContainText('deactivate');
+      // The profile an IdP's requests are read under, and the flags set against it.
+      await expect(page.getByRole('columnheader', { name: 'Profile' })).toBeVisible();
+      await expect(rows.nth(1)).toContainText('compatible');
+      await expect(rows.nth(2)).toContainText('entra, 1 flag set');
+      // A time with its zone, as the log's and the API's times can be compared with it.
+      await expect(rows.nth(1).locator('time')).toHaveAttribute('datetime', '2026-03-01T10:00:00.000Z');
+      expect(await rows.nth(1).locator('time').innerText()).toMatch(/UTC|GMT|[+-]\d/);
     });
 
     test('shows a name with a run of spaces as stored, not as the name with one space', async ({ page, server }) => {
