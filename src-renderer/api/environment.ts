@@ -12,6 +12,8 @@ export interface ConsoleEnvironment {
   exchangeLoginCode?: (code: string) => Promise<SessionResponse>;
   /** Web console: ends an admin token on the server when the user signs out. */
   endSession?: (token: string) => Promise<void>;
+  /** Web console: the same, sent as the page goes (a request the browser finishes after it). */
+  endSessionOnLeave?: (token: string) => void;
   /** The one-time code the console URL carried, if any, already removed from the address bar. */
   initialLoginCode?: string;
 }

@@ -158,6 +158,15 @@ export const useSessionStore = defineStore('session', () => {
     }
   }
 
+  /**
+   * The page is going: a session this console got from a code is ended on the server, since no one
+   * can use it after (the token is in this page's memory only). A pasted admin token is the user's.
+   */
+  function endOnLeave(): void {
+    if (status.value !== 'signed-in' || !exchanged || token.value === undefined) return;
+    environment.endSessionOnLeave?.(token.value);
+  }
+
   /** The user's "Dismiss" on a message shown beside a working session. */
   function dismissError(): void {
     error.value = undefined;
@@ -197,6 +206,7 @@ export const useSessionStore = defineStore('session', () => {
     mode: environment.mode,
     signIn,
     signOut,
+    endOnLeave,
     dismissError,
     sessionRejected,
   };

@@ -136,6 +136,24 @@ test.describe('headless console', () => {
     });
   });
 
+  test('closing the page ends the session it got from its code on the server', async ({ page, server }) => {
+    let token: string | undefined;
+    page.on('request', (request) => {
+      token ??= /^Bearer (.+)$/.exec(request.headers()['authorization'] ?? '')?.[1];
+    });
+    await page.goto(server.consoleUrl);
+    await waitForApp(page);
+    await expect(page.getByRole('heading', { name: 'Tenants' })).toBeVisible();
+    expect(token).toBeDefined();
+    const tenants = () =>
+      fetch(`${server.url}/api/v1/admin/tenants`, { headers: { Authorization: `Bearer ${token}` } }).then(
+        (answer) => answer.status,
+      );
+    expect(await tenants()).toBe(200);
+    await page.close({ runBeforeUnload: true });
+    await expect.poll(tenants, { timeout: 5_000 }).toBe(401);
+  });
+
   test('signing out ends the admin token on the server, not only in the tab', async ({ page, server }) => {
     let token: string | undefined;
     page.on('request', (request) => {

@@ -293,6 +293,23 @@ describe('session store', () => {
     expect(endSession).toHaveBeenCalledExactlyOnceWith('ddd.eee.fff');
   });
 
+  it('ends a session it got from a code when the page goes, and never a pasted token', async () => {
+    const exchangeLoginCode = vi.fn(async () => ({ token: 'ddd.eee.fff', expires_at: '2099-01-02T12:00:00.000Z' }));
+    const endSessionOnLeave = vi.fn();
+    const session = withEnvironment({ client: { listTenants: vi.fn() }, exchangeLoginCode, endSessionOnLeave })(() =>
+      useSessionStore(),
+    );
+    session.endOnLeave();
+    expect(endSessionOnLeave).not.toHaveBeenCalled();
+    await session.signIn(TOKEN);
+    session.endOnLeave();
+    expect(endSessionOnLeave).not.toHaveBeenCalled();
+    await session.signOut();
+    await session.signIn('code123');
+    session.endOnLeave();
+    expect(endSessionOnLeave).toHaveBeenCalledExactlyOnceWith('ddd.eee.fff');
+  });
+
   it('forgets an admin token the server refuses', async () => {
     const listTenants = vi.fn(async () => {
       throw new AdminError('unauthorized', 'The admin token has expired.');
