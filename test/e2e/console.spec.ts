@@ -1,4 +1,4 @@
-import { expect, test, waitForApp } from './fixtures';
+import { expect, signedInWithCode, test, waitForApp } from './fixtures';
 
 /** What page.evaluate gets for `getComputedStyle` (this file is compiled without DOM types). */
 type StyledView = {
@@ -137,14 +137,7 @@ test.describe('headless console', () => {
   });
 
   test('closing the page ends the session it got from its code on the server', async ({ page, server }) => {
-    let token: string | undefined;
-    page.on('request', (request) => {
-      token ??= /^Bearer (.+)$/.exec(request.headers()['authorization'] ?? '')?.[1];
-    });
-    await page.goto(server.consoleUrl);
-    await waitForApp(page);
-    await expect(page.getByRole('heading', { name: 'Tenants' })).toBeVisible();
-    expect(token).toBeDefined();
+    const token = await signedInWithCode(page, server.consoleUrl);
     const tenants = () =>
       fetch(`${server.url}/api/v1/admin/tenants`, { headers: { Authorization: `Bearer ${token}` } }).then(
         (answer) => answer.status,
@@ -155,14 +148,7 @@ test.describe('headless console', () => {
   });
 
   test('signing out ends the admin token on the server, not only in the tab', async ({ page, server }) => {
-    let token: string | undefined;
-    page.on('request', (request) => {
-      token ??= /^Bearer (.+)$/.exec(request.headers()['authorization'] ?? '')?.[1];
-    });
-    await page.goto(server.consoleUrl);
-    await waitForApp(page);
-    await expect(page.getByText('No tenants yet.', { exact: true })).toBeVisible();
-    expect(token).toBeDefined();
+    const token = await signedInWithCode(page, server.consoleUrl);
 
     const ended = page.waitForResponse(
       (r) => r.url().endsWith('/api/v1/admin/session') && r.request().method() === 'DELETE',

@@ -71,4 +71,20 @@ export async function waitForApp(page: Page): Promise<void> {
   await expect(page.locator('[data-app-ready="true"]')).toBeVisible();
 }
 
+/**
+ * Opens the console URL, signs in with its code and waits for the tenants list: the admin token
+ * the page got, as its requests carried it.
+ */
+export async function signedInWithCode(page: Page, consoleUrl: string): Promise<string> {
+  let token: string | undefined;
+  page.on('request', (request) => {
+    token ??= /^Bearer (.+)$/.exec(request.headers()['authorization'] ?? '')?.[1];
+  });
+  await page.goto(consoleUrl);
+  await waitForApp(page);
+  await expect(page.getByRole('heading', { name: 'Tenants' })).toBeVisible();
+  await expect.poll(() => token).toBeDefined();
+  return token!;
+}
+
 export { expect };
