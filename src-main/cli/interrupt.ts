@@ -35,10 +35,11 @@ export function listenForInterrupt(say: (line: string) => void, stopping: string
     signal: controller.signal,
     exitCode: () => exitCodeFor(controller.signal.reason as NodeJS.Signals),
     dispose() {
-      for (const signal of SIGNALS) process.off(signal, onSignal);
       // The closing terminal's second hang-up can come after the stop is done, while the process
-      // ends: by Node's default it died of it then, and its exit status (129) was lost.
+      // ends: by Node's default it died of it then, and its exit status (129) was lost. Added
+      // before the handler goes: without a listener for a moment, the default is back.
       if (controller.signal.reason === 'SIGHUP') process.on('SIGHUP', ignore);
+      for (const signal of SIGNALS) process.off(signal, onSignal);
     },
   };
 }

@@ -212,14 +212,6 @@ describe('an interrupted check', () => {
 });
 
 describe('a check whose terminal closes', () => {
-  it('still exits 129 when the second hang-up comes after the stop is done', async () => {
-    const { run } = await checkUnderWay('cli hung up late');
-    run.child.kill('SIGHUP');
-    await run.waitForLine(/^summary: /);
-    run.child.kill('SIGHUP');
-    expect(await run.exited).toEqual({ code: 129, signal: null });
-  });
-
   it('stops on the hang-up, sent twice as a closing terminal does, and deletes what it created: exit 129', async () => {
     const { t, run } = await checkUnderWay('cli hung up');
     run.child.kill('SIGHUP');

@@ -1,0 +1,35 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { listenForInterrupt, whatQuitsAfter } from '../../../src-main/cli/interrupt';
+
+// Signals are emitted as events here, never sent: a real one with no listener would end the test run.
+const before = new Map((['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((name) => [name, process.listeners(name)]));
+afterEach(() => {
+  for (const [name, listeners] of before) {
+    for (const listener of process.listeners(name)) if (!listeners.includes(listener)) process.off(name, listener);
+  }
+});
+
+describe('a stop asked for by a signal (check, seed)', () => {
+  it('after a hang-up, keeps ignoring the terminal’s second one once the stop is done', () => {
+    const said: string[] = [];
+    const interrupt = listenForInterrupt((line) => said.push(line), 'stopping');
+    process.emit('SIGHUP', 'SIGHUP');
+    expect(interrupt.signal.aborted).toBe(true);
+    expect(interrupt.exitCode()).toBe(129);
+    expect(said).toEqual([`SIGHUP: stopping (${whatQuitsAfter('SIGHUP')} quits at once)`]);
+    interrupt.dispose();
+    // Still a listener: by Node's default a hang-up then killed the process, and exit 129 was lost.
+    expect(process.listenerCount('SIGHUP')).toBe(before.get('SIGHUP')!.length + 1);
+    process.emit('SIGHUP', 'SIGHUP');
+    expect(said).toHaveLength(1);
+  });
+
+  it('leaves no listener behind after a stop by Ctrl-C or a run that was not stopped', () => {
+    for (const signal of ['SIGINT', undefined] as const) {
+      const interrupt = listenForInterrupt(() => undefined, 'stopping');
+      if (signal) process.emit(signal, signal);
+      interrupt.dispose();
+      for (const [name, listeners] of before) expect(process.listenerCount(name)).toBe(listeners.length);
+    }
+  });
+});
