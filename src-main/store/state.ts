@@ -41,11 +41,39 @@ export interface TenantState {
   /** See TenantReader.displayVersion. */
   displayVersion: number;
   /**
-   * See TenantReader.displayVersionOf: per group, the displayVersion of the last change to what
-   * one of its members shows. Kept when a group goes (a rollback can put it back with its array).
+   * See TenantReader.displayVersionOf and displayChangesSince: per group, the last changes to what
+   * its members show. Kept when a group goes (a rollback can put it back with its array).
    */
-  readonly groupDisplayVersions: Map<string, number>;
+  readonly groupDisplayChanges: Map<string, GroupDisplayLog>;
 }
+
+/**
+ * A change to what a group member shows: the user or group `value` names, before and after (a
+ * document undefined when it did not exist). See TenantReader.displayChangesSince.
+ */
+export interface DisplayChange {
+  readonly version: number;
+  readonly collection: 'users' | 'groups';
+  readonly value: string;
+  readonly before: Doc | undefined;
+  readonly after: Doc | undefined;
+}
+
+/** The last DISPLAY_CHANGES_KEPT display changes of one group's members, in the order made. */
+export interface GroupDisplayLog {
+  /** The version of the last change recorded. */
+  version: number;
+  /** Every change after this version is in `changes` (older ones were dropped). */
+  floor: number;
+  readonly changes: DisplayChange[];
+}
+
+/**
+ * Enough for a digest to follow the renames of an IdP's sync between two reads of a group;
+ * beyond, it works the group out afresh. A bound, since a user in many groups renamed over and
+ * over would otherwise keep every old document alive.
+ */
+export const DISPLAY_CHANGES_KEPT = 64;
 
 /** A change that undoes another; only for rolling back a transaction in memory, never journaled. */
 export type UndoOp =
@@ -155,7 +183,7 @@ export class StoreState {
       indexes: new TenantIndexes(users, groups),
       identitiesVersion: ++this.versions,
       displayVersion: ++this.versions,
-      groupDisplayVersions: new Map(),
+      groupDisplayChanges: new Map(),
     };
     this.tenants.set(record.id, tenant);
     return tenant;
@@ -177,7 +205,8 @@ export class StoreState {
         tenant.displayVersion = version;
         // Only the groups that list it show it: a rename made every group of the tenant work out
         // its members' digest again (a 50,000-member group's GET went from 2 to 78 ms).
-        for (const group of tenant.indexes.groupsOf(id)) tenant.groupDisplayVersions.set(group, version);
+        const change: DisplayChange = { version, collection, value: id, before: previous, after: doc };
+        for (const group of tenant.indexes.groupsOf(id)) recordDisplayChange(tenant, group, change);
       }
     }
     if (collection === 'groups' && previous && doc && sameMembers(previous, doc)) {
@@ -309,6 +338,17 @@ export function membersKeyOf(members: readonly MemberValue[]): MembersKey {
 }
 
 /** Whether a user or group went, or changed a name a member's `display` is read from. */
+function recordDisplayChange(tenant: TenantState, groupId: string, change: DisplayChange): void {
+  let log = tenant.groupDisplayChanges.get(groupId);
+  if (!log) {
+    log = { version: 0, floor: 0, changes: [] };
+    tenant.groupDisplayChanges.set(groupId, log);
+  }
+  log.changes.push(change);
+  log.version = change.version;
+  if (log.changes.length > DISPLAY_CHANGES_KEPT) log.floor = log.changes.shift()!.version;
+}
+
 function displayChanged(previous: Doc | undefined, next: Doc | undefined): boolean {
   if (!previous || !next) return true;
   return previous['displayName'] !== next['displayName'] || previous['userName'] !== next['userName'];

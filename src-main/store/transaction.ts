@@ -17,7 +17,7 @@ import {
   type SettingsDoc,
   type TenantRecord,
 } from './documents';
-import { checkedOp, collectionMap, type StoreState, type TenantState, type UndoOp } from './state';
+import { checkedOp, collectionMap, type DisplayChange, type StoreState, type TenantState, type UndoOp } from './state';
 
 /**
  * A read view of one tenant. Documents returned are frozen: never change one, write a new one.
@@ -56,6 +56,12 @@ export interface TenantReader {
    * from the group before such a change is not covered: see member-digest.ts.
    */
   displayVersionOf(groupId: string): number;
+  /**
+   * The changes to what this group's members show made after displayVersion `after`, oldest first
+   * (each recorded for the groups listing its member then); undefined when they are no longer all
+   * kept (DISPLAY_CHANGES_KEPT).
+   */
+  displayChangesSince(groupId: string, after: number): readonly DisplayChange[] | undefined;
   settings(): SettingsDoc | undefined;
 }
 
@@ -129,7 +135,14 @@ export class TenantView implements TenantReader {
   }
 
   displayVersionOf(groupId: string): number {
-    return this.tenant.groupDisplayVersions.get(groupId) ?? 0;
+    return this.tenant.groupDisplayChanges.get(groupId)?.version ?? 0;
+  }
+
+  displayChangesSince(groupId: string, after: number): readonly DisplayChange[] | undefined {
+    const log = this.tenant.groupDisplayChanges.get(groupId);
+    if (!log) return [];
+    if (after < log.floor) return undefined;
+    return log.changes.filter((change) => change.version > after);
   }
 
   settings(): SettingsDoc | undefined {

@@ -1,4 +1,4 @@
-import type { MemberValue } from '../../store/documents';
+import type { Doc, MemberValue } from '../../store/documents';
 import { membersKeyOf, type MembersKey, type MembershipDelta } from '../../store/state';
 import type { TenantReader } from '../../store/transaction';
 
@@ -14,14 +14,24 @@ export interface MemberDescription {
  */
 export function describeMember(tenant: TenantReader, value: string): MemberDescription | undefined {
   const user = tenant.get('users', value);
-  if (user) return { type: 'User', display: (user.displayName as string | undefined) ?? user.userName };
+  if (user) return describeStored('users', user);
   const group = tenant.get('groups', value);
-  return group ? { type: 'Group', display: group.displayName } : undefined;
+  return group ? describeStored('groups', group) : undefined;
 }
 
 /** As describeMember, a value that names nothing read as a group without a name. */
 export function describeMemberOrGroup(tenant: TenantReader, value: string): MemberDescription {
-  return describeMember(tenant, value) ?? { type: 'Group', display: undefined };
+  return describeMember(tenant, value) ?? NOTHING;
+}
+
+const NOTHING: MemberDescription = { type: 'Group', display: undefined };
+
+/** What a member shows of the document it names (undefined: it names nothing), as describeMember. */
+function describeStored(collection: 'users' | 'groups', doc: Doc | undefined): MemberDescription {
+  if (!doc) return NOTHING;
+  if (collection === 'users')
+    return { type: 'User', display: (doc['displayName'] as string | undefined) ?? (doc['userName'] as string) };
+  return { type: 'Group', display: doc['displayName'] as string | undefined };
 }
 
 const MODULUS = 2 ** 48;
@@ -49,20 +59,33 @@ const sums = new WeakMap<MembersKey, { displayVersion: number; sum: number }>();
 export function membersDigest(tenant: TenantReader, groupId: string, members: readonly MemberValue[]): string {
   const displayVersion = tenant.displayVersion;
   const since = tenant.displayVersionOf(groupId);
+  const self = membersKeyOf(members);
+  const hashOf = (value: string) => memberHash(value, describeMemberOrGroup(tenant, value));
   const known = (key: MembersKey | undefined, removing: boolean): number | undefined => {
     if (key === undefined) return 0;
     const cached = sums.get(key);
-    if (cached === undefined || cached.displayVersion < since) return undefined;
+    if (cached === undefined) return undefined;
+    if (cached.displayVersion < since) return key === self ? followed(cached) : undefined;
     return removing && cached.displayVersion !== displayVersion ? undefined : cached.sum;
   };
-  const hashOf = (value: string) => {
-    const { type, display } = describeMemberOrGroup(tenant, value);
-    return hash48(`${type}\u0000${value}\u0000${String(display)}`);
+  // The very array the sum was worked out for, with members renamed since: each rename moves the
+  // sum by its member's hash before and after, instead of hashing every member again (42 ms for
+  // 50,000 members at each rename in an IdP's sync). Only for that array: with members added or
+  // removed between, a change could concern a member the array before did not list. (An array can
+  // come back only through a rollback, which undoes the changes made meanwhile in reverse.)
+  const followed = (cached: { displayVersion: number; sum: number }): number | undefined => {
+    const changes = tenant.displayChangesSince(groupId, cached.displayVersion);
+    if (!changes) return undefined;
+    let sum = cached.sum;
+    for (const { collection, value, before, after } of changes) {
+      sum = (sum - memberHash(value, describeStored(collection, before)) + MODULUS) % MODULUS;
+      sum = (sum + memberHash(value, describeStored(collection, after))) % MODULUS;
+    }
+    return sum;
   };
   // Back along the changes that made this array, to one whose sum is known (the store keeps at
   // most 64 of them in a row, see membersKeyOf).
   const chain: MembershipDelta[] = [];
-  const self = membersKeyOf(members);
   let at: MembersKey | undefined = self;
   let removing = false;
   let sum = known(at, removing);
@@ -88,6 +111,10 @@ export function membersDigest(tenant: TenantReader, groupId: string, members: re
   self.delta = undefined;
   self.depth = 0;
   return sum.toString(16).padStart(12, '0');
+}
+
+function memberHash(value: string, { type, display }: MemberDescription): number {
+  return hash48(`${type}\u0000${value}\u0000${String(display)}`);
 }
 
 /**

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { membersDigest } from '../../../src-main/services/identities/member-digest';
 import type { MemberValue } from '../../../src-main/store/documents';
-import { StoreState } from '../../../src-main/store/state';
+import { DISPLAY_CHANGES_KEPT, StoreState } from '../../../src-main/store/state';
 import { TenantView, Transaction } from '../../../src-main/store/transaction';
 
 const T = 't1';
@@ -42,6 +42,14 @@ const step = fc.oneof(
     kind: fc.constant('create' as const),
     id: fc.constantFrom(...USERS, ...GROUPS),
     name: fc.constantFrom(...NAMES),
+  }),
+  // In one transaction: a member added, renamed, the group read between, all kept or undone.
+  fc.record({
+    kind: fc.constant('addAndRename' as const),
+    group: fc.constantFrom(...GROUPS),
+    member: fc.constantFrom(...USERS),
+    name: fc.constantFrom(...NAMES),
+    rolledBack: fc.boolean(),
   }),
   fc.record({ kind: fc.constant('read' as const), group: fc.constantFrom(...GROUPS) }),
 );
@@ -144,6 +152,15 @@ describe("a group's member digest", () => {
                   doc: { id: s.id, displayName: s.name },
                 });
               break;
+            case 'addAndRename': {
+              if (!exists(s.group) || !exists(s.member)) break;
+              const tx = new Transaction(state, tenant);
+              tx.changeMembers(s.group, { add: [{ value: s.member }] });
+              tx.merge('users', s.member, { displayName: s.name });
+              check(s.group);
+              if (s.rolledBack) tx.rollback();
+              break;
+            }
             case 'read':
               check(s.group);
           }
@@ -152,6 +169,48 @@ describe("a group's member digest", () => {
       }),
       { numRuns: 1000, examples: [[REMOVED_THEN_RENAMED]] },
     );
+  });
+
+  it('follows more renames than the store keeps for a group by working it out afresh', () => {
+    const state = freshTenant();
+    const tenant = state.tenants.get(T)!;
+    const view = new TenantView(tenant);
+    state.apply({ op: 'members', tenant: T, group: 'g0', add: [{ value: 'u0' }, { value: 'u1' }], remove: [] });
+    const members = tenant.collections.groups.get('g0')!.members!;
+    membersDigest(view, 'g0', members);
+    for (let i = 0; i <= DISPLAY_CHANGES_KEPT; i++)
+      state.apply({
+        op: 'merge',
+        tenant: T,
+        collection: 'users',
+        id: `u${i % 2}`,
+        set: { displayName: `n${i}` },
+        unset: [],
+      });
+    expect(view.displayChangesSince('g0', 0)).toBeUndefined();
+    expect(membersDigest(view, 'g0', members)).toBe(membersDigest(view, 'g0', [...members]));
+  });
+
+  it("reads only the renamed member, not the group's other members, after a rename", () => {
+    const state = freshTenant();
+    const tenant = state.tenants.get(T)!;
+    const many = Array.from({ length: 1000 }, (_, i) => `m${i}`);
+    for (const id of many) state.apply({ op: 'put', tenant: T, collection: 'users', id, doc: { id, userName: id } });
+    state.apply({ op: 'members', tenant: T, group: 'g0', add: many.map((value) => ({ value })), remove: [] });
+    const members = tenant.collections.groups.get('g0')!.members!;
+    const view = new TenantView(tenant);
+    const reads: string[] = [];
+    const counting = Object.create(view, {
+      get: { value: (collection: 'users' | 'groups', id: string) => (reads.push(id), view.get(collection, id)) },
+    }) as TenantView;
+    const before = membersDigest(counting, 'g0', members);
+    expect(reads).toHaveLength(1000);
+    reads.length = 0;
+    state.apply({ op: 'merge', tenant: T, collection: 'users', id: 'm7', set: { displayName: 'Renamed' }, unset: [] });
+    const after = membersDigest(counting, 'g0', members);
+    expect(reads.length).toBeLessThan(10);
+    expect(after).not.toBe(before);
+    expect(after).toBe(membersDigest(view, 'g0', [...members]));
   });
 
   it('stays known through a rename of a user the group does not list', () => {
