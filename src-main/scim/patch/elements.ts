@@ -83,10 +83,14 @@ export function mergeElements(
     for (let i = 0; i < arr.length; i++) if (key(arr[i]) === k) return i;
     return -1;
   };
+  const apart = labelledApart(a, schema);
   for (const el of incoming) {
     const arr = out ?? current;
     const k = key(el);
-    const at = find(k, arr);
+    let at = find(k, arr);
+    // An address as a work email is another value than the same address as a home one (POST keeps
+    // both): merged, adding the work email rewrote the home one's type and lost it.
+    if (at >= 0 && apart(arr[at], el)) at = arr.findIndex((other) => key(other) === k && !apart(other, el));
     if (at < 0) {
       out ??= [...current];
       out.push(withElementDefaults(a, el));
@@ -131,6 +135,21 @@ export function mergeElements(
 }
 
 /**
+ * Whether two values of one identity are told apart by their `type` (`work`, `home`), each having
+ * one; not a member's, which is immutable and the service's to derive from what the id names.
+ */
+function labelledApart(a: AttributeDefinition, schema: ResourceSchema): (el: unknown, other: unknown) => boolean {
+  const type = a.type === 'complex' ? schema.subAttribute(a, 'type') : undefined;
+  if (!type || type.mutability === 'immutable') return () => false;
+  const fold = type.caseExact ? (s: string) => s : foldKey;
+  return (el, other) => {
+    const mine = isRecord(el) ? el[type.name] : undefined;
+    const theirs = isRecord(other) ? other[type.name] : undefined;
+    return typeof mine === 'string' && typeof theirs === 'string' && fold(mine) !== fold(theirs);
+  };
+}
+
+/**
  * A list with each value once: a later value equal to an earlier one in every sub-attribute but
  * `primary` (with the product defaults) is dropped, and the one kept is primary when either was.
  * RFC 7644 §3.5.2.1 adds no value a list already holds, yet a replace that wrote a value already
@@ -152,11 +171,15 @@ export function withoutRepeats(
   for (const k of keys) seen.set(k, (seen.get(k) ?? 0) + 1);
   if (seen.size === list.length) return list as unknown[];
   const primary = a.type === 'complex' ? schema.subAttribute(a, 'primary')?.name : undefined;
+  // The identity is in the key, folded when case-insensitive: `x@y.com` and `X@Y.COM` as home
+  // emails are one value, and compared as written they were both kept (a remove by filter took both).
+  const identity = a.type === 'complex' ? schema.subAttribute(a, 'value')?.name : undefined;
   const kept: unknown[] = [];
   const keptAt = new Map<string, number>();
   list.forEach((el, i) => {
     if (seen.get(keys[i]!) === 1) return kept.push(el);
-    const whole = `${keys[i]!}\u0000${canonicalJson(withoutSub(withElementDefaults(a, el), primary))}`;
+    const rest = withoutSub(withoutSub(withElementDefaults(a, el), primary), identity);
+    const whole = `${keys[i]!}\u0000${canonicalJson(rest)}`;
     const at = keptAt.get(whole);
     if (at === undefined) {
       keptAt.set(whole, kept.length);

@@ -428,8 +428,12 @@ class PatchRun {
       const next = [...current];
       // Into that value itself: merged by identity, the first value of the address took it, which
       // may be the one the filter was against.
-      if (at >= 0) next[at] = mergeElements(a, this.schema, [current[at]], [made])[0];
-      else next.push(withElementDefaults(a, made));
+      if (at >= 0) {
+        // A value labelled apart from it (another `type`) is appended by the merge.
+        const [merged, ...apart] = mergeElements(a, this.schema, [current[at]], [made]);
+        next[at] = merged;
+        next.push(...apart);
+      } else next.push(withElementDefaults(a, made));
       return this.setList(resolved, current, next, true);
     }
     const next = [...current];

@@ -252,11 +252,48 @@ describe('add (RFC 7644 §3.5.2.1)', () => {
     expect(r.changes[0]?.added).toHaveLength(25);
   });
   it('an existing value is updated in place with the new sub-attributes', () => {
-    const r = patch(user(), [{ op: 'add', path: 'emails', value: [{ value: 'babs@jensen.org', type: 'other' }] }]);
+    const r = patch(user(), [
+      { op: 'add', path: 'emails', value: [{ value: 'babs@jensen.org', type: 'home', display: 'Babs' }] },
+    ]);
     expect(r.resource['emails']).toEqual([
       { value: 'bjensen@example.com', type: 'work', primary: true },
-      { value: 'babs@jensen.org', type: 'other' },
+      { value: 'babs@jensen.org', type: 'home', display: 'Babs' },
     ]);
+  });
+  it('a value of the same address with another type is another value, added beside it', () => {
+    const r = patch(user(), [{ op: 'add', path: 'emails', value: [{ value: 'BABS@jensen.org', type: 'other' }] }]);
+    expect(r.resource['emails']).toEqual([
+      { value: 'bjensen@example.com', type: 'work', primary: true },
+      { value: 'babs@jensen.org', type: 'home' },
+      { value: 'BABS@jensen.org', type: 'other', primary: false },
+    ]);
+    // Of the two, the one with the type given is the one marked primary; added again, nothing.
+    const marked = patch(r.resource, [
+      { op: 'add', path: 'emails', value: [{ value: 'babs@jensen.org', type: 'other', primary: true }] },
+    ]);
+    expect(marked.resource['emails']).toEqual([
+      { value: 'bjensen@example.com', type: 'work', primary: false },
+      { value: 'babs@jensen.org', type: 'home' },
+      { value: 'BABS@jensen.org', type: 'other', primary: true },
+    ]);
+    const again = patch(marked.resource, [
+      { op: 'add', path: 'emails', value: [{ value: 'babs@jensen.org', type: 'other' }] },
+    ]);
+    expect(again.resource['emails']).toEqual(marked.resource['emails']);
+  });
+  it("a list's values that differ only in the case of a case-insensitive value are one value", () => {
+    const r = patch(user(), [
+      {
+        op: 'replace',
+        path: 'emails',
+        value: [
+          { value: 'x@y.com', type: 'home' },
+          { value: 'X@Y.COM', type: 'home' },
+        ],
+      },
+    ]);
+    expect(r.resource['emails']).toEqual([{ value: 'x@y.com', type: 'home', primary: false }]);
+    expect(r.ignored.map((i) => i.target)).toEqual(['emails']);
   });
   it('a singular attribute is replaced; a complex one merged', () => {
     const r = patch(user(), [

@@ -705,9 +705,11 @@ describe('groups and memberships', () => {
     }
     const retyped = { op: 'add', path: 'emails', value: [{ value: 'same@x.com', type: 'other' }] };
     const patched = await ids().patch('User', String(created.id), { Operations: [retyped] }, ctx);
+    // Of another type, it is another value of that address (as POST keeps them), not a retyping.
     expect(patched.resource.emails).toEqual([
-      { value: 'same@x.com', type: 'other', primary: false },
+      { value: 'same@x.com', type: 'work', primary: false },
       { value: 'SAME@x.com', type: 'home', primary: true },
+      { value: 'same@x.com', type: 'other', primary: false },
     ]);
   });
 
