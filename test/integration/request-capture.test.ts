@@ -101,6 +101,17 @@ describe('the request log entry of each kind of request', () => {
     }
   });
 
+  it("files a request under its token's tenant even when a password it carries is the tenant's id", async () => {
+    const body = JSON.stringify({ userName: 'same-as-tenant@x.org', password: beta.tenantId });
+    const { status, entry } = await sendAndRead('POST', '/scim/v2/Users', { token: beta.token, body });
+    expect(status).toBe(201);
+    expect(entry.tenant_id).toBe(beta.tenantId);
+    expect(JSON.stringify(entry.request.body)).toContain('same-as-tenant@x.org');
+    expect(JSON.stringify(entry.request.body)).not.toContain(`"password":"${beta.tenantId}"`);
+    const listed = await adminJson('GET', `/request-logs?tenant_id=${beta.tenantId}&path=%2Fscim%2Fv2%2FUsers`);
+    expect((listed.items as { id: string }[]).map((item) => item.id)).toContain(entry.id);
+  });
+
   it('files a refused request under the tenant its path names, an escaped character read as itself', async () => {
     const path = `/%61pi/v1/tenants/${alpha.tenantId}/scim/v2/Users`;
     const response = await fetch(`${server.url}${path}`, { headers: { Authorization: 'Bearer wrong' } });

@@ -52,6 +52,11 @@ export interface RequestLogInput {
   /** The raw query string (with or without `?`) or the parsed record. */
   query?: RawQuery;
   tenant_id: string | null;
+  /**
+   * `tenant_id` was read from the request's path, with no credential naming that tenant: the
+   * client's text, scrubbed as its path is. Otherwise it is the server's own and kept as it is.
+   */
+  tenant_in_path?: boolean;
   token: RequestLogToken | null;
   source: RequestSource;
   status: number;
@@ -237,13 +242,16 @@ export function buildEntry(
   const detail = `{"request":${message(requestHeaders, requestBody)},"response":${message(responseHeaders, responseBody)},"error":${scrubJson(JSON.stringify(error))}${ignored.length > 0 ? `,"ignored":${scrubJson(JSON.stringify(ignored))}` : ''}}`;
   // Of the summary, the path, the query and a tenant id read from the path of a refused request
   // (nothing says such a tenant exists: a token pasted there) are the client's text. Scrubbed
-  // before it is indexed: a secret in any of them must not reach the list's rows.
+  // before it is indexed: a secret in any of them must not reach the list's rows. A tenant id a
+  // credential vouched for is the server's: scrubbed because a password equalled it, the entry
+  // left its tenant's list, stream, cap and purge.
   const scrub = (text: string) => scrubCredentialValues(scrubSecrets(text, secrets));
   let kept: RequestLogSummary = {
     ...summary,
     path: scrub(summary.path),
     query: scrub(summary.query),
-    tenant_id: summary.tenant_id === null ? null : scrub(summary.tenant_id),
+    tenant_id:
+      summary.tenant_id !== null && input.tenant_in_path === true ? scrub(summary.tenant_id) : summary.tenant_id,
   };
   // Cut once scrubbed: a cut secret is no longer recognised as one.
   if (input.anonymous && (kept.path.length > ANONYMOUS_TEXT_CHARS || kept.query.length > ANONYMOUS_TEXT_CHARS)) {
