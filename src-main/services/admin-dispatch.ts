@@ -50,7 +50,7 @@ export function zodIssues(
 /**
  * The known name an unknown one most likely misspells: the same once case, `_` and `-` are ignored
  * (`tenantId`, `per-page`), or one typo away (a letter wrong, missing, extra, or two swapped:
- * `stauts`) from a name of five letters or more. Looser rules named unrelated parameters (`name`
+ * `stauts`) from a name of five letters or more, or sharing a word of five letters or more with it. Looser rules named unrelated parameters (`name`
  * "meant" `page`), and a query must stay open to a proxy's or browser's own. Written here because
  * it is a few lines; an edit-distance library would be the larger thing to keep.
  */
@@ -60,7 +60,21 @@ export function closestName(unknown: string, known: readonly string[]): string |
   const same = known.find((name) => fold(name) === folded);
   if (same !== undefined) return same;
   if (folded.length < 4) return undefined;
-  return known.find((name) => fold(name).length >= 5 && oneTypoApart(folded, fold(name)));
+  const typo = known.find((name) => fold(name).length >= 5 && oneTypoApart(folded, fold(name)));
+  if (typo !== undefined) return typo;
+  // A word of five letters or more in common: `tenant` for `tenant_id`, `status_code` for
+  // `status`. Ignored, `tenant=…` streamed every tenant's traffic to a reader who thought it narrowed.
+  const mine = new Set(wordsOf(unknown));
+  return known.find((name) => wordsOf(name).some((word) => mine.has(word)));
+}
+
+/** The words of a parameter's name (`tenant_id`, `tenantName`, `per-page`) of five letters or more, lower-cased. */
+function wordsOf(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[_-]+/)
+    .filter((word) => word.length >= 5);
 }
 
 /** Whether b is a with one letter changed, added, removed, or two neighbours swapped. */

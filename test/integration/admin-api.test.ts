@@ -311,6 +311,16 @@ describe('admin API over HTTP', () => {
     const stream = await get('/api/v1/admin/request-logs/stream?tenantId=tn_a');
     expect(stream.status).toBe(422);
     expect(((await stream.json()) as Detail).detail[0]!.msg).toBe('Unknown query parameter; did you mean tenant_id?');
+    // A name sharing a word with one (`tenant`, `status_code`) is a guess at it, not a cache-buster.
+    for (const [guess, meant] of [
+      ['/request-logs/stream?tenant=tn_a', 'tenant_id'],
+      ['/request-logs?tenant=tn_a', 'tenant_id'],
+      ['/request-logs?status_code=401', 'status'],
+    ]) {
+      const refused = await get(`/api/v1/admin${guess}`);
+      expect(refused.status, guess).toBe(422);
+      expect(((await refused.json()) as Detail).detail[0]!.msg).toBe(`Unknown query parameter; did you mean ${meant}?`);
+    }
     // Anything else may be a cache-buster of a browser or proxy: ignored, as before.
     expect((await get('/api/v1/admin/tenants?_=1733450000000')).status).toBe(200);
   });

@@ -24,10 +24,11 @@ const COOKIE_HEADERS = new Set(['cookie', 'set-cookie']);
  * `auth`, `pass` and `pwd` only as whole words of the name: `www-authenticate` names a scheme and
  * `x-passport-country` a country, not a secret. A name ending in `key`
  * is one, but for the keys that are not secrets (`idempotency-key`, `sec-websocket-key`). A name
- * that says what it carries (`x-upstream-bearer`, `x-forwarded-jwt`, `x-original-cookie`) too.
+ * that says what it carries (`x-upstream-bearer`, `x-forwarded-jwt`, `x-original-cookie`) too, and
+ * one naming a key or passphrase (`x-private-key-pem`, `x-passphrase`) as the body's names are read.
  */
 const SECRET_HEADER_NAME =
-  /token|secret|api[-_]?key|passw(or)?d|credential|signature|session|authorization|bearer|jwt|cookie|^authentication$|(^|[-_])(auth|pass|pwd)([-_]|$)|[-_]key$/i;
+  /token|secret|api[-_]?key|private[-_]?key|passphrase|passw(or)?d|credential|signature|session|authorization|bearer|jwt|cookie|^authentication$|(^|[-_])(auth|pass|pwd)([-_]|$)|[-_]key$/i;
 const PUBLIC_KEY_HEADERS = new Set(['idempotency-key', 'sec-websocket-key']);
 /**
  * A value that is a credential by its form, whatever header carries it: `Bearer …`, `Basic …`,
@@ -76,7 +77,7 @@ const SECRET_QUERY_NAMES = new Set([
   'signature',
 ]);
 const SECRET_QUERY_SUFFIX =
-  /(?:token|secret|passw(?:or)?d|signature|credentials?)$|api[-_.]?key$|^(?:authorization|authentication|auth|bearer|jwt|session(?:[-_]?id)?)$/i;
+  /(?:token|secret|passw(?:or)?d|passphrase|signature|credentials?)$|(?:api|private)[-_.]?key$|^(?:authorization|authentication|auth|bearer|jwt|session(?:[-_]?id)?)$/i;
 
 /**
  * JSON property names whose values are never logged. `password` is the issue's rule; the others

@@ -14,12 +14,15 @@ describe('closestName: which known parameter an unknown one misspells', () => {
     ['statuss', 'status'],
     ['metod', 'method'],
     ['per_pag', 'per_page'],
+    ['tenant', 'tenant_id'],
+    ['tenantName', 'tenant_id'],
+    ['status_code', 'status'],
   ])('%s → %s', (unknown, meant) => {
     expect(closestName(unknown, LOG_QUERY)).toBe(meant);
   });
 
   // A browser's or proxy's own parameters, and words merely near a short name, are not typos.
-  it.each(['_', 'name', 'tag', 'age', 'pg', 'date', 'hash', 'nonce', 'colour', 'sinse_when', 'tenant'])(
+  it.each(['_', 'name', 'tag', 'age', 'pg', 'date', 'hash', 'nonce', 'colour', 'sinse_when', 'timestamp'])(
     '%s → nothing',
     (unknown) => {
       expect(closestName(unknown, LOG_QUERY)).toBeUndefined();

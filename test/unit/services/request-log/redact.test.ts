@@ -77,6 +77,8 @@ describe('header redaction', () => {
         'x-client-secret': 's',
         'www-authenticate': 'Bearer',
         'X-Custom-Auth': 'custom-secret',
+        'X-Passphrase': 'phrase-secret',
+        'X-Private-Key-Pem': 'pem-secret',
         auth: 'bare',
         'x-hub-signature-256': 'sha256=abc',
         'x-session-id': 'sess-1',
@@ -98,6 +100,8 @@ describe('header redaction', () => {
       'x-client-secret': R,
       'www-authenticate': 'Bearer',
       'x-custom-auth': R,
+      'x-passphrase': R,
+      'x-private-key-pem': R,
       auth: R,
       'x-hub-signature-256': R,
       'x-session-id': R,
@@ -194,6 +198,10 @@ describe('query redaction', () => {
     'jwt',
     'session',
     'sessionId',
+    'passphrase',
+    'private_key',
+    'private-key',
+    'privateKey',
   ])('redacts %s, case-insensitively', (name) => {
     expect(redactQuery(`?a=1&${name}=s3cr3tvalue&b=2`, new SecretSet())).toBe(`a=1&${name}=${R}&b=2`);
   });
