@@ -38,13 +38,17 @@ export function authorizationProblem(header: string): string | undefined {
 }
 
 /**
- * The token a malformed Authorization header was meant to carry ("Bearer Bearer <token>", or the
- * token with no scheme), so that the request log can name the tenant whose IdP sent it. Never
- * used to authenticate.
+ * The token a malformed Authorization header was meant to carry ("Bearer Bearer <token>", the
+ * token with no scheme, or after another scheme: Okta's `SSWS <token>` pasted for a SCIM app), so
+ * that the request log can name the tenant whose IdP sent it. Never used to authenticate.
  */
 export function misplacedBearer(header: string): string | undefined {
   const value = header.trim();
-  return /^Bearer\s+Bearer\s+(\S+)$/i.exec(value)?.[1] ?? /^(?!Bearer$)(\S+)$/i.exec(value)?.[1];
+  return (
+    /^Bearer\s+Bearer\s+(\S+)$/i.exec(value)?.[1] ??
+    /^(?!Bearer$)(\S+)$/i.exec(value)?.[1] ??
+    /^(?!Bearer\s)[A-Za-z][A-Za-z-]{0,19}\s+(\S+)$/i.exec(value)?.[1]
+  );
 }
 
 /**

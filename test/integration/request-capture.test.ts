@@ -169,6 +169,8 @@ describe('the request log entry of each kind of request', () => {
       [`Bearer Bearer ${alpha.token}`, /says "Bearer" twice/, true],
       [alpha.token, /no scheme before it/, true],
       [`Basic ${Buffer.from(`u:${alpha.token}`).toString('base64')}`, /not Basic credentials/, false],
+      // Okta's own API scheme, pasted where a SCIM app's header is set up.
+      [`SSWS ${alpha.token}`, /not SSWS credentials/, true],
       ['Bearer', /no token after it/, false],
       [`Bearer ${alpha.token} extra`, /more than one word/, false],
     ];
