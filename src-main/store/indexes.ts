@@ -94,6 +94,11 @@ export class TenantIndexes implements CandidateSource {
     for (const member of group.members ?? []) this.members.remove(member.value, group.id);
   }
 
+  /** Whether group `groupId` lists `value` as a member. */
+  lists(groupId: string, value: string): boolean {
+    return this.members.has(value, groupId);
+  }
+
   /** Whether some group lists `value` as a member. */
   isListed(value: string): boolean {
     return this.members.hasKey(value);

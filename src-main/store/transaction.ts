@@ -33,6 +33,8 @@ export interface TenantReader {
   readonly candidates: CandidateSource;
   /** Ids of the groups listing `memberValue` (a user or group id) as a member, sorted: a user's `groups`. */
   groupsOf(memberValue: string): string[];
+  /** Whether group `groupId` lists `memberValue`: one lookup, where its members array is a scan. */
+  listsMember(groupId: string, memberValue: string): boolean;
   /**
    * Up to `count` user or group ids from position `offset` in list order without sortBy
    * (meta.created, then id): a page of a whole collection without sorting it.
@@ -119,6 +121,10 @@ export class TenantView implements TenantReader {
 
   groupsOf(memberValue: string): string[] {
     return this.tenant.indexes.groupsOf(memberValue);
+  }
+
+  listsMember(groupId: string, memberValue: string): boolean {
+    return this.tenant.indexes.lists(groupId, memberValue);
   }
 
   inCreatedOrder(collection: 'users' | 'groups', offset: number, count: number): string[] {

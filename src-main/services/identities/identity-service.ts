@@ -539,9 +539,9 @@ export class IdentityService {
     current: StoredResource,
     change: AttributeChange,
   ): { remove: string[]; add: MemberValue[] } | undefined {
-    const present = new Set(
-      (Array.isArray(current.members) ? (current.members as MemberValue[]) : []).map((m) => m.value),
-    );
+    // The store's index, not a set of the stored members: 8 ms of each one-member PATCH of a
+    // 50,000-member group went into building that set.
+    const present = { has: (value: string) => tx.listsMember(current.id, value) };
     const added =
       this.checkMembers(tx, { ...candidate, members: (change.added ?? []) as MemberValue[] }, current.id) ?? [];
     const readded = new Set(added.map((m) => m.value));

@@ -212,6 +212,22 @@ describe('resource history', () => {
     expect(JSON.stringify(v2)).not.toContain('hash');
   });
 
+  it('finds a password put into a part that could still change, inside a frozen resource', async () => {
+    const dir = await tempDir();
+    const history = await open(dir);
+    // Frozen on the outside only: what it was seen without before says nothing of it now.
+    const ext: JsonObject = { note: 'x' };
+    const shallow = Object.freeze(user({ 'urn:x:ext': ext }));
+    history.recordCreate('t', 'User', shallow, meta(1));
+    history.recordChange('t', 'User', 'u1', shallow, Object.freeze(user({ 'urn:x:ext': ext, title: 'A' })), meta(2));
+    ext['password'] = 'secret-put-in-late';
+    history.recordChange('t', 'User', 'u1', user({ title: 'A' }), shallow, meta(3));
+    const v3 = await history.version('t', 'User', 'u1', 3);
+    expect(v3?.resource).toMatchObject({ 'urn:x:ext': { password: '[redacted]' } });
+    await history.close();
+    expect(await historyText(dir)).not.toContain('secret-put-in-late');
+  });
+
   it('says of a password in a diff only what the versions between changed', async () => {
     const dir = await tempDir();
     const history = await open(dir);
