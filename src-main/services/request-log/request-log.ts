@@ -687,7 +687,8 @@ export async function createRequestLog(options: RequestLogOptions): Promise<Requ
     list,
 
     async get(id) {
-      if (!/^\d{1,15}$/.test(id)) return undefined;
+      // An entry has one id, as it was given: `01` names none (it read entry 1).
+      if (!/^[1-9]\d{0,14}$/.test(id)) return undefined;
       const row = index.get(Number(id));
       if (!row) return undefined;
       const line = await readLine(row);

@@ -52,6 +52,8 @@ describe('request log: record, get, list', () => {
     for (const secret of ['qs-secret-123', 'hdr-secret-123', 'pw-secret-123']) expect(text).not.toContain(secret);
     expect(await log.get('2')).toBeUndefined();
     expect(await log.get('not-a-number')).toBeUndefined();
+    // One id per entry, as the list gives it.
+    for (const other of ['01', '+1', '1.0', '0']) expect(await log.get(other), other).toBeUndefined();
     await log.close();
   });
 
