@@ -817,6 +817,53 @@ describe.each([
     }
   });
 
+  it('runs a circle in one transaction: no other request sees what it creates before it is whole', async () => {
+    const taken = `circle-seen-taken-${base.length}@example.com`;
+    const first = `circle-seen-a-${base.length}@example.com`;
+    expect((await scim('POST', '/Users', { schemas: [USER], userName: taken })).status).toBe(201);
+    const manager = (ref: string) => ({ [ENTERPRISE]: { manager: { value: ref } } });
+    const circle = (second: string) =>
+      scim('POST', '/Bulk', {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+        Operations: [
+          { method: 'POST', path: '/Users', bulkId: 'a', data: { userName: first, ...manager('bulkId:b') } },
+          // Its password is hashed while the first POST's user would be there to see, were it written.
+          {
+            method: 'POST',
+            path: '/Users',
+            bulkId: 'b',
+            data: { userName: second, password: 'Circle-pass-1234', ...manager('bulkId:a') },
+          },
+        ],
+      }).then(async (response) => (await response.json()) as { Operations: { status: string }[] });
+    const filter = encodeURIComponent(`userName eq "${first}"`);
+    const watch = async (until: Promise<unknown>) => {
+      let done = false;
+      void until.finally(() => (done = true));
+      const seen: number[] = [];
+      while (!done) {
+        const list = (await (await scim('GET', `/Users?filter=${filter}`)).json()) as { totalResults: number };
+        seen.push(list.totalResults);
+      }
+      return seen;
+    };
+    const failing = circle(taken);
+    const seenWhileFailing = await watch(failing);
+    expect((await failing).Operations.map((op) => op.status)).toEqual(['409', '409']);
+    expect(seenWhileFailing.length).toBeGreaterThan(0);
+    expect(seenWhileFailing.every((count) => count === 0)).toBe(true);
+    // One that succeeds is seen whole, once it is.
+    const succeeding = circle(`circle-seen-b-${base.length}@example.com`);
+    await watch(succeeding);
+    expect((await succeeding).Operations.map((op) => op.status)).toEqual(['201', '201']);
+    const [made] = (
+      (await (await scim('GET', `/Users?filter=${filter}`)).json()) as {
+        Resources: Record<string, { manager: { value: string } }>[];
+      }
+    ).Resources;
+    expect(made?.[ENTERPRISE]?.manager.value).toBeTruthy();
+  });
+
   it('answers a DELETE that only deactivates with the ETag of the user it leaves, for the next conditional write', async () => {
     const tenantPath = `/tenants/${s.tenantId}`;
     expect((await adminCall(s, 'PATCH', tenantPath, { delete_mode: 'deactivate' })).status).toBe(200);

@@ -18,6 +18,7 @@ import {
   type BulkOutcome,
   type BulkRun,
   type BulkStep,
+  type Circle,
 } from '../../scim/bulk/index';
 import type { CaptureState } from '../capture';
 import { ScimError } from '../../scim/errors';
@@ -42,6 +43,7 @@ import type {
   ScimRequestContext,
   WriteAnswer,
   WriteOptions,
+  WritesTogether,
 } from '../../services/identities/identity-service';
 import { etagMatches } from '../../services/identities/kinds';
 import type { ScimTokenService } from '../../services/scim-tokens';
@@ -298,16 +300,21 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
       limits,
     });
     const run = startBulk(planBulk(request), { baseUrl: scim.baseUrl });
+    const steps = run.steps();
     let answerBytes = 0;
-    for (const step of run.steps()) {
+    for (let next = steps.next(); !next.done;) {
+      const step = next.value;
+      const circle = run.plan.circles.get(step.operation.index);
+      if (circle) {
+        next = await runCircleTogether({ ctx, identities, log: deps.log, run, steps, first: step, circle, scim });
+        continue;
+      }
       try {
         // Checked before every step, GETs included (the writes check again in their transaction).
-        // Taking back what a failed circle created still runs: it leaves the tenant as it was.
-        if (step.role !== 'undo') scim.stillAuthorized?.();
+        scim.stillAuthorized?.();
         // Nobody will read the answer: a client that went away (or a connection cut at the end
-        // of a shutdown's grace) must not go on changing the tenant for seconds. Taking back a
-        // circle still runs, as above.
-        if (step.role !== 'undo' && ctx.req.socket.destroyed) throw notRunAfterConnectionClosed();
+        // of a shutdown's grace) must not go on changing the tenant for seconds.
+        if (ctx.req.socket.destroyed) throw notRunAfterConnectionClosed();
         const outcome = await executeBulkStep(identities, step, scim);
         // A GET's resource goes into the answer whole: 400 GETs of one large user in a 40 KB
         // request made an answer too large for a string and held the thread for seconds.
@@ -320,6 +327,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
         if (isServerFault(error)) noteServerFault(ctx, error, bulkStepName(step));
         run.fail(step, toScimError(error, deps.log));
       }
+      next = steps.next();
     }
     const response = run.response();
     (ctx.state as CaptureState).partialFailure = bulkFailures(run);
@@ -556,17 +564,38 @@ async function executeBulkStep(
   step: BulkStep,
   scim: ScimRequestContext,
 ): Promise<BulkOutcome> {
+  const { ctx, done } = stepContext(identities, step, scim);
+  try {
+    return await runBulkStep(identities, step, ctx);
+  } finally {
+    done();
+  }
+}
+
+/** A step's own context (its flags and what it ignored), and how it is handed back to the request's. */
+function stepContext(
+  identities: IdentityService,
+  step: BulkStep,
+  scim: ScimRequestContext,
+): { ctx: ScimRequestContext; done: () => void } {
   const ignored: IgnoredTarget[] = [];
   const requestCompat = identities.compatOf(scim);
   const compat = requestCompat.fresh();
-  try {
-    return await runBulkStep(identities, step, { ...scim, ignored, compat });
-  } finally {
-    requestCompat.absorb(compat);
-    const name = bulkStepName(step);
-    for (const { target, reason } of ignored) scim.ignored?.push({ target: `${name}: ${target}`, reason });
-  }
+  return {
+    ctx: { ...scim, ignored, compat },
+    done: () => {
+      requestCompat.absorb(compat);
+      const name = bulkStepName(step);
+      for (const { target, reason } of ignored) scim.ignored?.push({ target: `${name}: ${target}`, reason });
+    },
+  };
 }
+
+const describeWrite = ({ resource, location, version }: WriteAnswer) => ({
+  id: String(resource.id),
+  location,
+  version,
+});
 
 async function runBulkStep(
   identities: IdentityService,
@@ -575,15 +604,9 @@ async function runBulkStep(
 ): Promise<BulkOutcome> {
   const kind = step.resourceType as ResourceKind;
   const id = step.id ?? '';
-  const options = { ifMatch: step.version, purge: step.role === 'undo', followUp: step.role !== 'operation' };
-  // Taking back what a failed circle created runs even for a token revoked meanwhile.
-  if (step.role === 'undo') scim = { ...scim, stillAuthorized: undefined };
-  if (step.role === 'operation') checkOperationSize(step);
-  const describe = ({ resource, location, version }: WriteAnswer) => ({
-    id: String(resource.id),
-    location,
-    version,
-  });
+  const options = { ifMatch: step.version };
+  checkOperationSize(step);
+  const describe = describeWrite;
   switch (step.method) {
     case 'POST':
       return { status: 201, ...describe(await identities.create(kind, step.data, scim)) };
@@ -604,6 +627,103 @@ async function runBulkStep(
         response: resource,
       };
     }
+  }
+}
+
+/** Thrown to take a failed circle's transaction back whole (its undo steps are not run). */
+const CIRCLE_TAKEN_BACK = Symbol('circle taken back');
+
+/**
+ * Runs a Bulk circle (scim/bulk/circles.ts): its POSTs, then the PATCHes that add what they
+ * deferred, in one transaction (IdentityService.writeTogether), so no other request sees, uses or
+ * changes its resources before it is whole, and a crash keeps all of it or none. Run as
+ * transactions of their own, a failed circle's undo took back a resource other clients had read,
+ * been refused the userName of, or changed meanwhile (concurrency probe). When a step fails, the
+ * circle's undo steps are settled without running and the transaction is taken back instead.
+ * Answers the step after the circle, which `steps` yielded and the caller is to run.
+ */
+async function runCircleTogether(args: {
+  ctx: Context;
+  identities: IdentityService;
+  log: Logger;
+  run: BulkRun;
+  steps: Generator<BulkStep, void, void>;
+  first: BulkStep;
+  circle: Circle;
+  scim: ScimRequestContext;
+}): Promise<IteratorResult<BulkStep, void>> {
+  const { ctx, identities, log, run, steps, first, circle, scim } = args;
+  let after: IteratorResult<BulkStep, void> | undefined;
+  /** Settles the circle's steps as `steps` yields them, up to the first step past it; whether one failed. */
+  const drive = (refusal: unknown, writes?: WritesTogether): boolean => {
+    let failed = false;
+    for (let step = first; ;) {
+      if (step.role === 'undo') run.succeed(step, { status: 204 });
+      else {
+        try {
+          if (refusal !== undefined || !writes) throw refusal;
+          run.succeed(step, executeTogether(identities, writes, step, scim));
+        } catch (error) {
+          if (isServerFault(error)) noteServerFault(ctx, error, bulkStepName(step));
+          failed = true;
+          run.fail(step, toScimError(error, log));
+        }
+      }
+      const next = steps.next();
+      if (next.done || run.plan.circles.get(next.value.operation.index) !== circle) {
+        after = next;
+        return failed;
+      }
+      step = next.value;
+    }
+  };
+  const creates = circle.members.map((op) => ({
+    kind: op.resourceType as ResourceKind,
+    body: circle.deferrals.get(op.index)?.data ?? op.data,
+  }));
+  let driven = false;
+  try {
+    await identities.writeTogether(scim, creates, (writes) => {
+      driven = true;
+      let refusal: unknown;
+      try {
+        // In the transaction, as a single write checks it: a revocation takes effect at once.
+        scim.stillAuthorized?.();
+        if (ctx.req.socket.destroyed) throw notRunAfterConnectionClosed();
+      } catch (error) {
+        refusal = error;
+      }
+      if (drive(refusal, writes)) throw CIRCLE_TAKEN_BACK;
+    });
+  } catch (error) {
+    if (error === CIRCLE_TAKEN_BACK) return after as IteratorResult<BulkStep, void>;
+    // Refused before it ran (the tenant went): nothing was written, each step fails.
+    if (!driven) drive(error);
+    // Run whole, then not saved (the journal failed): its members were answered 201 too soon.
+    else if (after !== undefined) run.failCircle(circle, toScimError(error, log));
+    else throw error;
+  }
+  return after as IteratorResult<BulkStep, void>;
+}
+
+/** A circle's POST or link PATCH, in the circle's transaction. */
+function executeTogether(
+  identities: IdentityService,
+  writes: WritesTogether,
+  step: BulkStep,
+  scim: ScimRequestContext,
+): BulkOutcome {
+  const { ctx, done } = stepContext(identities, step, scim);
+  try {
+    const kind = step.resourceType as ResourceKind;
+    if (step.role === 'operation') {
+      checkOperationSize(step);
+      return { status: 201, ...describeWrite(writes.create(kind, step.data, ctx)) };
+    }
+    // The link: on a resource the request itself just made, so no If-Match is asked of it.
+    return { status: 200, ...describeWrite(writes.patch(kind, step.id ?? '', step.data, ctx, { followUp: true })) };
+  } finally {
+    done();
   }
 }
 

@@ -14,6 +14,7 @@ export {
   type MalformedBulkOperation,
 } from './request';
 export { planBulk, resolveBulkIds, type BulkPlan } from './plan';
+export type { Circle } from './circles';
 export {
   BulkRun,
   startBulk,

@@ -28,7 +28,8 @@ import {
 /**
  * One operation ready to execute: the method, the target and the data with bulkIds resolved.
  * A circle (see circles.ts) adds steps of its own: `link` PATCHes in the references its POSTs
- * deferred, `undo` removes what the circle created when a step of it failed.
+ * deferred, `undo` removes what the circle created when a step of it failed. (The router runs a
+ * circle's steps in one transaction, and takes it back instead of running the undo steps.)
  */
 export interface BulkStep {
   readonly operation: BulkOperation;
@@ -146,6 +147,17 @@ export class BulkRun {
     const scimError = error instanceof ScimError ? error : ScimError.internal();
     if (this.plan.circles.has(step.operation.index)) this.circleStep = { error: scimError };
     else this.record(step.operation, scimError);
+  }
+
+  /**
+   * A circle whose steps all succeeded, whose writes then did not reach the disk (the transaction
+   * they were made in failed as it was saved): each member fails with `error` instead of its 201.
+   */
+  failCircle(circle: Circle, error: ScimError): void {
+    for (const op of circle.members) {
+      this.ids.delete(op.bulkId as string);
+      this.record(op, error);
+    }
   }
 
   /** RFC 7644 §3.7.3: the BulkResponse, operations in request order; the HTTP status is 200. */

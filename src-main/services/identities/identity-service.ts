@@ -180,16 +180,17 @@ export interface WriteOptions {
    */
   ifNoneMatch?: string | undefined;
   /**
-   * DELETE only: remove the resource whatever the tenant's `delete_mode`. For a Bulk circle that
-   * takes back what it created (see scim/bulk/circles.ts): the client was told it does not exist.
-   */
-  purge?: boolean;
-  /**
-   * A Bulk circle's own follow-up write (adding the references it deferred, or taking back what it
-   * created) on a resource the request itself just made: no If-Match can be asked of the client
-   * for it, so a tenant that requires If-Match (`requireIfMatch`) does not here.
+   * A Bulk circle's own follow-up write (adding the references it deferred) on a resource the
+   * request itself just made: no If-Match can be asked of the client for it, so a tenant that
+   * requires If-Match (`requireIfMatch`) does not here.
    */
   followUp?: boolean;
+}
+
+/** The writes IdentityService.writeTogether offers its work, each in the one transaction. */
+export interface WritesTogether {
+  create(kind: ResourceKind, body: unknown, ctx: ScimRequestContext): WriteAnswer;
+  patch(kind: ResourceKind, id: string, body: unknown, ctx: ScimRequestContext, options?: WriteOptions): WriteAnswer;
 }
 
 export interface IdentityServiceDeps {
@@ -329,13 +330,7 @@ export class IdentityService {
     const input = this.parse(schema, 'create', body, ctx);
     // Most creates carry no password: no await (a turn of the microtask queue) for them.
     const passwordHash = 'password' in input ? await this.hashPassword(input, ctx) : undefined;
-    const now = this.stampAfter();
-    const id = this.newId();
-    const doc = this.toDoc(schema, kind, input, {
-      id,
-      meta: { resourceType: kind, created: now, lastModified: now, version: versionTag(1) },
-      passwordHash,
-    });
+    const doc = this.newDoc(schema, kind, input, passwordHash);
     const written = await this.deps.store.write(ctx.tenantId, (tx) => {
       ctx.stillAuthorized?.();
       return this.putWhole(tx, kind, doc);
@@ -434,28 +429,9 @@ export class IdentityService {
     const passwordHash =
       typeof password === 'string' ? await this.hashFor(password, ctx, first.passwordHash) : undefined;
 
-    let before: StoredResource | undefined;
-    const { stored, result } = await this.deps.store.write(ctx.tenantId, (tx) => {
+    const { before, stored, result } = await this.deps.store.write(ctx.tenantId, (tx) => {
       ctx.stillAuthorized?.();
-      const current = this.find(tx, kind, id);
-      before = current;
-      this.checkVersion(current, options);
-      const applied: PatchResult =
-        current === first
-          ? preview
-          : applyPatch(withPasswordShown(current), body, {
-              schema,
-              compat: compat.fresh(),
-              filterView: this.filterViewOf(kind, tx, ctx),
-              // A run again after a concurrent write does the same work: not charged twice.
-            });
-      // The password it already has (hashFor kept its hash) is no change.
-      const result =
-        passwordHash !== undefined && passwordHash === current.passwordHash ? withoutPassword(applied) : applied;
-      if (result.changed.length === 0 || !this.writePatch(tx, kind, schema, current, result, passwordHash)) {
-        return { stored: current, result: { ...result, changed: [], changes: [] } };
-      }
-      return { stored: this.find(tx, kind, id), result };
+      return this.patchIn(tx, kind, id, body, ctx, options, { first, preview, passwordHash });
     });
     if (result.changed.length > 0) this.remember(ctx, kind, 'change', before, stored, result.changed);
     for (const { target, reason } of result.ignored) ctx.ignored?.push({ target, reason });
@@ -463,6 +439,138 @@ export class IdentityService {
       ...this.answer(kind, stored, ctx, project, projection),
       report: { changed: result.changed, changes: result.changes },
     };
+  }
+
+  /**
+   * A PATCH in its transaction, on the resource as it stands there. `ahead`: the engine's run
+   * before the transaction, on `first`, which stands when nothing wrote it meanwhile, and the hash
+   * of a password it sets. Without it (a write made together, see writeTogether) the PATCH may set
+   * no password: there was no turn to hash one.
+   */
+  private patchIn(
+    tx: TenantWriter,
+    kind: ResourceKind,
+    id: string,
+    body: unknown,
+    ctx: ScimRequestContext,
+    options: WriteOptions,
+    ahead?: { first: StoredResource; preview: PatchResult; passwordHash: string | undefined },
+  ): { before: StoredResource; stored: StoredResource; result: PatchResult } {
+    const schema = this.schemaOf(kind);
+    const compat = this.compatOf(ctx);
+    const current = this.find(tx, kind, id);
+    this.checkVersion(current, options);
+    const applied: PatchResult =
+      ahead && current === ahead.first
+        ? ahead.preview
+        : applyPatch(withPasswordShown(current), body, {
+            schema,
+            // A run again after a concurrent write does the same work: not charged twice, nor
+            // its flags told twice.
+            compat: ahead ? compat.fresh() : compat,
+            filterView: this.filterViewOf(kind, tx, ctx),
+            ...(ahead ? {} : { listBudget: ctx.patchBudget }),
+          });
+    const passwordHash = ahead?.passwordHash;
+    if (!ahead && applied.changed.includes('password') && typeof applied.resource.password === 'string') {
+      throw new Error('a PATCH made together with other writes cannot set a password: it was not hashed');
+    }
+    // The password it already has (hashFor kept its hash) is no change.
+    const result =
+      passwordHash !== undefined && passwordHash === current.passwordHash ? withoutPassword(applied) : applied;
+    if (result.changed.length === 0 || !this.writePatch(tx, kind, schema, current, result, passwordHash)) {
+      return { before: current, stored: current, result: { ...result, changed: [], changes: [] } };
+    }
+    return { before: current, stored: this.find(tx, kind, id), result };
+  }
+
+  /**
+   * Creates and PATCHes made in one store transaction, all or none, and seen by no other request
+   * before they all are: the steps of a Bulk circle (scim/bulk/circles.ts), whose POSTs and the
+   * PATCHes that link them ran as transactions of their own, so other clients read, used and
+   * changed a circle's resources that its failure then took back (concurrency probe). The
+   * passwords of `creates` are hashed first (the one wait); `work` runs in the transaction, and a
+   * throw there takes every write back. The history records them once they are on disk.
+   */
+  async writeTogether<T>(
+    ctx: ScimRequestContext,
+    creates: readonly { kind: ResourceKind; body: unknown }[],
+    work: (writes: WritesTogether) => T,
+  ): Promise<T> {
+    const hashes = await this.passwordHashesOf(creates, ctx);
+    const records: (() => void)[] = [];
+    const everything = (kind: ResourceKind) => compileProjection(this.schemaOf(kind), {});
+    const result = await this.deps.store.write(ctx.tenantId, (tx) =>
+      work({
+        create: (kind, body, stepCtx) => {
+          const written = this.createIn(tx, kind, body, stepCtx, hashes);
+          records.push(() =>
+            this.remember(stepCtx, kind, 'create', undefined, written.resource, undefined, written.json),
+          );
+          return this.answer(kind, written.resource, stepCtx, everything(kind), {});
+        },
+        patch: (kind, id, body, stepCtx, options = {}) => {
+          const { before, stored, result } = this.patchIn(tx, kind, id, body, stepCtx, options);
+          if (result.changed.length > 0) {
+            records.push(() => this.remember(stepCtx, kind, 'change', before, stored, result.changed));
+          }
+          for (const { target, reason } of result.ignored) stepCtx.ignored?.push({ target, reason });
+          return this.answer(kind, stored, stepCtx, everything(kind), {});
+        },
+      }),
+    );
+    for (const record of records) record();
+    return result;
+  }
+
+  /** A create in its transaction, its password hashed before (see writeTogether). */
+  private createIn(
+    tx: TenantWriter,
+    kind: ResourceKind,
+    body: unknown,
+    ctx: ScimRequestContext,
+    hashes: ReadonlyMap<string, { hash: string } | { error: unknown }>,
+  ): WrittenResource {
+    const schema = this.schemaOf(kind);
+    const input = this.parse(schema, 'create', body, ctx);
+    const password = input.password;
+    delete input.password;
+    let passwordHash: string | undefined;
+    if (typeof password === 'string') {
+      const hashed = hashes.get(password);
+      if (!hashed) throw new Error('a password of a write made together was not hashed before it');
+      if ('error' in hashed) throw hashed.error;
+      passwordHash = hashed.hash;
+    }
+    return this.putWhole(tx, kind, this.newDoc(schema, kind, input, passwordHash));
+  }
+
+  /**
+   * The hashes of the passwords these creates set, or the error hashing one gave. Read under a
+   * throwaway context: the create reads its body again in its transaction, where what it ignores
+   * and the flags it uses are told once. A body that cannot be read is refused there.
+   */
+  private async passwordHashesOf(
+    creates: readonly { kind: ResourceKind; body: unknown }[],
+    ctx: ScimRequestContext,
+  ): Promise<Map<string, { hash: string } | { error: unknown }>> {
+    const hashes = new Map<string, { hash: string } | { error: unknown }>();
+    for (const { kind, body } of creates) {
+      let password: unknown;
+      try {
+        const scratch = { ...ctx, compat: this.compatOf(ctx).fresh(), ignored: [] };
+        password = this.parse(this.schemaOf(kind), 'create', body, scratch).password;
+      } catch {
+        continue;
+      }
+      if (typeof password !== 'string' || hashes.has(password)) continue;
+      try {
+        hashes.set(password, { hash: await this.hashFor(password, ctx, undefined) });
+      } catch (error) {
+        hashes.set(password, { error });
+      }
+    }
+    return hashes;
   }
 
   /** What a PATCH value filter reads of a group's members: what a GET answers (see memberFilterView). */
@@ -563,9 +671,8 @@ export class IdentityService {
     ctx: ScimRequestContext,
     options: WriteOptions = {},
   ): Promise<{ version?: string }> {
-    // A purge takes back this request's own creation: there is no version the client could know.
-    if (!options.purge && !options.followUp) checkIfMatchRequired('DELETE', options.ifMatch, this.compatOf(ctx));
-    const deactivate = kind === 'User' && this.deleteModeOf(ctx) === 'deactivate' && !options.purge;
+    if (!options.followUp) checkIfMatchRequired('DELETE', options.ifMatch, this.compatOf(ctx));
+    const deactivate = kind === 'User' && this.deleteModeOf(ctx) === 'deactivate';
     const outcome = await this.deps.store.write(ctx.tenantId, (tx) => {
       ctx.stillAuthorized?.();
       const current = this.find(tx, kind, id);
@@ -958,6 +1065,21 @@ export class IdentityService {
   }
 
   // ---- helpers ----
+
+  /** A new resource's stored form: a new id, created now, revision 1. */
+  private newDoc(
+    schema: ResourceSchema,
+    kind: ResourceKind,
+    input: Record<string, unknown>,
+    passwordHash: string | undefined,
+  ): StoredResource {
+    const now = this.stampAfter();
+    return this.toDoc(schema, kind, input, {
+      id: this.newId(),
+      meta: { resourceType: kind, created: now, lastModified: now, version: versionTag(1) },
+      passwordHash,
+    });
+  }
 
   /** Stores a whole resource (create, PUT) after the checks every whole write needs. */
   private putWhole(tx: TenantWriter, kind: ResourceKind, doc: StoredResource): WrittenResource {

@@ -493,6 +493,31 @@ describe('planning and bulkId resolution', () => {
     });
     expect(body.Operations.map((o) => o.status)).toEqual(['201', '201', '201', '201']);
   });
+  it('fails every member of a circle whose writes were not saved, and what waits on it', async () => {
+    const req = parse(
+      bulk([
+        ...(fixture.requests['circular'] as { Operations: unknown[] }).Operations,
+        { method: 'PATCH', path: '/Groups/bulkId:qwerty', data: { schemas: [SCIM_URN.patchOp], Operations: [] } },
+      ]),
+    );
+    const run = startBulk(planBulk(req), { baseUrl: BASE });
+    const steps = run.steps();
+    const circle = run.plan.circles.get(0)!;
+    let n = 0;
+    let next = steps.next();
+    // The circle's steps, as its transaction runs them; then its transaction fails as it is saved.
+    while (!next.done && run.plan.circles.get(next.value.operation.index) === circle) {
+      run.succeed(next.value, created(next.value, ++n));
+      next = steps.next();
+    }
+    run.failCircle(circle, new ScimError(503, 'The change could not be saved.'));
+    expect(next.done).toBe(false);
+    run.fail(next.value as BulkStep, ScimError.notFound('Group id-1 not found.'));
+    expect(steps.next().done).toBe(true);
+    expect(run.response().Operations.map((op) => op.status)).toEqual(['503', '503', '404']);
+    expect(run.failures()).toHaveLength(3);
+  });
+
   it('takes back what a circle created when one of its POSTs fails; what waits on it fails too', async () => {
     const req = parse(
       bulk([
