@@ -23,7 +23,8 @@ Usage:
   scimdesk --version (or -v)
 
 Run 'scimdesk COMMAND --help' (or 'scimdesk help COMMAND') for a command's options.
-The data folder defaults to $SCIMDESK_DATA_DIR, else the OS app-data folder (~/.config/scimdesk on Linux).
+The data folder defaults to $SCIMDESK_DATA_DIR, else the OS app-data folder ($XDG_CONFIG_HOME/scimdesk,
+or ~/.config/scimdesk when that is unset, on Linux).
 `;
 
 export const SERVE_HELP = `Usage: scimdesk serve [--host H] [--port P] [--data DIR]
@@ -66,7 +67,7 @@ Options:
 export const CHECK_HELP = `Usage: scimdesk check --url BASE --token TOKEN [--profile entra|okta|rfc|all] [--json] [--keep]
 
 Runs scripted provisioning sequences against any SCIM 2.0 base URL and reports, per step, pass,
-fail or warning with the request, the expected and the actual response.
+fail, warning or skipped with the request, the expected and the actual response.
 
 Options:
   --url BASE       the SCIM base URL (http or https), e.g. http://127.0.0.1:8585/scim/v2
@@ -78,7 +79,8 @@ Options:
   -h, --help       show this help
 
 Requests go only to BASE. Names are unique per run. Exit code: 0 when every required step passes,
-1 when some fail, 2 for usage errors.
+1 when some fail, 2 for usage errors; 130 (Ctrl-C) or 129 (a closed terminal) when stopped, once
+what the run made is deleted.
 `;
 
 export const SEED_HELP = `Usage: scimdesk seed --url BASE --token TOKEN --users N --groups M [--seed S] [--passwords]
@@ -99,5 +101,6 @@ Options:
 
 Uses /Bulk when the server's ServiceProviderConfig offers it (within its maxOperations and
 maxPayloadSize), one POST per resource otherwise. Retries 429/503 with backoff; stops on 401/403.
-Exit code: 0 when everything was created, 1 otherwise, 2 for usage errors.
+Exit code: 0 when everything was created, 1 otherwise, 2 for usage errors; 130 (Ctrl-C) or 129 (a
+closed terminal) when stopped, having said what it created.
 `;
