@@ -241,26 +241,61 @@ function isLive(owner: LockOwner, content: string): boolean {
   if (owner.pid === process.pid) return heldHere.has(content);
   try {
     process.kill(owner.pid, 0);
-    return !isZombie(owner.pid);
   } catch (error) {
     // EPERM: the process exists but belongs to another user — still alive.
     return !isErrno(error, 'ESRCH');
   }
+  const seen = linuxProcess(owner.pid);
+  if (seen?.zombie) return false;
+  // A process that began after the lock was written did not write it: its pid was given again
+  // after the holder died (a kill -9, then a reboot or a wrap-around), and an unrelated `sleep`
+  // kept the folder locked (durability probe). Only for one that is no scimdesk: a wall clock
+  // stepped forward since the holder started moves its start past the lock's time too, and
+  // taking a live server's folder would make two writers of one journal.
+  const since = Date.parse(owner.since);
+  const startedLater =
+    seen?.startedAt !== undefined && Number.isFinite(since) && seen.startedAt > since + START_SLACK_MS;
+  return !(startedLater && seen?.scimdesk === false);
 }
 
+/** The boot time in /proc/stat has whole seconds; a process's start is told in 10 ms ticks. */
+const START_SLACK_MS = 2_000;
+/** Linux's USER_HZ: /proc counts a process's start in hundredths of a second on every architecture. */
+const TICKS_PER_SECOND = 100;
+
 /**
- * A process that has exited but whose parent has not reaped it yet still answers signal 0, though
- * it holds nothing: a server that died under a shell or supervisor that has not waited for it
- * would keep its folder locked. Linux says so in /proc (state `Z`); elsewhere it cannot be told
- * cheaply, and the owner counts as alive.
+ * What Linux's /proc says of a process: whether it exited but its parent has not reaped it (state
+ * `Z`: it still answers signal 0 though it holds nothing, so a server that died under a shell or
+ * supervisor that has not waited for it kept its folder locked), when it started (epoch ms), and
+ * whether it runs scimdesk.
+ * Undefined elsewhere or when /proc cannot be read: the owner then counts as alive.
  */
-function isZombie(pid: number): boolean {
-  if (process.platform !== 'linux') return false;
+function linuxProcess(
+  pid: number,
+): { zombie: boolean; startedAt: number | undefined; scimdesk: boolean | undefined } | undefined {
+  if (process.platform !== 'linux') return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     // "pid (comm) state …": comm may hold spaces and parentheses, so read after its last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Field 22 of the line, starttime: ticks after boot. Field 3, the state, is the first here.
+    const ticks = Number(fields[19]);
+    const bootSeconds = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'))?.[1]);
+    const startedAt =
+      Number.isFinite(ticks) && Number.isFinite(bootSeconds)
+        ? bootSeconds * 1000 + (ticks / TICKS_PER_SECOND) * 1000
+        : undefined;
+    return { zombie: fields[0] === 'Z', startedAt, scimdesk: runsScimdesk(pid) };
   } catch {
-    return false;
+    return undefined;
+  }
+}
+
+/** Whether a process's command line names scimdesk (`node bin/scimdesk.js`, the desktop app); undefined when unreadable. */
+function runsScimdesk(pid: number): boolean | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').toLowerCase().includes('scimdesk');
+  } catch {
+    return undefined;
   }
 }

@@ -372,6 +372,29 @@ describe('data-folder lock', () => {
     },
   );
 
+  it.runIf(process.platform === 'linux')(
+    'takes over a lock whose pid an unrelated process started after it reuses, not one held before',
+    async () => {
+      const dir = await tempDir();
+      const unrelated = spawn('sleep', ['30']);
+      try {
+        await new Promise((resolve) => unrelated.once('spawn', resolve));
+        const lockFile = join(dir, LOCK_FILE);
+        const lockBy = (since: Date) =>
+          writeFile(lockFile, JSON.stringify({ pid: unrelated.pid, host: hostname(), since: since.toISOString() }));
+        // Written a minute from now: the process was there first, and may hold it.
+        await lockBy(new Date(Date.now() + 60_000));
+        await expect(openDurableStore(dir)).rejects.toThrow(StoreLockedError);
+        // Written an hour ago, by a server killed since: the pid went to the `sleep` after.
+        await lockBy(new Date(Date.now() - 3_600_000));
+        const store = await openDurableStore(dir);
+        await store.close();
+      } finally {
+        unrelated.kill('SIGKILL');
+      }
+    },
+  );
+
   it('takes over a stale lock naming its own pid (a container restarted after kill -9 runs as PID 1 again)', async () => {
     const dir = await tempDir();
     const stale = JSON.stringify({ pid: process.pid, host: hostname(), since: '2024-01-01T00:00:00Z' });
