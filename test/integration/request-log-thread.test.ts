@@ -25,6 +25,20 @@ async function startThread() {
 }
 
 describe('request log on its worker thread', () => {
+  it("rejects a call that failed on the worker with its one-line message, keeping the worker's stack aside", async () => {
+    const log = await startThread();
+    try {
+      const error = (await log.list(undefined as never).catch((e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(Error);
+      expect(error.message).not.toContain('\n');
+      expect(error.message.length).toBeGreaterThan(0);
+      expect(error.stack).toContain(error.message);
+      expect(error.stack).toMatch(/\n\s+at /);
+    } finally {
+      await log.close();
+    }
+  });
+
   it('answers a query made right after recording with every entry, redacted', async () => {
     const log = await startThread();
     for (let n = 1; n <= 300; n++) log.record(input(n));

@@ -30,6 +30,7 @@ export type FromWorker =
   | { t: 'ready' }
   | { t: 'failed'; message: string; name?: string }
   | { t: 'result'; id: number; ok: true; value: unknown }
-  | { t: 'result'; id: number; ok: false; message: string }
+  /** `message` one line (it is what a caller prints); `stack` the worker's, for a local log. */
+  | { t: 'result'; id: number; ok: false; message: string; stack?: string }
   | { t: 'event'; sub: number; event: RequestLogEvent }
   | { t: 'log'; level: 'error' | 'warn' | 'info'; message: string };

@@ -176,7 +176,7 @@ export async function startRequestLogThread(options: RequestLogThreadOptions): P
         calls.delete(message.id);
         if (!pending) return;
         if (message.ok) pending.resolve(message.value);
-        else pending.reject(new Error(message.message));
+        else pending.reject(Object.assign(new Error(message.message), message.stack ? { stack: message.stack } : {}));
         return;
       }
       case 'event': {

@@ -106,7 +106,16 @@ function serve(requestLog: RequestLog): void {
       case 'call':
         call(message.method, message.args).then(
           (value) => send({ t: 'result', id: message.id, ok: true, value }),
-          (error: unknown) => send({ t: 'result', id: message.id, ok: false, message: describe(error) }),
+          (error: unknown) =>
+            send({
+              t: 'result',
+              id: message.id,
+              ok: false,
+              // The message alone: a stack in it printed "closing the request log failed: …" over
+              // four lines where one was promised (durability probe).
+              message: error instanceof Error ? error.message : describe(error),
+              ...(error instanceof Error && error.stack ? { stack: error.stack } : {}),
+            }),
         );
         return;
     }
