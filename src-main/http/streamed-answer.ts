@@ -82,6 +82,8 @@ export function sendStreamed(
             yield await sendBatch();
         }
       } catch (error) {
+        // Thrown in at a yield when the connection closed under the answer: see closedUnder.
+        if (closedUnder(error)) throw error;
         readFailure = error;
         answer.failure = error;
         onFailure(error);
@@ -90,7 +92,7 @@ export function sendStreamed(
       if (batch.length > 0) yield await sendBatch();
     } catch (error) {
       // The store failing at a wait for durability is the server's failure too, not a client's.
-      if (readFailure === undefined) {
+      if (readFailure === undefined && !closedUnder(error)) {
         answer.failure = error;
         onFailure(error);
       }
@@ -101,6 +103,15 @@ export function sendStreamed(
   // One batch waits to be sent, not Readable.from's sixteen: a page's batch is a whole resource,
   // and sixteen groups of 50,000 members were 170 MB held for a client that reads slowly.
   ctx.body = Readable.from(measured(), { highWaterMark: 1 });
+}
+
+/**
+ * The error a stream is destroyed with when the response it was piped to closed before its end:
+ * its client left, or a stop cut a client that stopped reading. No failure of the server's (a
+ * stack in the server log said the export "failed"); the log entry says how much was sent.
+ */
+function closedUnder(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE';
 }
 
 /** Text read before one wait for durability: one wait per ~64 KB, not one per resource. */

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../../src-main/clock';
@@ -136,6 +136,27 @@ describe('the log entry of a streamed answer', () => {
       cause: 'TypeError: cannot read the next resource',
     });
     expect(failures).toEqual([expect.any(TypeError)]);
+  });
+
+  it('tells no server failure when the connection is cut under the answer (a stop gave up on a client that stopped reading)', async () => {
+    const line = `{"id":"${'x'.repeat(10_000)}"}\n`;
+    const { url, recorded, failures } = await serve(function* (answer) {
+      for (let i = 0; i < 100_000; i++) {
+        answer.records += 1;
+        yield line;
+      }
+    });
+    const { port } = new URL(url);
+    const client = connect(Number(port), '127.0.0.1');
+    client.write(`GET ${new URL(url).pathname}?format=ndjson HTTP/1.1\r\nHost: x\r\n\r\n`);
+    client.pause(); // reads nothing: the answer stalls on a full socket
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // What the listener does to a stalled connection at the end of a stop's grace.
+    server!.closeAllConnections();
+    await vi.waitFor(() => expect(recorded).toHaveLength(1));
+    client.destroy();
+    expect(failures).toEqual([]);
+    expect(recorded[0]!.error?.message).toMatch(/^The client closed the connection after \d+ resources/);
   });
 
   it('says an answer stopped by design (its token revoked meanwhile) was stopped, not that the server failed', async () => {
