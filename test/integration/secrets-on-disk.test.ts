@@ -5,7 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { startTestServer, tempDataDir } from './harness';
 
 async function everyFile(dir: string): Promise<Buffer[]> {
@@ -90,6 +90,34 @@ describe('secrets on disk', () => {
       const needle = Buffer.from(secret);
       const found = files.some((file) => file.includes(needle));
       expect(found, `a secret (${secret.slice(0, 12)}…) is on disk`).toBe(false);
+    }
+    await data.remove();
+  });
+
+  it('keeps nothing of a deleted tenant in the data folder, its journaled writes included', async () => {
+    const data = await tempDataDir();
+    const server = await startTestServer({ dataDir: data.dir });
+    try {
+      const admin = await server.adminToken();
+      const { tenantId, token } = await server.tenantWithToken('Leaving', admin);
+      const name = 'leaving-tenant-person-7d1e@example.com';
+      const created = await fetch(`${server.url}/scim/v2/Users`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
+        body: JSON.stringify({ userName: name }),
+      });
+      expect(created.status).toBe(201);
+      const holds = async () => (await everyFile(data.dir)).some((file) => file.includes(Buffer.from(name)));
+      expect(await holds()).toBe(true);
+      const deleted = await fetch(`${server.url}/api/v1/admin/tenants/${tenantId}`, {
+        method: 'DELETE',
+        headers: { Authorization: `Bearer ${admin}` },
+      });
+      expect(deleted.status).toBe(204);
+      // While the server runs, not only after a stop's snapshot.
+      await vi.waitFor(async () => expect(await holds()).toBe(false), { timeout: 10_000, interval: 100 });
+    } finally {
+      await server.stop();
     }
     await data.remove();
   });
