@@ -176,8 +176,11 @@ export class ScimTokenService {
     return active;
   }
 
-  refusalNow(tenantId: string, tokenId: string): 'revoked' | 'expired' | 'deleted' | undefined {
-    const record = this.store.tenant(tenantId)?.get('scimTokens', tokenId);
+  /** Why the token can no longer be used, if it cannot: its tenant went with it, or it alone. */
+  refusalNow(tenantId: string, tokenId: string): 'revoked' | 'expired' | 'deleted' | 'tenant deleted' | undefined {
+    const tenant = this.store.tenant(tenantId);
+    if (!tenant) return 'tenant deleted';
+    const record = tenant.get('scimTokens', tokenId);
     return record ? refusalOf(record, this.clock.now()) : 'deleted';
   }
 

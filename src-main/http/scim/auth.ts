@@ -124,6 +124,9 @@ export function scimAuth(deps: ScimAuthDeps) {
       token,
       stillAuthorized: () => {
         const refusal = deps.scimTokens.refusalNow(tenantId, token.id);
+        if (refusal === 'tenant deleted') {
+          throw ScimError.unauthorized(`Tenant ${tenantId} was deleted while this request ran, with its SCIM tokens.`);
+        }
         if (refusal) throw ScimError.unauthorized(`The SCIM token was ${refusal} while this request ran.`);
       },
       // With its id: names repeat and change, and the request that would tell the token apart

@@ -65,6 +65,15 @@ describe('SCIM tokens', () => {
     expect(() => tokens().activeCount('tn_missing')).toThrow(/not found/);
   });
 
+  it('says why a token in use can no longer be used: revoked, or gone with its tenant', async () => {
+    const created = await tokens().create({ tenant_id: tenantId, name: 'in use' });
+    expect(tokens().refusalNow(tenantId, created.id)).toBeUndefined();
+    await tokens().revoke(created.id);
+    expect(tokens().refusalNow(tenantId, created.id)).toBe('revoked');
+    await h.services.tenants.delete(tenantId);
+    expect(tokens().refusalNow(tenantId, created.id)).toBe('tenant deleted');
+  });
+
   it('revokes at once and keeps the record', async () => {
     const created = await tokens().create({ tenant_id: tenantId, name: 'to revoke' });
     await tokens().revoke(created.id);
