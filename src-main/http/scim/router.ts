@@ -14,6 +14,7 @@ import {
   DEFAULT_BULK_LIMITS,
   parseBulkRequest,
   planBulk,
+  resolveBulkIds,
   startBulk,
   type BulkOutcome,
   type BulkRun,
@@ -658,8 +659,13 @@ async function runCircleTogether(args: {
   const drive = (refusal: unknown, writes?: WritesTogether): boolean => {
     let failed = false;
     for (let step = first; ;) {
-      if (step.role === 'undo') run.succeed(step, { status: 204 });
-      else {
+      if (step.role === 'undo') {
+        // Yielded only once the circle failed, by a step or by a refusal of BulkRun's own (a member
+        // whose reference outside the circle is unresolved), which no step here saw: either way,
+        // the transaction is taken back (review: a refused member left the groups before it saved).
+        failed = true;
+        run.succeed(step, { status: 204 });
+      } else {
         try {
           if (refusal !== undefined || !writes) throw refusal;
           run.succeed(step, executeTogether(identities, writes, step, scim));
@@ -677,10 +683,17 @@ async function runCircleTogether(args: {
       step = next.value;
     }
   };
-  const creates = circle.members.map((op) => ({
-    kind: op.resourceType as ResourceKind,
-    body: circle.deferrals.get(op.index)?.data ?? op.data,
-  }));
+  // Their passwords are hashed from the bodies as far as they can be resolved before the
+  // transaction (references outside the circle are, by now).
+  const creates = new Map(
+    circle.members.map((op) => [
+      op.index,
+      {
+        kind: op.resourceType as ResourceKind,
+        body: resolveBulkIds(circle.deferrals.get(op.index)?.data ?? op.data, run.resolvedIds, 'resource'),
+      },
+    ]),
+  );
   let driven = false;
   try {
     await identities.writeTogether(scim, creates, (writes) => {
@@ -718,7 +731,7 @@ function executeTogether(
     const kind = step.resourceType as ResourceKind;
     if (step.role === 'operation') {
       checkOperationSize(step);
-      return { status: 201, ...describeWrite(writes.create(kind, step.data, ctx)) };
+      return { status: 201, ...describeWrite(writes.create(kind, step.data, ctx, step.operation.index)) };
     }
     // The link: on a resource the request itself just made, so no If-Match is asked of it.
     return { status: 200, ...describeWrite(writes.patch(kind, step.id ?? '', step.data, ctx, { followUp: true })) };

@@ -189,9 +189,13 @@ export interface WriteOptions {
 
 /** The writes IdentityService.writeTogether offers its work, each in the one transaction. */
 export interface WritesTogether {
-  create(kind: ResourceKind, body: unknown, ctx: ScimRequestContext): WriteAnswer;
+  /** `key`: which of writeTogether's `creates` this is (its password was hashed under it). */
+  create(kind: ResourceKind, body: unknown, ctx: ScimRequestContext, key: number): WriteAnswer;
   patch(kind: ResourceKind, id: string, body: unknown, ctx: ScimRequestContext, options?: WriteOptions): WriteAnswer;
 }
+
+/** A password hashed before its transaction (see writeTogether), or the error hashing it gave. */
+type PasswordHashed = { password: string } & ({ hash: string } | { error: unknown });
 
 export interface IdentityServiceDeps {
   store: DurableStore;
@@ -494,7 +498,7 @@ export class IdentityService {
    */
   async writeTogether<T>(
     ctx: ScimRequestContext,
-    creates: readonly { kind: ResourceKind; body: unknown }[],
+    creates: ReadonlyMap<number, { kind: ResourceKind; body: unknown }>,
     work: (writes: WritesTogether) => T,
   ): Promise<T> {
     const hashes = await this.passwordHashesOf(creates, ctx);
@@ -502,8 +506,8 @@ export class IdentityService {
     const everything = (kind: ResourceKind) => compileProjection(this.schemaOf(kind), {});
     const result = await this.deps.store.write(ctx.tenantId, (tx) =>
       work({
-        create: (kind, body, stepCtx) => {
-          const written = this.createIn(tx, kind, body, stepCtx, hashes);
+        create: (kind, body, stepCtx, key) => {
+          const written = this.createIn(tx, kind, body, stepCtx, hashes.get(key));
           records.push(() =>
             this.remember(stepCtx, kind, 'create', undefined, written.resource, undefined, written.json),
           );
@@ -529,7 +533,7 @@ export class IdentityService {
     kind: ResourceKind,
     body: unknown,
     ctx: ScimRequestContext,
-    hashes: ReadonlyMap<string, { hash: string } | { error: unknown }>,
+    hashed: PasswordHashed | undefined,
   ): WrittenResource {
     const schema = this.schemaOf(kind);
     const input = this.parse(schema, 'create', body, ctx);
@@ -537,8 +541,11 @@ export class IdentityService {
     delete input.password;
     let passwordHash: string | undefined;
     if (typeof password === 'string') {
-      const hashed = hashes.get(password);
-      if (!hashed) throw new Error('a password of a write made together was not hashed before it');
+      // Hashed from the body before the transaction: one that changed since names what only the
+      // transaction made (a bulkId of the create's own circle).
+      if (hashed?.password !== password) {
+        throw ScimError.badRequest('invalidValue', 'password must not be a bulkId reference to its own circle.');
+      }
       if ('error' in hashed) throw hashed.error;
       passwordHash = hashed.hash;
     }
@@ -546,16 +553,17 @@ export class IdentityService {
   }
 
   /**
-   * The hashes of the passwords these creates set, or the error hashing one gave. Read under a
+   * The hash of each create's password, or the error hashing it gave, by the create's key: each
+   * its own (a new salt), as any create's is, even where two give the same password. Read under a
    * throwaway context: the create reads its body again in its transaction, where what it ignores
    * and the flags it uses are told once. A body that cannot be read is refused there.
    */
   private async passwordHashesOf(
-    creates: readonly { kind: ResourceKind; body: unknown }[],
+    creates: ReadonlyMap<number, { kind: ResourceKind; body: unknown }>,
     ctx: ScimRequestContext,
-  ): Promise<Map<string, { hash: string } | { error: unknown }>> {
-    const hashes = new Map<string, { hash: string } | { error: unknown }>();
-    for (const { kind, body } of creates) {
+  ): Promise<Map<number, PasswordHashed>> {
+    const hashes = new Map<number, PasswordHashed>();
+    for (const [key, { kind, body }] of creates) {
       let password: unknown;
       try {
         const scratch = { ...ctx, compat: this.compatOf(ctx).fresh(), ignored: [] };
@@ -563,11 +571,11 @@ export class IdentityService {
       } catch {
         continue;
       }
-      if (typeof password !== 'string' || hashes.has(password)) continue;
+      if (typeof password !== 'string') continue;
       try {
-        hashes.set(password, { hash: await this.hashFor(password, ctx, undefined) });
+        hashes.set(key, { password, hash: await this.hashFor(password, ctx, undefined) });
       } catch (error) {
-        hashes.set(password, { error });
+        hashes.set(key, { password, error });
       }
     }
     return hashes;
