@@ -607,14 +607,13 @@ async function runBulkStep(
   const id = step.id ?? '';
   const options = { ifMatch: step.version };
   checkOperationSize(step);
-  const describe = describeWrite;
   switch (step.method) {
     case 'POST':
-      return { status: 201, ...describe(await identities.create(kind, step.data, scim)) };
+      return { status: 201, ...describeWrite(await identities.create(kind, step.data, scim)) };
     case 'PUT':
-      return { status: 200, ...describe(await identities.replace(kind, id, step.data, scim, options)) };
+      return { status: 200, ...describeWrite(await identities.replace(kind, id, step.data, scim, options)) };
     case 'PATCH':
-      return { status: 200, ...describe(await identities.patch(kind, id, step.data, scim, options)) };
+      return { status: 200, ...describeWrite(await identities.patch(kind, id, step.data, scim, options)) };
     case 'DELETE':
       return { status: 204, id, ...(await identities.delete(kind, id, scim, options)) };
     case 'GET': {
