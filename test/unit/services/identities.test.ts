@@ -948,3 +948,31 @@ describe('export', () => {
     expect(() => stream.next()).toThrow(/revoked/);
   });
 });
+
+describe('writes made together (a Bulk circle)', () => {
+  it('stops hashing their passwords once the token is refused, and writes nothing', async () => {
+    let checks = 0;
+    const revokedAfterFirst: ScimRequestContext = {
+      ...ctx,
+      stillAuthorized: () => {
+        if (++checks > 1)
+          throw Object.assign(new Error('The SCIM token was revoked while this request ran.'), { status: 401 });
+      },
+    };
+    const creates = new Map(
+      [0, 1, 2].map((n) => [
+        n,
+        { kind: 'User' as const, body: { userName: `together-${n}@x.com`, password: `Pw-${n}-secret!` } },
+      ]),
+    );
+    let worked = false;
+    await expect(
+      ids().writeTogether(revokedAfterFirst, creates, () => {
+        worked = true;
+      }),
+    ).rejects.toThrow(/revoked/);
+    expect(worked).toBe(false);
+    expect(checks).toBe(2);
+    expect(ids().list('User', { filter: 'userName sw "together-"' }, ctx).totalResults).toBe(0);
+  });
+});
