@@ -101,22 +101,12 @@ describe("a group's member digest", () => {
         for (const s of steps) {
           switch (s.kind) {
             case 'renameUser':
-              if (tenant.collections.users.has(s.id))
-                state.apply({
-                  op: 'merge',
-                  tenant: T,
-                  collection: 'users',
-                  id: s.id,
-                  set: { displayName: s.name },
-                  unset: [],
-                });
-              break;
             case 'renameGroup':
               if (exists(s.id))
                 state.apply({
                   op: 'merge',
                   tenant: T,
-                  collection: 'groups',
+                  collection: s.kind === 'renameUser' ? 'users' : 'groups',
                   id: s.id,
                   set: { displayName: s.name },
                   unset: [],
