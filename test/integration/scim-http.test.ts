@@ -818,6 +818,28 @@ describe.each([
     }
   });
 
+  it('says a circle member is refused for a userName another member of its circle took', async () => {
+    const manager = (ref: string) => ({ [ENTERPRISE]: { manager: { value: ref } } });
+    const name = `circle-twice-${base.length}@example.com`;
+    const bulk = await scim('POST', '/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: [
+        { method: 'POST', path: '/Users', bulkId: 'a', data: { userName: name, ...manager('bulkId:b') } },
+        { method: 'POST', path: '/Users', bulkId: 'b', data: { userName: name.toUpperCase(), ...manager('bulkId:a') } },
+      ],
+    });
+    const { Operations } = (await bulk.json()) as { Operations: { status: string; response: { detail: string } }[] };
+    expect(Operations.map((op) => op.status)).toEqual(['409', '409']);
+    // Not "already taken in this tenant": nothing of the circle is left to have taken it.
+    expect(Operations[1]!.response.detail).toBe(
+      `userName "${name.toUpperCase()}" is given by operation 1 of this request, in the same bulkId circle; the whole circle is taken back.`,
+    );
+    const filter = encodeURIComponent(`userName eq "${name}"`);
+    expect(
+      ((await (await scim('GET', `/Users?filter=${filter}`)).json()) as { totalResults: number }).totalResults,
+    ).toBe(0);
+  });
+
   it('runs a circle in one transaction: no other request sees what it creates before it is whole', async () => {
     const taken = `circle-seen-taken-${base.length}@example.com`;
     const first = `circle-seen-a-${base.length}@example.com`;

@@ -194,6 +194,39 @@ export interface WritesTogether {
   patch(kind: ResourceKind, id: string, body: unknown, ctx: ScimRequestContext, options?: WriteOptions): WriteAnswer;
 }
 
+/** A resource writeTogether created, and which of its `creates` made it. */
+interface MadeTogether {
+  key: number;
+  resource: StoredResource;
+}
+
+/** A 409 naming the resource that holds the value (see takenWithinCircle). */
+class ValueTaken extends ScimError {
+  constructor(
+    /** `userName "…"`, as the message names it. */
+    readonly value: string,
+    readonly holder: string,
+    detail: string,
+  ) {
+    super(409, detail, 'uniqueness');
+  }
+}
+
+/**
+ * A uniqueness refusal caused by another create of the same writeTogether, told as such: "already
+ * taken in this tenant" sent the caller looking for a resource that, once the circle is taken
+ * back, does not exist (Bulk probe). Undefined for any other error.
+ */
+function takenWithinCircle(error: unknown, made: readonly MadeTogether[]): ScimError | undefined {
+  if (!(error instanceof ValueTaken)) return undefined;
+  const other = made.find((m) => m.resource.id === error.holder);
+  if (other === undefined) return undefined;
+  return ScimError.conflict(
+    `${error.value} is given by operation ${other.key + 1} of this request, in the same bulkId circle; ` +
+      'the whole circle is taken back.',
+  );
+}
+
 /** A password hashed before its transaction (see writeTogether), or the error hashing it gave. */
 type PasswordHashed = { password: string } & ({ hash: string } | { error: unknown });
 
@@ -503,11 +536,18 @@ export class IdentityService {
   ): Promise<T> {
     const hashes = await this.passwordHashesOf(creates, ctx);
     const records: (() => void)[] = [];
+    const madeHere: MadeTogether[] = [];
     const everything = (kind: ResourceKind) => compileProjection(this.schemaOf(kind), {});
     const result = await this.deps.store.write(ctx.tenantId, (tx) =>
       work({
         create: (kind, body, stepCtx, key) => {
-          const written = this.createIn(tx, kind, body, stepCtx, hashes.get(key));
+          let written: WrittenResource;
+          try {
+            written = this.createIn(tx, kind, body, stepCtx, hashes.get(key));
+          } catch (error) {
+            throw takenWithinCircle(error, madeHere) ?? error;
+          }
+          madeHere.push({ key, resource: written.resource });
           records.push(() =>
             this.remember(stepCtx, kind, 'create', undefined, written.resource, undefined, written.json),
           );
@@ -1387,7 +1427,8 @@ export class IdentityService {
       for (const id of tx.candidates.lookup({ resource: 'User', index: 'userName', match: 'eq', key })) {
         const user = id === self ? undefined : tx.get('users', id);
         if (user !== undefined && foldKey(user.userName) === key) {
-          throw ScimError.conflict(`userName "${userName}" is already taken in this tenant.`);
+          const value = `userName "${userName}"`;
+          throw new ValueTaken(value, id, `${value} is already taken in this tenant.`);
         }
       }
     }
@@ -1399,7 +1440,8 @@ export class IdentityService {
       for (const id of tx.candidates.lookup({ resource: kind, index: 'externalId', match: 'eq', key: externalId })) {
         const other = id === self ? undefined : tx.get(collection, id);
         if (other !== undefined && other.externalId === externalId) {
-          throw ScimError.conflict(`externalId "${externalId}" is already used by another ${kind}.`);
+          const value = `externalId "${externalId}"`;
+          throw new ValueTaken(value, id, `${value} is already used by another ${kind}.`);
         }
       }
     }
