@@ -88,7 +88,8 @@ test.describe('headless console', () => {
             created_at: '2026-03-02T10:00:00.000Z',
             delete_mode: 'deactivate',
             compat_profile: 'entra',
-            compat_overrides: { requireIfMatch: true },
+            // The second is entra's own value: no flag set against it.
+            compat_overrides: { requireIfMatch: true, opCaseInsensitive: true },
           },
           { id: 'tn_3', name: 'Fabrikam  East', created_at: '2026-03-03T10:00:00.000Z', delete_mode: 'delete' },
         ],
@@ -125,14 +126,30 @@ test.describe('headless console', () => {
       await page.goto(server.consoleUrl);
       await waitForApp(page);
       await expect(page.getByRole('region', { name: 'Tenants', exact: true })).toHaveCount(1);
-      const scroller = page.getByRole('region', { name: 'Tenants table, scrollable' });
+      const scroller = page.locator('.table-scroll');
       await expect(scroller.getByRole('table')).toBeVisible();
-      // A tab stop only while there is something to scroll: on a phone, not at full width.
+      // A tab stop, and said to scroll, only while there is something to scroll: on a phone, not
+      // at full width.
+      await expect(scroller).toHaveAccessibleName('Tenants table');
       await expect(scroller).not.toHaveAttribute('tabindex');
       await page.setViewportSize({ width: 320, height: 640 });
       await expect(scroller).toHaveAttribute('tabindex', '0');
+      await expect(scroller).toHaveAccessibleName('Tenants table, scrollable');
       await page.setViewportSize({ width: 1280, height: 800 });
       await expect(scroller).not.toHaveAttribute('tabindex');
+    });
+
+    test('puts the focus on the heading when the table it was in stops scrolling', async ({ page, server }) => {
+      await page.setViewportSize({ width: 320, height: 640 });
+      await page.goto(server.consoleUrl);
+      await waitForApp(page);
+      const scroller = page.getByRole('region', { name: 'Tenants table, scrollable' });
+      await scroller.focus();
+      await expect(scroller).toBeFocused();
+      // As a zoom back to 100% does: the region is no tab stop any more, and was left on <body>.
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await expect(page.locator('.table-scroll')).not.toHaveAttribute('tabindex');
+      await expect(page.getByRole('heading', { name: 'Tenants' })).toBeFocused();
     });
   });
 

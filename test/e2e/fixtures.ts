@@ -27,6 +27,14 @@ function cli(args: string[]) {
 
 export const test = base.extend<Options & { server: ServerUnderTest }>({
   seedStore: [undefined, { option: true }],
+  // An uncaught error in the page fails its test, whatever the test looked at: a TypeError thrown
+  // on every removal of the tenants table went unseen (console probe).
+  page: async ({ page }, use) => {
+    const uncaught: string[] = [];
+    page.on('pageerror', (error) => uncaught.push(error.message));
+    await use(page);
+    expect(uncaught, 'uncaught errors in the page').toEqual([]);
+  },
   // A fresh data folder and server per test (STYLE.md §14).
   server: async ({ seedStore }, use) => {
     const dataDir = await mkdtemp(join(tmpdir(), 'scimdesk-e2e-'));
