@@ -84,6 +84,7 @@ export function mergeElements(
     return -1;
   };
   const apart = labelledApart(a, schema);
+  const same = sameSubValue(a, schema);
   for (const el of incoming) {
     const arr = out ?? current;
     const k = key(el);
@@ -103,7 +104,7 @@ export function mergeElements(
     const merged: Record<string, unknown> = { ...existing };
     for (const [sub, v] of Object.entries(el)) {
       // The identity matched (perhaps in another case): the value is "already contained".
-      if (sub === identity || canonicalJson(existing[sub]) === canonicalJson(v)) continue;
+      if (sub === identity || same(sub, existing[sub], v)) continue;
       // Immutable parts of an existing value stay as they are: re-adding a member is a no-op even
       // when the client spells its `$ref` or `type` differently.
       if (schema.subAttribute(a, sub)?.mutability === 'immutable' && existing[sub] !== undefined) continue;
@@ -129,9 +130,41 @@ export function mergeElements(
         j !== at &&
         isRecord(other) &&
         key(other) === k &&
-        Object.entries(el).every(([sub, v]) => sub === identity || canonicalJson(other[sub]) === canonicalJson(v)),
+        Object.entries(el).every(([sub, v]) => sub === identity || same(sub, other[sub], v)),
     );
   }
+}
+
+/**
+ * Whether two sub-attribute values are one (RFC 7643 §2.3.1): a case-insensitive string in any
+ * case. Compared as written, re-adding an email as `"type": "WORK"` rewrote the stored `work`
+ * and moved the version, though RFC 7644 §3.5.2.1 has a value already contained change nothing.
+ */
+function sameSubValue(
+  a: AttributeDefinition,
+  schema: ResourceSchema,
+): (sub: string, x: unknown, y: unknown) => boolean {
+  return (sub, x, y) => {
+    if (typeof x === 'string' && typeof y === 'string' && x !== y && caseInsensitive(a, schema, sub)) {
+      return foldKey(x) === foldKey(y);
+    }
+    return canonicalJson(x) === canonicalJson(y);
+  };
+}
+
+function caseInsensitive(a: AttributeDefinition, schema: ResourceSchema, sub: string): boolean {
+  const definition = schema.subAttribute(a, sub);
+  return definition?.type === 'string' && !definition.caseExact;
+}
+
+/** A value with its case-insensitive string sub-attributes folded: two values equal so are one. */
+function foldedForComparison(a: AttributeDefinition, schema: ResourceSchema, el: unknown): unknown {
+  if (!isRecord(el)) return el;
+  let out: Record<string, unknown> | undefined;
+  for (const [sub, v] of Object.entries(el)) {
+    if (typeof v === 'string' && caseInsensitive(a, schema, sub)) (out ??= { ...el })[sub] = foldKey(v);
+  }
+  return out ?? el;
 }
 
 /**
@@ -178,7 +211,7 @@ export function withoutRepeats(
   const keptAt = new Map<string, number>();
   list.forEach((el, i) => {
     if (seen.get(keys[i]!) === 1) return kept.push(el);
-    const rest = withoutSub(withoutSub(withElementDefaults(a, el), primary), identity);
+    const rest = foldedForComparison(a, schema, withoutSub(withoutSub(withElementDefaults(a, el), primary), identity));
     const whole = `${keys[i]!}\u0000${canonicalJson(rest)}`;
     const at = keptAt.get(whole);
     if (at === undefined) {

@@ -295,6 +295,24 @@ describe('add (RFC 7644 §3.5.2.1)', () => {
     expect(r.resource['emails']).toEqual([{ value: 'x@y.com', type: 'home', primary: false }]);
     expect(r.ignored.map((i) => i.target)).toEqual(['emails']);
   });
+  it('a value added again with its case-insensitive sub-attributes in another case changes nothing', () => {
+    const r = patch(user(), [{ op: 'add', path: 'emails', value: [{ value: 'BJENSEN@EXAMPLE.COM', type: 'WORK' }] }]);
+    // RFC 7644 §3.5.2.1: already contained, so no change (and no new version).
+    expect(r.changed).toEqual([]);
+    expect(r.resource['emails']).toEqual(user()['emails']);
+    // Nor is a list of two such values two values.
+    const listed = patch(user(), [
+      {
+        op: 'replace',
+        path: 'emails',
+        value: [
+          { value: 'x@y.com', type: 'home' },
+          { value: 'x@y.com', type: 'HOME' },
+        ],
+      },
+    ]);
+    expect(listed.resource['emails']).toEqual([{ value: 'x@y.com', type: 'home', primary: false }]);
+  });
   it('a singular attribute is replaced; a complex one merged', () => {
     const r = patch(user(), [
       { op: 'add', path: 'title', value: 'Guide' },
