@@ -228,8 +228,18 @@ class PatchRun {
     }
   }
 
-  /** A path-less key that is itself a path: `urn:...:User:manager` or `name.givenName`. */
-  private qualifiedKey(op: PatchOpName, key: string, v: unknown, once: (name: string, key: string) => void): void {
+  /**
+   * A path-less key that is itself a path: `urn:...:User:manager` or `name.givenName`. `given`: the
+   * key as the client wrote it, when `key` is it with its extension's URN in front (`manager.value`
+   * inside the enterprise extension's object).
+   */
+  private qualifiedKey(
+    op: PatchOpName,
+    key: string,
+    v: unknown,
+    once: (name: string, key: string) => void,
+    given = key,
+  ): void {
     let target: PatchTarget;
     try {
       target = resolvePatchPath(key, this.schema, this.compat);
@@ -240,12 +250,12 @@ class PatchRun {
     if (target.kind === 'unknown') return unknownAttribute(key, this.vctx);
     // Entra ID's older path-less replace keys values by full paths, filters included:
     // {"name.givenName": ..., "emails[type eq \"work\"].value": ..., "urn:...:User:manager": ...}.
-    const flag = /^urn:/i.test(key) ? 'pathlessUrnAttributeKeys' : 'pathlessDottedKeys';
+    const flag = /^urn:/i.test(given) ? 'pathlessUrnAttributeKeys' : 'pathlessDottedKeys';
     if (!this.compat.use(flag)) {
       throw this.compat.refuse(
         flag,
         'invalidValue',
-        `${this.where}: the key '${key}' is an attribute path; RFC 7644 §3.5.2 wants attribute names, with sub-attributes and extension attributes nested in objects`,
+        `${this.where}: the key '${given}' is an attribute path; RFC 7644 §3.5.2 wants attribute names, with sub-attributes and extension attributes nested in objects`,
       );
     }
     if (target.kind === 'extension') {
@@ -285,7 +295,13 @@ class PatchRun {
     }
     if (!isRecord(value)) throw invalidValue(this.vctx, `'${ext.id}' takes an object of its attributes`);
     for (const [key, v] of Object.entries(value)) {
-      const resolved = SIMPLE_NAME.test(key) ? this.schema.resolve({ uri: ext.id, name: key }) : undefined;
+      // `{"manager.value": …}` inside the extension's object: a path under its URN, read as the
+      // same key at the top level is (it was ignored as "not an attribute", and the manager not set).
+      if (!SIMPLE_NAME.test(key)) {
+        this.qualifiedKey(op, `${ext.id}:${key}`, v, once, key);
+        continue;
+      }
+      const resolved = this.schema.resolve({ uri: ext.id, name: key });
       if (!resolved) unknownAttribute(`${ext.id}:${key}`, this.vctx);
       else {
         once(labelOf(resolved), key);
@@ -538,7 +554,7 @@ class PatchRun {
   private needsFilter(a: AttributeDefinition, sub: AttributeDefinition): ScimError {
     return ScimError.badRequest(
       'invalidPath',
-      `${this.where}: '${a.name}' is multi-valued; select values with a filter, e.g. ${a.name}[type eq "work"].${sub.name}`,
+      `${this.where}: '${a.name}' is multi-valued; select values with a filter, e.g. ${a.name}[${exampleTerm(a)}].${sub.name}`,
     );
   }
 
@@ -765,4 +781,17 @@ function contradicts(
       return foldKey(has) !== foldKey(wanted);
     return canonicalJson(has) !== canonicalJson(wanted);
   });
+}
+
+/**
+ * A filter term an attribute's values can really be chosen by, for an error's example: `type eq
+ * "work"` where the client sets the type (emails), else by `value` (a group's members, whose type
+ * is the server's and never "work").
+ */
+function exampleTerm(a: AttributeDefinition): string {
+  const type = a.subAttributes.find((s) => s.name === 'type' && s.mutability === 'readWrite');
+  if (type) return `type eq "${type.canonicalValues.includes('work') ? 'work' : (type.canonicalValues[0] ?? 'work')}"`;
+  return a.subAttributes.some((s) => s.name === 'value')
+    ? 'value eq "..."'
+    : `${a.subAttributes[0]?.name ?? 'value'} pr`;
 }

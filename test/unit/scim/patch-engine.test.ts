@@ -6,7 +6,7 @@ import { applyPatch, parsePatchRequest } from '../../../src-main/scim/patch';
 import { PatchListBudget } from '../../../src-main/scim/patch/engine';
 import { ScimSyntaxError } from '../../../src-main/scim/filter/syntax-error';
 import { userSchema } from './helpers';
-import { ENTERPRISE, group, patch, patchBody, scimErrorOf, user } from './patch-helpers';
+import { ENTERPRISE, expectRefusedBy, group, patch, patchBody, scimErrorOf, user } from './patch-helpers';
 
 const errorOf = (fn: () => unknown) => {
   const e = scimErrorOf(fn);
@@ -30,6 +30,14 @@ describe('request validation (RFC 7644 §3.5.2): invalidSyntax', () => {
     const e = errorOf(() => applyPatch(user(), patchBody(), { schema: userSchema, compat: compatFlags('strict') }));
     expect(e).toMatchObject({ status: 400, scimType: 'invalidSyntax' });
     expect(e.detail).toContain('The PatchOp request has no operations (compatibility flag "emptyPatchAccepted" is off');
+  });
+  it('a sub-attribute of a multi-valued attribute without a filter is invalidPath, with an example that fits it', () => {
+    const members = errorOf(() => patch(group(), [{ op: 'remove', path: 'members.value' }]));
+    expect(members).toMatchObject({ status: 400, scimType: 'invalidPath' });
+    // A member has no "work" type: it is chosen by its value.
+    expect(members.detail).toContain('e.g. members[value eq "..."].value');
+    const emails = errorOf(() => patch(user(), [{ op: 'replace', path: 'emails.value', value: 'x@y.com' }]));
+    expect(emails.detail).toContain('e.g. emails[type eq "work"].value');
   });
   it('a non-string path is invalidPath', () => {
     expect(errorOf(() => patch(user(), [{ op: 'add', path: 7, value: 'x' }]))).toMatchObject({
@@ -333,6 +341,16 @@ describe('add (RFC 7644 §3.5.2.1)', () => {
     expect(a.fired).toEqual([]);
     const b = patch(user(), [{ op: 'add', path: ENTERPRISE, value: { costCenter: 'c1' } }]);
     expect(b.resource[ENTERPRISE]).toEqual({ costCenter: 'c1' });
+  });
+  it("a dotted key inside an extension's object is the path under its URN (pathlessDottedKeys)", () => {
+    const ops = [{ op: 'replace', value: { [ENTERPRISE]: { 'manager.value': 'boss', department: 'R&D' } } }];
+    const r = patch(user(), ops, 'entra');
+    // It was ignored as "not an attribute", and the manager not set.
+    expect(r.resource[ENTERPRISE]).toEqual({ manager: { value: 'boss' }, department: 'R&D' });
+    expect(r.fired).toEqual(['pathlessDottedKeys']);
+    // Strict refuses it by the flag, naming the key as given.
+    const refused = expectRefusedBy(() => patch(user(), ops, 'strict'), 'pathlessDottedKeys', 'invalidValue');
+    expect(refused.message).toContain("the key 'manager.value' is an attribute path");
   });
   it('a new manager replaces the stale $ref; the same manager merges', () => {
     const before = user({
