@@ -1,6 +1,7 @@
 import { SCIM_URN } from '@shared/scim/urns';
 import type { CompatContext } from './compat';
 import { ScimError } from './errors';
+import { otherMessageIn } from './message-urns';
 
 /** The query a POST .search body asks for (RFC 7644 §3.4.3), in the GET parameters' terms. */
 export interface SearchRequest {
@@ -30,18 +31,26 @@ const SEARCH_KEY_BY_LOWER = new Map<string, SearchKey>(SEARCH_KEYS.map((key) => 
 /**
  * Reads a SearchRequest body. Values keep the GET parameters' forms (a number or its text; one
  * comma-separated string or a list), so one set of rules checks both. Under
- * `strictSchemaValidation` the body must carry the SearchRequest URN in `schemas`, as §3.4.3 says.
+ * `strictSchemaValidation` the body is a SearchRequest as §3.4.3 gives it: its URN in `schemas`,
+ * no other attributes, `startIndex` and `count` as numbers.
  */
 export function parseSearchRequest(body: unknown, compat: CompatContext): SearchRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw ScimError.badRequest('invalidSyntax', 'A search request body must be a JSON object.');
   }
-  const b = searchKeys(body as Record<string, unknown>);
-  if (compat.isOn('strictSchemaValidation')) checkSchemas(b.schemas, compat);
+  const b = searchKeys(body as Record<string, unknown>, compat);
+  checkSchemas(b.schemas, compat);
   const text = (name: SearchKey) => {
     const value = b[name];
     if (value === undefined || value === null) return undefined;
-    if (typeof value === 'string' || typeof value === 'number') return value;
+    if (typeof value === 'number') return value;
+    if (typeof value === 'string') {
+      // §3.4.3 gives startIndex and count as integers; their text is the GET parameters' form.
+      if ((name === 'startIndex' || name === 'count') && compat.isOn('strictSchemaValidation')) {
+        throw compat.refuse('strictSchemaValidation', 'invalidValue', `${name} must be a JSON number, not "${value}".`);
+      }
+      return value;
+    }
     throw ScimError.badRequest('invalidValue', `${name} must be a string or a number.`);
   };
   const list = (name: SearchKey) => {
@@ -66,16 +75,26 @@ export function parseSearchRequest(body: unknown, compat: CompatContext): Search
 /**
  * The body's SearchRequest attributes under their RFC spelling. RFC 7643 §2.1 makes attribute
  * names case-insensitive, so `Filter` and `COUNT` are the same attributes; reading only the exact
- * spelling answered a filtered search with everything. Names it does not define are left alone,
- * as before. Two spellings of one name in one body are refused: the values may differ, and
+ * spelling answered a filtered search with everything. Names it does not define are left alone
+ * outside strict. Two spellings of one name in one body are refused: the values may differ, and
  * picking one by member order would silently drop the other.
  */
-function searchKeys(body: Record<string, unknown>): Partial<Record<SearchKey, unknown>> {
+function searchKeys(body: Record<string, unknown>, compat: CompatContext): Partial<Record<SearchKey, unknown>> {
   const out: Partial<Record<SearchKey, unknown>> = {};
   const spelled = new Map<SearchKey, string>();
   for (const [name, value] of Object.entries(body)) {
     const key = SEARCH_KEY_BY_LOWER.get(name.toLowerCase());
-    if (key === undefined) continue;
+    if (key === undefined) {
+      // Strict, as for a resource's unknown attributes: a misspelt "filtre" searched everything.
+      if (compat.isOn('strictSchemaValidation')) {
+        throw compat.refuse(
+          'strictSchemaValidation',
+          'invalidSyntax',
+          `The search request has "${name}", not an attribute of a SearchRequest (RFC 7644 §3.4.3).`,
+        );
+      }
+      continue;
+    }
     const earlier = spelled.get(key);
     if (earlier !== undefined) {
       throw ScimError.badRequest(
@@ -89,11 +108,23 @@ function searchKeys(body: Record<string, unknown>): Partial<Record<SearchKey, un
   return out;
 }
 
+/**
+ * Strict: the body lists the SearchRequest URN, as §3.4.3 says. Any profile: a body that lists
+ * another message's instead (a PatchOp's) is refused, as PATCH and Bulk refuse one.
+ */
 function checkSchemas(schemas: unknown, compat: CompatContext): void {
   const urn = SCIM_URN.searchRequest;
   const named =
     Array.isArray(schemas) && schemas.some((s) => typeof s === 'string' && s.toLowerCase() === urn.toLowerCase());
-  if (!named) {
+  if (named) return;
+  const otherMessage = otherMessageIn(schemas);
+  if (otherMessage !== undefined) {
+    throw ScimError.badRequest(
+      'invalidSyntax',
+      `The search request lists ${otherMessage} in "schemas", another request's message; send ${urn}.`,
+    );
+  }
+  if (compat.isOn('strictSchemaValidation')) {
     throw compat.refuse('strictSchemaValidation', 'invalidSyntax', `A search request's 'schemas' must list ${urn}.`);
   }
 }

@@ -1,6 +1,7 @@
 import { SCIM_URN } from '@shared/scim/urns';
 import type { CompatContext } from '../compat';
 import { ScimError } from '../errors';
+import { otherMessageIn } from '../message-urns';
 import { isRecord } from '../values';
 import type { PatchOpName, PatchOperation } from './types';
 
@@ -13,18 +14,6 @@ function syntax(detail: string): ScimError {
   return ScimError.badRequest('invalidSyntax', detail);
 }
 
-/** The SCIM protocol messages (RFC 7644 §3.1, §3.5.2, §3.7, §3.12), lower-cased for comparison. */
-const MESSAGE_URNS: ReadonlySet<string> = new Set(
-  [
-    SCIM_URN.listResponse,
-    SCIM_URN.searchRequest,
-    SCIM_URN.patchOp,
-    SCIM_URN.bulkRequest,
-    SCIM_URN.bulkResponse,
-    SCIM_URN.error,
-  ].map((urn) => urn.toLowerCase()),
-);
-
 /**
  * Reads a message envelope's `schemas` and its `Operations` key (RFC 7644 §3.5.2 PatchOp, §3.7
  * BulkRequest). The envelope rules are shared because the same clients get them wrong the same way.
@@ -35,11 +24,7 @@ export function readEnvelope(body: unknown, urn: string, what: string, ctx: Comp
   const listed =
     Array.isArray(schemas) && schemas.some((s) => typeof s === 'string' && s.toLowerCase() === urn.toLowerCase());
   if (!listed) {
-    // Another request's message (a PatchOp sent to /Bulk) is a wrong request, not a loose envelope.
-    // Only the real message URNs: a misspelt one (`…:PatchOperation`) stays the flag's to forgive.
-    const otherMessage = Array.isArray(schemas)
-      ? schemas.find((s) => typeof s === 'string' && MESSAGE_URNS.has(s.trim().toLowerCase()))
-      : undefined;
+    const otherMessage = otherMessageIn(schemas);
     if (typeof otherMessage === 'string') {
       throw syntax(`The ${what} request lists ${otherMessage} in "schemas", another request's message; send ${urn}.`);
     }

@@ -20,7 +20,7 @@ describe('parseSearchRequest (RFC 7644 §3.4.3)', () => {
         attributes: ['userName'],
         excludedAttributes: 'emails',
       },
-      under('strict'),
+      under('compatible'),
     );
     expect(query).toEqual({
       filter: 'userName sw "a"',
@@ -38,7 +38,7 @@ describe('parseSearchRequest (RFC 7644 §3.4.3)', () => {
     expect(() => parseSearchRequest({ attributes: [1] }, under('compatible'))).toThrow(/array of attribute names/);
   });
   it('strict: the body must list the SearchRequest URN, naming the flag; other profiles take it without', () => {
-    for (const schemas of [undefined, [], ['urn:x'], SCIM_URN.searchRequest, [SCIM_URN.patchOp]]) {
+    for (const schemas of [undefined, [], ['urn:x'], SCIM_URN.searchRequest]) {
       const error = expectRefusedBy(
         () => parseSearchRequest({ schemas, filter: 'x pr' }, under('strict')),
         'strictSchemaValidation',
@@ -51,6 +51,34 @@ describe('parseSearchRequest (RFC 7644 §3.4.3)', () => {
     const compatible = under('compatible');
     expect(parseSearchRequest({ filter: 'x pr' }, compatible)).toMatchObject({ filter: 'x pr' });
     expect(compatible.fired).toEqual([]);
+  });
+  it("refuses another request's message URN in any profile, as PATCH and Bulk do", () => {
+    for (const profile of ['compatible', 'strict'] as const) {
+      const error = scimErrorOf(() => parseSearchRequest({ schemas: [SCIM_URN.patchOp], count: 1 }, under(profile)));
+      expect(error).toMatchObject({ status: 400, scimType: 'invalidSyntax' });
+      expect(error.message).toContain(`lists ${SCIM_URN.patchOp} in "schemas", another request's message`);
+    }
+  });
+  it('strict: refuses attributes a SearchRequest has not, and startIndex or count as text', () => {
+    const schemas = [SCIM_URN.searchRequest];
+    const unknown = expectRefusedBy(
+      () => parseSearchRequest({ schemas, filtre: 'x pr' }, under('strict')),
+      'strictSchemaValidation',
+      'invalidSyntax',
+    );
+    expect(unknown.message).toContain('"filtre", not an attribute of a SearchRequest');
+    for (const name of ['startIndex', 'count']) {
+      const text = expectRefusedBy(
+        () => parseSearchRequest({ schemas, [name]: '2' }, under('strict')),
+        'strictSchemaValidation',
+        'invalidValue',
+      );
+      expect(text.message).toContain(`${name} must be a JSON number, not "2"`);
+    }
+    expect(parseSearchRequest({ schemas, startIndex: 2, count: 1 }, under('strict'))).toMatchObject({
+      startIndex: 2,
+      count: 1,
+    });
   });
 });
 
