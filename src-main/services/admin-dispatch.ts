@@ -128,6 +128,34 @@ function pathKey(key: PropertyKey): string | number {
 }
 
 /**
+ * A `__proto__` key (JSON.parse makes it an own key) is refused as any unknown field is: zod's
+ * records skip it without an issue, so `{"compat_overrides": {"__proto__": …}}` was answered 200
+ * and, replacing the overrides whole, silently cleared the tenant's `requireIfMatch` (admin probe).
+ */
+function refuseProtoKeys(input: unknown, locate: LocateField = () => []): void {
+  const path = protoKeyPath(input, [], 0);
+  if (path === undefined) return;
+  throw new AdminError('validation_failed', 'The request is not valid.', [
+    {
+      loc: [...locate(path[0] ?? '__proto__'), ...path, '__proto__'],
+      msg: 'Unknown field: this request takes no such field (the reference at /docs lists its fields).',
+      type: 'unrecognized_keys',
+    },
+  ]);
+}
+
+/** The path of the first object holding an own `__proto__` key; admin inputs are a few levels deep. */
+function protoKeyPath(value: unknown, path: (string | number)[], depth: number): (string | number)[] | undefined {
+  if (typeof value !== 'object' || value === null || depth > 8) return undefined;
+  if (Object.hasOwn(value, '__proto__')) return path;
+  for (const [key, inner] of Object.entries(value)) {
+    const found = protoKeyPath(inner, [...path, Array.isArray(value) ? Number(key) : key], depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
  * Runs one admin operation: validate the raw input against the contract, call its handler, and
  * check the handler's answer against the declared output. Shared by HTTP and IPC so that both
  * transports apply the same rules.
@@ -139,6 +167,7 @@ export async function dispatchAdminOperation(
   locate?: LocateField,
 ): Promise<unknown> {
   const operation = adminContract[name];
+  refuseProtoKeys(rawInput, locate);
   const parsed = operation.input.safeParse(rawInput ?? {});
   if (!parsed.success) {
     throw new AdminError(
