@@ -58,6 +58,9 @@ export async function streamRequestLog(
   const filter = streamFilterOf(ctx.query);
   await requireOwners(filter);
   if (open.size >= MAX_LIVE_STREAMS) {
+    // RFC 9110 §15.6.4: a 503 may say when to come back; an EventSource-like client otherwise
+    // retries at once, again and again.
+    ctx.set('Retry-After', '5');
     throw new AdminError(
       'unavailable',
       `${MAX_LIVE_STREAMS} live request-log streams are open already: close one (a console tab, a script) and try again.`,

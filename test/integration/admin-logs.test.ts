@@ -775,6 +775,7 @@ describe('request logs, history and the live stream', () => {
       expect(open.map((response) => response.status)).toEqual(readers.map(() => 200));
       const refused = await stream({}, '?path=/nothing-matches');
       expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('5');
       expect(((await refused.json()) as { detail: string }).detail).toMatch(
         /live request-log streams are open already/,
       );
