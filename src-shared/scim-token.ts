@@ -4,6 +4,13 @@ import { displayName } from './display-name';
 /** Every SCIM token's secret starts so: the console and the admin API tell one apart by it. */
 export const SCIM_TOKEN_PREFIX = 'scimdesk_';
 
+/** A whole SCIM token: the prefix, then 32 random bytes in base64url. */
+const SCIM_TOKEN_SHAPE = /^scimdesk_[A-Za-z0-9_-]{43}$/;
+
+export function isScimTokenShaped(secret: string): boolean {
+  return SCIM_TOKEN_SHAPE.test(secret);
+}
+
 /** A SCIM token as the admin API shows it (seed 004, DESIGN.md §3): never the secret or its hash. */
 export const ScimToken = z.object({
   id: z.string(),

@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa';
 import { AdminError } from '@shared/errors';
-import { SCIM_TOKEN_PREFIX } from '@shared/scim-token';
+import { isScimTokenShaped, SCIM_TOKEN_PREFIX } from '@shared/scim-token';
 import { looksLikeAdminToken, type AdminTokens, type ValidAdminToken } from '../auth/admin-tokens';
 import { headerLines } from './header-lines';
 
@@ -74,10 +74,16 @@ export function requireAdminToken(tokens: AdminTokens) {
       );
     }
     if (!looksLikeAdminToken(token)) {
-      if (token.startsWith(SCIM_TOKEN_PREFIX)) {
+      if (isScimTokenShaped(token)) {
         throw new AdminError('forbidden', 'A SCIM token cannot be used on the admin API; use an admin token.');
       }
-      throw new AdminError('unauthorized', 'The bearer token is not a scimdesk admin token.');
+      // Not a credential at all, even one of the wrong kind (RFC 6750 §3.1: invalid_token, 401).
+      throw new AdminError(
+        'unauthorized',
+        token.startsWith(SCIM_TOKEN_PREFIX)
+          ? 'The bearer token is not a scimdesk admin token, nor a whole SCIM token (it may have been cut when copied).'
+          : 'The bearer token is not a scimdesk admin token.',
+      );
     }
     const check = await tokens.verify(token);
     if (!check.ok) throw new AdminError('unauthorized', REFUSED_ADMIN_TOKEN[check.reason]);

@@ -11,14 +11,19 @@
 import { hash, randomBytes, randomUUID } from 'node:crypto';
 import { AdminError } from '@shared/errors';
 import { paginate, type Page, type PageQuery } from '@shared/paging';
-import { SCIM_TOKEN_PREFIX, type CreatedScimToken, type CredentialRefusal, type ScimToken } from '@shared/scim-token';
+import {
+  isScimTokenShaped,
+  SCIM_TOKEN_PREFIX,
+  type CreatedScimToken,
+  type CredentialRefusal,
+  type ScimToken,
+} from '@shared/scim-token';
 import type { Clock } from '../clock';
 import type { DurableStore } from '../store/durable-store';
 import type { ScimTokenRecord } from '../store/documents';
 
 const SECRET_BYTES = 32;
 const DISPLAY_PREFIX_CHARS = SCIM_TOKEN_PREFIX.length + 6;
-const SECRET_SHAPE = /^scimdesk_[A-Za-z0-9_-]{43}$/;
 const LAST_USED_FLUSH_MS = 30_000;
 
 export type TokenCheck =
@@ -137,7 +142,7 @@ export class ScimTokenService {
    * that tenant. Records the use when accepted.
    */
   authenticate(secret: string, tenantId?: string): TokenCheck {
-    if (!SECRET_SHAPE.test(secret)) return { ok: false, reason: 'malformed' };
+    if (!isScimTokenShaped(secret)) return { ok: false, reason: 'malformed' };
     const found = this.store.findScimToken(hashSecret(secret));
     if (!found) return { ok: false, reason: 'unknown' };
     const token = this.view(found.token);
@@ -156,7 +161,7 @@ export class ScimTokenService {
    * looks. Records no use.
    */
   identify(secret: string): ScimToken | undefined {
-    if (!SECRET_SHAPE.test(secret)) return undefined;
+    if (!isScimTokenShaped(secret)) return undefined;
     const found = this.store.findScimToken(hashSecret(secret));
     return found ? this.view(found.token) : undefined;
   }

@@ -158,10 +158,18 @@ describe('admin API over HTTP', () => {
     }
   });
 
-  it('answers 403 to a SCIM token on the admin API', async () => {
-    const response = await get('/api/v1/admin/tenants', 'scimdesk_0123456789abcdef');
+  it('answers 403 to a SCIM token on the admin API, and 401 to a cut one', async () => {
+    const response = await get('/api/v1/admin/tenants', `scimdesk_${'A'.repeat(43)}`);
     expect(response.status).toBe(403);
     expect(await response.json()).toMatchObject({ code: 'forbidden' });
+    // No credential of any kind: "a SCIM token cannot be used" sent its sender after the wrong fault.
+    const cut = await get('/api/v1/admin/tenants', 'scimdesk_0123456789abcdef');
+    expect(cut.status).toBe(401);
+    expect(await cut.json()).toMatchObject({
+      code: 'unauthorized',
+      detail:
+        'The bearer token is not a scimdesk admin token, nor a whole SCIM token (it may have been cut when copied).',
+    });
   });
 
   it('answers unknown admin paths with 404 and wrong methods with 405, in the admin shape', async () => {
