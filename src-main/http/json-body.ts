@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { counted } from '../counted';
 import { jsonTextDeeperThan } from '../json-depth';
 import { bytesAsText } from './bytes-as-text';
+import { bodyWithheld, continueWhenRead } from './expect-continue';
 import { DEFAULT_BODY_LIMIT as LOGGED_BODY_BYTES } from '../services/request-log/redact';
 import type { CaptureState } from './capture';
 
@@ -97,6 +98,7 @@ export async function readJsonBody(
   // listener here would set it flowing (keepHeadOfRefusedBody reads its head instead).
   const announced = ctx.request.length;
   const head = announced === undefined || announced <= limit ? new HeadCollector(ctx.req) : undefined;
+  if (head) continueWhenRead(ctx.req);
   try {
     bytes = await getRawBody(ctx.req, { limit, length: announced });
   } catch (error) {
@@ -212,7 +214,8 @@ async function keepHeadOfRefusedBody(ctx: Context, chunked: HeadCollector | unde
   const received = (error as { received?: unknown } | undefined)?.received;
   const size = ctx.request.length ?? (typeof received === 'number' ? received : undefined);
   if (size !== undefined) (ctx.state as CaptureState).requestBodyBytes = size;
-  if (contentCoding(ctx) !== 'identity') return;
+  // A client waiting for a 100 sends nothing: there is no head to wait for.
+  if (contentCoding(ctx) !== 'identity' || bodyWithheld(ctx.req)) return;
   const head = chunked ? chunked.head() : await readHead(ctx.req, REFUSED_HEAD_WAIT_MS);
   // A character cut at the end is left out rather than shown as U+FFFD, which nobody sent.
   const text = new TextDecoder('utf-8').decode(head, { stream: true });
@@ -267,7 +270,8 @@ export async function keepRefusedBody(
 ): Promise<void> {
   if (!hasBody(ctx)) return;
   noteAnnouncedSize(ctx);
-  if (contentCoding(ctx) !== 'identity') return;
+  // Not asked for only to be logged: a client waiting for a 100 is told the refusal instead.
+  if (contentCoding(ctx) !== 'identity' || bodyWithheld(ctx.req)) return;
   try {
     const bytes = await getRawBody(ctx.req, { limit, length: ctx.request.length });
     const state = ctx.state as CaptureState;

@@ -6,6 +6,7 @@ import type { AdminErrorCode } from '@shared/errors';
 import { SCIM_CONTENT_TYPE, SCIM_URN } from '@shared/scim/urns';
 import { areaOf, type Area } from './areas';
 import { latin1AsSent } from './bytes-as-text';
+import { awaitContinue } from './expect-continue';
 import { reachableUrls, urlHost, type ReachableUrls } from './reachable-address';
 
 /**
@@ -113,11 +114,19 @@ export class HttpListener {
       requireHostHeader: false,
       connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
     };
-    this.server = createServer(serverOptions, (req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       // A request without Host is refused in its turn: refused at once, the connection was marked
       // to end while requests ahead of it still waited to run, and they never ran nor answered.
       const hasHost = Boolean(req.headers.host) || hostSupplied(req);
       this.take(req, res, () => (hasHost ? handle(req, res) : answerMissingHost(req, res, refused)));
+    };
+    this.server = createServer(serverOptions, onRequest);
+    // Left to Node, `Expect: 100-continue` is answered 100 before any code runs, and a body the
+    // server then refuses (over its limit, unauthorized) is sent whole for nothing: the body
+    // reader sends the 100 once it reads (expect-continue.ts).
+    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      awaitContinue(req, res);
+      onRequest(req, res);
     });
     this.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
       this.take(req, res, () => answerUnmetExpectation(req, res, refused)),

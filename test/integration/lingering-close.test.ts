@@ -100,6 +100,55 @@ describe('a refusal while the body still arrives', () => {
   });
 });
 
+describe('Expect: 100-continue (RFC 9110 §10.1.1)', () => {
+  /** Sends `head`; once a 100 comes, `body`. Resolves with every status line, once the answer is whole. */
+  async function expecting(head: string, body: string): Promise<{ statuses: string[]; ms: number }> {
+    const connection = await openTo(server);
+    const started = Date.now();
+    let sent = false;
+    connection.socket.write(head);
+    for (;;) {
+      const text = connection.text();
+      if (!sent && text.includes('HTTP/1.1 100 Continue\r\n\r\n')) {
+        sent = true;
+        connection.socket.write(body);
+      }
+      const final = /HTTP\/1\.1 [2-5]\d\d[^]*?\r\n\r\n/.exec(text);
+      const length = Number(/\r\ncontent-length: (\d+)/i.exec(final?.[0] ?? '')?.[1] ?? NaN);
+      if (final && text.length >= final.index + final[0].length + length) break;
+      if (Date.now() - started > 10_000) break;
+      await sleep(10);
+    }
+    const ms = Date.now() - started;
+    connection.socket.destroy();
+    return { statuses: connection.text().match(/HTTP\/1\.1 \d{3}/g) ?? [], ms };
+  }
+
+  const head = (host: string, auth: string, length: number) =>
+    `POST /scim/v2/Users HTTP/1.1\r\nHost: ${host}\r\n${auth}Content-Type: application/scim+json\r\n` +
+    `Expect: 100-continue\r\nContent-Length: ${length}\r\n\r\n`;
+
+  it('asks for the body when it reads it, and runs the request', async () => {
+    const body = JSON.stringify({ userName: 'continued@example.com' });
+    const host = new URL(server.url).host;
+    const answer = await expecting(head(host, `Authorization: Bearer ${tenant.token}\r\n`, body.length), body);
+    expect(answer.statuses).toEqual(['HTTP/1.1 100', 'HTTP/1.1 201']);
+    expect(await usersNamed('continued@example.com')).toBe(1);
+  });
+
+  it.each([
+    ['announced over its limit', `Authorization: Bearer ${'TOKEN'}\r\n`, 2 * 1024 * 1024, 'HTTP/1.1 413'],
+    ['sent without a credential', '', 100, 'HTTP/1.1 401'],
+  ])('refuses a body %s without asking for it, and at once', async (_label, auth, length, status) => {
+    const host = new URL(server.url).host;
+    // Left to Node, a 100 went out first and the client sent the whole refused body.
+    const answer = await expecting(head(host, auth.replace('TOKEN', tenant.token), length), 'x'.repeat(length));
+    expect(answer.statuses).toEqual([status]);
+    // Not the 2 s a refused body's head is waited for: none comes.
+    expect(answer.ms).toBeLessThan(1_500);
+  });
+});
+
 describe('a lingering close', () => {
   it('ends by its deadline however the client trickles, which no idle timer would', async () => {
     const connection = await openTo(server);
