@@ -23,7 +23,13 @@ const REQUEST_TIMEOUT_MS = 120_000;
  * connections, a few hundred at most here.
  */
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
-const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/**
+ * How long an idle connection is kept for its next request: longer than the tunnels and proxies an
+ * IdP reaches a workstation through keep theirs (cloudflared 90 s, many load balancers 60 s).
+ * Node's 5 s closed connections such a proxy still held as open, and a POST it sent on one as it
+ * closed was lost (a 502 to the IdP, which does not retry it): the proxy must close first.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 120_000;
 
 export interface ListeningAddress {
   host: string;
