@@ -83,6 +83,26 @@ function forgettingDeletedTenants(
 }
 
 /**
+ * The history's counterpart of forgettingDeletedTenants: a write acknowledged as its tenant was
+ * deleted (the same journal batch) queues its record for a turn that can come after the purge,
+ * and a record reopened the deleted tenant's history, written to disk for good and never purged
+ * (history probe: 1 tenant in 10 deleted under eight writers). No write of a tenant the store has
+ * forgotten can succeed, so every later record is of a deleted tenant.
+ */
+function forgettingDeletedTenantsHistory(
+  history: ResourceHistory,
+): ResourceHistory & { forget(tenantId: string): void } {
+  const forgotten = new Set<string>();
+  return {
+    ...history,
+    recordCreate: (tenant, ...rest) => (forgotten.has(tenant) ? undefined : history.recordCreate(tenant, ...rest)),
+    recordChange: (tenant, ...rest) => (forgotten.has(tenant) ? undefined : history.recordChange(tenant, ...rest)),
+    recordDelete: (tenant, ...rest) => (forgotten.has(tenant) ? undefined : history.recordDelete(tenant, ...rest)),
+    forget: (tenantId) => forgotten.add(tenantId),
+  };
+}
+
+/**
  * On the event loop, redacting and serializing an entry costs tens of microseconds: each one is
  * recorded right after the turn that captured it (the response is on its way by then), in order.
  * The objects an entry holds (headers, bodies) are not changed once the response is sent.
@@ -115,7 +135,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
   const registry = coreSchemaRegistry();
   const pendingPurges = await openPendingPurges(dataDir, log);
   const requestLog = forgettingDeletedTenants(await openRequestLog(options), clock);
-  const history = await createResourceHistory({ dataDir, log });
+  const history = forgettingDeletedTenantsHistory(await createResourceHistory({ dataDir, log }));
   const hasher: PasswordHasher = createPasswordHasher(options.hasher);
   const scimTokens = new ScimTokenService(store, clock);
   const tenants = createTenantService(store, clock);
@@ -128,6 +148,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
   tenants.onChanged((tenant) => requestLog.setTenantLimits(tenant.id, { maxEntries: tenant.log_max_entries }));
   const purge = async (tenantId: string) => {
     requestLog.forget(tenantId);
+    history.forget(tenantId);
     requestLog.setTenantLimits(tenantId, null);
     let purged = true;
     await requestLog.purgeTenant(tenantId).catch((error: unknown) => {

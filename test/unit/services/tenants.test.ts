@@ -157,6 +157,21 @@ describe('tenant service', () => {
     expect(later.map((item) => item.status)).toEqual([404]);
   });
 
+  it('keeps no history of a write acknowledged as its tenant was deleted, recorded after the purge', async () => {
+    const doomed = await h.services.tenants.create({ name: 'Doomed' });
+    const kept = await h.services.tenants.create({ name: 'Kept' });
+    await h.services.tenants.delete(doomed.id);
+    // A create in the journal batch of the delete has its record queued for a later turn, which
+    // may come after the purge: it reopened the tenant's history, on disk for good.
+    const late = { id: 'u-late', userName: 'late.history@example.com', meta: { version: 'W/"1"' } };
+    const meta = { time: h.clock.now(), actor: null, request_id: null, flags: [] };
+    expect(h.services.history.recordCreate(doomed.id, 'User', late, meta)).toBeUndefined();
+    expect(h.services.history.recordCreate(kept.id, 'User', { ...late, userName: 'kept@example.com' }, meta)).toBe(1);
+    await h.services.history.flush();
+    expect(h.services.history.timeline(doomed.id, 'User', 'u-late', { page: 1, per_page: 5 }).total).toBe(0);
+    expect(await h.diskText()).not.toContain('late.history@example.com');
+  });
+
   it('finishes at the next start a delete a crash cut short, leaving nothing of the tenant on disk', async () => {
     const doomed = await h.services.tenants.create({ name: 'Doomed' });
     const kept = await h.services.tenants.create({ name: 'Kept' });
