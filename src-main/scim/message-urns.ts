@@ -13,13 +13,20 @@ const MESSAGE_URNS: ReadonlySet<string> = new Set(
 );
 
 /**
- * A protocol message's URN a request's `schemas` lists, for a request that does not list its own:
+ * A protocol message's URN other than `own` a request's `schemas` lists, for a request that does
+ * not list its own:
  * another request's message (a PatchOp sent to /Bulk or to .search) is a wrong request, not a loose
  * envelope, refused whatever the flags. Only the real message URNs: a misspelt one
  * (`…:PatchOperation`) stays the flags' to forgive.
  */
-export function otherMessageIn(schemas: unknown): string | undefined {
+export function otherMessageIn(schemas: unknown, own: string): string | undefined {
   if (!Array.isArray(schemas)) return undefined;
-  const found = schemas.find((s) => typeof s === 'string' && MESSAGE_URNS.has(s.trim().toLowerCase()));
+  const mine = own.toLowerCase();
+  // Its own URN padded with a space is not another message: the flags judge it as before.
+  const found = schemas.find((s) => {
+    if (typeof s !== 'string') return false;
+    const urn = s.trim().toLowerCase();
+    return urn !== mine && MESSAGE_URNS.has(urn);
+  });
   return typeof found === 'string' ? found : undefined;
 }

@@ -38,8 +38,17 @@ export function parseSearchRequest(body: unknown, compat: CompatContext): Search
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw ScimError.badRequest('invalidSyntax', 'A search request body must be a JSON object.');
   }
-  const b = searchKeys(body as Record<string, unknown>, compat);
+  const { known: b, unknown } = searchKeys(body as Record<string, unknown>);
   checkSchemas(b.schemas, compat);
+  // Strict, as for a resource's unknown attributes: a misspelt "filtre" searched everything. After
+  // the schemas: a PatchOp sent here is told as that, not by its "Operations".
+  if (unknown !== undefined && compat.isOn('strictSchemaValidation')) {
+    throw compat.refuse(
+      'strictSchemaValidation',
+      'invalidSyntax',
+      `The search request has "${unknown}", not an attribute of a SearchRequest (RFC 7644 §3.4.3).`,
+    );
+  }
   const text = (name: SearchKey) => {
     const value = b[name];
     if (value === undefined || value === null) return undefined;
@@ -79,20 +88,18 @@ export function parseSearchRequest(body: unknown, compat: CompatContext): Search
  * outside strict. Two spellings of one name in one body are refused: the values may differ, and
  * picking one by member order would silently drop the other.
  */
-function searchKeys(body: Record<string, unknown>, compat: CompatContext): Partial<Record<SearchKey, unknown>> {
+function searchKeys(body: Record<string, unknown>): {
+  known: Partial<Record<SearchKey, unknown>>;
+  /** The first name that is no SearchRequest attribute, if any. */
+  unknown: string | undefined;
+} {
   const out: Partial<Record<SearchKey, unknown>> = {};
   const spelled = new Map<SearchKey, string>();
+  let unknown: string | undefined;
   for (const [name, value] of Object.entries(body)) {
     const key = SEARCH_KEY_BY_LOWER.get(name.toLowerCase());
     if (key === undefined) {
-      // Strict, as for a resource's unknown attributes: a misspelt "filtre" searched everything.
-      if (compat.isOn('strictSchemaValidation')) {
-        throw compat.refuse(
-          'strictSchemaValidation',
-          'invalidSyntax',
-          `The search request has "${name}", not an attribute of a SearchRequest (RFC 7644 §3.4.3).`,
-        );
-      }
+      unknown ??= name;
       continue;
     }
     const earlier = spelled.get(key);
@@ -105,7 +112,7 @@ function searchKeys(body: Record<string, unknown>, compat: CompatContext): Parti
     spelled.set(key, name);
     out[key] = value;
   }
-  return out;
+  return { known: out, unknown };
 }
 
 /**
@@ -117,7 +124,7 @@ function checkSchemas(schemas: unknown, compat: CompatContext): void {
   const named =
     Array.isArray(schemas) && schemas.some((s) => typeof s === 'string' && s.toLowerCase() === urn.toLowerCase());
   if (named) return;
-  const otherMessage = otherMessageIn(schemas);
+  const otherMessage = otherMessageIn(schemas, urn);
   if (otherMessage !== undefined) {
     throw ScimError.badRequest(
       'invalidSyntax',

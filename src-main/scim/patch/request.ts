@@ -24,7 +24,7 @@ export function readEnvelope(body: unknown, urn: string, what: string, ctx: Comp
   const listed =
     Array.isArray(schemas) && schemas.some((s) => typeof s === 'string' && s.toLowerCase() === urn.toLowerCase());
   if (!listed) {
-    const otherMessage = otherMessageIn(schemas);
+    const otherMessage = otherMessageIn(schemas, urn);
     if (typeof otherMessage === 'string') {
       throw syntax(`The ${what} request lists ${otherMessage} in "schemas", another request's message; send ${urn}.`);
     }

@@ -39,6 +39,12 @@ describe('request validation (RFC 7644 §3.5.2): invalidSyntax', () => {
     const emails = errorOf(() => patch(user(), [{ op: 'replace', path: 'emails.value', value: 'x@y.com' }]));
     expect(emails.detail).toContain('e.g. emails[type eq "work"].value');
   });
+  it('its own URN padded with a space is a loose envelope, not another message', () => {
+    const body = { schemas: [` ${SCIM_URN.patchOp}`], Operations: [{ op: 'replace', path: 'title', value: 'x' }] };
+    expect(applyPatch(user(), body, { schema: userSchema, compat: compatFlags() }).resource['title']).toBe('x');
+    const strict = scimErrorOf(() => applyPatch(user(), body, { schema: userSchema, compat: compatFlags('strict') }));
+    expect(strict.message).toContain('"patchEnvelopeLenient"');
+  });
   it('a non-string path is invalidPath', () => {
     expect(errorOf(() => patch(user(), [{ op: 'add', path: 7, value: 'x' }]))).toMatchObject({
       scimType: 'invalidPath',

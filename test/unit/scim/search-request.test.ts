@@ -58,6 +58,15 @@ describe('parseSearchRequest (RFC 7644 §3.4.3)', () => {
       expect(error).toMatchObject({ status: 400, scimType: 'invalidSyntax' });
       expect(error.message).toContain(`lists ${SCIM_URN.patchOp} in "schemas", another request's message`);
     }
+    // Told as that in strict too, not by the PatchOp's own "Operations".
+    const patchOp = { schemas: [SCIM_URN.patchOp], Operations: [] };
+    expect(scimErrorOf(() => parseSearchRequest(patchOp, under('strict'))).message).toContain(
+      "another request's message",
+    );
+    // Its own URN with a space around it is no other message: the flags judge it, as before.
+    expect(
+      parseSearchRequest({ schemas: [` ${SCIM_URN.searchRequest}`], count: 1 }, under('compatible')),
+    ).toMatchObject({ count: 1 });
   });
   it('strict: refuses attributes a SearchRequest has not, and startIndex or count as text', () => {
     const schemas = [SCIM_URN.searchRequest];
