@@ -32,7 +32,9 @@ export function elementKeyFn(a: AttributeDefinition, schema: ResourceSchema): (e
   const primary = a.type === 'complex' ? schema.subAttribute(a, 'primary')?.name : undefined;
   // Read with its defaults, as stored: an address POST stored with `primary: false` is the one a
   // PATCH adds without it.
-  const whole = (el: unknown) => `j:${canonicalJson(withoutSub(withElementDefaults(a, el), primary))}`;
+  // Case-insensitive parts folded: a work address added again as WORK is the address already held.
+  const whole = (el: unknown) =>
+    `j:${canonicalJson(foldedForComparison(a, schema, withoutSub(withElementDefaults(a, el), primary)))}`;
   if (!valueSub) return whole;
   const name = valueSub.name;
   const fold = valueSub.caseExact ? (s: string) => s : foldKey;

@@ -326,6 +326,24 @@ describe('add (RFC 7644 §3.5.2.1)', () => {
       },
     ]);
     expect(listed.resource['emails']).toEqual([{ value: 'x@y.com', type: 'home', primary: false }]);
+    // A value with no `value` sub-attribute (an address) is the same whole in any case, too.
+    const address = { type: 'work', streetAddress: '1 Main St', primary: false };
+    const housed = user({ addresses: [address] });
+    const again = patch(housed, [
+      { op: 'add', path: 'addresses', value: [{ type: 'WORK', streetAddress: '1 MAIN ST' }] },
+    ]);
+    expect(again.changed).toEqual([]);
+    const twice = patch(housed, [
+      {
+        op: 'replace',
+        path: 'addresses',
+        value: [
+          { type: 'home', locality: 'Oslo' },
+          { type: 'HOME', locality: 'OSLO' },
+        ],
+      },
+    ]);
+    expect(twice.resource['addresses']).toEqual([{ type: 'home', locality: 'Oslo', primary: false }]);
   });
   it('a singular attribute is replaced; a complex one merged', () => {
     const r = patch(user(), [
