@@ -5,7 +5,7 @@ import { displayName } from './display-name';
 export const SCIM_TOKEN_PREFIX = 'scimdesk_';
 
 /** A whole SCIM token: the prefix, then 32 random bytes in base64url. */
-const SCIM_TOKEN_SHAPE = /^scimdesk_[A-Za-z0-9_-]{43}$/;
+const SCIM_TOKEN_SHAPE = new RegExp(`^${SCIM_TOKEN_PREFIX}[A-Za-z0-9_-]{43}$`);
 
 export function isScimTokenShaped(secret: string): boolean {
   return SCIM_TOKEN_SHAPE.test(secret);

@@ -58,8 +58,8 @@ export async function streamRequestLog(
   const filter = streamFilterOf(ctx.query);
   await requireOwners(filter);
   if (open.size >= MAX_LIVE_STREAMS) {
-    // RFC 9110 §15.6.4: a 503 may say when to come back; an EventSource-like client otherwise
-    // retries at once, again and again.
+    // RFC 9110 §15.6.4: a 503 may say when to come back, which a script's retry loop can follow
+    // rather than ask again at once.
     ctx.set('Retry-After', '5');
     throw new AdminError(
       'unavailable',

@@ -106,7 +106,7 @@ export const COMPAT_FLAG_SPECS = {
     kind: 'leniency',
     scope: ['patch'],
     changes:
-      'A path-less PATCH value may use attribute paths as keys: dotted (`"name.givenName"`) or with a value filter (`"emails[type eq \\"work\\"].value"`).',
+      'A path-less PATCH value, or one given for a whole extension, may use attribute paths as keys: dotted (`"name.givenName"`, `"manager.value"` inside the extension\'s object) or with a value filter (`"emails[type eq \\"work\\"].value"`).',
     rfc: 'RFC 7644 §3.5.2.1/3: keys are attribute names; sub-attributes nest inside their attribute.',
     seenFrom: 'Microsoft Entra ID.',
     profiles: on(true, false),
