@@ -22,9 +22,31 @@ export function whatQuitsAfter(signal: NodeJS.Signals): string {
   return signal === 'SIGINT' ? 'Ctrl-C again' : signal === 'SIGHUP' ? 'Ctrl-C or SIGTERM' : `${signal} again`;
 }
 
+/**
+ * How close together two of one signal are one stop, not a second asking to quit: GNU `timeout`
+ * sends SIGTERM to the command and then to its process group, and `npx` forwards the Ctrl-C the
+ * terminal already sent to the whole group. Both arrive within milliseconds; a person pressing
+ * Ctrl-C twice takes longer. Taken as a second signal, they cut the stop short (a check left its
+ * users on the server; a server quit without finishing its requests or releasing its lock).
+ */
+export const ONE_STOP_WINDOW_MS = 250;
+
+/** Tells a signal that repeats the one before it within ONE_STOP_WINDOW_MS. */
+export function echoOfLastSignal(now: () => number = Date.now): (signal: NodeJS.Signals) => boolean {
+  let last: { signal: NodeJS.Signals; at: number } | undefined;
+  return (signal) => {
+    const at = now();
+    const echo = last !== undefined && last.signal === signal && at - last.at < ONE_STOP_WINDOW_MS;
+    last = { signal, at };
+    return echo;
+  };
+}
+
 export function listenForInterrupt(say: (line: string) => void, stopping: string): Interrupt {
   const controller = new AbortController();
+  const isEcho = echoOfLastSignal();
   const onSignal = (signal: NodeJS.Signals) => {
+    if (isEcho(signal)) return;
     if (signal === 'SIGHUP' && controller.signal.aborted) return;
     if (controller.signal.aborted) process.exit(exitCodeFor(signal));
     controller.abort(signal);

@@ -1,7 +1,7 @@
 import { startScimdesk } from '../app';
 import { isLoopback } from '../http/listener';
 import type { ServeOptions } from './options';
-import { whatQuitsAfter } from './interrupt';
+import { echoOfLastSignal, whatQuitsAfter } from './interrupt';
 import { NotWrittenOnCloseError } from '../store/errors';
 
 export interface CliIo {
@@ -24,7 +24,9 @@ export async function serve(
   let pendingSignal: NodeJS.Signals | undefined;
   let signals = 0;
   let forceExit: ((code: number) => void) | undefined;
+  const isEcho = echoOfLastSignal();
   const onSignal = (signal: NodeJS.Signals) => {
+    if (isEcho(signal)) return;
     // A closed terminal sends its hangup twice (the shell forwards one to its jobs, the kernel
     // another as the shell exits): that is no user asking again, and must not cut the stop short.
     if (signal === 'SIGHUP' && signals > 0) return;

@@ -74,6 +74,18 @@ describe('scimdesk serve', () => {
     },
   );
 
+  it('takes a SIGTERM sent to it and its process group at once, as GNU timeout does, as one stop', async () => {
+    const run = runCli(['serve', '--port', '0', '--data', data.dir]);
+    const answer = loginArrivingDuring(run, () => {
+      run.child.kill('SIGTERM');
+      // A few ms apart: sent in one go, the kernel keeps one of them pending and drops the other.
+      setTimeout(() => run.child.kill('SIGTERM'), 20);
+    });
+    expect(await answer).toBe(401);
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.stderr.join('\n')).not.toMatch(/again/);
+  });
+
   it('lets a second SIGHUP, as a closing terminal sends, finish the stop the first began', async () => {
     const run = runCli(['serve', '--port', '0', '--data', data.dir]);
     const answer = loginArrivingDuring(run, () => {

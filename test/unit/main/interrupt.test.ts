@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { listenForInterrupt, whatQuitsAfter } from '../../../src-main/cli/interrupt';
+import {
+  echoOfLastSignal,
+  listenForInterrupt,
+  ONE_STOP_WINDOW_MS,
+  whatQuitsAfter,
+} from '../../../src-main/cli/interrupt';
 
 // Signals are emitted as events here, never sent: a real one with no listener would end the test run.
 const before = new Map((['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((name) => [name, process.listeners(name)]));
@@ -31,5 +36,34 @@ describe('a stop asked for by a signal (check, seed)', () => {
       interrupt.dispose();
       for (const [name, listeners] of before) expect(process.listenerCount(name)).toBe(listeners.length);
     }
+  });
+
+  it('takes a signal repeated at once (timeout, npx forwarding Ctrl-C) as one stop, a later one as the second', () => {
+    let now = 1_000;
+    const isEcho = echoOfLastSignal(() => now);
+    expect(isEcho('SIGTERM')).toBe(false);
+    now += 5;
+    expect(isEcho('SIGTERM')).toBe(true);
+    // Another signal at once is a second asking.
+    expect(isEcho('SIGINT')).toBe(false);
+    now += ONE_STOP_WINDOW_MS;
+    expect(isEcho('SIGINT')).toBe(false);
+  });
+
+  it('does not quit at once for a SIGTERM sent twice together, as GNU timeout sends it', () => {
+    const said: string[] = [];
+    const interrupt = listenForInterrupt((line) => said.push(line), 'stopping');
+    const exit = process.exit;
+    const exits: unknown[] = [];
+    process.exit = ((code?: number) => void exits.push(code)) as typeof process.exit;
+    try {
+      process.emit('SIGTERM', 'SIGTERM');
+      process.emit('SIGTERM', 'SIGTERM');
+    } finally {
+      process.exit = exit;
+    }
+    expect(exits).toEqual([]);
+    expect(said).toHaveLength(1);
+    interrupt.dispose();
   });
 });
