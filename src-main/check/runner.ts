@@ -332,7 +332,10 @@ function remember(
   // Any POST that created something is tracked, not only the steps meant to create: a server that
   // accepts the duplicate a step sends to provoke a 409 must not keep the duplicate.
   const creates = step.creates ?? (step.method === 'POST' ? POST_CREATES[step.path] : undefined);
-  if (creates && ok) {
+  // A web page answered 200 to anything (a single-page app at the URL) made nothing: counted, it
+  // was reported as left on the server.
+  const page = /^\s*text\/html\b/i.test(response.headers['content-type'] ?? '');
+  if (creates && ok && !page) {
     // RFC 7644 §3.3: the body SHOULD hold the resource, Location SHALL name it; an id may be a number.
     const inBody = valueAt(response.body, 'id');
     const location = response.headers['location'];

@@ -274,6 +274,9 @@ describe('runCheck', () => {
       );
       expect(report.steps.filter((step) => step.verdict === 'fail').length).toBeLessThanOrEqual(1);
     }
+    // Nor is a page answered to a POST something the run created: it said one was left on the server.
+    const rfc = await runCheck({ baseUrl: 'http://host/app', token: 't', profiles: ['rfc'], fetch: app });
+    expect(rfc.cleanup).toMatchObject({ unnamed: 0, failures: [] });
   });
 
   it('goes on when a filter that matches nothing is answered 404 (a server that does so), before any /Users worked', async () => {
