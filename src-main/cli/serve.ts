@@ -1,4 +1,4 @@
-import { startScimdesk } from '../app';
+import { startScimdesk, type RunningScimdesk } from '../app';
 import { isLoopback } from '../http/listener';
 import type { ServeOptions } from './options';
 import { echoOfLastSignal, whatQuitsAfter } from './interrupt';
@@ -71,26 +71,9 @@ export async function serve(
       stopRequested?.('SIGTERM');
     },
   });
-  // Said once listening works: a host that cannot be listened on gets only its error.
-  if (!isLoopback(options.host)) {
-    io.err(`warning: listening on ${options.host} exposes the SCIM and admin APIs beyond this machine`);
-  }
-  io.out(`listening on ${running.address.url}`);
-  const consoleUrl = running.consoleLoginUrl();
-  io.out(`console: ${consoleUrl}`);
-  // `admin-token` signs with this folder's key: a token from another folder (a quoted `~/x`, which
-  // no shell expanded, is a folder named `~` here) is refused, and this says where to look.
-  io.err(`data folder: ${options.dataDir}`);
-  const { local, network } = running.address.reachable;
-  if (network !== running.address.url) {
-    // The same one-time code: on a system where 0.0.0.0 cannot be browsed to (Windows), this works.
-    const here = `${local}${consoleUrl.slice(running.address.url.length)}`;
-    io.err(
-      network === local
-        ? `reachable at ${local} on this machine (console: ${here}); no network address was found for other machines`
-        : `reachable at ${local} on this machine (console: ${here}) and at ${network} from the network (the base URLs given to IdPs use it)`,
-    );
-  }
+  // Stopped while starting: no ready lines, which a script waiting for them would take as a server
+  // to use just as it goes, and no one-time code nobody can use.
+  if (pendingSignal === undefined) announce(running, options, io);
 
   return new Promise<number>((resolve) => {
     forceExit = resolve;
@@ -125,6 +108,30 @@ export async function serve(
     };
     if (pendingSignal) stopRequested(pendingSignal);
   });
+}
+
+/** The ready lines on stdout (the two scripts read), and where the server is and keeps its data. */
+function announce(running: RunningScimdesk, options: ServeOptions, io: CliIo): void {
+  // Said once listening works: a host that cannot be listened on gets only its error.
+  if (!isLoopback(options.host)) {
+    io.err(`warning: listening on ${options.host} exposes the SCIM and admin APIs beyond this machine`);
+  }
+  io.out(`listening on ${running.address.url}`);
+  const consoleUrl = running.consoleLoginUrl();
+  io.out(`console: ${consoleUrl}`);
+  // `admin-token` signs with this folder's key: a token from another folder (a quoted `~/x`, which
+  // no shell expanded, is a folder named `~` here) is refused, and this says where to look.
+  io.err(`data folder: ${options.dataDir}`);
+  const { local, network } = running.address.reachable;
+  if (network !== running.address.url) {
+    // The same one-time code: on a system where 0.0.0.0 cannot be browsed to (Windows), this works.
+    const here = `${local}${consoleUrl.slice(running.address.url.length)}`;
+    io.err(
+      network === local
+        ? `reachable at ${local} on this machine (console: ${here}); no network address was found for other machines`
+        : `reachable at ${local} on this machine (console: ${here}) and at ${network} from the network (the base URLs given to IdPs use it)`,
+    );
+  }
 }
 
 /**
