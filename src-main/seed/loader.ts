@@ -103,8 +103,17 @@ async function checkUsersEndpoint(http: SeedHttp): Promise<void> {
   }
   const { status, body } = response;
   const json = body !== null && typeof body === 'object';
+  // A SCIM error says why itself ("Tenant tn_x not found."): dropped, the summary guessed at it.
+  const detail =
+    json && typeof (body as { detail?: unknown }).detail === 'string' ? (body as { detail: string }).detail : '';
   const what =
-    body === undefined ? 'no body' : typeof body === 'string' ? describeText(body) || 'an empty page' : 'JSON';
+    body === undefined
+      ? 'no body'
+      : typeof body === 'string'
+        ? describeText(body) || 'an empty page'
+        : detail
+          ? `"${detail.slice(0, 200)}"`
+          : 'JSON';
   const where = http.base.href.replace(/\/$/, '');
   if (status === 404) {
     throw new SeedHttpError(

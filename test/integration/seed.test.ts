@@ -201,7 +201,8 @@ describe('seed', () => {
         // The tenant path of a tenant the token does not belong to.
         [
           `${server.url}/api/v1/tenants/00000000-0000-4000-8000-000000000000/scim/v2`,
-          /^scimdesk seed: GET \/Users answered 404 .*check --url$/,
+          // With the server's own word for it.
+          /^scimdesk seed: GET \/Users answered 404 \(".+"\): .*check --url$/,
         ],
         // A web server that answers every path with a page.
         [
