@@ -35,13 +35,27 @@ export function urlFlag(value: string | boolean | undefined, note: (line: string
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UsageError(`--url '${value}' must be an http:// or https:// URL`);
   }
+  // Never sent (the token is), and echoed in every summary line: refused, and not repeated here.
+  if (url.username !== '' || url.password !== '') {
+    url.username = '';
+    url.password = '';
+    throw new UsageError(
+      `--url holds a user name or password before its host (${url.href}): leave them out; the token goes in --token`,
+    );
+  }
   if (url.search === '' && url.hash === '') return value;
+  const dropped = [url.search && `query (${url.search})`, url.hash && `fragment (${url.hash})`].filter(Boolean);
   note(
-    `note: --url's ${url.search ? `query (${url.search})` : `fragment (${url.hash})`} is not sent: requests go to the base URL and a path`,
+    `note: --url's ${dropped.join(' and ')} ${dropped.length > 1 ? 'are' : 'is'} not sent: requests go to the base URL and a path`,
   );
   url.search = '';
   url.hash = '';
   return url.href;
+}
+
+/** NO_COLOR (no-color.org) set and not empty turns colour off ("" does not); so does a pipe. */
+export function wantsColour(stdoutIsTty: boolean, env: NodeJS.ProcessEnv): boolean {
+  return stdoutIsTty && !env.NO_COLOR;
 }
 
 /**
@@ -90,8 +104,7 @@ export async function checkCommand(args: readonly string[], io: CommandIo): Prom
   const token = tokenFlag(flags.token);
   const profiles = profileFlag(flags.profile);
   const json = flags.json === true;
-  // NO_COLOR (no-color.org): any value turns colour off; so does a pipe.
-  const style: Style = { color: io.stdoutIsTty && io.env.NO_COLOR === undefined };
+  const style: Style = { color: wantsColour(io.stdoutIsTty, io.env) };
   // Steps not run after the run stopped share one reason: it is said once, with their count.
   let notRun = 0;
   let lastNotRun: string | undefined;

@@ -9,6 +9,7 @@ import {
   serveOptions,
   ttlFlag,
 } from '../../../src-main/cli/options';
+import { urlFlag, wantsColour } from '../../../src-main/cli/check';
 import { UsageError } from '../../../src-main/cli/usage';
 import { defaultDataDir } from '../../../src-main/data-dir';
 import { parseDuration } from '../../../src-main/duration';
@@ -182,5 +183,28 @@ describe('default data folder', () => {
   it('uses the platform app-data folder elsewhere', () => {
     expect(defaultDataDir({}, 'darwin')).toMatch(/Library\/Application Support\/scimdesk$/);
     expect(defaultDataDir({ APPDATA: 'C:\\Users\\a\\AppData\\Roaming' }, 'win32')).toContain('scimdesk');
+  });
+});
+
+describe('check and seed: --url and colour', () => {
+  it('names every part of --url it does not send, the query and the fragment', () => {
+    const notes: string[] = [];
+    expect(urlFlag('http://h/scim/v2?x=1#f', (line) => notes.push(line))).toBe('http://h/scim/v2');
+    expect(notes).toEqual([
+      "note: --url's query (?x=1) and fragment (#f) are not sent: requests go to the base URL and a path",
+    ]);
+  });
+
+  it('refuses a user name or password in --url without repeating them', () => {
+    const refused = () => urlFlag('http://me:s3cret@h/scim/v2', () => undefined);
+    expect(refused).toThrow(UsageError);
+    expect(refused).toThrow(/^--url holds a user name or password before its host \(http:\/\/h\/scim\/v2\)/);
+  });
+
+  it('turns colour off for NO_COLOR with a value, not for an empty one (no-color.org), and for a pipe', () => {
+    expect(wantsColour(true, {})).toBe(true);
+    expect(wantsColour(true, { NO_COLOR: '' })).toBe(true);
+    expect(wantsColour(true, { NO_COLOR: '1' })).toBe(false);
+    expect(wantsColour(false, {})).toBe(false);
   });
 });
