@@ -604,6 +604,30 @@ describe('the work one PATCH may ask for', () => {
     expect(limited(fifty, titles).resource['title']).toBe('t499');
   });
 
+  it('counts a value a filter matched and an operation rewrites more than one it only reads', () => {
+    const limited = (ops: unknown[]) =>
+      applyPatch(user({ emails: emails(50) }), patchBody(...ops), {
+        schema: userSchema,
+        compat: compatFlags('compatible'),
+        listBudget: new PatchListBudget(200),
+      });
+    // Read, 50 values; one rewritten, 6 more: within 200.
+    expect(() =>
+      limited([{ op: 'replace', path: 'emails[value eq "e1@example.com"].type', value: 'work' }]),
+    ).not.toThrow();
+    // Every one rewritten: 50 + 300.
+    const every = scimErrorOf(() => limited([{ op: 'replace', path: 'emails[value co "e"].type', value: 'work' }]));
+    expect(every.scimType).toBe('tooMany');
+    expect(every.message).toContain("this operation rewrites 50 values of 'emails'");
+    // Counted as reads, 2,000 such operations on 1,000 emails held the server for 2.6 s.
+    const retypes = Array.from({ length: 1_990 }, (_, i) => ({
+      op: 'replace',
+      path: 'emails[value co "e"].type',
+      value: `h${i}`,
+    }));
+    expect(scimErrorOf(() => patch(user({ emails: emails(1_000) }), retypes, 'compatible')).scimType).toBe('tooMany');
+  });
+
   it('counts a filter once per term and value, and shares a budget between PATCHes given one', () => {
     const wide = `emails[${Array.from({ length: 40 }, (_, i) => `value eq "z${i}"`).join(' or ')}]`;
     const budget = new PatchListBudget(1_000, 'Bulk request');
