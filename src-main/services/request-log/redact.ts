@@ -203,7 +203,7 @@ const FILTER_SECRET_VALUE_FILTER = /(\bpassword\s*\[)((?:"(?:[^"\\]|\\.)*"?|[^\]
  * returned): `password eq "x"`, `password.value eq "x"`, and the whole of `password[…]`.
  */
 function redactFilter(filter: string, secrets: SecretSet): string {
-  return filter
+  return withoutEscapedCredentials(filter, secrets)
     .replace(FILTER_SECRET_VALUE_FILTER, (_all, lead: string, inside: string, close: string) => {
       for (const literal of inside.match(/"(?:[^"\\]|\\.)*"?/g) ?? []) {
         secrets.add(literal);
@@ -216,6 +216,31 @@ function redactFilter(filter: string, secrets: SecretSet): string {
       secrets.add(unquote(literal));
       return `${lead}"${REDACTED}"`;
     });
+}
+
+/** A filter's string literal (RFC 7644 §3.4.2.2: a JSON string), quotes included. */
+const FILTER_STRING_LITERAL = /"(?:[^"\\]|\\.)*"/g;
+
+/**
+ * A filter with each string literal whose escapes spell a credential replaced: the server reads
+ * `"scimdesk\u005f…"` as the token it spells, while the shape scrub reads the text as sent, and
+ * kept it in clear (security probe).
+ */
+function withoutEscapedCredentials(filter: string, secrets: SecretSet): string {
+  if (!filter.includes('\\')) return filter;
+  return filter.replace(FILTER_STRING_LITERAL, (literal) => {
+    if (!literal.includes('\\')) return literal;
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(literal);
+    } catch {
+      return literal;
+    }
+    if (typeof decoded !== 'string' || decoded.match(CREDENTIAL_ANYWHERE) === null) return literal;
+    secrets.add(literal);
+    secrets.add(literal.slice(1, -1));
+    return `"${REDACTED}"`;
+  });
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   MAX_SECRETS,
   redactBody,
   redactHeaders,
+  redactJson,
   redactQuery,
   redactText,
   scrubJsonSecrets,
@@ -223,6 +224,21 @@ describe('query redaction', () => {
     expect(secrets.values.has(`scimdesk_${rest}`)).toBe(true);
     // Kept as it came: an encoded name that is no credential, and a bare part.
     expect(redactQuery('%66ilter=x&flag', new SecretSet())).toBe('%66ilter=x&flag');
+  });
+
+  it('redacts a SCIM token spelt with a filter escape, in a query filter and a .search body', () => {
+    const rest = 'tepxh8MucVV0123456789abcdefghijklmnop';
+    const escaped = `userName eq "scimdesk\\u005f${rest}"`;
+    const secrets = new SecretSet();
+    // The server's filter reads `\u005f` as `_`: this compares with the token itself.
+    expect(decodeURIComponent(redactQuery(`filter=${encodeURIComponent(escaped)}&count=1`, secrets))).toBe(
+      `filter=userName eq "${R}"&count=1`,
+    );
+    expect(redactJson({ filter: escaped }, new SecretSet())).toEqual({ filter: `userName eq "${R}"` });
+    // An escape that spells no credential is kept as sent.
+    expect(redactJson({ filter: 'userName eq "a\\u005fb"' }, new SecretSet())).toEqual({
+      filter: 'userName eq "a\\u005fb"',
+    });
   });
 
   it('keeps other parameters byte for byte, including SCIM filters', () => {
