@@ -28,6 +28,8 @@ export class FilterWork {
     private readonly now: () => number,
     readonly budgetMs = MAX_FILTER_MS,
     private readonly every = CHECK_EVERY,
+    /** The refusal past the budget; a list whose work is its sortBy's says so (see sortTooCostly). */
+    private readonly refusal: (budgetMs: number, comparisons: number) => ScimError = tooMuchWork,
   ) {
     this.since = now();
   }
@@ -56,7 +58,7 @@ export class FilterWork {
   count(): void {
     if (++this.comparisons % this.every !== 0) return;
     const spent = this.banked + (this.since === undefined ? 0 : this.now() - this.since);
-    if (spent > this.budgetMs) throw tooMuchWork(this.budgetMs, this.comparisons);
+    if (spent > this.budgetMs) throw this.refusal(this.budgetMs, this.comparisons);
   }
 }
 
@@ -68,4 +70,20 @@ function tooMuchWork(budgetMs: number, comparisons: number): ScimError {
       'comparisons, or add one an index answers, so fewer resources are compared: id, userName or ' +
       'externalId eq, userName sw, emails.value eq; for groups id, displayName, externalId or members.value eq.',
   );
+}
+
+/**
+ * The refusal of a list whose work past the budget went into what its sortBy reads (a user's
+ * groups, a version's digest), not into a filter: "Matching the filter took…" of a request with
+ * no filter sent its sender looking for one (scale probe).
+ */
+export function sortTooCostly(sortBy: string): (budgetMs: number, comparisons: number) => ScimError {
+  return (budgetMs) =>
+    ScimError.badRequest(
+      'tooMany',
+      `Working out sortBy=${sortBy} for every resource took more than ${budgetMs.toLocaleString('en-US')} ms, ` +
+        'the most one list may take: it is derived when read, not stored. Sort by an attribute stored as it ' +
+        'is (userName, displayName, name.familyName, meta.created, meta.lastModified), or narrow the list ' +
+        'with a filter an index answers.',
+    );
 }

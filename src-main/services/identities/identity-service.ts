@@ -22,7 +22,7 @@ import { ScimError } from '../../scim/errors';
 import type { FilterNode } from '../../scim/filter/ast';
 import { parseFilter } from '../../scim/filter/parser';
 import { checkKnownToSome, compileFilter } from '../../scim/filter/evaluate';
-import { FilterWork } from '../../scim/filter/work';
+import { FilterWork, MAX_FILTER_MS, sortTooCostly } from '../../scim/filter/work';
 import { listResponse, type ListQuery, type ListResponse } from '../../scim/list';
 import { normalizePage, pageOf } from '../../scim/paging';
 import { foldKey, type ResourceKind } from '@shared/scim/index-keys';
@@ -237,6 +237,8 @@ export interface IdentityServiceDeps {
   clock: Clock;
   newId?: () => string;
   maxResults?: number;
+  /** How long a list may spend matching (filter/work.ts); MAX_FILTER_MS but in tests. */
+  listBudgetMs?: number;
   /** Where each change is remembered (DESIGN.md §4); absent in tests that do not look. */
   history?: ResourceHistory;
 }
@@ -316,6 +318,7 @@ function termsOf(node: FilterNode): number {
 export class IdentityService {
   private readonly newId: () => string;
   private readonly maxResults: number;
+  private readonly listBudgetMs: number;
   private readonly listCache = new ListCache();
   private readonly listTurns = new ListTurns();
   /** The latest time `stampAfter` gave: the clock can step back, the times it stamps cannot. */
@@ -336,6 +339,7 @@ export class IdentityService {
   constructor(private readonly deps: IdentityServiceDeps) {
     this.newId = deps.newId ?? randomUUID;
     this.maxResults = deps.maxResults ?? DEFAULT_MAX_RESULTS;
+    this.listBudgetMs = deps.listBudgetMs ?? MAX_FILTER_MS;
   }
 
   schemaOf(kind: ResourceKind): ResourceSchema {
@@ -930,8 +934,11 @@ export class IdentityService {
     defaultOrder: boolean,
     ordered: boolean,
   ): MatchedList {
-    // Filters and sorts on values derived when read see the representation the server answers.
-    const readsDerived = (ast !== undefined && filterReadsDerived(ast)) || sortReadsDerived(query.sortBy);
+    // Filters and sorts on values derived when read see the representation the server answers; a
+    // list that orders nothing (count=0) derives nothing for its sortBy.
+    const filterDerives = ast !== undefined && filterReadsDerived(ast);
+    const sortDerives = ordered && sortReadsDerived(query.sortBy);
+    const readsDerived = filterDerives || sortDerives;
     // A filter on a derived `$ref` or `meta.location` depends on the base path it came in on.
     const key = JSON.stringify([
       ctx.tenantId,
@@ -953,7 +960,10 @@ export class IdentityService {
     // (`booleanStrings`), and a leniency is reported as fired on every request that relies on it.
     // A filter that fails for one type (an operator its attribute's type refuses) is invalid.
     // One budget for the request, whatever number of types it reads (see work.ts).
-    const work = listWork();
+    const work = listWork(
+      this.listBudgetMs,
+      sortDerives && !filterDerives ? sortTooCostly(String(query.sortBy).trim()) : undefined,
+    );
     const filterOptions = { unknownAsAbsent: acrossTypes, compat: this.compatOf(ctx), work };
     const predicates = kinds.map((kind) => (ast ? compileFilter(ast, this.schemaOf(kind), filterOptions) : undefined));
     const cached = this.listCache.get(key, tenant.identitiesVersion);
@@ -972,7 +982,12 @@ export class IdentityService {
       // groups through their nesting) is the filter's: ten groups of 100,000 members held every
       // tenant 2.7 s uncounted, a chain of 3,000 nested groups 8 s. What it does not read is not
       // derived.
-      const derivesGroups = kind === 'User' && readsGroups(ast, query.sortBy);
+      const derivesGroups = kind === 'User' && readsGroups(ast, ordered ? query.sortBy : undefined);
+      // Counted, not matched: without a filter or an order, every resource is a match.
+      if (!ast && !ordered) {
+        total += tenant.count(collectionOf(kind));
+        continue;
+      }
       const load = (id: string) => {
         examined++;
         const doc = work.outside(() => getStored(tenant, kind, id));
@@ -1073,7 +1088,7 @@ export class IdentityService {
     const ast = parseQueryFilter(query.filter);
     // The match is held to the list budget; the re-check of each resource as it is sent is not
     // (it would count the same comparisons twice and cut a long export part way).
-    const work = listWork();
+    const work = listWork(this.listBudgetMs);
     const predicate = ast ? compileFilter(ast, schema, { compat: this.compatOf(ctx), work }) : undefined;
     const recheck = ast ? compileFilter(ast, schema, { compat: this.compatOf(ctx) }) : undefined;
     const projector = compileProjection(schema, query);
@@ -1574,8 +1589,8 @@ function parseQueryFilter(filter: string | undefined): ReturnType<typeof parseFi
 }
 
 /** A list's matching budget (see filter/work.ts), timed by the process's monotonic clock. */
-function listWork(): FilterWork {
-  return new FilterWork(() => performance.now());
+function listWork(budgetMs: number, refusal?: ConstructorParameters<typeof FilterWork>[3]): FilterWork {
+  return new FilterWork(() => performance.now(), budgetMs, undefined, refusal);
 }
 
 /** A large group's members, presented and projected a slice at a time as they are pulled. */

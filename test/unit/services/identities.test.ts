@@ -2,7 +2,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { IdentityService, ScimRequestContext } from '../../../src-main/services/identities/identity-service';
+import { IdentityService, type ScimRequestContext } from '../../../src-main/services/identities/identity-service';
+import { coreSchemaRegistry } from '@shared/scim/registry';
 import { membershipsOf } from '../../../src-main/services/identities/present';
 import { compatFlags } from '@shared/scim/compat-flags';
 import { CompatContext } from '../../../src-main/scim/compat';
@@ -905,6 +906,24 @@ describe('lists', () => {
     expect(() => ids().list('User', { filter: 'userName eq' }, ctx)).toThrow(
       expect.objectContaining({ status: 400, scimType: 'invalidFilter' }),
     );
+  });
+
+  it('says a list past its budget spent it on its sortBy, and counts without sorting for count=0', async () => {
+    const members: { value: string }[] = [];
+    for (let i = 0; i < 1_100; i++) members.push({ value: String((await user(`budget${i}@x.com`)).id) });
+    // Each user's `groups`, worked out when read, is what sortBy=groups.display sorts by.
+    await create('Group', { displayName: 'Everyone', members }, ctx);
+    // No time to spare: the first look at the clock refuses what derives values for each user.
+    const hasher = createPasswordHasher({ params: { N: 2 ** 10, r: 8, p: 1, keyLength: 32 }, workers: 1 });
+    const { registry, clock, store } = { registry: coreSchemaRegistry(), clock: h.clock, store: h.store };
+    const spent = new IdentityService({ store, registry, hasher, clock, listBudgetMs: -1 });
+    const sorted = () => spent.list('User', { sortBy: 'groups.display', count: 10 }, ctx);
+    // Not "Matching the filter took…" of a request that has no filter.
+    expect(sorted).toThrow(expect.objectContaining({ status: 400, scimType: 'tooMany' }));
+    expect(sorted).toThrow(/^Working out sortBy=groups\.display for every resource took more than/);
+    // Ordering nothing, it works nothing out: the total alone.
+    expect(spent.list('User', { sortBy: 'groups.display', count: 0 }, ctx).totalResults).toBe(1_100);
+    await hasher.close();
   });
 });
 
