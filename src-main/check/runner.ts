@@ -333,12 +333,12 @@ function remember(
   // accepts the duplicate a step sends to provoke a 409 must not keep the duplicate.
   const creates = step.creates ?? (step.method === 'POST' ? POST_CREATES[step.path] : undefined);
   // A web page answered 200 to anything (a single-page app at the URL) made nothing: counted, it
-  // was reported as left on the server.
-  const page = /^\s*text\/html\b/i.test(response.headers['content-type'] ?? '');
+  // was reported as left on the server. One that names what it made (Location) did make it.
+  const location = response.headers['location'];
+  const page = /^\s*text\/html\b/i.test(response.headers['content-type'] ?? '') && !location;
   if (creates && ok && !page) {
     // RFC 7644 §3.3: the body SHOULD hold the resource, Location SHALL name it; an id may be a number.
     const inBody = valueAt(response.body, 'id');
-    const location = response.headers['location'];
     const id =
       typeof inBody === 'string' || typeof inBody === 'number'
         ? String(inBody)

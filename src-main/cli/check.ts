@@ -26,14 +26,16 @@ export interface CommandIo {
  */
 export function urlFlag(value: string | boolean | undefined, note: (line: string) => void): string {
   if (typeof value !== 'string' || value === '') throw new UsageError('--url is required (the SCIM base URL)');
+  // What an error repeats of it: never a password written before the host.
+  const shown = value.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, '$1');
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`--url '${value}' is not a URL`);
+    throw new UsageError(`--url '${shown}' is not a URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`--url '${value}' must be an http:// or https:// URL`);
+    throw new UsageError(`--url '${shown}' must be an http:// or https:// URL`);
   }
   // Never sent (the token is), and echoed in every summary line: refused, and not repeated here.
   if (url.username !== '' || url.password !== '') {

@@ -31,14 +31,18 @@ export function whatQuitsAfter(signal: NodeJS.Signals): string {
  */
 export const ONE_STOP_WINDOW_MS = 250;
 
-/** Tells a signal that repeats the one before it within ONE_STOP_WINDOW_MS. */
-export function echoOfLastSignal(now: () => number = Date.now): (signal: NodeJS.Signals) => boolean {
+/**
+ * Tells a signal that repeats, within ONE_STOP_WINDOW_MS, the last one that was not itself such a
+ * repeat. Measured from that one, not from the latest: from the latest, a held-down Ctrl-C (a key
+ * repeat every 30 ms) never quit. A monotonic clock: a wall clock stepped back read as no time.
+ */
+export function echoOfLastSignal(now: () => number = () => performance.now()): (signal: NodeJS.Signals) => boolean {
   let last: { signal: NodeJS.Signals; at: number } | undefined;
   return (signal) => {
     const at = now();
-    const echo = last !== undefined && last.signal === signal && at - last.at < ONE_STOP_WINDOW_MS;
+    if (last !== undefined && last.signal === signal && at - last.at < ONE_STOP_WINDOW_MS) return true;
     last = { signal, at };
-    return echo;
+    return false;
   };
 }
 

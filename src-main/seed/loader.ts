@@ -112,7 +112,7 @@ async function checkUsersEndpoint(http: SeedHttp): Promise<void> {
       : typeof body === 'string'
         ? describeText(body) || 'an empty page'
         : detail
-          ? `"${detail.slice(0, 200)}"`
+          ? `"${detail.replace(/\p{Cc}/gu, ' ').slice(0, 200)}"`
           : 'JSON';
   const where = http.base.href.replace(/\/$/, '');
   if (status === 404) {

@@ -83,7 +83,7 @@ export function sortTooCostly(sortBy: string): (budgetMs: number, comparisons: n
       'tooMany',
       `Working out sortBy=${sortBy} for every resource took more than ${budgetMs.toLocaleString('en-US')} ms, ` +
         'the most one list may take: it is derived when read, not stored. Sort by an attribute stored as it ' +
-        'is (userName, displayName, name.familyName, meta.created, meta.lastModified), or narrow the list ' +
-        'with a filter an index answers.',
+        'is (userName or displayName, meta.created, meta.lastModified), or narrow the list with a filter ' +
+        'an index answers.',
     );
 }

@@ -962,7 +962,8 @@ export class IdentityService {
     // One budget for the request, whatever number of types it reads (see work.ts).
     const work = listWork(
       this.listBudgetMs,
-      sortDerives && !filterDerives ? sortTooCostly(String(query.sortBy).trim()) : undefined,
+      // Only without a filter can the sortBy alone have spent the budget.
+      sortDerives && ast === undefined ? sortTooCostly(String(query.sortBy).trim()) : undefined,
     );
     const filterOptions = { unknownAsAbsent: acrossTypes, compat: this.compatOf(ctx), work };
     const predicates = kinds.map((kind) => (ast ? compileFilter(ast, this.schemaOf(kind), filterOptions) : undefined));

@@ -277,6 +277,17 @@ describe('runCheck', () => {
     // Nor is a page answered to a POST something the run created: it said one was left on the server.
     const rfc = await runCheck({ baseUrl: 'http://host/app', token: 't', profiles: ['rfc'], fetch: app });
     expect(rfc.cleanup).toMatchObject({ unnamed: 0, failures: [] });
+    // One that names what it made (a Location) did make it, page or not: it is cleaned up.
+    const named: typeof fetch = async (_url, init) =>
+      new Response('<html><body>Created</body></html>', {
+        status: init?.method === 'POST' ? 201 : 200,
+        headers: {
+          'Content-Type': 'text/html',
+          ...(init?.method === 'POST' ? { Location: 'http://host/app/Users/u9' } : {}),
+        },
+      });
+    const made = await runCheck({ baseUrl: 'http://host/app', token: 't', profiles: ['rfc'], fetch: named });
+    expect(made.cleanup.deleted + made.cleanup.failures.length).toBeGreaterThan(0);
   });
 
   it('goes on when a filter that matches nothing is answered 404 (a server that does so), before any /Users worked', async () => {

@@ -199,6 +199,11 @@ describe('check and seed: --url and colour', () => {
     const refused = () => urlFlag('http://me:s3cret@h/scim/v2', () => undefined);
     expect(refused).toThrow(UsageError);
     expect(refused).toThrow(/^--url holds a user name or password before its host \(http:\/\/h\/scim\/v2\)/);
+    // Nor do the other refusals of --url repeat them.
+    for (const url of ['ftp://me:s3cret@h/x', 'https://me:s3cret@exa mple.com']) {
+      expect(() => urlFlag(url, () => undefined)).toThrow(UsageError);
+      expect(() => urlFlag(url, () => undefined)).not.toThrow(/s3cret/);
+    }
   });
 
   it('turns colour off for NO_COLOR with a value, not for an empty one (no-color.org), and for a pipe', () => {

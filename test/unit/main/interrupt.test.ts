@@ -48,6 +48,15 @@ describe('a stop asked for by a signal (check, seed)', () => {
     expect(isEcho('SIGINT')).toBe(false);
     now += ONE_STOP_WINDOW_MS;
     expect(isEcho('SIGINT')).toBe(false);
+    // A held-down Ctrl-C: the repeats within the window of the first are one stop; the next,
+    // past it, is the second signal, however close it is to the repeat before it.
+    now += 1_000;
+    expect(isEcho('SIGINT')).toBe(false);
+    const repeats = Array.from({ length: 9 }, () => {
+      now += 30;
+      return isEcho('SIGINT');
+    });
+    expect(repeats).toEqual([...Array.from({ length: 8 }, () => true), false]);
   });
 
   it('does not quit at once for a SIGTERM sent twice together, as GNU timeout sends it', () => {

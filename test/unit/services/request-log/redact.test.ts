@@ -235,6 +235,15 @@ describe('query redaction', () => {
       `filter=userName eq "${R}"&count=1`,
     );
     expect(redactJson({ filter: escaped }, new SecretSet())).toEqual({ filter: `userName eq "${R}"` });
+    // Left open, as the parser would refuse it, it was still sent.
+    expect(redactJson({ filter: `userName eq "scimdesk\\u005f${rest}` }, new SecretSet())).toEqual({
+      filter: `userName eq "${R}`,
+    });
+    // A run of quotes is read in one pass: each began a scan to the end (6 s for 256 KB).
+    const quotes = `userName eq "\\u0041${'"'.repeat(200_000)}`;
+    const started = performance.now();
+    redactJson({ filter: quotes }, new SecretSet());
+    expect(performance.now() - started).toBeLessThan(2_000); // a guard against a hang, not a benchmark
     // An escape that spells no credential is kept as sent.
     expect(redactJson({ filter: 'userName eq "a\\u005fb"' }, new SecretSet())).toEqual({
       filter: 'userName eq "a\\u005fb"',
