@@ -10,13 +10,22 @@
  */
 // Relative, not @shared: the store also runs in plain child processes (crash tests) without the alias.
 import { parseDateTime } from '../../src-shared/scim/datetime';
-import { foldKey, type CandidateSource, type IndexLookup, type ResourceKind } from '../../src-shared/scim/index-keys';
+import {
+  codePointOrder,
+  foldKey,
+  type CandidateSource,
+  type IndexLookup,
+  type ResourceKind,
+} from '../../src-shared/scim/index-keys';
 import type { GroupDoc, UserDoc } from './documents';
 import { MultiMap } from './multi-map';
 import { SortedIndex } from './sorted-index';
 
 export class TenantIndexes implements CandidateSource {
-  /** Sorted, for `prefix` (userName sw "..."). */
+  /**
+   * Sorted, for `prefix` (userName sw "...") and for a list sorted by userName. Keyed by
+   * `sortedUserNameKey`: in code-point order, the order a list by userName is in (see sort.ts).
+   */
   readonly userName = new SortedIndex();
   /**
    * The same keys hashed, for `eq`: `userName eq "..."` is what IdPs send before every create, and a
@@ -44,7 +53,7 @@ export class TenantIndexes implements CandidateSource {
 
   /** Builds every index from the current documents (on open). */
   rebuild(): void {
-    this.userName.load(mapEntries(this.users.values(), (user) => [foldKey(user.userName), user.id]));
+    this.userName.load(mapEntries(this.users.values(), (user) => [sortedUserNameKey(user), user.id]));
     this.usersByCreated.load(mapEntries(this.users.values(), (user) => [createdKey(user), user.id]));
     this.groupsByCreated.load(mapEntries(this.groups.values(), (group) => [createdKey(group), group.id]));
     for (const user of this.users.values()) this.addUserKeys(user, false);
@@ -58,7 +67,7 @@ export class TenantIndexes implements CandidateSource {
   removeUser(user: UserDoc): void {
     this.usersByCreated.remove(createdKey(user), user.id);
     const key = foldKey(user.userName);
-    this.userName.remove(key, user.id);
+    this.userName.remove(codePointOrder(key), user.id);
     this.userNameEq.remove(key, user.id);
     if (user.externalId !== undefined) this.userExternalId.remove(user.externalId, user.id);
     for (const email of emailKeys(user)) this.emails.remove(email, user.id);
@@ -117,7 +126,8 @@ export class TenantIndexes implements CandidateSource {
     const { key } = lookup;
     if (lookup.resource === 'User') {
       if (lookup.match === 'prefix') {
-        return lookup.index === 'userName' ? this.userName.prefix(key) : this.all('User');
+        // codePointOrder maps each code unit on its own, so it keeps which keys start with which.
+        return lookup.index === 'userName' ? this.userName.prefix(codePointOrder(key)) : this.all('User');
       }
       switch (lookup.index) {
         case 'id':
@@ -155,13 +165,18 @@ export class TenantIndexes implements CandidateSource {
   private addUserKeys(user: UserDoc, withSorted: boolean): void {
     const key = foldKey(user.userName);
     if (withSorted) {
-      this.userName.insert(key, user.id);
+      this.userName.insert(codePointOrder(key), user.id);
       this.usersByCreated.insert(createdKey(user), user.id);
     }
     this.userNameEq.add(key, user.id);
     if (user.externalId !== undefined) this.userExternalId.add(user.externalId, user.id);
     for (const email of emailKeys(user)) this.emails.add(email, user.id);
   }
+}
+
+/** A user's key in the sorted userName index: folded, then in code-point order. */
+function sortedUserNameKey(user: UserDoc): string {
+  return codePointOrder(foldKey(user.userName));
 }
 
 function emailKeys(user: UserDoc): Set<string> {

@@ -150,18 +150,59 @@ export class SortedIndex {
    */
   slice(offset: number, count: number): string[] {
     this.settle();
+    const start = Math.max(0, Math.floor(offset));
+    return this.entriesAt(start, start + Math.max(0, count)).map((entry) => entry.id);
+  }
+
+  /**
+   * `slice` counted from the other end: keys from last to first, the ids of one key still in
+   * ascending order, as a list sorted descending breaks ties (see sort.ts), so that its pages never
+   * shuffle either.
+   */
+  sliceFromEnd(offset: number, count: number): string[] {
+    this.settle();
+    const skip = Math.max(0, Math.floor(offset));
+    const end = this.count - skip;
+    if (end <= 0 || count <= 0) return [];
+    let lo = Math.max(0, end - count);
+    let hi = end;
+    // A run of equal keys that the page's edges cut is read whole, to put its ids in order.
+    const first = this.keyAt(lo);
+    const last = this.keyAt(hi - 1);
+    while (lo > 0 && this.keyAt(lo - 1) === first) lo--;
+    while (hi < this.count && this.keyAt(hi) === last) hi++;
+    const window = this.entriesAt(lo, hi);
     const out: string[] = [];
-    let skip = Math.max(0, Math.floor(offset));
+    for (let runEnd = window.length; runEnd > 0;) {
+      const key = (window[runEnd - 1] as Entry).key;
+      let runStart = runEnd - 1;
+      while (runStart > 0 && (window[runStart - 1] as Entry).key === key) runStart--;
+      for (let i = runStart; i < runEnd; i++) out.push((window[i] as Entry).id);
+      runEnd = runStart;
+    }
+    // `out` begins at position this.count - hi counted from the end.
+    const from = skip - (this.count - hi);
+    return out.slice(from, from + count);
+  }
+
+  /** The entries at positions [start, end), whole blocks skipped by their length. */
+  private entriesAt(start: number, end: number): Entry[] {
+    const out: Entry[] = [];
+    let skip = start;
     for (const block of this.blocks) {
-      if (out.length >= count) break;
+      if (out.length >= end - start) break;
       if (skip >= block.length) {
         skip -= block.length;
         continue;
       }
-      for (let i = skip; i < block.length && out.length < count; i++) out.push((block[i] as Entry).id);
+      for (let i = skip; i < block.length && out.length < end - start; i++) out.push(block[i] as Entry);
       skip = 0;
     }
     return out;
+  }
+
+  private keyAt(position: number): string | undefined {
+    return this.entriesAt(position, position + 1)[0]?.key;
   }
 
   /** Every entry in order; for tests and checks. */

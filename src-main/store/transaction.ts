@@ -41,6 +41,11 @@ export interface TenantReader {
    */
   inCreatedOrder(collection: 'users' | 'groups', offset: number, count: number): string[];
   /**
+   * Up to `count` user ids from position `offset` in the order of a list with sortBy=userName
+   * (case-folded, by code point; ties by id ascending either way): a page without sorting them all.
+   */
+  inUserNameOrder(offset: number, count: number, descending: boolean): string[];
+  /**
    * Changes whenever a user or group of this tenant does (a membership included), to a number no
    * tenant has had before: two reads with the same version saw the same users and groups.
    */
@@ -130,6 +135,11 @@ export class TenantView implements TenantReader {
   inCreatedOrder(collection: 'users' | 'groups', offset: number, count: number): string[] {
     const index = collection === 'users' ? this.tenant.indexes.usersByCreated : this.tenant.indexes.groupsByCreated;
     return index.slice(offset, count);
+  }
+
+  inUserNameOrder(offset: number, count: number, descending: boolean): string[] {
+    const index = this.tenant.indexes.userName;
+    return descending ? index.sliceFromEnd(offset, count) : index.slice(offset, count);
   }
 
   get identitiesVersion(): number {

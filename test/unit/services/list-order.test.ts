@@ -100,6 +100,91 @@ describe('lists without sortBy (the order Okta pages through)', () => {
   });
 });
 
+describe('lists sorted by userName (read from the userName index)', () => {
+  /** Every page against the same page of a list that sorts: `userName pr` matches everyone. */
+  function expectPagesMatchSortedOnes(total: number, sortBy: string, sortOrder?: string): void {
+    for (const count of [1, 7, 50]) {
+      for (let startIndex = 1; startIndex <= total + 2; startIndex += count) {
+        const query = { startIndex, count, sortBy, ...(sortOrder === undefined ? {} : { sortOrder }) };
+        const fromIndex = ids().list('User', query, ctx);
+        expect(fromIndex).toEqual(ids().list('User', { ...query, filter: 'userName pr' }, ctx));
+        expect(fromIndex.totalResults).toBe(total);
+      }
+    }
+  }
+
+  it('pages in the order of a sort, by code point and case-folded, through renames, deletes and a restart', async () => {
+    // Code-unit order puts U+E000 and U+FFFD after 😀 (U+1F600, stored as surrogates from U+D800);
+    // code-point order, the sort's, puts them before it.
+    const names = [
+      'b',
+      'A',
+      'ｂ',
+      'Ａ',
+      '\uE000',
+      '😀',
+      'a😀',
+      'a\uFFFD',
+      'Zed',
+      'zebra',
+      'émile',
+      'Émilie',
+      'ß',
+      'SS1',
+    ];
+    const users: string[] = [];
+    for (const [i, name] of names.entries()) {
+      users.push(String((await create('User', { schemas: [USER], userName: `${name}@x${i}` }, ctx)).id));
+    }
+    for (const order of [undefined, 'ascending', 'descending', ' DESCENDING ']) {
+      expectPagesMatchSortedOnes(names.length, 'userName', order);
+    }
+    expectPagesMatchSortedOnes(names.length, 'USERNAME', 'descending');
+    expectPagesMatchSortedOnes(names.length, `${USER}:userName`);
+    const first = ids().list('User', { sortBy: 'userName', count: 3 }, ctx);
+    expect(first.Resources.map((r) => r.userName)).toEqual(['A@x1', 'a\uFFFD@x7', 'a😀@x6']);
+    // The index's keys are in code-point order; its prefix lookups still find what they should.
+    for (const [prefix, found] of [
+      ['A\uFFFD', ['a\uFFFD@x7']],
+      ['a😀', ['a😀@x6']],
+      ['\uE000', ['\uE000@x4']],
+      ['😀', ['😀@x5']],
+    ] as const) {
+      const filter = `userName sw "${prefix}"`;
+      expect(
+        ids()
+          .list('User', { filter }, ctx)
+          .Resources.map((r) => r.userName),
+      ).toEqual(found);
+    }
+
+    await replace('User', users[0]!, { schemas: [USER], userName: '0-first@x' }, ctx);
+    await ids().delete('User', users[5]!, ctx);
+    expectPagesMatchSortedOnes(names.length - 1, 'userName');
+    expectPagesMatchSortedOnes(names.length - 1, 'userName', 'descending');
+    expect(ids().list('User', { sortBy: 'userName', count: 1 }, ctx).Resources[0]?.userName).toBe('0-first@x');
+
+    await h.restart();
+    expectPagesMatchSortedOnes(names.length - 1, 'userName');
+    expectPagesMatchSortedOnes(names.length - 1, 'userName', 'descending');
+  });
+
+  it('still refuses a bad sortOrder, projects attributes and counts with count=0', async () => {
+    for (let i = 0; i < 5; i++) await create('User', { schemas: [USER], userName: `p${i}@x.example` }, ctx);
+    expect(() => ids().list('User', { sortBy: 'userName', sortOrder: 'up' }, ctx)).toThrow(/sortOrder/);
+    const page = ids().list(
+      'User',
+      { sortBy: 'userName', sortOrder: 'descending', count: 2, attributes: 'userName' },
+      ctx,
+    );
+    expect(page.Resources).toEqual([
+      { schemas: [USER], id: expect.any(String), userName: 'p4@x.example' },
+      { schemas: [USER], id: expect.any(String), userName: 'p3@x.example' },
+    ]);
+    expect(ids().list('User', { sortBy: 'userName', count: 0 }, ctx)).toMatchObject({ totalResults: 5, Resources: [] });
+  });
+});
+
 describe('filtered lists of a big tenant, paged (matches kept between pages)', () => {
   async function createUsers(tenant: ScimRequestContext, n: number, prefix: string): Promise<string[]> {
     const out: string[] = [];

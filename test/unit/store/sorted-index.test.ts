@@ -42,6 +42,9 @@ describe('SortedIndex', () => {
         expect(index.prefix(probe)).toEqual(sorted.filter(([k]) => k.startsWith(probe)).map(([, i]) => i));
         expect(index.equal(probe)).toEqual(sorted.filter(([k]) => k === probe).map(([, i]) => i));
         expect(index.slice(offset, count)).toEqual(sorted.slice(offset, offset + count).map(([, i]) => i));
+        // From the other end: keys last to first, one key's ids still ascending.
+        const fromEnd = [...sorted].sort(([ka, ia], [kb, ib]) => (ka !== kb ? (ka > kb ? -1 : 1) : ia < ib ? -1 : 1));
+        expect(index.sliceFromEnd(offset, count)).toEqual(fromEnd.slice(offset, offset + count).map(([, i]) => i));
       }),
       { numRuns: 60 },
     );
@@ -82,5 +85,8 @@ describe('SortedIndex', () => {
     expect(index.slice(54_321, 3)).toEqual(['id54321', 'id54322', 'id54323']);
     expect(index.slice(99_998, 10)).toEqual(['id99998', 'id99999']);
     expect(index.slice(100_000, 10)).toEqual([]);
+    expect(index.sliceFromEnd(0, 2)).toEqual(['id99999', 'id99998']);
+    expect(index.sliceFromEnd(99_999, 10)).toEqual(['id0']);
+    expect(index.sliceFromEnd(100_000, 10)).toEqual([]);
   });
 });
