@@ -57,7 +57,7 @@ export function resolveUnderBase(base: URL, path: string): URL {
 export class ScimHttpClient {
   readonly base: URL;
   private readonly token: string;
-  private readonly timeoutMs: number;
+  readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
 
   constructor(options: ScimHttpClientOptions) {
@@ -203,11 +203,14 @@ export async function bodyTextOf(response: Response, maxBytes = MAX_ANSWER_BYTES
   return parts.join('');
 }
 
+/** How an exchange's error begins when no answer came in time. */
+export const NO_ANSWER_WITHIN = 'no answer within';
+
 /** fetch's errors hide the useful part in `cause` (ECONNREFUSED, a certificate problem). */
 export function describeFetchError(error: unknown, timeoutMs: number): string {
   const err = error as Error & { cause?: { code?: string; message?: string } };
   if (error instanceof AnswerTooLargeError) return error.message;
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return `${NO_ANSWER_WITHIN} ${timeoutMs} ms`;
   const cause = err.cause;
   if (cause?.code) {
     // OpenSSL's messages run over several lines (`…:ssl3_get_record:wrong version number:…`).

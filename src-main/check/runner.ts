@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { evaluate, statusMet, statusList, valueAt } from './expectations';
-import { describeText, idFromLocation, NO_CONNECTION_CODES, ScimHttpClient } from './http-client';
+import { describeText, idFromLocation, NO_ANSWER_WITHIN, NO_CONNECTION_CODES, ScimHttpClient } from './http-client';
 import { PROFILES } from './profiles/index';
 import { serviceProviderConfigShape } from './shapes';
 import { buildPath, fillJson, MissingVariable } from './templates';
@@ -93,6 +93,9 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     let tokenWorked = false;
     // The steps whose expectations held (advice aside), for the steps that read them back (`needs`).
     const held = new Set<string>();
+    // The steps in a row that got no answer in time: a server gone silent would make every later
+    // step wait out its timeout too (93 steps, 23 minutes).
+    let silent: string[] = [];
     for (const [index, { profile, step }] of plan.entries()) {
       let vars = varsByProfile.get(profile);
       if (!vars) varsByProfile.set(profile, (vars = { run: runId }));
@@ -101,6 +104,10 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
         ? notRun(profile, step, stopped)
         : await runStep(client, profile, step, { vars, features, tracked, held });
       stopped ??= reasonToStop(step, result, tokenWorked);
+      if (result.exchange) silent = timedOut(result.exchange) ? [...silent, step.id] : [];
+      if (silent.length >= SILENT_STEPS_TO_STOP) {
+        stopped ??= `not run: the server answered neither ${silent.join(' nor ')} within ${client.timeoutMs} ms; it has stopped answering`;
+      }
       tokenWorked ||= opensResources(step, result);
       results.push(result);
       emit({ type: 'step', index, total: plan.length, result });
@@ -124,6 +131,16 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   };
   emit({ type: 'done', report });
   return report;
+}
+
+/**
+ * Steps in a row without an answer in time that stop a run. One is that step's failure (a slow
+ * filter, a lock held a while); a second in a row is a server that no longer answers.
+ */
+const SILENT_STEPS_TO_STOP = 2;
+
+function timedOut(exchange: Exchange): boolean {
+  return exchange.response === undefined && exchange.error?.startsWith(NO_ANSWER_WITHIN) === true;
 }
 
 /** What the steps of a run share as it goes. */
@@ -199,7 +216,8 @@ async function runStep(
  *   names a tenant the token cannot see (discovery endpoints often answer without a tenant or
  *   token, so they pass first). Once it has answered, a 404 (to a filter, say) is that step's;
  * - the server cannot be reached at all.
- * A timeout or a reset is one step's failure, and a step that expects the status is not one.
+ * A reset is one step's failure (two timeouts in a row stop the run; see SILENT_STEPS_TO_STOP), and
+ * a step that expects the status is not one.
  */
 function reasonToStop(step: StepDefinition, result: StepResult, tokenWorked: boolean): string | undefined {
   const exchange = result.exchange;

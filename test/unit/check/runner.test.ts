@@ -143,13 +143,41 @@ describe('runCheck', () => {
     const partial = await runCheck({ baseUrl: 'http://host/scim', token: 't', profiles: ['okta'], fetch: forbidsPut });
     expect(partial.steps.some((step) => step.skippedReason?.startsWith('not run'))).toBe(false);
 
+    // One step without an answer in time is that step's failure; the run goes on.
+    const hang = (init: RequestInit | undefined) =>
+      new Promise<Response>((_, reject) => init!.signal!.addEventListener('abort', () => reject(init!.signal!.reason)));
     let calls = 0;
-    const slow: typeof fetch = (_url, init) => {
-      calls++;
-      return new Promise((_, reject) => init!.signal!.addEventListener('abort', () => reject(init!.signal!.reason)));
-    };
-    await runCheck({ baseUrl: 'http://host/scim', token: 't', profiles: ['rfc'], fetch: slow, timeoutMs: 5 });
-    expect(calls).toBeGreaterThan(1);
+    const slowOnce: typeof fetch = async (_url, init) => (++calls === 2 ? hang(init) : new Response('{}'));
+    const once = await runCheck({
+      baseUrl: 'http://host/scim',
+      token: 't',
+      profiles: ['rfc'],
+      fetch: slowOnce,
+      timeoutMs: 5,
+    });
+    expect(once.steps.filter((step) => step.exchange?.error === 'no answer within 5 ms')).toHaveLength(1);
+    expect(once.steps.some((step) => step.skippedReason?.startsWith('not run'))).toBe(false);
+
+    // A server gone silent stops the run at the second step in a row it leaves unanswered, instead
+    // of every step waiting out its timeout.
+    calls = 0;
+    const silent: typeof fetch = async (_url, init) => (++calls > 3 ? hang(init) : new Response('{}'));
+    const gone = await runCheck({
+      baseUrl: 'http://host/scim',
+      token: 't',
+      profiles: ['rfc'],
+      fetch: silent,
+      timeoutMs: 5,
+    });
+    expect(calls).toBe(5);
+    const [fourth, fifth] = gone.steps.slice(3, 5).map((step) => step.id);
+    const unrun = gone.steps.slice(5);
+    expect(unrun.length).toBeGreaterThan(10);
+    for (const step of unrun) {
+      expect(step.skippedReason).toBe(
+        `not run: the server answered neither ${fourth} nor ${fifth} within 5 ms; it has stopped answering`,
+      );
+    }
   });
 
   it('stops at a 403 before the token opened any resource, and at a 404 for /Users itself', async () => {
