@@ -410,7 +410,18 @@ async function removeTracked(
   const order = [...named.filter((t) => t.type === 'Group'), ...named.filter((t) => t.type === 'User')];
   const failures: { type: string; id: string; detail: string }[] = [];
   let deleted = 0;
+  // Requests in a row without an answer in time: past SILENT_STEPS_TO_STOP, the server has stopped
+  // answering, and the rest are listed rather than each waiting out its timeout.
+  let silent = 0;
+  const heard = (exchange: Exchange) => {
+    silent = timedOut(exchange) ? silent + 1 : 0;
+    return exchange;
+  };
   for (const item of order) {
+    if (silent >= SILENT_STEPS_TO_STOP) {
+      failures.push({ ...listed(item), detail: 'not tried: the server has stopped answering' });
+      continue;
+    }
     if (item.id === '.' || item.id === '..') {
       // A dot segment names the collection or the base URL, whatever escapes it: no DELETE of that.
       failures.push({ ...listed(item), detail: 'its id can be in no URL path' });
@@ -419,7 +430,7 @@ async function removeTracked(
     const path = `/${item.type === 'User' ? 'Users' : 'Groups'}/${encodeURIComponent(item.id)}`;
     let said = 'its step deleted it';
     if (!item.deletedByStep) {
-      const exchange = await client.send({ method: 'DELETE', path });
+      const exchange = heard(await client.send({ method: 'DELETE', path }));
       const status = exchange.response?.status;
       if (status === 404) {
         deleted += 1;
@@ -436,7 +447,7 @@ async function removeTracked(
     }
     // A GET that still finds it says the DELETE was not done: a server in a deactivating mode
     // answers DELETE and keeps the user. Any other answer leaves the DELETE's word standing.
-    const after = (await client.send({ method: 'GET', path })).response?.status;
+    const after = heard(await client.send({ method: 'GET', path })).response?.status;
     if (after !== undefined && after >= 200 && after < 300) {
       failures.push({ ...listed(item), detail: `${said}, yet GET still answers ${after}: the server kept it` });
     } else deleted += 1;

@@ -9,6 +9,7 @@ import {
   ScimHttpClient,
 } from '../../../src-main/check/http-client';
 import { runCheck } from '../../../src-main/check/runner';
+import { PROFILES } from '../../../src-main/check/profiles';
 
 describe('the HTTP client', () => {
   it('keeps every request under the base URL', () => {
@@ -241,6 +242,33 @@ describe('runCheck', () => {
     // Its id could not be read from the body: what needs it says so.
     expect(report.steps.find((step) => step.id === 'users.get')?.skippedReason).toMatch(/^needs \{\{userId\}\}/);
     expect(report.steps.filter((step) => step.verdict === 'fail').length).toBeGreaterThan(3);
+  });
+
+  it('stops cleaning up once the server has stopped answering, and lists what it did not try', async () => {
+    const hang = (init: RequestInit | undefined) =>
+      new Promise<Response>((_, reject) => init!.signal!.addEventListener('abort', () => reject(init!.signal!.reason)));
+    const steps = PROFILES.rfc.steps.length;
+    let calls = 0;
+    // Creates answer with a new id; the server falls silent once the steps are done.
+    const failing: typeof fetch = async (_url, init) => {
+      if (++calls > steps) return hang(init);
+      if (init?.method !== 'POST') return new Response('{}');
+      return new Response(JSON.stringify({ id: `id-${calls}` }), { status: 201 });
+    };
+    const report = await runCheck({
+      baseUrl: 'http://host/scim',
+      token: 't',
+      profiles: ['rfc'],
+      fetch: failing,
+      timeoutMs: 5,
+    });
+    // Two requests of the cleanup without an answer (a GET after a step's DELETE, here), and
+    // nothing more sent.
+    expect(calls).toBe(steps + 2);
+    const { failures } = report.cleanup;
+    expect(failures.length).toBeGreaterThan(1);
+    for (const failure of failures) expect(failure.detail).toBe('not tried: the server has stopped answering');
+    expect(report.cleanup.remaining).toHaveLength(failures.length);
   });
 
   it('deletes at cleanup a resource whose id the server handed out again after a step deleted it', async () => {
