@@ -58,6 +58,8 @@ export interface HttpListenerOptions {
    * long request that keeps it growing (a Bulk request of a thousand users) is not taken for stuck.
    */
   activity?: () => number;
+  /** How long a request's head, and the whole request, may take to arrive (tests shorten them). */
+  deadlines?: { headersMs: number; requestMs: number };
 }
 
 export interface ShutdownOptions {
@@ -109,10 +111,16 @@ export class HttpListener {
    */
   private readonly connections = new Set<Socket>();
   private readonly activity: () => number;
+  private readonly deadlines: { headersMs: number; requestMs: number };
+  private readonly onRefused: OnRefused;
+  /** Per connection, `bytesRead` when the shutdown began: what came later is no request in flight. */
+  private readonly readAtClose = new Map<Socket, number>();
 
   constructor(app: Koa, options: HttpListenerOptions = {}) {
     const refused = options.onRefused ?? (() => undefined);
+    this.onRefused = refused;
     this.activity = options.activity ?? (() => 0);
+    this.deadlines = options.deadlines ?? { headersMs: HEADERS_TIMEOUT_MS, requestMs: REQUEST_TIMEOUT_MS };
     const handle = app.callback();
     // Host is checked here rather than by Node (requireHostHeader), whose 400 has no body.
     const serverOptions = {
@@ -139,33 +147,13 @@ export class HttpListener {
     );
     this.server.on('connection', (socket: Socket) => {
       this.connections.add(socket);
-      socket.once('close', () => this.connections.delete(socket));
+      quietSince.set(socket, Date.now());
+      socket.once('close', () => {
+        this.connections.delete(socket);
+        this.readAtClose.delete(socket);
+      });
     });
-    this.server.on('clientError', (error: ClientError, socket: Socket) => {
-      // Node's parser keeps its error and tells it again for every chunk that follows.
-      if (refusedConnections.has(socket)) return;
-      refusedConnections.add(socket);
-      // The refused request is either one pipelined after the newest request the app took (read
-      // whole), or that newest request itself, whose body the parser failed in. Answers go in the
-      // order the requests came (RFC 9112 §9.3), so the 400 waits for the answers ahead of it:
-      // sent at once, it was the only answer on the connection, and a client was told 400 for a
-      // user that was made.
-      const newest = this.newest.get(socket);
-      const own = newest !== undefined && !newest.req.complete;
-      const taken = own ? undefined : newest;
-      const ahead = own ? answerAhead.get(newest) : newest;
-      if (ahead && !ahead.writableFinished) {
-        // Two more on an answer that may hold ten (an export's stream): Node's warning at eleven
-        // told the server's owner of a leak that is not one.
-        ahead.setMaxListeners(ahead.getMaxListeners() + 2);
-        ahead.once('finish', () => answerClientError(error, socket, refused, taken));
-        ahead.once('close', () => {
-          if (!ahead.writableFinished) socket.destroy(error);
-        });
-        return;
-      }
-      answerClientError(error, socket, refused, taken);
-    });
+    this.server.on('clientError', (error: ClientError, socket: Socket) => this.refuse(error, socket));
     this.server.on('connect', (req: IncomingMessage, socket: Socket) => {
       // Answers go in the order the requests came (RFC 9112 §9.3): a CONNECT pipelined behind a
       // request still being answered waits for that answer, or its 501 was read as that answer.
@@ -179,9 +167,37 @@ export class HttpListener {
     // Node keeps the first 2,000 headers and silently drops the rest, an If-Match among them, which
     // made a conditional write unconditional. MAX_HEADER_BYTES already bounds what a head may cost.
     this.server.maxHeadersCount = 0;
-    this.server.headersTimeout = HEADERS_TIMEOUT_MS;
-    this.server.requestTimeout = REQUEST_TIMEOUT_MS;
+    this.server.headersTimeout = this.deadlines.headersMs;
+    this.server.requestTimeout = this.deadlines.requestMs;
     this.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  }
+
+  /** Answers a request Node's parser refused, or one past its deadline (see enforceDeadlines). */
+  private refuse(error: ClientError, socket: Socket): void {
+    const refused = this.onRefused;
+    // Node's parser keeps its error and tells it again for every chunk that follows.
+    if (refusedConnections.has(socket)) return;
+    refusedConnections.add(socket);
+    // The refused request is either one pipelined after the newest request the app took (read
+    // whole), or that newest request itself, whose body the parser failed in. Answers go in the
+    // order the requests came (RFC 9112 §9.3), so the 400 waits for the answers ahead of it:
+    // sent at once, it was the only answer on the connection, and a client was told 400 for a
+    // user that was made.
+    const newest = this.newest.get(socket);
+    const own = newest !== undefined && !newest.req.complete;
+    const taken = own ? undefined : newest;
+    const ahead = own ? answerAhead.get(newest) : newest;
+    if (ahead && !ahead.writableFinished) {
+      // Two more on an answer that may hold ten (an export's stream): Node's warning at eleven
+      // told the server's owner of a leak that is not one.
+      ahead.setMaxListeners(ahead.getMaxListeners() + 2);
+      ahead.once('finish', () => answerClientError(error, socket, refused, taken));
+      ahead.once('close', () => {
+        if (!ahead.writableFinished) socket.destroy(error);
+      });
+      return;
+    }
+    answerClientError(error, socket, refused, taken);
   }
 
   /** Takes a parsed request, to be answered by `answer` in its connection's turn. */
@@ -196,10 +212,16 @@ export class HttpListener {
     res.once('finish', () => {
       this.finished++;
       readWhenAnswered.set(socket, socket.bytesRead);
+      quietSince.set(socket, Date.now());
     });
+    takenAt.set(res, Date.now());
+    const readAtPreviousTake = readAtTake.get(socket) ?? 0;
+    readAtTake.set(socket, socket.bytesRead);
     // A request pipelined behind a response that already told the client the connection ends
     // is never answered: it is not run either (its client sends it again on a new connection).
-    if (this.closing && !this.endAfter(socket, res)) return;
+    // Nor is one sent after a shutdown began: each let the connection's end move past its answer,
+    // and a client pipelining a request whenever one was answered kept a stopping server up.
+    if (this.closing && (!this.beganBeforeClose(socket, readAtPreviousTake) || !this.endAfter(socket, res))) return;
     // Counted from now, queued or not: a shutdown must not see none running between two of them.
     this.running++;
     // Pipelined requests run one after another, in the order they came (RFC 9112 §9.3.2 allows
@@ -254,6 +276,8 @@ export class HttpListener {
     progressEveryMs = 5_000,
   }: ShutdownOptions): Promise<ShutdownOutcome> {
     if (!this.server.listening) return { cut: 0 };
+    const closedAt = Date.now();
+    for (const socket of this.connections) this.readAtClose.set(socket, socket.bytesRead);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const [socket, res] of this.newest) this.endAfter(socket, res);
     this.server.closeIdleConnections();
@@ -274,6 +298,7 @@ export class HttpListener {
       await within(done, SHUTDOWN_TICK_MS);
       if (settled) return { cut: 0 };
       const now = Date.now();
+      this.enforceDeadlines(closedAt, now);
       const current = motion();
       if (current !== seen) {
         seen = current;
@@ -323,6 +348,34 @@ export class HttpListener {
     if (earlier && !earlier.revoke()) return false;
     this.lastOf.set(socket, lastResponse(res, socket));
     return true;
+  }
+
+  /**
+   * Whether the request just taken on `socket` began before the shutdown: bytes came after the
+   * previous request's head (or after the connection opened) and before the shutdown. A request
+   * whose body was still arriving then may let one more through; the next one is refused.
+   */
+  private beganBeforeClose(socket: Socket, readAtPreviousTake: number): boolean {
+    const readAtClose = this.readAtClose.get(socket);
+    return readAtClose === undefined || readAtPreviousTake < readAtClose;
+  }
+
+  /**
+   * Node's deadlines for a request to arrive, kept during a shutdown: `server.close()` stops the
+   * timer that enforces them (connectionsCheckingInterval), and a client trickling a byte every few
+   * seconds moved enough never to look stalled, holding the stop for as long as it liked. A head
+   * counts from its connection's last answer or the shutdown, whichever is later; a request from
+   * when its head was taken. Past either it is answered 408, as Node would have.
+   */
+  private enforceDeadlines(closedAt: number, now: number): void {
+    for (const socket of this.connections) {
+      if (refusedConnections.has(socket) || isLingering(socket)) continue;
+      const res = this.newest.get(socket);
+      const late = res
+        ? !res.req.complete && now - (takenAt.get(res) ?? now) >= this.deadlines.requestMs
+        : receiving(socket) && now - Math.max(closedAt, quietSince.get(socket) ?? closedAt) >= this.deadlines.headersMs;
+      if (late) this.refuse(Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket);
+    }
   }
 
   private handlersDone(): Promise<void> {
@@ -396,6 +449,12 @@ const refusedConnections = new WeakSet<Socket>();
 const answerAhead = new WeakMap<ServerResponse, ServerResponse>();
 /** Per connection, the bytes read when its last answer was sent: more since is a request coming in. */
 const readWhenAnswered = new WeakMap<Socket, number>();
+/** Per connection, when it opened or last sent an answer whole: a head coming in began later. */
+const quietSince = new WeakMap<Socket, number>();
+/** Per connection, the bytes read when its newest request was taken (its head had arrived). */
+const readAtTake = new WeakMap<Socket, number>();
+/** Per response, when its request was taken. */
+const takenAt = new WeakMap<ServerResponse, number>();
 
 /**
  * Requests Node's HTTP parser refuses never reach the app. Node's own answers have no body; these

@@ -139,6 +139,57 @@ describe('stopping the HTTP listener', () => {
     await stopping;
   });
 
+  it('does not run a request sent after the stop began on a connection that was answering one', async () => {
+    const server = await started();
+    const client = new Connection(server.address);
+    client.send('/slow');
+    await server.slowStarted.opened;
+    const stopping = server.listener.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Each such request used to become the connection's last, and a client pipelining one whenever
+    // one was answered kept the server from stopping.
+    client.send('/late');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    server.release.open();
+    expect(await client.response()).toMatch(/^HTTP\/1\.1 200[\s\S]*Connection: close[\s\S]*done \/slow$/i);
+    await client.ended;
+    await stopping;
+    expect(server.handled).toEqual(['/slow']);
+  });
+
+  it('keeps the deadlines for a head and a body to arrive while it stops, however they trickle', async () => {
+    const app = new Koa();
+    app.use(async (ctx) => {
+      let bytes = 0;
+      for await (const chunk of ctx.req) bytes += (chunk as Buffer).length;
+      ctx.body = `got ${bytes}`;
+    });
+    const listener = new HttpListener(app, { deadlines: { headersMs: 600, requestMs: 1_200 } });
+    const address = await listener.listen('127.0.0.1', 0);
+    cleanups.push(() => listener.close());
+    const upload = new Connection(address);
+    upload.socket.write(`POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n`);
+    const head = new Connection(address);
+    head.socket.write('GET /fast HTTP/1.1\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const began = Date.now();
+    // Every 100 ms a byte on each, against a 400 ms stall limit: both always move.
+    const trickle = setInterval(() => {
+      if (!upload.socket.destroyed) upload.socket.write('x');
+      if (!head.socket.destroyed) head.socket.write('X');
+    }, 100);
+    try {
+      const stopping = listener.close({ stallMs: 400 });
+      expect(await head.response()).toMatch(/^HTTP\/1\.1 408 [\s\S]*did not arrive in time/);
+      expect(await upload.response()).toMatch(/^HTTP\/1\.1 408 [\s\S]*did not arrive in time/);
+      await Promise.all([head.ended, upload.ended]);
+      expect(await stopping).toEqual({ cut: 0 });
+      expect(Date.now() - began).toBeLessThan(3_000);
+    } finally {
+      clearInterval(trickle);
+    }
+  });
+
   it('runs a request pipelined behind another only once that one is done', async () => {
     const server = await started();
     const client = new Connection(server.address);
