@@ -146,6 +146,9 @@ export async function createServices(options: ServicesOptions): Promise<Services
       requestLog.setTenantLimits(tenant.id, { maxEntries: tenant.log_max_entries });
   }
   tenants.onChanged((tenant) => requestLog.setTenantLimits(tenant.id, { maxEntries: tenant.log_max_entries }));
+  // Purges whose snapshot is still being written (see purge): closing waits for them, so that the
+  // note that one is done is not written after the store has let go of the data folder.
+  const finishing = new Set<Promise<void>>();
   const purge = async (tenantId: string) => {
     requestLog.forget(tenantId);
     history.forget(tenantId);
@@ -161,22 +164,29 @@ export async function createServices(options: ServicesOptions): Promise<Services
       purged = false;
       log.error(`resource history: could not remove the records of deleted tenant ${tenantId}:`, error);
     });
-    // Left listed, the purge is made again at the next start: harmless, where a failure here would
-    // answer 500 for a delete that was made.
-    if (purged) {
-      await pendingPurges.remove(tenantId).catch((error: unknown) => {
+    // The journal still holds every write the tenant had since the last snapshot, its users and
+    // token hashes in plain text, until a snapshot without it is written: with less than 1 MiB of
+    // journal, none came before a clean stop (durability probe). Not waited for: the delete is
+    // done, and writes go on meanwhile. The tenant stays listed until that snapshot is written,
+    // so that a crash before it (a 10 MB snapshot under load took over 10 s) makes the next start
+    // purge and write it again; it left them in the journal for good. Left listed after a failure,
+    // the purge is made again at the next start: harmless, where a failure here would answer 500
+    // for a delete that was made.
+    const done = store
+      .checkpointFromNow()
+      .catch((error: unknown) => {
+        purged = false;
+        log.error(
+          `could not write a snapshot without deleted tenant ${tenantId} (its writes stay in the journal until one is written):`,
+          error,
+        );
+      })
+      .then(() => (purged ? pendingPurges.remove(tenantId) : undefined))
+      .catch((error: unknown) => {
         log.error(`could not note that deleted tenant ${tenantId} is purged (the next start purges it again):`, error);
-      });
-    }
-    // The journal still holds every write the tenant had since the last snapshot, its users in
-    // plain text, until a checkpoint drops it: with less than 1 MiB of journal, none came before a
-    // clean stop (durability probe). Not waited for: the delete is done, and writes go on meanwhile.
-    void store.checkpoint(true).catch((error: unknown) => {
-      log.error(
-        `could not write a snapshot without deleted tenant ${tenantId} (its writes stay in the journal until one is written):`,
-        error,
-      );
-    });
+      })
+      .finally(() => finishing.delete(done));
+    finishing.add(done);
   };
   // What a crash cut short: the store forgot these tenants, and their log entries and history are
   // still on disk. One still in the store was not deleted (the crash came first, or the store
@@ -211,6 +221,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
      */
     async close() {
       const failures: unknown[] = [];
+      await Promise.all(finishing);
       for (const [name, close] of [
         ['SCIM tokens', () => scimTokens.close()],
         ['password hasher', () => hasher.close()],

@@ -250,6 +250,16 @@ export class DurableStore {
     return this.checkpointRun;
   }
 
+  /**
+   * A checkpoint whose snapshot holds every change made before this call: one already under way
+   * may have captured the state before them (a tenant delete's purge relies on this), so it is
+   * waited for and another one written.
+   */
+  async checkpointFromNow(): Promise<CheckpointStats | undefined> {
+    await this.checkpointRun?.catch(() => undefined);
+    return this.checkpoint(true);
+  }
+
   stats(): StoreStats {
     return {
       seq: this.seq,

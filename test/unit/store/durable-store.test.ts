@@ -72,6 +72,18 @@ describe('durable store API', () => {
     await again.close();
   });
 
+  it('writes a snapshot from now on when one under way captured the state before a change', async () => {
+    const dir = await tempDir();
+    const store = await withTenant(dir);
+    await store.write('t1', (tx) => tx.put('users', { id: 'u1', userName: 'before@example.com' }));
+    const underWay = store.checkpoint(true); // captures the state now
+    await store.write('t1', (tx) => tx.put('users', { id: 'u2', userName: 'after@example.com' }));
+    await store.checkpointFromNow();
+    await underWay;
+    expect(await readFile(join(dir, 'db.json'), 'utf8')).toContain('after@example.com');
+    await store.close();
+  });
+
   it('tells when its snapshot was written, by this run or the one before', async () => {
     const dir = await tempDir();
     const store = await withTenant(dir);
