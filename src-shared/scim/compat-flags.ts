@@ -115,9 +115,19 @@ export const COMPAT_FLAG_SPECS = {
     kind: 'leniency',
     scope: ['patch'],
     changes:
-      '`remove` on a multi-valued attribute with a `value` list removes just the listed values (`{"op":"Remove","path":"members","value":[{"value":"id"}]}`).',
+      '`remove` on a multi-valued attribute with a `value` list removes just the listed values (`{"op":"Remove","path":"members","value":[{"value":"id"}]}`); on a singular complex one (`manager`), its value goes only if it is one listed.',
     rfc: 'RFC 7644 §3.5.2.2: remove takes no value; without a filter the whole attribute is removed. Off, such a request is refused rather than emptying the attribute.',
     seenFrom: 'Microsoft Entra ID (group membership removal).',
+    profiles: on(true, false),
+  },
+  singularValuePath: {
+    kind: 'leniency',
+    scope: ['patch'],
+    changes:
+      'A PATCH path may filter a singular complex attribute (`manager[value eq "id"]`): the operation applies when its value matches, and otherwise matched nothing, as with one value of a list.',
+    rfc: 'RFC 7644 §3.5.2: a valuePath filters the values of a multi-valued complex attribute; on a singular one it is 400 invalidPath.',
+    seenFrom:
+      'Microsoft Entra ID removes a manager with `manager[value eq "id"]` (reported to the scim-patch library, issue #453).',
     profiles: on(true, false),
   },
   filterNoMatchAdds: {

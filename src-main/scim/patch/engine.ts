@@ -346,6 +346,7 @@ class PatchRun {
       }
       throw mutabilityError(this.where, label, 'readOnly (RFC 7643 §7)');
     }
+    if (target.filter && !a.multiValued) return this.singularFiltered(op, target, value, hasValue);
     if (op === 'remove') return this.remove(target, value, hasValue);
     if (value === null) {
       acceptNull(label, this.vctx);
@@ -497,6 +498,22 @@ class PatchRun {
     this.setList(resolved, current, next, true);
   }
 
+  /**
+   * `manager[value eq "id"]` (singularValuePath): the operation applies, without its filter, when
+   * the attribute's value matches; otherwise nothing matched, as for a filter on a list.
+   */
+  private singularFiltered(op: PatchOpName, target: AttributeTarget, value: unknown, hasValue: boolean): void {
+    const { resolved, label } = target;
+    const filter = target.filter!;
+    const current = this.peek(resolved);
+    const matched = current !== undefined && this.matching(resolved.attribute.name, [current], filter).length > 0;
+    if (matched) return this.attribute(op, { kind: 'attribute', resolved, label }, value, hasValue);
+    const what = `the value of '${resolved.attribute.name}' does not match [${printFilter(filter.ast)}]`;
+    if (op !== 'remove') throw ScimError.badRequest('noTarget', `${this.where}: ${what}`);
+    if (this.compat.use('removeNoMatchSucceeds')) return this.vctx.ignore(label, `${what}; nothing to remove`);
+    throw this.compat.refuse('removeNoMatchSucceeds', 'noTarget', `${this.where}: ${what}`);
+  }
+
   /** RFC 7644 §3.5.2.2. */
   private remove(target: AttributeTarget, value: unknown, hasValue: boolean): void {
     const { resolved, label } = target;
@@ -557,6 +574,23 @@ class PatchRun {
       );
     }
     if (current === undefined) return; // already unassigned: nothing to do
+    // {"op":"remove","path":"…:manager","value":{"value":"id"}}: as for a list, only a value listed
+    // goes. Removed whatever was listed, a stale removal naming the previous manager wiped the new.
+    const valueSub =
+      a.type === 'complex' && hasValue && value !== null ? this.schema.subAttribute(a, 'value') : undefined;
+    if (valueSub && isRecord(current)) {
+      if (!this.compat.use('removeValueList')) {
+        throw this.compat.refuse(
+          'removeValueList',
+          'invalidValue',
+          `${this.where}: remove takes no "value"; to remove '${label}' only while it is a given one, use a filter, e.g. ${label}[value eq "..."]`,
+        );
+      }
+      const listed = asList(value).map((given) => (isRecord(given) ? given['value'] : given));
+      if (!listed.some((given) => given !== undefined && given === current['value'])) {
+        return this.vctx.ignore(label, 'its value is none of those given; nothing to remove');
+      }
+    }
     if (a.mutability === 'immutable') this.immutable(label);
     // RFC 7644 §3.5.2.2: removing a required attribute is a "mutability" error.
     if (a.required) throw mutabilityError(this.where, label, 'required and cannot be removed (RFC 7644 §3.5.2.2)');

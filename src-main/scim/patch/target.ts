@@ -45,7 +45,15 @@ export function resolvePatchPath(text: string, schema: ResourceSchema, compat?: 
 
   if (!parsed.filter) return { kind: 'attribute', resolved, label };
   const a = resolved.attribute;
-  if (a.type !== 'complex' || !a.multiValued) {
+  if (a.type === 'complex' && !a.multiValued && compat !== undefined) {
+    if (!compat.use('singularValuePath')) {
+      throw compat.refuse(
+        'singularValuePath',
+        'invalidPath',
+        `'${a.name}' is a single value, not a list, so its path takes no [filter]; name '${label}' alone`,
+      );
+    }
+  } else if (a.type !== 'complex' || !a.multiValued) {
     throw new ScimSyntaxError(
       'invalidPath',
       0,
@@ -98,7 +106,7 @@ function elementTest(
   const container = resolved.container;
   return (element) => {
     if (!isRecord(element)) return false;
-    const holder = { [name]: [element] };
+    const holder = { [name]: resolved.attribute.multiValued ? [element] : element };
     return predicate(container === undefined ? holder : { [container]: holder });
   };
 }

@@ -155,6 +155,17 @@ const CHECKS: Record<CompatFlagName, Check> = {
     },
     off: refused('removeValueList', 'invalidValue'),
   },
+  singularValuePath: {
+    run: userPatch(
+      [{ op: 'remove', path: `${ENTERPRISE}:manager[value eq "m1"]` }],
+      user({ [ENTERPRISE]: { manager: { value: 'm1' }, department: 'R&D' } }),
+    ),
+    on: (r) => {
+      ok('singularValuePath')(r);
+      expect((r() as { resource: Record<string, unknown> }).resource[ENTERPRISE]).toEqual({ department: 'R&D' });
+    },
+    off: refused('singularValuePath', 'invalidPath'),
+  },
   filterNoMatchAdds: {
     run: userPatch([{ op: 'replace', path: 'phoneNumbers[type eq "mobile"].value', value: '+1 555' }]),
     on: (r) => {
@@ -402,9 +413,9 @@ describe('flags on POST/PUT bodies (validateResourceInput)', () => {
     expect(lenient.parse({ userName: 'x', active: 'True' })).toMatchObject({ active: true });
     expect(strict.safeParse({ userName: 'x', active: 'True' }).success).toBe(false);
     const onlyBooleans = resourceZodSchema(userSchema, 'create', { booleanStrings: true });
-    expect(
-      onlyBooleans.safeParse({ userName: 'x', active: 'true', [SCIM_URN.enterpriseUser]: { manager: 'm' } }).success,
-    ).toBe(false);
+    expect(onlyBooleans.safeParse({ userName: 'x', active: 'true', [ENTERPRISE]: { manager: 'm' } }).success).toBe(
+      false,
+    );
   });
 });
 

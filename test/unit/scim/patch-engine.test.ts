@@ -87,10 +87,11 @@ describe('paths', () => {
       scimType: 'invalidPath',
     });
   });
-  it('a filter on a singular attribute, or naming an unknown sub-attribute, is invalidPath', () => {
-    expect(errorOf(() => patch(user(), [{ op: 'replace', path: 'name[givenName eq "x"]', value: {} }]))).toMatchObject({
-      scimType: 'invalidPath',
-    });
+  it('a filter on a singular attribute (without singularValuePath), or naming an unknown sub-attribute, is invalidPath', () => {
+    const singular = [{ op: 'replace', path: 'name[givenName eq "x"]', value: {} }];
+    expect(errorOf(() => patch(user(), singular, 'strict'))).toMatchObject({ scimType: 'invalidPath' });
+    // With it, the filter is read, and here matches nothing.
+    expect(errorOf(() => patch(user(), singular))).toMatchObject({ scimType: 'noTarget' });
     expect(errorOf(() => patch(user(), [{ op: 'remove', path: 'emails[colour eq "red"]' }]))).toMatchObject({
       scimType: 'invalidPath',
     });
@@ -387,6 +388,67 @@ describe('add (RFC 7644 §3.5.2.1)', () => {
     expect(same.resource[ENTERPRISE]).toEqual({ manager: { value: 'm1', $ref: '../Users/m1?x', displayName: 'Old' } });
     const upper = patch(before, [{ op: 'replace', path: `${ENTERPRISE}:manager.$REF`, value: '../Users/m1?x' }]);
     expect(upper.resource[ENTERPRISE]).toEqual(same.resource[ENTERPRISE]);
+  });
+});
+
+describe('removing a manager only while it is the one named', () => {
+  const managed = user({
+    schemas: [SCIM_URN.user, ENTERPRISE],
+    [ENTERPRISE]: { manager: { value: 'm2' }, department: 'R&D' },
+  });
+  const managerPath = `${ENTERPRISE}:manager`;
+
+  it('Entra\'s manager[value eq "id"]: removes the manager it names, and leaves another', () => {
+    for (const path of [`${managerPath}[value eq "m2"]`, 'manager[value eq "m2"]']) {
+      const r = patch(managed, [{ op: 'Remove', path }], 'entra');
+      expect(r.resource[ENTERPRISE]).toEqual({ department: 'R&D' });
+      expect(r.fired).toContain('singularValuePath');
+    }
+    const stale = patch(managed, [{ op: 'remove', path: `${managerPath}[value eq "m1"]` }]);
+    expect(stale.resource).toEqual(managed);
+    expect(stale.ignored).toEqual([
+      expect.objectContaining({ reason: expect.stringContaining('does not match [value eq "m1"]; nothing to remove') }),
+    ]);
+    // A replace through such a path changes the manager it names, and no other.
+    const renamed = patch(managed, [{ op: 'replace', path: `${managerPath}[value eq "m2"]`, value: { value: 'm3' } }]);
+    expect(renamed.resource[ENTERPRISE]).toEqual({ manager: { value: 'm3' }, department: 'R&D' });
+    expect(
+      scimErrorOf(() =>
+        patch(managed, [{ op: 'replace', path: `${managerPath}[value eq "m1"]`, value: { value: 'm3' } }]),
+      ),
+    ).toMatchObject({ scimType: 'noTarget' });
+    // Okta sends no such path; there, and in strict, it is refused by the flag.
+    for (const profile of ['okta', 'strict'] as const) {
+      expectRefusedBy(
+        () => patch(managed, [{ op: 'remove', path: `${managerPath}[value eq "m2"]` }], profile),
+        'singularValuePath',
+        'invalidPath',
+      );
+    }
+    // A filter on a simple attribute is no path at all.
+    expect(scimErrorOf(() => patch(managed, [{ op: 'remove', path: 'title[value eq "x"]' }]))).toMatchObject({
+      scimType: 'invalidPath',
+    });
+  });
+
+  it('a remove with a value removes the manager only if it is one given; without one, whatever it is', () => {
+    // A stale removal naming the previous manager wiped the new one.
+    const stale = patch(managed, [{ op: 'remove', path: managerPath, value: [{ value: 'm1' }] }]);
+    expect(stale.resource).toEqual(managed);
+    expect(stale.ignored).toEqual([
+      expect.objectContaining({ reason: 'its value is none of those given; nothing to remove' }),
+    ]);
+    for (const value of [[{ value: 'm2' }], { value: 'm2' }, 'm2', [{ value: 'm1' }, { value: 'm2' }]]) {
+      const r = patch(managed, [{ op: 'remove', path: managerPath, value }]);
+      expect(r.resource[ENTERPRISE]).toEqual({ department: 'R&D' });
+      expect(r.fired).toContain('removeValueList');
+    }
+    expect(patch(managed, [{ op: 'remove', path: managerPath }]).resource[ENTERPRISE]).toEqual({ department: 'R&D' });
+    expectRefusedBy(
+      () => patch(managed, [{ op: 'remove', path: managerPath, value: { value: 'm2' } }], 'strict'),
+      'removeValueList',
+      'invalidValue',
+    );
   });
 });
 
