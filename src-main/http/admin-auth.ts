@@ -97,7 +97,7 @@ export function requireAdminToken(tokens: AdminTokens) {
 export const REFUSED_ADMIN_TOKEN = {
   expired: 'The admin token has expired.',
   invalid: 'The admin token is not valid.',
-  signed_out: 'The admin token was signed out. Sign in again with a new login code or admin token.',
+  signed_out: 'The admin token was signed out. scimdesk admin-token prints a new one.',
 } as const;
 
 export interface AdminGateState {

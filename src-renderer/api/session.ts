@@ -38,6 +38,12 @@ export async function exchangeLoginCode(code: string, doFetch: typeof fetch = fe
 }
 
 /**
+ * A sign-out the server did not confirm in time: it may still have arrived, and ended the token
+ * (a paused server handled it when it went on), so the console cannot say the token still works.
+ */
+export class SignOutUnconfirmed extends AdminError {}
+
+/**
  * Ends the admin token on the server (DELETE /session): a sign-out that only forgot it here would
  * leave a copied token working until it expires. A token the server already refuses is ended.
  */
@@ -49,7 +55,8 @@ export async function endSession(token: string, doFetch: typeof fetch = fetch): 
       withinAnswerTime({ method: 'DELETE', headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } }),
     );
   } catch (error) {
-    throw new AdminError('unavailable', whyNoAnswer(error));
+    const timedOut = (error as { name?: unknown }).name === 'TimeoutError';
+    throw new (timedOut ? SignOutUnconfirmed : AdminError)('unavailable', whyNoAnswer(error));
   }
   if (response.status === 204 || response.status === 401) return;
   throw new AdminError('internal', `the server answered ${response.status}`);

@@ -3,6 +3,7 @@ import { computed, nextTick, ref } from 'vue';
 import { AdminError } from '@shared/errors';
 import { SCIM_TOKEN_PREFIX } from '@shared/scim-token';
 import { useConsoleEnvironment } from '../api/environment';
+import { SignOutUnconfirmed } from '../api/session';
 
 export type SessionStatus = 'signed-out' | 'signing-in' | 'signed-in';
 
@@ -154,7 +155,9 @@ export const useSessionStore = defineStore('session', () => {
       if (status.value !== 'signed-out') return;
       error.value =
         `Signed out of this console, but ${(failure as Error).message}: ` +
-        'the admin token stays valid on the server until it expires.';
+        (failure instanceof SignOutUnconfirmed
+          ? 'the admin token may still be valid on the server until it expires.'
+          : 'the admin token stays valid on the server until it expires.');
     }
   }
 
@@ -192,7 +195,7 @@ export const useSessionStore = defineStore('session', () => {
     // A request answered after a sign-out (its token ended on purpose) is no news to the user.
     if (status.value !== 'signed-in') return;
     if (refused !== undefined && refused !== token.value) return;
-    forget('Your session has ended. Sign in again with a new login code or admin token.');
+    forget(SESSION_ENDED);
   }
 
   return {
@@ -214,9 +217,18 @@ export const useSessionStore = defineStore('session', () => {
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** The code in a pasted console URL (`http://127.0.0.1:8585/#code=…`), if that is what was pasted. */
+/** A login code is printed only as a server starts: a running one gives an admin token instead. */
+const SESSION_ENDED =
+  'Your session has ended. Sign in again with an admin token (npx scimdesk admin-token prints one), ' +
+  'or with the console URL a restarted server prints.';
+
+/**
+ * The code in a pasted console URL (`http://127.0.0.1:8585/#code=…`), if that is what was pasted:
+ * also as a terminal's triple-click selects it (`console: http://…`), without its scheme, as its
+ * fragment alone (`#code=…`, `code=…`), or with the sentence's full stop after it.
+ */
 function codeInConsoleUrl(value: string): string | undefined {
-  const code = /^https?:\/\/\S*#(?:.*&)?code=([^&\s]+)/.exec(value)?.[1];
+  const code = /(?:^|[#&?])code=([\w%-]+)/.exec(value)?.[1];
   if (code === undefined) return undefined;
   try {
     return decodeURIComponent(code);

@@ -6,7 +6,7 @@ import { startScimdesk } from '../../src-main/app';
 import { SIGNOUTS_FILE } from '../../src-main/auth/admin-signouts';
 import { RENDERER_DIR, startTestServer, tempDataDir, type TestServer } from './harness';
 
-const SIGNED_OUT = 'The admin token was signed out. Sign in again with a new login code or admin token.';
+const SIGNED_OUT = 'The admin token was signed out. scimdesk admin-token prints a new one.';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -4,6 +4,7 @@ import { createApp } from 'vue';
 import type { AdminClient } from '@shared/contract';
 import { AdminError } from '@shared/errors';
 import { consoleEnvironmentKey, type ConsoleEnvironment } from '../../../src-renderer/api/environment';
+import { endSession as endSessionOnServer } from '../../../src-renderer/api/session';
 import { useSessionStore } from '../../../src-renderer/stores/session';
 import { useTenantsStore } from '../../../src-renderer/stores/tenants';
 import { fakeClient } from '../shared/fakes';
@@ -51,6 +52,23 @@ describe('session store', () => {
     expect(session.status).toBe('signed-in');
   });
 
+  it('takes the code out of the ways a console URL gets copied', async () => {
+    for (const pasted of [
+      // A terminal's triple-click selects the whole line serve printed.
+      'console: http://127.0.0.1:8585/#code=abc-123',
+      '127.0.0.1:8585/#code=abc-123',
+      '#code=abc-123',
+      'code=abc-123',
+      'http://127.0.0.1:8585/#code=abc-123.',
+      'http://[::1]:8585/?x=1#code=abc-123',
+    ]) {
+      const exchangeLoginCode = vi.fn(async () => ({ token: TOKEN, expires_at: '2099-01-01T12:00:00.000Z' }));
+      const session = withEnvironment({ client: { listTenants: vi.fn() }, exchangeLoginCode })(() => useSessionStore());
+      await session.signIn(pasted);
+      expect(exchangeLoginCode).toHaveBeenCalledWith('abc-123');
+    }
+  });
+
   it('ends the session when its token expires, not at the next request', async () => {
     vi.useFakeTimers({ now: Date.parse('2026-01-01T12:00:00.000Z') });
     try {
@@ -62,7 +80,11 @@ describe('session store', () => {
       expect(session.status).toBe('signed-in');
       vi.advanceTimersByTime(60_000);
       expect(session.status).toBe('signed-out');
-      expect(session.error).toMatch(/session has ended/);
+      // A login code is printed only as a server starts: the way back is an admin token.
+      expect(session.error).toBe(
+        'Your session has ended. Sign in again with an admin token (npx scimdesk admin-token prints one), ' +
+          'or with the console URL a restarted server prints.',
+      );
       // A pasted admin token ends at its own `exp`.
       const exp = Math.floor(Date.now() / 1000) + 60;
       const jwt = ['e30', btoa(JSON.stringify({ exp })).replace(/=+$/, ''), 'sig'].join('.');
@@ -366,6 +388,21 @@ describe('session store', () => {
     expect(session.error).toBe(
       'Signed out of this console, but the server could not be reached (connection refused): ' +
         'the admin token stays valid on the server until it expires.',
+    );
+  });
+
+  it('does not say the token still works when the sign-out got no answer in time: it may have arrived', async () => {
+    const exchangeLoginCode = vi.fn(async () => ({ token: TOKEN, expires_at: '2099-01-01T12:00:00.000Z' }));
+    const timeout = Object.assign(new Error('timed out'), { name: 'TimeoutError' });
+    const endSession = (token: string) => endSessionOnServer(token, () => Promise.reject(timeout));
+    const session = withEnvironment({ client: { listTenants: vi.fn() }, exchangeLoginCode, endSession })(() =>
+      useSessionStore(),
+    );
+    await session.signIn('code123');
+    await session.signOut();
+    expect(session.error).toBe(
+      'Signed out of this console, but the server did not answer within 15 s (is it still running?): ' +
+        'the admin token may still be valid on the server until it expires.',
     );
   });
 
