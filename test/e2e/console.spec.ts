@@ -418,6 +418,44 @@ test.describe('headless console', () => {
     });
   });
 
+  test.describe('with several full pages of tenants', () => {
+    test.use({
+      seedStore: {
+        version: 1,
+        tenants: Array.from({ length: 120 }, (_, i) => ({
+          id: `tn_${String(i).padStart(3, '0')}`,
+          name: `Tenant ${i}`,
+          created_at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+          delete_mode: 'delete',
+        })),
+      },
+    });
+
+    test('shows the top of the page a mouse turned to, and marks rows a failed load left as old', async ({
+      page,
+      server,
+    }) => {
+      await page.setViewportSize({ width: 1000, height: 600 });
+      await page.goto(server.consoleUrl);
+      await waitForApp(page);
+      const next = page.getByRole('button', { name: 'Next' });
+      await next.scrollIntoViewIfNeeded();
+      await next.click();
+      // Page 2 is as long as page 1: the window stayed at its end.
+      await expect(page.getByText('Page 2 of 3', { exact: true })).toBeVisible();
+      await expect(page.getByRole('heading', { name: 'Tenants' })).toBeInViewport();
+      await expect(next).not.toBeInViewport();
+      await expect(next).toBeFocused();
+
+      await page.route('**/api/v1/admin/tenants?*', (route) => route.abort('connectionrefused'));
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await expect(page.getByRole('alert')).toContainText(
+        /Could not load tenants: The server could not be reached .*\.\s+The list below is as it was last loaded\./,
+      );
+      await expect(page.getByRole('table').getByRole('row')).toHaveCount(51);
+    });
+  });
+
   test.describe('with more tenants than a page', () => {
     test.use({
       seedStore: {
