@@ -45,10 +45,34 @@ export function authorizationProblem(header: string): string | undefined {
 export function misplacedBearer(header: string): string | undefined {
   const value = header.trim();
   return (
+    quotedBearer(value) ??
     /^Bearer\s+Bearer\s+(\S+)$/i.exec(value)?.[1] ??
     /^(?!Bearer$)(\S+)$/i.exec(value)?.[1] ??
     /^(?!Bearer\s)[A-Za-z][A-Za-z-]{0,19}\s+(\S+)$/i.exec(value)?.[1]
   );
+}
+
+/** The token of `Bearer "<token>"`: quotes a script or a configuration file kept around it. */
+export function quotedBearer(header: string): string | undefined {
+  return /^Bearer[ ]+(["'])(\S+)\1\s*$/i.exec(header.trim())?.[2];
+}
+
+export const QUOTED_TOKEN = 'The bearer token is in quotes: send it without them ("Authorization: Bearer <token>").';
+
+/**
+ * The one value of an Authorization header sent more than once, each time the same (a proxy that
+ * adds the header the client already sent): for the request log to name who sent it, never to
+ * authenticate (two are refused all the same).
+ */
+export function repeatedAuthorizationValue(ctx: Context): string | undefined {
+  const raw = ctx.req.rawHeaders;
+  let value: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]?.toLowerCase() !== 'authorization') continue;
+    if (value !== undefined && raw[i + 1] !== value) return undefined;
+    value = raw[i + 1];
+  }
+  return value;
 }
 
 /**

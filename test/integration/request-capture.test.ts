@@ -187,6 +187,29 @@ describe('the request log entry of each kind of request', () => {
     expect(await admin.json()).toMatchObject({ detail: expect.stringContaining('says "Bearer" twice') });
   });
 
+  it('files under its tenant a token sent in quotes, or in a header a proxy repeated as it was, and refuses both', async () => {
+    const quoted = await sendAndRead('GET', '/scim/v2/Users?count=1&quoted', {
+      headers: { Authorization: `Bearer "${alpha.token}"` },
+    });
+    expect(quoted.status).toBe(401);
+    expect(JSON.parse(quoted.answer)).toMatchObject({
+      detail: 'The bearer token is in quotes: send it without them ("Authorization: Bearer <token>").',
+    });
+    expect(quoted.entry.tenant_id).toBe(alpha.tenantId);
+
+    const path = '/scim/v2/Users?same=twice';
+    const twice = `Authorization: Bearer ${alpha.token}\r\n`;
+    const answer = await rawExchange(
+      server.url,
+      `GET ${path} HTTP/1.1\r\nHost: localhost\r\n${twice}${twice}Connection: close\r\n\r\n`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 401/);
+    expect(answer).toContain('more than one Authorization header');
+    const entry = await lastEntryFor(path);
+    expect(entry.tenant_id).toBe(alpha.tenantId);
+    expect(JSON.stringify(entry)).not.toContain(alpha.token);
+  });
+
   it("files a refused SCIM request under its token's tenant and token, and one the authentication never saw", async () => {
     const extra = String(
       (await adminJson('POST', '/scim-tokens', { tenant_id: alpha.tenantId, name: 'revoked' })).token,

@@ -7,11 +7,15 @@ import type { ScimTokenService } from '../../services/scim-tokens';
 import type { DurableStore } from '../../store/durable-store';
 import {
   authorizationProblem,
+  bearerIn,
   bearerToken,
   misplacedBearer,
+  QUOTED_TOKEN,
+  quotedBearer,
   REFUSED_ADMIN_TOKEN,
   repeatedAuthorization,
   REPEATED_AUTHORIZATION,
+  repeatedAuthorizationValue,
 } from '../admin-auth';
 import { keepRefusedBody, noteAnnouncedSize } from '../json-body';
 import { publicOrigin } from '../public-origin';
@@ -112,7 +116,9 @@ export function scimAuth(deps: ScimAuthDeps) {
             ? 'The SCIM token has expired.'
             : check.reason === 'revoked'
               ? 'The SCIM token has been revoked.'
-              : 'The bearer token is not a valid SCIM token.',
+              : quotedBearer(ctx.get('Authorization')) !== undefined
+                ? QUOTED_TOKEN
+                : 'The bearer token is not a valid SCIM token.',
         ),
       );
     }
@@ -156,9 +162,11 @@ export interface PresumedCaller {
  */
 export function presumedCaller(deps: Pick<ScimAuthDeps, 'adminTokens' | 'scimTokens'>) {
   return async function presume(ctx: Context): Promise<PresumedCaller | undefined> {
-    // A token in a malformed header still names its tenant, whose log should show the IdP's mistake.
+    // A token in a malformed header still names its tenant, whose log should show the IdP's mistake:
+    // in quotes, after a second "Bearer", or in a header a proxy repeated as it was.
+    const header = repeatedAuthorization(ctx) ? repeatedAuthorizationValue(ctx) : ctx.get('Authorization');
     const secret =
-      bearerToken(ctx) ?? (repeatedAuthorization(ctx) ? undefined : misplacedBearer(ctx.get('Authorization')));
+      header === undefined ? undefined : (quotedBearer(header) ?? bearerIn(header) ?? misplacedBearer(header));
     if (!secret) return undefined;
     try {
       if (looksLikeAdminToken(secret)) {
