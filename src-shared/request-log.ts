@@ -164,7 +164,7 @@ export type RequestLogStreamFilter = z.infer<typeof RequestLogStreamFilter>;
 export const RequestLogQuery = z
   .object({
     ...entryFilters,
-    /** Free text over path, query, token name, headers and bodies (case-insensitive). */
+    /** Free text over path, query, token name, compatibility flags, headers and bodies (case-insensitive). */
     q: z.string().max(200).optional(),
     /** ISO 8601 date-time, `Z` or an offset; inclusive. */
     since: Instant.optional(),

@@ -72,7 +72,9 @@ export function indexedTextMatch(row: LogRow, needle: string): boolean {
     row.path.toLowerCase().includes(needle) ||
     row.query.toLowerCase().includes(needle) ||
     decodedQuery(row.query).toLowerCase().includes(needle) ||
-    (row.token !== null && row.token.name.toLowerCase().includes(needle))
+    (row.token !== null && row.token.name.toLowerCase().includes(needle)) ||
+    // The compatibility flags an entry names: `q=opCaseInsensitive` found nothing, though they show.
+    row.flags.some((flag) => flag.toLowerCase().includes(needle))
   );
 }
 

@@ -115,6 +115,17 @@ describe('request log: record, get, list', () => {
     await log.close();
   });
 
+  it('finds entries by the compatibility flags they name', async () => {
+    const log = await open(await tempDir());
+    log.record(input(1, { flags: ['opCaseInsensitive', 'booleanStrings'] }));
+    log.record(input(2, { flags: [] }));
+    await log.flush();
+    log.record(input(3, { flags: ['opCaseInsensitive'] })); // still buffered
+    expect((await log.list({ ...page, q: 'opcaseinsensitive' })).items.map((item) => item.seq)).toEqual([3, 1]);
+    expect((await log.list({ ...page, q: 'booleanStrings' })).items.map((item) => item.seq)).toEqual([1]);
+    await log.close();
+  });
+
   it('lists what came after a seq, a slow request that ended last included, where a poll by time misses it', async () => {
     const log = await open(await tempDir());
     const at = (n: number) => Date.parse('2024-05-01T10:00:00.000Z') + n * 1000;
