@@ -13,6 +13,7 @@ import { listenerAnswerOn, type ListenerRefusal } from './listener';
 import { requestIdSource } from './request-ids';
 import { serverFaultsOf } from './server-faults';
 import { whenStreamEnds, type StreamOutcome } from './streamed-answer';
+import { queuedBehindAnother, whenQueuedAnswerEnds } from './queued-answer';
 import type { PresumedCaller, ScimState } from './scim/auth';
 
 /** What handlers leave on ctx.state for the request log. */
@@ -120,9 +121,27 @@ export function captureRequests(
       // thread, or for the next turn of the event loop when the log runs here; see
       // services/index.ts), so it costs the request no redaction or serialization. A streamed
       // answer (an export) is recorded when it ends, with its size and how it ended.
-      whenStreamEnds(ctx, (streamed) =>
-        requestLog.record(streamed ? withStreamOutcome(entry, streamed, performance.now() - started) : entry),
-      );
+      const recordAsSent = () =>
+        whenStreamEnds(ctx, (streamed) =>
+          requestLog.record(streamed ? withStreamOutcome(entry, streamed, performance.now() - started) : entry),
+        );
+      // A pipelined request's answer waits for the one ahead of it: a client that hangs up meanwhile
+      // never gets it, and its entry said 200 with no error (HTTP lifecycle probe). Such an entry is
+      // recorded once the answer is sent, or said never sent once the connection is gone.
+      if (unsent === undefined && queuedBehindAnother(ctx.res)) {
+        whenQueuedAnswerEnds(ctx.res, ctx.req.socket, (sent) => {
+          if (sent) return recordAsSent();
+          const gone = answerNotSent(ctx, state);
+          requestLog.record({
+            ...entry,
+            status: gone.status,
+            error: gone.error,
+            ...(gone.response ? { response: gone.response } : {}),
+          });
+        });
+        return;
+      }
+      recordAsSent();
     }
   };
 }

@@ -187,6 +187,46 @@ describe('the request log entry of each kind of request', () => {
     expect(await admin.json()).toMatchObject({ detail: expect.stringContaining('says "Bearer" twice') });
   });
 
+  it('says a pipelined answer was never sent when its client hung up while it waited behind another', async () => {
+    // A user of ~900 KB: thirty answers of it are more than a connection's buffers hold.
+    const emails = Array.from({ length: 9 }, (_, i) => ({ value: `${'x'.repeat(100_000)}${i}@example.com` }));
+    const made = await fetch(`${server.url}/scim/v2/Users`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${alpha.token}`, 'Content-Type': 'application/scim+json' },
+      body: JSON.stringify({ userName: 'pipelined@example.com', emails }),
+    });
+    const { id } = (await made.json()) as { id: string };
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    // Not read: the answers back up behind the first, which the client never takes.
+    socket.pause();
+    const asked = 30;
+    let requests = '';
+    for (let i = 0; i < asked; i++) {
+      requests += `GET /scim/v2/Users/${id}?pipelined=${i} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${alpha.token}\r\n\r\n`;
+    }
+    socket.write(requests);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    socket.destroy();
+    const entries = async () =>
+      (
+        (await adminJson('GET', `/request-logs?per_page=100&path=${encodeURIComponent(`/scim/v2/Users/${id}`)}`))
+          .items as {
+          id: string;
+          status: number;
+          query: string;
+        }[]
+      ).filter((item) => item.query.startsWith('pipelined='));
+    await expect.poll(async () => (await entries()).length).toBe(asked);
+    const unsent = (await entries()).filter((item) => item.status === 499);
+    // Most of them: the first answers fill the connection's buffers, and the rest wait.
+    expect(unsent.length).toBeGreaterThan(asked / 2);
+    const one = (await adminJson('GET', `/request-logs/${unsent[0]!.id}`)) as unknown as RequestLogEntry;
+    expect(one.error?.message).toBe('The client closed the connection before the answer (200) was sent.');
+  });
+
   it('files under its tenant a token sent in quotes, or in a header a proxy repeated as it was, and refuses both', async () => {
     const quoted = await sendAndRead('GET', '/scim/v2/Users?count=1&quoted', {
       headers: { Authorization: `Bearer "${alpha.token}"` },
