@@ -91,7 +91,8 @@ export function checkSortRequest(schemas: readonly ResourceSchema[], request: So
   );
 }
 
-function parseSortOrder(order: string | undefined): boolean {
+/** Whether `sortOrder` asks for descending order (RFC 7644 §3.4.2.3; ascending by default). */
+export function parseSortOrder(order: string | undefined): boolean {
   if (order === undefined || order.trim() === '') return false;
   const o = order.trim().toLowerCase();
   if (o === 'ascending') return false;

@@ -33,7 +33,7 @@ import { plan } from '../../scim/plan';
 import { matchCompiled } from '../../scim/query';
 import { validateResourceInput } from '../../scim/resource-input';
 import { DEFAULT_MAX_RESULTS } from '../../scim/service-provider-config';
-import { checkSortRequest, sortAcrossTypes, sortResources } from '../../scim/sort';
+import { checkSortRequest, parseSortOrder, sortAcrossTypes, sortResources } from '../../scim/sort';
 import { isRecord, type ResourceData } from '../../scim/values';
 import type { DurableStore } from '../../store/durable-store';
 import type { GroupDoc, MemberValue, UserDoc } from '../../store/documents';
@@ -942,7 +942,7 @@ export class IdentityService {
     query: ListQuery,
     ctx: ScimRequestContext,
   ): ListPage {
-    const descending = query.sortOrder?.trim().toLowerCase() === 'descending';
+    const descending = parseSortOrder(query.sortOrder);
     return this.pageFromIndex(tenant, 'User', page, query, ctx, (offset, count) =>
       tenant.inUserNameOrder(offset, count, descending),
     );
