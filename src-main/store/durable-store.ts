@@ -146,6 +146,8 @@ export class DurableStore {
   private seq: number;
   private snapshotSeq: number;
   private checkpointRun: Promise<CheckpointStats | undefined> | undefined;
+  /** The checkpoint `checkpointFromNow` callers wait for while `checkpointRun` is under way. */
+  private checkpointAfterRun: Promise<CheckpointStats | undefined> | undefined;
   private nextCheckpointAt: number;
   private lastCheckpoint: CheckpointStats | undefined;
   private failure: Error | undefined;
@@ -255,9 +257,18 @@ export class DurableStore {
    * may have captured the state before them (a tenant delete's purge relies on this), so it is
    * waited for and another one written.
    */
-  async checkpointFromNow(): Promise<CheckpointStats | undefined> {
-    await this.checkpointRun?.catch(() => undefined);
-    return this.checkpoint(true);
+  checkpointFromNow(): Promise<CheckpointStats | undefined> {
+    const running = this.checkpointRun;
+    if (!running) return this.checkpoint(true);
+    // Every call made while one runs shares the one after it, which starts after all of them: the
+    // deletes of several tenants that a crash left to finish write one more snapshot, not one each.
+    this.checkpointAfterRun ??= running
+      .catch(() => undefined)
+      .then(() => {
+        this.checkpointAfterRun = undefined;
+        return this.checkpoint(true);
+      });
+    return this.checkpointAfterRun;
   }
 
   stats(): StoreStats {

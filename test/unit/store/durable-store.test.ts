@@ -81,6 +81,16 @@ describe('durable store API', () => {
     await store.checkpointFromNow();
     await underWay;
     expect(await readFile(join(dir, 'db.json'), 'utf8')).toContain('after@example.com');
+    // Asked for together while one runs, they share the one after it, which holds both changes.
+    // (A write changes the state at once and resolves once durable; not awaited, nothing runs between.)
+    const running = store.checkpoint(true);
+    const third = store.write('t1', (tx) => tx.put('users', { id: 'u3', userName: 'third@example.com' }));
+    const first = store.checkpointFromNow();
+    const fourth = store.write('t1', (tx) => tx.put('users', { id: 'u4', userName: 'fourth@example.com' }));
+    const second = store.checkpointFromNow();
+    expect(second).toBe(first);
+    await Promise.all([running, third, fourth, first]);
+    expect(await readFile(join(dir, 'db.json'), 'utf8')).toContain('fourth@example.com');
     await store.close();
   });
 
