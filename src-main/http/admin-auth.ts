@@ -45,11 +45,18 @@ export function authorizationProblem(header: string): string | undefined {
 export function misplacedBearer(header: string): string | undefined {
   const value = header.trim();
   return (
-    quotedBearer(value) ??
     /^Bearer\s+Bearer\s+(\S+)$/i.exec(value)?.[1] ??
     /^(?!Bearer$)(\S+)$/i.exec(value)?.[1] ??
     /^(?!Bearer\s)[A-Za-z][A-Za-z-]{0,19}\s+(\S+)$/i.exec(value)?.[1]
   );
+}
+
+/**
+ * The token an Authorization header's value was meant to carry, well-formed or not (see
+ * misplacedBearer), for the request log to name who sent it. Never used to authenticate.
+ */
+export function tokenMeantIn(header: string): string | undefined {
+  return quotedBearer(header) ?? bearerIn(header) ?? misplacedBearer(header);
 }
 
 /** The token of `Bearer "<token>"`: quotes a script or a configuration file kept around it. */

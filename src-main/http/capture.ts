@@ -5,7 +5,7 @@ import type { Clock } from '../clock';
 import { MAX_IGNORED_LISTED, type IgnoredTarget, type RequestLogError } from '@shared/request-log';
 import type { ScimToken } from '@shared/scim-token';
 import type { RequestLog, RequestLogInput } from '../services/request-log/index';
-import { bearerIn, misplacedBearer } from './admin-auth';
+import { tokenMeantIn } from './admin-auth';
 import { withUnreservedDecoded } from '@shared/percent-encoding';
 import { areaOf, isMisdirectedApiRequest } from './areas';
 import { latin1AsSent } from './bytes-as-text';
@@ -205,8 +205,7 @@ function tokenIn(
   identify: (secret: string) => ScimToken | undefined,
 ): ScimToken | undefined {
   const authorization = headers.authorization;
-  const secret =
-    typeof authorization === 'string' ? (bearerIn(authorization) ?? misplacedBearer(authorization)) : undefined;
+  const secret = typeof authorization === 'string' ? tokenMeantIn(authorization) : undefined;
   try {
     return secret ? identify(secret) : undefined;
   } catch {

@@ -7,15 +7,14 @@ import type { ScimTokenService } from '../../services/scim-tokens';
 import type { DurableStore } from '../../store/durable-store';
 import {
   authorizationProblem,
-  bearerIn,
   bearerToken,
-  misplacedBearer,
   QUOTED_TOKEN,
   quotedBearer,
   REFUSED_ADMIN_TOKEN,
   repeatedAuthorization,
   REPEATED_AUTHORIZATION,
   repeatedAuthorizationValue,
+  tokenMeantIn,
 } from '../admin-auth';
 import { keepRefusedBody, noteAnnouncedSize } from '../json-body';
 import { publicOrigin } from '../public-origin';
@@ -165,8 +164,7 @@ export function presumedCaller(deps: Pick<ScimAuthDeps, 'adminTokens' | 'scimTok
     // A token in a malformed header still names its tenant, whose log should show the IdP's mistake:
     // in quotes, after a second "Bearer", or in a header a proxy repeated as it was.
     const header = repeatedAuthorization(ctx) ? repeatedAuthorizationValue(ctx) : ctx.get('Authorization');
-    const secret =
-      header === undefined ? undefined : (quotedBearer(header) ?? bearerIn(header) ?? misplacedBearer(header));
+    const secret = header === undefined ? undefined : tokenMeantIn(header);
     if (!secret) return undefined;
     try {
       if (looksLikeAdminToken(secret)) {
