@@ -4,6 +4,7 @@ import type { AttributeDefinition } from '@shared/scim/schema-types';
 import { canonicalResourceZodSchema } from '@shared/scim/zod-schema';
 import { CompatContext, zodOptionsFor } from './compat';
 import { ScimError } from './errors';
+import { otherMessageIn } from './message-urns';
 import {
   acceptNull,
   coerceElements,
@@ -39,12 +40,22 @@ export function validateResourceInput(
 ): ResourceInput {
   const ctx = compat instanceof CompatContext ? compat : new CompatContext(compat);
   if (!isRecord(body)) throw ScimError.badRequest('invalidSyntax', 'The request body must be a JSON object.');
+  const where = context === 'create' ? 'POST body' : 'PUT body';
+  // A PatchOp or SearchRequest sent as a resource is a wrong request, not a loose envelope: refused
+  // whatever the flags, as PATCH, .search and Bulk refuse another message's URN.
+  const message = otherMessageIn(body['schemas'], schema.core.id);
+  if (message !== undefined) {
+    throw ScimError.badRequest(
+      'invalidSyntax',
+      `${where}: "schemas" lists ${message}, a protocol message; send a ${schema.type.name} resource (${schema.core.id}).`,
+    );
+  }
   const ignored: { target: string; reason: string }[] = [];
   const vctx: ValueContext = {
     schema,
     compat: ctx,
     mode: 'write',
-    where: context === 'create' ? 'POST body' : 'PUT body',
+    where,
     ignore: (target, reason) => ignored.push({ target, reason }),
   };
   const out = coerceResourceBody(body, vctx);

@@ -161,3 +161,33 @@ describe('a POST or PUT body missing a required attribute', () => {
     expect(refusal({ userName: 'a', schemas: 5 }).message).not.toMatch(/required/);
   });
 });
+
+describe('a POST or PUT body that lists a protocol message in "schemas"', () => {
+  const refusal = (body: unknown, profile: CompatProfileName, context: 'create' | 'replace' = 'create') => {
+    try {
+      validateResourceInput(body, userSchema, context, compatFlags(profile));
+    } catch (error) {
+      return error as ScimError;
+    }
+    throw new Error('accepted');
+  };
+
+  it('is refused in every profile, naming the message, as PATCH and .search refuse one', () => {
+    for (const profile of ['compatible', 'entra', 'okta', 'strict'] as const) {
+      expect(refusal({ schemas: [SCIM_URN.patchOp], userName: 'ann' }, profile)).toMatchObject({
+        status: 400,
+        scimType: 'invalidSyntax',
+        message: `POST body: "schemas" lists ${SCIM_URN.patchOp}, a protocol message; send a User resource (${SCIM_URN.user}).`,
+      });
+    }
+    const both = { schemas: [SCIM_URN.user, SCIM_URN.listResponse.toUpperCase()], userName: 'ann' };
+    expect(refusal(both, 'compatible', 'replace').message).toMatch(/^PUT body: "schemas" lists URN:/);
+  });
+
+  it('leaves a misspelt or unknown URN to the flags, as before', () => {
+    const body = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOperation'], userName: 'ann' };
+    expect(validateResourceInput(body, userSchema, 'create', compatFlags('compatible')).resource).toMatchObject({
+      userName: 'ann',
+    });
+  });
+});
