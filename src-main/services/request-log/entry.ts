@@ -10,7 +10,7 @@ import {
   type RequestSource,
 } from '@shared/request-log';
 import {
-  MAX_SECRETS,
+  MAX_SECRET_UNITS,
   redactBody,
   redactHeaders,
   redactPath,
@@ -272,7 +272,7 @@ function keptOf(message: CapturedMessage | undefined, secrets: SecretSet, bodyLi
   return { ...body, truncated: body.truncated || (body.bytes > 0 && whole > body.bytes), bytes: whole };
 }
 
-const WITHHELD = `${REDACTED}: the request holds more than ${MAX_SECRETS} secrets`;
+const WITHHELD = `${REDACTED}: the request holds more secret text than the log scrubs (${MAX_SECRET_UNITS} characters)`;
 
 function withheld(body: RedactedBody): RedactedBody {
   return body.bytes === 0

@@ -2,6 +2,7 @@ import { unescape } from 'node:querystring';
 import { REDACTED } from '@shared/request-log';
 import { jsonTextDeeperThan } from '../../json-depth';
 import { findNamedValues, replaceValues } from './redact-text';
+import { SecretMatcher } from './secret-matcher';
 
 /**
  * Redaction for the request log (DESIGN.md §4): pure functions, no I/O.
@@ -121,27 +122,32 @@ export type RawHeaders = Readonly<Record<string, RawHeaderValue>>;
 export type RawQuery = string | Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /**
- * How many secrets one entry may collect. The second pass compares every JSON value with every
- * secret, so an audit's body of 380,000 strings under `password` cost the log's worker 5 s per
- * request. Real requests carry a handful (a bearer token, a password), a Bulk of users with
- * passwords one each; with 256 and bodies cut at 64 KiB an entry costs ~10 ms at worst. Past it,
- * the entry keeps no body at all (see `overflowed`): `scimdesk seed --passwords`'s Bulk requests
- * of 1,000 users are logged without their bodies.
+ * How much secret text one entry may collect, in UTF-16 code units. The second pass finds them all
+ * in one read of each text (`SecretMatcher`), but builds its automaton from them first: a Bulk of
+ * 1,000 users with 20-character passwords holds ~20,000, an audit's body of 380,000 strings under
+ * `password` (5 s of the log's worker when each string was compared in turn) millions. Past it,
+ * the entry keeps no body at all (see `overflowed`).
  */
-export const MAX_SECRETS = 256;
+export const MAX_SECRET_UNITS = 256 * 1024;
 
 /** Collects the secret values the structural pass removed, for `scrubSecrets`. */
 export class SecretSet {
   readonly values = new Set<string>();
-  /** More than MAX_SECRETS were offered: scrubbing cannot be trusted to be cheap and complete. */
+  /** More than MAX_SECRET_UNITS were offered: scrubbing cannot be trusted to be cheap and complete. */
   overflowed = false;
+  private units = 0;
+  private matchers: { values: SecretMatcher; json: SecretMatcher } | undefined;
 
   add(value: unknown): void {
     if (this.overflowed) return;
     if (typeof value === 'string') {
       if (value.length < MIN_SCRUB_LENGTH || this.values.has(value)) return;
-      if (this.values.size >= MAX_SECRETS) this.overflowed = true;
-      else this.values.add(value);
+      if (this.units + value.length > MAX_SECRET_UNITS) this.overflowed = true;
+      else {
+        this.values.add(value);
+        this.units += value.length;
+        this.matchers = undefined;
+      }
     } else if (typeof value === 'number' || typeof value === 'boolean') {
       this.add(String(value));
     } else if (Array.isArray(value)) {
@@ -149,6 +155,28 @@ export class SecretSet {
     } else if (value !== null && typeof value === 'object') {
       for (const item of Object.values(value)) this.add(item);
     }
+  }
+
+  /** Finds the secrets as they are. */
+  get matcher(): SecretMatcher {
+    return this.built().values;
+  }
+
+  /** Finds the secrets as serialized JSON holds them (each character escaped as in a string). */
+  get jsonMatcher(): SecretMatcher {
+    return this.built().json;
+  }
+
+  private built(): { values: SecretMatcher; json: SecretMatcher } {
+    if (this.matchers === undefined) {
+      const secrets = [...this.values];
+      const values = new SecretMatcher(secrets);
+      const forms = secrets.map((secret) => JSON.stringify(secret).slice(1, -1));
+      // Most secrets need no escape: one automaton then serves both.
+      const same = forms.every((form, i) => form.length === secrets[i]!.length);
+      this.matchers = { values, json: same ? values : new SecretMatcher(forms) };
+    }
+    return this.matchers;
   }
 }
 
@@ -705,15 +733,13 @@ export function redactBody(
 // ---------------------------------------------------------------------------------------------
 // The second pass
 
-/** Replaces every collected secret in `text`, longest first, so a secret containing another goes whole. */
+/**
+ * Replaces every collected secret in `text`; where secrets overlap (one containing another, or
+ * sharing an end) the whole stretch they cover goes.
+ */
 export function scrubSecrets(text: string, secrets: SecretSet): string {
-  let out = text;
-  for (const secret of longestFirst(secrets)) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  return out;
-}
-
-function longestFirst(secrets: SecretSet): string[] {
-  return [...secrets.values].sort((a, b) => b.length - a.length);
+  if (secrets.values.size === 0) return text;
+  return secrets.matcher.replaceIn(text, REDACTED);
 }
 
 /** A JSON string, or a number: the values a secret can sit in (keys are strings too). */
@@ -729,13 +755,11 @@ const JSON_VALUE = /"(?:[^"\\]|\\.)*"|-?\d[\d.eE+-]*/g;
  */
 export function scrubJsonSecrets(json: string, secrets: SecretSet, numbers = true): string {
   if (secrets.values.size === 0) return json;
-  const ordered = longestFirst(secrets);
   // Serialized text holds a string's secret in its escaped form (each character escapes alike).
-  const forms = ordered.map((secret) => JSON.stringify(secret).slice(1, -1));
-  const holds = (text: string) => forms.some((form) => text.includes(form));
-  if (!holds(json)) return json;
+  const forms = secrets.jsonMatcher;
+  if (!forms.occursIn(json)) return json;
   return json.replace(JSON_VALUE, (token) => {
-    if (!holds(token)) return token;
+    if (!forms.occursIn(token)) return token;
     if (token[0] !== '"') return numbers ? JSON.stringify(REDACTED) : token;
     const value = JSON.parse(token) as string;
     const scrubbed = scrubSecrets(value, secrets);
@@ -784,32 +808,11 @@ function cutCredentialStart(text: string): number | undefined {
  */
 export function withoutCutSecret(text: string, secrets: SecretSet): string {
   let keep = text.length;
-  for (const secret of secrets.values) {
-    const fragment = longestEndThatStarts(text, secret);
-    if (fragment >= MIN_CUT_FRAGMENT) keep = Math.min(keep, text.length - fragment);
+  if (secrets.values.size > 0) {
+    const fragment = secrets.matcher.prefixAtEnd(text);
+    if (fragment >= MIN_CUT_FRAGMENT) keep = text.length - fragment;
   }
   const shape = cutCredentialStart(text);
   if (shape !== undefined && text.length - shape >= MIN_CUT_FRAGMENT) keep = Math.min(keep, shape);
   return keep === text.length ? text : `${text.slice(0, keep)}${REDACTED}`;
-}
-
-/**
- * The length of the longest end of `text` that is a start of `secret` (shorter than all of it),
- * in time linear in the secret's length: Knuth–Morris–Pratt's automaton for `secret`, run over the
- * text's last characters, ends in that state. Trying each length in turn is quadratic, and a
- * secret can be 64 KiB long.
- */
-function longestEndThatStarts(text: string, secret: string): number {
-  const border = new Int32Array(secret.length);
-  for (let i = 1, k = 0; i < secret.length; i++) {
-    while (k > 0 && secret[i] !== secret[k]) k = border[k - 1] ?? 0;
-    if (secret[i] === secret[k]) k++;
-    border[i] = k;
-  }
-  let matched = 0;
-  for (let i = Math.max(0, text.length - (secret.length - 1)); i < text.length; i++) {
-    while (matched > 0 && text[i] !== secret[matched]) matched = border[matched - 1] ?? 0;
-    if (text[i] === secret[matched]) matched++;
-  }
-  return matched;
 }

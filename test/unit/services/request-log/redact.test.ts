@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   isSecretBodyKey,
-  MAX_SECRETS,
+  MAX_SECRET_UNITS,
   redactBody,
   redactHeaders,
   redactJson,
@@ -1003,6 +1003,35 @@ describe('scrubbing collected secrets', () => {
     expect(line).toContain('monkeyJ.a.b');
   });
 
+  it('keeps the bodies of a Bulk of 1,000 users with passwords, every password scrubbed wherever it is echoed', () => {
+    const passwords = Array.from({ length: 1000 }, (_, i) => `Pw-${i}-${(i * 7919).toString(36)}x`);
+    const Operations = passwords.map((password, i) => ({
+      method: 'POST',
+      path: '/Users',
+      bulkId: `u${i}`,
+      data: { userName: `user${i}@example.com`, password },
+    }));
+    const failed = { status: '400', response: { detail: `password ${passwords[999]!} is too weak` } };
+    const input = entryInput({
+      path: '/scim/v2/Bulk',
+      status: 200,
+      request: { headers: {}, body: JSON.stringify({ Operations }) },
+      response: { headers: {}, body: JSON.stringify({ Operations: [failed] }) },
+      error: { message: `echo ${passwords[500]!}`, code: 'invalidValue' },
+    });
+    const line = buildEntry(input, 1, 0, 1 << 20, new Interner()).line.toString('utf8');
+    const detail = JSON.parse(line.slice(line.indexOf('\t') + 1)) as {
+      request: { body: { Operations: { data: { userName: string; password: string } }[] } };
+      response: { body: { Operations: { response: { detail: string } }[] } };
+      error: { message: string };
+    };
+    expect(detail.request.body.Operations).toHaveLength(1000);
+    expect(detail.request.body.Operations[3]!.data).toEqual({ userName: 'user3@example.com', password: R });
+    expect(detail.response.body.Operations[0]!.response.detail).toBe(`password ${R} is too weak`);
+    expect(detail.error.message).toBe(`echo ${R}`);
+    for (const password of passwords) expect(line).not.toContain(password);
+  });
+
   it('withholds the bodies of a request with more secrets than it can scrub, cheaply', () => {
     const many = Array.from({ length: 100_000 }, (_, i) => `secret-${String(i).padStart(6, '0')}`);
     const body = JSON.stringify({ userName: 'x', password: many, echo: many.slice(0, 1000) });
@@ -1026,7 +1055,9 @@ describe('scrubbing collected secrets', () => {
     const [head, detail] = [line.slice(0, line.indexOf('\t')), line.slice(line.indexOf('\t') + 1, -1)];
     expect(JSON.parse(head)).toMatchObject({ query: `token=${R}` });
     const parsed = JSON.parse(detail) as { request: { body: unknown; headers: unknown }; response: { body: unknown } };
-    expect(parsed.request.body).toBe(`${R}: the request holds more than ${MAX_SECRETS} secrets`);
+    expect(parsed.request.body).toBe(
+      `${R}: the request holds more secret text than the log scrubs (${MAX_SECRET_UNITS} characters)`,
+    );
     expect(parsed.response.body).toBe(parsed.request.body);
     expect(parsed.request.headers).toEqual({ authorization: `Bearer ${R}` });
     expect(line).not.toMatch(/secret-0|header-secret|query-secret/);
