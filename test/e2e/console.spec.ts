@@ -154,6 +154,38 @@ test.describe('headless console', () => {
     });
   });
 
+  test.describe('with a tenant whose name is long', () => {
+    test.use({
+      seedStore: {
+        version: 1,
+        tenants: [
+          {
+            id: 'tn_long',
+            name: Array.from({ length: 16 }, (_, i) => `Division${i}`).join(' '),
+            created_at: '2026-03-01T10:00:00.000Z',
+            delete_mode: 'delete',
+          },
+        ],
+      },
+    });
+
+    test('wraps the name, keeping its id and creation time each on one line', async ({ page, server }) => {
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.goto(server.consoleUrl);
+      await waitForApp(page);
+      const row = page.getByRole('table').getByRole('row').nth(1);
+      const lines = (cell: ReturnType<typeof row.locator>) =>
+        cell.evaluate((element) => {
+          type Box = { getClientRects(): { length: number } };
+          // One rectangle per line the inline text is drawn on.
+          return (element as unknown as { firstElementChild: Box }).firstElementChild.getClientRects().length;
+        });
+      expect(await lines(row.getByRole('cell').nth(0))).toBeGreaterThan(1);
+      expect(await lines(row.getByRole('cell').nth(1))).toBe(1);
+      expect(await lines(row.getByRole('cell').nth(2))).toBe(1);
+    });
+  });
+
   test('closing the page ends the session it got from its code on the server', async ({ page, server }) => {
     const token = await signedInWithCode(page, server.consoleUrl);
     const tenants = () =>
