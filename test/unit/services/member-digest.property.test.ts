@@ -95,7 +95,18 @@ describe("a group's member digest", () => {
         const gone = new Set<string>();
         const check = (group: string, members = membersOf(group)) => {
           // A copy is an array the digest has never seen: it hashes every member as it is now.
-          expect(membersDigest(view, group, members)).toBe(membersDigest(view, group, [...members]));
+          const digest = membersDigest(view, group, members);
+          expect(digest).toBe(membersDigest(view, group, [...members]));
+          // An earlier array may list a member deleted since, which its answer leaves out
+          // (presentMembers): the digest is of the members shown (ETag probe: a PATCH answered
+          // after a member's delete carried a tag of no representation).
+          expect(digest).toBe(
+            membersDigest(
+              view,
+              group,
+              members.filter(({ value }) => exists(value)),
+            ),
+          );
           seen.set(group, [...(seen.get(group) ?? []), members]);
         };
         for (const s of steps) {
