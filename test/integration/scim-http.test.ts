@@ -539,6 +539,48 @@ describe.each([
     expect((await scim('DELETE', path, undefined, { 'If-None-Match': created.meta.version })).status).toBe(204);
   });
 
+  it("compares a write's If-None-Match with the representation's tag, as a GET does", async () => {
+    type Answer = { id: string; meta: { version: string } };
+    const user = (await (await scim('POST', '/Users', { userName: 'inm-derived@example.com' })).json()) as Answer;
+    await scim('POST', '/Groups', { displayName: 'INM group', members: [{ value: user.id }] });
+    const path = `/Users/${user.id}`;
+    const shown = (await scim('GET', path)).headers.get('etag')!;
+    expect(shown).toMatch(/^W\/"1\.[0-9a-f]{12}"$/);
+    const titled = (title: string) => ({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'title', value: title }],
+    });
+    // W/"1" is the user before it joined the group: another representation, which a GET with it
+    // answers in full (200), so a write with it goes ahead.
+    expect((await scim('GET', path, undefined, { 'If-None-Match': user.meta.version })).status).toBe(200);
+    expect((await scim('PATCH', path, titled('through'), { 'If-None-Match': user.meta.version })).status).toBe(200);
+    const current = (await scim('GET', path)).headers.get('etag')!;
+    const refused = await scim('PATCH', path, titled('held'), { 'If-None-Match': current });
+    expect(refused.status).toBe(412);
+  });
+
+  it('holds a write only to a tag of the shape it gives out, as a GET is', async () => {
+    type Answer = { id: string; meta: { version: string } };
+    // Its title already 'x': the PATCHes below change nothing, so the revision stays 1.
+    const created = await scim('POST', '/Users', { userName: 'tag-shape@example.com', title: 'x' });
+    const user = (await created.json()) as Answer;
+    const path = `/Users/${user.id}`;
+    const titled = {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'title', value: 'x' }],
+    };
+    for (const tag of ['1', 'W/1', 'W/"1.zzz"', 'W/"1."', 'W/"1.0"', '"1', 'W/"01x"']) {
+      expect((await scim('GET', path, undefined, { 'If-Match': tag })).status).toBe(412);
+      expect((await scim('PATCH', path, titled, { 'If-Match': tag })).status).toBe(412);
+    }
+    // The tag answered, with or without W/, and one of the same revision with a digest the
+    // resource may have had (a group joined and left since) still hold a write.
+    for (const tag of ['"1"', 'W/"1.0123456789ab"', user.meta.version]) {
+      const answer = await scim('PATCH', path, titled, { 'If-Match': tag });
+      expect(answer.status).toBe(200);
+    }
+  });
+
   it('tells a PUT, as a PATCH, of a failed precondition or a missing resource before judging its body', async () => {
     const created = (await (await scim('POST', '/Users', { userName: 'put-order@example.com' })).json()) as {
       id: string;

@@ -44,7 +44,7 @@ import { sameJson, type Json } from '../resource-history/diff';
 import { REDACTED_PASSWORD } from '../resource-history/records';
 
 type HistoryJson = Parameters<ResourceHistory['recordCreate']>[2];
-import { collectionOf, etagNamesRevision, revisionOf, versionTag } from './kinds';
+import { collectionOf, etagMatches, etagNamesRevision, revisionOf, versionTag } from './kinds';
 import { ListCache, type MatchedList } from './list-cache';
 import { ListTurns } from './list-turns';
 import {
@@ -394,8 +394,9 @@ export class IdentityService {
     options: WriteOptions = {},
   ): StoredResource {
     if (!options.followUp) checkIfMatchRequired(method, options.ifMatch, this.compatOf(ctx));
-    const existing = this.find(this.reader(ctx), kind, id);
-    this.checkVersion(existing, options);
+    const reader = this.reader(ctx);
+    const existing = this.find(reader, kind, id);
+    this.checkVersion(reader, kind, existing, options);
     return existing;
   }
 
@@ -417,7 +418,7 @@ export class IdentityService {
       ctx.stillAuthorized?.();
       const current = this.find(tx, kind, id);
       before = current;
-      this.checkVersion(current, options);
+      this.checkVersion(tx, kind, current, options);
       this.checkImmutable(schema, current, input);
       const doc = this.checkedWhole(
         tx,
@@ -500,7 +501,7 @@ export class IdentityService {
     const schema = this.schemaOf(kind);
     const compat = this.compatOf(ctx);
     const current = this.find(tx, kind, id);
-    this.checkVersion(current, options);
+    this.checkVersion(tx, kind, current, options);
     const applied: PatchResult =
       ahead && current === ahead.first
         ? ahead.preview
@@ -731,7 +732,7 @@ export class IdentityService {
     const outcome = await this.deps.store.write(ctx.tenantId, (tx) => {
       ctx.stillAuthorized?.();
       const current = this.find(tx, kind, id);
-      this.checkVersion(current, options);
+      this.checkVersion(tx, kind, current, options);
       if (deactivate) {
         if (current.active === false) return { before: current, after: current, unchanged: true };
         tx.merge('users', id, { active: false, meta: this.nextMeta(current.meta) } as Partial<UserDoc>);
@@ -1439,7 +1440,7 @@ export class IdentityService {
     return doc as StoredResource;
   }
 
-  private checkVersion(current: StoredResource, options: WriteOptions): void {
+  private checkVersion(reader: TenantReader, kind: ResourceKind, current: StoredResource, options: WriteOptions): void {
     // The message names the revision, not a tag: the ETag a client read may carry a digest of what
     // is derived (kinds.ts representationTag), and showing the bare stored tag looked like a third one.
     const revision = revisionOf(current.meta.version);
@@ -1450,12 +1451,28 @@ export class IdentityService {
           'Read it again for its current ETag.',
       );
     }
-    if (options.ifNoneMatch !== undefined && etagNamesRevision(options.ifNoneMatch, current.meta.version)) {
+    // RFC 9110 §13.1.2: compared with the representation's tag, as a GET compares it. A client whose
+    // copy lacks a group change since holds another representation, and writes (ETag probe: the
+    // revision alone refused it). Worked out only when asked for: it derives the user's groups.
+    const ifNoneMatch = options.ifNoneMatch;
+    if (
+      ifNoneMatch !== undefined &&
+      (ifNoneMatch.trim() === '*' || this.namesRepresentation(reader, kind, current, ifNoneMatch))
+    ) {
       throw new ScimError(
         412,
-        `If-None-Match names the resource's current revision (${revision}), so it was not changed.`,
+        `If-None-Match names the resource's current version (${revision}), so it was not changed.`,
       );
     }
+  }
+
+  private namesRepresentation(
+    reader: TenantReader,
+    kind: ResourceKind,
+    current: StoredResource,
+    header: string,
+  ): boolean {
+    return etagMatches(header, versionOfPresented(present(reader, kind, current, '', { members: false })));
   }
 
   /** RFC 7643 §7: an immutable attribute may be set once, never changed. */

@@ -41,15 +41,22 @@ export function digestTag(stored: string, digest: string): string {
 }
 
 /**
- * For preconditions on writes (If-Match, If-None-Match on PUT, PATCH, DELETE): whether a listed tag
- * names the stored revision, whatever digest it carries. A write cannot lose what is derived (it is
- * read-only and recomputed), so a client holding `W/"3.…"` from before a group change still writes
- * over revision 3; a change to the resource itself still fails the precondition.
+ * For If-Match on writes (PUT, PATCH, DELETE): whether a listed tag names the stored revision,
+ * whatever digest it carries. A write cannot lose what is derived (it is read-only and
+ * recomputed), so a client holding `W/"3.…"` from before a group change still writes over revision
+ * 3; a change to the resource itself still fails the precondition. Only a tag of the shape this
+ * server gives out names anything (ETag probe): an unquoted `3` or a digest that is not one
+ * (`W/"3.zzz"`) passed here while a GET refused it.
  */
 export function etagNamesRevision(header: string, stored: string): boolean {
-  const revision = (tag: string) => opaque(tag).replace(/^"|"$/g, '').split('.')[0];
-  const current = revision(stored);
-  return header.split(',').some((tag) => tag.trim() === '*' || revision(tag) === current);
+  const current = revisionOf(stored);
+  return header.split(',').some((tag) => tag.trim() === '*' || revisionNamedBy(tag) === current);
+}
+
+/** `W/"3"` or `W/"3.5d41402abc4b"` (the `W/` optional, as IdPs differ on sending it): 3. */
+function revisionNamedBy(tag: string): number | undefined {
+  const match = /^(?:W\/)?"(\d{1,15})(?:\.[0-9a-f]{12})?"$/.exec(tag.trim());
+  return match ? Number(match[1]) : undefined;
 }
 
 /**
