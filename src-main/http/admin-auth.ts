@@ -124,6 +124,26 @@ export function requireAdminToken(tokens: AdminTokens) {
   };
 }
 
+/**
+ * A request the gate let through, held to its token again: signed out or expired while its body
+ * was still arriving (a slow client has 120 s), it is not run. The gate checked the headers only,
+ * and a token signed out "for good" still created a SCIM token when the rest of its body came
+ * (admin probe, session 40). The SCIM paths do the same in the store transaction.
+ */
+export function refuseEndedAdminToken(ctx: Context, tokens: AdminTokens): void {
+  const token = (ctx.state as AdminGateState).adminToken;
+  if (!token) throw new Error('the admin gate let a request through without its token');
+  const refusal = tokens.refusalNow(token);
+  if (refusal) {
+    throw new AdminError(
+      'unauthorized',
+      refusal === 'expired'
+        ? 'The admin token expired while this request was being sent; nothing was changed.'
+        : 'The admin token was signed out while this request was being sent; nothing was changed. scimdesk admin-token prints a new one.',
+    );
+  }
+}
+
 /** Why an admin token is refused, on the admin API and on the SCIM paths alike. */
 export const REFUSED_ADMIN_TOKEN = {
   expired: 'The admin token has expired.',

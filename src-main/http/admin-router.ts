@@ -10,7 +10,7 @@ import type { LoginCodes } from '../auth/login-codes';
 import { closestName, dispatchAdminOperation, zodIssues } from '../services/admin-dispatch';
 import type { FeedFilter, RequestLog } from '../services/request-log/index';
 import type { CaptureState } from './capture';
-import { requireAdminToken, type AdminGateState } from './admin-auth';
+import { refuseEndedAdminToken, requireAdminToken, type AdminGateState } from './admin-auth';
 import { streamRequestLog } from './log-stream';
 import { openApiPath } from './openapi/admin-paths';
 import { JsonBodyError, readJsonBody } from './json-body';
@@ -149,6 +149,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
           const params = ctx.params as Record<string, string>;
           const fromBody = operation.method !== 'GET' && operation.method !== 'DELETE';
           const source = fromBody ? await adminJsonBody(ctx) : ctx.query;
+          refuseEndedAdminToken(ctx, deps.tokens);
           if (source !== undefined && (typeof source !== 'object' || source === null || Array.isArray(source))) {
             throw new AdminError('validation_failed', 'The request is not valid.', [
               { loc: ['body'], msg: 'Expected a JSON object', type: 'invalid_type' },

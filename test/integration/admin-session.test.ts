@@ -1,5 +1,6 @@
 /** Signing an admin token out on the server: DELETE /api/v1/admin/session. */
 import { writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startScimdesk } from '../../src-main/app';
@@ -61,6 +62,54 @@ describe('signing out an admin token', () => {
     expect((await admin(server, token, '/session', 'DELETE')).status).toBe(204);
     // The server ends the stream: text() resolves (the test's timeout is the bound).
     expect(await text).toContain(`event: expired\ndata: ${JSON.stringify({ detail: SIGNED_OUT })}\n\n`);
+  });
+
+  it('does not run a write whose body was still arriving when its token was signed out', async () => {
+    const server = await serverOn((await tempDataDirFor()).dir);
+    const { tenantId } = await server.tenantWithToken('Slow body');
+    const token = await server.adminToken();
+    const body = JSON.stringify({ tenant_id: tenantId, name: 'minted late' });
+    const url = new URL(`${server.url}/api/v1/admin/scim-tokens`);
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = httpRequest(
+        url,
+        {
+          method: 'POST',
+          headers: {
+            Authorization: `Bearer ${token}`,
+            'Content-Type': 'application/json',
+            'Content-Length': Buffer.byteLength(body),
+          },
+        },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+        },
+      );
+      request.on('error', reject);
+      // The headers and a first part of the body now; the rest once the token is signed out.
+      request.write(body.slice(0, 5));
+      cleanup.push(async () => void request.destroy());
+      void (async () => {
+        // The gate has let it through once the server waits for its body: give it that moment.
+        await new Promise((wait) => setTimeout(wait, 300));
+        expect((await admin(server, token, '/session', 'DELETE')).status).toBe(204);
+        request.end(body.slice(5));
+      })().catch(reject);
+    });
+    const refused = await answer;
+    expect(refused.status).toBe(401);
+    expect(JSON.parse(refused.body)).toMatchObject({
+      code: 'unauthorized',
+      detail: expect.stringContaining('signed out while this request was being sent; nothing was changed'),
+    });
+    const other = await server.adminToken();
+    const tokens = (await (await admin(server, other, `/scim-tokens?tenant_id=${tenantId}`)).json()) as {
+      items: { name: string }[];
+    };
+    expect(tokens.items.map(({ name }) => name)).not.toContain('minted late');
   });
 
   it('refuses to start on a damaged sign-out list, saying what deleting it does', async () => {
