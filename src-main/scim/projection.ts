@@ -218,7 +218,9 @@ function copy(from: ResourceData, to: ProjectedResource, rule: Rule): void {
   };
   if (Array.isArray(value)) {
     const items = value.map(pick).filter((o): o is ProjectedResource => o !== undefined);
-    if (items.length > 0) to[rule.attribute.name] = items;
+    // An empty list given is answered as one (a group's `members`, see present.ts); a list whose
+    // elements held none of the sub-attributes asked for is not.
+    if (items.length > 0 || value.length === 0) to[rule.attribute.name] = items;
   } else {
     const o = pick(value);
     if (o) to[rule.attribute.name] = o;

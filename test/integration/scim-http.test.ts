@@ -1108,7 +1108,35 @@ describe.each([
     const ref = group.members.find((m) => m.value === two.id)?.$ref ?? '';
     const byRef = await scim('PATCH', `/Groups/${group.id}`, patchOp(`members[$ref eq "${ref}"]`));
     expect(byRef.status).toBe(200);
-    expect(await byRef.json()).not.toHaveProperty('members');
+    // Empty now, and said so (DESIGN.md §3: group responses include members unless excluded).
+    expect(await byRef.json()).toHaveProperty('members', []);
+  });
+
+  it('answers an empty group with members: [] wherever members are asked for (DESIGN.md §3)', async () => {
+    type Group = { id: string; members?: unknown };
+    const posted = await scim('POST', '/Groups', { displayName: 'empty-members-a', members: [] });
+    expect(posted.status).toBe(201);
+    const a = (await posted.json()) as Group;
+    expect(a.members).toEqual([]);
+    const b = (await (await scim('POST', '/Groups', { displayName: 'empty-members-b' })).json()) as Group;
+    expect(b.members).toEqual([]);
+    expect(await (await scim('GET', `/Groups/${a.id}`)).json()).toHaveProperty('members', []);
+    const listed = (await (
+      await scim('GET', `/Groups?filter=${encodeURIComponent('displayName sw "empty-members-"')}`)
+    ).json()) as { Resources: Group[] };
+    expect(listed.Resources.map((group) => group.members)).toEqual([[], []]);
+    const searched = (await (
+      await scim('POST', '/Groups/.search', {
+        filter: 'displayName eq "empty-members-a"',
+        attributes: ['members.value'],
+      })
+    ).json()) as { Resources: Group[] };
+    expect(searched.Resources[0]).toHaveProperty('members', []);
+    // Left out when excluded, or not asked for.
+    expect(await (await scim('GET', `/Groups/${a.id}?excludedAttributes=members`)).json()).not.toHaveProperty(
+      'members',
+    );
+    expect(await (await scim('GET', `/Groups/${a.id}?attributes=displayName`)).json()).not.toHaveProperty('members');
   });
 
   it('serves groups with members and POST .search', async () => {
@@ -1277,8 +1305,8 @@ describe.each([
       new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)])).toString();
     for (const [page, shape] of [
       [{ startIndex: 2, count: 2, attributes: 'displayName' }, ['displayName', 'id', 'schemas']],
-      // Descending, the group comes first: without its meta, it has just these.
-      [{ count: 1, excludedAttributes: 'meta' }, ['displayName', 'id', 'schemas']],
+      // Descending, the group comes first: without its meta, it has just these (members: []).
+      [{ count: 1, excludedAttributes: 'meta' }, ['displayName', 'id', 'members', 'schemas']],
     ] as const) {
       const posted = await scim('POST', '/.search', { ...query, ...page });
       expect(posted.status).toBe(200);

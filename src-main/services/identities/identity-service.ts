@@ -1273,7 +1273,7 @@ export class IdentityService {
         members: memberSlices(reader, members, bare, project, ctx.baseUrl),
       };
     }
-    const full = present(this.reader(ctx), kind, stored, ctx.baseUrl, { members: members !== undefined });
+    const full = present(this.reader(ctx), kind, stored, ctx.baseUrl, { members: project.emits('members') });
     // Taken before the projection, which may leave meta out.
     return { resource: project(full), version: versionOfPresented(full) };
   }

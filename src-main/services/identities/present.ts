@@ -114,7 +114,11 @@ export function present(
       out[SCIM_URN.enterpriseUser] = manager;
       derived.push(`m\u0000${String((manager.manager as ResourceData).displayName)}`);
     }
-  } else if (doc.members) {
+  } else if (!doc.members) {
+    // DESIGN.md §3: "Group responses include `members` unless excluded", an empty group's too, as
+    // Microsoft's tutorial shows it (`"members": []`); stored, an empty list is no list.
+    if (options.members !== false) out.members = [];
+  } else {
     if (options.members === false) delete out.members;
     else out.members = presentMembers(tenant, doc.members, baseUrl);
     if (doc.members.length > 0) {

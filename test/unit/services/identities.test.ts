@@ -625,10 +625,11 @@ describe('groups and memberships', () => {
     expect(
       JSON.stringify((await h.services.history.version(ctx.tenantId, 'Group', String(g1.id), 2))?.resource),
     ).not.toContain(String(alice.id));
-    // A group left with no members is kept in its history as its answer shows it: without `members`.
+    // A group left with no members is kept in its history as stored, where an empty list is no
+    // list (RFC 7643 §2.5); its answer says `members: []` (DESIGN.md §3: included unless excluded).
     const emptied = await h.services.history.version(ctx.tenantId, 'Group', String(g2.id), 2);
     expect(emptied?.resource).not.toHaveProperty('members');
-    expect(ids().get('Group', String(g2.id), ctx)).not.toHaveProperty('members');
+    expect(ids().get('Group', String(g2.id), ctx)).toHaveProperty('members', []);
   });
 
   it("refuses a PATCH that changes a member's $ref, which the server makes, and accepts it restated", async () => {
