@@ -49,7 +49,8 @@ export function errorMiddleware(log: Logger) {
       const area = areaOf(ctx.path);
       if (isServerFault(error)) noteServerFault(ctx, error);
       if (error instanceof ScimCompatError) (ctx.state as { errorFlag?: string }).errorFlag = error.flag;
-      if (area === 'scim') renderScim(ctx, toScimError(error, log));
+      if (area === 'scim')
+        renderScim(ctx, toScimError(error, log, (ctx.state as { scim?: { stillAuthorized?: () => void } }).scim));
       else if (area === 'admin') renderAdmin(ctx, toAdminError(error, log));
       else renderPlain(ctx, error, log);
     }
@@ -97,12 +98,27 @@ function notFoundFor(ctx: Context): Error {
   return Object.assign(new Error('Not found'), { status: 404, expose: true });
 }
 
+/**
+ * A tenant that went while the request ran, said as the request's own check says it ("deleted
+ * while this request ran, with its SCIM tokens"): the store refuses a write to a gone tenant before
+ * the check in its transaction is reached, and the first step of a Bulk request cut by a tenant
+ * delete said 404 "not found" while every later one said 401 (admin probe, session 40).
+ */
+function tenantGone(error: StoreNoTenantError, caller: { stillAuthorized?: () => void } | undefined): ScimError {
+  try {
+    caller?.stillAuthorized?.();
+  } catch (refusal) {
+    if (refusal instanceof ScimError) return refusal;
+  }
+  return ScimError.notFound(`Tenant ${error.tenantId} not found.`);
+}
+
 /** Any error as the SCIM error a client is shown; the unexpected ones are logged here, with detail. */
-export function toScimError(error: unknown, log: Logger): ScimError {
+export function toScimError(error: unknown, log: Logger, caller?: { stillAuthorized?: () => void }): ScimError {
   if (error instanceof ScimError) return error;
   // RFC 7644 §3.12 has no 503; 500 with a detail that says what happened and what to do.
   if (isStoreDown(error)) return new ScimError(500, STORE_UNAVAILABLE);
-  if (error instanceof StoreNoTenantError) return ScimError.notFound(`Tenant ${error.tenantId} not found.`);
+  if (error instanceof StoreNoTenantError) return tenantGone(error, caller);
   // Not a failure of the server: a burst of password writes, answered so that clients retry.
   if (error instanceof PasswordHasherBusyError) {
     return ScimError.busy(`${error.message}; try again in a few seconds.`, error.retryAfterSeconds);

@@ -84,7 +84,8 @@ describe('changes an admin makes while a Bulk request runs', () => {
     const all = await statuses;
     expect(all[0]).toBe('201');
     expect(all.at(-1)).toBe('401');
-    // The operation under way when the tenant went is a 404 (its write found no tenant).
-    expect(all.join(',')).toMatch(/^(201,)+(404,)?(401,)*401$/);
+    // The operation under way when the tenant went too: its write found no tenant, and says why
+    // as the others do (it was a 404 "not found").
+    expect(all.join(',')).toMatch(/^(201,)+(401,)*401$/);
   });
 });

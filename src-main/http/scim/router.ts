@@ -326,7 +326,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
         run.succeed(step, outcome);
       } catch (error) {
         if (isServerFault(error)) noteServerFault(ctx, error, bulkStepName(step));
-        run.fail(step, toScimError(error, deps.log));
+        run.fail(step, toScimError(error, deps.log, scim));
       }
       next = steps.next();
     }
@@ -671,7 +671,7 @@ async function runCircleTogether(args: {
         } catch (error) {
           if (isServerFault(error)) noteServerFault(ctx, error, bulkStepName(step));
           failed = true;
-          run.fail(step, toScimError(error, log));
+          run.fail(step, toScimError(error, log, scim));
         }
       }
       const next = steps.next();
@@ -712,7 +712,7 @@ async function runCircleTogether(args: {
     // Refused before it ran (the tenant went): nothing was written, each step fails.
     if (!driven) drive(error);
     // Run whole, then not saved (the journal failed): its members were answered 201 too soon.
-    else if (after !== undefined) run.failCircle(circle, toScimError(error, log));
+    else if (after !== undefined) run.failCircle(circle, toScimError(error, log, scim));
     else throw error;
   }
   return after as IteratorResult<BulkStep, void>;
