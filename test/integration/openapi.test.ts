@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -111,6 +112,38 @@ describe('the document and the server agree', () => {
     }
     expect(probed.length).toBeGreaterThan(0);
     expect(probed).toContain('/scim/v2/ServiceProviderConfig 200');
+    expect(wrong).toEqual([]);
+  });
+
+  it('every operation sent an Expect it cannot meet answers 417, which it documents', async () => {
+    const wrong: string[] = [];
+    for (const { method, template, op } of documentedOperations()) {
+      if (method === 'HEAD') continue;
+      const withBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
+      // fetch refuses to send an Expect header: node:http sends what it is given.
+      const status = await new Promise<number>((resolve, reject) => {
+        const request = httpRequest(
+          `${server.url}${fill(template)}`,
+          {
+            method,
+            headers: {
+              Authorization: `Bearer ${adminToken}`,
+              Expect: 'something-else',
+              ...(withBody ? { 'Content-Type': 'application/json', 'Content-Length': '2' } : {}),
+            },
+          },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          },
+        );
+        request.on('error', reject);
+        request.end(withBody ? '{}' : undefined);
+      });
+      if (status !== 417 || !('417' in op.responses)) {
+        wrong.push(`${method} ${template} → ${status} (documented: ${Object.keys(op.responses).join(', ')})`);
+      }
+    }
     expect(wrong).toEqual([]);
   });
 

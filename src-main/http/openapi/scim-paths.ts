@@ -90,6 +90,11 @@ export function scimErrorResponses(capabilities: ServerCapabilities): Record<str
     Scim413: error(
       `The body is over its limit: 1 MiB, or ${capabilities.bulk.maxPayloadSize} bytes / ${capabilities.bulk.maxOperations} operations for /Bulk.`,
     ),
+    Scim408: error('The request head or body did not arrive in time (30 s for the head, 120 s for the whole request).'),
+    Scim417: error('An `Expect` header other than `100-continue`, which is the only expectation the server meets.'),
+    Scim500: error(
+      'A fault of the server (logged there with detail), or its store is unavailable (the detail says what to do).',
+    ),
     Scim501: error('Not implemented.'),
     Scim503: busy,
   };
@@ -188,12 +193,15 @@ interface OperationSpec {
   public?: boolean;
 }
 
+/** What any request can be answered, whatever its operation: too slow, an unmet Expect, a fault. */
+const ANY_REQUEST_ERRORS = ['408', '417', '500'];
+
 /** RFC 7644 §4: a discovery endpoint given a `filter` answers 403. */
 const DISCOVERY_ERRORS = ['403'];
 
 function operation(base: ScimBase, spec: OperationSpec): Operation {
   const responses: Record<string, ResponseObject | Reference> = { [spec.ok[0]]: spec.ok[1] };
-  const errors = spec.public ? spec.errors : [...base.authErrors, ...spec.errors];
+  const errors = [...(spec.public ? spec.errors : [...base.authErrors, ...spec.errors]), ...ANY_REQUEST_ERRORS];
   for (const status of [...new Set(errors)].sort()) responses[status] = ref('responses', `Scim${status}`);
   const op: Operation = {
     operationId: `${base.idPrefix}${spec.id[0]?.toUpperCase() ?? ''}${spec.id.slice(1)}`,
