@@ -1,4 +1,3 @@
-import { request as httpRequest } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -122,7 +121,7 @@ describe('the document and the server agree', () => {
       const withBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
       // fetch refuses to send an Expect header: node:http sends what it is given.
       const status = await new Promise<number>((resolve, reject) => {
-        const request = httpRequest(
+        const sent = request(
           `${server.url}${fill(template)}`,
           {
             method,
@@ -137,8 +136,8 @@ describe('the document and the server agree', () => {
             resolve(response.statusCode ?? 0);
           },
         );
-        request.on('error', reject);
-        request.end(withBody ? '{}' : undefined);
+        sent.on('error', reject);
+        sent.end(withBody ? '{}' : undefined);
       });
       if (status !== 417 || !('417' in op.responses)) {
         wrong.push(`${method} ${template} → ${status} (documented: ${Object.keys(op.responses).join(', ')})`);
