@@ -157,7 +157,10 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
           }
           const given = (source as Record<string, unknown> | undefined) ?? {};
           refuseContradictedPathParameters(given, params, fromBody ? 'body' : 'query');
-          if (!fromBody) refuseMisspeltQueryParameters(given, queryFields);
+          if (!fromBody) {
+            refuseMisspeltQueryParameters(given, queryFields);
+            refuseRepeatedQueryParameters(given, queryFields);
+          }
           const input = { ...given, ...params };
           const output = await dispatchAdminOperation(deps.handlers, name, input, (field) =>
             typeof field === 'string' && Object.hasOwn(params, field) ? ['path'] : [fromBody ? 'body' : 'query'],
@@ -214,6 +217,21 @@ function refuseMisspeltQueryParameters(query: Record<string, unknown>, known: re
       msg: `Unknown query parameter; did you mean ${meant}?`,
       type: 'unrecognized_keys',
     })),
+  );
+}
+
+/**
+ * A known query parameter given twice is refused alike whichever it is: no admin input takes a
+ * list from the query, and the schema's own message for the array Koa makes of it ("expected
+ * string, received array" for `tenant_id`) differed from the paging fields' (admin probe).
+ */
+function refuseRepeatedQueryParameters(query: Record<string, unknown>, known: readonly string[]): void {
+  const repeated = Object.keys(query).filter((key) => known.includes(key) && Array.isArray(query[key]));
+  if (repeated.length === 0) return;
+  throw new AdminError(
+    'validation_failed',
+    'The request is not valid.',
+    repeated.map((key) => ({ loc: ['query', key], msg: 'must be given once', type: 'list_type' })),
   );
 }
 

@@ -70,6 +70,13 @@ describe('admin API over HTTP', () => {
     };
     expect(await messages('page=')).toEqual(['must be a whole number, not ""']);
     expect(await messages('page=1&page=2')).toEqual(['must be given once']);
+    // Any field given twice is told alike, a text one too.
+    const repeated = await get('/api/v1/admin/request-logs?tenant_id=a&tenant_id=b&status=4xx&status=5xx');
+    expect(repeated.status).toBe(422);
+    expect(((await repeated.json()) as { detail: unknown[] }).detail).toEqual([
+      { loc: ['query', 'tenant_id'], msg: 'must be given once', type: 'list_type' },
+      { loc: ['query', 'status'], msg: 'must be given once', type: 'list_type' },
+    ]);
     expect(await messages('page=1e2&per_page=0x10')).toEqual([
       'must be a whole number, not "1e2"',
       'must be a whole number, not "0x10"',
