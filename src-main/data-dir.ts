@@ -18,11 +18,22 @@ export function defaultDataDir(
   givenHome = homedir(),
 ): string {
   // Resolved as --data is, so messages name the folder whatever the working directory was.
-  if (env.SCIMDESK_DATA_DIR) return resolve(env.SCIMDESK_DATA_DIR);
+  if (env.SCIMDESK_DATA_DIR) return resolveDataDir(env.SCIMDESK_DATA_DIR, givenHome);
   const home = homeFolder(givenHome);
   if (platform === 'win32') return join(absoluteOr(env.APPDATA, join(home, 'AppData', 'Roaming')), 'scimdesk');
   if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'scimdesk');
   return join(absoluteOr(env.XDG_CONFIG_HOME, join(home, '.config')), 'scimdesk');
+}
+
+/**
+ * A data folder as given, resolved; `~` or `~/…` is the home folder, as a shell would have read it.
+ * A shell leaves `--data=~/lab` (the `=` form) and a quoted "~/lab" alone, and a service manager's
+ * SCIMDESK_DATA_DIR too: the server then made a folder named `~` in the working directory
+ * (admin probe, session 40). `~name` is left as it is: whose home it means is the shell's to know.
+ */
+export function resolveDataDir(given: string, home = homedir()): string {
+  const tilde = /^~(?=$|[\\/])/;
+  return resolve(tilde.test(given) ? given.replace(tilde, () => homeFolder(home)) : given);
 }
 
 /**

@@ -1,7 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
-import { defaultDataDir } from '../data-dir';
+import { defaultDataDir, resolveDataDir } from '../data-dir';
 import { parseDuration } from '../duration';
 import { UsageError } from './usage';
 
@@ -96,7 +95,7 @@ export function desktopServeOptions(env: NodeJS.ProcessEnv): ServeOptions & { po
 export function dataDirFlag(value: string | boolean | undefined, env: NodeJS.ProcessEnv): string {
   if (value === undefined) return defaultDataDir(env);
   if (typeof value !== 'string' || value.trim() === '') throw new UsageError('--data needs a folder path');
-  return resolve(value);
+  return resolveDataDir(value);
 }
 
 export function ttlFlag(value: string | boolean | undefined): number {

@@ -1,4 +1,4 @@
-import { userInfo } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,7 +11,7 @@ import {
 } from '../../../src-main/cli/options';
 import { urlFlag, wantsColour } from '../../../src-main/cli/check';
 import { UsageError } from '../../../src-main/cli/usage';
-import { defaultDataDir } from '../../../src-main/data-dir';
+import { defaultDataDir, resolveDataDir } from '../../../src-main/data-dir';
 import { parseDuration } from '../../../src-main/duration';
 
 describe('scimdesk start: the flags reach the desktop app', () => {
@@ -127,6 +127,18 @@ describe('CLI flags', () => {
   it('resolves --data to an absolute path and refuses an empty one', () => {
     expect(dataDirFlag('rel/dir', {})).toMatch(/^\/.*rel\/dir$/);
     expect(() => dataDirFlag('', {})).toThrow(/--data/);
+  });
+
+  it('reads a ~ the shell left alone (--data=~/lab, a quoted "~/lab") as the home folder', () => {
+    const home = homedir();
+    expect(dataDirFlag('~/lab', {})).toBe(join(home, 'lab'));
+    expect(dataDirFlag('~', {})).toBe(home);
+    expect(defaultDataDir({ SCIMDESK_DATA_DIR: '~/srv' }, 'linux')).toBe(join(home, 'srv'));
+    // Only a leading ~ standing for the home folder: ~name is another account's, and a ~ inside
+    // a name is a character.
+    expect(dataDirFlag('~other/lab', {})).toBe(join(process.cwd(), '~other/lab'));
+    expect(dataDirFlag('lab~/x', {})).toBe(join(process.cwd(), 'lab~/x'));
+    expect(resolveDataDir('~/$&lab', '/home/a$&b')).toBe('/home/a$&b/$&lab');
   });
 
   it('reads --ttl durations and refuses bad or too long ones', () => {
