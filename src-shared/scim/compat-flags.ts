@@ -195,7 +195,7 @@ export const COMPAT_FLAG_SPECS = {
     kind: 'strictness',
     scope: ['patch', 'write', 'request'],
     changes:
-      'Attributes no schema defines are refused (400 invalidPath / invalidValue) instead of ignored and reported; a POST or PUT body must list in `schemas` its core schema and every extension it fills, and no other, and a POST .search body the SearchRequest URN, no attribute a SearchRequest has not, and `startIndex` and `count` as JSON numbers (400 otherwise).',
+      'Attributes no schema defines are refused (400 invalidPath / invalidValue) instead of ignored and reported; a POST or PUT body must list in `schemas` its core schema and every extension it fills, and no other, and a POST .search body the SearchRequest URN, no attribute a SearchRequest has not, and `startIndex` and `count` as JSON numbers; a PatchOp or BulkRequest, and each of its operations, no member its message does not define (400 otherwise).',
     rfc: 'RFC 7644 §3.3 lets a service provider ignore attributes it does not know; RFC 7643 §3 makes `schemas` REQUIRED.',
     seenFrom: 'For client authors: catches misspelled attribute names.',
     profiles: { compatible: false, entra: false, okta: false, strict: true },

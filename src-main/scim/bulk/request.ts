@@ -2,7 +2,7 @@ import type { ResourceTypeDefinition } from '@shared/scim/schema-types';
 import { SCIM_URN } from '@shared/scim/urns';
 import type { CompatContext } from '../compat';
 import { ScimError } from '../errors';
-import { messageMember, operationsOf, readEnvelope } from '../patch/request';
+import { messageMember, operationsOf, readEnvelope, refuseUnknownMembers } from '../patch/request';
 import { isRecord } from '../values';
 
 /** RFC 7644 §3.7: bulk methods; GET is seed 003's addition (read inside a bulk job). */
@@ -191,6 +191,7 @@ export function parseBulkRequest(body: unknown, options: BulkRequestOptions): Bu
   const limits = options.limits ?? DEFAULT_BULK_LIMITS;
   if (options.payloadBytes !== undefined) checkBulkPayloadSize(options.payloadBytes, limits);
   const envelope = readEnvelope(body, SCIM_URN.bulkRequest, 'BulkRequest', options.compat);
+  refuseUnknownMembers(envelope, ['schemas', 'Operations', 'failOnErrors'], 'The BulkRequest', options.compat);
   const raw = operationsOf(envelope, 'BulkRequest', options.compat);
   if (raw.length > limits.maxOperations) {
     // RFC 7644 §3.7.4: too many operations is 413 as well.
@@ -248,6 +249,7 @@ function parseBulkOperation(
 ): BulkOperation {
   const n = index + 1;
   if (!isRecord(raw)) throw syntax(`Bulk operation ${n} must be a JSON object.`);
+  refuseUnknownMembers(raw, ['method', 'bulkId', 'version', 'path', 'data'], `Bulk operation ${n}`, compat);
   const member = (name: string) => messageMember(raw, name, `Bulk operation ${n}`, compat)?.value;
   const methodRaw = member('method');
   if (typeof methodRaw !== 'string') throw syntax(`Bulk operation ${n} needs a "method".`);

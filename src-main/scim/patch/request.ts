@@ -68,6 +68,30 @@ export function messageMember(
   return { value: record[key] };
 }
 
+/**
+ * Under `strictSchemaValidation`, a member the message does not define (RFC 7644 §3.5.2's PatchOp,
+ * §3.7's BulkRequest and their operations) is refused, as a SearchRequest's is: a misspelt
+ * `"vaule"` was read as an operation without a value, and `"foo": 1` was silently dropped (PATCH
+ * probe, session 40). Otherwise unknown members are ignored, as RFC 7644 §3.3 lets a server ignore
+ * unknown attributes.
+ */
+export function refuseUnknownMembers(
+  record: Record<string, unknown>,
+  members: readonly string[],
+  where: string,
+  ctx: CompatContext,
+): void {
+  if (!ctx.isOn('strictSchemaValidation')) return;
+  const known = new Set(members.map((name) => name.toLowerCase()));
+  const unknown = Object.keys(record).find((key) => !known.has(key.toLowerCase()));
+  if (unknown === undefined) return;
+  throw ctx.refuse(
+    'strictSchemaValidation',
+    'invalidSyntax',
+    `${where} has "${unknown}", which it does not define (it takes ${members.join(', ')})`,
+  );
+}
+
 /** The `Operations` member (see messageMember). */
 export function operationsOf(body: Record<string, unknown>, what: string, ctx: CompatContext): unknown[] {
   const ops = messageMember(body, 'Operations', `The ${what} request`, ctx)?.value;
@@ -82,6 +106,7 @@ export function operationsOf(body: Record<string, unknown>, what: string, ctx: C
  */
 export function parsePatchRequest(body: unknown, ctx: CompatContext): PatchOperation[] {
   const envelope = readEnvelope(body, SCIM_URN.patchOp, 'PatchOp', ctx);
+  refuseUnknownMembers(envelope, ['schemas', 'Operations'], 'The PatchOp request', ctx);
   const raw = operationsOf(envelope, 'PatchOp', ctx);
   // RFC 7644 §3.5.2: "an array of one or more PATCH operations".
   if (raw.length === 0) {
@@ -97,6 +122,7 @@ export function parsePatchRequest(body: unknown, ctx: CompatContext): PatchOpera
 
 export function parseOperation(op: unknown, n: number, ctx: CompatContext): PatchOperation {
   if (!isRecord(op)) throw syntax(`Operation ${n} must be a JSON object.`);
+  refuseUnknownMembers(op, ['op', 'path', 'value'], `Operation ${n}`, ctx);
   const member = (key: string) => messageMember(op, key, `Operation ${n}`, ctx);
   const name = member('op')?.value;
   if (typeof name !== 'string') throw syntax(`Operation ${n} needs an "op" of add, remove or replace.`);

@@ -258,6 +258,23 @@ describe('BulkRequest validation (RFC 7644 §3.7)', () => {
   });
 });
 
+describe('members a BulkRequest does not define', () => {
+  it('are refused under strictSchemaValidation: in the request whole, in an operation for it alone', () => {
+    expectRefusedBy(
+      () => readRequest(bulk([postUser('a')], { failOnError: 1 }), 'strict'),
+      'strictSchemaValidation',
+      'invalidSyntax',
+    );
+    const request = readRequest(bulk([{ ...postUser('a'), versoin: 'W/"1"' }, postUser('b')]), 'strict');
+    expect(request.operations.map((op) => isMalformed(op))).toEqual([true, false]);
+    expect(scimErrorOf(() => parse(bulk([{ ...postUser('a'), versoin: 'W/"1"' }]), 'strict')).message).toContain(
+      'Bulk operation 1 has "versoin"',
+    );
+    // Elsewhere ignored, as before.
+    expect(parse(bulk([{ ...postUser('a'), versoin: 'W/"1"' }], { extra: 1 })).operations).toHaveLength(1);
+  });
+});
+
 describe('limits (RFC 7644 §3.7.4): 413', () => {
   it('maxOperations', () => {
     const ops = Array.from({ length: 1001 }, (_, i) => ({ method: 'DELETE', path: `/Users/${i}` }));

@@ -66,6 +66,32 @@ describe('request validation (RFC 7644 §3.5.2): invalidSyntax', () => {
   });
 });
 
+describe('members a PatchOp does not define', () => {
+  const strict = () => new CompatContext(compatFlags('strict'));
+  it('are refused under strictSchemaValidation, named, in the message and in an operation', () => {
+    const e = expectRefusedBy(
+      () => parsePatchRequest(patchBody({ op: 'add', path: 'title', vaule: 'x' }), strict()),
+      'strictSchemaValidation',
+      'invalidSyntax',
+    );
+    expect(e.message).toContain('Operation 1 has "vaule", which it does not define (it takes op, path, value)');
+    const extra = { ...patchBody({ op: 'add', path: 'title', value: 'x' }), extra: true };
+    expect(expectRefusedBy(() => parsePatchRequest(extra, strict()), 'strictSchemaValidation').message).toContain(
+      'The PatchOp request has "extra"',
+    );
+  });
+  it('are ignored otherwise, and a known member in another case is the flag its spelling names', () => {
+    const body = { ...patchBody({ op: 'add', path: 'title', value: 'x', foo: 1 }), extra: true };
+    expect(parsePatchRequest(body, new CompatContext(compatFlags()))).toEqual([
+      { op: 'add', path: 'title', value: 'x', hasValue: true },
+    ]);
+    expectRefusedBy(
+      () => parsePatchRequest(patchBody({ op: 'add', Path: 'title', value: 'x' }), strict()),
+      'patchEnvelopeLenient',
+    );
+  });
+});
+
 describe('paths', () => {
   it('malformed paths are invalidPath with a position', () => {
     for (const path of [
