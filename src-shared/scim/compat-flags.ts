@@ -115,8 +115,8 @@ export const COMPAT_FLAG_SPECS = {
     kind: 'leniency',
     scope: ['patch'],
     changes:
-      '`remove` on a multi-valued attribute with a `value` list removes just the listed values (`{"op":"Remove","path":"members","value":[{"value":"id"}]}`); on a singular complex one (`manager`), its value goes only if it is one listed.',
-    rfc: 'RFC 7644 §3.5.2.2: remove takes no value; without a filter the whole attribute is removed. Off, such a request is refused rather than emptying the attribute.',
+      '`remove` on a multi-valued attribute with a `value` list removes just the listed values (`{"op":"Remove","path":"members","value":[{"value":"id"}]}`); on a singular complex one (`manager`) or a simple one (`title`), its value goes only if it is one given; on a filtered or sub-attribute path the value is not used (and reported as ignored).',
+    rfc: 'RFC 7644 §3.5.2.2: remove takes no value; without a filter the whole attribute is removed. Off, a remove with any value is refused rather than emptying the attribute or ignoring the value.',
     seenFrom: 'Microsoft Entra ID (group membership removal).',
     profiles: on(true, false),
   },

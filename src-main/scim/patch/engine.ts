@@ -520,6 +520,24 @@ class PatchRun {
     const a = resolved.attribute;
     const sub = resolved.sub;
     const current = this.peek(resolved);
+    // A value where removeValueList gives it no meaning below (a filtered path, a sub-attribute, a
+    // simple attribute): it was ignored in every profile, strict too, and `remove title` with a
+    // stale value wiped the title another client had just set (PATCH probe, session 40).
+    const listsValues = !target.filter && !sub && (a.multiValued || this.schema.subAttribute(a, 'value') !== undefined);
+    if (hasValue && value !== null && !listsValues) {
+      if (!this.compat.use('removeValueList')) {
+        throw this.compat.refuse(
+          'removeValueList',
+          'invalidValue',
+          `${this.where}: remove takes no "value"${target.filter || sub ? '; the path selects what goes' : ''}`,
+        );
+      }
+      if (a.type === 'complex' || target.filter || sub) {
+        this.vctx.ignore(label, 'remove takes no "value"; the path alone said what went');
+      } else if (current !== undefined && !this.sameScalar(a, current, value, label)) {
+        return this.vctx.ignore(label, 'its value is not the one given; nothing to remove');
+      }
+    }
     if (target.filter) {
       const list = this.listOf(resolved, asList(current), target.filter.ast);
       const matches = this.matching(a.name, list, target.filter);
@@ -595,6 +613,15 @@ class PatchRun {
     // RFC 7644 §3.5.2.2: removing a required attribute is a "mutability" error.
     if (a.required) throw mutabilityError(this.where, label, 'required and cannot be removed (RFC 7644 §3.5.2.2)');
     this.set(resolved, undefined);
+  }
+
+  /** Whether a value given (read as a write reads it) is the attribute's, in the attribute's case rule. */
+  private sameScalar(a: AttributeDefinition, current: unknown, given: unknown, label: string): boolean {
+    const value = coerceScalar(a, given, label, this.vctx);
+    if (typeof current === 'string' && typeof value === 'string' && a.type === 'string' && !a.caseExact) {
+      return foldKey(current) === foldKey(value);
+    }
+    return canonicalJson(current) === canonicalJson(value);
   }
 
   private needsFilter(a: AttributeDefinition, sub: AttributeDefinition): ScimError {

@@ -479,6 +479,33 @@ describe('removing a manager only while it is the one named', () => {
 });
 
 describe('remove (RFC 7644 §3.5.2.2)', () => {
+  it('a value where it lists nothing: refused off removeValueList, else the path decides', () => {
+    const titled = user({ title: 'Engineer' });
+    for (const op of [
+      { op: 'remove', path: 'title', value: 'Engineer' },
+      { op: 'remove', path: 'emails[type eq "work"]', value: [{ value: 'x@example.com' }] },
+      { op: 'remove', path: 'name.givenName', value: 'Barbara' },
+      { op: 'remove', path: 'name', value: { givenName: 'Barbara' } },
+    ]) {
+      expect(expectRefusedBy(() => patch(titled, [op], 'strict'), 'removeValueList', 'invalidValue').message).toContain(
+        'remove takes no "value"',
+      );
+    }
+    // A simple attribute goes only while it is the value given (in its case rule): a stale removal
+    // wiped the title another client had just set.
+    const stale = patch(titled, [{ op: 'remove', path: 'title', value: 'Intern' }]);
+    expect(stale.resource['title']).toBe('Engineer');
+    expect(stale.ignored).toEqual([
+      expect.objectContaining({ target: 'title', reason: 'its value is not the one given; nothing to remove' }),
+    ]);
+    expect(patch(titled, [{ op: 'remove', path: 'title', value: 'ENGINEER' }]).resource).not.toHaveProperty('title');
+    // Where the path selects, it alone decides, and the unused value is reported.
+    const filtered = patch(titled, [{ op: 'remove', path: 'emails[type eq "work"]', value: [{ value: 'other' }] }]);
+    expect((filtered.resource['emails'] as { type: string }[]).map((e) => e.type)).not.toContain('work');
+    expect(filtered.ignored).toEqual([
+      expect.objectContaining({ reason: 'remove takes no "value"; the path alone said what went' }),
+    ]);
+  });
   it('an absent attribute is a no-op', () => {
     const r = patch(user(), [{ op: 'remove', path: 'nickName' }]);
     expect(r.changed).toEqual([]);
