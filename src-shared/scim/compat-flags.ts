@@ -120,6 +120,15 @@ export const COMPAT_FLAG_SPECS = {
     seenFrom: 'Microsoft Entra ID (group membership removal).',
     profiles: on(true, false),
   },
+  bareExtensionNames: {
+    kind: 'leniency',
+    scope: ['patch', 'bulk'],
+    changes:
+      "A PATCH path, or a path-less value's key, may name an extension attribute without its schema URN (`department`, `manager.value`): it is found in the extension that defines it. Off, it is refused (400 invalidPath) naming the URN to put in front.",
+    rfc: 'RFC 7644 §3.10: clients "SHOULD fully qualify extended attributes with the associated schema extension URN".',
+    seenFrom: 'Microsoft Entra ID (its tutorial\'s manager example: `"path": "manager"`), and hand-written scripts.',
+    profiles: on(true, false),
+  },
   singularValuePath: {
     kind: 'leniency',
     scope: ['patch'],

@@ -98,7 +98,9 @@ function resourceSchema(type: ResourceTypeDefinition, schemaFor: (urn: string) =
         if (found) return finish(core.id, undefined, found, sub);
         if (uri !== undefined) return undefined;
         // RFC 7644 §3.10 asks for the URN on extension attributes, but clients omit it; an
-        // unambiguous bare name is found in the first extension that defines it.
+        // unambiguous bare name is found in the first extension that defines it. A PATCH takes it
+        // only under bareExtensionNames (patch/target.ts); a filter, sortBy or attributes in every
+        // profile.
         for (const ext of perExtension.values()) {
           const inExt = ext.names.get(lower);
           if (inExt) return finish(ext.schema.id, ext.schema.id, inExt, sub);

@@ -53,7 +53,7 @@ import {
   withoutRepeats,
 } from './elements';
 import { parsePatchRequest } from './request';
-import { equalityTemplate, resolvePatchPath, type PatchTarget } from './target';
+import { checkBareExtensionName, equalityTemplate, resolvePatchPath, type PatchTarget } from './target';
 import type { AttributeChange, IgnoredTarget, PatchOpName, PatchOperation, PatchResult } from './types';
 
 /**
@@ -226,6 +226,7 @@ class PatchRun {
         const resolved = this.schema.resolve({ name: key });
         if (!resolved) unknownAttribute(key, this.vctx);
         else {
+          checkBareExtensionName(resolved, key, this.compat);
           once(labelOf(resolved), key);
           this.attribute(op.op, { kind: 'attribute', resolved, label: labelOf(resolved) }, v, true);
         }

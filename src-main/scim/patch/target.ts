@@ -42,6 +42,7 @@ export function resolvePatchPath(text: string, schema: ResourceSchema, compat?: 
   const resolved = schema.resolve(parsed.path);
   const label = labelOf(resolved ?? attributeOnly, name, sub);
   if (!resolved) return { kind: 'unknown', label: uri === undefined ? label : `${uri}:${label}` };
+  if (uri === undefined && compat !== undefined) checkBareExtensionName(resolved, name, compat);
 
   if (!parsed.filter) return { kind: 'attribute', resolved, label };
   const a = resolved.attribute;
@@ -66,6 +67,21 @@ export function resolvePatchPath(text: string, schema: ResourceSchema, compat?: 
     filter: { ast: parsed.filter, test: elementTest(parsed.filter, resolved, schema, compat) },
     label,
   };
+}
+
+/**
+ * A bare name the registry found in an extension (RFC 7644 §3.10 asks for the URN there): taken
+ * under `bareExtensionNames`, else refused naming the qualified path. Strict accepted it while it
+ * refused the URN-keyed path-less form that is conformant (PATCH probe, session 40).
+ */
+export function checkBareExtensionName(resolved: ResolvedAttribute, given: string, compat: CompatContext): void {
+  if (resolved.container === undefined || compat.use('bareExtensionNames')) return;
+  throw compat.refuse(
+    'bareExtensionNames',
+    'invalidPath',
+    `'${given}' is an attribute of ${resolved.container}: name it with that URN in front, as ` +
+      `'${resolved.container}:${resolved.attribute.name}'`,
+  );
 }
 
 function labelOf(resolved: ResolvedAttribute | undefined, name: string, sub: string | undefined): string {

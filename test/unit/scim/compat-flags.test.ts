@@ -127,13 +127,32 @@ const CHECKS: Record<CompatFlagName, Check> = {
     },
     off: refused('booleanStrings', 'invalidValue'),
   },
+  bareExtensionNames: {
+    run: userPatch([
+      { op: 'replace', path: 'department', value: 'R&D' },
+      { op: 'replace', value: { costCenter: '42' } },
+    ]),
+    on: (r) => {
+      ok('bareExtensionNames')(r);
+      expect((r() as { resource: Record<string, unknown> }).resource[ENTERPRISE]).toMatchObject({
+        department: 'R&D',
+        costCenter: '42',
+      });
+    },
+    off: (r) => {
+      const refusal = expectRefusedBy(r, 'bareExtensionNames', 'invalidPath');
+      expect(refusal.message).toContain(
+        `'department' is an attribute of ${ENTERPRISE}: name it with that URN in front`,
+      );
+    },
+  },
   bareManagerId: {
     run: userPatch([{ op: 'add', path: `${ENTERPRISE}:manager`, value: 'boss' }]),
     on: ok('bareManagerId'),
     off: refused('bareManagerId', 'invalidValue'),
   },
   singleElementListForSingular: {
-    run: userPatch([{ op: 'add', path: 'manager', value: [{ value: 'boss' }] }]),
+    run: userPatch([{ op: 'add', path: `${ENTERPRISE}:manager`, value: [{ value: 'boss' }] }]),
     on: ok('singleElementListForSingular'),
     off: refused('singleElementListForSingular', 'invalidValue'),
   },
