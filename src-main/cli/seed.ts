@@ -84,6 +84,13 @@ export async function seedCommand(args: readonly string[], io: CommandIo): Promi
   );
   await io.flush();
   if (result.stoppedBy !== undefined) io.err(`scimdesk seed: ${result.stoppedBy}`);
+  if ((result.interrupted || result.stoppedBy !== undefined) && result.usersCreated + result.groupsCreated > 0) {
+    // The same seed makes the same userNames, which now exist: run again, it would conflict on each.
+    io.err(
+      'scimdesk seed: to load more, run it with another --seed (this one would give the names now taken), ' +
+        'or delete the tenant and start again.',
+    );
+  }
   if (result.failed === 0) {
     if (result.stoppedBy !== undefined) return 1;
     return result.interrupted ? interrupt.exitCode() : 0;
@@ -96,28 +103,55 @@ export async function seedCommand(args: readonly string[], io: CommandIo): Promi
   return result.interrupted ? interrupt.exitCode() : 1;
 }
 
-/** A bar redrawn in place on a terminal; a plain line every few seconds when stderr is a file or pipe. */
-function createProgress(io: CommandIo): { update: (p: SeedProgress) => void; finish: () => void } {
-  let lastLine = 0;
+/**
+ * A bar redrawn in place on a terminal; a plain line every few seconds when stderr is a file or pipe.
+ * Also while no answer comes: a request of users with passwords can take a while, and the run was
+ * silent for two minutes before it said anything (export probe, session 40).
+ */
+export function createProgress(
+  io: CommandIo,
+  intervalMs = LINE_INTERVAL_MS,
+): { update: (p: SeedProgress) => void; finish: () => void } {
+  let lastLine = -Infinity;
+  let changedAt = performance.now();
   let drawn = false;
+  let last: SeedProgress | undefined;
+  const show = (p: SeedProgress | undefined, waitingMs: number) => {
+    const waiting = waitingMs >= intervalMs ? `, waiting ${Math.round(waitingMs / 1000)} s for the server` : '';
+    if (p === undefined) {
+      if (waiting !== '') io.err(`seed: no answer yet${waiting}`);
+      return;
+    }
+    const failed = p.failed > 0 ? `, ${p.failed} failed` : '';
+    if (io.stderrIsTty) {
+      const width = 30;
+      const filled = p.total === 0 ? width : Math.round((p.done / p.total) * width);
+      const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`;
+      io.writeErr(`\r[${bar}] ${p.done}/${p.total} ${p.phase} (${p.mode}${failed}${waiting})\u001b[K`);
+      drawn = true;
+      return;
+    }
+    const now = performance.now();
+    if (now - lastLine >= intervalMs || (p.done === p.total && waiting === '')) {
+      lastLine = now;
+      io.err(`seed: ${p.done}/${p.total} (${p.phase}, ${p.mode}${failed}${waiting})`);
+    }
+  };
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (now - changedAt >= intervalMs && (io.stderrIsTty || now - lastLine >= intervalMs)) {
+      show(last, now - changedAt);
+    }
+  }, intervalMs);
+  timer.unref();
   return {
     update(p) {
-      if (io.stderrIsTty) {
-        const width = 30;
-        const filled = p.total === 0 ? width : Math.round((p.done / p.total) * width);
-        const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`;
-        const failed = p.failed > 0 ? `, ${p.failed} failed` : '';
-        io.writeErr(`\r[${bar}] ${p.done}/${p.total} ${p.phase} (${p.mode}${failed})\u001b[K`);
-        drawn = true;
-        return;
-      }
-      const now = performance.now();
-      if (now - lastLine >= LINE_INTERVAL_MS || p.done === p.total) {
-        lastLine = now;
-        io.err(`seed: ${p.done}/${p.total} (${p.phase}, ${p.mode}${p.failed > 0 ? `, ${p.failed} failed` : ''})`);
-      }
+      last = p;
+      changedAt = performance.now();
+      show(p, 0);
     },
     finish() {
+      clearInterval(timer);
       if (drawn) io.writeErr('\n');
       drawn = false;
     },

@@ -25,6 +25,13 @@ interface Chunk {
 
 /** We cap requests at this many operations even when a server allows more: latency grows with size. */
 export const MAX_OPERATIONS_PER_REQUEST = 1000;
+/**
+ * Users with a password per request: the server hashes each one (about 0.1 s of a core here), and
+ * one request's operations run in sequence, so a request of 1,000 took longer than the client's
+ * 120 s and was given up on while the server went on creating (export probe, session 40). A request
+ * of 100 takes seconds, and parallel requests still fill every core of the server's hasher.
+ */
+export const MAX_PASSWORDS_PER_REQUEST = 100;
 /** Room for the envelope and for ids longer than the "bulkId:u123" used to estimate sizes. */
 const BYTES_PER_REFERENCE = 48;
 const ENVELOPE_BYTES = 256;
@@ -57,6 +64,7 @@ export function planChunks(directory: SeedDirectory, limits: BulkLimits, organiz
   const chunks: Chunk[] = [];
   let ops: Op[] = [];
   let bytes = 0;
+  let passwords = 0;
   const close = () => {
     if (ops.length === 0) return;
     const number = chunks.length;
@@ -70,6 +78,7 @@ export function planChunks(directory: SeedDirectory, limits: BulkLimits, organiz
     chunks.push({ number, ops, dependsOn });
     ops = [];
     bytes = 0;
+    passwords = 0;
   };
   const all: Op[] = [
     ...directory.users.map((u) => ({ kind: 'user' as const, index: u.index })),
@@ -77,9 +86,12 @@ export function planChunks(directory: SeedDirectory, limits: BulkLimits, organiz
   ];
   for (const op of all) {
     const size = estimate(directory, op, organization);
-    if (ops.length > 0 && (ops.length >= maxOps || bytes + size > maxBytes)) close();
+    const hashed = op.kind === 'user' && directory.users[op.index]!.password !== undefined ? 1 : 0;
+    const full = ops.length >= maxOps || bytes + size > maxBytes || passwords + hashed > MAX_PASSWORDS_PER_REQUEST;
+    if (ops.length > 0 && full) close();
     ops.push(op);
     bytes += size;
+    passwords += hashed;
     if (op.kind === 'user') chunkOfUser[op.index] = chunks.length;
   }
   close();

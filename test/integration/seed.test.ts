@@ -182,6 +182,10 @@ describe('seed', () => {
     expect(match, summary).not.toBeNull();
     expect(Number(match![1]) + Number(match![2])).toBe(200000);
     expect(await total(t, 'Users')).toBe(Number(match![1]));
+    // And how to load more: the same seed would give the names now taken.
+    expect(run.stderr.at(-1)).toBe(
+      'scimdesk seed: to load more, run it with another --seed (this one would give the names now taken), or delete the tenant and start again.',
+    );
     // Up to 20 s for the first users, then the Bulk requests under way finish: on a busy CI machine
     // that took over the default 30 s once. A bound, not a speed target.
   }, 90_000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planChunks } from '../../../src-main/seed/bulk';
+import { MAX_PASSWORDS_PER_REQUEST, planChunks } from '../../../src-main/seed/bulk';
 import { generateDirectory, managerOf, MAX_GROUP_MEMBERS, seedSlug } from '../../../src-main/seed/generator';
 import { createRandom } from '../../../src-main/seed/prng';
 import { groupBody, userBody } from '../../../src-main/seed/scim-bodies';
@@ -122,6 +122,21 @@ describe('planChunks', () => {
       );
       expect(bytes).toBeLessThanOrEqual(limits.maxPayloadSize);
     }
+  });
+
+  it('sends at most MAX_PASSWORDS_PER_REQUEST users with a password in one request, each hashed in turn', () => {
+    const withPasswords = generateDirectory({ users: 1000, groups: 5, seed: 'plan', passwords: true });
+    const chunks = planChunks(withPasswords, { maxOperations: 1000, maxPayloadSize: 4 * 1024 * 1024 }, 'Org');
+    const hashed = chunks.map((c) => c.ops.filter((op) => op.kind === 'user').length);
+    expect(Math.max(...hashed)).toBe(MAX_PASSWORDS_PER_REQUEST);
+    expect(chunks.flatMap((c) => c.ops)).toHaveLength(1005);
+    // Without passwords, the same users go in one request.
+    const plain = planChunks(
+      generateDirectory({ users: 1000, groups: 5, seed: 'plan' }),
+      { maxOperations: 1000, maxPayloadSize: 4 * 1024 * 1024 },
+      'Org',
+    );
+    expect(plain[0]!.ops).toHaveLength(1000);
   });
 
   it('depends only on earlier chunks', () => {
