@@ -78,7 +78,7 @@ function cutAt(text: string, max: number): string {
   return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }
 
-function errorDetail(body: unknown): string {
+export function errorDetail(body: unknown): string {
   if (body && typeof body === 'object' && 'detail' in body && typeof body.detail === 'string') {
     const detail = body.detail.length > MAX_DETAIL ? `${cutAt(body.detail, MAX_DETAIL)}…` : body.detail;
     return ` (detail: ${detail})`;

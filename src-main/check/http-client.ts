@@ -25,6 +25,8 @@ export interface OutgoingRequest {
   readonly rawBody?: string;
   /** Sent instead of the token (see StepDefinition.credential). */
   readonly credential?: Credential;
+  /** Further request headers (the cleanup's `If-Match`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** What Okta's spec tests send as a credential no server could have issued. */
@@ -72,6 +74,7 @@ export class ScimHttpClient {
     const headers: Record<string, string> = { Accept: 'application/scim+json, application/json' };
     const hasBody = request.body !== undefined || request.rawBody !== undefined;
     if (hasBody) headers['Content-Type'] = 'application/scim+json';
+    Object.assign(headers, request.headers);
     const recorded: RecordedRequest = {
       method: request.method,
       url: url.href,

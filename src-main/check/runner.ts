@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { evaluate, statusMet, statusList, valueAt } from './expectations';
+import { errorDetail, evaluate, statusMet, statusList, valueAt } from './expectations';
 import { describeText, idFromLocation, NO_ANSWER_WITHIN, NO_CONNECTION_CODES, ScimHttpClient } from './http-client';
 import { PROFILES } from './profiles/index';
 import { serviceProviderConfigShape } from './shapes';
@@ -430,7 +430,13 @@ async function removeTracked(
     const path = `/${item.type === 'User' ? 'Users' : 'Groups'}/${encodeURIComponent(item.id)}`;
     let said = 'its step deleted it';
     if (!item.deletedByStep) {
-      const exchange = heard(await client.send({ method: 'DELETE', path }));
+      let exchange = heard(await client.send({ method: 'DELETE', path }));
+      if (exchange.response?.status === 412) {
+        // A server that requires If-Match (scimdesk's requireIfMatch) refuses a DELETE without
+        // one, and everything check made was left behind (export probe, session 40): `*` matches
+        // whatever version the resource is at (RFC 9110 §13.1.1).
+        exchange = heard(await client.send({ method: 'DELETE', path, headers: { 'If-Match': '*' } }));
+      }
       const status = exchange.response?.status;
       if (status === 404) {
         deleted += 1;
@@ -439,7 +445,10 @@ async function removeTracked(
       if (status === undefined || status < 200 || status >= 300) {
         failures.push({
           ...listed(item),
-          detail: status === undefined ? (exchange.error ?? 'no answer') : `status ${status}`,
+          detail:
+            status === undefined
+              ? (exchange.error ?? 'no answer')
+              : `status ${status}${errorDetail(exchange.response?.body)}`,
         });
         continue;
       }

@@ -102,6 +102,17 @@ describe('scimdesk check against scimdesk', () => {
     expect(report.cleanup.deleted).toBeGreaterThan(0);
   });
 
+  it('cleans up on a tenant that requires If-Match, whose DELETEs without one are refused', async () => {
+    const t = await tenant('check if-match', { compat_overrides: { requireIfMatch: true } });
+    const report = await runCheck({ baseUrl: t.bases.token, token: t.token, profiles: ['rfc'] });
+    // The steps' own writes fail there, each saying why; what they made is still removed.
+    expect(report.summary.failed).toBeGreaterThan(0);
+    expect(report.cleanup.failures).toEqual([]);
+    expect(report.cleanup.deleted).toBeGreaterThan(0);
+    expect(await count(t.bases.token, t.token, 'Users')).toBe(0);
+    expect(await count(t.bases.token, t.token, 'Groups')).toBe(0);
+  });
+
   it('uses new names each run, so repeated runs do not collide', async () => {
     const t = await tenant('check twice');
     const first = await runCheck({ baseUrl: t.bases.token, token: t.token, profiles: ['okta'], keep: true });
