@@ -1226,11 +1226,13 @@ describe.each([
     }
   });
 
-  it('refuses format where no export is made: on a .search and on the root query', async () => {
+  it('refuses format where no export is made: on a .search, the root query and one resource', async () => {
+    const one = (await (await scim('POST', '/Users', { userName: 'format-one@example.com' })).json()) as { id: string };
     for (const [method, path] of [
       ['POST', '/Users/.search?format=csv'],
       ['POST', '/.search?Format=ndjson'],
       ['GET', '/?format=csv'],
+      ['GET', `/Users/${one.id}?format=csv`],
     ] as const) {
       const body = method === 'POST' ? { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'] } : undefined;
       const answer = await scim(method, path, body);

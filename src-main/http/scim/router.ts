@@ -188,11 +188,11 @@ function refuseListQuery(ctx: Context): void {
  * An export is a GET of one resource type (`exportFormat`). Elsewhere `format` was ignored, and a
  * client that asked for CSV got a ListResponse and no word why.
  */
-function refuseFormat(ctx: Context, where: string): void {
+function refuseFormat(ctx: Context, where: string, answers = 'a ListResponse'): void {
   if (keysNamed(ctx.query, 'format').length === 0) return;
   throw ScimError.badRequest(
     'invalidValue',
-    `format is taken by GET /Users and GET /Groups (an export), not by ${where}, which answers a ListResponse.`,
+    `format is taken by GET /Users and GET /Groups (an export), not by ${where}, which answers ${answers}.`,
   );
 }
 
@@ -372,6 +372,7 @@ function resourceRoutes(deps: ScimRouterDeps): Router {
       sendAnswer(ctx, 201, created);
     });
     router.get(`${path}/:id`, notSearch, auth, (ctx) => {
+      refuseFormat(ctx, `GET ${path}/{id}`, `the ${kind} as JSON`);
       const id = ctx.params.id ?? '';
       const answer = identities.read(kind, id, caller(ctx), inSlices(ctx));
       if (unchangedForReader(ctx, answer.version)) {
