@@ -103,6 +103,7 @@ describe('export of a filtered list (seed 003)', () => {
   it('answers Accept: application/x-ndjson the same way', async () => {
     const response = await get('', { Accept: 'application/x-ndjson' });
     expect(response.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+    expect(response.headers.get('content-disposition')).toBe('attachment; filename="users.ndjson"');
     expect((await response.text()).trim().split('\n')).toHaveLength(4);
   });
 

@@ -506,7 +506,8 @@ function sendExport(ctx: Context, format: 'ndjson' | 'csv', kind: ResourceKind, 
   (ctx.state as { captureBodies?: boolean }).captureBodies = false;
   ctx.status = 200;
   ctx.type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
-  if (format === 'csv') ctx.set('Content-Disposition', `attachment; filename="${kind.toLowerCase()}s.csv"`);
+  // Both a file to save, named alike (NDJSON had no name: a browser saved it as "Users").
+  ctx.set('Content-Disposition', `attachment; filename="${kind.toLowerCase()}s.${format}"`);
   sendStreamed(
     ctx,
     lines,
