@@ -123,7 +123,9 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
   }
   // Registered before the contract's `/request-logs/:id`, which would take "stream" for an id.
   router.get('/request-logs/stream', withholdObserved, gate, async (ctx) => {
-    refuseMisspeltQueryParameters(ctx.query, ['after', ...Object.keys(RequestLogQuery.shape)]);
+    const streamFields = ['after', ...Object.keys(RequestLogQuery.shape)];
+    refuseMisspeltQueryParameters(ctx.query, streamFields);
+    refuseRepeatedQueryParameters(ctx.query, streamFields);
     const state = ctx.state as AdminGateState;
     await streamRequestLog(
       ctx,

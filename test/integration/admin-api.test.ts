@@ -77,6 +77,12 @@ describe('admin API over HTTP', () => {
       { loc: ['query', 'tenant_id'], msg: 'must be given once', type: 'list_type' },
       { loc: ['query', 'status'], msg: 'must be given once', type: 'list_type' },
     ]);
+    // The live stream's too.
+    const stream = await get('/api/v1/admin/request-logs/stream?tenant_id=a&tenant_id=b');
+    expect(stream.status).toBe(422);
+    expect(((await stream.json()) as { detail: unknown[] }).detail).toEqual([
+      { loc: ['query', 'tenant_id'], msg: 'must be given once', type: 'list_type' },
+    ]);
     expect(await messages('page=1e2&per_page=0x10')).toEqual([
       'must be a whole number, not "1e2"',
       'must be a whole number, not "0x10"',

@@ -533,11 +533,12 @@ class PatchRun {
           `${this.where}: remove takes no "value"${target.filter || sub ? '; the path selects what goes' : ''}`,
         );
       }
-      if (a.type === 'complex' || target.filter || sub) {
-        this.vctx.ignore(label, 'remove takes no "value"; the path alone said what went');
-      } else if (current !== undefined && !this.sameScalar(a, current, value, label)) {
-        return this.vctx.ignore(label, 'its value is not the one given; nothing to remove');
-      }
+      const same =
+        a.type === 'complex' || target.filter || sub || current === undefined
+          ? undefined
+          : this.sameScalar(a, current, value, label);
+      if (same === false) return this.vctx.ignore(label, 'its value is not the one given; nothing to remove');
+      if (same === undefined) this.vctx.ignore(label, 'remove takes no "value"; the path alone said what went');
     }
     if (target.filter) {
       const list = this.listOf(resolved, asList(current), target.filter.ast);
@@ -616,9 +617,21 @@ class PatchRun {
     this.set(resolved, undefined);
   }
 
-  /** Whether a value given (read as a write reads it) is the attribute's, in the attribute's case rule. */
-  private sameScalar(a: AttributeDefinition, current: unknown, given: unknown, label: string): boolean {
-    const value = coerceScalar(a, given, label, this.vctx);
+  /**
+   * Whether a value given (read as a write reads it) is the attribute's, in the attribute's case
+   * rule; undefined when it cannot be read as one (then it says nothing either way).
+   */
+  private sameScalar(a: AttributeDefinition, current: unknown, given: unknown, label: string): boolean | undefined {
+    // The shapes Entra wraps values in for members: [{"value": x}], {"value": x}, [x].
+    let unwrapped = Array.isArray(given) && given.length === 1 ? given[0] : given;
+    if (isRecord(unwrapped) && Object.keys(unwrapped).length === 1 && 'value' in unwrapped) unwrapped = unwrapped.value;
+    let value: unknown;
+    try {
+      value = coerceScalar(a, unwrapped, label, this.vctx);
+    } catch (error) {
+      if (error instanceof ScimError) return undefined;
+      throw error;
+    }
     if (typeof current === 'string' && typeof value === 'string' && a.type === 'string' && !a.caseExact) {
       return foldKey(current) === foldKey(value);
     }

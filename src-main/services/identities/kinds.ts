@@ -55,7 +55,7 @@ export function etagNamesRevision(header: string, stored: string): boolean {
 
 /** `W/"3"` or `W/"3.5d41402abc4b"` (the `W/` optional, as IdPs differ on sending it): 3. */
 function revisionNamedBy(tag: string): number | undefined {
-  const match = /^(?:W\/)?"(\d{1,15})(?:\.[0-9a-f]{12})?"$/.exec(tag.trim());
+  const match = /^(?:W\/)?"(0|[1-9]\d{0,14})(?:\.[0-9a-f]{12})?"$/.exec(tag.trim());
   return match ? Number(match[1]) : undefined;
 }
 

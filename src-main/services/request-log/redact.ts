@@ -122,13 +122,15 @@ export type RawHeaders = Readonly<Record<string, RawHeaderValue>>;
 export type RawQuery = string | Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /**
- * How much secret text one entry may collect, in UTF-16 code units. The second pass finds them all
- * in one read of each text (`SecretMatcher`), but builds its automaton from them first: a Bulk of
- * 1,000 users with 20-character passwords holds ~20,000, an audit's body of 380,000 strings under
- * `password` (5 s of the log's worker when each string was compared in turn) millions. Past it,
- * the entry keeps no body at all (see `overflowed`).
+ * How much secret text one entry may collect, in UTF-16 code units, each secret counted at its
+ * longer of its own and its JSON-escaped length (both automata are built). The second pass finds
+ * them all in one read of each text (`SecretMatcher`), but builds its automata first, and that
+ * build is the cost: at 256 Ki units an entry took the log's worker 1–3 s (review), at this one a
+ * few milliseconds. A Bulk of 1,000 users with 20-character passwords holds ~20,000; an audit's
+ * body of 380,000 strings under `password` millions. Past it, the entry keeps no body at all (see
+ * `overflowed`).
  */
-export const MAX_SECRET_UNITS = 256 * 1024;
+export const MAX_SECRET_UNITS = 32 * 1024;
 
 /** Collects the secret values the structural pass removed, for `scrubSecrets`. */
 export class SecretSet {
@@ -142,10 +144,11 @@ export class SecretSet {
     if (this.overflowed) return;
     if (typeof value === 'string') {
       if (value.length < MIN_SCRUB_LENGTH || this.values.has(value)) return;
-      if (this.units + value.length > MAX_SECRET_UNITS) this.overflowed = true;
+      const units = Math.max(value.length, JSON.stringify(value).length - 2);
+      if (this.units + units > MAX_SECRET_UNITS) this.overflowed = true;
       else {
         this.values.add(value);
-        this.units += value.length;
+        this.units += units;
         this.matchers = undefined;
       }
     } else if (typeof value === 'number' || typeof value === 'boolean') {

@@ -499,6 +499,19 @@ describe('remove (RFC 7644 §3.5.2.2)', () => {
       expect.objectContaining({ target: 'title', reason: 'its value is not the one given; nothing to remove' }),
     ]);
     expect(patch(titled, [{ op: 'remove', path: 'title', value: 'ENGINEER' }]).resource).not.toHaveProperty('title');
+    // In the shapes Entra wraps member values in, read the same; one that is no title says nothing
+    // either way, and the path decides, as before.
+    for (const value of [[{ value: 'Engineer' }], { value: 'engineer' }, ['Engineer']]) {
+      expect(patch(titled, [{ op: 'remove', path: 'title', value }]).resource).not.toHaveProperty('title');
+    }
+    expect(patch(titled, [{ op: 'remove', path: 'title', value: [{ value: 'Intern' }] }]).resource['title']).toBe(
+      'Engineer',
+    );
+    const unreadable = patch(titled, [{ op: 'remove', path: 'title', value: { other: 1 } }]);
+    expect(unreadable.resource).not.toHaveProperty('title');
+    expect(unreadable.ignored).toEqual([
+      expect.objectContaining({ reason: 'remove takes no "value"; the path alone said what went' }),
+    ]);
     // Where the path selects, it alone decides, and the unused value is reported.
     const filtered = patch(titled, [{ op: 'remove', path: 'emails[type eq "work"]', value: [{ value: 'other' }] }]);
     expect((filtered.resource['emails'] as { type: string }[]).map((e) => e.type)).not.toContain('work');

@@ -1034,6 +1034,16 @@ describe('scrubbing collected secrets', () => {
     for (const password of passwords) expect(line).not.toContain(password);
   });
 
+  it('counts a secret at its JSON-escaped length, the longer automaton it builds', () => {
+    const secrets = new SecretSet();
+    // 1,000 control characters are 6,000 once escaped (\u0001 each).
+    for (let i = 0; i < 6; i++) secrets.add(`${'\u0001'.repeat(1000)}${i}`);
+    expect(secrets.overflowed).toBe(true);
+    const plain = new SecretSet();
+    for (let i = 0; i < 6; i++) plain.add(`${'x'.repeat(1000)}${i}`);
+    expect(plain.overflowed).toBe(false);
+  });
+
   it('withholds the bodies of a request with more secrets than it can scrub, cheaply', () => {
     const many = Array.from({ length: 100_000 }, (_, i) => `secret-${String(i).padStart(6, '0')}`);
     const body = JSON.stringify({ userName: 'x', password: many, echo: many.slice(0, 1000) });
