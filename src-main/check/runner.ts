@@ -93,6 +93,8 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     let tokenWorked = false;
     // The steps whose expectations held (advice aside), for the steps that read them back (`needs`).
     const held = new Set<string>();
+    // The writes answered with a 2xx, for the steps that read them back (`readsBack`).
+    const accepted = new Set<string>();
     // The steps in a row that got no answer in time: a server gone silent would make every later
     // step wait out its timeout too (93 steps, 23 minutes).
     let silent: string[] = [];
@@ -102,7 +104,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
       if (options.signal?.aborted) stopped ??= INTERRUPTED;
       const result = stopped
         ? notRun(profile, step, stopped)
-        : await runStep(client, profile, step, { vars, features, tracked, held });
+        : await runStep(client, profile, step, { vars, features, tracked, held, accepted });
       stopped ??= reasonToStop(step, result, tokenWorked);
       if (result.exchange) silent = timedOut(result.exchange) ? [...silent, step.id] : [];
       if (silent.length >= SILENT_STEPS_TO_STOP) {
@@ -149,13 +151,14 @@ interface RunState {
   readonly features: Map<Feature, boolean>;
   readonly tracked: Tracked[];
   readonly held: Set<string>;
+  readonly accepted: Set<string>;
 }
 
 async function runStep(
   client: ScimHttpClient,
   profile: ProfileName,
   step: StepDefinition,
-  { vars, features, tracked, held }: RunState,
+  { vars, features, tracked, held, accepted }: RunState,
 ): Promise<StepResult> {
   const expected = {
     status: statusList(step.expect.status),
@@ -170,6 +173,10 @@ async function runStep(
   }
   if (step.needs !== undefined && !held.has(step.needs)) {
     const reason = `depends on ${step.needs}, which did not succeed`;
+    return { ...base, verdict: 'skipped', findings: [], skippedReason: reason };
+  }
+  if (step.readsBack !== undefined && !accepted.has(step.readsBack)) {
+    const reason = `reads back ${step.readsBack}, which the server did not accept: nothing was stored to read`;
     return { ...base, verdict: 'skipped', findings: [], skippedReason: reason };
   }
   let exchange: Exchange;
@@ -192,6 +199,8 @@ async function runStep(
   }
   const expectFindings = evaluate(step.expect, step.level, exchange, vars);
   if (expectFindings.length === 0) held.add(step.id);
+  const status = exchange.response?.status;
+  if (status !== undefined && status >= 200 && status < 300) accepted.add(step.id);
   const findings: Finding[] = [
     ...expectFindings,
     // Advice on an answer that came with the wrong status, or none, would only restate that.

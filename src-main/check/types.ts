@@ -82,6 +82,13 @@ export interface StepDefinition {
    * be told of a member that was never stored.
    */
   readonly needs?: string;
+  /**
+   * The id of the earlier write this step reads back. When that write was refused (no 2xx answer),
+   * this one is skipped, saying so: there is nothing stored to read, and counting the write's
+   * failure again as "not stored" made one fault two in the summary. A write that was accepted
+   * but answered wrongly is still read back: what was stored is what this step is for.
+   */
+  readonly readsBack?: string;
 }
 
 export interface Profile {

@@ -113,6 +113,18 @@ describe('scimdesk check against scimdesk', () => {
     expect(await count(t.bases.token, t.token, 'Groups')).toBe(0);
   });
 
+  it('counts a refused write once: the step reading it back is skipped, saying why', async () => {
+    // The okta profile refuses Entra's capitalised "Replace" (opCaseInsensitive off).
+    const t = await tenant('check refused write', { compat_profile: 'okta' });
+    const report = await runCheck({ baseUrl: t.bases.token, token: t.token, profiles: ['entra'] });
+    const step = (id: string) => report.steps.find((s) => s.id === id)!;
+    expect(step('entra.patch-multi-valued').verdict).toBe('fail');
+    expect(step('entra.patch-multi-valued-applied')).toMatchObject({
+      verdict: 'skipped',
+      skippedReason: 'reads back entra.patch-multi-valued, which the server did not accept: nothing was stored to read',
+    });
+  });
+
   it('uses new names each run, so repeated runs do not collide', async () => {
     const t = await tenant('check twice');
     const first = await runCheck({ baseUrl: t.bases.token, token: t.token, profiles: ['okta'], keep: true });

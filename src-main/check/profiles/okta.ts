@@ -143,6 +143,7 @@ export const oktaProfile: Profile = {
       name: 'the user is inactive',
       level: 'required',
       why: 'Deactivation is how Okta removes access; it must be stored.',
+      readsBack: 'okta.deactivate-user',
       method: 'GET',
       path: '/Users/{{userId}}',
       expect: { status: 200, match: { active: false } },
@@ -178,6 +179,7 @@ export const oktaProfile: Profile = {
       name: 'the user is inactive',
       level: 'required',
       why: 'Deactivation by PUT must be stored as the PATCH one is.',
+      readsBack: 'okta.deactivate-user-put',
       method: 'GET',
       path: '/Users/{{userId}}',
       expect: { status: 200, match: { active: false } },
@@ -276,6 +278,7 @@ export const oktaProfile: Profile = {
       name: 'the new name and the member are stored',
       level: 'required',
       why: 'The rename and the membership must be stored whatever the PATCHes answered.',
+      readsBack: 'okta.add-members',
       method: 'GET',
       path: '/Groups/{{groupId}}',
       expect: {

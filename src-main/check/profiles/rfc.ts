@@ -263,6 +263,7 @@ export const rfcProfile: Profile = {
       name: 'GET shows the PATCH applied',
       level: 'required',
       why: 'RFC 7644 §3.5.2: the change must be stored, whatever the PATCH answered.',
+      readsBack: 'users.patch-replace',
       method: 'GET',
       path: '/Users/{{userId}}',
       expect: { status: 200, match: { displayName: 'Ada Patched' } },
