@@ -7,6 +7,7 @@ import { SEED_HELP, UsageError } from './usage';
 /** `scimdesk seed`: flags → the loader, with a progress bar on a terminal and plain lines otherwise. */
 
 const VALUE_FLAGS = ['url', 'token', 'users', 'groups', 'seed', 'concurrency'];
+const MAX_CONCURRENCY = 256;
 /** Far beyond any demo; keeps a typo (an extra zero or three) from running for hours. */
 const MAX_COUNT = 10_000_000;
 const LINE_INTERVAL_MS = 5_000;
@@ -34,6 +35,11 @@ export async function seedCommand(args: readonly string[], io: CommandIo): Promi
   const groups = countFlag('groups', flags.groups, true)!;
   const concurrency = countFlag('concurrency', flags.concurrency, false);
   if (concurrency === 0) throw new UsageError('--concurrency must be at least 1');
+  // Past this, more requests in flight only queue on the server and hold sockets and memory here
+  // (100,000 was taken and opened that many requests at once).
+  if (concurrency !== undefined && concurrency > MAX_CONCURRENCY) {
+    throw new UsageError(`--concurrency ${concurrency} is more than ${MAX_CONCURRENCY} requests in flight`);
+  }
   const seed = flags.seed === undefined ? '1' : String(flags.seed);
   if (seed.trim() === '') throw new UsageError('--seed needs a value');
 

@@ -79,8 +79,8 @@ Options:
   -h, --help       show this help
 
 Requests go only to BASE. Names are unique per run. Exit code: 0 when every required step passes,
-1 when some fail, 2 for usage errors; 130 (Ctrl-C) or 129 (a closed terminal) when stopped, once
-what the run made is deleted.
+1 when some fail, 2 for usage errors; 130 (Ctrl-C), 143 (SIGTERM) or 129 (a closed terminal) when
+stopped, once what the run made is deleted.
 `;
 
 export const SEED_HELP = `Usage: scimdesk seed --url BASE --token TOKEN --users N --groups M [--seed S] [--passwords]
@@ -96,11 +96,11 @@ Options:
   --groups M         number of groups (a non-negative integer)
   --seed S           generator seed (default 1); the same seed gives the same data
   --passwords        give each user a password (slower: servers hash them)
-  --concurrency C    requests in flight (default 16)
+  --concurrency C    requests in flight (default 16, at most 256)
   -h, --help         show this help
 
 Uses /Bulk when the server's ServiceProviderConfig offers it (within its maxOperations and
 maxPayloadSize), one POST per resource otherwise. Retries 429/503 with backoff; stops on 401/403.
-Exit code: 0 when everything was created, 1 otherwise, 2 for usage errors; 130 (Ctrl-C) or 129 (a
-closed terminal) when stopped, having said what it created.
+Exit code: 0 when everything was created, 1 otherwise, 2 for usage errors; 130 (Ctrl-C), 143
+(SIGTERM) or 129 (a closed terminal) when stopped, having said what it created.
 `;

@@ -393,6 +393,22 @@ describe('CLI usage errors', () => {
     [['--version', '--bogus'], 'scimdesk --help'],
     [['serve', '--port', '0', '--port', '1'], 'scimdesk serve --help'],
     [['seed', '--users=1', '--users', '2'], 'scimdesk seed --help'],
+    [
+      [
+        'seed',
+        '--url',
+        'http://127.0.0.1:9/scim/v2',
+        '--token',
+        't',
+        '--users',
+        '1',
+        '--groups',
+        '0',
+        '--concurrency',
+        '100000',
+      ],
+      'scimdesk seed --help',
+    ],
     [['help', 'frobnicate'], 'scimdesk --help'],
     [['help', 'seed', 'extra'], 'scimdesk --help'],
   ])('%j exits 2 with one line on stderr that points at %s', async (args, help) => {
