@@ -524,7 +524,9 @@ class PatchRun {
     // A value where removeValueList gives it no meaning below (a filtered path, a sub-attribute, a
     // simple attribute): it was ignored in every profile, strict too, and `remove title` with a
     // stale value wiped the title another client had just set (PATCH probe, session 40).
-    const listsValues = !target.filter && !sub && (a.multiValued || this.schema.subAttribute(a, 'value') !== undefined);
+    // A singular complex attribute with a `value` (manager): a remove's value names which one goes.
+    const valueSub = a.type === 'complex' ? this.schema.subAttribute(a, 'value') : undefined;
+    const listsValues = !target.filter && !sub && (a.multiValued || valueSub !== undefined);
     if (hasValue && value !== null && !listsValues) {
       if (!this.compat.use('removeValueList')) {
         throw this.compat.refuse(
@@ -596,9 +598,7 @@ class PatchRun {
     if (current === undefined) return; // already unassigned: nothing to do
     // {"op":"remove","path":"…:manager","value":{"value":"id"}}: as for a list, only a value listed
     // goes. Removed whatever was listed, a stale removal naming the previous manager wiped the new.
-    const valueSub =
-      a.type === 'complex' && hasValue && value !== null ? this.schema.subAttribute(a, 'value') : undefined;
-    if (valueSub && isRecord(current)) {
+    if (valueSub && hasValue && value !== null && isRecord(current)) {
       if (!this.compat.use('removeValueList')) {
         throw this.compat.refuse(
           'removeValueList',
