@@ -4,12 +4,14 @@ import { ScimCompatError } from '../scim/compat';
 import { ScimError, type ScimErrorStatus } from '../scim/errors';
 import { isStoreDown, STORE_UNAVAILABLE, storeErrorAsAdmin, type Logger } from '../services/admin-dispatch';
 import { PasswordHasherBusyError } from '../services/password-hasher';
+import type { ScimRequestContext } from '../services/identities/identity-service';
 import { StoreNoTenantError } from '../store/errors';
 import { bearerToken } from './admin-auth';
 import { areaOf, isMisdirectedApiRequest, TENANT_SCIM_BASE, TOKEN_SCIM_BASE } from './areas';
 import { ADMIN_BASE_PATH } from '@shared/session';
 import { ADMIN_JSON_TYPE, answerJson, SCIM_JSON_TYPE } from './json-text';
 import { noteServerFault } from './server-faults';
+import type { ScimState } from './scim/auth';
 
 /** Koa's own HTTP errors (body too large, bad method) carry a status and an `expose` flag. */
 interface HttpLikeError {
@@ -49,8 +51,7 @@ export function errorMiddleware(log: Logger) {
       const area = areaOf(ctx.path);
       if (isServerFault(error)) noteServerFault(ctx, error);
       if (error instanceof ScimCompatError) (ctx.state as { errorFlag?: string }).errorFlag = error.flag;
-      if (area === 'scim')
-        renderScim(ctx, toScimError(error, log, (ctx.state as { scim?: { stillAuthorized?: () => void } }).scim));
+      if (area === 'scim') renderScim(ctx, toScimError(error, log, (ctx.state as ScimState).scim));
       else if (area === 'admin') renderAdmin(ctx, toAdminError(error, log));
       else renderPlain(ctx, error, log);
     }
@@ -104,7 +105,10 @@ function notFoundFor(ctx: Context): Error {
  * the check in its transaction is reached, and the first step of a Bulk request cut by a tenant
  * delete said 404 "not found" while every later one said 401 (admin probe, session 40).
  */
-function tenantGone(error: StoreNoTenantError, caller: { stillAuthorized?: () => void } | undefined): ScimError {
+function tenantGone(
+  error: StoreNoTenantError,
+  caller: Pick<ScimRequestContext, 'stillAuthorized'> | undefined,
+): ScimError {
   try {
     caller?.stillAuthorized?.();
   } catch (refusal) {
@@ -114,7 +118,11 @@ function tenantGone(error: StoreNoTenantError, caller: { stillAuthorized?: () =>
 }
 
 /** Any error as the SCIM error a client is shown; the unexpected ones are logged here, with detail. */
-export function toScimError(error: unknown, log: Logger, caller?: { stillAuthorized?: () => void }): ScimError {
+export function toScimError(
+  error: unknown,
+  log: Logger,
+  caller?: Pick<ScimRequestContext, 'stillAuthorized'>,
+): ScimError {
   if (error instanceof ScimError) return error;
   // RFC 7644 §3.12 has no 503; 500 with a detail that says what happened and what to do.
   if (isStoreDown(error)) return new ScimError(500, STORE_UNAVAILABLE);
